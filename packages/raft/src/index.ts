@@ -1,0 +1,2 @@
+/** Public surface of @deimos/raft: the pure consensus core. */
+export * from './api.js';
