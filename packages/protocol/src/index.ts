@@ -1,2 +1,4 @@
 /** Public surface of @deimos/protocol: types and codecs shared by every Deimos package. */
 export * from './raft-types.js';
+export * from './error-codes.js';
+export * from './kv-types.js';
