@@ -2,3 +2,5 @@
 export * from './raft-types.js';
 export * from './error-codes.js';
 export * from './kv-types.js';
+export * from './codec/index.js';
+export * from './replicated-request.js';

@@ -1,0 +1,129 @@
+/**
+ * A small command-line flag parser that accepts both Go-style (`-name x`, `-name=x`) and GNU-style
+ * (`--name x`, `--name=x`) spellings, fills unset flags from `<PREFIX>_<FLAG>` environment variables,
+ * and reports every problem as a {@link FlagError} (never a stack trace).
+ */
+
+/** One flag's definition. */
+export interface FlagSpec {
+  /** Canonical name, kebab-case, without dashes. */
+  name: string;
+  /** Other accepted names (e.g. etcd's spelling of an original Deimos flag). */
+  aliases?: string[];
+  kind: 'string' | 'boolean' | 'integer';
+  /** Default as text (parsed like a command-line value); undefined = unset. */
+  defaultValue?: string;
+  /** Help text: what it does, units, and an example where useful. */
+  description: string;
+  /** Not taken from the environment (e.g. --version). */
+  noEnv?: boolean;
+}
+
+/** A bad command line or environment value; the message is meant for the user. */
+export class FlagError extends Error {
+  readonly code = 'ERR_BAD_FLAG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlagError';
+  }
+}
+
+/** Parsed values keyed by canonical name, and where each came from. */
+export interface ParsedFlags {
+  values: Map<string, string | boolean | number>;
+  source: Map<string, 'argv' | 'env' | 'default'>;
+  /** Non-flag arguments. */
+  positional: string[];
+}
+
+const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+function convert(spec: FlagSpec, raw: string, origin: string): string | boolean | number {
+  if (spec.kind === 'string') return raw;
+  if (spec.kind === 'boolean') {
+    if (TRUE_WORDS.has(raw)) return true;
+    if (FALSE_WORDS.has(raw)) return false;
+    throw new FlagError(`invalid boolean value "${raw}" for ${origin}`);
+  }
+  if (!/^-?\d+$/.test(raw)) throw new FlagError(`invalid integer value "${raw}" for ${origin}`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) throw new FlagError(`integer value "${raw}" for ${origin} is out of range`);
+  return n;
+}
+
+/** Environment variable name for a flag: `DEIMOS_LISTEN_CLIENT_URLS` for `listen-client-urls`. */
+export function envName(prefix: string, flag: string): string {
+  return `${prefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Parses argv (without node and script) against the specs, then the environment, then defaults. */
+export function parseFlags(
+  specs: readonly FlagSpec[],
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  envPrefix: string,
+): ParsedFlags {
+  const byName = new Map<string, FlagSpec>();
+  for (const spec of specs) {
+    byName.set(spec.name, spec);
+    for (const alias of spec.aliases ?? []) byName.set(alias, spec);
+  }
+  const values = new Map<string, string | boolean | number>();
+  const source = new Map<string, 'argv' | 'env' | 'default'>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positional.push(arg);
+      continue;
+    }
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const spec = byName.get(name);
+    if (!spec) throw new FlagError(`unknown flag: ${arg} (see --help)`);
+    if (source.get(spec.name) === 'argv') throw new FlagError(`flag --${spec.name} given more than once`);
+    let raw: string;
+    if (eq >= 0) raw = body.slice(eq + 1);
+    else if (spec.kind === 'boolean') raw = 'true';
+    else {
+      if (i + 1 >= argv.length) throw new FlagError(`flag --${name} needs a value`);
+      raw = argv[++i]!;
+    }
+    values.set(spec.name, convert(spec, raw, `flag --${name}`));
+    source.set(spec.name, 'argv');
+  }
+  for (const spec of specs) {
+    if (values.has(spec.name)) continue;
+    const fromEnv = spec.noEnv ? undefined : env[envName(envPrefix, spec.name)];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      values.set(spec.name, convert(spec, fromEnv, `environment variable ${envName(envPrefix, spec.name)}`));
+      source.set(spec.name, 'env');
+    } else if (spec.defaultValue !== undefined) {
+      values.set(spec.name, convert(spec, spec.defaultValue, `default of --${spec.name}`));
+      source.set(spec.name, 'default');
+    }
+  }
+  return { values, source, positional };
+}
+
+/** Renders `--help` text: every flag with its aliases, default and environment variable. */
+export function renderHelp(title: string, usage: string, specs: readonly FlagSpec[], envPrefix: string): string {
+  const lines = [title, '', `Usage: ${usage}`, '', 'Flags (also settable as environment variables):'];
+  for (const spec of specs) {
+    const names = [spec.name, ...(spec.aliases ?? [])].map((n) => `--${n}`).join(', ');
+    const arg = spec.kind === 'boolean' ? '' : spec.kind === 'integer' ? ' <n>' : ' <value>';
+    lines.push(`  ${names}${arg}`);
+    lines.push(`      ${spec.description}`);
+    const extra: string[] = [];
+    if (spec.defaultValue !== undefined && spec.defaultValue !== '') extra.push(`default: ${spec.defaultValue}`);
+    if (!spec.noEnv) extra.push(`env: ${envName(envPrefix, spec.name)}`);
+    if (extra.length > 0) lines.push(`      (${extra.join('; ')})`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,116 @@
+/** The validated configuration of one `deimos` process, built from flags and environment. */
+import { resolve } from 'node:path';
+import type { NodeId } from '@deimos/protocol';
+import { FlagError, parseFlags, type ParsedFlags } from './flag-parser.js';
+import { SERVER_FLAGS } from './server-flags.js';
+import { parseClusterList, parseDurationMs, parseUrlList } from './urls.js';
+import { clusterId, memberId } from '../cluster/member-id.js';
+
+/** One member of the initial cluster. */
+export interface InitialMember {
+  id: NodeId;
+  name: string;
+  peerUrls: string[];
+}
+
+/** Everything a member process needs to start. */
+export interface ServerConfig {
+  name: string;
+  dataDir: string;
+  listenClientUrls: string[];
+  advertiseClientUrls: string[];
+  listenPeerUrls: string[];
+  advertisePeerUrls: string[];
+  initialCluster: InitialMember[];
+  initialClusterState: 'new' | 'existing';
+  clusterToken: string;
+  memberId: NodeId;
+  clusterId: NodeId;
+  snapshotCount: number;
+  requestTimeoutMs: number;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  historySize: number;
+  maxRequestBytes: number;
+  corsOrigins: string[];
+  proxy: 'off' | 'on' | 'readonly';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** What the command line asked for: a config, or just help/version. */
+export type StartRequest =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; config: ServerConfig };
+
+function str(flags: ParsedFlags, name: string): string | undefined {
+  const v = flags.values.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+function int(flags: ParsedFlags, name: string, min: number): number {
+  const v = flags.values.get(name);
+  if (typeof v !== 'number' || v < min) throw new FlagError(`--${name} must be an integer ≥ ${min}`);
+  return v;
+}
+
+function oneOf<T extends string>(flags: ParsedFlags, name: string, allowed: readonly T[]): T {
+  const v = str(flags, name) ?? '';
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new FlagError(`--${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+  }
+  return v as T;
+}
+
+/** Parses argv and environment into a start request; throws {@link FlagError} on bad input. */
+export function loadServerConfig(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): StartRequest {
+  const flags = parseFlags(SERVER_FLAGS, argv, env, 'DEIMOS');
+  if (flags.values.get('help') === true) return { kind: 'help' };
+  if (flags.values.get('version') === true) return { kind: 'version' };
+  if (flags.positional.length > 0) throw new FlagError(`unexpected argument: ${flags.positional[0]} (see --help)`);
+
+  const name = str(flags, 'name') ?? 'default';
+  if (name === '') throw new FlagError('--name must not be empty');
+  const listenClientUrls = parseUrlList(str(flags, 'listen-client-urls')!, 'listen-client-urls');
+  const listenPeerUrls = parseUrlList(str(flags, 'listen-peer-urls')!, 'listen-peer-urls');
+  const advertiseClientUrls = parseUrlList(str(flags, 'advertise-client-urls') ?? listenClientUrls.join(','), 'advertise-client-urls');
+  const advertisePeerUrls = parseUrlList(str(flags, 'advertise-peer-urls') ?? listenPeerUrls.join(','), 'advertise-peer-urls');
+  const clusterText = str(flags, 'bootstrap-config') ?? advertisePeerUrls.map((u) => `${name}=${u}`).join(',');
+  const clusterMap = parseClusterList(clusterText, 'bootstrap-config');
+  if (!clusterMap.has(name)) {
+    throw new FlagError(`no member named "${name}" in --bootstrap-config (${clusterText})`);
+  }
+  const initialCluster = [...clusterMap].map(([n, urls]) => ({ id: memberId(n, urls), name: n, peerUrls: urls }));
+  const self = initialCluster.find((m) => m.name === name)!;
+  const token = str(flags, 'initial-cluster-token') ?? 'deimos-cluster';
+  const electionTicks = int(flags, 'election-timeout', 2);
+  const heartbeatTicks = int(flags, 'heartbeat-timeout', 1);
+  if (heartbeatTicks >= electionTicks) throw new FlagError('--heartbeat-timeout must be smaller than --election-timeout');
+  const cors = (str(flags, 'cors') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+  const config: ServerConfig = {
+    name,
+    dataDir: resolve(cwd, str(flags, 'data-dir') || `${name}.deimos`),
+    listenClientUrls,
+    advertiseClientUrls,
+    listenPeerUrls,
+    advertisePeerUrls,
+    initialCluster,
+    initialClusterState: oneOf(flags, 'initial-cluster-state', ['new', 'existing'] as const),
+    clusterToken: token,
+    memberId: self.id,
+    clusterId: clusterId(initialCluster.map((m) => m.id), token),
+    snapshotCount: int(flags, 'snapshot-count', 1),
+    requestTimeoutMs: parseDurationMs(str(flags, 'timeout')!, 'timeout'),
+    tickMs: parseDurationMs(str(flags, 'tick-interval')!, 'tick-interval'),
+    electionTicks,
+    heartbeatTicks,
+    historySize: int(flags, 'history-size', 1000),
+    maxRequestBytes: int(flags, 'max-request-bytes', 1024),
+    corsOrigins: cors,
+    proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
+    logLevel: oneOf(flags, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
+  };
+  return { kind: 'run', config };
+}

@@ -1,0 +1,30 @@
+/**
+ * The `deimos` server's flags: the original Deimos names, etcd's names as aliases, and the
+ * embedded default (no flags = one node on 127.0.0.1:4001/7001 with data in ./default.deimos).
+ */
+import type { FlagSpec } from './flag-parser.js';
+
+/** Every flag the server accepts. */
+export const SERVER_FLAGS: readonly FlagSpec[] = [
+  { name: 'name', kind: 'string', defaultValue: 'default', description: 'Human-readable name of this member; must appear in --bootstrap-config.' },
+  { name: 'data-dir', kind: 'string', description: 'Directory for the WAL, snapshots and state database (default ./<name>.deimos).' },
+  { name: 'listen-client-urls', kind: 'string', defaultValue: 'http://127.0.0.1:4001', description: 'Comma-separated URLs to serve the client API on (keys, members, stats, health).' },
+  { name: 'advertise-client-urls', kind: 'string', description: 'Client URLs published to the cluster (/v2/members, /machines); default: the listen client URLs.' },
+  { name: 'listen-peer-urls', kind: 'string', defaultValue: 'http://127.0.0.1:7001', description: 'Comma-separated URLs to serve raft peer traffic on.' },
+  { name: 'advertise-peer-urls', aliases: ['initial-advertise-peer-urls'], kind: 'string', description: 'Peer URLs this member is reached at; default: the listen peer URLs.' },
+  { name: 'bootstrap-config', aliases: ['initial-cluster'], kind: 'string', description: 'Initial cluster members as name=peerURL,... (repeat a name for several URLs); default: this member alone.' },
+  { name: 'initial-cluster-state', kind: 'string', defaultValue: 'new', description: "'new' to start a new cluster, 'existing' to join a running one (after it added this member)." },
+  { name: 'initial-cluster-token', kind: 'string', defaultValue: 'deimos-cluster', description: 'Token mixed into the cluster ID so that two clusters with the same members never cross-talk.' },
+  { name: 'snapshot-count', kind: 'integer', defaultValue: '10000', description: 'Applied entries between snapshots; the WAL is compacted after each snapshot.' },
+  { name: 'timeout', aliases: ['request-timeout'], kind: 'string', defaultValue: '5s', description: 'How long a write or linearizable read may wait for consensus before failing (e.g. 5s, 800ms).' },
+  { name: 'tick-interval', kind: 'string', defaultValue: '100ms', description: 'Length of one raft tick (e.g. 100ms).' },
+  { name: 'election-timeout', kind: 'integer', defaultValue: '10', description: 'Election timeout in ticks (randomised between this and twice this).' },
+  { name: 'heartbeat-timeout', kind: 'integer', defaultValue: '1', description: 'Ticks between leader heartbeats; must be smaller than --election-timeout.' },
+  { name: 'history-size', kind: 'integer', defaultValue: '100000', description: 'Number of past events kept (across restarts) for watches that resume with waitIndex.' },
+  { name: 'max-request-bytes', kind: 'integer', defaultValue: '4194304', description: 'Largest request body accepted, in bytes.' },
+  { name: 'cors', kind: 'string', defaultValue: '*', description: "Comma-separated origins allowed by CORS, or '*' for any; empty disables CORS headers." },
+  { name: 'proxy', kind: 'string', defaultValue: 'off', description: "'off' to run a member; 'on' or 'readonly' to run as a proxy in front of the cluster." },
+  { name: 'log-level', kind: 'string', defaultValue: 'info', description: "Least severe log level printed: 'debug', 'info', 'warn' or 'error'." },
+  { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
+  { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
+];

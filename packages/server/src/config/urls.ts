@@ -1,0 +1,54 @@
+/** Validation of the URL lists and the name=URL cluster lists given on the command line. */
+import { FlagError } from './flag-parser.js';
+
+/** Parses a comma-separated URL list; every URL must be http(s)://host:port with no path. */
+export function parseUrlList(text: string, flag: string): string[] {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parts.length === 0) throw new FlagError(`--${flag} needs at least one URL`);
+  return parts.map((p) => normalizeUrl(p, flag));
+}
+
+/** Checks one URL and returns it in canonical form (`scheme://host:port`). */
+export function normalizeUrl(text: string, flag: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new FlagError(`--${flag}: "${text}" is not a URL (expected http://host:port)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new FlagError(`--${flag}: URL scheme must be http or https: ${text}`);
+  }
+  if (url.port === '') throw new FlagError(`--${flag}: URL must name a port: ${text}`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw new FlagError(`--${flag}: URL must not have a path: ${text}`);
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
+/** Parses `name=url,name=url,...` into name → sorted unique URLs (a name may repeat). */
+export function parseClusterList(text: string, flag: string): Map<string, string[]> {
+  const members = new Map<string, string[]>();
+  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new FlagError(`--${flag}: "${part}" is not name=URL`);
+    const name = part.slice(0, eq);
+    const url = normalizeUrl(part.slice(eq + 1), flag);
+    const urls = members.get(name) ?? [];
+    if (!urls.includes(url)) urls.push(url);
+    members.set(name, urls.sort());
+  }
+  if (members.size === 0) throw new FlagError(`--${flag} names no member`);
+  return members;
+}
+
+/** Parses a Go-style duration (`5s`, `800ms`, `1m`, `1.5s`) or a bare number of milliseconds. */
+export function parseDurationMs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new FlagError(`--${flag}: invalid duration "${text}" (e.g. 5s, 800ms)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+  if (!(ms > 0)) throw new FlagError(`--${flag}: duration must be positive`);
+  return Math.round(ms);
+}

@@ -1,0 +1,232 @@
+/**
+ * The one loop around the consensus core: it ticks the core, and for every Ready persists entries
+ * (one WAL fsync per batch), sends messages (a leader sends before its own fsync, others after),
+ * installs snapshots, applies committed entries to the state machine in one transaction, serves
+ * batched linearizable reads, and calls advance(). Everything the core does happens here, on the
+ * event loop, so no locking is needed.
+ */
+import type { ConfState, Entry, HardState, Message, NodeId, Snapshot } from '@deimos/protocol';
+import { NONE } from '@deimos/protocol';
+import { StateType, type RaftNode, type ReadState, type SoftState } from '@deimos/raft';
+import { RequestTimeoutError } from './wait-registry.js';
+
+/** Durable log writes (the WAL). */
+export interface LogPersistence {
+  /** Appends entries and the hard state with one fsync. */
+  save(hardState: HardState | undefined, entries: Entry[]): void;
+  /** Records that a snapshot covers everything up to `snapshot.metadata.index`. */
+  saveSnapshot(snapshot: Snapshot): void;
+}
+
+/** The in-memory mirror of the durable log that the core reads (raft's MemoryStorage). */
+export interface LogMirror {
+  append(entries: Entry[]): void;
+  setHardState(hs: HardState): void;
+  applySnapshot(snapshot: Snapshot): void;
+}
+
+/** Where committed entries go. */
+export interface StateMachine {
+  /** Applies a batch of committed entries atomically; returns nothing, wakes waiters itself. */
+  applyEntries(entries: Entry[]): void;
+  /** Replaces the whole state with a snapshot received from the leader. */
+  restoreSnapshot(snapshot: Snapshot): void;
+}
+
+/** Outgoing peer messages. */
+export interface MessageSender {
+  send(messages: Message[]): void;
+}
+
+/** Called when the soft state changes (leader elected, lost, ...). */
+export type SoftStateListener = (state: SoftState) => void;
+
+interface ReadRound {
+  /** Resolvers of the reads this round serves. */
+  readers: Array<(index: number) => void>;
+  /** The read index once the leader answered, or -1. */
+  index: number;
+}
+
+/** Options of the loop. */
+export interface RaftLoopOptions {
+  node: RaftNode;
+  log: LogPersistence;
+  mirror: LogMirror;
+  stateMachine: StateMachine;
+  sender: MessageSender;
+  tickMs: number;
+  /** Index applied before the loop started (from the state database). */
+  appliedIndex: number;
+  onSoftState?: SoftStateListener;
+  /** Called after each batch was applied, with the new applied index. */
+  onApplied?: (appliedIndex: number) => void;
+}
+
+/** Drives a {@link RaftNode}; see the module comment. */
+export class RaftLoop {
+  private readonly node: RaftNode;
+  private scheduled = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private applied: number;
+  private soft: SoftState = { lead: NONE, raftState: StateType.Follower };
+  private term = 0;
+  private queuedReads: Array<(index: number) => void> = [];
+  private readonly rounds = new Map<string, ReadRound>();
+  private readonly waitingApply: ReadRound[] = [];
+  private roundSeq = 0;
+
+  constructor(private readonly opts: RaftLoopOptions) {
+    this.node = opts.node;
+    this.applied = opts.appliedIndex;
+  }
+
+  /** Starts ticking. */
+  start(): void {
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.schedule();
+    }, this.opts.tickMs);
+    this.schedule();
+  }
+
+  /** Stops ticking and processing; pending reads fail. */
+  stop(): void {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const round of [...this.rounds.values(), ...this.waitingApply]) round.readers.length = 0;
+    this.queuedReads = [];
+  }
+
+  /** The index of the last applied entry. */
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  /** The current leader (NONE when unknown) and role. */
+  get softState(): SoftState {
+    return this.soft;
+  }
+
+  /** The current term as last persisted. */
+  get currentTerm(): number {
+    return this.term;
+  }
+
+  /** True when this member is the leader. */
+  get isLeader(): boolean {
+    return this.soft.raftState === StateType.Leader;
+  }
+
+  /** Runs `fn` against the core (propose, step, ...) and schedules processing of what it produced. */
+  withNode<T>(fn: (node: RaftNode) => T): T {
+    const result = fn(this.node);
+    this.schedule();
+    return result;
+  }
+
+  /**
+   * Waits until a linearizable read may be served: a read index confirmed by a quorum after this
+   * call, and applied locally. Reads arriving together share one ReadIndex round.
+   */
+  linearizableRead(timeoutMs: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        reject(new RequestTimeoutError());
+      }, timeoutMs);
+      this.queuedReads.push((index) => {
+        if (done) return;
+        clearTimeout(timer);
+        resolve(index);
+      });
+      this.schedule();
+    });
+  }
+
+  /** Schedules one processing pass on the event loop (coalesced). */
+  schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.stopped) this.process();
+    });
+  }
+
+  private startReadRound(): void {
+    if (this.queuedReads.length === 0) return;
+    const ctx = `r${++this.roundSeq}`;
+    this.rounds.set(ctx, { readers: this.queuedReads, index: -1 });
+    this.queuedReads = [];
+    this.node.readIndex(new TextEncoder().encode(ctx));
+  }
+
+  private process(): void {
+    this.startReadRound();
+    while (this.node.hasReady()) {
+      const rd = this.node.ready();
+      if (rd.softState) {
+        this.soft = rd.softState;
+        this.opts.onSoftState?.(rd.softState);
+        if (rd.softState.raftState !== StateType.Leader) this.dropStaleRounds();
+      }
+      if (rd.hardState) this.term = rd.hardState.term;
+      // A leader may send appends before its own fsync: followers persist before acknowledging,
+      // and the leader counts itself only after advance().
+      const sendFirst = this.isLeader;
+      if (sendFirst) this.opts.sender.send(rd.messages);
+      if (rd.snapshot && rd.snapshot.metadata.index > 0) {
+        this.opts.log.saveSnapshot(rd.snapshot);
+        this.opts.mirror.applySnapshot(rd.snapshot);
+        this.opts.stateMachine.restoreSnapshot(rd.snapshot);
+        this.applied = Math.max(this.applied, rd.snapshot.metadata.index);
+      }
+      if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries);
+      if (rd.entries.length > 0) this.opts.mirror.append(rd.entries);
+      if (rd.hardState) this.opts.mirror.setHardState(rd.hardState);
+      if (!sendFirst) this.opts.sender.send(rd.messages);
+      if (rd.committedEntries.length > 0) {
+        this.opts.stateMachine.applyEntries(rd.committedEntries);
+        this.applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
+        this.opts.onApplied?.(this.applied);
+      }
+      this.collectReadStates(rd.readStates);
+      this.node.advance();
+    }
+    this.releaseAppliedReads();
+  }
+
+  private collectReadStates(states: ReadState[]): void {
+    for (const rs of states) {
+      const ctx = new TextDecoder().decode(rs.requestCtx);
+      const round = this.rounds.get(ctx);
+      if (!round) continue;
+      this.rounds.delete(ctx);
+      round.index = rs.index;
+      this.waitingApply.push(round);
+    }
+  }
+
+  private releaseAppliedReads(): void {
+    if (this.waitingApply.length === 0) return;
+    const still: ReadRound[] = [];
+    for (const round of this.waitingApply) {
+      if (round.index <= this.applied) for (const r of round.readers) r(round.index);
+      else still.push(round);
+    }
+    this.waitingApply.length = 0;
+    this.waitingApply.push(...still);
+  }
+
+  /** Rounds asked of a former leader will never be answered; their reads retry in a new round. */
+  private dropStaleRounds(): void {
+    for (const round of this.rounds.values()) this.queuedReads.push(...round.readers);
+    this.rounds.clear();
+  }
+}
+
+/** Re-exported for callers that only need the type of a member ID. */
+export type { NodeId, ConfState };
