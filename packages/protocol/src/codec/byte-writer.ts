@@ -1,0 +1,126 @@
+import type { NodeId } from '../raft-types.js';
+import { CodecError } from './codec-error.js';
+import { nodeIdHigh, nodeIdLow } from './node-id-bits.js';
+import { utf8Length, writeUtf8 } from './utf8.js';
+
+const MIN_CAPACITY_BYTES = 64;
+const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * A growable output buffer for the binary codec: bytes, LEB128 varints for non-negative safe
+ * integers, NodeIds as 8 big-endian bytes, and length-prefixed byte arrays and UTF-8 strings.
+ */
+export class ByteWriter {
+  private buf: Uint8Array;
+  private pos = 0;
+
+  /** `initialCapacityBytes` is a hint; size it to the expected output to avoid regrowth. */
+  constructor(initialCapacityBytes = 256) {
+    this.buf = new Uint8Array(Math.max(MIN_CAPACITY_BYTES, initialCapacityBytes));
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Writes one byte (0-255). */
+  writeUint8(value: number): void {
+    if (this.pos >= this.buf.length) this.grow(1);
+    this.buf[this.pos++] = value;
+  }
+
+  /** Writes a boolean as one byte, 0 or 1. */
+  writeBool(value: boolean): void {
+    this.writeUint8(value ? 1 : 0);
+  }
+
+  /** Writes a non-negative safe integer (0 to 2^53-1) as an unsigned LEB128 varint (1-8 bytes). */
+  writeVarint(value: number): void {
+    if (this.pos + 8 > this.buf.length) this.grow(8);
+    const buf = this.buf;
+    if (value >>> 0 === value) {
+      // Fast path: fits 32 bits, so shifts are exact.
+      while (value >= 0x80) {
+        buf[this.pos++] = (value & 0x7f) | 0x80;
+        value >>>= 7;
+      }
+      buf[this.pos++] = value;
+      return;
+    }
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new CodecError(`cannot encode ${value} as a varint: want an integer in [0, 2^53-1]`);
+    }
+    while (value >= 0x80) {
+      // `& 0x7f` is exact above 2^32 too: ToInt32 reduces modulo 2^32, keeping the low bits.
+      buf[this.pos++] = (value & 0x7f) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    buf[this.pos++] = value;
+  }
+
+  /** Writes an unsigned 32-bit integer as 4 big-endian bytes. */
+  writeUint32(value: number): void {
+    if (this.pos + 4 > this.buf.length) this.grow(4);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = value >>> 24;
+    buf[p + 1] = value >>> 16;
+    buf[p + 2] = value >>> 8;
+    buf[p + 3] = value;
+    this.pos = p + 4;
+  }
+
+  /** Writes a NodeId as 8 big-endian bytes, so byte order matches numeric order. */
+  writeNodeId(id: NodeId): void {
+    if (id === '0') {
+      this.writeUint32(0);
+      this.writeUint32(0);
+      return;
+    }
+    const high = nodeIdHigh(id);
+    this.writeUint32(high);
+    this.writeUint32(nodeIdLow(id));
+  }
+
+  /** Writes a byte array prefixed with its length as a varint. */
+  writeBytes(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.writeVarint(n);
+    if (n === 0) return;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    if (n <= 16) {
+      // Tiny arrays: a loop beats the call overhead of set().
+      const buf = this.buf;
+      for (let i = 0; i < n; i++) buf[this.pos + i] = bytes[i]!;
+    } else {
+      this.buf.set(bytes, this.pos);
+    }
+    this.pos += n;
+  }
+
+  /** Writes a string as length-prefixed UTF-8 (lone surrogates become U+FFFD). */
+  writeString(str: string): void {
+    const n = utf8Length(str);
+    this.writeVarint(n);
+    if (this.pos + n > this.buf.length) this.grow(n);
+    this.pos = writeUtf8(str, this.buf, this.pos);
+  }
+
+  /**
+   * Returns the bytes written, as a view of the internal buffer (no copy). The writer must not be
+   * used afterwards, or it would overwrite what the caller holds.
+   */
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private grow(needBytes: number): void {
+    let capacity = this.buf.length * 2;
+    while (capacity < this.pos + needBytes) capacity *= 2;
+    if (capacity > TWO_POW_32) throw new CodecError(`encoding exceeds ${TWO_POW_32} bytes`);
+    const next = new Uint8Array(capacity);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+}
