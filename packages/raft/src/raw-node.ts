@@ -1,0 +1,196 @@
+/** The application-facing node: inputs go in through methods, outputs come out as {@link Ready}. */
+import {
+  EntryType, MessageType, NONE, hardStateEqual, makeMessage,
+  type ConfChange, type ConfState, type HardState, type Message, type NodeId,
+} from '@deimos/protocol';
+import {
+  RaftError, SnapshotStatus, StateType,
+  type ProgressStatus, type RaftConfig, type RaftNode, type Ready, type SoftState, type Status,
+} from './api.js';
+import { applyConfChange } from './apply-conf-change.js';
+import { confChangeToBytes } from './conf-change-bytes.js';
+import { Raft } from './raft.js';
+import type { IndexTerm } from './raft-log.js';
+import { isLocalMsg, isResponseMsg, max } from './util.js';
+
+/** A message type that only the node itself may generate arrived through step(). */
+export class StepLocalMessageError extends RaftError {
+  constructor(type: MessageType) { super('ERR_STEP_LOCAL_MSG', `cannot step local message ${MessageType[type]}`); }
+}
+
+function softStateEqual(a: SoftState, b: SoftState): boolean {
+  return a.lead === b.lead && a.raftState === b.raftState;
+}
+
+/**
+ * A raft node driven by the application: call tick() on a clock, step() with received messages,
+ * and loop `while (hasReady()) { rd = ready(); persist; send; apply; advance(); }`.
+ *
+ * advance() acknowledges everything handed out by ready() since the last advance(): entries and
+ * snapshot are durable, committed entries are applied. Only then does a leader count its own log
+ * toward the commit quorum, so the leader's messages may safely be sent before its own fsync.
+ */
+export class RawNode implements RaftNode {
+  private readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  private unackedStable: IndexTerm | undefined = undefined;
+  private unackedSnapshotIndex = 0;
+  private unackedApplied = 0;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.prevSoftState = this.raft.softState();
+    this.prevHardState = this.raft.hardState();
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  campaign(): void {
+    this.raft.step(makeMessage({ type: MessageType.MsgHup, from: this.raft.id }));
+  }
+
+  propose(data: Uint8Array): void {
+    this.raft.step(makeMessage({
+      type: MessageType.MsgProp, from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }],
+    }));
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    const data = confChangeToBytes(cc);
+    this.raft.step(makeMessage({
+      type: MessageType.MsgProp, from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }],
+    }));
+  }
+
+  applyConfChange(cc: ConfChange): ConfState {
+    return applyConfChange(this.raft, cc);
+  }
+
+  /** Steps a message from the network; responses from unknown peers are ignored. */
+  step(m: Message): void {
+    if (isLocalMsg(m.type)) throw new StepLocalMessageError(m.type);
+    if (isResponseMsg(m.type) && !this.raft.trk.progress.has(m.from)) return;
+    this.raft.step(m);
+  }
+
+  readIndex(requestCtx: Uint8Array): void {
+    this.raft.step(makeMessage({ type: MessageType.MsgReadIndex, from: this.raft.id, context: requestCtx }));
+  }
+
+  transferLeadership(transferee: NodeId): void {
+    this.raft.step(makeMessage({ type: MessageType.MsgTransferLeader, from: transferee }));
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.step(makeMessage({ type: MessageType.MsgUnreachable, from: id }));
+  }
+
+  reportSnapshot(id: NodeId, status: SnapshotStatus): void {
+    this.raft.step(makeMessage({ type: MessageType.MsgSnapStatus, from: id, reject: status === SnapshotStatus.Failure }));
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    const log = r.raftLog;
+    return !softStateEqual(r.softState(), this.prevSoftState)
+      || !hardStateEqual(r.hardState(), this.prevHardState)
+      || log.unstable.snapshotToPersist() !== undefined
+      || log.unstable.entriesToPersist().length > 0
+      || r.msgs.length > 0
+      || r.readStates.length > 0
+      || log.hasNextCommittedEntries();
+  }
+
+  ready(): Ready {
+    const r = this.raft;
+    const log = r.raftLog;
+    const entries = log.unstable.entriesToPersist();
+    const snapshot = log.unstable.snapshotToPersist();
+    const committedEntries = log.nextCommittedEntries();
+    const hard = r.hardState();
+    const soft = r.softState();
+    const rd: Ready = {
+      readStates: r.readStates,
+      entries,
+      committedEntries,
+      messages: r.msgs,
+      mustSync: entries.length > 0 || hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote,
+    };
+    if (!softStateEqual(soft, this.prevSoftState)) rd.softState = soft;
+    if (!hardStateEqual(hard, this.prevHardState)) rd.hardState = hard;
+    if (snapshot !== undefined) rd.snapshot = snapshot;
+    // Accept: everything in this Ready is now the application's job until advance().
+    this.prevSoftState = soft;
+    this.prevHardState = hard;
+    r.msgs = [];
+    r.readStates = [];
+    log.unstable.acceptInProgress();
+    const lastEntry = entries[entries.length - 1];
+    if (lastEntry !== undefined) this.unackedStable = { index: lastEntry.index, term: lastEntry.term };
+    if (snapshot !== undefined) this.unackedSnapshotIndex = snapshot.metadata.index;
+    const lastCommitted = committedEntries[committedEntries.length - 1];
+    if (lastCommitted !== undefined) {
+      log.acceptApplying(lastCommitted.index);
+      this.unackedApplied = lastCommitted.index;
+      r.reduceUncommittedSize(committedEntries);
+    }
+    return rd;
+  }
+
+  advance(): void {
+    const r = this.raft;
+    const log = r.raftLog;
+    if (this.unackedSnapshotIndex > 0) {
+      log.unstable.stableSnapTo(this.unackedSnapshotIndex);
+      // The snapshot was installed into the state machine.
+      log.applied = max(log.applied, this.unackedSnapshotIndex);
+      log.applying = max(log.applying, this.unackedSnapshotIndex);
+      this.unackedSnapshotIndex = 0;
+    }
+    if (this.unackedStable !== undefined) {
+      const { index, term } = this.unackedStable;
+      this.unackedStable = undefined;
+      log.unstable.stableTo(index, term);
+      r.onPersisted(index, term);
+    }
+    if (this.unackedApplied > 0) {
+      if (this.unackedApplied > log.applied) log.appliedTo(this.unackedApplied);
+      this.unackedApplied = 0;
+    }
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const progress = new Map<NodeId, ProgressStatus>();
+    if (r.state === StateType.Leader) {
+      for (const [id, pr] of r.trk.progress) progress.set(id, pr.toStatus());
+    }
+    return {
+      id: r.id,
+      hardState: r.hardState(),
+      softState: r.softState(),
+      applied: r.raftLog.applied,
+      leadTransferee: r.leadTransferee,
+      progress,
+      confState: r.trk.confState(),
+    };
+  }
+
+  /** The underlying state machine, for white-box tests and the simulator's invariant checks. */
+  get raftForTesting(): Raft {
+    return this.raft;
+  }
+
+  /** The node's ID. */
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  /** True when the node believes it is the leader. */
+  get isLeader(): boolean {
+    return this.raft.state === StateType.Leader && this.raft.lead !== NONE;
+  }
+}
