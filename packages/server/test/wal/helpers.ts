@@ -1,0 +1,51 @@
+/** Shared fixtures for the WAL tests: temp directories, entries, and raw file surgery. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { EntryType, type Entry } from '@deimos/protocol';
+import type { WalMetadata } from '../../src/wal/index.js';
+
+/** Metadata used by every test log. */
+export const META: WalMetadata = { nodeId: '8e9e05c52164694d', clusterId: 'cdf818194e3a8c32' };
+
+/** A fresh temp directory, removed when the test ends; returns the WAL dir inside it. */
+export function walDir(t: TestContext): string {
+  const root = mkdtempSync(join(tmpdir(), 'deimos-wal-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  return join(root, 'wal');
+}
+
+/** A normal entry whose data is `text` (default: derived from term and index). */
+export function entry(index: number, term: number, text = `e${term}.${index}`): Entry {
+  return { index, term, type: EntryType.Normal, data: new TextEncoder().encode(text) };
+}
+
+/** Entries `from..to` inclusive of one term. */
+export function entries(from: number, to: number, term: number): Entry[] {
+  const out: Entry[] = [];
+  for (let i = from; i <= to; i++) out.push(entry(i, term));
+  return out;
+}
+
+/** Segment file names in the directory, sorted. */
+export function segmentNames(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+}
+
+/** Path of the last segment. */
+export function lastSegment(dir: string): string {
+  return join(dir, segmentNames(dir).at(-1)!);
+}
+
+/** Flips every bit of the byte at `offset` of `file`. */
+export function flipByte(file: string, offset: number): void {
+  const bytes = readFileSync(file);
+  bytes[offset]! ^= 0xff;
+  writeFileSync(file, bytes);
+}
+
+/** Comparable view of entries (data as text). */
+export function view(list: readonly Entry[]): Array<[number, number, string]> {
+  return list.map((e) => [e.index, e.term, new TextDecoder().decode(e.data)]);
+}
