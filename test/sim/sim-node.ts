@@ -1,0 +1,253 @@
+/**
+ * One simulated server: a RawNode, its durable state, its KV state machine, and the Ready loop that
+ * ties them together (persist, send, install snapshot, apply, advance, then maybe compact).
+ */
+import {
+  EMPTY_BYTES, EntryType, NONE, isEmptySnapshot,
+  type ConfChange, type ConfState, type Entry, type HardState, type Message, type NodeId, type Snapshot,
+} from '@deimos/protocol';
+import {
+  RawNode, StateType, confChangeFromBytes,
+  type MemoryStorage, type RaftLogger, type ReadState, type Ready,
+} from '@deimos/raft';
+import { DurableState } from './durable-state.js';
+import { KvMachine } from './kv-machine.js';
+import type { SimRng } from './rng.js';
+
+/** Raft and application knobs of a node, chosen per run. */
+export interface NodeTuning {
+  electionTicks: number;
+  heartbeatTicks: number;
+  checkQuorum: boolean;
+  preVote: boolean;
+  maxSizePerMsg: number;
+  maxInflightMsgs: number;
+  maxUncommittedEntriesSize: number;
+  maxCommittedSizePerReady: number;
+  /** Make a snapshot and compact once this many entries were applied since the last snapshot. */
+  snapshotEveryEntries: number;
+  /** Entries kept in memory behind a new snapshot (so some followers catch up without one). */
+  snapshotKeepEntries: number;
+  /** As the Ready contract allows, a leader sends its messages before persisting its own entries. */
+  leaderSendsBeforePersist: boolean;
+}
+
+/** Where inside a Ready cycle a node may crash. */
+export type CrashPoint = 'before-persist' | 'after-persist' | 'after-send' | 'after-apply';
+
+/** What a node reports to the invariant checker as it goes. */
+export interface NodeObserver {
+  becameLeader(node: SimNode, term: number): void;
+  leaderLogDurable(node: SimNode, term: number): void;
+  entriesPersisted(node: SimNode, entries: readonly Entry[], removed: readonly Entry[]): void;
+  hardStatePersisted(node: SimNode, prev: HardState, next: HardState): void;
+  snapshotPersisted(node: SimNode, snap: Snapshot, removed: readonly Entry[]): void;
+  snapshotInstalled(node: SimNode, snap: Snapshot, kv: KvMachine, appliedBefore: number): void;
+  snapshotCreated(node: SimNode, snap: Snapshot, kv: KvMachine): void;
+  entryApplied(node: SimNode, entry: Entry, kv: KvMachine): void;
+  confChangeApplied(node: SimNode, cc: ConfChange, index: number, confState: ConfState): void;
+  readStateReceived(node: SimNode, rs: ReadState, readId: number): void;
+  readServed(node: SimNode, readId: number, key: string, value: string | undefined, appliedIndex: number): void;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A raft node with durable state that survives crashes; the RawNode and MemoryStorage do not. */
+export class SimNode {
+  readonly durable: DurableState;
+  raw: RawNode | undefined;
+  storage: MemoryStorage | undefined;
+  kv = new KvMachine();
+  confState: ConfState = { voters: [], learners: [] };
+  lead: NodeId = NONE;
+  raftState: StateType = StateType.Follower;
+  /** Set once the node applied its own removal (the cluster then stops it for good). */
+  removed = false;
+  restarts = 0;
+  private pendingReads = new Map<string, { id: number; key: string }>();
+  private servableReads: Array<{ index: number; id: number; key: string }> = [];
+
+  constructor(
+    readonly id: NodeId,
+    bootstrapConf: ConfState | undefined,
+    private readonly tuning: NodeTuning,
+    private readonly rng: SimRng,
+    private readonly observer: NodeObserver,
+    private readonly logger?: RaftLogger,
+  ) {
+    this.durable = new DurableState(bootstrapConf);
+  }
+
+  /** True while the process runs. */
+  get running(): boolean {
+    return this.raw !== undefined;
+  }
+
+  /** Last applied index of the running process. */
+  get applied(): number {
+    return this.kv.index;
+  }
+
+  /** True when the running node believes it leads. */
+  get isLeader(): boolean {
+    return this.raftState === StateType.Leader;
+  }
+
+  /** Starts (or restarts) the process from durable state only. */
+  start(): void {
+    if (this.raw !== undefined) throw new Error(`node ${this.id} is already running`);
+    const storage = this.durable.buildStorage();
+    const snap = this.durable.snapshot;
+    const snapIndex = this.durable.snapshotIndex();
+    this.kv = KvMachine.fromSnapshotData(snap?.data ?? EMPTY_BYTES, snapIndex);
+    this.confState = storage.initialState().confState;
+    this.lead = NONE;
+    this.raftState = StateType.Follower;
+    this.storage = storage;
+    const t = this.tuning;
+    this.raw = new RawNode({
+      id: this.id,
+      electionTicks: t.electionTicks,
+      heartbeatTicks: t.heartbeatTicks,
+      storage,
+      rng: this.rng.fork(),
+      applied: snapIndex,
+      maxSizePerMsg: t.maxSizePerMsg,
+      maxInflightMsgs: t.maxInflightMsgs,
+      maxUncommittedEntriesSize: t.maxUncommittedEntriesSize,
+      maxCommittedSizePerReady: t.maxCommittedSizePerReady,
+      checkQuorum: t.checkQuorum,
+      preVote: t.preVote,
+      ...(this.logger !== undefined ? { logger: this.logger } : {}),
+    });
+  }
+
+  /** Kills the process: the RawNode, MemoryStorage, state machine and pending reads are gone. */
+  crash(): void {
+    this.raw = undefined;
+    this.storage = undefined;
+    this.pendingReads.clear();
+    this.servableReads = [];
+    this.lead = NONE;
+    this.raftState = StateType.Follower;
+    this.restarts++;
+  }
+
+  /** The running RawNode; throws when the node is down. */
+  node(): RawNode {
+    if (this.raw === undefined) throw new Error(`node ${this.id} is down`);
+    return this.raw;
+  }
+
+  /** Asks for a linearizable read of `key`; the answer is checked when it is served. */
+  requestRead(readId: number, key: string): void {
+    const ctx = `r${readId}`;
+    this.pendingReads.set(ctx, { id: readId, key });
+    this.node().readIndex(encoder.encode(ctx));
+  }
+
+  /**
+   * Runs one Ready cycle. With `crashAt`, the process dies at that point of the cycle (the caller
+   * then calls {@link crash}); returns false in that case.
+   */
+  handleReady(send: (msgs: readonly Message[]) => void, crashAt?: CrashPoint): boolean {
+    const raw = this.node();
+    const rd = raw.ready();
+    const term = rd.hardState?.term ?? this.durable.hardState.term;
+    let becameLeader = false;
+    if (rd.softState !== undefined) {
+      const wasLeader = this.isLeader;
+      this.lead = rd.softState.lead;
+      this.raftState = rd.softState.raftState;
+      becameLeader = this.isLeader && !wasLeader;
+      if (becameLeader) this.observer.becameLeader(this, term);
+    }
+    const early = this.isLeader && this.tuning.leaderSendsBeforePersist;
+    if (early) send(rd.messages);
+    if (crashAt === 'before-persist') return false;
+    this.persist(rd);
+    if (becameLeader) this.observer.leaderLogDurable(this, term);
+    if (crashAt === 'after-persist') return false;
+    if (!early) send(rd.messages);
+    if (crashAt === 'after-send') return false;
+    this.install(rd.snapshot);
+    for (const e of rd.committedEntries) this.apply(e);
+    this.collectReadStates(rd.readStates);
+    if (crashAt === 'after-apply') return false;
+    raw.advance();
+    this.maybeSnapshot();
+    this.serveReads();
+    return true;
+  }
+
+  private persist(rd: Ready): void {
+    const storage = this.storage!;
+    if (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) {
+      const removed = this.durable.applySnapshot(rd.snapshot);
+      storage.applySnapshot(rd.snapshot);
+      this.observer.snapshotPersisted(this, rd.snapshot, removed);
+    }
+    if (rd.entries.length > 0) {
+      const removed = this.durable.append(rd.entries);
+      storage.append(rd.entries);
+      this.observer.entriesPersisted(this, rd.entries, removed);
+    }
+    if (rd.hardState !== undefined) {
+      const prev = this.durable.hardState;
+      this.durable.hardState = { ...rd.hardState };
+      storage.setHardState(rd.hardState);
+      this.observer.hardStatePersisted(this, prev, rd.hardState);
+    }
+  }
+
+  private install(snap: Snapshot | undefined): void {
+    if (snap === undefined || isEmptySnapshot(snap)) return;
+    const before = this.kv.index;
+    this.kv = KvMachine.fromSnapshotData(snap.data, snap.metadata.index);
+    this.confState = snap.metadata.confState;
+    this.observer.snapshotInstalled(this, snap, this.kv, before);
+  }
+
+  private apply(e: Entry): void {
+    this.kv.apply(e);
+    this.observer.entryApplied(this, e, this.kv);
+    if (e.type === EntryType.ConfChange && e.data.length > 0) {
+      const cc = confChangeFromBytes(e.data);
+      this.confState = this.node().applyConfChange(cc);
+      this.observer.confChangeApplied(this, cc, e.index, this.confState);
+    }
+  }
+
+  private collectReadStates(readStates: readonly ReadState[]): void {
+    for (const rs of readStates) {
+      const ctx = decoder.decode(rs.requestCtx);
+      const pending = this.pendingReads.get(ctx);
+      if (pending === undefined) continue;
+      this.pendingReads.delete(ctx);
+      this.observer.readStateReceived(this, rs, pending.id);
+      this.servableReads.push({ index: rs.index, id: pending.id, key: pending.key });
+    }
+  }
+
+  private serveReads(): void {
+    if (this.servableReads.length === 0) return;
+    const waiting: typeof this.servableReads = [];
+    for (const r of this.servableReads) {
+      if (r.index > this.kv.index) waiting.push(r);
+      else this.observer.readServed(this, r.id, r.key, this.kv.map.get(r.key), this.kv.index);
+    }
+    this.servableReads = waiting;
+  }
+
+  private maybeSnapshot(): void {
+    const storage = this.storage!;
+    const snapIndex = storage.snapshot().metadata.index;
+    if (this.kv.index - snapIndex < this.tuning.snapshotEveryEntries) return;
+    const snap = storage.createSnapshot(this.kv.index, this.confState, this.kv.toSnapshotData());
+    const compactTo = this.kv.index - this.tuning.snapshotKeepEntries;
+    if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
+    this.durable.compact(snap);
+    this.observer.snapshotCreated(this, snap, this.kv);
+  }
+}
