@@ -1,0 +1,49 @@
+/** A plain node:http client for tests: exact paths (no normalisation), status, headers, body. */
+import { request as httpRequest, Agent } from 'node:http';
+
+/** One response. */
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  json: any;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** Sends a request; `form` becomes an application/x-www-form-urlencoded body. */
+export function http(method: string, url: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<TestResponse> {
+  const u = new URL(url);
+  let body: Buffer | undefined;
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.form) {
+    body = Buffer.from(new URLSearchParams(opts.form).toString());
+    headers['Content-Type'] ??= 'application/x-www-form-urlencoded';
+  } else if (opts.body !== undefined) {
+    body = Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body);
+  }
+  if (body) headers['Content-Length'] = String(body.length);
+  // Keep the raw path as given (URL would re-encode some characters).
+  const rawPath = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, method, path: rawPath, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(opts.timeoutMs ?? 15_000, () => req.destroy(new Error(`request ${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
