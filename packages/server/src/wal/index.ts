@@ -3,7 +3,7 @@
  * hard state and snapshot markers, with torn-tail repair and one fdatasync per batch.
  */
 export { crc32c } from './crc32c.js';
-export { loadRaftStorage, type RaftStorageSink } from './load-raft-storage.js';
+export { loadRaftStorage, type LoadRaftStorageOptions, type RaftStorageSink } from './load-raft-storage.js';
 export { RecordBatch, RecordType, WAL_FORMAT_VERSION, decodeRecord, type SegmentHeader, type WalMetadata, type WalRecord } from './record.js';
 export { listSegments, parseSegmentFileName, scanSegment, segmentFileName, type SegmentFile } from './segment.js';
 export { FSYNC_DELAY_ENV } from './sync-io.js';
