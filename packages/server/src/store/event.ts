@@ -1,0 +1,49 @@
+/**
+ * The store's internal event representation. Events are immutable once made; they keep
+ * absolute expiration times (ms) so that `ttl` can be rendered relative to any clock.
+ */
+import type { Action } from '@deimos/protocol';
+
+/** A frozen picture of one node as an event carries it (never with children). */
+export interface NodeRecord {
+  readonly key: string;
+  /** Present for files (possibly `''`); absent for dirs and for the `node` of deletions. */
+  readonly value?: string;
+  readonly dir: boolean;
+  /** Absolute expiration in ms since the epoch; absent for permanent nodes. */
+  readonly expireAtMs?: number;
+  readonly modifiedIndex: number;
+  readonly createdIndex: number;
+}
+
+/** The actions a mutation can produce (everything but `get`). */
+export type MutationAction = Exclude<Action, 'get'>;
+
+/** One store event: the result of exactly one successful mutation, with its own store index. */
+export interface StoreEvent {
+  readonly action: MutationAction;
+  /** The store index the mutation produced (= `node.modifiedIndex`). */
+  readonly index: number;
+  readonly node: NodeRecord;
+  readonly prevNode?: NodeRecord;
+  /** A TTL refresh: kept in history, skipped by history scans, never sent to live watchers. */
+  readonly refresh: boolean;
+}
+
+/** Whether the event removed a node (and, for a dir, its whole subtree). */
+export function isRemoval(event: StoreEvent): boolean {
+  return event.action === 'delete' || event.action === 'compareAndDelete' || event.action === 'expire';
+}
+
+/** Builds an event; `prevNode` is left out when absent so the object stays small. */
+export function makeEvent(
+  action: MutationAction,
+  node: NodeRecord,
+  prevNode: NodeRecord | undefined,
+  refresh = false,
+): StoreEvent {
+  const event: StoreEvent = prevNode === undefined
+    ? { action, index: node.modifiedIndex, node, refresh }
+    : { action, index: node.modifiedIndex, node, prevNode, refresh };
+  return event;
+}

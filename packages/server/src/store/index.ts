@@ -1,0 +1,29 @@
+/**
+ * The v2 keyspace store: tree, TTLs, watches, history and persistence.
+ *
+ * Batching: apply each committed entry with a mutation method (`set`, `create`, ...,
+ * `deleteExpiredKeys` for SYNC), catching `EtcdError` as that entry's answer, then call
+ * `store.commit({ index, term })` once per applied batch: one backend transaction.
+ * Snapshots: `toSnapshot()`/`fromSnapshot()` move a JSON-able state; with SQLite,
+ * `SqliteBackend.checkpointTo(file)` writes the snapshot file and `restoreFrom(file)` + `store.reload()`
+ * install one.
+ */
+export { Store } from './store.js';
+export type {
+  CompareAndDeleteOptions, CompareAndSwapOptions, CompareOptions, CreateOptions, DeleteOptions, GetOptions,
+  GetResult, SetOptions, StoreOptions, UpdateOptions, WatchOptions,
+} from './store-options.js';
+export type { StoreSnapshot } from './store-snapshotter.js';
+export type { MutationAction, NodeRecord, StoreEvent } from './event.js';
+export { Watcher } from './watcher.js';
+export type { WatcherCloseReason } from './watcher.js';
+export { formatRfc3339Nano, remainingTtlSeconds, renderEvent, renderNode } from './render.js';
+export type { StoreStatsJSON } from './stats.js';
+export type {
+  AppliedPosition, BackendBatch, BackendReplacement, BackendState, NodeChange, NodeRow, StoreBackend, StoreMeta,
+} from './store-backend.js';
+export { MemoryBackend } from './memory-backend.js';
+export { SqliteBackend, SCHEMA_VERSION } from './sqlite-backend.js';
+export { StoreStateError } from './store-errors.js';
+export type { StoreStateErrorCode } from './store-errors.js';
+export { isCleanPath } from './store-path.js';

@@ -1,0 +1,107 @@
+/**
+ * etcd's JSON for nodes and events: field order, omitted fields, RFC3339Nano expirations and
+ * `ttl` computed against the clock the caller passes (never a clock of our own).
+ */
+import type { EventJSON, NodeJSON } from '@deimos/protocol';
+import type { NodeRecord, StoreEvent } from './event.js';
+import type { StoreNode } from './node.js';
+import { ROOT_PATH, compareKeys, isHiddenName } from './store-path.js';
+
+/**
+ * Formats ms since the epoch as Go's RFC3339Nano in UTC: fractional seconds with trailing
+ * zeros trimmed, no fraction at all when it is zero (`2026-11-26T08:20:12.78Z`).
+ */
+export function formatRfc3339Nano(ms: number): string {
+  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ (or +YYYYYY-... past 9999)
+  const dot = iso.lastIndexOf('.');
+  const fraction = iso.slice(dot + 1, -1).replace(/0+$/, '');
+  return fraction === '' ? `${iso.slice(0, dot)}Z` : `${iso.slice(0, dot)}.${fraction}Z`;
+}
+
+/**
+ * etcd's `ttl`: whole seconds remaining, rounded up (Go divides toward zero and adds one for
+ * a positive remainder, which is `ceil` for both signs). Negative once expired but not purged.
+ */
+export function remainingTtlSeconds(expireAtMs: number, nowMs: number): number {
+  const ttl = Math.ceil((expireAtMs - nowMs) / 1000);
+  return ttl === 0 ? 0 : ttl; // no -0
+}
+
+function addExpiration(json: NodeJSON, expireAtMs: number | undefined, nowMs: number): void {
+  if (expireAtMs === undefined) return;
+  json.expiration = formatRfc3339Nano(expireAtMs);
+  const ttl = remainingTtlSeconds(expireAtMs, nowMs);
+  if (ttl !== 0) json.ttl = ttl;
+}
+
+/** Renders an event's node record (never has children). */
+export function renderNode(record: NodeRecord, nowMs: number): NodeJSON {
+  const json: NodeJSON = { key: record.key };
+  if (record.value !== undefined) json.value = record.value;
+  if (record.dir) json.dir = true;
+  addExpiration(json, record.expireAtMs, nowMs);
+  json.modifiedIndex = record.modifiedIndex;
+  json.createdIndex = record.createdIndex;
+  return json;
+}
+
+/** Renders an event as etcd writes it: `{action, node[, prevNode]}`. */
+export function renderEvent(event: StoreEvent, nowMs: number): EventJSON {
+  const json: EventJSON = { action: event.action, node: renderNode(event.node, nowMs) };
+  if (event.prevNode !== undefined) json.prevNode = renderNode(event.prevNode, nowMs);
+  return json;
+}
+
+/** Options for rendering a tree node as `get` shows it. */
+export interface RenderTreeOptions {
+  /** Expand every level (otherwise child dirs appear without `nodes`). */
+  readonly recursive: boolean;
+  /** Order children by key at every level. */
+  readonly sorted: boolean;
+}
+
+function renderChildren(dir: StoreNode, options: RenderTreeOptions, nowMs: number): NodeJSON[] {
+  const nodes: NodeJSON[] = [];
+  for (const [name, child] of dir.children as Map<string, StoreNode>) {
+    if (isHiddenName(name)) continue;
+    nodes.push(renderListed(child, options, nowMs));
+  }
+  if (options.sorted) nodes.sort((a, b) => compareKeys(a.key as string, b.key as string));
+  return nodes;
+}
+
+function renderListed(node: StoreNode, options: RenderTreeOptions, nowMs: number): NodeJSON {
+  const json: NodeJSON = { key: node.path };
+  if (node.isDir) {
+    json.dir = true;
+    addExpiration(json, node.expireAtMs, nowMs);
+    if (options.recursive) {
+      const nodes = renderChildren(node, options, nowMs);
+      if (nodes.length > 0) json.nodes = nodes;
+    }
+  } else {
+    json.value = node.value;
+    addExpiration(json, node.expireAtMs, nowMs);
+  }
+  json.modifiedIndex = node.modifiedIndex;
+  json.createdIndex = node.createdIndex;
+  return json;
+}
+
+/**
+ * Renders a node as `get` returns it: a dir lists its direct (visible) children, expanded
+ * further only when recursive; the root has no key and no indexes.
+ */
+export function renderTree(node: StoreNode, options: RenderTreeOptions, nowMs: number): NodeJSON {
+  if (!node.isDir) return renderListed(node, options, nowMs);
+  const json: NodeJSON = node.path === ROOT_PATH ? {} : { key: node.path };
+  json.dir = true;
+  addExpiration(json, node.expireAtMs, nowMs);
+  const nodes = renderChildren(node, options, nowMs);
+  if (nodes.length > 0) json.nodes = nodes;
+  if (node.path !== ROOT_PATH) {
+    json.modifiedIndex = node.modifiedIndex;
+    json.createdIndex = node.createdIndex;
+  }
+  return json;
+}

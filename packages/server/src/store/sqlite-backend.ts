@@ -1,0 +1,220 @@
+/**
+ * The SQLite `StoreBackend` (better-sqlite3): the tree as one row per node, the event history
+ * window, and the store index / applied raft position, each batch in one transaction
+ * (WAL journal, synchronous=FULL: a committed batch survives power loss).
+ */
+import Database from 'better-sqlite3';
+import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { StoreEvent } from './event.js';
+import { EMPTY_META } from './store-backend.js';
+import type {
+  BackendBatch, BackendReplacement, BackendState, NodeChange, NodeRow, StoreBackend, StoreMeta,
+} from './store-backend.js';
+import { StoreStateError } from './store-errors.js';
+
+/** The schema version this code reads and writes. */
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+  path TEXT PRIMARY KEY, dir INTEGER NOT NULL, value TEXT,
+  created_index INTEGER NOT NULL, modified_index INTEGER NOT NULL, expire_at_ms INTEGER);
+CREATE TABLE IF NOT EXISTS events (idx INTEGER PRIMARY KEY, event TEXT NOT NULL);
+`;
+
+interface NodeRowSql {
+  path: string;
+  dir: number;
+  value: string | null;
+  created_index: number;
+  modified_index: number;
+  expire_at_ms: number | null;
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads and checks the schema version of an open database (writing it when fresh). */
+function checkSchema(db: Database.Database, writable: boolean): void {
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  if (row === undefined && writable) {
+    db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
+    return;
+  }
+  if (row?.version !== SCHEMA_VERSION) {
+    throw new StoreStateError('SCHEMA_VERSION_MISMATCH', `store schema version ${row?.version} is not ${SCHEMA_VERSION}`);
+  }
+}
+
+/** The prepared statements of one open connection. */
+class Statements {
+  readonly getMeta;
+  readonly putMeta;
+  readonly allNodes;
+  readonly putNode;
+  readonly deleteNode;
+  readonly deleteRange;
+  readonly readEvents;
+  readonly putEvent;
+  readonly pruneEvents;
+
+  constructor(db: Database.Database) {
+    this.getMeta = db.prepare('SELECT name, value FROM meta');
+    this.putMeta = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');
+    this.allNodes = db.prepare('SELECT path, dir, value, created_index, modified_index, expire_at_ms FROM nodes ORDER BY path');
+    this.putNode = db.prepare(`INSERT INTO nodes (path, dir, value, created_index, modified_index, expire_at_ms)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET dir = excluded.dir, value = excluded.value,
+      created_index = excluded.created_index, modified_index = excluded.modified_index, expire_at_ms = excluded.expire_at_ms`);
+    this.deleteNode = db.prepare('DELETE FROM nodes WHERE path = ?');
+    // Every path below `p` lies in [p + '/', p + '0') under bytewise (BINARY) order: '0' follows '/'.
+    this.deleteRange = db.prepare('DELETE FROM nodes WHERE path >= ? AND path < ?');
+    this.readEvents = db.prepare('SELECT event FROM events WHERE idx >= ? ORDER BY idx LIMIT ?');
+    this.putEvent = db.prepare('INSERT INTO events (idx, event) VALUES (?, ?)');
+    this.pruneEvents = db.prepare('DELETE FROM events WHERE idx < ?');
+  }
+}
+
+/**
+ * A `StoreBackend` in one SQLite file. `checkpointTo` writes a consistent copy of the last
+ * committed state (the raft snapshot file); `restoreFrom` replaces this database with such a
+ * copy (then call `Store.reload()`).
+ */
+export class SqliteBackend implements StoreBackend {
+  /** The database file. */
+  readonly path: string;
+  private db!: Database.Database;
+  private sql!: Statements;
+
+  /** Opens (creating if needed) the database at `path`. */
+  constructor(path: string) {
+    this.path = path;
+    this.open();
+  }
+
+  load(): BackendState {
+    const meta: Record<string, number> = {};
+    for (const row of this.sql.getMeta.all() as { name: string; value: number }[]) meta[row.name] = row.value;
+    const nodes = (this.sql.allNodes.all() as NodeRowSql[]).map((r): NodeRow => ({
+      path: r.path,
+      dir: r.dir === 1,
+      value: r.value ?? undefined,
+      createdIndex: r.created_index,
+      modifiedIndex: r.modified_index,
+      expireAtMs: r.expire_at_ms ?? undefined,
+    }));
+    return {
+      storeIndex: meta.store_index ?? EMPTY_META.storeIndex,
+      historyStartIndex: meta.history_start_index ?? EMPTY_META.historyStartIndex,
+      applied: { index: meta.applied_index ?? 0, term: meta.applied_term ?? 0 },
+      nodes,
+    };
+  }
+
+  readEvents(fromIndex: number, limit: number): StoreEvent[] {
+    const rows = this.sql.readEvents.all(fromIndex, limit) as { event: string }[];
+    return rows.map((row) => JSON.parse(row.event) as StoreEvent);
+  }
+
+  commit(batch: BackendBatch): void {
+    this.db.transaction(() => {
+      for (const change of batch.changes) this.applyChange(change);
+      for (const event of batch.events) this.sql.putEvent.run(event.index, JSON.stringify(event));
+      this.sql.pruneEvents.run(batch.historyStartIndex);
+      this.writeMeta(batch);
+    })();
+  }
+
+  replaceAll(state: BackendReplacement): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM nodes; DELETE FROM events;');
+      for (const row of state.nodes) this.applyChange({ kind: 'put', row });
+      for (const event of state.events) this.sql.putEvent.run(event.index, JSON.stringify(event));
+      this.writeMeta(state);
+    })();
+  }
+
+  /**
+   * Writes a consistent, self-contained copy of the committed state to `file` (VACUUM INTO a
+   * temporary file, fsync, atomic rename): the snapshot to send to a follower.
+   */
+  checkpointTo(file: string): void {
+    const tmp = `${file}.tmp`;
+    rmSync(tmp, { force: true });
+    this.db.prepare('VACUUM INTO ?').run(tmp);
+    fsyncPath(tmp);
+    renameSync(tmp, file);
+    fsyncPath(dirname(file));
+  }
+
+  /**
+   * Replaces this database with a file written by `checkpointTo` (validated first), durably.
+   * The caller then calls `Store.reload()`.
+   */
+  restoreFrom(file: string): void {
+    SqliteBackend.assertSnapshotFile(file);
+    this.db.close();
+    const tmp = `${this.path}.restore.tmp`;
+    copyFileSync(file, tmp);
+    fsyncPath(tmp);
+    rmSync(`${this.path}-wal`, { force: true });
+    rmSync(`${this.path}-shm`, { force: true });
+    renameSync(tmp, this.path);
+    fsyncPath(dirname(this.path));
+    this.open();
+  }
+
+  /** Throws `StoreStateError` unless `file` is a store database of our schema version. */
+  static assertSnapshotFile(file: string): void {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      checkSchema(db, false);
+      db.prepare('SELECT count(*) FROM nodes').get();
+      db.prepare('SELECT count(*) FROM events').get();
+    } catch (err) {
+      if (err instanceof StoreStateError) throw err;
+      throw new StoreStateError('INVALID_SNAPSHOT', `${file} is not a store snapshot: ${(err as Error).message}`);
+    } finally {
+      db?.close();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private open(): void {
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(SCHEMA);
+    checkSchema(this.db, true);
+    this.sql = new Statements(this.db);
+  }
+
+  private applyChange(change: NodeChange): void {
+    if (change.kind === 'put') {
+      const r = change.row;
+      this.sql.putNode.run(r.path, r.dir ? 1 : 0, r.value ?? null, r.createdIndex, r.modifiedIndex, r.expireAtMs ?? null);
+      return;
+    }
+    this.sql.deleteNode.run(change.path);
+    this.sql.deleteRange.run(`${change.path}/`, `${change.path}0`);
+  }
+
+  private writeMeta(meta: StoreMeta): void {
+    this.sql.putMeta.run('store_index', meta.storeIndex);
+    this.sql.putMeta.run('history_start_index', meta.historyStartIndex);
+    this.sql.putMeta.run('applied_index', meta.applied.index);
+    this.sql.putMeta.run('applied_term', meta.applied.term);
+  }
+}

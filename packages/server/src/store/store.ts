@@ -1,0 +1,363 @@
+/**
+ * The v2 keyspace store: the deterministic state machine that committed entries are applied to.
+ * Every mutation takes its time from the caller (the leader's time in the entry) and never
+ * reads a clock; reads render `ttl` against the time the caller passes.
+ */
+import assert from 'node:assert/strict';
+import { ErrorCode, EtcdError } from '@deimos/protocol';
+import type { EventJSON } from '@deimos/protocol';
+import { makeEvent } from './event.js';
+import type { MutationAction, NodeRecord, StoreEvent } from './event.js';
+import { EventHistory } from './event-history.js';
+import { StoreNode } from './node.js';
+import { renderTree } from './render.js';
+import type { AppliedPosition, NodeChange, StoreBackend } from './store-backend.js';
+import { ROOT_PATH, assertCleanPath, baseName, childPath, isAtOrBelow } from './store-path.js';
+import { StoreStats } from './stats.js';
+import type { StoreStatsJSON } from './stats.js';
+import { Tree } from './tree.js';
+import { Watcher } from './watcher.js';
+import { WatcherHub } from './watcher-hub.js';
+import type {
+  CompareAndDeleteOptions, CompareAndSwapOptions, CreateOptions, DeleteOptions, GetOptions, GetResult,
+  SetOptions, StoreOptions, UpdateOptions, WatchOptions,
+} from './store-options.js';
+import { StoreSnapshotter } from './store-snapshotter.js';
+import type { StoreSnapshot } from './store-snapshotter.js';
+
+/** The latest instant a JavaScript Date can hold; later expirations are clamped to it. */
+const MAX_DATE_MS = 8.64e15;
+
+function expireAt(ttlSeconds: number | undefined, nowMs: number): number | undefined {
+  if (ttlSeconds === undefined) return undefined;
+  assert.ok(Number.isSafeInteger(ttlSeconds) && ttlSeconds >= 0, `bad ttlSeconds ${ttlSeconds}`);
+  assert.ok(Number.isFinite(nowMs), `bad nowMs ${nowMs}`);
+  return Math.min(nowMs + ttlSeconds * 1000, MAX_DATE_MS);
+}
+
+function compareFailure(node: StoreNode, prevValue: string | undefined, prevIndex: number | undefined): string | undefined {
+  const valueMismatch = prevValue !== undefined && prevValue !== '' && node.value !== prevValue;
+  const indexMismatch = prevIndex !== undefined && prevIndex !== 0 && node.modifiedIndex !== prevIndex;
+  const valueCause = `[${prevValue} != ${node.value}]`;
+  const indexCause = `[${prevIndex} != ${node.modifiedIndex}]`;
+  if (valueMismatch && indexMismatch) return `${valueCause} ${indexCause}`;
+  if (valueMismatch) return valueCause;
+  if (indexMismatch) return indexCause;
+  return undefined;
+}
+
+/** The record of a removed node as a removal event's `node` shows it: no value, no TTL. */
+function removalRecord(node: StoreNode, index: number): NodeRecord {
+  return { key: node.path, dir: node.isDir, modifiedIndex: index, createdIndex: node.createdIndex };
+}
+
+/**
+ * The v2 keyspace. Mutations throw `EtcdError` (index = the current store index) and leave
+ * the state untouched when they fail; each success advances the index by exactly one and
+ * returns its event. Persistence: mutations accumulate changes; `commit(applied)` makes
+ * everything since the previous commit durable in one backend transaction.
+ */
+export class Store {
+  private readonly backend: StoreBackend;
+  private readonly tree = new Tree();
+  private readonly hub = new WatcherHub();
+  private readonly history: EventHistory;
+  private readonly counters = new StoreStats();
+  private readonly streamBufferSize: number;
+  private readonly snapshotter: StoreSnapshotter;
+  private currentIndex = 0;
+  private appliedPosition: AppliedPosition = { index: 0, term: 0 };
+  private changes: NodeChange[] = [];
+
+  /** Opens the store over a backend, loading the tree, indexes and history it holds. */
+  constructor(options: StoreOptions) {
+    this.backend = options.backend;
+    this.history = new EventHistory(options.backend, {
+      limit: options.historyLimit ?? 100_000,
+      memorySize: options.historyMemorySize ?? 1000,
+    });
+    this.streamBufferSize = options.streamBufferSize ?? 1000;
+    this.snapshotter = new StoreSnapshotter(this.backend, this.tree, this.history);
+    this.reload();
+  }
+
+  /** The store index: the index of the last successful mutation. */
+  get index(): number {
+    return this.currentIndex;
+  }
+
+  /** The raft position of the last committed batch. */
+  get applied(): AppliedPosition {
+    return this.appliedPosition;
+  }
+
+  /** The oldest event index `watch` can still start from. */
+  get historyStartIndex(): number {
+    return this.history.startIndex;
+  }
+
+  /** The `/v2/stats/store` counters. */
+  get stats(): StoreStatsJSON {
+    return this.counters.toJSON(this.hub.count);
+  }
+
+  /** Reads a node (`get`), rendered as etcd's JSON with `ttl` relative to `nowMs`. */
+  get(path: string, options: GetOptions, nowMs: number): GetResult {
+    assertCleanPath(path);
+    return this.counters.count('get', () => {
+      const node = this.tree.lookup(path, this.currentIndex);
+      const rendered = renderTree(node, { recursive: options.recursive ?? false, sorted: options.sorted ?? false }, nowMs);
+      const event: EventJSON = { action: 'get', node: rendered };
+      return { event, index: this.currentIndex };
+    });
+  }
+
+  /** `set`: creates or replaces a file, or (with `dir`) replaces a file by / creates an empty dir. */
+  set(path: string, options: SetOptions, nowMs: number): StoreEvent {
+    return this.counters.count('set', () => {
+      this.assertWritable(path);
+      let value = options.value ?? '';
+      if (options.refresh === true) value = this.tree.lookup(path, this.currentIndex).value ?? '';
+      return this.createNode(path, {
+        action: 'set', dir: options.dir ?? false, value, expireAtMs: expireAt(options.ttlSeconds, nowMs),
+        replace: true, refresh: options.refresh ?? false,
+      });
+    });
+  }
+
+  /** `create`: a new node that must not exist; `unique` appends the next index as a child name (in-order POST). */
+  create(path: string, options: CreateOptions, nowMs: number): StoreEvent {
+    return this.counters.count('create', () => {
+      assertCleanPath(path);
+      const target = options.unique === true
+        ? childPath(path, String(this.currentIndex + 1).padStart(20, '0'))
+        : path;
+      this.assertWritable(target);
+      return this.createNode(target, {
+        action: 'create', dir: options.dir ?? false, value: options.value ?? '',
+        expireAtMs: expireAt(options.ttlSeconds, nowMs), replace: false, refresh: false,
+      });
+    });
+  }
+
+  /** `update` (prevExist=true): new value and TTL for an existing node; a dir only with an empty value. */
+  update(path: string, options: UpdateOptions, nowMs: number): StoreEvent {
+    return this.counters.count('update', () => {
+      this.assertWritable(path);
+      const node = this.tree.lookup(path, this.currentIndex);
+      const value = options.value ?? '';
+      if (node.isDir && value !== '') throw new EtcdError(ErrorCode.NotFile, path, this.currentIndex);
+      return this.rewrite(node, 'update', options.refresh === true ? node.value : value, options, nowMs);
+    });
+  }
+
+  /** `compareAndSwap`: like update, for files only, when `prevValue` and `prevIndex` (if given) match. */
+  compareAndSwap(path: string, options: CompareAndSwapOptions, nowMs: number): StoreEvent {
+    return this.counters.count('compareAndSwap', () => {
+      this.assertWritable(path);
+      const node = this.checkCompare(path, options);
+      return this.rewrite(node, 'compareAndSwap', options.refresh === true ? node.value : options.value ?? '', options, nowMs);
+    });
+  }
+
+  /** `delete`: a file, an empty dir (`dir`), or a whole subtree (`recursive`, one event). */
+  delete(path: string, options: DeleteOptions): StoreEvent {
+    return this.counters.count('delete', () => {
+      this.assertWritable(path);
+      const node = this.tree.lookup(path, this.currentIndex);
+      const recursive = options.recursive ?? false;
+      if (node.isDir) {
+        if (!(options.dir ?? false) && !recursive) throw new EtcdError(ErrorCode.NotFile, path, this.currentIndex);
+        if (!recursive && (node.children as Map<string, StoreNode>).size > 0) {
+          throw new EtcdError(ErrorCode.DirNotEmpty, path, this.currentIndex);
+        }
+      }
+      return this.remove(node, 'delete');
+    });
+  }
+
+  /** `compareAndDelete`: deletes a file when `prevValue` and `prevIndex` (if given) match. */
+  compareAndDelete(path: string, options: CompareAndDeleteOptions): StoreEvent {
+    return this.counters.count('compareAndDelete', () => {
+      this.assertWritable(path);
+      return this.remove(this.checkCompare(path, options), 'compareAndDelete');
+    });
+  }
+
+  /**
+   * Applies the SYNC entry: removes every node whose expiration is <= `nowMs`, in
+   * (expiration, path) order, one `expire` event and one index each (a dir takes its subtree).
+   */
+  deleteExpiredKeys(nowMs: number): StoreEvent[] {
+    const events: StoreEvent[] = [];
+    for (let node = this.tree.ttlHeap.peek(); node !== undefined; node = this.tree.ttlHeap.peek()) {
+      if ((node.expireAtMs as number) > nowMs) break;
+      events.push(this.remove(node, 'expire'));
+      this.counters.expired();
+    }
+    return events;
+  }
+
+  /**
+   * Registers a watch. With `sinceIndex` <= the store index the history is scanned first
+   * (throws 401 when `sinceIndex` is older than the kept history); a one-shot watcher that
+   * finds its event there is returned already closed with the event buffered.
+   */
+  watch(path: string, options: WatchOptions): Watcher {
+    assertCleanPath(path);
+    const requested = options.sinceIndex ?? 0;
+    const stream = options.stream ?? false;
+    const watcher = new Watcher({
+      key: path,
+      recursive: options.recursive ?? false,
+      stream,
+      sinceIndex: requested > 0 ? requested : this.currentIndex + 1,
+      startIndex: this.currentIndex,
+      capacity: stream ? options.bufferSize ?? this.streamBufferSize : 1,
+    });
+    if (requested > 0 && requested <= this.currentIndex) {
+      const start = this.history.startIndex;
+      if (requested < start) {
+        throw new EtcdError(ErrorCode.EventIndexCleared, `the requested history has been cleared [${start}/${requested}]`, this.currentIndex);
+      }
+      this.history.scan(requested, (event) => {
+        if (matchesHistory(event, watcher)) watcher.deliver(event);
+        return watcher.closed;
+      });
+      if (watcher.closed) return watcher;
+    }
+    this.hub.add(watcher);
+    return watcher;
+  }
+
+  /**
+   * Makes every change since the previous commit durable in one backend transaction, with the
+   * raft position of the last applied entry. Call once per applied batch of entries.
+   */
+  commit(applied: AppliedPosition): void {
+    assert.ok(applied.index >= this.appliedPosition.index, 'applied index went backwards');
+    this.backend.commit({
+      changes: this.changes,
+      events: this.history.uncommittedEvents(),
+      storeIndex: this.currentIndex,
+      historyStartIndex: this.history.startIndex,
+      applied,
+    });
+    this.changes = [];
+    this.history.markCommitted();
+    this.appliedPosition = applied;
+  }
+
+  /** Whether mutations have been applied since the last `commit`. */
+  get hasUncommittedChanges(): boolean {
+    return this.changes.length > 0 || this.history.uncommittedEvents().length > 0;
+  }
+
+  /** The full state as a plain JSON-able object (tree, index, recent history), for raft snapshots. */
+  toSnapshot(): StoreSnapshot {
+    return this.snapshotter.capture(this.currentIndex);
+  }
+
+  /**
+   * Replaces the whole state with a snapshot taken at raft position `applied`, durably. Live
+   * watchers are closed as `cleared` (clients resume by index).
+   */
+  fromSnapshot(snapshot: StoreSnapshot, applied: AppliedPosition): void {
+    assert.ok(!this.hasUncommittedChanges, 'snapshot install with uncommitted changes');
+    this.snapshotter.install(snapshot, applied);
+    this.reload();
+  }
+
+  /**
+   * Re-reads everything from the backend (after the backend's file was replaced, e.g.
+   * `SqliteBackend.restoreFrom`). Live watchers are closed as `cleared`.
+   */
+  reload(): void {
+    const loaded = this.snapshotter.load();
+    this.currentIndex = loaded.storeIndex;
+    this.appliedPosition = loaded.applied;
+    this.changes = [];
+    this.hub.closeAll('cleared');
+  }
+
+  private assertWritable(path: string): void {
+    assertCleanPath(path);
+    if (path === ROOT_PATH) throw new EtcdError(ErrorCode.RootROnly, ROOT_PATH, this.currentIndex);
+  }
+
+  private checkCompare(path: string, options: CompareAndDeleteOptions): StoreNode {
+    const node = this.tree.lookup(path, this.currentIndex);
+    if (node.isDir) throw new EtcdError(ErrorCode.NotFile, path, this.currentIndex);
+    const cause = compareFailure(node, options.prevValue, options.prevIndex);
+    if (cause !== undefined) throw new EtcdError(ErrorCode.TestFailed, cause, this.currentIndex);
+    return node;
+  }
+
+  private createNode(path: string, spec: CreateSpec): StoreEvent {
+    const resolution = this.tree.resolveDir(path.slice(0, Math.max(1, path.lastIndexOf('/'))), this.currentIndex);
+    const existing = resolution.missing.length === 0
+      ? (resolution.deepest.children as Map<string, StoreNode>).get(baseName(path))
+      : undefined;
+    if (existing !== undefined) {
+      if (!spec.replace) throw new EtcdError(ErrorCode.NodeExist, path, this.currentIndex);
+      if (existing.isDir) throw new EtcdError(ErrorCode.NotFile, path, this.currentIndex);
+    }
+    const index = this.currentIndex + 1;
+    const { dir: parent, created } = this.tree.createMissing(resolution, index);
+    for (const dir of created) this.changes.push({ kind: 'put', row: dir.toRow() });
+    const prevNode = existing?.record();
+    if (existing !== undefined) this.tree.detach(existing);
+    const node = spec.dir
+      ? StoreNode.dir(path, index, spec.expireAtMs)
+      : StoreNode.file(path, spec.value, index, spec.expireAtMs);
+    this.tree.attach(parent, node);
+    this.changes.push({ kind: 'put', row: node.toRow() });
+    return this.publish(makeEvent(spec.action, node.record(), prevNode, spec.refresh));
+  }
+
+  private rewrite(
+    node: StoreNode, action: MutationAction, value: string | undefined,
+    options: { ttlSeconds?: number; refresh?: boolean }, nowMs: number,
+  ): StoreEvent {
+    const prevNode = node.record();
+    if (!node.isDir) node.value = value ?? '';
+    node.modifiedIndex = this.currentIndex + 1;
+    this.tree.setExpiry(node, expireAt(options.ttlSeconds, nowMs));
+    this.changes.push({ kind: 'put', row: node.toRow() });
+    return this.publish(makeEvent(action, node.record(), prevNode, options.refresh ?? false));
+  }
+
+  private remove(node: StoreNode, action: MutationAction): StoreEvent {
+    const prevNode = node.record();
+    this.tree.detach(node);
+    this.changes.push({ kind: 'deleteTree', path: node.path });
+    return this.publish(makeEvent(action, removalRecord(node, this.currentIndex + 1), prevNode));
+  }
+
+  private publish(event: StoreEvent): StoreEvent {
+    assert.equal(event.index, this.currentIndex + 1, 'a mutation must take exactly the next index');
+    this.currentIndex = event.index;
+    this.history.append(event);
+    this.hub.notify(event);
+    return event;
+  }
+}
+
+interface CreateSpec {
+  readonly action: MutationAction;
+  readonly dir: boolean;
+  readonly value: string;
+  readonly expireAtMs: number | undefined;
+  readonly replace: boolean;
+  readonly refresh: boolean;
+}
+
+/** Whether a history event answers a watcher: etcd's scan rule, with a proper path prefix. */
+function matchesHistory(event: StoreEvent, watcher: Watcher): boolean {
+  if (event.refresh || event.index < watcher.sinceIndex) return false;
+  const key = event.node.key;
+  if (key === watcher.key) return true;
+  if (watcher.recursive && isAtOrBelow(key, watcher.key)) return true;
+  const removedDir = (event.action === 'delete' || event.action === 'expire') && event.node.dir;
+  return removedDir && isAtOrBelow(watcher.key, key);
+}

@@ -1,0 +1,141 @@
+/**
+ * The keyspace tree: lookups with etcd's error causes, attaching and detaching nodes, and the
+ * TTL heap kept in step with them. Knows nothing of events, watchers or persistence.
+ */
+import assert from 'node:assert/strict';
+import { ErrorCode, EtcdError } from '@deimos/protocol';
+import { StoreNode } from './node.js';
+import type { NodeRow } from './store-backend.js';
+import { ROOT_PATH, baseName, childPath, pathSegments } from './store-path.js';
+import { TtlHeap } from './ttl-heap.js';
+
+/** Where a new node would go: the deepest existing directory and the missing dirs below it. */
+export interface ParentResolution {
+  readonly deepest: StoreNode;
+  /** Names of directories to create under `deepest`, outermost first. */
+  readonly missing: readonly string[];
+}
+
+/** The in-memory keyspace tree. */
+export class Tree {
+  /** The root directory (`/`, indexes 0, never expires). */
+  readonly root = StoreNode.dir(ROOT_PATH, 0, undefined);
+  /** Nodes with an expiration. */
+  readonly ttlHeap = new TtlHeap();
+
+  /**
+   * Finds the node at `path`. Throws 104 (cause: the file in the way) when a component is a
+   * file, 100 (cause: the first missing component) when something is missing.
+   */
+  lookup(path: string, currentIndex: number): StoreNode {
+    let node = this.root;
+    for (const name of pathSegments(path)) {
+      const children = node.children;
+      if (children === undefined) throw new EtcdError(ErrorCode.NotDir, node.path, currentIndex);
+      const child = children.get(name);
+      if (child === undefined) throw new EtcdError(ErrorCode.KeyNotFound, childPath(node.path, name), currentIndex);
+      node = child;
+    }
+    return node;
+  }
+
+  /** Like `lookup` but answers `undefined` for a missing node (a file in the way still throws 104). */
+  find(path: string, currentIndex: number): StoreNode | undefined {
+    try {
+      return this.lookup(path, currentIndex);
+    } catch (err) {
+      if (err instanceof EtcdError && err.errorCode === ErrorCode.KeyNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Walks to directory `dirPath` without changing anything. Throws 104 (cause: the file) when
+   * a component is a file; missing components are reported for the caller to create.
+   */
+  resolveDir(dirPath: string, currentIndex: number): ParentResolution {
+    let node = this.root;
+    const segments = pathSegments(dirPath);
+    for (let i = 0; i < segments.length; i++) {
+      const child = (node.children as Map<string, StoreNode>).get(segments[i]);
+      if (child === undefined) return { deepest: node, missing: segments.slice(i) };
+      if (!child.isDir) throw new EtcdError(ErrorCode.NotDir, child.path, currentIndex);
+      node = child;
+    }
+    return { deepest: node, missing: [] };
+  }
+
+  /** Creates the missing permanent directories of a resolution with `index`; returns the last dir and the new dirs. */
+  createMissing(resolution: ParentResolution, index: number): { dir: StoreNode; created: StoreNode[] } {
+    let dir = resolution.deepest;
+    const created: StoreNode[] = [];
+    for (const name of resolution.missing) {
+      const next = StoreNode.dir(childPath(dir.path, name), index, undefined);
+      this.attach(dir, next);
+      created.push(next);
+      dir = next;
+    }
+    return { dir, created };
+  }
+
+  /** Adds a detached node (and its TTL) under `parent`, which must not have a child of that name. */
+  attach(parent: StoreNode, node: StoreNode): void {
+    const children = parent.children;
+    assert.ok(children !== undefined, 'attach under a file');
+    const name = baseName(node.path);
+    assert.ok(!children.has(name), `attach over an existing child ${node.path}`);
+    assert.equal(childPath(parent.path, name), node.path, 'attach at the wrong path');
+    children.set(name, node);
+    node.parent = parent;
+    if (node.expireAtMs !== undefined) this.ttlHeap.push(node);
+  }
+
+  /** Removes a node and its whole subtree from the tree and the TTL heap. */
+  detach(node: StoreNode): void {
+    const parent = node.parent;
+    assert.ok(parent !== undefined && node !== this.root, 'detach of the root or a detached node');
+    const removed = (parent.children as Map<string, StoreNode>).delete(baseName(node.path));
+    assert.ok(removed, 'detach of a node its parent does not hold');
+    node.parent = undefined;
+    this.forgetTtls(node);
+  }
+
+  /** Changes a node's expiration, keeping the heap in step. */
+  setExpiry(node: StoreNode, expireAtMs: number | undefined): void {
+    this.ttlHeap.remove(node);
+    node.expireAtMs = expireAtMs;
+    if (expireAtMs !== undefined) this.ttlHeap.push(node);
+  }
+
+  /** Every node except the root, parents before children (pre-order). */
+  *walk(from: StoreNode = this.root): Generator<StoreNode> {
+    if (from !== this.root) yield from;
+    if (from.children === undefined) return;
+    for (const child of from.children.values()) yield* this.walk(child);
+  }
+
+  /** Replaces the whole tree with persisted rows (parents before children). */
+  load(rows: Iterable<NodeRow>): void {
+    this.clear();
+    for (const row of rows) {
+      const node = StoreNode.fromRow(row);
+      const parentPath = row.path.slice(0, Math.max(1, row.path.lastIndexOf('/')));
+      const parent = this.lookup(parentPath, 0);
+      this.attach(parent, node);
+    }
+  }
+
+  /** Empties the tree. */
+  clear(): void {
+    for (const child of (this.root.children as Map<string, StoreNode>).values()) child.parent = undefined;
+    this.root.children?.clear();
+    this.ttlHeap.clear();
+  }
+
+  private forgetTtls(node: StoreNode): void {
+    if (this.ttlHeap.size === 0) return;
+    this.ttlHeap.remove(node);
+    if (node.children === undefined) return;
+    for (const child of node.children.values()) this.forgetTtls(child);
+  }
+}

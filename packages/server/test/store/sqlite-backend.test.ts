@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteBackend, Store, StoreStateError } from '../../src/store/index.js';
+import { T0 } from './support.js';
+
+function withTempDir(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'deimos-store-'));
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const everything = (s: Store) => s.get('/', { recursive: true, sorted: true }, T0).event;
+
+function populate(store: Store): void {
+  store.set('/a/b/c', { value: 'v' }, T0);
+  store.set('/a/b2', { value: 'sibling with a prefix' }, T0);
+  store.set('/a b', { value: 'space sorts before slash' }, T0);
+  store.set('/t', { value: 'ttl', ttlSeconds: 5 }, T0);
+  store.set('/big', { value: 'x'.repeat(2 * 1024 * 1024) }, T0);
+  store.set('/u', { value: '\u00e9\u{1F600}&<>' }, T0);
+  store.commit({ index: 10, term: 2 });
+  store.delete('/a/b', { recursive: true });
+  store.set('/d/_h', { value: 'hidden' }, T0);
+  store.update('/t', { refresh: true, ttlSeconds: 9 }, T0);
+  store.commit({ index: 14, term: 3 });
+}
+
+test('a reopened SQLite store recovers keyspace, indexes, applied position and history', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'store.db');
+    const store = new Store({ backend: new SqliteBackend(file) });
+    populate(store);
+    const before = everything(store);
+    const backend = new SqliteBackend(file);
+    // The first connection stays open: a crash leaves it unclosed, and the WAL holds the commits.
+    const reopened = new Store({ backend });
+    assert.deepEqual(everything(reopened), before);
+    assert.equal(reopened.index, 9);
+    assert.deepEqual(reopened.applied, { index: 14, term: 3 });
+    assert.equal(reopened.get('/big', {}, T0).event.node?.value?.length, 2 * 1024 * 1024);
+    assert.equal(reopened.get('/d/_h', {}, T0).event.node?.value, 'hidden');
+    assert.deepEqual(reopened.watch('/a/b/c', { sinceIndex: 1 }).take().map((e) => e.index), [1]);
+    assert.deepEqual(reopened.watch('/a/b/c', { sinceIndex: 2 }).take().map((e) => `${e.action} ${e.node.key}`), ['delete /a/b']);
+    assert.equal(reopened.watch('/t', { sinceIndex: 9 }).closed, false, 'the stored refresh is skipped by the scan');
+    assert.deepEqual(reopened.deleteExpiredKeys(T0 + 9000).map((e) => e.node.key), ['/t']);
+    assert.ok(existsSync(`${file}-wal`), 'journal_mode is WAL');
+    const check = new Database(file, { readonly: true });
+    assert.equal(check.pragma('journal_mode', { simple: true }), 'wal');
+    check.close();
+    backend.close();
+  });
+});
+
+test('a delete of a subtree removes exactly its rows', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'store.db');
+    const store = new Store({ backend: new SqliteBackend(file) });
+    for (const k of ['/a/x', '/a/y/z', '/a-b', '/a0', '/ab', '/a b']) store.set(k, { value: k }, T0);
+    store.delete('/a', { recursive: true });
+    store.commit({ index: 1, term: 1 });
+    const reopened = new Store({ backend: new SqliteBackend(file) });
+    assert.deepEqual(reopened.get('/', { sorted: true }, T0).event.node?.nodes?.map((n) => n.key), ['/a b', '/a-b', '/a0', '/ab']);
+  });
+});
+
+test('a checkpoint file restores into another backend and the store reloads from it', () => {
+  withTempDir((dir) => {
+    const leaderBackend = new SqliteBackend(join(dir, 'leader.db'));
+    const leader = new Store({ backend: leaderBackend });
+    populate(leader);
+    leader.set('/not-yet-committed', { value: 'x' }, T0);
+    const snap = join(dir, 'snap.db');
+    leaderBackend.checkpointTo(snap);
+
+    const followerBackend = new SqliteBackend(join(dir, 'follower.db'));
+    const follower = new Store({ backend: followerBackend });
+    follower.set('/old', { value: 'old' }, T0);
+    follower.commit({ index: 1, term: 1 });
+    const w = follower.watch('/old', {});
+    followerBackend.restoreFrom(snap);
+    follower.reload();
+    assert.equal(w.closeReason, 'cleared');
+    assert.equal(follower.index, 9);
+    assert.deepEqual(follower.applied, { index: 14, term: 3 });
+    assert.throws(() => follower.get('/not-yet-committed', {}, T0));
+    assert.throws(() => follower.get('/old', {}, T0));
+    const { event } = leader.get('/u', {}, T0);
+    assert.deepEqual(follower.get('/u', {}, T0).event, event);
+    follower.set('/after', { value: 'a' }, T0);
+    follower.commit({ index: 15, term: 3 });
+    followerBackend.close();
+    const again = new Store({ backend: new SqliteBackend(join(dir, 'follower.db')) });
+    assert.equal(again.get('/after', {}, T0).event.node?.modifiedIndex, 10);
+    assert.deepEqual(again.watch('/u', { sinceIndex: 1 }).take().map((e) => e.index), [6]);
+  });
+});
+
+test('restoring from a file that is not a store snapshot fails without touching the database', () => {
+  withTempDir((dir) => {
+    const backend = new SqliteBackend(join(dir, 'store.db'));
+    const store = new Store({ backend });
+    store.set('/keep', { value: 'k' }, T0);
+    store.commit({ index: 1, term: 1 });
+    const junk = join(dir, 'junk.db');
+    writeFileSync(junk, 'not sqlite at all');
+    assert.throws(() => backend.restoreFrom(junk), (e: unknown) => e instanceof StoreStateError && e.code === 'INVALID_SNAPSHOT');
+    assert.equal(store.get('/keep', {}, T0).event.node?.value, 'k');
+    store.set('/more', { value: 'm' }, T0);
+    store.commit({ index: 2, term: 1 });
+  });
+});
+
+test('a database of another schema version is refused', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'store.db');
+    new SqliteBackend(file).close();
+    const db = new Database(file);
+    db.exec('UPDATE schema_version SET version = 99');
+    db.close();
+    assert.throws(() => new SqliteBackend(file), (e: unknown) => e instanceof StoreStateError && e.code === 'SCHEMA_VERSION_MISMATCH');
+  });
+});
