@@ -8,7 +8,7 @@ import {
   type ConfState, type Entry, type Message, type NodeId,
 } from '@deimos/protocol';
 import {
-  MemoryStorage, RawNode, StateType, confChangeFromBytes,
+  MemoryStorage, RawNode, SnapshotStatus, StateType, confChangeFromBytes,
   type RaftConfig, type ReadState, type Rng, type SoftState,
 } from '@deimos/raft';
 
@@ -144,11 +144,24 @@ export class Network {
     throw new Error('network did not quiesce');
   }
 
-  /** Steps a message into its destination (no filters) and drains. */
+  /** When true, the sender of a MsgSnap is told whether it was delivered (like a transport would). */
+  reportSnapshots = true;
+
+  /** Steps a message into its destination unless a filter drops it. */
   deliver(m: Message): void {
-    if (this.filters.some((f) => f(m))) return;
+    const dropped = this.filters.some((f) => f(m));
     const tn = this.nodes.get(m.to);
-    if (tn !== undefined) tn.node.step(m);
+    if (!dropped && tn !== undefined) tn.node.step(m);
+    if (m.type === MessageType.MsgSnap && this.reportSnapshots) {
+      this.nodes.get(m.from)?.node.reportSnapshot(m.to, dropped ? SnapshotStatus.Failure : SnapshotStatus.Finish);
+    }
+  }
+
+  /** Snapshots a node's state machine at its applied index and compacts its log there. */
+  snapshotAndCompact(id: NodeId): void {
+    const tn = this.get(id);
+    tn.storage.createSnapshot(tn.appliedIndex, tn.confState, bytes(tn.applied.join('\n')));
+    tn.storage.compact(tn.appliedIndex);
   }
 
   /** Ticks the given nodes (default: all) `n` times, draining after each tick. */
@@ -212,6 +225,7 @@ export class Network {
       tn.storage.applySnapshot(rd.snapshot);
       tn.confState = rd.snapshot.metadata.confState;
       tn.appliedIndex = rd.snapshot.metadata.index;
+      tn.applied = rd.snapshot.data.length > 0 ? text(rd.snapshot.data).split('\n') : [];
     }
     tn.storage.append(rd.entries);
     if (rd.hardState !== undefined) tn.storage.setHardState(rd.hardState);
