@@ -34,6 +34,21 @@ export interface OpenedWal extends WalState {
   wal: Wal;
 }
 
+interface Settings {
+  segmentSizeBytes: number;
+  fsyncDelayMs: number;
+  onSync: ((durationMs: number) => void) | undefined;
+}
+
+/** Validates options before any file is touched, so a bad option leaks no descriptor. */
+function resolveOptions(options: WalOptions): Settings {
+  const segmentSizeBytes = options.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE_BYTES;
+  assert.ok(Number.isSafeInteger(segmentSizeBytes) && segmentSizeBytes > 0, `segmentSizeBytes must be a positive integer, got ${segmentSizeBytes}`);
+  const fsyncDelayMs = options.fsyncDelayMs ?? fsyncDelayFromEnv();
+  assert.ok(fsyncDelayMs >= 0, `fsyncDelayMs must be >= 0, got ${fsyncDelayMs}`);
+  return { segmentSizeBytes, fsyncDelayMs, onSync: options.onSync };
+}
+
 interface Tail {
   fd: number;
   sizeBytes: number;
@@ -58,12 +73,11 @@ export class Wal {
     private last: number,
     private hardState: HardState,
     private snapshot: SnapshotMetadata | undefined,
-    options: WalOptions,
+    settings: Settings,
   ) {
-    this.segmentSizeBytes = options.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE_BYTES;
-    assert.ok(this.segmentSizeBytes > 0, 'segmentSizeBytes must be positive');
-    this.fsyncDelayMs = options.fsyncDelayMs ?? fsyncDelayFromEnv();
-    this.onSync = options.onSync;
+    this.segmentSizeBytes = settings.segmentSizeBytes;
+    this.fsyncDelayMs = settings.fsyncDelayMs;
+    this.onSync = settings.onSync;
     this.fd = tail.fd;
     this.sizeBytes = tail.sizeBytes;
     this.lastCrc = tail.lastCrc;
@@ -71,13 +85,14 @@ export class Wal {
 
   /** Creates a new, empty log in `dir` (created if missing); throws {@link WalExistsError} if one is there. */
   static create(dir: string, metadata: WalMetadata, options: WalOptions = {}): Wal {
+    const settings = resolveOptions(options);
     mkdirSync(dir, { recursive: true });
     if (listSegments(dir).segments.length > 0) throw new WalExistsError(dir);
     const empty: HardState = { term: 0, vote: '0', commit: 0 };
     const tail = writeSegment(dir, 0, 1, 0, metadata, empty, undefined);
     fsyncDir(dirname(dir));
     const info: SegmentInfo = { file: tail.file, maxIndex: 0, entryCount: 0 };
-    return new Wal(dir, metadata, [info], tail, 0, empty, undefined, options);
+    return new Wal(dir, metadata, [info], tail, 0, empty, undefined, settings);
   }
 
   /**
@@ -85,12 +100,13 @@ export class Wal {
    * `repaired`); any other damage throws {@link WalCorruptionError}.
    */
   static open(dir: string, options: WalOptions = {}): OpenedWal {
+    const settings = resolveOptions(options);
     const rec = readWal(dir);
     const lastSeg = rec.segments.at(-1)!;
     const fd = openSync(lastSeg.file.path, 'r+');
     const tail: Tail = { fd, sizeBytes: rec.tailBytes, lastCrc: rec.lastCrc };
     const { hardState, snapshot, metadata } = rec.state;
-    const wal = new Wal(dir, metadata, rec.segments, tail, rec.lastIndex, hardState, snapshot, options);
+    const wal = new Wal(dir, metadata, rec.segments, tail, rec.lastIndex, hardState, snapshot, settings);
     return { ...rec.state, wal };
   }
 
