@@ -72,8 +72,9 @@ function handleProposal(r: Raft, m: Message): void {
     if (e.type !== EntryType.ConfChange) {
       entries.push({ ...e });
     } else if (pendingConfIndex > r.raftLog.applied) {
-      // Only one conf change may be pending (single-server changes must not overlap).
-      if (m.entries.length === 1) return r.dropProposal(m, 'a conf change is already pending');
+      // Only one conf change may be pending (single-server changes must not overlap). The local
+      // caller gets an error; a forwarded one becomes an empty entry so its batch still commits.
+      if (m.from === r.id) return r.dropProposal(m, 'a conf change is already pending');
       entries.push({ ...e, type: EntryType.Normal, data: EMPTY_BYTES });
     } else {
       pendingConfIndex = r.raftLog.lastIndex() + i + 1;
