@@ -74,6 +74,11 @@ export class EventHistory {
     if (this.last - this.start + 1 > this.limit) this.start = this.last - this.limit + 1;
   }
 
+  /** How many events were appended since the last `markCommitted`. */
+  get uncommittedCount(): number {
+    return this.uncommitted;
+  }
+
   /** The events appended since the last `markCommitted`, ascending. */
   uncommittedEvents(): StoreEvent[] {
     return this.recent.slice(this.recent.length - this.uncommitted);

@@ -49,6 +49,10 @@ export class StoreSnapshotter {
       throw new StoreStateError('INVALID_SNAPSHOT', 'not a version 1 store snapshot');
     }
     const events = snapshot.events ?? [];
+    events.forEach((event, i) => {
+      const expected = snapshot.index - events.length + 1 + i;
+      if (event?.index !== expected) throw new StoreStateError('INVALID_SNAPSHOT', `snapshot history is not contiguous up to ${snapshot.index}`);
+    });
     const historyStartIndex = events.length > 0 ? events[0].index : snapshot.index + 1;
     this.backend.replaceAll({ storeIndex: snapshot.index, historyStartIndex, applied, nodes: snapshot.nodes, events });
   }

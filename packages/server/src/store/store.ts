@@ -96,6 +96,11 @@ export class Store {
     return this.history.startIndex;
   }
 
+  /** Number of live watchers. */
+  get watcherCount(): number {
+    return this.hub.count;
+  }
+
   /** The `/v2/stats/store` counters. */
   get stats(): StoreStatsJSON {
     return this.counters.toJSON(this.hub.count);
@@ -250,7 +255,7 @@ export class Store {
 
   /** Whether mutations have been applied since the last `commit`. */
   get hasUncommittedChanges(): boolean {
-    return this.changes.length > 0 || this.history.uncommittedEvents().length > 0;
+    return this.changes.length > 0 || this.history.uncommittedCount > 0;
   }
 
   /** The full state as a plain JSON-able object (tree, index, recent history), for raft snapshots. */

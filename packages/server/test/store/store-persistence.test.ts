@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryBackend, Store } from '../../src/store/index.js';
+import { MemoryBackend, Store, StoreStateError } from '../../src/store/index.js';
 import type { StoreSnapshot } from '../../src/store/index.js';
 import { T0, expectError, newStore } from './support.js';
 
@@ -94,4 +94,15 @@ test('history pruning keeps exactly the configured window in the backend', () =>
   const reopened = new Store({ backend, historyLimit: 10, historyMemorySize: 3 });
   assert.equal(reopened.historyStartIndex, 16);
   assert.deepEqual(reopened.watch('/k', { sinceIndex: 16 }).take().map((e) => e.index), [16]);
+});
+
+test('a snapshot whose history does not end at its index is refused', () => {
+  const { store } = newStore();
+  store.set('/a', { value: '1' }, T0);
+  store.set('/b', { value: '1' }, T0);
+  const snapshot = store.toSnapshot();
+  const { store: follower } = newStore();
+  const broken: StoreSnapshot = { ...snapshot, events: snapshot.events.slice(0, 1) };
+  assert.throws(() => follower.fromSnapshot(broken, { index: 5, term: 1 }), (e: unknown) => e instanceof StoreStateError && e.code === 'INVALID_SNAPSHOT');
+  assert.equal(follower.index, 0);
 });
