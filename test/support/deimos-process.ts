@@ -71,7 +71,14 @@ export class DeimosProcess {
     ];
     const p = new DeimosProcess(name, clientUrl, peerUrl, dataDir, opts.dataDir === undefined, args, opts.env ?? {}, opts.fdLimit);
     p.spawn();
-    if (opts.waitReady ?? true) await p.waitReady();
+    if (opts.waitReady ?? true) {
+      try {
+        await p.waitReady();
+      } catch (err) {
+        await p.destroy(); // no orphaned process or temp dir when it never came up
+        throw err;
+      }
+    }
     return p;
   }
 

@@ -1,0 +1,122 @@
+/**
+ * A real etcd 3.4 member with the v2 API enabled, for side-by-side benchmarks: loopback ports, its own
+ * temporary data directory, ended by PID. Mirrors test/support's DeimosProcess.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { waitFor } from '../support/wait-for.js';
+
+/** Finds an executable on the PATH, or undefined. */
+export function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** Options of one etcd member. */
+export interface EtcdProcessOptions {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  /** `name=peerURL,...`; defaults to this member alone. */
+  initialCluster?: string;
+  /** Raise the open-files limit of the server to this (through `sh -c 'ulimit -n N && exec ...'`). */
+  fdLimit?: number;
+  /** Wait until the member answers (a multi-member cluster only answers once all are up). */
+  waitReady?: boolean;
+}
+
+/** A running etcd member. */
+export class EtcdProcess {
+  output = '';
+  exitCode: number | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private child: ChildProcess | undefined;
+
+  private constructor(
+    readonly name: string,
+    readonly clientUrl: string,
+    readonly peerUrl: string,
+    readonly dataDir: string,
+  ) {}
+
+  /** The operating-system process id. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts a member (and by default waits until its v2 keys API answers). */
+  static async start(binary: string, opts: EtcdProcessOptions): Promise<EtcdProcess> {
+    const clientUrl = `http://127.0.0.1:${opts.clientPort}`;
+    const peerUrl = `http://127.0.0.1:${opts.peerPort}`;
+    const p = new EtcdProcess(opts.name, clientUrl, peerUrl, mkdtempSync(join(tmpdir(), 'deimos-bench-etcd-')));
+    const args = [
+      '--enable-v2', '--name', opts.name, '--data-dir', p.dataDir,
+      '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
+      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+      '--initial-cluster', opts.initialCluster ?? `${opts.name}=${peerUrl}`,
+      '--initial-cluster-state', 'new', '--log-level', 'warn',
+    ];
+    p.spawn(binary, args, opts.fdLimit);
+    if (opts.waitReady ?? true) {
+      try {
+        await p.waitReady();
+      } catch (err) {
+        await p.destroy();
+        throw err;
+      }
+    }
+    return p;
+  }
+
+  private spawn(binary: string, args: string[], fdLimit: number | undefined): void {
+    const child = fdLimit === undefined
+      ? spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-100_000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      this.exitCode = code ?? (signal ? 128 : 0);
+      resolve();
+    }));
+  }
+
+  /** Polls until a quorum read of the root answers 200; fails at once if the member exits. */
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    await waitFor(async () => this.exitCode !== null || (await this.answers()), { timeoutMs, what: `etcd ${this.name} to answer` });
+    if (this.exitCode !== null) throw new Error(`etcd ${this.name} exited with ${this.exitCode}:\n${this.output.slice(-4000)}`);
+  }
+
+  private async answers(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.clientUrl}/v2/keys/?quorum=true`);
+      await res.arrayBuffer();
+      return res.status === 200;
+    } catch {
+      return false; // not listening yet
+    }
+  }
+
+  /** Kills the member by PID and removes its data directory. */
+  async destroy(): Promise<void> {
+    if (this.child && this.exitCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

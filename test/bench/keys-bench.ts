@@ -1,0 +1,234 @@
+/**
+ * `npm run bench`: the v2 keys API of a deimos node (or cluster) against etcd 3.4 `--enable-v2` when
+ * `etcd` is on the PATH, measured over loopback keep-alive HTTP in the same run. Prints Markdown and
+ * optionally writes a JSON summary. Run with `--help` for the options.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startTarget, findLeader, type BenchTarget, type ServerKind } from './bench-target.js';
+import { findOnPath } from './etcd-process.js';
+import { runKeysSuite, type SuiteOptions, type Workload } from './keys-suite.js';
+import { machineInfo, openFilesLimit } from './process-stats.js';
+import { computeRatios, renderMarkdown, type BenchReport, type TargetReport } from './report.js';
+import { measureWatcherMemory } from './watcher-memory.js';
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --duration S       seconds per measured run (default 5)
+  --warmup S         warm-up seconds before each case (default 1)
+  --runs N           runs per case, the best is kept (default 2)
+  --value-bytes N    value size of the writes (default 100)
+  --nodes N          cluster size of both servers (default 1; 3 measures writes x1/x64, reads x64 and
+                     the leader RSS after --bulk-writes keys)
+  --bulk-writes N    keys to write before the leader RSS reading (default 100000 with --nodes > 1)
+  --bulk-timeout S   time bound of the bulk writes (default 300)
+  --watchers N       instead of throughput: RSS per idle long-poll watcher with N watchers
+  --only KIND        deimos or etcd
+  --json FILE        write the JSON summary there
+  --proxy, --tls     not available yet
+`;
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      runs: { type: 'string', default: '2' },
+      'value-bytes': { type: 'string', default: '100' },
+      nodes: { type: 'string', default: '1' },
+      'bulk-writes': { type: 'string' },
+      'bulk-timeout': { type: 'string', default: '300' },
+      watchers: { type: 'string' },
+      only: { type: 'string' },
+      json: { type: 'string' },
+      proxy: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const num = (name: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, not ${v}`);
+    return n;
+  };
+  const nodes = num('nodes', values.nodes, 1);
+  if (values.only && values.only !== 'deimos' && values.only !== 'etcd') throw new Error('--only takes deimos or etcd');
+  return {
+    help: values.help,
+    proxy: values.proxy,
+    tls: values.tls,
+    durationS: num('duration', values.duration, 0.1),
+    warmupS: num('warmup', values.warmup, 0),
+    runs: Math.floor(num('runs', values.runs, 1)),
+    valueBytes: Math.floor(num('value-bytes', values['value-bytes'], 1)),
+    nodes: Math.floor(nodes),
+    bulkWrites: Math.floor(num('bulk-writes', values['bulk-writes'] ?? (nodes > 1 ? '100000' : '0'), 0)),
+    bulkTimeoutS: num('bulk-timeout', values['bulk-timeout'], 1),
+    watchers: values.watchers === undefined ? undefined : Math.floor(num('watchers', values.watchers, 1)),
+    only: values.only as ServerKind | undefined,
+    json: values.json,
+  };
+}
+type Options = ReturnType<typeof parseOptions>;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const live = new Set<BenchTarget>();
+
+function suiteCases(nodes: number): { workload: Workload; clients: number }[] {
+  if (nodes > 1) {
+    return [
+      { workload: 'write', clients: 1 }, { workload: 'write', clients: 64 },
+      { workload: 'read-linearizable', clients: 64 }, { workload: 'read-serializable', clients: 64 },
+    ];
+  }
+  const workloads: Workload[] = ['write', 'read-linearizable', 'read-serializable'];
+  return workloads.flatMap((workload) => [1, 64].map((clients) => ({ workload, clients })));
+}
+
+async function serverVersion(url: string): Promise<string | undefined> {
+  try {
+    const body = (await (await fetch(`${url}/version`)).json()) as { etcdserver?: string };
+    return body.etcdserver;
+  } catch {
+    return undefined; // the version is decoration; the measurement does not depend on it
+  }
+}
+
+async function benchOne(kind: ServerKind, opts: Options, etcdBinary: string | undefined): Promise<TargetReport> {
+  const report: TargetReport = { kind, nodes: opts.nodes };
+  log(`starting ${opts.nodes} ${kind} node(s) ...`);
+  let target: BenchTarget;
+  try {
+    target = await startTarget(kind, { nodes: opts.nodes, etcdBinary });
+  } catch (err) {
+    report.error = `${kind} failed to start: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`;
+    log(report.error);
+    return report;
+  }
+  live.add(target);
+  try {
+    report.version = await serverVersion(target.members[0]!.clientUrl);
+    if (opts.watchers !== undefined) {
+      const leader = await findLeader(target);
+      log(`  opening ${opts.watchers} idle watches on ${kind} ...`);
+      report.watchers = await measureWatcherMemory(leader, { count: opts.watchers, log });
+      log(`  ${kind}: ${Math.round(report.watchers.bytesPerWatcher)} bytes per watcher`);
+    } else {
+      const suite: SuiteOptions = {
+        durationMs: opts.durationS * 1000,
+        warmupMs: opts.warmupS * 1000,
+        runs: opts.runs,
+        valueBytes: opts.valueBytes,
+        cases: suiteCases(opts.nodes),
+        bulkWrites: opts.bulkWrites,
+        bulkTimeoutMs: opts.bulkTimeoutS * 1000,
+        log,
+      };
+      report.suite = await runKeysSuite(target, suite);
+    }
+  } catch (err) {
+    report.error = `${kind} measurement failed: ${(err as Error).message}`;
+    log(report.error);
+  } finally {
+    await target.destroy();
+    live.delete(target);
+  }
+  return report;
+}
+
+const REEXEC_ENV = 'DEIMOS_BENCH_NOFILE';
+
+/**
+ * Makes sure N watchers fit in the open-files limit. Node cannot raise its own hard limit, and servers
+ * inherit this process's limit, so when it is too low the bench runs itself again under
+ * `sh -c 'ulimit -n L && exec node ...'` (which needs root or a high enough hard limit).
+ * Returns the exit code of that run, or undefined when the current limit is enough.
+ */
+async function rerunWithFileLimit(watchers: number | undefined): Promise<number | undefined> {
+  if (watchers === undefined) return undefined;
+  const need = watchers + 1024;
+  const have = openFilesLimit();
+  if (have >= need) return undefined;
+  const advice = `--watchers ${watchers} needs about ${need} open files (the bench's sockets, and the server's, which it inherits), `
+    + `but the limit is ${have}. Raise it in your shell (\`ulimit -n ${Math.max(need, 65536)}\`; needs root or a hard limit that high, see \`ulimit -Hn\`) and run again.`;
+  if (process.env[REEXEC_ENV]) throw new Error(advice);
+  const limit = Math.max(need, 65536);
+  log(`open-files limit ${have} is too low for ${watchers} watchers: running again under \`ulimit -n ${limit}\``);
+  const child = spawn('/bin/sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [REEXEC_ENV]: String(limit) },
+  });
+  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
+  if (code !== 0) log(advice);
+  return code;
+}
+
+async function main(): Promise<number> {
+  const opts = parseOptions();
+  if (opts.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  for (const flag of ['proxy', 'tls'] as const) {
+    if (opts[flag]) {
+      log(`--${flag}: not available yet`);
+      return 2;
+    }
+  }
+  const rerun = await rerunWithFileLimit(opts.watchers);
+  if (rerun !== undefined) return rerun;
+  const etcdBinary = findOnPath('etcd');
+  const notes: string[] = [];
+  const kinds: ServerKind[] = opts.only ? [opts.only] : ['deimos', 'etcd'];
+  if (!etcdBinary && kinds.includes('etcd')) notes.push('etcd is not on the PATH: only deimos was measured (apt-get install etcd-server).');
+  if (opts.watchers === undefined) {
+    notes.push('Linearizable reads: deimos default GET, etcd `quorum=true`. Serializable reads: deimos `serializable=true`, etcd plain GET.');
+  } else {
+    notes.push('Watchers are idle long polls, one connection each; RSS is read after it stops moving (at most 15 s).');
+  }
+  if (opts.nodes > 1) notes.push('All load goes to the leader.');
+
+  const before = machineInfo();
+  const startedAt = new Date().toISOString();
+  const targets: TargetReport[] = [];
+  for (const kind of kinds) {
+    if (kind === 'etcd' && !etcdBinary) continue;
+    targets.push(await benchOne(kind, opts, etcdBinary));
+  }
+  const after = machineInfo();
+  const busiest = Math.max(before.loadAverage[0], after.loadAverage[0]);
+  if (busiest > before.cpuCount) {
+    notes.push(`The machine was busy with other work (1-min load up to ${busiest.toFixed(1)} on ${before.cpuCount} cores): `
+      + 'absolute figures are depressed and noisy; the deimos/etcd ratios are the steadier reading.');
+  }
+  const report: BenchReport = {
+    startedAt,
+    machine: { before, after },
+    settings: { nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, watchers: opts.watchers },
+    targets,
+    ratios: computeRatios(targets.find((t) => t.kind === 'deimos'), targets.find((t) => t.kind === 'etcd')),
+    notes,
+  };
+  process.stdout.write(`${renderMarkdown(report)}\n`);
+  if (opts.json) {
+    writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+    log(`JSON summary written to ${opts.json}`);
+  }
+  return targets.some((t) => !t.error) ? 0 : 1;
+}
+
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  log(`${signal}: stopping the servers`);
+  await Promise.all([...live].map((t) => t.destroy()));
+  process.exit(130);
+}
+process.once('SIGINT', (s) => void shutdown(s));
+process.once('SIGTERM', (s) => void shutdown(s));
+
+main().then((code) => {
+  process.exitCode = code;
+}, (err: Error) => {
+  log(err.message);
+  process.exitCode = 1;
+});

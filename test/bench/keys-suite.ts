@@ -1,0 +1,147 @@
+/**
+ * The keys workloads against one target: distinct-key writes, then linearizable and serializable GETs
+ * of the written keys, each at the configured client counts, warmed up and measured `runs` times keeping
+ * the best; the servers' CPU and the machine's busy share are recorded alongside each measurement.
+ */
+import { findLeader, type BenchMember, type BenchTarget } from './bench-target.js';
+import { runLoad, type LoadRequest, type LoadResult } from './load-generator.js';
+import { cpuSeconds, machineJiffies, rssBytes } from './process-stats.js';
+
+/** The three workloads. */
+export type Workload = 'write' | 'read-linearizable' | 'read-serializable';
+
+/** One measured case (the best of its runs). */
+export interface CaseResult {
+  workload: Workload;
+  clients: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  ok: number;
+  errors: number;
+  firstError?: string;
+  /** Throughput of every run, in order; the best is reported. */
+  runsPerSecond: number[];
+  /** CPU used by all server processes during the best run, in % of one core. */
+  serverCpuPercent: number;
+  /** Busy share of the whole machine during the best run, in %. */
+  machineBusyPercent: number;
+}
+
+/** How to measure. */
+export interface SuiteOptions {
+  durationMs: number;
+  warmupMs: number;
+  runs: number;
+  valueBytes: number;
+  cases: { workload: Workload; clients: number }[];
+  /** Keep writing (64 clients) until this many keys exist, then read the leader's RSS; 0 skips. */
+  bulkWrites: number;
+  bulkTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+/** Everything measured on one target. */
+export interface SuiteResult {
+  leader: string;
+  cases: CaseResult[];
+  /** Leader RSS right after the measured write cases. */
+  rssAfterWritesBytes?: number;
+  /** Keys written in all, and the leader RSS after the bulk phase. */
+  bulk?: { keys: number; elapsedMs: number; leaderRssBytes?: number };
+}
+
+const MAX_REQUESTS_PER_RUN = 5_000_000;
+
+/** Runs the suite against a started target. */
+export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Promise<SuiteResult> {
+  const leader = await findLeader(target);
+  const value = Buffer.from(`value=${'v'.repeat(opts.valueBytes)}`);
+  const formHeaders = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  let written = 0;
+  const makers: Record<Workload, (seq: number) => LoadRequest> = {
+    write: () => ({ method: 'PUT', path: `/v2/keys/bench/k${written++}`, body: value, headers: formHeaders }),
+    'read-linearizable': (seq) => readOf(seq, target.readQuery.linearizable),
+    'read-serializable': (seq) => readOf(seq, target.readQuery.serializable),
+  };
+  // Spread reads over the written keys (a stride coprime with most counts) rather than hammer one key.
+  const readOf = (seq: number, query: string): LoadRequest => ({
+    method: 'GET',
+    path: `/v2/keys/bench/k${(seq * 7919) % Math.max(1, written)}${query ? `?${query}` : ''}`,
+  });
+
+  const result: SuiteResult = { leader: leader.name, cases: [] };
+  let writesDone = false;
+  for (const c of opts.cases) {
+    if (c.workload !== 'write' && !writesDone) {
+      result.rssAfterWritesBytes = rssBytes(leader.pid);
+      writesDone = true;
+      if (written === 0) await seedKeys(leader, makers.write, opts);
+    }
+    const measured = await measureCase(target, leader, makers[c.workload], c.clients, opts);
+    result.cases.push({ workload: c.workload, ...measured });
+    opts.log(`  ${target.kind} ${c.workload} x${c.clients}: ${Math.round(measured.requestsPerSecond)} req/s `
+      + `(runs ${measured.runsPerSecond.map(Math.round).join(', ')}), p50 ${measured.p50Ms.toFixed(2)} ms, p99 ${measured.p99Ms.toFixed(2)} ms`
+      + `${measured.errors ? `, ${measured.errors} errors: ${measured.firstError}` : ''}`);
+  }
+  if (!writesDone) result.rssAfterWritesBytes = rssBytes(leader.pid);
+  if (opts.bulkWrites > written) result.bulk = await bulkWrite(leader, makers.write, () => written, opts);
+  return result;
+}
+
+async function seedKeys(leader: BenchMember, write: (seq: number) => LoadRequest, opts: SuiteOptions): Promise<void> {
+  await runLoad({ url: leader.clientUrl, concurrency: 16, durationMs: 30_000, maxRequests: 1000, makeRequest: write });
+  opts.log('  (seeded 1000 keys for the reads)');
+}
+
+async function measureCase(
+  target: BenchTarget,
+  leader: BenchMember,
+  makeRequest: (seq: number) => LoadRequest,
+  clients: number,
+  opts: SuiteOptions,
+): Promise<Omit<CaseResult, 'workload'>> {
+  const load = (durationMs: number) => runLoad({ url: leader.clientUrl, concurrency: clients, durationMs, maxRequests: MAX_REQUESTS_PER_RUN, makeRequest });
+  if (opts.warmupMs > 0) await load(opts.warmupMs);
+  let best: { run: LoadResult; cpu: number; busy: number } | undefined;
+  const runsPerSecond: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    const cpu0 = target.members.reduce((s, m) => s + cpuSeconds(m.pid), 0);
+    const j0 = machineJiffies();
+    const run = await load(opts.durationMs);
+    const cpu = target.members.reduce((s, m) => s + cpuSeconds(m.pid), 0) - cpu0;
+    const j1 = machineJiffies();
+    runsPerSecond.push(run.requestsPerSecond);
+    const busy = (100 * (j1.busy - j0.busy)) / Math.max(1, j1.total - j0.total);
+    if (!best || run.requestsPerSecond > best.run.requestsPerSecond) best = { run, cpu: (100 * cpu * 1000) / run.elapsedMs, busy };
+  }
+  const { run, cpu, busy } = best!;
+  return {
+    clients,
+    requestsPerSecond: run.requestsPerSecond,
+    p50Ms: run.latency.percentileMs(50),
+    p99Ms: run.latency.percentileMs(99),
+    meanMs: run.latency.meanMs,
+    ok: run.ok,
+    errors: run.errors,
+    firstError: run.firstError,
+    runsPerSecond,
+    serverCpuPercent: cpu,
+    machineBusyPercent: busy,
+  };
+}
+
+async function bulkWrite(
+  leader: BenchMember,
+  write: (seq: number) => LoadRequest,
+  written: () => number,
+  opts: SuiteOptions,
+): Promise<SuiteResult['bulk']> {
+  const missing = opts.bulkWrites - written();
+  opts.log(`  writing ${missing} more keys (64 clients, at most ${opts.bulkTimeoutMs / 1000} s) for the leader RSS ...`);
+  const run = await runLoad({ url: leader.clientUrl, concurrency: 64, durationMs: opts.bulkTimeoutMs, maxRequests: missing, makeRequest: write });
+  const leaderRssBytes = rssBytes(leader.pid);
+  opts.log(`  ${written()} keys written; leader RSS ${((leaderRssBytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+  return { keys: written(), elapsedMs: run.elapsedMs, leaderRssBytes };
+}

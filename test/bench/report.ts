@@ -1,0 +1,122 @@
+/** The benchmark report: the JSON summary's shape and its rendering as Markdown tables. */
+import type { ServerKind } from './bench-target.js';
+import type { CaseResult, SuiteResult } from './keys-suite.js';
+import type { MachineInfo } from './process-stats.js';
+import type { WatcherMemoryResult } from './watcher-memory.js';
+
+/** What was measured on one server kind. */
+export interface TargetReport {
+  kind: ServerKind;
+  nodes: number;
+  version?: string;
+  /** Why nothing (or not everything) was measured. */
+  error?: string;
+  suite?: SuiteResult;
+  watchers?: WatcherMemoryResult;
+}
+
+/** The whole run, as written to `--json`. */
+export interface BenchReport {
+  startedAt: string;
+  machine: { before: MachineInfo; after: MachineInfo };
+  settings: { nodes: number; durationS: number; warmupS: number; runs: number; valueBytes: number; watchers?: number };
+  targets: TargetReport[];
+  /** deimos/etcd per case (throughput, p99) and for memory, when both were measured. */
+  ratios: Record<string, number>;
+  notes: string[];
+}
+
+const MIB = 2 ** 20;
+const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));
+const mib = (b: number | undefined) => (b === undefined ? '—' : `${(b / MIB).toFixed(1)} MiB`);
+const caseKey = (c: { workload: string; clients: number }) => `${c.workload} x${c.clients}`;
+
+/** deimos/etcd ratios for everything measured on both. */
+export function computeRatios(deimos: TargetReport | undefined, etcd: TargetReport | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!deimos || !etcd) return out;
+  for (const d of deimos.suite?.cases ?? []) {
+    const e = etcd.suite?.cases.find((c) => caseKey(c) === caseKey(d));
+    if (!e) continue;
+    if (e.requestsPerSecond > 0) out[`${caseKey(d)} req/s`] = d.requestsPerSecond / e.requestsPerSecond;
+    if (e.p99Ms > 0) out[`${caseKey(d)} p99`] = d.p99Ms / e.p99Ms;
+  }
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
+  const rss = ratio(deimos.suite?.rssAfterWritesBytes, etcd.suite?.rssAfterWritesBytes);
+  if (rss !== undefined) out['RSS after writes'] = rss;
+  const bulk = ratio(deimos.suite?.bulk?.leaderRssBytes, etcd.suite?.bulk?.leaderRssBytes);
+  if (bulk !== undefined) out['leader RSS after bulk writes'] = bulk;
+  const w = ratio(deimos.watchers?.bytesPerWatcher, etcd.watchers?.bytesPerWatcher);
+  if (w !== undefined) out['bytes per idle watcher'] = w;
+  return out;
+}
+
+function throughputTable(report: BenchReport, d: TargetReport | undefined, e: TargetReport | undefined): string[] {
+  const cases: Pick<CaseResult, 'workload' | 'clients'>[] = [];
+  for (const c of [...(d?.suite?.cases ?? []), ...(e?.suite?.cases ?? [])]) {
+    if (!cases.some((x) => caseKey(x) === caseKey(c))) cases.push(c);
+  }
+  const find = (t: TargetReport | undefined, c: Pick<CaseResult, 'workload' | 'clients'>) => t?.suite?.cases.find((x) => caseKey(x) === caseKey(c));
+  const lines = [
+    '| workload | clients | deimos req/s | p50 ms | p99 ms | CPU % | etcd req/s | p50 ms | p99 ms | CPU % | deimos/etcd req/s | deimos/etcd p99 |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const c of cases) {
+    const a = find(d, c);
+    const b = find(e, c);
+    const cols = (x: CaseResult | undefined) => [fmt(x?.requestsPerSecond), fmt(x?.p50Ms, 2), fmt(x?.p99Ms, 2), fmt(x?.serverCpuPercent)];
+    const err = [a, b].filter((x) => x?.errors).map((x) => ` (${x!.errors} errors)`).join('');
+    lines.push(`| ${c.workload}${err} | ${c.clients} | ${[...cols(a), ...cols(b)].join(' | ')} | ${fmt(report.ratios[`${caseKey(c)} req/s`], 2)} | ${fmt(report.ratios[`${caseKey(c)} p99`], 2)} |`);
+  }
+  const rssLabel = report.settings.nodes > 1 ? 'leader RSS after the write cases' : 'RSS after the write cases';
+  lines.push(`| ${rssLabel} | | ${mib(d?.suite?.rssAfterWritesBytes)} | | | | ${mib(e?.suite?.rssAfterWritesBytes)} | | | | ${fmt(report.ratios['RSS after writes'], 2)} | |`);
+  if (d?.suite?.bulk || e?.suite?.bulk) {
+    const label = (t: TargetReport | undefined) => (t?.suite?.bulk ? `${mib(t.suite.bulk.leaderRssBytes)} (${t.suite.bulk.keys} keys)` : '—');
+    lines.push(`| leader RSS after bulk writes | | ${label(d)} | | | | ${label(e)} | | | | ${fmt(report.ratios['leader RSS after bulk writes'], 2)} | |`);
+  }
+  return lines;
+}
+
+function watcherTable(report: BenchReport, targets: TargetReport[]): string[] {
+  const lines = [
+    '| server | watchers | confirmed | RSS before | RSS after | bytes per watcher |',
+    '|---|--:|--:|--:|--:|--:|',
+  ];
+  for (const t of targets) {
+    const w = t.watchers;
+    lines.push(`| ${t.kind} | ${w?.watchers ?? '—'} | ${w?.confirmed ?? '—'} | ${mib(w?.rssBeforeBytes)} | ${mib(w?.rssAfterBytes)} | ${fmt(w?.bytesPerWatcher)} |`);
+  }
+  const r = report.ratios['bytes per idle watcher'];
+  if (r !== undefined) lines.push('', `deimos/etcd bytes per idle watcher: ${r.toFixed(2)}`);
+  return lines;
+}
+
+/** Renders the report as Markdown. */
+export function renderMarkdown(report: BenchReport): string {
+  const d = report.targets.find((t) => t.kind === 'deimos');
+  const e = report.targets.find((t) => t.kind === 'etcd');
+  const m = report.machine;
+  const la = (x: MachineInfo) => x.loadAverage.map((v) => v.toFixed(2)).join(' / ')
+    + (x.cpuPressure10s === undefined ? '' : ` (CPU pressure ${x.cpuPressure10s.toFixed(0)} %)`);
+  const s = report.settings;
+  const out = [
+    `## deimos vs etcd, v2 keys API, ${s.nodes} node${s.nodes > 1 ? 's' : ''}`,
+    '',
+    `Machine: ${m.before.cpuCount} × ${m.before.cpuModel}; load average (1/5/15 min) before ${la(m.before)}, after ${la(m.after)}.`,
+    ...report.targets.map((t) => `- ${t.kind}${t.version ? ` ${t.version}` : ''}: ${t.error ? `**not measured: ${t.error}**` : 'measured'}`),
+    '',
+  ];
+  if (s.watchers !== undefined) {
+    out.push(...watcherTable(report, report.targets));
+  } else {
+    out.push(
+      `Load generator and servers share the ${m.before.cpuCount} cores, nothing pinned. Each figure is the best of ${s.runs} runs of ${s.durationS} s after a ${s.warmupS} s warm-up; `
+      + `writes PUT ${s.valueBytes}-byte values to distinct keys, reads GET written keys (keep-alive connections, one per client). `
+      + 'CPU % is the servers\' CPU time during the kept run, in % of one core.',
+      '',
+      ...throughputTable(report, d, e),
+    );
+  }
+  if (report.notes.length) out.push('', ...report.notes.map((n) => `- ${n}`));
+  return out.join('\n');
+}
