@@ -180,3 +180,23 @@ test('released segments are not mistaken for missing ones, but deleting a needed
   rmSync(join(dir, first));
   assert.throws(() => Wal.open(dir), (err: unknown) => err instanceof WalCorruptionError && /segment is missing/.test(err.message));
 });
+
+test('an empty last segment (its header never made it to disk) is removed and the previous one continues', (t) => {
+  const dir = walDir(t);
+  const wal = Wal.create(dir, META, { segmentSizeBytes: 256 });
+  for (let i = 1; i <= 12; i++) wal.save(undefined, [entry(i, 1)]);
+  wal.close();
+  const names = segmentNames(dir);
+  const seq = names.length;
+  const empty = join(dir, segmentFileName(seq, 13));
+  writeFileSync(empty, new Uint8Array(5));
+  const opened = Wal.open(dir, { segmentSizeBytes: 256 });
+  assert.equal(opened.repaired?.file, empty);
+  assert.match(opened.repaired!.reason, /without a header/);
+  assert.deepEqual(segmentNames(dir), names);
+  opened.wal.save(undefined, [entry(13, 1)]);
+  opened.wal.close();
+  const again = Wal.open(dir);
+  again.wal.close();
+  assert.deepEqual(view(again.entries), view(entries(1, 13, 1)));
+});
