@@ -1,0 +1,366 @@
+/**
+ * Parsing of a keys API request (`/v2/keys/...` or Deimos' `/keys/...`) into a typed request that
+ * maps 1:1 onto a store operation. Follows etcd 3.4's `parseKeyRequest`: the same parameter
+ * sources, Go-style value syntax, validation order, error codes and cause texts.
+ */
+import { EtcdError, ErrorCode } from '@deimos/protocol';
+import { goCleanPath, goEscapePath, goParseQuery, goUnescape, UrlEscapeError, type ParsedQuery } from './go-url.js';
+
+/** A plain read (`GET`/`HEAD` without `wait`). */
+export interface GetKeysRequest {
+  kind: 'get';
+  path: string;
+  /** HEAD: same headers and status as GET, no body. */
+  head: boolean;
+  recursive: boolean;
+  sorted: boolean;
+  /** `quorum=true` was given; it always forces a linearizable read. */
+  quorum: boolean;
+  /** Answer from the local store (`serializable=true` or `consistent=false`, and no `quorum=true`). */
+  serializable: boolean;
+}
+
+/** A long-poll or streaming watch (`GET ?wait=true`). */
+export interface WatchKeysRequest {
+  kind: 'watch';
+  path: string;
+  recursive: boolean;
+  stream: boolean;
+  /** First index to report; undefined when absent or 0 (wait for the next event). */
+  waitIndex?: number;
+}
+
+/** Fields shared by the four value-writing operations. */
+interface ValueWrite {
+  path: string;
+  /** `""` when absent, for a refresh, or for a directory. */
+  value: string;
+  /** Seconds to live; undefined for a permanent node (absent or `ttl=`). */
+  ttlSeconds?: number;
+  /** Keep the current value, only reset the TTL; a refresh does not wake watchers. */
+  refresh: boolean;
+  /** Answer a success with only `{"action":...}`. */
+  noValueOnSuccess: boolean;
+}
+
+/** PUT without conditions: create or replace (also `dir=true`). */
+export interface SetKeysRequest extends ValueWrite {
+  kind: 'set';
+  dir: boolean;
+}
+
+/** PUT `prevExist=false` (unique=false) or POST (unique=true: the child is named by the new index). */
+export interface CreateKeysRequest extends ValueWrite {
+  kind: 'create';
+  dir: boolean;
+  unique: boolean;
+}
+
+/** PUT `prevExist=true` without `prevValue`/`prevIndex`. */
+export interface UpdateKeysRequest extends ValueWrite {
+  kind: 'update';
+}
+
+/** PUT with `prevValue` and/or `prevIndex > 0` (at least one is set). */
+export interface CompareAndSwapKeysRequest extends ValueWrite {
+  kind: 'compareAndSwap';
+  prevValue?: string;
+  prevIndex?: number;
+}
+
+/** DELETE without conditions; `recursive` implies `dir` in the store. */
+export interface DeleteKeysRequest {
+  kind: 'delete';
+  path: string;
+  dir: boolean;
+  recursive: boolean;
+}
+
+/** DELETE with `prevValue` and/or `prevIndex > 0` (at least one is set). */
+export interface CompareAndDeleteKeysRequest {
+  kind: 'compareAndDelete';
+  path: string;
+  prevValue?: string;
+  prevIndex?: number;
+}
+
+/** A parsed keys request; `kind` names the store operation (or read) to run. */
+export type KeysRequest =
+  | GetKeysRequest
+  | WatchKeysRequest
+  | SetKeysRequest
+  | CreateKeysRequest
+  | UpdateKeysRequest
+  | CompareAndSwapKeysRequest
+  | DeleteKeysRequest
+  | CompareAndDeleteKeysRequest;
+
+/** A non-canonical request path: answer 301 with this `Location` (Go `ServeMux` behaviour). */
+export interface Redirect {
+  kind: 'redirect';
+  status: 301;
+  location: string;
+}
+
+/** What {@link parseKeysRequest} reads from the HTTP request. */
+export interface KeysRequestInput {
+  method: string;
+  /** The request target as received (`req.url`): path and optional query. */
+  rawUrl: string;
+  /** The request body, if one was read (only form bodies of PUT, POST and DELETE are used). */
+  body: Buffer | undefined;
+  contentType: string | undefined;
+}
+
+/** Limits for {@link parseKeysRequest}. */
+export interface KeysRequestOptions {
+  /** Longest accepted key in UTF-8 bytes after decoding; default {@link DEFAULT_MAX_KEY_BYTES}. */
+  maxKeyBytes?: number;
+}
+
+/**
+ * Default key size limit. etcd resets the connection when the request line passes 4096 bytes
+ * (keys of about 4070 characters); Deimos answers cleanly instead, and allows twice that.
+ */
+export const DEFAULT_MAX_KEY_BYTES = 8192;
+
+/** The methods the keys endpoint serves (order as etcd prints them in `Allow`). */
+export const KEYS_METHODS = ['HEAD', 'GET', 'PUT', 'POST', 'DELETE'] as const;
+
+const PREFIXES = ['/v2/keys', '/keys'];
+
+/** Splits a request target into its raw path and raw query (without the `?`). */
+export function splitRawUrl(rawUrl: string): { rawPath: string; rawQuery: string } {
+  const q = rawUrl.indexOf('?');
+  if (q === -1) return { rawPath: rawUrl, rawQuery: '' };
+  return { rawPath: rawUrl.slice(0, q), rawQuery: rawUrl.slice(q + 1) };
+}
+
+/**
+ * The 301 Go's `ServeMux` answers for a path with `//`, `.` or `..` segments (checked on the
+ * decoded path, so `%2F%2F` counts), or null when the path is canonical. Applies to every route;
+ * the query is kept. A malformed escape yields null (the parser reports it).
+ */
+export function redirectFor(rawUrl: string): Redirect | null {
+  const { rawPath, rawQuery } = splitRawUrl(rawUrl);
+  let decoded: string;
+  try {
+    decoded = goUnescape(rawPath, 'path');
+  } catch (e) {
+    if (e instanceof UrlEscapeError) return null;
+    throw e;
+  }
+  const cleaned = goCleanPath(decoded);
+  if (cleaned === decoded) return null;
+  const location = goEscapePath(cleaned) + (rawQuery === '' ? '' : '?' + rawQuery);
+  return { kind: 'redirect', status: 301, location };
+}
+
+/**
+ * The store key addressed by a keys API path (`/v2/keys`, `/v2/keys/a/b/`, `/keys/a`), or null if
+ * the path is not a keys path (`/v2/keysfoo`). The path is percent-decoded first (`%2F` splits
+ * keys); the key has a leading `/` and no trailing `/`; the root is `/`. Does not redirect:
+ * call {@link redirectFor} first. Throws EtcdError 210 for a malformed escape.
+ */
+export function matchKeysPath(rawPathname: string): string | null {
+  const decoded = decodeOrThrow(rawPathname, 'path');
+  for (const prefix of PREFIXES) {
+    if (!decoded.startsWith(prefix)) continue;
+    const rest = decoded.slice(prefix.length);
+    if (rest === '' || rest === '/') return '/';
+    if (rest.charCodeAt(0) !== 0x2f) return null;
+    const key = goCleanPath(rest);
+    return key.length > 1 && key.endsWith('/') ? key.slice(0, -1) : key;
+  }
+  return null;
+}
+
+/**
+ * Parses a keys API request. Returns a {@link Redirect} for a non-canonical path; throws EtcdError
+ * (index 0) for invalid input: 210 for a bad escape or a non-keys path, then the checks of etcd's
+ * validation order. The method must already be one of {@link KEYS_METHODS} (see `allowMethod`).
+ */
+export function parseKeysRequest(input: KeysRequestInput, options: KeysRequestOptions = {}): KeysRequest | Redirect {
+  const method = input.method;
+  if (!(KEYS_METHODS as readonly string[]).includes(method)) {
+    throw new RangeError(`parseKeysRequest: method ${method} must be rejected with 405 first`);
+  }
+  const redirect = redirectFor(input.rawUrl);
+  if (redirect) return redirect;
+  const { rawPath, rawQuery } = splitRawUrl(input.rawUrl);
+  const path = matchKeysPath(rawPath);
+  if (path === null) throw new EtcdError(ErrorCode.InvalidForm, 'incorrect key prefix');
+  const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
+  if (path.length > maxKeyBytes / 3 && Buffer.byteLength(path) > maxKeyBytes) {
+    throw new EtcdError(ErrorCode.InvalidField, 'key too long');
+  }
+  const form = new Form(parseForm(method, rawQuery, input.body, input.contentType));
+  return buildRequest(method, path, form);
+}
+
+/** Body first, then the query: the first value of a name is the body's when both have it. */
+function parseForm(method: string, rawQuery: string, body: Buffer | undefined, contentType: string | undefined): ParsedQuery {
+  const parsed: ParsedQuery = { values: new Map() };
+  if (body !== undefined && body.length > 0 && (method === 'PUT' || method === 'POST' || method === 'DELETE')) {
+    if (isFormContentType(contentType)) goParseQuery(body.toString('utf8'), parsed);
+  }
+  const bodyError = parsed.error;
+  goParseQuery(rawQuery, parsed);
+  const error = bodyError ?? parsed.error;
+  if (error !== undefined) throw new EtcdError(ErrorCode.InvalidForm, error);
+  return parsed;
+}
+
+function isFormContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const semi = contentType.indexOf(';');
+  const media = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  return media === 'application/x-www-form-urlencoded';
+}
+
+function decodeOrThrow(s: string, mode: 'path' | 'query'): string {
+  try {
+    return goUnescape(s, mode);
+  } catch (e) {
+    if (e instanceof UrlEscapeError) throw new EtcdError(ErrorCode.InvalidForm, e.message);
+    throw e;
+  }
+}
+
+const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+const UINT64_MAX = 18446744073709551615n;
+
+/** Typed access to the merged form, with Go's `strconv` syntax. */
+class Form {
+  constructor(private readonly parsed: ParsedQuery) {}
+
+  has(name: string): boolean {
+    return this.parsed.values.has(name);
+  }
+
+  /** First value (Go `FormValue`), `""` when absent. */
+  string(name: string): string {
+    return this.parsed.values.get(name)?.[0] ?? '';
+  }
+
+  /** Go `strconv.ParseBool`; undefined when absent; throws 209 with `cause` when malformed. */
+  bool(name: string, cause: string = `invalid value for "${name}"`): boolean | undefined {
+    const raw = this.parsed.values.get(name)?.[0];
+    if (raw === undefined) return undefined;
+    if (TRUE_WORDS.has(raw)) return true;
+    if (FALSE_WORDS.has(raw)) return false;
+    throw new EtcdError(ErrorCode.InvalidField, cause);
+  }
+
+  /**
+   * Go `strconv.ParseUint(s, 10, 64)`: digits only, at most 2^64-1. Values above 2^53 lose precision
+   * (harmless: no store index gets there). Undefined when absent; throws `code` when malformed.
+   */
+  uint(name: string, code: ErrorCode): number | undefined {
+    const raw = this.parsed.values.get(name)?.[0];
+    if (raw === undefined) return undefined;
+    if (!/^[0-9]+$/.test(raw) || (raw.length > 19 && BigInt(raw) > UINT64_MAX)) {
+      throw new EtcdError(code, `invalid value for "${name}"`);
+    }
+    return Number(raw);
+  }
+}
+
+interface Flags {
+  recursive: boolean;
+  sorted: boolean;
+  wait: boolean;
+  dir: boolean;
+  quorum: boolean;
+  stream: boolean;
+  serializable: boolean;
+}
+
+/** The boolean group, in etcd's order; `consistent`/`serializable` are Deimos additions checked last. */
+function parseFlags(form: Form): Flags {
+  const recursive = form.bool('recursive') ?? false;
+  const sorted = form.bool('sorted') ?? false;
+  const wait = form.bool('wait') ?? false;
+  const dir = form.bool('dir') ?? false;
+  const quorum = form.bool('quorum') ?? false;
+  const stream = form.bool('stream') ?? false;
+  const consistent = form.bool('consistent');
+  const serializableParam = form.bool('serializable');
+  const serializable = !quorum && (consistent === false || serializableParam === true);
+  return { recursive, sorted, wait, dir, quorum, stream, serializable };
+}
+
+/** Every parameter, validated in etcd's order (first failure wins). */
+interface Params extends Flags {
+  prevIndex: number;
+  waitIndex: number;
+  prevValue: string;
+  noValueOnSuccess: boolean;
+  ttlSeconds: number | undefined;
+  prevExist: boolean | undefined;
+  refresh: boolean;
+  value: string;
+}
+
+function parseParams(method: string, form: Form): Params {
+  const prevIndex = form.uint('prevIndex', ErrorCode.IndexNaN) ?? 0;
+  const waitIndex = form.uint('waitIndex', ErrorCode.IndexNaN) ?? 0;
+  const flags = parseFlags(form);
+  if (flags.wait && method !== 'GET') {
+    throw new EtcdError(ErrorCode.InvalidField, '"wait" can only be used with GET requests');
+  }
+  const prevValue = form.string('prevValue');
+  if (form.has('prevValue') && prevValue === '') {
+    throw new EtcdError(ErrorCode.PrevValueRequired, '"prevValue" cannot be empty');
+  }
+  const noValueOnSuccess = form.bool('noValueOnSuccess') ?? false;
+  const ttlSeconds = form.string('ttl') === '' ? undefined : form.uint('ttl', ErrorCode.TTLNaN);
+  // Deimos spelled it `prevExists`; etcd's spelling wins when both are given.
+  const prevExist = form.bool(form.has('prevExist') ? 'prevExist' : 'prevExists', 'invalid value for prevExist');
+  const refresh = form.bool('refresh', 'invalid value for refresh') ?? false;
+  const value = form.string('value');
+  if (refresh && value !== '') {
+    throw new EtcdError(ErrorCode.RefreshValue, 'A value was provided on a refresh');
+  }
+  if (refresh && ttlSeconds === undefined) {
+    throw new EtcdError(ErrorCode.RefreshTTLRequired, 'No TTL value set');
+  }
+  return { ...flags, prevIndex, waitIndex, prevValue, noValueOnSuccess, ttlSeconds, prevExist, refresh, value };
+}
+
+function buildRequest(method: string, path: string, form: Form): KeysRequest {
+  const p = parseParams(method, form);
+  if (method === 'GET' || method === 'HEAD') {
+    if (p.wait) {
+      return { kind: 'watch', path, recursive: p.recursive, stream: p.stream, ...(p.waitIndex > 0 ? { waitIndex: p.waitIndex } : {}) };
+    }
+    return {
+      kind: 'get', path, head: method === 'HEAD', recursive: p.recursive, sorted: p.sorted,
+      quorum: p.quorum, serializable: p.serializable,
+    };
+  }
+  const conditions = {
+    ...(p.prevValue !== '' ? { prevValue: p.prevValue } : {}),
+    ...(p.prevIndex > 0 ? { prevIndex: p.prevIndex } : {}),
+  };
+  const hasConditions = p.prevValue !== '' || p.prevIndex > 0;
+  if (method === 'DELETE') {
+    if (hasConditions) return { kind: 'compareAndDelete', path, ...conditions };
+    return { kind: 'delete', path, dir: p.dir, recursive: p.recursive };
+  }
+  const write = {
+    path,
+    ...(p.ttlSeconds !== undefined ? { ttlSeconds: p.ttlSeconds } : {}),
+    refresh: p.refresh,
+    noValueOnSuccess: p.noValueOnSuccess,
+  };
+  // A directory has no value; update and compareAndSwap ignore `dir` and set the given value.
+  const dirValue = p.dir ? '' : p.value;
+  // etcd's PUT dispatch (`applierV2store.Put`); POST is always a unique create.
+  if (method === 'POST') return { kind: 'create', ...write, value: dirValue, dir: p.dir, unique: true };
+  if (p.prevExist === false) return { kind: 'create', ...write, value: dirValue, dir: p.dir, unique: false };
+  if (hasConditions) return { kind: 'compareAndSwap', ...write, value: p.value, ...conditions };
+  if (p.prevExist === true) return { kind: 'update', ...write, value: p.value };
+  return { kind: 'set', ...write, value: dirValue, dir: p.dir };
+}

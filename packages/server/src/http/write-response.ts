@@ -1,0 +1,127 @@
+/**
+ * Writing keys API responses: events, watch streams, wire errors and redirects, with etcd's status
+ * codes and headers (§2 of the API reference). JSON text comes from the pure functions in go-json.ts.
+ */
+import type { ServerResponse, OutgoingHttpHeaders } from 'node:http';
+import type { EtcdError, EventJSON } from '@deimos/protocol';
+import { errorToGoJson, eventToGoJson } from './go-json.js';
+import type { Redirect } from './keys-request.js';
+
+/** Index headers of a successful keys response. */
+export interface EventHeaders {
+  /** Lowercase hex cluster id (`X-Etcd-Cluster-Id`). */
+  clusterId: string;
+  /** `X-Etcd-Index` (and Deimos' `X-Deimos-Index`): the new index for a write, CUR for a read. */
+  etcdIndex: number;
+  /** Raft applied index and term (`X-Raft-Index`, `X-Raft-Term`). */
+  raftIndex: number;
+  raftTerm: number;
+}
+
+/** Options of {@link writeEvent}. */
+export interface WriteEventOptions extends EventHeaders {
+  /** `?noValueOnSuccess=true`: set/update/create/compareAndSwap answer only `{"action":...}`. */
+  noValueOnSuccess?: boolean;
+  /** HEAD request: headers and status only. */
+  head?: boolean;
+}
+
+/** Options of {@link writeError}. */
+export interface WriteErrorOptions {
+  clusterId: string;
+  /** Send `X-Etcd-Index`/`X-Deimos-Index` (= the error's index); default true. */
+  includeIndexHeaders?: boolean;
+  /** HEAD request: headers and status only. */
+  head?: boolean;
+}
+
+const JSON_TYPE = 'application/json';
+
+/** 201 for `create` and for a `set` that replaced nothing; 200 otherwise (etcd `Event.IsCreated`). */
+export function eventStatus(event: EventJSON): 200 | 201 {
+  return event.action === 'create' || (event.action === 'set' && event.prevNode === undefined) ? 201 : 200;
+}
+
+/** The body etcd writes for an event, trailing newline included. */
+export function renderEventBody(event: EventJSON, noValueOnSuccess = false): string {
+  const a = event.action;
+  if (noValueOnSuccess && (a === 'set' || a === 'update' || a === 'create' || a === 'compareAndSwap')) {
+    return '{"action":"' + a + '"}\n';
+  }
+  return eventToGoJson(event) + '\n';
+}
+
+/** The body etcd writes for a wire error, trailing newline included. */
+export function renderErrorBody(err: EtcdError): string {
+  return errorToGoJson(err.toJSON()) + '\n';
+}
+
+function indexHeaders(h: EventHeaders): OutgoingHttpHeaders {
+  const index = String(h.etcdIndex);
+  return {
+    'Content-Type': JSON_TYPE,
+    'X-Etcd-Cluster-Id': h.clusterId,
+    'X-Etcd-Index': index,
+    'X-Deimos-Index': index,
+    'X-Raft-Index': String(h.raftIndex),
+    'X-Raft-Term': String(h.raftTerm),
+  };
+}
+
+/** Writes a successful keys response (status per {@link eventStatus}) and ends it. */
+export function writeEvent(res: ServerResponse, event: EventJSON, options: WriteEventOptions): void {
+  const headers = indexHeaders(options);
+  if (options.head) {
+    res.writeHead(eventStatus(event), headers);
+    res.end();
+    return;
+  }
+  const body = renderEventBody(event, options.noValueOnSuccess);
+  headers['Content-Length'] = Buffer.byteLength(body);
+  res.writeHead(eventStatus(event), headers);
+  res.end(body);
+}
+
+/**
+ * Writes a wire error and ends the response: its HTTP status, `X-Etcd-Index` = the error's index
+ * (0 for parse errors, CUR for store errors), never `X-Raft-*`.
+ */
+export function writeError(res: ServerResponse, err: EtcdError, options: WriteErrorOptions): void {
+  const headers: OutgoingHttpHeaders = { 'Content-Type': JSON_TYPE, 'X-Etcd-Cluster-Id': options.clusterId };
+  if (options.includeIndexHeaders ?? true) {
+    headers['X-Etcd-Index'] = String(err.index);
+    headers['X-Deimos-Index'] = String(err.index);
+  }
+  if (options.head) {
+    res.writeHead(err.status, headers);
+    res.end();
+    return;
+  }
+  const body = renderErrorBody(err);
+  headers['Content-Length'] = Buffer.byteLength(body);
+  res.writeHead(err.status, headers);
+  res.end(body);
+}
+
+/**
+ * Starts a watch response: 200 with the index headers (`X-Etcd-Index` = CUR when the watch was
+ * registered), flushed at once; the body is chunked. Follow with {@link writeWatchEvent}.
+ */
+export function startWatch(res: ServerResponse, headers: EventHeaders): void {
+  res.writeHead(200, indexHeaders(headers));
+  res.flushHeaders();
+}
+
+/**
+ * Writes one watch event line. Returns `res.write`'s result: false means the socket buffer is
+ * full (a slow watcher); the caller decides whether to wait for 'drain' or drop the watcher.
+ */
+export function writeWatchEvent(res: ServerResponse, event: EventJSON): boolean {
+  return res.write(eventToGoJson(event) + '\n');
+}
+
+/** Answers a {@link Redirect} (301 with `Location`, no body). */
+export function writeRedirect(res: ServerResponse, redirect: Redirect): void {
+  res.writeHead(redirect.status, { Location: redirect.location, 'Content-Length': 0 });
+  res.end();
+}
