@@ -94,10 +94,23 @@ export class SqliteBackend implements StoreBackend {
   private db!: Database.Database;
   private sql!: Statements;
 
-  /** Opens (creating if needed) the database at `path`. */
-  constructor(path: string) {
+  private readonly synchronous: 'FULL' | 'NORMAL';
+
+  /**
+   * Opens (creating if needed) the database at `path`. With `synchronous: 'NORMAL'` a commit is
+   * durable against a process crash but not a power loss; the server uses it because its raft WAL
+   * is fsynced first and it calls {@link checkpoint} before releasing WAL segments, so anything a
+   * power loss takes from the database is replayed from the WAL.
+   */
+  constructor(path: string, options: { synchronous?: 'FULL' | 'NORMAL' } = {}) {
     this.path = path;
+    this.synchronous = options.synchronous ?? 'FULL';
     this.open();
+  }
+
+  /** Makes every committed transaction durable in the main database file (fsync). */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   load(): BackendState {
@@ -195,7 +208,7 @@ export class SqliteBackend implements StoreBackend {
   private open(): void {
     this.db = new Database(this.path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`synchronous = ${this.synchronous}`);
     this.db.exec(SCHEMA);
     checkSchema(this.db, true);
     this.sql = new Statements(this.db);

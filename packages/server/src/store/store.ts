@@ -101,6 +101,11 @@ export class Store {
     return this.hub.count;
   }
 
+  /** The earliest expiration (ms) of any node, or undefined when nothing expires. */
+  get nextExpirationMs(): number | undefined {
+    return this.tree.ttlHeap.peek()?.expireAtMs;
+  }
+
   /** The `/v2/stats/store` counters. */
   get stats(): StoreStatsJSON {
     return this.counters.toJSON(this.hub.count);

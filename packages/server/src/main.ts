@@ -1,0 +1,67 @@
+/**
+ * The composition root of the `deimos` binary: parses flags, then starts a member (or a proxy).
+ * This is the only place that builds the real clock, file system and network.
+ */
+import { FlagError, renderHelp } from './config/flag-parser.js';
+import { loadServerConfig } from './config/server-config.js';
+import { SERVER_FLAGS } from './config/server-flags.js';
+import { DEIMOS_VERSION } from './version.js';
+import { createLogger } from './util/logger.js';
+import { startMember } from './member/start-member.js';
+
+const USAGE = 'deimos [flags]\n\nWith no flags, runs a single-node cluster: client API on http://127.0.0.1:4001, peers on\nhttp://127.0.0.1:7001, data in ./default.deimos.';
+
+/** Runs the server; resolves with the process exit code once it has shut down. */
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  let request;
+  try {
+    request = loadServerConfig(argv, env, process.cwd());
+  } catch (err) {
+    if (err instanceof FlagError) {
+      process.stderr.write(`deimos: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (request.kind === 'help') {
+    process.stdout.write(renderHelp(`deimos ${DEIMOS_VERSION}: a Raft-replicated, etcd-v2-compatible key-value store`, USAGE, SERVER_FLAGS, 'DEIMOS'));
+    return 0;
+  }
+  if (request.kind === 'version') {
+    process.stdout.write(`deimos version ${DEIMOS_VERSION}\n`);
+    return 0;
+  }
+  const config = request.config;
+  const logger = createLogger(config.logLevel, `deimos[${config.name}]`);
+  if (config.proxy !== 'off') {
+    process.stderr.write('deimos: --proxy mode is not available yet\n');
+    return 2;
+  }
+  let member;
+  try {
+    member = await startMember(config, logger);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    process.stderr.write(`deimos: cannot start: ${e.message}\n`);
+    if (!e.code) logger.debug('start-up failure', { stack: e.stack ?? '' });
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('shutting down', { signal });
+      member.stop().then(() => resolve(0), (err: Error) => {
+        logger.error('shutdown failed', { error: err.message });
+        resolve(1);
+      });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    member.onFatal((err) => {
+      logger.error('fatal', { error: err.message });
+      stop('fatal');
+    });
+  });
+}

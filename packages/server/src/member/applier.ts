@@ -1,0 +1,86 @@
+/**
+ * The state machine side of the raft loop: applies committed entries to the store (one durable
+ * batch per Ready), applies membership changes to the core, and wakes the handlers that proposed
+ * the entries only after the batch is committed, so an acknowledged write is durable and applied.
+ */
+import { EntryType, EtcdError, decodeRequest, type Entry, type Snapshot } from '@deimos/protocol';
+import { confChangeFromBytes, type RaftNode } from '@deimos/raft';
+import type { Store } from '../store/index.js';
+import type { StateMachine } from '../raft-node/raft-loop.js';
+import type { WaitRegistry } from '../raft-node/wait-registry.js';
+import type { Logger } from '../util/logger.js';
+import type { ApplyResult } from './apply-result.js';
+import { applyKeysRequest } from './apply-request.js';
+import type { Membership } from './membership.js';
+
+/** Dependencies of the applier. */
+export interface ApplierDeps {
+  store: Store;
+  node: () => RaftNode;
+  waiters: WaitRegistry<ApplyResult>;
+  membership: Membership;
+  logger: Logger;
+  /** Restores the whole state from a snapshot sent by the leader. */
+  restore: (snapshot: Snapshot) => void;
+}
+
+/** Applies committed entries; see the module comment. */
+export class Applier implements StateMachine {
+  constructor(private readonly deps: ApplierDeps) {}
+
+  applyEntries(entries: Entry[]): void {
+    const { store, waiters } = this.deps;
+    // Entries at or below this were applied and committed to the database before a restart.
+    const durableIndex = store.applied.index;
+    const results: Array<[string, ApplyResult]> = [];
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) {
+        this.applyConfChange(e);
+        continue;
+      }
+      if (e.index <= durableIndex || e.data.length === 0) continue;
+      const result = this.applyNormal(e);
+      if (result) results.push(result);
+    }
+    const last = entries[entries.length - 1];
+    if (last && last.index > durableIndex) store.commit({ index: last.index, term: last.term });
+    for (const [id, result] of results) waiters.trigger(id, result);
+  }
+
+  restoreSnapshot(snapshot: Snapshot): void {
+    this.deps.restore(snapshot);
+  }
+
+  private applyNormal(e: Entry): [string, ApplyResult] | undefined {
+    const { store, waiters, membership, logger } = this.deps;
+    let req;
+    try {
+      req = decodeRequest(e.data);
+    } catch (err) {
+      logger.error('skipping an entry that is not a request', { index: e.index, error: (err as Error).message });
+      return undefined;
+    }
+    if (req.op === 'sync') {
+      store.deleteExpiredKeys(req.timeMs);
+      return undefined;
+    }
+    if (req.op === 'publish') {
+      membership.publish(req.memberId, req.name, req.clientUrls);
+      return undefined;
+    }
+    const position = { raftIndex: e.index, raftTerm: e.term };
+    try {
+      const event = applyKeysRequest(store, req);
+      return waiters.has(req.id) ? [req.id, { event, ...position }] : undefined;
+    } catch (err) {
+      if (!(err instanceof EtcdError)) throw err;
+      return waiters.has(req.id) ? [req.id, { error: err, ...position }] : undefined;
+    }
+  }
+
+  private applyConfChange(e: Entry): void {
+    const cc = confChangeFromBytes(e.data);
+    this.deps.node().applyConfChange(cc);
+    this.deps.membership.applyConfChange(cc, e.index);
+  }
+}

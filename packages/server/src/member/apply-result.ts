@@ -1,0 +1,11 @@
+/** What applying one replicated request produced, handed to the handler that proposed it. */
+import type { EtcdError } from '@deimos/protocol';
+import type { StoreEvent } from '../store/index.js';
+
+/** The outcome of one applied entry, with the raft position it was applied at. */
+export interface ApplyResult {
+  event?: StoreEvent;
+  error?: EtcdError;
+  raftIndex: number;
+  raftTerm: number;
+}

@@ -1,0 +1,59 @@
+/** The member's HTTP listeners: the client API on every client URL, raft traffic on every peer URL. */
+import { createServer, type Server } from 'node:http';
+import type { ServerConfig } from '../config/server-config.js';
+import { createClientHandler } from '../routes/router.js';
+import type { Logger } from '../util/logger.js';
+import type { MemberView } from '../routes/member-view.js';
+import { sendNotFound } from '../routes/respond.js';
+
+/** Open listeners and how to close them. */
+export interface Listeners {
+  close(): Promise<void>;
+}
+
+function listen(server: Server, url: string): Promise<void> {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(Object.assign(new Error(`cannot listen on ${url}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`), { code: err.code ?? 'ERR_LISTEN' }));
+    };
+    server.once('error', onError);
+    server.listen(Number(u.port), host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Starts every listener; on failure closes what was opened and throws. */
+export async function listenAll(config: ServerConfig, member: MemberView, logger: Logger): Promise<Listeners> {
+  const servers: Server[] = [];
+  const close = async () => {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    })));
+  };
+  try {
+    const handler = createClientHandler(member);
+    for (const url of config.listenClientUrls) {
+      const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 }, handler);
+      server.on('clientError', (err, socket) => {
+        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        logger.debug('client connection error', { error: err.message });
+      });
+      servers.push(server);
+      await listen(server, url);
+    }
+    for (const url of config.listenPeerUrls) {
+      const server = createServer((_req, res) => sendNotFound(res));
+      servers.push(server);
+      await listen(server, url);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { close };
+}

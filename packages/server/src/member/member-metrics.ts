@@ -1,0 +1,15 @@
+/** Gauges describing a member, read at scrape time. */
+import type { MetricsRegistry } from '../metrics/registry.js';
+import type { Store } from '../store/index.js';
+import type { Member } from './member.js';
+
+/** Registers the raft and store gauges of a member. */
+export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, store: Store, applied: () => number): void {
+  metrics.gauge('deimos_raft_term', 'Current raft term.', () => member.raft().term);
+  metrics.gauge('deimos_raft_applied_index', 'Index of the last applied raft entry.', applied);
+  metrics.gauge('deimos_raft_is_leader', '1 when this member is the leader.', () => (member.raft().isLeader ? 1 : 0));
+  metrics.gauge('deimos_raft_has_leader', '1 when a leader is known.', () => (member.raft().leaderId !== '0' ? 1 : 0));
+  metrics.gauge('deimos_store_index', 'The v2 store index (X-Etcd-Index).', () => store.index);
+  metrics.gauge('deimos_store_watchers', 'Live watchers.', () => store.watcherCount);
+  metrics.gauge('deimos_process_resident_memory_bytes', 'Resident set size of the process.', () => process.memoryUsage.rss());
+}

@@ -1,0 +1,154 @@
+/**
+ * A running member: the store, the WAL, the consensus core and its loop, the membership, and the
+ * operations the HTTP routes use (propose, linearizable read, stats).
+ */
+import { randomBytes } from 'node:crypto';
+import { encodeRequest, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
+import { ProposalDroppedError, StateType, type RaftNode } from '@deimos/raft';
+import type { ServerConfig } from '../config/server-config.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import type { RaftLoop } from '../raft-node/raft-loop.js';
+import type { WaitRegistry } from '../raft-node/wait-registry.js';
+import type { DistributiveOmit, MemberView, RaftFacts } from '../routes/member-view.js';
+import type { Store } from '../store/index.js';
+import type { Logger } from '../util/logger.js';
+import type { ApplyResult } from './apply-result.js';
+import type { Membership } from './membership.js';
+
+/** Raised when a proposal cannot even be made (no leader known, overload). */
+export class ProposalRejectedError extends Error {
+  readonly code = 'ERR_PROPOSAL_REJECTED';
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ProposalRejectedError';
+  }
+}
+
+/** Parts a member is made of (built by start-member.ts). */
+export interface MemberParts {
+  config: ServerConfig;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  store: Store;
+  loop: RaftLoop;
+  waiters: WaitRegistry<ApplyResult>;
+  membership: Membership;
+}
+
+/** A running member, as seen by the routes. */
+export class Member implements MemberView {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly store: Store;
+  readonly startTime = new Date();
+  private readonly loop: RaftLoop;
+  private readonly waiters: WaitRegistry<ApplyResult>;
+  private readonly membership: Membership;
+  private readonly idPrefix = randomBytes(6).toString('hex');
+  private seq = 0;
+  private leaderSince = new Date();
+  /** Counters for /v2/stats/self. */
+  readonly traffic = { recvAppendRequestCnt: 0, sendAppendRequestCnt: 0 };
+
+  constructor(parts: MemberParts) {
+    this.config = parts.config;
+    this.logger = parts.logger;
+    this.metrics = parts.metrics;
+    this.store = parts.store;
+    this.loop = parts.loop;
+    this.waiters = parts.waiters;
+    this.membership = parts.membership;
+  }
+
+  get clusterId(): string {
+    return this.config.clusterId;
+  }
+
+  get memberId(): string {
+    return this.config.memberId;
+  }
+
+  /** Called by the loop when leadership changes. */
+  noteLeaderChange(): void {
+    this.leaderSince = new Date();
+  }
+
+  raft(): RaftFacts {
+    return {
+      term: this.loop.currentTerm,
+      appliedIndex: this.loop.appliedIndex,
+      leaderId: this.loop.softState.lead,
+      isLeader: this.loop.isLeader,
+    };
+  }
+
+  members(): MemberJSON[] {
+    return this.membership.list();
+  }
+
+  /** Proposes without waiting (SYNC, publish). Returns false when the core dropped it. */
+  proposeAsync(request: DistributiveOmit<ReplicatedRequest, 'id'>): boolean {
+    const full = { ...request, id: this.nextId() } as ReplicatedRequest;
+    try {
+      this.loop.withNode((node: RaftNode) => node.propose(encodeRequest(full)));
+      return true;
+    } catch (err) {
+      if (err instanceof ProposalDroppedError) return false;
+      throw err;
+    }
+  }
+
+  propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult> {
+    if (this.waiters.full) return Promise.reject(new ProposalRejectedError('too many pending requests'));
+    const id = this.nextId();
+    const full = { ...request, id } as ReplicatedRequest;
+    const done = this.waiters.register(id, this.config.requestTimeoutMs);
+    try {
+      this.loop.withNode((node: RaftNode) => node.propose(encodeRequest(full)));
+    } catch (err) {
+      // Dropped (no leader yet, transfer in progress): keep waiting is pointless, but the caller
+      // should see the same timeout-class error as an unanswered proposal.
+      const reason = err instanceof ProposalDroppedError ? err.message : (err as Error).message;
+      this.waiters.fail(id, new ProposalRejectedError(reason));
+    }
+    return done;
+  }
+
+  linearizableRead(): Promise<void> {
+    return this.loop.linearizableRead(this.config.requestTimeoutMs).then(() => undefined);
+  }
+
+  selfStats(): Record<string, unknown> {
+    const facts = this.raft();
+    const state = facts.isLeader ? StateType.Leader : StateType.Follower;
+    const uptimeMs = Date.now() - this.leaderSince.getTime();
+    return {
+      name: this.config.name,
+      id: this.config.memberId,
+      state,
+      startTime: this.startTime.toISOString(),
+      leaderInfo: { leader: facts.leaderId === '0' ? '' : facts.leaderId, uptime: formatGoDuration(uptimeMs), startTime: this.leaderSince.toISOString() },
+      recvAppendRequestCnt: this.traffic.recvAppendRequestCnt,
+      sendAppendRequestCnt: this.traffic.sendAppendRequestCnt,
+    };
+  }
+
+  leaderStats(): Record<string, unknown> | undefined {
+    if (!this.loop.isLeader) return undefined;
+    return { leader: this.config.memberId, followers: {} };
+  }
+
+  private nextId(): string {
+    return `${this.idPrefix}-${(++this.seq).toString(36)}`;
+  }
+}
+
+/** Formats a duration like Go's time.Duration.String() (e.g. 14m22.69s). */
+export function formatGoDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = ((ms % 60_000) / 1000).toFixed(3).replace(/\.?0+$/, '');
+  return `${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${s}s`;
+}

@@ -1,0 +1,150 @@
+/**
+ * Builds a member from its configuration: data directory and lock, state database, WAL, raft core,
+ * loop, HTTP listeners, and the leader's TTL sweep. The only place these real parts are wired.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConfState } from '@deimos/protocol';
+import { MemoryStorage, RawNode, StateType } from '@deimos/raft';
+import type { ServerConfig } from '../config/server-config.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import { RaftLoop } from '../raft-node/raft-loop.js';
+import { WaitRegistry } from '../raft-node/wait-registry.js';
+import { SqliteBackend, Store } from '../store/index.js';
+import { Wal, loadRaftStorage } from '../wal/index.js';
+import { lockDataDir } from '../util/dir-lock.js';
+import type { Logger } from '../util/logger.js';
+import { seededRng } from '../util/seeded-rng.js';
+import { Applier } from './applier.js';
+import type { ApplyResult } from './apply-result.js';
+import { Member } from './member.js';
+import { Membership } from './membership.js';
+import { listenAll, type Listeners } from './listeners.js';
+import { registerMemberMetrics } from './member-metrics.js';
+
+/** How often the leader proposes a TTL sweep when keys are due. */
+const SYNC_INTERVAL_MS = 500;
+/** Most requests waiting for consensus at once; more fail fast instead of queueing without bound. */
+const MAX_PENDING_PROPOSALS = 100_000;
+
+/** A started member and how to stop it. */
+export interface RunningMember {
+  member: Member;
+  stop(): Promise<void>;
+  onFatal(listener: (err: Error) => void): void;
+}
+
+/** Starts a member; throws an operational error (with `code`) when it cannot. */
+export async function startMember(config: ServerConfig, logger: Logger): Promise<RunningMember> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(config.dataDir);
+  const fatalListeners: Array<(err: Error) => void> = [];
+  const metrics = new MetricsRegistry();
+  const fsyncSeconds = metrics.histogram('deimos_wal_fsync_duration_seconds', 'Latency of WAL fdatasync calls.');
+  const backend = new SqliteBackend(join(config.dataDir, 'state.db'), { synchronous: 'NORMAL' });
+  const store = new Store({ backend, historyLimit: config.historySize });
+
+  const walDir = join(config.dataDir, 'wal');
+  const walOptions = { onSync: (ms: number) => fsyncSeconds.observe(ms / 1000) };
+  let wal: Wal;
+  let storage: MemoryStorage;
+  let snapshotIndex = 0;
+  if (Wal.exists(walDir)) {
+    const opened = Wal.open(walDir, walOptions);
+    if (opened.metadata.nodeId !== config.memberId) {
+      throw Object.assign(new Error(`data directory ${config.dataDir} belongs to member ${opened.metadata.nodeId}, not ${config.memberId} (--name ${config.name})`), { code: 'ERR_MEMBER_MISMATCH' });
+    }
+    if (opened.repaired) logger.warn('truncated a torn WAL tail', { repaired: opened.repaired });
+    wal = opened.wal;
+    storage = loadRaftStorage(opened);
+    snapshotIndex = opened.snapshot?.index ?? 0;
+  } else {
+    const confState: ConfState = {
+      voters: config.initialClusterState === 'new' ? config.initialCluster.map((m) => m.id) : [],
+      learners: [],
+    };
+    wal = Wal.create(walDir, { nodeId: config.memberId, clusterId: config.clusterId }, walOptions);
+    wal.saveSnapshotMarker({ index: 0, term: 0, confState });
+    storage = new MemoryStorage();
+    storage.bootstrap(confState);
+  }
+
+  const node = new RawNode({
+    id: config.memberId,
+    electionTicks: config.electionTicks,
+    heartbeatTicks: config.heartbeatTicks,
+    storage,
+    rng: seededRng(),
+    applied: snapshotIndex,
+    maxSizePerMsg: 1024 * 1024,
+    maxInflightMsgs: 256,
+    maxUncommittedEntriesSize: 64 * 1024 * 1024,
+    checkQuorum: true,
+    preVote: true,
+  });
+  const membership = new Membership(config.initialCluster);
+  const waiters = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
+  const applier = new Applier({
+    store, node: () => node, waiters, membership, logger,
+    restore: () => {
+      throw new Error('installing a snapshot from the leader is not supported yet');
+    },
+  });
+  let member: Member | undefined;
+  const loop = new RaftLoop({
+    node, log: wal, mirror: storage, stateMachine: applier,
+    sender: { send: () => {} },
+    tickMs: config.tickMs,
+    appliedIndex: Math.max(snapshotIndex, 0),
+    onSoftState: (s) => {
+      member?.noteLeaderChange();
+      logger.info('raft state changed', { state: s.raftState, leader: s.lead });
+    },
+  });
+  member = new Member({ config, logger, metrics, store, loop, waiters, membership });
+  registerMemberMetrics(metrics, member, store, () => loop.appliedIndex);
+  // Our own client URLs are known locally; other members publish theirs through the log.
+  membership.publish(config.memberId, config.name, config.advertiseClientUrls);
+
+  loop.start();
+  if (config.initialCluster.length === 1 && config.initialClusterState === 'new') loop.withNode((n) => n.campaign());
+
+  const syncTimer = setInterval(() => {
+    const due = store.nextExpirationMs;
+    const now = Date.now();
+    if (loop.isLeader && due !== undefined && due <= now) member!.proposeAsync({ op: 'sync', timeMs: now });
+  }, SYNC_INTERVAL_MS);
+
+  let listeners: Listeners;
+  try {
+    listeners = await listenAll(config, member, logger);
+  } catch (err) {
+    clearInterval(syncTimer);
+    loop.stop();
+    wal.close();
+    backend.close();
+    lock.release();
+    throw err;
+  }
+  logger.info('member started', { id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    member,
+    onFatal: (l) => fatalListeners.push(l),
+    stop: () => {
+      stopped ??= (async () => {
+        clearInterval(syncTimer);
+        await listeners.close();
+        loop.stop();
+        waiters.failAll(new Error('server is shutting down'));
+        wal.close();
+        backend.close();
+        lock.release();
+      })();
+      return stopped;
+    },
+  };
+}
+
+export { StateType };

@@ -1,0 +1,39 @@
+/** `/version`, `/health`, `/machines` and `/metrics`: small read-only endpoints. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MemberView } from './member-view.js';
+import { sendBody, sendMethodNotAllowed } from './respond.js';
+import { DEIMOS_VERSION, ETCD_COMPAT_CLUSTER_VERSION, ETCD_COMPAT_SERVER_VERSION } from '../version.js';
+
+/** GET /version. */
+export function serveVersion(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
+  const body = JSON.stringify({ etcdserver: ETCD_COMPAT_SERVER_VERSION, etcdcluster: ETCD_COMPAT_CLUSTER_VERSION, deimos: DEIMOS_VERSION });
+  sendBody(res, 200, 'application/json', body);
+}
+
+/** GET /health: healthy when a linearizable read succeeds (a leader exists and has quorum). */
+export async function serveHealth(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
+  let healthy = member.raft().leaderId !== '0';
+  if (healthy) {
+    try {
+      await member.linearizableRead();
+    } catch {
+      healthy = false;
+    }
+  }
+  sendBody(res, healthy ? 200 : 503, 'text/plain; charset=utf-8', `{"health":"${healthy}"}`);
+}
+
+/** GET/HEAD /machines and /v2/machines: every member's client URLs, joined by ", ". */
+export function serveMachines(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendMethodNotAllowed(res, 'GET,HEAD');
+  const urls = member.members().flatMap((m) => m.clientURLs).sort();
+  sendBody(res, 200, 'text/plain; charset=utf-8', urls.join(', '));
+}
+
+/** GET /metrics in the Prometheus text format. */
+export function serveMetrics(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
+  sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', member.metrics.render());
+}

@@ -1,0 +1,101 @@
+/**
+ * The keys API (`/v2/keys/...` and `/keys/...`): parse and validate, then read from the store
+ * (after a ReadIndex round unless serializable), propose a write and answer once it is applied,
+ * or start a watch.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
+import { KEYS_METHODS, parseKeysRequest, type KeysRequest } from '../http/keys-request.js';
+import { writeError, writeEvent, writeRedirect } from '../http/write-response.js';
+import { renderEvent } from '../store/index.js';
+import type { DistributiveOmit, MemberView } from './member-view.js';
+import { BodyTooLargeError, readBody } from './body.js';
+import { sendBody, sendMethodNotAllowed } from './respond.js';
+import { serveWatch } from './watch-route.js';
+
+const ALLOWED = KEYS_METHODS.join(',');
+
+/** The error a request gets when consensus did not answer in time (etcd's 300). */
+function timeoutError(): EtcdError {
+  return new EtcdError(ErrorCode.RaftInternal, 'etcdserver: request timed out', 0);
+}
+
+/** Serves one keys API request. */
+export async function serveKeys(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (!(KEYS_METHODS as readonly string[]).includes(method)) return sendMethodNotAllowed(res, ALLOWED);
+  const clusterId = member.clusterId;
+  let body: Buffer | undefined;
+  if (method === 'PUT' || method === 'POST' || method === 'DELETE') {
+    try {
+      body = await readBody(req, member.config.maxRequestBytes);
+    } catch (err) {
+      if (!(err instanceof BodyTooLargeError)) throw err;
+      res.setHeader('Connection', 'close');
+      const e = new EtcdError(ErrorCode.InvalidForm, `request body too large (limit ${err.limitBytes} bytes)`, 0);
+      return sendBody(res, 413, 'application/json', JSON.stringify(e.toJSON()) + '\n', { 'X-Etcd-Cluster-Id': clusterId, 'X-Etcd-Index': '0', 'X-Deimos-Index': '0' });
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseKeysRequest({ method, rawUrl: req.url ?? '/', body, contentType: req.headers['content-type'] });
+  } catch (err) {
+    if (err instanceof EtcdError) return writeError(res, err, { clusterId, head: method === 'HEAD' });
+    throw err;
+  }
+  if (parsed.kind === 'redirect') return writeRedirect(res, parsed);
+  if (parsed.kind === 'watch') return serveWatch(member, parsed, req, res);
+  if (parsed.kind === 'get') return serveGet(member, parsed, res);
+  return serveWrite(member, parsed, res);
+}
+
+async function serveGet(member: MemberView, r: Extract<KeysRequest, { kind: 'get' }>, res: ServerResponse): Promise<void> {
+  const clusterId = member.clusterId;
+  if (!r.serializable) {
+    try {
+      await member.linearizableRead();
+    } catch {
+      return writeError(res, timeoutError(), { clusterId, includeIndexHeaders: true, head: r.head });
+    }
+  }
+  let result;
+  try {
+    result = member.store.get(r.path, { recursive: r.recursive, sorted: r.sorted }, Date.now());
+  } catch (err) {
+    if (err instanceof EtcdError) return writeError(res, err, { clusterId, head: r.head });
+    throw err;
+  }
+  const raft = member.raft();
+  writeEvent(res, result.event, { clusterId, etcdIndex: result.index, raftIndex: raft.appliedIndex, raftTerm: raft.term, head: r.head });
+}
+
+function toReplicated(r: Exclude<KeysRequest, { kind: 'get' | 'watch' }>, nowMs: number): DistributiveOmit<ReplicatedRequest, 'id'> {
+  switch (r.kind) {
+    case 'set':
+      return { op: 'set', path: r.path, value: r.value, dir: r.dir, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
+    case 'create':
+      return { op: 'create', path: r.path, value: r.value, dir: r.dir, ttlSeconds: r.ttlSeconds, unique: r.unique, refresh: r.refresh, timeMs: nowMs };
+    case 'update':
+      return { op: 'update', path: r.path, value: r.value, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
+    case 'compareAndSwap':
+      return { op: 'compareAndSwap', path: r.path, value: r.value, prevValue: r.prevValue, prevIndex: r.prevIndex, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
+    case 'delete':
+      return { op: 'delete', path: r.path, dir: r.dir, recursive: r.recursive };
+    case 'compareAndDelete':
+      return { op: 'compareAndDelete', path: r.path, prevValue: r.prevValue, prevIndex: r.prevIndex };
+  }
+}
+
+async function serveWrite(member: MemberView, r: Exclude<KeysRequest, { kind: 'get' | 'watch' }>, res: ServerResponse): Promise<void> {
+  const clusterId = member.clusterId;
+  let result;
+  try {
+    result = await member.propose(toReplicated(r, Date.now()));
+  } catch {
+    return writeError(res, timeoutError(), { clusterId });
+  }
+  if (result.error) return writeError(res, result.error, { clusterId });
+  const event = renderEvent(result.event!, Date.now());
+  const noValueOnSuccess = 'noValueOnSuccess' in r ? r.noValueOnSuccess : false;
+  writeEvent(res, event, { clusterId, etcdIndex: result.event!.index, raftIndex: result.raftIndex, raftTerm: result.raftTerm, noValueOnSuccess });
+}

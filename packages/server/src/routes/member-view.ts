@@ -1,0 +1,43 @@
+/**
+ * What the HTTP routes may see and do of a running member. Routes depend on this interface only,
+ * so they can be reasoned about (and tested) without the raft loop, WAL or database behind them.
+ */
+import type { MemberJSON, ReplicatedRequest } from '@deimos/protocol';
+import type { ServerConfig } from '../config/server-config.js';
+import type { Logger } from '../util/logger.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import type { Store } from '../store/index.js';
+import type { ApplyResult } from '../member/apply-result.js';
+
+/** Raft-level facts for headers and stats. */
+export interface RaftFacts {
+  term: number;
+  /** Index of the last applied raft entry. */
+  appliedIndex: number;
+  leaderId: string;
+  isLeader: boolean;
+}
+
+/** A running member as the routes see it. */
+export interface MemberView {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly store: Store;
+  readonly clusterId: string;
+  readonly memberId: string;
+  readonly startTime: Date;
+  raft(): RaftFacts;
+  /** Current members, sorted by numeric ID. */
+  members(): MemberJSON[];
+  /** Proposes a write and resolves once it was applied here (or rejects on timeout). */
+  propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult>;
+  /** Resolves once a linearizable read may be served locally. */
+  linearizableRead(): Promise<void>;
+  /** Stats counters of raft traffic for /v2/stats/self and /v2/stats/leader. */
+  selfStats(): Record<string, unknown>;
+  leaderStats(): Record<string, unknown> | undefined;
+}
+
+/** `Omit` that distributes over a union. */
+export type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,88 @@
+/**
+ * The client API's request router: CORS, then one route per endpoint family, with request
+ * counts and latencies recorded for /metrics. Unknown paths get Go's `404 page not found`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MemberView } from './member-view.js';
+import { sendBody, sendNotFound } from './respond.js';
+import { serveHealth, serveMachines, serveMetrics, serveVersion } from './info-routes.js';
+import { serveStats } from './stats-routes.js';
+import { serveMembers } from './members-routes.js';
+import { serveKeys } from './keys-route.js';
+
+/** Adds CORS headers when the origin is allowed; true when the request was a preflight (answered). */
+function applyCors(origins: readonly string[], req: IncomingMessage, res: ServerResponse): boolean {
+  if (origins.length > 0) {
+    const origin = req.headers.origin;
+    const allowed = origins.includes('*') ? '*' : origin && origins.includes(origin) ? origin : undefined;
+    if (allowed) {
+      res.setHeader('Access-Control-Allow-Origin', allowed);
+      res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS, PUT, DELETE');
+      res.setHeader('Access-Control-Allow-Headers', 'accept, content-type, authorization');
+    }
+  }
+  if (req.method === 'OPTIONS') {
+    sendBody(res, 200, 'text/plain; charset=utf-8', '');
+    return true;
+  }
+  return false;
+}
+
+function routeOf(path: string): string {
+  if (path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/')) return 'keys';
+  if (path === '/v2/members' || path.startsWith('/v2/members/') || path === '/members' || path.startsWith('/members/')) return 'members';
+  if (path === '/v2/machines' || path === '/machines') return 'machines';
+  if (path.startsWith('/v2/stats/') || path.startsWith('/stats/')) return 'stats';
+  if (path === '/version' || path === '/health' || path === '/metrics') return path.slice(1);
+  return 'unknown';
+}
+
+/** Creates the request handler of the client listeners. */
+export function createClientHandler(member: MemberView): (req: IncomingMessage, res: ServerResponse) => void {
+  const requests = member.metrics.counter('deimos_http_requests_total', 'Client HTTP requests by route, method and status.');
+  const latency = member.metrics.histogram('deimos_http_request_duration_seconds', 'Client HTTP request latency by route.');
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+    const route = routeOf(path);
+    res.once('finish', () => {
+      requests.inc({ route, method: req.method ?? '', code: String(res.statusCode) });
+      latency.observe(Number(process.hrtime.bigint() - started) / 1e9, { route });
+    });
+    if (applyCors(member.config.corsOrigins, req, res)) return;
+    try {
+      dispatch(member, route, path, req, res);
+    } catch (err) {
+      member.logger.error('request handler failed', { path, error: (err as Error).stack ?? String(err) });
+      if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
+      else res.destroy();
+    }
+  };
+}
+
+function dispatch(member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse): void {
+  switch (route) {
+    case 'keys':
+      return void serveKeys(member, req, res).catch((err: Error) => {
+        member.logger.error('keys handler failed', { error: err.stack ?? String(err) });
+        if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
+        else res.destroy();
+      });
+    case 'members':
+      return serveMembers(member, path.replace(/^(\/v2)?\/members/, ''), req, res);
+    case 'machines':
+      return serveMachines(member, req, res);
+    case 'stats':
+      return serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res);
+    case 'version':
+      return serveVersion(req, res);
+    case 'health':
+      return void serveHealth(member, req, res);
+    case 'metrics':
+      return serveMetrics(member, req, res);
+    default:
+      return sendNotFound(res);
+  }
+}
