@@ -123,6 +123,23 @@ export class Network {
     this.filters = [];
   }
 
+  /** Called for every entry a node applies (for invariant checks). */
+  onApply: ((tn: TestNode, e: Entry) => void) | undefined = undefined;
+
+  /** Handles every pending Ready once, queueing their messages without delivering them. */
+  processReadies(): void {
+    for (const tn of this.nodes.values()) {
+      while (tn.node.hasReady()) this.handleReady(tn);
+    }
+  }
+
+  /** Takes the queued, undelivered messages (for tests that deliver them in their own order). */
+  takeMessages(): Message[] {
+    const q = this.queue;
+    this.queue = [];
+    return q;
+  }
+
   /** Processes Readies and delivers messages until nothing moves. */
   drain(maxRounds = 10_000): void {
     for (let round = 0; round < maxRounds; round++) {
@@ -241,6 +258,7 @@ export class Network {
   private apply(tn: TestNode, e: Entry): void {
     if (e.index !== tn.appliedIndex + 1) throw new Error(`${tn.id} applies ${e.index} after ${tn.appliedIndex}`);
     tn.appliedIndex = e.index;
+    this.onApply?.(tn, e);
     if (e.type === EntryType.ConfChange) {
       tn.confState = tn.node.applyConfChange(confChangeFromBytes(e.data));
     } else if (e.data.length > 0) {
