@@ -52,7 +52,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
       if (stopping) return;
       stopping = true;
       logger.info('shutting down', { signal });
-      member.stop().then(() => resolve(0), (err: Error) => {
+      member.stop().then(() => {
+        logger.info('stopped');
+        resolve(0);
+      }, (err: Error) => {
         logger.error('shutdown failed', { error: err.message });
         resolve(1);
       });

@@ -3,7 +3,7 @@
  * batch per Ready), applies membership changes to the core, and wakes the handlers that proposed
  * the entries only after the batch is committed, so an acknowledged write is durable and applied.
  */
-import { EntryType, EtcdError, decodeRequest, type Entry, type Snapshot } from '@deimos/protocol';
+import { EntryType, EtcdError, decodeRequest, type ConfState, type Entry, type Snapshot } from '@deimos/protocol';
 import { confChangeFromBytes, type RaftNode } from '@deimos/raft';
 import type { Store } from '../store/index.js';
 import type { StateMachine } from '../raft-node/raft-loop.js';
@@ -22,11 +22,18 @@ export interface ApplierDeps {
   logger: Logger;
   /** Restores the whole state from a snapshot sent by the leader. */
   restore: (snapshot: Snapshot) => void;
+  /** The configuration the log starts from (storage's initial state). */
+  initialConfState: ConfState;
 }
 
 /** Applies committed entries; see the module comment. */
 export class Applier implements StateMachine {
-  constructor(private readonly deps: ApplierDeps) {}
+  /** The configuration after the last applied entry (what a snapshot must record). */
+  confState: ConfState;
+
+  constructor(private readonly deps: ApplierDeps) {
+    this.confState = deps.initialConfState;
+  }
 
   applyEntries(entries: Entry[]): void {
     const { store, waiters } = this.deps;
@@ -49,6 +56,7 @@ export class Applier implements StateMachine {
 
   restoreSnapshot(snapshot: Snapshot): void {
     this.deps.restore(snapshot);
+    this.confState = snapshot.metadata.confState;
   }
 
   private applyNormal(e: Entry): [string, ApplyResult] | undefined {
@@ -80,7 +88,7 @@ export class Applier implements StateMachine {
 
   private applyConfChange(e: Entry): void {
     const cc = confChangeFromBytes(e.data);
-    this.deps.node().applyConfChange(cc);
+    this.confState = this.deps.node().applyConfChange(cc);
     this.deps.membership.applyConfChange(cc, e.index);
   }
 }

@@ -16,6 +16,7 @@ import { lockDataDir } from '../util/dir-lock.js';
 import type { Logger } from '../util/logger.js';
 import { seededRng } from '../util/seeded-rng.js';
 import { Applier } from './applier.js';
+import { Compactor } from './compactor.js';
 import type { ApplyResult } from './apply-result.js';
 import { Member } from './member.js';
 import { Membership } from './membership.js';
@@ -89,13 +90,16 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     restore: () => {
       throw new Error('installing a snapshot from the leader is not supported yet');
     },
+    initialConfState: storage.initialState().confState,
   });
+  const compactor = new Compactor({ storage, wal, backend, snapshotCount: config.snapshotCount, confState: () => applier.confState, logger });
   let member: Member | undefined;
   const loop = new RaftLoop({
     node, log: wal, mirror: storage, stateMachine: applier,
     sender: { send: () => {} },
     tickMs: config.tickMs,
     appliedIndex: Math.max(snapshotIndex, 0),
+    onApplied: (index) => compactor.maybeCompact(index),
     onSoftState: (s) => {
       member?.noteLeaderChange();
       logger.info('raft state changed', { state: s.raftState, leader: s.lead });

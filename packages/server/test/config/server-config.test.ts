@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadServerConfig } from '../../src/config/server-config.js';
+import { FlagError } from '../../src/config/flag-parser.js';
+
+function run(argv: string[], env: Record<string, string> = {}) {
+  const req = loadServerConfig(argv, env, '/work');
+  assert.equal(req.kind, 'run');
+  return (req as Extract<typeof req, { kind: 'run' }>).config;
+}
+
+test('no flags at all gives the embedded single-node default', () => {
+  const c = run([]);
+  assert.equal(c.name, 'default');
+  assert.deepEqual(c.listenClientUrls, ['http://127.0.0.1:4001']);
+  assert.deepEqual(c.listenPeerUrls, ['http://127.0.0.1:7001']);
+  assert.equal(c.dataDir, '/work/default.deimos');
+  assert.equal(c.initialCluster.length, 1);
+  assert.equal(c.initialCluster[0]!.name, 'default');
+});
+
+test('the original README single-node command line is accepted', () => {
+  const c = run(['--name', 'node1', '--listen-client-urls', 'http://127.0.0.1:4001', '--advertise-client-urls', 'http://127.0.0.1:4001',
+    '--listen-peer-urls', 'http://127.0.0.1:7001', '--advertise-peer-urls', 'http://127.0.0.1:7001', '--bootstrap-config', 'node1=http://localhost:7001']);
+  assert.equal(c.memberId, '6e712280117b0012');
+  assert.deepEqual(c.initialCluster.map((m) => m.peerUrls), [['http://localhost:7001']]);
+});
+
+test('member IDs match the original Deimos scheme for a three-node bootstrap config', () => {
+  const c = run(['-name', 'node2', '-bootstrap-config', 'node1=http://localhost:7001,node2=http://localhost:7002,node3=http://localhost:7003']);
+  assert.deepEqual(c.initialCluster.map((m) => m.id), ['6e712280117b0012', '6ade02c9ba201df0', '6457e457865eb69e']);
+  assert.equal(c.memberId, '6ade02c9ba201df0');
+});
+
+test('etcd flag names are aliases and the cluster token changes the cluster ID', () => {
+  const a = run(['--name=n1', '--initial-cluster=n1=http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380', '--initial-cluster-state', 'existing']);
+  const b = run(['--name=n1', '--initial-cluster=n1=http://127.0.0.1:2380', '--initial-cluster-token', 'other']);
+  assert.equal(a.initialClusterState, 'existing');
+  assert.notEqual(a.clusterId, b.clusterId);
+});
+
+test('flags come from DEIMOS_ environment variables, and the command line wins', () => {
+  const c = run(['--snapshot-count', '7'], { DEIMOS_NAME: 'envname', DEIMOS_SNAPSHOT_COUNT: '99', DEIMOS_DATA_DIR: '/tmp/x' });
+  assert.equal(c.name, 'envname');
+  assert.equal(c.snapshotCount, 7);
+  assert.equal(c.dataDir, '/tmp/x');
+});
+
+test('bad flags are reported as FlagError with a clear message', () => {
+  const bad: Array<[string[], RegExp]> = [
+    [['--nope'], /unknown flag/],
+    [['--snapshot-count', 'abc'], /invalid integer/],
+    [['--listen-client-urls', 'ftp://x:1'], /scheme/],
+    [['--listen-client-urls', 'http://127.0.0.1'], /port/],
+    [['--name', 'zz', '--bootstrap-config', 'a=http://127.0.0.1:1'], /no member named "zz"/],
+    [['--initial-cluster-state', 'maybe'], /one of new, existing/],
+    [['--timeout', 'soon'], /invalid duration/],
+    [['--name'], /needs a value/],
+  ];
+  for (const [argv, re] of bad) {
+    assert.throws(() => loadServerConfig(argv, {}, '/'), (err: unknown) => err instanceof FlagError && re.test(err.message), argv.join(' '));
+  }
+});
+
+test('--help and --version are recognised in both spellings', () => {
+  assert.equal(loadServerConfig(['-h'], {}, '/').kind, 'help');
+  assert.equal(loadServerConfig(['--version'], {}, '/').kind, 'version');
+  assert.equal(loadServerConfig(['-version'], {}, '/').kind, 'version');
+});
