@@ -6,7 +6,7 @@ import {
   ConfChangeType, MessageType,
   type ConfChange, type ConfState, type Entry, type HardState, type Message, type NodeId, type Snapshot,
 } from '@deimos/protocol';
-import { SnapshotStatus, type ReadState } from '@deimos/raft';
+import { SnapshotStatus, type ReadState, type Ready } from '@deimos/raft';
 import { SafetyChecker } from './invariants.js';
 import type { KvMachine } from './kv-machine.js';
 import { Network, type DropReason, type NetworkFaults } from './network.js';
@@ -37,6 +37,8 @@ export class Cluster implements NodeObserver {
   readonly removedIds = new Set<NodeId>();
   round = 0;
   confChangesApplied = 0;
+  /** Decides whether a node crashes inside a given Ready (targeted crashes); set by the nemesis. */
+  crashPolicy: ((n: SimNode, rd: Ready) => CrashPoint | undefined) | undefined;
   private readonly crashInReady = new Map<NodeId, CrashPoint>();
   /** Round at which each removed node is stopped if it has not learned of its removal by then. */
   private readonly stopAt = new Map<NodeId, number>();
@@ -141,9 +143,13 @@ export class Cluster implements NodeObserver {
   drain(n: SimNode): void {
     for (let i = 0; n.running && n.node().hasReady(); i++) {
       if (i >= MAX_READY_CYCLES) throw new Error(`node ${n.id} still has a Ready after ${MAX_READY_CYCLES} cycles`);
-      const crashAt = this.crashInReady.get(n.id);
-      if (crashAt !== undefined) this.crashInReady.delete(n.id);
-      const survived = n.handleReady((msgs) => this.send(msgs), crashAt);
+      let crashAt: CrashPoint | undefined;
+      const survived = n.handleReady((msgs) => this.send(msgs), (rd) => {
+        crashAt = this.crashInReady.get(n.id);
+        if (crashAt !== undefined) this.crashInReady.delete(n.id);
+        else crashAt = this.crashPolicy?.(n, rd);
+        return crashAt;
+      });
       if (!survived) {
         this.log(`crash ${n.id} (${crashAt} of a Ready)`);
         n.crash();
@@ -181,6 +187,7 @@ export class Cluster implements NodeObserver {
   /** Forgets crashes scheduled inside future Ready cycles. */
   cancelPendingCrashes(): void {
     this.crashInReady.clear();
+    this.crashPolicy = undefined;
   }
 
   /** Stops a removed node for good. */

@@ -44,8 +44,9 @@ export class SafetyChecker {
   private readonly applied: AppliedRecord[] = [];
   private readonly writesByKey = new Map<string, Array<{ index: number; value: string }>>();
   private readonly commitObservations: CommitObservation[] = [];
-  private readonly reads = new Map<number, { minIndex: number }>();
+  private readonly reads = new Map<number, { minIndex: number; readIndex: number }>();
   private readonly completenessChecked = new Set<string>();
+  private readonly lastHardState = new Map<NodeId, HardState>();
   /** Highest commit index any node has persisted. */
   maxCommit = 0;
   readsChecked = 0;
@@ -125,8 +126,14 @@ export class SafetyChecker {
     }
   }
 
-  /** One vote per term, monotonic term and commit, commit within the log. */
-  hardStatePersisted(node: NodeView, prev: HardState, next: HardState): void {
+  /**
+   * One vote per term, monotonic term and commit, commit within the log. `prev` is compared with
+   * what this checker saw persisted last, which survives crashes: a server that loses its vote or
+   * term on restart is caught here.
+   */
+  hardStatePersisted(node: NodeView, durablePrev: HardState, next: HardState): void {
+    const prev = this.lastHardState.get(node.id) ?? durablePrev;
+    this.lastHardState.set(node.id, { ...next });
     check(next.term >= prev.term, 'hard-state-monotonic',
       () => `node ${node.id} term went from ${prev.term} to ${next.term}`);
     check(next.commit >= prev.commit, 'hard-state-monotonic',
@@ -197,7 +204,7 @@ export class SafetyChecker {
 
   /** Remembers the cluster-wide commit index at the moment a read is requested. */
   readRequested(readId: number): void {
-    this.reads.set(readId, { minIndex: this.maxCommit });
+    this.reads.set(readId, { minIndex: this.maxCommit, readIndex: 0 });
   }
 
   readStateReceived(node: NodeView, rs: ReadState, readId: number): void {
@@ -205,10 +212,22 @@ export class SafetyChecker {
     if (req === undefined) return;
     check(rs.index >= req.minIndex, 'linearizable-read',
       () => `read ${readId} on node ${node.id} got read index ${rs.index}, but ${req.minIndex} was committed when it was requested`);
+    req.readIndex = rs.index;
   }
 
+  /**
+   * A served read must come from a state at or past both its read index and the commit index known
+   * when it was requested, and must show the value the cluster history has at that state.
+   */
   readServed(node: NodeView, readId: number, key: string, value: string | undefined, appliedIndex: number): void {
+    const req = this.reads.get(readId);
     this.reads.delete(readId);
+    if (req !== undefined) {
+      const floor = Math.max(req.minIndex, req.readIndex);
+      check(appliedIndex >= floor, 'linearizable-read',
+        () => `read ${readId} of '${key}' on node ${node.id} served at applied index ${appliedIndex}, below ${floor} `
+          + `(read index ${req.readIndex}, commit ${req.minIndex} at request time)`);
+    }
     const want = this.valueAt(key, appliedIndex);
     check(value === want, 'linearizable-read',
       () => `read ${readId} of '${key}' on node ${node.id} at applied index ${appliedIndex} returned ${value}, history says ${want}`);

@@ -2,11 +2,12 @@
  * The fault injector of a simulation run: crashes and restarts (also in the middle of a Ready
  * cycle), symmetric and one-way partitions, and changing network quality; `healAll` ends it all.
  */
-import type { NodeId } from '@deimos/protocol';
+import { NONE, type NodeId } from '@deimos/protocol';
+import type { Ready } from '@deimos/raft';
 import type { Cluster } from './cluster.js';
 import { RELIABLE, type NetworkFaults } from './network.js';
 import type { SimRng } from './rng.js';
-import type { CrashPoint } from './sim-node.js';
+import type { CrashPoint, SimNode } from './sim-node.js';
 
 /** Per-tick fault probabilities and durations, chosen per run. */
 export interface FaultProfile {
@@ -20,6 +21,10 @@ export interface FaultProfile {
   maxPartitionTicks: number;
   /** Probability that a node skips a tick (a slow clock). */
   tickSkip: number;
+  /** Probability of crashing inside a Ready that persists a new vote (restart within 3 ticks). */
+  crashAfterVote: number;
+  /** Probability of crashing inside a follower's Ready that appends entries (restart within 3 ticks). */
+  crashAfterAppend: number;
 }
 
 const CRASH_POINTS: CrashPoint[] = ['before-persist', 'after-persist', 'after-send', 'after-apply'];
@@ -40,7 +45,25 @@ export class Nemesis {
     private readonly cluster: Cluster,
     private readonly rng: SimRng,
     private readonly profile: FaultProfile,
-  ) {}
+  ) {
+    cluster.crashPolicy = (n, rd) => this.targetedCrash(n, rd);
+  }
+
+  /**
+   * Crashes aimed at the moments that matter: right after a node votes, or right after a follower
+   * appends (and acknowledges) entries; the node comes back quickly so it can take part again.
+   */
+  private targetedCrash(n: SimNode, rd: Ready): CrashPoint | undefined {
+    const hs = rd.hardState;
+    const prev = n.durable.hardState;
+    const voted = hs !== undefined && hs.vote !== NONE && (hs.vote !== prev.vote || hs.term !== prev.term);
+    const appended = rd.entries.length > 0 && !n.isLeader;
+    const p = voted ? this.profile.crashAfterVote : appended ? this.profile.crashAfterAppend : 0;
+    if (p === 0 || !this.rng.chance(p)) return undefined;
+    this.stats.crashes++;
+    this.downUntil.set(n.id, this.cluster.tick + this.rng.between(1, 3));
+    return this.rng.pick(CRASH_POINTS);
+  }
 
   /** True when node `n` should skip this tick. */
   readonly skipTick = (): boolean => this.rng.chance(this.profile.tickSkip);

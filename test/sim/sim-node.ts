@@ -30,7 +30,16 @@ export interface NodeTuning {
   snapshotKeepEntries: number;
   /** As the Ready contract allows, a leader sends its messages before persisting its own entries. */
   leaderSendsBeforePersist: boolean;
+  /** A deliberate bug in the simulated server, to prove the checker notices (tests of the simulator only). */
+  sabotage?: Sabotage;
 }
+
+/**
+ * Deliberate server bugs: `forget-vote` loses the vote on every crash; `ack-before-persist` makes
+ * followers send their acknowledgements before their entries are durable; `serve-reads-early`
+ * answers a read as soon as its ReadState arrives instead of once the read index is applied.
+ */
+export type Sabotage = 'forget-vote' | 'ack-before-persist' | 'serve-reads-early';
 
 /** Where inside a Ready cycle a node may crash. */
 export type CrashPoint = 'before-persist' | 'after-persist' | 'after-send' | 'after-apply';
@@ -132,6 +141,7 @@ export class SimNode {
     this.lead = NONE;
     this.raftState = StateType.Follower;
     this.restarts++;
+    if (this.tuning.sabotage === 'forget-vote') this.durable.hardState = { ...this.durable.hardState, vote: NONE };
   }
 
   /** The running RawNode; throws when the node is down. */
@@ -148,12 +158,16 @@ export class SimNode {
   }
 
   /**
-   * Runs one Ready cycle. With `crashAt`, the process dies at that point of the cycle (the caller
-   * then calls {@link crash}); returns false in that case.
+   * Runs one Ready cycle. When `crashPoint` names a point for this Ready, the process dies there
+   * (the caller then calls {@link crash}); returns false in that case.
    */
-  handleReady(send: (msgs: readonly Message[]) => void, crashAt?: CrashPoint): boolean {
+  handleReady(
+    send: (msgs: readonly Message[]) => void,
+    crashPoint?: (rd: Ready) => CrashPoint | undefined,
+  ): boolean {
     const raw = this.node();
     const rd = raw.ready();
+    const crashAt = crashPoint?.(rd);
     const term = rd.hardState?.term ?? this.durable.hardState.term;
     let becameLeader = false;
     if (rd.softState !== undefined) {
@@ -163,7 +177,7 @@ export class SimNode {
       becameLeader = this.isLeader && !wasLeader;
       if (becameLeader) this.observer.becameLeader(this, term);
     }
-    const early = this.isLeader && this.tuning.leaderSendsBeforePersist;
+    const early = (this.isLeader && this.tuning.leaderSendsBeforePersist) || this.tuning.sabotage === 'ack-before-persist';
     if (early) send(rd.messages);
     if (crashAt === 'before-persist') return false;
     this.persist(rd);
@@ -234,7 +248,7 @@ export class SimNode {
     if (this.servableReads.length === 0) return;
     const waiting: typeof this.servableReads = [];
     for (const r of this.servableReads) {
-      if (r.index > this.kv.index) waiting.push(r);
+      if (r.index > this.kv.index && this.tuning.sabotage !== 'serve-reads-early') waiting.push(r);
       else this.observer.readServed(this, r.id, r.key, this.kv.map.get(r.key), this.kv.index);
     }
     this.servableReads = waiting;

@@ -8,7 +8,7 @@ import { Cluster, ROUNDS_PER_TICK } from './cluster.js';
 import type { NetworkFaults } from './network.js';
 import { Nemesis, type FaultProfile } from './nemesis.js';
 import { SimRng } from './rng.js';
-import type { NodeTuning } from './sim-node.js';
+import type { NodeTuning, Sabotage } from './sim-node.js';
 import { Trace } from './trace.js';
 import { InvariantViolation, type Invariant } from './violation.js';
 import { MARKER_KEY, Workload, type WorkloadRates, type WorkloadStats } from './workload.js';
@@ -26,6 +26,8 @@ export interface SimulationOptions {
   echo?: (line: string) => void;
   /** Trace lines kept for the failure report; default 80. */
   traceTailLines?: number;
+  /** A deliberate server bug (only for tests that prove the checker can fail). */
+  sabotage?: Sabotage;
 }
 
 /** Everything a run chose from its seed. */
@@ -114,7 +116,7 @@ export function chooseConfig(rng: SimRng): SimulationConfig {
       read: rng.pick([0.05, 0.2]),
       confChange: rng.pick([0, 0.01, 0.03]),
       transfer: rng.pick([0, 0.005, 0.02]),
-      campaign: rng.pick([0, 0.003]),
+      campaign: rng.pick([0, 0.003, 0.02]),
     },
     profile: {
       crash: rng.pick([0, 0.005, 0.02]),
@@ -124,6 +126,8 @@ export function chooseConfig(rng: SimRng): SimulationConfig {
       maxDownTicks: rng.pick([5, 40, 150]),
       maxPartitionTicks: rng.pick([20, 100, 300]),
       tickSkip: rng.pick([0, 0.05]),
+      crashAfterVote: rng.pick([0, 0.1, 0.3]),
+      crashAfterAppend: rng.pick([0, 0.002, 0.01]),
     },
     maxExtraNodes: rng.between(0, 4),
   };
@@ -133,6 +137,7 @@ export function chooseConfig(rng: SimRng): SimulationConfig {
 export function runSimulation(opts: SimulationOptions): SimulationResult {
   const rng = new SimRng(opts.seed);
   const config = chooseConfig(rng);
+  if (opts.sabotage !== undefined) config.tuning.sabotage = opts.sabotage;
   const trace = new Trace(opts.traceTailLines ?? 80, opts.echo);
   const voters = Array.from({ length: opts.nodeCount }, (_, i) => (i + 1).toString(16));
   const cluster = new Cluster(rng.fork(), { voters, learners: [] }, config.tuning, config.profile.networks[0]!, trace);

@@ -59,10 +59,7 @@ export class Workload {
     if (rng.chance(this.rates.read)) this.read();
     if (rng.chance(this.rates.confChange)) this.changeMembership();
     if (rng.chance(this.rates.transfer)) this.transfer();
-    if (rng.chance(this.rates.campaign)) {
-      const n = this.randomRunning();
-      if (n !== undefined) this.act(n, () => n.node().campaign());
-    }
+    if (rng.chance(this.rates.campaign)) this.campaign();
   }
 
   /** Proposes `count` writes on one node: usually the leader, sometimes a follower (forwarding). */
@@ -104,6 +101,15 @@ export class Workload {
     this.stats.reads++;
     this.cluster.checker.readRequested(readId);
     this.act(n, () => n.requestRead(readId, `k${this.rng.nextInt(KEYS)}`));
+  }
+
+  /** Forces an election on one node, or on every node at once (an election storm with split votes). */
+  private campaign(): void {
+    const nodes = this.rng.chance(0.5) ? this.cluster.running() : [this.randomRunning()];
+    this.cluster.log(`campaign on ${nodes.map((n) => n?.id).join(',')}`);
+    for (const n of nodes) {
+      if (n !== undefined && n.running) this.act(n, () => n.node().campaign());
+    }
   }
 
   private transfer(): void {
