@@ -1,6 +1,7 @@
 /**
  * The raft state machine: terms, roles, elections and message stepping. Role-specific handling
- * lives in step-leader.ts, step-candidate.ts and step-follower.ts; sending in leader-send.ts.
+ * lives in step-leader.ts, step-candidate.ts and step-follower.ts; elections in election.ts;
+ * sending in leader-send.ts.
  *
  * Persistence model: the application persists `Ready.entries`/`hardState` before sending the
  * messages of a follower or candidate. A leader may send MsgApp before its own write, so it counts
@@ -13,27 +14,19 @@ import {
 } from '@deimos/protocol';
 import { ProposalDroppedError, StateType, type RaftConfig, type RaftLogger, type ReadState, type Rng, type SoftState } from './api.js';
 import { bcastAppend } from './leader-send.js';
-import { ProgressTracker, VoteResult } from './progress-tracker.js';
+import { ProgressTracker } from './progress-tracker.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
 import { releasePendingReadIndexMessages, stepLeader } from './step-leader.js';
 import { stepCandidate } from './step-candidate.js';
 import { stepFollower } from './step-follower.js';
-import { asciiBytes, assert, bytesEqual, max, payloadSize, voteRespType } from './util.js';
-
-/** Why a node campaigns. */
-export enum CampaignType {
-  PreElection = 'CampaignPreElection',
-  Election = 'CampaignElection',
-  /** Requested by the leader (MsgTimeoutNow): bypasses pre-vote and the voters' leader lease. */
-  Transfer = 'CampaignTransfer',
-}
-
-/** Context of vote requests of a transfer campaign. */
-export const CAMPAIGN_TRANSFER_CONTEXT = asciiBytes(CampaignType.Transfer);
+import { CAMPAIGN_TRANSFER_CONTEXT, CampaignType, handleVoteRequest, hup } from './election.js';
+import { assert, bytesEqual, max, payloadSize } from './util.js';
 
 const DEFAULT_MAX_SIZE_PER_MSG = 1024 * 1024;
 const DEFAULT_MAX_INFLIGHT_MSGS = 256;
+
+export { CampaignType } from './election.js';
 
 /** One raft peer's complete volatile and persistent state. */
 export class Raft {
@@ -270,55 +263,6 @@ export class Raft {
     }
   }
 
-  /** Starts an election unless we are leader, may not campaign, or have unapplied conf changes. */
-  hup(kind: CampaignType): void {
-    if (this.state === StateType.Leader) return;
-    if (!this.promotable()) {
-      this.logger?.warn(`${this.id} is unpromotable and can not campaign`);
-      return;
-    }
-    const log = this.raftLog;
-    if (log.countConfChanges(max(log.applied + 1, log.firstIndex()), log.committed + 1) > 0) {
-      this.logger?.warn(`${this.id} cannot campaign at term ${this.term}: unapplied conf changes`);
-      return;
-    }
-    this.campaign(kind);
-  }
-
-  campaign(kind: CampaignType): void {
-    if (!this.promotable()) return;
-    let voteType: MessageType;
-    let term: number;
-    if (kind === CampaignType.PreElection) {
-      this.becomePreCandidate();
-      voteType = MessageType.MsgPreVote;
-      term = this.term + 1; // the term we would campaign with; ours stays unchanged
-    } else {
-      this.becomeCandidate();
-      voteType = MessageType.MsgVote;
-      term = this.term;
-    }
-    if (this.poll(this.id, voteRespType(voteType), true) === VoteResult.Won) {
-      // A single voter wins at once.
-      if (kind === CampaignType.PreElection) this.campaign(CampaignType.Election);
-      else this.becomeLeader();
-      return;
-    }
-    const context = kind === CampaignType.Transfer ? CAMPAIGN_TRANSFER_CONTEXT : EMPTY_BYTES;
-    for (const id of this.trk.voters) {
-      if (id === this.id) continue;
-      this.send({
-        type: voteType, to: id, term, index: this.raftLog.lastIndex(), logTerm: this.raftLog.lastTerm(), context,
-      });
-    }
-  }
-
-  poll(id: NodeId, t: MessageType, granted: boolean): VoteResult {
-    this.logger?.debug(`${this.id} received ${MessageType[t]} ${granted ? 'grant' : 'rejection'} from ${id} at term ${this.term}`);
-    this.trk.recordVote(id, granted);
-    return this.trk.tallyVotes().result;
-  }
-
   /** Feeds a message (from the network or local) into the state machine. */
   step(m: Message): void {
     if (m.term > this.term) {
@@ -329,11 +273,11 @@ export class Raft {
     }
     switch (m.type) {
       case MessageType.MsgHup:
-        this.hup(this.preVote ? CampaignType.PreElection : CampaignType.Election);
+        hup(this, this.preVote ? CampaignType.PreElection : CampaignType.Election);
         return;
       case MessageType.MsgVote:
       case MessageType.MsgPreVote:
-        this.handleVoteRequest(m);
+        handleVoteRequest(this, m);
         return;
       default:
         if (this.state === StateType.Leader) stepLeader(this, m);
@@ -380,23 +324,6 @@ export class Raft {
   /** True when `id` is not in our (non-empty) configuration: a removed node must not disrupt us. */
   isOutsider(id: NodeId): boolean {
     return this.trk.voters.size > 0 && !this.trk.isMember(id);
-  }
-
-  private handleVoteRequest(m: Message): void {
-    const canVote = this.vote === m.from
-      || (this.vote === NONE && this.lead === NONE)
-      || (m.type === MessageType.MsgPreVote && m.term > this.term);
-    const respType = voteRespType(m.type);
-    if (canVote && !this.isOutsider(m.from) && this.raftLog.isUpToDate(m.index, m.logTerm)) {
-      // Reply with the request's term: a pre-candidate counts only responses for its future term.
-      this.send({ type: respType, to: m.from, term: m.term });
-      if (m.type === MessageType.MsgVote) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.send({ type: respType, to: m.from, term: this.term, reject: true });
-    }
   }
 
   /** Installs a leader's snapshot if it is news; true when the log was replaced. */

@@ -3,7 +3,8 @@ import { MessageType, NONE, type Message } from '@deimos/protocol';
 import { StateType } from './api.js';
 import { bcastAppend } from './leader-send.js';
 import { VoteResult } from './progress-tracker.js';
-import { CampaignType, type Raft } from './raft.js';
+import { CampaignType, campaign, hup, poll } from './election.js';
+import type { Raft } from './raft.js';
 import { handleAppendEntries, handleHeartbeat, handleSnapshot } from './step-follower.js';
 
 /** Steps a message (of our term, or local) on a candidate or pre-candidate. */
@@ -35,10 +36,10 @@ export function stepCandidate(r: Raft, m: Message): void {
 }
 
 function countVote(r: Raft, m: Message): void {
-  const result = r.poll(m.from, m.type, !m.reject);
+  const result = poll(r, m.from, m.type, !m.reject);
   if (result === VoteResult.Won) {
     if (r.state === StateType.PreCandidate) {
-      r.campaign(CampaignType.Election);
+      campaign(r, CampaignType.Election);
     } else {
       r.becomeLeader();
       bcastAppend(r);

@@ -1,6 +1,7 @@
 /** A follower's message handling, and the log-receiving handlers shared with candidates. */
 import { MessageType, NONE, type Message } from '@deimos/protocol';
-import { CampaignType, type Raft } from './raft.js';
+import { CampaignType, campaign, hup, poll } from './election.js';
+import type { Raft } from './raft.js';
 import { assert, min } from './util.js';
 
 /** Steps a message (of our term, or local) on a follower. */
@@ -29,7 +30,7 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     case MessageType.MsgTimeoutNow:
       r.logger?.info(`${r.id} received MsgTimeoutNow from ${m.from} and starts an election to take leadership`);
-      r.hup(CampaignType.Transfer);
+      hup(r, CampaignType.Transfer);
       return;
     case MessageType.MsgReadIndex:
       if (r.lead === NONE) {
