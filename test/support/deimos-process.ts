@@ -27,6 +27,11 @@ export interface DeimosProcessOptions {
   bootstrapConfig?: string;
   /** Wait until the keys API answers (default); a multi-member cluster only answers once enough members run. */
   waitReady?: boolean;
+  /**
+   * Pass the standard flags (name, URLs, bootstrap config, data dir) as `DEIMOS_<FLAG>` environment
+   * variables instead of on the command line (tests of the environment fallback); `args` stay flags.
+   */
+  flagsFromEnv?: boolean;
   /** Raise the server's open-files limit to this (through `sh -c 'ulimit -n N && exec ...'`). */
   fdLimit?: number;
 }
@@ -61,15 +66,19 @@ export class DeimosProcess {
     const clientUrl = `http://127.0.0.1:${clientPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'deimos-e2e-'));
-    const args = [
-      '--name', name,
-      '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', peerUrl, '--advertise-peer-urls', peerUrl,
-      '--bootstrap-config', opts.bootstrapConfig ?? `${name}=${peerUrl}`,
-      '--data-dir', dataDir,
-      ...(opts.args ?? []),
+    const standard: Array<[string, string]> = [
+      ['name', name],
+      ['listen-client-urls', clientUrl], ['advertise-client-urls', clientUrl],
+      ['listen-peer-urls', peerUrl], ['advertise-peer-urls', peerUrl],
+      ['bootstrap-config', opts.bootstrapConfig ?? `${name}=${peerUrl}`],
+      ['data-dir', dataDir],
     ];
-    const p = new DeimosProcess(name, clientUrl, peerUrl, dataDir, opts.dataDir === undefined, args, opts.env ?? {}, opts.fdLimit);
+    const env = { ...opts.env };
+    const args = opts.flagsFromEnv ? [...(opts.args ?? [])] : [...standard.flatMap(([flag, value]) => [`--${flag}`, value]), ...(opts.args ?? [])];
+    if (opts.flagsFromEnv) {
+      for (const [flag, value] of standard) env[`DEIMOS_${flag.toUpperCase().replace(/-/g, '_')}`] = value;
+    }
+    const p = new DeimosProcess(name, clientUrl, peerUrl, dataDir, opts.dataDir === undefined, args, env, opts.fdLimit);
     p.spawn();
     if (opts.waitReady ?? true) {
       try {
