@@ -25,15 +25,26 @@ export class MemoryStorage implements Storage {
     data: EMPTY_BYTES,
   };
   private ents: Entry[] = [placeholder(0, 0)];
+  /** The configuration to restart with: the snapshot's, or the latest one the application applied. */
+  private confState: ConfState = { voters: [], learners: [] };
 
   /** Sets the configuration of a brand-new cluster at index 0 / term 0 (no conf-change entries needed). */
   bootstrap(confState: ConfState): void {
     assert(this.lastIndex() === 0 && this.snap.metadata.index === 0, 'bootstrap of a non-empty storage');
     this.snap = { ...this.snap, metadata: { index: 0, term: 0, confState: copyConfState(confState) } };
+    this.confState = copyConfState(confState);
   }
 
   initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: { ...this.hardState }, confState: copyConfState(this.snap.metadata.confState) };
+    return { hardState: { ...this.hardState }, confState: copyConfState(this.confState) };
+  }
+
+  /**
+   * Records the configuration returned by `applyConfChange`, so a restart (with `applied` at or
+   * after that entry) starts from it; entries up to `applied` are not replayed.
+   */
+  setConfState(cs: ConfState): void {
+    this.confState = copyConfState(cs);
   }
 
   /** Records the hard state (the caller persists it with the entries of the same Ready). */
@@ -73,6 +84,7 @@ export class MemoryStorage implements Storage {
     if (this.snap.metadata.index >= snap.metadata.index) throw new SnapOutOfDateError();
     this.snap = snap;
     this.ents = [placeholder(snap.metadata.index, snap.metadata.term)];
+    this.confState = copyConfState(snap.metadata.confState);
   }
 
   /** Records a snapshot of the state machine at `index` (which must be applied and in the log). */

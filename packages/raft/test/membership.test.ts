@@ -182,3 +182,14 @@ test('a node may not campaign while a committed conf change is unapplied', () =>
   node2.campaign();
   assert.equal(node2.status().softState.raftState, StateType.Follower);
 });
+
+test('a node restarted after applying a conf change keeps the new configuration', () => {
+  const net = threeNodes();
+  net.raw('1').proposeConfChange(cc(ConfChangeType.RemoveNode, '3'));
+  net.drain();
+  const restarted = net.restart('2');
+  assert.deepEqual(restarted.node.status().confState, { voters: ['1', '2'], learners: [] });
+  net.isolate('3');
+  net.propose('1', 'a');
+  assert.deepEqual(net.get('2').applied, ['a']);
+});

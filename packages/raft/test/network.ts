@@ -261,6 +261,7 @@ export class Network {
     this.onApply?.(tn, e);
     if (e.type === EntryType.ConfChange) {
       tn.confState = tn.node.applyConfChange(confChangeFromBytes(e.data));
+      tn.storage.setConfState(tn.confState);
     } else if (e.data.length > 0) {
       tn.applied.push(text(e.data));
     }

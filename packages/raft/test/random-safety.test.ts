@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageType, type Message } from '@deimos/protocol';
+import { ConfChangeType, MessageType, type Message } from '@deimos/protocol';
 import { ProposalDroppedError, SnapshotStatus, StateType } from '@deimos/raft';
-import { Network, SeededRng, bytes, text, type NodeOptions } from './network.js';
+import { Network, SeededRng, bytes, cc, text, type NodeOptions } from './network.js';
 
 const IDS = ['1', '2', '3', '4', '5'];
 
@@ -11,7 +11,7 @@ const IDS = ['1', '2', '3', '4', '5'];
  * partitions, restarts, compaction) and checks election safety and state-machine safety as it
  * goes, then heals everything and checks that all nodes converge.
  */
-function runSchedule(seed: number, options: NodeOptions): void {
+function runSchedule(seed: number, options: NodeOptions, churn = false): void {
   const rng = new SeededRng(seed);
   const net = new Network(IDS, options);
   const leaders = new Map<number, string>();
@@ -54,6 +54,8 @@ function runSchedule(seed: number, options: NodeOptions): void {
     } else if (roll < 56) {
       const tn = net.get(id);
       if (tn.appliedIndex > tn.storage.firstIndex() + 5) net.snapshotAndCompact(id);
+    } else if (roll < 57 && churn) {
+      proposeRandomConfChange(net, rng);
     }
     net.processReadies();
     checkLeaders();
@@ -94,9 +96,32 @@ function runSchedule(seed: number, options: NodeOptions): void {
   net.tick(3);
   const expected = net.get(leader).applied;
   assert.equal(expected[expected.length - 1], 'final');
-  for (const id of IDS) assert.deepEqual(net.get(id).applied, expected, `seed ${seed}: ${id} diverged`);
+  const { voters, learners } = net.raw(leader).status().confState;
+  assert.ok(voters.length >= 3);
+  for (const id of [...voters, ...learners]) assert.deepEqual(net.get(id).applied, expected, `seed ${seed}: ${id} diverged`);
   assert.ok(net.sentOf(MessageType.MsgApp).length > 0);
 }
+
+/** Proposes a random membership change on the current leader, keeping at least three voters. */
+function proposeRandomConfChange(net: Network, rng: SeededRng): void {
+  const leader = net.leader();
+  if (leader === '0') return;
+  const { voters } = net.raw(leader).status().confState;
+  const target = IDS[rng.nextInt(IDS.length)]!;
+  const types = [ConfChangeType.AddNode, ConfChangeType.AddLearnerNode, ConfChangeType.RemoveNode, ConfChangeType.UpdateNode];
+  const type = types[rng.nextInt(types.length)]!;
+  const shrinks = type === ConfChangeType.RemoveNode || type === ConfChangeType.AddLearnerNode;
+  if (shrinks && (voters.length <= 3 || target === leader)) return;
+  try {
+    net.raw(leader).proposeConfChange(cc(type, target));
+  } catch (err) {
+    if (!(err instanceof ProposalDroppedError)) throw err;
+  }
+}
+
+test('random schedules with membership churn keep safety and converge', () => {
+  for (let seed = 1; seed <= 12; seed++) runSchedule(seed * 104729, { preVote: true, checkQuorum: true }, true);
+});
 
 for (const [name, options] of [
   ['plain raft', {}],
