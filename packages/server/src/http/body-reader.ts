@@ -112,10 +112,13 @@ function discardRest(req: IncomingMessage, capBytes: number, timeoutMs: number):
       req.socket.destroy();
     }
   };
-  req.on('data', onData);
   req.once('end', () => clearTimeout(timer));
   req.once('close', () => clearTimeout(timer));
-  req.resume();
+  // Start on the next macrotask: the caller's rejection handler must write the answer first.
+  setImmediate(() => {
+    req.on('data', onData);
+    req.resume();
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
  * batch per Ready), applies membership changes to the core, and wakes the handlers that proposed
  * the entries only after the batch is committed, so an acknowledged write is durable and applied.
  */
-import { EntryType, EtcdError, decodeRequest, type ConfState, type Entry, type Snapshot } from '@deimos/protocol';
+import { ConfChangeType, EntryType, EtcdError, decodeRequest, type ConfState, type Entry, type Snapshot } from '@deimos/protocol';
 import { confChangeFromBytes, type RaftNode } from '@deimos/raft';
 import type { Store } from '../store/index.js';
 import type { StateMachine } from '../raft-node/raft-loop.js';
@@ -11,7 +11,7 @@ import type { WaitRegistry } from '../raft-node/wait-registry.js';
 import type { Logger } from '../util/logger.js';
 import type { ApplyResult } from './apply-result.js';
 import { applyKeysRequest } from './apply-request.js';
-import type { Membership } from './membership.js';
+import { parseConfChangeContext, type Membership } from './membership.js';
 
 /** Dependencies of the applier. */
 export interface ApplierDeps {
@@ -22,6 +22,10 @@ export interface ApplierDeps {
   logger: Logger;
   /** Restores the whole state from a snapshot sent by the leader. */
   restore: (snapshot: Snapshot) => void;
+  /** Called when a configuration change removed a member (this one included). */
+  onMemberRemoved?: (id: string) => void;
+  /** Called after any configuration change was applied. */
+  onConfChange?: () => void;
   /** The configuration the log starts from (storage's initial state). */
   initialConfState: ConfState;
 }
@@ -42,7 +46,7 @@ export class Applier implements StateMachine {
     const results: Array<[string, ApplyResult]> = [];
     for (const e of entries) {
       if (e.type === EntryType.ConfChange) {
-        this.applyConfChange(e);
+        this.applyConfChange(e, durableIndex, results);
         continue;
       }
       if (e.index <= durableIndex || e.data.length === 0) continue;
@@ -86,9 +90,14 @@ export class Applier implements StateMachine {
     }
   }
 
-  private applyConfChange(e: Entry): void {
+  private applyConfChange(e: Entry, durableIndex: number, results: Array<[string, ApplyResult]>): void {
     const cc = confChangeFromBytes(e.data);
     this.confState = this.deps.node().applyConfChange(cc);
-    this.deps.membership.applyConfChange(cc, e.index);
+    // The membership records live in the store: already there if the entry was applied before.
+    if (e.index > durableIndex) this.deps.membership.applyConfChange(cc);
+    const requestId = parseConfChangeContext(cc.context).requestId;
+    if (requestId && this.deps.waiters.has(requestId)) results.push([requestId, { raftIndex: e.index, raftTerm: e.term }]);
+    if (cc.type === ConfChangeType.RemoveNode) this.deps.onMemberRemoved?.(cc.nodeId);
+    this.deps.onConfChange?.();
   }
 }

@@ -25,6 +25,8 @@ import { registerMemberMetrics } from './member-metrics.js';
 
 /** How often the leader proposes a TTL sweep when keys are due. */
 const SYNC_INTERVAL_MS = 500;
+/** How often a member retries publishing its attributes until they are applied. */
+const PUBLISH_RETRY_MS = 250;
 /** Most requests waiting for consensus at once; more fail fast instead of queueing without bound. */
 const MAX_PENDING_PROPOSALS = 100_000;
 
@@ -83,7 +85,7 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     checkQuorum: true,
     preVote: true,
   });
-  const membership = new Membership(config.initialCluster);
+  const membership = new Membership(store, config.initialCluster, Date.now);
   const waiters = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
   const applier = new Applier({
     store, node: () => node, waiters, membership, logger,
@@ -107,11 +109,18 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
   });
   member = new Member({ config, logger, metrics, store, loop, waiters, membership });
   registerMemberMetrics(metrics, member, store, () => loop.appliedIndex);
-  // Our own client URLs are known locally; other members publish theirs through the log.
-  membership.publish(config.memberId, config.name, config.advertiseClientUrls);
 
   loop.start();
   if (config.initialCluster.length === 1 && config.initialClusterState === 'new') loop.withNode((n) => n.campaign());
+
+  // Publish our name and client URLs through the log until every member can see them.
+  const publishTimer = setInterval(() => {
+    const me = membership.get(config.memberId);
+    const want = [...config.advertiseClientUrls].sort();
+    const published = me !== undefined && me.name === config.name && me.clientURLs.join(',') === want.join(',');
+    if (published || membership.isRemoved(config.memberId)) return clearInterval(publishTimer);
+    if (loop.softState.lead !== '0') member!.proposeAsync({ op: 'publish', memberId: config.memberId, name: config.name, clientUrls: want });
+  }, PUBLISH_RETRY_MS);
 
   const syncTimer = setInterval(() => {
     const due = store.nextExpirationMs;
@@ -124,6 +133,7 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     listeners = await listenAll(config, member, logger);
   } catch (err) {
     clearInterval(syncTimer);
+    clearInterval(publishTimer);
     loop.stop();
     wal.close();
     backend.close();
@@ -139,6 +149,7 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     stop: () => {
       stopped ??= (async () => {
         clearInterval(syncTimer);
+        clearInterval(publishTimer);
         await listeners.close();
         loop.stop();
         waiters.failAll(new Error('server is shutting down'));

@@ -179,9 +179,11 @@ export class RaftLoop {
       const sendFirst = this.isLeader;
       if (sendFirst) this.opts.sender.send(rd.messages);
       if (rd.snapshot && rd.snapshot.metadata.index > 0) {
+        // State first, then the WAL marker: a crash in between leaves an old marker and a newer
+        // database, whose entries are skipped on replay; the reverse order would lose entries.
+        this.opts.stateMachine.restoreSnapshot(rd.snapshot);
         this.opts.log.saveSnapshot(rd.snapshot);
         this.opts.mirror.applySnapshot(rd.snapshot);
-        this.opts.stateMachine.restoreSnapshot(rd.snapshot);
         this.applied = Math.max(this.applied, rd.snapshot.metadata.index);
       }
       if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries);

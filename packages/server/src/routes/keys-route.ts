@@ -12,6 +12,7 @@ import type { DistributiveOmit, MemberView } from './member-view.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import { sendBody, sendMethodNotAllowed } from './respond.js';
 import { serveWatch } from './watch-route.js';
+import { RESERVED_PREFIX } from '../member/membership.js';
 
 const ALLOWED = KEYS_METHODS.join(',');
 
@@ -88,6 +89,10 @@ function toReplicated(r: Exclude<KeysRequest, { kind: 'get' | 'watch' }>, nowMs:
 
 async function serveWrite(member: MemberView, r: Exclude<KeysRequest, { kind: 'get' | 'watch' }>, res: ServerResponse): Promise<void> {
   const clusterId = member.clusterId;
+  if (r.path === RESERVED_PREFIX || r.path.startsWith(`${RESERVED_PREFIX}/`)) {
+    // Membership lives there; only the cluster itself writes it.
+    return writeError(res, new EtcdError(ErrorCode.KeyIsPreserved, r.path, member.store.index), { clusterId });
+  }
   let result;
   try {
     result = await member.propose(toReplicated(r, Date.now()));
