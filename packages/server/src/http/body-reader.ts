@@ -54,6 +54,7 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions = {}): P
       fail(new BodyReadError('BODY_TIMEOUT', 'http: request body read timeout'));
       req.socket.destroy();
     }, timeoutMs);
+    timer.unref();
 
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -104,16 +105,19 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions = {}): P
 /** Drops the rest of an oversized upload; destroys the socket past `capBytes` or `timeoutMs`. */
 function discardRest(req: IncomingMessage, capBytes: number, timeoutMs: number): void {
   let dropped = 0;
-  const timer = setTimeout(() => req.socket.destroy(), timeoutMs);
+  const socket = req.socket;
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  timer.unref();
   const onData = (chunk: Buffer): void => {
     dropped += chunk.length;
     if (dropped > capBytes) {
       clearTimeout(timer);
-      req.socket.destroy();
+      socket.destroy();
     }
   };
   req.once('end', () => clearTimeout(timer));
-  req.once('close', () => clearTimeout(timer));
+  // The request does not always emit 'close' once the response is done; its socket does.
+  socket.once('close', () => clearTimeout(timer));
   // Start on the next macrotask: the caller's rejection handler must write the answer first.
   setImmediate(() => {
     req.on('data', onData);

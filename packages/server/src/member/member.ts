@@ -3,7 +3,7 @@
  * operations the HTTP routes use (propose, linearizable read, stats).
  */
 import { randomBytes } from 'node:crypto';
-import { encodeRequest, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
+import { ConfChangeType, encodeRequest, encodeUtf8, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
 import { ProposalDroppedError, StateType, type RaftNode } from '@deimos/raft';
 import type { ServerConfig } from '../config/server-config.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
@@ -13,7 +13,9 @@ import type { DistributiveOmit, MemberView, RaftFacts } from '../routes/member-v
 import type { Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import type { ApplyResult } from './apply-result.js';
-import type { Membership } from './membership.js';
+import type { Membership, ConfChangeContext } from './membership.js';
+import { MembersApiError } from '../routes/members-routes.js';
+import { newMemberId } from '../cluster/member-id.js';
 
 /** Raised when a proposal cannot even be made (no leader known, overload). */
 export class ProposalRejectedError extends Error {
@@ -113,6 +115,45 @@ export class Member implements MemberView {
       this.waiters.fail(id, new ProposalRejectedError(reason));
     }
     return done;
+  }
+
+  async addMember(peerURLs: string[]): Promise<MemberJSON> {
+    const taken = new Set(this.membership.list().flatMap((m) => m.peerURLs));
+    if (peerURLs.some((u) => taken.has(u))) throw new MembersApiError(409, 'membership: peerURL exists');
+    const id = newMemberId(peerURLs, Date.now(), ++this.seq);
+    await this.proposeConfChange(ConfChangeType.AddNode, id, { peerURLs });
+    return { id, name: '', peerURLs, clientURLs: [] };
+  }
+
+  async removeMember(id: string): Promise<void> {
+    if (this.membership.isRemoved(id)) throw new MembersApiError(410, `Member permanently removed: ${id}`);
+    if (!/^[0-9a-f]{1,16}$/.test(id) || !this.membership.get(id)) throw new MembersApiError(404, `No such member: ${id}`);
+    await this.proposeConfChange(ConfChangeType.RemoveNode, id, {});
+  }
+
+  async updateMember(id: string, peerURLs: string[]): Promise<void> {
+    if (this.membership.isRemoved(id)) throw new MembersApiError(500, `Member permanently removed: ${id}`);
+    if (!this.membership.get(id)) throw new MembersApiError(404, `No such member: ${id}`);
+    const taken = new Set(this.membership.list().filter((m) => m.id !== id).flatMap((m) => m.peerURLs));
+    if (peerURLs.some((u) => taken.has(u))) throw new MembersApiError(409, 'membership: peerURL exists');
+    await this.proposeConfChange(ConfChangeType.UpdateNode, id, { peerURLs });
+  }
+
+  /** Proposes a configuration change and waits until it is applied here. */
+  private async proposeConfChange(type: ConfChangeType, nodeId: string, ctx: ConfChangeContext): Promise<void> {
+    const requestId = this.nextId();
+    const context = encodeUtf8(JSON.stringify({ ...ctx, requestId }));
+    const done = this.waiters.register(requestId, this.config.requestTimeoutMs);
+    try {
+      this.loop.withNode((node: RaftNode) => node.proposeConfChange({ type, nodeId, context }));
+    } catch (err) {
+      this.waiters.fail(requestId, err as Error);
+    }
+    try {
+      await done;
+    } catch (err) {
+      throw new MembersApiError(500, `membership change failed: ${(err as Error).message}`);
+    }
   }
 
   linearizableRead(): Promise<void> {

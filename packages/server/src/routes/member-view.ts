@@ -34,6 +34,12 @@ export interface MemberView {
   propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult>;
   /** Resolves once a linearizable read may be served locally. */
   linearizableRead(): Promise<void>;
+  /** Adds a member with these peer URLs (raft AddNode); resolves with the new member. */
+  addMember(peerURLs: string[]): Promise<MemberJSON>;
+  /** Removes a member (raft RemoveNode). */
+  removeMember(id: string): Promise<void>;
+  /** Changes a member's peer URLs. */
+  updateMember(id: string, peerURLs: string[]): Promise<void>;
   /** Stats counters of raft traffic for /v2/stats/self and /v2/stats/leader. */
   selfStats(): Record<string, unknown>;
   leaderStats(): Record<string, unknown> | undefined;

@@ -1,23 +1,94 @@
-/** `/v2/members` and `/members`: the member list and the leader (changes come with clustering). */
+/**
+ * `/v2/members` and `/members` with etcd v2 semantics: list, leader, add (POST), remove (DELETE),
+ * update peer URLs (PUT). Changes go through raft configuration changes, one at a time.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
-import { sendJson, sendMethodNotAllowed } from './respond.js';
+import { readBody, BodyTooLargeError } from './body.js';
+import { sendBody, sendJson, sendMethodNotAllowed } from './respond.js';
+
+const ALLOW = 'GET,POST,DELETE,PUT';
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** A members API failure with the status and message etcd uses. */
+export class MembersApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'MembersApiError';
+  }
+}
 
 /** Serves the members API; `rest` is the path after the members prefix ('' or '/leader' or '/<id>'). */
-export function serveMembers(member: MemberView, rest: string, req: IncomingMessage, res: ServerResponse): void {
+export async function serveMembers(member: MemberView, rest: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const headers = { 'X-Etcd-Cluster-Id': member.clusterId };
   const method = req.method ?? 'GET';
-  if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method)) return sendMethodNotAllowed(res, 'GET,POST,DELETE,PUT');
-  const sub = rest.replace(/^\/+/, '');
-  if (method === 'GET') {
-    if (sub === '') return sendJson(res, 200, { members: member.members() }, headers);
-    if (sub === 'leader') {
-      const lead = member.members().find((m) => m.id === member.raft().leaderId);
-      if (!lead) return sendJson(res, 503, { message: 'During Leader Election' }, headers);
-      return sendJson(res, 200, lead, headers);
+  if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method)) return sendMethodNotAllowed(res, ALLOW);
+  const sub = rest.replace(/^\/+/, '').replace(/\/+$/, '');
+  try {
+    if (method === 'GET') return serveGet(member, sub, res, headers);
+    if (method === 'POST') {
+      if (sub !== '') return sendMethodNotAllowed(res, ALLOW);
+      const peerURLs = await readPeerUrls(req);
+      const added = await member.addMember(peerURLs);
+      return sendJson(res, 201, added, headers);
     }
-    return sendJson(res, 404, { message: 'Not found' }, headers);
+    if (sub === '' || sub === 'leader') return sendMethodNotAllowed(res, ALLOW);
+    if (method === 'DELETE') {
+      await member.removeMember(sub);
+      return sendBody(res, 204, 'text/plain', '', headers);
+    }
+    const peerURLs = await readPeerUrls(req);
+    await member.updateMember(sub, peerURLs);
+    return sendBody(res, 204, 'text/plain', '', headers);
+  } catch (err) {
+    if (err instanceof MembersApiError) return sendJson(res, err.status, { message: err.message }, headers);
+    member.logger.warn('members request failed', { method, error: (err as Error).message });
+    return sendJson(res, 500, { message: (err as Error).message || 'Internal Server Error' }, headers);
   }
-  if (method === 'DELETE' && sub === '') return sendMethodNotAllowed(res, 'GET,POST,DELETE,PUT');
-  sendJson(res, 500, { message: 'membership changes are not available on this server yet' }, headers);
+}
+
+function serveGet(member: MemberView, sub: string, res: ServerResponse, headers: Record<string, string>): void {
+  if (sub === '') return sendJson(res, 200, { members: member.members() }, headers);
+  if (sub === 'leader') {
+    const lead = member.members().find((m) => m.id === member.raft().leaderId);
+    if (!lead) return sendJson(res, 503, { message: 'During Leader Election' }, headers);
+    return sendJson(res, 200, lead, headers);
+  }
+  sendJson(res, 404, { message: 'Not found' }, headers);
+}
+
+async function readPeerUrls(req: IncomingMessage): Promise<string[]> {
+  const ct = req.headers['content-type'] ?? '';
+  if (ct.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+    req.resume();
+    throw new MembersApiError(415, `Bad Content-Type ${ct}, accept application/json`);
+  }
+  let body: Buffer | undefined;
+  try {
+    body = await readBody(req, MAX_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new MembersApiError(413, err.message);
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body?.toString('utf8') ?? '');
+  } catch (err) {
+    throw new MembersApiError(400, (err as Error).message);
+  }
+  const urls = (parsed as { peerURLs?: unknown })?.peerURLs;
+  if (!Array.isArray(urls) || urls.length === 0) throw new MembersApiError(400, 'no valid URLs given');
+  for (const u of urls) {
+    let ok = false;
+    if (typeof u === 'string') {
+      try {
+        const url = new URL(u);
+        ok = ['http:', 'https:', 'unix:', 'unixs:'].includes(url.protocol) && url.host !== '';
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) throw new MembersApiError(400, `URL scheme must be http, https, unix, or unixs: ${String(u)}`);
+  }
+  return (urls as string[]).map((u) => u.replace(/\/+$/, ''));
 }

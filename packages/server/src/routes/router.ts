@@ -71,7 +71,7 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
         else res.destroy();
       });
     case 'members':
-      return serveMembers(member, path.replace(/^(\/v2)?\/members/, ''), req, res);
+      return void serveMembers(member, path.replace(/^(\/v2)?\/members/, ''), req, res);
     case 'machines':
       return serveMachines(member, req, res);
     case 'stats':

@@ -1,0 +1,78 @@
+/**
+ * The identity headers every peer request carries, and the receiver's check of them: a request
+ * for another cluster or another member is refused with 412 so two clusters never cross-talk, and
+ * a request from a removed member is refused with 410 so that member learns it was removed.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NodeId } from '@deimos/protocol';
+
+/** Header naming the sender's cluster (hex cluster ID). */
+export const HEADER_CLUSTER_ID = 'x-deimos-cluster-id';
+/** Header naming the sending member (hex member ID). */
+export const HEADER_FROM = 'x-deimos-from';
+/** Header naming the member the request is meant for (hex member ID). */
+export const HEADER_TO = 'x-deimos-to';
+/** Header of a snapshot transfer: the size of the snapshot file in bytes (decimal). */
+export const HEADER_SNAPSHOT_SIZE = 'x-deimos-snapshot-size';
+
+/** Who the receiver is, for {@link checkPeerRequest}. */
+export interface LocalIdentity {
+  localId: NodeId;
+  clusterId: string;
+  /** True when `id` was removed from the cluster. */
+  isRemoved(id: NodeId): boolean;
+}
+
+/** Builds the identity headers of a request from `from` to `to`. */
+export function peerHeaders(clusterId: string, from: NodeId, to: NodeId): Record<string, string> {
+  return { [HEADER_CLUSTER_ID]: clusterId, [HEADER_FROM]: from, [HEADER_TO]: to };
+}
+
+/**
+ * Checks the identity headers of an incoming peer request. Returns the sender's ID, or answers
+ * the request itself (412 or 410 with a JSON `message`, connection closed) and returns undefined.
+ */
+export function checkPeerRequest(req: IncomingMessage, res: ServerResponse, local: LocalIdentity): NodeId | undefined {
+  const clusterId = headerValue(req, HEADER_CLUSTER_ID);
+  const from = headerValue(req, HEADER_FROM);
+  const to = headerValue(req, HEADER_TO);
+  if (clusterId !== local.clusterId) {
+    refuse(res, 412, `cluster ID mismatch: request is for ${clusterId ?? '(none)'}, this member is in ${local.clusterId}`);
+    return undefined;
+  }
+  if (to !== local.localId) {
+    refuse(res, 412, `member ID mismatch: request is for ${to ?? '(none)'}, this member is ${local.localId}`);
+    return undefined;
+  }
+  if (from === undefined || !/^[0-9a-f]{1,16}$/.test(from)) {
+    refuse(res, 400, `missing or malformed ${HEADER_FROM} header`);
+    return undefined;
+  }
+  if (local.isRemoved(from)) {
+    refuse(res, 410, `member ${from} was removed from the cluster`);
+    return undefined;
+  }
+  return from;
+}
+
+/** Answers a peer request with `status` and a JSON `{ message }` body, closing the connection. */
+export function refuse(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ message });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  res.end(body);
+  // The request body is not wanted; without this the socket would linger until the sender stops.
+  res.once('finish', () => res.req.socket.destroySoon());
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,113 @@
+/**
+ * Per-peer counters and round-trip latency, the raw material of /v2/stats/leader. Latency is the
+ * time from a MsgHeartbeat this member sent to the next MsgHeartbeatResp from that peer: the
+ * heartbeat round the raft core already runs, observed instead of adding a ping of our own.
+ */
+import type { NodeId } from '@deimos/protocol';
+
+/** Latency summary in milliseconds, as etcd's follower stats show it. */
+export interface LatencyStats {
+  current: number;
+  average: number;
+  standardDeviation: number;
+  minimum: number;
+  maximum: number;
+}
+
+/** A point-in-time copy of one peer's transport statistics. */
+export interface PeerStatsSnapshot {
+  id: NodeId;
+  /** True while the outgoing stream to the peer is established. */
+  connected: boolean;
+  /** True while the peer holds a stream open to this member. */
+  inboundConnected: boolean;
+  messagesSent: number;
+  bytesSent: number;
+  messagesReceived: number;
+  bytesReceived: number;
+  /** Messages dropped (peer down, queue full, connection lost). */
+  messagesDropped: number;
+  /** Connection attempts that failed or connections that broke. */
+  connectFailures: number;
+  /** etcd-style counts: messages written to the peer's stream, and messages dropped. */
+  counts: { success: number; fail: number };
+  /** Heartbeat round-trip latency; all zero until the first sample. */
+  latency: LatencyStats;
+  /** Number of latency samples behind `latency`. */
+  latencySamples: number;
+}
+
+/** Mutable statistics of one peer; the transport updates it, {@link PeerStats.snapshot} reads it. */
+export class PeerStats {
+  connected = false;
+  inboundConnections = 0;
+  messagesSent = 0;
+  bytesSent = 0;
+  messagesReceived = 0;
+  bytesReceived = 0;
+  messagesDropped = 0;
+  connectFailures = 0;
+  private heartbeatSentAtMs = -1;
+  private samples = 0;
+  private currentMs = 0;
+  private sumMs = 0;
+  private sumSquaresMs = 0;
+  private minMs = Infinity;
+  private maxMs = 0;
+
+  constructor(readonly id: NodeId, private readonly nowMs: () => number) {}
+
+  /** Notes a MsgHeartbeat handed to the peer's stream; only the oldest unanswered one counts. */
+  heartbeatSent(): void {
+    if (this.heartbeatSentAtMs < 0) this.heartbeatSentAtMs = this.nowMs();
+  }
+
+  /** Notes a MsgHeartbeatResp from the peer, closing the round trip if one is open. */
+  heartbeatAnswered(): void {
+    if (this.heartbeatSentAtMs < 0) return;
+    this.recordLatency(this.nowMs() - this.heartbeatSentAtMs);
+    this.heartbeatSentAtMs = -1;
+  }
+
+  /** Forgets an open round trip (its heartbeat was dropped, so no answer is coming). */
+  heartbeatLost(): void {
+    this.heartbeatSentAtMs = -1;
+  }
+
+  /** Adds one latency sample in milliseconds. */
+  recordLatency(ms: number): void {
+    this.samples++;
+    this.currentMs = ms;
+    this.sumMs += ms;
+    this.sumSquaresMs += ms * ms;
+    if (ms < this.minMs) this.minMs = ms;
+    if (ms > this.maxMs) this.maxMs = ms;
+  }
+
+  /** Copies the statistics out. */
+  snapshot(): PeerStatsSnapshot {
+    const n = this.samples;
+    const average = n === 0 ? 0 : this.sumMs / n;
+    const variance = n === 0 ? 0 : Math.max(0, this.sumSquaresMs / n - average * average);
+    return {
+      id: this.id,
+      connected: this.connected,
+      inboundConnected: this.inboundConnections > 0,
+      messagesSent: this.messagesSent,
+      bytesSent: this.bytesSent,
+      messagesReceived: this.messagesReceived,
+      bytesReceived: this.bytesReceived,
+      messagesDropped: this.messagesDropped,
+      connectFailures: this.connectFailures,
+      counts: { success: this.messagesSent, fail: this.messagesDropped },
+      latency: {
+        current: this.currentMs,
+        average,
+        standardDeviation: Math.sqrt(variance),
+        minimum: n === 0 ? 0 : this.minMs,
+        maximum: this.maxMs,
+      },
+      latencySamples: n,
+    };
+  }
+}
