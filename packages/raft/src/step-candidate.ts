@@ -3,7 +3,7 @@ import { MessageType, NONE, type Message } from '@deimos/protocol';
 import { StateType } from './api.js';
 import { bcastAppend } from './leader-send.js';
 import { VoteResult } from './progress-tracker.js';
-import { CampaignType, campaign, hup, poll } from './election.js';
+import { CampaignType, campaign, poll } from './election.js';
 import type { Raft } from './raft.js';
 import { handleAppendEntries, handleHeartbeat, handleSnapshot } from './step-follower.js';
 

@@ -1,6 +1,6 @@
 /** A follower's message handling, and the log-receiving handlers shared with candidates. */
 import { MessageType, NONE, type Message } from '@deimos/protocol';
-import { CampaignType, campaign, hup, poll } from './election.js';
+import { CampaignType, hup } from './election.js';
 import type { Raft } from './raft.js';
 import { assert, min } from './util.js';
 
