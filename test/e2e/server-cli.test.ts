@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
+import { waitFor } from '../support/wait-for.js';
 import { header, KeysClient, parseJsonBody } from '../support/keys-client.js';
 import { deimosOnly, IS_EXTERNAL, KeysTarget, uniqueKey } from '../support/keys-target.js';
 
@@ -59,7 +60,7 @@ describe('the deimos command line', { skip: IS_EXTERNAL ? 'needs the deimos bina
       [['--name'], /name/],
     ];
     for (const [args, mentions] of cases) {
-      const res = await DeimosProcess.runOnce([...args, '--data-dir', `/tmp/deimos-e2e-never-${process.pid}`]);
+      const res = await DeimosProcess.runOnce(['--data-dir', `/tmp/deimos-e2e-never-${process.pid}`, ...args]);
       assert.notEqual(res.code, 0, `${args.join(' ')} must fail`);
       assert.notEqual(res.code, null, `${args.join(' ')} must exit`);
       assert.match(res.stderr, mentions, `${args.join(' ')}: stderr names the problem: ${res.stderr}`);
@@ -71,7 +72,11 @@ describe('the deimos command line', { skip: IS_EXTERNAL ? 'needs the deimos bina
   test('flags can be given as DEIMOS_ environment variables', async () => {
     const p = await DeimosProcess.start({ name: 'env-node', flagsFromEnv: true });
     try {
-      const members = JSON.parse((await http('GET', `${p.clientUrl}/v2/members`)).body).members;
+      let members: any[] = [];
+      await waitFor(async () => {
+        members = JSON.parse((await http('GET', `${p.clientUrl}/v2/members`)).body).members;
+        return members[0]?.name !== '';
+      }, { timeoutMs: 5000, what: 'the member to publish its attributes' });
       assert.equal(members.length, 1);
       assert.equal(members[0].name, 'env-node');
       assert.deepEqual(members[0].clientURLs, [p.clientUrl]);
@@ -83,8 +88,20 @@ describe('the deimos command line', { skip: IS_EXTERNAL ? 'needs the deimos bina
     }
   });
 
+  test('a new member answers client requests only once its name and client URLs are published', async () => {
+    // etcd serves clients only after the member published its attributes through raft.
+    const p = await DeimosProcess.start({ name: 'fresh-node' });
+    try {
+      const members = JSON.parse((await http('GET', `${p.clientUrl}/v2/members`)).body).members;
+      assert.deepEqual(members.map((m: any) => [m.name, m.clientURLs]), [['fresh-node', [p.clientUrl]]]);
+      assert.equal((await http('GET', `${p.clientUrl}/v2/machines`)).body, p.clientUrl);
+    } finally {
+      await p.destroy();
+    }
+  });
+
   test('command-line flags win over DEIMOS_ environment variables', async () => {
-    const p = await DeimosProcess.start({ name: 'flag-node', env: { DEIMOS_NAME: 'env-loses', DEIMOS_HISTORY_SIZE: 'not-a-number-but-overridden' }, args: ['--history-size', '500'] });
+    const p = await DeimosProcess.start({ name: 'flag-node', env: { DEIMOS_NAME: 'env-loses', DEIMOS_HISTORY_SIZE: 'not-a-number-but-overridden' }, args: ['--history-size', '2000'] });
     try {
       const self = JSON.parse((await http('GET', `${p.clientUrl}/v2/stats/self`)).body);
       assert.equal(self.name, 'flag-node');
