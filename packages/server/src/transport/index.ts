@@ -1,0 +1,10 @@
+/** The peer transport: streams of raft messages between members, and snapshot transfers. */
+export { PeerTransport, PEER_SERVER_OPTIONS, type PeerTransportOptions } from './peer-transport.js';
+export { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
+export type { PeerStatsSnapshot, LatencyStats } from './peer-stats.js';
+export type { SnapshotSource, SnapshotFile } from './snapshot-sender.js';
+export type { PeerTlsOptions } from './peer-request.js';
+export { TransportError, type TransportErrorCode } from './transport-errors.js';
+export { receivedSnapshotName } from './snapshot-receiver.js';
+export { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from './frame-codec.js';
+export { HEADER_CLUSTER_ID, HEADER_FROM, HEADER_TO, HEADER_SNAPSHOT_SIZE } from './peer-headers.js';

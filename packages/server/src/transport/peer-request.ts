@@ -1,0 +1,60 @@
+/**
+ * Opens outgoing peer HTTP requests: plain or TLS by the URL's scheme, never pooled (every stream
+ * and snapshot transfer owns its socket, so closing one destroys exactly that socket).
+ */
+import http, { type ClientRequest, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+
+/** TLS settings for https peer URLs (client side). */
+export interface PeerTlsOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Defaults to true; false only for tests with self-signed certificates. */
+  rejectUnauthorized?: boolean;
+}
+
+/** Resolves `path` against the base peer URL (whose own path, if any, is ignored). */
+export function peerEndpoint(peerUrl: string, path: string): URL {
+  return new URL(path, peerUrl);
+}
+
+/** Starts a POST to `url` with `headers`; the caller writes the body and listens for events. */
+export function openPeerRequest(url: URL, headers: OutgoingHttpHeaders, tls: PeerTlsOptions | undefined): ClientRequest {
+  const options = { method: 'POST', agent: false as const, headers };
+  if (url.protocol === 'https:') return https.request(url, { ...options, ...tls });
+  if (url.protocol !== 'http:') throw new TypeError(`unsupported peer URL scheme ${url.protocol}`);
+  return http.request(url, options);
+}
+
+/** Reads at most `limitBytes` of a response body as text (for error messages), then drops the rest. */
+export function readSmallBody(res: http.IncomingMessage, limitBytes: number, done: (text: string) => void): void {
+  const parts: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done(Buffer.concat(parts).toString('utf8'));
+  };
+  res.on('data', (chunk: Buffer) => {
+    if (size < limitBytes) parts.push(chunk.subarray(0, limitBytes - size));
+    size += chunk.length;
+  });
+  res.on('end', finish);
+  res.on('close', finish);
+  res.on('error', finish);
+}
+
+/** The `message` of a JSON error body, or the text itself. */
+export function errorMessageOf(body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed !== null && typeof parsed === 'object' && typeof (parsed as { message?: unknown }).message === 'string') {
+      return (parsed as { message: string }).message;
+    }
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+  }
+  return body.trim();
+}

@@ -1,0 +1,248 @@
+/**
+ * The outgoing stream to one peer: a long-lived `POST /raft/stream` whose chunked body carries
+ * frames of message batches. Everything queued since the last write goes out as one frame; while
+ * the socket is backed up nothing more is written, so the next frame batches whatever piled up and
+ * the urgent lane of the queue jumps ahead of bulk messages. When the connection fails the queue
+ * is dropped, the peer is reported unreachable, and a reconnect follows after exponential backoff
+ * with jitter; while waiting, messages for the peer are refused (the raft core retries them).
+ */
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { encodeMessageBatch, MessageType, type Message, type NodeId } from '@deimos/protocol';
+import type { Logger } from '../util/logger.js';
+import { encodeFrame } from './frame-codec.js';
+import { peerHeaders } from './peer-headers.js';
+import { errorMessageOf, openPeerRequest, peerEndpoint, readSmallBody, type PeerTlsOptions } from './peer-request.js';
+import type { PeerStats } from './peer-stats.js';
+import { SendQueue, type SendQueueLimits } from './send-queue.js';
+import { TransportError } from './transport-errors.js';
+
+/** Timing and size limits of a {@link PeerStreamWriter}. */
+export interface StreamWriterLimits extends SendQueueLimits {
+  /** A frame stops taking bulk messages at about this many bytes. */
+  frameTargetBytes: number;
+  /** First reconnect delay; doubles per failure up to `backoffMaxMs`. */
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** A connection attempt with no response by then fails. */
+  connectTimeoutMs: number;
+  /** A write the socket has not drained by then breaks the connection (a dead or stuck peer). */
+  stallTimeoutMs: number;
+}
+
+/** Where a writer stands: connecting (messages queue), connected, backoff (messages refused). */
+export type StreamWriterState = 'connecting' | 'connected' | 'backoff' | 'closed';
+
+/** Options of a {@link PeerStreamWriter}. */
+export interface PeerStreamWriterOptions {
+  localId: NodeId;
+  peerId: NodeId;
+  clusterId: string;
+  urls: readonly string[];
+  limits: StreamWriterLimits;
+  stats: PeerStats;
+  tls?: PeerTlsOptions;
+  logger: Logger;
+  /** Returns a number in [0, 1) for backoff jitter. */
+  random: () => number;
+  /** The connection broke or could not be made: messages to the peer were lost. */
+  onUnreachable: () => void;
+  /** The peer answered 410: this member was removed from the cluster. */
+  onRemoved: () => void;
+}
+
+/** The outgoing stream to one peer; see the module comment. */
+export class PeerStreamWriter {
+  private current: StreamWriterState = 'connecting';
+  private urls: string[];
+  private urlIndex = 0;
+  private readonly queue: SendQueue;
+  private req: ClientRequest | undefined;
+  /** Bumped whenever a connection is abandoned, so late events of an old request are ignored. */
+  private generation = 0;
+  private backoffMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private flushScheduled = false;
+  private waitingDrain = false;
+
+  constructor(private readonly opts: PeerStreamWriterOptions) {
+    if (opts.urls.length === 0) throw new TypeError(`peer ${opts.peerId} has no URLs`);
+    this.urls = [...opts.urls];
+    this.queue = new SendQueue(opts.limits);
+    this.backoffMs = opts.limits.backoffMinMs;
+    this.connect();
+  }
+
+  /** The connection state. */
+  get state(): StreamWriterState {
+    return this.current;
+  }
+
+  /** The peer URL in use (or to be tried next). */
+  get currentUrl(): string {
+    return this.urls[this.urlIndex % this.urls.length]!;
+  }
+
+  /** Messages waiting to be written. */
+  get queuedMessages(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a message; false when it was dropped (peer down or queue full). */
+  send(m: Message): boolean {
+    if (this.current === 'closed' || this.current === 'backoff' || !this.queue.push(m)) {
+      this.opts.stats.messagesDropped++;
+      return false;
+    }
+    if (this.current === 'connected' && !this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+    return true;
+  }
+
+  /** Replaces the peer's URLs; reconnects if the current one is no longer among them. */
+  setUrls(urls: readonly string[]): void {
+    if (urls.length === 0) throw new TypeError(`peer ${this.opts.peerId} has no URLs`);
+    const active = this.urls[this.urlIndex % this.urls.length];
+    this.urls = [...urls];
+    const still = active === undefined ? -1 : this.urls.indexOf(active);
+    if (still >= 0) {
+      this.urlIndex = still;
+      return;
+    }
+    this.urlIndex = 0;
+    if (this.current === 'connecting' || this.current === 'connected') {
+      this.abandon();
+      this.opts.stats.connected = false;
+      this.connect();
+    }
+  }
+
+  /** Destroys the connection and timers; queued messages are dropped. */
+  close(): void {
+    if (this.current === 'closed') return;
+    this.abandon();
+    clearTimeout(this.retryTimer);
+    this.current = 'closed';
+    this.opts.stats.connected = false;
+    this.opts.stats.messagesDropped += this.queue.clear();
+  }
+
+  private connect(): void {
+    const gen = ++this.generation;
+    this.current = 'connecting';
+    const url = peerEndpoint(this.urls[this.urlIndex % this.urls.length]!, '/raft/stream');
+    const headers = { ...peerHeaders(this.opts.clusterId, this.opts.localId, this.opts.peerId), 'content-type': 'application/octet-stream' };
+    let req: ClientRequest;
+    try {
+      req = openPeerRequest(url, headers, this.opts.tls);
+    } catch (err) {
+      this.req = undefined;
+      queueMicrotask(() => this.fail(gen, err as Error));
+      return;
+    }
+    this.req = req;
+    req.setNoDelay(true);
+    req.on('socket', (socket) => socket.setKeepAlive(true, 2_000));
+    req.on('response', (res) => this.onResponse(gen, res));
+    req.on('error', (err) => this.fail(gen, err));
+    req.on('close', () => this.fail(gen, new Error('connection closed')));
+    req.on('drain', () => this.onDrain(gen));
+    // Send the headers now: the peer answers as soon as it has checked them.
+    req.flushHeaders();
+    this.connectTimer = setTimeout(() => {
+      this.fail(gen, new TransportError('ERR_PEER_TIMEOUT', `no answer within ${this.opts.limits.connectTimeoutMs} ms`));
+    }, this.opts.limits.connectTimeoutMs);
+    this.connectTimer.unref();
+  }
+
+  private onResponse(gen: number, res: IncomingMessage): void {
+    if (gen !== this.generation) return;
+    clearTimeout(this.connectTimer);
+    if (res.statusCode !== 200) {
+      readSmallBody(res, 4096, (body) => {
+        if (res.statusCode === 410 && gen === this.generation) this.opts.onRemoved();
+        const text = errorMessageOf(body);
+        this.fail(gen, new TransportError('ERR_PEER_REFUSED', `peer answered ${res.statusCode}: ${text}`, res.statusCode));
+      });
+      return;
+    }
+    this.current = 'connected';
+    this.opts.stats.connected = true;
+    this.backoffMs = this.opts.limits.backoffMinMs;
+    this.opts.logger.info('peer stream connected', { peer: this.opts.peerId });
+    res.resume();
+    res.on('end', () => this.fail(gen, new Error('peer ended the stream')));
+    res.on('error', (err) => this.fail(gen, err));
+    this.flush();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const req = this.req;
+    if (this.current !== 'connected' || this.waitingDrain || req === undefined) return;
+    const stats = this.opts.stats;
+    while (this.queue.length > 0) {
+      const batch = this.queue.takeBatch(this.opts.limits.frameTargetBytes);
+      const frame = encodeFrame(encodeMessageBatch(batch));
+      stats.messagesSent += batch.length;
+      stats.bytesSent += frame.length;
+      for (const m of batch) if (m.type === MessageType.MsgHeartbeat) stats.heartbeatSent();
+      if (!req.write(frame)) {
+        this.waitingDrain = true;
+        const gen = this.generation;
+        this.stallTimer = setTimeout(() => {
+          this.fail(gen, new TransportError('ERR_PEER_TIMEOUT', `stream write not drained within ${this.opts.limits.stallTimeoutMs} ms`));
+        }, this.opts.limits.stallTimeoutMs);
+        this.stallTimer.unref();
+        return;
+      }
+    }
+  }
+
+  private onDrain(gen: number): void {
+    if (gen !== this.generation) return;
+    clearTimeout(this.stallTimer);
+    this.waitingDrain = false;
+    this.flush();
+  }
+
+  /** Handles a failed or ended connection once per attempt: drop, report, back off, retry. */
+  private fail(gen: number, err: Error): void {
+    if (gen !== this.generation || this.current === 'closed') return;
+    const wasConnected = this.current === 'connected';
+    this.abandon();
+    const stats = this.opts.stats;
+    stats.connected = false;
+    stats.connectFailures++;
+    stats.messagesDropped += this.queue.clear();
+    this.current = 'backoff';
+    const fields = { peer: this.opts.peerId, error: err.message, retryMs: this.backoffMs };
+    // A peer that stays down would otherwise log every retry; only the loss of a live stream warns.
+    if (wasConnected) this.opts.logger.warn('peer stream failed', fields);
+    else this.opts.logger.debug('peer stream failed', fields);
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    const delayMs = this.backoffMs * (0.5 + 0.5 * this.opts.random());
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.limits.backoffMaxMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.current === 'backoff') this.connect();
+    }, delayMs);
+    this.retryTimer.unref();
+    this.opts.onUnreachable();
+  }
+
+  /** Forgets the current request: later events of it are ignored, its socket is destroyed. */
+  private abandon(): void {
+    this.generation++;
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.stallTimer);
+    this.waitingDrain = false;
+    this.opts.stats.heartbeatLost();
+    const req = this.req;
+    this.req = undefined;
+    req?.destroy();
+  }
+}

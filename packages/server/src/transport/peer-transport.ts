@@ -1,0 +1,314 @@
+/**
+ * The peer transport of a member: one outgoing stream per remote peer (see peer-stream-writer.ts),
+ * the HTTP handler for the streams and snapshot transfers other peers open to this member, and
+ * snapshot transfers of its own on separate connections. It implements the raft loop's
+ * `MessageSender`; received messages, unreachable peers and snapshot outcomes flow back through
+ * the `on*` listeners, which are never called from inside `send()` (the raft loop may be in the
+ * middle of a Ready), but from a later microtask or I/O callback.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MessageType, type Message, type NodeId } from '@deimos/protocol';
+import { SnapshotStatus } from '@deimos/raft';
+import type { Logger } from '../util/logger.js';
+import { checkPeerRequest, peerHeaders, refuse, type LocalIdentity } from './peer-headers.js';
+import { peerEndpoint, type PeerTlsOptions } from './peer-request.js';
+import { PeerStats, type PeerStatsSnapshot } from './peer-stats.js';
+import { PeerStreamWriter } from './peer-stream-writer.js';
+import { sendSnapshot, type SnapshotFile, type SnapshotSource } from './snapshot-sender.js';
+import { receiveSnapshot } from './snapshot-receiver.js';
+import { receiveStream } from './stream-receiver.js';
+import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
+import { TransportError } from './transport-errors.js';
+
+/** Options of a {@link PeerTransport}. */
+export interface PeerTransportOptions {
+  /** This member's ID. */
+  localId: NodeId;
+  /** The cluster ID (hex) every peer request must carry. */
+  clusterId: string;
+  /** Where received snapshot files are written (must exist, same file system as their final use). */
+  snapshotDir: string;
+  /** Produces the file behind an outgoing MsgSnap; without it every MsgSnap fails. */
+  snapshotSource?: SnapshotSource;
+  /** True for IDs removed from the cluster; their requests are answered 410. */
+  isRemoved?: (id: NodeId) => boolean;
+  logger?: Logger;
+  /** TLS client settings for https peer URLs. */
+  tls?: PeerTlsOptions;
+  limits?: Partial<TransportLimits>;
+  /** Source of backoff jitter in [0, 1); Math.random by default. */
+  random?: () => number;
+  /** Monotonic clock in ms for latency; performance.now by default. */
+  nowMs?: () => number;
+}
+
+interface Peer {
+  writer: PeerStreamWriter;
+  stats: PeerStats;
+  /** The outgoing snapshot transfer, if one runs. */
+  snapshot: AbortController | undefined;
+}
+
+const NOOP_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The node:http server options a peer listener needs: streams live for hours, so no request timeout. */
+export const PEER_SERVER_OPTIONS = Object.freeze({ requestTimeout: 0, headersTimeout: 10_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 });
+
+/** The peer transport; see the module comment. */
+export class PeerTransport {
+  private readonly limits: TransportLimits;
+  private readonly logger: Logger;
+  private readonly identity: LocalIdentity;
+  private readonly peers = new Map<NodeId, Peer>();
+  private readonly inboundStreams = new Map<NodeId, IncomingMessage>();
+  private readonly inboundSnapshots = new Set<IncomingMessage>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly pendingUnreachable = new Set<NodeId>();
+  private messageListener: ((m: Message) => void) | undefined;
+  private unreachableListener: ((id: NodeId) => void) | undefined;
+  private snapshotListener: ((id: NodeId, status: SnapshotStatus) => void) | undefined;
+  private removedListener: ((by: NodeId) => void) | undefined;
+  private closed = false;
+  private readonly nowMs: () => number;
+
+  constructor(private readonly opts: PeerTransportOptions) {
+    this.limits = { ...DEFAULT_TRANSPORT_LIMITS, ...opts.limits };
+    this.logger = opts.logger ?? NOOP_LOGGER;
+    this.nowMs = opts.nowMs ?? (() => performance.now());
+    const isRemoved = opts.isRemoved ?? (() => false);
+    this.identity = { localId: opts.localId, clusterId: opts.clusterId, isRemoved };
+  }
+
+  /** Sets the receiver of every message from peers (the raft loop steps it into the node). */
+  onMessage(fn: (m: Message) => void): void {
+    this.messageListener = fn;
+  }
+
+  /** Sets the receiver of "messages to this peer were lost" reports (→ `node.reportUnreachable`). */
+  onUnreachable(fn: (id: NodeId) => void): void {
+    this.unreachableListener = fn;
+  }
+
+  /** Sets the receiver of snapshot transfer outcomes (→ `node.reportSnapshot`). */
+  onSnapshotStatus(fn: (id: NodeId, status: SnapshotStatus) => void): void {
+    this.snapshotListener = fn;
+  }
+
+  /** Sets the receiver of "peer `by` says this member was removed" (it answered 410). */
+  onRemoved(fn: (by: NodeId) => void): void {
+    this.removedListener = fn;
+  }
+
+  /** Starts talking to a peer; an existing peer gets its URLs updated; the local ID is ignored. */
+  addPeer(id: NodeId, peerUrls: readonly string[]): void {
+    if (this.closed || id === this.opts.localId) return;
+    const existing = this.peers.get(id);
+    if (existing !== undefined) return existing.writer.setUrls(peerUrls);
+    const stats = new PeerStats(id, this.nowMs);
+    const writer = new PeerStreamWriter({
+      localId: this.opts.localId,
+      peerId: id,
+      clusterId: this.opts.clusterId,
+      urls: peerUrls,
+      limits: this.limits,
+      stats,
+      tls: this.opts.tls,
+      logger: this.logger,
+      random: this.opts.random ?? Math.random,
+      onUnreachable: () => this.reportUnreachable(id),
+      onRemoved: () => this.removedListener?.(id),
+    });
+    this.peers.set(id, { writer, stats, snapshot: undefined });
+  }
+
+  /** Changes a known peer's URLs (reconnecting if the one in use went away). */
+  updatePeer(id: NodeId, peerUrls: readonly string[]): void {
+    this.peers.get(id)?.writer.setUrls(peerUrls);
+  }
+
+  /** Stops talking to a peer: its streams and snapshot transfers are cut, its stats dropped. */
+  removePeer(id: NodeId): void {
+    const peer = this.peers.get(id);
+    if (peer !== undefined) {
+      this.peers.delete(id);
+      peer.writer.close();
+      peer.snapshot?.abort();
+    }
+    this.inboundStreams.get(id)?.socket.destroy();
+  }
+
+  /** IDs of the peers added and not removed. */
+  peerIds(): NodeId[] {
+    return [...this.peers.keys()];
+  }
+
+  /** Sends messages to their peers: MsgSnap on a transfer of its own, the rest on the streams. */
+  send(messages: Message[]): void {
+    for (const m of messages) {
+      if (m.type === MessageType.MsgSnap) {
+        this.startSnapshot(m);
+        continue;
+      }
+      const peer = this.peers.get(m.to);
+      if (peer === undefined || !peer.writer.send(m)) this.reportUnreachable(m.to);
+    }
+  }
+
+  /** Per-peer statistics of every added peer. */
+  stats(): PeerStatsSnapshot[] {
+    return [...this.peers.values()].map((p) => p.stats.snapshot());
+  }
+
+  /**
+   * The node:http handler for the peer listener; mount it for paths under `/raft` (it answers
+   * 404 for other paths itself).
+   */
+  readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/raft/stream' && path !== '/raft/snapshot') return refuse(res, 404, `no peer endpoint at ${path}`);
+    if (req.method !== 'POST') return refuse(res, 405, `${path} accepts POST only`);
+    if (this.closed) return refuse(res, 503, 'member is shutting down');
+    const from = checkPeerRequest(req, res, this.identity);
+    if (from === undefined) return;
+    if (path === '/raft/stream') this.acceptStream(req, res, from);
+    else this.acceptSnapshot(req, res, from);
+  };
+
+  /** Cuts every connection and transfer, stops all timers, and waits for temp files to be removed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.peers.keys()]) this.removePeer(id);
+    for (const req of this.inboundStreams.values()) req.socket.destroy();
+    for (const req of this.inboundSnapshots) req.destroy();
+    await Promise.allSettled([...this.tasks]);
+  }
+
+  private acceptStream(req: IncomingMessage, res: ServerResponse, from: NodeId): void {
+    // A reconnecting peer abandoned its old stream; keep exactly one per direction.
+    this.inboundStreams.get(from)?.socket.destroy();
+    this.inboundStreams.set(from, req);
+    const stats = this.peers.get(from)?.stats;
+    if (stats) stats.inboundConnections++;
+    req.once('close', () => {
+      if (stats) stats.inboundConnections--;
+      if (this.inboundStreams.get(from) === req) this.inboundStreams.delete(from);
+    });
+    receiveStream(req, res, from, {
+      maxFrameBytes: this.limits.maxFrameBytes,
+      logger: this.logger,
+      deliver: (peer, messages, bytes) => this.deliver(peer, messages, bytes),
+    });
+  }
+
+  private deliver(from: NodeId, messages: Message[], bytes: number): void {
+    const stats = this.peers.get(from)?.stats;
+    if (stats !== undefined) {
+      stats.messagesReceived += messages.length;
+      stats.bytesReceived += bytes;
+    }
+    for (const m of messages) {
+      if (m.type === MessageType.MsgHeartbeatResp) stats?.heartbeatAnswered();
+      this.messageListener?.(m);
+    }
+  }
+
+  private acceptSnapshot(req: IncomingMessage, res: ServerResponse, from: NodeId): void {
+    if (this.inboundSnapshots.size >= this.limits.maxIncomingSnapshots) {
+      return refuse(res, 503, `already receiving ${this.inboundSnapshots.size} snapshots`);
+    }
+    this.inboundSnapshots.add(req);
+    this.track(receiveSnapshot(req, res, from, {
+      snapshotDir: this.opts.snapshotDir,
+      maxSnapshotBytes: this.limits.maxSnapshotBytes,
+      idleTimeoutMs: this.limits.snapshotIdleTimeoutMs,
+      logger: this.logger,
+      deliver: (m) => {
+        const stats = this.peers.get(from)?.stats;
+        if (stats) stats.messagesReceived++;
+        this.messageListener?.(m);
+      },
+      onBytes: (n) => {
+        const stats = this.peers.get(from)?.stats;
+        if (stats) stats.bytesReceived += n;
+      },
+    }).finally(() => this.inboundSnapshots.delete(req)));
+  }
+
+  private startSnapshot(m: Message): void {
+    const peer = this.peers.get(m.to);
+    const source = this.opts.snapshotSource;
+    if (peer === undefined || source === undefined || this.closed) {
+      this.logger.warn('cannot send snapshot', { peer: m.to, reason: peer === undefined ? 'unknown peer' : 'no snapshot source' });
+      queueMicrotask(() => this.snapshotListener?.(m.to, SnapshotStatus.Failure));
+      return;
+    }
+    if (peer.snapshot !== undefined) {
+      // raft waits for the outcome of a transfer before sending another; this one is redundant.
+      this.logger.debug('snapshot transfer already running', { peer: m.to });
+      return;
+    }
+    const abort = new AbortController();
+    peer.snapshot = abort;
+    this.track(this.transferSnapshot(m, peer, source, abort.signal).then((status) => {
+      if (peer.snapshot === abort) peer.snapshot = undefined;
+      if (!abort.signal.aborted) this.snapshotListener?.(m.to, status);
+    }));
+  }
+
+  private async transferSnapshot(m: Message, peer: Peer, source: SnapshotSource, signal: AbortSignal): Promise<SnapshotStatus> {
+    let file: SnapshotFile | undefined;
+    try {
+      file = await source.open(m);
+      if (file.sizeBytes > this.limits.maxSnapshotBytes) {
+        throw new TransportError('ERR_SNAPSHOT_TOO_LARGE', `snapshot of ${file.sizeBytes} bytes exceeds the limit of ${this.limits.maxSnapshotBytes}`);
+      }
+      const started = this.nowMs();
+      await sendSnapshot({
+        url: peerEndpoint(peer.writer.currentUrl, '/raft/snapshot'),
+        headers: peerHeaders(this.opts.clusterId, this.opts.localId, m.to),
+        tls: this.opts.tls,
+        message: m,
+        file,
+        chunkBytes: this.limits.snapshotChunkBytes,
+        idleTimeoutMs: this.limits.snapshotIdleTimeoutMs,
+        signal,
+        onBytes: (n) => { peer.stats.bytesSent += n; },
+      });
+      peer.stats.messagesSent++;
+      this.logger.info('sent snapshot', { peer: m.to, bytes: file.sizeBytes, ms: Math.round(this.nowMs() - started) });
+      return SnapshotStatus.Finish;
+    } catch (err) {
+      peer.stats.messagesDropped++;
+      this.logger.warn('snapshot transfer failed', { peer: m.to, error: err instanceof Error ? err.message : String(err) });
+      return SnapshotStatus.Failure;
+    } finally {
+      if (file !== undefined) this.releaseSnapshot(source, file, m);
+    }
+  }
+
+  private releaseSnapshot(source: SnapshotSource, file: SnapshotFile, m: Message): void {
+    try {
+      source.release?.(file, m);
+    } catch (err) {
+      this.logger.error('snapshot release failed', { path: file.path, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** Coalesces unreachable reports and delivers them after the current synchronous run. */
+  private reportUnreachable(id: NodeId): void {
+    if (this.pendingUnreachable.size === 0) {
+      queueMicrotask(() => {
+        const ids = [...this.pendingUnreachable];
+        this.pendingUnreachable.clear();
+        if (this.closed) return;
+        for (const peer of ids) this.unreachableListener?.(peer);
+      });
+    }
+    this.pendingUnreachable.add(id);
+  }
+
+  private track(task: Promise<void>): void {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The receiving end of `POST /raft/snapshot` (layout in snapshot-sender.ts): streams the file into
+ * a temp file under the snapshot directory while computing its CRC32C, checks size and checksum,
+ * fsyncs the file, renames it to its final name and fsyncs the directory, then hands the MsgSnap to
+ * the raft loop with `snapshot.data` set to the UTF-8 bytes of the file's path and answers 204.
+ * Any failure removes the temp file and answers 4xx (or drops the connection if it is gone).
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { CodecError, decodeMessage, encodeUtf8, MessageType, type Message, type NodeId } from '@deimos/protocol';
+import type { Logger } from '../util/logger.js';
+import { crc32c } from '../wal/crc32c.js';
+import { FRAME_HEADER_BYTES } from './frame-codec.js';
+import { HEADER_SNAPSHOT_SIZE, refuse } from './peer-headers.js';
+import { TransportError } from './transport-errors.js';
+
+/** What {@link receiveSnapshot} needs from the transport. */
+export interface SnapshotReceiverContext {
+  snapshotDir: string;
+  maxSnapshotBytes: number;
+  /** The transfer fails when no bytes arrive for this long. */
+  idleTimeoutMs: number;
+  logger: Logger;
+  deliver(m: Message): void;
+  onBytes(n: number): void;
+}
+
+/** Largest encoded MsgSnap (without data) accepted in front of the file. */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** Name of a received snapshot file: term and index in 16 hex digits each, and the sender. */
+export function receivedSnapshotName(m: Message): string {
+  const hex = (n: number) => n.toString(16).padStart(16, '0');
+  const meta = m.snapshot!.metadata;
+  return `received-${hex(meta.term)}-${hex(meta.index)}-${m.from}.snap`;
+}
+
+/** Serves one inbound snapshot transfer from `from`; never rejects. */
+export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse, from: NodeId, ctx: SnapshotReceiverContext): Promise<void> {
+  const size = Number(req.headers[HEADER_SNAPSHOT_SIZE]);
+  if (!Number.isSafeInteger(size) || size < 0) return refuse(res, 400, `missing or malformed ${HEADER_SNAPSHOT_SIZE} header`);
+  if (size > ctx.maxSnapshotBytes) return refuse(res, 413, `snapshot of ${size} bytes exceeds the limit of ${ctx.maxSnapshotBytes}`);
+  const tmpPath = join(ctx.snapshotDir, `.incoming-${from}-${randomBytes(6).toString('hex')}.tmp`);
+  let fh: FileHandle | undefined;
+  let idle: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => req.destroy(new TransportError('ERR_PEER_TIMEOUT', `snapshot transfer idle for ${ctx.idleTimeoutMs} ms`)), ctx.idleTimeoutMs);
+    idle.unref();
+  };
+  try {
+    touch();
+    fh = await open(tmpPath, 'wx');
+    const m = await readBody(req, fh, size, from, touch, ctx.onBytes);
+    clearTimeout(idle);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    const finalPath = join(ctx.snapshotDir, receivedSnapshotName(m));
+    await rename(tmpPath, finalPath);
+    await syncDir(ctx.snapshotDir);
+    ctx.logger.info('received snapshot', { peer: from, index: m.snapshot!.metadata.index, bytes: size });
+    ctx.deliver({ ...m, snapshot: { ...m.snapshot!, data: encodeUtf8(finalPath) } });
+    res.writeHead(204, { connection: 'close' });
+    res.end();
+  } catch (err) {
+    clearTimeout(idle);
+    await fh?.close();
+    await rm(tmpPath, { force: true });
+    const message = err instanceof Error ? err.message : String(err);
+    ctx.logger.warn('snapshot transfer failed', { peer: from, error: message });
+    if (err instanceof TransportError && err.code !== 'ERR_PEER_TIMEOUT' && !req.destroyed) refuse(res, 400, message);
+    else res.destroy();
+  }
+}
+
+/** Reads header, file and trailer from the body into `fh`; returns the MsgSnap once all checks pass. */
+async function readBody(req: IncomingMessage, fh: FileHandle, size: number, from: NodeId, touch: () => void, onBytes: (n: number) => void): Promise<Message> {
+  let head = Buffer.alloc(0);
+  let message: Message | undefined;
+  let fileBytes = 0;
+  let crc = 0;
+  let trailer = Buffer.alloc(0);
+  for await (const data of req as AsyncIterable<Buffer>) {
+    touch();
+    onBytes(data.length);
+    let chunk = data;
+    if (message === undefined) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < FRAME_HEADER_BYTES) continue;
+      const length = head.readUInt32BE(0);
+      if (length > MAX_MESSAGE_BYTES) throw malformed(`snapshot message of ${length} bytes is too large`);
+      if (head.length < FRAME_HEADER_BYTES + length) continue;
+      message = parseMessage(head.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length), from);
+      chunk = head.subarray(FRAME_HEADER_BYTES + length);
+    }
+    const forFile = Math.min(chunk.length, size - fileBytes);
+    if (forFile > 0) {
+      const part = chunk.subarray(0, forFile);
+      crc = crc32c(part, crc);
+      await writeAll(fh, part);
+      fileBytes += forFile;
+    }
+    trailer = Buffer.concat([trailer, chunk.subarray(forFile)]);
+    if (trailer.length > 4) throw malformed('bytes after the snapshot checksum');
+  }
+  if (message === undefined || fileBytes !== size || trailer.length !== 4) {
+    throw new TransportError('ERR_SNAPSHOT_SIZE', `snapshot body ended early: ${fileBytes} of ${size} file bytes`);
+  }
+  const expected = trailer.readUInt32BE(0);
+  if (expected !== crc) {
+    throw new TransportError('ERR_SNAPSHOT_CRC', `snapshot checksum mismatch: sent ${expected.toString(16)}, received data has ${crc.toString(16)}`);
+  }
+  return message;
+}
+
+function parseMessage(bytes: Uint8Array, from: NodeId): Message {
+  let m: Message;
+  try {
+    m = decodeMessage(bytes);
+  } catch (err) {
+    if (err instanceof CodecError) throw malformed(`bad snapshot message: ${err.message}`);
+    throw err;
+  }
+  if (m.type !== MessageType.MsgSnap || m.snapshot === undefined) throw malformed(`expected a MsgSnap, got type ${m.type}`);
+  if (m.from !== from) throw malformed(`MsgSnap from ${m.from} on a transfer from ${from}`);
+  return m;
+}
+
+async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
+  let off = 0;
+  while (off < data.length) {
+    const { bytesWritten } = await fh.write(data, off, data.length - off);
+    off += bytesWritten;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
+function malformed(message: string): TransportError {
+  return new TransportError('ERR_SNAPSHOT_MALFORMED', message);
+}

@@ -1,0 +1,54 @@
+/**
+ * The receiving end of a peer's `POST /raft/stream`: answers 200 at once (the sender counts the
+ * stream as up from then on), then decodes frames incrementally and hands every message to the
+ * raft loop in arrival order. A malformed or oversized frame destroys the connection; the sender
+ * reconnects and the raft core repairs whatever was lost.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CodecError, decodeMessageBatch, type Message, type NodeId } from '@deimos/protocol';
+import type { Logger } from '../util/logger.js';
+import { FRAME_HEADER_BYTES, FrameDecoder } from './frame-codec.js';
+import { TransportError } from './transport-errors.js';
+
+/** What a {@link receiveStream} needs from the transport. */
+export interface StreamReceiverContext {
+  /** The largest frame payload accepted. */
+  maxFrameBytes: number;
+  logger: Logger;
+  /** Delivers the messages of one frame (`bytes` counts the frame with its header). */
+  deliver(from: NodeId, messages: Message[], bytes: number): void;
+}
+
+/** Serves one inbound stream from `from` until either side ends it. */
+export function receiveStream(req: IncomingMessage, res: ServerResponse, from: NodeId, ctx: StreamReceiverContext): void {
+  const decoder = new FrameDecoder(ctx.maxFrameBytes);
+  res.writeHead(200, { 'content-type': 'application/octet-stream' });
+  res.flushHeaders();
+  req.socket.setNoDelay(true);
+  req.socket.setKeepAlive(true, 2_000);
+  const drop = (err: Error): void => {
+    ctx.logger.warn('dropping peer stream with a bad frame', { peer: from, error: err.message });
+    req.socket.destroy();
+  };
+  req.on('data', (chunk: Buffer) => {
+    let frames: Buffer[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+      return drop(err);
+    }
+    for (const frame of frames) {
+      if (frame.length === 0) continue; // an empty frame is a keepalive
+      let messages: Message[];
+      try {
+        messages = decodeMessageBatch(frame);
+      } catch (err) {
+        if (!(err instanceof CodecError)) throw err;
+        return drop(err);
+      }
+      ctx.deliver(from, messages, frame.length + FRAME_HEADER_BYTES);
+    }
+  });
+  req.on('end', () => res.end());
+}
