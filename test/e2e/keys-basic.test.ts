@@ -313,6 +313,35 @@ for (const family of PATH_FAMILIES) {
       assert.equal(parseJsonBody(res).node.value, '');
     });
 
+    test('DELETE and GET take parameters from the query string only, never from a body', async () => {
+      const key = uniqueKey('delete-body');
+      await keys.set(key, 'v');
+      const del = await http('DELETE', keys.url(key), { form: { prevValue: 'not-v' } });
+      assert.equal(del.status, 200, del.body);
+      assert.equal(parseJsonBody(del).action, 'delete', 'a prevValue in a DELETE body is ignored');
+      await keys.set(`${key}/child`, 'c');
+      const get = await http('GET', keys.url(key), { form: { recursive: 'maybe' } });
+      assert.equal(get.status, 200, 'a bad parameter in a GET body is ignored');
+    });
+
+    test('prevExist=false ignores prevValue and prevIndex', async () => {
+      const key = uniqueKey('create-ignores-compare');
+      const res = await keys.set(key, 'v', { prevExist: 'false', prevValue: 'other', prevIndex: '12345' });
+      assert.equal(res.status, 201, res.body);
+      assert.equal(parseJsonBody(res).action, 'create');
+    });
+
+    test('an update of a file with dir=true ignores the dir flag and sets the given or empty value', async () => {
+      const key = uniqueKey('update-dir-flag');
+      await keys.set(key, 'v');
+      const res = await keys.put(key, { prevExist: 'true', dir: 'true' });
+      assert.equal(res.status, 200, res.body);
+      const body = parseJsonBody(res);
+      assert.equal(body.action, 'update');
+      assert.equal(body.node.value, '');
+      assert.equal(body.node.dir, undefined);
+    });
+
     test('a trailing slash is ignored and %2F nests keys', async () => {
       const key = uniqueKey('slash');
       const res = await keys.set(`${key}/`, 'v');

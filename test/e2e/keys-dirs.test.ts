@@ -264,6 +264,15 @@ for (const family of PATH_FAMILIES) {
       assert.deepEqual(listed.nodes.map((n: any) => n.value), ['first', 'second', 'third']);
     });
 
+    test('POST on the root creates a zero-padded key at the top level', async () => {
+      const before = await keys.index();
+      const res = await keys.post('', {}, { value: 'top' });
+      assert.equal(res.status, 201, res.body);
+      const node = parseJsonBody(res).node;
+      assert.equal(node.key, `/${String(before + 1).padStart(20, '0')}`);
+      assert.equal((await keys.delete(node.key)).status, 200);
+    });
+
     test('POST honours dir=true and defaults the value to empty, ignoring prevExist and prevValue', async () => {
       const queue = uniqueKey('queue-opts');
       const dir = parseJsonBody(await keys.post(queue, { dir: 'true' })).node;
