@@ -13,6 +13,7 @@ import {
 import { DurableState } from './durable-state.js';
 import { KvMachine } from './kv-machine.js';
 import type { SimRng } from './rng.js';
+import { check } from './violation.js';
 
 /** Raft and application knobs of a node, chosen per run. */
 export interface NodeTuning {
@@ -168,6 +169,7 @@ export class SimNode {
     const raw = this.node();
     const rd = raw.ready();
     const crashAt = crashPoint?.(rd);
+    this.checkReadyContract(rd);
     const term = rd.hardState?.term ?? this.durable.hardState.term;
     let becameLeader = false;
     if (rd.softState !== undefined) {
@@ -193,6 +195,23 @@ export class SimNode {
     this.maybeSnapshot();
     this.serveReads();
     return true;
+  }
+
+  /** What the server relies on: it may skip the fsync when `mustSync` is false, and applies in order. */
+  private checkReadyContract(rd: Ready): void {
+    const hs = rd.hardState;
+    const prev = this.durable.hardState;
+    const needsSync = rd.entries.length > 0 || (hs !== undefined && (hs.term !== prev.term || hs.vote !== prev.vote));
+    check(!needsSync || rd.mustSync, 'ready-contract',
+      () => `node ${this.id} got a Ready with ${rd.entries.length} entries and hard state ${JSON.stringify(hs)} but mustSync false`);
+    const first = rd.committedEntries[0];
+    const base = rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot) ? rd.snapshot.metadata.index : this.kv.index;
+    check(first === undefined || first.index === base + 1, 'apply-order',
+      () => `node ${this.id} at applied ${base} got committed entries from ${first!.index}`);
+    for (let i = 1; i < rd.committedEntries.length; i++) {
+      check(rd.committedEntries[i]!.index === rd.committedEntries[i - 1]!.index + 1, 'apply-order',
+        () => `node ${this.id} got non-contiguous committed entries`);
+    }
   }
 
   private persist(rd: Ready): void {

@@ -10,6 +10,7 @@ export type Invariant =
   | 'state-machine-safety'
   | 'committed-entry-lost'
   | 'apply-order'
+  | 'ready-contract'
   | 'snapshot-consistency'
   | 'linearizable-read'
   | 'liveness'

@@ -115,9 +115,12 @@ export class Workload {
   private transfer(): void {
     const leader = this.cluster.leader();
     if (leader === undefined) return;
-    const others = leader.confState.voters.filter((v) => v !== leader.id);
-    if (others.length === 0) return;
-    const target = this.rng.pick(others);
+    // Mostly a voter; sometimes a learner, a removed node or a stranger, which the leader must refuse.
+    const voters = leader.confState.voters.filter((v) => v !== leader.id);
+    const anyone = [...this.cluster.nodes.keys(), 'ffff'].filter((v) => v !== leader.id);
+    const pool = voters.length > 0 && this.rng.chance(0.8) ? voters : anyone;
+    if (pool.length === 0) return;
+    const target = this.rng.pick(pool);
     this.stats.transfers++;
     this.cluster.log(`transfer leadership ${leader.id} -> ${target}`);
     this.act(leader, () => leader.node().transferLeadership(target));
@@ -135,13 +138,18 @@ export class Workload {
     const created = this.nextNodeNumber - 1 - this.cluster.initialConf.voters.length;
     const canCreate = created < this.maxExtraNodes && conf.voters.length < MAX_VOTERS;
     const learners = conf.learners.filter((l) => !this.cluster.removedIds.has(l));
-    const choice = this.rng.nextInt(4);
+    const choice = this.rng.nextInt(6);
     if (choice === 0 && learners.length > 0 && conf.voters.length < MAX_VOTERS) {
       this.proposeConf(leader, ConfChangeType.AddNode, this.rng.pick(learners));
     } else if (choice === 1 && canCreate) {
       this.proposeConf(leader, ConfChangeType.AddNode, this.newNodeId());
     } else if (choice === 2 && canCreate) {
       this.proposeConf(leader, ConfChangeType.AddLearnerNode, this.newNodeId());
+    } else if (choice === 3 && conf.voters.length > MIN_VOTERS + 1) {
+      // Demotes a voter (possibly the leader) to a learner.
+      this.proposeConf(leader, ConfChangeType.AddLearnerNode, this.rng.pick(conf.voters));
+    } else if (choice === 4) {
+      this.proposeConf(leader, ConfChangeType.UpdateNode, this.rng.pick(conf.voters));
     } else if (conf.voters.length > MIN_VOTERS || learners.length > 0) {
       const candidates = conf.voters.length > MIN_VOTERS ? [...conf.voters, ...learners] : learners;
       this.proposeConf(leader, ConfChangeType.RemoveNode, this.rng.pick(candidates));
