@@ -177,8 +177,12 @@ export function matchKeysPath(rawPathname: string): string | null {
 
 /**
  * Parses a keys API request. Returns a {@link Redirect} for a non-canonical path; throws EtcdError
- * (index 0) for invalid input: 210 for a bad escape or a non-keys path, then the checks of etcd's
- * validation order. The method must already be one of {@link KEYS_METHODS} (see `allowMethod`).
+ * (index 0) for invalid input: 210 for a bad escape in the path or a non-keys path, 209 `key too
+ * long` past `maxKeyBytes`, then etcd's order: form decode (210), prevIndex, waitIndex (203),
+ * recursive, sorted, wait, dir, quorum, stream, consistent, serializable (209), wait on non-GET
+ * (209), empty prevValue (201), noValueOnSuccess (209), ttl (202), prevExist (209), refresh (209),
+ * refresh with value (211), refresh without ttl (212). Form bodies are read for PUT, POST and
+ * DELETE. The method must already be one of {@link KEYS_METHODS} (see `allowMethod`).
  */
 export function parseKeysRequest(input: KeysRequestInput, options: KeysRequestOptions = {}): KeysRequest | Redirect {
   const method = input.method;
