@@ -239,6 +239,18 @@ for (const family of PATH_FAMILIES) {
       await step(keys.delete(key, { recursive: 'true' }), 'write');
     });
 
+    test('concurrent writes get distinct, contiguous indexes', async () => {
+      const top = uniqueKey('concurrent');
+      const before = await keys.index();
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => keys.set(`${top}/k${i % 7}`, String(i))));
+      const indexes = results.map((r) => {
+        assert.ok(r.status === 200 || r.status === 201, r.body);
+        return parseJsonBody(r).node.modifiedIndex as number;
+      }).sort((a, b) => a - b);
+      assert.deepEqual(indexes, Array.from({ length: 40 }, (_, i) => before + 1 + i));
+      assert.equal(await keys.index(), before + 40);
+    });
+
     test('noValueOnSuccess=true reduces successful set, create, update and compare-and-swap answers to the action', async () => {
       const key = uniqueKey('no-value');
       const q = { noValueOnSuccess: 'true' };

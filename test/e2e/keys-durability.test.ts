@@ -62,6 +62,24 @@ describe('durability', { skip: SKIP }, () => {
     assert.equal(next.modifiedIndex, index + 1, 'the next write continues the index');
   });
 
+  test('a key whose TTL ran out while the server was down expires after the restart, with an expire event', async () => {
+    const keys = new KeysClient(current!.clientUrl);
+    const key = uniqueKey('expired-while-down');
+    const node = parseJsonBody(await keys.set(key, 'v', { ttl: '1' })).node;
+    await current!.stop();
+    while (Date.now() < Date.parse(node.expiration) + 300) await new Promise((r) => setTimeout(r, 50));
+    await current!.restart();
+    const deadline = Date.now() + 3000;
+    while ((await keys.get(key)).status !== 404) {
+      assert.ok(Date.now() < deadline, 'the key expires within 3 s of the restart');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const res = await keys.get(key, { wait: 'true', waitIndex: String(node.modifiedIndex + 1) });
+    const event = parseJsonBody(res);
+    assert.equal(event.action, 'expire');
+    assert.equal(event.prevNode.value, 'v');
+  });
+
   test('kill -9 during a concurrent write load loses no acknowledged write', async () => {
     const keys = new KeysClient(current!.clientUrl);
     const top = uniqueKey('crash');

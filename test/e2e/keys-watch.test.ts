@@ -127,6 +127,26 @@ for (const family of PATH_FAMILIES) {
       assert.equal(event.node.value, 'wanted');
     });
 
+    test('waitIndex=0 waits for the next event like no waitIndex', async () => {
+      const key = uniqueKey('wait-index-zero');
+      await keys.set(key, 'old');
+      const w = await watch(keys.url(key, { wait: 'true', waitIndex: '0' }));
+      const next = parseJsonBody(await keys.set(key, 'new')).node;
+      const event = await w.next(5000);
+      assert.equal(event.node.modifiedIndex, next.modifiedIndex);
+    });
+
+    test('a recursive stream sees every event in index order under concurrent writes', async () => {
+      const dir = uniqueKey('stream-order');
+      const w = await watch(keys.url(dir, { wait: 'true', recursive: 'true', stream: 'true' }));
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => keys.set(`${dir}/k${i % 5}`, String(i))));
+      const written = results.map((r) => parseJsonBody(r).node.modifiedIndex as number).sort((a, b) => a - b);
+      const seen: number[] = [];
+      while (seen.length < written.length) seen.push((await w.next(5000)).node.modifiedIndex);
+      assert.deepEqual(seen, written);
+      w.close();
+    });
+
     test('recursive=true delivers events on any descendant', async () => {
       const dir = uniqueKey('recursive');
       await keys.put(dir, { dir: 'true' });
