@@ -4,7 +4,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import { createClientHandler } from '../routes/router.js';
 import type { Logger } from '../util/logger.js';
 import type { MemberView } from '../routes/member-view.js';
-import { sendNotFound } from '../routes/respond.js';
+import { writeNotFound } from '../http/method-guard.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -47,7 +47,7 @@ export async function listenAll(config: ServerConfig, member: MemberView, logger
       await listen(server, url);
     }
     for (const url of config.listenPeerUrls) {
-      const server = createServer((_req, res) => sendNotFound(res));
+      const server = createServer((_req, res) => writeNotFound(res));
       servers.push(server);
       await listen(server, url);
     }

@@ -62,8 +62,12 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     storage = loadRaftStorage(opened);
     snapshotIndex = opened.snapshot?.index ?? 0;
   } else {
+    // A new cluster starts from the bootstrap configuration. A member joining a running cluster
+    // starts from the members it was told about, without itself: the log (or a snapshot) then
+    // brings it the configuration change that added it.
+    const ids = config.initialCluster.map((m) => m.id);
     const confState: ConfState = {
-      voters: config.initialClusterState === 'new' ? config.initialCluster.map((m) => m.id) : [],
+      voters: config.initialClusterState === 'new' ? ids : ids.filter((id) => id !== config.memberId),
       learners: [],
     };
     wal = Wal.create(walDir, { nodeId: config.memberId, clusterId: config.clusterId }, walOptions);

@@ -5,16 +5,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
-import { KEYS_METHODS, parseKeysRequest, type KeysRequest } from '../http/keys-request.js';
+import { KEYS_METHODS, parseKeysRequest, redirectFor, type KeysRequest } from '../http/keys-request.js';
+import { BodyReadError, readBody, writeBodyError } from '../http/body-reader.js';
+import { allowMethod } from '../http/method-guard.js';
 import { writeError, writeEvent, writeRedirect } from '../http/write-response.js';
 import { renderEvent } from '../store/index.js';
 import type { DistributiveOmit, MemberView } from './member-view.js';
-import { BodyTooLargeError, readBody } from './body.js';
-import { sendBody, sendMethodNotAllowed } from './respond.js';
 import { serveWatch } from './watch-route.js';
 import { RESERVED_PREFIX } from '../member/membership.js';
-
-const ALLOWED = KEYS_METHODS.join(',');
 
 /** The error a request gets when consensus did not answer in time (etcd's 300). */
 function timeoutError(): EtcdError {
@@ -24,18 +22,20 @@ function timeoutError(): EtcdError {
 /** Serves one keys API request. */
 export async function serveKeys(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
-  if (!(KEYS_METHODS as readonly string[]).includes(method)) return sendMethodNotAllowed(res, ALLOWED);
+  // Go's mux answers a non-canonical path with 301 before any method check.
+  const redirect = redirectFor(req.url ?? '/');
+  if (redirect) return writeRedirect(res, redirect);
+  if (!allowMethod(res, method, KEYS_METHODS)) return;
   const clusterId = member.clusterId;
   let body: Buffer | undefined;
   if (method === 'PUT' || method === 'POST' || method === 'DELETE') {
     try {
-      body = await readBody(req, member.config.maxRequestBytes);
+      body = await readBody(req, { maxBytes: member.config.maxRequestBytes });
     } catch (err) {
-      if (!(err instanceof BodyTooLargeError)) throw err;
-      res.setHeader('Connection', 'close');
-      const e = new EtcdError(ErrorCode.InvalidForm, `request body too large (limit ${err.limitBytes} bytes)`, 0);
-      return sendBody(res, 413, 'application/json', JSON.stringify(e.toJSON()) + '\n', { 'X-Etcd-Cluster-Id': clusterId, 'X-Etcd-Index': '0', 'X-Deimos-Index': '0' });
+      if (err instanceof BodyReadError) return writeBodyError(res, err, { clusterId });
+      throw err;
     }
+    if (body.length === 0) body = undefined;
   }
   let parsed;
   try {

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
-import { readBody, BodyTooLargeError } from './body.js';
+import { readBody, BodyReadError } from '../http/body-reader.js';
 import { sendBody, sendJson, sendMethodNotAllowed } from './respond.js';
 
 const ALLOW = 'GET,POST,DELETE,PUT';
@@ -65,9 +65,9 @@ async function readPeerUrls(req: IncomingMessage): Promise<string[]> {
   }
   let body: Buffer | undefined;
   try {
-    body = await readBody(req, MAX_BODY_BYTES);
+    body = await readBody(req, { maxBytes: MAX_BODY_BYTES });
   } catch (err) {
-    if (err instanceof BodyTooLargeError) throw new MembersApiError(413, err.message);
+    if (err instanceof BodyReadError) throw new MembersApiError(err.code === 'BODY_TOO_LARGE' ? 413 : 400, err.message);
     throw err;
   }
   let parsed: unknown;

@@ -1,5 +1,6 @@
 /** Small response writers shared by the non-keys routes. */
 import type { ServerResponse } from 'node:http';
+import { writePlainError } from '../http/method-guard.js';
 
 /** Writes a body with an exact content type and length. */
 export function sendBody(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
@@ -13,12 +14,8 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
   sendBody(res, status, 'application/json', JSON.stringify(value), headers);
 }
 
-/** 404 as Go's mux writes it. */
-export function sendNotFound(res: ServerResponse): void {
-  sendBody(res, 404, 'text/plain; charset=utf-8', '404 page not found\n', { 'X-Content-Type-Options': 'nosniff' });
-}
-
-/** 405 with the allowed methods. */
+/** 405 with the allowed methods (Go's text). */
 export function sendMethodNotAllowed(res: ServerResponse, allow: string): void {
-  sendBody(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n', { Allow: allow });
+  res.setHeader('Allow', allow);
+  writePlainError(res, 405, 'Method Not Allowed');
 }

@@ -4,29 +4,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
-import { sendBody, sendNotFound } from './respond.js';
+import { sendBody } from './respond.js';
+import { applyCors } from '../http/cors.js';
+import { writeNotFound } from '../http/method-guard.js';
 import { serveHealth, serveMachines, serveMetrics, serveVersion } from './info-routes.js';
 import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
-
-/** Adds CORS headers when the origin is allowed; true when the request was a preflight (answered). */
-function applyCors(origins: readonly string[], req: IncomingMessage, res: ServerResponse): boolean {
-  if (origins.length > 0) {
-    const origin = req.headers.origin;
-    const allowed = origins.includes('*') ? '*' : origin && origins.includes(origin) ? origin : undefined;
-    if (allowed) {
-      res.setHeader('Access-Control-Allow-Origin', allowed);
-      res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS, PUT, DELETE');
-      res.setHeader('Access-Control-Allow-Headers', 'accept, content-type, authorization');
-    }
-  }
-  if (req.method === 'OPTIONS') {
-    sendBody(res, 200, 'text/plain; charset=utf-8', '');
-    return true;
-  }
-  return false;
-}
 
 function routeOf(path: string): string {
   if (path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/')) return 'keys';
@@ -51,7 +35,7 @@ export function createClientHandler(member: MemberView): (req: IncomingMessage, 
       requests.inc({ route, method: req.method ?? '', code: String(res.statusCode) });
       latency.observe(Number(process.hrtime.bigint() - started) / 1e9, { route });
     });
-    if (applyCors(member.config.corsOrigins, req, res)) return;
+    if (applyCors(req, res, member.config.corsOrigins)) return;
     try {
       dispatch(member, route, path, req, res);
     } catch (err) {
@@ -83,6 +67,6 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
     case 'metrics':
       return serveMetrics(member, req, res);
     default:
-      return sendNotFound(res);
+      return writeNotFound(res);
   }
 }

@@ -23,8 +23,13 @@ export interface PeerStatsSnapshot {
   inboundConnected: boolean;
   messagesSent: number;
   bytesSent: number;
+  /** Stream frames written; well below `messagesSent` when batching works. */
+  framesSent: number;
   messagesReceived: number;
   bytesReceived: number;
+  framesReceived: number;
+  /** Messages waiting in the send queue (filled in by the transport). */
+  queuedMessages: number;
   /** Messages dropped (peer down, queue full, connection lost). */
   messagesDropped: number;
   /** Connection attempts that failed or connections that broke. */
@@ -43,8 +48,10 @@ export class PeerStats {
   inboundConnections = 0;
   messagesSent = 0;
   bytesSent = 0;
+  framesSent = 0;
   messagesReceived = 0;
   bytesReceived = 0;
+  framesReceived = 0;
   messagesDropped = 0;
   connectFailures = 0;
   private heartbeatSentAtMs = -1;
@@ -95,8 +102,11 @@ export class PeerStats {
       inboundConnected: this.inboundConnections > 0,
       messagesSent: this.messagesSent,
       bytesSent: this.bytesSent,
+      framesSent: this.framesSent,
       messagesReceived: this.messagesReceived,
       bytesReceived: this.bytesReceived,
+      framesReceived: this.framesReceived,
+      queuedMessages: 0,
       messagesDropped: this.messagesDropped,
       connectFailures: this.connectFailures,
       counts: { success: this.messagesSent, fail: this.messagesDropped },

@@ -189,6 +189,7 @@ export class PeerStreamWriter {
       const frame = encodeFrame(encodeMessageBatch(batch));
       stats.messagesSent += batch.length;
       stats.bytesSent += frame.length;
+      stats.framesSent++;
       for (const m of batch) if (m.type === MessageType.MsgHeartbeat) stats.heartbeatSent();
       if (!req.write(frame)) {
         this.waitingDrain = true;

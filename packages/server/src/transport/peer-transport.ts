@@ -156,7 +156,7 @@ export class PeerTransport {
 
   /** Per-peer statistics of every added peer. */
   stats(): PeerStatsSnapshot[] {
-    return [...this.peers.values()].map((p) => p.stats.snapshot());
+    return [...this.peers.values()].map((p) => ({ ...p.stats.snapshot(), queuedMessages: p.writer.queuedMessages }));
   }
 
   /**
@@ -205,6 +205,7 @@ export class PeerTransport {
     if (stats !== undefined) {
       stats.messagesReceived += messages.length;
       stats.bytesReceived += bytes;
+      stats.framesReceived++;
     }
     for (const m of messages) {
       if (m.type === MessageType.MsgHeartbeatResp) stats?.heartbeatAnswered();

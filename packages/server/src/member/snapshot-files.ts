@@ -1,0 +1,39 @@
+/**
+ * State snapshots as files: the leader checkpoints its database into a file that the transport
+ * streams to a follower; the follower restores its database from the received file. A raft
+ * snapshot's `data` is just the UTF-8 path of such a file.
+ */
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeUtf8, type Message, type Snapshot } from '@deimos/protocol';
+import type { SqliteBackend, Store } from '../store/index.js';
+
+/** Where snapshot files live: `<data-dir>/snap`. */
+export function snapshotDir(dataDir: string): string {
+  const dir = join(dataDir, 'snap');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Removes leftovers of earlier transfers (called at start-up). */
+export function clearSnapshotDir(dir: string): void {
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true, recursive: true });
+}
+
+let seq = 0;
+
+/** Leader side: writes a consistent copy of the state for the follower a MsgSnap is addressed to. */
+export function openSnapshotForSend(backend: SqliteBackend, dir: string, m: Message): { path: string; sizeBytes: number } {
+  const path = join(dir, `send-${m.to}-${m.snapshot?.metadata.index ?? 0}-${++seq}.db`);
+  backend.checkpointTo(path);
+  return { path, sizeBytes: statSync(path).size };
+}
+
+/** Follower side: replaces the state with the received snapshot file, then removes the file. */
+export function restoreFromSnapshot(backend: SqliteBackend, store: Store, snapshot: Snapshot): void {
+  const path = decodeUtf8(snapshot.data);
+  if (path === '') throw new Error(`snapshot at index ${snapshot.metadata.index} carries no state file`);
+  backend.restoreFrom(path);
+  store.reload();
+  rmSync(path, { force: true });
+}

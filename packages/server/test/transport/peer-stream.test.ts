@@ -1,0 +1,184 @@
+import { test, describe, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { MessageType } from '@deimos/protocol';
+import { app, connectAll, heartbeat, startMember, waitFor, type TestMember } from './support.js';
+
+const running: TestMember[] = [];
+async function member(...args: Parameters<typeof startMember>): Promise<TestMember> {
+  const m = await startMember(...args);
+  running.push(m);
+  return m;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((m) => m.close()));
+});
+
+const streamRequests = (m: TestMember) => m.requests.filter((r) => r.path === '/raft/stream');
+
+describe('peer streams', () => {
+  test('delivers messages between two members in order, batched on one stream per direction', async () => {
+    const a = await member({ id: 'a' });
+    const b = await member({ id: 'b' });
+    connectAll([a, b]);
+    await waitFor('streams up', () => a.transport.stats()[0]!.connected && b.transport.stats()[0]!.connected);
+    a.transport.send(Array.from({ length: 1000 }, (_, i) => app('a', 'b', i + 1)));
+    b.transport.send([heartbeat('b', 'a')]);
+    for (let i = 1001; i <= 1100; i++) a.transport.send([app('a', 'b', i)]);
+    await waitFor('all messages at b', () => b.received.length === 1100);
+    await waitFor('heartbeat at a', () => a.received.length === 1);
+    assert.deepEqual(b.received.map((m) => m.entries[0]!.index), Array.from({ length: 1100 }, (_, i) => i + 1));
+    assert.ok(b.received.every((m) => m.from === 'a' && m.to === 'b'));
+    const sent = a.transport.stats()[0]!;
+    assert.equal(sent.messagesSent, 1100);
+    assert.ok(sent.framesSent <= 10, `1100 messages in ${sent.framesSent} frames`);
+    assert.equal(b.transport.stats()[0]!.framesReceived, sent.framesSent);
+    assert.equal(b.transport.stats()[0]!.messagesReceived, 1100);
+    assert.equal(streamRequests(a).length, 1);
+    assert.equal(streamRequests(b).length, 1);
+    assert.deepEqual(a.unreachable, []);
+  });
+
+  test('connects three members all to all and keeps per-sender order', async () => {
+    const ms = [await member({ id: '1' }), await member({ id: '2' }), await member({ id: '3' })];
+    connectAll(ms);
+    for (let i = 1; i <= 200; i++) {
+      for (const from of ms) from.transport.send(ms.filter((to) => to !== from).map((to) => app(from.id, to.id, i)));
+    }
+    await waitFor('every message', () => ms.every((m) => m.received.length === 400));
+    for (const to of ms) {
+      for (const from of ms.filter((f) => f !== to)) {
+        const indexes = to.received.filter((m) => m.from === from.id).map((m) => m.entries[0]!.index);
+        assert.deepEqual(indexes, Array.from({ length: 200 }, (_, i) => i + 1), `${from.id} -> ${to.id}`);
+      }
+      assert.equal(streamRequests(to).length, 2);
+    }
+  });
+
+  test('refuses a stream from another cluster with 412 and delivers nothing', async () => {
+    const a = await member({ id: 'a', clusterId: 'c1' });
+    const b = await member({ id: 'b', clusterId: 'c2' });
+    a.transport.addPeer('b', [b.url]);
+    a.transport.send([heartbeat('a', 'b')]);
+    await waitFor('a refused stream', () => b.requests.some((r) => r.status === 412));
+    await waitFor('unreachable reported', () => a.unreachable.includes('b'));
+    a.transport.send([heartbeat('a', 'b'), app('a', 'b', 1)]);
+    await waitFor('retries', () => b.requests.length >= 2);
+    assert.deepEqual(b.received, []);
+    assert.ok(b.requests.every((r) => r.status === 412));
+    assert.equal(a.transport.stats()[0]!.connected, false);
+  });
+
+  test('answers bad identity headers with 412, removed members with 410, and unknown paths with 404', async () => {
+    const b = await member({ id: 'b', isRemoved: (id) => id === 'dead' });
+    const ask = (path: string, headers: Record<string, string>, method = 'POST') => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${b.url}${path}`, { method, headers, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { body += c; });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const id = { 'x-deimos-cluster-id': 'c1', 'x-deimos-from': 'a', 'x-deimos-to': 'b' };
+    const wrongCluster = await ask('/raft/stream', { ...id, 'x-deimos-cluster-id': 'c9' });
+    assert.equal(wrongCluster.status, 412);
+    assert.match(JSON.parse(wrongCluster.body).message, /cluster ID mismatch/);
+    assert.equal((await ask('/raft/stream', { ...id, 'x-deimos-to': 'c' })).status, 412);
+    assert.equal((await ask('/raft/snapshot', { ...id, 'x-deimos-cluster-id': 'c9' })).status, 412);
+    const removed = await ask('/raft/stream', { ...id, 'x-deimos-from': 'dead' });
+    assert.equal(removed.status, 410);
+    assert.match(JSON.parse(removed.body).message, /removed/);
+    assert.equal((await ask('/raft/nothing', id)).status, 404);
+    assert.equal((await ask('/raft/stream', id, 'GET')).status, 405);
+    assert.deepEqual(b.received, []);
+  });
+
+  test('tells a removed member so when a peer answers 410', async () => {
+    const a = await member({ id: 'a' });
+    const b = await member({ id: 'b', isRemoved: (id) => id === 'a' });
+    const removedBy: string[] = [];
+    a.transport.onRemoved((by) => removedBy.push(by));
+    a.transport.addPeer('b', [b.url]);
+    await waitFor('410 seen', () => removedBy.length > 0);
+    assert.equal(removedBy[0], 'b');
+  });
+
+  test('reconnects to a peer that went down and came back, reporting it unreachable meanwhile', async () => {
+    const a = await member({ id: 'a' });
+    let b = await member({ id: 'b' });
+    a.transport.addPeer('b', [b.url]);
+    a.transport.send([app('a', 'b', 1)]);
+    await waitFor('first message', () => b.received.length === 1);
+    const port = b.port;
+    await b.close();
+    running.splice(running.indexOf(b), 1);
+    await waitFor('unreachable after the stream broke', () => a.unreachable.includes('b'));
+    await waitFor('a sees b down', () => !a.transport.stats()[0]!.connected);
+    const before = a.unreachable.length;
+    a.transport.send([app('a', 'b', 2)]);
+    await waitFor('unreachable for a dropped message', () => a.unreachable.length > before);
+    assert.ok(a.transport.stats()[0]!.connectFailures >= 1);
+    b = await member({ id: 'b', port });
+    await waitFor('reconnected', () => a.transport.stats()[0]!.connected, 5_000);
+    a.transport.send([app('a', 'b', 3)]);
+    await waitFor('message after reconnect', () => b.received.length === 1);
+    assert.equal(b.received[0]!.entries[0]!.index, 3);
+  });
+
+  test('drops and reports unreachable when the queue of a stuck peer is full, without growing', async () => {
+    // A peer that accepts the stream and then never reads: writes back up, the queue fills.
+    const sockets = new Set<net.Socket>();
+    const stuck = net.createServer((s) => {
+      sockets.add(s);
+      s.once('data', () => {
+        s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+        s.pause();
+      });
+    });
+    await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
+    try {
+      const a = await member({ id: 'a', limits: { maxMessages: 64, maxBytes: 1 << 20, maxUrgentMessages: 16 } });
+      a.transport.addPeer('b', [`http://127.0.0.1:${(stuck.address() as AddressInfo).port}`]);
+      await waitFor('connected to the stuck peer', () => a.transport.stats()[0]!.connected);
+      const heap = process.memoryUsage().heapUsed;
+      for (let round = 0; round < 200; round++) {
+        a.transport.send(Array.from({ length: 50 }, (_, i) => app('a', 'b', round * 50 + i + 1, 16 * 1024)));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const s = a.transport.stats()[0]!;
+      assert.ok(s.queuedMessages <= 64, `queued ${s.queuedMessages}`);
+      assert.ok(s.messagesDropped > 9000, `dropped ${s.messagesDropped}`);
+      assert.ok(s.messagesSent + s.messagesDropped + s.queuedMessages === 10_000);
+      assert.ok(a.unreachable.includes('b'));
+      // 10 000 messages of 16 KiB (160 MiB) went in; what stays is bounded by queue and socket buffers.
+      assert.ok(process.memoryUsage().heapUsed - heap < 80 * 1024 * 1024);
+      // Heartbeats still get a lane of their own while the bulk lane is full.
+      a.transport.send([heartbeat('a', 'b')]);
+      assert.equal(a.transport.stats()[0]!.messagesDropped, s.messagesDropped);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => stuck.close(() => resolve()));
+    }
+  });
+
+  test('measures heartbeat round-trip latency per peer', async () => {
+    const a = await member({ id: 'a' });
+    const b = await member({ id: 'b' });
+    connectAll([a, b]);
+    b.transport.onMessage((m) => {
+      if (m.type === MessageType.MsgHeartbeat) b.transport.send([{ ...heartbeat('b', 'a'), type: MessageType.MsgHeartbeatResp }]);
+    });
+    for (let i = 0; i < 5; i++) {
+      a.transport.send([heartbeat('a', 'b')]);
+      await waitFor('response', () => a.received.length === i + 1);
+    }
+    const s = a.transport.stats()[0]!;
+    assert.equal(s.latencySamples, 5);
+    assert.ok(s.latency.maximum >= s.latency.minimum && s.latency.minimum > 0);
+    assert.ok(s.latency.average > 0 && s.latency.standardDeviation >= 0);
+    assert.equal(s.counts.success, 5);
+  });
+});
