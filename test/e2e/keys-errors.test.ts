@@ -147,6 +147,17 @@ for (const family of PATH_FAMILIES) {
       assert.equal(parseJsonBody(get).node.value, 'v');
     });
 
+    test('only the first of repeated parameters counts, + is a space in parameters but literal in the path', async () => {
+      const key = uniqueKey('repeated');
+      assert.equal(parseJsonBody(await keys.put(key, 'value=a&value=b')).node.value, 'a');
+      const bad = await keys.put(`${key}-2`, 'recursive=true&recursive=zz&ttl=5&ttl=x&value=v');
+      assert.equal(bad.status, 201, bad.body);
+      assert.equal(parseJsonBody(bad).node.ttl, 5);
+      const plus = parseJsonBody(await keys.put(`${key}-a+b`, 'value=c+d%2Be')).node;
+      assert.deepEqual([plus.key, plus.value], [`${key}-a+b`, 'c d+e']);
+      await keys.delete(`${key}-2`);
+    });
+
     test('a double slash or a dot segment is redirected with 301 to the cleaned path and nothing is stored', async () => {
       const key = uniqueKey('clean');
       const p = family.prefix;
