@@ -60,7 +60,8 @@ export async function startTarget(kind: ServerKind, opts: TargetOptions): Promis
     if (opts.nodes > 1) await Promise.all(started.map((m) => m.waitReady(30_000)));
   } catch (err) {
     await destroy();
-    throw err;
+    const tails = started.map((m) => `${m.name}: ${m.output.trim().split('\n').slice(-3).join(' / ')}`);
+    throw new Error([(err as Error).message, ...(opts.nodes > 1 ? tails : [])].join('\n'));
   }
   return {
     kind,

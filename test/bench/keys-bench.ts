@@ -88,8 +88,8 @@ function suiteCases(nodes: number): { workload: Workload; clients: number }[] {
 
 async function serverVersion(url: string): Promise<string | undefined> {
   try {
-    const body = (await (await fetch(`${url}/version`)).json()) as { etcdserver?: string };
-    return body.etcdserver;
+    const body = (await (await fetch(`${url}/version`)).json()) as { etcdserver?: string; deimos?: string };
+    return body.deimos ? `${body.deimos} (speaks etcd ${body.etcdserver})` : body.etcdserver;
   } catch {
     return undefined; // the version is decoration; the measurement does not depend on it
   }
