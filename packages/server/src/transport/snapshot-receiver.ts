@@ -71,7 +71,8 @@ export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse,
     await rm(tmpPath, { force: true });
     const message = err instanceof Error ? err.message : String(err);
     ctx.logger.warn('snapshot transfer failed', { peer: from, error: message });
-    if (err instanceof TransportError && err.code !== 'ERR_PEER_TIMEOUT' && !req.destroyed) refuse(res, 400, message);
+    // The body iterator destroys `req` when it ends, so ask whether the answer can still be written.
+    if (err instanceof TransportError && err.code !== 'ERR_PEER_TIMEOUT' && res.writable && !res.socket?.destroyed) refuse(res, 400, message);
     else res.destroy();
   }
 }

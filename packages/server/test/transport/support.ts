@@ -139,8 +139,12 @@ export async function startProxy(targetPort: number, opts: ProxyOptions): Promis
     });
     upstream.on('drain', () => client.resume());
     upstream.pipe(client);
-    const end = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
-    for (const s of [client, upstream]) { s.on('error', end); s.on('close', end); }
+    // Half-closes pass through (so a response written before a close still arrives); errors cut both.
+    const fail = () => { client.destroy(); upstream.destroy(); };
+    for (const s of [client, upstream]) {
+      s.on('error', fail);
+      s.on('close', () => sockets.delete(s));
+    }
     client.on('end', () => upstream.end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

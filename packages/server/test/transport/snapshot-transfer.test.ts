@@ -1,0 +1,167 @@
+import { test, describe, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeUtf8, makeMessage, MessageType, type Message } from '@deimos/protocol';
+import { SnapshotStatus } from '@deimos/raft';
+import type { SnapshotSource } from '../../src/transport/index.js';
+import type { Logger } from '../../src/util/logger.js';
+import { heartbeat, startMember, startProxy, waitFor, writeRandomFile, type TestMember, type TestProxy } from './support.js';
+
+const SNAPSHOT_BYTES = 20 * 1024 * 1024;
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+function msgSnap(): Message {
+  return makeMessage({
+    type: MessageType.MsgSnap, from: 'a', to: 'b', term: 2,
+    snapshot: { metadata: { index: 100, term: 2, confState: { voters: ['a', 'b'], learners: [] } }, data: new Uint8Array([1, 2, 3]) },
+  });
+}
+
+interface Pair {
+  a: TestMember;
+  b: TestMember;
+  proxy: TestProxy;
+  file: string;
+  released: string[];
+  /** Warnings logged by each side. */
+  warnings: { a: string[]; b: string[] };
+}
+
+interface PairOptions {
+  corruptAtByte?: number;
+  delayPerChunkMs?: number;
+  fileBytes?: number;
+  claimedBytes?: number;
+  aLimits?: object;
+  bLimits?: object;
+}
+
+/** Leader `a` sends to follower `b` through a proxy that slows (and maybe corrupts) snapshot bytes. */
+async function pair(opts: PairOptions): Promise<Pair> {
+  const dir = mkdtempSync(join(tmpdir(), 'deimos-snapsrc-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = writeRandomFile(dir, 'checkpoint.db', opts.fileBytes ?? SNAPSHOT_BYTES);
+  const released: string[] = [];
+  const source: SnapshotSource = {
+    open: async () => ({ path: file, sizeBytes: opts.claimedBytes ?? statSync(file).size }),
+    release: (f) => released.push(f.path),
+  };
+  const warnings = { a: [] as string[], b: [] as string[] };
+  const a = await startMember({ id: 'a', snapshotSource: source, limits: opts.aLimits, logger: recorder(warnings.a) });
+  const b = await startMember({ id: 'b', limits: opts.bLimits, logger: recorder(warnings.b) });
+  const proxy = await startProxy(b.port, { corruptAtByte: opts.corruptAtByte, delayPerChunkMs: opts.delayPerChunkMs ?? 1 });
+  cleanup.push(() => a.close(), () => b.close(), () => proxy.close());
+  a.transport.addPeer('b', [proxy.url]);
+  b.transport.addPeer('a', [a.url]);
+  return { a, b, proxy, file, released, warnings };
+}
+
+function recorder(into: string[]): Logger {
+  const warn = (msg: string, fields?: Record<string, unknown>) => into.push(`${msg} ${JSON.stringify(fields ?? {})}`);
+  return { debug() {}, info() {}, warn, error: warn };
+}
+
+/** Sends heartbeats a -> b every 5 ms until stopped. */
+function heartbeats(p: Pair): () => void {
+  const timer = setInterval(() => p.a.transport.send([heartbeat('a', 'b')]), 5);
+  cleanup.push(() => clearInterval(timer));
+  return () => clearInterval(timer);
+}
+
+const heartbeatsAt = (m: TestMember) => m.received.filter((x) => x.type === MessageType.MsgHeartbeat).length;
+const leftovers = (m: TestMember) => readdirSync(m.snapshotDir);
+
+describe('snapshot transfer', () => {
+  test('moves a 20 MB snapshot with a CRC check while heartbeats keep flowing', async () => {
+    const p = await pair({});
+    const stop = heartbeats(p);
+    await waitFor('stream up', () => heartbeatsAt(p.b) > 0);
+    const before = heartbeatsAt(p.b);
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot finished', () => p.a.snapshotStatuses.length > 0, 20_000);
+    stop();
+    assert.deepEqual(p.a.snapshotStatuses, [{ id: 'b', status: SnapshotStatus.Finish }]);
+    const during = heartbeatsAt(p.b) - before;
+    assert.ok(during >= 5, `only ${during} heartbeats arrived during the transfer`);
+    assert.deepEqual(p.warnings.a, []);
+    const snap = p.b.received.find((m) => m.type === MessageType.MsgSnap)!;
+    assert.equal(snap.from, 'a');
+    assert.equal(snap.snapshot!.metadata.index, 100);
+    assert.deepEqual(snap.snapshot!.metadata.confState.voters, ['a', 'b']);
+    const path = decodeUtf8(snap.snapshot!.data);
+    assert.ok(path.startsWith(p.b.snapshotDir));
+    assert.ok(readFileSync(path).equals(readFileSync(p.file)), 'received file equals the sent file');
+    assert.deepEqual(leftovers(p.b), [path.slice(p.b.snapshotDir.length + 1)]);
+    assert.deepEqual(p.released, [p.file]);
+    assert.ok(p.a.transport.stats()[0]!.bytesSent > SNAPSHOT_BYTES);
+  });
+
+  test('rejects a transfer corrupted on the wire with Failure and removes the temp file', async () => {
+    const p = await pair({ corruptAtByte: 10_000_000 });
+    const stop = heartbeats(p);
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot outcome', () => p.a.snapshotStatuses.length > 0, 20_000);
+    stop();
+    assert.deepEqual(p.a.snapshotStatuses, [{ id: 'b', status: SnapshotStatus.Failure }]);
+    assert.match(p.warnings.b.join('\n'), /checksum mismatch/);
+    assert.match(p.warnings.a.join('\n'), /peer refused the snapshot \(400\)/);
+    assert.equal(p.b.received.filter((m) => m.type === MessageType.MsgSnap).length, 0);
+    assert.ok(heartbeatsAt(p.b) > 0);
+    await waitFor('temp file removed', () => leftovers(p.b).length === 0);
+    assert.deepEqual(p.released, [p.file]);
+  });
+
+  test('fails a transfer whose file is shorter than announced', async () => {
+    const p = await pair({ fileBytes: 1000, claimedBytes: 2000 });
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot outcome', () => p.a.snapshotStatuses.length > 0);
+    assert.equal(p.a.snapshotStatuses[0]!.status, SnapshotStatus.Failure);
+    assert.match(p.warnings.a.join('\n'), /has 1000 bytes, expected 2000/);
+    await waitFor('temp file removed', () => leftovers(p.b).length === 0);
+  });
+
+  test('refuses snapshots above the size limit on either end', async () => {
+    const p = await pair({ fileBytes: 4096, bLimits: { maxSnapshotBytes: 1000 } });
+    p.a.transport.send([msgSnap()]);
+    await waitFor('receiver refusal', () => p.a.snapshotStatuses.length > 0);
+    assert.equal(p.a.snapshotStatuses[0]!.status, SnapshotStatus.Failure);
+    assert.ok(p.b.requests.some((r) => r.path === '/raft/snapshot' && r.status === 413));
+    const q = await pair({ fileBytes: 4096, aLimits: { maxSnapshotBytes: 1000 } });
+    q.a.transport.send([msgSnap()]);
+    await waitFor('sender refusal', () => q.a.snapshotStatuses.length > 0);
+    assert.equal(q.a.snapshotStatuses[0]!.status, SnapshotStatus.Failure);
+    assert.equal(q.b.requests.filter((r) => r.path === '/raft/snapshot').length, 0);
+  });
+
+  test('times out a transfer that stalls on the sender side', async () => {
+    const p = await pair({ fileBytes: 4 * 1024 * 1024, delayPerChunkMs: 60_000, aLimits: { snapshotIdleTimeoutMs: 300 }, bLimits: { snapshotIdleTimeoutMs: 1_000 } });
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot outcome', () => p.a.snapshotStatuses.length > 0);
+    assert.equal(p.a.snapshotStatuses[0]!.status, SnapshotStatus.Failure);
+    assert.match(p.warnings.a.join('\n'), /idle for 300 ms/);
+    await waitFor('temp file removed', () => leftovers(p.b).length === 0 && p.warnings.b.length > 0);
+  });
+
+  test('times out a transfer that stalls on the receiver side', async () => {
+    const p = await pair({ fileBytes: 4 * 1024 * 1024, delayPerChunkMs: 60_000, bLimits: { snapshotIdleTimeoutMs: 300 } });
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot outcome', () => p.a.snapshotStatuses.length > 0);
+    assert.equal(p.a.snapshotStatuses[0]!.status, SnapshotStatus.Failure);
+    await waitFor('receiver gave up', () => /idle for 300 ms/.test(p.warnings.b.join('\n')));
+    await waitFor('temp file removed', () => leftovers(p.b).length === 0);
+  });
+
+  test('reports Failure for a MsgSnap to an unknown peer or without a snapshot source', async () => {
+    const a = await startMember({ id: 'a' });
+    cleanup.push(() => a.close());
+    a.transport.addPeer('b', ['http://127.0.0.1:1']);
+    a.transport.send([msgSnap(), { ...msgSnap(), to: 'zz' }]);
+    await waitFor('two outcomes', () => a.snapshotStatuses.length === 2);
+    assert.deepEqual(a.snapshotStatuses.map((s) => s.status), [SnapshotStatus.Failure, SnapshotStatus.Failure]);
+  });
+});
