@@ -63,6 +63,8 @@ export class PeerStreamWriter {
   private retryTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** Failures since the last successful connection. */
+  private failures = 0;
   private flushScheduled = false;
   private waitingDrain = false;
 
@@ -155,7 +157,6 @@ export class PeerStreamWriter {
     this.connectTimer = setTimeout(() => {
       this.fail(gen, new TransportError('ERR_PEER_TIMEOUT', `no answer within ${this.opts.limits.connectTimeoutMs} ms`));
     }, this.opts.limits.connectTimeoutMs);
-    this.connectTimer.unref();
   }
 
   private onResponse(gen: number, res: IncomingMessage): void {
@@ -172,6 +173,7 @@ export class PeerStreamWriter {
     this.current = 'connected';
     this.opts.stats.connected = true;
     this.backoffMs = this.opts.limits.backoffMinMs;
+    this.failures = 0;
     this.opts.logger.info('peer stream connected', { peer: this.opts.peerId });
     res.resume();
     res.on('end', () => this.fail(gen, new Error('peer ended the stream')));
@@ -197,7 +199,6 @@ export class PeerStreamWriter {
         this.stallTimer = setTimeout(() => {
           this.fail(gen, new TransportError('ERR_PEER_TIMEOUT', `stream write not drained within ${this.opts.limits.stallTimeoutMs} ms`));
         }, this.opts.limits.stallTimeoutMs);
-        this.stallTimer.unref();
         return;
       }
     }
@@ -221,8 +222,8 @@ export class PeerStreamWriter {
     stats.messagesDropped += this.queue.clear();
     this.current = 'backoff';
     const fields = { peer: this.opts.peerId, error: err.message, retryMs: this.backoffMs };
-    // A peer that stays down would otherwise log every retry; only the loss of a live stream warns.
-    if (wasConnected) this.opts.logger.warn('peer stream failed', fields);
+    // A peer that stays down would otherwise log every retry: warn on the first failure only.
+    if (this.failures++ === 0 || wasConnected) this.opts.logger.warn('peer stream failed', fields);
     else this.opts.logger.debug('peer stream failed', fields);
     this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     const delayMs = this.backoffMs * (0.5 + 0.5 * this.opts.random());
@@ -231,7 +232,6 @@ export class PeerStreamWriter {
       this.retryTimer = undefined;
       if (this.current === 'backoff') this.connect();
     }, delayMs);
-    this.retryTimer.unref();
     this.opts.onUnreachable();
   }
 

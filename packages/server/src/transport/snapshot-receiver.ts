@@ -48,7 +48,6 @@ export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse,
   const touch = () => {
     clearTimeout(idle);
     idle = setTimeout(() => req.destroy(new TransportError('ERR_PEER_TIMEOUT', `snapshot transfer idle for ${ctx.idleTimeoutMs} ms`)), ctx.idleTimeoutMs);
-    idle.unref();
   };
   try {
     touch();
