@@ -325,15 +325,25 @@ for (const family of PATH_FAMILIES) {
       assert.equal(parseJsonBody(res).node.value, '');
     });
 
-    test('DELETE and GET take parameters from the query string only, never from a body', async () => {
-      const key = uniqueKey('delete-body');
-      await keys.set(key, 'v');
-      const del = await http('DELETE', keys.url(key), { form: { prevValue: 'not-v' } });
-      assert.equal(del.status, 200, del.body);
-      assert.equal(parseJsonBody(del).action, 'delete', 'a prevValue in a DELETE body is ignored');
+    test('GET takes parameters from the query string only, never from a body', async () => {
+      const key = uniqueKey('get-body');
       await keys.set(`${key}/child`, 'c');
       const get = await http('GET', keys.url(key), { form: { recursive: 'maybe' } });
       assert.equal(get.status, 200, 'a bad parameter in a GET body is ignored');
+    });
+
+    // Deliberate difference from etcd (which ignores DELETE bodies): the original Deimos client sends
+    // compare-and-delete conditions in a form body, and ignoring them turns its unlock into an
+    // unconditional delete. Deimos honours them (the body wins over the query, as for PUT).
+    test('DELETE reads compare conditions from a form body too', deimosOnly('etcd ignores DELETE bodies'), async () => {
+      const key = uniqueKey('delete-body');
+      await keys.set(key, 'v');
+      const refused = await http('DELETE', keys.url(key), { form: { prevValue: 'not-v' } });
+      assert.equal(refused.status, 412, refused.body);
+      assert.equal(parseJsonBody(refused).errorCode, 101);
+      const del = await http('DELETE', keys.url(key), { form: { prevValue: 'v' } });
+      assert.equal(del.status, 200, del.body);
+      assert.equal(parseJsonBody(del).action, 'compareAndDelete');
     });
 
     test('prevExist=false ignores prevValue and prevIndex', async () => {

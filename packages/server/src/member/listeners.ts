@@ -1,10 +1,7 @@
 /** The member's HTTP listeners: the client API on every client URL, raft traffic on every peer URL. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { ServerConfig } from '../config/server-config.js';
-import { createClientHandler } from '../routes/router.js';
 import type { Logger } from '../util/logger.js';
-import type { MemberView } from '../routes/member-view.js';
-import { writeNotFound } from '../http/method-guard.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -26,8 +23,7 @@ function listen(server: Server, url: string): Promise<void> {
   });
 }
 
-/** Starts every listener; on failure closes what was opened and throws. */
-export async function listenAll(config: ServerConfig, member: MemberView, logger: Logger): Promise<Listeners> {
+async function listenEach(urls: readonly string[], make: () => Server): Promise<Listeners> {
   const servers: Server[] = [];
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
@@ -36,18 +32,8 @@ export async function listenAll(config: ServerConfig, member: MemberView, logger
     })));
   };
   try {
-    const handler = createClientHandler(member);
-    for (const url of config.listenClientUrls) {
-      const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 }, handler);
-      server.on('clientError', (err, socket) => {
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        logger.debug('client connection error', { error: err.message });
-      });
-      servers.push(server);
-      await listen(server, url);
-    }
-    for (const url of config.listenPeerUrls) {
-      const server = createServer((_req, res) => writeNotFound(res));
+    for (const url of urls) {
+      const server = make();
       servers.push(server);
       await listen(server, url);
     }
@@ -56,4 +42,21 @@ export async function listenAll(config: ServerConfig, member: MemberView, logger
     throw err;
   }
   return { close };
+}
+
+/** Listens on every client URL with `handler`; on failure closes what was opened and throws. */
+export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger): Promise<Listeners> {
+  return listenEach(config.listenClientUrls, () => {
+    const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 }, handler);
+    server.on('clientError', (err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      logger.debug('client connection error', { error: err.message });
+    });
+    return server;
+  });
+}
+
+/** Listens on every peer URL with `handler`. */
+export function listenPeers(config: ServerConfig, handler: RequestListener): Promise<Listeners> {
+  return listenEach(config.listenPeerUrls, () => createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, handler));
 }

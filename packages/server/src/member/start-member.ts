@@ -20,7 +20,10 @@ import { Compactor } from './compactor.js';
 import type { ApplyResult } from './apply-result.js';
 import { Member } from './member.js';
 import { Membership } from './membership.js';
-import { listenAll, type Listeners } from './listeners.js';
+import { listenClients, listenPeers, type Listeners } from './listeners.js';
+import { createClientHandler } from '../routes/router.js';
+import { gateUntilReady } from '../routes/ready-gate.js';
+import { writeNotFound } from '../http/method-guard.js';
 import { registerMemberMetrics } from './member-metrics.js';
 
 /** How often the leader proposes a TTL sweep when keys are due. */
@@ -118,12 +121,14 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
   if (config.initialCluster.length === 1 && config.initialClusterState === 'new') loop.withNode((n) => n.campaign());
 
   // Publish our name and client URLs through the log until every member can see them.
-  const publishTimer = setInterval(() => {
+  const isPublished = (): boolean => {
     const me = membership.get(config.memberId);
-    const want = [...config.advertiseClientUrls].sort();
-    const published = me !== undefined && me.name === config.name && me.clientURLs.join(',') === want.join(',');
-    if (published || membership.isRemoved(config.memberId)) return clearInterval(publishTimer);
-    if (loop.softState.lead !== '0') member!.proposeAsync({ op: 'publish', memberId: config.memberId, name: config.name, clientUrls: want });
+    return me !== undefined && me.name === config.name && me.clientURLs.join(',') === [...config.advertiseClientUrls].sort().join(',');
+  };
+  const publishTimer = setInterval(() => {
+    if (isPublished() || membership.isRemoved(config.memberId)) return clearInterval(publishTimer);
+    const clientUrls = [...config.advertiseClientUrls].sort();
+    if (loop.softState.lead !== '0') member!.proposeAsync({ op: 'publish', memberId: config.memberId, name: config.name, clientUrls });
   }, PUBLISH_RETRY_MS);
 
   const syncTimer = setInterval(() => {
@@ -132,10 +137,16 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     if (loop.isLeader && due !== undefined && due <= now) member!.proposeAsync({ op: 'sync', timeMs: now });
   }, SYNC_INTERVAL_MS);
 
-  let listeners: Listeners;
+  // Clients are accepted from the start but served only once this member's attributes are
+  // published (as etcd does), so no client write lands before the member's own record.
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  let listeners: Listeners[] = [];
   try {
-    listeners = await listenAll(config, member, logger);
+    listeners.push(await listenPeers(config, (_req, res) => writeNotFound(res)));
+    listeners.push(await listenClients(config, gateUntilReady(createClientHandler(member), ready, config.requestTimeoutMs), logger));
   } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
     clearInterval(syncTimer);
     clearInterval(publishTimer);
     loop.stop();
@@ -144,6 +155,11 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     lock.release();
     throw err;
   }
+  const checkReady = setInterval(() => {
+    if (!isPublished()) return;
+    clearInterval(checkReady);
+    markReady();
+  }, 20);
   logger.info('member started', { id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir });
 
   let stopped: Promise<void> | undefined;
@@ -154,7 +170,8 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
       stopped ??= (async () => {
         clearInterval(syncTimer);
         clearInterval(publishTimer);
-        await listeners.close();
+        clearInterval(checkReady);
+        await Promise.all(listeners.map((l) => l.close()));
         loop.stop();
         waiters.failAll(new Error('server is shutting down'));
         wal.close();

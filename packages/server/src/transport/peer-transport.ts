@@ -194,6 +194,7 @@ export class PeerTransport {
       if (this.inboundStreams.get(from) === req) this.inboundStreams.delete(from);
     });
     receiveStream(req, res, from, {
+      localId: this.opts.localId,
       maxFrameBytes: this.limits.maxFrameBytes,
       logger: this.logger,
       deliver: (peer, messages, bytes) => this.deliver(peer, messages, bytes),
@@ -219,6 +220,7 @@ export class PeerTransport {
     }
     this.inboundSnapshots.add(req);
     this.track(receiveSnapshot(req, res, from, {
+      localId: this.opts.localId,
       snapshotDir: this.opts.snapshotDir,
       maxSnapshotBytes: this.limits.maxSnapshotBytes,
       idleTimeoutMs: this.limits.snapshotIdleTimeoutMs,

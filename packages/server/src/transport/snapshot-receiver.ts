@@ -18,6 +18,7 @@ import { TransportError } from './transport-errors.js';
 
 /** What {@link receiveSnapshot} needs from the transport. */
 export interface SnapshotReceiverContext {
+  localId: NodeId;
   snapshotDir: string;
   maxSnapshotBytes: number;
   /** The transfer fails when no bytes arrive for this long. */
@@ -52,7 +53,7 @@ export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse,
   try {
     touch();
     fh = await open(tmpPath, 'wx');
-    const m = await readBody(req, fh, size, from, touch, ctx.onBytes);
+    const m = await readBody(req, fh, size, { from, to: ctx.localId }, touch, ctx.onBytes);
     clearTimeout(idle);
     await fh.sync();
     await fh.close();
@@ -77,7 +78,7 @@ export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse,
 }
 
 /** Reads header, file and trailer from the body into `fh`; returns the MsgSnap once all checks pass. */
-async function readBody(req: IncomingMessage, fh: FileHandle, size: number, from: NodeId, touch: () => void, onBytes: (n: number) => void): Promise<Message> {
+async function readBody(req: IncomingMessage, fh: FileHandle, size: number, ids: { from: NodeId; to: NodeId }, touch: () => void, onBytes: (n: number) => void): Promise<Message> {
   let head = Buffer.alloc(0);
   let message: Message | undefined;
   let fileBytes = 0;
@@ -93,7 +94,7 @@ async function readBody(req: IncomingMessage, fh: FileHandle, size: number, from
       const length = head.readUInt32BE(0);
       if (length > MAX_MESSAGE_BYTES) throw malformed(`snapshot message of ${length} bytes is too large`);
       if (head.length < FRAME_HEADER_BYTES + length) continue;
-      message = parseMessage(head.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length), from);
+      message = parseMessage(head.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length), ids);
       chunk = head.subarray(FRAME_HEADER_BYTES + length);
     }
     const forFile = Math.min(chunk.length, size - fileBytes);
@@ -116,7 +117,7 @@ async function readBody(req: IncomingMessage, fh: FileHandle, size: number, from
   return message;
 }
 
-function parseMessage(bytes: Uint8Array, from: NodeId): Message {
+function parseMessage(bytes: Uint8Array, { from, to }: { from: NodeId; to: NodeId }): Message {
   let m: Message;
   try {
     m = decodeMessage(bytes);
@@ -126,6 +127,7 @@ function parseMessage(bytes: Uint8Array, from: NodeId): Message {
   }
   if (m.type !== MessageType.MsgSnap || m.snapshot === undefined) throw malformed(`expected a MsgSnap, got type ${m.type}`);
   if (m.from !== from) throw malformed(`MsgSnap from ${m.from} on a transfer from ${from}`);
+  if (m.to !== to) throw malformed(`MsgSnap for ${m.to} on a transfer to ${to}`);
   return m;
 }
 

@@ -5,13 +5,32 @@
  * reconnects and the raft core repairs whatever was lost.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CodecError, decodeMessageBatch, type Message, type NodeId } from '@deimos/protocol';
+import { CodecError, decodeMessageBatch, MessageType, type Message, type NodeId } from '@deimos/protocol';
 import type { Logger } from '../util/logger.js';
 import { FRAME_HEADER_BYTES, FrameDecoder } from './frame-codec.js';
 import { TransportError } from './transport-errors.js';
 
+/** Types only a node generates for itself; one arriving from a peer is a protocol violation. */
+const LOCAL_ONLY = new Set<MessageType>([
+  MessageType.MsgHup, MessageType.MsgBeat, MessageType.MsgUnreachable, MessageType.MsgSnapStatus, MessageType.MsgCheckQuorum,
+]);
+
+/**
+ * Why a message from `from` must not reach the raft core, or undefined when it may: local-only
+ * types, a MsgSnap outside the snapshot path (its data would be taken for a file path), or
+ * addresses that disagree with the stream's identity headers.
+ */
+export function rejectReason(m: Message, from: NodeId, localId: NodeId): string | undefined {
+  if (LOCAL_ONLY.has(m.type)) return `local-only message type ${MessageType[m.type]}`;
+  if (m.type === MessageType.MsgSnap) return 'MsgSnap on the message stream';
+  if (m.from !== from) return `message from ${m.from} on the stream of ${from}`;
+  if (m.to !== localId) return `message for ${m.to} on a stream to ${localId}`;
+  return undefined;
+}
+
 /** What a {@link receiveStream} needs from the transport. */
 export interface StreamReceiverContext {
+  localId: NodeId;
   /** The largest frame payload accepted. */
   maxFrameBytes: number;
   logger: Logger;
@@ -27,7 +46,7 @@ export function receiveStream(req: IncomingMessage, res: ServerResponse, from: N
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true, 2_000);
   const drop = (err: Error): void => {
-    ctx.logger.warn('dropping peer stream with a bad frame', { peer: from, error: err.message });
+    ctx.logger.warn('dropping peer stream with a bad frame or message', { peer: from, error: err.message });
     req.socket.destroy();
   };
   req.on('data', (chunk: Buffer) => {
@@ -46,6 +65,10 @@ export function receiveStream(req: IncomingMessage, res: ServerResponse, from: N
       } catch (err) {
         if (!(err instanceof CodecError)) throw err;
         return drop(err);
+      }
+      for (const m of messages) {
+        const reason = rejectReason(m, from, ctx.localId);
+        if (reason !== undefined) return drop(new Error(reason));
       }
       ctx.deliver(from, messages, frame.length + FRAME_HEADER_BYTES);
     }
