@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startTarget, findLeader, type BenchTarget, type ServerKind } from './bench-target.js';
+import { measureCeiling } from './ceiling.js';
 import { findOnPath } from './etcd-process.js';
 import { runKeysSuite, type SuiteOptions, type Workload } from './keys-suite.js';
 import { machineInfo, openFilesLimit } from './process-stats.js';
@@ -196,6 +197,12 @@ async function main(): Promise<number> {
     if (kind === 'etcd' && !etcdBinary) continue;
     targets.push(await benchOne(kind, opts, etcdBinary));
   }
+  let ceiling: BenchReport['ceiling'];
+  if (opts.watchers === undefined) {
+    log('measuring the harness ceiling (bare node:http server) ...');
+    ceiling = await measureCeiling({ clients: 64, durationMs: opts.durationS * 1000, warmupMs: opts.warmupS * 1000, runs: opts.runs });
+    log(`  ceiling x64: ${Math.round(ceiling.requestsPerSecond)} req/s`);
+  }
   const after = machineInfo();
   const busiest = Math.max(before.loadAverage[0], after.loadAverage[0]);
   if (busiest > before.cpuCount) {
@@ -207,6 +214,7 @@ async function main(): Promise<number> {
     machine: { before, after },
     settings: { nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, watchers: opts.watchers },
     targets,
+    ceiling,
     ratios: computeRatios(targets.find((t) => t.kind === 'deimos'), targets.find((t) => t.kind === 'etcd')),
     notes,
   };

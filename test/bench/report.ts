@@ -1,5 +1,6 @@
 /** The benchmark report: the JSON summary's shape and its rendering as Markdown tables. */
 import type { ServerKind } from './bench-target.js';
+import type { CeilingResult } from './ceiling.js';
 import type { CaseResult, SuiteResult } from './keys-suite.js';
 import type { MachineInfo } from './process-stats.js';
 import type { WatcherMemoryResult } from './watcher-memory.js';
@@ -21,6 +22,8 @@ export interface BenchReport {
   machine: { before: MachineInfo; after: MachineInfo };
   settings: { nodes: number; durationS: number; warmupS: number; runs: number; valueBytes: number; watchers?: number };
   targets: TargetReport[];
+  /** The load generator against a bare node:http server (throughput runs only). */
+  ceiling?: CeilingResult;
   /** deimos/etcd per case (throughput, p99) and for memory, when both were measured. */
   ratios: Record<string, number>;
   notes: string[];
@@ -116,6 +119,12 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       ...throughputTable(report, d, e),
     );
+    const c = report.ceiling;
+    if (c) {
+      out.push('', `Harness ceiling: this load generator against a bare node:http server (no JSON work, no storage) reaches `
+        + `${fmt(c.requestsPerSecond)} req/s at ${c.clients} clients (p50 ${fmt(c.p50Ms, 2)} ms, p99 ${fmt(c.p99Ms, 2)} ms) on this machine now; `
+        + 'figures close to it say more about the harness than about the server.');
+    }
   }
   if (report.notes.length) out.push('', ...report.notes.map((n) => `- ${n}`));
   return out.join('\n');
