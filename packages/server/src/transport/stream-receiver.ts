@@ -45,11 +45,15 @@ export function receiveStream(req: IncomingMessage, res: ServerResponse, from: N
   res.flushHeaders();
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true, 2_000);
+  // The HTTP parser may still push body chunks it already had after the socket is destroyed.
+  let dropped = false;
   const drop = (err: Error): void => {
+    dropped = true;
     ctx.logger.warn('dropping peer stream with a bad frame or message', { peer: from, error: err.message });
     req.socket.destroy();
   };
   req.on('data', (chunk: Buffer) => {
+    if (dropped) return;
     let frames: Buffer[];
     try {
       frames = decoder.push(chunk);

@@ -18,6 +18,24 @@ async function member(limits?: object): Promise<void> {
   b = await startMember({ id: 'b', logger, limits });
 }
 
+/** Opens a raw stream from `a` to b and resolves with it once b accepted it. */
+function openStream(): Promise<{ req: http.ClientRequest; closed: Promise<void> }> {
+  return new Promise((resolve) => {
+    let onClosed: () => void = () => undefined;
+    const closed = new Promise<void>((r) => { onClosed = r; });
+    const req = http.request(`${b.url}/raft/stream`, {
+      method: 'POST', agent: false,
+      headers: { 'x-deimos-cluster-id': 'c1', 'x-deimos-from': 'a', 'x-deimos-to': 'b' },
+    }, (res) => {
+      res.resume();
+      resolve({ req, closed });
+    });
+    req.on('error', () => undefined);
+    req.on('close', () => onClosed());
+    req.flushHeaders();
+  });
+}
+
 /** Opens a raw stream from `a` to b, writes `chunks`, and resolves when b closes or ends it. */
 function rawStream(chunks: Buffer[]): Promise<'closed'> {
   return new Promise((resolve) => {
@@ -82,19 +100,14 @@ describe('stream receiver', () => {
 
   test('keeps one inbound stream per peer, closing the older on reconnect', async () => {
     await member();
-    const first = rawStream([]);
-    const open = new Promise<http.ClientRequest>((resolve) => {
-      const req = http.request(`${b.url}/raft/stream`, {
-        method: 'POST', agent: false,
-        headers: { 'x-deimos-cluster-id': 'c1', 'x-deimos-from': 'a', 'x-deimos-to': 'b' },
-      }, () => resolve(req));
-      req.on('error', () => undefined);
-      req.flushHeaders();
-    });
-    const second = await open;
-    await first;
-    second.write(frameOf(app('a', 'b', 7)));
-    await waitFor('delivery on the newer stream', () => b.received.length === 1);
-    second.destroy();
+    const first = await openStream();
+    first.req.write(frameOf(app('a', 'b', 1)));
+    await waitFor('delivery on the first stream', () => b.received.length === 1);
+    const second = await openStream();
+    await first.closed;
+    second.req.write(frameOf(app('a', 'b', 2)));
+    await waitFor('delivery on the newer stream', () => b.received.length === 2);
+    assert.equal(b.requests.filter((r) => r.path === '/raft/stream').length, 2);
+    second.req.destroy();
   });
 });
