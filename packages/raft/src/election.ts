@@ -73,7 +73,10 @@ export function handleVoteRequest(r: Raft, m: Message): void {
     || (r.vote === NONE && r.lead === NONE)
     || (m.type === MessageType.MsgPreVote && m.term > r.term);
   const respType = voteRespType(m.type);
-  if (canVote && !r.isOutsider(m.from) && r.raftLog.isUpToDate(m.index, m.logTerm)) {
+  // Vote for any candidate with an up-to-date log, whatever our (possibly stale) configuration
+  // says: a voter that missed the change adding the candidate must still help elect it. Removed
+  // nodes are kept from disrupting the cluster by pre-vote and the check-quorum lease instead.
+  if (canVote && r.raftLog.isUpToDate(m.index, m.logTerm)) {
     // Reply with the request's term: a pre-candidate counts only responses for its future term.
     r.send({ type: respType, to: m.from, term: m.term });
     if (m.type === MessageType.MsgVote) {

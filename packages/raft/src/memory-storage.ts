@@ -114,6 +114,8 @@ export class MemoryStorage implements Storage {
     const fresh = first > entries[0]!.index ? entries.slice(first - entries[0]!.index) : entries;
     const at = fresh[0]!.index - this.ents[0]!.index;
     assert(at <= this.ents.length, () => `missing log entries: last ${this.lastIndex()}, appending at ${fresh[0]!.index}`);
-    this.ents = this.ents.slice(0, at).concat(fresh);
+    // Appending at the end (the common case) must not copy the whole log.
+    if (at < this.ents.length) this.ents.length = at;
+    for (const e of fresh) this.ents.push(e);
   }
 }

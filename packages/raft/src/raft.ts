@@ -297,10 +297,6 @@ export class Raft {
         this.logger?.debug(`${this.id} ignored ${MessageType[m.type]} from ${m.from} at term ${m.term}: lease is not expired`);
         return false;
       }
-      if (this.isOutsider(m.from)) {
-        this.logger?.debug(`${this.id} ignored ${MessageType[m.type]} from non-member ${m.from}`);
-        return false;
-      }
     }
     if (m.type === MessageType.MsgPreVote) return true; // never change our term for a pre-vote
     if (m.type === MessageType.MsgPreVoteResp && !m.reject) return true; // term moves when the pre-election is won
@@ -319,11 +315,6 @@ export class Raft {
     } else {
       this.logger?.debug(`${this.id} ignored ${MessageType[m.type]} from ${m.from} with lower term ${m.term}`);
     }
-  }
-
-  /** True when `id` is not in our (non-empty) configuration: a removed node must not disrupt us. */
-  isOutsider(id: NodeId): boolean {
-    return this.trk.voters.size > 0 && !this.trk.isMember(id);
   }
 
   /** Installs a leader's snapshot if it is news; true when the log was replaced. */
