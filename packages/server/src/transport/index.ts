@@ -5,6 +5,6 @@ export type { PeerStatsSnapshot, LatencyStats } from './peer-stats.js';
 export type { SnapshotSource, SnapshotFile } from './snapshot-sender.js';
 export type { PeerTlsOptions } from './peer-request.js';
 export { TransportError, type TransportErrorCode } from './transport-errors.js';
-export { receivedSnapshotName } from './snapshot-receiver.js';
+export { receivedSnapshotName, removeIncompleteSnapshots } from './snapshot-receiver.js';
 export { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from './frame-codec.js';
 export { HEADER_CLUSTER_ID, HEADER_FROM, HEADER_TO, HEADER_SNAPSHOT_SIZE } from './peer-headers.js';

@@ -6,7 +6,7 @@
  * Any failure removes the temp file and answers 4xx (or drops the connection if it is gone).
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { CodecError, decodeMessage, encodeUtf8, MessageType, type Message, type NodeId } from '@deimos/protocol';
@@ -36,6 +36,16 @@ export function receivedSnapshotName(m: Message): string {
   const hex = (n: number) => n.toString(16).padStart(16, '0');
   const meta = m.snapshot!.metadata;
   return `received-${hex(meta.term)}-${hex(meta.index)}-${m.from}.snap`;
+}
+
+/**
+ * Removes temp files of transfers a crash interrupted; call once at startup, before the transport
+ * serves requests. Returns how many were removed.
+ */
+export async function removeIncompleteSnapshots(snapshotDir: string): Promise<number> {
+  const stale = (await readdir(snapshotDir)).filter((name) => name.startsWith('.incoming-') && name.endsWith('.tmp'));
+  await Promise.all(stale.map((name) => rm(join(snapshotDir, name), { force: true })));
+  return stale.length;
 }
 
 /** Serves one inbound snapshot transfer from `from`; never rejects. */

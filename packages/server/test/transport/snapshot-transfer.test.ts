@@ -1,11 +1,11 @@
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeUtf8, makeMessage, MessageType, type Message } from '@deimos/protocol';
 import { SnapshotStatus } from '@deimos/raft';
-import type { SnapshotSource } from '../../src/transport/index.js';
+import { removeIncompleteSnapshots, type SnapshotSource } from '../../src/transport/index.js';
 import type { Logger } from '../../src/util/logger.js';
 import { heartbeat, startMember, startProxy, waitFor, writeRandomFile, type TestMember, type TestProxy } from './support.js';
 
@@ -163,5 +163,14 @@ describe('snapshot transfer', () => {
     a.transport.send([msgSnap(), { ...msgSnap(), to: 'zz' }]);
     await waitFor('two outcomes', () => a.snapshotStatuses.length === 2);
     assert.deepEqual(a.snapshotStatuses.map((s) => s.status), [SnapshotStatus.Failure, SnapshotStatus.Failure]);
+  });
+
+  test('removes temp files of interrupted transfers at startup and keeps finished ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deimos-snapdir-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, '.incoming-a-0011aa.tmp'), 'partial');
+    writeFileSync(join(dir, 'received-0000000000000002-0000000000000064-a.snap'), 'whole');
+    assert.equal(await removeIncompleteSnapshots(dir), 1);
+    assert.deepEqual(readdirSync(dir), ['received-0000000000000002-0000000000000064-a.snap']);
   });
 });
