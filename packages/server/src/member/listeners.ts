@@ -2,6 +2,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
+import { PEER_SERVER_OPTIONS } from '../transport/index.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -58,5 +59,5 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
 
 /** Listens on every peer URL with `handler`. */
 export function listenPeers(config: ServerConfig, handler: RequestListener): Promise<Listeners> {
-  return listenEach(config.listenPeerUrls, () => createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, handler));
+  return listenEach(config.listenPeerUrls, () => createServer(PEER_SERVER_OPTIONS, handler));
 }

@@ -12,6 +12,7 @@ import type { WaitRegistry } from '../raft-node/wait-registry.js';
 import type { DistributiveOmit, MemberView, RaftFacts } from '../routes/member-view.js';
 import type { Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
+import type { PeerTransport } from '../transport/index.js';
 import type { ApplyResult } from './apply-result.js';
 import type { Membership, ConfChangeContext } from './membership.js';
 import { MembersApiError } from '../routes/members-routes.js';
@@ -35,6 +36,7 @@ export interface MemberParts {
   loop: RaftLoop;
   waiters: WaitRegistry<ApplyResult>;
   membership: Membership;
+  transport: PeerTransport;
 }
 
 /** A running member, as seen by the routes. */
@@ -47,11 +49,10 @@ export class Member implements MemberView {
   private readonly loop: RaftLoop;
   private readonly waiters: WaitRegistry<ApplyResult>;
   private readonly membership: Membership;
+  private readonly transport: PeerTransport;
   private readonly idPrefix = randomBytes(6).toString('hex');
   private seq = 0;
   private leaderSince = new Date();
-  /** Counters for /v2/stats/self. */
-  readonly traffic = { recvAppendRequestCnt: 0, sendAppendRequestCnt: 0 };
 
   constructor(parts: MemberParts) {
     this.config = parts.config;
@@ -61,6 +62,7 @@ export class Member implements MemberView {
     this.loop = parts.loop;
     this.waiters = parts.waiters;
     this.membership = parts.membership;
+    this.transport = parts.transport;
   }
 
   get clusterId(): string {
@@ -163,21 +165,28 @@ export class Member implements MemberView {
   selfStats(): Record<string, unknown> {
     const facts = this.raft();
     const state = facts.isLeader ? StateType.Leader : StateType.Follower;
-    const uptimeMs = Date.now() - this.leaderSince.getTime();
+    const peers = this.transport.stats();
+    const sum = (f: (p: (typeof peers)[number]) => number) => peers.reduce((a, p) => a + f(p), 0);
     return {
       name: this.config.name,
       id: this.config.memberId,
       state,
       startTime: this.startTime.toISOString(),
-      leaderInfo: { leader: facts.leaderId === '0' ? '' : facts.leaderId, uptime: formatGoDuration(uptimeMs), startTime: this.leaderSince.toISOString() },
-      recvAppendRequestCnt: this.traffic.recvAppendRequestCnt,
-      sendAppendRequestCnt: this.traffic.sendAppendRequestCnt,
+      leaderInfo: {
+        leader: facts.leaderId === '0' ? '' : facts.leaderId,
+        uptime: formatGoDuration(Date.now() - this.leaderSince.getTime()),
+        startTime: this.leaderSince.toISOString(),
+      },
+      recvAppendRequestCnt: sum((p) => p.messagesReceived),
+      sendAppendRequestCnt: sum((p) => p.messagesSent),
     };
   }
 
   leaderStats(): Record<string, unknown> | undefined {
     if (!this.loop.isLeader) return undefined;
-    return { leader: this.config.memberId, followers: {} };
+    const followers: Record<string, unknown> = {};
+    for (const p of this.transport.stats()) followers[p.id] = { latency: p.latency, counts: p.counts };
+    return { leader: this.config.memberId, followers };
   }
 
   private nextId(): string {

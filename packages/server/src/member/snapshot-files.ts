@@ -3,7 +3,7 @@
  * streams to a follower; the follower restores its database from the received file. A raft
  * snapshot's `data` is just the UTF-8 path of such a file.
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeUtf8, type Message, type Snapshot } from '@deimos/protocol';
 import type { SqliteBackend, Store } from '../store/index.js';
@@ -15,10 +15,6 @@ export function snapshotDir(dataDir: string): string {
   return dir;
 }
 
-/** Removes leftovers of earlier transfers (called at start-up). */
-export function clearSnapshotDir(dir: string): void {
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true, recursive: true });
-}
 
 let seq = 0;
 

@@ -2,7 +2,7 @@
  * Builds a member from its configuration: data directory and lock, state database, WAL, raft core,
  * loop, HTTP listeners, and the leader's TTL sweep. The only place these real parts are wired.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfState } from '@deimos/protocol';
 import { MemoryStorage, RawNode, StateType } from '@deimos/raft';
@@ -23,7 +23,8 @@ import { Membership } from './membership.js';
 import { listenClients, listenPeers, type Listeners } from './listeners.js';
 import { createClientHandler } from '../routes/router.js';
 import { gateUntilReady } from '../routes/ready-gate.js';
-import { writeNotFound } from '../http/method-guard.js';
+import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js';
+import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
 import { registerMemberMetrics } from './member-metrics.js';
 
 /** How often the leader proposes a TTL sweep when keys are due. */
@@ -94,10 +95,37 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
   });
   const membership = new Membership(store, config.initialCluster, Date.now);
   const waiters = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
+  const snapDir = snapshotDir(config.dataDir);
+  await removeIncompleteSnapshots(snapDir);
+  const transport = new PeerTransport({
+    localId: config.memberId,
+    clusterId: config.clusterId,
+    snapshotDir: snapDir,
+    snapshotSource: {
+      open: (m) => openSnapshotForSend(backend, snapDir, m),
+      release: (f) => rmSync(f.path, { force: true }),
+    },
+    isRemoved: (id) => membership.isRemoved(id),
+    logger,
+  });
+  const syncPeers = (): void => {
+    const wanted = new Map(membership.list().map((m) => [m.id, m.peerURLs] as const));
+    for (const id of transport.peerIds()) if (!wanted.has(id)) transport.removePeer(id);
+    for (const [id, urls] of wanted) if (id !== config.memberId && urls.length > 0) transport.addPeer(id, urls);
+  };
+  syncPeers();
+  const fatal = (err: Error): void => {
+    for (const l of fatalListeners) l(err);
+  };
   const applier = new Applier({
     store, node: () => node, waiters, membership, logger,
-    restore: () => {
-      throw new Error('installing a snapshot from the leader is not supported yet');
+    restore: (snap) => {
+      restoreFromSnapshot(backend, store, snap);
+      syncPeers();
+    },
+    onConfChange: syncPeers,
+    onMemberRemoved: (id) => {
+      if (id === config.memberId) setImmediate(() => fatal(Object.assign(new Error('this member was removed from the cluster'), { code: 'ERR_MEMBER_REMOVED' })));
     },
     initialConfState: storage.initialState().confState,
   });
@@ -105,7 +133,7 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
   let member: Member | undefined;
   const loop = new RaftLoop({
     node, log: wal, mirror: storage, stateMachine: applier,
-    sender: { send: () => {} },
+    sender: transport,
     tickMs: config.tickMs,
     appliedIndex: Math.max(snapshotIndex, 0),
     onApplied: (index) => compactor.maybeCompact(index),
@@ -114,7 +142,11 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
       logger.info('raft state changed', { state: s.raftState, leader: s.lead });
     },
   });
-  member = new Member({ config, logger, metrics, store, loop, waiters, membership });
+  member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport });
+  transport.onMessage((m) => loop.withNode((n) => n.step(m)));
+  transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
+  transport.onSnapshotStatus((id, status) => loop.withNode((n) => n.reportSnapshot(id, status)));
+  transport.onRemoved((by) => fatal(Object.assign(new Error(`this member was removed from the cluster (told by ${by})`), { code: 'ERR_MEMBER_REMOVED' })));
   registerMemberMetrics(metrics, member, store, () => loop.appliedIndex);
 
   loop.start();
@@ -143,9 +175,10 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   let listeners: Listeners[] = [];
   try {
-    listeners.push(await listenPeers(config, (_req, res) => writeNotFound(res)));
+    listeners.push(await listenPeers(config, transport.handler));
     listeners.push(await listenClients(config, gateUntilReady(createClientHandler(member), ready, config.requestTimeoutMs), logger));
   } catch (err) {
+    await transport.close();
     await Promise.all(listeners.map((l) => l.close()));
     clearInterval(syncTimer);
     clearInterval(publishTimer);
@@ -171,6 +204,7 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
         clearInterval(syncTimer);
         clearInterval(publishTimer);
         clearInterval(checkReady);
+        await transport.close();
         await Promise.all(listeners.map((l) => l.close()));
         loop.stop();
         waiters.failAll(new Error('server is shutting down'));

@@ -12,8 +12,8 @@ import { RequestTimeoutError } from './wait-registry.js';
 
 /** Durable log writes (the WAL). */
 export interface LogPersistence {
-  /** Appends entries and the hard state with one fsync. */
-  save(hardState: HardState | undefined, entries: Entry[]): void;
+  /** Appends entries and the hard state; with `sync` (term, vote or entries changed) one fsync. */
+  save(hardState: HardState | undefined, entries: Entry[], options: { sync: boolean }): void;
   /** Records that a snapshot covers everything up to `snapshot.metadata.index`. */
   saveSnapshot(snapshot: Snapshot): void;
 }
@@ -186,7 +186,7 @@ export class RaftLoop {
         this.opts.mirror.applySnapshot(rd.snapshot);
         this.applied = Math.max(this.applied, rd.snapshot.metadata.index);
       }
-      if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries);
+      if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries, { sync: rd.mustSync });
       if (rd.entries.length > 0) this.opts.mirror.append(rd.entries);
       if (rd.hardState) this.opts.mirror.setHardState(rd.hardState);
       if (!sendFirst) this.opts.sender.send(rd.messages);

@@ -133,9 +133,10 @@ export class Wal {
   /**
    * Appends entries, then the hard state, with one write and one fdatasync. Entries must be
    * contiguous, start after the snapshot and no later than `lastIndex + 1`; starting earlier
-   * overwrites the conflicting tail. Returns once the batch is durable.
+   * overwrites the conflicting tail. Returns once the batch is durable, unless `sync: false`
+   * (a commit-index-only change, which raft does not need durable): then it is written only.
    */
-  save(hardState: HardState | undefined, entries: readonly Entry[]): void {
+  save(hardState: HardState | undefined, entries: readonly Entry[], options: { sync?: boolean } = {}): void {
     const fd = this.writable();
     if (hardState === undefined && entries.length === 0) return;
     let bytes = hardState ? HARD_STATE_RECORD_BYTES : 0;
@@ -151,7 +152,7 @@ export class Wal {
     const batch = new RecordBatch(bytes);
     for (const e of entries) batch.entry(e);
     if (hardState) batch.hardState(hardState);
-    this.append(fd, batch);
+    this.append(fd, batch, options.sync ?? true);
     if (entries.length > 0) {
       const cur = this.segments.at(-1)!;
       this.last = entries.at(-1)!.index;
@@ -217,13 +218,16 @@ export class Wal {
   }
 
   /** Writes a batch at the tail and fdatasyncs; any I/O error poisons the log (fsync errors are not retryable). */
-  private append(fd: number, batch: RecordBatch): void {
+  private append(fd: number, batch: RecordBatch, sync = true): void {
     try {
       writeAll(fd, batch.bytes(), this.sizeBytes);
-      const start = performance.now();
-      sleepSync(this.fsyncDelayMs);
-      fdatasyncSync(fd);
-      this.onSync?.(performance.now() - start);
+      // Without sync the records reach the disk with the next synced batch (or are a torn tail).
+      if (sync) {
+        const start = performance.now();
+        sleepSync(this.fsyncDelayMs);
+        fdatasyncSync(fd);
+        this.onSync?.(performance.now() - start);
+      }
     } catch (err) {
       this.failure = err;
       throw err;
