@@ -23,6 +23,8 @@ import { Membership } from './membership.js';
 import { listenClients, listenPeers, type Listeners } from './listeners.js';
 import { createClientHandler } from '../routes/router.js';
 import { gateUntilReady } from '../routes/ready-gate.js';
+import { sendJson } from '../routes/respond.js';
+import { discoverCluster } from '../cluster/join.js';
 import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js';
 import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
 import { registerMemberMetrics } from './member-metrics.js';
@@ -42,7 +44,8 @@ export interface RunningMember {
 }
 
 /** Starts a member; throws an operational error (with `code`) when it cannot. */
-export async function startMember(config: ServerConfig, logger: Logger): Promise<RunningMember> {
+export async function startMember(given: ServerConfig, logger: Logger): Promise<RunningMember> {
+  let config = given;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.dataDir);
   const fatalListeners: Array<(err: Error) => void> = [];
@@ -58,14 +61,14 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
   let snapshotIndex = 0;
   if (Wal.exists(walDir)) {
     const opened = Wal.open(walDir, walOptions);
-    if (opened.metadata.nodeId !== config.memberId) {
-      throw Object.assign(new Error(`data directory ${config.dataDir} belongs to member ${opened.metadata.nodeId}, not ${config.memberId} (--name ${config.name})`), { code: 'ERR_MEMBER_MISMATCH' });
-    }
+    // The WAL knows who we are (a joined member's ID was assigned by the cluster, not derived).
+    config = { ...config, memberId: opened.metadata.nodeId, clusterId: opened.metadata.clusterId };
     if (opened.repaired) logger.warn('truncated a torn WAL tail', { repaired: opened.repaired });
     wal = opened.wal;
     storage = loadRaftStorage(opened);
     snapshotIndex = opened.snapshot?.index ?? 0;
   } else {
+    if (config.initialClusterState === 'existing') config = await joinConfig(config, logger);
     // A new cluster starts from the bootstrap configuration. A member joining a running cluster
     // starts from the members it was told about, without itself: the log (or a snapshot) then
     // brings it the configuration change that added it.
@@ -175,7 +178,11 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   let listeners: Listeners[] = [];
   try {
-    listeners.push(await listenPeers(config, transport.handler));
+    listeners.push(await listenPeers(config, (req, res) => {
+      // Members joining the cluster ask any peer for the cluster ID and member list.
+      if (req.method === 'GET' && req.url === '/members') return sendJson(res, 200, { clusterId: config.clusterId, members: membership.list() });
+      transport.handler(req, res);
+    }));
     listeners.push(await listenClients(config, gateUntilReady(createClientHandler(member), ready, config.requestTimeoutMs), logger));
   } catch (err) {
     await transport.close();
@@ -218,3 +225,16 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
 }
 
 export { StateType };
+
+/** Finds this member's ID, the cluster ID and the current members from a running cluster. */
+async function joinConfig(config: ServerConfig, logger: Logger): Promise<ServerConfig> {
+  const peerUrls = config.initialCluster.flatMap((m) => m.peerUrls);
+  const { info, self } = await discoverCluster(peerUrls, config.advertisePeerUrls, 30_000);
+  logger.info('joining a running cluster', { cluster: info.clusterId, id: self.id });
+  return {
+    ...config,
+    memberId: self.id,
+    clusterId: info.clusterId,
+    initialCluster: info.members.map((m) => ({ id: m.id, name: m.id === self.id ? config.name : m.name, peerUrls: m.peerURLs })),
+  };
+}
