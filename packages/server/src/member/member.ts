@@ -10,7 +10,7 @@ import type { MetricsRegistry } from '../metrics/registry.js';
 import type { RaftLoop } from '../raft-node/raft-loop.js';
 import type { WaitRegistry } from '../raft-node/wait-registry.js';
 import type { DistributiveOmit, MemberView, RaftFacts } from '../routes/member-view.js';
-import type { Store } from '../store/index.js';
+import type { SqliteBackend, Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import type { PeerTransport } from '../transport/index.js';
 import type { ApplyResult } from './apply-result.js';
@@ -37,6 +37,7 @@ export interface MemberParts {
   waiters: WaitRegistry<ApplyResult>;
   membership: Membership;
   transport: PeerTransport;
+  backend: SqliteBackend;
 }
 
 /** A running member, as seen by the routes. */
@@ -50,6 +51,7 @@ export class Member implements MemberView {
   private readonly waiters: WaitRegistry<ApplyResult>;
   private readonly membership: Membership;
   private readonly transport: PeerTransport;
+  private readonly backend: SqliteBackend;
   private readonly idPrefix = randomBytes(6).toString('hex');
   private seq = 0;
   private leaderSince = new Date();
@@ -63,6 +65,7 @@ export class Member implements MemberView {
     this.waiters = parts.waiters;
     this.membership = parts.membership;
     this.transport = parts.transport;
+    this.backend = parts.backend;
   }
 
   get clusterId(): string {
@@ -160,6 +163,10 @@ export class Member implements MemberView {
 
   linearizableRead(): Promise<void> {
     return this.loop.linearizableRead(this.config.requestTimeoutMs).then(() => undefined);
+  }
+
+  keyspaceHash(): { hash: string; nodes: number; storeIndex: number; appliedIndex: number } {
+    return { ...this.backend.hashNodes(), storeIndex: this.store.index, appliedIndex: this.store.applied.index };
   }
 
   selfStats(): Record<string, unknown> {

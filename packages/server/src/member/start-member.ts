@@ -145,7 +145,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       logger.info('raft state changed', { state: s.raftState, leader: s.lead });
     },
   });
-  member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport });
+  member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport, backend });
   transport.onMessage((m) => loop.withNode((n) => n.step(m)));
   transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
   transport.onSnapshotStatus((id, status) => loop.withNode((n) => n.reportSnapshot(id, status)));

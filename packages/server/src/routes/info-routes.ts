@@ -37,3 +37,9 @@ export function serveMetrics(member: MemberView, req: IncomingMessage, res: Serv
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
   sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', member.metrics.render());
 }
+
+/** GET /deimos/hash: the keyspace hash and the indexes it reflects (for convergence checks). */
+export function serveHash(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
+  sendBody(res, 200, 'application/json', JSON.stringify(member.keyspaceHash()));
+}

@@ -40,6 +40,8 @@ export interface MemberView {
   removeMember(id: string): Promise<void>;
   /** Changes a member's peer URLs. */
   updateMember(id: string, peerURLs: string[]): Promise<void>;
+  /** A hash of the keyspace with the indexes it was taken at (members that agree hash alike). */
+  keyspaceHash(): { hash: string; nodes: number; storeIndex: number; appliedIndex: number };
   /** Stats counters of raft traffic for /v2/stats/self and /v2/stats/leader. */
   selfStats(): Record<string, unknown>;
   leaderStats(): Record<string, unknown> | undefined;

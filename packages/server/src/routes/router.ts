@@ -7,7 +7,7 @@ import type { MemberView } from './member-view.js';
 import { sendBody } from './respond.js';
 import { applyCors } from '../http/cors.js';
 import { writeNotFound } from '../http/method-guard.js';
-import { serveHealth, serveMachines, serveMetrics, serveVersion } from './info-routes.js';
+import { serveHash, serveHealth, serveMachines, serveMetrics, serveVersion } from './info-routes.js';
 import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
@@ -18,6 +18,7 @@ function routeOf(path: string): string {
   if (path === '/v2/machines' || path === '/machines') return 'machines';
   if (path.startsWith('/v2/stats/') || path.startsWith('/stats/')) return 'stats';
   if (path === '/version' || path === '/health' || path === '/metrics') return path.slice(1);
+  if (path === '/deimos/hash') return 'hash';
   return 'unknown';
 }
 
@@ -66,6 +67,8 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
       return void serveHealth(member, req, res);
     case 'metrics':
       return serveMetrics(member, req, res);
+    case 'hash':
+      return serveHash(member, req, res);
     default:
       return writeNotFound(res);
   }

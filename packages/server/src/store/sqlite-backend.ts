@@ -4,6 +4,7 @@
  * (WAL journal, synchronous=FULL: a committed batch survives power loss).
  */
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StoreEvent } from './event.js';
@@ -106,6 +107,21 @@ export class SqliteBackend implements StoreBackend {
     this.path = path;
     this.synchronous = options.synchronous ?? 'FULL';
     this.open();
+  }
+
+  /**
+   * A SHA-256 over every node (path, kind, value, indexes, expiration) in path order: members that
+   * applied the same log have the same hash.
+   */
+  hashNodes(): { hash: string; nodes: number } {
+    const h = createHash('sha256');
+    let nodes = 0;
+    for (const row of this.sql.allNodes.iterate() as Iterable<Record<string, unknown>>) {
+      h.update(JSON.stringify([row.path, row.dir, row.value, row.created_index, row.modified_index, row.expire_at_ms]));
+      h.update('\n');
+      nodes++;
+    }
+    return { hash: h.digest('hex'), nodes };
   }
 
   /** Makes every committed transaction durable in the main database file (fsync). */
