@@ -33,6 +33,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   const config = request.config;
   const logger = createLogger(config.logLevel, `deimos[${config.name}]`);
+  if (config.unsafeLocalReads) logger.warn('TEST ONLY: linearizable reads are served locally (DEIMOS_TEST_UNSAFE_LOCAL_READS=1); this member is deliberately not linearizable');
   if (config.proxy !== 'off') {
     process.stderr.write('deimos: --proxy mode is not available yet\n');
     return 2;

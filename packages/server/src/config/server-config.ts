@@ -36,7 +36,16 @@ export interface ServerConfig {
   corsOrigins: string[];
   proxy: 'off' | 'on' | 'readonly';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * TEST ONLY, deliberately broken: linearizable reads skip the ReadIndex round and answer from
+   * the local store (stale reads). Set by `DEIMOS_TEST_UNSAFE_LOCAL_READS=1` so that the chaos suite
+   * can prove it catches a non-linearizable server; never set it anywhere else.
+   */
+  unsafeLocalReads?: boolean;
 }
+
+/** The environment variable behind {@link ServerConfig.unsafeLocalReads} (chaos tests only). */
+export const UNSAFE_LOCAL_READS_ENV = 'DEIMOS_TEST_UNSAFE_LOCAL_READS';
 
 /** What the command line asked for: a config, or just help/version. */
 export type StartRequest =
@@ -111,6 +120,7 @@ export function loadServerConfig(argv: readonly string[], env: Record<string, st
     corsOrigins: cors,
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
     logLevel: oneOf(flags, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
+    unsafeLocalReads: env[UNSAFE_LOCAL_READS_ENV] === '1',
   };
   return { kind: 'run', config };
 }

@@ -52,7 +52,8 @@ export async function serveKeys(member: MemberView, req: IncomingMessage, res: S
 
 async function serveGet(member: MemberView, r: Extract<KeysRequest, { kind: 'get' }>, res: ServerResponse): Promise<void> {
   const clusterId = member.clusterId;
-  if (!r.serializable) {
+  // unsafeLocalReads is the chaos suite's deliberately broken mode (test-only environment flag).
+  if (!r.serializable && member.config.unsafeLocalReads !== true) {
     try {
       await member.linearizableRead();
     } catch {
