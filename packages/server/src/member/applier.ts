@@ -3,7 +3,7 @@
  * batch per Ready), applies membership changes to the core, and wakes the handlers that proposed
  * the entries only after the batch is committed, so an acknowledged write is durable and applied.
  */
-import { ConfChangeType, EntryType, EtcdError, decodeRequest, type ConfState, type Entry, type Snapshot } from '@deimos/protocol';
+import { ConfChangeType, EntryType, EtcdError, type ConfState, type Entry, type Snapshot } from '@deimos/protocol';
 import { confChangeFromBytes, type RaftNode } from '@deimos/raft';
 import type { Store } from '../store/index.js';
 import type { StateMachine } from '../raft-node/raft-loop.js';
@@ -11,6 +11,7 @@ import type { WaitRegistry } from '../raft-node/wait-registry.js';
 import type { Logger } from '../util/logger.js';
 import type { ApplyResult } from './apply-result.js';
 import { applyKeysRequest } from './apply-request.js';
+import { requestFromBytes } from './request-codec.js';
 import { parseConfChangeContext, type Membership } from './membership.js';
 
 /** Dependencies of the applier. */
@@ -67,7 +68,7 @@ export class Applier implements StateMachine {
     const { store, waiters, membership, logger } = this.deps;
     let req;
     try {
-      req = decodeRequest(e.data);
+      req = requestFromBytes(e.data);
     } catch (err) {
       logger.error('skipping an entry that is not a request', { index: e.index, error: (err as Error).message });
       return undefined;
@@ -80,13 +81,12 @@ export class Applier implements StateMachine {
       membership.publish(req.memberId, req.name, req.clientUrls);
       return undefined;
     }
-    const position = { raftIndex: e.index, raftTerm: e.term };
     try {
       const event = applyKeysRequest(store, req);
-      return waiters.has(req.id) ? [req.id, { event, ...position }] : undefined;
+      return waiters.has(req.id) ? [req.id, { event, raftIndex: e.index, raftTerm: e.term }] : undefined;
     } catch (err) {
       if (!(err instanceof EtcdError)) throw err;
-      return waiters.has(req.id) ? [req.id, { error: err, ...position }] : undefined;
+      return waiters.has(req.id) ? [req.id, { error: err, raftIndex: e.index, raftTerm: e.term }] : undefined;
     }
   }
 

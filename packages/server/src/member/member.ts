@@ -3,7 +3,7 @@
  * operations the HTTP routes use (propose, linearizable read, stats).
  */
 import { randomBytes } from 'node:crypto';
-import { ConfChangeType, encodeRequest, encodeUtf8, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
+import { ConfChangeType, encodeUtf8, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
 import { ProposalDroppedError, StateType, type RaftNode } from '@deimos/raft';
 import type { ServerConfig } from '../config/server-config.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
@@ -14,6 +14,7 @@ import type { SqliteBackend, Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import type { PeerTransport } from '../transport/index.js';
 import type { ApplyResult } from './apply-result.js';
+import { requestToBytes } from './request-codec.js';
 import type { Membership, ConfChangeContext } from './membership.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import { newMemberId } from '../cluster/member-id.js';
@@ -96,9 +97,10 @@ export class Member implements MemberView {
 
   /** Proposes without waiting (SYNC, publish). Returns false when the core dropped it. */
   proposeAsync(request: DistributiveOmit<ReplicatedRequest, 'id'>): boolean {
-    const full = { ...request, id: this.nextId() } as ReplicatedRequest;
+    const full = request as ReplicatedRequest;
+    full.id = this.nextId();
     try {
-      this.loop.withNode((node: RaftNode) => node.propose(encodeRequest(full)));
+      this.loop.withNode((node: RaftNode) => node.propose(requestToBytes(full)));
       return true;
     } catch (err) {
       if (err instanceof ProposalDroppedError) return false;
@@ -109,10 +111,12 @@ export class Member implements MemberView {
   propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult> {
     if (this.waiters.full) return Promise.reject(new ProposalRejectedError('too many pending requests'));
     const id = this.nextId();
-    const full = { ...request, id } as ReplicatedRequest;
+    // The caller builds a fresh request object for each call, so it is completed in place.
+    const full = request as ReplicatedRequest;
+    full.id = id;
     const done = this.waiters.register(id, this.config.requestTimeoutMs);
     try {
-      this.loop.withNode((node: RaftNode) => node.propose(encodeRequest(full)));
+      this.loop.withNode((node: RaftNode) => node.propose(requestToBytes(full)));
     } catch (err) {
       // Dropped (no leader yet, transfer in progress): keep waiting is pointless, but the caller
       // should see the same timeout-class error as an unanswered proposal.

@@ -1,0 +1,20 @@
+/**
+ * Entry data ⇄ replicated request, on the server's hot path: the same bytes as protocol's
+ * encodeRequest/decodeRequest (UTF-8 JSON), but through Node's native UTF-8 codec.
+ */
+import type { ReplicatedRequest } from '@deimos/protocol';
+
+/** Serialises a request into entry data. */
+export function requestToBytes(req: ReplicatedRequest): Uint8Array {
+  return Buffer.from(JSON.stringify(req), 'utf8');
+}
+
+/** Reads a request from entry data; throws on anything that is not one. */
+export function requestFromBytes(data: Uint8Array): ReplicatedRequest {
+  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+  const value = JSON.parse(text) as ReplicatedRequest;
+  if (typeof value !== 'object' || value === null || typeof value.op !== 'string' || typeof value.id !== 'string') {
+    throw new Error('entry data is not a replicated request');
+  }
+  return value;
+}
