@@ -30,17 +30,20 @@ export function serveWatch(member: MemberView, r: WatchKeysRequest, req: Incomin
   const flush = (): void => {
     scheduled = false;
     if (waitingDrain || res.writableEnded || res.destroyed) return;
+    // take() empties the watcher's buffer, so every taken event must be written now (a batch is
+    // bounded by the watcher's capacity); backpressure only holds back the next batch.
+    let ok = true;
     for (const event of watcher.take()) {
-      const ok = writeWatchEvent(res, renderEvent(event, Date.now()));
+      ok = writeWatchEvent(res, renderEvent(event, Date.now()));
       if (!r.stream) break;
-      if (!ok) {
-        waitingDrain = true;
-        res.once('drain', () => {
-          waitingDrain = false;
-          flush();
-        });
-        return;
-      }
+    }
+    if (!ok && r.stream) {
+      waitingDrain = true;
+      res.once('drain', () => {
+        waitingDrain = false;
+        flush();
+      });
+      return;
     }
     if (watcher.done || (!r.stream && watcher.closed)) {
       watcher.close();
