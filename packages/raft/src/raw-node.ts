@@ -1,4 +1,5 @@
 /** The application-facing node: inputs go in through methods, outputs come out as {@link Ready}. */
+import { coalesceAppends } from './coalesce-appends.js';
 import {
   EntryType, MessageType, NONE, hardStateEqual, makeMessage,
   type ConfChange, type ConfState, type HardState, type Message, type NodeId,
@@ -116,7 +117,7 @@ export class RawNode implements RaftNode {
       readStates: r.readStates,
       entries,
       committedEntries,
-      messages: r.msgs,
+      messages: coalesceAppends(r.msgs, r.maxMsgSize),
       mustSync: entries.length > 0 || hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote,
     };
     if (!softStateEqual(soft, this.prevSoftState)) rd.softState = soft;
