@@ -1,0 +1,2 @@
+/** Public surface of @deimos/proxy. */
+export {};
