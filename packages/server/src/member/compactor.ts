@@ -35,14 +35,19 @@ export class Compactor {
   maybeCompact(appliedIndex: number): void {
     if (appliedIndex - this.lastSnapshotIndex < this.deps.snapshotCount) return;
     const { storage, wal, backend } = this.deps;
+    const started = performance.now();
     // The database must hold everything up to appliedIndex durably before the WAL forgets it.
     backend.checkpoint();
+    const checkpointMs = performance.now() - started;
     const snap = storage.createSnapshot(appliedIndex, this.deps.confState(), EMPTY_BYTES);
     wal.saveSnapshotMarker(snap.metadata);
     const keepFrom = appliedIndex - CATCH_UP_ENTRIES;
     if (keepFrom > storage.firstIndex()) storage.compact(keepFrom);
     const released = wal.releaseBefore(appliedIndex);
     this.lastSnapshotIndex = appliedIndex;
-    this.deps.logger.info('snapshot taken', { index: appliedIndex, walSegmentsReleased: released });
+    this.deps.logger.info('snapshot taken', {
+      index: appliedIndex, walSegmentsReleased: released,
+      checkpointMs: Math.round(checkpointMs), totalMs: Math.round(performance.now() - started),
+    });
   }
 }

@@ -19,6 +19,9 @@ import type { Membership, ConfChangeContext } from './membership.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import { newMemberId } from '../cluster/member-id.js';
 
+/** How long to wait before proposing again when the core dropped a proposal (no leader yet). */
+const PROPOSAL_RETRY_MS = 50;
+
 /** Raised when a proposal cannot even be made (no leader known, overload). */
 export class ProposalRejectedError extends Error {
   readonly code = 'ERR_PROPOSAL_REJECTED';
@@ -115,14 +118,19 @@ export class Member implements MemberView {
     const full = request as ReplicatedRequest;
     full.id = id;
     const done = this.waiters.register(id, this.config.requestTimeoutMs);
-    try {
-      this.loop.withNode((node: RaftNode) => node.propose(requestToBytes(full)));
-    } catch (err) {
-      // Dropped (no leader yet, transfer in progress): keep waiting is pointless, but the caller
-      // should see the same timeout-class error as an unanswered proposal.
-      const reason = err instanceof ProposalDroppedError ? err.message : (err as Error).message;
-      this.waiters.fail(id, new ProposalRejectedError(reason));
-    }
+    const data = requestToBytes(full);
+    // A proposal is dropped while no leader is known or a transfer is under way: try again until
+    // one takes it or the request's deadline (the waiter's timeout) passes.
+    const attempt = (): void => {
+      if (!this.waiters.has(id)) return;
+      try {
+        this.loop.withNode((node: RaftNode) => node.propose(data));
+      } catch (err) {
+        if (!(err instanceof ProposalDroppedError)) return this.waiters.fail(id, err as Error);
+        setTimeout(attempt, PROPOSAL_RETRY_MS);
+      }
+    };
+    attempt();
     return done;
   }
 
