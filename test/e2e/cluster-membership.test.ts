@@ -1,0 +1,164 @@
+/**
+ * Runtime membership changes through the members API while clients keep writing: a fourth member
+ * joins (POST, then a process started with --initial-cluster-state existing) and catches up; a member
+ * is removed (DELETE) and exits by itself; and the members API errors as etcd answers them.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeimosCluster, assertAllAcked } from '../support/deimos-cluster.js';
+import type { DeimosProcess } from '../support/deimos-process.js';
+import { http, type TestResponse } from '../support/http.js';
+import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
+import { waitFor } from '../support/wait-for.js';
+
+const SKIP = IS_EXTERNAL ? 'needs its own deimos processes' : false;
+
+interface MemberJson {
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+}
+
+/** POST /v2/members with a raw body and content type. */
+function postMembers(m: DeimosProcess, body: string, contentType = 'application/json'): Promise<TestResponse> {
+  return http('POST', `${m.clientUrl}/v2/members`, { body, headers: { 'Content-Type': contentType } });
+}
+
+/** Asserts a members API error: status, `{"message": ...}` JSON, cluster id header. */
+function assertMembersError(res: TestResponse, status: number, message: string): void {
+  assert.equal(res.status, status, `status of ${res.body}`);
+  assert.match(String(res.headers['content-type']), /^application\/json/, 'JSON error');
+  assert.deepEqual(res.json, { message }, `body of the ${status}`);
+  assert.match(String(res.headers['x-etcd-cluster-id']), /^[0-9a-f]+$/, 'X-Etcd-Cluster-Id');
+}
+
+describe('membership changes at runtime', { skip: SKIP }, () => {
+  let cluster: DeimosCluster;
+  let added: DeimosProcess;
+  let removed: { member: DeimosProcess; id: string };
+  const prefix = uniqueKey('membership');
+
+  before(async () => {
+    cluster = await DeimosCluster.start({ size: 3 });
+  });
+
+  after(async () => {
+    await cluster?.destroy();
+  });
+
+  async function members(via: DeimosProcess): Promise<MemberJson[]> {
+    const res = await http('GET', `${via.clientUrl}/v2/members`);
+    assert.equal(res.status, 200, res.body);
+    return res.json.members;
+  }
+
+  test('a fourth member added while clients write joins, catches up and converges', async (t) => {
+    const load = cluster.startWriteLoad(`${prefix}/add`, 3);
+    let id: string;
+    try {
+      await waitFor(() => load.count >= 50, { timeoutMs: 20_000, what: '50 writes before the change' });
+      const started = Date.now();
+      const joined = await cluster.addMember('node4');
+      added = joined.member;
+      id = joined.id;
+      t.diagnostic(`node4 (${id}) answered ${Date.now() - started} ms after the POST`);
+      assert.match(id, /^[0-9a-f]+$/);
+      const ackedAtJoin = load.count;
+      await waitFor(() => load.acked.slice(ackedAtJoin).filter((w) => w.via === 'node4').length >= 20, {
+        timeoutMs: 20_000, what: '20 writes acknowledged through the new member',
+      });
+    } finally {
+      await load.stop();
+    }
+    await cluster.waitConverged({ timeoutMs: 30_000 });
+    await assertAllAcked(added, `${prefix}/add`, load.acked);
+    await waitFor(async () => {
+      for (const m of cluster.live()) {
+        const list = await members(m);
+        const mine = list.find((mm) => mm.id === id);
+        if (list.length !== 4 || mine?.name !== 'node4' || mine.clientURLs[0] !== added.clientUrl) return false;
+      }
+      return true;
+    }, { timeoutMs: 10_000, what: 'every member to list node4 with its name and client URL' });
+  });
+
+  test('a member removed while clients write exits by itself and the cluster keeps working', async (t) => {
+    const load = cluster.startWriteLoad(`${prefix}/remove`, 3);
+    let victim: DeimosProcess;
+    try {
+      await waitFor(() => load.count >= 50, { timeoutMs: 20_000, what: '50 writes before the removal' });
+      const leader = await cluster.leader();
+      victim = cluster.followers(leader).find((m) => m !== added)!;
+      const id = await cluster.idOf(victim);
+      const started = Date.now();
+      await cluster.removeMember(victim, { via: added });
+      removed = { member: victim, id };
+      t.diagnostic(`${victim.name} exited with code ${victim.exitCode} ${Date.now() - started} ms after the DELETE`);
+      const ackedAtRemoval = load.count;
+      await waitFor(() => load.count >= ackedAtRemoval + 50, { timeoutMs: 20_000, what: '50 writes after the removal' });
+    } finally {
+      await load.stop();
+    }
+    await cluster.leader();
+    await cluster.waitConverged({ timeoutMs: 30_000 });
+    for (const m of cluster.live()) await assertAllAcked(m, `${prefix}/remove`, load.acked);
+    for (const m of cluster.live()) {
+      const list = await members(m);
+      assert.deepEqual(list.map((mm) => mm.name).sort(), cluster.live().map((p) => p.name).sort(), `members seen by ${m.name}`);
+      assert.ok(!list.some((mm) => mm.id === removed.id));
+    }
+    const machines = await http('GET', `${added.clientUrl}/v2/machines`);
+    assert.ok(!machines.body.includes(victim.clientUrl), 'the removed member is not a machine any more');
+  });
+
+  test('adding a member whose peer URL exists answers 409', async () => {
+    const via = cluster.live()[0]!;
+    const existing = (await members(via))[0]!;
+    assertMembersError(await postMembers(via, JSON.stringify({ peerURLs: existing.peerURLs })), 409, 'membership: peerURL exists');
+  });
+
+  test('removing an unknown or malformed id answers 404', async () => {
+    const via = cluster.live()[0]!;
+    for (const id of ['123456789abcdef', 'not-hex']) {
+      const res = await http('DELETE', `${via.clientUrl}/v2/members/${id}`);
+      assertMembersError(res, 404, `No such member: ${id}`);
+    }
+    assertMembersError(await http('GET', `${via.clientUrl}/v2/members/123456789abcdef`), 404, 'Not found');
+  });
+
+  test('removing a removed member again answers 410', async () => {
+    for (const via of cluster.live()) {
+      const res = await http('DELETE', `${via.clientUrl}/v2/members/${removed.id}`);
+      assertMembersError(res, 410, `Member permanently removed: ${removed.id}`);
+    }
+  });
+
+  test('adding with another content type answers 415; with JSON parameters it is accepted as JSON', async () => {
+    const via = cluster.live()[0]!;
+    assertMembersError(await postMembers(via, 'peerURLs=http://127.0.0.1:1', 'application/x-www-form-urlencoded'), 415,
+      'Bad Content-Type application/x-www-form-urlencoded, accept application/json');
+    // A charset parameter is fine: the body reaches validation (and fails there, on purpose).
+    assertMembersError(await postMembers(via, '{}', 'application/json; charset=utf-8'), 400, 'no valid URLs given');
+  });
+
+  test("adding with bad JSON answers 400 with the message of Go's JSON decoder", async () => {
+    const via = cluster.live()[0]!;
+    assertMembersError(await postMembers(via, '{bad'), 400, "invalid character 'b' looking for beginning of object key string");
+  });
+
+  test('adding with no URLs or a URL without a scheme answers 400', async () => {
+    const via = cluster.live()[0]!;
+    assertMembersError(await postMembers(via, '{}'), 400, 'no valid URLs given');
+    assertMembersError(await postMembers(via, '[]'), 400, 'no valid URLs given');
+    assertMembersError(await postMembers(via, '{"peerURLs":[]}'), 400, 'no valid URLs given');
+    assertMembersError(await postMembers(via, '{"peerURLs":["not a url"]}'), 400, 'URL scheme must be http, https, unix, or unixs: not a url');
+    assert.equal((await members(via)).length, cluster.live().length, 'no failed request changed the membership');
+  });
+
+  test('DELETE without an id answers 405', async () => {
+    const res = await http('DELETE', `${cluster.live()[0]!.clientUrl}/v2/members/`);
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.allow, 'GET,POST,DELETE,PUT');
+  });
+});
