@@ -1,0 +1,198 @@
+/**
+ * DeimosClient: the typed keys and members API over HTTP, with endpoint discovery, failover,
+ * per-request timeouts and resuming watches.
+ */
+import type { MemberJSON } from '@deimos/protocol';
+import { Endpoints } from './endpoints.js';
+import {
+  createInOrderRequest, deleteRequest, getRequest, setRequest,
+  type DeleteOptions, type GetOptions, type KeysRequest, type SetOptions,
+} from './keys-options.js';
+import { keysResponse, type KeysResponse } from './keys-response.js';
+import * as members from './members.js';
+import { Transport, responseError, type HttpRequest, type HttpResponse, type TlsOptions } from './request.js';
+import { watch, watchOnce, type WatchOptions } from './watch.js';
+
+/** Options of a {@link DeimosClient}. */
+export interface ClientOptions {
+  /** Client URLs of one or more members, e.g. `http://127.0.0.1:2379`. */
+  endpoints: string[];
+  /** Timeout of each request attempt in ms (default 5000); watches have none. */
+  timeoutMs?: number;
+  /** TLS material for https endpoints, used by every request. */
+  tls?: TlsOptions;
+  /** Replace the endpoints with the members' client URLs (`/v2/members`) before the first request (default true). */
+  sync?: boolean;
+  /** Path of the keys API: etcd's `/v2/keys` (default) or the original Deimos `/keys`. */
+  keysPrefix?: '/v2/keys' | '/keys';
+}
+
+/** Options of `watchOnce`. */
+export interface WatchOnceCallOptions {
+  recursive?: boolean;
+  waitIndex?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A client of a Deimos (or etcd v2) cluster. Reads and watches fail over to the next endpoint on
+ * connection errors, timeouts and 5xx answers; writes are retried only where a retry cannot apply
+ * them twice (see {@link RequestSafety}). Wire errors are thrown as {@link DeimosError}.
+ */
+export class DeimosClient {
+  /** The keys API path prefix in use. */
+  readonly keysPrefix: '/v2/keys' | '/keys';
+  private readonly list: Endpoints;
+  private readonly transport: Transport;
+  private synced: Promise<void> | undefined;
+
+  constructor(options: ClientOptions) {
+    this.list = new Endpoints(options.endpoints);
+    this.keysPrefix = options.keysPrefix ?? '/v2/keys';
+    this.transport = new Transport(this.list, options.timeoutMs ?? 5_000, options.tls);
+    if (options.sync === false) this.synced = Promise.resolve();
+  }
+
+  /** The endpoints currently in use (after a sync: the members' client URLs). */
+  get endpoints(): string[] {
+    return this.list.all();
+  }
+
+  /** Reads a key or directory. */
+  async get(key: string, opts: GetOptions = {}): Promise<KeysResponse> {
+    return this.keys(getRequest(this.keysPrefix, key, opts));
+  }
+
+  /** PUT: sets a key; the options select create/update/compareAndSwap/refresh semantics. */
+  async set(key: string, value: string, opts: Omit<SetOptions, 'dir'> = {}): Promise<KeysResponse> {
+    return this.keys(setRequest(this.keysPrefix, key, value, opts));
+  }
+
+  /** Creates a key that must not exist (`prevExist=false`; 105 when it does). */
+  async create(key: string, value: string, opts: { ttl?: number } = {}): Promise<KeysResponse> {
+    return this.keys(setRequest(this.keysPrefix, key, value, { ...opts, prevExist: false }));
+  }
+
+  /** POST: creates a key under `dirKey` named by the new index (a queue entry). */
+  async createInOrder(dirKey: string, value: string, opts: { ttl?: number } = {}): Promise<KeysResponse> {
+    return this.keys(createInOrderRequest(this.keysPrefix, dirKey, value, opts));
+  }
+
+  /** Updates a key that must exist (`prevExist=true`; 100 when it does not). */
+  async update(key: string, value: string, opts: { ttl?: number } = {}): Promise<KeysResponse> {
+    return this.keys(setRequest(this.keysPrefix, key, value, { ...opts, prevExist: true }));
+  }
+
+  /** Creates a directory that must not exist. */
+  async mkdir(key: string, opts: { ttl?: number } = {}): Promise<KeysResponse> {
+    return this.keys(setRequest(this.keysPrefix, key, undefined, { ...opts, dir: true, prevExist: false }));
+  }
+
+  /** Creates a directory, or turns a file into one (etcd's `setdir`). */
+  async setdir(key: string, opts: { ttl?: number } = {}): Promise<KeysResponse> {
+    return this.keys(setRequest(this.keysPrefix, key, undefined, { ...opts, dir: true }));
+  }
+
+  /** Changes the TTL of an existing directory. */
+  async updatedir(key: string, opts: { ttl?: number } = {}): Promise<KeysResponse> {
+    return this.keys(setRequest(this.keysPrefix, key, undefined, { ...opts, dir: true, prevExist: true }));
+  }
+
+  /** Resets the TTL of an existing key without changing its value or waking watchers. */
+  async refresh(key: string, ttl: number): Promise<KeysResponse> {
+    return this.keys(setRequest(this.keysPrefix, key, undefined, { ttl, refresh: true, prevExist: true }));
+  }
+
+  /** Deletes a key (or a directory with `dir`/`recursive`); `prevValue`/`prevIndex` make it a compareAndDelete. */
+  async delete(key: string, opts: DeleteOptions = {}): Promise<KeysResponse> {
+    return this.keys(deleteRequest(this.keysPrefix, key, opts));
+  }
+
+  /**
+   * Every event on `key` from now (or after `afterIndex`), resuming across disconnects and failover
+   * without gaps or duplicates. Stop it with `signal` or by leaving the `for await` loop.
+   */
+  watch(key: string, opts: WatchOptions = {}): AsyncIterableIterator<KeysResponse> {
+    return watch(this.watchContext(), key, opts);
+  }
+
+  /** Waits for the next event on `key` (or the first with an index >= `waitIndex`). */
+  async watchOnce(key: string, opts: WatchOnceCallOptions = {}): Promise<KeysResponse> {
+    return watchOnce(this.watchContext(), key, opts);
+  }
+
+  /** The cluster's members. */
+  async members(): Promise<MemberJSON[]> {
+    return members.listMembers(this.sender());
+  }
+
+  /** The current leader. */
+  async leader(): Promise<MemberJSON> {
+    return members.leaderMember(this.sender());
+  }
+
+  /** Adds a member with these peer URLs; the new process must then be started with `--initial-cluster-state existing`. */
+  async addMember(peerURLs: string[]): Promise<MemberJSON> {
+    return members.addMember(this.sender(), peerURLs);
+  }
+
+  /** Removes a member by its hex id. */
+  async removeMember(id: string): Promise<void> {
+    return members.removeMember(this.sender(), id);
+  }
+
+  /** Changes a member's peer URLs. */
+  async updateMember(id: string, peerURLs: string[]): Promise<void> {
+    return members.updateMember(this.sender(), id, peerURLs);
+  }
+
+  /** GET `<endpoint>/health`: true when it answers `{"health":"true"}`; throws when unreachable. */
+  async health(endpoint: string): Promise<boolean> {
+    return members.health({ send: (req) => this.transport.send(req) }, endpoint);
+  }
+
+  /** Replaces the endpoints with the client URLs the members publish; returns the new list. */
+  async sync(): Promise<string[]> {
+    const list = await members.listMembers({ send: (req) => this.transport.send(req) });
+    const urls = list.flatMap((m) => m.clientURLs);
+    if (urls.length > 0) this.list.replace(urls);
+    return this.endpoints;
+  }
+
+  /** Aborts every request and watch in flight and closes the keep-alive sockets. */
+  close(): void {
+    this.transport.close();
+  }
+
+  /** Sends a raw request through the client's endpoints and failover (for extensions). */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    await this.ensureSynced();
+    return this.transport.send(req);
+  }
+
+  private async keys(req: KeysRequest): Promise<KeysResponse> {
+    const res = await this.request(req);
+    if (res.status < 200 || res.status >= 300) throw responseError(res);
+    return keysResponse(res);
+  }
+
+  private sender(): members.MembersContext {
+    return { send: (req) => this.request(req) };
+  }
+
+  private watchContext(): { keysPrefix: string; send(req: HttpRequest): Promise<HttpResponse> } {
+    return { keysPrefix: this.keysPrefix, send: (req) => this.request(req) };
+  }
+
+  /**
+   * The first request syncs the endpoint list once. A failed sync leaves the configured endpoints
+   * in place: the request itself then reports the failure (call `sync()` to see it directly).
+   */
+  private ensureSynced(): Promise<void> {
+    this.synced ??= this.sync().then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.synced;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The HTTP layer: one got instance with keep-alive agents, per-request timeouts, and failover
+ * across endpoints with retries only where they cannot apply a write twice.
+ */
+import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import got, { RequestError, type Got } from 'got';
+import type { Endpoints } from './endpoints.js';
+import { ClientClosedError, ClusterUnavailableError, DeimosError, OutcomeUnknownError, errorFromResponse } from './errors.js';
+
+/**
+ * How a request may be retried on another endpoint.
+ * - `read`: GETs and watches; retried on any connection error, timeout or 5xx.
+ * - `conditional`: writes that cannot apply twice (create with prevExist=false, CAS/CAD with
+ *   prevIndex/prevValue, TTL refresh); retried like reads, but an answer after an unknown outcome is
+ *   flagged (`afterUnknownOutcome`): a 101/105 may then mean that the earlier attempt applied.
+ * - `unsafe`: plain set, delete, POST and member changes; retried only when the connection was
+ *   refused or never made (the request reached no member). 5xx answers are returned as they are.
+ */
+export type RequestSafety = 'read' | 'conditional' | 'unsafe';
+
+/** One logical request, sent to one endpoint after another until one answers. */
+export interface HttpRequest {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** The encoded path, e.g. `/v2/keys/a%20b`. */
+  path: string;
+  /** Query parameters; a function is called again for every attempt (a watch's resume index can move). */
+  query?: Record<string, string> | (() => Record<string, string>);
+  /** An `application/x-www-form-urlencoded` body. */
+  form?: Record<string, string>;
+  /** A JSON body. */
+  json?: unknown;
+  safety: RequestSafety;
+  /** Per-attempt timeout; `null` for none (watches). Default: the client's. */
+  timeoutMs?: number | null;
+  signal?: AbortSignal;
+  /** Called with the headers of every response (before its body), e.g. to learn a watch's X-Etcd-Index. */
+  onHeaders?: (headers: IncomingHttpHeaders) => void;
+  /** Send to exactly this endpoint (no failover). */
+  endpoint?: string;
+}
+
+/** A response with any status (non-2xx statuses are turned into errors by the caller). */
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  endpoint: string;
+  /** An earlier attempt of this request ended with an unknown outcome. */
+  afterUnknownOutcome: boolean;
+}
+
+/** TLS material for https endpoints. */
+export interface TlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized?: boolean;
+}
+
+/** Error codes of a connection that was never made: the request reached no member. */
+const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/** True when `err` says the request never reached a server. */
+export function neverReached(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && NEVER_REACHED.has(code);
+}
+
+/** Sends requests with failover; owns the keep-alive agents. */
+export class Transport {
+  private readonly got: Got;
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private readonly httpsAgent: HttpsAgent;
+  private readonly closer = new AbortController();
+
+  constructor(private readonly endpoints: Endpoints, private readonly timeoutMs: number, tls: TlsOptions = {}) {
+    this.httpsAgent = new HttpsAgent({ keepAlive: true });
+    this.got = got.extend({
+      agent: { http: this.httpAgent, https: this.httpsAgent },
+      https: {
+        ...(tls.ca !== undefined ? { certificateAuthority: tls.ca } : {}),
+        ...(tls.cert !== undefined ? { certificate: tls.cert } : {}),
+        ...(tls.key !== undefined ? { key: tls.key } : {}),
+        ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
+      },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
+    });
+  }
+
+  /** True once `close()` ran. */
+  get closed(): boolean {
+    return this.closer.signal.aborted;
+  }
+
+  /** Aborts every request in flight (watches included) and frees the sockets. */
+  close(): void {
+    if (this.closed) return;
+    this.closer.abort(new ClientClosedError());
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** Sends `req` to the pinned endpoint, failing over as its safety allows. */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const order = req.endpoint !== undefined ? [req.endpoint] : this.endpoints.order();
+    const errors: Error[] = [];
+    let unknownOutcome = false;
+    for (const endpoint of order) {
+      this.throwIfStopped(req.signal);
+      let res: HttpResponse;
+      try {
+        res = await this.sendTo(endpoint, req);
+      } catch (err) {
+        this.throwIfStopped(req.signal);
+        if (!(err instanceof RequestError)) throw err;
+        this.endpoints.failed(endpoint);
+        if (req.safety === 'unsafe' && !neverReached(err)) throw new OutcomeUnknownError(endpoint, err);
+        if (!neverReached(err)) unknownOutcome = true;
+        errors.push(err);
+        continue;
+      }
+      res.afterUnknownOutcome = unknownOutcome;
+      if (res.status >= 500 && req.safety !== 'unsafe') {
+        this.endpoints.failed(endpoint);
+        const err = errorFromResponse(res.status, res.body, endpoint);
+        errors.push(err);
+        unknownOutcome = true;
+        continue;
+      }
+      if (req.endpoint === undefined) this.endpoints.pin(endpoint);
+      return res;
+    }
+    throw new ClusterUnavailableError(errors);
+  }
+
+  /** Like `send`, but a non-2xx answer becomes a thrown {@link DeimosError}. */
+  async sendOk(req: HttpRequest): Promise<HttpResponse> {
+    const res = await this.send(req);
+    if (res.status >= 200 && res.status < 300) return res;
+    throw responseError(res);
+  }
+
+  private async sendTo(endpoint: string, req: HttpRequest): Promise<HttpResponse> {
+    const timeoutMs = req.timeoutMs === undefined ? this.timeoutMs : req.timeoutMs;
+    const signal = req.signal ? AbortSignal.any([this.closer.signal, req.signal]) : this.closer.signal;
+    const pending = this.got(`${endpoint}${req.path}`, {
+      method: req.method,
+      responseType: 'text',
+      resolveBodyOnly: false,
+      isStream: false,
+      signal,
+      ...(timeoutMs !== null ? { timeout: { request: timeoutMs } } : {}),
+      ...(req.query !== undefined ? { searchParams: typeof req.query === 'function' ? req.query() : req.query } : {}),
+      ...(req.form !== undefined ? { form: req.form } : {}),
+      ...(req.json !== undefined ? { json: req.json } : {}),
+    });
+    if (req.onHeaders) {
+      const onHeaders = req.onHeaders;
+      pending.on('response', (r: { headers: IncomingHttpHeaders }) => onHeaders(r.headers));
+    }
+    const res = await pending;
+    return { status: res.statusCode, headers: res.headers, body: res.body, endpoint, afterUnknownOutcome: false };
+  }
+
+  private throwIfStopped(signal: AbortSignal | undefined): void {
+    if (this.closed) throw new ClientClosedError();
+    signal?.throwIfAborted();
+  }
+}
+
+/** The {@link DeimosError} a non-2xx response stands for. */
+export function responseError(res: HttpResponse): DeimosError {
+  const err = errorFromResponse(res.status, res.body, res.endpoint);
+  err.afterUnknownOutcome = res.afterUnknownOutcome;
+  return err;
+}
+
+/** A numeric response header, or undefined. */
+export function numericHeader(headers: IncomingHttpHeaders, name: string): number | undefined {
+  const raw = headers[name];
+  const text = Array.isArray(raw) ? raw[0] : raw;
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}

@@ -1,0 +1,113 @@
+/**
+ * Watches as long polls (`GET ?wait=true`): one event per request, resumed with
+ * `waitIndex = last modifiedIndex + 1` on the same or another member, so that no event is missed or
+ * delivered twice across disconnects and failover.
+ */
+import { watchRequest } from './keys-options.js';
+import { keysResponse, type KeysResponse } from './keys-response.js';
+import { ClusterUnavailableError } from './errors.js';
+import { numericHeader, responseError, type HttpRequest, type HttpResponse } from './request.js';
+
+/** What a watch needs from the client. */
+export interface WatchContext {
+  keysPrefix: string;
+  send(req: HttpRequest): Promise<HttpResponse>;
+}
+
+/** Options of one watch request. */
+export interface WatchOnceOptions {
+  recursive?: boolean;
+  /** The first index to report; absent: the first event after the watch is registered. */
+  waitIndex?: number;
+  signal?: AbortSignal;
+  /** Called when a registration without `waitIndex` fixed the resume index (registration index + 1). */
+  onRegistered?: (waitIndex: number) => void;
+}
+
+/** Options of a resuming watch. */
+export interface WatchOptions {
+  recursive?: boolean;
+  /** Report events with an index greater than this (etcdctl's `--after-index`). */
+  afterIndex?: number;
+  signal?: AbortSignal;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * Waits for one event. Without `waitIndex` the first registration's `X-Etcd-Index` fixes where a
+ * failed-over retry resumes, so an event after registration is never skipped.
+ */
+export async function watchOnce(ctx: WatchContext, key: string, opts: WatchOnceOptions = {}): Promise<KeysResponse> {
+  let waitIndex = opts.waitIndex;
+  const base = watchRequest(ctx.keysPrefix, key, { ...(opts.recursive ? { recursive: true } : {}) });
+  for (;;) {
+    const req: HttpRequest = {
+      ...base,
+      query: () => ({ ...(base.query as Record<string, string>), ...(waitIndex !== undefined && waitIndex > 0 ? { waitIndex: String(waitIndex) } : {}) }),
+      timeoutMs: null,
+      onHeaders: (headers) => {
+        const registeredAt = numericHeader(headers, 'x-etcd-index');
+        if (waitIndex === undefined && registeredAt !== undefined) {
+          waitIndex = registeredAt + 1;
+          opts.onRegistered?.(waitIndex);
+        }
+      },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    };
+    const res = await ctx.send(req);
+    if (res.status !== 200) throw responseError(res);
+    // A poll the server ended without an event (watcher dropped): ask again from the same index.
+    if (res.body.trim() === '') continue;
+    return keysResponse(res);
+  }
+}
+
+/**
+ * Every event on `key` (and below it with `recursive`), forever: resumes after each event and after
+ * every failure, backing off while the whole cluster is unreachable. Ends only by `signal` (or the
+ * client's close), with a {@link HistoryClearedError} when the resume index fell out of the
+ * server's history, or with another wire error (e.g. 104 for a path through a file).
+ */
+export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions = {}): AsyncGenerator<KeysResponse, void, undefined> {
+  let waitIndex = opts.afterIndex !== undefined ? opts.afterIndex + 1 : undefined;
+  let failures = 0;
+  for (;;) {
+    let event: KeysResponse;
+    try {
+      event = await watchOnce(ctx, key, {
+        ...(opts.recursive ? { recursive: true } : {}),
+        ...(waitIndex !== undefined ? { waitIndex } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onRegistered: (next) => {
+          waitIndex ??= next;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof ClusterUnavailableError)) throw err;
+      failures++;
+      await sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)), opts.signal);
+      continue;
+    }
+    failures = 0;
+    const index = event.node?.modifiedIndex ?? event.etcdIndex;
+    waitIndex = Math.max(waitIndex ?? 0, index + 1);
+    yield event;
+  }
+}
+
+/** An abortable sleep. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
