@@ -1,0 +1,149 @@
+/**
+ * Keeps the pool's member list current: learns client URLs from `GET /v2/members` on a member's
+ * client URL (the members already known first, then the --endpoints seeds), or from `GET /members` on
+ * a peer URL of --bootstrap-config, and refreshes on an interval so that added and removed members
+ * are picked up without a restart.
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { MemberJSON } from '@deimos/protocol';
+import type { EndpointPool } from './endpoint-pool.js';
+import type { ProxyLogger } from './logger.js';
+
+/** Where discovery starts and how often it runs. */
+export interface DiscoveryOptions {
+  /** Client URLs given with --endpoints. */
+  seeds: readonly string[];
+  /** Peer URLs from --bootstrap-config. */
+  bootstrapPeerUrls: readonly string[];
+  refreshIntervalMs: number;
+  /** Bound of one members request. */
+  requestTimeoutMs: number;
+  /** Filters out the proxy's own address. */
+  isSelf: (url: string) => Promise<boolean>;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+}
+
+/** Retry interval while no member list has been learned yet. */
+const UNKNOWN_RETRY_MS = 1000;
+
+/** The member-list refresher of one proxy. */
+export class Discovery {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private learned = false;
+  private running: Promise<boolean> | undefined;
+
+  constructor(private readonly pool: EndpointPool, private readonly opts: DiscoveryOptions, private readonly logger: ProxyLogger) {}
+
+  /** Runs the first refresh, then keeps refreshing until {@link stop}. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const delay = this.learned ? this.opts.refreshIntervalMs : Math.min(UNKNOWN_RETRY_MS, this.opts.refreshIntervalMs);
+    this.timer = setTimeout(() => {
+      void this.refresh().finally(() => this.schedule());
+    }, delay);
+  }
+
+  /** Stops refreshing. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** One refresh (concurrent calls share it); true when a member list was learned. */
+  refresh(): Promise<boolean> {
+    this.running ??= this.refreshOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async refreshOnce(): Promise<boolean> {
+    const known = [...this.pool.all()].sort((a, b) => Number(this.pool.isFailed(a)) - Number(this.pool.isFailed(b))).map((e) => e.url);
+    const clientCandidates = [...new Set([...known, ...this.opts.seeds])];
+    for (const url of clientCandidates) {
+      if (this.stopped) return false;
+      const members = await this.fetchMembers(`${url}/v2/members`);
+      if (members && (await this.apply(members, url))) {
+        this.pool.markHealthy(url);
+        return true;
+      }
+    }
+    for (const peer of this.opts.bootstrapPeerUrls) {
+      if (this.stopped) return false;
+      const members = await this.fetchMembers(`${peer}/members`);
+      if (members && (await this.apply(members, peer))) return true;
+    }
+    if (clientCandidates.length + this.opts.bootstrapPeerUrls.length > 0) {
+      this.logger.warn('member list refresh failed: no member answered', { tried: [...clientCandidates, ...this.opts.bootstrapPeerUrls] });
+    }
+    return false;
+  }
+
+  /** Applies a member list; false when it names no usable client URL (keeps the old list). */
+  private async apply(members: MemberJSON[], source: string): Promise<boolean> {
+    const urls: string[] = [];
+    for (const m of members) {
+      for (const raw of m.clientURLs ?? []) {
+        const url = normalize(raw);
+        if (url === undefined || urls.includes(url)) continue;
+        if (await this.opts.isSelf(url)) {
+          this.logger.warn('ignoring a member client URL that is this proxy', { url });
+          continue;
+        }
+        urls.push(url);
+      }
+    }
+    if (urls.length === 0) return false;
+    const { added, removed } = this.pool.setUrls(urls.sort());
+    if (added.length > 0 || removed.length > 0 || !this.learned) {
+      this.logger.info('member list updated', { from: source, members: urls, added, removed });
+    }
+    this.learned = true;
+    return true;
+  }
+
+  private fetchMembers(url: string): Promise<MemberJSON[] | undefined> {
+    return new Promise((resolve) => {
+      const u = new URL(url);
+      const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(u, { method: 'GET', agent: false, timeout: this.opts.requestTimeoutMs, ...this.opts.tls }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', () => resolve(undefined));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return resolve(undefined);
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { members?: unknown };
+            resolve(Array.isArray(body.members) ? (body.members as MemberJSON[]) : undefined);
+          } catch {
+            resolve(undefined); // not a member's answer: try the next candidate
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', (err) => {
+        this.logger.debug('members request failed', { url, error: err.message });
+        resolve(undefined);
+      });
+      req.end();
+    });
+  }
+}
+
+function normalize(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const u = new URL(raw);
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.port === '') return undefined;
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return undefined;
+  }
+}

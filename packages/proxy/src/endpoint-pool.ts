@@ -1,0 +1,108 @@
+/**
+ * The members the proxy may forward to, with their health: a member that refused or timed out is
+ * skipped until its failure wait ends, and among the healthy ones the lowest latency (an exponentially
+ * weighted moving average, scaled by requests in flight so that load spreads) wins.
+ */
+
+/** One upstream member, identified by its client URL. */
+export interface Endpoint {
+  /** `scheme://host:port`. */
+  readonly url: string;
+  readonly protocol: 'http:' | 'https:';
+  readonly hostname: string;
+  readonly port: number;
+  /** Skipped until this time (ms since epoch); 0 = healthy. */
+  failedUntilMs: number;
+  /** Smoothed time to response headers; undefined until the first response. */
+  latencyEwmaMs: number | undefined;
+  inFlight: number;
+}
+
+/** Weight of the newest sample in the latency average. */
+const EWMA_ALPHA = 0.2;
+
+/** Pool of upstream members. */
+export class EndpointPool {
+  private endpoints: Endpoint[] = [];
+  private rotation = 0;
+
+  constructor(private readonly failureWaitMs: number, private readonly now: () => number = Date.now) {}
+
+  /** Replaces the member list, keeping the health of members that stay. Returns added and removed URLs. */
+  setUrls(urls: readonly string[]): { added: string[]; removed: string[] } {
+    const old = new Map(this.endpoints.map((e) => [e.url, e]));
+    const next: Endpoint[] = [];
+    const added: string[] = [];
+    for (const url of new Set(urls)) {
+      const kept = old.get(url);
+      if (kept) {
+        next.push(kept);
+        old.delete(url);
+        continue;
+      }
+      const u = new URL(url);
+      next.push({
+        url, protocol: u.protocol as 'http:' | 'https:', hostname: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port),
+        failedUntilMs: 0, latencyEwmaMs: undefined, inFlight: 0,
+      });
+      added.push(url);
+    }
+    this.endpoints = next;
+    return { added, removed: [...old.keys()] };
+  }
+
+  /** Every member, failed ones included. */
+  all(): readonly Endpoint[] {
+    return this.endpoints;
+  }
+
+  /** URLs of every member. */
+  urls(): string[] {
+    return this.endpoints.map((e) => e.url);
+  }
+
+  /** True when `e` is skipped right now. */
+  isFailed(e: Endpoint): boolean {
+    return e.failedUntilMs > this.now();
+  }
+
+  /**
+   * The best member not in `exclude`: healthy, lowest latency × (1 + in flight); a member without a
+   * latency yet is tried first. Undefined when every member is failed or excluded.
+   */
+  pick(exclude?: ReadonlySet<Endpoint>): Endpoint | undefined {
+    const now = this.now();
+    const list = this.endpoints;
+    const n = list.length;
+    let best: Endpoint | undefined;
+    let bestScore = Infinity;
+    // Start at a rotating offset so that ties (equal scores) take turns.
+    const start = n === 0 ? 0 : this.rotation++ % n;
+    for (let k = 0; k < n; k++) {
+      const e = list[(start + k) % n]!;
+      if (e.failedUntilMs > now || exclude?.has(e)) continue;
+      const score = e.latencyEwmaMs === undefined ? -1 : e.latencyEwmaMs * (1 + e.inFlight);
+      if (score < bestScore) {
+        best = e;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  /** Records a response's time to headers. */
+  recordLatency(e: Endpoint, ms: number): void {
+    e.latencyEwmaMs = e.latencyEwmaMs === undefined ? ms : e.latencyEwmaMs + EWMA_ALPHA * (ms - e.latencyEwmaMs);
+  }
+
+  /** Skips `e` for the failure wait. */
+  markFailed(e: Endpoint): void {
+    e.failedUntilMs = this.now() + this.failureWaitMs;
+  }
+
+  /** Clears a failure mark (the member answered, e.g. to discovery). */
+  markHealthy(url: string): void {
+    const e = this.endpoints.find((x) => x.url === url);
+    if (e) e.failedUntilMs = 0;
+  }
+}

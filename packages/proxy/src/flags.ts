@@ -1,0 +1,105 @@
+/**
+ * A small flag parser for the proxy: Go-style and GNU-style spellings (`-name x`, `--name=x`), values
+ * from `<PREFIX>_<FLAG>` environment variables for flags not on the command line, then defaults.
+ * Problems are {@link ProxyConfigError}s with a message meant for the user.
+ */
+
+/** One flag's definition (structurally compatible with the server's flag specs). */
+export interface FlagSpec {
+  name: string;
+  aliases?: string[];
+  kind: 'string' | 'boolean' | 'integer';
+  defaultValue?: string;
+  description: string;
+  /** Not taken from the environment (help, version). */
+  noEnv?: boolean;
+}
+
+/** A bad command line or environment value. */
+export class ProxyConfigError extends Error {
+  readonly code = 'ERR_BAD_FLAG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProxyConfigError';
+  }
+}
+
+/** Parsed flag values by canonical name. */
+export type FlagValues = Map<string, string | boolean>;
+
+const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** Environment variable name of a flag: `DEIMOS_PROXY_REFRESH_INTERVAL` for `refresh-interval`. */
+export function envName(prefix: string, flag: string): string {
+  return `${prefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function convert(spec: FlagSpec, raw: string, origin: string): string | boolean {
+  if (spec.kind === 'boolean') {
+    if (TRUE_WORDS.has(raw)) return true;
+    if (FALSE_WORDS.has(raw)) return false;
+    throw new ProxyConfigError(`invalid boolean value "${raw}" for ${origin}`);
+  }
+  if (spec.kind === 'integer' && !/^\d+$/.test(raw)) throw new ProxyConfigError(`invalid integer value "${raw}" for ${origin}`);
+  return raw;
+}
+
+/**
+ * Parses `argv` against `specs`. Flags in `tolerated` (e.g. a member's flags when `deimos --proxy`
+ * runs this code) are accepted and ignored; only `specs` are read from the environment.
+ */
+export function parseFlags(
+  specs: readonly FlagSpec[],
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  envPrefix: string,
+  tolerated: readonly FlagSpec[] = [],
+): FlagValues {
+  const byName = new Map<string, { spec: FlagSpec; own: boolean }>();
+  for (const [list, own] of [[tolerated, false], [specs, true]] as const) {
+    for (const spec of list) for (const n of [spec.name, ...(spec.aliases ?? [])]) byName.set(n, { spec, own });
+  }
+  const values: FlagValues = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-') || arg === '-' || arg === '--') throw new ProxyConfigError(`unexpected argument: ${arg} (see --help)`);
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const found = byName.get(name);
+    if (!found) throw new ProxyConfigError(`unknown flag: ${arg} (see --help)`);
+    let raw: string;
+    if (eq >= 0) raw = body.slice(eq + 1);
+    else if (found.spec.kind === 'boolean') raw = 'true';
+    else {
+      if (i + 1 >= argv.length) throw new ProxyConfigError(`flag --${name} needs a value`);
+      raw = argv[++i]!;
+    }
+    if (!found.own) continue;
+    if (values.has(found.spec.name)) throw new ProxyConfigError(`flag --${found.spec.name} given more than once`);
+    values.set(found.spec.name, convert(found.spec, raw, `flag --${name}`));
+  }
+  for (const spec of specs) {
+    if (values.has(spec.name)) continue;
+    const variable = envName(envPrefix, spec.name);
+    const fromEnv = spec.noEnv ? undefined : env[variable];
+    if (fromEnv !== undefined && fromEnv !== '') values.set(spec.name, convert(spec, fromEnv, `environment variable ${variable}`));
+    else if (spec.defaultValue !== undefined) values.set(spec.name, convert(spec, spec.defaultValue, `default of --${spec.name}`));
+  }
+  return values;
+}
+
+/** Renders `--help`: every flag with aliases, default and environment variable. */
+export function renderHelp(title: string, usage: string, specs: readonly FlagSpec[], envPrefix: string): string {
+  const lines = [title, '', `Usage: ${usage}`, '', 'Flags (also settable as environment variables):'];
+  for (const spec of specs) {
+    const names = [spec.name, ...(spec.aliases ?? [])].map((n) => `--${n}`).join(', ');
+    lines.push(`  ${names}${spec.kind === 'boolean' ? '' : ' <value>'}`, `      ${spec.description}`);
+    const extra: string[] = [];
+    if (spec.defaultValue) extra.push(`default: ${spec.defaultValue}`);
+    if (!spec.noEnv) extra.push(`env: ${envName(envPrefix, spec.name)}`);
+    if (extra.length > 0) lines.push(`      (${extra.join('; ')})`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,169 @@
+/**
+ * The proxy's configuration from flags and environment (`DEIMOS_PROXY_<FLAG>` for the standalone
+ * binary, `DEIMOS_<FLAG>` under `deimos --proxy`), validated into a {@link ProxyConfig}.
+ */
+import { ProxyConfigError, parseFlags, renderHelp, type FlagSpec, type FlagValues } from './flags.js';
+
+/** Everything a running proxy needs. */
+export interface ProxyConfig {
+  /** `on` forwards everything; `readonly` lets only GET and HEAD through. */
+  mode: 'on' | 'readonly';
+  /** URLs to accept clients on (`scheme://host:port`; port 0 picks a free port). */
+  listenUrls: string[];
+  /** Client URLs of cluster members to start discovery from. */
+  endpoints: string[];
+  /** Peer URLs from `--bootstrap-config`, asked for the members' client URLs (`GET <peer>/members`). */
+  bootstrapPeerUrls: string[];
+  refreshIntervalMs: number;
+  failureWaitMs: number;
+  dialTimeoutMs: number;
+  /** Longest wait for response headers of a non-watch request before the member counts as failed. */
+  responseTimeoutMs: number;
+  /** Largest request body buffered (and so retryable); bigger bodies get 413. */
+  maxRequestBytes: number;
+  tls: {
+    certFile?: string;
+    keyFile?: string;
+    trustedCaFile?: string;
+    clientCertAuth: boolean;
+  };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** What a command line asks for. */
+export type ProxyStartRequest = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; config: ProxyConfig };
+
+/** How the command line is read. */
+export interface ParseProxyOptions {
+  /** Environment prefix (default `DEIMOS_PROXY`). */
+  envPrefix?: string;
+  /** Program name for help (default `deimos-proxy`). */
+  program?: string;
+  /** Flags accepted and ignored (the member flags when `deimos --proxy` runs the proxy). */
+  tolerated?: readonly FlagSpec[];
+  /** Default of --listen-client-urls (default http://127.0.0.1:8080). */
+  defaultListenUrl?: string;
+}
+
+/** Every flag of the proxy. */
+export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec[] {
+  return [
+    { name: 'listen-client-urls', kind: 'string', defaultValue: defaultListenUrl, description: 'Comma-separated URLs the proxy serves clients on.' },
+    { name: 'endpoints', kind: 'string', description: 'Comma-separated client URLs of cluster members to start from (the rest is discovered).' },
+    { name: 'bootstrap-config', aliases: ['initial-cluster'], kind: 'string', description: 'The cluster as name=peerURL,...; client URLs are learned from the members (GET <peerURL>/members).' },
+    { name: 'proxy', kind: 'string', defaultValue: 'on', description: "'on' forwards every request; 'readonly' only GET and HEAD (others get 501)." },
+    { name: 'refresh-interval', kind: 'string', defaultValue: '30s', description: 'How often the member list is refreshed from /v2/members (e.g. 30s, 500ms; a bare number is ms).' },
+    { name: 'failure-wait', kind: 'string', defaultValue: '5s', description: 'How long a member that refused or timed out is skipped.' },
+    { name: 'dial-timeout', kind: 'string', defaultValue: '1s', description: 'Longest wait for a connection to a member.' },
+    { name: 'response-timeout', kind: 'string', defaultValue: '10s', description: 'Longest wait for the response headers of a request that is not a watch.' },
+    { name: 'max-request-bytes', kind: 'integer', defaultValue: '4194304', description: 'Largest request body accepted, in bytes.' },
+    { name: 'cert-file', kind: 'string', description: 'TLS certificate of the listener; also the client certificate towards https members.' },
+    { name: 'key-file', kind: 'string', description: 'TLS key matching --cert-file.' },
+    { name: 'trusted-ca-file', aliases: ['ca-file'], kind: 'string', description: 'CA bundle that verifies https members and, with --client-cert-auth, clients.' },
+    { name: 'client-cert-auth', kind: 'boolean', defaultValue: 'false', description: 'Require client certificates signed by --trusted-ca-file.' },
+    { name: 'log-level', kind: 'string', defaultValue: 'info', description: "'debug', 'info', 'warn' or 'error'." },
+    { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
+    { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
+  ];
+}
+
+/** Parses a duration: `5s`, `800ms`, `1m`, or a bare number of milliseconds. */
+export function parseDurationMs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new ProxyConfigError(`--${flag}: invalid duration "${text}" (e.g. 5s, 800ms)`);
+  const ms = Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
+  if (!(ms > 0)) throw new ProxyConfigError(`--${flag}: duration must be positive`);
+  return Math.round(ms);
+}
+
+/** Checks one URL and returns it as `scheme://host:port`. */
+export function normalizeUrl(text: string, flag: string, allowPortZero = false): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ProxyConfigError(`--${flag}: "${text}" is not a URL (expected http://host:port)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ProxyConfigError(`--${flag}: URL scheme must be http or https: ${text}`);
+  if (url.port === '' && !(allowPortZero && /:0\/?$/.test(text.trim()))) throw new ProxyConfigError(`--${flag}: URL must name a port: ${text}`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw new ProxyConfigError(`--${flag}: URL must not have a path: ${text}`);
+  }
+  return `${url.protocol}//${url.hostname}:${url.port || '0'}`;
+}
+
+function urlList(text: string | undefined, flag: string, allowPortZero = false): string[] {
+  const parts = (text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return [...new Set(parts.map((p) => normalizeUrl(p, flag, allowPortZero)))];
+}
+
+function bootstrapPeers(text: string | undefined): string[] {
+  const urls: string[] = [];
+  for (const part of (text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ProxyConfigError(`--bootstrap-config: "${part}" is not name=URL`);
+    const url = normalizeUrl(part.slice(eq + 1), 'bootstrap-config');
+    if (!urls.includes(url)) urls.push(url);
+  }
+  return urls.sort();
+}
+
+function str(values: FlagValues, name: string): string | undefined {
+  const v = values.get(name);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function oneOf<T extends string>(values: FlagValues, name: string, allowed: readonly T[]): T {
+  const v = str(values, name) ?? '';
+  if (!(allowed as readonly string[]).includes(v)) throw new ProxyConfigError(`--${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+  return v as T;
+}
+
+/** Parses a command line and environment; throws {@link ProxyConfigError} on bad input. */
+export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, opts: ParseProxyOptions = {}): ProxyStartRequest {
+  const envPrefix = opts.envPrefix ?? 'DEIMOS_PROXY';
+  const specs = proxyFlags(opts.defaultListenUrl);
+  const values = parseFlags(specs, argv, env, envPrefix, opts.tolerated);
+  if (values.get('help') === true) {
+    const program = opts.program ?? 'deimos-proxy';
+    const title = `${program}: forwards the etcd v2 API to the members of a Deimos cluster, discovered and kept current`;
+    return { kind: 'help', text: renderHelp(title, `${program} [flags] (--endpoints URL,... or --bootstrap-config name=peerURL,...)`, specs, envPrefix) };
+  }
+  if (values.get('version') === true) return { kind: 'version' };
+  const endpoints = urlList(str(values, 'endpoints'), 'endpoints');
+  const bootstrapPeerUrls = bootstrapPeers(str(values, 'bootstrap-config'));
+  if (endpoints.length === 0 && bootstrapPeerUrls.length === 0) {
+    throw new ProxyConfigError('no cluster given: set --endpoints (client URLs) or --bootstrap-config (name=peerURL,...)');
+  }
+  const listenUrls = urlList(str(values, 'listen-client-urls'), 'listen-client-urls', true);
+  if (listenUrls.length === 0) throw new ProxyConfigError('--listen-client-urls needs at least one URL');
+  const tls = {
+    certFile: str(values, 'cert-file'),
+    keyFile: str(values, 'key-file'),
+    trustedCaFile: str(values, 'trusted-ca-file'),
+    clientCertAuth: values.get('client-cert-auth') === true,
+  };
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) throw new ProxyConfigError('--cert-file and --key-file go together');
+  for (const url of listenUrls) {
+    if (url.startsWith('https:') && !tls.certFile) throw new ProxyConfigError(`${url}: an https listener needs --cert-file and --key-file`);
+  }
+  if (tls.clientCertAuth && !tls.trustedCaFile) throw new ProxyConfigError('--client-cert-auth needs --trusted-ca-file');
+  const maxRequestBytes = Number(str(values, 'max-request-bytes'));
+  if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1024) throw new ProxyConfigError('--max-request-bytes must be an integer ≥ 1024');
+  return {
+    kind: 'run',
+    config: {
+      mode: oneOf(values, 'proxy', ['on', 'readonly'] as const),
+      listenUrls,
+      endpoints,
+      bootstrapPeerUrls,
+      refreshIntervalMs: parseDurationMs(str(values, 'refresh-interval')!, 'refresh-interval'),
+      failureWaitMs: parseDurationMs(str(values, 'failure-wait')!, 'failure-wait'),
+      dialTimeoutMs: parseDurationMs(str(values, 'dial-timeout')!, 'dial-timeout'),
+      responseTimeoutMs: parseDurationMs(str(values, 'response-timeout')!, 'response-timeout'),
+      maxRequestBytes,
+      tls,
+      logLevel: oneOf(values, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * The proxy's composition: listeners, the endpoint pool, discovery, the forwarder and the metrics.
+ * {@link startProxy} is what both `deimos-proxy` and `deimos --proxy on|readonly` run.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Discovery } from './discovery.js';
+import { EndpointPool } from './endpoint-pool.js';
+import { Forwarder } from './forwarder.js';
+import type { ProxyLogger } from './logger.js';
+import { ProxyMetrics } from './metrics.js';
+import type { ProxyConfig } from './proxy-config.js';
+import { sendClusterError } from './proxy-errors.js';
+import { readonlyRefuses, refuseReadonly } from './readonly-guard.js';
+import { resolvesToSelf, type ListenAddress } from './self-address.js';
+
+/** A proxy that could not start; `code` is stable. */
+export class ProxyStartError extends Error {
+  constructor(readonly code: 'ERR_PROXY_SELF' | 'ERR_PROXY_LISTEN' | 'ERR_PROXY_TLS', message: string) {
+    super(message);
+    this.name = 'ProxyStartError';
+  }
+}
+
+/** A running proxy. */
+export interface RunningProxy {
+  /** The first listen URL, with the bound port. */
+  url: string;
+  /** Every listen URL, with bound ports. */
+  urls: string[];
+  metrics: ProxyMetrics;
+  pool: EndpointPool;
+  /** Refreshes the member list now (tests). */
+  refresh(): Promise<boolean>;
+  /** Stops listening, closes every connection and stops discovery. */
+  stop(): Promise<void>;
+}
+
+function readTls(config: ProxyConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const read = (file: string | undefined, flag: string) => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ProxyStartError('ERR_PROXY_TLS', `--${flag} ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { ca: read(config.tls.trustedCaFile, 'trusted-ca-file'), cert: read(config.tls.certFile, 'cert-file'), key: read(config.tls.keyFile, 'key-file') };
+}
+
+async function listen(url: string, handler: (req: IncomingMessage, res: ServerResponse) => void, config: ProxyConfig, tls: ReturnType<typeof readTls>): Promise<{ server: Server; address: ListenAddress; url: string }> {
+  const u = new URL(url);
+  const server: Server = u.protocol === 'https:'
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: config.tls.clientCertAuth, rejectUnauthorized: config.tls.clientCertAuth }, handler)
+    : createHttpServer(handler);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new ProxyStartError('ERR_PROXY_LISTEN', `cannot listen on ${url}: ${err.message}`)));
+    server.listen(Number(u.port), host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  return { server, address: { address: bound.address, port: bound.port }, url: `${u.protocol}//${u.hostname}:${bound.port}` };
+}
+
+/** Starts a proxy; throws {@link ProxyStartError} when it cannot. */
+export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Promise<RunningProxy> {
+  const tls = readTls(config);
+  const clientTls = { ca: tls.ca, cert: tls.cert, key: tls.key };
+  const proxyId = randomBytes(6).toString('hex');
+  const pool = new EndpointPool(config.failureWaitMs);
+  const metrics = new ProxyMetrics();
+  const forwarder = new Forwarder(pool, metrics, {
+    proxyId, dialTimeoutMs: config.dialTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxRequestBytes: config.maxRequestBytes, tls: clientTls,
+  }, logger);
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    metrics.requestReceived();
+    if (req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const text = metrics.render(pool.all().map((e) => ({ url: e.url, failed: pool.isFailed(e) })));
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
+    if (config.mode === 'readonly' && readonlyRefuses(req.method)) {
+      metrics.answeredLocally('readonly');
+      refuseReadonly(req, res);
+      return;
+    }
+    forwarder.handle(req, res).catch((err: Error) => {
+      logger.error('forwarding failed', { error: err.message, stack: err.stack ?? '' });
+      sendClusterError(res, 500, `internal error: ${err.message}`);
+    });
+  };
+
+  const listeners: Array<Awaited<ReturnType<typeof listen>>> = [];
+  const closeListeners = async () => {
+    await Promise.all(listeners.map(({ server }) => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    })));
+  };
+  try {
+    for (const url of config.listenUrls) listeners.push(await listen(url, handler, config, tls));
+  } catch (err) {
+    await closeListeners();
+    throw err;
+  }
+  const addresses = listeners.map((l) => l.address);
+  const isSelf = (url: string) => resolvesToSelf(url, addresses);
+
+  const seeds: string[] = [];
+  for (const url of config.endpoints) {
+    if (await isSelf(url)) logger.warn('ignoring --endpoints entry: it is this proxy', { url });
+    else seeds.push(url);
+  }
+  if (config.endpoints.length > 0 && seeds.length === 0 && config.bootstrapPeerUrls.length === 0) {
+    await closeListeners();
+    throw new ProxyStartError('ERR_PROXY_SELF', `every --endpoints URL (${config.endpoints.join(', ')}) is this proxy's own listen address; point it at the cluster's client URLs`);
+  }
+  pool.setUrls(seeds);
+  const discovery = new Discovery(pool, {
+    seeds, bootstrapPeerUrls: config.bootstrapPeerUrls, refreshIntervalMs: config.refreshIntervalMs,
+    requestTimeoutMs: Math.max(2 * config.dialTimeoutMs, 3000), isSelf, tls: clientTls,
+  }, logger);
+  await discovery.start();
+  const urls = listeners.map((l) => l.url);
+  logger.info('proxy serving', { mode: config.mode, listen: urls, members: pool.urls() });
+  return {
+    url: urls[0]!,
+    urls,
+    metrics,
+    pool,
+    refresh: () => discovery.refresh(),
+    async stop() {
+      discovery.stop();
+      await closeListeners();
+      forwarder.close();
+    },
+  };
+}
