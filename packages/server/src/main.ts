@@ -8,11 +8,16 @@ import { SERVER_FLAGS } from './config/server-flags.js';
 import { DEIMOS_VERSION } from './version.js';
 import { createLogger } from './util/logger.js';
 import { startMember } from './member/start-member.js';
+import { proxyModeRequested, runProxyCli } from '@deimos/proxy';
 
 const USAGE = 'deimos [flags]\n\nWith no flags, runs a single-node cluster: client API on http://127.0.0.1:4001, peers on\nhttp://127.0.0.1:7001, data in ./default.deimos.';
 
 /** Runs the server; resolves with the process exit code once it has shut down. */
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  if (proxyModeRequested(argv, env, 'DEIMOS')) {
+    // The original Deimos proxy mode runs the deimos-proxy code; member-only flags are accepted and ignored.
+    return runProxyCli(argv, env, { program: 'deimos', envPrefix: 'DEIMOS', tolerated: SERVER_FLAGS, defaultListenUrl: 'http://127.0.0.1:4001' });
+  }
   let request;
   try {
     request = loadServerConfig(argv, env, process.cwd());
@@ -34,10 +39,6 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const config = request.config;
   const logger = createLogger(config.logLevel, `deimos[${config.name}]`);
   if (config.unsafeLocalReads) logger.warn('TEST ONLY: linearizable reads are served locally (DEIMOS_TEST_UNSAFE_LOCAL_READS=1); this member is deliberately not linearizable');
-  if (config.proxy !== 'off') {
-    process.stderr.write('deimos: --proxy mode is not available yet\n');
-    return 2;
-  }
   let member;
   try {
     member = await startMember(config, logger);
