@@ -8,3 +8,7 @@ export { normalizeEndpoint } from './endpoints.js';
 export {
   DeimosError, HistoryClearedError, ClusterUnavailableError, OutcomeUnknownError, ClientClosedError, KeyLostError,
 } from './errors.js';
+export { Lock, type LockOptions } from './lock.js';
+export { Election, type ElectionOptions } from './election.js';
+export { ServiceRegistry, type ServiceRegistryOptions, type Registration, type ServiceInstance } from './service-registry.js';
+export { queueEntries, queuePosition, type QueueEntry, type QueuePosition } from './queue.js';

@@ -1,0 +1,97 @@
+/**
+ * Leader election on the same queue recipe as {@link Lock}: candidates enqueue their proposal,
+ * the oldest entry leads, a leader that dies is replaced after its TTL.
+ */
+import type { DeimosClient } from './client.js';
+import { HistoryClearedError, type KeyLostError } from './errors.js';
+import { QueueTicket, nextEvent, readQueue } from './queue-ticket.js';
+
+/** Options of an {@link Election}. */
+export interface ElectionOptions {
+  /** Seconds a dead leader keeps its place (default 30). */
+  ttl?: number;
+  /** Directory of all elections (default `/elections`); the queue is `<prefix>/<name>`. */
+  prefix?: string;
+  /** Delete our candidacy on SIGINT/SIGTERM/beforeExit (default true). */
+  releaseOnExit?: boolean;
+  /** Called when our candidacy key is found gone (we no longer lead or wait). */
+  onLost?: (err: KeyLostError) => void;
+}
+
+/** A named election. */
+export class Election {
+  /** The queue directory, `<prefix>/<name>`. */
+  readonly dir: string;
+  private readonly ttlSeconds: number;
+  private ticket: QueueTicket | undefined;
+  private leading = false;
+
+  constructor(private readonly client: DeimosClient, readonly name: string, private readonly opts: ElectionOptions = {}) {
+    this.dir = `${(opts.prefix ?? '/elections').replace(/\/+$/, '')}/${name}`;
+    this.ttlSeconds = opts.ttl ?? 30;
+  }
+
+  /** True while our candidacy leads. */
+  get isLeader(): boolean {
+    return this.leading && this.ticket !== undefined && !this.ticket.done;
+  }
+
+  /** Enters the election with `proposal` and resolves once we lead; on abort the candidacy is withdrawn. */
+  async campaign(proposal: string, signal?: AbortSignal): Promise<void> {
+    if (this.ticket !== undefined) throw new Error(`already campaigning in ${this.dir}`);
+    signal?.throwIfAborted();
+    const ticket = await QueueTicket.enqueue(this.client, this.dir, proposal, {
+      ttlSeconds: this.ttlSeconds,
+      ...(this.opts.releaseOnExit !== undefined ? { releaseOnExit: this.opts.releaseOnExit } : {}),
+      onLost: (err) => {
+        this.leading = false;
+        this.opts.onLost?.(err);
+      },
+    });
+    this.ticket = ticket;
+    try {
+      await ticket.waitForHead(signal);
+    } catch (err) {
+      this.ticket = undefined;
+      await ticket.leave();
+      throw err;
+    }
+    this.leading = true;
+  }
+
+  /** Withdraws our candidacy (gives up leadership); the next candidate leads at once. */
+  async resign(): Promise<void> {
+    const ticket = this.ticket;
+    this.ticket = undefined;
+    this.leading = false;
+    await ticket?.leave();
+  }
+
+  /** The current leader's proposal, or undefined when nobody campaigns. */
+  async leader(): Promise<string | undefined> {
+    const { entries } = await readQueue(this.client, this.dir);
+    return entries[0]?.value;
+  }
+
+  /**
+   * The leader's proposal now, then after every change of leader (undefined while nobody leads).
+   * Each read is followed by a watch from its index, so no change is missed.
+   */
+  async *observe(signal?: AbortSignal): AsyncIterableIterator<string | undefined> {
+    let lastKey: string | null = null;
+    for (;;) {
+      signal?.throwIfAborted();
+      const { entries, index } = await readQueue(this.client, this.dir);
+      const head = entries[0];
+      if ((head?.key ?? '') !== lastKey) {
+        lastKey = head?.key ?? '';
+        yield head?.value;
+      }
+      try {
+        await nextEvent(this.client, this.dir, index, { recursive: true, ...(signal ? { signal } : {}) });
+      } catch (err) {
+        if (!(err instanceof HistoryClearedError)) throw err;
+      }
+    }
+  }
+}

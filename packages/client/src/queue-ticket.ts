@@ -1,0 +1,145 @@
+/**
+ * One place in a lock or election queue: an in-order key with a TTL, kept alive with
+ * `refresh=true` every ttl/3, that waits until it is the oldest entry by watching only its
+ * predecessor, and that leaves with a compareAndDelete. If the process dies the key expires after
+ * its TTL and the next waiter moves up.
+ */
+import type { DeimosClient } from './client.js';
+import { DeimosError, HistoryClearedError, KeyLostError } from './errors.js';
+import { onProcessExit } from './exit-hooks.js';
+import { Heartbeat } from './heartbeat.js';
+import type { KeysResponse } from './keys-response.js';
+import { queueEntries, queuePosition, type QueueEntry } from './queue.js';
+
+/** Options of a queue entry. */
+export interface QueueTicketOptions {
+  ttlSeconds: number;
+  /** Delete the key on SIGINT/SIGTERM/beforeExit (default true). */
+  releaseOnExit?: boolean;
+  /** Called once when the key is found gone (expired or deleted by someone else). */
+  onLost?: (err: KeyLostError) => void;
+}
+
+/** An entry in a queue directory. */
+export class QueueTicket {
+  private modifiedIndex: number;
+  private readonly heartbeat: Heartbeat;
+  private readonly lostController = new AbortController();
+  private readonly unregisterExit: () => void;
+  private left = false;
+
+  private constructor(
+    private readonly client: DeimosClient,
+    readonly dir: string,
+    readonly key: string,
+    readonly createdIndex: number,
+    private readonly opts: QueueTicketOptions,
+  ) {
+    this.modifiedIndex = createdIndex;
+    this.heartbeat = new Heartbeat(() => this.refresh(), Math.max(1, (opts.ttlSeconds * 1000) / 3), (err) => this.onBeatError(err));
+    this.heartbeat.start();
+    this.unregisterExit = opts.releaseOnExit === false ? () => undefined : onProcessExit(() => this.leave());
+  }
+
+  /** POSTs a new entry under `dir` and starts keeping it alive. */
+  static async enqueue(client: DeimosClient, dir: string, value: string, opts: QueueTicketOptions): Promise<QueueTicket> {
+    const res = await client.createInOrder(dir, value, { ttl: opts.ttlSeconds });
+    const node = res.node!;
+    return new QueueTicket(client, dir, node.key!, node.createdIndex ?? res.etcdIndex, opts);
+  }
+
+  /** Aborted when the key was found gone; `reason` is the {@link KeyLostError}. */
+  get lostSignal(): AbortSignal {
+    return this.lostController.signal;
+  }
+
+  /** True after `leave()` or once the key was lost. */
+  get done(): boolean {
+    return this.left || this.lostController.signal.aborted;
+  }
+
+  /**
+   * Resolves when this entry is the oldest in the queue. Between checks it watches only its
+   * predecessor, from the index of the read that found it, so a deletion in between is not missed.
+   */
+  async waitForHead(signal?: AbortSignal): Promise<void> {
+    const stop = signal ? AbortSignal.any([signal, this.lostSignal]) : this.lostSignal;
+    for (;;) {
+      stop.throwIfAborted();
+      const { entries, index } = await readQueue(this.client, this.dir);
+      const pos = queuePosition(entries, this.key);
+      if (pos.kind === 'missing') {
+        this.markLost('no longer in the queue (expired or deleted)');
+        stop.throwIfAborted();
+      }
+      if (pos.kind === 'head') return;
+      if (pos.kind !== 'waiting') continue;
+      try {
+        await nextEvent(this.client, pos.predecessor.key, index, { signal: stop });
+      } catch (err) {
+        if (stop.aborted) throw stop.reason;
+        if (!(err instanceof HistoryClearedError)) throw err;
+      }
+    }
+  }
+
+  /** Stops the keep-alive and deletes the key (compareAndDelete on its last modifiedIndex). */
+  async leave(): Promise<void> {
+    if (this.left) return;
+    this.left = true;
+    this.unregisterExit();
+    await this.heartbeat.stop();
+    if (this.lostSignal.aborted) return;
+    try {
+      await this.client.delete(this.key, { prevIndex: this.modifiedIndex });
+    } catch (err) {
+      if (!(err instanceof DeimosError)) throw err;
+      // 100: already expired (or a retried delete applied the first time) - nothing left to free.
+      // 101: changed behind our back; the key is ours by name (in-order keys are never reused).
+      if (err.errorCode === 101) await this.client.delete(this.key);
+      else if (err.errorCode !== 100) throw err;
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    const res = await this.client.refresh(this.key, this.opts.ttlSeconds);
+    this.modifiedIndex = res.node?.modifiedIndex ?? this.modifiedIndex;
+  }
+
+  private onBeatError(err: unknown): void {
+    if (err instanceof DeimosError && err.errorCode === 100) {
+      void this.heartbeat.stop();
+      this.markLost('expired before it was refreshed');
+    }
+    // Other failures (cluster unreachable) are retried at the next beat, ttl/3 later.
+  }
+
+  private markLost(detail: string): void {
+    if (this.lostSignal.aborted) return;
+    const err = new KeyLostError(this.key, detail);
+    this.lostController.abort(err);
+    this.unregisterExit();
+    void this.heartbeat.stop();
+    this.opts.onLost?.(err);
+  }
+}
+
+/**
+ * The first event on `key` after store index `afterIndex`, through the resuming watch (so it
+ * survives member failures and backs off while the cluster is unreachable).
+ */
+export async function nextEvent(client: DeimosClient, key: string, afterIndex: number, opts: { recursive?: boolean; signal?: AbortSignal } = {}): Promise<KeysResponse> {
+  for await (const event of client.watch(key, { ...opts, afterIndex })) return event;
+  throw new Error(`the watch on ${key} ended without an event`);
+}
+
+/** The entries of a queue directory and the store index of the read (empty when it does not exist). */
+export async function readQueue(client: DeimosClient, dir: string): Promise<{ entries: QueueEntry[]; index: number; res?: KeysResponse }> {
+  try {
+    const res = await client.get(dir, { sorted: true });
+    return { entries: queueEntries(res.node), index: res.etcdIndex, res };
+  } catch (err) {
+    if (err instanceof DeimosError && err.errorCode === 100) return { entries: [], index: err.index };
+    throw err;
+  }
+}
