@@ -1,0 +1,23 @@
+/** Argument and flag helpers shared by the key commands. */
+import { Args, Flags } from '@oclif/core';
+import { usageError } from './ctl-error.js';
+
+/** The `<key>` argument (optional to oclif so that a missing key says `key required`, as etcdctl). */
+export const keyArg = Args.string({ description: 'the key' });
+
+/** The `[value]` argument (stdin when absent). */
+export const valueArg = Args.string({ description: 'the value (read from stdin when absent)' });
+
+/** `--ttl <seconds>`. */
+export const ttlFlag = Flags.integer({ description: 'time-to-live in seconds', min: 0 });
+
+/** The key, or `key required`. */
+export function requireKey(key: string | undefined): string {
+  if (key === undefined || key === '') throw usageError('key required');
+  return key;
+}
+
+/** `{ttl}` when given and non-zero, `{}` otherwise (etcdctl treats 0 as no TTL). */
+export function ttlOption(ttl: number | undefined): { ttl?: number } {
+  return ttl ? { ttl } : {};
+}

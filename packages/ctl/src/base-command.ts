@@ -1,0 +1,137 @@
+/**
+ * The base of every deimosctl command: the global flags (defined once here), the client built from
+ * them, the value-from-stdin rule, colour, and the one place errors become a stderr line and an exit code.
+ */
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Chalk, supportsColor, supportsColorStderr, type ChalkInstance } from 'chalk';
+import { DeimosClient } from '@deimos/client';
+import { readFileSync } from 'node:fs';
+import { parseDurationMs } from './duration.js';
+import { describeError } from './describe-error.js';
+import { usageError } from './ctl-error.js';
+import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
+import { readStdin } from './read-stdin.js';
+
+/** Endpoints used when neither `--endpoints` nor DEIMOSCTL_ENDPOINTS is given (etcdctl's defaults). */
+export const DEFAULT_ENDPOINTS = 'http://127.0.0.1:2379,http://127.0.0.1:4001';
+
+const GLOBAL = 'GLOBAL';
+
+/** Flags of a concrete command plus the global ones. */
+export type CtlFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DeimosCommand)['baseFlags'] & T['flags']>;
+/** Arguments of a concrete command. */
+export type CtlArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/** Base class of every command: parses flags once, owns the client, maps errors to etcdctl exit codes. */
+export abstract class DeimosCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    endpoints: Flags.string({ env: 'DEIMOSCTL_ENDPOINTS', default: DEFAULT_ENDPOINTS, helpGroup: GLOBAL, description: 'comma-separated list of cluster endpoints' }),
+    output: Flags.string({ char: 'o', options: ['simple', 'json', 'extended'], default: 'simple', helpGroup: GLOBAL, description: 'output format' }),
+    timeout: Flags.string({ default: '5s', helpGroup: GLOBAL, description: 'per-request timeout (e.g. 500ms, 5s)' }),
+    'ca-file': Flags.string({ helpGroup: GLOBAL, description: 'verify servers with this CA bundle (PEM)' }),
+    'cert-file': Flags.string({ helpGroup: GLOBAL, description: 'client certificate (PEM) for TLS' }),
+    'key-file': Flags.string({ helpGroup: GLOBAL, description: 'client key (PEM) for TLS' }),
+    sync: Flags.boolean({ allowNo: true, default: true, helpGroup: GLOBAL, description: 'discover members through /v2/members first (--no-sync: use the endpoints as given)' }),
+    color: Flags.boolean({ allowNo: true, default: true, helpGroup: GLOBAL, description: 'colour output on a terminal (NO_COLOR also turns it off)' }),
+  };
+
+  /** Set by commands that take `-- command...`: the arguments after the first `--`. */
+  static passThrough = false;
+
+  protected flags!: CtlFlags<T>;
+  protected args!: CtlArgs<T>;
+  /** Every positional argument as given (commands with `strict = false` take a variable number). */
+  protected argvPositional: string[] = [];
+  /** Arguments after `--` (commands with `passThrough`). */
+  protected passThrough: string[] = [];
+  /** Colour for stdout and stderr (level 0 when off). */
+  protected out!: ChalkInstance;
+  protected err!: ChalkInstance;
+  private clientInstance: DeimosClient | undefined;
+
+  override async init(): Promise<void> {
+    await super.init();
+    this.setColor(!this.argv.includes('--no-color')); // parse errors are printed before the flags exist
+    const ctor = this.ctor as typeof DeimosCommand;
+    let argv = this.argv;
+    if (ctor.passThrough) {
+      const dashes = argv.indexOf('--');
+      if (dashes >= 0) {
+        this.passThrough = argv.slice(dashes + 1);
+        argv = argv.slice(0, dashes);
+      }
+    }
+    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: ctor.args, strict: ctor.strict }, argv);
+    this.flags = flags as CtlFlags<T>;
+    this.args = args as CtlArgs<T>;
+    this.argvPositional = positional as string[];
+    this.setColor(this.flags.color);
+  }
+
+  /** Colour only on a terminal, and never with --no-color or NO_COLOR. */
+  private setColor(wanted: boolean): void {
+    const off = !wanted || (process.env.NO_COLOR ?? '') !== '';
+    this.out = new Chalk({ level: off || !supportsColor ? 0 : supportsColor.level });
+    this.err = new Chalk({ level: off || !supportsColorStderr ? 0 : supportsColorStderr.level });
+  }
+
+  /** The output mode of `--output`. */
+  protected get mode(): OutputMode {
+    return this.flags.output as OutputMode;
+  }
+
+  /** The endpoints of `--endpoints`, trimmed, empty entries dropped. */
+  protected endpoints(): string[] {
+    const list = this.flags.endpoints.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    if (list.length === 0) throw usageError('no endpoints given');
+    return list;
+  }
+
+  /** `--timeout` in milliseconds. */
+  protected timeoutMs(): number {
+    return parseDurationMs(this.flags.timeout);
+  }
+
+  /** The client for the global flags (created once per command). */
+  protected client(): DeimosClient {
+    if (this.clientInstance) return this.clientInstance;
+    const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path, 'utf8'));
+    const ca = read(this.flags['ca-file']);
+    const cert = read(this.flags['cert-file']);
+    const key = read(this.flags['key-file']);
+    const tls = ca || cert || key ? { ca, cert, key } : undefined;
+    this.clientInstance = new DeimosClient({ endpoints: this.endpoints(), timeoutMs: this.timeoutMs(), tls, sync: this.flags.sync });
+    return this.clientInstance;
+  }
+
+  /** The value argument, or all of stdin when it is absent (like etcdctl); `value required` otherwise. */
+  protected async valueOrStdin(value: string | undefined): Promise<string> {
+    if (value !== undefined) return value;
+    const input = process.stdin.isTTY ? '' : await readStdin();
+    if (input === '') throw usageError('value required');
+    return input;
+  }
+
+  /** Writes text exactly as given (formatters end lines themselves). */
+  protected write(text: string): void {
+    process.stdout.write(text);
+  }
+
+  /** Prints a response the way etcdctl's printResponseKey does. */
+  protected printResponse(resp: FormattableResponse): void {
+    this.write(formatResponse(resp, this.mode));
+  }
+
+  /** One red line on stderr, no stack, then the etcdctl exit code. */
+  override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<never> {
+    if (err.constructor?.name === 'ExitError' || (err as { code?: string }).code === 'EEXIT') throw err;
+    const { line, exitCode, bare } = describeError(err);
+    process.stderr.write(`${this.err.red(bare ? line : `Error:  ${line}`)}\n`);
+    this.exit(exitCode);
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    this.clientInstance?.close();
+    return super.finally(err);
+  }
+}

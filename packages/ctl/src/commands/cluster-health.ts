@@ -1,0 +1,51 @@
+import type { MemberJSON } from '@deimos/protocol';
+import { DeimosCommand } from '../base-command.js';
+import { ExitCode } from '../exit-codes.js';
+
+/** `deimosctl cluster-health`: asks every member's /health. */
+export default class ClusterHealth extends DeimosCommand<typeof ClusterHealth> {
+  static override summary = 'Check the health of the cluster (exit 5 unless every member is healthy).';
+  static override examples = ['<%= config.bin %> cluster-health', '<%= config.bin %> cluster-health --endpoints http://10.0.0.1:2379'];
+
+  async run(): Promise<void> {
+    const client = this.client();
+    let members: MemberJSON[];
+    try {
+      members = await client.members();
+    } catch (err) {
+      this.write('cluster may be unhealthy: failed to list members\n');
+      throw err;
+    }
+    let healthy = 0;
+    for (const m of members) if (await this.checkMember(m)) healthy += 1;
+    if (healthy === members.length) {
+      this.write(`${this.out.green('cluster is healthy')}\n`);
+      return;
+    }
+    this.write(`${this.out.red(healthy > 0 ? 'cluster is degraded' : 'cluster is unhealthy')}\n`);
+    this.exit(ExitCode.ClusterNotHealthy);
+  }
+
+  /** Prints one member's result (etcdctl's wording); true when it answered healthy. */
+  private async checkMember(m: MemberJSON): Promise<boolean> {
+    if (m.clientURLs.length === 0) {
+      this.write(`member ${m.id} is unreachable: no available published client urls\n`);
+      return false;
+    }
+    for (const url of m.clientURLs) {
+      let ok: boolean;
+      try {
+        ok = await this.client().health(url);
+      } catch (err) {
+        this.write(`failed to check the health of member ${m.id} on ${url}: ${(err as Error).message}\n`);
+        continue;
+      }
+      this.write(ok
+        ? `member ${m.id} is healthy: got healthy result from ${url}\n`
+        : `member ${m.id} is unhealthy: got unhealthy result from ${url}\n`);
+      return ok;
+    }
+    this.write(`member ${m.id} is unreachable: [${m.clientURLs.join(' ')}] are all unreachable\n`);
+    return false;
+  }
+}

@@ -1,0 +1,73 @@
+import { Flags } from '@oclif/core';
+import { spawn } from 'node:child_process';
+import { DeimosCommand } from '../base-command.js';
+import { usageError } from '../ctl-error.js';
+import { afterIndexOption, exitOnSignal } from '../watch-options.js';
+import type { FormattableResponse } from '../format.js';
+
+/** The environment a watch command runs with: etcdctl's ETCD_WATCH_* names and the DEIMOS_WATCH_* aliases. */
+export function watchEnv(resp: FormattableResponse): Record<string, string> {
+  const vars = {
+    ACTION: resp.action,
+    KEY: resp.node?.key ?? '',
+    VALUE: resp.node?.value ?? '',
+    MODIFIED_INDEX: String(resp.node?.modifiedIndex ?? 0),
+  };
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    env[`ETCD_WATCH_${name}`] = value;
+    env[`DEIMOS_WATCH_${name}`] = value;
+  }
+  return env;
+}
+
+/** `deimosctl exec-watch <key> -- <command...>`: runs a command on every change of a key. */
+export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
+  static override summary = 'Watch a key for changes and exec a command on each change.';
+  static override description = 'The command gets ETCD_WATCH_ACTION, ETCD_WATCH_KEY, ETCD_WATCH_VALUE and '
+    + 'ETCD_WATCH_MODIFIED_INDEX (also DEIMOS_WATCH_*) in its environment. Commands run one at a time, in event order. '
+    + 'Without `--`, the key is the last argument (etcdctl\'s `exec-watch CMD... KEY`).';
+  static override examples = [
+    '<%= config.bin %> exec-watch /foo -- sh -c \'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY=$ETCD_WATCH_VALUE"\'',
+    '<%= config.bin %> exec-watch --recursive /services -- ./reload.sh',
+    '<%= config.bin %> exec-watch --after-index 42 /foo -- ./on-change.sh',
+  ];
+  static override strict = false;
+  static override passThrough = true;
+  static override flags = {
+    'after-index': Flags.integer({ description: 'watch for changes after this index', min: 0 }),
+    recursive: Flags.boolean({ description: 'watch every key under the directory' }),
+  };
+
+  async run(): Promise<void> {
+    const { key, command } = this.keyAndCommand();
+    exitOnSignal();
+    const events = this.client().watch(key, { recursive: this.flags.recursive, ...afterIndexOption(this.flags['after-index']) });
+    for await (const resp of events) {
+      if (resp.node?.dir) {
+        process.stderr.write(`Ignored dir ${resp.node.key ?? ''} change\n`);
+        continue;
+      }
+      await runOnce(command, watchEnv(resp));
+    }
+  }
+
+  private keyAndCommand(): { key: string; command: string[] } {
+    const positional = this.argvPositional.filter((a) => a !== '--');
+    if (this.passThrough.length > 0 && positional.length === 1) return { key: positional[0]!, command: this.passThrough };
+    if (this.passThrough.length === 0 && positional.length >= 2) return { key: positional.at(-1)!, command: positional.slice(0, -1) };
+    throw usageError('key and command to exec required');
+  }
+}
+
+/** Runs one command with the watch environment, stdio shared, and waits for it (errors go to stderr). */
+function runOnce(command: string[], env: Record<string, string>): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
+    child.once('error', (err) => {
+      process.stderr.write(`${err.message}\n`);
+      resolve();
+    });
+    child.once('exit', () => resolve());
+  });
+}

@@ -1,0 +1,23 @@
+import { Args } from '@oclif/core';
+import { DeimosCommand } from '../../base-command.js';
+import { usageError } from '../../ctl-error.js';
+import { formatMemberAdded, splitUrls } from '../../members.js';
+
+/** `deimosctl member add <name> <peerURLs>`. */
+export default class MemberAdd extends DeimosCommand<typeof MemberAdd> {
+  static override summary = 'Add a member to the cluster and print the environment it should start with.';
+  static override examples = ['<%= config.bin %> member add node4 http://10.0.0.4:2380'];
+  static override args = {
+    name: Args.string({ description: 'name of the new member' }),
+    peerURLs: Args.string({ description: 'its peer URLs, comma-separated' }),
+  };
+
+  async run(): Promise<void> {
+    const { name, peerURLs } = this.args;
+    if (name === undefined || peerURLs === undefined) throw usageError('member add command requires exactly two arguments');
+    const client = this.client();
+    const added = await client.addMember(splitUrls(peerURLs));
+    const members = await client.members();
+    this.write(formatMemberAdded(name, added.id, members));
+  }
+}

@@ -1,0 +1,32 @@
+/** The `--after-index` rule shared by `watch` and `exec-watch`. */
+
+/** `{afterIndex}` when the flag was given and non-zero: watch events after that index; otherwise from now. */
+export function afterIndexOption(afterIndex: number | undefined): { afterIndex?: number } {
+  return afterIndex ? { afterIndex } : {};
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM: long-running commands end cleanly (exit 0, as etcdctl)
+ * and release what they hold.
+ */
+export function untilSignal(): { promise: Promise<NodeJS.Signals>; signal: AbortSignal } {
+  const controller = new AbortController();
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      controller.abort();
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+  return { promise, signal: controller.signal };
+}
+
+/** Watches end on SIGINT/SIGTERM with exit 0, as etcdctl's do (they hold nothing to release). */
+export function exitOnSignal(): void {
+  const bye = () => process.exit(0);
+  process.once('SIGINT', bye);
+  process.once('SIGTERM', bye);
+}
