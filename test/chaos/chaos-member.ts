@@ -1,0 +1,146 @@
+/**
+ * One `deimos` member process of a chaos cluster: its ports (client, public peer = the proxy,
+ * private peer = its real listener), data directory and log file, and the process-level faults
+ * (kill -9, SIGSTOP/SIGCONT, restart with a different environment).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { DEIMOS_BIN } from '../support/deimos-process.js';
+
+/** Ports of one member on 127.0.0.1. */
+export interface MemberPorts {
+  client: number;
+  /** The advertised peer port: the fault proxy listens here. */
+  publicPeer: number;
+  /** The member's own peer listener behind the proxy. */
+  privatePeer: number;
+}
+
+/** How to launch a member. */
+export interface LaunchOptions {
+  bootstrapConfig: string;
+  clusterState: 'new' | 'existing';
+  /** Extra environment (test flags such as DEIMOS_TEST_FSYNC_DELAY_MS). */
+  env?: Record<string, string>;
+  /** Extra flags (timeouts, snapshot count). */
+  args: string[];
+}
+
+/** A member of a chaos cluster; see the module comment. */
+export class ChaosMember {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private log: WriteStream | undefined;
+  /** Incremented per data directory (a removed and re-added member starts from an empty one). */
+  private generation = 0;
+  paused = false;
+  /** The raft member ID (hex), once known. */
+  id: string | undefined;
+  /** The environment of the current process, for the run log. */
+  env: Record<string, string> = {};
+
+  constructor(
+    readonly name: string,
+    readonly ports: MemberPorts,
+    private readonly workDir: string,
+  ) {}
+
+  get clientUrl(): string {
+    return `http://127.0.0.1:${this.ports.client}`;
+  }
+
+  get peerUrl(): string {
+    return `http://127.0.0.1:${this.ports.publicPeer}`;
+  }
+
+  get dataDir(): string {
+    return join(this.workDir, `${this.name}.data.${this.generation}`);
+  }
+
+  get logPath(): string {
+    return join(this.workDir, `${this.name}.log`);
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the process (does not wait for it to serve). */
+  launch(opts: LaunchOptions): void {
+    if (this.child) throw new Error(`assertion failed: ${this.name} is already running`);
+    mkdirSync(this.workDir, { recursive: true });
+    this.log ??= createWriteStream(this.logPath, { flags: 'a' });
+    this.env = { ...opts.env };
+    const args = [
+      DEIMOS_BIN,
+      '--name', this.name,
+      '--listen-client-urls', this.clientUrl, '--advertise-client-urls', this.clientUrl,
+      '--listen-peer-urls', `http://127.0.0.1:${this.ports.privatePeer}`, '--advertise-peer-urls', this.peerUrl,
+      '--bootstrap-config', opts.bootstrapConfig,
+      '--initial-cluster-state', opts.clusterState,
+      '--data-dir', this.dataDir,
+      ...opts.args,
+    ];
+    this.log.write(`\n=== ${new Date().toISOString()} chaos: launch ${this.name} (${opts.clusterState}) env=${JSON.stringify(this.env)}\n`);
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.paused = false;
+    child.stdout!.pipe(this.log, { end: false });
+    child.stderr!.pipe(this.log, { end: false });
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      this.log?.write(`=== ${new Date().toISOString()} chaos: ${this.name} exited code=${code} signal=${signal}\n`);
+      if (this.child === child) this.child = undefined;
+      resolve();
+    }));
+  }
+
+  /** Notes a harness action in the member's log, so the log reads alongside the fault schedule. */
+  note(text: string): void {
+    this.log?.write(`=== ${new Date().toISOString()} chaos: ${text}\n`);
+  }
+
+  /** kill -9 (a paused process is killed too) and waits for the exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill('SIGKILL');
+    await this.exited;
+    this.paused = false;
+  }
+
+  /** SIGSTOP. */
+  pause(): void {
+    if (!this.child || this.paused) return;
+    this.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  /** SIGCONT. */
+  resume(): void {
+    if (!this.child || !this.paused) return;
+    this.child.kill('SIGCONT');
+    this.paused = false;
+  }
+
+  /** Resolves when the current process exits. */
+  waitExit(): Promise<void> {
+    return this.exited;
+  }
+
+  /** Switches to a fresh, empty data directory (for re-adding a removed member). */
+  freshDataDir(): void {
+    this.generation += 1;
+  }
+
+  /** Closes the log file (after the process has gone). */
+  async closeLog(): Promise<void> {
+    const log = this.log;
+    this.log = undefined;
+    if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The short chaos schedule CI runs on every push: a few seeded runs on 3-member clusters with
+ * different fault mixes that must find no anomaly, and one run against the deliberately broken
+ * server (linearizable reads served locally) that must be caught, proving the suite can fail.
+ * The long schedule is `npm run chaos -- --duration 600 --seed N` on demand.
+ */
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { runChaos, type ChaosOptions, type ChaosReport } from './chaos-run.js';
+
+const base: ChaosOptions = { seed: 0, durationSeconds: 25, nodes: 3, faults: 'all', broken: false, clients: 6, keys: 5 };
+
+async function run(t: TestContext, options: Partial<ChaosOptions>): Promise<ChaosReport> {
+  const lines: string[] = [];
+  const report = await runChaos({ ...base, ...options, log: (line) => lines.push(line) });
+  // The schedule and verdict go to the test's diagnostics, so a CI failure explains itself.
+  for (const line of [...lines, ...report.faults.map((f) => `fault: ${f}`), ...report.anomalies]) t.diagnostic(line);
+  return report;
+}
+
+function assertClean(report: ChaosReport): void {
+  assert.ok(report.operations > 200, `too few operations (${report.operations}) for the run to mean anything`);
+  assert.ok(report.faults.length >= 2, `too few faults: ${report.faults.join('; ')}`);
+  assert.deepEqual(report.anomalies, [], `anomalies found; saved to ${report.savedTo}`);
+}
+
+test('a cluster under process faults (kill -9, pause, slow disk) stays linearizable with complete watches', { timeout: 120_000 }, async (t) => {
+  assertClean(await run(t, { seed: 101, faults: 'process' }));
+});
+
+test('a cluster under network faults (partitions, isolated leader, one-way loss, slow links, snapshot catch-up) stays linearizable', { timeout: 120_000 }, async (t) => {
+  assertClean(await run(t, { seed: 202, faults: 'network' }));
+});
+
+test('a cluster under membership changes (remove and re-add) and kills stays linearizable and converges', { timeout: 120_000 }, async (t) => {
+  assertClean(await run(t, { seed: 303, faults: 'membership' }));
+});
+
+test('the suite catches a server that serves linearizable reads locally', { timeout: 120_000 }, async (t) => {
+  const report = await run(t, { seed: 404, faults: 'stale', broken: true, durationSeconds: 15 });
+  assert.ok(!report.ok, 'the broken server passed the chaos checks');
+  assert.ok(report.anomalies.some((a) => a.startsWith('history is not linearizable')), `no linearizability violation among: ${report.anomalies.join('\n')}`);
+});

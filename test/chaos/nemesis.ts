@@ -1,0 +1,237 @@
+/**
+ * The nemesis: injects one fault at a time on a schedule drawn from a seeded generator, holds it,
+ * heals it, and lets the cluster breathe before the next. Faults: kill -9 and restart, SIGSTOP and
+ * SIGCONT (leader or follower), partitions (majority/minority, leader isolated), one-way link
+ * loss, slow links, slow disk (restart with the WAL's fsync delay), membership (remove a member,
+ * then add it back on an empty data directory), and snapshot-forcing isolation (a follower kept
+ * away while more than --snapshot-count entries are written, so it must catch up by snapshot).
+ */
+import { http } from '../support/http.js';
+import type { SimRng } from '../sim/rng.js';
+import type { ChaosCluster } from './chaos-cluster.js';
+
+/** Entries the server's compactor keeps behind a snapshot (packages/server/src/member/compactor.ts). */
+const CATCH_UP_ENTRIES = 5_000;
+
+/** The fault kinds the nemesis knows. */
+export const FAULT_KINDS = [
+  'kill', 'pause', 'partition', 'isolate-leader', 'one-way', 'slow-net', 'slow-disk', 'membership', 'snapshot-isolation',
+] as const;
+/** One fault kind. */
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Named mixes of fault kinds for the CLI and CI. */
+export const FAULT_MIXES: Record<string, readonly FaultKind[]> = {
+  all: FAULT_KINDS,
+  process: ['kill', 'pause', 'slow-disk'],
+  network: ['partition', 'isolate-leader', 'one-way', 'slow-net', 'snapshot-isolation'],
+  membership: ['membership', 'kill', 'snapshot-isolation'],
+  /** For the broken-server check: faults that leave a member serving reads while others write. */
+  stale: ['partition', 'isolate-leader', 'pause'],
+};
+
+/** One fault as it happened, for the run report. */
+export interface FaultRecord {
+  kind: FaultKind;
+  detail: string;
+  startMs: number;
+  endMs: number;
+  error?: string;
+}
+
+/** Options of a {@link Nemesis}. */
+export interface NemesisOptions {
+  cluster: ChaosCluster;
+  rng: SimRng;
+  kinds: readonly FaultKind[];
+  nowMs: () => number;
+  snapshotCount: number;
+  log: (line: string) => void;
+  /** How long a fault is held, and the quiet time between faults, in ms. */
+  holdMs: [number, number];
+  quietMs: [number, number];
+}
+
+/** The fault scheduler; see the module comment. */
+export class Nemesis {
+  readonly faults: FaultRecord[] = [];
+  private stopped = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly opts: NemesisOptions) {}
+
+  /** Runs faults until {@link stop}; the last fault is healed before this resolves. */
+  async run(): Promise<void> {
+    const { rng } = this.opts;
+    await this.sleep(rng.between(...this.opts.quietMs));
+    while (!this.stopped) {
+      const kind = rng.pick(this.opts.kinds);
+      const record: FaultRecord = { kind, detail: '', startMs: this.opts.nowMs(), endMs: 0 };
+      this.faults.push(record);
+      try {
+        await this.inject(kind, record);
+      } catch (err) {
+        record.error = (err as Error).message;
+        this.opts.log(`nemesis: ${kind} failed: ${record.error}`);
+      }
+      record.endMs = this.opts.nowMs();
+      this.opts.log(`nemesis: healed ${kind} ${record.detail} after ${Math.round(record.endMs - record.startMs)} ms`);
+      await this.sleep(rng.between(...this.opts.quietMs));
+    }
+  }
+
+  /** Asks the loop to end after healing the current fault (holds are cut short). */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Total time faults were active, in ms. */
+  faultMs(): number {
+    return this.faults.reduce((sum, f) => sum + Math.max(0, f.endMs - f.startMs), 0);
+  }
+
+  private async inject(kind: FaultKind, record: FaultRecord): Promise<void> {
+    const { cluster, rng } = this.opts;
+    const hold = () => this.sleep(rng.between(...this.opts.holdMs));
+    const leader = await cluster.leader();
+    const names = cluster.names;
+    const followers = names.filter((n) => n !== leader);
+    const victim = rng.chance(0.5) && leader ? leader : rng.pick(followers);
+    const begin = (detail: string) => {
+      record.detail = detail;
+      this.opts.log(`nemesis: ${kind} ${detail} (leader ${leader ?? 'unknown'})`);
+      for (const m of cluster.members) m.note(`nemesis ${kind} ${detail}`);
+    };
+    switch (kind) {
+      case 'kill': {
+        begin(`${victim}${victim === leader ? ' (leader)' : ''}`);
+        await cluster.member(victim).kill();
+        await hold();
+        cluster.restart(victim);
+        return;
+      }
+      case 'pause': {
+        begin(`${victim}${victim === leader ? ' (leader)' : ''}`);
+        cluster.member(victim).pause();
+        await hold();
+        cluster.member(victim).resume();
+        return;
+      }
+      case 'partition': {
+        const shuffled = rng.shuffle([...names]);
+        const minority = shuffled.slice(0, Math.floor((names.length - 1) / 2));
+        const majority = shuffled.slice(minority.length);
+        begin(`[${minority.join(',')}] | [${majority.join(',')}]`);
+        cluster.links.partition([minority, majority], rng.chance(0.5) ? 'drop' : 'blackhole');
+        await hold();
+        cluster.links.heal();
+        return;
+      }
+      case 'isolate-leader': {
+        const target = leader ?? rng.pick(names);
+        begin(`${target}`);
+        cluster.links.partition([[target], names.filter((n) => n !== target)], rng.chance(0.5) ? 'drop' : 'blackhole');
+        await hold();
+        cluster.links.heal();
+        return;
+      }
+      case 'one-way': {
+        const others = names.filter((n) => n !== victim);
+        if (rng.chance(0.5)) {
+          begin(`${victim} cannot send`);
+          cluster.links.blockOneWay(victim, others);
+        } else {
+          begin(`${victim} cannot receive`);
+          for (const o of others) cluster.links.set(o, victim, { mode: 'drop' });
+        }
+        await hold();
+        cluster.links.heal();
+        return;
+      }
+      case 'slow-net': {
+        const delayMs = rng.between(20, 150);
+        begin(`${victim} links +${delayMs} ms each way`);
+        for (const o of names.filter((n) => n !== victim)) {
+          cluster.links.set(o, victim, { mode: 'pass', delayMs });
+          cluster.links.set(victim, o, { mode: 'pass', delayMs });
+        }
+        await hold();
+        cluster.links.heal();
+        return;
+      }
+      case 'slow-disk': {
+        const delayMs = rng.between(20, 150);
+        begin(`${victim} fsync +${delayMs} ms`);
+        await cluster.member(victim).kill();
+        cluster.restart(victim, { DEIMOS_TEST_FSYNC_DELAY_MS: String(delayMs) });
+        await hold();
+        await cluster.member(victim).kill();
+        cluster.restart(victim);
+        return;
+      }
+      case 'membership':
+        return this.membership(rng.pick(followers), begin, hold);
+      case 'snapshot-isolation':
+        return this.snapshotIsolation(rng.pick(followers), begin);
+    }
+  }
+
+  private async membership(target: string, begin: (d: string) => void, hold: () => Promise<void>): Promise<void> {
+    const { cluster } = this.opts;
+    // A configuration change needs a healthy quorum; the previous fault may still be settling.
+    await cluster.waitHealthy(30_000);
+    const via = (await cluster.leader()) ?? cluster.names.find((n) => n !== target)!;
+    begin(`remove and re-add ${target} via ${via}`);
+    await cluster.removeMember(target, via);
+    await hold();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const via2 = (await cluster.leader()) ?? via;
+        await cluster.readdMember(target, via2);
+        return;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        this.opts.log(`nemesis: re-adding ${target} failed (attempt ${attempt}): ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
+  private async snapshotIsolation(target: string, begin: (d: string) => void): Promise<void> {
+    const { cluster } = this.opts;
+    // The leader keeps CATCH_UP_ENTRIES behind its snapshot for slow followers; get past both.
+    const count = this.opts.snapshotCount + CATCH_UP_ENTRIES + 200;
+    begin(`${target} isolated while ${count} entries are written`);
+    cluster.links.partition([[target], cluster.names.filter((n) => n !== target)]);
+    const writers = cluster.names.filter((n) => n !== target).map((n) => cluster.member(n).clientUrl);
+    let written = 0;
+    let attempts = 0;
+    // The filler keys live outside the workload's directory: they only push the log forward.
+    await Promise.all(Array.from({ length: 16 }, async (_, w) => {
+      while (written < count && attempts < count * 4) {
+        attempts += 1;
+        try {
+          const res = await http('PUT', `${writers[(w + attempts) % writers.length]}/v2/keys/chaos-fill/f${w}`, { form: { value: String(attempts) }, timeoutMs: 3_000 });
+          if (res.status === 200 || res.status === 201) written += 1;
+        } catch {
+          // a member may be down; try the next
+        }
+      }
+    }));
+    this.opts.log(`nemesis: ${written} filler entries written while ${target} was isolated`);
+    cluster.links.heal();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
