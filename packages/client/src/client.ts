@@ -58,6 +58,11 @@ export class DeimosClient {
     return this.list.all();
   }
 
+  /** The endpoint the next request goes to first (the last one that answered). */
+  get currentEndpoint(): string {
+    return this.list.current();
+  }
+
   /** Reads a key or directory. */
   async get(key: string, opts: GetOptions = {}): Promise<KeysResponse> {
     return this.keys(getRequest(this.keysPrefix, key, opts));

@@ -27,6 +27,11 @@ export class Endpoints {
     return [...this.list];
   }
 
+  /** The pinned endpoint: the one the next request goes to first. */
+  current(): string {
+    return this.list[this.pinned]!;
+  }
+
   /** The order to try for one request: the pinned endpoint, then the others round the list. */
   order(): string[] {
     const n = this.list.length;

@@ -1,0 +1,103 @@
+/**
+ * @deimos/client against a 3-node cluster with members killed: reads and safe writes fail over to
+ * the surviving members, and a resuming watch delivers every event exactly once, in order, across
+ * the kill of the member it was connected to.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeimosClient, DeimosError, type KeysResponse } from '@deimos/client';
+import { DeimosCluster, withDeadline } from '../support/deimos-cluster.js';
+import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
+import { waitFor } from '../support/wait-for.js';
+
+const SKIP = IS_EXTERNAL ? 'needs its own deimos processes' : false;
+
+/** Creates `key` exactly once: a create is safe to retry, and a 105 after an unknown outcome means our first attempt applied. */
+async function createOnce(client: DeimosClient, key: string, value: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.create(key, value);
+      return;
+    } catch (err) {
+      if (err instanceof DeimosError && err.errorCode === 105) return;
+      if (attempt >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 100)); // the cluster is electing a leader: try again
+    }
+  }
+}
+
+describe('client failover in a 3-node cluster', { skip: SKIP }, () => {
+  let cluster: DeimosCluster;
+  const clients: DeimosClient[] = [];
+  const newClient = (endpoints: string[], sync = true) => {
+    const c = new DeimosClient({ endpoints, sync, timeoutMs: 3_000 });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    cluster = await DeimosCluster.start({ size: 3 });
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await cluster?.destroy();
+  });
+
+  test('sync discovers every member from one endpoint', async () => {
+    const client = newClient([cluster.members[0]!.clientUrl]);
+    assert.deepEqual((await client.sync()).sort(), cluster.members.map((m) => m.clientUrl).sort());
+  });
+
+  test('reads and creates keep working when the member the client uses is killed', async () => {
+    const leader = await cluster.leader();
+    const victim = cluster.followers(leader)[0]!;
+    const others = cluster.members.filter((m) => m !== victim).map((m) => m.clientUrl);
+    const client = newClient([victim.clientUrl, ...others], false);
+    const key = uniqueKey('failover-read');
+    await client.set(key, 'before');
+    assert.equal(client.currentEndpoint, victim.clientUrl);
+    await cluster.kill(victim);
+    assert.equal((await client.get(key)).node?.value, 'before');
+    assert.notEqual(client.currentEndpoint, victim.clientUrl, 'the client moved to a live member');
+    assert.equal((await client.get(key, { quorum: true })).node?.value, 'before');
+    await client.create(`${key}-2`, 'after');
+    assert.equal((await client.get(`${key}-2`, { serializable: true })).node?.value, 'after');
+    await cluster.restart(victim);
+  });
+
+  test('a watch resumes across the kill of its member with every event exactly once, in order', async (t) => {
+    const N = 150;
+    const dir = uniqueKey('failover-watch');
+    const leader = await cluster.leader();
+    const others = cluster.members.filter((m) => m !== leader).map((m) => m.clientUrl);
+    // The watcher is pinned to the leader, the member that will be killed.
+    const watcher = newClient([leader.clientUrl, ...others], false);
+    const writer = newClient(others, false);
+    const start = await writer.set(`${dir}/start`, '');
+    const events: KeysResponse[] = [];
+    const ac = new AbortController();
+    const watching = (async () => {
+      for await (const ev of watcher.watch(dir, { recursive: true, afterIndex: start.etcdIndex, signal: ac.signal })) {
+        events.push(ev);
+        if (events.length === N) return;
+      }
+    })();
+    const writing = (async () => {
+      for (let i = 0; i < N; i++) await createOnce(writer, `${dir}/k${String(i).padStart(4, '0')}`, String(i));
+    })();
+    await waitFor(() => events.length >= N / 3, { timeoutMs: 30_000, what: `${N / 3} events before the kill` });
+    assert.equal(watcher.currentEndpoint, leader.clientUrl);
+    await cluster.kill(leader);
+    t.diagnostic(`killed ${leader.name} after ${events.length} events`);
+    await writing;
+    await withDeadline(watching, 30_000, `all ${N} events (got ${events.length} so far)`);
+    ac.abort();
+    const keys = events.map((e) => e.node!.key);
+    assert.deepEqual(keys, Array.from({ length: N }, (_, i) => `${dir}/k${String(i).padStart(4, '0')}`));
+    const indexes = events.map((e) => e.node!.modifiedIndex!);
+    for (let i = 1; i < indexes.length; i++) assert.ok(indexes[i]! > indexes[i - 1]!, `index ${indexes[i]} after ${indexes[i - 1]}`);
+    assert.notEqual(watcher.currentEndpoint, leader.clientUrl);
+    await cluster.restart(leader);
+  });
+});
