@@ -1,0 +1,94 @@
+/**
+ * The Election recipe of @deimos/client against a real deimos: one leader at a time, failover to
+ * the next candidate when the leader dies (stops refreshing) or resigns, and an observer that sees
+ * every change of leader.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeimosClient, Election } from '@deimos/client';
+import { DeimosProcess } from '../support/deimos-process.js';
+import { withDeadline } from '../support/deimos-cluster.js';
+import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
+import { waitFor } from '../support/wait-for.js';
+
+const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
+
+describe('Election', { skip: SKIP }, () => {
+  let server: DeimosProcess;
+  const clients: DeimosClient[] = [];
+  const newClient = () => {
+    const c = new DeimosClient({ endpoints: [server.clientUrl] });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    server = await DeimosProcess.start();
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await server?.destroy();
+  });
+
+  test('fails over from a dead leader and a resigning one, and observe sees each change', async (t) => {
+    const name = uniqueKey('election').slice(1);
+    const observerClient = newClient();
+    const observer = new Election(observerClient, name);
+    assert.equal(await observer.leader(), undefined);
+    const seen: Array<string | undefined> = [];
+    const ac = new AbortController();
+    const observing = (async () => {
+      for await (const leader of observer.observe(ac.signal)) seen.push(leader);
+    })().catch((err: Error) => {
+      if (err.name !== 'AbortError') throw err;
+    });
+    await waitFor(() => seen.length === 1, { timeoutMs: 5_000, what: 'the first observation' });
+
+    const aClient = newClient();
+    const a = new Election(aClient, name, { ttl: 2, releaseOnExit: false });
+    await a.campaign('alpha');
+    assert.ok(a.isLeader);
+    const b = new Election(newClient(), name, { ttl: 2 });
+    const c = new Election(newClient(), name, { ttl: 2 });
+    let bLeads = false;
+    let cLeads = false;
+    const bCampaign = b.campaign('bravo').then(() => (bLeads = true));
+    await waitFor(async () => (await observerClient.get(observer.dir)).node?.nodes?.length === 2, { timeoutMs: 5_000, what: 'bravo to queue' });
+    const cCampaign = c.campaign('charlie').then(() => (cLeads = true));
+    assert.equal(await observer.leader(), 'alpha');
+    assert.equal(bLeads || cLeads, false);
+
+    const diedAt = Date.now();
+    aClient.close(); // alpha dies: no refresh, no resign
+    await withDeadline(bCampaign, 10_000, 'bravo to lead after alpha expired');
+    t.diagnostic(`bravo leads ${Date.now() - diedAt} ms after alpha died (TTL 2 s)`);
+    assert.equal(cLeads, false, 'charlie still waits behind bravo');
+    assert.equal(await observer.leader(), 'bravo');
+
+    await b.resign();
+    await withDeadline(cCampaign, 5_000, 'charlie to lead after bravo resigned');
+    assert.equal(await observer.leader(), 'charlie');
+    await c.resign();
+    await waitFor(() => seen.length === 5, { timeoutMs: 5_000, what: `five observations (${JSON.stringify(seen)})` });
+    ac.abort();
+    await observing;
+    assert.deepEqual(seen, [undefined, 'alpha', 'bravo', 'charlie', undefined]);
+  });
+
+  test('a second campaign on the same object is refused; an aborted campaign withdraws', async () => {
+    const name = uniqueKey('election-abort').slice(1);
+    const leader = new Election(newClient(), name, { ttl: 5 });
+    await leader.campaign('one');
+    await assert.rejects(leader.campaign('again'), /already campaigning/);
+    const other = new Election(newClient(), name, { ttl: 5 });
+    const ac = new AbortController();
+    const pending = other.campaign('two', ac.signal);
+    const admin = newClient();
+    await waitFor(async () => (await admin.get(other.dir)).node?.nodes?.length === 2, { timeoutMs: 5_000, what: 'the second candidate to queue' });
+    ac.abort();
+    await assert.rejects(pending, (err: Error) => err.name === 'AbortError');
+    assert.equal((await admin.get(other.dir)).node?.nodes?.length, 1);
+    await leader.resign();
+  });
+});
