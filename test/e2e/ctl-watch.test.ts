@@ -1,0 +1,110 @@
+/**
+ * deimosctl watch and exec-watch against a real server: one event then exit, --forever with the
+ * recursive `[action] key` lines, --after-index replaying history, and a command run per event with
+ * the ETCD_WATCH_* / DEIMOS_WATCH_* environment.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeimosProcess } from '../support/deimos-process.js';
+import { IS_EXTERNAL } from '../support/keys-target.js';
+import { waitFor } from '../support/wait-for.js';
+import { CtlProcess, ctl } from './ctl-support.js';
+
+const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
+
+describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
+  let server: DeimosProcess;
+  let ep: string[];
+  let dir: string;
+
+  before(async () => {
+    server = await DeimosProcess.start();
+    ep = ['--endpoints', server.clientUrl];
+    dir = mkdtempSync(join(tmpdir(), 'deimosctl-watch-'));
+  });
+  after(async () => {
+    await server?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (...args: string[]) => ctl([...args, ...ep]);
+
+  /** Writes `key` repeatedly until the background watcher prints something (it may register late). */
+  async function writeUntilSeen(w: CtlProcess, key: string, value: string): Promise<void> {
+    await waitFor(async () => {
+      await run('set', key, value);
+      return w.stdout.includes(value) || w.code !== undefined;
+    }, { timeoutMs: 20_000, intervalMs: 300, what: `watcher to see ${key}` });
+  }
+
+  test('watch prints the next value and exits 0', async () => {
+    const w = CtlProcess.start(['watch', '/w/one', ...ep]);
+    await writeUntilSeen(w, '/w/one', 'first');
+    assert.equal(await w.exited, 0);
+    assert.equal(w.stdout, 'first\n');
+  });
+
+  test('watch --after-index replays the next event after that index', async () => {
+    const first = JSON.parse((await run('set', '/w/hist', 'h1', '-o', 'json')).stdout).node.modifiedIndex as number;
+    await run('set', '/w/hist', 'h2');
+    const r = await run('watch', '/w/hist', '--after-index', String(first));
+    assert.deepEqual([r.code, r.stdout], [0, 'h2\n']);
+    const ext = await run('watch', '/w/hist', '--after-index', String(first - 1), '-o', 'extended');
+    assert.match(ext.stdout, /^Key: \/w\/hist\n.*\n\nh1\n$/s);
+  });
+
+  test('watch --forever --recursive prints [action] key then the value for every event', async () => {
+    const w = CtlProcess.start(['watch', '/w/tree', '--forever', '--recursive', ...ep]);
+    await writeUntilSeen(w, '/w/tree/a', 'v1');
+    await run('set', '/w/tree/b', 'v2');
+    await run('rm', '/w/tree/b');
+    await w.waitForStdout(/PrevNode\.Value: v2\n$/);
+    assert.match(w.stdout, /\[set\] \/w\/tree\/a\nv1\n/);
+    assert.match(w.stdout, /\[set\] \/w\/tree\/b\nv2\n\[delete\] \/w\/tree\/b\nPrevNode\.Value: v2\n$/);
+    assert.equal(await w.stop('SIGINT'), 0);
+  });
+
+  test('watch -o json prints one JSON document per event', async () => {
+    const first = JSON.parse((await run('set', '/w/j', 'a', '-o', 'json')).stdout).node.modifiedIndex as number;
+    const r = await run('watch', '/w/j', '--after-index', String(first - 1), '-o', 'json');
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.action, 'set');
+    assert.equal(doc.node.value, 'a');
+    assert.equal(doc.node.nodes, null);
+  });
+
+  test('exec-watch runs the command once per event with the watch environment', async () => {
+    const log = join(dir, 'events.log');
+    const script = `printf '%s %s %s %s %s\\n' "$ETCD_WATCH_ACTION" "$ETCD_WATCH_KEY" "$ETCD_WATCH_VALUE" "$ETCD_WATCH_MODIFIED_INDEX" "$DEIMOS_WATCH_KEY" >> ${log}`;
+    const w = CtlProcess.start(['exec-watch', '--recursive', '/ew', ...ep, '--', 'sh', '-c', script]);
+    await waitFor(async () => {
+      await run('set', '/ew/probe', 'p');
+      return existsSync(log);
+    }, { timeoutMs: 20_000, intervalMs: 300, what: 'exec-watch to run its command' });
+    const a = JSON.parse((await run('set', '/ew/x', 'one', '-o', 'json')).stdout).node.modifiedIndex as number;
+    await run('set', '/ew/x', 'two');
+    await run('rm', '/ew/x');
+    await waitFor(() => readFileSync(log, 'utf8').includes('delete /ew/x'), { timeoutMs: 20_000, what: 'the delete event to run the command' });
+    const lines = readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.includes('/ew/x'));
+    assert.deepEqual(lines, [`set /ew/x one ${a} /ew/x`, `set /ew/x two ${a + 1} /ew/x`, `delete /ew/x  ${a + 2} /ew/x`]);
+    assert.equal(await w.stop('SIGINT'), 0);
+  });
+
+  test('exec-watch also takes etcdctl\'s `exec-watch CMD... KEY` form, and needs both', async () => {
+    const log = join(dir, 'legacy.log');
+    const script = join(dir, 'legacy.sh');
+    writeFileSync(script, `echo "$ETCD_WATCH_VALUE" >> ${log}\n`);
+    const w = CtlProcess.start(['exec-watch', ...ep, 'sh', script, '/ew2/k']);
+    await waitFor(async () => {
+      await run('set', '/ew2/k', 'legacy');
+      return existsSync(log);
+    }, { timeoutMs: 20_000, intervalMs: 300, what: 'exec-watch (legacy form) to run its command' });
+    assert.match(readFileSync(log, 'utf8'), /^legacy\n/);
+    await w.stop('SIGINT');
+    const missing = await run('exec-watch', '/only-a-key');
+    assert.deepEqual([missing.code, missing.stderr], [1, 'Error:  key and command to exec required\n']);
+  });
+});
