@@ -51,7 +51,7 @@ describe('leader failover in a 3-node cluster under write load', { skip: SKIP },
   test('every acknowledged write is present on the surviving members afterwards', async (t) => {
     await load.stop();
     t.diagnostic(`${load.count} writes acknowledged, ${load.failures} failed or timed out`);
-    assert.ok(load.count > 200);
+    assert.ok(load.count >= 200);
     for (const survivor of cluster.live()) await assertAllAcked(survivor, prefix, load.acked);
   });
 

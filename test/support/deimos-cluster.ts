@@ -5,6 +5,8 @@
  * members API, and convergence checks through `GET /deimos/hash`.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeimosProcess } from './deimos-process.js';
 import { http } from './http.js';
 import { freePorts } from './ports.js';
@@ -183,9 +185,10 @@ export class DeimosCluster {
   /**
    * Adds a member at runtime the etcd way: POST /v2/members through `via`, then start the new process
    * with `--initial-cluster-state existing` and a bootstrap config of the current members plus itself.
-   * Returns the process (already answering) and the id the cluster assigned.
+   * Returns the process (already answering), the id the cluster assigned, the POST's 201 body and
+   * the member list read between the POST and the start.
    */
-  async addMember(name: string, opts: { via?: DeimosProcess; readyTimeoutMs?: number } = {}): Promise<{ member: DeimosProcess; id: string }> {
+  async addMember(name: string, opts: { via?: DeimosProcess; readyTimeoutMs?: number } = {}): Promise<{ member: DeimosProcess; id: string; added: any; listed: any[] }> {
     const via = opts.via ?? this.live()[0]!;
     const [clientPort, peerPort] = await freePorts(2);
     const peerUrl = `http://127.0.0.1:${peerPort}`;
@@ -196,7 +199,8 @@ export class DeimosCluster {
     const id = String(added.json.id);
     const list = await http('GET', `${via.clientUrl}/v2/members`);
     assert.equal(list.status, 200, list.body);
-    const existing = (list.json.members as Array<{ name: string; peerURLs: string[] }>)
+    const listed = list.json.members as any[];
+    const existing = (listed as Array<{ name: string; peerURLs: string[] }>)
       .filter((mm) => mm.name !== '')
       .flatMap((mm) => mm.peerURLs.map((u) => `${mm.name}=${u}`));
     const member = await DeimosProcess.start({
@@ -206,7 +210,7 @@ export class DeimosCluster {
     this.members.push(member);
     this.ids.set(member, id);
     await member.waitReady(opts.readyTimeoutMs ?? 30_000);
-    return { member, id };
+    return { member, id, added: added.json, listed };
   }
 
   /** DELETE /v2/members/<id> of `m` through `via` (204), then waits until `m` exits by itself. */
@@ -260,9 +264,18 @@ export class DeimosCluster {
     return this.members.map((m) => `----- ${m.name} -----\n${m.output.slice(-8_000)}`).join('\n');
   }
 
-  /** Kills every process and removes the data directories. */
+  /**
+   * Kills every process and removes the data directories. With `DEIMOS_E2E_LOG_DIR` set, each
+   * member's output is kept there first as `<first member's client port>-<name>.log`.
+   */
   async destroy(): Promise<void> {
     await Promise.all(this.loads.map((l) => l.stop()));
+    const logDir = process.env.DEIMOS_E2E_LOG_DIR;
+    if (logDir && this.members.length > 0) {
+      mkdirSync(logDir, { recursive: true });
+      const tag = new URL(this.members[0]!.clientUrl).port;
+      for (const m of this.members) writeFileSync(join(logDir, `${tag}-${m.name}.log`), m.output);
+    }
     for (const m of [...this.paused]) {
       if (m.pid !== undefined) process.kill(m.pid, 'SIGCONT');
     }
