@@ -67,11 +67,13 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
   ];
 }
 
-/** Parses a duration: `5s`, `800ms`, `1m`, or a bare number of milliseconds. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses a duration: `5s`, `800ms`, `1m`, `1h`, or a bare number of milliseconds. */
 export function parseDurationMs(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new ProxyConfigError(`--${flag}: invalid duration "${text}" (e.g. 5s, 800ms)`);
-  const ms = Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
+  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
   if (!(ms > 0)) throw new ProxyConfigError(`--${flag}: duration must be positive`);
   return Math.round(ms);
 }

@@ -1,0 +1,234 @@
+/**
+ * The real deimos-proxy process against scripted members (plain node:http servers that answer
+ * /v2/members with themselves): header handling, which failed attempts are retried on another member,
+ * the 503 when no member answers, loops between proxies, a proxy pointed at itself, and body limits.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { http } from '../support/http.js';
+import { IS_EXTERNAL } from '../support/keys-target.js';
+import { freePorts } from '../support/ports.js';
+import { ProxyProcess } from '../support/proxy-process.js';
+
+const SKIP = IS_EXTERNAL ? 'needs its own processes' : false;
+
+/** A scripted member: records requests, answers `/v2/members` with the given client URLs. */
+class FakeMember {
+  readonly seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
+  /** What to do with a keys request; default: 200 with a JSON echo. */
+  behaviour: 'answer' | 'reset' = 'answer';
+  memberUrls: string[] = [];
+  private constructor(readonly server: Server, readonly url: string) {}
+
+  static async start(): Promise<FakeMember> {
+    let self!: FakeMember;
+    const server = createServer((req, res) => self.handle(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    self = new FakeMember(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    self.memberUrls = [self.url];
+    return self;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/v2/members') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ members: this.memberUrls.map((u, i) => ({ id: String(i + 1), name: `m${i}`, peerURLs: [], clientURLs: [u] })) }));
+        return;
+      }
+      this.seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      if (this.behaviour === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, [
+        'Content-Type', 'application/json', 'X-Etcd-Index', '42', 'X-Raft-Term', '3',
+        'Connection', 'keep-alive, X-Private', 'X-Private', 'secret', 'Keep-Alive', 'timeout=5',
+      ]);
+      res.end(JSON.stringify({ from: this.url }));
+    });
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => {
+      this.server.close(() => r());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+describe('deimos-proxy forwarding rules', { skip: SKIP }, () => {
+  let a: FakeMember;
+  let b: FakeMember;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    a = await FakeMember.start();
+    b = await FakeMember.start();
+    a.memberUrls = b.memberUrls = [a.url, b.url];
+    proxy = await ProxyProcess.start({ args: ['--endpoints', a.url, '--refresh-interval', '500ms', '--failure-wait', '60s', '--max-request-bytes', '2048'] });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await a?.stop();
+    await b?.stop();
+  });
+
+  test('adds X-Forwarded-For and its hop header, strips hop-by-hop headers both ways, keeps the index headers', async () => {
+    const res = await http('PUT', `${proxy.url}/v2/keys/h`, {
+      form: { value: 'v' },
+      headers: { Connection: 'keep-alive, X-Drop-Me', 'X-Drop-Me': '1', 'Keep-Alive': 'timeout=9', 'X-Forwarded-For': '10.1.2.3', 'X-Keep-Me': 'yes' },
+    });
+    assert.equal(res.status, 200, res.body);
+    const seen = [...a.seen, ...b.seen].at(-1)!;
+    assert.equal(seen.body, 'value=v', 'the buffered body is forwarded');
+    assert.equal(seen.headers['x-forwarded-for'], '10.1.2.3, 127.0.0.1');
+    assert.match(String(seen.headers['x-deimos-proxy']), /^[0-9a-f]{12}$/);
+    assert.equal(seen.headers['x-drop-me'], undefined, 'a header named in Connection is hop-by-hop');
+    assert.equal(seen.headers['keep-alive'], undefined);
+    assert.equal(seen.headers['x-keep-me'], 'yes');
+    assert.equal(res.headers['x-etcd-index'], '42');
+    assert.equal(res.headers['x-raft-term'], '3');
+    assert.equal(res.headers['x-private'], undefined, "the member's Connection-named header is dropped");
+  });
+
+  test('refuses a request that already went through this proxy (loop) with 508', async () => {
+    const seen = [...a.seen, ...b.seen].at(-1)!;
+    const res = await http('GET', `${proxy.url}/v2/keys/h`, { headers: { 'X-Deimos-Proxy': String(seen.headers['x-deimos-proxy']) } });
+    assert.equal(res.status, 508);
+    assert.equal(res.json.errorCode, 300);
+    assert.match(res.json.cause, /loop/);
+  });
+
+  test('retries a GET on another member when the first resets the connection', async () => {
+    a.behaviour = 'reset';
+    try {
+      for (let i = 0; i < 4; i++) {
+        const res = await http('GET', `${proxy.url}/v2/keys/r${i}`);
+        assert.equal(res.status, 200, res.body);
+        assert.equal(res.json.from, b.url);
+      }
+    } finally {
+      a.behaviour = 'answer';
+    }
+  });
+
+  test('answers 413 to a body over --max-request-bytes', async () => {
+    const res = await http('PUT', `${proxy.url}/v2/keys/big`, { form: { value: 'x'.repeat(4096) } });
+    assert.equal(res.status, 413);
+    assert.match(res.json.message, /2048/);
+  });
+});
+
+describe('deimos-proxy failure answers', { skip: SKIP }, () => {
+  test('does not repeat a write that reached a member which then reset the connection (502)', async () => {
+    const a = await FakeMember.start();
+    const b = await FakeMember.start();
+    a.memberUrls = b.memberUrls = [a.url, b.url];
+    a.behaviour = b.behaviour = 'reset';
+    const proxy = await ProxyProcess.start({ args: ['--endpoints', `${a.url},${b.url}`] });
+    try {
+      const res = await http('PUT', `${proxy.url}/v2/keys/w`, { form: { value: 'v' } });
+      assert.equal(res.status, 502, res.body);
+      assert.match(res.json.cause, /may or may not have been applied/);
+      assert.equal(a.seen.length + b.seen.length, 1, 'sent exactly once');
+    } finally {
+      await proxy.stop();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  test('repeats a write on another member when the first refused the connection', async () => {
+    const live = await FakeMember.start();
+    const [deadPort] = await freePorts(1);
+    const dead = `http://127.0.0.1:${deadPort}`;
+    live.memberUrls = [dead, live.url];
+    const proxy = await ProxyProcess.start({ args: ['--endpoints', `${dead},${live.url}`, '--refresh-interval', '1h'] });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await http('POST', `${proxy.url}/v2/keys/q`, { form: { value: `v${i}` } });
+        assert.equal(res.status, 200, res.body);
+      }
+      assert.equal(live.seen.length, 3, 'every write arrived once');
+      assert.match(await proxy.metrics(), new RegExp(`deimos_proxy_upstream_up\\{upstream="${dead}"\\} 0`));
+    } finally {
+      await proxy.stop();
+      await live.stop();
+    }
+  });
+
+  test('answers 503 with an etcd-style body when no member answers', async () => {
+    const [p1, p2] = await freePorts(2);
+    const proxy = await ProxyProcess.start({ args: ['--endpoints', `http://127.0.0.1:${p1},http://127.0.0.1:${p2}`] });
+    try {
+      for (const method of ['GET', 'PUT']) {
+        const res = await http(method, `${proxy.url}/v2/keys/x`, method === 'PUT' ? { form: { value: 'v' } } : {});
+        assert.equal(res.status, 503, res.body);
+        assert.match(String(res.headers['content-type']), /^application\/json/);
+        assert.equal(res.json.errorCode, 300);
+        assert.match(res.json.cause, /^deimos-proxy: no cluster member/);
+      }
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test('refuses to start when every endpoint is its own listen address', async () => {
+    const [port] = await freePorts(1);
+    const run = await ProxyProcess.runOnce(['--listen-client-urls', `http://127.0.0.1:${port}`, '--endpoints', `http://localhost:${port}`]);
+    assert.equal(run.code, 2, run.output);
+    assert.match(run.output, /own listen address/);
+  });
+
+  test('ignores its own address among the endpoints and serves through the others', async () => {
+    const live = await FakeMember.start();
+    const [port] = await freePorts(1);
+    live.memberUrls = [live.url, `http://localhost:${port}`];
+    const proxy = await ProxyProcess.start({ port, args: ['--endpoints', `http://127.0.0.1:${port},${live.url}`, '--refresh-interval', '300ms'] });
+    try {
+      assert.match(proxy.output, /ignoring --endpoints entry: it is this proxy/);
+      for (let i = 0; i < 5; i++) assert.equal((await http('GET', `${proxy.url}/v2/keys/s${i}`)).status, 200);
+      assert.deepEqual(await proxy.upstreams(), [live.url], 'a member list naming the proxy is filtered too');
+    } finally {
+      await proxy.stop();
+      await live.stop();
+    }
+  });
+
+  test('two proxies pointed at each other answer 508 instead of looping', async () => {
+    const [pa, pb] = await freePorts(2);
+    const first = await ProxyProcess.start({ port: pa, args: ['--endpoints', `http://127.0.0.1:${pb}`] });
+    const second = await ProxyProcess.start({ port: pb, args: ['--endpoints', `http://127.0.0.1:${pa}`] });
+    try {
+      const res = await http('GET', `${first.url}/v2/keys/loop`);
+      assert.equal(res.status, 508, res.body);
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
+  });
+
+  test('reads its flags from DEIMOS_PROXY_* variables and validates them', async () => {
+    const live = await FakeMember.start();
+    const proxy = await ProxyProcess.start({ args: [], env: { DEIMOS_PROXY_ENDPOINTS: live.url, DEIMOS_PROXY_PROXY: 'readonly' } });
+    try {
+      assert.equal((await http('PUT', `${proxy.url}/v2/keys/e`, { form: { value: 'v' } })).status, 501);
+      assert.equal((await http('GET', `${proxy.url}/v2/keys/e`)).status, 200);
+    } finally {
+      await proxy.stop();
+      await live.stop();
+    }
+    const bad = await ProxyProcess.runOnce(['--endpoints', 'http://127.0.0.1:1', '--proxy', 'sometimes']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.output, /--proxy must be one of on, readonly/);
+    const none = await ProxyProcess.runOnce([]);
+    assert.equal(none.code, 2);
+    assert.match(none.output, /--endpoints/);
+  });
+});
