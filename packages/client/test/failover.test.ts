@@ -1,0 +1,147 @@
+/**
+ * Failover and retry rules of the client against scripted local HTTP servers: which failures move
+ * a request to the next endpoint, and which writes are never sent twice.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DeimosClient } from '../src/client.js';
+import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '../src/errors.js';
+
+type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists';
+
+/** A scripted member: answers every request according to `behaviour`, counting requests. */
+class FakeMember {
+  behaviour: Behaviour = 'ok';
+  requests: string[] = [];
+  private readonly server: Server;
+
+  constructor() {
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    this.requests.push(`${req.method} ${req.url}`);
+    req.resume();
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7' });
+      res.end(`${JSON.stringify(body)}\n`);
+    };
+    switch (this.behaviour) {
+      case 'ok':
+        return json(200, { action: req.method === 'GET' ? 'get' : 'set', node: { key: '/k', value: 'v', modifiedIndex: 7, createdIndex: 7 } });
+      case 'raft-500':
+        return json(500, { errorCode: 300, message: 'Raft Internal Error', cause: 'etcdserver: request timed out', index: 0 });
+      case 'exists':
+        return json(412, { errorCode: 105, message: 'Key already exists', cause: '/k', index: 7 });
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'hang':
+        return; // never answers
+    }
+  }
+}
+
+describe('failover rules', () => {
+  const a = new FakeMember();
+  const b = new FakeMember();
+  let clients: DeimosClient[] = [];
+  const client = (endpoints: string[], timeoutMs = 5_000) => {
+    const c = new DeimosClient({ endpoints, sync: false, timeoutMs });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    await a.listen();
+    await b.listen();
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    clients = [];
+    await a.close();
+    await b.close();
+  });
+
+  const reset = (ba: Behaviour, bb: Behaviour) => {
+    a.behaviour = ba;
+    b.behaviour = bb;
+    a.requests = [];
+    b.requests = [];
+  };
+
+  test('a read moves on after a 500 (errorCode 300) and pins the member that answered', async () => {
+    reset('raft-500', 'ok');
+    const c = client([a.url, b.url]);
+    assert.equal((await c.get('/k')).node?.value, 'v');
+    assert.equal(c.currentEndpoint, b.url);
+    assert.equal(a.requests.length, 1);
+    await c.get('/k');
+    assert.equal(a.requests.length, 1, 'the next read goes to the pinned member first');
+  });
+
+  test('a read moves on after a reset connection and after a timeout', async () => {
+    reset('reset', 'ok');
+    assert.equal((await client([a.url, b.url]).get('/k')).node?.value, 'v');
+    reset('hang', 'ok');
+    assert.equal((await client([a.url, b.url], 300).get('/k')).node?.value, 'v');
+  });
+
+  test('a plain set answered with a 500 is not sent to another member', async () => {
+    reset('raft-500', 'ok');
+    await assert.rejects(client([a.url, b.url]).set('/k', 'v'), (err: unknown) => err instanceof DeimosError && err.errorCode === 300 && err.status === 500);
+    assert.equal(b.requests.length, 0);
+  });
+
+  test('a plain set whose connection was reset reports an unknown outcome and is not repeated', async () => {
+    reset('reset', 'ok');
+    await assert.rejects(client([a.url, b.url]).set('/k', 'v'), OutcomeUnknownError);
+    await assert.rejects(client([a.url, b.url]).delete('/k'), OutcomeUnknownError);
+    await assert.rejects(client([a.url, b.url]).createInOrder('/q', 'v'), OutcomeUnknownError);
+    assert.equal(b.requests.length, 0);
+  });
+
+  test('a plain set that reached no member (connection refused) goes to the next one', async () => {
+    reset('ok', 'ok');
+    const refused = new FakeMember();
+    await refused.listen();
+    const deadUrl = refused.url;
+    await refused.close();
+    assert.equal((await client([deadUrl, b.url]).set('/k', 'v')).action, 'set');
+    assert.equal(b.requests.length, 1);
+  });
+
+  test('a retried create flags a 105 that may come from its own first attempt', async () => {
+    reset('reset', 'exists');
+    const err = await client([a.url, b.url]).create('/k', 'v').catch((e: unknown) => e);
+    assert.ok(err instanceof DeimosError && err.errorCode === 105);
+    assert.equal(err.afterUnknownOutcome, true);
+    reset('ok', 'exists');
+    const direct = await client([b.url]).create('/k', 'v').catch((e: unknown) => e);
+    assert.ok(direct instanceof DeimosError && direct.afterUnknownOutcome === false);
+  });
+
+  test('every member failing gives ClusterUnavailableError listing each failure', async () => {
+    reset('raft-500', 'reset');
+    const err = await client([a.url, b.url]).get('/k').catch((e: unknown) => e);
+    assert.ok(err instanceof ClusterUnavailableError);
+    assert.equal(err.errors.length, 2);
+    assert.ok(err.errors[0] instanceof DeimosError);
+  });
+});
