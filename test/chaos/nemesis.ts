@@ -25,7 +25,7 @@ export const FAULT_MIXES: Record<string, readonly FaultKind[]> = {
   all: FAULT_KINDS,
   process: ['kill', 'pause', 'slow-disk'],
   network: ['partition', 'isolate-leader', 'one-way', 'slow-net', 'snapshot-isolation'],
-  membership: ['membership', 'kill', 'snapshot-isolation'],
+  membership: ['membership', 'kill', 'pause'],
   /** For the broken-server check: faults that leave a member serving reads while others write. */
   stale: ['partition', 'isolate-leader', 'pause'],
 };
