@@ -56,6 +56,8 @@ export class Member implements MemberView {
   private readonly membership: Membership;
   private readonly transport: PeerTransport;
   private readonly backend: SqliteBackend;
+  /** Raft appends sent and received (what etcd's stats/self counts). */
+  readonly appendCounts = { sent: 0, received: 0 };
   private readonly idPrefix = randomBytes(6).toString('hex');
   private seq = 0;
   private leaderSince = new Date();
@@ -184,8 +186,6 @@ export class Member implements MemberView {
   selfStats(): Record<string, unknown> {
     const facts = this.raft();
     const state = facts.isLeader ? StateType.Leader : StateType.Follower;
-    const peers = this.transport.stats();
-    const sum = (f: (p: (typeof peers)[number]) => number) => peers.reduce((a, p) => a + f(p), 0);
     return {
       name: this.config.name,
       id: this.config.memberId,
@@ -196,8 +196,8 @@ export class Member implements MemberView {
         uptime: formatGoDuration(Date.now() - this.leaderSince.getTime()),
         startTime: this.leaderSince.toISOString(),
       },
-      recvAppendRequestCnt: sum((p) => p.messagesReceived),
-      sendAppendRequestCnt: sum((p) => p.messagesSent),
+      recvAppendRequestCnt: this.appendCounts.received,
+      sendAppendRequestCnt: this.appendCounts.sent,
     };
   }
 

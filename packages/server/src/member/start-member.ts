@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfState } from '@deimos/protocol';
+import { MessageType, type ConfState } from '@deimos/protocol';
 import { MemoryStorage, RawNode, StateType } from '@deimos/raft';
 import type { ServerConfig } from '../config/server-config.js';
 import { MetricsRegistry } from '../metrics/registry.js';
@@ -136,7 +136,12 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   let member: Member | undefined;
   const loop = new RaftLoop({
     node, log: wal, mirror: storage, stateMachine: applier,
-    sender: transport,
+    sender: {
+      send: (msgs) => {
+        for (const m of msgs) if (m.type === MessageType.MsgApp) member!.appendCounts.sent++;
+        transport.send(msgs);
+      },
+    },
     tickMs: config.tickMs,
     appliedIndex: Math.max(snapshotIndex, 0),
     onApplied: (index) => compactor.maybeCompact(index),
@@ -146,7 +151,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     },
   });
   member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport, backend });
-  transport.onMessage((m) => loop.withNode((n) => n.step(m)));
+  transport.onMessage((m) => {
+    if (m.type === MessageType.MsgApp) member!.appendCounts.received++;
+    loop.withNode((n) => n.step(m));
+  });
   transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
   transport.onSnapshotStatus((id, status) => loop.withNode((n) => n.reportSnapshot(id, status)));
   transport.onRemoved((by) => fatal(Object.assign(new Error(`this member was removed from the cluster (told by ${by})`), { code: 'ERR_MEMBER_REMOVED' })));

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
 import { readBody, BodyReadError } from '../http/body-reader.js';
 import { sendBody, sendJson, sendMethodNotAllowed } from './respond.js';
+import { goJsonSyntaxError } from '../http/go-json-syntax.js';
 
 const ALLOW = 'GET,POST,DELETE,PUT';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -70,11 +71,20 @@ async function readPeerUrls(req: IncomingMessage): Promise<string[]> {
     if (err instanceof BodyReadError) throw new MembersApiError(err.code === 'BODY_TOO_LARGE' ? 413 : 400, err.message);
     throw err;
   }
+  const text = body?.toString('utf8') ?? '';
+  const syntaxError = goJsonSyntaxError(text);
+  if (syntaxError !== undefined) throw new MembersApiError(400, syntaxError);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body?.toString('utf8') ?? '');
-  } catch (err) {
-    throw new MembersApiError(400, (err as Error).message);
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined; // valid first value followed by more text: Go decodes the first value only
+    const end = text.trimEnd();
+    try {
+      parsed = JSON.parse(end.slice(0, firstValueEnd(end)));
+    } catch {
+      parsed = undefined;
+    }
   }
   const urls = (parsed as { peerURLs?: unknown })?.peerURLs;
   if (!Array.isArray(urls) || urls.length === 0) throw new MembersApiError(400, 'no valid URLs given');
@@ -91,4 +101,23 @@ async function readPeerUrls(req: IncomingMessage): Promise<string[]> {
     if (!ok) throw new MembersApiError(400, `URL scheme must be http, https, unix, or unixs: ${String(u)}`);
   }
   return (urls as string[]).map((u) => u.replace(/\/+$/, ''));
+}
+
+/** Length of the first JSON value of a text that holds more than one (approximate: by bracket depth). */
+function firstValueEnd(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return text.length;
 }
