@@ -13,6 +13,7 @@ import { runKeysSuite, type SuiteOptions, type Workload } from './keys-suite.js'
 import { machineInfo, openFilesLimit } from './process-stats.js';
 import { computeRatios, renderMarkdown, type BenchReport, type TargetReport } from './report.js';
 import { measureWatcherMemory } from './watcher-memory.js';
+import { runProxyBench } from './proxy-bench.js';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -27,7 +28,10 @@ const HELP = `Usage: npm run bench -- [options]
   --watchers N       instead of throughput: RSS per idle long-poll watcher with N watchers
   --only KIND        deimos or etcd
   --json FILE        write the JSON summary there
-  --proxy, --tls     not available yet
+  --proxy            instead: one deimos member directly vs through a deimos-proxy process in front
+                     of it (writes x1/x64, linearizable reads x1/x64, serializable reads x64), with
+                     the proxy/direct ratio per case (uses --duration, --warmup, --runs, --json)
+  --tls              not available yet
 `;
 
 function parseOptions() {
@@ -171,11 +175,12 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  for (const flag of ['proxy', 'tls'] as const) {
-    if (opts[flag]) {
-      log(`--${flag}: not available yet`);
-      return 2;
-    }
+  if (opts.tls) {
+    log('--tls: not available yet');
+    return 2;
+  }
+  if (opts.proxy) {
+    return runProxyBench({ durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, json: opts.json, log });
   }
   const rerun = await rerunWithFileLimit(opts.watchers);
   if (rerun !== undefined) return rerun;

@@ -8,7 +8,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Endpoint, EndpointPool } from './endpoint-pool.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -200,7 +199,12 @@ export class Forwarder {
     }
     res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
     if (isStreaming(upRes)) res.flushHeaders();
-    pipeline(upRes, res, () => undefined); // errors mean one side went away; pipeline already closed the other
+    // pipe() rather than pipeline(): pipeline costs an AbortSignal and several listeners per request.
+    upRes.on('error', () => res.destroy()); // the member went away mid-body: the client must see a broken response
+    res.once('close', () => {
+      if (!upRes.complete) upRes.destroy(); // the client went away: close the member's connection too
+    });
+    upRes.pipe(res);
   }
 
   /** Closes pooled connections. */
