@@ -1,0 +1,113 @@
+/** Unit tests of the proxy's pure parts: flags and config, the endpoint pool, self-address, the read-only rule. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EndpointPool } from '../src/endpoint-pool.js';
+import { isWatchUrl } from '../src/forwarder.js';
+import { parseProxyArgs, type ProxyConfig } from '../src/proxy-config.js';
+import { proxyModeRequested } from '../src/proxy-main.js';
+import { readonlyRefuses } from '../src/readonly-guard.js';
+import { resolvesToSelf } from '../src/self-address.js';
+
+function config(argv: string[], env: Record<string, string> = {}, opts = {}): ProxyConfig {
+  const r = parseProxyArgs(argv, env, opts);
+  assert.equal(r.kind, 'run');
+  return r.config;
+}
+
+test('defaults: listen on 127.0.0.1:8080, mode on, 30 s refresh, 5 s failure wait, 1 s dial timeout', () => {
+  const c = config(['--endpoints', 'http://127.0.0.1:2379']);
+  assert.deepEqual(c.listenUrls, ['http://127.0.0.1:8080']);
+  assert.equal(c.mode, 'on');
+  assert.equal(c.refreshIntervalMs, 30_000);
+  assert.equal(c.failureWaitMs, 5_000);
+  assert.equal(c.dialTimeoutMs, 1_000);
+});
+
+test('flags come from DEIMOS_PROXY_* variables unless given on the command line', () => {
+  const env = { DEIMOS_PROXY_ENDPOINTS: 'http://a:1,http://b:2', DEIMOS_PROXY_PROXY: 'readonly', DEIMOS_PROXY_FAILURE_WAIT: '250ms' };
+  const c = config(['-failure-wait=2s'], env);
+  assert.deepEqual(c.endpoints, ['http://a:1', 'http://b:2']);
+  assert.equal(c.mode, 'readonly');
+  assert.equal(c.failureWaitMs, 2_000);
+});
+
+test('--bootstrap-config gives sorted unique peer URLs; --ca-file is an alias of --trusted-ca-file', () => {
+  const c = config(['--bootstrap-config', 'b=http://127.0.0.1:7002,a=http://127.0.0.1:7001,a=http://127.0.0.1:7001', '--ca-file', '/x/ca.pem']);
+  assert.deepEqual(c.bootstrapPeerUrls, ['http://127.0.0.1:7001', 'http://127.0.0.1:7002']);
+  assert.equal(c.tls.trustedCaFile, '/x/ca.pem');
+});
+
+test('rejects a missing cluster, bad modes, URLs with paths, https without a certificate, and unknown flags', () => {
+  const bad: Array<[string[], RegExp]> = [
+    [[], /--endpoints/],
+    [['--endpoints', 'http://a:1', '--proxy', 'off'], /--proxy must be one of on, readonly/],
+    [['--endpoints', 'http://a:1/v2'], /must not have a path/],
+    [['--endpoints', 'http://a:1', '--listen-client-urls', 'https://127.0.0.1:8443'], /needs --cert-file/],
+    [['--endpoints', 'http://a:1', '--client-cert-auth'], /needs --trusted-ca-file/],
+    [['--endpoints', 'http://a:1', '--name', 'x'], /unknown flag: --name/],
+    [['--endpoints', 'http://a:1', '--refresh-interval', 'soon'], /invalid duration/],
+  ];
+  for (const [argv, message] of bad) assert.throws(() => parseProxyArgs(argv, {}), message, argv.join(' '));
+});
+
+test('under `deimos --proxy`, member flags are tolerated and the environment prefix is DEIMOS', () => {
+  const tolerated = [{ name: 'name', kind: 'string' as const, description: '' }, { name: 'snapshot-count', kind: 'integer' as const, description: '' }];
+  const c = config(['--proxy', 'readonly', '--name', 'n1', '--snapshot-count', '5'], { DEIMOS_BOOTSTRAP_CONFIG: 'n1=http://127.0.0.1:7001' }, { envPrefix: 'DEIMOS', tolerated, defaultListenUrl: 'http://127.0.0.1:4001' });
+  assert.equal(c.mode, 'readonly');
+  assert.deepEqual(c.bootstrapPeerUrls, ['http://127.0.0.1:7001']);
+  assert.deepEqual(c.listenUrls, ['http://127.0.0.1:4001']);
+});
+
+test('proxy mode is requested by --proxy on|readonly or DEIMOS_PROXY, not by --proxy off', () => {
+  assert.equal(proxyModeRequested(['--proxy', 'on'], {}), true);
+  assert.equal(proxyModeRequested(['-proxy=readonly'], {}), true);
+  assert.equal(proxyModeRequested(['--proxy', 'off'], { DEIMOS_PROXY: 'on' }), false);
+  assert.equal(proxyModeRequested([], { DEIMOS_PROXY: 'readonly' }), true);
+  assert.equal(proxyModeRequested(['--name', 'x'], {}), false);
+});
+
+test('the pool prefers the lowest latency, spreads by requests in flight, and skips failed members until the wait ends', () => {
+  let now = 1000;
+  const pool = new EndpointPool(5000, () => now);
+  pool.setUrls(['http://a:1', 'http://b:2']);
+  const [a, b] = pool.all() as [ReturnType<typeof pool.all>[number], ReturnType<typeof pool.all>[number]];
+  pool.recordLatency(a, 1);
+  pool.recordLatency(b, 3);
+  assert.equal(pool.pick(), a);
+  a.inFlight = 5; // 1 ms × 6 > 3 ms × 1
+  assert.equal(pool.pick(), b);
+  a.inFlight = 0;
+  pool.markFailed(a);
+  assert.equal(pool.pick(), b);
+  assert.equal(pool.pick(new Set([b])), undefined);
+  now += 5001;
+  assert.equal(pool.pick(), a);
+});
+
+test('a new member (no latency yet) is tried first; setUrls keeps the health of members that stay', () => {
+  const pool = new EndpointPool(5000);
+  pool.setUrls(['http://a:1']);
+  const a = pool.all()[0]!;
+  pool.recordLatency(a, 2);
+  pool.markFailed(a);
+  const change = pool.setUrls(['http://a:1', 'http://c:3']);
+  assert.deepEqual(change, { added: ['http://c:3'], removed: [] });
+  assert.equal(pool.all()[0], a);
+  assert.ok(pool.isFailed(a));
+  assert.equal(pool.pick()?.url, 'http://c:3');
+  assert.deepEqual(pool.setUrls(['http://c:3']).removed, ['http://a:1']);
+});
+
+test('recognises its own listen address by name, by IP and behind a wildcard listener', async () => {
+  assert.equal(await resolvesToSelf('http://localhost:8080', [{ address: '127.0.0.1', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://127.0.0.1:8080', [{ address: '0.0.0.0', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://127.0.0.1:8081', [{ address: '127.0.0.1', port: 8080 }]), false);
+  assert.equal(await resolvesToSelf('http://127.0.0.2:8080', [{ address: '127.0.0.1', port: 8080 }]), false);
+});
+
+test('read-only mode lets only GET and HEAD through; watches are recognised by wait=true', () => {
+  assert.deepEqual(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'].map(readonlyRefuses), [false, false, true, true, true, true, true]);
+  assert.equal(isWatchUrl('/v2/keys/a?wait=true&stream=true'), true);
+  assert.equal(isWatchUrl('/v2/keys/a?wait=false'), false);
+  assert.equal(isWatchUrl('/v2/keys/a'), false);
+});
