@@ -11,6 +11,18 @@ import { http } from '../support/http.js';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { freePorts } from '../support/ports.js';
 import { ProxyProcess } from '../support/proxy-process.js';
+import { Watch } from '../support/watch.js';
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const SKIP = IS_EXTERNAL ? 'needs its own processes' : false;
 
@@ -18,7 +30,7 @@ const SKIP = IS_EXTERNAL ? 'needs its own processes' : false;
 class FakeMember {
   readonly seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
   /** What to do with a keys request; default: 200 with a JSON echo. */
-  behaviour: 'answer' | 'reset' = 'answer';
+  behaviour: 'answer' | 'reset' | 'stream-then-die' = 'answer';
   memberUrls: string[] = [];
   private constructor(readonly server: Server, readonly url: string) {}
 
@@ -43,6 +55,12 @@ class FakeMember {
       this.seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
       if (this.behaviour === 'reset') {
         req.socket.destroy();
+        return;
+      }
+      if (this.behaviour === 'stream-then-die') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"action":"set","node":{"key":"/w","value":"1"}}\n');
+        setTimeout(() => req.socket.destroy(), 200);
         return;
       }
       res.writeHead(200, [
@@ -115,6 +133,17 @@ describe('deimos-proxy forwarding rules', { skip: SKIP }, () => {
       }
     } finally {
       a.behaviour = 'answer';
+    }
+  });
+
+  test('closes a watch to the client when the member goes away mid-stream', async () => {
+    a.behaviour = b.behaviour = 'stream-then-die';
+    try {
+      const watch = await Watch.open(`${proxy.url}/v2/keys/w?wait=true&stream=true`);
+      assert.equal((await watch.next()).node.value, '1');
+      await withTimeout(watch.ended, 5_000, 'the client side of the watch to end');
+    } finally {
+      a.behaviour = b.behaviour = 'answer';
     }
   });
 

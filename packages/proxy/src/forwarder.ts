@@ -42,7 +42,7 @@ interface AttemptFailure {
 
 /** Forwards requests to the pool's members. */
 export class Forwarder {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' });
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true });
   private readonly httpsAgent: HttpsAgent;
 
   constructor(
@@ -51,7 +51,7 @@ export class Forwarder {
     private readonly opts: ForwarderOptions,
     private readonly logger: ProxyLogger,
   ) {
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', ...opts.tls });
+    this.httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true, ...opts.tls });
   }
 
   /** Handles one client request end to end. */
