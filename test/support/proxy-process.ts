@@ -20,6 +20,8 @@ export interface ProxyProcessOptions {
   /** Run `deimos --proxy ...` (the server binary) instead of `deimos-proxy`. */
   viaServer?: boolean;
   port?: number;
+  /** Listen with https (pass the TLS flags in `args`); readiness is then read from the log. */
+  https?: boolean;
 }
 
 /** A running test proxy. */
@@ -43,7 +45,7 @@ export class ProxyProcess {
   /** Starts a proxy and waits until it serves /metrics. */
   static async start(opts: ProxyProcessOptions): Promise<ProxyProcess> {
     const port = opts.port ?? (await freePorts(1))[0]!;
-    const url = `http://127.0.0.1:${port}`;
+    const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
     const bin = opts.viaServer ? DEIMOS_BIN : PROXY_BIN;
     const child = spawn(process.execPath, [bin, '--listen-client-urls', url, ...opts.args], {
       env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,6 +54,7 @@ export class ProxyProcess {
     try {
       await waitFor(async () => {
         if (p.exitCode !== null) throw new Error(`deimos exited (proxy) with ${p.exitCode}:\n${p.output}`);
+        if (opts.https) return p.output.includes('proxy serving');
         try {
           return (await http('GET', `${url}/metrics`, { timeoutMs: 2_000 })).status === 200;
         } catch {
