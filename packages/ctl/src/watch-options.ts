@@ -30,3 +30,12 @@ export function exitOnSignal(): void {
   process.once('SIGINT', bye);
   process.once('SIGTERM', bye);
 }
+
+/**
+ * Keeps the process alive while it only waits for a signal (the client's keep-alive timers are
+ * unreferenced on purpose); call the returned function to let it end.
+ */
+export function keepProcessAlive(): () => void {
+  const timer = setInterval(() => undefined, 1 << 30);
+  return () => clearInterval(timer);
+}

@@ -3,7 +3,7 @@ import { Election } from '@deimos/client';
 import { DeimosCommand } from '../base-command.js';
 import { usageError } from '../ctl-error.js';
 import { recipeLocation } from '../recipe-name.js';
-import { untilSignal } from '../watch-options.js';
+import { keepProcessAlive, untilSignal } from '../watch-options.js';
 
 /** `deimosctl elect <name> <proposal>`: campaigns, prints the proposal once leading, holds until SIGINT. */
 export default class Elect extends DeimosCommand<typeof Elect> {
@@ -48,10 +48,12 @@ export default class Elect extends DeimosCommand<typeof Elect> {
       throw err;
     }
     this.write(`${proposal}\n`);
+    const release = keepProcessAlive();
     await new Promise<void>((resolve) => {
       onLost = resolve;
       void stop.promise.then(() => resolve());
     });
+    release();
     await election.resign();
     if (lost) {
       process.stderr.write(`${this.err.red(`Error:  leadership lost: ${lost.message}`)}\n`);

@@ -4,7 +4,7 @@ import { DeimosCommand } from '../base-command.js';
 import { usageError } from '../ctl-error.js';
 import { recipeLocation } from '../recipe-name.js';
 import { startCommand } from '../run-command.js';
-import { untilSignal } from '../watch-options.js';
+import { keepProcessAlive, untilSignal } from '../watch-options.js';
 
 /** `deimosctl lock <name> [-- command...]`: holds a distributed lock while a command runs (or until SIGINT). */
 export default class LockCommand extends DeimosCommand<typeof LockCommand> {
@@ -64,10 +64,12 @@ export default class LockCommand extends DeimosCommand<typeof LockCommand> {
   /** Prints the lock key and holds until a signal or the loss of the lock. */
   private async hold(lock: Lock, stopped: Promise<unknown>, setOnLost: (f: () => void) => void): Promise<number> {
     this.write(`${lock.key ?? lock.dir}\n`);
+    const release = keepProcessAlive();
     await new Promise<void>((resolve) => {
       setOnLost(resolve);
       void stopped.then(() => resolve());
     });
+    release();
     return 0;
   }
 }
