@@ -9,6 +9,7 @@ import { DeimosClient, DeimosError, type KeysResponse } from '@deimos/client';
 import { DeimosCluster, withDeadline } from '../support/deimos-cluster.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
+import { http } from '../support/http.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos processes' : false;
 
@@ -99,5 +100,36 @@ describe('client failover in a 3-node cluster', { skip: SKIP }, () => {
     for (let i = 1; i < indexes.length; i++) assert.ok(indexes[i]! > indexes[i - 1]!, `index ${indexes[i]} after ${indexes[i - 1]}`);
     assert.notEqual(watcher.currentEndpoint, leader.clientUrl);
     await cluster.restart(leader);
+  });
+
+  test('a watch started without an index leaves a paused member and resumes from its registration', async () => {
+    const key = uniqueKey('paused-watch');
+    const leader = await cluster.leader();
+    const follower = cluster.followers(leader)[0]!;
+    const others = cluster.members.filter((m) => m !== follower).map((m) => m.clientUrl);
+    const watcher = new DeimosClient({ endpoints: [follower.clientUrl, ...others], sync: false, timeoutMs: 1_000 });
+    clients.push(watcher);
+    const writer = newClient(others, false);
+    const watchersOn = async () => ((await http('GET', `${follower.clientUrl}/v2/stats/store`)).json as { watchers: number }).watchers;
+    const before = await watchersOn();
+    const ac = new AbortController();
+    const events: KeysResponse[] = [];
+    const watching = (async () => {
+      for await (const ev of watcher.watch(key, { signal: ac.signal, repollAfterMs: 1_500 })) {
+        events.push(ev);
+        if (events.length === 3) return;
+      }
+    })();
+    await waitFor(async () => (await watchersOn()) > before, { timeoutMs: 5_000, what: 'the watch to register on the follower' });
+    cluster.pause(follower);
+    try {
+      for (const v of ['a', 'b', 'c']) await writer.set(key, v);
+      await withDeadline(watching, 15_000, `three events (got ${events.length})`);
+    } finally {
+      ac.abort();
+      cluster.resume(follower);
+    }
+    assert.deepEqual(events.map((e) => e.node?.value), ['a', 'b', 'c']);
+    assert.notEqual(watcher.currentEndpoint, follower.clientUrl);
   });
 });

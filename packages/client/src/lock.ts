@@ -58,6 +58,7 @@ export class Lock {
     signal?.throwIfAborted();
     const ticket = await QueueTicket.enqueue(this.client, this.dir, this.value, {
       ttlSeconds: this.ttlSeconds,
+      uniqueValue: this.opts.value === undefined,
       ...(this.opts.releaseOnExit !== undefined ? { releaseOnExit: this.opts.releaseOnExit } : {}),
       onLost: (err) => {
         this.holding = false;

@@ -5,7 +5,7 @@
  * its TTL and the next waiter moves up.
  */
 import type { DeimosClient } from './client.js';
-import { DeimosError, HistoryClearedError, KeyLostError } from './errors.js';
+import { DeimosError, HistoryClearedError, KeyLostError, OutcomeUnknownError } from './errors.js';
 import { onProcessExit } from './exit-hooks.js';
 import { Heartbeat } from './heartbeat.js';
 import type { KeysResponse } from './keys-response.js';
@@ -18,6 +18,11 @@ export interface QueueTicketOptions {
   releaseOnExit?: boolean;
   /** Called once when the key is found gone (expired or deleted by someone else). */
   onLost?: (err: KeyLostError) => void;
+  /**
+   * The value is unique to this waiter: when the POST ends with an unknown outcome, look for an
+   * entry with this value and adopt it instead of leaving it to block the queue until its TTL.
+   */
+  uniqueValue?: boolean;
 }
 
 /** An entry in a queue directory. */
@@ -34,8 +39,9 @@ export class QueueTicket {
     readonly key: string,
     readonly createdIndex: number,
     private readonly opts: QueueTicketOptions,
+    modifiedIndex = createdIndex,
   ) {
-    this.modifiedIndex = createdIndex;
+    this.modifiedIndex = modifiedIndex;
     this.heartbeat = new Heartbeat(() => this.refresh(), Math.max(1, (opts.ttlSeconds * 1000) / 3), (err) => this.onBeatError(err));
     this.heartbeat.start();
     this.unregisterExit = opts.releaseOnExit === false ? () => undefined : onProcessExit(() => this.leave());
@@ -43,7 +49,16 @@ export class QueueTicket {
 
   /** POSTs a new entry under `dir` and starts keeping it alive. */
   static async enqueue(client: DeimosClient, dir: string, value: string, opts: QueueTicketOptions): Promise<QueueTicket> {
-    const res = await client.createInOrder(dir, value, { ttl: opts.ttlSeconds });
+    let res: KeysResponse;
+    try {
+      res = await client.createInOrder(dir, value, { ttl: opts.ttlSeconds });
+    } catch (err) {
+      if (!(err instanceof OutcomeUnknownError) || !opts.uniqueValue) throw err;
+      const mine = (await readQueue(client, dir)).entries.find((e) => e.value === value);
+      // Not found: the POST did not apply (or applies later and then expires unrefreshed).
+      if (mine === undefined) throw err;
+      return new QueueTicket(client, dir, mine.key, mine.createdIndex, opts, mine.modifiedIndex);
+    }
     const node = res.node!;
     return new QueueTicket(client, dir, node.key!, node.createdIndex ?? res.etcdIndex, opts);
   }

@@ -2,7 +2,7 @@
  * The HTTP layer: one got instance with keep-alive agents, per-request timeouts, and failover
  * across endpoints with retries only where they cannot apply a write twice.
  */
-import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import got, { RequestError, type Got } from 'got';
 import type { Endpoints } from './endpoints.js';
@@ -31,7 +31,10 @@ export interface HttpRequest {
   /** A JSON body. */
   json?: unknown;
   safety: RequestSafety;
-  /** Per-attempt timeout; `null` for none (watches). Default: the client's. */
+  /**
+   * Per-attempt timeout; `null` for none (watches: only the response headers, which a member sends
+   * as soon as the watch is registered, must arrive within the client's timeout). Default: the client's.
+   */
   timeoutMs?: number | null;
   signal?: AbortSignal;
   /** Called with the headers of every response (before its body), e.g. to learn a watch's X-Etcd-Index. */
@@ -153,14 +156,17 @@ export class Transport {
       resolveBodyOnly: false,
       isStream: false,
       signal,
-      ...(timeoutMs !== null ? { timeout: { request: timeoutMs } } : {}),
+      timeout: timeoutMs !== null ? { request: timeoutMs } : { response: this.timeoutMs },
       ...(req.query !== undefined ? { searchParams: typeof req.query === 'function' ? req.query() : req.query } : {}),
       ...(req.form !== undefined ? { form: req.form } : {}),
       ...(req.json !== undefined ? { json: req.json } : {}),
     });
     if (req.onHeaders) {
       const onHeaders = req.onHeaders;
-      pending.on('response', (r: { headers: IncomingHttpHeaders }) => onHeaders(r.headers));
+      // got's own 'response' event comes after the body in promise mode; the native one does not.
+      pending.on('request', (nativeRequest: ClientRequest) => {
+        nativeRequest.once('response', (nativeResponse: IncomingMessage) => onHeaders(nativeResponse.headers));
+      });
     }
     const res = await pending;
     return { status: res.statusCode, headers: res.headers, body: res.body, endpoint, afterUnknownOutcome: false };

@@ -22,6 +22,8 @@ export interface WatchOnceOptions {
   signal?: AbortSignal;
   /** Called when a registration without `waitIndex` fixed the resume index (registration index + 1). */
   onRegistered?: (waitIndex: number) => void;
+  /** Called when a member registered the watch (its response headers arrived). */
+  onHeaders?: () => void;
 }
 
 /** Options of a resuming watch. */
@@ -30,9 +32,18 @@ export interface WatchOptions {
   /** Report events with an index greater than this (etcdctl's `--after-index`). */
   afterIndex?: number;
   signal?: AbortSignal;
+  /**
+   * Re-register an idle long poll after this many ms (default 60000), from the same index, so that
+   * a member that stopped answering (paused, partitioned) is noticed and left; 0 disables it.
+   */
+  repollAfterMs?: number;
 }
 
+/** The reason an idle poll is ended by the client itself (not a failure). */
+class Repoll extends Error {}
+
 const MAX_BACKOFF_MS = 5_000;
+const DEFAULT_REPOLL_MS = 60_000;
 
 /**
  * Waits for one event. Without `waitIndex` the first registration's `X-Etcd-Index` fixes where a
@@ -48,6 +59,7 @@ export async function watchOnce(ctx: WatchContext, key: string, opts: WatchOnceO
       timeoutMs: null,
       onHeaders: (headers) => {
         const registeredAt = numericHeader(headers, 'x-etcd-index');
+        opts.onHeaders?.();
         if (waitIndex === undefined && registeredAt !== undefined) {
           waitIndex = registeredAt + 1;
           opts.onRegistered?.(waitIndex);
@@ -72,22 +84,33 @@ export async function watchOnce(ctx: WatchContext, key: string, opts: WatchOnceO
 export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions = {}): AsyncGenerator<KeysResponse, void, undefined> {
   let waitIndex = opts.afterIndex !== undefined ? opts.afterIndex + 1 : undefined;
   let failures = 0;
+  const repollAfterMs = opts.repollAfterMs ?? DEFAULT_REPOLL_MS;
   for (;;) {
     let event: KeysResponse;
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
     try {
       event = await watchOnce(ctx, key, {
         ...(opts.recursive ? { recursive: true } : {}),
         ...(waitIndex !== undefined ? { waitIndex } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        signal: opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal,
         onRegistered: (next) => {
           waitIndex ??= next;
         },
+        // The idle clock runs from registration: before it, the client's timeout guards the headers.
+        onHeaders: () => {
+          clearTimeout(timer);
+          if (repollAfterMs > 0) timer = setTimeout(() => idle.abort(new Repoll()), repollAfterMs);
+        },
       });
     } catch (err) {
+      if (err instanceof Repoll) continue;
       if (!(err instanceof ClusterUnavailableError)) throw err;
       failures++;
       await sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)), opts.signal);
       continue;
+    } finally {
+      clearTimeout(timer);
     }
     failures = 0;
     const index = event.node?.modifiedIndex ?? event.etcdIndex;

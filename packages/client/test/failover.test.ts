@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { DeimosClient } from '../src/client.js';
 import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '../src/errors.js';
 
-type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists';
+type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only';
 
 /** A scripted member: answers every request according to `behaviour`, counting requests. */
 class FakeMember {
@@ -53,6 +53,10 @@ class FakeMember {
         return;
       case 'hang':
         return; // never answers
+      case 'headers-only':
+        res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7' });
+        res.flushHeaders(); // a registered watch that sees no event
+        return;
     }
   }
 }
@@ -135,6 +139,21 @@ describe('failover rules', () => {
     reset('ok', 'exists');
     const direct = await client([b.url]).create('/k', 'v').catch((e: unknown) => e);
     assert.ok(direct instanceof DeimosError && direct.afterUnknownOutcome === false);
+  });
+
+  test('a watch leaves a member that stops answering, resuming from the registration index', async () => {
+    reset('headers-only', 'ok');
+    const c = client([a.url, b.url], 300);
+    const it = c.watch('/k', { repollAfterMs: 300 });
+    const first = it.next();
+    await new Promise((r) => setTimeout(r, 100)); // registered on a (scripted: no event)
+    a.behaviour = 'hang'; // a is paused from now on: the re-poll gets no headers
+    const ev = await first;
+    assert.equal(ev.value?.node?.value, 'v');
+    assert.equal(a.requests.length, 2);
+    assert.equal(b.requests.length, 1);
+    assert.match(b.requests[0]!, /waitIndex=8/, 'resumed after the index a registered the watch at');
+    await it.return?.();
   });
 
   test('every member failing gives ClusterUnavailableError listing each failure', async () => {
