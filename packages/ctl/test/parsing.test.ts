@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '@deimos/client';
+import { globalFlagsLast } from '../src/argv.js';
+import { usageError } from '../src/ctl-error.js';
+import { describeError } from '../src/describe-error.js';
+import { parseDurationMs } from '../src/duration.js';
+import { formatMemberAdded, formatMemberLine, splitUrls } from '../src/members.js';
+import { recipeLocation } from '../src/recipe-name.js';
+
+test('leading global flags move after the command and its arguments, before any --', () => {
+  assert.deepEqual(globalFlagsLast(['-o', 'json', 'get', '/foo']), ['get', '/foo', '-o', 'json']);
+  assert.deepEqual(globalFlagsLast(['--endpoints=http://a', '--no-sync', 'member', 'list']), ['member', 'list', '--endpoints=http://a', '--no-sync']);
+  assert.deepEqual(globalFlagsLast(['--timeout', '1s', 'lock', 'x', '--', 'sh', '-o']), ['lock', 'x', '--timeout', '1s', '--', 'sh', '-o']);
+  assert.deepEqual(globalFlagsLast(['get', '/foo', '-o', 'json']), ['get', '/foo', '-o', 'json']);
+  assert.deepEqual(globalFlagsLast(['--help']), ['--help']);
+});
+
+test('durations accept Go-style units and bare seconds', () => {
+  assert.equal(parseDurationMs('5s'), 5_000);
+  assert.equal(parseDurationMs('500ms'), 500);
+  assert.equal(parseDurationMs('1m30s'), 90_000);
+  assert.equal(parseDurationMs('2'), 2_000);
+  assert.throws(() => parseDurationMs('soon'), /invalid duration/);
+  assert.throws(() => parseDurationMs('5x'), /invalid duration/);
+});
+
+test('errors map to etcdctl exit codes: server 4, unreachable 2, local 1, members API bare 1', () => {
+  assert.deepEqual(describeError(new DeimosError(100, 'Key not found', { cause: '/a', index: 3, status: 404 })), { line: '100: Key not found (/a) [3]', exitCode: 4 });
+  const down = describeError(new ClusterUnavailableError([new Error('connect ECONNREFUSED 127.0.0.1:1')]));
+  assert.deepEqual(down, { line: 'client: etcd cluster is unavailable or misconfigured; error #0: connect ECONNREFUSED 127.0.0.1:1', exitCode: 2 });
+  assert.equal(describeError(new OutcomeUnknownError('http://a', new Error('socket hang up'))).exitCode, 2);
+  assert.deepEqual(describeError(usageError('key required')), { line: 'key required', exitCode: 1 });
+  assert.deepEqual(describeError(new DeimosError(0, 'membership: peerURL exists', { status: 409 })), { line: 'membership: peerURL exists', exitCode: 1, bare: true });
+  assert.deepEqual(describeError(new Error('two\nlines')), { line: 'two lines', exitCode: 1 });
+});
+
+test('member lines match etcdctl, started and unstarted', () => {
+  const m = { id: 'a1', name: 'n1', peerURLs: ['http://p1', 'http://p2'], clientURLs: ['http://c1'] };
+  assert.equal(formatMemberLine(m, 'a1'), 'a1: name=n1 peerURLs=http://p1,http://p2 clientURLs=http://c1 isLeader=true\n');
+  assert.equal(formatMemberLine(m, 'b2'), 'a1: name=n1 peerURLs=http://p1,http://p2 clientURLs=http://c1 isLeader=false\n');
+  assert.equal(formatMemberLine({ id: 'b2', name: '', peerURLs: ['http://p3'], clientURLs: [] }, 'a1'), 'b2[unstarted]: peerURLs=http://p3\n');
+  assert.equal(formatMemberAdded('n2', 'b2', [m, { id: 'b2', name: '', peerURLs: ['http://p3'], clientURLs: [] }]),
+    'Added member named n2 with ID b2 to cluster\n\nETCD_NAME="n2"\nETCD_INITIAL_CLUSTER="n1=http://p1,n1=http://p2,n2=http://p3"\nETCD_INITIAL_CLUSTER_STATE="existing"\n');
+  assert.deepEqual(splitUrls('http://a, http://b,'), ['http://a', 'http://b']);
+});
+
+test('lock and election names: bare names use the default directory, paths are used as given', () => {
+  assert.deepEqual(recipeLocation('deploy'), { name: 'deploy' });
+  assert.deepEqual(recipeLocation('/locks/deploy'), { name: 'locks/deploy', prefix: '' });
+});
