@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DeimosClient, Lock } from '@deimos/client';
+import { DeimosClient, DeimosError, Lock } from '@deimos/client';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { withDeadline } from '../support/deimos-cluster.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
@@ -127,10 +127,28 @@ describe('Lock', { skip: SKIP }, () => {
     await waiter.release();
   });
 
+  test('a process that ends normally while holding the lock releases it on the way out', async () => {
+    const name = uniqueKey('before-exit').slice(1);
+    const script = `
+      import { DeimosClient, DeimosError, Lock } from '@deimos/client';
+      const lock = new Lock(new DeimosClient({ endpoints: [${JSON.stringify(server.clientUrl)}] }), ${JSON.stringify(name)}, { ttl: 60 });
+      await lock.acquire();
+      console.log(lock.key);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await withDeadline(new Promise<number | null>((resolve) => child.once('exit', resolve)), 10_000, 'the child to exit by itself');
+    assert.equal(code, 0, output);
+    const admin = newClient();
+    await assert.rejects(admin.get(output.trim()), (err: unknown) => err instanceof DeimosError && err.errorCode === 100);
+  });
+
   test('a process holding the lock releases it on SIGTERM', async () => {
     const name = uniqueKey('sigterm').slice(1);
     const script = `
-      import { DeimosClient, Lock } from '@deimos/client';
+      import { DeimosClient, DeimosError, Lock } from '@deimos/client';
       const lock = new Lock(new DeimosClient({ endpoints: [${JSON.stringify(server.clientUrl)}] }), ${JSON.stringify(name)}, { ttl: 60 });
       await lock.acquire();
       console.log('held');
