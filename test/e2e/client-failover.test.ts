@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeimosClient, DeimosError, type KeysResponse } from '@deimos/client';
+import { DeimosClient, DeimosError, Election, type KeysResponse } from '@deimos/client';
 import { DeimosCluster, withDeadline } from '../support/deimos-cluster.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
@@ -131,5 +131,33 @@ describe('client failover in a 3-node cluster', { skip: SKIP }, () => {
     }
     assert.deepEqual(events.map((e) => e.node?.value), ['a', 'b', 'c']);
     assert.notEqual(watcher.currentEndpoint, follower.clientUrl);
+  });
+
+  test('an election keeps its leader across the kill of the raft leader, then hands over on resign', async () => {
+    const name = uniqueKey('cluster-election').slice(1);
+    const raftLeader = await cluster.leader();
+    const others = cluster.members.filter((m) => m !== raftLeader).map((m) => m.clientUrl);
+    const lost: Error[] = [];
+    // TTL 8 s: longer than a raft election here (2-4 s), so refreshes survive the failover.
+    const a = new Election(newClient([raftLeader.clientUrl, ...others], false), name, { ttl: 8, onLost: (e) => lost.push(e) });
+    await a.campaign('alpha');
+    const b = new Election(newClient(others, false), name, { ttl: 8 });
+    let bLeads = false;
+    const bCampaign = b.campaign('bravo').then(() => (bLeads = true));
+    const observer = newClient(others, false);
+    await waitFor(async () => (await observer.get(a.dir)).node?.nodes?.length === 2, { timeoutMs: 5_000, what: 'bravo to queue' });
+    await cluster.kill(raftLeader);
+    await cluster.leader({ timeoutMs: 20_000 });
+    // Through two refresh periods after the new raft leader: alpha still leads, bravo still waits.
+    const until = Date.now() + 6_000;
+    await waitFor(() => Date.now() > until || lost.length > 0 || bLeads, { timeoutMs: 10_000, intervalMs: 200, what: 'two refresh periods' });
+    assert.deepEqual(lost, []);
+    assert.equal(bLeads, false);
+    assert.ok(a.isLeader);
+    assert.equal(await new Election(observer, name).leader(), 'alpha');
+    await a.resign();
+    await withDeadline(bCampaign, 10_000, 'bravo to lead after alpha resigned');
+    await b.resign();
+    await cluster.restart(raftLeader);
   });
 });
