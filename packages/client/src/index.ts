@@ -10,5 +10,5 @@ export {
 } from './errors.js';
 export { Lock, type LockOptions } from './lock.js';
 export { Election, type ElectionOptions } from './election.js';
-export { ServiceRegistry, type ServiceRegistryOptions, type Registration, type ServiceInstance } from './service-registry.js';
+export { ServiceRegistry, type ServiceRegistryOptions, type RegisterOptions, type Registration, type ServiceInstance } from './service-registry.js';
 export { queueEntries, queuePosition, type QueueEntry, type QueuePosition } from './queue.js';

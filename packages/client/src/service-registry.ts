@@ -21,6 +21,14 @@ export interface Registration {
   stop(): Promise<void>;
 }
 
+/** Options of one registration. */
+export interface RegisterOptions {
+  /** Seconds an instance outlives its last heartbeat (default 10); heartbeats run every ttl/3. */
+  ttl?: number;
+  /** Called with each failed heartbeat (default: none; the next beat, ttl/3 later, tries again). */
+  onError?: (err: unknown) => void;
+}
+
 /** Options of a {@link ServiceRegistry}. */
 export interface ServiceRegistryOptions {
   /** Directory of all services (default `/services`). */
@@ -44,7 +52,7 @@ export class ServiceRegistry {
    * Writes the instance key with a TTL (default 10 s) and refreshes it every ttl/3. If the key
    * expired anyway (a long outage), the next heartbeat writes it again.
    */
-  async register(service: string, instanceId: string, value: string, opts: { ttl?: number; onError?: (err: unknown) => void } = {}): Promise<Registration> {
+  async register(service: string, instanceId: string, value: string, opts: RegisterOptions = {}): Promise<Registration> {
     const key = `${this.serviceDir(service)}/${instanceId}`;
     const ttl = opts.ttl ?? 10;
     await this.client.set(key, value, { ttl });

@@ -146,7 +146,7 @@ describe('failover rules', () => {
     const c = client([a.url, b.url], 300);
     const it = c.watch('/k', { repollAfterMs: 300 });
     const first = it.next();
-    await new Promise((r) => setTimeout(r, 100)); // registered on a (scripted: no event)
+    while (a.requests.length === 0) await new Promise((r) => setTimeout(r, 10)); // registered on a (scripted: no event)
     a.behaviour = 'hang'; // a is paused from now on: the re-poll gets no headers
     const ev = await first;
     assert.equal(ev.value?.node?.value, 'v');
