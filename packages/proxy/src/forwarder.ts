@@ -5,13 +5,12 @@
  * never reached a member (the connection was refused or not made within the dial timeout).
  * Watches (long polls and streams) have no read timeout and end when either side goes away.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse, type ClientRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Endpoint, EndpointPool } from './endpoint-pool.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProxyLogger } from './logger.js';
+import { MemberConnections, type ExchangeHandle } from './member-connections.js';
 import { sendClusterError, sendJsonError } from './proxy-errors.js';
 
 /** Header naming the proxies a request went through (loop detection). */
@@ -42,8 +41,7 @@ interface AttemptFailure {
 
 /** Forwards requests to the pool's members. */
 export class Forwarder {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true });
-  private readonly httpsAgent: HttpsAgent;
+  private readonly connections: MemberConnections;
 
   constructor(
     private readonly pool: EndpointPool,
@@ -51,7 +49,7 @@ export class Forwarder {
     private readonly opts: ForwarderOptions,
     private readonly logger: ProxyLogger,
   ) {
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true, ...opts.tls });
+    this.connections = new MemberConnections({ dialTimeoutMs: opts.dialTimeoutMs, tls: opts.tls });
   }
 
   /** Handles one client request end to end. */
@@ -66,7 +64,7 @@ export class Forwarder {
     }
     const body = await this.readBody(req, res);
     if (body === null) return;
-    const headers = outgoingHeaders(req, body, hops === '' ? this.opts.proxyId : `${hops}, ${this.opts.proxyId}`);
+    const head = requestHead(req, body, hops === '' ? this.opts.proxyId : `${hops}, ${this.opts.proxyId}`);
     const safe = req.method === 'GET' || req.method === 'HEAD';
     const isWatch = safe && isWatchUrl(req.url ?? '/');
     let clientGone = false;
@@ -86,7 +84,7 @@ export class Forwarder {
         return;
       }
       tried.add(ep);
-      const failure = await this.attempt(ep, req, res, headers, body, isWatch);
+      const failure = await this.attempt(ep, req, res, head, body, isWatch);
       if (failure === undefined || clientGone) return;
       this.pool.markFailed(ep);
       this.metrics.failed(ep.url);
@@ -133,14 +131,13 @@ export class Forwarder {
   }
 
   /**
-   * One attempt on one member. Resolves undefined once the response has started streaming (the
-   * attempt is then final), or with why no response came.
+   * One attempt on one member. Resolves undefined once the response has started (the attempt is then
+   * final: the body streams to the client), or with why no response came.
    */
-  private attempt(ep: Endpoint, req: IncomingMessage, res: ServerResponse, headers: string[], body: Buffer | undefined, isWatch: boolean): Promise<AttemptFailure | undefined> {
+  private attempt(ep: Endpoint, req: IncomingMessage, res: ServerResponse, head: string, body: Buffer | undefined, isWatch: boolean): Promise<AttemptFailure | undefined> {
     return new Promise((resolve) => {
       const started = performance.now();
       let settled = false;
-      let reached = false;
       let responseTimer: NodeJS.Timeout | undefined;
       ep.inFlight += 1;
       this.metrics.forwarded(ep.url);
@@ -149,68 +146,50 @@ export class Forwarder {
         settled = true;
         ep.inFlight -= 1;
         clearTimeout(responseTimer);
-        res.off('close', onClientClose);
         resolve(failure);
       };
       const onClientClose = () => {
-        up.destroy();
+        if (!res.writableFinished) handle.abort();
         finish(undefined);
       };
-      const send = ep.protocol === 'https:' ? httpsRequest : httpRequest;
-      const up: ClientRequest = send({
-        host: ep.hostname, port: ep.port, method: req.method, path: req.url, headers,
-        agent: ep.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
-      });
-      up.once('socket', (socket: Socket) => {
-        if (!socket.connecting) {
-          reached = true;
-          return;
-        }
-        const dialTimer = setTimeout(() => up.destroy(codedError('EDIALTIMEOUT', `no connection within ${this.opts.dialTimeoutMs} ms`)), this.opts.dialTimeoutMs);
-        socket.once('connect', () => {
-          clearTimeout(dialTimer);
-          reached = true;
-        });
-        socket.once('close', () => clearTimeout(dialTimer));
-      });
-      if (!isWatch) {
-        responseTimer = setTimeout(() => up.destroy(codedError('ERESPONSETIMEOUT', `no response within ${this.opts.responseTimeoutMs} ms`)), this.opts.responseTimeoutMs);
-      }
-      up.on('error', (error: Error & { code?: string }) => finish({ error, reached })); // stays attached: late errors must not crash
-      up.once('response', (upRes: IncomingMessage) => {
-        const ms = performance.now() - started;
-        if (!isWatch) {
-          this.pool.recordLatency(ep, ms);
-          this.metrics.observeLatency(ep.url, ms);
-        }
-        finish(undefined);
-        this.respond(upRes, res);
+      const handle: ExchangeHandle = this.connections.send(ep, head, body, req.method === 'HEAD', {
+        head: (h) => {
+          const ms = performance.now() - started;
+          if (!isWatch) {
+            this.pool.recordLatency(ep, ms);
+            this.metrics.observeLatency(ep.url, ms);
+          }
+          finish(undefined);
+          if (res.destroyed) return handle.abort();
+          res.writeHead(h.status, h.reason, responseHeaders(h.rawHeaders));
+          if (h.streaming) res.flushHeaders(); // a stream watch: the client learns at once that it is registered
+        },
+        body: (chunk) => {
+          if (!res.write(chunk)) {
+            handle.pause();
+            res.once('drain', handle.resume);
+          }
+        },
+        complete: () => {
+          res.off('close', onClientClose);
+          res.end();
+        },
+        failed: (error, phase, afterHead) => {
+          res.off('close', onClientClose);
+          if (afterHead || settled) res.destroy(); // the member went away mid-body: the client must see a broken response
+          else finish({ error, reached: phase === 'sent' });
+        },
       });
       res.once('close', onClientClose);
-      up.end(body);
+      if (!isWatch) {
+        responseTimer = setTimeout(() => handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${this.opts.responseTimeoutMs} ms`)), this.opts.responseTimeoutMs);
+      }
     });
-  }
-
-  /** Streams a member's response to the client; either side going away ends the other. */
-  private respond(upRes: IncomingMessage, res: ServerResponse): void {
-    if (res.destroyed) {
-      upRes.destroy();
-      return;
-    }
-    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
-    if (isStreaming(upRes)) res.flushHeaders();
-    // pipe() rather than pipeline(): pipeline costs an AbortSignal and several listeners per request.
-    upRes.on('error', () => res.destroy()); // the member went away mid-body: the client must see a broken response
-    res.once('close', () => {
-      if (!upRes.complete) upRes.destroy(); // the client went away: close the member's connection too
-    });
-    upRes.pipe(res);
   }
 
   /** Closes pooled connections. */
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.connections.close();
   }
 }
 
@@ -235,21 +214,27 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   return tokens;
 }
 
-/** The request headers sent upstream: the client's minus hop-by-hop, plus X-Forwarded-For and the hop list. */
-function outgoingHeaders(req: IncomingMessage, body: Buffer | undefined, hops: string): string[] {
+/**
+ * The request line and headers sent upstream: the client's headers minus hop-by-hop ones, plus
+ * X-Forwarded-For, the hop list and the buffered body's length. Ends with the empty line.
+ */
+function requestHead(req: IncomingMessage, body: Buffer | undefined, hops: string): string {
   const raw = req.rawHeaders;
   const extra = connectionTokens(raw);
-  const out: string[] = [];
+  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  let hasHost = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if (REWRITTEN_REQUEST.has(name) || extra?.has(name)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
+    if (name === 'host') hasHost = true;
+    head += `${raw[i]}: ${raw[i + 1]}\r\n`;
   }
+  if (!hasHost) head += `Host: ${req.socket.localAddress ?? 'localhost'}\r\n`;
   const prior = headerText(req.headers['x-forwarded-for']);
   const client = req.socket.remoteAddress ?? 'unknown';
-  out.push('X-Forwarded-For', prior === '' ? client : `${prior}, ${client}`, 'X-Deimos-Proxy', hops);
-  if (body !== undefined) out.push('Content-Length', String(body.length));
-  return out;
+  head += `X-Forwarded-For: ${prior === '' ? client : `${prior}, ${client}`}\r\nX-Deimos-Proxy: ${hops}\r\n`;
+  if (body !== undefined) head += `Content-Length: ${body.length}\r\n`;
+  return `${head}\r\n`;
 }
 
 /** The member's response headers minus hop-by-hop ones, names as the member spelled them. */
@@ -262,11 +247,6 @@ function responseHeaders(raw: readonly string[]): string[] {
     out.push(raw[i]!, raw[i + 1]!);
   }
   return out;
-}
-
-/** A response without a length (a stream=true watch): its headers go out at once. */
-function isStreaming(upRes: IncomingMessage): boolean {
-  return upRes.headers['content-length'] === undefined;
 }
 
 /** True for `GET ...?wait=true` (a long poll or a stream): no response timeout applies. */
