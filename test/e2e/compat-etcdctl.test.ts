@@ -46,14 +46,21 @@ interface CtlResult {
 /** Runs `etcdctl --endpoints <endpoints> <args>` with the v2 API; kills it after `timeoutMs`. */
 function etcdctl(endpoints: string, args: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<CtlResult> {
   return new Promise((resolve, reject) => {
+    // Without a value argument etcdctl reads stdin; /dev/null unless the test gives one.
     const child = spawn(ETCDCTL!, ['--endpoints', endpoints, ...args], {
-      env: { ...process.env, ETCDCTL_API: '2' }, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ETCDCTL_API: '2' }, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(opts.stdin ?? '');
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    if (opts.stdin !== undefined) {
+      // etcdctl may exit before reading all of it: its exit code and output are what the test checks.
+      child.stdin!.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') reject(err);
+      });
+      child.stdin!.end(opts.stdin);
+    }
     const timeoutMs = opts.timeoutMs ?? 15_000;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
