@@ -12,7 +12,7 @@ import { checkLinearizability, checkNoLostWrites, checkWatchStream, formatLinear
 import { ChaosCluster } from './chaos-cluster.js';
 import { committedEvents, drainWatcher, healAll, readFinalState, waitConvergence, writeSentinel } from './final-checks.js';
 import { HistoryRecorder } from './history.js';
-import { FAULT_MIXES, Nemesis } from './nemesis.js';
+import { FAULT_MIXES, Nemesis, type FaultKind } from './nemesis.js';
 import { ValueHints, WorkloadClient } from './workload-client.js';
 import { WatcherClient } from './watcher-client.js';
 
@@ -25,6 +25,8 @@ export interface ChaosOptions {
   faults: string;
   /** Start the members in the deliberately broken mode (stale local reads). */
   broken: boolean;
+  /** Faults to inject first, before the seeded random schedule. */
+  firstFaults?: readonly FaultKind[];
   clients: number;
   keys: number;
   /** Where failing runs are saved (default `.chaos-runs` under the current directory). */
@@ -88,7 +90,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }));
     nemesis = new Nemesis({
       cluster, rng: rng.fork(), kinds, nowMs: () => recorder.nowMs(), snapshotCount: SNAPSHOT_COUNT, log: stamp,
-      holdMs: [1_500, 5_000], quietMs: [1_000, 3_000],
+      holdMs: [1_500, 5_000], quietMs: [1_000, 3_000], firstKinds: options.firstFaults,
     });
     let stopped = false;
     const watching = watchers.map((w) => w.run());

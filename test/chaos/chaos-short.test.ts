@@ -26,15 +26,15 @@ function assertClean(report: ChaosReport, mustInclude: string): void {
 }
 
 test('a cluster under process faults (kill -9, pause, slow disk) stays linearizable with complete watches', { timeout: 120_000 }, async (t) => {
-  assertClean(await run(t, { seed: 101, faults: 'process' }), 'kill');
+  assertClean(await run(t, { seed: 101, faults: 'process', firstFaults: ['kill'] }), 'kill');
 });
 
 test('a cluster under network faults (partitions, isolated leader, one-way loss, slow links, snapshot catch-up) stays linearizable', { timeout: 120_000 }, async (t) => {
-  assertClean(await run(t, { seed: 202, faults: 'network', durationSeconds: 30 }), 'snapshot-isolation');
+  assertClean(await run(t, { seed: 202, faults: 'network', durationSeconds: 30, firstFaults: ['snapshot-isolation'] }), 'snapshot-isolation');
 });
 
 test('a cluster under membership changes (remove and re-add) and kills stays linearizable and converges', { timeout: 120_000 }, async (t) => {
-  assertClean(await run(t, { seed: 303, faults: 'membership' }), 'membership');
+  assertClean(await run(t, { seed: 303, faults: 'membership', firstFaults: ['membership'] }), 'membership');
 });
 
 test('the suite catches a server that serves linearizable reads locally', { timeout: 120_000 }, async (t) => {

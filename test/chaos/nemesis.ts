@@ -50,6 +50,8 @@ export interface NemesisOptions {
   /** How long a fault is held, and the quiet time between faults, in ms. */
   holdMs: [number, number];
   quietMs: [number, number];
+  /** Faults injected first, in this order, before the random ones (so a short run surely has them). */
+  firstKinds?: readonly FaultKind[];
 }
 
 /** The fault scheduler; see the module comment. */
@@ -63,9 +65,10 @@ export class Nemesis {
   /** Runs faults until {@link stop}; the last fault is healed before this resolves. */
   async run(): Promise<void> {
     const { rng } = this.opts;
+    const first = [...(this.opts.firstKinds ?? [])];
     await this.sleep(rng.between(...this.opts.quietMs));
     while (!this.stopped) {
-      const kind = rng.pick(this.opts.kinds);
+      const kind = first.shift() ?? rng.pick(this.opts.kinds);
       const record: FaultRecord = { kind, detail: '', startMs: this.opts.nowMs(), endMs: 0 };
       this.faults.push(record);
       try {
