@@ -3,8 +3,6 @@
  * sequence of these to its store, so each carries everything the store needs (including the time
  * it was proposed, used for TTLs and expiry) and nothing that depends on the applying member.
  */
-import { decodeUtf8, encodeUtf8 } from './codec/utf8.js';
-
 /** A keys-API write, a TTL sweep, or a membership record update. */
 export type ReplicatedRequest =
   | SetRequest
@@ -94,18 +92,4 @@ export interface PublishRequest extends Base {
   memberId: string;
   name: string;
   clientUrls: string[];
-}
-
-/** Serialises a request into entry data. */
-export function encodeRequest(req: ReplicatedRequest): Uint8Array {
-  return encodeUtf8(JSON.stringify(req));
-}
-
-/** Reads a request from entry data; throws on anything that is not one. */
-export function decodeRequest(data: Uint8Array): ReplicatedRequest {
-  const value = JSON.parse(decodeUtf8(data)) as ReplicatedRequest;
-  if (typeof value !== 'object' || value === null || typeof value.op !== 'string' || typeof value.id !== 'string') {
-    throw new Error('entry data is not a replicated request');
-  }
-  return value;
 }

@@ -1,6 +1,6 @@
 /**
- * Entry data ⇄ replicated request, on the server's hot path: the same bytes as protocol's
- * encodeRequest/decodeRequest (UTF-8 JSON), but through Node's native UTF-8 codec.
+ * Entry data ⇄ replicated request (UTF-8 JSON), on the server's hot path, through Node's native
+ * UTF-8 codec. The only encoding of the request type declared in @deimos/protocol.
  */
 import type { ReplicatedRequest } from '@deimos/protocol';
 
