@@ -39,23 +39,14 @@ export class Election {
   /** Enters the election with `proposal` and resolves once we lead; on abort the candidacy is withdrawn. */
   async campaign(proposal: string, signal?: AbortSignal): Promise<void> {
     if (this.ticket !== undefined) throw new Error(`already campaigning in ${this.dir}`);
-    signal?.throwIfAborted();
-    const ticket = await QueueTicket.enqueue(this.client, this.dir, proposal, {
+    await QueueTicket.enqueueAndWait(this.client, this.dir, proposal, {
       ttlSeconds: this.ttlSeconds,
       ...(this.opts.releaseOnExit !== undefined ? { releaseOnExit: this.opts.releaseOnExit } : {}),
       onLost: (err) => {
         this.leading = false;
         this.opts.onLost?.(err);
       },
-    });
-    this.ticket = ticket;
-    try {
-      await ticket.waitForHead(signal);
-    } catch (err) {
-      this.ticket = undefined;
-      await ticket.leave();
-      throw err;
-    }
+    }, (t) => (this.ticket = t), signal);
     this.leading = true;
   }
 

@@ -55,8 +55,7 @@ export class Lock {
   /** Waits until the lock is ours; on abort or failure the queue key is deleted again. */
   async acquire(signal?: AbortSignal): Promise<void> {
     if (this.ticket !== undefined) throw new Error(`lock ${this.dir} is already held or being acquired by this object`);
-    signal?.throwIfAborted();
-    const ticket = await QueueTicket.enqueue(this.client, this.dir, this.value, {
+    await QueueTicket.enqueueAndWait(this.client, this.dir, this.value, {
       ttlSeconds: this.ttlSeconds,
       uniqueValue: this.opts.value === undefined,
       ...(this.opts.releaseOnExit !== undefined ? { releaseOnExit: this.opts.releaseOnExit } : {}),
@@ -64,15 +63,7 @@ export class Lock {
         this.holding = false;
         this.opts.onLost?.(err);
       },
-    });
-    this.ticket = ticket;
-    try {
-      await ticket.waitForHead(signal);
-    } catch (err) {
-      this.ticket = undefined;
-      await ticket.leave();
-      throw err;
-    }
+    }, (t) => (this.ticket = t), signal);
     this.holding = true;
   }
 

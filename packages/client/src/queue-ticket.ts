@@ -48,6 +48,27 @@ export class QueueTicket {
   }
 
   /** POSTs a new entry under `dir` and starts keeping it alive. */
+  /**
+   * Enqueues and waits until the ticket heads the queue; on abort or error the ticket leaves the
+   * queue before the error is rethrown. `onTicket` sees the ticket as soon as it exists.
+   */
+  static async enqueueAndWait(
+    client: DeimosClient, dir: string, value: string, opts: QueueTicketOptions,
+    onTicket: (ticket: QueueTicket | undefined) => void, signal?: AbortSignal,
+  ): Promise<QueueTicket> {
+    signal?.throwIfAborted();
+    const ticket = await QueueTicket.enqueue(client, dir, value, opts);
+    onTicket(ticket);
+    try {
+      await ticket.waitForHead(signal);
+    } catch (err) {
+      onTicket(undefined);
+      await ticket.leave();
+      throw err;
+    }
+    return ticket;
+  }
+
   static async enqueue(client: DeimosClient, dir: string, value: string, opts: QueueTicketOptions): Promise<QueueTicket> {
     let res: KeysResponse;
     try {
