@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { freePorts } from '../support/ports.js';
 import { IS_EXTERNAL } from '../support/keys-target.js';
-import { ctl } from './ctl-support.js';
+import { CtlProcess, ctl } from './ctl-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 
@@ -205,6 +205,30 @@ describe('deimosctl key commands', { skip: SKIP }, () => {
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /^Error: {2}client: etcd cluster is unavailable or misconfigured; error #0: .*ECONNREFUSED.*\n$/);
     }
+  });
+
+  test('--debug prints etcdctl\'s trace on stderr: the sync, the endpoints and a cURL command per request', async () => {
+    const e = server.clientUrl;
+    const r = await run('--debug', 'set', '/k/dbg', 'a b');
+    assert.deepEqual([r.code, r.stdout], [0, 'a b\n'], r.stderr);
+    assert.equal(r.stderr, [
+      `start to sync cluster using endpoints(${e})`,
+      `cURL Command: curl -X GET ${e}/v2/members`,
+      `got endpoints(${e}) after sync`,
+      `Cluster-Endpoints: ${e}`,
+      `cURL Command: curl -X PUT ${e}/v2/keys/k/dbg -d "value=a+b"`,
+      '',
+    ].join('\n'));
+    const nosync = await run('--debug', '--no-sync', 'get', '/k/dbg');
+    assert.equal(nosync.code, 0, nosync.stderr);
+    assert.match(nosync.stderr, new RegExp(`^Cluster-Endpoints: ${e}\ncURL Command: curl -X GET ${e}/v2/keys/k/dbg(\\?\\S*)?\n$`));
+  });
+
+  test('cluster-health --forever checks, announces the next check, and exits 0 on SIGINT', async () => {
+    const w = CtlProcess.start(['cluster-health', '--forever', ...ep]);
+    await w.waitForStdout((out) => out.includes('\nnext check after 10 second...\n'));
+    assert.match(w.stdout, /is healthy: got healthy result from .*\ncluster is healthy\n\nnext check after 10 second\.\.\.\n\n$/);
+    assert.equal(await w.stop('SIGINT'), 0);
   });
 
   test('--no-sync talks to the endpoints as given', async () => {

@@ -88,9 +88,44 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
     await run('set', '/ew/x', 'two');
     await run('rm', '/ew/x');
     await waitFor(() => readFileSync(log, 'utf8').includes('delete /ew/x'), { timeoutMs: 20_000, what: 'the delete event to run the command' });
+    // Commands run concurrently, as etcdctl's: one line per event, in any order.
+    await waitFor(() => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('/ew/x')).length === 3, { timeoutMs: 20_000, what: 'three commands' });
     const lines = readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.includes('/ew/x'));
-    assert.deepEqual(lines, [`set /ew/x one ${a} /ew/x`, `set /ew/x two ${a + 1} /ew/x`, `delete /ew/x  ${a + 2} /ew/x`]);
+    assert.deepEqual(lines.sort(), [`delete /ew/x  ${a + 2} /ew/x`, `set /ew/x one ${a} /ew/x`, `set /ew/x two ${a + 1} /ew/x`]);
     assert.equal(await w.stop('SIGINT'), 0);
+  });
+
+  test('exec-watch starts each command without waiting for the previous one, as etcdctl', async () => {
+    const log = join(dir, 'overlap.log');
+    const release = join(dir, 'overlap.release');
+    // The command for "first" blocks until the release file exists; "second" must run meanwhile.
+    const script = `echo "start $ETCD_WATCH_VALUE" >> ${log}; if [ "$ETCD_WATCH_VALUE" = first ]; then while [ ! -e ${release} ]; do sleep 0.05; done; fi; echo "end $ETCD_WATCH_VALUE" >> ${log}`;
+    const w = CtlProcess.start(['exec-watch', '/ew3/k', ...ep, '--', 'sh', '-c', script]);
+    try {
+      await waitFor(async () => {
+        await run('set', '/ew3/k', 'first');
+        return existsSync(log) && readFileSync(log, 'utf8').includes('start first');
+      }, { timeoutMs: 20_000, intervalMs: 300, what: 'the blocking command to start' });
+      await run('set', '/ew3/k', 'second');
+      await waitFor(() => readFileSync(log, 'utf8').includes('end second'), { timeoutMs: 20_000, what: 'the second command to run while the first blocks' });
+      assert.ok(!readFileSync(log, 'utf8').includes('end first'), 'the first command is still blocked');
+      writeFileSync(release, '');
+      await waitFor(() => readFileSync(log, 'utf8').includes('end first'), { timeoutMs: 20_000, what: 'the first command to finish' });
+    } finally {
+      writeFileSync(release, '');
+      await w.stop('SIGINT');
+    }
+  });
+
+  test('exec-watch exits 1 when its command cannot be started', async () => {
+    const w = CtlProcess.start(['exec-watch', '/ew4/k', ...ep, '--', join(dir, 'no-such-command')]);
+    await waitFor(async () => {
+      if (w.code !== undefined) return true;
+      await run('set', '/ew4/k', 'x');
+      return false;
+    }, { timeoutMs: 20_000, intervalMs: 300, what: 'exec-watch to give up' });
+    assert.equal(w.code, 1);
+    assert.match(w.stderr, /ENOENT/);
   });
 
   test('exec-watch also takes etcdctl\'s `exec-watch CMD... KEY` form, and needs both', async () => {

@@ -3,6 +3,7 @@
  * per-request timeouts and resuming watches.
  */
 import type { MemberJSON } from '@deimos/protocol';
+import type { DebugListener } from './debug-events.js';
 import { Endpoints } from './endpoints.js';
 import {
   createInOrderRequest, deleteRequest, getRequest, setRequest,
@@ -25,6 +26,8 @@ export interface ClientOptions {
   sync?: boolean;
   /** Path of the keys API: etcd's `/v2/keys` (default) or the original Deimos `/keys`. */
   keysPrefix?: '/v2/keys' | '/keys';
+  /** Told about every request attempt and the endpoint sync (for etcdctl-style `--debug` output). */
+  debug?: DebugListener;
 }
 
 /** Options of `watchOnce`. */
@@ -45,11 +48,13 @@ export class DeimosClient {
   private readonly list: Endpoints;
   private readonly transport: Transport;
   private synced: Promise<void> | undefined;
+  private readonly debug: DebugListener | undefined;
 
   constructor(options: ClientOptions) {
     this.list = new Endpoints(options.endpoints);
     this.keysPrefix = options.keysPrefix ?? '/v2/keys';
-    this.transport = new Transport(this.list, options.timeoutMs ?? 5_000, options.tls);
+    this.debug = options.debug;
+    this.transport = new Transport(this.list, options.timeoutMs ?? 5_000, options.tls, options.debug);
     if (options.sync === false) this.synced = Promise.resolve();
   }
 
@@ -158,9 +163,11 @@ export class DeimosClient {
 
   /** Replaces the endpoints with the client URLs the members publish; returns the new list. */
   async sync(): Promise<string[]> {
+    this.debug?.({ kind: 'sync-start', endpoints: this.endpoints });
     const list = await members.listMembers({ send: (req) => this.transport.send(req) });
     const urls = list.flatMap((m) => m.clientURLs);
     if (urls.length > 0) this.list.replace(urls);
+    this.debug?.({ kind: 'sync-done', endpoints: this.endpoints });
     return this.endpoints;
   }
 

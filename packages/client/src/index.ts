@@ -4,6 +4,7 @@ export type { KeysResponse } from './keys-response.js';
 export type { GetOptions, SetOptions, DeleteOptions } from './keys-options.js';
 export type { WatchOptions } from './watch.js';
 export type { RequestSafety, HttpRequest, HttpResponse, TlsOptions } from './request.js';
+export type { DebugEvent, DebugListener } from './debug-events.js';
 export { normalizeEndpoint } from './endpoints.js';
 export {
   DeimosError, HistoryClearedError, ClusterUnavailableError, OutcomeUnknownError, ClientClosedError, KeyLostError,

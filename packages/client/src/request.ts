@@ -5,6 +5,7 @@
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import got, { RequestError, type Got } from 'got';
+import { requestBody, requestUrl, type DebugListener } from './debug-events.js';
 import type { Endpoints } from './endpoints.js';
 import { ClientClosedError, ClusterUnavailableError, DeimosError, OutcomeUnknownError, errorFromResponse } from './errors.js';
 
@@ -77,7 +78,12 @@ export class Transport {
   private readonly httpsAgent: HttpsAgent;
   private readonly closer = new AbortController();
 
-  constructor(private readonly endpoints: Endpoints, private readonly timeoutMs: number, tls: TlsOptions = {}) {
+  constructor(
+    private readonly endpoints: Endpoints,
+    private readonly timeoutMs: number,
+    tls: TlsOptions = {},
+    private readonly debug?: DebugListener,
+  ) {
     this.httpsAgent = new HttpsAgent({ keepAlive: true });
     this.got = got.extend({
       agent: { http: this.httpAgent, https: this.httpsAgent },
@@ -150,6 +156,11 @@ export class Transport {
   private async sendTo(endpoint: string, req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs === undefined ? this.timeoutMs : req.timeoutMs;
     const signal = req.signal ? AbortSignal.any([this.closer.signal, req.signal]) : this.closer.signal;
+    const query = typeof req.query === 'function' ? req.query() : req.query;
+    if (this.debug) {
+      const body = requestBody(req.form, req.json);
+      this.debug({ kind: 'request', method: req.method, url: requestUrl(endpoint, req.path, query), ...(body !== undefined ? { body } : {}) });
+    }
     const pending = this.got(`${endpoint}${req.path}`, {
       method: req.method,
       responseType: 'text',
@@ -157,7 +168,7 @@ export class Transport {
       isStream: false,
       signal,
       timeout: timeoutMs !== null ? { request: timeoutMs } : { response: this.timeoutMs },
-      ...(req.query !== undefined ? { searchParams: typeof req.query === 'function' ? req.query() : req.query } : {}),
+      ...(query !== undefined ? { searchParams: query } : {}),
       ...(req.form !== undefined ? { form: req.form } : {}),
       ...(req.json !== undefined ? { json: req.json } : {}),
     });

@@ -6,7 +6,7 @@
 /** Global flags that take a value (in the `--flag value` form). */
 const VALUE_FLAGS = new Set(['--endpoints', '--output', '-o', '--timeout', '--ca-file', '--cert-file', '--key-file']);
 /** Global boolean flags. */
-const BOOLEAN_FLAGS = new Set(['--sync', '--no-sync', '--color', '--no-color']);
+const BOOLEAN_FLAGS = new Set(['--sync', '--no-sync', '--color', '--no-color', '--debug']);
 
 /** Returns argv with leading global flags moved after the command and its arguments (before any `--`). */
 export function globalFlagsLast(argv: readonly string[]): string[] {

@@ -7,6 +7,7 @@ import { Chalk, supportsColor, supportsColorStderr, type ChalkInstance } from 'c
 import { DeimosClient } from '@deimos/client';
 import { readFileSync } from 'node:fs';
 import { parseDurationMs } from './duration.js';
+import { debugPrinter } from './debug-output.js';
 import { describeError } from './describe-error.js';
 import { usageError } from './ctl-error.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
@@ -28,9 +29,10 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     endpoints: Flags.string({ env: 'DEIMOSCTL_ENDPOINTS', default: DEFAULT_ENDPOINTS, helpGroup: GLOBAL, description: 'comma-separated list of cluster endpoints' }),
     output: Flags.string({ char: 'o', options: ['simple', 'json', 'extended'], default: 'simple', helpGroup: GLOBAL, description: 'output format' }),
     timeout: Flags.string({ default: '5s', helpGroup: GLOBAL, description: 'per-request timeout (e.g. 500ms, 5s)' }),
-    'ca-file': Flags.string({ helpGroup: GLOBAL, description: 'verify servers with this CA bundle (PEM)' }),
-    'cert-file': Flags.string({ helpGroup: GLOBAL, description: 'client certificate (PEM) for TLS' }),
-    'key-file': Flags.string({ helpGroup: GLOBAL, description: 'client key (PEM) for TLS' }),
+    'ca-file': Flags.string({ env: 'DEIMOSCTL_CA_FILE', helpGroup: GLOBAL, description: 'verify servers with this CA bundle (PEM)' }),
+    'cert-file': Flags.string({ env: 'DEIMOSCTL_CERT_FILE', helpGroup: GLOBAL, description: 'client certificate (PEM) for TLS' }),
+    'key-file': Flags.string({ env: 'DEIMOSCTL_KEY_FILE', helpGroup: GLOBAL, description: 'client key (PEM) for TLS' }),
+    debug: Flags.boolean({ helpGroup: GLOBAL, description: 'print the requests on stderr as cURL commands that reproduce them' }),
     sync: Flags.boolean({ allowNo: true, default: true, helpGroup: GLOBAL, description: 'discover members through /v2/members first (--no-sync: use the endpoints as given)' }),
     color: Flags.boolean({ allowNo: true, default: true, helpGroup: GLOBAL, description: 'colour output on a terminal (NO_COLOR also turns it off)' }),
   };
@@ -100,7 +102,10 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     const cert = read(this.flags['cert-file']);
     const key = read(this.flags['key-file']);
     const tls = ca || cert || key ? { ca, cert, key } : undefined;
-    this.clientInstance = new DeimosClient({ endpoints: this.endpoints(), timeoutMs: this.timeoutMs(), tls, sync: this.flags.sync });
+    const debug = this.flags.debug
+      ? debugPrinter((line) => process.stderr.write(`${line}\n`), () => this.clientInstance?.endpoints ?? [])
+      : undefined;
+    this.clientInstance = new DeimosClient({ endpoints: this.endpoints(), timeoutMs: this.timeoutMs(), tls, sync: this.flags.sync, ...(debug ? { debug } : {}) });
     return this.clientInstance;
   }
 

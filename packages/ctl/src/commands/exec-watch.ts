@@ -4,6 +4,10 @@ import { DeimosCommand } from '../base-command.js';
 import { usageError } from '../ctl-error.js';
 import { afterIndexOption, exitOnSignal } from '../watch-options.js';
 import type { FormattableResponse } from '../format.js';
+import { ExitCode } from '../exit-codes.js';
+
+/** Most commands running at once; a slower command stream holds the watch back instead of piling up processes. */
+const MAX_RUNNING = 32;
 
 /** The environment a watch command runs with: etcdctl's ETCD_WATCH_* names and the DEIMOS_WATCH_* aliases. */
 export function watchEnv(resp: FormattableResponse): Record<string, string> {
@@ -25,7 +29,8 @@ export function watchEnv(resp: FormattableResponse): Record<string, string> {
 export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
   static override summary = 'Watch a key for changes and exec a command on each change.';
   static override description = 'The command gets ETCD_WATCH_ACTION, ETCD_WATCH_KEY, ETCD_WATCH_VALUE and '
-    + 'ETCD_WATCH_MODIFIED_INDEX (also DEIMOS_WATCH_*) in its environment. Commands run one at a time, in event order. '
+    + 'ETCD_WATCH_MODIFIED_INDEX (also DEIMOS_WATCH_*) in its environment. As with etcdctl, each command starts when its '
+    + `event arrives without waiting for earlier ones (at most ${MAX_RUNNING} at a time); a command that cannot be started ends exec-watch with exit 1. `
     + 'Without `--`, the key is the last argument (etcdctl\'s `exec-watch CMD... KEY`).';
   static override examples = [
     '<%= config.bin %> exec-watch /foo -- sh -c \'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY=$ETCD_WATCH_VALUE"\'',
@@ -43,12 +48,16 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
     const { key, command } = this.keyAndCommand();
     exitOnSignal();
     const events = this.client().watch(key, { recursive: this.flags.recursive, ...afterIndexOption(this.flags['after-index']) });
+    const running = new Set<Promise<void>>();
     for await (const resp of events) {
       if (resp.node?.dir) {
         process.stderr.write(`Ignored dir ${resp.node.key ?? ''} change\n`);
         continue;
       }
-      await runOnce(command, watchEnv(resp));
+      // Bounded: past the limit the watch waits (it resumes from its index, so nothing is lost).
+      while (running.size >= MAX_RUNNING) await Promise.race(running);
+      const run = startOnce(command, watchEnv(resp)).finally(() => running.delete(run));
+      running.add(run);
     }
   }
 
@@ -60,13 +69,16 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
   }
 }
 
-/** Runs one command with the watch environment, stdio shared, and waits for it (errors go to stderr). */
-function runOnce(command: string[], env: Record<string, string>): Promise<void> {
+/**
+ * Starts one command with the watch environment and shared stdio; the promise settles when it ends.
+ * A command that cannot be started (missing, not executable) ends deimosctl with exit 1, as etcdctl.
+ */
+function startOnce(command: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
     child.once('error', (err) => {
       process.stderr.write(`${err.message}\n`);
-      resolve();
+      process.exit(ExitCode.BadArgs);
     });
     child.once('exit', () => resolve());
   });
