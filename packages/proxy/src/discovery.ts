@@ -2,7 +2,9 @@
  * Keeps the pool's member list current: learns client URLs from `GET /v2/members` on a member's
  * client URL (the members already known first, then the --endpoints seeds), or from `GET /members` on
  * a peer URL of --bootstrap-config, and refreshes on an interval so that added and removed members
- * are picked up without a restart.
+ * are picked up without a restart. The first answer fixes the cluster ID (`X-Etcd-Cluster-Id`): a
+ * member list from, or a new member answering with, another cluster's ID is ignored, so that a
+ * misconfigured URL (a member of another cluster) never receives this cluster's traffic.
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -21,7 +23,16 @@ export interface DiscoveryOptions {
   requestTimeoutMs: number;
   /** Filters out the proxy's own address. */
   isSelf: (url: string) => Promise<boolean>;
+  /** TLS material towards https client URLs. */
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** TLS material towards https peer URLs of --bootstrap-config. */
+  peerTls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+}
+
+/** A member list and the cluster ID of the member that sent it (undefined when it sent none). */
+interface MembersAnswer {
+  members: MemberJSON[];
+  clusterId: string | undefined;
 }
 
 /** Retry interval while no member list has been learned yet. */
@@ -33,6 +44,8 @@ export class Discovery {
   private stopped = false;
   private learned = false;
   private running: Promise<boolean> | undefined;
+  /** The cluster's ID, fixed by the first member list learned. */
+  private clusterId: string | undefined;
 
   constructor(private readonly pool: EndpointPool, private readonly opts: DiscoveryOptions, private readonly logger: ProxyLogger) {}
 
@@ -69,16 +82,16 @@ export class Discovery {
     const clientCandidates = [...new Set([...known, ...this.opts.seeds])];
     for (const url of clientCandidates) {
       if (this.stopped) return false;
-      const members = await this.fetchMembers(`${url}/v2/members`);
-      if (members && (await this.apply(members, url))) {
+      const answer = await this.fetchMembers(`${url}/v2/members`);
+      if (answer && this.sameCluster(answer, url) && (await this.apply(answer, url))) {
         this.pool.markHealthy(url);
         return true;
       }
     }
     for (const peer of this.opts.bootstrapPeerUrls) {
       if (this.stopped) return false;
-      const members = await this.fetchMembers(`${peer}/members`);
-      if (members && (await this.apply(members, peer))) return true;
+      const answer = await this.fetchMembers(`${peer}/members`, this.opts.peerTls);
+      if (answer && this.sameCluster(answer, peer) && (await this.apply(answer, peer))) return true;
     }
     if (clientCandidates.length + this.opts.bootstrapPeerUrls.length > 0) {
       this.logger.warn('member list refresh failed: no member answered', { tried: [...clientCandidates, ...this.opts.bootstrapPeerUrls] });
@@ -86,10 +99,24 @@ export class Discovery {
     return false;
   }
 
-  /** Applies a member list; false when it names no usable client URL (keeps the old list). */
-  private async apply(members: MemberJSON[], source: string): Promise<boolean> {
+  /** True when `answer` comes from this proxy's cluster; the first answer with an ID fixes it. */
+  private sameCluster(answer: MembersAnswer, source: string): boolean {
+    if (answer.clusterId === undefined) return true;
+    this.clusterId ??= answer.clusterId;
+    if (answer.clusterId === this.clusterId) return true;
+    this.logger.warn('ignoring a member of another cluster', { url: source, clusterId: answer.clusterId, expected: this.clusterId });
+    return false;
+  }
+
+  /**
+   * Applies a member list; false when it names no usable client URL (keeps the old list). A URL new to
+   * the pool is added only once it answers with this cluster's ID (an unreachable one waits for the
+   * next refresh: it could not serve traffic anyway).
+   */
+  private async apply(answer: MembersAnswer, source: string): Promise<boolean> {
+    const known = new Set(this.pool.urls());
     const urls: string[] = [];
-    for (const m of members) {
+    for (const m of answer.members) {
       for (const raw of m.clientURLs ?? []) {
         const url = normalize(raw);
         if (url === undefined || urls.includes(url)) continue;
@@ -97,6 +124,7 @@ export class Discovery {
           this.logger.warn('ignoring a member client URL that is this proxy', { url });
           continue;
         }
+        if (!known.has(url) && url !== source && !(await this.verifyNew(url))) continue;
         urls.push(url);
       }
     }
@@ -109,11 +137,21 @@ export class Discovery {
     return true;
   }
 
-  private fetchMembers(url: string): Promise<MemberJSON[] | undefined> {
+  /** True when a member new to the pool answers `/v2/members` with this cluster's ID. */
+  private async verifyNew(url: string): Promise<boolean> {
+    const answer = await this.fetchMembers(`${url}/v2/members`);
+    if (answer === undefined) {
+      this.logger.debug('not adding a member that does not answer yet', { url });
+      return false;
+    }
+    return this.sameCluster(answer, url);
+  }
+
+  private fetchMembers(url: string, tls = this.opts.tls): Promise<MembersAnswer | undefined> {
     return new Promise((resolve) => {
       const u = new URL(url);
       const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(u, { method: 'GET', agent: false, timeout: this.opts.requestTimeoutMs, ...this.opts.tls }, (res) => {
+      const req = send(u, { method: 'GET', agent: false, timeout: this.opts.requestTimeoutMs, ...tls }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', () => resolve(undefined));
@@ -121,7 +159,9 @@ export class Discovery {
           if (res.statusCode !== 200) return resolve(undefined);
           try {
             const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { members?: unknown };
-            resolve(Array.isArray(body.members) ? (body.members as MemberJSON[]) : undefined);
+            const id = res.headers['x-etcd-cluster-id'];
+            const clusterId = typeof id === 'string' && id !== '' ? id : undefined;
+            resolve(Array.isArray(body.members) ? { members: body.members as MemberJSON[], clusterId } : undefined);
           } catch {
             resolve(undefined); // not a member's answer: try the next candidate
           }

@@ -26,6 +26,10 @@ export interface ProxyConfig {
     keyFile?: string;
     trustedCaFile?: string;
     clientCertAuth: boolean;
+    /** Credentials for `--bootstrap-config` peer URLs (etcd's proxy uses its peer TLS there); default: the ones above. */
+    peerCertFile?: string;
+    peerKeyFile?: string;
+    peerTrustedCaFile?: string;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -61,6 +65,9 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
     { name: 'key-file', kind: 'string', description: 'TLS key matching --cert-file.' },
     { name: 'trusted-ca-file', aliases: ['ca-file'], kind: 'string', description: 'CA bundle that verifies https members and, with --client-cert-auth, clients.' },
     { name: 'client-cert-auth', kind: 'boolean', defaultValue: 'false', description: 'Require client certificates signed by --trusted-ca-file.' },
+    { name: 'peer-cert-file', kind: 'string', description: 'Client certificate towards https peer URLs of --bootstrap-config (default: --cert-file).' },
+    { name: 'peer-key-file', kind: 'string', description: 'TLS key matching --peer-cert-file.' },
+    { name: 'peer-trusted-ca-file', aliases: ['peer-ca-file'], kind: 'string', description: 'CA bundle that verifies https peer URLs of --bootstrap-config (default: --trusted-ca-file).' },
     { name: 'log-level', kind: 'string', defaultValue: 'info', description: "'debug', 'info', 'warn' or 'error'." },
     { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
     { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
@@ -144,8 +151,12 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
     keyFile: str(values, 'key-file'),
     trustedCaFile: str(values, 'trusted-ca-file'),
     clientCertAuth: values.get('client-cert-auth') === true,
+    peerCertFile: str(values, 'peer-cert-file'),
+    peerKeyFile: str(values, 'peer-key-file'),
+    peerTrustedCaFile: str(values, 'peer-trusted-ca-file'),
   };
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) throw new ProxyConfigError('--cert-file and --key-file go together');
+  if ((tls.peerCertFile === undefined) !== (tls.peerKeyFile === undefined)) throw new ProxyConfigError('--peer-cert-file and --peer-key-file go together');
   for (const url of listenUrls) {
     if (url.startsWith('https:') && !tls.certFile) throw new ProxyConfigError(`${url}: an https listener needs --cert-file and --key-file`);
   }

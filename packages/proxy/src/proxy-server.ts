@@ -39,19 +39,34 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-function readTls(config: ProxyConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
-  const read = (file: string | undefined, flag: string) => {
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new ProxyStartError('ERR_PROXY_TLS', `--${flag} ${file}: ${(err as Error).message}`);
-    }
-  };
-  return { ca: read(config.tls.trustedCaFile, 'trusted-ca-file'), cert: read(config.tls.certFile, 'cert-file'), key: read(config.tls.keyFile, 'key-file') };
+/** PEM material read from the TLS flags. */
+interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
-async function listen(url: string, handler: (req: IncomingMessage, res: ServerResponse) => void, config: ProxyConfig, tls: ReturnType<typeof readTls>): Promise<{ server: Server; address: ListenAddress; url: string }> {
+function readPem(file: string | undefined, flag: string): Buffer | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ProxyStartError('ERR_PROXY_TLS', `--${flag} ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The listener's and member connections' material (one set, as etcd's proxy), and the peer-URL one. */
+function readTls(config: ProxyConfig): { client: TlsMaterial; peer: TlsMaterial } {
+  const t = config.tls;
+  const client = { ca: readPem(t.trustedCaFile, 'trusted-ca-file'), cert: readPem(t.certFile, 'cert-file'), key: readPem(t.keyFile, 'key-file') };
+  const peer = {
+    ca: readPem(t.peerTrustedCaFile, 'peer-trusted-ca-file') ?? client.ca,
+    ...(t.peerCertFile !== undefined ? { cert: readPem(t.peerCertFile, 'peer-cert-file'), key: readPem(t.peerKeyFile, 'peer-key-file') } : { cert: client.cert, key: client.key }),
+  };
+  return { client, peer };
+}
+
+async function listen(url: string, handler: (req: IncomingMessage, res: ServerResponse) => void, config: ProxyConfig, tls: TlsMaterial): Promise<{ server: Server; address: ListenAddress; url: string }> {
   const u = new URL(url);
   const server: Server = u.protocol === 'https:'
     ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: config.tls.clientCertAuth, rejectUnauthorized: config.tls.clientCertAuth }, handler)
@@ -67,8 +82,7 @@ async function listen(url: string, handler: (req: IncomingMessage, res: ServerRe
 
 /** Starts a proxy; throws {@link ProxyStartError} when it cannot. */
 export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Promise<RunningProxy> {
-  const tls = readTls(config);
-  const clientTls = { ca: tls.ca, cert: tls.cert, key: tls.key };
+  const { client: clientTls, peer: peerTls } = readTls(config);
   const proxyId = randomBytes(6).toString('hex');
   const pool = new EndpointPool(config.failureWaitMs);
   const metrics = new ProxyMetrics();
@@ -103,7 +117,7 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
     })));
   };
   try {
-    for (const url of config.listenUrls) listeners.push(await listen(url, handler, config, tls));
+    for (const url of config.listenUrls) listeners.push(await listen(url, handler, config, clientTls));
   } catch (err) {
     await closeListeners();
     throw err;
@@ -123,7 +137,7 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
   pool.setUrls(seeds);
   const discovery = new Discovery(pool, {
     seeds, bootstrapPeerUrls: config.bootstrapPeerUrls, refreshIntervalMs: config.refreshIntervalMs,
-    requestTimeoutMs: Math.max(2 * config.dialTimeoutMs, 3000), isSelf, tls: clientTls,
+    requestTimeoutMs: Math.max(2 * config.dialTimeoutMs, 3000), isSelf, tls: clientTls, peerTls,
   }, logger);
   await discovery.start();
   const urls = listeners.map((l) => l.url);
