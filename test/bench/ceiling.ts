@@ -6,18 +6,25 @@
 import { spawn } from 'node:child_process';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/wait-for.js';
-import { runLoad } from './load-generator.js';
+import { runLoad, type LoadTls } from './load-generator.js';
+import { cpuSeconds } from './process-stats.js';
 
+// argv: port, then for https the certificate and key files.
 const BARE_SERVER = `
-const { createServer } = require('node:http');
+const { readFileSync } = require('node:fs');
+const [port, certFile, keyFile] = process.argv.slice(1);
 const body = JSON.stringify({ action: 'get', node: { key: '/x', value: 'ceiling' } }).slice(0, 47);
-createServer((req, res) => {
+const handler = (req, res) => {
   req.resume();
   req.on('end', () => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
-}).listen(Number(process.argv[1]), '127.0.0.1');
+};
+const server = certFile
+  ? require('node:https').createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, handler)
+  : require('node:http').createServer(handler);
+server.listen(Number(port), '127.0.0.1');
 `;
 
 /** Throughput and latency of the bare server at `clients`, best of `runs`. */
@@ -26,29 +33,52 @@ export interface CeilingResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time per request of the bare server and of the load generator itself, in µs. */
+  serverCpuMicrosPerRequest: number;
+  loadCpuMicrosPerRequest: number;
+}
+
+/** How to measure the ceiling; with `tls` the bare server speaks https with that certificate. */
+export interface CeilingOptions {
+  clients: number;
+  durationMs: number;
+  warmupMs: number;
+  runs: number;
+  tls?: { certFile: string; keyFile: string; client: LoadTls };
 }
 
 /** Measures the ceiling; the bare server is killed by PID afterwards. */
-export async function measureCeiling(opts: { clients: number; durationMs: number; warmupMs: number; runs: number }): Promise<CeilingResult> {
+export async function measureCeiling(opts: CeilingOptions): Promise<CeilingResult> {
   const [port] = await freePorts(1);
-  const child = spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { stdio: 'ignore' });
+  const args = ['-e', BARE_SERVER, String(port), ...(opts.tls ? [opts.tls.certFile, opts.tls.keyFile] : [])];
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const load = (durationMs: number, maxRequests = 10_000_000) => runLoad({
+    url, tls: opts.tls?.client, concurrency: opts.clients, durationMs, maxRequests, makeRequest: () => ({ method: 'GET', path: '/v2/keys/x' }),
+  });
   try {
     await waitFor(async () => {
       try {
-        return (await fetch(url)).ok;
+        return (await load(5_000, 1)).ok === 1;
       } catch {
         return false; // not listening yet
       }
     }, { timeoutMs: 10_000, what: 'the bare node:http server' });
-    const load = (durationMs: number) => runLoad({ url, concurrency: opts.clients, durationMs, maxRequests: 10_000_000, makeRequest: () => ({ method: 'GET', path: '/v2/keys/x' }) });
     if (opts.warmupMs > 0) await load(opts.warmupMs);
     let best: CeilingResult | undefined;
     for (let i = 0; i < opts.runs; i++) {
+      const server0 = cpuSeconds(child.pid);
+      const self0 = process.cpuUsage();
       const r = await load(opts.durationMs);
+      const self = process.cpuUsage(self0);
+      const n = Math.max(1, r.ok + r.errors);
       if (!best || r.requestsPerSecond > best.requestsPerSecond) {
-        best = { clients: opts.clients, requestsPerSecond: r.requestsPerSecond, p50Ms: r.latency.percentileMs(50), p99Ms: r.latency.percentileMs(99) };
+        best = {
+          clients: opts.clients, requestsPerSecond: r.requestsPerSecond, p50Ms: r.latency.percentileMs(50), p99Ms: r.latency.percentileMs(99),
+          serverCpuMicrosPerRequest: ((cpuSeconds(child.pid) - server0) * 1e6) / n,
+          loadCpuMicrosPerRequest: (self.user + self.system) / n,
+        };
       }
     }
     return best!;

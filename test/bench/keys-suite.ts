@@ -21,10 +21,14 @@ export interface CaseResult {
   ok: number;
   errors: number;
   firstError?: string;
+  /** Responses by HTTP status in the kept run (connection failures are counted in `errors` only). */
+  statusCounts: Record<number, number>;
   /** Throughput of every run, in order; the best is reported. */
   runsPerSecond: number[];
   /** CPU used by all server processes during the best run, in % of one core. */
   serverCpuPercent: number;
+  /** Server CPU time per completed request during the best run, in µs (steadier than req/s on a busy machine). */
+  serverCpuMicrosPerRequest: number;
   /** Busy share of the whole machine during the best run, in %. */
   machineBusyPercent: number;
 }
@@ -82,7 +86,8 @@ export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Pro
     const measured = await measureCase(target, leader, makers[c.workload], c.clients, opts);
     result.cases.push({ workload: c.workload, ...measured });
     opts.log(`  ${target.kind} ${c.workload} x${c.clients}: ${Math.round(measured.requestsPerSecond)} req/s `
-      + `(runs ${measured.runsPerSecond.map(Math.round).join(', ')}), p50 ${measured.p50Ms.toFixed(2)} ms, p99 ${measured.p99Ms.toFixed(2)} ms`
+      + `(runs ${measured.runsPerSecond.map(Math.round).join(', ')}), p50 ${measured.p50Ms.toFixed(2)} ms, p99 ${measured.p99Ms.toFixed(2)} ms, `
+      + `server ${Math.round(measured.serverCpuMicrosPerRequest)} µs CPU/req`
       + `${measured.errors ? `, ${measured.errors} errors: ${measured.firstError}` : ''}`);
   }
   if (!writesDone) result.rssAfterWritesBytes = rssBytes(leader.pid);
@@ -104,7 +109,7 @@ async function measureCase(
 ): Promise<Omit<CaseResult, 'workload'>> {
   const load = (durationMs: number) => runLoad({ url: leader.clientUrl, concurrency: clients, durationMs, maxRequests: MAX_REQUESTS_PER_RUN, makeRequest });
   if (opts.warmupMs > 0) await load(opts.warmupMs);
-  let best: { run: LoadResult; cpu: number; busy: number } | undefined;
+  let best: { run: LoadResult; cpu: number; cpuPerRequest: number; busy: number } | undefined;
   const runsPerSecond: number[] = [];
   for (let i = 0; i < opts.runs; i++) {
     const cpu0 = target.members.reduce((s, m) => s + cpuSeconds(m.pid), 0);
@@ -114,9 +119,11 @@ async function measureCase(
     const j1 = machineJiffies();
     runsPerSecond.push(run.requestsPerSecond);
     const busy = (100 * (j1.busy - j0.busy)) / Math.max(1, j1.total - j0.total);
-    if (!best || run.requestsPerSecond > best.run.requestsPerSecond) best = { run, cpu: (100 * cpu * 1000) / run.elapsedMs, busy };
+    if (!best || run.requestsPerSecond > best.run.requestsPerSecond) {
+      best = { run, cpu: (100 * cpu * 1000) / run.elapsedMs, cpuPerRequest: (cpu * 1e6) / Math.max(1, run.ok + run.errors), busy };
+    }
   }
-  const { run, cpu, busy } = best!;
+  const { run, cpu, cpuPerRequest, busy } = best!;
   return {
     clients,
     requestsPerSecond: run.requestsPerSecond,
@@ -126,8 +133,10 @@ async function measureCase(
     ok: run.ok,
     errors: run.errors,
     firstError: run.firstError,
+    statusCounts: run.statusCounts,
     runsPerSecond,
     serverCpuPercent: cpu,
+    serverCpuMicrosPerRequest: cpuPerRequest,
     machineBusyPercent: busy,
   };
 }

@@ -43,6 +43,7 @@ export function computeRatios(deimos: TargetReport | undefined, etcd: TargetRepo
     if (!e) continue;
     if (e.requestsPerSecond > 0) out[`${caseKey(d)} req/s`] = d.requestsPerSecond / e.requestsPerSecond;
     if (e.p99Ms > 0) out[`${caseKey(d)} p99`] = d.p99Ms / e.p99Ms;
+    if (e.serverCpuMicrosPerRequest > 0) out[`${caseKey(d)} CPU/req`] = d.serverCpuMicrosPerRequest / e.serverCpuMicrosPerRequest;
   }
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
   const rss = ratio(deimos.suite?.rssAfterWritesBytes, etcd.suite?.rssAfterWritesBytes);
@@ -61,21 +62,24 @@ function throughputTable(report: BenchReport, d: TargetReport | undefined, e: Ta
   }
   const find = (t: TargetReport | undefined, c: Pick<CaseResult, 'workload' | 'clients'>) => t?.suite?.cases.find((x) => caseKey(x) === caseKey(c));
   const lines = [
-    '| workload | clients | deimos req/s | p50 ms | p99 ms | CPU % | etcd req/s | p50 ms | p99 ms | CPU % | deimos/etcd req/s | deimos/etcd p99 |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| workload | clients | deimos req/s | p50 ms | p99 ms | CPU % | µs/req | etcd req/s | p50 ms | p99 ms | CPU % | µs/req | deimos/etcd req/s | deimos/etcd p99 | deimos/etcd µs/req |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const c of cases) {
     const a = find(d, c);
     const b = find(e, c);
-    const cols = (x: CaseResult | undefined) => [fmt(x?.requestsPerSecond), fmt(x?.p50Ms, 2), fmt(x?.p99Ms, 2), fmt(x?.serverCpuPercent)];
+    const cols = (x: CaseResult | undefined) => [
+      fmt(x?.requestsPerSecond), fmt(x?.p50Ms, 2), fmt(x?.p99Ms, 2), fmt(x?.serverCpuPercent), fmt(x?.serverCpuMicrosPerRequest),
+    ];
     const err = [a, b].filter((x) => x?.errors).map((x) => ` (${x!.errors} errors)`).join('');
-    lines.push(`| ${c.workload}${err} | ${c.clients} | ${[...cols(a), ...cols(b)].join(' | ')} | ${fmt(report.ratios[`${caseKey(c)} req/s`], 2)} | ${fmt(report.ratios[`${caseKey(c)} p99`], 2)} |`);
+    const ratios = ['req/s', 'p99', 'CPU/req'].map((r) => fmt(report.ratios[`${caseKey(c)} ${r}`], 2));
+    lines.push(`| ${c.workload}${err} | ${c.clients} | ${[...cols(a), ...cols(b), ...ratios].join(' | ')} |`);
   }
   const rssLabel = report.settings.nodes > 1 ? 'leader RSS after the write cases' : 'RSS after the write cases';
-  lines.push(`| ${rssLabel} | | ${mib(d?.suite?.rssAfterWritesBytes)} | | | | ${mib(e?.suite?.rssAfterWritesBytes)} | | | | ${fmt(report.ratios['RSS after writes'], 2)} | |`);
+  lines.push(`| ${rssLabel} | | ${mib(d?.suite?.rssAfterWritesBytes)} | | | | | ${mib(e?.suite?.rssAfterWritesBytes)} | | | | | ${fmt(report.ratios['RSS after writes'], 2)} | | |`);
   if (d?.suite?.bulk || e?.suite?.bulk) {
     const label = (t: TargetReport | undefined) => (t?.suite?.bulk ? `${mib(t.suite.bulk.leaderRssBytes)} (${t.suite.bulk.keys} keys)` : '—');
-    lines.push(`| leader RSS after bulk writes | | ${label(d)} | | | | ${label(e)} | | | | ${fmt(report.ratios['leader RSS after bulk writes'], 2)} | |`);
+    lines.push(`| leader RSS after bulk writes | | ${label(d)} | | | | | ${label(e)} | | | | | ${fmt(report.ratios['leader RSS after bulk writes'], 2)} | | |`);
   }
   return lines;
 }
@@ -115,14 +119,16 @@ export function renderMarkdown(report: BenchReport): string {
     out.push(
       `Load generator and servers share the ${m.before.cpuCount} cores, nothing pinned. Each figure is the best of ${s.runs} runs of ${s.durationS} s after a ${s.warmupS} s warm-up; `
       + `writes PUT ${s.valueBytes}-byte values to distinct keys, reads GET written keys (keep-alive connections, one per client). `
-      + 'CPU % is the servers\' CPU time during the kept run, in % of one core.',
+      + 'CPU % is the servers\' CPU time during the kept run, in % of one core; µs/req is that CPU time per request '
+      + '(the steadier figure when the machine is shared).',
       '',
       ...throughputTable(report, d, e),
     );
     const c = report.ceiling;
     if (c) {
       out.push('', `Harness ceiling: this load generator against a bare node:http server (no JSON work, no storage) reaches `
-        + `${fmt(c.requestsPerSecond)} req/s at ${c.clients} clients (p50 ${fmt(c.p50Ms, 2)} ms, p99 ${fmt(c.p99Ms, 2)} ms) on this machine now; `
+        + `${fmt(c.requestsPerSecond)} req/s at ${c.clients} clients (p50 ${fmt(c.p50Ms, 2)} ms, p99 ${fmt(c.p99Ms, 2)} ms) on this machine now, `
+        + `the bare server using ${fmt(c.serverCpuMicrosPerRequest)} µs and the load generator ${fmt(c.loadCpuMicrosPerRequest)} µs of CPU per request; `
         + 'figures close to it say more about the harness than about the server.');
     }
   }
