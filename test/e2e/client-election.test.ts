@@ -3,33 +3,18 @@
  * the next candidate when the leader dies (stops refreshing) or resigns, and an observer that sees
  * every change of leader.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeimosClient, Election } from '@deimos/client';
-import { DeimosProcess } from '../support/deimos-process.js';
+import { Election } from '@deimos/client';
 import { withDeadline } from '../support/deimos-cluster.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
+import { oneMemberWithClients } from './client-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 
 describe('Election', { skip: SKIP }, () => {
-  let server: DeimosProcess;
-  const clients: DeimosClient[] = [];
-  const newClient = () => {
-    const c = new DeimosClient({ endpoints: [server.clientUrl] });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    server = await DeimosProcess.start();
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    await server?.destroy();
-  });
+  const { server, newClient } = oneMemberWithClients();
 
   test('fails over from a dead leader and a resigning one, and observe sees each change', async (t) => {
     const name = uniqueKey('election').slice(1);

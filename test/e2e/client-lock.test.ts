@@ -3,36 +3,21 @@
  * holders (checked with a "holder" key that only a create can take), FIFO hand-over on release,
  * abort while waiting, expiry of a holder that stops refreshing, and release on SIGTERM.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DeimosClient, DeimosError, Lock } from '@deimos/client';
-import { DeimosProcess } from '../support/deimos-process.js';
+import { DeimosError, Lock } from '@deimos/client';
 import { withDeadline } from '../support/deimos-cluster.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
+import { oneMemberWithClients } from './client-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('Lock', { skip: SKIP }, () => {
-  let server: DeimosProcess;
-  const clients: DeimosClient[] = [];
-  const newClient = () => {
-    const c = new DeimosClient({ endpoints: [server.clientUrl] });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    server = await DeimosProcess.start();
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    await server?.destroy();
-  });
+  const { server, newClient } = oneMemberWithClients();
 
   test('never lets two holders in at once, and every critical section runs', async () => {
     const name = uniqueKey('mutex').slice(1);
@@ -131,7 +116,7 @@ describe('Lock', { skip: SKIP }, () => {
     const name = uniqueKey('before-exit').slice(1);
     const script = `
       import { DeimosClient, DeimosError, Lock } from '@deimos/client';
-      const lock = new Lock(new DeimosClient({ endpoints: [${JSON.stringify(server.clientUrl)}] }), ${JSON.stringify(name)}, { ttl: 60 });
+      const lock = new Lock(new DeimosClient({ endpoints: [${JSON.stringify(server().clientUrl)}] }), ${JSON.stringify(name)}, { ttl: 60 });
       await lock.acquire();
       console.log(lock.key);
     `;
@@ -149,7 +134,7 @@ describe('Lock', { skip: SKIP }, () => {
     const name = uniqueKey('sigterm').slice(1);
     const script = `
       import { DeimosClient, DeimosError, Lock } from '@deimos/client';
-      const lock = new Lock(new DeimosClient({ endpoints: [${JSON.stringify(server.clientUrl)}] }), ${JSON.stringify(name)}, { ttl: 60 });
+      const lock = new Lock(new DeimosClient({ endpoints: [${JSON.stringify(server().clientUrl)}] }), ${JSON.stringify(name)}, { ttl: 60 });
       await lock.acquire();
       console.log('held');
       setInterval(() => {}, 1000);

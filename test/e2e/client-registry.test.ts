@@ -3,32 +3,17 @@
  * discovery, a watch that yields the full list after each change, removal on stop, and an instance
  * that stops heartbeating disappearing within its TTL.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeimosClient, ServiceRegistry, type ServiceInstance } from '@deimos/client';
-import { DeimosProcess } from '../support/deimos-process.js';
+import { ServiceRegistry, type ServiceInstance } from '@deimos/client';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
+import { oneMemberWithClients } from './client-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 
 describe('ServiceRegistry', { skip: SKIP }, () => {
-  let server: DeimosProcess;
-  const clients: DeimosClient[] = [];
-  const newClient = () => {
-    const c = new DeimosClient({ endpoints: [server.clientUrl] });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    server = await DeimosProcess.start();
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    await server?.destroy();
-  });
+  const { server, newClient } = oneMemberWithClients();
 
   test('registers, discovers, watches and deregisters instances', async () => {
     const prefix = uniqueKey('services');
