@@ -1,9 +1,15 @@
 /**
- * The one loop around the consensus core: it ticks the core, and for every Ready persists entries
- * (one WAL fsync per batch), sends messages (a leader sends before its own fsync, others after),
- * installs snapshots, applies committed entries to the state machine in one transaction, serves
- * batched linearizable reads, and calls advance(). Everything the core does happens here, on the
- * event loop, so no locking is needed.
+ * The one loop around the consensus core: it ticks the core, and for every Ready writes entries to
+ * the WAL, sends messages (a leader before its own fsync, others after), installs snapshots,
+ * applies committed entries to the state machine in one transaction, serves batched linearizable
+ * reads, and calls advance() once the Ready is durable. Everything the core does happens here, on
+ * the event loop, so no locking is needed.
+ *
+ * The fsync runs off the event loop: while it does, the loop still steps messages and proposals
+ * into the core (HTTP requests keep being parsed, acknowledgements keep arriving), but takes no
+ * new Ready; the next one then carries everything that piled up, so a busier member writes bigger
+ * batches (group commit). Committed entries are applied without waiting for the local fsync: they
+ * are durable on a quorum already (a leader counts itself only after advance()).
  */
 import type { ConfState, Entry, HardState, Message, NodeId, Snapshot } from '@deimos/protocol';
 import { NONE } from '@deimos/protocol';
@@ -12,8 +18,10 @@ import { RequestTimeoutError } from './wait-registry.js';
 
 /** Durable log writes (the WAL). */
 export interface LogPersistence {
-  /** Appends entries and the hard state; with `sync` (term, vote or entries changed) one fsync. */
+  /** Appends entries and the hard state; with `sync` one fsync, without it only written. */
   save(hardState: HardState | undefined, entries: Entry[], options: { sync: boolean }): void;
+  /** Makes everything saved so far durable without blocking; `done` gets the error if that failed. */
+  syncAsync(done: (err?: Error) => void): void;
   /** Records that a snapshot covers everything up to `snapshot.metadata.index`. */
   saveSnapshot(snapshot: Snapshot): void;
 }
@@ -67,6 +75,8 @@ export interface RaftLoopOptions {
 export class RaftLoop {
   private readonly node: RaftNode;
   private scheduled = false;
+  /** A Ready was written and waits for its fsync; no new Ready is taken meanwhile. */
+  private syncing = false;
   private ticker: NodeJS.Timeout | undefined;
   private stopped = false;
   private applied: number;
@@ -166,7 +176,7 @@ export class RaftLoop {
 
   private process(): void {
     this.startReadRound();
-    while (this.node.hasReady()) {
+    while (!this.syncing && this.node.hasReady()) {
       const rd = this.node.ready();
       if (rd.softState) {
         this.soft = rd.softState;
@@ -186,19 +196,39 @@ export class RaftLoop {
         this.opts.mirror.applySnapshot(rd.snapshot);
         this.applied = Math.max(this.applied, rd.snapshot.metadata.index);
       }
-      if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries, { sync: rd.mustSync });
+      if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries, { sync: false });
       if (rd.entries.length > 0) this.opts.mirror.append(rd.entries);
       if (rd.hardState) this.opts.mirror.setHardState(rd.hardState);
-      if (!sendFirst) this.opts.sender.send(rd.messages);
-      if (rd.committedEntries.length > 0) {
-        this.opts.stateMachine.applyEntries(rd.committedEntries);
-        this.applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
-        this.opts.onApplied?.(this.applied);
-      }
+      this.apply(rd.committedEntries);
       this.collectReadStates(rd.readStates);
+      const deferred = sendFirst ? [] : rd.messages;
+      if (rd.mustSync) {
+        this.syncing = true;
+        this.opts.log.syncAsync((err) => this.onDurable(err, deferred));
+        break;
+      }
+      this.opts.sender.send(deferred);
       this.node.advance();
     }
     this.releaseAppliedReads();
+  }
+
+  /** The Ready taken last is on disk: its messages may go out, and the core may count it. */
+  private onDurable(err: Error | undefined, messages: Message[]): void {
+    // A failed fsync leaves the log in an unknown state: the member must stop (crash) and recover.
+    if (err) throw err;
+    this.syncing = false;
+    if (this.stopped) return;
+    this.opts.sender.send(messages);
+    this.node.advance();
+    this.process();
+  }
+
+  private apply(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    this.opts.stateMachine.applyEntries(entries);
+    this.applied = entries[entries.length - 1]!.index;
+    this.opts.onApplied?.(this.applied);
   }
 
   private collectReadStates(states: ReadState[]): void {

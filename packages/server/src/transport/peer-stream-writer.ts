@@ -65,7 +65,6 @@ export class PeerStreamWriter {
   private stallTimer: NodeJS.Timeout | undefined;
   /** Failures since the last successful connection. */
   private failures = 0;
-  private flushScheduled = false;
   private waitingDrain = false;
 
   constructor(private readonly opts: PeerStreamWriterOptions) {
@@ -91,15 +90,14 @@ export class PeerStreamWriter {
     return this.queue.length;
   }
 
-  /** Queues a message; false when it was dropped (peer down or queue full). */
+  /**
+   * Queues a message; false when it was dropped (peer down or queue full). Nothing is written
+   * until {@link flush}, so the messages of one Ready travel as one frame.
+   */
   send(m: Message): boolean {
     if (this.current === 'closed' || this.current === 'backoff' || !this.queue.push(m)) {
       this.opts.stats.messagesDropped++;
       return false;
-    }
-    if (this.current === 'connected' && !this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
     }
     return true;
   }
@@ -181,10 +179,26 @@ export class PeerStreamWriter {
     this.flush();
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
+  /**
+   * Writes what is queued to the socket now, as frames of at most about `frameTargetBytes`
+   * (nothing while connecting or while the socket is backed up: the next flush or the drain
+   * batches whatever piled up). The writes reach the kernel before this returns, so a leader's
+   * appends are on the wire while it fsyncs its own log; node:http would otherwise cork the socket
+   * until the next tick, that is after the synchronous fsync.
+   */
+  flush(): void {
     const req = this.req;
-    if (this.current !== 'connected' || this.waitingDrain || req === undefined) return;
+    const socket = req?.socket;
+    if (this.current !== 'connected' || this.waitingDrain || req === undefined || this.queue.length === 0) return;
+    socket?.cork();
+    try {
+      this.writeFrames(req);
+    } finally {
+      socket?.uncork();
+    }
+  }
+
+  private writeFrames(req: ClientRequest): void {
     const stats = this.opts.stats;
     while (this.queue.length > 0) {
       const batch = this.queue.takeBatch(this.opts.limits.frameTargetBytes);

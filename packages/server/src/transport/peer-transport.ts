@@ -142,8 +142,12 @@ export class PeerTransport {
     return [...this.peers.keys()];
   }
 
-  /** Sends messages to their peers: MsgSnap on a transfer of its own, the rest on the streams. */
+  /**
+   * Sends messages to their peers: MsgSnap on a transfer of its own, the rest on the streams,
+   * written to each peer's socket (one frame per peer) before this returns.
+   */
   send(messages: Message[]): void {
+    const touched = new Set<PeerStreamWriter>();
     for (const m of messages) {
       if (m.type === MessageType.MsgSnap) {
         this.startSnapshot(m);
@@ -151,7 +155,9 @@ export class PeerTransport {
       }
       const peer = this.peers.get(m.to);
       if (peer === undefined || !peer.writer.send(m)) this.reportUnreachable(m.to);
+      else touched.add(peer.writer);
     }
+    for (const writer of touched) writer.flush();
   }
 
   /** Per-peer statistics of every added peer. */

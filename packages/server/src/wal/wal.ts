@@ -2,11 +2,12 @@
  * The write-ahead log: durable raft hard state, entries and snapshot markers in segmented
  * append-only files, with one write and one fdatasync per `save` (group commit).
  *
- * The API is synchronous on purpose: the raft loop is single-threaded, persisting a Ready must
- * finish before its messages go out, and an fdatasync costs about 0.1 ms on the disks we target.
+ * Writes are synchronous (they only reach the page cache). The fdatasync is synchronous in `save`,
+ * or runs on the thread pool with `save(..., { sync: false })` + `syncAsync`, which the raft loop
+ * uses so that a busy disk does not stall the network and clients while a Ready is made durable.
  */
 import assert from 'node:assert/strict';
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isEmptyHardState, type Entry, type HardState, type Snapshot, type SnapshotMetadata } from '@deimos/protocol';
@@ -64,6 +65,11 @@ export class Wal {
   private sizeBytes: number;
   private lastCrc: number;
   private failure: unknown;
+  /** Records were written to the current segment since its last fdatasync began. */
+  private unsynced = false;
+  /** Background fdatasyncs running per descriptor; a descriptor is closed only once they end. */
+  private readonly syncsRunning = new Map<number, number>();
+  private readonly closeWhenSynced = new Set<number>();
 
   private constructor(
     readonly dir: string,
@@ -133,8 +139,8 @@ export class Wal {
   /**
    * Appends entries, then the hard state, with one write and one fdatasync. Entries must be
    * contiguous, start after the snapshot and no later than `lastIndex + 1`; starting earlier
-   * overwrites the conflicting tail. Returns once the batch is durable, unless `sync: false`
-   * (a commit-index-only change, which raft does not need durable): then it is written only.
+   * overwrites the conflicting tail. Returns once the batch is durable, unless `sync: false`:
+   * then it is written only, and durable after the next synced save or {@link syncAsync}.
    */
   save(hardState: HardState | undefined, entries: readonly Entry[], options: { sync?: boolean } = {}): void {
     const fd = this.writable();
@@ -201,12 +207,49 @@ export class Wal {
     return released;
   }
 
+  /**
+   * Makes every record written so far durable without blocking the event loop: one fdatasync on
+   * libuv's thread pool, then `done` (with the error, which poisons the log, if it failed). Records
+   * written while it runs need a later sync. With `save(..., { sync: false })` this is group
+   * commit: the raft loop keeps serving the network and clients while the disk flushes.
+   */
+  syncAsync(done: (err?: Error) => void): void {
+    const fd = this.writable();
+    this.unsynced = false;
+    const start = performance.now();
+    this.syncsRunning.set(fd, (this.syncsRunning.get(fd) ?? 0) + 1);
+    const run = (): void => fdatasync(fd, (err) => {
+      this.syncEnded(fd);
+      if (err) {
+        this.failure ??= err;
+        return done(err);
+      }
+      this.onSync?.(performance.now() - start);
+      done();
+    });
+    if (this.fsyncDelayMs > 0) setTimeout(run, this.fsyncDelayMs);
+    else run();
+  }
+
   /** Closes the current segment; further calls throw {@link WalClosedError}. Idempotent. */
   close(): void {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
-    closeSync(fd);
+    this.closeWhenIdle(fd);
+  }
+
+  /** Closes `fd` now, or when its last background fdatasync ends (never under a running sync). */
+  private closeWhenIdle(fd: number): void {
+    if (this.syncsRunning.has(fd)) this.closeWhenSynced.add(fd);
+    else closeSync(fd);
+  }
+
+  private syncEnded(fd: number): void {
+    const left = this.syncsRunning.get(fd)! - 1;
+    if (left > 0) return void this.syncsRunning.set(fd, left);
+    this.syncsRunning.delete(fd);
+    if (this.closeWhenSynced.delete(fd)) closeSync(fd);
   }
 
   private writable(): number {
@@ -222,6 +265,7 @@ export class Wal {
     try {
       writeAll(fd, batch.bytes(), this.sizeBytes);
       // Without sync the records reach the disk with the next synced batch (or are a torn tail).
+      this.unsynced = !sync;
       if (sync) {
         const start = performance.now();
         sleepSync(this.fsyncDelayMs);
@@ -240,8 +284,11 @@ export class Wal {
   private cut(): void {
     const prev = this.segments.at(-1)!;
     try {
+      // Records saved without sync must not be left behind unsynced in a segment no longer written.
+      if (this.unsynced) fdatasyncSync(this.fd!);
+      this.unsynced = false;
       const tail = writeSegment(this.dir, prev.file.seq + 1, this.last + 1, this.lastCrc, this.metadata, this.hardState, this.snapshot);
-      closeSync(this.fd!);
+      this.closeWhenIdle(this.fd!);
       this.fd = tail.fd;
       this.sizeBytes = tail.sizeBytes;
       this.lastCrc = tail.lastCrc;
