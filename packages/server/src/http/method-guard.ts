@@ -3,17 +3,18 @@
  * 405 with `Allow`, the mux's 404, and `http.Error` itself.
  */
 import type { ServerResponse } from 'node:http';
+import { writeHeadWithCors } from './cors.js';
 
 /**
  * Writes a plain-text error exactly like Go's `http.Error` (text plus a newline, `nosniff`).
  */
 export function writePlainError(res: ServerResponse, status: number, text: string): void {
   const body = text + '\n';
-  res.writeHead(status, {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Length': Buffer.byteLength(body),
-  });
+  writeHeadWithCors(res, status, [
+    'Content-Type', 'text/plain; charset=utf-8',
+    'X-Content-Type-Options', 'nosniff',
+    'Content-Length', Buffer.byteLength(body),
+  ]);
   res.end(body);
 }
 

@@ -2,8 +2,9 @@
  * Writing keys API responses: events, watch streams, wire errors and redirects, with etcd's status
  * codes and headers (§2 of the API reference). JSON text comes from the pure functions in go-json.ts.
  */
-import type { ServerResponse, OutgoingHttpHeaders } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { EtcdError, EventJSON } from '@deimos/protocol';
+import { writeHeadWithCors } from './cors.js';
 import { errorToGoJson, eventToGoJson } from './go-json.js';
 import type { Redirect } from './keys-request.js';
 
@@ -56,29 +57,29 @@ export function renderErrorBody(err: EtcdError): string {
   return errorToGoJson(err.toJSON()) + '\n';
 }
 
-function indexHeaders(h: EventHeaders): OutgoingHttpHeaders {
-  const index = String(h.etcdIndex);
-  return {
-    'Content-Type': JSON_TYPE,
-    'X-Etcd-Cluster-Id': h.clusterId,
-    'X-Etcd-Index': index,
-    'X-Deimos-Index': index,
-    'X-Raft-Index': String(h.raftIndex),
-    'X-Raft-Term': String(h.raftTerm),
-  };
+/** Header pairs of a successful keys response (Node's cheapest `writeHead` form). */
+function indexHeaders(h: EventHeaders): (string | number)[] {
+  return [
+    'Content-Type', JSON_TYPE,
+    'X-Etcd-Cluster-Id', h.clusterId,
+    'X-Etcd-Index', h.etcdIndex,
+    'X-Deimos-Index', h.etcdIndex,
+    'X-Raft-Index', h.raftIndex,
+    'X-Raft-Term', h.raftTerm,
+  ];
 }
 
 /** Writes a successful keys response (status per {@link eventStatus}) and ends it. */
 export function writeEvent(res: ServerResponse, event: EventJSON, options: WriteEventOptions): void {
   const headers = indexHeaders(options);
   if (options.head) {
-    res.writeHead(eventStatus(event), headers);
+    writeHeadWithCors(res, eventStatus(event), headers);
     res.end();
     return;
   }
   const body = renderEventBody(event, options.noValueOnSuccess);
-  headers['Content-Length'] = Buffer.byteLength(body);
-  res.writeHead(eventStatus(event), headers);
+  headers.push('Content-Length', Buffer.byteLength(body));
+  writeHeadWithCors(res, eventStatus(event), headers);
   res.end(body);
 }
 
@@ -87,19 +88,16 @@ export function writeEvent(res: ServerResponse, event: EventJSON, options: Write
  * (0 for parse errors, CUR for store errors), never `X-Raft-*`.
  */
 export function writeError(res: ServerResponse, err: EtcdError, options: WriteErrorOptions): void {
-  const headers: OutgoingHttpHeaders = { 'Content-Type': JSON_TYPE, 'X-Etcd-Cluster-Id': options.clusterId };
-  if (options.includeIndexHeaders ?? true) {
-    headers['X-Etcd-Index'] = String(err.index);
-    headers['X-Deimos-Index'] = String(err.index);
-  }
+  const headers: (string | number)[] = ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', options.clusterId];
+  if (options.includeIndexHeaders ?? true) headers.push('X-Etcd-Index', err.index, 'X-Deimos-Index', err.index);
   if (options.head) {
-    res.writeHead(err.status, headers);
+    writeHeadWithCors(res, err.status, headers);
     res.end();
     return;
   }
   const body = renderErrorBody(err);
-  headers['Content-Length'] = Buffer.byteLength(body);
-  res.writeHead(err.status, headers);
+  headers.push('Content-Length', Buffer.byteLength(body));
+  writeHeadWithCors(res, err.status, headers);
   res.end(body);
 }
 
@@ -108,7 +106,7 @@ export function writeError(res: ServerResponse, err: EtcdError, options: WriteEr
  * registered), flushed at once; the body is chunked. Follow with {@link writeWatchEvent}.
  */
 export function startWatch(res: ServerResponse, headers: EventHeaders): void {
-  res.writeHead(200, indexHeaders(headers));
+  writeHeadWithCors(res, 200, indexHeaders(headers));
   res.flushHeaders();
 }
 
@@ -122,6 +120,6 @@ export function writeWatchEvent(res: ServerResponse, event: EventJSON): boolean 
 
 /** Answers a {@link Redirect} (301 with `Location`, no body). */
 export function writeRedirect(res: ServerResponse, redirect: Redirect): void {
-  res.writeHead(redirect.status, { Location: redirect.location, 'Content-Length': 0 });
+  writeHeadWithCors(res, redirect.status, ['Location', redirect.location, 'Content-Length', 0]);
   res.end();
 }

@@ -11,17 +11,32 @@ function labelKey(labels: Labels): string {
   return '{' + keys.map((k) => `${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',') + '}';
 }
 
+/** One label set of a counter, bound once so that hot paths do not rebuild its key. */
+export interface CounterSeries {
+  inc(by?: number): void;
+}
+
 /** A monotonically increasing count per label set. */
 export class Counter {
-  private readonly values = new Map<string, number>();
+  private readonly values = new Map<string, { value: number }>();
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1): void {
+    this.labels(labels).inc(by);
+  }
+  /** The series of `labels`, for callers that count the same label set often. */
+  labels(labels: Labels): CounterSeries {
     const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
+    let cell = this.values.get(k);
+    if (!cell) {
+      cell = { value: 0 };
+      this.values.set(k, cell);
+    }
+    const c = cell;
+    return { inc: (by = 1) => void (c.value += by) };
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [k, v] of this.values) lines.push(`${this.name}${k} ${v}`);
+    for (const [k, c] of this.values) lines.push(`${this.name}${k} ${c.value}`);
     return lines.join('\n');
   }
 }
@@ -34,25 +49,54 @@ export class Gauge {
   }
 }
 
+/** One label set of a histogram, bound once so that hot paths do not rebuild its key. */
+export interface HistogramSeries {
+  observe(seconds: number): void;
+}
+
+interface HistogramCells {
+  /** Observations per bucket, not cumulative (made cumulative when rendered). */
+  counts: number[];
+  sum: number;
+  count: number;
+  labels: Labels;
+}
+
 /** Observations in fixed buckets (seconds), per label set. */
 export class Histogram {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number; labels: Labels }>();
+  private readonly series = new Map<string, HistogramCells>();
   constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {}
   observe(seconds: number, labels: Labels = {}): void {
+    this.labels(labels).observe(seconds);
+  }
+  /** The series of `labels`, for callers that observe the same label set often. */
+  labels(labels: Labels): HistogramSeries {
     const k = labelKey(labels);
-    let s = this.series.get(k);
-    if (!s) {
-      s = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0, labels };
-      this.series.set(k, s);
+    let cells = this.series.get(k);
+    if (!cells) {
+      cells = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0, labels };
+      this.series.set(k, cells);
     }
-    for (let i = 0; i < this.buckets.length; i++) if (seconds <= this.buckets[i]!) s.counts[i]! += 1;
-    s.sum += seconds;
-    s.count += 1;
+    const s = cells;
+    const buckets = this.buckets;
+    return {
+      observe: (seconds) => {
+        let i = 0;
+        while (i < buckets.length && seconds > buckets[i]!) i++;
+        if (i < buckets.length) s.counts[i]! += 1;
+        s.sum += seconds;
+        s.count += 1;
+      },
+    };
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+      let cumulative = 0;
+      this.buckets.forEach((b, i) => {
+        cumulative += s.counts[i]!;
+        lines.push(`${this.name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${cumulative}`);
+      });
       lines.push(`${this.name}_bucket${labelKey({ ...s.labels, le: '+Inf' })} ${s.count}`);
       lines.push(`${this.name}_sum${labelKey(s.labels)} ${s.sum}`);
       lines.push(`${this.name}_count${labelKey(s.labels)} ${s.count}`);

@@ -1,11 +1,12 @@
 /** Small response writers shared by the non-keys routes. */
 import type { ServerResponse } from 'node:http';
 import { writePlainError } from '../http/method-guard.js';
+import { writeHeadWithCors } from '../http/cors.js';
 
 /** Writes a body with an exact content type and length. */
 export function sendBody(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
   const buf = Buffer.from(body, 'utf8');
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': String(buf.length), ...headers });
+  writeHeadWithCors(res, status, ['Content-Type', contentType, 'Content-Length', buf.length, ...Object.entries(headers).flat()]);
   res.end(res.req.method === 'HEAD' ? undefined : buf);
 }
 

@@ -3,7 +3,9 @@
  * counts and latencies recorded for /metrics. Unknown paths get Go's `404 page not found`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { MemberView } from './member-view.js';
+import type { CounterSeries, HistogramSeries } from '../metrics/registry.js';
 import { sendBody } from './respond.js';
 import { applyCors } from '../http/cors.js';
 import { writeNotFound } from '../http/method-guard.js';
@@ -22,20 +24,42 @@ function routeOf(path: string): string {
   return 'unknown';
 }
 
-/** Creates the request handler of the client listeners. */
-export function createClientHandler(member: MemberView): (req: IncomingMessage, res: ServerResponse) => void {
+/** Most distinct (route, method, status) series kept bound; past it, counting builds the key each time. */
+const MAX_BOUND_SERIES = 1000;
+
+/** The request counter and latency histogram, with their series bound per label set on first use. */
+function requestMetrics(member: MemberView): (route: string, method: string, code: number, seconds: number) => void {
   const requests = member.metrics.counter('deimos_http_requests_total', 'Client HTTP requests by route, method and status.');
   const latency = member.metrics.histogram('deimos_http_request_duration_seconds', 'Client HTTP request latency by route.');
+  const counted = new Map<string, CounterSeries>();
+  const timed = new Map<string, HistogramSeries>();
+  return (route, method, code, seconds) => {
+    const key = `${route} ${method} ${code}`;
+    let c = counted.get(key);
+    if (!c) {
+      c = requests.labels({ route, method, code: String(code) });
+      if (counted.size < MAX_BOUND_SERIES) counted.set(key, c);
+    }
+    c.inc();
+    let h = timed.get(route);
+    if (!h) {
+      h = latency.labels({ route });
+      timed.set(route, h);
+    }
+    h.observe(seconds);
+  };
+}
+
+/** Creates the request handler of the client listeners. */
+export function createClientHandler(member: MemberView): (req: IncomingMessage, res: ServerResponse) => void {
+  const record = requestMetrics(member);
   return (req, res) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
     const route = routeOf(path);
-    res.once('finish', () => {
-      requests.inc({ route, method: req.method ?? '', code: String(res.statusCode) });
-      latency.observe(Number(process.hrtime.bigint() - started) / 1e9, { route });
-    });
+    res.once('finish', () => record(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000));
     if (applyCors(req, res, member.config.corsOrigins)) return;
     try {
       dispatch(member, route, path, req, res);
