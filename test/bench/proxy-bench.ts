@@ -1,13 +1,15 @@
 /**
  * `npm run bench -- --proxy`: the same keys workloads against one deimos member directly and through a
  * `deimos-proxy` process in front of it, alternating direct/proxy runs so that machine drift hits both,
- * and reporting the proxy/direct throughput ratio per case (target for reads: at least 0.5).
+ * and reporting the proxy/direct throughput ratio per case (target for reads: at least 0.5). The
+ * machine is shared, so besides the best runs it reports the ratio of each direct/proxy pair (range
+ * and median) and the CPU each process spends per request, which load from elsewhere disturbs less.
  */
 import { writeFileSync } from 'node:fs';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { ProxyProcess } from '../support/proxy-process.js';
 import { runLoad, type LoadRequest, type LoadResult } from './load-generator.js';
-import { cpuSeconds, machineInfo } from './process-stats.js';
+import { cpuSeconds, machineInfo, type MachineInfo } from './process-stats.js';
 
 /** Settings of the comparison. */
 export interface ProxyBenchOptions {
@@ -31,6 +33,9 @@ interface Side {
   /** CPU of the member (and the proxy, through the proxy) during the best run, % of one core. */
   memberCpuPercent: number;
   proxyCpuPercent?: number;
+  /** CPU per successful request during the best run, µs. */
+  memberCpuUsPerRequest: number;
+  proxyCpuUsPerRequest?: number;
 }
 
 interface ProxyCase {
@@ -38,7 +43,10 @@ interface ProxyCase {
   clients: number;
   direct: Side;
   proxy: Side;
+  /** Best proxy run / best direct run. */
   ratio: number;
+  /** proxy/direct of each alternating pair of runs. */
+  pairRatios: number[];
 }
 
 const CASES: Array<{ workload: Workload; clients: number }> = [
@@ -49,6 +57,7 @@ const CASES: Array<{ workload: Workload; clients: number }> = [
 
 /** Runs the comparison; resolves with the exit code. */
 export async function runProxyBench(opts: ProxyBenchOptions): Promise<number> {
+  const machine = machineInfo();
   opts.log('starting 1 deimos member and a deimos-proxy in front of it ...');
   const member = await DeimosProcess.start({ name: 'bench1' });
   let proxy: ProxyProcess | undefined;
@@ -65,14 +74,15 @@ export async function runProxyBench(opts: ProxyBenchOptions): Promise<number> {
     for (const c of CASES) {
       const pair = await measurePair(member, proxy, makers[c.workload], c.clients, opts);
       const ratio = pair.proxy.requestsPerSecond / Math.max(1e-9, pair.direct.requestsPerSecond);
-      cases.push({ ...c, ...pair, ratio });
+      const pairRatios = pair.proxy.runsPerSecond.map((p, i) => p / Math.max(1e-9, pair.direct.runsPerSecond[i]!));
+      cases.push({ ...c, ...pair, ratio, pairRatios });
       opts.log(`  ${c.workload} x${c.clients}: direct ${Math.round(pair.direct.requestsPerSecond)} req/s, `
-        + `proxy ${Math.round(pair.proxy.requestsPerSecond)} req/s, ratio ${ratio.toFixed(2)}`
+        + `proxy ${Math.round(pair.proxy.requestsPerSecond)} req/s, ratio ${ratio.toFixed(2)} (pairs ${pairRatios.map((r) => r.toFixed(2)).join(' ')})`
         + `${pair.proxy.errors + pair.direct.errors ? ` (errors: ${pair.proxy.firstError ?? pair.direct.firstError})` : ''}`);
     }
-    process.stdout.write(`${render(cases, opts)}\n`);
+    process.stdout.write(`${render(cases, opts, machine, machineInfo())}\n`);
     if (opts.json) {
-      writeFileSync(opts.json, `${JSON.stringify({ startedAt: new Date().toISOString(), machine: machineInfo(), settings: { ...opts, log: undefined }, cases }, null, 2)}\n`);
+      writeFileSync(opts.json, `${JSON.stringify({ startedAt: new Date().toISOString(), machine: { before: machine, after: machineInfo() }, settings: { ...opts, log: undefined }, cases }, null, 2)}\n`);
       opts.log(`JSON summary written to ${opts.json}`);
     }
     return cases.every((c) => c.proxy.errors === 0 && c.direct.errors === 0) ? 0 : 1;
@@ -96,14 +106,19 @@ async function measurePair(member: DeimosProcess, proxy: ProxyProcess, makeReque
       const m0 = cpuSeconds(member.pid);
       const p0 = cpuSeconds(proxy.child.pid);
       const run: LoadResult = await load(side.url, opts.durationS * 1000);
+      const memberCpu = cpuSeconds(member.pid) - m0;
+      const proxyCpu = cpuSeconds(proxy.child.pid) - p0;
       const pct = (s: number) => (100 * s * 1000) / run.elapsedMs;
+      const perRequest = (s: number) => (s * 1e6) / Math.max(1, run.ok);
       side.runs.push(run.requestsPerSecond);
       if (!side.best || run.requestsPerSecond > side.best.requestsPerSecond) {
         side.best = {
           requestsPerSecond: run.requestsPerSecond, p50Ms: run.latency.percentileMs(50), p99Ms: run.latency.percentileMs(99),
           errors: run.errors, firstError: run.firstError, runsPerSecond: [],
-          memberCpuPercent: pct(cpuSeconds(member.pid) - m0),
-          proxyCpuPercent: name === 'proxy' ? pct(cpuSeconds(proxy.child.pid) - p0) : undefined,
+          memberCpuPercent: pct(memberCpu),
+          proxyCpuPercent: name === 'proxy' ? pct(proxyCpu) : undefined,
+          memberCpuUsPerRequest: perRequest(memberCpu),
+          proxyCpuUsPerRequest: name === 'proxy' ? perRequest(proxyCpu) : undefined,
         };
       }
     }
@@ -114,22 +129,27 @@ async function measurePair(member: DeimosProcess, proxy: ProxyProcess, makeReque
   };
 }
 
-function render(cases: ProxyCase[], opts: ProxyBenchOptions): string {
+function render(cases: ProxyCase[], opts: ProxyBenchOptions, before: MachineInfo, after: MachineInfo): string {
   const f = (n: number | undefined, d = 0) => (n === undefined ? '—' : n.toFixed(d));
+  const load = (m: MachineInfo) => `load ${m.loadAverage.map((l) => l.toFixed(1)).join(' ')}${m.cpuPressure10s !== undefined ? `, CPU pressure ${m.cpuPressure10s.toFixed(0)}%` : ''}`;
   const lines = [
     '## deimos-proxy vs direct (1 member, loopback keep-alive HTTP)',
     '',
     `${opts.runs} run(s) of ${opts.durationS} s per side after ${opts.warmupS} s warm-up, best kept; ${opts.valueBytes}-byte values; direct and proxy runs alternate.`,
+    `Machine: ${before.cpuCount} × ${before.cpuModel}; before: ${load(before)}; after: ${load(after)}.`,
     '',
-    '| case | direct req/s | proxy req/s | proxy/direct | direct p99 ms | proxy p99 ms | member CPU % (direct / proxy) | proxy CPU % |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| case | direct req/s | proxy req/s | proxy/direct (best) | pairs: min–max (median) | direct p99 ms | proxy p99 ms | member µs/req (direct / proxy) | proxy µs/req |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const c of cases) {
-    lines.push(`| ${c.workload} x${c.clients} | ${f(c.direct.requestsPerSecond)} | ${f(c.proxy.requestsPerSecond)} | **${f(c.ratio, 2)}** | ${f(c.direct.p99Ms, 2)} | ${f(c.proxy.p99Ms, 2)} | ${f(c.direct.memberCpuPercent)} / ${f(c.proxy.memberCpuPercent)} | ${f(c.proxy.proxyCpuPercent)} |`);
+    const sorted = [...c.pairRatios].sort((a, b) => a - b);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    lines.push(`| ${c.workload} x${c.clients} | ${f(c.direct.requestsPerSecond)} | ${f(c.proxy.requestsPerSecond)} | **${f(c.ratio, 2)}** | ${f(sorted[0], 2)}–${f(sorted.at(-1), 2)} (${f(median, 2)}) | ${f(c.direct.p99Ms, 2)} | ${f(c.proxy.p99Ms, 2)} | ${f(c.direct.memberCpuUsPerRequest)} / ${f(c.proxy.memberCpuUsPerRequest)} | ${f(c.proxy.proxyCpuUsPerRequest)} |`);
   }
   const reads = cases.filter((c) => c.workload !== 'write' && c.clients > 1);
   const worst = Math.min(...reads.map((c) => c.ratio));
   lines.push('', `Reads x64 through the proxy: worst ratio ${worst.toFixed(2)} (target ≥ 0.50: ${worst >= 0.5 ? 'met' : 'NOT met'}).`);
   lines.push('The machine has 2 cores shared by the load generator, the member and the proxy: through the proxy, three busy processes share them.');
+  lines.push('µs/req is the CPU time of a process divided by its successful requests: it is what the proxy costs, less disturbed by load from elsewhere than req/s.');
   return lines.join('\n');
 }
