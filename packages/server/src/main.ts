@@ -10,7 +10,7 @@ import { createLogger } from './util/logger.js';
 import { startMember } from './member/start-member.js';
 import { proxyModeRequested, runProxyCli } from '@deimos/proxy';
 
-const USAGE = 'deimos [flags]\n\nWith no flags, runs a single-node cluster: client API on http://127.0.0.1:4001, peers on\nhttp://127.0.0.1:7001, data in ./default.deimos.';
+const USAGE = 'deimos [flags]\n\nWith no flags, runs a single-node cluster: client API on http://127.0.0.1:4001, peers on\nhttp://127.0.0.1:7001, data in ./default.deimos.\n\nTLS: https:// client or peer URLs need --cert-file/--key-file or --peer-cert-file/--peer-key-file\n(certificates from `deimosctl cert`). SIGHUP reloads certificates and keys from disk.';
 
 /** Runs the server; resolves with the process exit code once it has shut down. */
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -64,6 +64,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGHUP', () => member.reloadTls());
     member.onFatal((err) => {
       logger.error('fatal', { error: err.message });
       stop('fatal');

@@ -4,7 +4,9 @@
  * this member's ID there (it was assigned when the member was added through the members API).
  */
 import { get } from 'node:http';
+import { get as getTls } from 'node:https';
 import type { MemberJSON } from '@deimos/protocol';
+import type { PeerTlsOptions } from '../transport/index.js';
 
 /** What a member's peer listener answers on `GET /members`. */
 export interface PeerClusterInfo {
@@ -21,9 +23,12 @@ export class JoinError extends Error {
   }
 }
 
-function fetchInfo(peerUrl: string, timeoutMs: number): Promise<PeerClusterInfo> {
+function fetchInfo(peerUrl: string, timeoutMs: number, tls: PeerTlsOptions | undefined): Promise<PeerClusterInfo> {
   return new Promise((resolve, reject) => {
-    const req = get(`${peerUrl}/members`, { timeout: timeoutMs }, (res) => {
+    const url = `${peerUrl}/members`;
+    // https peer URLs: this member's peer certificate is its client certificate.
+    const secure = url.startsWith('https:');
+    const req = (secure ? getTls : get)(url, { timeout: timeoutMs, ...(secure ? tls : {}) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -52,7 +57,7 @@ function fetchInfo(peerUrl: string, timeoutMs: number): Promise<PeerClusterInfo>
  * Asks each peer URL in turn (retrying until `deadlineMs`) and returns the cluster info together
  * with this member's entry, matched by its advertised peer URLs.
  */
-export async function discoverCluster(peerUrls: readonly string[], ownPeerUrls: readonly string[], deadlineMs: number): Promise<{ info: PeerClusterInfo; self: MemberJSON }> {
+export async function discoverCluster(peerUrls: readonly string[], ownPeerUrls: readonly string[], deadlineMs: number, tls?: PeerTlsOptions): Promise<{ info: PeerClusterInfo; self: MemberJSON }> {
   const own = new Set(ownPeerUrls.map(normalize));
   const errors: string[] = [];
   const stopAt = Date.now() + deadlineMs;
@@ -60,7 +65,7 @@ export async function discoverCluster(peerUrls: readonly string[], ownPeerUrls: 
     for (const url of peerUrls) {
       if (own.has(normalize(url))) continue;
       try {
-        const info = await fetchInfo(url, 2000);
+        const info = await fetchInfo(url, 2000, tls);
         const self = info.members.find((m) => m.peerURLs.some((u) => own.has(normalize(u))));
         if (!self) {
           throw new JoinError(`the cluster at ${url} has no member with peer URLs ${[...own].join(',')}; add it first (POST /v2/members)`);

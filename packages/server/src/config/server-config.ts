@@ -5,6 +5,9 @@ import { FlagError, parseFlags, type ParsedFlags } from './flag-parser.js';
 import { SERVER_FLAGS } from './server-flags.js';
 import { parseClusterList, parseDurationMs, parseUrlList } from './urls.js';
 import { clusterId, memberId } from '../cluster/member-id.js';
+import { clientTlsFiles, peerTlsFiles, type TlsFiles } from './tls-flags.js';
+
+export type { TlsFiles } from './tls-flags.js';
 
 /** One member of the initial cluster. */
 export interface InitialMember {
@@ -36,6 +39,10 @@ export interface ServerConfig {
   corsOrigins: string[];
   proxy: 'off' | 'on' | 'readonly';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** TLS of the client listener; undefined = plain HTTP. */
+  clientTls?: TlsFiles;
+  /** TLS of the peer listener and of outgoing peer connections; undefined = plain HTTP. */
+  peerTls?: TlsFiles;
   /**
    * TEST ONLY, deliberately broken: linearizable reads skip the ReadIndex round and answer from
    * the local store (stale reads). Set by `DEIMOS_TEST_UNSAFE_LOCAL_READS=1` so that the chaos suite
@@ -122,5 +129,9 @@ export function loadServerConfig(argv: readonly string[], env: Record<string, st
     logLevel: oneOf(flags, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
     unsafeLocalReads: env[UNSAFE_LOCAL_READS_ENV] === '1',
   };
+  const clientTls = clientTlsFiles(flags, cwd, listenClientUrls);
+  const peerTls = peerTlsFiles(flags, cwd, listenPeerUrls, [...advertisePeerUrls, ...initialCluster.flatMap((m) => m.peerUrls)]);
+  if (clientTls) config.clientTls = clientTls;
+  if (peerTls) config.peerTls = peerTls;
   return { kind: 'run', config };
 }

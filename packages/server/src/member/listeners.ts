@@ -1,8 +1,10 @@
 /** The member's HTTP listeners: the client API on every client URL, raft traffic on every peer URL. */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
 import { PEER_SERVER_OPTIONS } from '../transport/index.js';
+import { createHttpsServer } from '../tls/https-server.js';
+import type { TlsSide } from '../tls/tls-side.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -24,7 +26,7 @@ function listen(server: Server, url: string): Promise<void> {
   });
 }
 
-async function listenEach(urls: readonly string[], make: () => Server): Promise<Listeners> {
+async function listenEach(urls: readonly string[], make: (url: string) => Server): Promise<Listeners> {
   const servers: Server[] = [];
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
@@ -34,7 +36,7 @@ async function listenEach(urls: readonly string[], make: () => Server): Promise<
   };
   try {
     for (const url of urls) {
-      const server = make();
+      const server = make(url);
       servers.push(server);
       await listen(server, url);
     }
@@ -45,10 +47,20 @@ async function listenEach(urls: readonly string[], make: () => Server): Promise<
   return { close };
 }
 
+/** node:http options of the client listener, plain or TLS: the same header bounds and timeouts. */
+const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({ keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 });
+
+/** An http or https server by the URL's scheme (https URLs were checked to come with TLS settings). */
+function serverFor(url: string, options: ServerOptions, handler: RequestListener, tls: TlsSide | undefined, logger: Logger): Server {
+  if (!url.startsWith('https://')) return createServer(options, handler);
+  if (tls === undefined) throw Object.assign(new Error(`${url} is https but no certificate is configured`), { code: 'ERR_TLS_CONFIG' });
+  return createHttpsServer(tls, options, handler, logger);
+}
+
 /** Listens on every client URL with `handler`; on failure closes what was opened and throws. */
-export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger): Promise<Listeners> {
-  return listenEach(config.listenClientUrls, () => {
-    const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 }, handler);
+export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide): Promise<Listeners> {
+  return listenEach(config.listenClientUrls, (url) => {
+    const server = serverFor(url, CLIENT_SERVER_OPTIONS, handler, tls, logger);
     server.on('clientError', (err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       logger.debug('client connection error', { error: err.message });
@@ -58,6 +70,6 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
 }
 
 /** Listens on every peer URL with `handler`. */
-export function listenPeers(config: ServerConfig, handler: RequestListener): Promise<Listeners> {
-  return listenEach(config.listenPeerUrls, () => createServer(PEER_SERVER_OPTIONS, handler));
+export function listenPeers(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide): Promise<Listeners> {
+  return listenEach(config.listenPeerUrls, (url) => serverFor(url, PEER_SERVER_OPTIONS, handler, tls, logger));
 }

@@ -28,6 +28,8 @@ import { discoverCluster } from '../cluster/join.js';
 import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js';
 import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
 import { registerMemberMetrics } from './member-metrics.js';
+import { TlsSide } from '../tls/tls-side.js';
+import { reloadTlsSides } from '../tls/reload.js';
 
 /** How often the leader proposes a TTL sweep when keys are due. */
 const SYNC_INTERVAL_MS = 500;
@@ -41,11 +43,16 @@ export interface RunningMember {
   member: Member;
   stop(): Promise<void>;
   onFatal(listener: (err: Error) => void): void;
+  /** Re-reads certificates and keys from disk (SIGHUP); a failure is logged and the old ones stay. */
+  reloadTls(): void;
 }
 
 /** Starts a member; throws an operational error (with `code`) when it cannot. */
 export async function startMember(given: ServerConfig, logger: Logger): Promise<RunningMember> {
   let config = given;
+  // Certificates are checked before anything touches the data directory.
+  const clientTls = config.clientTls && new TlsSide(config.clientTls, 'client');
+  const peerTls = config.peerTls && new TlsSide(config.peerTls, 'peer');
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(config.dataDir);
   const fatalListeners: Array<(err: Error) => void> = [];
@@ -68,7 +75,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     storage = loadRaftStorage(opened);
     snapshotIndex = opened.snapshot?.index ?? 0;
   } else {
-    if (config.initialClusterState === 'existing') config = await joinConfig(config, logger);
+    if (config.initialClusterState === 'existing') config = await joinConfig(config, logger, peerTls);
     // A new cluster starts from the bootstrap configuration. A member joining a running cluster
     // starts from the members it was told about, without itself: the log (or a snapshot) then
     // brings it the configuration change that added it.
@@ -110,6 +117,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     },
     isRemoved: (id) => membership.isRemoved(id),
     logger,
+    ...(peerTls !== undefined ? { tls: () => peerTls.clientOptions() } : {}),
   });
   const syncPeers = (): void => {
     const wanted = new Map(membership.list().map((m) => [m.id, m.peerURLs] as const));
@@ -190,8 +198,8 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       // Members joining the cluster ask any peer for the cluster ID and member list.
       if (req.method === 'GET' && req.url === '/members') return sendJson(res, 200, { clusterId: config.clusterId, members: membership.list() });
       transport.handler(req, res);
-    }));
-    listeners.push(await listenClients(config, gateUntilReady(createClientHandler(member), ready, config.requestTimeoutMs), logger));
+    }, logger, peerTls));
+    listeners.push(await listenClients(config, gateUntilReady(createClientHandler(member), ready, config.requestTimeoutMs), logger, clientTls));
   } catch (err) {
     await transport.close();
     await Promise.all(listeners.map((l) => l.close()));
@@ -214,6 +222,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   return {
     member,
     onFatal: (l) => fatalListeners.push(l),
+    reloadTls: () => reloadTlsSides([clientTls, peerTls], logger),
     stop: () => {
       stopped ??= (async () => {
         clearInterval(syncTimer);
@@ -235,9 +244,9 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
 export { StateType };
 
 /** Finds this member's ID, the cluster ID and the current members from a running cluster. */
-async function joinConfig(config: ServerConfig, logger: Logger): Promise<ServerConfig> {
+async function joinConfig(config: ServerConfig, logger: Logger, tls: TlsSide | undefined): Promise<ServerConfig> {
   const peerUrls = config.initialCluster.flatMap((m) => m.peerUrls);
-  const { info, self } = await discoverCluster(peerUrls, config.advertisePeerUrls, 30_000);
+  const { info, self } = await discoverCluster(peerUrls, config.advertisePeerUrls, 30_000, tls?.clientOptions());
   logger.info('joining a running cluster', { cluster: info.clusterId, id: self.id });
   return {
     ...config,

@@ -3,7 +3,7 @@ export { PeerTransport, PEER_SERVER_OPTIONS, type PeerTransportOptions } from '.
 export { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
 export type { PeerStatsSnapshot, LatencyStats } from './peer-stats.js';
 export type { SnapshotSource, SnapshotFile } from './snapshot-sender.js';
-export type { PeerTlsOptions } from './peer-request.js';
+export { currentTls, type PeerTlsOptions, type PeerTlsSource } from './peer-request.js';
 export { TransportError, type TransportErrorCode } from './transport-errors.js';
 export { receivedSnapshotName, removeIncompleteSnapshots } from './snapshot-receiver.js';
 export { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from './frame-codec.js';

@@ -4,6 +4,7 @@
  */
 import http, { type ClientRequest, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { PeerCertificate, SecureContext } from 'node:tls';
 
 /** TLS settings for https peer URLs (client side). */
 export interface PeerTlsOptions {
@@ -12,6 +13,18 @@ export interface PeerTlsOptions {
   key?: string | Buffer;
   /** Defaults to true; false only for tests with self-signed certificates. */
   rejectUnauthorized?: boolean;
+  /** A prepared context (certificate, key, CA, protocol policy); wins over ca/cert/key. */
+  secureContext?: SecureContext;
+  /** Extra check of the peer's certificate (e.g. an allowed CN); undefined = the host name check. */
+  checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
+}
+
+/** TLS settings, or a function returning the current ones (certificates reload at run time). */
+export type PeerTlsSource = PeerTlsOptions | (() => PeerTlsOptions | undefined);
+
+/** The current settings of a {@link PeerTlsSource}. */
+export function currentTls(source: PeerTlsSource | undefined): PeerTlsOptions | undefined {
+  return typeof source === 'function' ? source() : source;
 }
 
 /** Resolves `path` against the base peer URL (whose own path, if any, is ignored). */
@@ -20,9 +33,9 @@ export function peerEndpoint(peerUrl: string, path: string): URL {
 }
 
 /** Starts a POST to `url` with `headers`; the caller writes the body and listens for events. */
-export function openPeerRequest(url: URL, headers: OutgoingHttpHeaders, tls: PeerTlsOptions | undefined): ClientRequest {
+export function openPeerRequest(url: URL, headers: OutgoingHttpHeaders, tls: PeerTlsSource | undefined): ClientRequest {
   const options = { method: 'POST', agent: false as const, headers };
-  if (url.protocol === 'https:') return https.request(url, { ...options, ...tls });
+  if (url.protocol === 'https:') return https.request(url, { ...options, ...currentTls(tls) });
   if (url.protocol !== 'http:') throw new TypeError(`unsupported peer URL scheme ${url.protocol}`);
   return http.request(url, options);
 }

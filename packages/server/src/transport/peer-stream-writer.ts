@@ -11,7 +11,7 @@ import { encodeMessageBatch, MessageType, type Message, type NodeId } from '@dei
 import type { Logger } from '../util/logger.js';
 import { encodeFrame } from './frame-codec.js';
 import { peerHeaders } from './peer-headers.js';
-import { errorMessageOf, openPeerRequest, peerEndpoint, readSmallBody, type PeerTlsOptions } from './peer-request.js';
+import { errorMessageOf, openPeerRequest, peerEndpoint, readSmallBody, type PeerTlsSource } from './peer-request.js';
 import type { PeerStats } from './peer-stats.js';
 import { SendQueue, type SendQueueLimits } from './send-queue.js';
 import { TransportError } from './transport-errors.js';
@@ -40,7 +40,7 @@ export interface PeerStreamWriterOptions {
   urls: readonly string[];
   limits: StreamWriterLimits;
   stats: PeerStats;
-  tls?: PeerTlsOptions;
+  tls?: PeerTlsSource;
   logger: Logger;
   /** Returns a number in [0, 1) for backoff jitter. */
   random: () => number;

@@ -11,7 +11,7 @@ import { MessageType, type Message, type NodeId } from '@deimos/protocol';
 import { SnapshotStatus } from '@deimos/raft';
 import type { Logger } from '../util/logger.js';
 import { checkPeerRequest, peerHeaders, refuse, type LocalIdentity } from './peer-headers.js';
-import { peerEndpoint, type PeerTlsOptions } from './peer-request.js';
+import { peerEndpoint, type PeerTlsSource } from './peer-request.js';
 import { PeerStats, type PeerStatsSnapshot } from './peer-stats.js';
 import { PeerStreamWriter } from './peer-stream-writer.js';
 import { sendSnapshot, type SnapshotFile, type SnapshotSource } from './snapshot-sender.js';
@@ -33,8 +33,8 @@ export interface PeerTransportOptions {
   /** True for IDs removed from the cluster; their requests are answered 410. */
   isRemoved?: (id: NodeId) => boolean;
   logger?: Logger;
-  /** TLS client settings for https peer URLs. */
-  tls?: PeerTlsOptions;
+  /** TLS client settings for https peer URLs (a function: read at every connection, so reloads apply). */
+  tls?: PeerTlsSource;
   limits?: Partial<TransportLimits>;
   /** Source of backoff jitter in [0, 1); Math.random by default. */
   random?: () => number;

@@ -11,7 +11,7 @@ import { EMPTY_BYTES, encodeMessage, type Message } from '@deimos/protocol';
 import { crc32c } from '../wal/crc32c.js';
 import { encodeFrame } from './frame-codec.js';
 import { HEADER_SNAPSHOT_SIZE } from './peer-headers.js';
-import { errorMessageOf, openPeerRequest, readSmallBody, type PeerTlsOptions } from './peer-request.js';
+import { errorMessageOf, openPeerRequest, readSmallBody, type PeerTlsSource } from './peer-request.js';
 import { TransportError } from './transport-errors.js';
 
 /** A snapshot file ready to send. */
@@ -34,7 +34,7 @@ export interface SendSnapshotOptions {
   url: URL;
   /** Identity headers of the request. */
   headers: OutgoingHttpHeaders;
-  tls?: PeerTlsOptions;
+  tls?: PeerTlsSource;
   message: Message;
   file: SnapshotFile;
   chunkBytes: number;

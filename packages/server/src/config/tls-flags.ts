@@ -1,0 +1,88 @@
+/**
+ * The TLS part of the server configuration: which certificate files the client and peer sides use,
+ * checked against the URL schemes so that a mismatch is a start-up error instead of a member that
+ * silently speaks the wrong protocol. The files themselves are read at start (see ../tls/).
+ */
+import { resolve } from 'node:path';
+import { FlagError, type ParsedFlags } from './flag-parser.js';
+
+/** Certificate files of one side (client API or peer traffic), as absolute paths. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** CA bundle that the other side's certificates must chain to. */
+  trustedCaFile?: string;
+  /** Require and verify the other side's certificate on incoming connections. */
+  clientCertAuth: boolean;
+  /** Only certificates with this subject CN are accepted (peer side only). */
+  allowedCn?: string;
+}
+
+/** The flag names of one side. */
+interface SideFlags {
+  cert: string;
+  key: string;
+  ca: string;
+  auth: string;
+  allowedCn?: string;
+}
+
+const CLIENT_SIDE: SideFlags = { cert: 'cert-file', key: 'key-file', ca: 'trusted-ca-file', auth: 'client-cert-auth' };
+const PEER_SIDE: SideFlags = { cert: 'peer-cert-file', key: 'peer-key-file', ca: 'peer-trusted-ca-file', auth: 'peer-client-cert-auth', allowedCn: 'peer-cert-allowed-cn' };
+
+function str(flags: ParsedFlags, name: string): string | undefined {
+  const v = flags.values.get(name);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function isHttps(url: string): boolean {
+  return url.startsWith('https://');
+}
+
+/**
+ * Reads one side's TLS flags. `listenUrls` decide whether the side serves TLS; `otherHttpsUrls`
+ * are https URLs this member connects to (peers), which also need the side's certificate.
+ */
+function sideFiles(flags: ParsedFlags, cwd: string, side: SideFlags, listenFlag: string, listenUrls: readonly string[], otherHttpsUrls: readonly string[]): TlsFiles | undefined {
+  const cert = str(flags, side.cert);
+  const key = str(flags, side.key);
+  const ca = str(flags, side.ca);
+  const auth = flags.values.get(side.auth) === true;
+  const allowedCn = side.allowedCn === undefined ? undefined : str(flags, side.allowedCn);
+  const httpsListen = listenUrls.find(isHttps);
+  const httpsAny = httpsListen ?? otherHttpsUrls[0];
+  if (cert === undefined && key === undefined) {
+    if (httpsAny !== undefined) throw new FlagError(`${httpsAny} is an https URL but --${side.cert} and --${side.key} are not set`);
+    const stray = ca !== undefined ? side.ca : auth ? side.auth : allowedCn !== undefined ? side.allowedCn : undefined;
+    if (stray !== undefined) throw new FlagError(`--${stray} needs TLS: set --${side.cert} and --${side.key} and use https:// in --${listenFlag}`);
+    return undefined;
+  }
+  if (cert === undefined) throw new FlagError(`--${side.key} is set but --${side.cert} is not`);
+  if (key === undefined) throw new FlagError(`--${side.cert} is set but --${side.key} is not`);
+  if (httpsAny === undefined) {
+    throw new FlagError(`--${side.cert} is set but every --${listenFlag} URL is http://; use https:// URLs to serve TLS`);
+  }
+  if (auth && ca === undefined) throw new FlagError(`--${side.auth} needs --${side.ca} (the CA that signs accepted certificates)`);
+  if (allowedCn !== undefined && !auth) throw new FlagError(`--${side.allowedCn} needs --${side.auth} (only verified certificates have a trusted CN)`);
+  return {
+    certFile: resolve(cwd, cert),
+    keyFile: resolve(cwd, key),
+    ...(ca !== undefined ? { trustedCaFile: resolve(cwd, ca) } : {}),
+    clientCertAuth: auth,
+    ...(allowedCn !== undefined ? { allowedCn } : {}),
+  };
+}
+
+/** The client listener's TLS files, or undefined for plain HTTP; throws {@link FlagError} on a mismatch. */
+export function clientTlsFiles(flags: ParsedFlags, cwd: string, listenClientUrls: readonly string[]): TlsFiles | undefined {
+  return sideFiles(flags, cwd, CLIENT_SIDE, 'listen-client-urls', listenClientUrls, []);
+}
+
+/**
+ * The peer side's TLS files, or undefined for plain HTTP. https peer URLs anywhere (listen,
+ * advertise, bootstrap config) need a peer certificate: it is this member's client certificate
+ * towards the others too.
+ */
+export function peerTlsFiles(flags: ParsedFlags, cwd: string, listenPeerUrls: readonly string[], otherPeerUrls: readonly string[]): TlsFiles | undefined {
+  return sideFiles(flags, cwd, PEER_SIDE, 'listen-peer-urls', listenPeerUrls, otherPeerUrls.filter(isHttps));
+}

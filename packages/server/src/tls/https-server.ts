@@ -1,0 +1,65 @@
+/**
+ * An https listener for one side: the side's TLS options, reloaded in place, the peer CN rule, and
+ * a plain-HTTP request answered with a 400 that says why (as Go's servers do) instead of a reset.
+ */
+import { createServer, type Server, type ServerOptions } from 'node:https';
+import type { RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../util/logger.js';
+import { certificateCn, TLS_HANDSHAKE_TIMEOUT_MS } from './tls-policy.js';
+import type { TlsSide } from './tls-side.js';
+
+/** First byte of a TLS handshake record; anything else is not TLS. */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+const PLAIN_HTTP_REFUSAL = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
+/** Creates (does not start) an https server for `side` with the node:http `httpOptions`. */
+export function createHttpsServer(side: TlsSide, httpOptions: ServerOptions, handler: RequestListener, logger: Logger): Server {
+  const server = createServer({ ...httpOptions, ...side.serverOptions() }, handler);
+  side.onReload((options) => server.setSecureContext(options));
+  refusePlainHttp(server);
+  const allowedCn = side.files.allowedCn;
+  if (allowedCn !== undefined) {
+    server.prependListener('secureConnection', (socket: TLSSocket) => {
+      const cn = certificateCn(socket.getPeerCertificate());
+      if (cn === allowedCn) return;
+      logger.warn(`rejected ${side.side} connection`, { remote: socket.remoteAddress ?? '', error: `certificate CN "${cn}" is not the allowed "${allowedCn}"` });
+      socket.destroy();
+    });
+  }
+  server.on('tlsClientError', (err, socket) => {
+    const log = side.side === 'peer' ? logger.warn : logger.debug;
+    log.call(logger, `rejected ${side.side} connection`, { remote: socket.remoteAddress ?? '', error: err.message.split('\n')[0]! });
+  });
+  return server;
+}
+
+/**
+ * Looks at the first byte of each connection before the TLS layer sees it: a TLS handshake goes
+ * on to the server's own connection handling (its documented injection point), anything else gets
+ * the 400. Connections that send nothing are closed after the handshake timeout.
+ */
+function refusePlainHttp(server: Server): void {
+  const tlsHandlers = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    const onError = (): void => {
+      socket.destroy();
+    };
+    socket.on('error', onError);
+    socket.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () => socket.destroy());
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      socket.setTimeout(0);
+      socket.unshift(chunk);
+      if (chunk[0] === TLS_HANDSHAKE_RECORD) {
+        socket.off('error', onError);
+        for (const handle of tlsHandlers) handle.call(server, socket);
+      } else {
+        socket.end(PLAIN_HTTP_REFUSAL);
+      }
+    });
+  });
+}
