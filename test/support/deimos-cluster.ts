@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeimosProcess } from './deimos-process.js';
-import { http } from './http.js';
+import { http, type TestTlsCredentials } from './http.js';
 import { freePorts } from './ports.js';
 import { waitFor } from './wait-for.js';
 
@@ -31,6 +31,11 @@ export interface DeimosClusterOptions {
   peerHost?: string;
   /** How long to wait for every member to answer and for one leader (default 30 s). */
   readyTimeoutMs?: number;
+  /** Client and peer URL schemes (default http); https needs the TLS flags in `args`. */
+  clientScheme?: 'http' | 'https';
+  peerScheme?: 'http' | 'https';
+  /** What the test harness presents to https client ports. */
+  clientTls?: TestTlsCredentials;
 }
 
 /** `/v2/stats/self` as the tests read it. */
@@ -58,20 +63,21 @@ export class DeimosCluster {
   private readonly ids = new Map<DeimosProcess, string>();
   private readonly loads: WriteLoad[] = [];
 
-  private constructor(readonly args: readonly string[], readonly peerHost: string) {}
+  private constructor(readonly args: readonly string[], readonly peerHost: string, private readonly schemes: Pick<DeimosClusterOptions, 'clientScheme' | 'peerScheme' | 'clientTls'> = {}) {}
 
   /** Starts all members at once (none can answer before a quorum runs), then waits for a leader. */
   static async start(opts: DeimosClusterOptions = {}): Promise<DeimosCluster> {
     const size = opts.size ?? opts.names?.length ?? 3;
     const names = opts.names ?? Array.from({ length: size }, (_, i) => `node${i + 1}`);
-    const cluster = new DeimosCluster(opts.args ?? CLUSTER_DEFAULT_ARGS, opts.peerHost ?? '127.0.0.1');
+    const schemes = { clientScheme: opts.clientScheme, peerScheme: opts.peerScheme, clientTls: opts.clientTls };
+    const cluster = new DeimosCluster(opts.args ?? CLUSTER_DEFAULT_ARGS, opts.peerHost ?? '127.0.0.1', schemes);
     const ports = await freePorts(2 * size);
     const peerPorts = names.map((_, i) => ports[2 * i + 1]!);
-    const bootstrapConfig = names.map((n, i) => `${n}=http://${cluster.peerHost}:${peerPorts[i]}`).join(',');
+    const bootstrapConfig = names.map((n, i) => `${n}=${opts.peerScheme ?? 'http'}://${cluster.peerHost}:${peerPorts[i]}`).join(',');
     try {
       for (const [i, name] of names.entries()) {
         cluster.members.push(await DeimosProcess.start({
-          name, clientPort: ports[2 * i]!, peerPort: peerPorts[i]!, bootstrapConfig, args: [...cluster.args], waitReady: false,
+          name, clientPort: ports[2 * i]!, peerPort: peerPorts[i]!, bootstrapConfig, args: [...cluster.args], waitReady: false, ...schemes,
         }));
       }
       const timeoutMs = opts.readyTimeoutMs ?? 30_000;
@@ -103,7 +109,7 @@ export class DeimosCluster {
 
   /** `/v2/stats/self` of one member. */
   async selfStats(m: DeimosProcess, timeoutMs = 5_000): Promise<SelfStats> {
-    const res = await http('GET', `${m.clientUrl}/v2/stats/self`, { timeoutMs });
+    const res = await http('GET', `${m.clientUrl}/v2/stats/self`, { timeoutMs, tls: m.clientTls });
     assert.equal(res.status, 200, `stats/self of ${m.name}: ${res.body}`);
     return res.json as SelfStats;
   }
@@ -191,13 +197,13 @@ export class DeimosCluster {
   async addMember(name: string, opts: { via?: DeimosProcess; readyTimeoutMs?: number } = {}): Promise<{ member: DeimosProcess; id: string; added: any; listed: any[] }> {
     const via = opts.via ?? this.live()[0]!;
     const [clientPort, peerPort] = await freePorts(2);
-    const peerUrl = `http://127.0.0.1:${peerPort}`;
+    const peerUrl = `${this.schemes.peerScheme ?? 'http'}://127.0.0.1:${peerPort}`;
     const added = await http('POST', `${via.clientUrl}/v2/members`, {
-      body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json' }, tls: via.clientTls,
     });
     assert.equal(added.status, 201, `POST /v2/members: ${added.body}`);
     const id = String(added.json.id);
-    const list = await http('GET', `${via.clientUrl}/v2/members`);
+    const list = await http('GET', `${via.clientUrl}/v2/members`, { tls: via.clientTls });
     assert.equal(list.status, 200, list.body);
     const listed = list.json.members as any[];
     const existing = (listed as Array<{ name: string; peerURLs: string[] }>)
@@ -205,7 +211,7 @@ export class DeimosCluster {
       .flatMap((mm) => mm.peerURLs.map((u) => `${mm.name}=${u}`));
     const member = await DeimosProcess.start({
       name, clientPort, peerPort, bootstrapConfig: [...existing, `${name}=${peerUrl}`].join(','),
-      args: [...this.args, '--initial-cluster-state', 'existing'], waitReady: false,
+      args: [...this.args, '--initial-cluster-state', 'existing'], waitReady: false, ...this.schemes,
     });
     this.members.push(member);
     this.ids.set(member, id);
@@ -217,7 +223,7 @@ export class DeimosCluster {
   async removeMember(m: DeimosProcess, opts: { via?: DeimosProcess; exitTimeoutMs?: number } = {}): Promise<void> {
     const id = await this.idOf(m);
     const via = opts.via ?? this.live().find((p) => p !== m)!;
-    const res = await http('DELETE', `${via.clientUrl}/v2/members/${id}`);
+    const res = await http('DELETE', `${via.clientUrl}/v2/members/${id}`, { tls: via.clientTls });
     assert.equal(res.status, 204, `DELETE /v2/members/${id}: ${res.body}`);
     this.removed.add(m);
     await withDeadline(m.waitExit(), opts.exitTimeoutMs ?? 20_000, `removed member ${m.name} to exit by itself`);
@@ -225,7 +231,7 @@ export class DeimosCluster {
 
   /** `GET /deimos/hash` of one member. */
   async hash(m: DeimosProcess): Promise<KeyspaceHash> {
-    const res = await http('GET', `${m.clientUrl}/deimos/hash`, { timeoutMs: 5_000 });
+    const res = await http('GET', `${m.clientUrl}/deimos/hash`, { timeoutMs: 5_000, tls: m.clientTls });
     assert.equal(res.status, 200, `hash of ${m.name}: ${res.body}`);
     return res.json as KeyspaceHash;
   }
@@ -340,7 +346,7 @@ export class WriteLoad {
       const key = `${this.prefix}/c${client}/${String(seq).padStart(6, '0')}`;
       const value = `v${client}-${seq}`;
       try {
-        const res = await http('PUT', `${target.clientUrl}/v2/keys${key}`, { form: { value }, timeoutMs: this.requestTimeoutMs });
+        const res = await http('PUT', `${target.clientUrl}/v2/keys${key}`, { form: { value }, timeoutMs: this.requestTimeoutMs, tls: target.clientTls });
         if (res.status === 201 || res.status === 200) {
           this.lastAckAtMs = Date.now();
           this.acked.push({ key, value, modifiedIndex: res.json.node.modifiedIndex, via: target.name, atMs: this.lastAckAtMs });
@@ -372,7 +378,7 @@ export class WriteLoad {
  * `via`, with its value.
  */
 export async function assertAllAcked(via: DeimosProcess, prefix: string, acked: readonly AckedWrite[]): Promise<void> {
-  const res = await http('GET', `${via.clientUrl}/v2/keys${prefix}?recursive=true`, { timeoutMs: 30_000 });
+  const res = await http('GET', `${via.clientUrl}/v2/keys${prefix}?recursive=true`, { timeoutMs: 30_000, tls: via.clientTls });
   assert.equal(res.status, 200, `GET ${prefix} through ${via.name}: ${res.body.slice(0, 300)}`);
   const present = new Map<string, string>();
   const walk = (n: any): void => {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { http, type TestTlsCredentials } from './http.js';
 import { freePorts } from './ports.js';
 import { waitFor } from './wait-for.js';
 
@@ -34,6 +35,12 @@ export interface DeimosProcessOptions {
   flagsFromEnv?: boolean;
   /** Raise the server's open-files limit to this (through `sh -c 'ulimit -n N && exec ...'`). */
   fdLimit?: number;
+  /** Scheme of the client URLs (default http; https needs TLS flags in `args`). */
+  clientScheme?: 'http' | 'https';
+  /** Scheme of the peer URLs (default http; https needs peer TLS flags in `args`). */
+  peerScheme?: 'http' | 'https';
+  /** What the test harness presents to an https client port (CA, and a client certificate if required). */
+  clientTls?: TestTlsCredentials;
 }
 
 /** A running (or stopped) test server. */
@@ -48,6 +55,8 @@ export class DeimosProcess {
     readonly clientUrl: string,
     readonly peerUrl: string,
     readonly dataDir: string,
+    /** Credentials for requests to an https client URL (pass as `http(..., { tls })`). */
+    readonly clientTls: TestTlsCredentials | undefined,
     private readonly ownsDataDir: boolean,
     private readonly args: string[],
     private readonly env: Record<string, string>,
@@ -63,8 +72,8 @@ export class DeimosProcess {
   static async start(opts: DeimosProcessOptions = {}): Promise<DeimosProcess> {
     const [clientPort, peerPort] = opts.clientPort && opts.peerPort ? [opts.clientPort, opts.peerPort] : await freePorts(2);
     const name = opts.name ?? 'node1';
-    const clientUrl = `http://127.0.0.1:${clientPort}`;
-    const peerUrl = `http://127.0.0.1:${peerPort}`;
+    const clientUrl = `${opts.clientScheme ?? 'http'}://127.0.0.1:${clientPort}`;
+    const peerUrl = `${opts.peerScheme ?? 'http'}://127.0.0.1:${peerPort}`;
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'deimos-e2e-'));
     const standard: Array<[string, string]> = [
       ['name', name],
@@ -78,7 +87,7 @@ export class DeimosProcess {
     if (opts.flagsFromEnv) {
       for (const [flag, value] of standard) env[`DEIMOS_${flag.toUpperCase().replace(/-/g, '_')}`] = value;
     }
-    const p = new DeimosProcess(name, clientUrl, peerUrl, dataDir, opts.dataDir === undefined, args, env, opts.fdLimit);
+    const p = new DeimosProcess(name, clientUrl, peerUrl, dataDir, opts.clientTls, opts.dataDir === undefined, args, env, opts.fdLimit);
     p.spawn();
     if (opts.waitReady ?? true) {
       try {
@@ -116,8 +125,7 @@ export class DeimosProcess {
     await waitFor(async () => {
       if (this.exitCode !== null) throw new Error(`deimos exited with ${this.exitCode}:\n${this.output}`);
       try {
-        const res = await fetch(`${this.clientUrl}/v2/keys/?quorum=true`);
-        await res.arrayBuffer();
+        const res = await http('GET', `${this.clientUrl}/v2/keys/?quorum=true`, { timeoutMs: 5_000, tls: this.clientTls });
         return res.status === 200;
       } catch {
         return false;

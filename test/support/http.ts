@@ -1,5 +1,13 @@
 /** A plain node:http client for tests: exact paths (no normalisation), status, headers, body. */
-import { request as httpRequest, Agent } from 'node:http';
+import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/** What the test client presents to and trusts from an https server (PEM contents). */
+export interface TestTlsCredentials {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
 
 /** One response. */
 export interface TestResponse {
@@ -13,7 +21,7 @@ export interface TestResponse {
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 /** Sends a request; `form` becomes an application/x-www-form-urlencoded body. */
-export function http(method: string, url: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<TestResponse> {
+export function http(method: string, url: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number; tls?: TestTlsCredentials } = {}): Promise<TestResponse> {
   const u = new URL(url);
   let body: Buffer | undefined;
   const headers: Record<string, string> = { ...opts.headers };
@@ -27,7 +35,12 @@ export function http(method: string, url: string, opts: { form?: Record<string, 
   // Keep the raw path as given (URL would re-encode some characters).
   const rawPath = url.slice(url.indexOf('/', url.indexOf('//') + 2));
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: u.hostname, port: u.port, method, path: rawPath, headers, agent }, (res) => {
+    const target = { host: u.hostname, port: u.port, method, path: rawPath, headers };
+    // https: a fresh connection per request (no shared agent that could mix credentials).
+    const send = u.protocol === 'https:'
+      ? (cb: (res: IncomingMessage) => void) => httpsRequest({ ...target, ...opts.tls, agent: false }, cb)
+      : (cb: (res: IncomingMessage) => void) => httpRequest({ ...target, agent }, cb);
+    const req = send((res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

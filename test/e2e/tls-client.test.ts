@@ -1,0 +1,122 @@
+/**
+ * Client TLS with client-certificate authentication on a real `deimos` process, certificates from
+ * `deimosctl cert`: curl with the CA and a client certificate works; a client without a certificate,
+ * one with a certificate from another CA and plain HTTP to the TLS port are refused; SIGHUP swaps
+ * in a new certificate without dropping service, and a bad file on reload keeps the old one.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:tls';
+import { DeimosProcess } from '../support/deimos-process.js';
+import { http } from '../support/http.js';
+import { TestCerts, type CertPair } from '../support/tls-certs.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** Runs curl; resolves with its exit code and output (curl is a real, independent TLS client). */
+function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('curl', ['-sS', '--max-time', '10', ...args], (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as NodeJS.ErrnoException).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The SHA-256 fingerprint of the certificate the server presents. */
+function presentedFingerprint(url: string, certs: TestCerts, client: CertPair): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port), ...certs.credentials(client) }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.destroy();
+      resolve(fp);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('client TLS with client-certificate auth', () => {
+  let certs: TestCerts;
+  let client: CertPair;
+  let stranger: CertPair;
+  let node: DeimosProcess;
+
+  before(async () => {
+    certs = await TestCerts.create();
+    await certs.issue('server', 'server');
+    client = await certs.issue('client', 'client');
+    await certs.ca('other');
+    stranger = await certs.issue('client', 'stranger', { caName: 'other' });
+    // The member reads server.pem through a path that the reload test rewrites.
+    copyFileSync(certs.path('server.pem'), certs.path('live.pem'));
+    copyFileSync(certs.path('server-key.pem'), certs.path('live-key.pem'));
+    node = await DeimosProcess.start({
+      clientScheme: 'https',
+      clientTls: certs.credentials(client),
+      args: ['--cert-file', certs.path('live.pem'), '--key-file', certs.path('live-key.pem'), '--trusted-ca-file', certs.path('ca.pem'), '--client-cert-auth'],
+    });
+  });
+  after(async () => {
+    await node?.destroy();
+    certs?.destroy();
+  });
+
+  test('curl with --cacert, --cert and --key writes and reads a key', async () => {
+    const tls = ['--cacert', certs.path('ca.pem'), '--cert', client.cert, '--key', client.key];
+    const put = await curl([...tls, '-X', 'PUT', `${node.clientUrl}/v2/keys/secure`, '-d', 'value=over-tls']);
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal(JSON.parse(put.stdout).node.value, 'over-tls');
+    const get = await curl([...tls, `${node.clientUrl}/v2/keys/secure`]);
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(JSON.parse(get.stdout).node.value, 'over-tls');
+  });
+
+  test('a client without a certificate is refused at the handshake', async () => {
+    const r = await curl(['--cacert', certs.path('ca.pem'), `${node.clientUrl}/v2/keys/secure`]);
+    assert.notEqual(r.code, 0);
+    assert.equal(r.stdout, '');
+    await assert.rejects(http('GET', `${node.clientUrl}/v2/keys/secure`, { tls: certs.credentials() }));
+  });
+
+  test('a client with a certificate from another CA is refused', async () => {
+    const r = await curl(['--cacert', certs.path('ca.pem'), '--cert', stranger.cert, '--key', stranger.key, `${node.clientUrl}/v2/keys/secure`]);
+    assert.notEqual(r.code, 0);
+    assert.equal(r.stdout, '');
+    await assert.rejects(http('GET', `${node.clientUrl}/v2/keys/secure`, { tls: certs.credentials(stranger) }));
+  });
+
+  test('plain HTTP to the TLS port is answered 400 and closed, not left hanging', async () => {
+    const plainUrl = node.clientUrl.replace('https://', 'http://');
+    const res = await http('GET', `${plainUrl}/v2/keys/secure`, { timeoutMs: 5_000 });
+    assert.equal(res.status, 400);
+    assert.equal(res.body, 'Client sent an HTTP request to an HTTPS server.\n');
+  });
+
+  test('a server certificate that the client does not trust is refused by the client', async () => {
+    const r = await curl(['--cacert', certs.path('other/ca.pem'), '--cert', client.cert, '--key', client.key, `${node.clientUrl}/v2/keys/secure`]);
+    assert.equal(r.code, 60, r.stderr); // curl: peer certificate cannot be authenticated
+  });
+
+  test('SIGHUP presents a new certificate and keeps serving; a bad file on reload keeps the old one', async () => {
+    const before = await presentedFingerprint(node.clientUrl, certs, client);
+    const renewed = await certs.issue('server', 'renewed');
+    copyFileSync(renewed.cert, certs.path('live.pem'));
+    copyFileSync(renewed.key, certs.path('live-key.pem'));
+    process.kill(node.pid!, 'SIGHUP');
+    const want = new X509Certificate(readFileSync(certs.path('live.pem'))).fingerprint256;
+    assert.notEqual(before, want);
+    await waitFor(async () => (await presentedFingerprint(node.clientUrl, certs, client)) === want, { timeoutMs: 10_000, what: 'the renewed certificate to be presented' });
+    const put = await http('PUT', `${node.clientUrl}/v2/keys/after-reload`, { form: { value: 'yes' }, tls: certs.credentials(client) });
+    assert.equal(put.status, 201, put.body);
+
+    writeFileSync(certs.path('live-key.pem'), 'not a key\n');
+    process.kill(node.pid!, 'SIGHUP');
+    await waitFor(() => /cannot reload client TLS certificate; keeping the previous one.*live-key\.pem: not a PEM file/.test(node.output), { timeoutMs: 10_000, what: 'the reload error in the log' });
+    assert.equal(await presentedFingerprint(node.clientUrl, certs, client), want);
+    const get = await http('GET', `${node.clientUrl}/v2/keys/after-reload`, { tls: certs.credentials(client) });
+    assert.equal(get.json.node.value, 'yes');
+    assert.equal(node.exitCode, null);
+  });
+});
