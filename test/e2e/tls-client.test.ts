@@ -7,12 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:tls';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
-import { TestCerts, type CertPair } from '../support/tls-certs.js';
+import { fingerprintOf, presentedFingerprint, TestCerts, type CertPair } from '../support/tls-certs.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Runs curl; resolves with its exit code and output (curl is a real, independent TLS client). */
@@ -21,19 +19,6 @@ function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: s
     execFile('curl', ['-sS', '--max-time', '10', ...args], (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as NodeJS.ErrnoException).code ?? 1) : 0, stdout, stderr });
     });
-  });
-}
-
-/** The SHA-256 fingerprint of the certificate the server presents. */
-function presentedFingerprint(url: string, certs: TestCerts, client: CertPair): Promise<string> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: u.hostname, port: Number(u.port), ...certs.credentials(client) }, () => {
-      const fp = socket.getPeerCertificate().fingerprint256;
-      socket.destroy();
-      resolve(fp);
-    });
-    socket.on('error', reject);
   });
 }
 
@@ -100,21 +85,21 @@ describe('client TLS with client-certificate auth', () => {
   });
 
   test('SIGHUP presents a new certificate and keeps serving; a bad file on reload keeps the old one', async () => {
-    const before = await presentedFingerprint(node.clientUrl, certs, client);
+    const before = await presentedFingerprint(node.clientUrl, certs.credentials(client));
     const renewed = await certs.issue('server', 'renewed');
     copyFileSync(renewed.cert, certs.path('live.pem'));
     copyFileSync(renewed.key, certs.path('live-key.pem'));
     process.kill(node.pid!, 'SIGHUP');
-    const want = new X509Certificate(readFileSync(certs.path('live.pem'))).fingerprint256;
+    const want = fingerprintOf(certs.path('live.pem'));
     assert.notEqual(before, want);
-    await waitFor(async () => (await presentedFingerprint(node.clientUrl, certs, client)) === want, { timeoutMs: 10_000, what: 'the renewed certificate to be presented' });
+    await waitFor(async () => (await presentedFingerprint(node.clientUrl, certs.credentials(client))) === want, { timeoutMs: 10_000, what: 'the renewed certificate to be presented' });
     const put = await http('PUT', `${node.clientUrl}/v2/keys/after-reload`, { form: { value: 'yes' }, tls: certs.credentials(client) });
     assert.equal(put.status, 201, put.body);
 
     writeFileSync(certs.path('live-key.pem'), 'not a key\n');
     process.kill(node.pid!, 'SIGHUP');
     await waitFor(() => /cannot reload client TLS certificate; keeping the previous one.*live-key\.pem: not a PEM file/.test(node.output), { timeoutMs: 10_000, what: 'the reload error in the log' });
-    assert.equal(await presentedFingerprint(node.clientUrl, certs, client), want);
+    assert.equal(await presentedFingerprint(node.clientUrl, certs.credentials(client)), want);
     const get = await http('GET', `${node.clientUrl}/v2/keys/after-reload`, { tls: certs.credentials(client) });
     assert.equal(get.json.node.value, 'yes');
     assert.equal(node.exitCode, null);

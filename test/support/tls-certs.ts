@@ -4,9 +4,11 @@
  * second, unrelated CA.
  */
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { TestTlsCredentials } from './http.js';
 
@@ -77,4 +79,23 @@ export class TestCerts {
   destroy(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The SHA-256 fingerprint of a certificate file, as node:tls spells it. */
+export function fingerprintOf(certFile: string): string {
+  return new X509Certificate(readFileSync(certFile)).fingerprint256;
+}
+
+/** The SHA-256 fingerprint of the certificate a TLS server at `url` presents to `credentials`. */
+export function presentedFingerprint(url: string, credentials: TestTlsCredentials): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port), ...credentials }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.destroy();
+      resolve(fp);
+    });
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`TLS connect to ${url} timed out`)));
+    socket.on('error', reject);
+  });
 }

@@ -29,11 +29,22 @@ export function createHttpsServer(side: TlsSide, httpOptions: ServerOptions, han
       socket.destroy();
     });
   }
-  server.on('tlsClientError', (err, socket) => {
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    // A refused peer is an operator's problem worth a warning; refused clients could flood the log.
     const log = side.side === 'peer' ? logger.warn : logger.debug;
-    log.call(logger, `rejected ${side.side} connection`, { remote: socket.remoteAddress ?? '', error: err.message.split('\n')[0]! });
+    log.call(logger, `rejected ${side.side} connection`, { remote: socket.remoteAddress ?? '', error: handshakeFailure(err, socket) });
   });
   return server;
+}
+
+/**
+ * Why a handshake failed, in words: the certificate verification code when the other side's
+ * certificate was refused (node reports only "socket hang up" then), else OpenSSL's reason.
+ */
+function handshakeFailure(err: NodeJS.ErrnoException, socket: TLSSocket): string {
+  if (socket.authorizationError) return `certificate not trusted: ${String(socket.authorizationError)}`;
+  if (err.code?.startsWith('ERR_SSL_')) return err.code.slice('ERR_SSL_'.length).toLowerCase().replace(/_/g, ' ');
+  return err.message.split('\n')[0]!;
 }
 
 /**
