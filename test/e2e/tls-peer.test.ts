@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
-import { DeimosCluster, CLUSTER_DEFAULT_ARGS } from '../support/deimos-cluster.js';
+import { DeimosCluster, CLUSTER_DEFAULT_ARGS, runConcurrently } from '../support/deimos-cluster.js';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
 import { freePorts } from '../support/ports.js';
@@ -16,6 +16,8 @@ import { fingerprintOf, presentedFingerprint, TestCerts, type CertPair } from '.
 import { waitFor } from '../support/wait-for.js';
 
 const PEER_CN = 'deimos-peer';
+/** Writes past the leader's in-memory catch-up tail (5,000 entries), so a new member needs a snapshot. */
+const SNAPSHOT_WRITES = 5_300;
 
 function peerFlags(certs: TestCerts, pair: CertPair): string[] {
   return ['--peer-cert-file', pair.cert, '--peer-key-file', pair.key, '--peer-trusted-ca-file', certs.path('ca.pem'),
@@ -37,7 +39,8 @@ describe('peer TLS with peer client-certificate auth', () => {
     await certs.ca('other');
     strangerPeer = await certs.issue('peer', 'stranger', { caName: 'other', cn: PEER_CN });
     wrongCnPeer = await certs.issue('peer', 'intruder', { cn: 'intruder' });
-    cluster = await DeimosCluster.start({ peerScheme: 'https', args: [...CLUSTER_DEFAULT_ARGS, ...peerFlags(certs, { cert: certs.path('live.pem'), key: certs.path('live-key.pem') })] });
+    const live = { cert: certs.path('live.pem'), key: certs.path('live-key.pem') };
+    cluster = await DeimosCluster.start({ peerScheme: 'https', args: [...CLUSTER_DEFAULT_ARGS, '--snapshot-count', '500', ...peerFlags(certs, live)] });
   });
   after(async () => {
     await cluster?.destroy();
@@ -106,14 +109,28 @@ describe('peer TLS with peer client-certificate auth', () => {
     await refusedJoin(wrongCnPeer, /rejected peer connection .*certificate CN "intruder" is not the allowed "deimos-peer"/);
   });
 
+  test('a member with a good certificate joins over TLS and catches up through a snapshot transfer', async () => {
+    const leader = await cluster.leader();
+    await runConcurrently(SNAPSHOT_WRITES, 16, async (i) => {
+      const res = await http('PUT', `${leader.clientUrl}/v2/keys/bulk/k${i}`, { form: { value: `v${i}` }, timeoutMs: 30_000 });
+      assert.ok(res.status === 201 || res.status === 200, res.body);
+    });
+    const { member } = await cluster.addMember('node4', { via: leader });
+    await cluster.waitConverged({ timeoutMs: 60_000 });
+    await waitFor(() => /sent snapshot/.test(leader.output), { timeoutMs: 10_000, what: 'the leader to log the snapshot it sent' });
+    const get = await http('GET', `${member.clientUrl}/v2/keys/bulk/k0?consistent=false`);
+    assert.equal(get.json?.node?.value, 'v0', get.body);
+    await cluster.removeMember(member);
+  });
+
   test('SIGHUP reloads the peer certificates and the cluster keeps replicating', async () => {
     const renewed = await certs.issue('peer', 'renewed', { cn: PEER_CN });
     copyFileSync(renewed.cert, certs.path('live.pem'));
     copyFileSync(renewed.key, certs.path('live-key.pem'));
-    for (const m of cluster.members) process.kill(m.pid!, 'SIGHUP');
-    await waitFor(() => cluster.members.every((m) => /reloaded peer TLS certificate/.test(m.output)), { timeoutMs: 10_000, what: 'every member to reload' });
+    for (const m of cluster.running()) process.kill(m.pid!, 'SIGHUP');
+    await waitFor(() => cluster.running().every((m) => /reloaded peer TLS certificate/.test(m.output)), { timeoutMs: 10_000, what: 'every member to reload' });
     const asPeer = certs.credentials(renewed);
-    for (const m of cluster.members) assert.equal(await presentedFingerprint(m.peerUrl, asPeer), fingerprintOf(renewed.cert), m.name);
+    for (const m of cluster.running()) assert.equal(await presentedFingerprint(m.peerUrl, asPeer), fingerprintOf(renewed.cert), m.name);
     const leader = await cluster.leader();
     // New connections use the renewed certificate: restart one follower, which must reconnect.
     const follower = cluster.followers(leader)[0]!;
@@ -121,6 +138,6 @@ describe('peer TLS with peer client-certificate auth', () => {
     const put = await http('PUT', `${leader.clientUrl}/v2/keys/tls/reloaded`, { form: { value: 'yes' } });
     assert.equal(put.status, 201, put.body);
     await cluster.waitConverged();
-    assert.ok(cluster.members.every((m) => m.exitCode === null));
+    assert.equal(cluster.running().length, 3);
   });
 });
