@@ -104,4 +104,12 @@ describe('client TLS with client-certificate auth', () => {
     assert.equal(get.json.node.value, 'yes');
     assert.equal(node.exitCode, null);
   });
+
+  test('SIGTERM stops the member cleanly after refused and plain-HTTP connections', async () => {
+    await http('GET', `${node.clientUrl.replace('https://', 'http://')}/v2/keys/`, { timeoutMs: 5_000 });
+    await assert.rejects(http('GET', `${node.clientUrl}/v2/keys/`, { tls: certs.credentials() }));
+    const started = Date.now();
+    await node.stop('SIGTERM', 8_000);
+    assert.equal(node.exitCode, 0, `exit ${node.exitCode} after ${Date.now() - started} ms:\n${node.output.slice(-2_000)}`);
+  });
 });

@@ -135,6 +135,7 @@ describe('peer TLS with peer client-certificate auth', () => {
     // New connections use the renewed certificate: restart one follower, which must reconnect.
     const follower = cluster.followers(leader)[0]!;
     await cluster.restart(follower);
+    assert.match(follower.output, /\]: stopped\n/, 'the follower stopped cleanly on SIGTERM with peer TLS connections open');
     const put = await http('PUT', `${leader.clientUrl}/v2/keys/tls/reloaded`, { form: { value: 'yes' } });
     assert.equal(put.status, 201, put.body);
     await cluster.waitConverged();

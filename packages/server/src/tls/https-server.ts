@@ -62,13 +62,16 @@ function refusePlainHttp(server: Server): void {
     socket.on('error', onError);
     socket.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
-      socket.pause();
-      socket.setTimeout(0);
-      socket.unshift(chunk);
       if (chunk[0] === TLS_HANDSHAKE_RECORD) {
+        socket.pause();
+        socket.setTimeout(0);
+        socket.unshift(chunk);
         socket.off('error', onError);
         for (const handle of tlsHandlers) handle.call(server, socket);
       } else {
+        // Keep reading (and discarding) so that the client's close is seen and the socket ends;
+        // the timeout still bounds a client that never closes.
+        socket.resume();
         socket.end(PLAIN_HTTP_REFUSAL);
       }
     });
