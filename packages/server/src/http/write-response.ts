@@ -115,7 +115,12 @@ export function startWatch(res: ServerResponse, headers: EventHeaders): void {
  * full (a slow watcher); the caller decides whether to wait for 'drain' or drop the watcher.
  */
 export function writeWatchEvent(res: ServerResponse, event: EventJSON): boolean {
-  return res.write(eventToGoJson(event) + '\n');
+  return res.write(watchEventLine(event));
+}
+
+/** The text of one watch event: its JSON and a newline. */
+export function watchEventLine(event: EventJSON): string {
+  return eventToGoJson(event) + '\n';
 }
 
 /** Answers a {@link Redirect} (301 with `Location`, no body). */

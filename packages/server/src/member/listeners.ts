@@ -5,6 +5,7 @@ import type { Logger } from '../util/logger.js';
 import { PEER_SERVER_OPTIONS } from '../transport/index.js';
 import { createHttpsServer } from '../tls/https-server.js';
 import type { TlsSide } from '../tls/tls-side.js';
+import { interceptFirstRequest, type ConnectionTaker, type InterceptedConnections } from '../http/first-request.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -26,13 +27,19 @@ function listen(server: Server, url: string): Promise<void> {
   });
 }
 
-async function listenEach(urls: readonly string[], make: (url: string) => Server): Promise<Listeners> {
+async function listenEach(urls: readonly string[], make: (url: string) => Server, intercepted: InterceptedConnections[] = []): Promise<Listeners> {
   const servers: Server[] = [];
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
       s.closeAllConnections();
     })));
+  };
+  const closeAll = async () => {
+    // Connections held outside node:http (parked watches) would keep close() waiting.
+    const closing = close();
+    for (const i of intercepted) i.destroyAll();
+    await closing;
   };
   try {
     for (const url of urls) {
@@ -41,10 +48,10 @@ async function listenEach(urls: readonly string[], make: (url: string) => Server
       await listen(server, url);
     }
   } catch (err) {
-    await close();
+    await closeAll();
     throw err;
   }
-  return { close };
+  return { close: closeAll };
 }
 
 /** node:http options of the client listener, plain or TLS: the same header bounds and timeouts. */
@@ -57,16 +64,21 @@ function serverFor(url: string, options: ServerOptions, handler: RequestListener
   return createHttpsServer(tls, options, handler, logger);
 }
 
-/** Listens on every client URL with `handler`; on failure closes what was opened and throws. */
-export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide): Promise<Listeners> {
+/**
+ * Listens on every client URL with `handler`; on failure closes what was opened and throws.
+ * `watchTaker` may serve a connection whose first request is a watch without node:http.
+ */
+export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide, watchTaker?: ConnectionTaker): Promise<Listeners> {
+  const intercepted: InterceptedConnections[] = [];
   return listenEach(config.listenClientUrls, (url) => {
     const server = serverFor(url, CLIENT_SERVER_OPTIONS, handler, tls, logger);
     server.on('clientError', (err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       logger.debug('client connection error', { error: err.message });
     });
+    if (watchTaker) intercepted.push(interceptFirstRequest(server, url.startsWith('https://') ? 'secureConnection' : 'connection', watchTaker));
     return server;
-  });
+  }, intercepted);
 }
 
 /** Listens on every peer URL with `handler`. */

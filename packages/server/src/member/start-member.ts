@@ -21,7 +21,7 @@ import type { ApplyResult } from './apply-result.js';
 import { Member } from './member.js';
 import { Membership } from './membership.js';
 import { listenClients, listenPeers, type Listeners } from './listeners.js';
-import { createClientHandler } from '../routes/router.js';
+import { createClientApi } from '../routes/router.js';
 import { gateUntilReady } from '../routes/ready-gate.js';
 import { sendJson } from '../routes/respond.js';
 import { discoverCluster } from '../cluster/join.js';
@@ -199,7 +199,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       if (req.method === 'GET' && req.url === '/members') return sendJson(res, 200, { clusterId: config.clusterId, members: membership.list() });
       transport.handler(req, res);
     }, logger, peerTls));
-    listeners.push(await listenClients(config, gateUntilReady(createClientHandler(member), ready, config.requestTimeoutMs), logger, clientTls));
+    let isReady = false;
+    void ready.then(() => (isReady = true));
+    const api = createClientApi(member, () => isReady);
+    listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, clientTls, api.watchTaker));
   } catch (err) {
     await transport.close();
     await Promise.all(listeners.map((l) => l.close()));

@@ -6,6 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { MemberView } from './member-view.js';
 import type { CounterSeries, HistogramSeries } from '../metrics/registry.js';
+import type { ConnectionTaker } from '../http/first-request.js';
+import { watchConnectionTaker } from './parked-watch.js';
 import { sendBody } from './respond.js';
 import { applyCors } from '../http/cors.js';
 import { writeNotFound } from '../http/method-guard.js';
@@ -50,9 +52,27 @@ function requestMetrics(member: MemberView): (route: string, method: string, cod
   };
 }
 
-/** Creates the request handler of the client listeners. */
-export function createClientHandler(member: MemberView): (req: IncomingMessage, res: ServerResponse) => void {
+/** The client API: node:http's request handler, and the taker of connections whose first request is a watch. */
+export interface ClientApi {
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+  watchTaker: ConnectionTaker;
+}
+
+/** Creates the client API; `isReady` tells whether the member serves clients yet. */
+export function createClientApi(member: MemberView, isReady: () => boolean): ClientApi {
   const record = requestMetrics(member);
+  const takeWatch = watchConnectionTaker(member, isReady, (ms) => record('keys', 'GET', 200, ms / 1000));
+  return {
+    handler: createClientHandler(member, record),
+    watchTaker: (socket, head, handBack) => {
+      const q = head.url.indexOf('?');
+      return routeOf(q >= 0 ? head.url.slice(0, q) : head.url) === 'keys' && takeWatch(socket, head, handBack);
+    },
+  };
+}
+
+/** Creates the request handler of the client listeners. */
+export function createClientHandler(member: MemberView, record = requestMetrics(member)): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const started = performance.now();
     const rawUrl = req.url ?? '/';

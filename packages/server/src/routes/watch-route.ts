@@ -2,58 +2,94 @@
  * Watches (`GET ?wait=true`): headers are flushed at once, then one event (long poll) or every
  * event (`stream=true`) is written. The watcher is removed as soon as the client goes away; a
  * client that reads too slowly overflows its bounded buffer and the response ends cleanly, so it
- * resumes with `waitIndex` and never blocks writers.
+ * resumes with `waitIndex` and never blocks writers. The same pump serves node:http responses and
+ * watches held on a bare connection (parked-watch.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EtcdError } from '@deimos/protocol';
+import { EtcdError, type EventJSON } from '@deimos/protocol';
 import type { WatchKeysRequest } from '../http/keys-request.js';
-import { startWatch, writeError, writeWatchEvent } from '../http/write-response.js';
+import { startWatch, writeError, writeWatchEvent, type EventHeaders } from '../http/write-response.js';
 import { renderEvent, type Watcher } from '../store/index.js';
 import type { MemberView } from './member-view.js';
 
-/** Serves a watch request until it delivered its event(s) or either side went away. */
-export function serveWatch(member: MemberView, r: WatchKeysRequest, req: IncomingMessage, res: ServerResponse): void {
+/** Where a watch's events go. */
+export interface WatchSink {
+  /** Writes one event; false when the connection's buffer is full (a slow client). */
+  write(event: EventJSON): boolean;
+  /** Ends the response. */
+  end(): void;
+  /** Calls `fn` once the buffer has drained. */
+  onceDrain(fn: () => void): void;
+  /** The response ended or the connection is gone. */
+  readonly finished: boolean;
+}
+
+/** Registers the watch of `r` and gives its response headers, or the wire error that answers it. */
+export function registerWatch(member: MemberView, r: WatchKeysRequest): { watcher: Watcher; headers: EventHeaders } | EtcdError {
   let watcher: Watcher;
   try {
     watcher = member.store.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: r.waitIndex });
   } catch (err) {
-    if (err instanceof EtcdError) return writeError(res, err, { clusterId: member.clusterId });
+    if (err instanceof EtcdError) return err;
     throw err;
   }
   const raft = member.raft();
-  startWatch(res, { clusterId: member.clusterId, etcdIndex: watcher.startIndex, raftIndex: raft.appliedIndex, raftTerm: raft.term });
-  // Long polls wait forever (as etcd); keep TCP keep-alive on so dead peers are noticed.
-  req.socket.setTimeout(0);
-  req.socket.setKeepAlive(true, 30_000);
+  return { watcher, headers: { clusterId: member.clusterId, etcdIndex: watcher.startIndex, raftIndex: raft.appliedIndex, raftTerm: raft.term } };
+}
+
+/**
+ * Moves the watcher's events to `sink` as they come, with backpressure for streams, and ends the
+ * sink once the watch is over. The caller closes the watcher when the client goes away.
+ */
+export function pumpWatch(watcher: Watcher, stream: boolean, sink: WatchSink): void {
   let scheduled = false;
   let waitingDrain = false;
   const flush = (): void => {
     scheduled = false;
-    if (waitingDrain || res.writableEnded || res.destroyed) return;
+    if (waitingDrain || sink.finished) return;
     // take() empties the watcher's buffer, so every taken event must be written now (a batch is
     // bounded by the watcher's capacity); backpressure only holds back the next batch.
     let ok = true;
     for (const event of watcher.take()) {
-      ok = writeWatchEvent(res, renderEvent(event, Date.now()));
-      if (!r.stream) break;
+      ok = sink.write(renderEvent(event, Date.now()));
+      if (!stream) break;
     }
-    if (!ok && r.stream) {
+    if (!ok && stream) {
       waitingDrain = true;
-      res.once('drain', () => {
+      sink.onceDrain(() => {
         waitingDrain = false;
         flush();
       });
       return;
     }
-    if (watcher.done || (!r.stream && watcher.closed)) {
+    if (watcher.done || (!stream && watcher.closed)) {
       watcher.close();
-      res.end();
+      sink.end();
     }
   };
   watcher.setListener(() => {
     if (scheduled) return;
     scheduled = true;
     setImmediate(flush);
+  });
+}
+
+/** Serves a watch request until it delivered its event(s) or either side went away. */
+export function serveWatch(member: MemberView, r: WatchKeysRequest, req: IncomingMessage, res: ServerResponse): void {
+  const registered = registerWatch(member, r);
+  if (registered instanceof EtcdError) return writeError(res, registered, { clusterId: member.clusterId });
+  const { watcher, headers } = registered;
+  startWatch(res, headers);
+  // Long polls wait forever (as etcd); keep TCP keep-alive on so dead peers are noticed.
+  req.socket.setTimeout(0);
+  req.socket.setKeepAlive(true, 30_000);
+  pumpWatch(watcher, r.stream, {
+    write: (event) => writeWatchEvent(res, event),
+    end: () => res.end(),
+    onceDrain: (fn) => res.once('drain', fn),
+    get finished() {
+      return res.writableEnded || res.destroyed;
+    },
   });
   res.on('close', () => watcher.close());
 }

@@ -1,0 +1,144 @@
+/**
+ * A watch served on the bare connection, without node:http's per-request objects: taken when it is
+ * the first request of a new connection (how idle watchers usually arrive: one connection each),
+ * answered with the same bytes node:http would send (chunked, keep-alive), and handed back to
+ * node:http once the response is complete, so the connection goes on serving requests. Anything
+ * unusual (other versions, bodies, Expect, Upgrade, redirects, errors, a member not yet ready) is
+ * left to node:http.
+ */
+import type { Socket } from 'node:net';
+import { EtcdError, type EventJSON } from '@deimos/protocol';
+import { corsHeaders } from '../http/cors.js';
+import type { ConnectionTaker, FirstRequestHead } from '../http/first-request.js';
+import { matchKeysPath, parseKeysRequest, redirectFor, splitRawUrl } from '../http/keys-request.js';
+import { watchEventLine, type EventHeaders } from '../http/write-response.js';
+import type { Watcher } from '../store/index.js';
+import type { MemberView } from './member-view.js';
+import { pumpWatch, registerWatch, type WatchSink } from './watch-route.js';
+
+/** Bytes a client may send while its watch is held (a pipelined next request); more closes it. */
+const MAX_PENDING_BYTES = 64 * 1024;
+/** node:http's `Keep-Alive: timeout=` of the client port, in seconds. */
+const KEEP_ALIVE_TIMEOUT_S = 30;
+
+/** The response head node:http writes for a watch (startWatch), byte for byte but the date. */
+function watchHead(headers: EventHeaders, cors: Record<string, string> | undefined, close: boolean): string {
+  let head = 'HTTP/1.1 200 OK\r\n';
+  if (cors) for (const name in cors) head += `${name}: ${cors[name]}\r\n`;
+  return `${head}Content-Type: application/json\r\nX-Etcd-Cluster-Id: ${headers.clusterId}\r\n`
+    + `X-Etcd-Index: ${headers.etcdIndex}\r\nX-Deimos-Index: ${headers.etcdIndex}\r\n`
+    + `X-Raft-Index: ${headers.raftIndex}\r\nX-Raft-Term: ${headers.raftTerm}\r\n`
+    + `Date: ${new Date().toUTCString()}\r\n`
+    + (close ? 'Connection: close\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_TIMEOUT_S}\r\n`)
+    + 'Transfer-Encoding: chunked\r\n\r\n';
+}
+
+/**
+ * For a plain body-less HTTP/1.1 GET: whether the client asked to close the connection after the
+ * response (`Connection: close`); undefined for anything else, which node:http serves.
+ */
+function plainGetCloses(head: FirstRequestHead): boolean | undefined {
+  const h = head.headers;
+  const length = h.get('content-length');
+  const connection = h.get('connection')?.toLowerCase();
+  const plain = head.method === 'GET' && head.version === 'HTTP/1.1' && (length === undefined || length === '0')
+    && !h.has('transfer-encoding') && !h.has('expect') && !h.has('upgrade')
+    && (connection === undefined || connection === 'keep-alive' || connection === 'close');
+  return plain ? connection === 'close' : undefined;
+}
+
+/** One held watch: the socket, its watcher, and what the client sent meanwhile. */
+class ParkedWatch implements WatchSink {
+  private pending: Buffer | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly watcher: Watcher,
+    /** Where the connection goes once the response is complete; undefined closes it (`Connection: close`). */
+    private readonly handBack: ((rest: Buffer | undefined) => void) | undefined,
+    private readonly onEnd: () => void,
+  ) {
+    socket.on('data', this.onData);
+    socket.on('end', this.onGone);
+    socket.on('close', this.onGone);
+    socket.on('error', this.onGone);
+    socket.resume();
+  }
+
+  get finished(): boolean {
+    return this.ended || this.socket.destroyed;
+  }
+
+  write(event: EventJSON): boolean {
+    const line = watchEventLine(event);
+    return this.socket.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`);
+  }
+
+  onceDrain(fn: () => void): void {
+    this.socket.once('drain', fn);
+  }
+
+  end(): void {
+    if (this.finished) return;
+    this.ended = true;
+    this.detach();
+    this.onEnd();
+    if (this.handBack === undefined) {
+      this.socket.end('0\r\n\r\n');
+      return;
+    }
+    this.socket.write('0\r\n\r\n');
+    this.handBack(this.pending);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    const size = (this.pending?.length ?? 0) + chunk.length;
+    if (size > MAX_PENDING_BYTES) return void this.socket.destroy();
+    this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+  };
+
+  /** The client went away (or half-closed, which node:http also treats as gone): drop the watch. */
+  private readonly onGone = (): void => {
+    this.detach();
+    this.watcher.close();
+    this.socket.destroy();
+  };
+
+  private detach(): void {
+    this.socket.removeListener('data', this.onData);
+    this.socket.removeListener('end', this.onGone);
+    this.socket.removeListener('close', this.onGone);
+    this.socket.removeListener('error', this.onGone);
+  }
+}
+
+/**
+ * The taker of watch connections for `interceptFirstRequest`, for requests the router sends to the
+ * keys route. `onServed` is called once per watch answered here (for the request metrics).
+ */
+export function watchConnectionTaker(member: MemberView, isReady: () => boolean, onServed: (durationMs: number) => void): ConnectionTaker {
+  return (socket, head, handBack) => {
+    if (!isReady() || !head.url.includes('wait=')) return false;
+    const close = plainGetCloses(head);
+    if (close === undefined) return false;
+    if (redirectFor(head.url)) return false;
+    let parsed;
+    try {
+      if (matchKeysPath(splitRawUrl(head.url).rawPath) === null) return false;
+      parsed = parseKeysRequest({ method: 'GET', rawUrl: head.url, body: undefined, contentType: head.headers.get('content-type') });
+    } catch (err) {
+      if (err instanceof EtcdError) return false; // node:http answers the error
+      throw err;
+    }
+    if (parsed.kind !== 'watch') return false;
+    const registered = registerWatch(member, parsed);
+    if (registered instanceof EtcdError) return false;
+    const started = performance.now();
+    socket.write(watchHead(registered.headers, corsHeaders(member.config.corsOrigins, head.headers.get('origin')), close));
+    socket.setKeepAlive(true, 30_000);
+    const parked = new ParkedWatch(socket, registered.watcher, close ? undefined : handBack, () => onServed(performance.now() - started));
+    pumpWatch(registered.watcher, parsed.stream, parked);
+    return true;
+  };
+}

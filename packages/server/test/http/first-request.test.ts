@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseRequestHead } from '../../src/http/first-request.js';
+
+test('parses the request line and headers of a request head, names lowercased', () => {
+  const head = parseRequestHead('GET /v2/keys/a?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin:  http://x \r\nCONNECTION: close');
+  assert.deepEqual(head && { ...head, headers: Object.fromEntries(head.headers) }, {
+    method: 'GET', url: '/v2/keys/a?wait=true', version: 'HTTP/1.1',
+    headers: { host: '127.0.0.1', origin: 'http://x', connection: 'close' },
+  });
+});
+
+test('leaves anything unusual to node:http', () => {
+  assert.equal(parseRequestHead('GET /a HTTP/2.0\r\nHost: x'), undefined, 'other versions');
+  assert.equal(parseRequestHead('get /a HTTP/1.1\r\nHost: x'), undefined, 'lowercase method');
+  assert.equal(parseRequestHead('GET  /a HTTP/1.1'), undefined, 'odd spacing');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nno colon here'), undefined, 'a malformed header line');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: 1\r\nx: 2'), undefined, 'duplicate headers');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\n: empty name'), undefined, 'an empty header name');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: 1\r\n  folded'), undefined, 'a folded line');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX Y: 1'), undefined, 'a space in a name');
+});
