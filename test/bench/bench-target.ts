@@ -3,6 +3,7 @@
  * its leader is, how each kind spells linearizable and serializable reads, and how to tear it down.
  */
 import { DeimosProcess } from '../support/deimos-process.js';
+import { http, type TestTlsCredentials } from '../support/http.js';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/wait-for.js';
 import { EtcdProcess } from './etcd-process.js';
@@ -23,6 +24,8 @@ export interface BenchTarget {
   members: BenchMember[];
   /** Query strings (without `?`) that make a v2 GET linearizable or serializable on this kind. */
   readQuery: { linearizable: string; serializable: string };
+  /** For https client URLs: what clients present and trust. */
+  tls?: TestTlsCredentials & { ca: string | Buffer };
   /** Kills every member by PID and removes the data directories. */
   destroy(): Promise<void>;
 }
@@ -34,6 +37,15 @@ export interface TargetOptions {
   fdLimit?: number;
   /** Path of the etcd binary (etcd targets only). */
   etcdBinary?: string;
+  /** Serve clients over https with this certificate (for 127.0.0.1); peers stay plain. */
+  tls?: BenchTls;
+}
+
+/** Server certificate files, and what clients trust. */
+export interface BenchTls {
+  certFile: string;
+  keyFile: string;
+  client: TestTlsCredentials & { ca: string | Buffer };
 }
 
 /** Starts `nodes` members of `kind` and waits until they answer quorum reads. */
@@ -50,11 +62,13 @@ export async function startTarget(kind: ServerKind, opts: TargetOptions): Promis
       const clientPort = ports[2 * i]!;
       const peerPort = ports[2 * i + 1]!;
       const waitReady = opts.nodes === 1;
+      const tls = opts.tls;
       if (kind === 'deimos') {
-        started.push(await DeimosProcess.start({ name, clientPort, peerPort, bootstrapConfig: cluster, waitReady, fdLimit: opts.fdLimit }));
+        const tlsOptions = tls ? { clientScheme: 'https' as const, clientTls: tls.client, args: ['--cert-file', tls.certFile, '--key-file', tls.keyFile] } : {};
+        started.push(await DeimosProcess.start({ name, clientPort, peerPort, bootstrapConfig: cluster, waitReady, fdLimit: opts.fdLimit, ...tlsOptions }));
       } else {
         if (!opts.etcdBinary) throw new Error('no etcd binary');
-        started.push(await EtcdProcess.start(opts.etcdBinary, { name, clientPort, peerPort, initialCluster: cluster, waitReady, fdLimit: opts.fdLimit }));
+        started.push(await EtcdProcess.start(opts.etcdBinary, { name, clientPort, peerPort, initialCluster: cluster, waitReady, fdLimit: opts.fdLimit, tls }));
       }
     }
     if (opts.nodes > 1) await Promise.all(started.map((m) => m.waitReady(30_000)));
@@ -69,6 +83,7 @@ export async function startTarget(kind: ServerKind, opts: TargetOptions): Promis
     readQuery: kind === 'deimos'
       ? { linearizable: '', serializable: 'serializable=true' }
       : { linearizable: 'quorum=true', serializable: '' },
+    tls: opts.tls?.client,
     destroy,
   };
 }
@@ -79,9 +94,8 @@ export async function findLeader(target: BenchTarget, timeoutMs = 15_000): Promi
   let leader: BenchMember | undefined;
   await waitFor(async () => {
     for (const m of target.members) {
-      const res = await fetch(`${m.clientUrl}/v2/stats/self`);
-      const body = (await res.json()) as { state?: string };
-      if (body.state === 'StateLeader') {
+      const body = (await http('GET', `${m.clientUrl}/v2/stats/self`, { tls: target.tls })).json as { state?: string } | undefined;
+      if (body?.state === 'StateLeader') {
         leader = m;
         return true;
       }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { http, type TestTlsCredentials } from '../support/http.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Finds an executable on the PATH, or undefined. */
@@ -34,6 +35,8 @@ export interface EtcdProcessOptions {
   fdLimit?: number;
   /** Wait until the member answers (a multi-member cluster only answers once all are up). */
   waitReady?: boolean;
+  /** Serve clients over https with this certificate (peers stay plain); `client` is what requests present. */
+  tls?: { certFile: string; keyFile: string; client: TestTlsCredentials };
 }
 
 /** A running etcd member. */
@@ -48,6 +51,7 @@ export class EtcdProcess {
     readonly clientUrl: string,
     readonly peerUrl: string,
     readonly dataDir: string,
+    private readonly clientTls: TestTlsCredentials | undefined,
   ) {}
 
   /** The operating-system process id. */
@@ -57,10 +61,11 @@ export class EtcdProcess {
 
   /** Starts a member (and by default waits until its v2 keys API answers). */
   static async start(binary: string, opts: EtcdProcessOptions): Promise<EtcdProcess> {
-    const clientUrl = `http://127.0.0.1:${opts.clientPort}`;
+    const clientUrl = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${opts.clientPort}`;
     const peerUrl = `http://127.0.0.1:${opts.peerPort}`;
-    const p = new EtcdProcess(opts.name, clientUrl, peerUrl, mkdtempSync(join(tmpdir(), 'deimos-bench-etcd-')));
+    const p = new EtcdProcess(opts.name, clientUrl, peerUrl, mkdtempSync(join(tmpdir(), 'deimos-bench-etcd-')), opts.tls?.client);
     const args = [
+      ...(opts.tls ? ['--cert-file', opts.tls.certFile, '--key-file', opts.tls.keyFile] : []),
       '--enable-v2', '--name', opts.name, '--data-dir', p.dataDir,
       '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
       '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
@@ -103,9 +108,7 @@ export class EtcdProcess {
 
   private async answers(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.clientUrl}/v2/keys/?quorum=true`);
-      await res.arrayBuffer();
-      return res.status === 200;
+      return (await http('GET', `${this.clientUrl}/v2/keys/?quorum=true`, { tls: this.clientTls, timeoutMs: 5_000 })).status === 200;
     } catch {
       return false; // not listening yet
     }

@@ -6,13 +6,15 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startTarget, findLeader, type BenchTarget, type ServerKind } from './bench-target.js';
+import { startTarget, findLeader, type BenchTarget, type BenchTls, type ServerKind } from './bench-target.js';
+import { TestCerts } from '../support/tls-certs.js';
 import { measureCeiling } from './ceiling.js';
 import { findOnPath } from './etcd-process.js';
 import { runKeysSuite, type SuiteOptions, type Workload } from './keys-suite.js';
 import { machineInfo, openFilesLimit } from './process-stats.js';
-import { computeRatios, renderMarkdown, type BenchReport, type TargetReport } from './report.js';
+import { computeRatios, computeTlsOverPlain, renderMarkdown, type BenchReport, type TargetReport, type TlsReport } from './report.js';
 import { measureWatcherMemory } from './watcher-memory.js';
+import { http } from '../support/http.js';
 import { runProxyBench } from './proxy-bench.js';
 
 const HELP = `Usage: npm run bench -- [options]
@@ -31,7 +33,9 @@ const HELP = `Usage: npm run bench -- [options]
   --proxy            instead: one deimos member directly vs through a deimos-proxy process in front
                      of it (writes x1/x64, linearizable reads x1/x64, serializable reads x64), with
                      the proxy/direct ratio per case (uses --duration, --warmup, --runs, --json)
-  --tls              not available yet
+  --tls              also run every throughput case over https (client connections only; a CA and a
+                     server certificate for 127.0.0.1 made with deimosctl cert for the run) and report
+                     the TLS/plain ratios, and the harness ceiling over https
 `;
 
 function parseOptions() {
@@ -91,21 +95,21 @@ function suiteCases(nodes: number): { workload: Workload; clients: number }[] {
   return workloads.flatMap((workload) => [1, 64].map((clients) => ({ workload, clients })));
 }
 
-async function serverVersion(url: string): Promise<string | undefined> {
+async function serverVersion(target: BenchTarget): Promise<string | undefined> {
   try {
-    const body = (await (await fetch(`${url}/version`)).json()) as { etcdserver?: string; deimos?: string };
+    const body = (await http('GET', `${target.members[0]!.clientUrl}/version`, { tls: target.tls })).json as { etcdserver?: string; deimos?: string };
     return body.deimos ? `${body.deimos} (speaks etcd ${body.etcdserver})` : body.etcdserver;
   } catch {
     return undefined; // the version is decoration; the measurement does not depend on it
   }
 }
 
-async function benchOne(kind: ServerKind, opts: Options, etcdBinary: string | undefined): Promise<TargetReport> {
+async function benchOne(kind: ServerKind, opts: Options, etcdBinary: string | undefined, tls?: BenchTls): Promise<TargetReport> {
   const report: TargetReport = { kind, nodes: opts.nodes };
-  log(`starting ${opts.nodes} ${kind} node(s) ...`);
+  log(`starting ${opts.nodes} ${kind} node(s)${tls ? ' with https client URLs' : ''} ...`);
   let target: BenchTarget;
   try {
-    target = await startTarget(kind, { nodes: opts.nodes, etcdBinary });
+    target = await startTarget(kind, { nodes: opts.nodes, etcdBinary, tls });
   } catch (err) {
     report.error = `${kind} failed to start: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`;
     log(report.error);
@@ -113,7 +117,7 @@ async function benchOne(kind: ServerKind, opts: Options, etcdBinary: string | un
   }
   live.add(target);
   try {
-    report.version = await serverVersion(target.members[0]!.clientUrl);
+    report.version = await serverVersion(target);
     if (opts.watchers !== undefined) {
       const leader = await findLeader(target);
       log(`  opening ${opts.watchers} idle watches on ${kind} ...`);
@@ -175,8 +179,8 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  if (opts.tls) {
-    log('--tls: not available yet');
+  if (opts.tls && (opts.proxy || opts.watchers !== undefined)) {
+    log('--tls goes with the throughput cases only (not --proxy or --watchers)');
     return 2;
   }
   if (opts.proxy) {
@@ -197,16 +201,37 @@ async function main(): Promise<number> {
 
   const before = machineInfo();
   const startedAt = new Date().toISOString();
+  const certs = opts.tls ? await makeCerts() : undefined;
   const targets: TargetReport[] = [];
-  for (const kind of kinds) {
-    if (kind === 'etcd' && !etcdBinary) continue;
-    targets.push(await benchOne(kind, opts, etcdBinary));
-  }
+  const tlsTargets: TargetReport[] = [];
   let ceiling: BenchReport['ceiling'];
-  if (opts.watchers === undefined) {
-    log('measuring the harness ceiling (bare node:http server) ...');
-    ceiling = await measureCeiling({ clients: 64, durationMs: opts.durationS * 1000, warmupMs: opts.warmupS * 1000, runs: opts.runs });
-    log(`  ceiling x64: ${Math.round(ceiling.requestsPerSecond)} req/s`);
+  let tls: TlsReport | undefined;
+  try {
+    for (const kind of kinds) {
+      if (kind === 'etcd' && !etcdBinary) continue;
+      targets.push(await benchOne(kind, opts, etcdBinary));
+      // Plain and TLS runs of a kind back to back, so that machine drift hits both alike.
+      if (certs) tlsTargets.push(await benchOne(kind, opts, etcdBinary, certs.tls));
+    }
+    if (opts.watchers === undefined) {
+      const settings = { clients: 64, durationMs: opts.durationS * 1000, warmupMs: opts.warmupS * 1000, runs: opts.runs };
+      log('measuring the harness ceiling (bare node:http server) ...');
+      ceiling = await measureCeiling(settings);
+      log(`  ceiling x64: ${Math.round(ceiling.requestsPerSecond)} req/s`);
+      if (certs) {
+        log('measuring the harness ceiling over https (bare node:https server) ...');
+        const tlsCeiling = await measureCeiling({ ...settings, tls: certs.tls });
+        log(`  https ceiling x64: ${Math.round(tlsCeiling.requestsPerSecond)} req/s`);
+        tls = {
+          targets: tlsTargets,
+          ceiling: tlsCeiling,
+          ratios: computeRatios(tlsTargets.find((t) => t.kind === 'deimos'), tlsTargets.find((t) => t.kind === 'etcd')),
+          overPlain: computeTlsOverPlain(targets, tlsTargets),
+        };
+      }
+    }
+  } finally {
+    certs?.destroy();
   }
   const after = machineInfo();
   const busiest = Math.max(before.loadAverage[0], after.loadAverage[0]);
@@ -221,6 +246,7 @@ async function main(): Promise<number> {
     targets,
     ceiling,
     ratios: computeRatios(targets.find((t) => t.kind === 'deimos'), targets.find((t) => t.kind === 'etcd')),
+    tls,
     notes,
   };
   process.stdout.write(`${renderMarkdown(report)}\n`);
@@ -228,7 +254,20 @@ async function main(): Promise<number> {
     writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
     log(`JSON summary written to ${opts.json}`);
   }
-  return targets.some((t) => !t.error) ? 0 : 1;
+  return targets.some((t) => !t.error) && tlsTargets.every((t) => !t.error) ? 0 : 1;
+}
+
+/** A CA and a server certificate for 127.0.0.1 from the real `deimosctl cert`, in a temporary directory. */
+async function makeCerts(): Promise<{ tls: BenchTls; destroy(): void }> {
+  log('making a CA and a server certificate with deimosctl cert ...');
+  const certs = await TestCerts.create();
+  try {
+    const server = await certs.issue('server', 'bench-server');
+    return { tls: { certFile: server.cert, keyFile: server.key, client: { ca: certs.read('ca.pem') } }, destroy: () => certs.destroy() };
+  } catch (err) {
+    certs.destroy();
+    throw err;
+  }
 }
 
 async function shutdown(signal: NodeJS.Signals): Promise<void> {

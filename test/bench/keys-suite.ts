@@ -81,7 +81,7 @@ export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Pro
     if (c.workload !== 'write' && !writesDone) {
       result.rssAfterWritesBytes = rssBytes(leader.pid);
       writesDone = true;
-      if (written === 0) await seedKeys(leader, makers.write, opts);
+      if (written === 0) await seedKeys(target, leader, makers.write, opts);
     }
     const measured = await measureCase(target, leader, makers[c.workload], c.clients, opts);
     result.cases.push({ workload: c.workload, ...measured });
@@ -91,12 +91,12 @@ export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Pro
       + `${measured.errors ? `, ${measured.errors} errors: ${measured.firstError}` : ''}`);
   }
   if (!writesDone) result.rssAfterWritesBytes = rssBytes(leader.pid);
-  if (opts.bulkWrites > written) result.bulk = await bulkWrite(leader, makers.write, () => written, opts);
+  if (opts.bulkWrites > written) result.bulk = await bulkWrite(target, leader, makers.write, () => written, opts);
   return result;
 }
 
-async function seedKeys(leader: BenchMember, write: (seq: number) => LoadRequest, opts: SuiteOptions): Promise<void> {
-  await runLoad({ url: leader.clientUrl, concurrency: 16, durationMs: 30_000, maxRequests: 1000, makeRequest: write });
+async function seedKeys(target: BenchTarget, leader: BenchMember, write: (seq: number) => LoadRequest, opts: SuiteOptions): Promise<void> {
+  await runLoad({ url: leader.clientUrl, tls: target.tls, concurrency: 16, durationMs: 30_000, maxRequests: 1000, makeRequest: write });
   opts.log('  (seeded 1000 keys for the reads)');
 }
 
@@ -107,7 +107,7 @@ async function measureCase(
   clients: number,
   opts: SuiteOptions,
 ): Promise<Omit<CaseResult, 'workload'>> {
-  const load = (durationMs: number) => runLoad({ url: leader.clientUrl, concurrency: clients, durationMs, maxRequests: MAX_REQUESTS_PER_RUN, makeRequest });
+  const load = (durationMs: number) => runLoad({ url: leader.clientUrl, tls: target.tls, concurrency: clients, durationMs, maxRequests: MAX_REQUESTS_PER_RUN, makeRequest });
   if (opts.warmupMs > 0) await load(opts.warmupMs);
   let best: { run: LoadResult; cpu: number; cpuPerRequest: number; busy: number } | undefined;
   const runsPerSecond: number[] = [];
@@ -142,6 +142,7 @@ async function measureCase(
 }
 
 async function bulkWrite(
+  target: BenchTarget,
   leader: BenchMember,
   write: (seq: number) => LoadRequest,
   written: () => number,
@@ -149,7 +150,7 @@ async function bulkWrite(
 ): Promise<SuiteResult['bulk']> {
   const missing = opts.bulkWrites - written();
   opts.log(`  writing ${missing} more keys (64 clients, at most ${opts.bulkTimeoutMs / 1000} s) for the leader RSS ...`);
-  const run = await runLoad({ url: leader.clientUrl, concurrency: 64, durationMs: opts.bulkTimeoutMs, maxRequests: missing, makeRequest: write });
+  const run = await runLoad({ url: leader.clientUrl, tls: target.tls, concurrency: 64, durationMs: opts.bulkTimeoutMs, maxRequests: missing, makeRequest: write });
   const leaderRssBytes = rssBytes(leader.pid);
   opts.log(`  ${written()} keys written; leader RSS ${((leaderRssBytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   return { keys: written(), elapsedMs: run.elapsedMs, leaderRssBytes };

@@ -26,7 +26,34 @@ export interface BenchReport {
   ceiling?: CeilingResult;
   /** deimos/etcd per case (throughput, p99) and for memory, when both were measured. */
   ratios: Record<string, number>;
+  /** `--tls`: the same cases over https, the ceiling over https, and the TLS/plain ratios. */
+  tls?: TlsReport;
   notes: string[];
+}
+
+/** The https half of a `--tls` run. */
+export interface TlsReport {
+  targets: TargetReport[];
+  ceiling?: CeilingResult;
+  /** deimos/etcd over TLS, as {@link BenchReport.ratios}. */
+  ratios: Record<string, number>;
+  /** TLS/plain per server kind and case: `<kind> <workload> x<clients> req/s` and `... µs/req`. */
+  overPlain: Record<string, number>;
+}
+
+/** TLS/plain throughput and CPU per request for every case measured both ways. */
+export function computeTlsOverPlain(plain: TargetReport[], tls: TargetReport[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of tls) {
+    const p = plain.find((x) => x.kind === t.kind);
+    for (const c of t.suite?.cases ?? []) {
+      const b = p?.suite?.cases.find((x) => caseKey(x) === caseKey(c));
+      if (!b) continue;
+      if (b.requestsPerSecond > 0) out[`${t.kind} ${caseKey(c)} req/s`] = c.requestsPerSecond / b.requestsPerSecond;
+      if (b.serverCpuMicrosPerRequest > 0) out[`${t.kind} ${caseKey(c)} µs/req`] = c.serverCpuMicrosPerRequest / b.serverCpuMicrosPerRequest;
+    }
+  }
+  return out;
 }
 
 const MIB = 2 ** 20;
@@ -55,7 +82,7 @@ export function computeRatios(deimos: TargetReport | undefined, etcd: TargetRepo
   return out;
 }
 
-function throughputTable(report: BenchReport, d: TargetReport | undefined, e: TargetReport | undefined): string[] {
+function throughputTable(report: BenchReport, ratiosOf: Record<string, number>, d: TargetReport | undefined, e: TargetReport | undefined): string[] {
   const cases: Pick<CaseResult, 'workload' | 'clients'>[] = [];
   for (const c of [...(d?.suite?.cases ?? []), ...(e?.suite?.cases ?? [])]) {
     if (!cases.some((x) => caseKey(x) === caseKey(c))) cases.push(c);
@@ -72,14 +99,14 @@ function throughputTable(report: BenchReport, d: TargetReport | undefined, e: Ta
       fmt(x?.requestsPerSecond), fmt(x?.p50Ms, 2), fmt(x?.p99Ms, 2), fmt(x?.serverCpuPercent), fmt(x?.serverCpuMicrosPerRequest),
     ];
     const err = [a, b].filter((x) => x?.errors).map((x) => ` (${x!.errors} errors)`).join('');
-    const ratios = ['req/s', 'p99', 'CPU/req'].map((r) => fmt(report.ratios[`${caseKey(c)} ${r}`], 2));
+    const ratios = ['req/s', 'p99', 'CPU/req'].map((r) => fmt(ratiosOf[`${caseKey(c)} ${r}`], 2));
     lines.push(`| ${c.workload}${err} | ${c.clients} | ${[...cols(a), ...cols(b), ...ratios].join(' | ')} |`);
   }
   const rssLabel = report.settings.nodes > 1 ? 'leader RSS after the write cases' : 'RSS after the write cases';
-  lines.push(`| ${rssLabel} | | ${mib(d?.suite?.rssAfterWritesBytes)} | | | | | ${mib(e?.suite?.rssAfterWritesBytes)} | | | | | ${fmt(report.ratios['RSS after writes'], 2)} | | |`);
+  lines.push(`| ${rssLabel} | | ${mib(d?.suite?.rssAfterWritesBytes)} | | | | | ${mib(e?.suite?.rssAfterWritesBytes)} | | | | | ${fmt(ratiosOf['RSS after writes'], 2)} | | |`);
   if (d?.suite?.bulk || e?.suite?.bulk) {
     const label = (t: TargetReport | undefined) => (t?.suite?.bulk ? `${mib(t.suite.bulk.leaderRssBytes)} (${t.suite.bulk.keys} keys)` : '—');
-    lines.push(`| leader RSS after bulk writes | | ${label(d)} | | | | | ${label(e)} | | | | | ${fmt(report.ratios['leader RSS after bulk writes'], 2)} | | |`);
+    lines.push(`| leader RSS after bulk writes | | ${label(d)} | | | | | ${label(e)} | | | | | ${fmt(ratiosOf['leader RSS after bulk writes'], 2)} | | |`);
   }
   return lines;
 }
@@ -96,6 +123,35 @@ function watcherTable(report: BenchReport, targets: TargetReport[]): string[] {
   const r = report.ratios['bytes per idle watcher'];
   if (r !== undefined) lines.push('', `deimos/etcd bytes per idle watcher: ${r.toFixed(2)}`);
   return lines;
+}
+
+function ceilingLine(c: CeilingResult, server: string): string {
+  return `Harness ceiling: this load generator against a bare ${server} server (no JSON work, no storage) reaches `
+    + `${fmt(c.requestsPerSecond)} req/s at ${c.clients} clients (p50 ${fmt(c.p50Ms, 2)} ms, p99 ${fmt(c.p99Ms, 2)} ms) on this machine now, `
+    + `the bare server using ${fmt(c.serverCpuMicrosPerRequest)} µs and the load generator ${fmt(c.loadCpuMicrosPerRequest)} µs of CPU per request; `
+    + 'figures close to it say more about the harness than about the server.';
+}
+
+function tlsSection(report: BenchReport, tls: TlsReport): string[] {
+  const d = tls.targets.find((t) => t.kind === 'deimos');
+  const e = tls.targets.find((t) => t.kind === 'etcd');
+  const out = [
+    '### The same loads over TLS',
+    '',
+    'Client connections over https (TLS 1.3, a certificate from `deimosctl cert` made for this run); each connection is kept, so the handshake is paid once per client.',
+    ...report.targets.concat(tls.targets).filter((t) => t.error).map((t) => `- ${t.kind}: **not measured: ${t.error}**`),
+    '',
+    ...throughputTable(report, tls.ratios, d, e),
+    '',
+    '| workload | clients | deimos TLS/plain req/s | etcd TLS/plain req/s | deimos TLS/plain µs/req | etcd TLS/plain µs/req |',
+    '|---|--:|--:|--:|--:|--:|',
+  ];
+  for (const c of d?.suite?.cases ?? e?.suite?.cases ?? []) {
+    const r = (kind: string, what: string) => fmt(tls.overPlain[`${kind} ${caseKey(c)} ${what}`], 2);
+    out.push(`| ${c.workload} | ${c.clients} | ${r('deimos', 'req/s')} | ${r('etcd', 'req/s')} | ${r('deimos', 'µs/req')} | ${r('etcd', 'µs/req')} |`);
+  }
+  if (tls.ceiling) out.push('', ceilingLine(tls.ceiling, 'node:https'));
+  return out;
 }
 
 /** Renders the report as Markdown. */
@@ -122,15 +178,10 @@ export function renderMarkdown(report: BenchReport): string {
       + 'CPU % is the servers\' CPU time during the kept run, in % of one core; µs/req is that CPU time per request '
       + '(the steadier figure when the machine is shared).',
       '',
-      ...throughputTable(report, d, e),
+      ...throughputTable(report, report.ratios, d, e),
     );
-    const c = report.ceiling;
-    if (c) {
-      out.push('', `Harness ceiling: this load generator against a bare node:http server (no JSON work, no storage) reaches `
-        + `${fmt(c.requestsPerSecond)} req/s at ${c.clients} clients (p50 ${fmt(c.p50Ms, 2)} ms, p99 ${fmt(c.p99Ms, 2)} ms) on this machine now, `
-        + `the bare server using ${fmt(c.serverCpuMicrosPerRequest)} µs and the load generator ${fmt(c.loadCpuMicrosPerRequest)} µs of CPU per request; `
-        + 'figures close to it say more about the harness than about the server.');
-    }
+    if (report.ceiling) out.push('', ceilingLine(report.ceiling, 'node:http'));
+    if (report.tls) out.push('', ...tlsSection(report, report.tls));
   }
   if (report.notes.length) out.push('', ...report.notes.map((n) => `- ${n}`));
   return out.join('\n');
