@@ -162,7 +162,10 @@ export interface RaftNode {
   reportSnapshot(id: NodeId, status: SnapshotStatus): void;
   hasReady(): boolean;
   ready(): Ready;
-  /** Acknowledges the last Ready: its entries/snapshot are persisted and committed entries applied. */
+  /**
+   * Acknowledges the oldest Ready not yet acknowledged: its entries/snapshot are persisted and its
+   * committed entries applied. Several Readies may be outstanding; they are acknowledged in order.
+   */
   advance(): void;
   status(): Status;
 }

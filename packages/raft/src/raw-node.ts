@@ -19,6 +19,16 @@ export class StepLocalMessageError extends RaftError {
   constructor(type: MessageType) { super('ERR_STEP_LOCAL_MSG', `cannot step local message ${MessageType[type]}`); }
 }
 
+/** What advance() acknowledges for one Ready. */
+interface Handout {
+  /** The last entry handed out for persisting, if any. */
+  stable: IndexTerm | undefined;
+  /** Index of the snapshot handed out for installing, or 0. */
+  snapshotIndex: number;
+  /** Index of the last committed entry handed out for applying, or 0. */
+  applied: number;
+}
+
 function softStateEqual(a: SoftState, b: SoftState): boolean {
   return a.lead === b.lead && a.raftState === b.raftState;
 }
@@ -27,17 +37,18 @@ function softStateEqual(a: SoftState, b: SoftState): boolean {
  * A raft node driven by the application: call tick() on a clock, step() with received messages,
  * and loop `while (hasReady()) { rd = ready(); persist; send; apply; advance(); }`.
  *
- * advance() acknowledges everything handed out by ready() since the last advance(): entries and
- * snapshot are durable, committed entries are applied. Only then does a leader count its own log
- * toward the commit quorum, so the leader's messages may safely be sent before its own fsync.
+ * advance() acknowledges the oldest Ready not yet acknowledged: its entries and snapshot are
+ * durable, its committed entries applied. Only then does a leader count its own log toward the
+ * commit quorum, so the leader's messages may safely be sent before its own fsync. A caller may
+ * take further Readies before acknowledging earlier ones (pipelining its disk writes), as long as
+ * it acknowledges them in the order it took them.
  */
 export class RawNode implements RaftNode {
   private readonly raft: Raft;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
-  private unackedStable: IndexTerm | undefined = undefined;
-  private unackedSnapshotIndex = 0;
-  private unackedApplied = 0;
+  /** Readies handed out and not yet acknowledged, oldest first. */
+  private readonly unacked: Handout[] = [];
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -130,37 +141,36 @@ export class RawNode implements RaftNode {
     r.readStates = [];
     log.unstable.acceptInProgress();
     const lastEntry = entries[entries.length - 1];
-    if (lastEntry !== undefined) this.unackedStable = { index: lastEntry.index, term: lastEntry.term };
-    if (snapshot !== undefined) this.unackedSnapshotIndex = snapshot.metadata.index;
     const lastCommitted = committedEntries[committedEntries.length - 1];
     if (lastCommitted !== undefined) {
       log.acceptApplying(lastCommitted.index);
-      this.unackedApplied = lastCommitted.index;
       r.reduceUncommittedSize(committedEntries);
     }
+    this.unacked.push({
+      stable: lastEntry === undefined ? undefined : { index: lastEntry.index, term: lastEntry.term },
+      snapshotIndex: snapshot === undefined ? 0 : snapshot.metadata.index,
+      applied: lastCommitted === undefined ? 0 : lastCommitted.index,
+    });
     return rd;
   }
 
   advance(): void {
     const r = this.raft;
     const log = r.raftLog;
-    if (this.unackedSnapshotIndex > 0) {
-      log.unstable.stableSnapTo(this.unackedSnapshotIndex);
+    const handout = this.unacked.shift();
+    if (handout === undefined) return;
+    if (handout.snapshotIndex > 0) {
+      log.unstable.stableSnapTo(handout.snapshotIndex);
       // The snapshot was installed into the state machine.
-      log.applied = max(log.applied, this.unackedSnapshotIndex);
-      log.applying = max(log.applying, this.unackedSnapshotIndex);
-      this.unackedSnapshotIndex = 0;
+      log.applied = max(log.applied, handout.snapshotIndex);
+      log.applying = max(log.applying, handout.snapshotIndex);
     }
-    if (this.unackedStable !== undefined) {
-      const { index, term } = this.unackedStable;
-      this.unackedStable = undefined;
-      log.unstable.stableTo(index, term);
-      r.onPersisted(index, term);
+    if (handout.stable !== undefined) {
+      // Ignored when the entry was since replaced (a new leader overwrote the tail meanwhile).
+      log.unstable.stableTo(handout.stable.index, handout.stable.term);
+      r.onPersisted(handout.stable.index, handout.stable.term);
     }
-    if (this.unackedApplied > 0) {
-      if (this.unackedApplied > log.applied) log.appliedTo(this.unackedApplied);
-      this.unackedApplied = 0;
-    }
+    if (handout.applied > log.applied) log.appliedTo(handout.applied);
   }
 
   status(): Status {

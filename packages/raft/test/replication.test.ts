@@ -76,6 +76,29 @@ test('the leader counts its own log only after advance()', () => {
   node.advance();
 });
 
+test('pipelined Readies are acknowledged oldest first: the leader counts only what advance() covered', () => {
+  const net = new Network(['1']);
+  net.campaign('1');
+  const node = net.raw('1');
+  const storage = net.get('1').storage;
+  node.propose(bytes('a'));
+  const rd1 = node.ready();
+  assert.deepEqual(rd1.entries.map((e) => e.index), [2]);
+  node.propose(bytes('b'));
+  const rd2 = node.ready();
+  assert.deepEqual(rd2.entries.map((e) => e.index), [3], 'a second Ready hands out only the new entry');
+  storage.append(rd1.entries);
+  node.advance();
+  assert.equal(node.status().hardState.commit, 2, 'the first advance() covers the first Ready only');
+  storage.append(rd2.entries);
+  node.advance();
+  assert.equal(node.status().hardState.commit, 3);
+  const rd3 = node.ready();
+  assert.deepEqual(rd3.committedEntries.map((e) => e.index), [2, 3]);
+  node.advance();
+  assert.equal(node.hasReady(), false);
+});
+
 test('Ready.mustSync is true when entries or term/vote changed and false for commit-only changes', () => {
   const net = threeNodes();
   const node = net.raw('2');

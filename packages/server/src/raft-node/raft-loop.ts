@@ -5,16 +5,23 @@
  * reads, and calls advance() once the Ready is durable. Everything the core does happens here, on
  * the event loop, so no locking is needed.
  *
- * The fsync runs off the event loop: while it does, the loop still steps messages and proposals
- * into the core (HTTP requests keep being parsed, acknowledgements keep arriving), but takes no
- * new Ready; the next one then carries everything that piled up, so a busier member writes bigger
- * batches (group commit). Committed entries are applied without waiting for the local fsync: they
+ * The fsync runs off the event loop (see ready-pipeline.ts): while it does, the loop keeps stepping
+ * messages and proposals into the core and may take a few more Readies (a leader sends their
+ * appends at once); one later fsync covers them all (group commit), and Readies are acknowledged
+ * in order once durable. Committed entries are applied without waiting for the local fsync: they
  * are durable on a quorum already (a leader counts itself only after advance()).
  */
 import type { ConfState, Entry, HardState, Message, NodeId, Snapshot } from '@deimos/protocol';
 import { NONE } from '@deimos/protocol';
 import { StateType, type RaftNode, type ReadState, type SoftState } from '@deimos/raft';
+import { ReadyPipeline } from './ready-pipeline.js';
 import { RequestTimeoutError } from './wait-registry.js';
+
+/**
+ * Readies taken but not yet durable, at most. More overlap the disk with the network (a leader
+ * sends the next batch while the previous one is being synced); fewer make bigger batches.
+ */
+const MAX_PENDING_READIES = 4;
 
 /** Durable log writes (the WAL). */
 export interface LogPersistence {
@@ -75,8 +82,6 @@ export interface RaftLoopOptions {
 export class RaftLoop {
   private readonly node: RaftNode;
   private scheduled = false;
-  /** A Ready was written and waits for its fsync; no new Ready is taken meanwhile. */
-  private syncing = false;
   private ticker: NodeJS.Timeout | undefined;
   private stopped = false;
   private applied: number;
@@ -84,12 +89,21 @@ export class RaftLoop {
   private term = 0;
   private queuedReads: Array<(index: number) => void> = [];
   private readonly rounds = new Map<string, ReadRound>();
+  private readonly pipeline: ReadyPipeline;
   private readonly waitingApply: ReadRound[] = [];
   private roundSeq = 0;
 
   constructor(private readonly opts: RaftLoopOptions) {
     this.node = opts.node;
     this.applied = opts.appliedIndex;
+    this.pipeline = new ReadyPipeline({
+      sync: (done) => opts.log.syncAsync(done),
+      acknowledge: (messages) => {
+        opts.sender.send(messages);
+        this.node.advance();
+      },
+      onProgress: () => this.schedule(),
+    });
   }
 
   /** Starts ticking. */
@@ -104,6 +118,7 @@ export class RaftLoop {
   /** Stops ticking and processing; pending reads fail. */
   stop(): void {
     this.stopped = true;
+    this.pipeline.stop();
     if (this.ticker) clearInterval(this.ticker);
     for (const round of [...this.rounds.values(), ...this.waitingApply]) round.readers.length = 0;
     this.queuedReads = [];
@@ -176,7 +191,7 @@ export class RaftLoop {
 
   private process(): void {
     this.startReadRound();
-    while (!this.syncing && this.node.hasReady()) {
+    while (this.pipeline.size < MAX_PENDING_READIES && this.node.hasReady()) {
       const rd = this.node.ready();
       if (rd.softState) {
         this.soft = rd.softState;
@@ -188,40 +203,23 @@ export class RaftLoop {
       // and the leader counts itself only after advance().
       const sendFirst = this.isLeader;
       if (sendFirst) this.opts.sender.send(rd.messages);
-      if (rd.snapshot && rd.snapshot.metadata.index > 0) {
+      const installed = rd.snapshot !== undefined && rd.snapshot.metadata.index > 0;
+      if (installed) {
         // State first, then the WAL marker: a crash in between leaves an old marker and a newer
         // database, whose entries are skipped on replay; the reverse order would lose entries.
-        this.opts.stateMachine.restoreSnapshot(rd.snapshot);
-        this.opts.log.saveSnapshot(rd.snapshot);
-        this.opts.mirror.applySnapshot(rd.snapshot);
-        this.applied = Math.max(this.applied, rd.snapshot.metadata.index);
+        this.opts.stateMachine.restoreSnapshot(rd.snapshot!);
+        this.opts.log.saveSnapshot(rd.snapshot!);
+        this.opts.mirror.applySnapshot(rd.snapshot!);
+        this.applied = Math.max(this.applied, rd.snapshot!.metadata.index);
       }
       if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries, { sync: false });
       if (rd.entries.length > 0) this.opts.mirror.append(rd.entries);
       if (rd.hardState) this.opts.mirror.setHardState(rd.hardState);
       this.apply(rd.committedEntries);
       this.collectReadStates(rd.readStates);
-      const deferred = sendFirst ? [] : rd.messages;
-      if (rd.mustSync) {
-        this.syncing = true;
-        this.opts.log.syncAsync((err) => this.onDurable(err, deferred));
-        break;
-      }
-      this.opts.sender.send(deferred);
-      this.node.advance();
+      this.pipeline.push(rd.mustSync || installed, sendFirst ? [] : rd.messages);
     }
     this.releaseAppliedReads();
-  }
-
-  /** The Ready taken last is on disk: its messages may go out, and the core may count it. */
-  private onDurable(err: Error | undefined, messages: Message[]): void {
-    // A failed fsync leaves the log in an unknown state: the member must stop (crash) and recover.
-    if (err) throw err;
-    this.syncing = false;
-    if (this.stopped) return;
-    this.opts.sender.send(messages);
-    this.node.advance();
-    this.process();
   }
 
   private apply(entries: Entry[]): void {
