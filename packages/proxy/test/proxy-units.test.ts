@@ -111,3 +111,11 @@ test('read-only mode lets only GET and HEAD through; watches are recognised by w
   assert.equal(isWatchUrl('/v2/keys/a?wait=false'), false);
   assert.equal(isWatchUrl('/v2/keys/a'), false);
 });
+
+test('--peer-cert-file, --peer-key-file and --peer-trusted-ca-file (or DEIMOS_PROXY_PEER_*) are read; cert and key go together', () => {
+  const c = config(['--bootstrap-config', 'a=https://127.0.0.1:7001', '--peer-cert-file', '/x/peer.pem', '--peer-key-file', '/x/peer-key.pem', '--peer-ca-file', '/x/ca.pem']);
+  assert.deepEqual([c.tls.peerCertFile, c.tls.peerKeyFile, c.tls.peerTrustedCaFile], ['/x/peer.pem', '/x/peer-key.pem', '/x/ca.pem']);
+  const fromEnv = config(['--endpoints', 'http://127.0.0.1:2379'], { DEIMOS_PROXY_PEER_TRUSTED_CA_FILE: '/y/ca.pem' });
+  assert.equal(fromEnv.tls.peerTrustedCaFile, '/y/ca.pem');
+  assert.throws(() => parseProxyArgs(['--endpoints', 'http://127.0.0.1:2379', '--peer-cert-file', '/x/peer.pem'], {}), /--peer-cert-file and --peer-key-file go together/);
+});
