@@ -3,6 +3,7 @@
  * {@link DeimosError}; operational failures carry a stable string `code` and are told apart with
  * `instanceof` or `code`, never by message text.
  */
+import { connectionErrorText } from './connection-error-text.js';
 
 /** A server error: an etcd error JSON (or a members-API `{"message"}`) with its HTTP status. */
 export class DeimosError extends Error {
@@ -41,13 +42,21 @@ export class HistoryClearedError extends DeimosError {
   }
 }
 
+/** One line for an attempt's error (a hint for TLS failures of https endpoints). */
+export function errorText(err: Error): string {
+  if (err instanceof DeimosError) return err.message;
+  const url = (err as { options?: { url?: unknown } }).options?.url;
+  const tls = url instanceof URL ? url.protocol === 'https:' : typeof url === 'string' && url.startsWith('https:');
+  return connectionErrorText(err, tls);
+}
+
 /** Every endpoint failed with a connection error, a timeout or a 5xx answer; `errors` holds one per attempt. */
 export class ClusterUnavailableError extends Error {
   readonly code = 'DEIMOS_CLUSTER_UNAVAILABLE';
   readonly errors: Error[];
 
   constructor(errors: Error[]) {
-    super(`cluster is unavailable or misconfigured; ${errors.map((e, i) => `error #${i}: ${e.message}`).join('; ') || 'no endpoints'}`);
+    super(`cluster is unavailable or misconfigured; ${errors.map((e, i) => `error #${i}: ${errorText(e)}`).join('; ') || 'no endpoints'}`);
     this.name = 'ClusterUnavailableError';
     this.errors = errors;
   }
@@ -63,7 +72,7 @@ export class OutcomeUnknownError extends Error {
   readonly error: Error;
 
   constructor(endpoint: string, error: Error) {
-    super(`request to ${endpoint} failed after it may have been applied: ${error.message}`);
+    super(`request to ${endpoint} failed after it may have been applied: ${errorText(error)}`);
     this.name = 'OutcomeUnknownError';
     this.endpoint = endpoint;
     this.error = error;

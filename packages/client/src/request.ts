@@ -65,10 +65,16 @@ export interface TlsOptions {
 /** Error codes of a connection that was never made: the request reached no member. */
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
+/**
+ * TLS failures before the server reads any request: the client refused the server's certificate, or
+ * the server refused the client's with an alert during the handshake (it handles no data before).
+ */
+const TLS_HANDSHAKE_FAILED = /^(ERR_SSL_\w*ALERT\w*|ERR_TLS_CERT_ALTNAME_INVALID|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID)$/;
+
 /** True when `err` says the request never reached a server. */
 export function neverReached(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && NEVER_REACHED.has(code);
+  return typeof code === 'string' && (NEVER_REACHED.has(code) || TLS_HANDSHAKE_FAILED.test(code));
 }
 
 /** Sends requests with failover; owns the keep-alive agents. */

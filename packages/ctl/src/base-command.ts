@@ -97,10 +97,18 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   /** The client for the global flags (created once per command). */
   protected client(): DeimosClient {
     if (this.clientInstance) return this.clientInstance;
-    const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path, 'utf8'));
-    const ca = read(this.flags['ca-file']);
-    const cert = read(this.flags['cert-file']);
-    const key = read(this.flags['key-file']);
+    const read = (flag: 'ca-file' | 'cert-file' | 'key-file') => {
+      const path = this.flags[flag];
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (err) {
+        throw usageError(`--${flag} ${path}: ${(err as Error).message}`);
+      }
+    };
+    const ca = read('ca-file');
+    const cert = read('cert-file');
+    const key = read('key-file');
     const tls = ca || cert || key ? { ca, cert, key } : undefined;
     const debug = this.flags.debug
       ? debugPrinter((line) => process.stderr.write(`${line}\n`), () => this.clientInstance?.endpoints ?? [])

@@ -2,7 +2,7 @@
  * Turns any error a command ends with into etcdctl's one-line message and exit code: server errors
  * exit 4, an unreachable cluster 2, everything local (bad arguments, files) 1.
  */
-import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '@deimos/client';
+import { ClusterUnavailableError, DeimosError, OutcomeUnknownError, errorText } from '@deimos/client';
 import { Errors } from '@oclif/core';
 import { CtlError } from './ctl-error.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -32,7 +32,7 @@ export function describeError(err: unknown): ErrorDescription {
 
 /** etcd's client wording, so that scripts grepping for it keep working. */
 export function formatUnavailable(err: { errors?: readonly unknown[] }): string {
-  const parts = (err.errors ?? []).map((e, i) => `error #${i}: ${e instanceof Error ? e.message : String(e)}`);
+  const parts = (err.errors ?? []).map((e, i) => `error #${i}: ${e instanceof Error ? errorText(e) : String(e)}`);
   return ['client: etcd cluster is unavailable or misconfigured', ...parts].join('; ');
 }
 
