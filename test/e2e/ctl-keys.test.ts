@@ -198,13 +198,16 @@ describe('deimosctl key commands', { skip: SKIP }, () => {
     assert.match(unknown.stderr, /^Error: {2}command frobnicate not found\n$/);
   });
 
-  test('an unreachable cluster exits 2 with etcd\'s wording, with and without sync', async () => {
+  test('an unreachable cluster: the sync exits 2, and with --no-sync the command exits 4, as etcdctl', async () => {
     const [port] = await freePorts(1);
-    for (const extra of [[], ['--no-sync']]) {
+    for (const [extra, code] of [[[], 2], [['--no-sync'], 4]] as const) {
       const r = await ctl(['get', '/k/a', '--endpoints', `http://127.0.0.1:${port}`, '--timeout', '2s', ...extra]);
-      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.code, code, r.stderr);
       assert.match(r.stderr, /^Error: {2}client: etcd cluster is unavailable or misconfigured; error #0: .*ECONNREFUSED.*\n$/);
     }
+    const members = await ctl(['member', 'list', '--no-sync', '--endpoints', `http://127.0.0.1:${port}`, '--timeout', '2s']);
+    assert.equal(members.code, 1, 'member commands print the error bare and exit 1');
+    assert.match(members.stderr, /^client: etcd cluster is unavailable or misconfigured; error #0: .*ECONNREFUSED.*\n$/);
   });
 
   test('--debug prints etcdctl\'s trace on stderr: the sync, the endpoints and a cURL command per request', async () => {

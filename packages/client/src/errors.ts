@@ -42,12 +42,16 @@ export class HistoryClearedError extends DeimosError {
   }
 }
 
+/** True when the failed attempt went to an https endpoint (got's errors carry the request's URL). */
+export function attemptedTls(err: Error): boolean {
+  const url = (err as { options?: { url?: unknown } }).options?.url;
+  return url instanceof URL ? url.protocol === 'https:' : typeof url === 'string' && url.startsWith('https:');
+}
+
 /** One line for an attempt's error (a hint for TLS failures of https endpoints). */
 export function errorText(err: Error): string {
   if (err instanceof DeimosError) return err.message;
-  const url = (err as { options?: { url?: unknown } }).options?.url;
-  const tls = url instanceof URL ? url.protocol === 'https:' : typeof url === 'string' && url.startsWith('https:');
-  return connectionErrorText(err, tls);
+  return connectionErrorText(err, attemptedTls(err));
 }
 
 /** Every endpoint failed with a connection error, a timeout or a 5xx answer; `errors` holds one per attempt. */

@@ -7,7 +7,7 @@ export type { RequestSafety, HttpRequest, HttpResponse, TlsOptions } from './req
 export type { DebugEvent, DebugListener } from './debug-events.js';
 export { normalizeEndpoint } from './endpoints.js';
 export {
-  DeimosError, HistoryClearedError, ClusterUnavailableError, OutcomeUnknownError, ClientClosedError, KeyLostError, errorText,
+  DeimosError, HistoryClearedError, ClusterUnavailableError, OutcomeUnknownError, ClientClosedError, KeyLostError, errorText, attemptedTls,
 } from './errors.js';
 export { Lock, type LockOptions } from './lock.js';
 export { Election, type ElectionOptions } from './election.js';

@@ -8,7 +8,7 @@ import { DeimosClient } from '@deimos/client';
 import { readFileSync } from 'node:fs';
 import { parseDurationMs } from './duration.js';
 import { debugPrinter } from './debug-output.js';
-import { describeError } from './describe-error.js';
+import { KEYS_FAILURE, describeError, syncFailure, type FailurePolicy } from './describe-error.js';
 import { usageError } from './ctl-error.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 import { readStdin } from './read-stdin.js';
@@ -39,6 +39,13 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
 
   /** Set by commands that take `-- command...`: the arguments after the first `--`. */
   static passThrough = false;
+  /**
+   * Sync the endpoints from /v2/members before `run` unless --no-sync (etcdctl syncs for every
+   * command but cluster-health); commands that need no cluster (cert) set false.
+   */
+  static syncFirst = true;
+  /** How an unreachable cluster or a non-etcd error answer is reported (etcdctl's key commands by default). */
+  static failure: FailurePolicy = KEYS_FAILURE;
 
   protected flags!: CtlFlags<T>;
   protected args!: CtlArgs<T>;
@@ -68,6 +75,17 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     this.args = args as CtlArgs<T>;
     this.argvPositional = positional as string[];
     this.setColor(this.flags.color);
+    if (ctor.syncFirst && this.flags.sync) await this.syncEndpoints();
+  }
+
+  /** etcdctl's sync: a network failure on every endpoint exits 2; any other failure leaves the endpoints as given. */
+  private async syncEndpoints(): Promise<void> {
+    try {
+      await this.client().sync();
+    } catch (err) {
+      const fatal = syncFailure(err);
+      if (fatal) throw fatal;
+    }
   }
 
   /** Colour only on a terminal, and never with --no-color or NO_COLOR. */
@@ -113,7 +131,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     const debug = this.flags.debug
       ? debugPrinter((line) => process.stderr.write(`${line}\n`), () => this.clientInstance?.endpoints ?? [])
       : undefined;
-    this.clientInstance = new DeimosClient({ endpoints: this.endpoints(), timeoutMs: this.timeoutMs(), tls, sync: this.flags.sync, ...(debug ? { debug } : {}) });
+    this.clientInstance = new DeimosClient({ endpoints: this.endpoints(), timeoutMs: this.timeoutMs(), tls, sync: false, ...(debug ? { debug } : {}) });
     return this.clientInstance;
   }
 
@@ -138,7 +156,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   /** One red line on stderr, no stack, then the etcdctl exit code. */
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<never> {
     if (err.constructor?.name === 'ExitError' || (err as { code?: string }).code === 'EEXIT') throw err;
-    const { line, exitCode, bare } = describeError(err);
+    const { line, exitCode, bare } = describeError(err, (this.ctor as typeof DeimosCommand).failure);
     process.stderr.write(`${this.err.red(bare ? line : `Error:  ${line}`)}\n`);
     this.exit(exitCode);
   }

@@ -1,8 +1,10 @@
 /**
  * Turns any error a command ends with into etcdctl's one-line message and exit code: server errors
- * exit 4, an unreachable cluster 2, everything local (bad arguments, files) 1.
+ * exit 4; an unreachable cluster or an answer that is not an etcd error as the command's
+ * {@link FailurePolicy} says (etcdctl: 4 for key commands, a bare line and 1 for member commands);
+ * everything local (bad arguments, files) 1. A failed endpoint sync exits 2 (see `syncFailure`).
  */
-import { ClusterUnavailableError, DeimosError, OutcomeUnknownError, errorText } from '@deimos/client';
+import { ClusterUnavailableError, DeimosError, OutcomeUnknownError, attemptedTls, errorText } from '@deimos/client';
 import { Errors } from '@oclif/core';
 import { CtlError } from './ctl-error.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -16,15 +18,29 @@ export interface ErrorDescription {
   bare?: boolean;
 }
 
-/** Classifies an error (by class, never by message text). */
-export function describeError(err: unknown): ErrorDescription {
+/** How a command reports a cluster it could not use: the exit code, and whether the line is bare. */
+export interface FailurePolicy {
+  exitCode: ExitCodeValue;
+  bare: boolean;
+}
+
+/** etcdctl's key commands: `Error:  <line>`, exit 4 (its handleError with ExitServerError). */
+export const KEYS_FAILURE: FailurePolicy = { exitCode: ExitCode.ServerError, bare: false };
+/** etcdctl's member commands print the error bare and exit 1. */
+export const MEMBERS_FAILURE: FailurePolicy = { exitCode: ExitCode.BadArgs, bare: true };
+
+/** Commands without an etcdctl counterpart (lock, elect): exit 2, bad connection. */
+export const UNREACHABLE_FAILURE: FailurePolicy = { exitCode: ExitCode.BadConnection, bare: false };
+
+/** Classifies an error (by class, never by message text) for a command with `policy`. */
+export function describeError(err: unknown, policy: FailurePolicy = KEYS_FAILURE): ErrorDescription {
   if (err instanceof DeimosError) {
-    // errorCode 0: the members API answers `{"message"}` only; etcdctl prints it bare and exits 1.
-    if (err.errorCode === 0) return { line: oneLine(err.message), exitCode: ExitCode.BadArgs, bare: true };
+    // errorCode 0: not an etcd error JSON (the members API's `{"message"}`, a proxy's or a TLS port's text).
+    if (err.errorCode === 0) return { line: oneLine(err.message), ...policy };
     return { line: formatServerError(err), exitCode: ExitCode.ServerError };
   }
-  if (err instanceof ClusterUnavailableError) return { line: formatUnavailable(err), exitCode: ExitCode.BadConnection };
-  if (err instanceof OutcomeUnknownError) return { line: oneLine(err.message), exitCode: ExitCode.BadConnection };
+  if (err instanceof ClusterUnavailableError) return { line: formatUnavailable(err), ...policy };
+  if (err instanceof OutcomeUnknownError) return { line: oneLine(err.message), ...policy };
   if (err instanceof CtlError) return { line: err.message, exitCode: err.exitCode };
   if (err instanceof Errors.CLIError) return { line: oneLine(stripOclifDecoration(err.message)), exitCode: ExitCode.BadArgs };
   return { line: oneLine(err instanceof Error ? err.message : String(err)), exitCode: ExitCode.BadArgs };
@@ -34,6 +50,26 @@ export function describeError(err: unknown): ErrorDescription {
 export function formatUnavailable(err: { errors?: readonly unknown[] }): string {
   const parts = (err.errors ?? []).map((e, i) => `error #${i}: ${e instanceof Error ? errorText(e) : String(e)}`);
   return ['client: etcd cluster is unavailable or misconfigured', ...parts].join('; ');
+}
+
+/** Codes of a connection that failed at the network level (etcdctl's isConnectionError: dial, read, timeout). */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * The error a failed endpoint sync ends the command with, as etcdctl: exit 2 when every attempt
+ * failed at the network level; undefined otherwise (TLS or server errors: the command then runs on
+ * the endpoints as given and reports its own failure).
+ */
+export function syncFailure(err: unknown): CtlError | undefined {
+  if (!(err instanceof ClusterUnavailableError) || err.errors.length === 0) return undefined;
+  const network = err.errors.every((e) => {
+    const code = String((e as { code?: unknown }).code);
+    // Over TLS a reset right after the handshake is how a refused client certificate often shows (Go's
+    // etcdctl reads the alert instead and goes on): not a network failure.
+    if (attemptedTls(e) && (code === 'ECONNRESET' || code === 'EPIPE')) return false;
+    return CONNECTION_CODES.has(code);
+  });
+  return network ? new CtlError('ESYNC', formatUnavailable(err), ExitCode.BadConnection) : undefined;
 }
 
 function stripOclifDecoration(message: string): string {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '@deimos/client';
 import { globalFlagsLast } from '../src/argv.js';
 import { usageError } from '../src/ctl-error.js';
-import { describeError } from '../src/describe-error.js';
+import { MEMBERS_FAILURE, UNREACHABLE_FAILURE, describeError, syncFailure } from '../src/describe-error.js';
 import { parseDurationMs } from '../src/duration.js';
 import { formatMemberAdded, formatMemberLine, splitUrls } from '../src/members.js';
 import { recipeLocation } from '../src/recipe-name.js';
@@ -27,11 +27,15 @@ test('durations accept Go-style units and bare seconds', () => {
 
 test('errors map to etcdctl exit codes: server 4, unreachable 2, local 1, members API bare 1', () => {
   assert.deepEqual(describeError(new DeimosError(100, 'Key not found', { cause: '/a', index: 3, status: 404 })), { line: '100: Key not found (/a) [3]', exitCode: 4 });
-  const down = describeError(new ClusterUnavailableError([new Error('connect ECONNREFUSED 127.0.0.1:1')]));
-  assert.deepEqual(down, { line: 'client: etcd cluster is unavailable or misconfigured; error #0: connect ECONNREFUSED 127.0.0.1:1', exitCode: 2 });
-  assert.equal(describeError(new OutcomeUnknownError('http://a', new Error('socket hang up'))).exitCode, 2);
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+  const down = describeError(new ClusterUnavailableError([refused]));
+  assert.deepEqual(down, { line: 'client: etcd cluster is unavailable or misconfigured; error #0: connect ECONNREFUSED 127.0.0.1:1', exitCode: 4, bare: false });
+  assert.deepEqual(describeError(new ClusterUnavailableError([refused]), MEMBERS_FAILURE), { line: down.line, exitCode: 1, bare: true });
+  assert.equal(describeError(new ClusterUnavailableError([refused]), UNREACHABLE_FAILURE).exitCode, 2);
+  assert.equal(describeError(new OutcomeUnknownError('http://a', new Error('socket hang up'))).exitCode, 4);
+  assert.deepEqual(describeError(new DeimosError(0, 'membership: peerURL exists', { status: 409 }), MEMBERS_FAILURE), { line: 'membership: peerURL exists', exitCode: 1, bare: true });
+  assert.deepEqual(describeError(new DeimosError(0, 'Client sent an HTTP request to an HTTPS server.', { status: 400 })), { line: 'Client sent an HTTP request to an HTTPS server.', exitCode: 4, bare: false });
   assert.deepEqual(describeError(usageError('key required')), { line: 'key required', exitCode: 1 });
-  assert.deepEqual(describeError(new DeimosError(0, 'membership: peerURL exists', { status: 409 })), { line: 'membership: peerURL exists', exitCode: 1, bare: true });
   assert.deepEqual(describeError(new Error('two\nlines')), { line: 'two lines', exitCode: 1 });
 });
 
@@ -48,4 +52,12 @@ test('member lines match etcdctl, started and unstarted', () => {
 test('lock and election names: bare names use the default directory, paths are used as given', () => {
   assert.deepEqual(recipeLocation('deploy'), { name: 'deploy' });
   assert.deepEqual(recipeLocation('/locks/deploy'), { name: 'locks/deploy', prefix: '' });
+});
+
+test('a sync that failed at the network level on every endpoint exits 2; TLS or server failures let the command go on', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+  const tls = Object.assign(new Error('tlsv13 alert certificate required'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' });
+  assert.equal(syncFailure(new ClusterUnavailableError([refused, refused]))?.exitCode, 2);
+  assert.equal(syncFailure(new ClusterUnavailableError([refused, tls])), undefined);
+  assert.equal(syncFailure(new DeimosError(0, 'not found', { status: 404 })), undefined);
 });

@@ -177,7 +177,7 @@ export class Forwarder {
         failed: (error, phase, afterHead) => {
           res.off('close', onClientClose);
           if (afterHead || settled) res.destroy(); // the member went away mid-body: the client must see a broken response
-          else finish({ error, reached: phase === 'sent' });
+          else finish({ error, reached: phase === 'sent' && !refusedAtHandshake(error) });
         },
       });
       res.once('close', onClientClose);
@@ -247,6 +247,14 @@ function responseHeaders(raw: readonly string[]): string[] {
     out.push(raw[i]!, raw[i + 1]!);
   }
   return out;
+}
+
+/**
+ * A TLS alert from the member: with TLS 1.3 the client's handshake ends before the member checks the
+ * client certificate, so the request is written and then refused; the member handled none of it.
+ */
+function refusedAtHandshake(error: Error & { code?: string }): boolean {
+  return typeof error.code === 'string' && /^ERR_SSL_\w*ALERT/.test(error.code);
 }
 
 /** True for `GET ...?wait=true` (a long poll or a stream): no response timeout applies. */

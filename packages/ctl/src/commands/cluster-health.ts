@@ -10,6 +10,8 @@ const FOREVER_INTERVAL_MS = 10_000;
 /** `deimosctl cluster-health`: asks every member's /health, once or every 10 seconds. */
 export default class ClusterHealth extends DeimosCommand<typeof ClusterHealth> {
   static override summary = 'Check the health of the cluster (exit 5 unless every member is healthy).';
+  /** As etcdctl: the members come from the endpoints as given (no sync first). */
+  static override syncFirst = false;
   static override examples = [
     '<%= config.bin %> cluster-health',
     '<%= config.bin %> cluster-health --endpoints http://10.0.0.1:2379',

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { Election } from '@deimos/client';
 import { DeimosCommand } from '../base-command.js';
+import { UNREACHABLE_FAILURE } from '../describe-error.js';
 import { usageError } from '../ctl-error.js';
 import { recipeLocation } from '../recipe-name.js';
 import { keepProcessAlive, untilSignal } from '../watch-options.js';
@@ -8,6 +9,8 @@ import { keepProcessAlive, untilSignal } from '../watch-options.js';
 /** `deimosctl elect <name> <proposal>`: campaigns, prints the proposal once leading, holds until SIGINT. */
 export default class Elect extends DeimosCommand<typeof Elect> {
   static override summary = 'Campaign in a named election; print the proposal once elected and lead until interrupted.';
+  /** No etcdctl counterpart: an unreachable cluster is the issue's exit 2 (bad connection). */
+  static override failure = UNREACHABLE_FAILURE;
   static override description = 'With --listen, print the leader\'s proposal now and after every change instead. '
     + 'A bare name lives under /elections; a name starting with / is used as the election directory. '
     + 'A leader that dies is replaced after --ttl seconds.';

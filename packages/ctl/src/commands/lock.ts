@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { Lock } from '@deimos/client';
 import { DeimosCommand } from '../base-command.js';
+import { UNREACHABLE_FAILURE } from '../describe-error.js';
 import { usageError } from '../ctl-error.js';
 import { recipeLocation } from '../recipe-name.js';
 import { startCommand } from '../run-command.js';
@@ -9,6 +10,8 @@ import { keepProcessAlive, untilSignal } from '../watch-options.js';
 /** `deimosctl lock <name> [-- command...]`: holds a distributed lock while a command runs (or until SIGINT). */
 export default class LockCommand extends DeimosCommand<typeof LockCommand> {
   static override summary = 'Acquire a named lock; run a command while holding it, or hold it until interrupted.';
+  /** No etcdctl counterpart: an unreachable cluster is the issue's exit 2 (bad connection). */
+  static override failure = UNREACHABLE_FAILURE;
   static override description = 'Without a command the lock key is printed and the lock is held until SIGINT/SIGTERM. '
     + 'With `-- command...` the command runs while the lock is held (env DEIMOS_LOCK_KEY), the lock is released '
     + 'afterwards and deimosctl exits with the command\'s exit code. A bare name lives under /locks; a name '

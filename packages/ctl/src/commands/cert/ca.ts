@@ -7,6 +7,7 @@ import { assertWritable, writePair } from '../../cert/write-pair.js';
 /** `deimosctl cert ca`: a self-signed CA (ca.pem, ca-key.pem). */
 export default class CertCa extends DeimosCommand<typeof CertCa> {
   static override summary = 'Create a self-signed certificate authority (ca.pem and ca-key.pem).';
+  static override syncFirst = false;
   static override examples = [
     '<%= config.bin %> cert ca',
     '<%= config.bin %> cert ca --out-dir ./tls --days 3650',

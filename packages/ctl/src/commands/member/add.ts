@@ -1,11 +1,13 @@
 import { Args } from '@oclif/core';
 import { DeimosCommand } from '../../base-command.js';
+import { MEMBERS_FAILURE } from '../../describe-error.js';
 import { usageError } from '../../ctl-error.js';
 import { formatMemberAdded, splitUrls } from '../../members.js';
 
 /** `deimosctl member add <name> <peerURLs>`. */
 export default class MemberAdd extends DeimosCommand<typeof MemberAdd> {
   static override summary = 'Add a member to the cluster and print the environment it should start with.';
+  static override failure = MEMBERS_FAILURE;
   static override examples = ['<%= config.bin %> member add node4 http://10.0.0.4:2380'];
   static override args = {
     name: Args.string({ description: 'name of the new member' }),

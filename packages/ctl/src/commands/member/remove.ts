@@ -1,10 +1,12 @@
 import { Args } from '@oclif/core';
 import { DeimosCommand } from '../../base-command.js';
+import { MEMBERS_FAILURE } from '../../describe-error.js';
 import { usageError } from '../../ctl-error.js';
 
 /** `deimosctl member remove <id>`. */
 export default class MemberRemove extends DeimosCommand<typeof MemberRemove> {
   static override summary = 'Remove a member from the cluster.';
+  static override failure = MEMBERS_FAILURE;
   static override examples = ['<%= config.bin %> member remove 8e9e05c52164694d'];
   static override args = { id: Args.string({ description: 'the member ID (hex, as `member list` shows it)' }) };
 

@@ -1,11 +1,13 @@
 import { Args } from '@oclif/core';
 import { DeimosCommand } from '../../base-command.js';
+import { MEMBERS_FAILURE } from '../../describe-error.js';
 import { usageError } from '../../ctl-error.js';
 import { splitUrls } from '../../members.js';
 
 /** `deimosctl member update <id> <peerURLs>`. */
 export default class MemberUpdate extends DeimosCommand<typeof MemberUpdate> {
   static override summary = 'Update the peer URLs of a member.';
+  static override failure = MEMBERS_FAILURE;
   static override examples = ['<%= config.bin %> member update 8e9e05c52164694d http://10.0.0.5:2380'];
   static override args = {
     id: Args.string({ description: 'the member ID' }),
