@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
+import { connect, type ConnectionOptions } from 'node:tls';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
 import { fingerprintOf, presentedFingerprint, TestCerts, type CertPair } from '../support/tls-certs.js';
@@ -77,6 +78,30 @@ describe('client TLS with client-certificate auth', () => {
     const res = await http('GET', `${plainUrl}/v2/keys/secure`, { timeoutMs: 5_000 });
     assert.equal(res.status, 400);
     assert.equal(res.body, 'Client sent an HTTP request to an HTTPS server.\n');
+  });
+
+  test('TLS 1.2 with an ECDHE AEAD cipher and TLS 1.3 are accepted; TLS 1.1 and CBC or RSA key exchange are refused', async () => {
+    const handshake = (opts: ConnectionOptions) => new Promise<string>((resolve, reject) => {
+      const u = new URL(node.clientUrl);
+      const socket = connect({ host: u.hostname, port: Number(u.port), ...certs.credentials(client), ...opts }, () => {
+        const result = `${socket.getProtocol()} ${socket.getCipher().standardName}`;
+        socket.destroy();
+        resolve(result);
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }), 'TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+    assert.match(await handshake({}), /^TLSv1\.3 TLS_/);
+    // The server answers each with a handshake-failure or protocol-version alert.
+    const failsWith = (re: RegExp) => (err: NodeJS.ErrnoException) => re.test(err.code ?? '') || assert.fail(`${err.code}: ${err.message}`);
+    await assert.rejects(handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-SHA256' }), failsWith(/ALERT_HANDSHAKE_FAILURE$/));
+    await assert.rejects(handshake({ maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' }), failsWith(/ALERT_HANDSHAKE_FAILURE$/));
+    await assert.rejects(handshake({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' }), failsWith(/ALERT_PROTOCOL_VERSION$|UNSUPPORTED_PROTOCOL$/));
+  });
+
+  test('request headers are bounded over TLS as over plain HTTP (64 KiB, then a 400)', async () => {
+    const res = await http('GET', `${node.clientUrl}/v2/keys/secure`, { headers: { 'X-Big': 'x'.repeat(100 * 1024) }, tls: certs.credentials(client) });
+    assert.equal(res.status, 400);
   });
 
   test('a server certificate that the client does not trust is refused by the client', async () => {

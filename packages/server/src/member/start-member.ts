@@ -219,7 +219,11 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     clearInterval(checkReady);
     markReady();
   }, 20);
-  logger.info('member started', { id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir });
+  logger.info('member started', {
+    id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir,
+    ...(clientTls ? { clientCert: clientTls.description.subject, clientCertAuth: clientTls.files.clientCertAuth } : {}),
+    ...(peerTls ? { peerCert: peerTls.description.subject, peerCertAuth: peerTls.files.clientCertAuth } : {}),
+  });
 
   let stopped: Promise<void> | undefined;
   return {
