@@ -24,7 +24,7 @@ function peerFlags(certs: TestCerts, pair: CertPair): string[] {
     '--peer-client-cert-auth', '--peer-cert-allowed-cn', PEER_CN];
 }
 
-describe('peer TLS with peer client-certificate auth', () => {
+describe('peer TLS with peer client-certificate auth (and client TLS)', () => {
   let certs: TestCerts;
   let cluster: DeimosCluster;
   let strangerPeer: CertPair;
@@ -40,7 +40,13 @@ describe('peer TLS with peer client-certificate auth', () => {
     strangerPeer = await certs.issue('peer', 'stranger', { caName: 'other', cn: PEER_CN });
     wrongCnPeer = await certs.issue('peer', 'intruder', { cn: 'intruder' });
     const live = { cert: certs.path('live.pem'), key: certs.path('live-key.pem') };
-    cluster = await DeimosCluster.start({ peerScheme: 'https', args: [...CLUSTER_DEFAULT_ARGS, '--snapshot-count', '500', ...peerFlags(certs, live)] });
+    // TLS everywhere: the client ports too, with client-certificate auth.
+    const server = await certs.issue('server', 'server');
+    const clientFlags = ['--cert-file', server.cert, '--key-file', server.key, '--trusted-ca-file', certs.path('ca.pem'), '--client-cert-auth'];
+    cluster = await DeimosCluster.start({
+      peerScheme: 'https', clientScheme: 'https', clientTls: certs.credentials(await certs.issue('client', 'client')),
+      args: [...CLUSTER_DEFAULT_ARGS, '--snapshot-count', '500', ...clientFlags, ...peerFlags(certs, live)],
+    });
   });
   after(async () => {
     await cluster?.destroy();
@@ -51,17 +57,17 @@ describe('peer TLS with peer client-certificate auth', () => {
     const leader = await cluster.leader();
     const followers = cluster.followers(leader);
     assert.equal(followers.length, 2);
-    const members = await http('GET', `${leader.clientUrl}/v2/members`);
+    const members = await http('GET', `${leader.clientUrl}/v2/members`, { tls: leader.clientTls });
     assert.ok((members.json.members as Array<{ peerURLs: string[] }>).every((m) => m.peerURLs.every((u) => u.startsWith('https://'))), members.body);
     for (let i = 0; i < 20; i++) {
       const via = cluster.members[i % 3]!;
-      const put = await http('PUT', `${via.clientUrl}/v2/keys/tls/k${i}`, { form: { value: `v${i}` } });
+      const put = await http('PUT', `${via.clientUrl}/v2/keys/tls/k${i}`, { form: { value: `v${i}` }, tls: via.clientTls });
       assert.equal(put.status, 201, put.body);
     }
     const hash = await cluster.waitConverged();
     assert.ok(hash.storeIndex >= 20);
     for (const f of followers) {
-      const get = await http('GET', `${f.clientUrl}/v2/keys/tls/k19?consistent=false`);
+      const get = await http('GET', `${f.clientUrl}/v2/keys/tls/k19?consistent=false`, { tls: f.clientTls });
       assert.equal(get.json?.node?.value, 'v19', `${f.name}: ${get.body}`);
     }
   });
@@ -74,7 +80,7 @@ describe('peer TLS with peer client-certificate auth', () => {
     const via = await cluster.leader();
     const [clientPort, peerPort] = await freePorts(2);
     const peerUrl = `https://127.0.0.1:${peerPort}`;
-    const added = await http('POST', `${via.clientUrl}/v2/members`, { body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json' } });
+    const added = await http('POST', `${via.clientUrl}/v2/members`, { body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json' }, tls: via.clientTls });
     assert.equal(added.status, 201, added.body);
     const existing = cluster.members.map((m) => `${m.name}=${m.peerUrl}`);
     const outputBefore = new Map(cluster.members.map((m) => [m, m.output.length]));
@@ -88,14 +94,14 @@ describe('peer TLS with peer client-certificate auth', () => {
       // It never got the member list, so it never started serving.
       const probe = await http('GET', `http://127.0.0.1:${clientPort}/v2/keys/`, { timeoutMs: 2_000 }).then(() => 'answered', (err: Error) => err.message);
       assert.match(probe, /ECONNREFUSED/);
-      const put = await http('PUT', `${via.clientUrl}/v2/keys/tls/after-${peerPort}`, { form: { value: 'still-fine' } });
+      const put = await http('PUT', `${via.clientUrl}/v2/keys/tls/after-${peerPort}`, { form: { value: 'still-fine' }, tls: via.clientTls });
       assert.equal(put.status, 201, put.body);
-      const listed = await http('GET', `${via.clientUrl}/v2/members`);
+      const listed = await http('GET', `${via.clientUrl}/v2/members`, { tls: via.clientTls });
       const joinerEntry = (listed.json.members as Array<{ id: string; name: string }>).find((m) => m.id === added.json.id);
       assert.equal(joinerEntry?.name, '', 'the refused member never published its name');
     } finally {
       await joiner.destroy();
-      const removed = await http('DELETE', `${via.clientUrl}/v2/members/${added.json.id}`);
+      const removed = await http('DELETE', `${via.clientUrl}/v2/members/${added.json.id}`, { tls: via.clientTls });
       assert.equal(removed.status, 204, removed.body);
     }
     await cluster.waitConverged();
@@ -112,13 +118,13 @@ describe('peer TLS with peer client-certificate auth', () => {
   test('a member with a good certificate joins over TLS and catches up through a snapshot transfer', async () => {
     const leader = await cluster.leader();
     await runConcurrently(SNAPSHOT_WRITES, 16, async (i) => {
-      const res = await http('PUT', `${leader.clientUrl}/v2/keys/bulk/k${i}`, { form: { value: `v${i}` }, timeoutMs: 30_000 });
+      const res = await http('PUT', `${leader.clientUrl}/v2/keys/bulk/k${i}`, { form: { value: `v${i}` }, timeoutMs: 30_000, tls: leader.clientTls });
       assert.ok(res.status === 201 || res.status === 200, res.body);
     });
     const { member } = await cluster.addMember('node4', { via: leader });
     await cluster.waitConverged({ timeoutMs: 60_000 });
     await waitFor(() => /sent snapshot/.test(leader.output), { timeoutMs: 10_000, what: 'the leader to log the snapshot it sent' });
-    const get = await http('GET', `${member.clientUrl}/v2/keys/bulk/k0?consistent=false`);
+    const get = await http('GET', `${member.clientUrl}/v2/keys/bulk/k0?consistent=false`, { tls: member.clientTls });
     assert.equal(get.json?.node?.value, 'v0', get.body);
     await cluster.removeMember(member);
   });
@@ -136,7 +142,7 @@ describe('peer TLS with peer client-certificate auth', () => {
     const follower = cluster.followers(leader)[0]!;
     await cluster.restart(follower);
     assert.match(follower.output, /\]: stopped\n/, 'the follower stopped cleanly on SIGTERM with peer TLS connections open');
-    const put = await http('PUT', `${leader.clientUrl}/v2/keys/tls/reloaded`, { form: { value: 'yes' } });
+    const put = await http('PUT', `${leader.clientUrl}/v2/keys/tls/reloaded`, { form: { value: 'yes' }, tls: leader.clientTls });
     assert.equal(put.status, 201, put.body);
     await cluster.waitConverged();
     assert.equal(cluster.running().length, 3);

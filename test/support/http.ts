@@ -1,6 +1,6 @@
 /** A plain node:http client for tests: exact paths (no normalisation), status, headers, body. */
 import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 
 /** What the test client presents to and trusts from an https server (PEM contents). */
 export interface TestTlsCredentials {
@@ -20,6 +20,19 @@ export interface TestResponse {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
+/** One keep-alive https agent per credentials object, so that connections never mix credentials. */
+const httpsAgents = new WeakMap<TestTlsCredentials, HttpsAgent>();
+const NO_CREDENTIALS: TestTlsCredentials = {};
+
+function httpsAgentFor(tls: TestTlsCredentials = NO_CREDENTIALS): HttpsAgent {
+  let a = httpsAgents.get(tls);
+  if (a === undefined) {
+    a = new HttpsAgent({ keepAlive: true, maxSockets: 256, ...tls });
+    httpsAgents.set(tls, a);
+  }
+  return a;
+}
+
 /** Sends a request; `form` becomes an application/x-www-form-urlencoded body. */
 export function http(method: string, url: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number; tls?: TestTlsCredentials } = {}): Promise<TestResponse> {
   const u = new URL(url);
@@ -36,9 +49,8 @@ export function http(method: string, url: string, opts: { form?: Record<string, 
   const rawPath = url.slice(url.indexOf('/', url.indexOf('//') + 2));
   return new Promise((resolve, reject) => {
     const target = { host: u.hostname, port: u.port, method, path: rawPath, headers };
-    // https: a fresh connection per request (no shared agent that could mix credentials).
     const send = u.protocol === 'https:'
-      ? (cb: (res: IncomingMessage) => void) => httpsRequest({ ...target, ...opts.tls, agent: false }, cb)
+      ? (cb: (res: IncomingMessage) => void) => httpsRequest({ ...target, ...opts.tls, agent: httpsAgentFor(opts.tls) }, cb)
       : (cb: (res: IncomingMessage) => void) => httpRequest({ ...target, agent }, cb);
     const req = send((res) => {
       const chunks: Buffer[] = [];
