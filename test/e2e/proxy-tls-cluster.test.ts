@@ -1,8 +1,10 @@
 /**
- * deimos-proxy in front of a real 3-member cluster whose client ports require TLS client
- * certificates, with certificates made by `deimosctl cert`: the proxy discovers the https members over
- * TLS and forwards with its own client certificate, to plain-HTTP clients and to TLS clients that it
- * authenticates itself; without a client certificate of its own it answers 503.
+ * deimos-proxy in front of a real 3-member cluster with TLS everywhere (client ports and peer ports
+ * require client certificates), certificates made by `deimosctl cert`: the proxy discovers the https
+ * members over TLS and forwards with its own client certificate, to plain-HTTP clients and to TLS
+ * clients that it authenticates itself; without a client certificate of its own it answers 503;
+ * `deimos --proxy readonly --bootstrap-config` learns the members from https peer URLs with its peer
+ * certificate.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,8 +38,13 @@ describe('deimos-proxy in front of a TLS cluster', { skip: SKIP }, () => {
     await certs.ca('other');
     stranger = await certs.issue('client', 'stranger', { caName: 'other' });
     cluster = await DeimosCluster.start({
-      size: 3, clientScheme: 'https', clientTls: certs.credentials(client),
-      args: [...CLUSTER_DEFAULT_ARGS, '--cert-file', server.cert, '--key-file', server.key, '--trusted-ca-file', ca, '--client-cert-auth'],
+      size: 3, clientScheme: 'https', peerScheme: 'https', clientTls: certs.credentials(client),
+      args: [
+        ...CLUSTER_DEFAULT_ARGS, '--cert-file', server.cert, '--key-file', server.key, '--trusted-ca-file', ca, '--client-cert-auth',
+        '--peer-cert-file', peer.cert, '--peer-key-file', peer.key, '--peer-trusted-ca-file', ca, '--peer-client-cert-auth',
+        // Only the peer certificate (CN peer) opens the peer ports: the proxy's client certificate would not.
+        '--peer-cert-allowed-cn', 'peer',
+      ],
     });
     clientUrls = cluster.members.map((m) => m.clientUrl);
     // Plain HTTP towards applications, TLS with the proxy's client certificate towards the cluster.
@@ -106,6 +113,28 @@ describe('deimos-proxy in front of a TLS cluster', { skip: SKIP }, () => {
       assert.equal(put.status, 503, put.body);
     } finally {
       await bare.stop();
+    }
+  });
+
+  test('`deimos --proxy readonly --bootstrap-config` learns the members from https peer URLs with its peer certificate', async () => {
+    const bootstrap = cluster.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+    assert.match(bootstrap, /=https:/);
+    const ro = await ProxyProcess.start({
+      viaServer: true,
+      args: [
+        '--proxy', 'readonly', '--bootstrap-config', bootstrap,
+        '--peer-cert-file', peer.cert, '--peer-key-file', peer.key, '--peer-trusted-ca-file', ca,
+        '--trusted-ca-file', ca, '--cert-file', client.cert, '--key-file', client.key,
+      ],
+    });
+    try {
+      const expected = [...clientUrls].sort();
+      await waitFor(async () => JSON.stringify(await ro.upstreams()) === JSON.stringify(expected), { timeoutMs: 15_000, what: 'the read-only proxy to list the 3 https members' });
+      const get = await http('GET', `${ro.url}/v2/keys/ptls/k5`);
+      assert.deepEqual([get.status, get.json?.node?.value], [200, 'v5'], get.body);
+      assert.equal((await http('PUT', `${ro.url}/v2/keys/ptls/k5`, { form: { value: 'no' } })).status, 501);
+    } finally {
+      await ro.stop();
     }
   });
 });
