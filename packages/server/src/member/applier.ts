@@ -1,7 +1,11 @@
 /**
- * The state machine side of the raft loop: applies committed entries to the store (one durable
- * batch per Ready), applies membership changes to the core, and wakes the handlers that proposed
- * the entries only after the batch is committed, so an acknowledged write is durable and applied.
+ * The state machine side of the raft loop: applies committed entries to the store, applies
+ * membership changes to the core, and wakes the handlers that proposed the entries. An entry is
+ * committed only once it is durable in the raft log (a quorum's WAL), so an acknowledged write is
+ * durable and applied. The state database is written behind, in one transaction per
+ * {@link FLUSH_DELAY_MS} (or per {@link FLUSH_MAX_CHANGES} changes), as etcd batches its backend
+ * commits: a restart replays the raft log from the database's applied index, and log compaction
+ * flushes first (see the compactor's `flushState`).
  */
 import { ConfChangeType, EntryType, EtcdError, type ConfState, type Entry, type Snapshot } from '@deimos/protocol';
 import { confChangeFromBytes, type RaftNode } from '@deimos/raft';
@@ -13,6 +17,11 @@ import type { ApplyResult } from './apply-result.js';
 import { applyKeysRequest } from './apply-request.js';
 import { requestFromBytes } from './request-codec.js';
 import { parseConfChangeContext, type Membership } from './membership.js';
+
+/** Longest time applied changes wait before they are written to the state database. */
+export const FLUSH_DELAY_MS = 10;
+/** Unflushed changes and events that trigger a flush at once (bounds their memory). */
+export const FLUSH_MAX_CHANGES = 5000;
 
 /** Dependencies of the applier. */
 export interface ApplierDeps {
@@ -35,14 +44,28 @@ export interface ApplierDeps {
 export class Applier implements StateMachine {
   /** The configuration after the last applied entry (what a snapshot must record). */
   confState: ConfState;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ApplierDeps) {
     this.confState = deps.initialConfState;
   }
 
+  /** Writes everything applied so far to the state database now (compaction, snapshots, shutdown, hashes). */
+  flush(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.deps.store.flush();
+  }
+
+  private flushSoon(): void {
+    if (this.deps.store.unflushedCount >= FLUSH_MAX_CHANGES) return this.flush();
+    if (this.flushTimer !== undefined) return;
+    this.flushTimer = setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+  }
+
   applyEntries(entries: Entry[]): void {
     const { store, waiters } = this.deps;
-    // Entries at or below this were applied and committed to the database before a restart.
+    // Entries at or below this were applied already (before a restart: flushed to the database).
     const durableIndex = store.applied.index;
     const results: Array<[string, ApplyResult]> = [];
     for (const e of entries) {
@@ -55,11 +78,15 @@ export class Applier implements StateMachine {
       if (result) results.push(result);
     }
     const last = entries[entries.length - 1];
-    if (last && last.index > durableIndex) store.commit({ index: last.index, term: last.term });
+    if (last && last.index > durableIndex) {
+      store.markApplied({ index: last.index, term: last.term });
+      this.flushSoon();
+    }
     for (const [id, result] of results) waiters.trigger(id, result);
   }
 
   restoreSnapshot(snapshot: Snapshot): void {
+    this.flush();
     this.deps.restore(snapshot);
     this.confState = snapshot.metadata.confState;
   }

@@ -21,6 +21,8 @@ export interface CompactorDeps {
   snapshotCount: number;
   confState: () => ConfState;
   logger: Logger;
+  /** Writes every applied change to the state database (the applier writes behind). */
+  flushState?: () => void;
 }
 
 /** Decides when to snapshot and does it; call {@link maybeCompact} after each applied batch. */
@@ -37,6 +39,7 @@ export class Compactor {
     const { storage, wal, backend } = this.deps;
     const started = performance.now();
     // The database must hold everything up to appliedIndex durably before the WAL forgets it.
+    this.deps.flushState?.();
     backend.checkpoint();
     const checkpointMs = performance.now() - started;
     const snap = storage.createSnapshot(appliedIndex, this.deps.confState(), EMPTY_BYTES);

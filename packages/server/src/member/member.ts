@@ -42,6 +42,8 @@ export interface MemberParts {
   membership: Membership;
   transport: PeerTransport;
   backend: SqliteBackend;
+  /** Writes every applied change to the state database (which is written behind). */
+  flushState: () => void;
 }
 
 /** A running member, as seen by the routes. */
@@ -56,6 +58,7 @@ export class Member implements MemberView {
   private readonly membership: Membership;
   private readonly transport: PeerTransport;
   private readonly backend: SqliteBackend;
+  private readonly flushState: () => void;
   /** Raft appends sent and received (what etcd's stats/self counts). */
   readonly appendCounts = { sent: 0, received: 0 };
   private readonly idPrefix = randomBytes(6).toString('hex');
@@ -72,6 +75,7 @@ export class Member implements MemberView {
     this.membership = parts.membership;
     this.transport = parts.transport;
     this.backend = parts.backend;
+    this.flushState = parts.flushState;
   }
 
   get clusterId(): string {
@@ -180,6 +184,7 @@ export class Member implements MemberView {
   }
 
   keyspaceHash(): { hash: string; nodes: number; storeIndex: number; appliedIndex: number } {
+    this.flushState(); // the hash is taken over the database
     return { ...this.backend.hashNodes(), storeIndex: this.store.index, appliedIndex: this.store.applied.index };
   }
 

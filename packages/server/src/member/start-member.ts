@@ -112,7 +112,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     clusterId: config.clusterId,
     snapshotDir: snapDir,
     snapshotSource: {
-      open: (m) => openSnapshotForSend(backend, snapDir, m),
+      open: (m) => {
+        applier.flush();
+        return openSnapshotForSend(backend, snapDir, m);
+      },
       release: (f) => rmSync(f.path, { force: true }),
     },
     isRemoved: (id) => membership.isRemoved(id),
@@ -140,7 +143,9 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     },
     initialConfState: storage.initialState().confState,
   });
-  const compactor = new Compactor({ storage, wal, backend, snapshotCount: config.snapshotCount, confState: () => applier.confState, logger });
+  const compactor = new Compactor({
+    storage, wal, backend, snapshotCount: config.snapshotCount, confState: () => applier.confState, logger, flushState: () => applier.flush(),
+  });
   let member: Member | undefined;
   const loop = new RaftLoop({
     node, log: wal, mirror: storage, stateMachine: applier,
@@ -158,7 +163,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       logger.info('raft state changed', { state: s.raftState, leader: s.lead });
     },
   });
-  member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport, backend });
+  member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport, backend, flushState: () => applier.flush() });
   transport.onMessage((m) => {
     if (m.type === MessageType.MsgApp) member!.appendCounts.received++;
     loop.withNode((n) => n.step(m));
@@ -210,6 +215,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     clearInterval(publishTimer);
     loop.stop();
     wal.close();
+    applier.flush(); // also cancels the pending flush, which must not run on a closed database
     backend.close();
     lock.release();
     throw err;
@@ -240,6 +246,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
         loop.stop();
         waiters.failAll(new Error('server is shutting down'));
         wal.close();
+        applier.flush();
         backend.close();
         lock.release();
       })();

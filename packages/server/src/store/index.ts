@@ -3,7 +3,9 @@
  *
  * Batching: apply each committed entry with a mutation method (`set`, `create`, ...,
  * `deleteExpiredKeys` for SYNC), catching `EtcdError` as that entry's answer, then call
- * `store.commit({ index, term })` once per applied batch: one backend transaction.
+ * `store.commit({ index, term })` once per applied batch: one backend transaction; or
+ * `store.markApplied(...)` per batch and `store.flush()` every so often, when a raft log replays
+ * whatever was applied but not yet flushed.
  * Snapshots: `toSnapshot()`/`fromSnapshot()` move a JSON-able state; with SQLite,
  * `SqliteBackend.checkpointTo(file)` writes the snapshot file and `restoreFrom(file)` + `store.reload()`
  * install one.

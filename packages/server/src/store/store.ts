@@ -67,6 +67,8 @@ export class Store {
   private readonly snapshotter: StoreSnapshotter;
   private currentIndex = 0;
   private appliedPosition: AppliedPosition = { index: 0, term: 0 };
+  /** The applied position changed since the last flush. */
+  private positionDirty = false;
   private changes: NodeChange[] = [];
 
   /** Opens the store over a backend, loading the tree, indexes and history it holds. */
@@ -86,7 +88,7 @@ export class Store {
     return this.currentIndex;
   }
 
-  /** The raft position of the last committed batch. */
+  /** The raft position of the last applied batch (durable in the backend after the next flush). */
   get applied(): AppliedPosition {
     return this.appliedPosition;
   }
@@ -242,20 +244,41 @@ export class Store {
 
   /**
    * Makes every change since the previous commit durable in one backend transaction, with the
-   * raft position of the last applied entry. Call once per applied batch of entries.
+   * raft position of the last applied entry: {@link markApplied} then {@link flush}.
    */
   commit(applied: AppliedPosition): void {
+    this.markApplied(applied);
+    this.flush();
+  }
+
+  /**
+   * Records the raft position of the last applied batch; it reaches the backend, with the changes,
+   * at the next {@link flush}. Until then a restart replays those entries from the raft log.
+   */
+  markApplied(applied: AppliedPosition): void {
     assert.ok(applied.index >= this.appliedPosition.index, 'applied index went backwards');
+    if (applied.index !== this.appliedPosition.index || applied.term !== this.appliedPosition.term) this.positionDirty = true;
+    this.appliedPosition = applied;
+  }
+
+  /** Writes the changes and events since the last flush, and the applied position, in one backend transaction. */
+  flush(): void {
+    if (!this.positionDirty && !this.hasUncommittedChanges) return;
     this.backend.commit({
       changes: this.changes,
       events: this.history.uncommittedEvents(),
       storeIndex: this.currentIndex,
       historyStartIndex: this.history.startIndex,
-      applied,
+      applied: this.appliedPosition,
     });
     this.changes = [];
     this.history.markCommitted();
-    this.appliedPosition = applied;
+    this.positionDirty = false;
+  }
+
+  /** Changes and events not yet flushed to the backend. */
+  get unflushedCount(): number {
+    return this.changes.length + this.history.uncommittedCount;
   }
 
   /** Whether mutations have been applied since the last `commit`. */
@@ -286,6 +309,7 @@ export class Store {
     const loaded = this.snapshotter.load();
     this.currentIndex = loaded.storeIndex;
     this.appliedPosition = loaded.applied;
+    this.positionDirty = false;
     this.changes = [];
     this.hub.closeAll('cleared');
   }

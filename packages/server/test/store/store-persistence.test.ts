@@ -19,6 +19,31 @@ test('one commit is one backend batch carrying the applied raft position', () =>
   assert.equal(backend.load().storeIndex, 2);
 });
 
+test('applied batches marked without a flush reach the backend together at the next flush', () => {
+  const { store, backend } = newStore();
+  store.set('/a', { value: '1' }, T0);
+  store.markApplied({ index: 3, term: 1 });
+  store.set('/b', { value: '2' }, T0);
+  store.markApplied({ index: 4, term: 1 });
+  assert.equal(backend.commitCount, 0, 'nothing is written before the flush');
+  assert.deepEqual(store.applied, { index: 4, term: 1 });
+  assert.equal(store.unflushedCount, 4, 'two node changes and two events');
+  let seen = 0;
+  store.watch('/a', { sinceIndex: 1 }).take().forEach(() => seen++);
+  assert.equal(seen, 1, 'unflushed events are in the history');
+  store.flush();
+  assert.equal(backend.commitCount, 1);
+  assert.deepEqual(backend.load().applied, { index: 4, term: 1 });
+  assert.equal(backend.load().storeIndex, 2);
+  assert.equal(store.unflushedCount, 0);
+  store.flush();
+  assert.equal(backend.commitCount, 1, 'a flush with nothing new writes nothing');
+  store.markApplied({ index: 5, term: 2 });
+  store.flush();
+  assert.deepEqual(backend.load().applied, { index: 5, term: 2 }, 'a new position alone (an empty entry) is written');
+  assert.throws(() => store.markApplied({ index: 4, term: 2 }), /applied index went backwards/);
+});
+
 test('reopening over the same backend recovers keyspace, indexes, ttls and history', () => {
   const { store, backend } = newStore();
   store.set('/a/b', { value: '1' }, T0);
