@@ -13,7 +13,7 @@ import {
   type Entry, type HardState, type Message, type NodeId, type Snapshot,
 } from '@deimos/protocol';
 import { ProposalDroppedError, StateType, type RaftConfig, type RaftLogger, type ReadState, type Rng, type SoftState } from './api.js';
-import { bcastAppend } from './leader-send.js';
+import { bcastAppend, maybeSendAppend } from './leader-send.js';
 import { ProgressTracker } from './progress-tracker.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
@@ -39,6 +39,8 @@ export class Raft {
   readonly trk: ProgressTracker;
   /** Outgoing messages, drained by each Ready. */
   msgs: Message[] = [];
+  /** Proposals were appended since the last Ready: followers are sent them then, in one MsgApp each. */
+  appendsDue = false;
   /** Servable reads, drained by each Ready. */
   readStates: ReadState[] = [];
   leadTransferee: NodeId = NONE;
@@ -101,9 +103,20 @@ export class Raft {
     return { term: this.term, vote: this.vote, commit: this.raftLog.committed };
   }
 
+  /** Sends the appends that proposals made due since the last Ready (see {@link appendsDue}). */
+  flushDueAppends(): void {
+    if (!this.appendsDue) return;
+    this.appendsDue = false;
+    if (this.state !== StateType.Leader) return;
+    for (const id of this.trk.progress.keys()) {
+      if (id !== this.id) maybeSendAppend(this, id, false);
+    }
+  }
+
   /** Queues a message; stamps `from` (unless forwarding someone else's) and (except for votes and local forwards) the current term. */
   send(fields: Partial<Message> & Pick<Message, 'type' | 'to'>): void {
-    const m = makeMessage({ ...fields, from: fields.from !== undefined && fields.from !== NONE ? fields.from : this.id });
+    const m = makeMessage(fields);
+    if (m.from === undefined || m.from === NONE) m.from = this.id;
     const t = m.type;
     if (t === MessageType.MsgVote || t === MessageType.MsgVoteResp || t === MessageType.MsgPreVote || t === MessageType.MsgPreVoteResp) {
       assert(m.term !== 0, () => `term should be set when sending ${MessageType[t]}`);
@@ -146,6 +159,7 @@ export class Raft {
     this.trk.resetProgress(this.raftLog.lastIndex() + 1, this.id, this.raftLog.stableLastIndex());
     this.pendingConfIndex = 0;
     this.uncommittedSize = 0;
+    this.appendsDue = false;
     this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
   }

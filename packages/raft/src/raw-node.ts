@@ -107,10 +107,11 @@ export class RawNode implements RaftNode {
   hasReady(): boolean {
     const r = this.raft;
     const log = r.raftLog;
-    return !softStateEqual(r.softState(), this.prevSoftState)
+    return r.appendsDue
+      || !softStateEqual(r.softState(), this.prevSoftState)
       || !hardStateEqual(r.hardState(), this.prevHardState)
       || log.unstable.snapshotToPersist() !== undefined
-      || log.unstable.entriesToPersist().length > 0
+      || log.unstable.hasEntriesToPersist()
       || r.msgs.length > 0
       || r.readStates.length > 0
       || log.hasNextCommittedEntries();
@@ -119,6 +120,7 @@ export class RawNode implements RaftNode {
   ready(): Ready {
     const r = this.raft;
     const log = r.raftLog;
+    r.flushDueAppends();
     const entries = log.unstable.entriesToPersist();
     const snapshot = log.unstable.snapshotToPersist();
     const committedEntries = log.nextCommittedEntries();

@@ -83,7 +83,8 @@ function handleProposal(r: Raft, m: Message): void {
   }
   if (!r.appendEntry(entries)) return r.dropProposal(m, 'too many uncommitted entries');
   r.pendingConfIndex = pendingConfIndex;
-  bcastAppend(r);
+  // Sent with the next Ready: a burst of proposals then costs one MsgApp per follower.
+  r.appendsDue = true;
 }
 
 /** Queues a read for the next heartbeat round (answers at once with a single voter). */

@@ -76,6 +76,16 @@ test('the leader counts its own log only after advance()', () => {
   node.advance();
 });
 
+test('a burst of proposals between two Readies goes to each follower as one MsgApp', () => {
+  const net = threeNodes();
+  const node = net.raw('1');
+  for (const v of ['a', 'b', 'c']) node.propose(bytes(v));
+  const apps = node.ready().messages.filter((m) => m.type === MessageType.MsgApp);
+  assert.deepEqual(apps.map((m) => m.to).sort(), ['2', '3']);
+  for (const m of apps) assert.deepEqual(m.entries.map((e) => new TextDecoder().decode(e.data)), ['a', 'b', 'c']);
+  node.advance();
+});
+
 test('pipelined Readies are acknowledged oldest first: the leader counts only what advance() covered', () => {
   const net = new Network(['1']);
   net.campaign('1');
