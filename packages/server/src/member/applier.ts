@@ -19,7 +19,7 @@ import { requestFromBytes } from './request-codec.js';
 import { parseConfChangeContext, type Membership } from './membership.js';
 
 /** Longest time applied changes wait before they are written to the state database. */
-export const FLUSH_DELAY_MS = 10;
+export const FLUSH_DELAY_MS = 50;
 /** Unflushed changes and events that trigger a flush at once (bounds their memory). */
 export const FLUSH_MAX_CHANGES = 5000;
 
