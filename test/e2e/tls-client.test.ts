@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { connect, type ConnectionOptions } from 'node:tls';
+import { withDeadline } from '../support/deimos-cluster.js';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
 import { fingerprintOf, presentedFingerprint, TestCerts, type CertPair } from '../support/tls-certs.js';
@@ -20,6 +22,18 @@ function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: s
     execFile('curl', ['-sS', '--max-time', '10', ...args], (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as NodeJS.ErrnoException).code ?? 1) : 0, stdout, stderr });
     });
+  });
+}
+
+/** A TCP connection that sends the first bytes of a TLS record and then nothing; `closed` settles when the server ends it. */
+function stalledHandshake(url: string): Promise<{ closed: Promise<void> }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(Number(u.port), u.hostname, () => {
+      socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+      resolve({ closed: new Promise((done) => socket.once('close', () => done())) });
+    });
+    socket.on('error', reject);
   });
 }
 
@@ -130,11 +144,21 @@ describe('client TLS with client-certificate auth', () => {
     assert.equal(node.exitCode, null);
   });
 
-  test('SIGTERM stops the member cleanly after refused and plain-HTTP connections', async () => {
+  test('a connection that stalls in the middle of its handshake is closed after the 10 s handshake timeout', async () => {
+    const stalled = await stalledHandshake(node.clientUrl);
+    const started = Date.now();
+    await withDeadline(stalled.closed, 60_000, 'the server to close a stalled handshake');
+    const waitedMs = Date.now() - started;
+    assert.ok(waitedMs >= 9_000, `closed after only ${waitedMs} ms`);
+  });
+
+  test('SIGTERM stops the member cleanly after refused and plain-HTTP connections, with a handshake in progress', async () => {
     await http('GET', `${node.clientUrl.replace('https://', 'http://')}/v2/keys/`, { timeoutMs: 5_000 });
     await assert.rejects(http('GET', `${node.clientUrl}/v2/keys/`, { tls: certs.credentials() }));
+    const stalled = await stalledHandshake(node.clientUrl);
     const started = Date.now();
     await node.stop('SIGTERM', 8_000);
     assert.equal(node.exitCode, 0, `exit ${node.exitCode} after ${Date.now() - started} ms:\n${node.output.slice(-2_000)}`);
+    await stalled.closed;
   });
 });

@@ -1,9 +1,10 @@
 /** The member's HTTP listeners: the client API on every client URL, raft traffic on every peer URL. */
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { TLSSocket } from 'node:tls';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
 import { PEER_SERVER_OPTIONS } from '../transport/index.js';
-import { createHttpsServer } from '../tls/https-server.js';
+import { createHttpsServer, destroyTlsConnections } from '../tls/https-server.js';
 import type { TlsSide } from '../tls/tls-side.js';
 import { interceptFirstRequest, type ConnectionTaker, type InterceptedConnections } from '../http/first-request.js';
 
@@ -33,6 +34,7 @@ async function listenEach(urls: readonly string[], make: (url: string) => Server
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
       s.close(() => resolve());
       s.closeAllConnections();
+      destroyTlsConnections(s);
     })));
   };
   const closeAll = async () => {
@@ -73,6 +75,9 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
   return listenEach(config.listenClientUrls, (url) => {
     const server = serverFor(url, CLIENT_SERVER_OPTIONS, handler, tls, logger);
     server.on('clientError', (err, socket) => {
+      // An https server reports failed TLS handshakes here too: there is no HTTP to answer them in,
+      // and an answer queued on a half-made TLS socket would hold it open.
+      if (socket instanceof TLSSocket && socket.getPeerFinished() === undefined) return void socket.destroy();
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       logger.debug('client connection error', { error: err.message });
     });

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { RequestListener } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../util/logger.js';
 import { certificateCn, TLS_HANDSHAKE_TIMEOUT_MS } from './tls-policy.js';
@@ -14,6 +14,18 @@ import type { TlsSide } from './tls-side.js';
 const TLS_HANDSHAKE_RECORD = 0x16;
 
 const PLAIN_HTTP_REFUSAL = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
+/** Every TCP connection of each https server, handshaking ones included (node:http knows only the rest). */
+const rawConnections = new WeakMap<NetServer, Set<Socket>>();
+
+/**
+ * Destroys every connection of an https server made here, including those still in the TLS
+ * handshake, which `closeAllConnections()` does not see (they would hold `close()` until the
+ * handshake timeout).
+ */
+export function destroyTlsConnections(server: NetServer): void {
+  for (const socket of rawConnections.get(server) ?? []) socket.destroy();
+}
 
 /** Creates (does not start) an https server for `side` with the node:http `httpOptions`. */
 export function createHttpsServer(side: TlsSide, httpOptions: ServerOptions, handler: RequestListener, logger: Logger): Server {
@@ -29,7 +41,8 @@ export function createHttpsServer(side: TlsSide, httpOptions: ServerOptions, han
       socket.destroy();
     });
   }
-  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+  // First, while the socket still knows its remote address (node then passes it to 'clientError').
+  server.prependListener('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     // A refused peer is an operator's problem worth a warning; refused clients could flood the log.
     const log = side.side === 'peer' ? logger.warn : logger.debug;
     log.call(logger, `rejected ${side.side} connection`, { remote: socket.remoteAddress ?? '', error: handshakeFailure(err, socket) });
@@ -55,7 +68,11 @@ function handshakeFailure(err: NodeJS.ErrnoException, socket: TLSSocket): string
 function refusePlainHttp(server: Server): void {
   const tlsHandlers = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
+  const sockets = new Set<Socket>();
+  rawConnections.set(server, sockets);
   server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const onError = (): void => {
       socket.destroy();
     };
