@@ -7,7 +7,7 @@ import { loadServerConfig } from './config/server-config.js';
 import { SERVER_FLAGS } from './config/server-flags.js';
 import { DEIMOS_VERSION } from './version.js';
 import { createLogger } from './util/logger.js';
-import { startMember } from './member/start-member.js';
+import { startMember, type RunningMember } from './member/start-member.js';
 import { proxyModeRequested, runProxyCli } from '@deimos/proxy';
 
 const USAGE = 'deimos [flags]\n\nWith no flags, runs a single-node cluster: client API on http://127.0.0.1:4001, peers on\nhttp://127.0.0.1:7001, data in ./default.deimos.\n\nTLS: https:// client or peer URLs need --cert-file/--key-file or --peer-cert-file/--peer-key-file\n(certificates from `deimosctl cert`). SIGHUP reloads certificates and keys from disk.';
@@ -39,7 +39,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const config = request.config;
   const logger = createLogger(config.logLevel, `deimos[${config.name}]`);
   if (config.unsafeLocalReads) logger.warn('TEST ONLY: linearizable reads are served locally (DEIMOS_TEST_UNSAFE_LOCAL_READS=1); this member is deliberately not linearizable');
-  let member;
+  let member: RunningMember | undefined;
+  // Registered before the start: SIGHUP's default action would end a member still starting (joining, say).
+  process.on('SIGHUP', () => (member ? member.reloadTls() : logger.info('SIGHUP while starting: nothing to reload yet')));
   try {
     member = await startMember(config, logger);
   } catch (err) {
@@ -64,7 +66,6 @@ export async function main(argv: string[], env: Record<string, string | undefine
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGHUP', () => member.reloadTls());
     member.onFatal((err) => {
       logger.error('fatal', { error: err.message });
       stop('fatal');
