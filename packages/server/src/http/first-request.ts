@@ -80,6 +80,7 @@ export function interceptFirstRequest(server: Server, event: 'connection' | 'sec
       held.delete(socket);
     };
     const onError = (): void => void socket.destroy();
+    const onTimeout = onError;
     const onData = (chunk: Buffer): void => {
       buffered = buffered === undefined ? chunk : Buffer.concat([buffered, chunk]);
       const end = buffered.indexOf('\r\n\r\n');
@@ -87,6 +88,7 @@ export function interceptFirstRequest(server: Server, event: 'connection' | 'sec
       socket.removeListener('data', onData);
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);
+      socket.removeListener('timeout', onTimeout);
       socket.setTimeout(0);
       socket.pause();
       const all = buffered;
@@ -106,7 +108,8 @@ export function interceptFirstRequest(server: Server, event: 'connection' | 'sec
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
-    socket.setTimeout(HEAD_TIMEOUT_MS, () => socket.destroy());
+    socket.on('timeout', onTimeout);
+    socket.setTimeout(HEAD_TIMEOUT_MS);
   });
   return {
     destroyAll: () => {
