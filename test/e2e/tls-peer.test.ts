@@ -16,8 +16,13 @@ import { fingerprintOf, presentedFingerprint, TestCerts, type CertPair } from '.
 import { waitFor } from '../support/wait-for.js';
 
 const PEER_CN = 'deimos-peer';
-/** Writes past the leader's in-memory catch-up tail (5,000 entries), so a new member needs a snapshot. */
-const SNAPSHOT_WRITES = 5_300;
+/**
+ * The leader keeps 5,000 entries behind its latest snapshot for lagging followers; with a snapshot
+ * every SNAPSHOT_COUNT entries, 5,000 + 2 × SNAPSHOT_COUNT writes guarantee that the log no longer
+ * starts at index 1, so a new member can only catch up through a snapshot.
+ */
+const SNAPSHOT_COUNT = 100;
+const SNAPSHOT_WRITES = 5_000 + 2 * SNAPSHOT_COUNT;
 
 function peerFlags(certs: TestCerts, pair: CertPair): string[] {
   return ['--peer-cert-file', pair.cert, '--peer-key-file', pair.key, '--peer-trusted-ca-file', certs.path('ca.pem'),
@@ -32,20 +37,25 @@ describe('peer TLS with peer client-certificate auth (and client TLS)', () => {
 
   before(async () => {
     certs = await TestCerts.create();
-    await certs.issue('peer', 'peer', { cn: PEER_CN });
+    // Independent deimosctl runs at once: most of their time is process start-up.
+    const [, server, client, wrongCn] = await Promise.all([
+      certs.issue('peer', 'peer', { cn: PEER_CN }),
+      certs.issue('server', 'server'),
+      certs.issue('client', 'client'),
+      certs.issue('peer', 'intruder', { cn: 'intruder' }),
+      certs.ca('other'),
+    ]);
+    wrongCnPeer = wrongCn;
+    strangerPeer = await certs.issue('peer', 'stranger', { caName: 'other', cn: PEER_CN });
     // The members read their certificate through a path that the reload test rewrites.
     copyFileSync(certs.path('peer.pem'), certs.path('live.pem'));
     copyFileSync(certs.path('peer-key.pem'), certs.path('live-key.pem'));
-    await certs.ca('other');
-    strangerPeer = await certs.issue('peer', 'stranger', { caName: 'other', cn: PEER_CN });
-    wrongCnPeer = await certs.issue('peer', 'intruder', { cn: 'intruder' });
     const live = { cert: certs.path('live.pem'), key: certs.path('live-key.pem') };
     // TLS everywhere: the client ports too, with client-certificate auth.
-    const server = await certs.issue('server', 'server');
     const clientFlags = ['--cert-file', server.cert, '--key-file', server.key, '--trusted-ca-file', certs.path('ca.pem'), '--client-cert-auth'];
     cluster = await DeimosCluster.start({
-      peerScheme: 'https', clientScheme: 'https', clientTls: certs.credentials(await certs.issue('client', 'client')),
-      args: [...CLUSTER_DEFAULT_ARGS, '--snapshot-count', '500', ...clientFlags, ...peerFlags(certs, live)],
+      peerScheme: 'https', clientScheme: 'https', clientTls: certs.credentials(client),
+      args: [...CLUSTER_DEFAULT_ARGS, '--snapshot-count', String(SNAPSHOT_COUNT), ...clientFlags, ...peerFlags(certs, live)],
     });
   });
   after(async () => {

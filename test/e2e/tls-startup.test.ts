@@ -20,8 +20,7 @@ describe('TLS start-up errors', () => {
 
   before(async () => {
     certs = await TestCerts.create();
-    await certs.issue('server', 'server');
-    await certs.issue('peer', 'peer');
+    await Promise.all([certs.issue('server', 'server'), certs.issue('peer', 'peer')]);
     work = mkdtempSync(join(tmpdir(), 'deimos-tls-start-'));
     writeFileSync(join(work, 'garbage.pem'), 'hello\n');
     const [c, p] = await freePorts(2);
