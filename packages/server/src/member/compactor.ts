@@ -3,6 +3,11 @@
  * (checkpoint), record a snapshot at the applied index in raft storage and the WAL, drop old
  * entries from memory (keeping a tail so slightly lagging followers need no snapshot), and delete
  * WAL segments the snapshot covers. Disk and memory stay bounded under any write load.
+ *
+ * A snapshot blocks the member for a moment (database checkpoint, fsyncs). Members applying the
+ * same log would all reach the threshold together and stall the cluster at once, so each member
+ * takes its first snapshot at a different offset (derived from its ID), which keeps them apart
+ * from then on: while one follower snapshots, the leader still commits with the others.
  */
 import { EMPTY_BYTES, type ConfState } from '@deimos/protocol';
 import type { MemoryStorage } from '@deimos/raft';
@@ -23,19 +28,30 @@ export interface CompactorDeps {
   logger: Logger;
   /** Writes every applied change to the state database (the applier writes behind). */
   flushState?: () => void;
+  /** This member's ID (hex); spreads the members' snapshot points apart. */
+  memberId?: string;
+}
+
+/** Where in [0, snapshotCount / 2) a member's first snapshot is shifted, from its hex ID. */
+export function snapshotOffset(memberId: string, snapshotCount: number): number {
+  const span = Math.floor(snapshotCount / 2);
+  if (span === 0) return 0;
+  return parseInt(memberId.slice(-8) || '0', 16) % span;
 }
 
 /** Decides when to snapshot and does it; call {@link maybeCompact} after each applied batch. */
 export class Compactor {
-  private lastSnapshotIndex: number;
+  /** The applied index at which the next snapshot is due. */
+  private dueAt: number;
 
   constructor(private readonly deps: CompactorDeps) {
-    this.lastSnapshotIndex = deps.storage.snapshot().metadata.index;
+    const offset = deps.memberId === undefined ? 0 : snapshotOffset(deps.memberId, deps.snapshotCount);
+    this.dueAt = deps.storage.snapshot().metadata.index + deps.snapshotCount + offset;
   }
 
   /** Takes a snapshot when enough entries were applied since the last one. */
   maybeCompact(appliedIndex: number): void {
-    if (appliedIndex - this.lastSnapshotIndex < this.deps.snapshotCount) return;
+    if (appliedIndex < this.dueAt) return;
     const { storage, wal, backend } = this.deps;
     const started = performance.now();
     // The database must hold everything up to appliedIndex durably before the WAL forgets it.
@@ -47,7 +63,7 @@ export class Compactor {
     const keepFrom = appliedIndex - CATCH_UP_ENTRIES;
     if (keepFrom > storage.firstIndex()) storage.compact(keepFrom);
     const released = wal.releaseBefore(appliedIndex);
-    this.lastSnapshotIndex = appliedIndex;
+    this.dueAt = appliedIndex + this.deps.snapshotCount;
     this.deps.logger.info('snapshot taken', {
       index: appliedIndex, walSegmentsReleased: released,
       checkpointMs: Math.round(checkpointMs), totalMs: Math.round(performance.now() - started),

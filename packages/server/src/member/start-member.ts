@@ -145,6 +145,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   });
   const compactor = new Compactor({
     storage, wal, backend, snapshotCount: config.snapshotCount, confState: () => applier.confState, logger, flushState: () => applier.flush(),
+    memberId: config.memberId,
   });
   let member: Member | undefined;
   const loop = new RaftLoop({
