@@ -3,43 +3,29 @@
  * processes running a command that checks and bumps a shared marker, the lock passing on after a
  * kill -9 of its holder (once the TTL ran out), and election failover.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeimosProcess } from '../support/deimos-process.js';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
-import { CtlProcess, ctl } from './ctl-support.js';
+import { CtlProcess, ctl, memberAndTempDir } from './ctl-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 
 describe('deimosctl lock and elect', { skip: SKIP }, () => {
-  let server: DeimosProcess;
-  let ep: string[];
-  let dir: string;
-
-  before(async () => {
-    server = await DeimosProcess.start();
-    ep = ['--endpoints', server.clientUrl];
-    dir = mkdtempSync(join(tmpdir(), 'deimosctl-lock-'));
-  });
-  after(async () => {
-    await server?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const f = memberAndTempDir('deimosctl-lock-');
 
   /** Waits until `dir` holds `count` queue keys (a waiter has enqueued). */
   async function queued(queueDir: string, count: number): Promise<void> {
-    await waitFor(async () => (await ctl(['ls', queueDir, ...ep])).stdout.trim().split('\n').filter((l) => l !== '').length >= count,
+    await waitFor(async () => (await ctl(['ls', queueDir, ...f.ep])).stdout.trim().split('\n').filter((l) => l !== '').length >= count,
       { timeoutMs: 20_000, intervalMs: 100, what: `${count} keys in ${queueDir}` });
   }
 
   test('concurrent lock holders never overlap: each command sees the marker free and the counter intact', async () => {
-    const marker = join(dir, 'held');
-    const counter = join(dir, 'counter');
-    const violations = join(dir, 'violations');
+    const marker = join(f.dir, 'held');
+    const counter = join(f.dir, 'counter');
+    const violations = join(f.dir, 'violations');
     writeFileSync(counter, '0');
     writeFileSync(violations, '');
     // Check the marker, take it, bump the counter slowly (read, sleep, write), release the marker.
@@ -50,22 +36,22 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
       `rm -f ${marker}`,
     ].join('; ');
     const holders = 5;
-    const results = await Promise.all(Array.from({ length: holders }, () => ctl(['lock', 'mutex', ...ep, '--', 'sh', '-c', script], { timeoutMs: 60_000 })));
+    const results = await Promise.all(Array.from({ length: holders }, () => ctl(['lock', 'mutex', ...f.ep, '--', 'sh', '-c', script], { timeoutMs: 60_000 })));
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(violations, 'utf8'), '');
     assert.equal(readFileSync(counter, 'utf8').trim(), String(holders));
   });
 
   test('lock exits with the command\'s exit code and passes the lock key in the environment', async () => {
-    const r = await ctl(['lock', '/locks/code', ...ep, '--', 'sh', '-c', 'echo "$DEIMOS_LOCK_KEY"; exit 3']);
+    const r = await ctl(['lock', '/locks/code', ...f.ep, '--', 'sh', '-c', 'echo "$DEIMOS_LOCK_KEY"; exit 3']);
     assert.equal(r.code, 3);
     assert.match(r.stdout, /^\/locks\/code\/\d{20}\n$/);
   });
 
   test('without a command lock prints the key, holds until SIGINT and releases', async () => {
-    const holder = CtlProcess.start(['lock', 'hold', ...ep]);
+    const holder = CtlProcess.start(['lock', 'hold', ...f.ep]);
     await holder.waitForStdout(/^\/locks\/hold\/\d{20}\n$/);
-    const waiter = CtlProcess.start(['lock', 'hold', ...ep]);
+    const waiter = CtlProcess.start(['lock', 'hold', ...f.ep]);
     await queued('/locks/hold', 2);
     assert.equal(waiter.stdout, ''); // queued behind the holder
     const started = Date.now();
@@ -76,9 +62,9 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
   });
 
   test('the lock passes on when its holder is killed with SIGKILL, after the TTL', async () => {
-    const holder = CtlProcess.start(['lock', 'crash', '--ttl', '2', ...ep]);
+    const holder = CtlProcess.start(['lock', 'crash', '--ttl', '2', ...f.ep]);
     await holder.waitForStdout(/\/locks\/crash\/\d+\n/);
-    const waiter = CtlProcess.start(['lock', 'crash', '--ttl', '2', ...ep]);
+    const waiter = CtlProcess.start(['lock', 'crash', '--ttl', '2', ...f.ep]);
     await queued('/locks/crash', 2);
     assert.equal(waiter.stdout, '');
     const killedAt = Date.now();
@@ -91,11 +77,11 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
   });
 
   test('elect prints the proposal once leading; a killed leader is replaced after its TTL', async () => {
-    const first = CtlProcess.start(['elect', 'sched', 'node-a', '--ttl', '2', ...ep]);
+    const first = CtlProcess.start(['elect', 'sched', 'node-a', '--ttl', '2', ...f.ep]);
     await first.waitForStdout(/^node-a\n$/);
-    const observer = CtlProcess.start(['elect', 'sched', '--listen', ...ep]);
+    const observer = CtlProcess.start(['elect', 'sched', '--listen', ...f.ep]);
     await observer.waitForStdout(/^node-a\n/);
-    const second = CtlProcess.start(['elect', 'sched', 'node-b', '--ttl', '2', ...ep]);
+    const second = CtlProcess.start(['elect', 'sched', 'node-b', '--ttl', '2', ...f.ep]);
     await queued('/elections/sched', 2);
     assert.equal(second.stdout, '');
     first.child.kill('SIGKILL');
@@ -104,7 +90,7 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
     assert.equal(await second.stop('SIGINT'), 0);
     await observer.waitForStdout(/^node-a\nnode-b\n\n$/); // nobody leads after the resignation
     assert.equal(await observer.stop('SIGINT'), 0);
-    const noProposal = await ctl(['elect', 'sched', ...ep]);
+    const noProposal = await ctl(['elect', 'sched', ...f.ep]);
     assert.deepEqual([noProposal.code, noProposal.stderr], [1, 'Error:  proposal required\n']);
   });
 });

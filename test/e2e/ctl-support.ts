@@ -2,8 +2,13 @@
  * Running the real `deimosctl` binary in end-to-end tests: once to completion (exit code and output),
  * or in the background (watch, lock, elect) with its output collected for polling.
  */
+import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DeimosProcess } from '../support/deimos-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Path of the deimosctl entry point in this checkout. */
@@ -95,4 +100,30 @@ export class CtlProcess {
     clearTimeout(timer);
     return code;
   }
+}
+
+/** The fixture of the single-member deimosctl tests: a running member, its `--endpoints` flag and a temp dir. */
+export interface CtlFixture {
+  server: DeimosProcess;
+  /** `['--endpoints', <the member's client URL>]`. */
+  ep: string[];
+  dir: string;
+}
+
+/**
+ * Registers `before`/`after` hooks that start one member and make a temporary directory named with
+ * `tmpPrefix`; the returned object is filled in by `before` (use its fields inside tests).
+ */
+export function memberAndTempDir(tmpPrefix: string): CtlFixture {
+  const f = {} as CtlFixture;
+  before(async () => {
+    f.server = await DeimosProcess.start();
+    f.ep = ['--endpoints', f.server.clientUrl];
+    f.dir = mkdtempSync(join(tmpdir(), tmpPrefix));
+  });
+  after(async () => {
+    await f.server?.destroy();
+    if (f.dir) rmSync(f.dir, { recursive: true, force: true });
+  });
+  return f;
 }

@@ -3,34 +3,20 @@
  * recursive `[action] key` lines, --after-index replaying history, and a command run per event with
  * the ETCD_WATCH_* / DEIMOS_WATCH_* environment.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeimosProcess } from '../support/deimos-process.js';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
-import { CtlProcess, ctl } from './ctl-support.js';
+import { CtlProcess, ctl, memberAndTempDir } from './ctl-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 
 describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
-  let server: DeimosProcess;
-  let ep: string[];
-  let dir: string;
+  const f = memberAndTempDir('deimosctl-watch-');
 
-  before(async () => {
-    server = await DeimosProcess.start();
-    ep = ['--endpoints', server.clientUrl];
-    dir = mkdtempSync(join(tmpdir(), 'deimosctl-watch-'));
-  });
-  after(async () => {
-    await server?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const run = (...args: string[]) => ctl([...args, ...ep]);
+  const run = (...args: string[]) => ctl([...args, ...f.ep]);
 
   /** Writes `key` repeatedly until the background watcher prints something (it may register late). */
   async function writeUntilSeen(w: CtlProcess, key: string, value: string): Promise<void> {
@@ -41,7 +27,7 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
   }
 
   test('watch prints the next value and exits 0', async () => {
-    const w = CtlProcess.start(['watch', '/w/one', ...ep]);
+    const w = CtlProcess.start(['watch', '/w/one', ...f.ep]);
     await writeUntilSeen(w, '/w/one', 'first');
     assert.equal(await w.exited, 0);
     assert.equal(w.stdout, 'first\n');
@@ -57,7 +43,7 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
   });
 
   test('watch --forever --recursive prints [action] key then the value for every event', async () => {
-    const w = CtlProcess.start(['watch', '/w/tree', '--forever', '--recursive', ...ep]);
+    const w = CtlProcess.start(['watch', '/w/tree', '--forever', '--recursive', ...f.ep]);
     await writeUntilSeen(w, '/w/tree/a', 'v1');
     await run('set', '/w/tree/b', 'v2');
     await run('rm', '/w/tree/b');
@@ -77,9 +63,9 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
   });
 
   test('exec-watch runs the command once per event with the watch environment', async () => {
-    const log = join(dir, 'events.log');
+    const log = join(f.dir, 'events.log');
     const script = `printf '%s %s %s %s %s\\n' "$ETCD_WATCH_ACTION" "$ETCD_WATCH_KEY" "$ETCD_WATCH_VALUE" "$ETCD_WATCH_MODIFIED_INDEX" "$DEIMOS_WATCH_KEY" >> ${log}`;
-    const w = CtlProcess.start(['exec-watch', '--recursive', '/ew', ...ep, '--', 'sh', '-c', script]);
+    const w = CtlProcess.start(['exec-watch', '--recursive', '/ew', ...f.ep, '--', 'sh', '-c', script]);
     await waitFor(async () => {
       await run('set', '/ew/probe', 'p');
       return existsSync(log);
@@ -96,11 +82,11 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
   });
 
   test('exec-watch starts each command without waiting for the previous one, as etcdctl', async () => {
-    const log = join(dir, 'overlap.log');
-    const release = join(dir, 'overlap.release');
+    const log = join(f.dir, 'overlap.log');
+    const release = join(f.dir, 'overlap.release');
     // The command for "first" blocks until the release file exists; "second" must run meanwhile.
     const script = `echo "start $ETCD_WATCH_VALUE" >> ${log}; if [ "$ETCD_WATCH_VALUE" = first ]; then while [ ! -e ${release} ]; do sleep 0.05; done; fi; echo "end $ETCD_WATCH_VALUE" >> ${log}`;
-    const w = CtlProcess.start(['exec-watch', '/ew3/k', ...ep, '--', 'sh', '-c', script]);
+    const w = CtlProcess.start(['exec-watch', '/ew3/k', ...f.ep, '--', 'sh', '-c', script]);
     try {
       await waitFor(async () => {
         await run('set', '/ew3/k', 'first');
@@ -118,7 +104,7 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
   });
 
   test('exec-watch exits 1 when its command cannot be started', async () => {
-    const w = CtlProcess.start(['exec-watch', '/ew4/k', ...ep, '--', join(dir, 'no-such-command')]);
+    const w = CtlProcess.start(['exec-watch', '/ew4/k', ...f.ep, '--', join(f.dir, 'no-such-command')]);
     await waitFor(async () => {
       if (w.code !== undefined) return true;
       await run('set', '/ew4/k', 'x');
@@ -129,10 +115,10 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
   });
 
   test('exec-watch also takes etcdctl\'s `exec-watch CMD... KEY` form, and needs both', async () => {
-    const log = join(dir, 'legacy.log');
-    const script = join(dir, 'legacy.sh');
+    const log = join(f.dir, 'legacy.log');
+    const script = join(f.dir, 'legacy.sh');
     writeFileSync(script, `echo "$ETCD_WATCH_VALUE" >> ${log}\n`);
-    const w = CtlProcess.start(['exec-watch', ...ep, 'sh', script, '/ew2/k']);
+    const w = CtlProcess.start(['exec-watch', ...f.ep, 'sh', script, '/ew2/k']);
     await waitFor(async () => {
       await run('set', '/ew2/k', 'legacy');
       return existsSync(log);
