@@ -46,7 +46,7 @@ describe('client side of TLS with client-certificate auth', { skip: SKIP }, () =
     certs?.destroy();
   });
 
-  test('deimosctl with --ca-file, --cert-file and --key-file: sync, set, get, ls and member list', async () => {
+  test('deimosctl with --ca-file, --cert-file and --key-file: sync, set, get, ls, member list and cluster-health', async () => {
     const set = await ctl(['set', '/tls/a', 'secure', '--endpoints', url, ...tlsFlags]);
     assert.deepEqual([set.code, set.stdout, set.stderr], [0, 'secure\n', '']);
     const get = await ctl(['get', '/tls/a', '--endpoints', url, ...tlsFlags]);
@@ -56,6 +56,9 @@ describe('client side of TLS with client-certificate auth', { skip: SKIP }, () =
     const members = await ctl(['member', 'list', '--endpoints', url, ...tlsFlags]);
     assert.equal(members.code, 0, members.stderr);
     assert.match(members.stdout, new RegExp(`clientURLs=${url} isLeader=true\\n$`));
+    const health = await ctl(['cluster-health', '--endpoints', url, ...tlsFlags]);
+    assert.equal(health.code, 0, health.stdout + health.stderr);
+    assert.match(health.stdout, new RegExp(`is healthy: got healthy result from ${url}\\ncluster is healthy\\n$`));
     const debug = await ctl(['--debug', 'get', '/tls/a', '--endpoints', url, ...tlsFlags]);
     assert.match(debug.stderr, new RegExp(`got endpoints\\(${url}\\) after sync\\n`), 'the sync learns the https client URL');
   });
