@@ -162,6 +162,26 @@ function suite(name: string, tlsCase: boolean): void {
       assert.ok(c.text.endsWith('\r\n0\r\n\r\n'), JSON.stringify(c.text));
     });
 
+    // Plain TCP only: Node cannot send a TCP reset from a TLS socket.
+    if (!tlsCase) test('a client that resets the connection as the closing watch answer arrives does not take the member down', async () => {
+      // The server ends a `Connection: close` watch and waits for the client's FIN; a client that
+      // answers with a reset instead made an 'error' event with no listener, which ended the process.
+      const rounds = 20;
+      for (let i = 0; i < rounds; i++) {
+        const c = await connect();
+        c.send(get(`/v2/keys/held/reset${i}?wait=true`, 'Connection: close\r\n'));
+        await c.until((t) => t.includes('\r\n\r\n'), 'the watch response head');
+        const reset = c.until((t) => t.includes('"action":"set"'), 'the event').then(() => {
+          c.socket.resetAndDestroy();
+        });
+        await put(`/held/reset${i}`, 'x');
+        await reset;
+      }
+      // Every reset reached the server before these requests were answered.
+      for (let i = 0; i < 3; i++) assert.equal((await http('GET', `${node.clientUrl}/version`, { tls })).status, 200);
+      assert.equal(node.exitCode, null, node.output.slice(-2000));
+    });
+
     test('clients that go away while their watches are held are unregistered at once', async () => {
       const base = await watcherCount(node.clientUrl, tls);
       const conns = await Promise.all(Array.from({ length: 5 }, () => connect()));

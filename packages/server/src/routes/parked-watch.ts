@@ -47,6 +47,11 @@ function plainGetCloses(head: FirstRequestHead): boolean | undefined {
   return plain ? connection === 'close' : undefined;
 }
 
+/** An 'error' listener for a socket that is only closing. */
+function destroySocket(this: Socket): void {
+  this.destroy();
+}
+
 /** One held watch: the socket, its watcher, and what the client sent meanwhile. */
 class ParkedWatch implements WatchSink {
   private pending: Buffer | undefined;
@@ -85,10 +90,14 @@ class ParkedWatch implements WatchSink {
     this.detach();
     this.onEnd();
     if (this.handBack === undefined) {
+      // The client may reset the connection while the last chunk goes out: an 'error' event with
+      // no listener would end the whole process, so one stays until the socket is gone.
+      this.socket.on('error', destroySocket);
       this.socket.end('0\r\n\r\n');
       return;
     }
     this.socket.write('0\r\n\r\n');
+    // node:http takes the connection synchronously and adds its own 'error' listener.
     this.handBack(this.pending);
   }
 
