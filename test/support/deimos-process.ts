@@ -48,6 +48,8 @@ export class DeimosProcess {
   child: ChildProcess | undefined;
   output = '';
   exitCode: number | null = null;
+  /** stop() was called for the current process, so its exit is expected. */
+  private stopping = false;
   private exited: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -109,6 +111,7 @@ export class DeimosProcess {
       : spawn('/bin/sh', ['-c', `ulimit -n ${this.fdLimit} && exec "$0" "$@"`, ...command], options);
     this.child = child;
     this.exitCode = null;
+    this.stopping = false;
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-200_000);
     };
@@ -116,6 +119,11 @@ export class DeimosProcess {
     child.stderr!.on('data', keep);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
       this.exitCode = code ?? (signal ? 128 : 0);
+      // A member that fails on its own (a crash) would otherwise only show up as refused connections
+      // in whatever the test does next: its last output goes to the test's stderr, where CI keeps it.
+      if (!this.stopping && signal === null && code !== 0) {
+        process.stderr.write(`\ndeimos ${this.name} exited by itself with code ${code}; its last output:\n${this.output.slice(-8_000)}\n`);
+      }
       resolve();
     }));
   }
@@ -137,6 +145,7 @@ export class DeimosProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {
     const child = this.child;
     if (!child || this.exitCode !== null) return;
+    this.stopping = true;
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await this.exited;
