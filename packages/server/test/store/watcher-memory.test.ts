@@ -30,11 +30,10 @@ test('10,000 idle watchers cost well under 1 KB each and leave nothing behind wh
   assert.ok(perWatcher < 1024, `${perWatcher} bytes per watcher`);
   assert.equal(store.stats.watchers, count);
 
-  const started = performance.now();
+  // Closing is a Set delete per watcher (watcher-hub.ts); no wall-clock bound here, since tests
+  // must not depend on the machine's speed or load.
   for (const w of watchers) w.close();
-  const closeMs = performance.now() - started;
   assert.equal(store.stats.watchers, 0);
-  assert.ok(closeMs < 200, `closing 10,000 watchers took ${closeMs} ms`);
   store.set('/jobs/1', { value: 'x' }, T0);
   assert.ok(watchers.every((w) => w.pending === 0));
 });
