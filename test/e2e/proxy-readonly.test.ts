@@ -9,6 +9,7 @@ import { DeimosProcess } from '../support/deimos-process.js';
 import { http, type TestResponse } from '../support/http.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { ProxyProcess } from '../support/proxy-process.js';
+import { waitFor } from '../support/wait-for.js';
 import { Watch } from '../support/watch.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos processes' : false;
@@ -32,6 +33,10 @@ describe('read-only proxies', { skip: SKIP }, () => {
         args: ['--proxy', 'readonly', '--bootstrap-config', `ro1=${member.peerUrl}`, '--name', 'px', '--data-dir', '/nonexistent'],
       }),
     });
+    // The proxy answers /metrics as soon as it listens, and its first member-list refresh (from the
+    // peer URL; it has no client URL to start from) completes a moment later.
+    const viaServer = proxies[1]!.proxy;
+    await waitFor(async () => (await viaServer.upstreams()).length > 0, { timeoutMs: 10_000, what: '`deimos --proxy` to learn a member from the peer URL' });
   });
 
   after(async () => {
