@@ -269,6 +269,12 @@ describe('unknown paths and hostile requests', () => {
     assert.equal((await keys.get('/')).status, 200, 'still answering');
   });
 
+  test('request headers over the 64 KiB bound get 431, and the server keeps answering', deimosOnly('etcd bounds headers at 1 MiB'), async () => {
+    const res = await http('GET', `${target.clientUrl}/v2/keys/`, { headers: { 'X-Big': 'x'.repeat(100 * 1024) } });
+    assert.equal(res.status, 431, res.body);
+    assert.equal((await http('GET', `${target.clientUrl}/v2/keys/`)).status, 200, 'still answering');
+  });
+
   test('an 8 MiB value is refused with an error, not a crash', deimosOnly('etcd accepts 8 MiB values; Deimos limits bodies with --max-request-bytes (4 MiB)'), async () => {
     const keys = new KeysClient(target.clientUrl);
     const key = uniqueKey('huge');

@@ -78,7 +78,9 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
       // An https server reports failed TLS handshakes here too: there is no HTTP to answer them in,
       // and an answer queued on a half-made TLS socket would hold it open.
       if (socket instanceof TLSSocket && socket.getPeerFinished() === undefined) return void socket.destroy();
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // Headers past maxHeaderSize get 431 as from etcd's Go server; other malformed requests 400.
+      const status = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       logger.debug('client connection error', { error: err.message });
     });
     if (watchTaker) intercepted.push(interceptFirstRequest(server, url.startsWith('https://') ? 'secureConnection' : 'connection', watchTaker));
