@@ -3,26 +3,12 @@
  * temporary data directory, ended by PID. Mirrors test/support's DeimosProcess.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { captureChild } from '../support/child-output.js';
 import { http, type TestTlsCredentials } from '../support/http.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** Finds an executable on the PATH, or undefined. */
-export function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 /** Options of one etcd member. */
 export interface EtcdProcessOptions {
@@ -89,15 +75,9 @@ export class EtcdProcess {
       ? spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString()).slice(-100_000);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      this.exitCode = code ?? (signal ? 128 : 0);
-      resolve();
-    }));
+    this.exited = captureChild(child, 100_000, this, (code) => {
+      this.exitCode = code;
+    });
   }
 
   /** Polls until a quorum read of the root answers 200; fails at once if the member exits. */

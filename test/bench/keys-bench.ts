@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { startTarget, findLeader, type BenchTarget, type BenchTls, type ServerKind } from './bench-target.js';
 import { TestCerts } from '../support/tls-certs.js';
 import { measureCeiling } from './ceiling.js';
-import { findOnPath } from './etcd-process.js';
+import { findOnPath } from '../support/find-on-path.js';
 import { runKeysSuite, type SuiteOptions, type Workload } from './keys-suite.js';
 import { machineInfo, openFilesLimit } from './process-stats.js';
 import { computeRatios, computeTlsOverPlain, renderMarkdown, type BenchReport, type TargetReport, type TlsReport } from './report.js';

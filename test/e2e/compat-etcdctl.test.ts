@@ -8,29 +8,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { DeimosCluster } from '../support/deimos-cluster.js';
 import { DeimosProcess } from '../support/deimos-process.js';
+import { findOnPath } from '../support/find-on-path.js';
 import { http } from '../support/http.js';
 import { IS_EXTERNAL, KeysTarget, uniqueKey } from '../support/keys-target.js';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** Absolute path of `etcdctl` on PATH, if installed. */
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 const ETCDCTL = findOnPath('etcdctl');
 const SKIP = ETCDCTL === undefined ? 'etcdctl is not installed (apt-get install etcd-client)' : false;

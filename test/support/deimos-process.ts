@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { captureChild } from './child-output.js';
 import { http, type TestTlsCredentials } from './http.js';
 import { freePorts } from './ports.js';
 import { waitFor } from './wait-for.js';
@@ -112,20 +113,14 @@ export class DeimosProcess {
     this.child = child;
     this.exitCode = null;
     this.stopping = false;
-    const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString()).slice(-200_000);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      this.exitCode = code ?? (signal ? 128 : 0);
+    this.exited = captureChild(child, 200_000, this, (code, signal) => {
+      this.exitCode = code;
       // A member that fails on its own (a crash) would otherwise only show up as refused connections
       // in whatever the test does next: its last output goes to the test's stderr, where CI keeps it.
       if (!this.stopping && signal === null && code !== 0) {
         process.stderr.write(`\ndeimos ${this.name} exited by itself with code ${code}; its last output:\n${this.output.slice(-8_000)}\n`);
       }
-      resolve();
-    }));
+    });
   }
 
   /** Polls until the keys API answers (any HTTP response), or fails with the server's output. */

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { captureChild } from './child-output.js';
 import { DEIMOS_BIN } from './deimos-process.js';
 import { http } from './http.js';
 import { freePorts } from './ports.js';
@@ -31,15 +32,9 @@ export class ProxyProcess {
   private readonly exited: Promise<void>;
 
   private constructor(readonly url: string, readonly child: ChildProcess) {
-    const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString()).slice(-100_000);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      this.exitCode = code ?? (signal ? 128 : 0);
-      resolve();
-    }));
+    this.exited = captureChild(child, 100_000, this, (code) => {
+      this.exitCode = code;
+    });
   }
 
   /** Starts a proxy and waits until it serves /metrics. */
