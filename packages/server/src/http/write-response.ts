@@ -69,36 +69,50 @@ function indexHeaders(h: EventHeaders): (string | number)[] {
   ];
 }
 
-/** Writes a successful keys response (status per {@link eventStatus}) and ends it. */
-export function writeEvent(res: ServerResponse, event: EventJSON, options: WriteEventOptions): void {
+/** A whole response: status, header pairs (name, value, ...) and body (none for HEAD). */
+export interface ResponseParts {
+  status: number;
+  headers: (string | number)[];
+  body: string | undefined;
+}
+
+/** The response for a successful keys request (status per {@link eventStatus}). */
+export function eventParts(event: EventJSON, options: WriteEventOptions): ResponseParts {
   const headers = indexHeaders(options);
-  if (options.head) {
-    writeHeadWithCors(res, eventStatus(event), headers);
-    res.end();
-    return;
-  }
+  const status = eventStatus(event);
+  if (options.head) return { status, headers, body: undefined };
   const body = renderEventBody(event, options.noValueOnSuccess);
   headers.push('Content-Length', Buffer.byteLength(body));
-  writeHeadWithCors(res, eventStatus(event), headers);
-  res.end(body);
+  return { status, headers, body };
 }
 
 /**
- * Writes a wire error and ends the response: its HTTP status, `X-Etcd-Index` = the error's index
- * (0 for parse errors, CUR for store errors), never `X-Raft-*`.
+ * The response for a wire error: its HTTP status, `X-Etcd-Index` = the error's index (0 for parse
+ * errors, CUR for store errors), never `X-Raft-*`.
  */
-export function writeError(res: ServerResponse, err: EtcdError, options: WriteErrorOptions): void {
+export function errorParts(err: EtcdError, options: WriteErrorOptions): ResponseParts {
   const headers: (string | number)[] = ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', options.clusterId];
   if (options.includeIndexHeaders ?? true) headers.push('X-Etcd-Index', err.index, 'X-Deimos-Index', err.index);
-  if (options.head) {
-    writeHeadWithCors(res, err.status, headers);
-    res.end();
-    return;
-  }
+  if (options.head) return { status: err.status, headers, body: undefined };
   const body = renderErrorBody(err);
   headers.push('Content-Length', Buffer.byteLength(body));
-  writeHeadWithCors(res, err.status, headers);
-  res.end(body);
+  return { status: err.status, headers, body };
+}
+
+/** Writes `parts` on a node:http response (with its CORS headers) and ends it. */
+export function sendParts(res: ServerResponse, parts: ResponseParts): void {
+  writeHeadWithCors(res, parts.status, parts.headers);
+  res.end(parts.body);
+}
+
+/** Writes a successful keys response (status per {@link eventStatus}) and ends it. */
+export function writeEvent(res: ServerResponse, event: EventJSON, options: WriteEventOptions): void {
+  sendParts(res, eventParts(event, options));
+}
+
+/** Writes a wire error (see {@link errorParts}) and ends the response. */
+export function writeError(res: ServerResponse, err: EtcdError, options: WriteErrorOptions): void {
+  sendParts(res, errorParts(err, options));
 }
 
 /**

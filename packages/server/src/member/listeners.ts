@@ -6,7 +6,7 @@ import type { Logger } from '../util/logger.js';
 import { PEER_SERVER_OPTIONS } from '../transport/index.js';
 import { createHttpsServer, destroyTlsConnections } from '../tls/https-server.js';
 import type { TlsSide } from '../tls/tls-side.js';
-import { interceptFirstRequest, type ConnectionTaker, type InterceptedConnections } from '../http/first-request.js';
+import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '../http/fast-connection.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -28,7 +28,7 @@ function listen(server: Server, url: string): Promise<void> {
   });
 }
 
-async function listenEach(urls: readonly string[], make: (url: string) => Server, intercepted: InterceptedConnections[] = []): Promise<Listeners> {
+async function listenEach(urls: readonly string[], make: (url: string) => Server, intercepted: LoopConnections[] = []): Promise<Listeners> {
   const servers: Server[] = [];
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
@@ -56,8 +56,10 @@ async function listenEach(urls: readonly string[], make: (url: string) => Server
   return { close: closeAll };
 }
 
+/** Idle time before the client port closes a keep-alive connection. */
+const CLIENT_KEEP_ALIVE_MS = 30_000;
 /** node:http options of the client listener, plain or TLS: the same header bounds and timeouts. */
-const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({ keepAliveTimeout: 30_000, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 });
+const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({ keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 });
 
 /** An http or https server by the URL's scheme (https URLs were checked to come with TLS settings). */
 function serverFor(url: string, options: ServerOptions, handler: RequestListener, tls: TlsSide | undefined, logger: Logger): Server {
@@ -68,10 +70,10 @@ function serverFor(url: string, options: ServerOptions, handler: RequestListener
 
 /**
  * Listens on every client URL with `handler`; on failure closes what was opened and throws.
- * `watchTaker` may serve a connection whose first request is a watch without node:http.
+ * `fastHandler` serves the requests it takes on the connection loop in front of node:http.
  */
-export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide, watchTaker?: ConnectionTaker): Promise<Listeners> {
-  const intercepted: InterceptedConnections[] = [];
+export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide, fastHandler?: FastHandler): Promise<Listeners> {
+  const intercepted: LoopConnections[] = [];
   return listenEach(config.listenClientUrls, (url) => {
     const server = serverFor(url, CLIENT_SERVER_OPTIONS, handler, tls, logger);
     server.on('clientError', (err, socket) => {
@@ -83,7 +85,10 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       logger.debug('client connection error', { error: err.message });
     });
-    if (watchTaker) intercepted.push(interceptFirstRequest(server, url.startsWith('https://') ? 'secureConnection' : 'connection', watchTaker));
+    if (fastHandler) {
+      const event = url.startsWith('https://') ? 'secureConnection' : 'connection';
+      intercepted.push(serveConnectionsFirst(server, event, fastHandler, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS }));
+    }
     return server;
   }, intercepted);
 }

@@ -208,7 +208,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     let isReady = false;
     void ready.then(() => (isReady = true));
     const api = createClientApi(member, () => isReady);
-    listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, clientTls, api.watchTaker));
+    listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, clientTls, api.fastHandler));
   } catch (err) {
     await transport.close();
     await Promise.all(listeners.map((l) => l.close()));

@@ -5,14 +5,17 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
-import { KEYS_METHODS, parseKeysRequest, redirectFor, type KeysRequest } from '../http/keys-request.js';
+import { KEYS_METHODS, parseKeysRequest, redirectFor, type GetKeysRequest, type KeysRequest } from '../http/keys-request.js';
 import { BodyReadError, readBody, writeBodyError } from '../http/body-reader.js';
 import { allowMethod } from '../http/method-guard.js';
-import { writeError, writeEvent, writeRedirect } from '../http/write-response.js';
+import { errorParts, eventParts, sendParts, writeError, writeRedirect, type ResponseParts } from '../http/write-response.js';
 import { renderEvent } from '../store/index.js';
 import type { DistributiveOmit, MemberView } from './member-view.js';
 import { serveWatch } from './watch-route.js';
 import { RESERVED_PREFIX } from '../member/membership.js';
+
+/** A keys request that proposes a write. */
+export type WriteKeysRequest = Exclude<KeysRequest, { kind: 'get' | 'watch' }>;
 
 /** The error a request gets when consensus did not answer in time (etcd's 300). */
 function timeoutError(): EtcdError {
@@ -46,32 +49,41 @@ export async function serveKeys(member: MemberView, req: IncomingMessage, res: S
   }
   if (parsed.kind === 'redirect') return writeRedirect(res, parsed);
   if (parsed.kind === 'watch') return serveWatch(member, parsed, req, res);
-  if (parsed.kind === 'get') return serveGet(member, parsed, res);
-  return serveWrite(member, parsed, res);
+  const reply = (parts: ResponseParts): void => sendParts(res, parts);
+  if (parsed.kind === 'get') return answerGet(member, parsed, reply);
+  return answerWrite(member, parsed, reply);
 }
 
-async function serveGet(member: MemberView, r: Extract<KeysRequest, { kind: 'get' }>, res: ServerResponse): Promise<void> {
-  const clusterId = member.clusterId;
+/** Receives the one response of a keys request. */
+export type KeysReply = (parts: ResponseParts) => void;
+
+/**
+ * Answers a read: at once when serializable (no promise: the hot path of local reads), after a
+ * ReadIndex round otherwise.
+ */
+export function answerGet(member: MemberView, r: GetKeysRequest, reply: KeysReply): void | Promise<void> {
   // unsafeLocalReads is the chaos suite's deliberately broken mode (test-only environment flag).
-  if (!r.serializable && member.config.unsafeLocalReads !== true) {
-    try {
-      await member.linearizableRead();
-    } catch {
-      return writeError(res, timeoutError(), { clusterId, includeIndexHeaders: true, head: r.head });
-    }
-  }
+  if (r.serializable || member.config.unsafeLocalReads === true) return answerLocalGet(member, r, reply);
+  return member.linearizableRead().then(
+    () => answerLocalGet(member, r, reply),
+    () => reply(errorParts(timeoutError(), { clusterId: member.clusterId, includeIndexHeaders: true, head: r.head })),
+  );
+}
+
+function answerLocalGet(member: MemberView, r: GetKeysRequest, reply: KeysReply): void {
+  const clusterId = member.clusterId;
   let result;
   try {
     result = member.store.get(r.path, { recursive: r.recursive, sorted: r.sorted }, Date.now());
   } catch (err) {
-    if (err instanceof EtcdError) return writeError(res, err, { clusterId, head: r.head });
+    if (err instanceof EtcdError) return reply(errorParts(err, { clusterId, head: r.head }));
     throw err;
   }
   const raft = member.raft();
-  writeEvent(res, result.event, { clusterId, etcdIndex: result.index, raftIndex: raft.appliedIndex, raftTerm: raft.term, head: r.head });
+  reply(eventParts(result.event, { clusterId, etcdIndex: result.index, raftIndex: raft.appliedIndex, raftTerm: raft.term, head: r.head }));
 }
 
-function toReplicated(r: Exclude<KeysRequest, { kind: 'get' | 'watch' }>, nowMs: number): DistributiveOmit<ReplicatedRequest, 'id'> {
+function toReplicated(r: WriteKeysRequest, nowMs: number): DistributiveOmit<ReplicatedRequest, 'id'> {
   switch (r.kind) {
     case 'set':
       return { op: 'set', path: r.path, value: r.value, dir: r.dir, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
@@ -88,20 +100,21 @@ function toReplicated(r: Exclude<KeysRequest, { kind: 'get' | 'watch' }>, nowMs:
   }
 }
 
-async function serveWrite(member: MemberView, r: Exclude<KeysRequest, { kind: 'get' | 'watch' }>, res: ServerResponse): Promise<void> {
+/** Answers a write once it is committed and applied (or with etcd's 300 when consensus did not answer). */
+export async function answerWrite(member: MemberView, r: WriteKeysRequest, reply: KeysReply): Promise<void> {
   const clusterId = member.clusterId;
   if (r.path === RESERVED_PREFIX || r.path.startsWith(`${RESERVED_PREFIX}/`)) {
     // Membership lives there; only the cluster itself writes it.
-    return writeError(res, new EtcdError(ErrorCode.KeyIsPreserved, r.path, member.store.index), { clusterId });
+    return reply(errorParts(new EtcdError(ErrorCode.KeyIsPreserved, r.path, member.store.index), { clusterId }));
   }
   let result;
   try {
     result = await member.propose(toReplicated(r, Date.now()));
   } catch {
-    return writeError(res, timeoutError(), { clusterId });
+    return reply(errorParts(timeoutError(), { clusterId }));
   }
-  if (result.error) return writeError(res, result.error, { clusterId });
+  if (result.error) return reply(errorParts(result.error, { clusterId }));
   const event = renderEvent(result.event!, Date.now());
   const noValueOnSuccess = 'noValueOnSuccess' in r ? r.noValueOnSuccess : false;
-  writeEvent(res, event, { clusterId, etcdIndex: result.event!.index, raftIndex: result.raftIndex, raftTerm: result.raftTerm, noValueOnSuccess });
+  reply(eventParts(event, { clusterId, etcdIndex: result.event!.index, raftIndex: result.raftIndex, raftTerm: result.raftTerm, noValueOnSuccess }));
 }

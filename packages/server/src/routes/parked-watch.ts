@@ -9,7 +9,8 @@
 import type { Socket } from 'node:net';
 import { EtcdError, type EventJSON } from '@deimos/protocol';
 import { corsHeaders } from '../http/cors.js';
-import type { ConnectionTaker, FirstRequestHead } from '../http/first-request.js';
+import type { ConnectionTaker } from '../http/fast-connection.js';
+import type { RequestHead } from '../http/request-head.js';
 import { matchKeysPath, parseKeysRequest, redirectFor, splitRawUrl } from '../http/keys-request.js';
 import { watchEventLine, type EventHeaders } from '../http/write-response.js';
 import type { Watcher } from '../store/index.js';
@@ -37,7 +38,7 @@ function watchHead(headers: EventHeaders, cors: Record<string, string> | undefin
  * For a plain body-less HTTP/1.1 GET: whether the client asked to close the connection after the
  * response (`Connection: close`); undefined for anything else, which node:http serves.
  */
-function plainGetCloses(head: FirstRequestHead): boolean | undefined {
+function plainGetCloses(head: RequestHead): boolean | undefined {
   const h = head.headers;
   const length = h.get('content-length');
   const connection = h.get('connection')?.toLowerCase();

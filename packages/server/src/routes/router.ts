@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { MemberView } from './member-view.js';
 import type { CounterSeries, HistogramSeries } from '../metrics/registry.js';
-import type { ConnectionTaker } from '../http/first-request.js';
+import type { FastHandler } from '../http/fast-connection.js';
+import { fastKeysHandler, type RecordRequest } from './fast-keys.js';
 import { watchConnectionTaker } from './parked-watch.js';
 import { sendBody } from './respond.js';
 import { applyCors } from '../http/cors.js';
@@ -30,7 +31,7 @@ function routeOf(path: string): string {
 const MAX_BOUND_SERIES = 1000;
 
 /** The request counter and latency histogram, with their series bound per label set on first use. */
-function requestMetrics(member: MemberView): (route: string, method: string, code: number, seconds: number) => void {
+function requestMetrics(member: MemberView): RecordRequest {
   const requests = member.metrics.counter('deimos_http_requests_total', 'Client HTTP requests by route, method and status.');
   const latency = member.metrics.histogram('deimos_http_request_duration_seconds', 'Client HTTP request latency by route.');
   const counted = new Map<string, CounterSeries>();
@@ -52,10 +53,10 @@ function requestMetrics(member: MemberView): (route: string, method: string, cod
   };
 }
 
-/** The client API: node:http's request handler, and the taker of connections whose first request is a watch. */
+/** The client API: node:http's request handler, and the handler of the connection loop in front of it. */
 export interface ClientApi {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
-  watchTaker: ConnectionTaker;
+  fastHandler: FastHandler;
 }
 
 /** Creates the client API; `isReady` tells whether the member serves clients yet. */
@@ -64,10 +65,7 @@ export function createClientApi(member: MemberView, isReady: () => boolean): Cli
   const takeWatch = watchConnectionTaker(member, isReady, (ms) => record('keys', 'GET', 200, ms / 1000));
   return {
     handler: createClientHandler(member, record),
-    watchTaker: (socket, head, handBack) => {
-      const q = head.url.indexOf('?');
-      return routeOf(q >= 0 ? head.url.slice(0, q) : head.url) === 'keys' && takeWatch(socket, head, handBack);
-    },
+    fastHandler: fastKeysHandler(member, isReady, record, takeWatch),
   };
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRequestHead } from '../../src/http/first-request.js';
+import { parseRequestHead } from '../../src/http/request-head.js';
 
 test('parses the request line and headers of a request head, names lowercased', () => {
   const head = parseRequestHead('GET /v2/keys/a?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin:  http://x \r\nCONNECTION: close');
@@ -19,4 +19,13 @@ test('leaves anything unusual to node:http', () => {
   assert.equal(parseRequestHead('GET /a HTTP/1.1\r\n: empty name'), undefined, 'an empty header name');
   assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: 1\r\n  folded'), undefined, 'a folded line');
   assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX Y: 1'), undefined, 'a space in a name');
+});
+
+test('refuses control characters in values and targets, and raw bytes past ASCII in targets', () => {
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: a\x01b'), undefined, 'a control character in a value');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: a\rb'), undefined, 'a bare CR in a value');
+  assert.equal(parseRequestHead('GET /\xe9 HTTP/1.1\r\nHost: x'), undefined, 'a raw non-ASCII byte in the target');
+  assert.equal(parseRequestHead('GET /a\x7f HTTP/1.1\r\nHost: x'), undefined, 'DEL in the target');
+  assert.deepEqual(parseRequestHead('PUT /a?b=%20 HTTP/1.0\r\nX: \ttabbed\t')?.headers.get('x'), 'tabbed');
+  assert.equal(parseRequestHead('PUT /a?b=%20 HTTP/1.0')?.version, 'HTTP/1.0');
 });

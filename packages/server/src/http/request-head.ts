@@ -1,0 +1,86 @@
+/**
+ * A strict parser of HTTP/1.x request heads for the client port's own connection loop. It accepts
+ * only the plain form real clients send (one space between the parts of the request line, token
+ * header names, no folding, no duplicates, no control characters); anything else is undefined, and
+ * the caller leaves that request to node:http, which knows every subtlety and answers errors.
+ */
+
+/** The request line and headers of one request (header names lowercased). */
+export interface RequestHead {
+  method: string;
+  url: string;
+  /** `HTTP/1.1` or `HTTP/1.0`. */
+  version: string;
+  headers: Map<string, string>;
+}
+
+/** Characters allowed in a header name (RFC 9110 tchar), by code. */
+const TOKEN = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
+
+function isUpperMethod(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 65 || c > 90) return false;
+  }
+  return true;
+}
+
+/** A request target of visible ASCII only (no spaces, controls or raw non-ASCII bytes). */
+function isPlainTarget(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+/** Optional whitespace around a header value. */
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/**
+ * Parses a request head given as latin1 text without its final blank line (`\r\n\r\n`).
+ * Undefined when it is not the plain form described above.
+ */
+export function parseRequestHead(text: string): RequestHead | undefined {
+  let lineEnd = text.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  const sp1 = text.indexOf(' ');
+  if (sp1 <= 0 || sp1 >= lineEnd) return undefined;
+  const sp2 = text.indexOf(' ', sp1 + 1);
+  if (sp2 < 0 || sp2 >= lineEnd) return undefined;
+  const version = text.slice(sp2 + 1, lineEnd);
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return undefined;
+  const method = text.slice(0, sp1);
+  const url = text.slice(sp1 + 1, sp2);
+  if (!isUpperMethod(method) || !isPlainTarget(url)) return undefined;
+  const headers = new Map<string, string>();
+  let at = lineEnd + 2;
+  while (at < text.length) {
+    let end = text.indexOf('\r\n', at);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', at);
+    if (colon <= at || colon >= end) return undefined;
+    for (let i = at; i < colon; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || TOKEN[c] === 0) return undefined;
+    }
+    let vStart = colon + 1;
+    let vEnd = end;
+    while (vStart < vEnd && isOws(text.charCodeAt(vStart))) vStart++;
+    while (vEnd > vStart && isOws(text.charCodeAt(vEnd - 1))) vEnd--;
+    for (let i = vStart; i < vEnd; i++) {
+      const c = text.charCodeAt(i);
+      if ((c < 0x20 && c !== 0x09) || c === 0x7f) return undefined;
+    }
+    const name = text.slice(at, colon).toLowerCase();
+    if (headers.has(name)) return undefined;
+    headers.set(name, text.slice(vStart, vEnd));
+    at = end + 2;
+  }
+  return { method, url, version, headers };
+}

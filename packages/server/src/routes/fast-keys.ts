@@ -1,0 +1,77 @@
+/**
+ * The keys API on the client port's own connection loop (http/fast-connection.ts): GET, PUT, POST
+ * and DELETE on keys paths, answered with the same status, headers and body as through node:http
+ * (the same parse, store and raft calls, the same response parts). Everything else (other routes and
+ * methods, CORS preflights, a member not yet ready, watches the bare-socket taker declines) is
+ * declined and node:http serves it.
+ */
+import { performance } from 'node:perf_hooks';
+import { EtcdError } from '@deimos/protocol';
+import { corsHeaders } from '../http/cors.js';
+import type { ConnectionTaker, FastHandler } from '../http/fast-connection.js';
+import { parseKeysRequest } from '../http/keys-request.js';
+import { errorParts, type ResponseParts } from '../http/write-response.js';
+import { answerGet, answerWrite } from './keys-route.js';
+import type { MemberView } from './member-view.js';
+
+/** Records one answered request for /metrics (route, method, status, seconds). */
+export type RecordRequest = (route: string, method: string, code: number, seconds: number) => void;
+
+function isKeysPath(path: string): boolean {
+  return path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/');
+}
+
+/** Header pairs to send first for a request from `origin` (CORS), or undefined. */
+function corsPairs(allowList: readonly string[], origin: string | undefined): (string | number)[] | undefined {
+  if (allowList.length === 0) return undefined;
+  const headers = corsHeaders(allowList, origin);
+  return headers === undefined ? undefined : Object.entries(headers).flat();
+}
+
+/** Creates the loop's handler of keys requests; `takeWatch` serves a watch on the bare socket. */
+export function fastKeysHandler(member: MemberView, isReady: () => boolean, record: RecordRequest, takeWatch: ConnectionTaker): FastHandler {
+  return ({ head, body }, exchange) => {
+    const method = head.method;
+    if (method !== 'GET' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return false;
+    if (!isReady()) return false;
+    const url = head.url;
+    const q = url.indexOf('?');
+    if (!isKeysPath(q >= 0 ? url.slice(0, q) : url)) return false;
+    let parsed;
+    try {
+      parsed = parseKeysRequest({ method, rawUrl: url, body, contentType: head.headers.get('content-type') });
+    } catch (err) {
+      if (err instanceof EtcdError) parsed = err;
+      else throw err;
+    }
+    if (!(parsed instanceof EtcdError)) {
+      if (parsed.kind === 'watch') return exchange.lend(takeWatch);
+      // A non-canonical path (rare) keeps node:http's exact 301.
+      if (parsed.kind === 'redirect') return false;
+    }
+    const started = performance.now();
+    const cors = corsPairs(member.config.corsOrigins, head.headers.get('origin'));
+    const reply = (parts: ResponseParts): void => {
+      exchange.reply(parts.status, cors === undefined ? parts.headers : [...cors, ...parts.headers], parts.body);
+      record('keys', method, parts.status, (performance.now() - started) / 1000);
+    };
+    if (parsed instanceof EtcdError) {
+      reply(errorParts(parsed, { clusterId: member.clusterId }));
+      return true;
+    }
+    try {
+      const answered = parsed.kind === 'get' ? answerGet(member, parsed, reply) : answerWrite(member, parsed, reply);
+      if (answered !== undefined) answered.catch((err: Error) => failed(member, err, reply));
+    } catch (err) {
+      failed(member, err as Error, reply);
+    }
+    return true;
+  };
+}
+
+/** A handler bug: logged, answered 500 as through node:http. */
+function failed(member: MemberView, err: Error, reply: (parts: ResponseParts) => void): void {
+  member.logger.error('keys handler failed', { error: err.stack ?? String(err) });
+  const body = 'Internal Server Error\n';
+  reply({ status: 500, headers: ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', Buffer.byteLength(body)], body });
+}
