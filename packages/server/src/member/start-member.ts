@@ -159,6 +159,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     tickMs: config.tickMs,
     appliedIndex: Math.max(snapshotIndex, 0),
     onApplied: (index) => compactor.maybeCompact(index),
+    hasPeers: () => transport.peerCount > 0,
     onSoftState: (s) => {
       member?.noteLeaderChange();
       logger.info('raft state changed', { state: s.raftState, leader: s.lead });

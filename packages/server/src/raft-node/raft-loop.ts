@@ -18,10 +18,14 @@ import { ReadyPipeline } from './ready-pipeline.js';
 import { RequestTimeoutError } from './wait-registry.js';
 
 /**
- * Readies taken but not yet durable, at most. More overlap the disk with the network (a leader
- * sends the next batch while the previous one is being synced); fewer make bigger batches.
+ * Readies taken but not yet durable, at most. Alone, a member commits only once its own fsync is
+ * done, so taking few Readies meanwhile just makes the next batch bigger (less work per entry). With
+ * peers, a quorum of followers can commit entries while the leader's own fsync runs; a leader that
+ * stopped taking Readies would apply them and answer clients only after its fsync, and would hold
+ * back its next appends: measured on 3 members here, 64 gave 1.1-1.9x the write throughput of 4.
  */
-const MAX_PENDING_READIES = 4;
+const MAX_PENDING_READIES_ALONE = 4;
+const MAX_PENDING_READIES_WITH_PEERS = 64;
 
 /** Durable log writes (the WAL). */
 export interface LogPersistence {
@@ -76,6 +80,8 @@ export interface RaftLoopOptions {
   onSoftState?: SoftStateListener;
   /** Called after each batch was applied, with the new applied index. */
   onApplied?: (appliedIndex: number) => void;
+  /** Whether other members exist (see MAX_PENDING_READIES_WITH_PEERS); default false. */
+  hasPeers?: () => boolean;
 }
 
 /** Drives a {@link RaftNode}; see the module comment. */
@@ -191,7 +197,8 @@ export class RaftLoop {
 
   private process(): void {
     this.startReadRound();
-    while (this.pipeline.size < MAX_PENDING_READIES && this.node.hasReady()) {
+    const maxPending = this.opts.hasPeers?.() === true ? MAX_PENDING_READIES_WITH_PEERS : MAX_PENDING_READIES_ALONE;
+    while (this.pipeline.size < maxPending && this.node.hasReady()) {
       const rd = this.node.ready();
       if (rd.softState) {
         this.soft = rd.softState;

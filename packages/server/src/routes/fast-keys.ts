@@ -21,9 +21,13 @@ function isKeysPath(path: string): boolean {
   return path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/');
 }
 
+/** The pairs for `*` (etcd's default allow-list), built once. */
+const ANY_ORIGIN: readonly (string | number)[] = Object.freeze(Object.entries(corsHeaders(['*'], undefined)!).flat());
+
 /** Header pairs to send first for a request from `origin` (CORS), or undefined. */
-function corsPairs(allowList: readonly string[], origin: string | undefined): (string | number)[] | undefined {
+function corsPairs(allowList: readonly string[], origin: string | undefined): readonly (string | number)[] | undefined {
   if (allowList.length === 0) return undefined;
+  if (allowList.length === 1 && allowList[0] === '*') return ANY_ORIGIN;
   const headers = corsHeaders(allowList, origin);
   return headers === undefined ? undefined : Object.entries(headers).flat();
 }

@@ -137,6 +137,11 @@ export class PeerTransport {
     this.inboundStreams.get(id)?.socket.destroy();
   }
 
+  /** How many peers are added and not removed. */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
   /** IDs of the peers added and not removed. */
   peerIds(): NodeId[] {
     return [...this.peers.keys()];
