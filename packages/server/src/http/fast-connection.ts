@@ -148,7 +148,11 @@ class FastConnection implements FastExchange {
     if (body !== undefined) text += body;
     this.queue(text);
     if (this.closeAfter) return this.endAfterFlush();
-    if (!this.driving) this.drive();
+    if (this.driving) return;
+    // Answered later (a write, once applied; a linearizable read): whatever else was ready has been
+    // read by now, so there is nothing to gain from waiting for the end of the turn.
+    this.flush();
+    this.drive();
   }
 
   /** Writes what this connection has queued now (before the socket changes hands or closes). */
@@ -166,13 +170,14 @@ class FastConnection implements FastExchange {
     this.outbox += text;
   }
 
-  /** Closes the connection once its queued answers are written. */
+  /** Closes the connection once its queued answers are written (at once unless reading a batch). */
   private endAfterFlush(): void {
     this.release();
     this.ending = true;
     // The client may reset while the answer goes out; an 'error' without a listener would end the process.
     this.socket.on('error', destroySocket);
     if (this.outbox === '') this.socket.end();
+    else if (!this.driving) this.flush();
   }
 
   lend(taker: ConnectionTaker): boolean {
