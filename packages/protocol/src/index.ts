@@ -4,3 +4,4 @@ export * from './error-codes.js';
 export * from './kv-types.js';
 export * from './codec/index.js';
 export * from './replicated-request.js';
+export * from './http/request-head.js';

@@ -10,17 +10,14 @@ import { performance } from 'node:perf_hooks';
 import type { Endpoint, EndpointPool } from './endpoint-pool.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProxyLogger } from './logger.js';
+import { ResponseClient, type ClientSide } from './client-side.js';
 import { MemberConnections, type ExchangeHandle } from './member-connections.js';
 import { sendClusterError, sendJsonError } from './proxy-errors.js';
+import { HOP_HEADER, headerText, requestHead, responseHeaders } from './upstream-head.js';
 
-/** Header naming the proxies a request went through (loop detection). */
-export const HOP_HEADER = 'x-deimos-proxy';
 /** More proxies than this in a row is treated as a loop. */
 const MAX_HOPS = 8;
 
-/** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1), plus ones we rewrite. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
-const REWRITTEN_REQUEST = new Set([...HOP_BY_HOP, 'content-length', 'x-forwarded-for', HOP_HEADER, 'expect']);
 
 /** How the forwarder behaves. */
 export interface ForwarderOptions {
@@ -30,6 +27,16 @@ export interface ForwarderOptions {
   maxRequestBytes: number;
   /** TLS client credentials for https members. */
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+}
+
+/** A request ready to send upstream. */
+export interface ForwardRequest {
+  method: string;
+  /** Request line and headers as sent to the member, ending with the empty line. */
+  head: string;
+  body: Buffer | undefined;
+  /** A long poll or stream: no response timeout, no latency sample. */
+  isWatch: boolean;
 }
 
 /** Why an attempt got no response. */
@@ -52,7 +59,7 @@ export class Forwarder {
     this.connections = new MemberConnections({ dialTimeoutMs: opts.dialTimeoutMs, tls: opts.tls });
   }
 
-  /** Handles one client request end to end. */
+  /** Handles one client request that came through node:http, end to end. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const hops = headerText(req.headers[HOP_HEADER]);
     const hopList = hops === '' ? [] : hops.split(',').map((s) => s.trim());
@@ -65,12 +72,18 @@ export class Forwarder {
     const body = await this.readBody(req, res);
     if (body === null) return;
     const head = requestHead(req, body, hops === '' ? this.opts.proxyId : `${hops}, ${this.opts.proxyId}`);
-    const safe = req.method === 'GET' || req.method === 'HEAD';
-    const isWatch = safe && isWatchUrl(req.url ?? '/');
-    let clientGone = false;
-    res.once('close', () => {
-      clientGone = true;
-    });
+    const method = req.method ?? 'GET';
+    const isWatch = (method === 'GET' || method === 'HEAD') && isWatchUrl(req.url ?? '/');
+    await this.forward({ method, head, body, isWatch }, new ResponseClient(res));
+  }
+
+  /**
+   * Sends a request to the best member and its answer to `client`, trying other members while that
+   * is safe (see the top of this file); 503 when no member is left, 502 for a write that may have
+   * been applied.
+   */
+  async forward(request: ForwardRequest, client: ClientSide): Promise<void> {
+    const safe = request.method === 'GET' || request.method === 'HEAD';
     const tried = new Set<Endpoint>();
     let last: { ep: Endpoint; failure: AttemptFailure } | undefined;
     for (;;) {
@@ -80,19 +93,19 @@ export class Forwarder {
         const cause = last
           ? `no cluster member answered (last: ${last.ep.url}: ${last.failure.error.code ?? last.failure.error.message})`
           : `no cluster member is available (${this.pool.all().length} known, all failed recently)`;
-        sendClusterError(res, 503, cause);
+        client.fail(503, cause);
         return;
       }
       tried.add(ep);
-      const failure = await this.attempt(ep, req, res, head, body, isWatch);
-      if (failure === undefined || clientGone) return;
+      const failure = await this.attempt(ep, request, client);
+      if (failure === undefined || client.gone) return;
       this.pool.markFailed(ep);
       this.metrics.failed(ep.url);
       last = { ep, failure };
       this.logger.warn('member failed; skipping it for the failure wait', { member: ep.url, error: failure.error.code ?? failure.error.message });
       if (failure.reached && !safe) {
         this.metrics.answeredLocally('ambiguous');
-        sendClusterError(res, 502, `${ep.url} took the ${req.method} request but gave no answer (${failure.error.code ?? failure.error.message}); it may or may not have been applied`);
+        client.fail(502, `${ep.url} took the ${request.method} request but gave no answer (${failure.error.code ?? failure.error.message}); it may or may not have been applied`);
         return;
       }
       this.metrics.retried();
@@ -134,7 +147,7 @@ export class Forwarder {
    * One attempt on one member. Resolves undefined once the response has started (the attempt is then
    * final: the body streams to the client), or with why no response came.
    */
-  private attempt(ep: Endpoint, req: IncomingMessage, res: ServerResponse, head: string, body: Buffer | undefined, isWatch: boolean): Promise<AttemptFailure | undefined> {
+  private attempt(ep: Endpoint, request: ForwardRequest, client: ClientSide): Promise<AttemptFailure | undefined> {
     return new Promise((resolve) => {
       const started = performance.now();
       let settled = false;
@@ -148,40 +161,34 @@ export class Forwarder {
         clearTimeout(responseTimer);
         resolve(failure);
       };
-      const onClientClose = () => {
-        if (!res.writableFinished) handle.abort();
-        finish(undefined);
-      };
-      const handle: ExchangeHandle = this.connections.send(ep, head, body, req.method === 'HEAD', {
+      const handle: ExchangeHandle = this.connections.send(ep, request.head, request.body, request.method === 'HEAD', {
         head: (h) => {
           const ms = performance.now() - started;
-          if (!isWatch) {
+          if (!request.isWatch) {
             this.pool.recordLatency(ep, ms);
             this.metrics.observeLatency(ep.url, ms);
           }
           finish(undefined);
-          if (res.destroyed) return handle.abort();
-          res.writeHead(h.status, h.reason, responseHeaders(h.rawHeaders));
-          if (h.streaming) res.flushHeaders(); // a stream watch: the client learns at once that it is registered
+          if (!client.head(h.status, h.reason, responseHeaders(h.rawHeaders), h.streaming)) handle.abort();
         },
         body: (chunk) => {
-          if (!res.write(chunk)) {
-            handle.pause();
-            res.once('drain', handle.resume);
-          }
+          if (!client.write(chunk, handle.resume)) handle.pause();
         },
         complete: () => {
-          res.off('close', onClientClose);
-          res.end();
+          client.watchGone(undefined);
+          client.end();
         },
         failed: (error, phase, afterHead) => {
-          res.off('close', onClientClose);
-          if (afterHead || settled) res.destroy(); // the member went away mid-body: the client must see a broken response
+          client.watchGone(undefined);
+          if (afterHead || settled) client.abort();
           else finish({ error, reached: phase === 'sent' && !refusedAtHandshake(error) });
         },
       });
-      res.once('close', onClientClose);
-      if (!isWatch) {
+      client.watchGone(() => {
+        handle.abort();
+        finish(undefined);
+      });
+      if (!request.isWatch) {
         responseTimer = setTimeout(() => handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${this.opts.responseTimeoutMs} ms`)), this.opts.responseTimeoutMs);
       }
     });
@@ -193,60 +200,8 @@ export class Forwarder {
   }
 }
 
-function headerText(v: string | string[] | undefined): string {
-  return v === undefined ? '' : Array.isArray(v) ? v.join(', ') : v;
-}
-
 function codedError(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
-}
-
-/** Names listed in a Connection header (also hop-by-hop). */
-function connectionTokens(raw: readonly string[]): Set<string> | undefined {
-  let tokens: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'connection') continue;
-    for (const t of raw[i + 1]!.split(',')) {
-      const name = t.trim().toLowerCase();
-      if (name !== '' && name !== 'close' && name !== 'keep-alive') (tokens ??= new Set()).add(name);
-    }
-  }
-  return tokens;
-}
-
-/**
- * The request line and headers sent upstream: the client's headers minus hop-by-hop ones, plus
- * X-Forwarded-For, the hop list and the buffered body's length. Ends with the empty line.
- */
-function requestHead(req: IncomingMessage, body: Buffer | undefined, hops: string): string {
-  const raw = req.rawHeaders;
-  const extra = connectionTokens(raw);
-  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
-  let hasHost = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (REWRITTEN_REQUEST.has(name) || extra?.has(name)) continue;
-    if (name === 'host') hasHost = true;
-    head += `${raw[i]}: ${raw[i + 1]}\r\n`;
-  }
-  if (!hasHost) head += `Host: ${req.socket.localAddress ?? 'localhost'}\r\n`;
-  const prior = headerText(req.headers['x-forwarded-for']);
-  const client = req.socket.remoteAddress ?? 'unknown';
-  head += `X-Forwarded-For: ${prior === '' ? client : `${prior}, ${client}`}\r\nX-Deimos-Proxy: ${hops}\r\n`;
-  if (body !== undefined) head += `Content-Length: ${body.length}\r\n`;
-  return `${head}\r\n`;
-}
-
-/** The member's response headers minus hop-by-hop ones, names as the member spelled them. */
-function responseHeaders(raw: readonly string[]): string[] {
-  const extra = connectionTokens(raw);
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out;
 }
 
 /**

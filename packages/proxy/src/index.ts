@@ -4,4 +4,4 @@ export { parseProxyArgs, proxyFlags, type ProxyConfig, type ProxyStartRequest, t
 export { ProxyConfigError, type FlagSpec } from './flags.js';
 export { runProxyCli, proxyModeRequested, PROXY_VERSION, type ProxyCliOptions } from './proxy-main.js';
 export { createStderrLogger, type ProxyLogger } from './logger.js';
-export { HOP_HEADER } from './forwarder.js';
+export { HOP_HEADER } from './upstream-head.js';

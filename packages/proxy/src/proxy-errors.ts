@@ -16,7 +16,17 @@ export function sendJsonError(res: ServerResponse, status: number, body: Record<
   res.end(text);
 }
 
+/** The body of a cluster error: the keys API's error shape. */
+function clusterErrorBody(cause: string): Record<string, unknown> {
+  return { errorCode: 300, message: 'Raft Internal Error', cause: `deimos-proxy: ${cause}`, index: 0 };
+}
+
+/** The JSON text of a cluster error, with its final newline. */
+export function clusterErrorText(cause: string): string {
+  return `${JSON.stringify(clusterErrorBody(cause))}\n`;
+}
+
 /** The cluster cannot be reached through this proxy (503, 502, 504, 508). */
 export function sendClusterError(res: ServerResponse, status: number, cause: string): void {
-  sendJsonError(res, status, { errorCode: 300, message: 'Raft Internal Error', cause: `deimos-proxy: ${cause}`, index: 0 });
+  sendJsonError(res, status, clusterErrorBody(cause));
 }

@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery } from './discovery.js';
 import { EndpointPool } from './endpoint-pool.js';
 import { Forwarder } from './forwarder.js';
 import type { ProxyLogger } from './logger.js';
 import { ProxyMetrics } from './metrics.js';
+import { plainRequestTaker } from './plain-request-taker.js';
 import type { ProxyConfig } from './proxy-config.js';
 import { sendClusterError } from './proxy-errors.js';
 import { readonlyRefuses, refuseReadonly } from './readonly-guard.js';
@@ -66,18 +68,28 @@ function readTls(config: ProxyConfig): { client: TlsMaterial; peer: TlsMaterial 
   return { client, peer };
 }
 
-async function listen(url: string, handler: (req: IncomingMessage, res: ServerResponse) => void, config: ProxyConfig, tls: TlsMaterial): Promise<{ server: Server; address: ListenAddress; url: string }> {
+/** A bound listener: node:http with the client loop in front. */
+interface Listener {
+  server: Server;
+  loop: LoopConnections;
+  address: ListenAddress;
+  url: string;
+}
+
+async function listen(url: string, handler: (req: IncomingMessage, res: ServerResponse) => void, take: RequestTaker, config: ProxyConfig, tls: TlsMaterial): Promise<Listener> {
   const u = new URL(url);
-  const server: Server = u.protocol === 'https:'
+  const https = u.protocol === 'https:';
+  const server: Server = https
     ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: config.tls.clientCertAuth, rejectUnauthorized: config.tls.clientCertAuth }, handler)
     : createHttpServer(handler);
+  const loop = serveClientsFirst(server, https ? 'secureConnection' : 'connection', take, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: server.keepAliveTimeout });
   const host = u.hostname.replace(/^\[|\]$/g, '');
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new ProxyStartError('ERR_PROXY_LISTEN', `cannot listen on ${url}: ${err.message}`)));
     server.listen(Number(u.port), host, () => resolve());
   });
   const bound = server.address() as AddressInfo;
-  return { server, address: { address: bound.address, port: bound.port }, url: `${u.protocol}//${u.hostname}:${bound.port}` };
+  return { server, loop, address: { address: bound.address, port: bound.port }, url: `${u.protocol}//${u.hostname}:${bound.port}` };
 }
 
 /** Starts a proxy; throws {@link ProxyStartError} when it cannot. */
@@ -109,15 +121,17 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
     });
   };
 
-  const listeners: Array<Awaited<ReturnType<typeof listen>>> = [];
+  const take = plainRequestTaker({ forwarder, metrics, logger, proxyId, readonly: config.mode === 'readonly' });
+  const listeners: Listener[] = [];
   const closeListeners = async () => {
-    await Promise.all(listeners.map(({ server }) => new Promise<void>((resolve) => {
+    await Promise.all(listeners.map(({ server, loop }) => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
+      loop.destroyAll();
     })));
   };
   try {
-    for (const url of config.listenUrls) listeners.push(await listen(url, handler, config, clientTls));
+    for (const url of config.listenUrls) listeners.push(await listen(url, handler, take, config, clientTls));
   } catch (err) {
     await closeListeners();
     throw err;

@@ -4,14 +4,14 @@
  * ServerResponse with their streams, events and header objects): a bare loop over the socket that
  * parses the head, answers with one write and goes on is about 2.5x cheaper per request here. The
  * loop serves only what its handler takes (plain keys API requests); at the first request it does
- * not take, or that is not in the plain form (see request-head.ts: chunked bodies, Expect, Upgrade,
+ * not take, or that is not in the plain form (see @deimos/protocol request-head.ts: chunked bodies, Expect, Upgrade,
  * odd headers), the connection goes to node:http through its documented injection point (emitting the
  * socket to its connection listener) with the unanswered bytes put back. Requests on a connection
  * are answered one at a time, in order, so that hand-over is always at a request boundary.
  */
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { parseRequestHead, type RequestHead } from './request-head.js';
+import { keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
 
 /** One whole request: its head and its body (undefined when empty). */
 export interface FastRequest {
@@ -70,29 +70,6 @@ function httpDate(): string {
     dateText = new Date(now).toUTCString();
   }
   return dateText;
-}
-
-/**
- * The body length of a request in the plain form (a decimal Content-Length or none), or -1 for
- * anything node:http must handle: chunked bodies, Expect: 100-continue, Upgrade.
- */
-function plainBodyLength(h: Map<string, string>): number {
-  if (h.has('transfer-encoding') || h.has('expect') || h.has('upgrade')) return -1;
-  const length = h.get('content-length');
-  if (length === undefined) return 0;
-  if (length.length === 0 || length.length > 15) return -1;
-  for (let i = 0; i < length.length; i++) {
-    const c = length.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-  }
-  return Number(length);
-}
-
-/** Whether the connection stays open after the response; undefined for Connection values left to node:http. */
-function keepsAlive(head: RequestHead): boolean | undefined {
-  const connection = head.headers.get('connection')?.toLowerCase();
-  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') return undefined;
-  return head.version === 'HTTP/1.1' ? connection !== 'close' : connection === 'keep-alive';
 }
 
 /** Where a connection goes when the loop lets it go. */

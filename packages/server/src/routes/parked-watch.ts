@@ -7,10 +7,9 @@
  * left to node:http.
  */
 import type { Socket } from 'node:net';
-import { EtcdError, type EventJSON } from '@deimos/protocol';
+import { EtcdError, type EventJSON, type RequestHead } from '@deimos/protocol';
 import { corsHeaders } from '../http/cors.js';
 import type { ConnectionTaker } from '../http/fast-connection.js';
-import type { RequestHead } from '../http/request-head.js';
 import { matchKeysPath, parseKeysRequest, redirectFor, splitRawUrl } from '../http/keys-request.js';
 import { watchEventLine, type EventHeaders } from '../http/write-response.js';
 import type { Watcher } from '../store/index.js';

@@ -1,8 +1,9 @@
 /**
- * A strict parser of HTTP/1.x request heads for the client port's own connection loop. It accepts
- * only the plain form real clients send (one space between the parts of the request line, token
- * header names, no folding, no duplicates, no control characters); anything else is undefined, and
- * the caller leaves that request to node:http, which knows every subtlety and answers errors.
+ * A strict parser of HTTP/1.x request heads for the lean connection loops of the member's client port
+ * and of the proxy. It accepts only the plain form real clients send (one space between the parts of
+ * the request line, token header names, no folding, no duplicates, no control characters); anything
+ * else is undefined, and the caller leaves that request to node:http, which knows every subtlety and
+ * answers errors. Plain string code, so that server and proxy share it.
  */
 
 /** The request line and headers of one request (header names lowercased). */
@@ -83,4 +84,27 @@ export function parseRequestHead(text: string): RequestHead | undefined {
     at = end + 2;
   }
   return { method, url, version, headers };
+}
+
+/**
+ * The body length of a request in the plain form (a decimal Content-Length or none), or -1 for
+ * anything node:http must handle: chunked bodies, Expect: 100-continue, Upgrade.
+ */
+export function plainBodyLength(h: Map<string, string>): number {
+  if (h.has('transfer-encoding') || h.has('expect') || h.has('upgrade')) return -1;
+  const length = h.get('content-length');
+  if (length === undefined) return 0;
+  if (length.length === 0 || length.length > 15) return -1;
+  for (let i = 0; i < length.length; i++) {
+    const c = length.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+  }
+  return Number(length);
+}
+
+/** Whether the connection stays open after the response; undefined for Connection values left to node:http. */
+export function keepsAlive(head: RequestHead): boolean | undefined {
+  const connection = head.headers.get('connection')?.toLowerCase();
+  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') return undefined;
+  return head.version === 'HTTP/1.1' ? connection !== 'close' : connection === 'keep-alive';
 }

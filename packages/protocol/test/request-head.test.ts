@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRequestHead } from '../../src/http/request-head.js';
+import { keepsAlive, parseRequestHead, plainBodyLength } from '../src/http/request-head.js';
 
 test('parses the request line and headers of a request head, names lowercased', () => {
   const head = parseRequestHead('GET /v2/keys/a?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin:  http://x \r\nCONNECTION: close');
@@ -28,4 +28,23 @@ test('refuses control characters in values and targets, and raw bytes past ASCII
   assert.equal(parseRequestHead('GET /a\x7f HTTP/1.1\r\nHost: x'), undefined, 'DEL in the target');
   assert.deepEqual(parseRequestHead('PUT /a?b=%20 HTTP/1.0\r\nX: \ttabbed\t')?.headers.get('x'), 'tabbed');
   assert.equal(parseRequestHead('PUT /a?b=%20 HTTP/1.0')?.version, 'HTTP/1.0');
+});
+
+test('reads the body length of the plain form only', () => {
+  const h = (text: string) => parseRequestHead(`PUT /a HTTP/1.1\r\nHost: x${text}`)!.headers;
+  assert.equal(plainBodyLength(h('')), 0);
+  assert.equal(plainBodyLength(h('\r\nContent-Length: 12')), 12);
+  assert.equal(plainBodyLength(h('\r\nContent-Length: 1x')), -1, 'not decimal');
+  assert.equal(plainBodyLength(h('\r\nContent-Length: 1234567890123456')), -1, 'too long');
+  assert.equal(plainBodyLength(h('\r\nTransfer-Encoding: chunked')), -1, 'chunked');
+  assert.equal(plainBodyLength(h('\r\nExpect: 100-continue\r\nContent-Length: 3')), -1, 'Expect');
+});
+
+test('keeps connections alive as HTTP/1.0 and 1.1 define, and leaves other Connection values', () => {
+  const k = (line: string) => keepsAlive(parseRequestHead(line)!);
+  assert.equal(k('GET /a HTTP/1.1\r\nHost: x'), true);
+  assert.equal(k('GET /a HTTP/1.1\r\nConnection: Close'), false);
+  assert.equal(k('GET /a HTTP/1.0'), false);
+  assert.equal(k('GET /a HTTP/1.0\r\nConnection: keep-alive'), true);
+  assert.equal(k('GET /a HTTP/1.1\r\nConnection: upgrade'), undefined);
 });

@@ -1,0 +1,337 @@
+/**
+ * The proxy's own HTTP/1.1 loop over client connections, in front of node:http. A forwarded small
+ * request through node:http costs an IncomingMessage and a ServerResponse with their streams, events
+ * and header objects on top of the forwarding itself; this loop parses plain heads (the strict parser
+ * of @deimos/protocol), hands each whole request to a taker, and writes the member's answer as bytes.
+ * Requests on a connection are served one at a time, in order, so that at the first request the taker
+ * declines (or that is not in the plain form) the connection can go to node:http at a request
+ * boundary, with its unanswered bytes put back (node:http's connection listener, as the member's
+ * client port does). Answers are queued and written at the end of the event-loop turn: the loop then
+ * reads every ready connection before writing to any, so one wake-up serves many requests.
+ */
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
+import type { ClientSide } from './client-side.js';
+import { clusterErrorText } from './proxy-errors.js';
+
+/**
+ * Takes a whole request (returns true, then answers it exactly once through `client`) or declines it
+ * (returns false having done nothing): node:http then serves the connection from this request on.
+ */
+export type RequestTaker = (head: RequestHead, body: Buffer | undefined, client: LoopClient) => boolean;
+
+/** Bounds of the loop. */
+export interface ClientLoopOptions {
+  /** Largest body read here; larger ones go to node:http (which answers 413 through the forwarder). */
+  maxBodyBytes: number;
+  /** Idle time before a keep-alive connection is closed (node:http's keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
+}
+
+/** Longest head read here; longer ones go to node:http, which applies its own bound. */
+const MAX_HEAD_BYTES = 16 * 1024;
+/** Request bytes buffered while an answer is pending before reading stops (backpressure). */
+const MAX_PENDING_BYTES = 64 * 1024;
+/** Answer bytes the socket may hold unsent before pipelined requests wait for 'drain'. */
+const MAX_UNSENT_BYTES = 1024 * 1024;
+/** Body chunks at least this large are written at once instead of being queued as text. */
+const DIRECT_WRITE_BYTES = 16 * 1024;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
+/** Where a connection goes when the loop lets it go: node:http, with the bytes put back. */
+type ToNode = (socket: Socket, bytes: Buffer | undefined) => void;
+
+/** One client connection served by the loop; also the {@link ClientSide} of its current request. */
+export class LoopClient implements ClientSide {
+  private buf: Buffer | undefined;
+  /** Chunks of a body still arriving, beyond `buf`, and their size. */
+  private more: Buffer[] = [];
+  private moreBytes = 0;
+  /** Bytes the partial request needs before it is looked at again. */
+  private needed = 0;
+  private busy = false;
+  private closeAfter = false;
+  /** The current answer is re-framed in chunks (the member sent no length). */
+  private chunked = false;
+  private driving = false;
+  private readEnded = false;
+  /** The socket is no longer this loop's (closed, ending, or given to node:http). */
+  private released = false;
+  private outbox = '';
+  private ending = false;
+  private goneListener: (() => void) | undefined;
+  gone = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly take: RequestTaker,
+    private readonly toNode: ToNode,
+    private readonly options: ClientLoopOptions,
+  ) {
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('timeout', this.onTimeout);
+    socket.on('drain', this.onDrain);
+    socket.setTimeout(options.keepAliveTimeoutMs);
+  }
+
+  watchGone(listener: (() => void) | undefined): void {
+    this.goneListener = listener;
+  }
+
+  head(status: number, reason: string, headers: readonly string[], streaming: boolean): boolean {
+    if (this.gone || !this.busy) return false;
+    let text = `HTTP/1.1 ${status} ${reason}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    if (streaming) text += 'Transfer-Encoding: chunked\r\n';
+    text += this.closeAfter ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(this.options.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
+    this.chunked = streaming;
+    this.queue(text);
+    return true;
+  }
+
+  write(chunk: Buffer, resume: () => void): boolean {
+    if (this.gone) return true;
+    if (chunk.length < DIRECT_WRITE_BYTES) {
+      this.queue(this.chunked ? `${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n` : chunk.toString('latin1'));
+      return true;
+    }
+    this.flush();
+    const s = this.socket;
+    let ok: boolean;
+    if (this.chunked) {
+      s.cork();
+      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      s.write(chunk);
+      ok = s.write('\r\n', 'latin1');
+      s.uncork();
+    } else ok = s.write(chunk);
+    if (!ok) s.once('drain', resume);
+    return ok;
+  }
+
+  end(): void {
+    if (!this.busy) return;
+    if (this.chunked) this.queue('0\r\n\r\n');
+    this.complete();
+  }
+
+  abort(): void {
+    this.socket.destroy();
+  }
+
+  fail(status: number, cause: string): void {
+    if (!this.busy) return;
+    const body = clusterErrorText(cause);
+    this.chunked = false;
+    this.head(status, STATUS_TEXT[status] ?? 'Error', ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))], false);
+    this.queue(Buffer.from(body).toString('latin1'));
+    this.complete();
+  }
+
+  /** The current request is answered: go on with the next one, or close. */
+  private complete(): void {
+    this.busy = false;
+    this.goneListener = undefined;
+    if (this.closeAfter) return this.endAfterFlush();
+    if (!this.driving) this.drive();
+  }
+
+  /** Writes the queued answers now. */
+  flush(): void {
+    const text = this.outbox;
+    if (text === '') return;
+    this.outbox = '';
+    if (this.socket.destroyed) return;
+    if (this.ending) this.socket.end(text, 'latin1');
+    else this.socket.write(text, 'latin1');
+  }
+
+  private queue(text: string): void {
+    if (this.outbox === '') queueFlush(this);
+    this.outbox += text;
+  }
+
+  private endAfterFlush(): void {
+    this.release();
+    this.ending = true;
+    // The client may reset while the answer goes out; an 'error' without a listener would end the process.
+    this.socket.on('error', destroySocket);
+    if (this.outbox === '') this.socket.end();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.buf === undefined) this.buf = chunk;
+    else if (this.needed > 0) {
+      // A body still arriving: gather its chunks and join them once, when it is complete.
+      this.more.push(chunk);
+      this.moreBytes += chunk.length;
+      if (this.buf.length + this.moreBytes < this.needed) return;
+      this.buf = Buffer.concat([this.buf, ...this.more]);
+      this.more = [];
+      this.moreBytes = 0;
+    } else this.buf = Buffer.concat([this.buf, chunk]);
+    if (this.busy) {
+      if (this.buf.length > MAX_PENDING_BYTES) this.socket.pause();
+      return;
+    }
+    if (!this.driving) this.drive();
+  };
+
+  /** Serves the complete requests in the buffer, one at a time, until one is still being answered. */
+  private drive(): void {
+    this.driving = true;
+    try {
+      while (!this.busy && !this.released && this.buf !== undefined) {
+        if (this.socket.writableLength + this.outbox.length > MAX_UNSENT_BYTES) {
+          // The client is not reading its answers: stop reading its requests until 'drain'.
+          this.flush();
+          this.socket.pause();
+          return;
+        }
+        const buf = this.buf;
+        const headEnd = buf.indexOf(HEAD_END);
+        if (headEnd < 0) {
+          if (buf.length > MAX_HEAD_BYTES) return this.giveToNode(buf);
+          break;
+        }
+        const head = parseRequestHead(buf.toString('latin1', 0, headEnd));
+        const bodyLength = head === undefined ? -1 : plainBodyLength(head.headers);
+        const keepAlive = head === undefined ? undefined : keepsAlive(head);
+        if (head === undefined || bodyLength < 0 || bodyLength > this.options.maxBodyBytes || keepAlive === undefined) return this.giveToNode(buf);
+        const total = headEnd + 4 + bodyLength;
+        if (buf.length + this.moreBytes < total) {
+          this.needed = total;
+          break;
+        }
+        this.needed = 0;
+        this.buf = buf.length > total ? buf.subarray(total) : undefined;
+        this.busy = true;
+        this.closeAfter = !keepAlive;
+        this.chunked = false;
+        if (!this.take(head, bodyLength > 0 ? buf.subarray(headEnd + 4, total) : undefined, this)) {
+          this.busy = false;
+          return this.giveToNode(buf);
+        }
+      }
+      if (this.released) return;
+      if (!this.busy && this.socket.isPaused()) this.socket.resume();
+      // The client half-closed: answer what it sent, then close (as node:http does).
+      if (this.readEnded && !this.busy) this.endAfterFlush();
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  private readonly onEnd = (): void => {
+    this.readEnded = true;
+    if (!this.busy && !this.driving) this.drive();
+  };
+
+  private readonly onDrain = (): void => {
+    if (!this.busy && !this.driving) this.drive();
+  };
+
+  private readonly onTimeout = (): void => {
+    // A request being answered has its own deadline (the response timeout); only idle connections close.
+    if (!this.busy) this.socket.destroy();
+  };
+
+  private readonly onError = (): void => {
+    this.socket.destroy();
+  };
+
+  private readonly onClose = (): void => {
+    this.gone = true;
+    this.release();
+    const listener = this.goneListener;
+    this.goneListener = undefined;
+    listener?.();
+  };
+
+  private giveToNode(bytes: Buffer): void {
+    const rest = this.moreBytes > 0 ? Buffer.concat([bytes, ...this.more]) : bytes;
+    this.flush();
+    this.release();
+    this.socket.setTimeout(0);
+    this.toNode(this.socket, rest);
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    const s = this.socket;
+    s.removeListener('data', this.onData);
+    s.removeListener('end', this.onEnd);
+    s.removeListener('error', this.onError);
+    s.removeListener('timeout', this.onTimeout);
+    s.removeListener('drain', this.onDrain);
+    s.removeListener('close', this.onClose);
+  }
+}
+
+/** Reason phrases of the statuses the proxy answers itself. */
+const STATUS_TEXT: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+
+const toFlush: LoopClient[] = [];
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  const batch = toFlush.splice(0, toFlush.length);
+  for (const c of batch) c.flush();
+}
+
+function queueFlush(c: LoopClient): void {
+  toFlush.push(c);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushAll);
+  }
+}
+
+/** An 'error' listener for a socket that is only closing. */
+function destroySocket(this: Socket): void {
+  this.destroy();
+}
+
+/** The loop's connections, so that stopping the proxy can end them. */
+export interface LoopConnections {
+  /** Destroys every connection not handed to node:http. */
+  destroyAll(): void;
+}
+
+/**
+ * Puts the loop in front of node:http's connection listener of `server` (`connection` for http,
+ * `secureConnection` for https). Without that listener (an unexpected Node version) node:http serves
+ * everything.
+ */
+export function serveClientsFirst(server: Server, event: 'connection' | 'secureConnection', take: RequestTaker, options: ClientLoopOptions): LoopConnections {
+  const held = new Set<Socket>();
+  const httpListener = (server.listeners(event) as Array<(socket: Socket) => void>).find((l) => l.name === 'connectionListener');
+  if (httpListener === undefined) return { destroyAll: () => undefined };
+  server.removeListener(event, httpListener);
+  const toNode: ToNode = (socket, bytes) => {
+    held.delete(socket);
+    if (socket.destroyed) return;
+    socket.pause();
+    if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
+    httpListener.call(server, socket);
+    socket.resume();
+  };
+  server.on(event, (socket: Socket) => {
+    held.add(socket);
+    socket.once('close', () => held.delete(socket));
+    socket.setNoDelay(true);
+    new LoopClient(socket, take, toNode, options);
+  });
+  return {
+    destroyAll: () => {
+      for (const s of held) s.destroy();
+      held.clear();
+    },
+  };
+}
