@@ -6,14 +6,16 @@
  * Requests on a connection are served one at a time, in order, so that at the first request the taker
  * declines (or that is not in the plain form) the connection can go to node:http at a request
  * boundary, with its unanswered bytes put back (node:http's connection listener, as the member's
- * client port does). Answers are queued and written at the end of the event-loop turn: the loop then
- * reads every ready connection before writing to any, so one wake-up serves many requests.
+ * client port does). Answers are written at the end of the event-loop turn (turn-writer.ts).
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
 import type { ClientSide } from './client-side.js';
 import { clusterErrorText } from './proxy-errors.js';
+import type { ResponseHead } from './response-parser.js';
+import { TurnWriter } from './turn-writer.js';
+import { responseHeaders } from './upstream-head.js';
 
 /**
  * Takes a whole request (returns true, then answers it exactly once through `client`) or declines it
@@ -35,8 +37,6 @@ const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_PENDING_BYTES = 64 * 1024;
 /** Answer bytes the socket may hold unsent before pipelined requests wait for 'drain'. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
-/** Body chunks at least this large are written at once instead of being queued as text. */
-const DIRECT_WRITE_BYTES = 16 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /** Where a connection goes when the loop lets it go: node:http, with the bytes put back. */
@@ -58,8 +58,7 @@ export class LoopClient implements ClientSide {
   private readEnded = false;
   /** The socket is no longer this loop's (closed, ending, or given to node:http). */
   private released = false;
-  private outbox = '';
-  private ending = false;
+  private readonly out: TurnWriter;
   private goneListener: (() => void) | undefined;
   gone = false;
 
@@ -76,46 +75,43 @@ export class LoopClient implements ClientSide {
     socket.on('timeout', this.onTimeout);
     socket.on('drain', this.onDrain);
     socket.setTimeout(options.keepAliveTimeoutMs);
+    this.out = new TurnWriter(socket);
   }
 
   watchGone(listener: (() => void) | undefined): void {
     this.goneListener = listener;
   }
 
-  head(status: number, reason: string, headers: readonly string[], streaming: boolean): boolean {
+  head(head: ResponseHead): boolean {
     if (this.gone || !this.busy) return false;
-    let text = `HTTP/1.1 ${status} ${reason}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+    if (head.endToEnd !== undefined) text += head.endToEnd;
+    else {
+      const headers = responseHeaders(head.rawHeaders);
+      for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    }
+    this.startAnswer(text, head.streaming);
+    return true;
+  }
+
+  /** Queues a status line and headers, with this connection's own hop-by-hop headers. */
+  private startAnswer(text: string, streaming: boolean): void {
     if (streaming) text += 'Transfer-Encoding: chunked\r\n';
     text += this.closeAfter ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(this.options.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
     this.chunked = streaming;
-    this.queue(text);
-    return true;
+    this.out.queue(text);
   }
 
   write(chunk: Buffer, resume: () => void): boolean {
     if (this.gone) return true;
-    if (chunk.length < DIRECT_WRITE_BYTES) {
-      this.queue(this.chunked ? `${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n` : chunk.toString('latin1'));
-      return true;
-    }
-    this.flush();
-    const s = this.socket;
-    let ok: boolean;
-    if (this.chunked) {
-      s.cork();
-      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      s.write(chunk);
-      ok = s.write('\r\n', 'latin1');
-      s.uncork();
-    } else ok = s.write(chunk);
-    if (!ok) s.once('drain', resume);
+    const ok = this.out.bytes(chunk, this.chunked);
+    if (!ok) this.socket.once('drain', resume);
     return ok;
   }
 
   end(): void {
     if (!this.busy) return;
-    if (this.chunked) this.queue('0\r\n\r\n');
+    if (this.chunked) this.out.queue('0\r\n\r\n');
     this.complete();
   }
 
@@ -125,10 +121,11 @@ export class LoopClient implements ClientSide {
 
   fail(status: number, cause: string): void {
     if (!this.busy) return;
-    const body = clusterErrorText(cause);
-    this.chunked = false;
-    this.head(status, STATUS_TEXT[status] ?? 'Error', ['Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body))], false);
-    this.queue(Buffer.from(body).toString('latin1'));
+    const body = Buffer.from(clusterErrorText(cause));
+    if (!this.gone) {
+      this.startAnswer(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nDate: ${new Date().toUTCString()}\r\n`, false);
+      this.out.queue(body.toString('latin1'));
+    }
     this.complete();
   }
 
@@ -140,27 +137,11 @@ export class LoopClient implements ClientSide {
     if (!this.driving) this.drive();
   }
 
-  /** Writes the queued answers now. */
-  flush(): void {
-    const text = this.outbox;
-    if (text === '') return;
-    this.outbox = '';
-    if (this.socket.destroyed) return;
-    if (this.ending) this.socket.end(text, 'latin1');
-    else this.socket.write(text, 'latin1');
-  }
-
-  private queue(text: string): void {
-    if (this.outbox === '') queueFlush(this);
-    this.outbox += text;
-  }
-
   private endAfterFlush(): void {
     this.release();
-    this.ending = true;
     // The client may reset while the answer goes out; an 'error' without a listener would end the process.
     this.socket.on('error', destroySocket);
-    if (this.outbox === '') this.socket.end();
+    this.out.end();
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -186,9 +167,9 @@ export class LoopClient implements ClientSide {
     this.driving = true;
     try {
       while (!this.busy && !this.released && this.buf !== undefined) {
-        if (this.socket.writableLength + this.outbox.length > MAX_UNSENT_BYTES) {
+        if (this.socket.writableLength + this.out.queuedBytes > MAX_UNSENT_BYTES) {
           // The client is not reading its answers: stop reading its requests until 'drain'.
-          this.flush();
+          this.out.flush();
           this.socket.pause();
           return;
         }
@@ -254,7 +235,7 @@ export class LoopClient implements ClientSide {
 
   private giveToNode(bytes: Buffer): void {
     const rest = this.moreBytes > 0 ? Buffer.concat([bytes, ...this.more]) : bytes;
-    this.flush();
+    this.out.flush();
     this.release();
     this.socket.setTimeout(0);
     this.toNode(this.socket, rest);
@@ -275,23 +256,6 @@ export class LoopClient implements ClientSide {
 
 /** Reason phrases of the statuses the proxy answers itself. */
 const STATUS_TEXT: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
-
-const toFlush: LoopClient[] = [];
-let flushScheduled = false;
-
-function flushAll(): void {
-  flushScheduled = false;
-  const batch = toFlush.splice(0, toFlush.length);
-  for (const c of batch) c.flush();
-}
-
-function queueFlush(c: LoopClient): void {
-  toFlush.push(c);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flushAll);
-  }
-}
 
 /** An 'error' listener for a socket that is only closing. */
 function destroySocket(this: Socket): void {

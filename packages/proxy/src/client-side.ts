@@ -5,6 +5,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { sendClusterError } from './proxy-errors.js';
+import type { ResponseHead } from './response-parser.js';
+import { responseHeaders } from './upstream-head.js';
 
 /** The client end of one forwarded request. */
 export interface ClientSide {
@@ -12,8 +14,8 @@ export interface ClientSide {
   readonly gone: boolean;
   /** Sets (or clears, with undefined) the one listener called if the client goes away before the end. */
   watchGone(listener: (() => void) | undefined): void;
-  /** Starts the answer (headers without hop-by-hop ones); false when the client is gone. */
-  head(status: number, reason: string, headers: readonly string[], streaming: boolean): boolean;
+  /** Starts the answer with the member's status and end-to-end headers; false when the client is gone. */
+  head(head: ResponseHead): boolean;
   /** Writes body bytes; false when the client is not keeping up: `resume` is called once it is. */
   write(chunk: Buffer, resume: () => void): boolean;
   /** Completes the answer. */
@@ -42,10 +44,10 @@ export class ResponseClient implements ClientSide {
     this.listener = listener;
   }
 
-  head(status: number, reason: string, headers: readonly string[], streaming: boolean): boolean {
+  head(head: ResponseHead): boolean {
     if (this.res.destroyed) return false;
-    this.res.writeHead(status, reason, headers as string[]);
-    if (streaming) this.res.flushHeaders(); // a stream watch: the client learns at once that it is registered
+    this.res.writeHead(head.status, head.reason, responseHeaders(head.rawHeaders));
+    if (head.streaming) this.res.flushHeaders(); // a stream watch: the client learns at once that it is registered
     return true;
   }
 

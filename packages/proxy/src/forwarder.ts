@@ -13,7 +13,7 @@ import type { ProxyLogger } from './logger.js';
 import { ResponseClient, type ClientSide } from './client-side.js';
 import { MemberConnections, type ExchangeHandle } from './member-connections.js';
 import { sendClusterError, sendJsonError } from './proxy-errors.js';
-import { HOP_HEADER, headerText, requestHead, responseHeaders } from './upstream-head.js';
+import { HOP_HEADER, headerText, requestHead } from './upstream-head.js';
 
 /** More proxies than this in a row is treated as a loop. */
 const MAX_HOPS = 8;
@@ -161,6 +161,7 @@ export class Forwarder {
         clearTimeout(responseTimer);
         resolve(failure);
       };
+      const plainRead = !request.isWatch && (request.method === 'GET' || request.method === 'HEAD');
       const handle: ExchangeHandle = this.connections.send(ep, request.head, request.body, request.method === 'HEAD', {
         head: (h) => {
           const ms = performance.now() - started;
@@ -169,7 +170,7 @@ export class Forwarder {
             this.metrics.observeLatency(ep.url, ms);
           }
           finish(undefined);
-          if (!client.head(h.status, h.reason, responseHeaders(h.rawHeaders), h.streaming)) handle.abort();
+          if (!client.head(h)) handle.abort();
         },
         body: (chunk) => {
           if (!client.write(chunk, handle.resume)) handle.pause();
@@ -183,7 +184,7 @@ export class Forwarder {
           if (afterHead || settled) client.abort();
           else finish({ error, reached: phase === 'sent' && !refusedAtHandshake(error) });
         },
-      });
+      }, plainRead);
       client.watchGone(() => {
         handle.abort();
         finish(undefined);

@@ -8,6 +8,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Endpoint } from './endpoint-pool.js';
 import { ResponseParser, type ResponseHead } from './response-parser.js';
+import { TurnWriter } from './turn-writer.js';
 
 /** Where an exchange failed: before the request was written, or after. */
 export type FailurePhase = 'connect' | 'sent';
@@ -37,40 +38,62 @@ export interface MemberConnectionOptions {
 }
 
 const DEFAULT_KEEP_ALIVE_MS = 5000;
+/**
+ * Connections to a member before plain reads are pipelined on busy ones: each connection costs the
+ * proxy and the member a read and a write per request, a pipeline one of each per batch.
+ */
+const PIPELINE_AFTER_CONNECTIONS = Number(process.env.DEIMOS_PROXY_PIPELINE_AFTER ?? 8);
+/** Requests due on one pipelining connection at most. */
+const MAX_PIPELINE_DEPTH = 32;
 
 function coded(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
 }
 
-/** One connection to one member. */
+/** A request written (or queued) on a connection, waiting for its response. */
+interface Queued {
+  exchange: Exchange;
+  noBody: boolean;
+}
+
+/** Ignores the response of a request whose client went away (the connection carries others). */
+const DISCARD: Exchange = { head: () => undefined, body: () => undefined, complete: () => undefined, failed: () => undefined };
+
+/** One connection to one member: requests in order, their responses in the same order. */
 class MemberConnection {
-  exchange: Exchange | undefined;
+  /** The requests whose responses are due, first one being read. */
+  readonly queue: Queued[] = [];
   private sawHead = false;
   private closeAfter = false;
   private keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
   reusableUntilMs = 0;
   closed = false;
+  /** Only plain requests were sent on it, so more may be pipelined behind them. */
+  pipelined = false;
   private lastError: (Error & { code?: string }) | undefined;
+  private readonly out: TurnWriter;
   readonly parser = new ResponseParser({
     head: (head) => {
       this.sawHead = true;
       this.closeAfter = head.close;
       if (head.keepAliveTimeoutMs !== undefined) this.keepAliveMs = head.keepAliveTimeoutMs;
-      this.exchange?.head(head);
+      this.queue[0]?.exchange.head(head);
     },
-    body: (chunk) => this.exchange?.body(chunk),
+    body: (chunk) => this.queue[0]?.exchange.body(chunk),
     complete: () => {
-      const ex = this.exchange;
-      this.exchange = undefined;
+      const done = this.queue.shift();
+      this.sawHead = false;
       if (this.closeAfter) this.socket.destroy();
+      else if (this.queue.length > 0) this.parser.reset(this.queue[0]!.noBody); // a pipelined response follows
       else this.owner.release(this, this.keepAliveMs);
-      ex?.complete();
+      done?.exchange.complete();
     },
   });
 
   constructor(readonly socket: Socket, readonly key: string, private readonly owner: MemberConnections) {
+    this.out = new TurnWriter(socket);
     socket.on('data', (chunk: Buffer) => {
-      if (!this.exchange) {
+      if (this.queue.length === 0) {
         socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
         return;
       }
@@ -87,54 +110,97 @@ class MemberConnection {
       this.closed = true;
       owner.forget(this);
       // endOfStream() completes a body that ends with the connection (through the sink).
-      if (!this.exchange || this.parser.endOfStream()) return;
-      const ex = this.exchange;
-      this.exchange = undefined;
-      ex.failed(this.lastError ?? coded('ECONNRESET', 'the member closed the connection'), 'sent', this.sawHead);
+      if (this.queue.length === 0 || this.parser.endOfStream()) return;
+      const failed = this.queue.splice(0, this.queue.length);
+      const error = this.lastError ?? coded('ECONNRESET', 'the member closed the connection');
+      failed.forEach((q, i) => q.exchange.failed(error, 'sent', i === 0 && this.sawHead));
     });
   }
 
-  /** Writes a request; the response goes to `exchange`. */
-  start(exchange: Exchange, head: string, body: Buffer | undefined, noBody: boolean): void {
-    this.exchange = exchange;
-    this.sawHead = false;
-    this.closeAfter = false;
-    this.lastError = undefined;
-    this.parser.reset(noBody);
-    if (body === undefined || body.length === 0) this.socket.write(head, 'latin1');
-    else {
-      this.socket.cork();
-      this.socket.write(head, 'latin1');
-      this.socket.write(body);
-      this.socket.uncork();
+  /** Queues a request (written at the end of the turn); its response goes to `exchange`. */
+  start(exchange: Exchange, head: string, body: Buffer | undefined, noBody: boolean, pipelined: boolean): void {
+    if (this.queue.length === 0) {
+      this.sawHead = false;
+      this.closeAfter = false;
+      this.lastError = undefined;
+      this.parser.reset(noBody);
+      this.pipelined = pipelined;
     }
+    this.queue.push({ exchange, noBody });
+    this.out.queue(head);
+    if (body !== undefined && body.length > 0) this.out.bytes(body, false);
+  }
+
+  /** Stops passing on the response of `exchange` (its client went away); false when it is not queued here. */
+  discard(exchange: Exchange): boolean {
+    const q = this.queue.find((x) => x.exchange === exchange);
+    if (q === undefined) return false;
+    q.exchange = DISCARD;
+    return true;
   }
 }
 
 /** The connections of one proxy to all members. */
 export class MemberConnections {
   private readonly idle = new Map<string, MemberConnection[]>();
+  /** Connections carrying pipelined requests, per member. */
+  private readonly pipelines = new Map<string, MemberConnection[]>();
+  /** Open or opening connections per member. */
+  private readonly open = new Map<string, number>();
   private readonly maxIdle: number;
 
   constructor(private readonly opts: MemberConnectionOptions, private readonly now: () => number = Date.now) {
     this.maxIdle = opts.maxIdlePerMember ?? 256;
   }
 
-  /** Sends one request to `ep` (head = request line and headers, ending in an empty line). */
-  send(ep: Endpoint, head: string, body: Buffer | undefined, noBody: boolean, exchange: Exchange): ExchangeHandle {
-    const reused = this.takeIdle(ep.url);
+  /**
+   * Sends one request to `ep` (head = request line and headers, ending in an empty line). A
+   * `pipelined` request (a plain read that ends by itself) may follow others on a busy connection
+   * once the member has {@link PIPELINE_AFTER_CONNECTIONS} connections; any other gets a connection
+   * of its own.
+   */
+  send(ep: Endpoint, head: string, body: Buffer | undefined, noBody: boolean, exchange: Exchange, pipelined = false): ExchangeHandle {
+    let conn = this.takeIdle(ep.url) ?? (pipelined ? this.pipelineOn(ep.url) : undefined);
     let socket: Socket;
-    if (reused) {
-      socket = reused.socket;
-      reused.start(exchange, head, body, noBody);
-    } else {
-      socket = this.dial(ep, exchange, (conn) => conn.start(exchange, head, body, noBody));
-    }
+    const start = (c: MemberConnection) => {
+      conn = c;
+      c.start(exchange, head, body, noBody, pipelined);
+      if (pipelined) this.notePipeline(c);
+    };
+    if (conn) {
+      socket = conn.socket;
+      start(conn);
+    } else socket = this.dial(ep, exchange, start);
     return {
-      abort: (error?: Error) => socket.destroy(error),
+      abort: (error?: Error) => {
+        // A client gone from a pipelined request: its answer is dropped, the requests behind it go on.
+        if (error === undefined && conn?.pipelined && conn.discard(exchange)) {
+          socket.resume(); // it may have been paused for that client
+          return;
+        }
+        socket.destroy(error);
+      },
       pause: () => socket.pause(),
       resume: () => socket.resume(),
     };
+  }
+
+  /** The pipelining connection to `key` with the fewest requests due, if pipelining is due. */
+  private pipelineOn(key: string): MemberConnection | undefined {
+    if ((this.open.get(key) ?? 0) < PIPELINE_AFTER_CONNECTIONS) return undefined;
+    const list = this.pipelines.get(key);
+    let best: MemberConnection | undefined;
+    for (const c of list ?? []) {
+      if (c.closed || !c.pipelined || c.queue.length >= MAX_PIPELINE_DEPTH) continue;
+      if (best === undefined || c.queue.length < best.queue.length) best = c;
+    }
+    return best;
+  }
+
+  private notePipeline(conn: MemberConnection): void {
+    let list = this.pipelines.get(conn.key);
+    if (!list) this.pipelines.set(conn.key, (list = []));
+    if (!list.includes(conn)) list.push(conn);
   }
 
   private dial(ep: Endpoint, exchange: Exchange, onReady: (conn: MemberConnection) => void): Socket {
@@ -142,6 +208,8 @@ export class MemberConnections {
       ? tlsConnect({ host: ep.hostname, port: ep.port, servername: isIP(ep.hostname) ? undefined : ep.hostname, ...this.opts.tls })
       : netConnect({ host: ep.hostname, port: ep.port });
     socket.setNoDelay(true);
+    this.open.set(ep.url, (this.open.get(ep.url) ?? 0) + 1);
+    socket.once('close', () => this.open.set(ep.url, (this.open.get(ep.url) ?? 1) - 1));
     let connected = false;
     const timer = setTimeout(() => socket.destroy(coded('EDIALTIMEOUT', `no connection within ${this.opts.dialTimeoutMs} ms`)), this.opts.dialTimeoutMs);
     let dialError: (Error & { code?: string }) | undefined;
@@ -175,9 +243,10 @@ export class MemberConnections {
     return undefined;
   }
 
-  /** Puts a connection whose exchange completed back for reuse. */
+  /** Puts a connection whose requests all completed back for reuse. */
   release(conn: MemberConnection, keepAliveMs: number): void {
     if (conn.closed) return;
+    this.unpipeline(conn);
     let list = this.idle.get(conn.key);
     if (!list) this.idle.set(conn.key, (list = []));
     if (list.length >= this.maxIdle) {
@@ -191,6 +260,15 @@ export class MemberConnections {
   /** Drops a closed connection from the idle lists. */
   forget(conn: MemberConnection): void {
     const list = this.idle.get(conn.key);
+    const i = list ? list.indexOf(conn) : -1;
+    if (i >= 0) list!.splice(i, 1);
+    this.unpipeline(conn);
+  }
+
+  private unpipeline(conn: MemberConnection): void {
+    if (!conn.pipelined) return;
+    conn.pipelined = false;
+    const list = this.pipelines.get(conn.key);
     const i = list ? list.indexOf(conn) : -1;
     if (i >= 0) list!.splice(i, 1);
   }

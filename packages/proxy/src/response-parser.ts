@@ -4,13 +4,20 @@
  * the end of the connection. It exists because Node's http client costs about twice as much CPU per
  * request as the rest of the proxy; members are trusted, but malformed input still fails cleanly.
  */
+import { HOP_BY_HOP } from './hop-by-hop.js';
 
 /** A parsed status line and header block. */
 export interface ResponseHead {
   status: number;
   reason: string;
   /** Headers as sent, flat: name, value, name, value, ... */
-  rawHeaders: string[];
+  readonly rawHeaders: string[];
+  /**
+   * The header lines as sent minus the hop-by-hop ones (Connection, Keep-Alive, Transfer-Encoding,
+   * ...), each ending with CRLF: what a proxy relays. Undefined when the Connection header names
+   * further headers (then filter {@link rawHeaders}).
+   */
+  endToEnd: string | undefined;
   /** The body ends with the connection (no length, not chunked). */
   untilClose: boolean;
   /** The body has no declared length: a stream (e.g. a `stream=true` watch). */
@@ -148,50 +155,94 @@ export class ResponseParser {
   }
 
   private onHead(text: string): void {
-    const lines = text.split('\r\n');
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
-    if (!m) throw new ResponseParseError(`bad status line "${lines[0]!.slice(0, 40)}"`);
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(text.slice(0, eol));
+    if (!m) throw new ResponseParseError(`bad status line "${text.slice(0, Math.min(eol, 40))}"`);
     const status = Number(m[2]);
-    const rawHeaders: string[] = [];
     let length: number | undefined;
     let chunked = false;
     let close = m[1] === '0';
     let keepAliveTimeoutMs: number | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new ResponseParseError('bad header line');
-      const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
-      rawHeaders.push(name, value);
-      switch (name.toLowerCase()) {
-        case 'content-length':
-          if (!/^\d+$/.test(value) || (length !== undefined && length !== Number(value))) throw new ResponseParseError('bad Content-Length');
-          length = Number(value);
-          break;
-        case 'transfer-encoding':
-          chunked = /(^|,)\s*chunked\s*$/i.test(value);
-          break;
-        case 'connection':
-          if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
-          else if (/(^|,)\s*keep-alive\s*(,|$)/i.test(value)) close = false;
-          break;
-        case 'keep-alive': {
-          const t = /timeout=(\d+)/i.exec(value);
-          if (t) keepAliveTimeoutMs = Number(t[1]) * 1000;
-          break;
+    // The end-to-end header lines are the text with the hop-by-hop lines cut out.
+    let endToEnd: string | undefined = '';
+    let keptFrom = eol + 2;
+    for (let at = eol + 2; at < text.length;) {
+      let end = text.indexOf('\r\n', at);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(':', at);
+      if (colon <= at || colon >= end) throw new ResponseParseError('bad header line');
+      const name = text.slice(at, colon).toLowerCase();
+      if (HOP_BY_HOP.has(name) || name === 'content-length') {
+        const value = text.slice(colon + 1, end).trim();
+        switch (name) {
+          case 'content-length':
+            if (!/^\d+$/.test(value) || (length !== undefined && length !== Number(value))) throw new ResponseParseError('bad Content-Length');
+            length = Number(value);
+            break;
+          case 'transfer-encoding':
+            chunked = /(^|,)\s*chunked\s*$/i.test(value);
+            break;
+          case 'connection':
+            if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
+            else if (/(^|,)\s*keep-alive\s*(,|$)/i.test(value)) close = false;
+            // Other names listed there are hop-by-hop too: the caller filters the pairs instead.
+            if (!/^\s*(close|keep-alive)\s*$/i.test(value)) endToEnd = undefined;
+            break;
+          case 'keep-alive': {
+            const t = /timeout=(\d+)/i.exec(value);
+            if (t) keepAliveTimeoutMs = Number(t[1]) * 1000;
+            break;
+          }
+        }
+        if (name !== 'content-length' && endToEnd !== undefined) {
+          endToEnd += text.slice(keptFrom, at);
+          keptFrom = end + 2;
         }
       }
+      at = end + 2;
     }
     if (status >= 100 && status < 200) return; // an interim response (100 Continue): the real one follows
+    if (endToEnd !== undefined && keptFrom < text.length) endToEnd += `${text.slice(keptFrom)}\r\n`;
     const bodyless = this.noBody || status === 204 || status === 304;
     const untilClose = !bodyless && !chunked && length === undefined;
-    this.sink.head({ status, reason: m[3] ?? '', rawHeaders, untilClose, streaming: !bodyless && length === undefined, close: close || untilClose, keepAliveTimeoutMs });
+    this.sink.head(new ParsedHead(text, eol, status, m[3] ?? '', endToEnd, untilClose, !bodyless && length === undefined, close || untilClose, keepAliveTimeoutMs));
     if (bodyless || length === 0) this.finish();
     else if (chunked) this.state = 'chunk-size';
     else if (length !== undefined) {
       this.remaining = length;
       this.state = 'fixed';
     } else this.state = 'until-close';
+  }
+}
+
+/** A parsed head; the header pairs are only split out when asked for. */
+class ParsedHead implements ResponseHead {
+  private pairs: string[] | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly statusLineEnd: number,
+    readonly status: number,
+    readonly reason: string,
+    readonly endToEnd: string | undefined,
+    readonly untilClose: boolean,
+    readonly streaming: boolean,
+    readonly close: boolean,
+    readonly keepAliveTimeoutMs: number | undefined,
+  ) {}
+
+  get rawHeaders(): string[] {
+    if (this.pairs !== undefined) return this.pairs;
+    const pairs: string[] = [];
+    const text = this.text;
+    for (let at = this.statusLineEnd + 2; at < text.length;) {
+      let end = text.indexOf('\r\n', at);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(':', at);
+      pairs.push(text.slice(at, colon), text.slice(colon + 1, end).trim());
+      at = end + 2;
+    }
+    return (this.pairs = pairs);
   }
 }

@@ -6,12 +6,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestHead } from '@deimos/protocol';
+import { HOP_BY_HOP } from './hop-by-hop.js';
 
 /** Header naming the proxies a request went through (loop detection). */
 export const HOP_HEADER = 'x-deimos-proxy';
 
-/** Headers that describe one connection, never forwarded, plus ones we rewrite. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
+/** Headers never forwarded: hop-by-hop ones, plus ones we rewrite. */
 const REWRITTEN_REQUEST = new Set([...HOP_BY_HOP, 'content-length', 'x-forwarded-for', HOP_HEADER, 'expect']);
 
 /** A header value as one string (repeated headers joined). */
