@@ -61,6 +61,9 @@ export class LoopClient implements ClientSide {
   private readonly out: TurnWriter;
   private goneListener: (() => void) | undefined;
   gone = false;
+  /** The client's address and the one it connected to (for X-Forwarded-For and a missing Host). */
+  readonly remoteAddress: string;
+  readonly localAddress: string;
 
   constructor(
     readonly socket: Socket,
@@ -76,6 +79,8 @@ export class LoopClient implements ClientSide {
     socket.on('drain', this.onDrain);
     socket.setTimeout(options.keepAliveTimeoutMs);
     this.out = new TurnWriter(socket);
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.localAddress = socket.localAddress ?? 'localhost';
   }
 
   watchGone(listener: (() => void) | undefined): void {

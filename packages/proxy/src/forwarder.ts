@@ -74,7 +74,7 @@ export class Forwarder {
     const head = requestHead(req, body, hops === '' ? this.opts.proxyId : `${hops}, ${this.opts.proxyId}`);
     const method = req.method ?? 'GET';
     const isWatch = (method === 'GET' || method === 'HEAD') && isWatchUrl(req.url ?? '/');
-    await this.forward({ method, head, body, isWatch }, new ResponseClient(res));
+    this.forward({ method, head, body, isWatch }, new ResponseClient(res));
   }
 
   /**
@@ -82,34 +82,36 @@ export class Forwarder {
    * is safe (see the top of this file); 503 when no member is left, 502 for a write that may have
    * been applied.
    */
-  async forward(request: ForwardRequest, client: ClientSide): Promise<void> {
-    const safe = request.method === 'GET' || request.method === 'HEAD';
-    const tried = new Set<Endpoint>();
-    let last: { ep: Endpoint; failure: AttemptFailure } | undefined;
-    for (;;) {
-      const ep = this.pool.pick(tried);
-      if (!ep) {
-        this.metrics.answeredLocally('unavailable');
-        const cause = last
-          ? `no cluster member answered (last: ${last.ep.url}: ${last.failure.error.code ?? last.failure.error.message})`
-          : `no cluster member is available (${this.pool.all().length} known, all failed recently)`;
-        client.fail(503, cause);
-        return;
-      }
-      tried.add(ep);
-      const failure = await this.attempt(ep, request, client);
+  forward(request: ForwardRequest, client: ClientSide): void {
+    this.tryNext(request, client, undefined, undefined);
+  }
+
+  /** One more attempt, on the best member not tried yet (callbacks, not promises: this runs per request). */
+  private tryNext(request: ForwardRequest, client: ClientSide, tried: Set<Endpoint> | undefined, last: { ep: Endpoint; failure: AttemptFailure } | undefined): void {
+    const ep = this.pool.pick(tried);
+    if (!ep) {
+      this.metrics.answeredLocally('unavailable');
+      const cause = last
+        ? `no cluster member answered (last: ${last.ep.url}: ${last.failure.error.code ?? last.failure.error.message})`
+        : `no cluster member is available (${this.pool.all().length} known, all failed recently)`;
+      client.fail(503, cause);
+      return;
+    }
+    this.attempt(ep, request, client, (failure) => {
       if (failure === undefined || client.gone) return;
       this.pool.markFailed(ep);
       this.metrics.failed(ep.url);
-      last = { ep, failure };
       this.logger.warn('member failed; skipping it for the failure wait', { member: ep.url, error: failure.error.code ?? failure.error.message });
-      if (failure.reached && !safe) {
+      if (failure.reached && request.method !== 'GET' && request.method !== 'HEAD') {
         this.metrics.answeredLocally('ambiguous');
         client.fail(502, `${ep.url} took the ${request.method} request but gave no answer (${failure.error.code ?? failure.error.message}); it may or may not have been applied`);
         return;
       }
       this.metrics.retried();
-    }
+      const next = tried ?? new Set<Endpoint>();
+      next.add(ep);
+      this.tryNext(request, client, next, { ep, failure });
+    });
   }
 
   /** Reads the whole body within the limit; null when an error was already answered. */
@@ -144,55 +146,53 @@ export class Forwarder {
   }
 
   /**
-   * One attempt on one member. Resolves undefined once the response has started (the attempt is then
-   * final: the body streams to the client), or with why no response came.
+   * One attempt on one member. Calls `done` with undefined once the response has started (the
+   * attempt is then final: the body streams to the client), or with why no response came.
    */
-  private attempt(ep: Endpoint, request: ForwardRequest, client: ClientSide): Promise<AttemptFailure | undefined> {
-    return new Promise((resolve) => {
-      const started = performance.now();
-      let settled = false;
-      let responseTimer: NodeJS.Timeout | undefined;
-      ep.inFlight += 1;
-      this.metrics.forwarded(ep.url);
-      const finish = (failure: AttemptFailure | undefined) => {
-        if (settled) return;
-        settled = true;
-        ep.inFlight -= 1;
-        clearTimeout(responseTimer);
-        resolve(failure);
-      };
-      const plainRead = !request.isWatch && (request.method === 'GET' || request.method === 'HEAD');
-      const handle: ExchangeHandle = this.connections.send(ep, request.head, request.body, request.method === 'HEAD', {
-        head: (h) => {
-          const ms = performance.now() - started;
-          if (!request.isWatch) {
-            this.pool.recordLatency(ep, ms);
-            this.metrics.observeLatency(ep.url, ms);
-          }
-          finish(undefined);
-          if (!client.head(h)) handle.abort();
-        },
-        body: (chunk) => {
-          if (!client.write(chunk, handle.resume)) handle.pause();
-        },
-        complete: () => {
-          client.watchGone(undefined);
-          client.end();
-        },
-        failed: (error, phase, afterHead) => {
-          client.watchGone(undefined);
-          if (afterHead || settled) client.abort();
-          else finish({ error, reached: phase === 'sent' && !refusedAtHandshake(error) });
-        },
-      }, plainRead);
-      client.watchGone(() => {
-        handle.abort();
+  private attempt(ep: Endpoint, request: ForwardRequest, client: ClientSide, done: (failure: AttemptFailure | undefined) => void): void {
+    const started = performance.now();
+    let settled = false;
+    let responseTimer: NodeJS.Timeout | undefined;
+    ep.inFlight += 1;
+    this.metrics.forwarded(ep.url);
+    const finish = (failure: AttemptFailure | undefined) => {
+      if (settled) return;
+      settled = true;
+      ep.inFlight -= 1;
+      clearTimeout(responseTimer);
+      done(failure);
+    };
+    const plainRead = !request.isWatch && (request.method === 'GET' || request.method === 'HEAD');
+    const handle: ExchangeHandle = this.connections.send(ep, request.head, request.body, request.method === 'HEAD', {
+      head: (h) => {
+        const ms = performance.now() - started;
+        if (!request.isWatch) {
+          this.pool.recordLatency(ep, ms);
+          this.metrics.observeLatency(ep.url, ms);
+        }
         finish(undefined);
-      });
-      if (!request.isWatch) {
-        responseTimer = setTimeout(() => handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${this.opts.responseTimeoutMs} ms`)), this.opts.responseTimeoutMs);
-      }
+        if (!client.head(h)) handle.abort();
+      },
+      body: (chunk) => {
+        if (!client.write(chunk, handle.resume)) handle.pause();
+      },
+      complete: () => {
+        client.watchGone(undefined);
+        client.end();
+      },
+      failed: (error, phase, afterHead) => {
+        client.watchGone(undefined);
+        if (afterHead || settled) client.abort();
+        else finish({ error, reached: phase === 'sent' && !refusedAtHandshake(error) });
+      },
+    }, plainRead);
+    client.watchGone(() => {
+      handle.abort();
+      finish(undefined);
     });
+    if (!request.isWatch) {
+      responseTimer = setTimeout(() => handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${this.opts.responseTimeoutMs} ms`)), this.opts.responseTimeoutMs);
+    }
   }
 
   /** Closes pooled connections. */

@@ -36,12 +36,14 @@ export function plainRequestTaker(deps: PlainTakerDeps): RequestTaker {
   return (head, body, client) => {
     if (!forwardsPlainly(head, deps.readonly)) return false;
     metrics.requestReceived();
-    const socket = client.socket;
-    const upstreamHead = plainRequestHead(head, body?.length ?? 0, socket.remoteAddress ?? 'unknown', socket.localAddress ?? 'localhost', proxyId);
-    forwarder.forward({ method: head.method, head: upstreamHead, body, isWatch: false }, client).catch((err: Error) => {
-      logger.error('forwarding failed', { error: err.message, stack: err.stack ?? '' });
-      client.fail(500, `internal error: ${err.message}`);
-    });
+    const upstreamHead = plainRequestHead(head, body?.length ?? 0, client.remoteAddress, client.localAddress, proxyId);
+    try {
+      forwarder.forward({ method: head.method, head: upstreamHead, body, isWatch: false }, client);
+    } catch (err) {
+      const e = err as Error;
+      logger.error('forwarding failed', { error: e.message, stack: e.stack ?? '' });
+      client.fail(500, `internal error: ${e.message}`);
+    }
     return true;
   };
 }

@@ -172,8 +172,8 @@ export class ResponseParser {
       if (end < 0) end = text.length;
       const colon = text.indexOf(':', at);
       if (colon <= at || colon >= end) throw new ResponseParseError('bad header line');
-      const name = text.slice(at, colon).toLowerCase();
-      if (HOP_BY_HOP.has(name) || name === 'content-length') {
+      const name = mayMatter(text, at, colon) ? text.slice(at, colon).toLowerCase() : '';
+      if (name !== '' && (HOP_BY_HOP.has(name) || name === 'content-length')) {
         const value = text.slice(colon + 1, end).trim();
         switch (name) {
           case 'content-length':
@@ -184,10 +184,11 @@ export class ResponseParser {
             chunked = /(^|,)\s*chunked\s*$/i.test(value);
             break;
           case 'connection':
-            if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
+            if (value === 'keep-alive') close = false;
+            else if (/(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
             else if (/(^|,)\s*keep-alive\s*(,|$)/i.test(value)) close = false;
             // Other names listed there are hop-by-hop too: the caller filters the pairs instead.
-            if (!/^\s*(close|keep-alive)\s*$/i.test(value)) endToEnd = undefined;
+            if (value !== 'keep-alive' && !/^\s*(close|keep-alive)\s*$/i.test(value)) endToEnd = undefined;
             break;
           case 'keep-alive': {
             const t = /timeout=(\d+)/i.exec(value);
@@ -214,6 +215,16 @@ export class ResponseParser {
       this.state = 'fixed';
     } else this.state = 'until-close';
   }
+}
+
+/** Lengths of the header names the parser looks at (hop-by-hop ones and Content-Length). */
+const NAME_LENGTHS = new Set([...HOP_BY_HOP, 'content-length'].map((n) => n.length));
+/** Their first letters, lowercase. */
+const NAME_STARTS = new Set([...HOP_BY_HOP, 'content-length'].map((n) => n.charCodeAt(0)));
+
+/** False for a header name that is surely none of those (most names): they need no lowercasing. */
+function mayMatter(text: string, start: number, end: number): boolean {
+  return NAME_LENGTHS.has(end - start) && NAME_STARTS.has(text.charCodeAt(start) | 0x20);
 }
 
 /** A parsed head; the header pairs are only split out when asked for. */
