@@ -1,0 +1,152 @@
+/**
+ * One keep-alive connection to one cluster member. Requests go out in order (written at the end of
+ * the event-loop turn, see turn-writer.ts) and their responses are read back in the same order with
+ * {@link ResponseParser}; several plain reads may be due at once (pipelined). Requests queued while
+ * the connection is still being made fail as never sent if it cannot be made.
+ */
+import type { Socket } from 'node:net';
+import { ResponseParser, type ResponseHead } from './response-parser.js';
+import { TurnWriter } from './turn-writer.js';
+
+/** Where an exchange failed: before the request was written, or after. */
+export type FailurePhase = 'connect' | 'sent';
+
+/** Callbacks of one exchange. */
+export interface Exchange {
+  head(head: ResponseHead): void;
+  body(chunk: Buffer): void;
+  complete(): void;
+  /** No complete response: `phase` says whether the request may have reached the member. */
+  failed(error: Error & { code?: string }, phase: FailurePhase, afterHead: boolean): void;
+}
+
+/** What a connection tells its pool. */
+export interface ConnectionOwner {
+  /** All its requests completed: it may be reused for `keepAliveMs`. */
+  release(conn: MemberConnection, keepAliveMs: number): void;
+  /** It closed. */
+  forget(conn: MemberConnection): void;
+}
+
+/** A request whose response is due. */
+interface Queued {
+  exchange: Exchange;
+  noBody: boolean;
+}
+
+const DEFAULT_KEEP_ALIVE_MS = 5000;
+
+/** Ignores the response of a request whose client went away (the connection carries others). */
+const DISCARD: Exchange = { head: () => undefined, body: () => undefined, complete: () => undefined, failed: () => undefined };
+
+/** An error with a stable code. */
+export function coded(code: string, message: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}
+
+/** One connection to one member: requests in order, their responses in the same order. */
+export class MemberConnection {
+  /** The requests whose responses are due, the first one being read. */
+  readonly queue: Queued[] = [];
+  /** Still connecting (or in the TLS handshake). */
+  connecting = true;
+  closed = false;
+  /** Only plain reads are due on it, so more may be pipelined behind them. */
+  pipelined = false;
+  reusableUntilMs = 0;
+  private sawHead = false;
+  private closeAfter = false;
+  private keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
+  private lastError: (Error & { code?: string }) | undefined;
+  private readonly out: TurnWriter;
+  private readonly parser = new ResponseParser({
+    head: (head) => {
+      this.sawHead = true;
+      this.closeAfter = head.close;
+      if (head.keepAliveTimeoutMs !== undefined) this.keepAliveMs = head.keepAliveTimeoutMs;
+      this.queue[0]?.exchange.head(head);
+    },
+    body: (chunk) => this.queue[0]?.exchange.body(chunk),
+    complete: () => {
+      const done = this.queue.shift();
+      this.sawHead = false;
+      // Paused for a slow client whose answer is now read in full: what follows is someone else's.
+      if (this.socket.isPaused()) this.socket.resume();
+      if (this.closeAfter) this.socket.destroy();
+      else if (this.queue.length > 0) this.parser.reset(this.queue[0]!.noBody); // a pipelined response follows
+      else this.owner.release(this, this.keepAliveMs);
+      done?.exchange.complete();
+    },
+  });
+
+  constructor(readonly socket: Socket, readonly key: string, private readonly owner: ConnectionOwner, dialTimeoutMs: number, tls: boolean) {
+    this.out = new TurnWriter(socket);
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => socket.destroy(coded('EDIALTIMEOUT', `no connection within ${dialTimeoutMs} ms`)), dialTimeoutMs);
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      this.connecting = false;
+      clearTimeout(timer);
+    });
+    socket.on('data', this.onData);
+    socket.on('error', (err) => {
+      this.lastError = err;
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      this.onClose();
+    });
+  }
+
+  /** Queues a request; its response goes to `exchange`. */
+  start(exchange: Exchange, head: string, body: Buffer | undefined, noBody: boolean, pipelined: boolean): void {
+    if (this.queue.length === 0) {
+      this.sawHead = false;
+      this.closeAfter = false;
+      this.lastError = undefined;
+      this.parser.reset(noBody);
+      this.pipelined = pipelined;
+    }
+    this.queue.push({ exchange, noBody });
+    this.out.queue(head);
+    if (body !== undefined && body.length > 0) this.out.bytes(body, false);
+  }
+
+  /**
+   * Stops passing on the response of `exchange` (its client went away) while others are due on this
+   * connection; false (nothing done) otherwise.
+   */
+  discard(exchange: Exchange): boolean {
+    if (!this.pipelined || this.queue.length < 2) return false;
+    const q = this.queue.find((x) => x.exchange === exchange);
+    if (q === undefined) return false;
+    q.exchange = DISCARD;
+    return true;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.queue.length === 0) {
+      this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
+      return;
+    }
+    try {
+      this.parser.execute(chunk);
+    } catch (err) {
+      this.socket.destroy(err as Error);
+    }
+  };
+
+  private onClose(): void {
+    this.closed = true;
+    this.owner.forget(this);
+    if (this.connecting) {
+      const error = this.lastError ?? coded('ECONNREFUSED', 'connection closed while connecting');
+      for (const q of this.queue.splice(0, this.queue.length)) q.exchange.failed(error, 'connect', false);
+      return;
+    }
+    // endOfStream() completes a body that ends with the connection (through the sink).
+    if (this.queue.length === 0 || this.parser.endOfStream()) return;
+    const failed = this.queue.splice(0, this.queue.length);
+    const error = this.lastError ?? coded('ECONNRESET', 'the member closed the connection');
+    failed.forEach((q, i) => q.exchange.failed(error, 'sent', i === 0 && this.sawHead));
+  }
+}
