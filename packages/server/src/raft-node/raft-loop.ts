@@ -26,6 +26,12 @@ import { RequestTimeoutError } from './wait-registry.js';
  */
 const MAX_PENDING_READIES_ALONE = 4;
 const MAX_PENDING_READIES_WITH_PEERS = 64;
+/**
+ * WAL fsyncs running at once. Measured here (write + fdatasync loops on the one disk): two at a time
+ * made 1.5-4x more durable batches per second than one, three no better than two; single-member
+ * writes at 64 clients were faster with two in 3 of 4 alternating runs.
+ */
+const CONCURRENT_FSYNCS = 2;
 
 /** Durable log writes (the WAL). */
 export interface LogPersistence {
@@ -109,7 +115,7 @@ export class RaftLoop {
         this.node.advance();
       },
       onProgress: () => this.schedule(),
-    });
+    }, CONCURRENT_FSYNCS);
   }
 
   /** Starts ticking. */

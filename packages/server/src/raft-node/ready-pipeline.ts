@@ -1,7 +1,7 @@
 /**
  * The Readies the raft loop has taken from the core and written to the WAL but not yet
- * acknowledged. At most one fsync runs at a time; Readies written while it runs wait for the next
- * one, which then covers all of them (group commit). A Ready is acknowledged (its held-back
+ * acknowledged. At most `maxSyncs` fsyncs run at a time; Readies written while they run wait for
+ * the next one, which then covers all of them (group commit). A Ready is acknowledged (its held-back
  * messages sent, `advance()` called) only once it is durable and every older Ready was
  * acknowledged, so the core sees its Readies acknowledged in the order it handed them out.
  */
@@ -29,10 +29,18 @@ export class ReadyPipeline {
   /** Writes that needed an fsync, numbered; the latest durable one. */
   private written = 0;
   private durable = 0;
-  private syncRunning = false;
+  /** The latest write an fsync (running or done) covers. */
+  private syncedUpTo = 0;
+  private syncsRunning = 0;
+
   private stopped = false;
 
-  constructor(private readonly deps: ReadyPipelineDeps) {}
+  /**
+   * `maxSyncs`: fsyncs that may run at once. Each covers everything written before it started, so
+   * a later one may finish first and make older Readies durable too; overlapping them lets a Ready
+   * written during an fsync start its own instead of waiting for that one to end.
+   */
+  constructor(private readonly deps: ReadyPipelineDeps, private readonly maxSyncs = 1) {}
 
   /** Readies taken and not yet acknowledged. */
   get size(): number {
@@ -62,15 +70,16 @@ export class ReadyPipeline {
   }
 
   private startSync(): void {
-    if (this.syncRunning || this.written === this.durable) return;
-    this.syncRunning = true;
+    if (this.syncsRunning >= this.maxSyncs || this.written === this.syncedUpTo) return;
+    this.syncsRunning++;
     const upTo = this.written;
+    this.syncedUpTo = upTo;
     this.deps.sync((err) => {
       // A failed fsync leaves the log in an unknown state: the member must stop (crash) and recover.
       if (err) throw err;
-      this.syncRunning = false;
+      this.syncsRunning--;
       if (this.stopped) return;
-      this.durable = upTo;
+      this.durable = Math.max(this.durable, upTo);
       this.acknowledgeDurable();
       this.startSync();
       this.deps.onProgress();

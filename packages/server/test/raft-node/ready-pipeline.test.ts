@@ -60,3 +60,26 @@ test('after stop an fsync that ends acknowledges nothing', () => {
   assert.deepEqual(h.acked, []);
   assert.equal(h.progress(), 0);
 });
+
+test('with two fsyncs at once, a later one that ends first makes every Ready it covers durable, in order', () => {
+  const syncs: Array<(err?: Error) => void> = [];
+  const acked: string[] = [];
+  const pipeline = new ReadyPipeline({
+    sync: (done) => syncs.push(done),
+    acknowledge: (messages) => acked.push(messages.map((m) => m.to).join(',')),
+    onProgress: () => undefined,
+  }, 2);
+  pipeline.push(true, [msg('a')]);
+  pipeline.push(true, [msg('b')]);
+  assert.equal(syncs.length, 2, 'the second write starts its own fsync at once');
+  pipeline.push(true, [msg('c')]);
+  assert.equal(syncs.length, 2, 'no more than two at a time');
+  syncs[1]!();
+  assert.deepEqual(acked, ['a', 'b'], 'the second fsync covers a and b');
+  assert.equal(syncs.length, 3, 'c gets an fsync as soon as one slot is free');
+  syncs[0]!();
+  assert.deepEqual(acked, ['a', 'b'], 'the first fsync ending late changes nothing');
+  syncs[2]!();
+  assert.deepEqual(acked, ['a', 'b', 'c']);
+  assert.equal(pipeline.size, 0);
+});
