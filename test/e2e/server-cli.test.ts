@@ -243,6 +243,23 @@ describe('info endpoints', () => {
     assert.equal(header(get, 'access-control-allow-methods'), 'POST, GET, OPTIONS, PUT, DELETE');
   });
 
+  test('the deimos binary keeps the V8 young generation at 2 x 4 MiB at most under writes', deimosOnly('a deimos process setting'), async () => {
+    // Node's default lets it grow to 2 x 16 MiB: resident memory a member does not need.
+    const young = async () => {
+      const res = await http('GET', `${target.clientUrl}/metrics`);
+      const m = /^deimos_process_heap_young_bytes (\d+)$/m.exec(res.body);
+      assert.ok(m, 'the young generation gauge is exported');
+      return Number(m[1]);
+    };
+    const keys = new KeysClient(target.clientUrl);
+    const dir = uniqueKey('young');
+    // 3,000 writes (8 at a time) grow an untuned young generation past 2 x 4 MiB.
+    await Promise.all(Array.from({ length: 8 }, async (_, c) => {
+      for (let i = c; i < 3000; i += 8) assert.equal((await keys.set(`${dir}/k${i}`, 'v'.repeat(100))).status, 201);
+    }));
+    assert.ok(await young() <= 8 * 2 ** 20, `young generation ${await young()} bytes`);
+  });
+
   test('/metrics exposes request counts that grow with requests', deimosOnly("etcd's metric names differ"), async () => {
     const total = async () => {
       const res = await http('GET', `${target.clientUrl}/metrics`);

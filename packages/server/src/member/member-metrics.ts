@@ -1,4 +1,5 @@
 /** Gauges describing a member, read at scrape time. */
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { Store } from '../store/index.js';
 import type { Member } from './member.js';
@@ -12,4 +13,7 @@ export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, 
   metrics.gauge('deimos_store_index', 'The v2 store index (X-Etcd-Index).', () => store.index);
   metrics.gauge('deimos_store_watchers', 'Live watchers.', () => store.watcherCount);
   metrics.gauge('deimos_process_resident_memory_bytes', 'Resident set size of the process.', () => process.memoryUsage.rss());
+  metrics.gauge('deimos_process_heap_total_bytes', 'Size of the V8 heap (all spaces).', () => getHeapStatistics().total_heap_size);
+  metrics.gauge('deimos_process_heap_used_bytes', 'Bytes of the V8 heap in use, garbage not yet collected included.', () => getHeapStatistics().used_heap_size);
+  metrics.gauge('deimos_process_heap_young_bytes', 'Size of the V8 young generation (new space).', () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0);
 }
