@@ -11,7 +11,10 @@ export class StoreNode {
   parent: StoreNode | undefined;
   /** The value of a file; `undefined` for a directory. */
   value: string | undefined;
-  /** The children of a directory, by name, in insertion order; `undefined` for a file. */
+  /**
+   * The children of a directory in insertion order, keyed by their path (the very string each child
+   * holds, so a child costs no second string for its name); `undefined` for a file.
+   */
   readonly children: Map<string, StoreNode> | undefined;
   createdIndex: number;
   modifiedIndex: number;

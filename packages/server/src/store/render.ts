@@ -5,7 +5,7 @@
 import type { EventJSON, NodeJSON } from '@deimos/protocol';
 import type { NodeRecord, StoreEvent } from './event.js';
 import type { StoreNode } from './node.js';
-import { ROOT_PATH, compareKeys, isHiddenName } from './store-path.js';
+import { ROOT_PATH, compareKeys, isHiddenPath } from './store-path.js';
 
 /**
  * Formats ms since the epoch as Go's RFC3339Nano in UTC: fractional seconds with trailing
@@ -62,8 +62,8 @@ export interface RenderTreeOptions {
 
 function renderChildren(dir: StoreNode, options: RenderTreeOptions, nowMs: number): NodeJSON[] {
   const nodes: NodeJSON[] = [];
-  for (const [name, child] of dir.children as Map<string, StoreNode>) {
-    if (isHiddenName(name)) continue;
+  for (const child of (dir.children as Map<string, StoreNode>).values()) {
+    if (isHiddenPath(child.path)) continue;
     nodes.push(renderListed(child, options, nowMs));
   }
   if (options.sorted) nodes.sort((a, b) => compareKeys(a.key as string, b.key as string));

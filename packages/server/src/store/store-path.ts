@@ -37,9 +37,9 @@ export function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Whether a node name is hidden (starts with `_`), as etcd decides for listings. */
-export function isHiddenName(name: string): boolean {
-  return name.startsWith('_');
+/** Whether the node at a clean path is hidden (its name starts with `_`), as etcd decides for listings. */
+export function isHiddenPath(path: string): boolean {
+  return path.charCodeAt(path.lastIndexOf('/') + 1) === 0x5f; // '_'
 }
 
 /**

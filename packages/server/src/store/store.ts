@@ -12,7 +12,7 @@ import { EventHistory } from './event-history.js';
 import { StoreNode } from './node.js';
 import { renderTree } from './render.js';
 import type { AppliedPosition, NodeChange, StoreBackend } from './store-backend.js';
-import { ROOT_PATH, assertCleanPath, baseName, childPath, isAtOrBelow } from './store-path.js';
+import { ROOT_PATH, assertCleanPath, childPath, isAtOrBelow } from './store-path.js';
 import { StoreStats } from './stats.js';
 import type { StoreStatsJSON } from './stats.js';
 import { Tree } from './tree.js';
@@ -330,7 +330,7 @@ export class Store {
   private createNode(path: string, spec: CreateSpec): StoreEvent {
     const resolution = this.tree.resolveDir(path.slice(0, Math.max(1, path.lastIndexOf('/'))), this.currentIndex);
     const existing = resolution.missing.length === 0
-      ? (resolution.deepest.children as Map<string, StoreNode>).get(baseName(path))
+      ? (resolution.deepest.children as Map<string, StoreNode>).get(path)
       : undefined;
     if (existing !== undefined) {
       if (!spec.replace) throw new EtcdError(ErrorCode.NodeExist, path, this.currentIndex);

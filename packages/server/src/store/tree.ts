@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode, EtcdError } from '@deimos/protocol';
 import { StoreNode } from './node.js';
 import type { NodeRow } from './store-backend.js';
-import { ROOT_PATH, baseName, childPath, pathSegments } from './store-path.js';
+import { ROOT_PATH, baseName, childPath } from './store-path.js';
 import { TtlHeap } from './ttl-heap.js';
 
 /** Where a new node would go: the deepest existing directory and the missing dirs below it. */
@@ -29,11 +29,16 @@ export class Tree {
    */
   lookup(path: string, currentIndex: number): StoreNode {
     let node = this.root;
-    for (const name of pathSegments(path)) {
+    if (path === ROOT_PATH) return node;
+    // Children are keyed by their path, so each step looks up the prefix ending at the next '/'.
+    for (let end = 0; end < path.length;) {
+      const slash = path.indexOf('/', end + 1);
+      end = slash === -1 ? path.length : slash;
       const children = node.children;
       if (children === undefined) throw new EtcdError(ErrorCode.NotDir, node.path, currentIndex);
-      const child = children.get(name);
-      if (child === undefined) throw new EtcdError(ErrorCode.KeyNotFound, childPath(node.path, name), currentIndex);
+      const prefix = end === path.length ? path : path.slice(0, end);
+      const child = children.get(prefix);
+      if (child === undefined) throw new EtcdError(ErrorCode.KeyNotFound, prefix, currentIndex);
       node = child;
     }
     return node;
@@ -55,12 +60,16 @@ export class Tree {
    */
   resolveDir(dirPath: string, currentIndex: number): ParentResolution {
     let node = this.root;
-    const segments = pathSegments(dirPath);
-    for (let i = 0; i < segments.length; i++) {
-      const child = (node.children as Map<string, StoreNode>).get(segments[i]);
-      if (child === undefined) return { deepest: node, missing: segments.slice(i) };
+    if (dirPath === ROOT_PATH) return { deepest: node, missing: [] };
+    // `node.path` is `dirPath.slice(0, end)` (the root: end 0).
+    for (let end = 0; end < dirPath.length;) {
+      const slash = dirPath.indexOf('/', end + 1);
+      const stop = slash === -1 ? dirPath.length : slash;
+      const child = (node.children as Map<string, StoreNode>).get(stop === dirPath.length ? dirPath : dirPath.slice(0, stop));
+      if (child === undefined) return { deepest: node, missing: dirPath.slice(end + 1).split('/') };
       if (!child.isDir) throw new EtcdError(ErrorCode.NotDir, child.path, currentIndex);
       node = child;
+      end = stop;
     }
     return { deepest: node, missing: [] };
   }
@@ -82,10 +91,9 @@ export class Tree {
   attach(parent: StoreNode, node: StoreNode): void {
     const children = parent.children;
     assert.ok(children !== undefined, 'attach under a file');
-    const name = baseName(node.path);
-    assert.ok(!children.has(name), `attach over an existing child ${node.path}`);
-    assert.equal(childPath(parent.path, name), node.path, 'attach at the wrong path');
-    children.set(name, node);
+    assert.ok(!children.has(node.path), `attach over an existing child ${node.path}`);
+    assert.equal(childPath(parent.path, baseName(node.path)), node.path, 'attach at the wrong path');
+    children.set(node.path, node);
     node.parent = parent;
     if (node.expireAtMs !== undefined) this.ttlHeap.push(node);
   }
@@ -94,7 +102,7 @@ export class Tree {
   detach(node: StoreNode): void {
     const parent = node.parent;
     assert.ok(parent !== undefined && node !== this.root, 'detach of the root or a detached node');
-    const removed = (parent.children as Map<string, StoreNode>).delete(baseName(node.path));
+    const removed = (parent.children as Map<string, StoreNode>).delete(node.path);
     assert.ok(removed, 'detach of a node its parent does not hold');
     node.parent = undefined;
     this.forgetTtls(node);
