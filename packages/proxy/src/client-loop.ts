@@ -29,6 +29,10 @@ export interface ClientLoopOptions {
   maxBodyBytes: number;
   /** Idle time before a keep-alive connection is closed (node:http's keepAliveTimeout). */
   keepAliveTimeoutMs: number;
+  /** Longest time a request head may take to arrive (node:http's headersTimeout). */
+  headersTimeoutMs: number;
+  /** Longest time a whole request may take to arrive (node:http's requestTimeout). */
+  requestTimeoutMs: number;
 }
 
 /** Longest head read here; longer ones go to node:http, which applies its own bound. */
@@ -50,6 +54,8 @@ export class LoopClient implements ClientSide {
   private moreBytes = 0;
   /** Bytes the partial request needs before it is looked at again. */
   private needed = 0;
+  /** When the incomplete request in the buffer started arriving (0: none), against trickling clients. */
+  private arrivingSinceMs = 0;
   private busy = false;
   private closeAfter = false;
   /** The current answer is re-framed in chunks (the member sent no length). */
@@ -150,6 +156,10 @@ export class LoopClient implements ClientSide {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.arrivingSinceMs !== 0 && this.arrivedTooSlowly()) {
+      this.socket.destroy();
+      return;
+    }
     if (this.buf === undefined) this.buf = chunk;
     else if (this.needed > 0) {
       // A body still arriving: gather its chunks and join them once, when it is complete.
@@ -167,6 +177,12 @@ export class LoopClient implements ClientSide {
     if (!this.driving) this.drive();
   };
 
+  /** The incomplete request has taken longer than node:http would allow (a bound of 0 is none). */
+  private arrivedTooSlowly(): boolean {
+    const limit = this.needed > 0 ? this.options.requestTimeoutMs : this.options.headersTimeoutMs;
+    return limit > 0 && Date.now() - this.arrivingSinceMs > limit;
+  }
+
   /** Serves the complete requests in the buffer, one at a time, until one is still being answered. */
   private drive(): void {
     this.driving = true;
@@ -182,6 +198,7 @@ export class LoopClient implements ClientSide {
         const headEnd = buf.indexOf(HEAD_END);
         if (headEnd < 0) {
           if (buf.length > MAX_HEAD_BYTES) return this.giveToNode(buf);
+          if (this.arrivingSinceMs === 0) this.arrivingSinceMs = Date.now();
           break;
         }
         const head = parseRequestHead(buf.toString('latin1', 0, headEnd));
@@ -191,9 +208,11 @@ export class LoopClient implements ClientSide {
         const total = headEnd + 4 + bodyLength;
         if (buf.length + this.moreBytes < total) {
           this.needed = total;
+          if (this.arrivingSinceMs === 0) this.arrivingSinceMs = Date.now();
           break;
         }
         this.needed = 0;
+        this.arrivingSinceMs = 0;
         this.buf = buf.length > total ? buf.subarray(total) : undefined;
         this.busy = true;
         this.closeAfter = !keepAlive;

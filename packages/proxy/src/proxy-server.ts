@@ -82,7 +82,9 @@ async function listen(url: string, handler: (req: IncomingMessage, res: ServerRe
   const server: Server = https
     ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: config.tls.clientCertAuth, rejectUnauthorized: config.tls.clientCertAuth }, handler)
     : createHttpServer(handler);
-  const loop = serveClientsFirst(server, https ? 'secureConnection' : 'connection', take, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: server.keepAliveTimeout });
+  const loop = serveClientsFirst(server, https ? 'secureConnection' : 'connection', take, {
+    maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: server.keepAliveTimeout, headersTimeoutMs: server.headersTimeout, requestTimeoutMs: server.requestTimeout,
+  });
   const host = u.hostname.replace(/^\[|\]$/g, '');
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new ProxyStartError('ERR_PROXY_LISTEN', `cannot listen on ${url}: ${err.message}`)));
