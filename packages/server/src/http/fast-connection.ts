@@ -11,6 +11,7 @@
  */
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
 
 /** One whole request: its head and its body (undefined when empty). */
@@ -49,6 +50,12 @@ export interface FastLoopOptions {
   maxBodyBytes: number;
   /** Idle time before a keep-alive connection is closed (node:http's keepAliveTimeout). */
   keepAliveTimeoutMs: number;
+  /**
+   * Time for a whole request (head and body) to arrive from its first byte, as node:http's
+   * headersTimeout and the body reader bound theirs: the idle timeout alone would let a client that
+   * trickles a byte now and then hold the connection for ever. Answered 408, then closed.
+   */
+  requestArrivalMs: number;
 }
 
 /** Longest head read here; longer ones go to node:http (which answers 431 past its own bound). */
@@ -58,6 +65,7 @@ const MAX_PENDING_BYTES = 64 * 1024;
 /** Response bytes queued on the socket before pipelined requests wait for 'drain'. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 
 let dateSecond = -1;
 let dateText = '';
@@ -83,6 +91,8 @@ class FastConnection implements FastExchange {
   private moreBytes = 0;
   /** Bytes the current partial request needs before it can be parsed again. */
   private needed = 0;
+  /** When the first byte of the request at the head of `buf` arrived (performance.now()). */
+  private requestSince = 0;
   private busy = false;
   private closeAfter = false;
   private current: RequestHead | undefined;
@@ -178,12 +188,17 @@ class FastConnection implements FastExchange {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (this.buf === undefined) this.buf = chunk;
-    else if (this.needed > 0) {
+    if (this.buf === undefined) {
+      this.buf = chunk;
+      this.requestSince = performance.now();
+    } else if (this.needed > 0) {
       // A body still arriving: gather the chunks and join them once, when it is complete.
       this.more.push(chunk);
       this.moreBytes += chunk.length;
-      if (this.buf.length + this.moreBytes < this.needed) return;
+      if (this.buf.length + this.moreBytes < this.needed) {
+        if (!this.busy) this.arrivalTimedOut();
+        return;
+      }
       this.buf = Buffer.concat([this.buf, ...this.more]);
       this.more = [];
       this.moreBytes = 0;
@@ -209,6 +224,7 @@ class FastConnection implements FastExchange {
         const headEnd = buf.indexOf(HEAD_END);
         if (headEnd < 0) {
           if (buf.length > MAX_HEAD_BYTES) return this.giveToNode(buf);
+          if (this.arrivalTimedOut()) return;
           break;
         }
         const head = parseRequestHead(buf.toString('latin1', 0, headEnd));
@@ -218,10 +234,12 @@ class FastConnection implements FastExchange {
         const total = headEnd + 4 + bodyLength;
         if (buf.length < total) {
           this.needed = total;
+          if (this.arrivalTimedOut()) return;
           break;
         }
         this.needed = 0;
         this.buf = buf.length > total ? buf.subarray(total) : undefined;
+        this.requestSince = performance.now();
         this.busy = true;
         this.closeAfter = !keepAlive;
         this.current = head;
@@ -239,6 +257,14 @@ class FastConnection implements FastExchange {
     } finally {
       this.driving = false;
     }
+  }
+
+  /** Answers 408 and closes when the request being received took too long to arrive. */
+  private arrivalTimedOut(): boolean {
+    if (performance.now() - this.requestSince <= this.options.requestArrivalMs) return false;
+    this.queue(REQUEST_TIMEOUT_ANSWER);
+    this.endAfterFlush();
+    return true;
   }
 
   private readonly onEnd = (): void => {

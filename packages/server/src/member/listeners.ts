@@ -58,6 +58,8 @@ async function listenEach(urls: readonly string[], make: (url: string) => Server
 
 /** Idle time before the client port closes a keep-alive connection. */
 const CLIENT_KEEP_ALIVE_MS = 30_000;
+/** Time a request may take to arrive (node:http's headersTimeout; the body reader's deadline). */
+const CLIENT_REQUEST_ARRIVAL_MS = 30_000;
 /** node:http options of the client listener, plain or TLS: the same header bounds and timeouts. */
 const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({ keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 });
 
@@ -87,7 +89,7 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
     });
     if (fastHandler) {
       const event = url.startsWith('https://') ? 'secureConnection' : 'connection';
-      intercepted.push(serveConnectionsFirst(server, event, fastHandler, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS }));
+      intercepted.push(serveConnectionsFirst(server, event, fastHandler, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS, requestArrivalMs: CLIENT_REQUEST_ARRIVAL_MS }));
     }
     return server;
   }, intercepted);

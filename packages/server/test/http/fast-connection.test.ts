@@ -39,7 +39,7 @@ before(async () => {
       res.end(text);
     });
   });
-  loop = serveConnectionsFirst(server, 'connection', handler, { maxBodyBytes: 1024, keepAliveTimeoutMs: 30_000 });
+  loop = serveConnectionsFirst(server, 'connection', handler, { maxBodyBytes: 1024, keepAliveTimeoutMs: 30_000, requestArrivalMs: 30_000 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as net.AddressInfo).port;
 });
@@ -193,4 +193,29 @@ test('a client that sends requests without reading answers is stopped by backpre
   }
   socket.destroy();
   assert.ok(Date.now() < deadline, `the server kept reading ${sent} unanswered requests`);
+});
+
+test('a request that trickles in past the arrival bound is answered 408 and the connection closed', async (t) => {
+  // Its own listener with a short bound (the shared one's must not cut the split-write test short).
+  const quick = http.createServer(() => assert.fail('node:http gets nothing here'));
+  const quickLoop = serveConnectionsFirst(quick, 'connection', handler, { maxBodyBytes: 1024, keepAliveTimeoutMs: 30_000, requestArrivalMs: 300 });
+  await new Promise<void>((resolve) => quick.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    quickLoop.destroyAll();
+    quick.close();
+  });
+  const socket = net.connect((quick.address() as net.AddressInfo).port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (d) => (received += d.toString('latin1')));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+  socket.write('PUT /fast/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n');
+  // A byte every 100 ms keeps the connection from being idle; the request as a whole may take 300 ms.
+  for (let i = 0; i < 20 && !socket.destroyed && received === ''; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!socket.destroyed) socket.write('x');
+  }
+  await closed;
+  assert.equal(received, 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
 });
