@@ -157,7 +157,9 @@ export class LoopClient implements ClientSide {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.arrivingSinceMs !== 0 && this.arrivedTooSlowly()) {
-      this.socket.destroy();
+      // As node:http answers past its bounds: 408, then close.
+      this.out.queue('HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      this.endAfterFlush();
       return;
     }
     if (this.buf === undefined) this.buf = chunk;
