@@ -12,7 +12,20 @@ let loop: LoopConnections;
 let port: number;
 const lentHeads: string[] = [];
 
+/** What the handler saw and did, in order ("take /delay/..", "reply /delay/..", "take PUT ..."). */
+const log: string[] = [];
+
 const handler: FastHandler = ({ head, body }, exchange) => {
+  if (head.url.startsWith('/delay/')) {
+    // Answered after the given number of ms: reads overlap, writes do not.
+    log.push(`take ${head.method} ${head.url}`);
+    const text = `delayed ${head.method} ${head.url}`;
+    setTimeout(() => {
+      log.push(`reply ${head.method} ${head.url}`);
+      exchange.reply(200, ['Content-Length', Buffer.byteLength(text)], text);
+    }, Number(head.url.slice('/delay/'.length)));
+    return true;
+  }
   if (head.url.startsWith('/lend')) {
     return exchange.lend((socket, h, handBack) => {
       lentHeads.push(h.url);
@@ -218,4 +231,16 @@ test('a request that trickles in past the arrival bound is answered 408 and the 
   }
   await closed;
   assert.equal(received, 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+});
+
+test('pipelined reads are answered together, in request order; a write waits for the reads before it and reads wait for it', async () => {
+  log.length = 0;
+  const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+  const put = (path: string): string => `PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`;
+  const text = await exchange([get('/delay/60') + get('/delay/1') + get('/delay/20') + put('/delay/2') + get('/delay/3') + get('/fast/end').replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')]);
+  assert.deepEqual(bodies(text), ['delayed GET /delay/60', 'delayed GET /delay/1', 'delayed GET /delay/20', 'delayed PUT /delay/2', 'delayed GET /delay/3', 'fast GET /fast/end ']);
+  assert.deepEqual(log.slice(0, 3), ['take GET /delay/60', 'take GET /delay/1', 'take GET /delay/20'], 'the three reads were taken before any was answered');
+  const at = (entry: string): number => log.indexOf(entry);
+  assert.ok(at('take PUT /delay/2') > at('reply GET /delay/60'), 'the write was taken only after every read before it was answered');
+  assert.ok(at('take GET /delay/3') > at('reply PUT /delay/2'), 'the read behind the write was taken after the write was answered');
 });
