@@ -1,6 +1,10 @@
 /**
  * Entry data ⇄ replicated request (UTF-8 JSON), on the server's hot path, through Node's native
  * UTF-8 codec. The only encoding of the request type declared in @deimos/protocol.
+ *
+ * The applier parses even the entries this member proposed: keeping the proposed objects (keyed by
+ * their bytes) to skip that parse measured no CPU gain, and held requests across scavenges until
+ * commit, so they were promoted to the old generation (+5-8 MiB RSS under a write load).
  */
 import type { ReplicatedRequest } from '@deimos/protocol';
 
