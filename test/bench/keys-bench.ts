@@ -16,6 +16,7 @@ import { computeRatios, computeTlsOverPlain, renderMarkdown, type BenchReport, t
 import { measureWatcherMemory } from './watcher-memory.js';
 import { http } from '../support/http.js';
 import { runProxyBench } from './proxy-bench.js';
+import { runPairedBench } from './paired-bench.js';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -30,6 +31,10 @@ const HELP = `Usage: npm run bench -- [options]
   --watchers N       instead of throughput: RSS per idle long-poll watcher with N watchers
   --only KIND        deimos or etcd
   --json FILE        write the JSON summary there
+  --paired N         deimos and etcd side by side, each case measured in N alternating rounds (one
+                     run of each per round, order flipped every round); reports the median and
+                     range of the per-round deimos/etcd ratios (needs etcd on the PATH; uses
+                     --nodes, --duration, --warmup, --value-bytes, --json; no RSS readings)
   --proxy            instead: one deimos member directly vs through a deimos-proxy process in front
                      of it (writes x1/x64, linearizable reads x1/x64, serializable reads x64), with
                      the proxy/direct ratio per case (uses --duration, --warmup, --runs, --json)
@@ -51,6 +56,7 @@ function parseOptions() {
       watchers: { type: 'string' },
       only: { type: 'string' },
       json: { type: 'string' },
+      paired: { type: 'string' },
       proxy: { type: 'boolean', default: false },
       tls: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -66,6 +72,7 @@ function parseOptions() {
   return {
     help: values.help,
     proxy: values.proxy,
+    pairs: values.paired === undefined ? undefined : Math.floor(num('paired', values.paired, 1)),
     tls: values.tls,
     durationS: num('duration', values.duration, 0.1),
     warmupS: num('warmup', values.warmup, 0),
@@ -185,6 +192,17 @@ async function main(): Promise<number> {
   }
   if (opts.proxy) {
     return runProxyBench({ durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, json: opts.json, log });
+  }
+  if (opts.pairs !== undefined) {
+    const etcd = findOnPath('etcd');
+    if (!etcd || opts.only || opts.tls || opts.watchers !== undefined) {
+      log('--paired needs etcd on the PATH and goes without --only, --tls and --watchers');
+      return 2;
+    }
+    return runPairedBench({
+      nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, pairs: opts.pairs, valueBytes: opts.valueBytes,
+      cases: suiteCases(opts.nodes), etcdBinary: etcd, json: opts.json, log,
+    });
   }
   const rerun = await rerunWithFileLimit(opts.watchers);
   if (rerun !== undefined) return rerun;

@@ -61,27 +61,14 @@ const MAX_REQUESTS_PER_RUN = 5_000_000;
 /** Runs the suite against a started target. */
 export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Promise<SuiteResult> {
   const leader = await findLeader(target);
-  const value = Buffer.from(`value=${'v'.repeat(opts.valueBytes)}`);
-  const formHeaders = { 'Content-Type': 'application/x-www-form-urlencoded' };
-  let written = 0;
-  const makers: Record<Workload, (seq: number) => LoadRequest> = {
-    write: () => ({ method: 'PUT', path: `/v2/keys/bench/k${written++}`, body: value, headers: formHeaders }),
-    'read-linearizable': (seq) => readOf(seq, target.readQuery.linearizable),
-    'read-serializable': (seq) => readOf(seq, target.readQuery.serializable),
-  };
-  // Spread reads over the written keys (a stride coprime with most counts) rather than hammer one key.
-  const readOf = (seq: number, query: string): LoadRequest => ({
-    method: 'GET',
-    path: `/v2/keys/bench/k${(seq * 7919) % Math.max(1, written)}${query ? `?${query}` : ''}`,
-  });
-
+  const { makers, written: writtenNow } = workloadRequests(target, opts.valueBytes);
   const result: SuiteResult = { leader: leader.name, cases: [] };
   let writesDone = false;
   for (const c of opts.cases) {
     if (c.workload !== 'write' && !writesDone) {
       result.rssAfterWritesBytes = rssBytes(leader.pid);
       writesDone = true;
-      if (written === 0) await seedKeys(target, leader, makers.write, opts);
+      if (writtenNow() === 0) await seedKeys(target, leader, makers.write, opts);
     }
     const measured = await measureCase(target, leader, makers[c.workload], c.clients, opts);
     result.cases.push({ workload: c.workload, ...measured });
@@ -91,11 +78,32 @@ export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Pro
       + `${measured.errors ? `, ${measured.errors} errors: ${measured.firstError}` : ''}`);
   }
   if (!writesDone) result.rssAfterWritesBytes = rssBytes(leader.pid);
-  if (opts.bulkWrites > written) result.bulk = await bulkWrite(target, leader, makers.write, () => written, opts);
+  if (opts.bulkWrites > writtenNow()) result.bulk = await bulkWrite(target, leader, makers.write, writtenNow, opts);
   return result;
 }
 
-async function seedKeys(target: BenchTarget, leader: BenchMember, write: (seq: number) => LoadRequest, opts: SuiteOptions): Promise<void> {
+/**
+ * The requests of each workload against one target: writes PUT distinct keys `/bench/k<n>` with a
+ * `valueBytes` value; reads GET the keys written so far, spread with a stride (coprime with most
+ * counts) rather than hammering one key. `written` counts the writes made.
+ */
+export function workloadRequests(target: BenchTarget, valueBytes: number): { makers: Record<Workload, (seq: number) => LoadRequest>; written: () => number } {
+  const value = Buffer.from(`value=${'v'.repeat(valueBytes)}`);
+  const formHeaders = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  let written = 0;
+  const readOf = (seq: number, query: string): LoadRequest => ({
+    method: 'GET',
+    path: `/v2/keys/bench/k${(seq * 7919) % Math.max(1, written)}${query ? `?${query}` : ''}`,
+  });
+  const makers: Record<Workload, (seq: number) => LoadRequest> = {
+    write: () => ({ method: 'PUT', path: `/v2/keys/bench/k${written++}`, body: value, headers: formHeaders }),
+    'read-linearizable': (seq) => readOf(seq, target.readQuery.linearizable),
+    'read-serializable': (seq) => readOf(seq, target.readQuery.serializable),
+  };
+  return { makers, written: () => written };
+}
+
+export async function seedKeys(target: BenchTarget, leader: BenchMember, write: (seq: number) => LoadRequest, opts: Pick<SuiteOptions, 'log'>): Promise<void> {
   await runLoad({ url: leader.clientUrl, tls: target.tls, concurrency: 16, durationMs: 30_000, maxRequests: 1000, makeRequest: write });
   opts.log('  (seeded 1000 keys for the reads)');
 }

@@ -1,0 +1,166 @@
+/**
+ * `npm run bench -- --paired N`: deimos and etcd run side by side and every case is measured in
+ * alternation, N rounds of one deimos run and one etcd run (the order flips each round), so that the
+ * drift of a shared machine falls on both alike. Each round gives one deimos/etcd ratio; the report
+ * shows their median and range next to each server's median throughput and CPU per request. The
+ * sequential mode measures all of one server, then all of the other, minutes apart.
+ */
+import { writeFileSync } from 'node:fs';
+import { findLeader, startTarget, type BenchMember, type BenchTarget, type ServerKind } from './bench-target.js';
+import { seedKeys, workloadRequests, type Workload } from './keys-suite.js';
+import { runLoad, type LoadRequest } from './load-generator.js';
+import { cpuSeconds, machineInfo } from './process-stats.js';
+
+/** How to measure. */
+export interface PairedOptions {
+  nodes: number;
+  durationS: number;
+  warmupS: number;
+  /** Rounds per case (one run of each server per round). */
+  pairs: number;
+  valueBytes: number;
+  cases: { workload: Workload; clients: number }[];
+  etcdBinary: string;
+  json?: string;
+  log: (line: string) => void;
+}
+
+/** One run of one server. */
+interface PairedRun {
+  requestsPerSecond: number;
+  cpuMicrosPerRequest: number;
+  errors: number;
+}
+
+/** One case, every round of both servers. */
+export interface PairedCase {
+  workload: Workload;
+  clients: number;
+  deimos: PairedRun[];
+  etcd: PairedRun[];
+  /** deimos/etcd throughput of each round. */
+  ratios: number[];
+}
+
+/** A server under load: its processes, leader and request makers. */
+interface Side {
+  kind: ServerKind;
+  target: BenchTarget;
+  leader: BenchMember;
+  makers: Record<Workload, (seq: number) => LoadRequest>;
+  written: () => number;
+}
+
+const MAX_REQUESTS_PER_RUN = 5_000_000;
+
+/** The median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Which server goes first in round `round`: deimos on even rounds, etcd on odd ones. */
+export function roundOrder<T>(round: number, deimos: T, etcd: T): [T, T] {
+  return round % 2 === 0 ? [deimos, etcd] : [etcd, deimos];
+}
+
+async function measureRun(side: Side, workload: Workload, clients: number, durationMs: number): Promise<PairedRun> {
+  const pids = side.target.members.map((m) => m.pid);
+  const cpu0 = pids.reduce<number>((s, pid) => s + cpuSeconds(pid), 0);
+  const run = await runLoad({
+    url: side.leader.clientUrl, concurrency: clients, durationMs, maxRequests: MAX_REQUESTS_PER_RUN, makeRequest: side.makers[workload],
+  });
+  const cpu = pids.reduce<number>((s, pid) => s + cpuSeconds(pid), 0) - cpu0;
+  return { requestsPerSecond: run.requestsPerSecond, cpuMicrosPerRequest: (cpu * 1e6) / Math.max(1, run.ok + run.errors), errors: run.errors };
+}
+
+async function startSide(kind: ServerKind, opts: PairedOptions): Promise<Side> {
+  opts.log(`starting ${opts.nodes} ${kind} node(s) ...`);
+  const target = await startTarget(kind, { nodes: opts.nodes, etcdBinary: opts.etcdBinary });
+  try {
+    const leader = await findLeader(target);
+    return { kind, target, leader, ...workloadRequests(target, opts.valueBytes) };
+  } catch (err) {
+    await target.destroy();
+    throw err;
+  }
+}
+
+async function measureCase(sides: { deimos: Side; etcd: Side }, c: { workload: Workload; clients: number }, opts: PairedOptions): Promise<PairedCase> {
+  const result: PairedCase = { ...c, deimos: [], etcd: [], ratios: [] };
+  for (const side of [sides.deimos, sides.etcd]) {
+    if (opts.warmupS > 0) await measureRun(side, c.workload, c.clients, opts.warmupS * 1000);
+  }
+  for (let round = 0; round < opts.pairs; round++) {
+    for (const side of roundOrder(round, sides.deimos, sides.etcd)) {
+      result[side.kind].push(await measureRun(side, c.workload, c.clients, opts.durationS * 1000));
+    }
+    const d = result.deimos[round]!.requestsPerSecond;
+    const e = result.etcd[round]!.requestsPerSecond;
+    result.ratios.push(e > 0 ? d / e : Number.NaN);
+  }
+  return result;
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+
+/** The Markdown table of a paired run. */
+export function renderPaired(cases: readonly PairedCase[], opts: Pick<PairedOptions, 'nodes' | 'pairs' | 'durationS' | 'warmupS' | 'valueBytes'>): string {
+  const lines = [
+    `## deimos vs etcd, paired runs, ${opts.nodes} node${opts.nodes > 1 ? 's' : ''}`,
+    '',
+    `Both servers run side by side; each case is ${opts.pairs} rounds of one ${opts.durationS} s run of each (order flipped every round), `
+      + `after a ${opts.warmupS} s warm-up of each. Writes PUT ${opts.valueBytes}-byte values to distinct keys; reads GET written keys. `
+      + 'Ratio = deimos/etcd req/s of the same round; µs/req = server CPU time per request (all member processes).',
+    '',
+    '| workload | clients | deimos req/s (median) | etcd req/s (median) | deimos/etcd median | range | deimos µs/req | etcd µs/req | errors |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const c of cases) {
+    const rps = (runs: PairedRun[]) => median(runs.map((r) => r.requestsPerSecond));
+    const cpu = (runs: PairedRun[]) => median(runs.map((r) => r.cpuMicrosPerRequest));
+    const finite = c.ratios.filter(Number.isFinite);
+    const range = finite.length > 0 ? `${fmt(Math.min(...finite), 2)}–${fmt(Math.max(...finite), 2)}` : '—';
+    const errors = [...c.deimos, ...c.etcd].reduce((s, r) => s + r.errors, 0);
+    lines.push(`| ${c.workload} | ${c.clients} | ${fmt(rps(c.deimos))} | ${fmt(rps(c.etcd))} | ${finite.length > 0 ? fmt(median(finite), 2) : '—'} | ${range} `
+      + `| ${fmt(cpu(c.deimos))} | ${fmt(cpu(c.etcd))} | ${errors} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Runs the paired bench; returns the exit code. */
+export async function runPairedBench(opts: PairedOptions): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const before = machineInfo();
+  const started: Side[] = [];
+  const cases: PairedCase[] = [];
+  try {
+    const deimos = await startSide('deimos', opts);
+    started.push(deimos);
+    const etcd = await startSide('etcd', opts);
+    started.push(etcd);
+    for (const c of opts.cases) {
+      if (c.workload !== 'write') {
+        for (const side of started) if (side.written() === 0) await seedKeys(side.target, side.leader, side.makers.write, { log: opts.log });
+      }
+      const measured = await measureCase({ deimos, etcd }, c, opts);
+      cases.push(measured);
+      opts.log(`  ${c.workload} x${c.clients}: deimos/etcd ${measured.ratios.map((r) => fmt(r, 2)).join(', ')} `
+        + `(deimos ${measured.deimos.map((r) => fmt(r.requestsPerSecond)).join(', ')}; etcd ${measured.etcd.map((r) => fmt(r.requestsPerSecond)).join(', ')} req/s)`);
+    }
+  } catch (err) {
+    opts.log(`paired bench failed: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`);
+    return 1;
+  } finally {
+    for (const side of started) await side.target.destroy();
+  }
+  const after = machineInfo();
+  process.stdout.write(`${renderPaired(cases, opts)}\n\nLoad average (1 min) before ${before.loadAverage[0].toFixed(2)}, after ${after.loadAverage[0].toFixed(2)}, on ${before.cpuCount} cores.\n`);
+  if (opts.json) {
+    const { log: _log, etcdBinary: _bin, ...settings } = opts;
+    writeFileSync(opts.json, `${JSON.stringify({ startedAt, machine: { before, after }, settings, cases }, null, 2)}\n`);
+    opts.log(`JSON summary written to ${opts.json}`);
+  }
+  return 0;
+}
