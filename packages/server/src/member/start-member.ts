@@ -31,6 +31,13 @@ import { registerMemberMetrics } from './member-metrics.js';
 import { TlsSide } from '../tls/tls-side.js';
 import { reloadTlsSides } from '../tls/reload.js';
 
+/**
+ * How far each WAL segment is zero-filled ahead of its last record (see WalOptions.preallocateBytes):
+ * one slower fdatasync per MiB of log (it flushes the new blocks and the file size), then data-only
+ * ones. Single-client writes measured 6-40 % faster with it (one node, alternating runs).
+ */
+export const WAL_PREALLOCATE_BYTES = 1024 * 1024;
+
 /** How often the leader proposes a TTL sweep when keys are due. */
 const SYNC_INTERVAL_MS = 500;
 /** How often a member retries publishing its attributes until they are applied. */
@@ -62,7 +69,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const store = new Store({ backend, historyLimit: config.historySize });
 
   const walDir = join(config.dataDir, 'wal');
-  const walOptions = { onSync: (ms: number) => fsyncSeconds.observe(ms / 1000) };
+  const walOptions = { onSync: (ms: number) => fsyncSeconds.observe(ms / 1000), preallocateBytes: WAL_PREALLOCATE_BYTES };
   let wal: Wal;
   let storage: MemoryStorage;
   let snapshotIndex = 0;

@@ -71,15 +71,22 @@ export interface SegmentScan {
   records: ScannedRecord[];
   /** Bytes of valid records from the start; the file is truncated here when the tail is torn. */
   validBytes: number;
+  /**
+   * Zero bytes after the last record (a clean end): space the log preallocated, or a file extended
+   * by a crash before its data reached the disk. Nothing was written there, so nothing is lost.
+   */
+  zeroTailBytes: number;
   end: ScanEnd;
 }
 
 /**
  * Reads records until the bytes end or a bad record is found.
  *
- * A bad record is a torn tail only if it can be the last thing written: an incomplete header, a
- * zero-filled remainder, a record running past the end with nothing valid after it, or a CRC
- * mismatch in the very last record. Anything else is corruption.
+ * Zeros after the last record end the scan cleanly (see {@link SegmentScan.zeroTailBytes}). A bad
+ * record is a torn tail only if it can be the last thing written: an incomplete header, a record
+ * running past the end with nothing valid after it, or a CRC mismatch in the last record (the last
+ * in the file, or the last before zeros: a torn write into preallocated space). Anything else is
+ * corruption.
  */
 export function scanSegment(bytes: Uint8Array): SegmentScan {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -87,14 +94,13 @@ export function scanSegment(bytes: Uint8Array): SegmentScan {
   let at = 0;
   const n = bytes.length;
   while (at < n) {
-    const bad = (kind: 'torn' | 'corrupt', reason: string): SegmentScan => ({ records, validBytes: at, end: { kind, offset: at, reason } });
-    if (n - at < RECORD_HEADER_BYTES) return bad('torn', 'incomplete record header');
+    const bad = (kind: 'torn' | 'corrupt', reason: string): SegmentScan => ({ records, validBytes: at, zeroTailBytes: 0, end: { kind, offset: at, reason } });
+    const zeroTail = (): SegmentScan => ({ records, validBytes: at, zeroTailBytes: n - at, end: { kind: 'clean' } });
+    if (n - at < RECORD_HEADER_BYTES) return isAllZero(bytes, at) ? zeroTail() : bad('torn', 'incomplete record header');
     const length = view.getUint32(at, true);
     const stored = view.getUint32(at + 4, true);
     const bodyStart = at + RECORD_HEADER_BYTES;
-    if (length === 0) {
-      return isAllZero(bytes, at) ? bad('torn', 'zero-filled tail') : bad('corrupt', 'zero-length record');
-    }
+    if (length === 0) return isAllZero(bytes, at) ? zeroTail() : bad('corrupt', 'zero-length record');
     if (bodyStart + length > n) {
       return hasValidRecordAfter(bytes, at + 1)
         ? bad('corrupt', `record length ${length} runs past the end, but valid records follow`)
@@ -102,7 +108,7 @@ export function scanSegment(bytes: Uint8Array): SegmentScan {
     }
     const actual = crc32c(bytes, 0, bodyStart, bodyStart + length);
     if (actual !== stored) {
-      const last = bodyStart + length === n;
+      const last = isAllZero(bytes, bodyStart + length);
       return bad(last ? 'torn' : 'corrupt', `crc mismatch (stored ${hex(stored)}, computed ${hex(actual)})`);
     }
     let record: WalRecord;
@@ -115,7 +121,7 @@ export function scanSegment(bytes: Uint8Array): SegmentScan {
     records.push({ offset: at, crc: stored, record });
     at = bodyStart + length;
   }
-  return { records, validBytes: at, end: { kind: 'clean' } };
+  return { records, validBytes: at, zeroTailBytes: 0, end: { kind: 'clean' } };
 }
 
 function hex(n: number): string {

@@ -71,6 +71,10 @@ export function readWal(dir: string): RecoveredWal {
     const bytes = readFileSync(seg.path);
     const scan = scanSegment(bytes);
     if (scan.end.kind === 'corrupt') throw new WalCorruptionError(seg.path, scan.end.offset, scan.end.reason);
+    if (scan.zeroTailBytes > 0 && !isLast) {
+      // A segment is cut to its last record before the next one is created (see Wal.cut).
+      throw new WalCorruptionError(seg.path, scan.validBytes, 'zero-filled tail in a segment that is not the last');
+    }
     if (scan.end.kind === 'torn') {
       if (!isLast) throw new WalCorruptionError(seg.path, scan.end.offset, `${scan.end.reason} in a segment that is not the last`);
       truncateFile(seg.path, scan.validBytes);

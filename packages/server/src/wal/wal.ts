@@ -7,7 +7,7 @@
  * uses so that a busy disk does not stall the network and clients while a Ready is made durable.
  */
 import assert from 'node:assert/strict';
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isEmptyHardState, type Entry, type HardState, type Snapshot, type SnapshotMetadata } from '@deimos/protocol';
@@ -28,6 +28,13 @@ export interface WalOptions {
   onSync?: (durationMs: number) => void;
   /** Test-only delay before each fdatasync; defaults to `DEIMOS_TEST_FSYNC_DELAY_MS` (see sync-io.ts). */
   fsyncDelayMs?: number;
+  /**
+   * Zero-fill the current segment this far ahead of its last record (0, the default: never). A
+   * record then overwrites blocks the file already has, so its fdatasync flushes data only, not the
+   * file's size and block map through the filesystem journal (measured here: 237 -> 169 µs alone,
+   * about half with three logs on one disk). Only the fdatasync after each extension pays that.
+   */
+  preallocateBytes?: number;
 }
 
 /** The result of {@link Wal.open}: the recovered state and the log, ready to append. */
@@ -38,6 +45,7 @@ export interface OpenedWal extends WalState {
 interface Settings {
   segmentSizeBytes: number;
   fsyncDelayMs: number;
+  preallocateBytes: number;
   onSync: ((durationMs: number) => void) | undefined;
 }
 
@@ -47,13 +55,17 @@ function resolveOptions(options: WalOptions): Settings {
   assert.ok(Number.isSafeInteger(segmentSizeBytes) && segmentSizeBytes > 0, `segmentSizeBytes must be a positive integer, got ${segmentSizeBytes}`);
   const fsyncDelayMs = options.fsyncDelayMs ?? fsyncDelayFromEnv();
   assert.ok(fsyncDelayMs >= 0, `fsyncDelayMs must be >= 0, got ${fsyncDelayMs}`);
-  return { segmentSizeBytes, fsyncDelayMs, onSync: options.onSync };
+  const preallocateBytes = options.preallocateBytes ?? 0;
+  assert.ok(Number.isSafeInteger(preallocateBytes) && preallocateBytes >= 0, `preallocateBytes must be an integer >= 0, got ${preallocateBytes}`);
+  return { segmentSizeBytes, fsyncDelayMs, preallocateBytes, onSync: options.onSync };
 }
 
 interface Tail {
   fd: number;
   sizeBytes: number;
   lastCrc: number;
+  /** Length of the file: `sizeBytes` plus any zeros after the last record. */
+  fileBytes: number;
 }
 
 /** A segmented write-ahead log in one directory (normally `<data-dir>/wal`). */
@@ -61,8 +73,12 @@ export class Wal {
   private readonly segmentSizeBytes: number;
   private readonly fsyncDelayMs: number;
   private readonly onSync: ((durationMs: number) => void) | undefined;
+  private readonly preallocateBytes: number;
   private fd: number | undefined;
+  /** Bytes of records in the current segment (the append position). */
   private sizeBytes: number;
+  /** Length of the current segment's file (zeros after `sizeBytes` when preallocated). */
+  private fileBytes: number;
   private lastCrc: number;
   private failure: unknown;
   /** Records were written to the current segment since its last fdatasync began. */
@@ -84,8 +100,10 @@ export class Wal {
     this.segmentSizeBytes = settings.segmentSizeBytes;
     this.fsyncDelayMs = settings.fsyncDelayMs;
     this.onSync = settings.onSync;
+    this.preallocateBytes = settings.preallocateBytes;
     this.fd = tail.fd;
     this.sizeBytes = tail.sizeBytes;
+    this.fileBytes = tail.fileBytes;
     this.lastCrc = tail.lastCrc;
   }
 
@@ -110,7 +128,7 @@ export class Wal {
     const rec = readWal(dir);
     const lastSeg = rec.segments.at(-1)!;
     const fd = openSync(lastSeg.file.path, 'r+');
-    const tail: Tail = { fd, sizeBytes: rec.tailBytes, lastCrc: rec.lastCrc };
+    const tail: Tail = { fd, sizeBytes: rec.tailBytes, lastCrc: rec.lastCrc, fileBytes: fstatSync(fd).size };
     const { hardState, snapshot, metadata } = rec.state;
     const wal = new Wal(dir, metadata, rec.segments, tail, rec.lastIndex, hardState, snapshot, settings);
     return { ...rec.state, wal };
@@ -264,6 +282,8 @@ export class Wal {
   private append(fd: number, batch: RecordBatch, sync = true): void {
     try {
       writeAll(fd, batch.bytes(), this.sizeBytes);
+      const end = this.sizeBytes + batch.byteLength;
+      if (end > this.fileBytes) this.fileBytes = this.preallocateBytes > 0 ? zeroFill(fd, end, this.preallocateBytes) : end;
       // Without sync the records reach the disk with the next synced batch (or are a torn tail).
       this.unsynced = !sync;
       if (sync) {
@@ -284,6 +304,13 @@ export class Wal {
   private cut(): void {
     const prev = this.segments.at(-1)!;
     try {
+      // Only the last segment may end in zeros (recovery calls them damage anywhere else), so the
+      // preallocated space goes before a later segment exists, durably.
+      if (this.fileBytes > this.sizeBytes) {
+        ftruncateSync(this.fd!, this.sizeBytes);
+        this.fileBytes = this.sizeBytes;
+        this.unsynced = true;
+      }
       // Records saved without sync must not be left behind unsynced in a segment no longer written.
       if (this.unsynced) fdatasyncSync(this.fd!);
       this.unsynced = false;
@@ -291,6 +318,7 @@ export class Wal {
       this.closeWhenIdle(this.fd!);
       this.fd = tail.fd;
       this.sizeBytes = tail.sizeBytes;
+      this.fileBytes = tail.fileBytes;
       this.lastCrc = tail.lastCrc;
       this.segments.push({ file: tail.file, maxIndex: this.last, entryCount: 0 });
     } catch (err) {
@@ -326,5 +354,18 @@ function writeSegment(
     closeSync(fd);
     throw err;
   }
-  return { fd, sizeBytes: batch.byteLength, lastCrc: batch.lastCrc, file: { name, path, seq, firstIndex } };
+  return { fd, sizeBytes: batch.byteLength, fileBytes: batch.byteLength, lastCrc: batch.lastCrc, file: { name, path, seq, firstIndex } };
+}
+
+const ZERO_CHUNK = 64 * 1024;
+let zeros: Buffer | undefined;
+
+/**
+ * Extends the file with zeros from `from` to `from + bytes` (written, so the filesystem allocates
+ * real blocks; not synced: the next fdatasync covers them). Returns the new length.
+ */
+function zeroFill(fd: number, from: number, bytes: number): number {
+  zeros ??= Buffer.alloc(ZERO_CHUNK);
+  for (let done = 0; done < bytes; done += ZERO_CHUNK) writeAll(fd, zeros.subarray(0, Math.min(ZERO_CHUNK, bytes - done)), from + done);
+  return from + bytes;
 }

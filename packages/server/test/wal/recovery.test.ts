@@ -103,17 +103,26 @@ test('records written but never fsynced are read back, and a partial last record
   assert.match(opened.repaired!.reason, /incomplete record/);
 });
 
-test('a zero-filled tail (file size extended, data lost) is truncated', (t) => {
+test('a zero-filled tail (file size extended, data lost) ends the log cleanly and is written over', (t) => {
   const dir = walDir(t);
   const wal = Wal.create(dir, META);
   wal.save(undefined, entries(1, 2, 1));
   wal.close();
-  appendFileSync(lastSegment(dir), new Uint8Array(4096));
+  const file = lastSegment(dir);
+  const recordsEnd = statSync(file).size;
+  appendFileSync(file, new Uint8Array(4096));
   const opened = Wal.open(dir);
-  opened.wal.close();
   assert.deepEqual(view(opened.entries), view(entries(1, 2, 1)));
-  assert.equal(opened.repaired?.droppedBytes, 4096);
-  assert.match(opened.repaired!.reason, /zero-filled/);
+  assert.equal(opened.repaired, undefined, 'nothing was written there, so nothing was dropped');
+  // The next save goes right after the last record, not after the zeros.
+  opened.wal.save(undefined, [entry(3, 1)]);
+  opened.wal.close();
+  const bytes = readFileSync(file);
+  assert.equal(bytes.length, recordsEnd + 4096);
+  const again = Wal.open(dir);
+  again.wal.close();
+  assert.deepEqual(view(again.entries), view(entries(1, 3, 1)));
+  assert.equal(again.repaired, undefined);
 });
 
 test('a torn tail in a segment that is not the last is corruption', (t) => {
