@@ -5,7 +5,7 @@
  */
 import { findLeader, type BenchMember, type BenchTarget } from './bench-target.js';
 import { runLoad, type LoadRequest, type LoadResult } from './load-generator.js';
-import { cpuSeconds, machineJiffies, rssBytes } from './process-stats.js';
+import { machineJiffies, rssBytes, totalCpuSeconds } from './process-stats.js';
 
 /** The three workloads. */
 export type Workload = 'write' | 'read-linearizable' | 'read-serializable';
@@ -56,7 +56,8 @@ export interface SuiteResult {
   bulk?: { keys: number; elapsedMs: number; leaderRssBytes?: number };
 }
 
-const MAX_REQUESTS_PER_RUN = 5_000_000;
+/** Request budget of one measured run (the duration is what ends it). */
+export const MAX_REQUESTS_PER_RUN = 5_000_000;
 
 /** Runs the suite against a started target. */
 export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Promise<SuiteResult> {
@@ -120,10 +121,11 @@ async function measureCase(
   let best: { run: LoadResult; cpu: number; cpuPerRequest: number; busy: number } | undefined;
   const runsPerSecond: number[] = [];
   for (let i = 0; i < opts.runs; i++) {
-    const cpu0 = target.members.reduce((s, m) => s + cpuSeconds(m.pid), 0);
+    const pids = target.members.map((m) => m.pid);
+    const cpu0 = totalCpuSeconds(pids);
     const j0 = machineJiffies();
     const run = await load(opts.durationMs);
-    const cpu = target.members.reduce((s, m) => s + cpuSeconds(m.pid), 0) - cpu0;
+    const cpu = totalCpuSeconds(pids) - cpu0;
     const j1 = machineJiffies();
     runsPerSecond.push(run.requestsPerSecond);
     const busy = (100 * (j1.busy - j0.busy)) / Math.max(1, j1.total - j0.total);

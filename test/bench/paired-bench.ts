@@ -7,9 +7,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { findLeader, startTarget, type BenchMember, type BenchTarget, type ServerKind } from './bench-target.js';
-import { seedKeys, workloadRequests, type Workload } from './keys-suite.js';
+import { MAX_REQUESTS_PER_RUN, seedKeys, workloadRequests, type Workload } from './keys-suite.js';
 import { runLoad, type LoadRequest } from './load-generator.js';
-import { cpuSeconds, machineInfo } from './process-stats.js';
+import { machineInfo, totalCpuSeconds } from './process-stats.js';
+import { fmt } from './report.js';
 
 /** How to measure. */
 export interface PairedOptions {
@@ -38,8 +39,6 @@ export interface PairedCase {
   clients: number;
   deimos: PairedRun[];
   etcd: PairedRun[];
-  /** deimos/etcd throughput of each round. */
-  ratios: number[];
 }
 
 /** A server under load: its processes, leader and request makers. */
@@ -51,13 +50,19 @@ interface Side {
   written: () => number;
 }
 
-const MAX_REQUESTS_PER_RUN = 5_000_000;
-
 /** The median of a non-empty list. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** deimos/etcd throughput of each round (NaN where etcd completed nothing). */
+export function roundRatios(c: PairedCase): number[] {
+  return c.deimos.map((d, i) => {
+    const e = c.etcd[i]!.requestsPerSecond;
+    return e > 0 ? d.requestsPerSecond / e : Number.NaN;
+  });
 }
 
 /** Which server goes first in round `round`: deimos on even rounds, etcd on odd ones. */
@@ -67,11 +72,11 @@ export function roundOrder<T>(round: number, deimos: T, etcd: T): [T, T] {
 
 async function measureRun(side: Side, workload: Workload, clients: number, durationMs: number): Promise<PairedRun> {
   const pids = side.target.members.map((m) => m.pid);
-  const cpu0 = pids.reduce<number>((s, pid) => s + cpuSeconds(pid), 0);
+  const cpu0 = totalCpuSeconds(pids);
   const run = await runLoad({
     url: side.leader.clientUrl, concurrency: clients, durationMs, maxRequests: MAX_REQUESTS_PER_RUN, makeRequest: side.makers[workload],
   });
-  const cpu = pids.reduce<number>((s, pid) => s + cpuSeconds(pid), 0) - cpu0;
+  const cpu = totalCpuSeconds(pids) - cpu0;
   return { requestsPerSecond: run.requestsPerSecond, cpuMicrosPerRequest: (cpu * 1e6) / Math.max(1, run.ok + run.errors), errors: run.errors };
 }
 
@@ -88,7 +93,7 @@ async function startSide(kind: ServerKind, opts: PairedOptions): Promise<Side> {
 }
 
 async function measureCase(sides: { deimos: Side; etcd: Side }, c: { workload: Workload; clients: number }, opts: PairedOptions): Promise<PairedCase> {
-  const result: PairedCase = { ...c, deimos: [], etcd: [], ratios: [] };
+  const result: PairedCase = { ...c, deimos: [], etcd: [] };
   for (const side of [sides.deimos, sides.etcd]) {
     if (opts.warmupS > 0) await measureRun(side, c.workload, c.clients, opts.warmupS * 1000);
   }
@@ -96,14 +101,9 @@ async function measureCase(sides: { deimos: Side; etcd: Side }, c: { workload: W
     for (const side of roundOrder(round, sides.deimos, sides.etcd)) {
       result[side.kind].push(await measureRun(side, c.workload, c.clients, opts.durationS * 1000));
     }
-    const d = result.deimos[round]!.requestsPerSecond;
-    const e = result.etcd[round]!.requestsPerSecond;
-    result.ratios.push(e > 0 ? d / e : Number.NaN);
   }
   return result;
 }
-
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
 /** The Markdown table of a paired run. */
 export function renderPaired(cases: readonly PairedCase[], opts: Pick<PairedOptions, 'nodes' | 'pairs' | 'durationS' | 'warmupS' | 'valueBytes'>): string {
@@ -120,7 +120,7 @@ export function renderPaired(cases: readonly PairedCase[], opts: Pick<PairedOpti
   for (const c of cases) {
     const rps = (runs: PairedRun[]) => median(runs.map((r) => r.requestsPerSecond));
     const cpu = (runs: PairedRun[]) => median(runs.map((r) => r.cpuMicrosPerRequest));
-    const finite = c.ratios.filter(Number.isFinite);
+    const finite = roundRatios(c).filter(Number.isFinite);
     const range = finite.length > 0 ? `${fmt(Math.min(...finite), 2)}–${fmt(Math.max(...finite), 2)}` : '—';
     const errors = [...c.deimos, ...c.etcd].reduce((s, r) => s + r.errors, 0);
     lines.push(`| ${c.workload} | ${c.clients} | ${fmt(rps(c.deimos))} | ${fmt(rps(c.etcd))} | ${finite.length > 0 ? fmt(median(finite), 2) : '—'} | ${range} `
@@ -146,7 +146,7 @@ export async function runPairedBench(opts: PairedOptions): Promise<number> {
       }
       const measured = await measureCase({ deimos, etcd }, c, opts);
       cases.push(measured);
-      opts.log(`  ${c.workload} x${c.clients}: deimos/etcd ${measured.ratios.map((r) => fmt(r, 2)).join(', ')} `
+      opts.log(`  ${c.workload} x${c.clients}: deimos/etcd ${roundRatios(measured).map((r) => fmt(r, 2)).join(', ')} `
         + `(deimos ${measured.deimos.map((r) => fmt(r.requestsPerSecond)).join(', ')}; etcd ${measured.etcd.map((r) => fmt(r.requestsPerSecond)).join(', ')} req/s)`);
     }
   } catch (err) {
@@ -159,7 +159,8 @@ export async function runPairedBench(opts: PairedOptions): Promise<number> {
   process.stdout.write(`${renderPaired(cases, opts)}\n\nLoad average (1 min) before ${before.loadAverage[0].toFixed(2)}, after ${after.loadAverage[0].toFixed(2)}, on ${before.cpuCount} cores.\n`);
   if (opts.json) {
     const { log: _log, etcdBinary: _bin, ...settings } = opts;
-    writeFileSync(opts.json, `${JSON.stringify({ startedAt, machine: { before, after }, settings, cases }, null, 2)}\n`);
+    const withRatios = cases.map((c) => ({ ...c, ratios: roundRatios(c) }));
+    writeFileSync(opts.json, `${JSON.stringify({ startedAt, machine: { before, after }, settings, cases: withRatios }, null, 2)}\n`);
     opts.log(`JSON summary written to ${opts.json}`);
   }
   return 0;

@@ -28,6 +28,11 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds used so far by all of `pids` together (the members of one target). */
+export function totalCpuSeconds(pids: readonly (number | undefined)[]): number {
+  return pids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0);
+}
+
 /** Busy and total jiffies of all CPUs, from the first line of /proc/stat. */
 export function machineJiffies(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
