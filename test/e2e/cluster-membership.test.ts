@@ -25,6 +25,11 @@ function postMembers(m: DeimosProcess, body: string, contentType = 'application/
   return http('POST', `${m.clientUrl}/v2/members`, { body, headers: { 'Content-Type': contentType } });
 }
 
+/** Request options that send `value` as an application/json body. */
+function jsonBody(value: unknown): { body: string; headers: Record<string, string> } {
+  return { body: JSON.stringify(value), headers: { 'Content-Type': 'application/json' } };
+}
+
 /** Asserts a members API error: status, `{"message": ...}` JSON, cluster id header. */
 function assertMembersError(res: TestResponse, status: number, message: string): void {
   assert.equal(res.status, status, `status of ${res.body}`);
@@ -161,10 +166,29 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
     assert.equal((await members(via)).length, cluster.live().length, 'no failed request changed the membership');
   });
 
-  test('DELETE without an id answers 405', async () => {
-    const res = await http('DELETE', `${cluster.live()[0]!.clientUrl}/v2/members/`);
-    assert.equal(res.status, 405);
-    assert.equal(res.headers.allow, 'GET,POST,DELETE,PUT');
+  test('DELETE or PUT without an id answers a bare 405, as etcd does (no Allow header)', async () => {
+    const via = cluster.live()[0]!;
+    for (const method of ['DELETE', 'PUT'] as const) {
+      const res = await http(method, `${via.clientUrl}/v2/members/`, jsonBody({ peerURLs: ['http://127.0.0.1:1'] }));
+      assert.equal(res.status, 405, `${method}: ${res.body}`);
+      assert.equal(res.body.trim(), 'Method Not Allowed');
+      assert.equal(res.headers.allow, undefined, `${method} has no Allow header`);
+    }
+    const patch = await http('PATCH', `${via.clientUrl}/v2/members`);
+    assert.equal(patch.status, 405);
+    assert.equal(patch.headers.allow, 'GET,POST,DELETE,PUT', 'an unsupported method names the allowed ones');
+  });
+
+  test('PUT or DELETE on /v2/members/leader treats "leader" as an id; POST ignores what follows the prefix', async () => {
+    const via = cluster.live()[0]!;
+    assertMembersError(await http('DELETE', `${via.clientUrl}/v2/members/leader`), 404, 'No such member: leader');
+    assertMembersError(await http('PUT', `${via.clientUrl}/v2/members/leader`, jsonBody({ peerURLs: ['http://127.0.0.1:1'] })),
+      404, 'No such member: leader');
+    // An existing peer URL: the POST reaches the add (409) without changing the membership.
+    const existing = (await members(via))[0]!;
+    const res = await http('POST', `${via.clientUrl}/v2/members/anything`, jsonBody({ peerURLs: existing.peerURLs }));
+    assertMembersError(res, 409, 'membership: peerURL exists');
+    assert.equal((await members(via)).length, cluster.live().length);
   });
 
   test('the leader removed through a follower exits by itself and the other two elect a new leader', async (t) => {

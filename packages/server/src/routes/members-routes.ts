@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
 import { readBody, BodyReadError } from '../http/body-reader.js';
 import { sendBody, sendJson, sendMethodNotAllowed } from './respond.js';
+import { writePlainError } from '../http/method-guard.js';
 import { goJsonSyntaxError } from '../http/go-json-syntax.js';
 
 const ALLOW = 'GET,POST,DELETE,PUT';
@@ -27,13 +28,14 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
   const sub = rest.replace(/^\/+/, '').replace(/\/+$/, '');
   try {
     if (method === 'GET') return serveGet(member, sub, res, headers);
+    // etcd adds whatever follows the prefix on a POST, and takes `leader` as a (missing) id on PUT/DELETE.
     if (method === 'POST') {
-      if (sub !== '') return sendMethodNotAllowed(res, ALLOW);
       const peerURLs = await readPeerUrls(req);
       const added = await member.addMember(peerURLs);
       return sendJson(res, 201, added, headers);
     }
-    if (sub === '' || sub === 'leader') return sendMethodNotAllowed(res, ALLOW);
+    // Without an id etcd answers a bare 405: no Allow header, unlike its method check above.
+    if (sub === '') return writePlainError(res, 405, 'Method Not Allowed');
     if (method === 'DELETE') {
       await member.removeMember(sub);
       return sendBody(res, 204, 'text/plain', '', headers);
