@@ -110,6 +110,13 @@ describe('partitions of a 3-node cluster by SIGSTOP', { skip: SKIP }, () => {
     assert.equal(local.status, 200, local.body);
     assert.equal(parseJsonBody(local).node.value, 'before', 'the refused write is not applied');
     assert.equal(parseJsonBody(local).node.modifiedIndex, written.node.modifiedIndex);
+
+    // etcd answers an unhealthy member through Go's http.Error: a trailing newline and nosniff.
+    const health = await http('GET', `${alone.clientUrl}/health`);
+    assert.equal(health.status, 503, health.body);
+    assert.equal(health.body, '{"health":"false"}\n');
+    assert.equal(health.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(health.headers['x-content-type-options'], 'nosniff');
   });
 
   test('after resuming both, writes and linearizable reads work again everywhere', async () => {

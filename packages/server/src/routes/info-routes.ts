@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
 import { sendBody, sendMethodNotAllowed } from './respond.js';
+import { writePlainError } from '../http/method-guard.js';
 import { DEIMOS_VERSION, ETCD_COMPAT_CLUSTER_VERSION, ETCD_COMPAT_SERVER_VERSION } from '../version.js';
 
 /** GET /version. */
@@ -22,7 +23,9 @@ export async function serveHealth(member: MemberView, req: IncomingMessage, res:
       healthy = false;
     }
   }
-  sendBody(res, healthy ? 200 : 503, 'text/plain; charset=utf-8', `{"health":"${healthy}"}`);
+  // etcd writes the healthy answer itself but the unhealthy one through http.Error (newline, nosniff).
+  if (!healthy) return writePlainError(res, 503, '{"health":"false"}');
+  sendBody(res, 200, 'text/plain; charset=utf-8', '{"health":"true"}');
 }
 
 /** GET/HEAD /machines and /v2/machines: every member's client URLs, joined by ", ". */
