@@ -28,6 +28,8 @@ const HELP = `Usage: npm run bench -- [options]
                      the leader RSS after --bulk-writes keys)
   --bulk-writes N    keys to write before the leader RSS reading (default 100000 with --nodes > 1)
   --bulk-timeout S   time bound of the bulk writes (default 300)
+  --bulk-settle S    idle seconds after the bulk writes before a second, settled leader RSS reading
+                     (default 10)
   --watchers N       instead of throughput: RSS per idle long-poll watcher with N watchers
   --only KIND        deimos or etcd
   --json FILE        write the JSON summary there
@@ -53,6 +55,7 @@ function parseOptions() {
       nodes: { type: 'string', default: '1' },
       'bulk-writes': { type: 'string' },
       'bulk-timeout': { type: 'string', default: '300' },
+      'bulk-settle': { type: 'string', default: '10' },
       watchers: { type: 'string' },
       only: { type: 'string' },
       json: { type: 'string' },
@@ -81,6 +84,7 @@ function parseOptions() {
     nodes: Math.floor(nodes),
     bulkWrites: Math.floor(num('bulk-writes', values['bulk-writes'] ?? (nodes > 1 ? '100000' : '0'), 0)),
     bulkTimeoutS: num('bulk-timeout', values['bulk-timeout'], 1),
+    bulkSettleS: num('bulk-settle', values['bulk-settle'], 0),
     watchers: values.watchers === undefined ? undefined : Math.floor(num('watchers', values.watchers, 1)),
     only: values.only as ServerKind | undefined,
     json: values.json,
@@ -139,6 +143,7 @@ async function benchOne(kind: ServerKind, opts: Options, etcdBinary: string | un
         cases: suiteCases(opts.nodes),
         bulkWrites: opts.bulkWrites,
         bulkTimeoutMs: opts.bulkTimeoutS * 1000,
+        bulkSettleMs: opts.bulkSettleS * 1000,
         log,
       };
       report.suite = await runKeysSuite(target, suite);
@@ -260,7 +265,7 @@ async function main(): Promise<number> {
   const report: BenchReport = {
     startedAt,
     machine: { before, after },
-    settings: { nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, watchers: opts.watchers },
+    settings: { nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, watchers: opts.watchers, bulkSettleS: opts.bulkSettleS },
     targets,
     ceiling,
     ratios: computeRatios(targets.find((t) => t.kind === 'deimos'), targets.find((t) => t.kind === 'etcd')),

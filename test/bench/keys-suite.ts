@@ -43,6 +43,8 @@ export interface SuiteOptions {
   /** Keep writing (64 clients) until this many keys exist, then read the leader's RSS; 0 skips. */
   bulkWrites: number;
   bulkTimeoutMs: number;
+  /** Idle time after the bulk writes before the second, settled RSS reading. */
+  bulkSettleMs: number;
   log: (line: string) => void;
 }
 
@@ -52,8 +54,12 @@ export interface SuiteResult {
   cases: CaseResult[];
   /** Leader RSS right after the measured write cases. */
   rssAfterWritesBytes?: number;
-  /** Keys written in all, and the leader RSS after the bulk phase. */
-  bulk?: { keys: number; elapsedMs: number; leaderRssBytes?: number };
+  /**
+   * Keys written in all, and the leader RSS right after the bulk phase and again after it idled for
+   * `bulkSettleMs` (a garbage-collected runtime's RSS at one instant depends on where its collector
+   * happens to be; the settled reading is what the member keeps holding).
+   */
+  bulk?: { keys: number; elapsedMs: number; leaderRssBytes?: number; leaderRssSettledBytes?: number };
 }
 
 /** Request budget of one measured run (the duration is what ends it). */
@@ -162,6 +168,9 @@ async function bulkWrite(
   opts.log(`  writing ${missing} more keys (64 clients, at most ${opts.bulkTimeoutMs / 1000} s) for the leader RSS ...`);
   const run = await runLoad({ url: leader.clientUrl, tls: target.tls, concurrency: 64, durationMs: opts.bulkTimeoutMs, maxRequests: missing, makeRequest: write });
   const leaderRssBytes = rssBytes(leader.pid);
-  opts.log(`  ${written()} keys written; leader RSS ${((leaderRssBytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
-  return { keys: written(), elapsedMs: run.elapsedMs, leaderRssBytes };
+  await new Promise((resolve) => setTimeout(resolve, opts.bulkSettleMs));
+  const leaderRssSettledBytes = rssBytes(leader.pid);
+  const mib = (b: number | undefined) => ((b ?? 0) / 2 ** 20).toFixed(1);
+  opts.log(`  ${written()} keys written; leader RSS ${mib(leaderRssBytes)} MiB, ${mib(leaderRssSettledBytes)} MiB after ${opts.bulkSettleMs / 1000} s idle`);
+  return { keys: written(), elapsedMs: run.elapsedMs, leaderRssBytes, leaderRssSettledBytes };
 }

@@ -20,7 +20,7 @@ export interface TargetReport {
 export interface BenchReport {
   startedAt: string;
   machine: { before: MachineInfo; after: MachineInfo };
-  settings: { nodes: number; durationS: number; warmupS: number; runs: number; valueBytes: number; watchers?: number };
+  settings: { nodes: number; durationS: number; warmupS: number; runs: number; valueBytes: number; watchers?: number; bulkSettleS?: number };
   targets: TargetReport[];
   /** The load generator against a bare node:http server (throughput runs only). */
   ceiling?: CeilingResult;
@@ -78,6 +78,8 @@ export function computeRatios(deimos: TargetReport | undefined, etcd: TargetRepo
   if (rss !== undefined) out['RSS after writes'] = rss;
   const bulk = ratio(deimos.suite?.bulk?.leaderRssBytes, etcd.suite?.bulk?.leaderRssBytes);
   if (bulk !== undefined) out['leader RSS after bulk writes'] = bulk;
+  const settled = ratio(deimos.suite?.bulk?.leaderRssSettledBytes, etcd.suite?.bulk?.leaderRssSettledBytes);
+  if (settled !== undefined) out['leader RSS after bulk writes, settled'] = settled;
   const w = ratio(deimos.watchers?.bytesPerWatcher, etcd.watchers?.bytesPerWatcher);
   if (w !== undefined) out['bytes per idle watcher'] = w;
   return out;
@@ -108,6 +110,9 @@ function throughputTable(report: BenchReport, ratiosOf: Record<string, number>, 
   if (d?.suite?.bulk || e?.suite?.bulk) {
     const label = (t: TargetReport | undefined) => (t?.suite?.bulk ? `${mib(t.suite.bulk.leaderRssBytes)} (${t.suite.bulk.keys} keys)` : '—');
     lines.push(`| leader RSS after bulk writes | | ${label(d)} | | | | | ${label(e)} | | | | | ${fmt(ratiosOf['leader RSS after bulk writes'], 2)} | | |`);
+    const settled = (t: TargetReport | undefined) => mib(t?.suite?.bulk?.leaderRssSettledBytes);
+    const idleS = report.settings.bulkSettleS ?? 0;
+    lines.push(`| leader RSS ${idleS} s after bulk writes | | ${settled(d)} | | | | | ${settled(e)} | | | | | ${fmt(ratiosOf['leader RSS after bulk writes, settled'], 2)} | | |`);
   }
   return lines;
 }
