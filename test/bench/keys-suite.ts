@@ -6,6 +6,7 @@
 import { findLeader, type BenchMember, type BenchTarget } from './bench-target.js';
 import { runLoad, type LoadRequest, type LoadResult } from './load-generator.js';
 import { machineJiffies, rssBytes, totalCpuSeconds } from './process-stats.js';
+import { mib } from './report.js';
 
 /** The three workloads. */
 export type Workload = 'write' | 'read-linearizable' | 'read-serializable';
@@ -170,7 +171,6 @@ async function bulkWrite(
   const leaderRssBytes = rssBytes(leader.pid);
   await new Promise((resolve) => setTimeout(resolve, opts.bulkSettleMs));
   const leaderRssSettledBytes = rssBytes(leader.pid);
-  const mib = (b: number | undefined) => ((b ?? 0) / 2 ** 20).toFixed(1);
-  opts.log(`  ${written()} keys written; leader RSS ${mib(leaderRssBytes)} MiB, ${mib(leaderRssSettledBytes)} MiB after ${opts.bulkSettleMs / 1000} s idle`);
+  opts.log(`  ${written()} keys written; leader RSS ${mib(leaderRssBytes)}, ${mib(leaderRssSettledBytes)} after ${opts.bulkSettleMs / 1000} s idle`);
   return { keys: written(), elapsedMs: run.elapsedMs, leaderRssBytes, leaderRssSettledBytes };
 }

@@ -59,7 +59,8 @@ export function computeTlsOverPlain(plain: TargetReport[], tls: TargetReport[]):
 const MIB = 2 ** 20;
 /** A number for a table cell: fixed digits, or a dash when missing or not finite. */
 export const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));
-const mib = (b: number | undefined) => (b === undefined ? '—' : `${(b / MIB).toFixed(1)} MiB`);
+/** Bytes as `12.3 MiB` (`—` when unknown). */
+export const mib = (b: number | undefined) => (b === undefined ? '—' : `${(b / MIB).toFixed(1)} MiB`);
 const caseKey = (c: { workload: string; clients: number }) => `${c.workload} x${c.clients}`;
 
 /** deimos/etcd ratios for everything measured on both. */

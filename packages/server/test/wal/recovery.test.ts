@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { RecordBatch, Wal, WalCorruptionError, segmentFileName } from '../../src/wal/index.js';
-import { META, entries, entry, flipByte, lastSegment, segmentNames, view, walDir } from './helpers.js';
+import { META, entries, entry, flipByte, isCorruption, lastSegment, segmentNames, segmentedLog, view, walDir } from './helpers.js';
 
 /** A one-segment log: entries 1..3 with a hard state, then one more save of entry 4; returns the last save's offset. */
 function smallLog(dir: string): { file: string; lastBatchStart: number; size: number } {
@@ -14,16 +14,6 @@ function smallLog(dir: string): { file: string; lastBatchStart: number; size: nu
   wal.save({ term: 1, vote: '1', commit: 3 }, [entry(4, 1, 'the last entry')]);
   wal.close();
   return { file, lastBatchStart, size: statSync(file).size };
-}
-
-function isCorruption(file: string) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof WalCorruptionError, `expected WalCorruptionError, got ${String(err)}`);
-    assert.equal(err.code, 'ERR_WAL_CORRUPT');
-    assert.equal(basename(err.file), basename(file));
-    assert.match(err.message, new RegExp(`${basename(file)} at offset \\d+`));
-    return true;
-  };
 }
 
 test('a torn last save is truncated at every cut offset and the log keeps working', (t) => {
@@ -127,10 +117,7 @@ test('a zero-filled tail (file size extended, data lost) ends the log cleanly an
 
 test('a torn tail in a segment that is not the last is corruption', (t) => {
   const dir = walDir(t);
-  const wal = Wal.create(dir, META, { segmentSizeBytes: 256 });
-  for (let i = 1; i <= 20; i++) wal.save(undefined, [entry(i, 1)]);
-  wal.close();
-  const first = join(dir, segmentNames(dir)[0]!);
+  const first = join(dir, segmentedLog(dir, 20)[0]!);
   const bytes = readFileSync(first);
   writeFileSync(first, bytes.subarray(0, bytes.length - 1));
   assert.throws(() => Wal.open(dir), isCorruption(first));
@@ -141,10 +128,7 @@ test('a torn tail in a segment that is not the last is corruption', (t) => {
 
 test('a missing, misplaced or foreign segment breaks the chain and is corruption', (t) => {
   const dir = walDir(t);
-  const wal = Wal.create(dir, META, { segmentSizeBytes: 256 });
-  for (let i = 1; i <= 40; i++) wal.save(undefined, [entry(i, 1)]);
-  wal.close();
-  const names = segmentNames(dir);
+  const names = segmentedLog(dir, 40);
   assert.ok(names.length >= 4);
   const stash = join(dir, '..', 'stash');
   mkdirSync(stash);
@@ -162,10 +146,7 @@ test('a missing, misplaced or foreign segment breaks the chain and is corruption
 
   // Foreign: same name from another log whose history differs, so the CRC chain does not link.
   const other = join(dir, '..', 'other');
-  const ow = Wal.create(other, META, { segmentSizeBytes: 256 });
-  for (let i = 1; i <= 40; i++) ow.save(undefined, [entry(i, 7)]);
-  ow.close();
-  const foreign = segmentNames(other).find((n) => n.startsWith(names[2]!.slice(0, 16)));
+  const foreign = segmentedLog(other, 40, 7).find((n) => n.startsWith(names[2]!.slice(0, 16)));
   assert.ok(foreign, 'the other log has a segment with the same sequence');
   copyFileSync(join(dir, names[2]!), join(stash, names[2]!));
   rmSync(join(dir, names[2]!));
@@ -181,21 +162,15 @@ test('a missing, misplaced or foreign segment breaks the chain and is corruption
 
 test('released segments are not mistaken for missing ones, but deleting a needed one is caught', (t) => {
   const dir = walDir(t);
-  const wal = Wal.create(dir, META, { segmentSizeBytes: 256 });
-  for (let i = 1; i <= 20; i++) wal.save(undefined, [entry(i, 1)]);
-  wal.close();
   // Removing the oldest segment by hand (not through releaseBefore) leaves entries not covered by any snapshot.
-  const first = segmentNames(dir)[0]!;
+  const first = segmentedLog(dir, 20)[0]!;
   rmSync(join(dir, first));
   assert.throws(() => Wal.open(dir), (err: unknown) => err instanceof WalCorruptionError && /segment is missing/.test(err.message));
 });
 
 test('an empty last segment (its header never made it to disk) is removed and the previous one continues', (t) => {
   const dir = walDir(t);
-  const wal = Wal.create(dir, META, { segmentSizeBytes: 256 });
-  for (let i = 1; i <= 12; i++) wal.save(undefined, [entry(i, 1)]);
-  wal.close();
-  const names = segmentNames(dir);
+  const names = segmentedLog(dir, 12);
   const seq = names.length;
   const empty = join(dir, segmentFileName(seq, 13));
   writeFileSync(empty, new Uint8Array(5));
