@@ -271,6 +271,18 @@ class Form {
   }
 }
 
+/**
+ * The longest TTL a node can carry: the seconds from the epoch to the last instant a JavaScript Date
+ * holds (year 275760). etcd takes any uint64 TTL and answers 201; its Go duration arithmetic wraps
+ * for TTLs past ~292 years. Deimos answers 201 too but clamps, so every replicated TTL is a safe
+ * integer and the key lives "for ever" instead of expiring at a wrapped-around time.
+ */
+export const MAX_TTL_SECONDS = 8_640_000_000_000;
+
+function clampTtl(ttlSeconds: number | undefined): number | undefined {
+  return ttlSeconds === undefined ? undefined : Math.min(ttlSeconds, MAX_TTL_SECONDS);
+}
+
 interface Flags {
   recursive: boolean;
   sorted: boolean;
@@ -319,7 +331,7 @@ function parseParams(method: string, form: Form): Params {
     throw new EtcdError(ErrorCode.PrevValueRequired, '"prevValue" cannot be empty');
   }
   const noValueOnSuccess = form.bool('noValueOnSuccess') ?? false;
-  const ttlSeconds = form.string('ttl') === '' ? undefined : form.uint('ttl', ErrorCode.TTLNaN);
+  const ttlSeconds = clampTtl(form.string('ttl') === '' ? undefined : form.uint('ttl', ErrorCode.TTLNaN));
   // Deimos spelled it `prevExists`; etcd's spelling wins when both are given.
   const prevExist = form.bool(form.has('prevExist') ? 'prevExist' : 'prevExists', 'invalid value for prevExist');
   const refresh = form.bool('refresh', 'invalid value for refresh') ?? false;

@@ -12,15 +12,16 @@
  * per write (the batch copies cost more than the commits they moved off the loop) and the RSS by
  * 25-30 MiB (a second isolate and its heap), and write throughput did not rise.
  */
-import { ConfChangeType, EntryType, EtcdError, type ConfState, type Entry, type Snapshot } from '@deimos/protocol';
+import { ConfChangeType, EntryType, ErrorCode, EtcdError, type ConfState, type Entry, type ReplicatedRequest, type Snapshot } from '@deimos/protocol';
 import { confChangeFromBytes, type RaftNode } from '@deimos/raft';
-import type { Store } from '../store/index.js';
+import type { Store, StoreEvent } from '../store/index.js';
 import type { StateMachine } from '../raft-node/raft-loop.js';
 import type { WaitRegistry } from '../raft-node/wait-registry.js';
 import type { Logger } from '../util/logger.js';
 import type { ApplyResult } from './apply-result.js';
 import { applyKeysRequest } from './apply-request.js';
 import { requestFromBytes } from './request-codec.js';
+import { replicatedRequestProblem } from './request-check.js';
 import { parseConfChangeContext, type Membership } from './membership.js';
 
 /** Longest time applied changes wait before they are written to the state database. */
@@ -97,7 +98,7 @@ export class Applier implements StateMachine {
   }
 
   private applyNormal(e: Entry): [string, ApplyResult] | undefined {
-    const { store, waiters, membership, logger } = this.deps;
+    const { logger } = this.deps;
     let req;
     try {
       req = requestFromBytes(e.data);
@@ -105,6 +106,25 @@ export class Applier implements StateMachine {
       logger.error('skipping an entry that is not a request', { index: e.index, error: (err as Error).message });
       return undefined;
     }
+    const problem = replicatedRequestProblem(req);
+    if (problem !== undefined) {
+      // Every member reads the same bytes and finds the same problem: the request fails everywhere
+      // and changes nothing.
+      logger.error('refusing a committed request that cannot be applied', { index: e.index, op: String(req.op), problem });
+      return this.answer(req.id, e, { error: new EtcdError(ErrorCode.RaftInternal, `invalid request: ${problem}`, this.deps.store.index) });
+    }
+    try {
+      return this.applyChecked(req, e);
+    } catch (err) {
+      // Not an etcd error: a bug met by this entry. Throwing would stop the apply loop on every
+      // member, and again at every restart, on the same committed entry; the request fails instead.
+      logger.error('a committed request failed to apply', { index: e.index, op: req.op, error: (err as Error).stack ?? String(err) });
+      return this.answer(req.id, e, { error: new EtcdError(ErrorCode.RaftInternal, 'the request could not be applied', this.deps.store.index) });
+    }
+  }
+
+  private applyChecked(req: ReplicatedRequest, e: Entry): [string, ApplyResult] | undefined {
+    const { store, membership } = this.deps;
     if (req.op === 'sync') {
       store.deleteExpiredKeys(req.timeMs);
       return undefined;
@@ -114,12 +134,16 @@ export class Applier implements StateMachine {
       return undefined;
     }
     try {
-      const event = applyKeysRequest(store, req);
-      return waiters.has(req.id) ? [req.id, { event, raftIndex: e.index, raftTerm: e.term }] : undefined;
+      return this.answer(req.id, e, { event: applyKeysRequest(store, req) });
     } catch (err) {
       if (!(err instanceof EtcdError)) throw err;
-      return waiters.has(req.id) ? [req.id, { error: err, raftIndex: e.index, raftTerm: e.term }] : undefined;
+      return this.answer(req.id, e, { error: err });
     }
+  }
+
+  private answer(id: string, e: Entry, outcome: { event?: StoreEvent; error?: EtcdError }): [string, ApplyResult] | undefined {
+    if (!this.deps.waiters.has(id)) return undefined;
+    return [id, { event: outcome.event, error: outcome.error, raftIndex: e.index, raftTerm: e.term }];
   }
 
   private applyConfChange(e: Entry, durableIndex: number, results: Array<[string, ApplyResult]>): void {

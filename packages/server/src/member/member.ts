@@ -3,7 +3,7 @@
  * operations the HTTP routes use (propose, linearizable read, stats).
  */
 import { randomBytes } from 'node:crypto';
-import { ConfChangeType, encodeUtf8, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
+import { ConfChangeType, ErrorCode, EtcdError, encodeUtf8, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
 import { ProposalDroppedError, StateType, type RaftNode } from '@deimos/raft';
 import type { ServerConfig } from '../config/server-config.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
@@ -15,6 +15,7 @@ import type { Logger } from '../util/logger.js';
 import type { PeerTransport } from '../transport/index.js';
 import type { ApplyResult } from './apply-result.js';
 import { requestToBytes } from './request-codec.js';
+import { replicatedRequestProblem } from './request-check.js';
 import type { Membership, ConfChangeContext } from './membership.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import { newMemberId } from '../cluster/member-id.js';
@@ -108,6 +109,7 @@ export class Member implements MemberView {
   proposeAsync(request: DistributiveOmit<ReplicatedRequest, 'id'>): boolean {
     const full = request as ReplicatedRequest;
     full.id = this.nextId();
+    if (replicatedRequestProblem(full) !== undefined) return false;
     try {
       this.loop.withNode((node: RaftNode) => node.propose(requestToBytes(full)));
       return true;
@@ -123,6 +125,11 @@ export class Member implements MemberView {
     // The caller builds a fresh request object for each call, so it is completed in place.
     const full = request as ReplicatedRequest;
     full.id = id;
+    // Never put into the log what no member could apply (see request-check.ts).
+    const problem = replicatedRequestProblem(full);
+    if (problem !== undefined) {
+      return Promise.resolve({ error: new EtcdError(ErrorCode.RaftInternal, `invalid request: ${problem}`, this.store.index), raftIndex: 0, raftTerm: 0 });
+    }
     const done = this.waiters.register(id, this.config.requestTimeoutMs);
     const data = requestToBytes(full);
     // A proposal is dropped while no leader is known or a transfer is under way: try again until

@@ -28,11 +28,26 @@ import type { StoreSnapshot } from './store-snapshotter.js';
 /** The latest instant a JavaScript Date can hold; later expirations are clamped to it. */
 const MAX_DATE_MS = 8.64e15;
 
+/**
+ * The expiration of a node given `ttlSeconds` from `nowMs`, clamped to the latest Date. Callers
+ * validate both numbers (see `checkWriteTimes`) before anything is mutated, so this cannot fail
+ * halfway through a mutation.
+ */
 function expireAt(ttlSeconds: number | undefined, nowMs: number): number | undefined {
   if (ttlSeconds === undefined) return undefined;
-  assert.ok(Number.isSafeInteger(ttlSeconds) && ttlSeconds >= 0, `bad ttlSeconds ${ttlSeconds}`);
-  assert.ok(Number.isFinite(nowMs), `bad nowMs ${nowMs}`);
   return Math.min(nowMs + ttlSeconds * 1000, MAX_DATE_MS);
+}
+
+/**
+ * Rejects a TTL or a time that no member should have proposed (a replicated entry is input too):
+ * a non-integer or negative TTL, a time that is not a finite number. Thrown before any change, so
+ * the failed request changes nothing, the same on every member.
+ */
+function checkWriteTimes(ttlSeconds: number | undefined, nowMs: number, index: number): void {
+  if (ttlSeconds !== undefined && !(Number.isInteger(ttlSeconds) && ttlSeconds >= 0)) {
+    throw new EtcdError(ErrorCode.TTLNaN, 'invalid value for "ttl"', index);
+  }
+  if (!Number.isFinite(nowMs)) throw new EtcdError(ErrorCode.RaftInternal, `bad proposal time ${String(nowMs)}`, index);
 }
 
 function compareFailure(node: StoreNode, prevValue: string | undefined, prevIndex: number | undefined): string | undefined {
@@ -127,6 +142,7 @@ export class Store {
   /** `set`: creates or replaces a file, or (with `dir`) replaces a file by / creates an empty dir. */
   set(path: string, options: SetOptions, nowMs: number): StoreEvent {
     return this.counters.count('set', () => {
+      checkWriteTimes(options.ttlSeconds, nowMs, this.currentIndex);
       this.assertWritable(path);
       let value = options.value ?? '';
       if (options.refresh === true) value = this.tree.lookup(path, this.currentIndex).value ?? '';
@@ -140,6 +156,7 @@ export class Store {
   /** `create`: a new node that must not exist; `unique` appends the next index as a child name (in-order POST). */
   create(path: string, options: CreateOptions, nowMs: number): StoreEvent {
     return this.counters.count('create', () => {
+      checkWriteTimes(options.ttlSeconds, nowMs, this.currentIndex);
       assertCleanPath(path);
       const target = options.unique === true
         ? childPath(path, String(this.currentIndex + 1).padStart(20, '0'))
@@ -155,6 +172,7 @@ export class Store {
   /** `update` (prevExist=true): new value and TTL for an existing node; a dir only with an empty value. */
   update(path: string, options: UpdateOptions, nowMs: number): StoreEvent {
     return this.counters.count('update', () => {
+      checkWriteTimes(options.ttlSeconds, nowMs, this.currentIndex);
       this.assertWritable(path);
       const node = this.tree.lookup(path, this.currentIndex);
       const value = options.value ?? '';
@@ -166,6 +184,7 @@ export class Store {
   /** `compareAndSwap`: like update, for files only, when `prevValue` and `prevIndex` (if given) match. */
   compareAndSwap(path: string, options: CompareAndSwapOptions, nowMs: number): StoreEvent {
     return this.counters.count('compareAndSwap', () => {
+      checkWriteTimes(options.ttlSeconds, nowMs, this.currentIndex);
       this.assertWritable(path);
       const node = this.checkCompare(path, options);
       return this.rewrite(node, 'compareAndSwap', options.refresh === true ? node.value : options.value ?? '', options, nowMs);

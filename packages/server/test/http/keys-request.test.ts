@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdError } from '@deimos/protocol';
 import {
-  parseKeysRequest, matchKeysPath, redirectFor, type KeysRequest, type KeysRequestInput, type Redirect,
+  MAX_TTL_SECONDS, parseKeysRequest, matchKeysPath, redirectFor, type KeysRequest, type KeysRequestInput, type Redirect,
 } from '../../src/http/keys-request.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -163,6 +163,21 @@ describe('successful parses', () => {
       assert.deepEqual(parse(row.method, row.url, row.body, row.contentType ?? FORM), row.want);
     });
   }
+});
+
+describe('TTLs past what a Date can hold', () => {
+  for (const ttl of ['9007199254740993', '18446744073709551615', '8640000000001']) {
+    test(`ttl=${ttl} is accepted and clamped to the latest Date`, () => {
+      for (const [method, url] of [['PUT', '/v2/keys/a'], ['POST', '/v2/keys/q'], ['PUT', '/v2/keys/a?prevExist=true'], ['PUT', '/v2/keys/a?prevValue=x'], ['PUT', '/v2/keys/a?refresh=true']]) {
+        const r = parse(method, `${url}${url.includes('?') ? '&' : '?'}ttl=${ttl}`) as { ttlSeconds?: number };
+        assert.equal(r.ttlSeconds, MAX_TTL_SECONDS, `${method} ${url}`);
+        assert.ok(Number.isSafeInteger(r.ttlSeconds));
+      }
+    });
+  }
+  test('a ttl past 2^64-1 is still 202', () => {
+    assert.equal(parseError('PUT', '/v2/keys/a?ttl=18446744073709551616').code, 202);
+  });
 });
 
 describe('Go booleans and unsigned integers', () => {

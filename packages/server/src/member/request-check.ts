@@ -1,0 +1,78 @@
+/**
+ * The shape check of a replicated request. A committed entry is input like any other: it may come
+ * from a member running other code, or from a bug in the proposing path. Every member runs the same
+ * check on the same bytes, so a request that fails it fails the same way everywhere, before the
+ * store is touched. The proposing member runs it too, so a bad request never enters the log.
+ */
+import type { ReplicatedRequest } from '@deimos/protocol';
+import { MAX_TTL_SECONDS } from '../http/keys-request.js';
+import { isCleanPath } from '../store/store-path.js';
+
+type Fields = Record<string, unknown>;
+
+function isIndex(v: unknown): boolean {
+  return v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
+}
+
+function isTtl(v: unknown): boolean {
+  return v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_TTL_SECONDS);
+}
+
+function isTime(v: unknown): boolean {
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 8.64e15;
+}
+
+function isOptionalString(v: unknown): boolean {
+  return v === undefined || typeof v === 'string';
+}
+
+function valueWriteProblem(r: Fields): string | undefined {
+  if (typeof r.value !== 'string') return 'value is not a string';
+  if (!isTtl(r.ttlSeconds)) return `ttlSeconds ${String(r.ttlSeconds)} is not an integer in [0, ${MAX_TTL_SECONDS}]`;
+  if (!isTime(r.timeMs)) return `timeMs ${String(r.timeMs)} is not a time`;
+  if (typeof r.refresh !== 'boolean') return 'refresh is not a boolean';
+  return undefined;
+}
+
+function compareProblem(r: Fields): string | undefined {
+  if (!isOptionalString(r.prevValue)) return 'prevValue is not a string';
+  if (!isIndex(r.prevIndex)) return `prevIndex ${String(r.prevIndex)} is not an index`;
+  return undefined;
+}
+
+function keysProblem(r: Fields): string | undefined {
+  if (typeof r.path !== 'string' || !isCleanPath(r.path)) return `path ${JSON.stringify(r.path)} is not a clean key path`;
+  switch (r.op) {
+    case 'set':
+      return typeof r.dir !== 'boolean' ? 'dir is not a boolean' : valueWriteProblem(r);
+    case 'create':
+      if (typeof r.dir !== 'boolean' || typeof r.unique !== 'boolean') return 'dir or unique is not a boolean';
+      return valueWriteProblem(r);
+    case 'update':
+      return valueWriteProblem(r);
+    case 'compareAndSwap':
+      return valueWriteProblem(r) ?? compareProblem(r);
+    case 'delete':
+      return typeof r.dir !== 'boolean' || typeof r.recursive !== 'boolean' ? 'dir or recursive is not a boolean' : undefined;
+    case 'compareAndDelete':
+      return compareProblem(r);
+    default:
+      return `unknown op ${JSON.stringify(r.op)}`;
+  }
+}
+
+/**
+ * What is wrong with a replicated request, or undefined when it can be applied. Checks types and
+ * ranges only; whether the operation succeeds on the current keyspace is the store's decision.
+ */
+export function replicatedRequestProblem(req: ReplicatedRequest): string | undefined {
+  const r = req as unknown as Fields;
+  if (typeof r.id !== 'string') return 'id is not a string';
+  if (r.op === 'sync') return isTime(r.timeMs) ? undefined : `timeMs ${String(r.timeMs)} is not a time`;
+  if (r.op === 'publish') {
+    if (typeof r.memberId !== 'string' || typeof r.name !== 'string') return 'memberId or name is not a string';
+    const urls = r.clientUrls;
+    return Array.isArray(urls) && urls.every((u) => typeof u === 'string') ? undefined : 'clientUrls is not a list of strings';
+  }
+  return keysProblem(r);
+}
