@@ -5,6 +5,7 @@
  * changes through the members API.
  */
 import { http } from '../support/http.js';
+import { membershipChange } from '../support/deimos-cluster.js';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/wait-for.js';
 import { ChaosMember } from './chaos-member.js';
@@ -146,7 +147,7 @@ export class ChaosCluster {
   async removeMember(name: string, via: string): Promise<void> {
     const m = this.member(name);
     if (m.id === undefined) throw new Error(`assertion failed: ID of ${name} unknown`);
-    const res = await http('DELETE', `${this.member(via).clientUrl}/v2/members/${m.id}`, { timeoutMs: 15_000 });
+    const res = await membershipChange(() => http('DELETE', `${this.member(via).clientUrl}/v2/members/${m.id}`, { timeoutMs: 15_000 }));
     if (res.status !== 204) throw new Error(`removing ${name} (${m.id}) via ${via}: ${res.status} ${res.body}`);
     m.note(`removed from the cluster (was ${m.id})`);
     this.removed.add(name);
@@ -160,9 +161,9 @@ export class ChaosCluster {
   /** Adds a removed member again through the members API and starts it on an empty data directory. */
   async readdMember(name: string, via: string): Promise<void> {
     const m = this.member(name);
-    const res = await http('POST', `${this.member(via).clientUrl}/v2/members`, {
+    const res = await membershipChange(() => http('POST', `${this.member(via).clientUrl}/v2/members`, {
       body: JSON.stringify({ peerURLs: [m.peerUrl] }), headers: { 'Content-Type': 'application/json' }, timeoutMs: 15_000,
-    });
+    }));
     if (res.status !== 201) throw new Error(`re-adding ${name} via ${via}: ${res.status} ${res.body}`);
     m.id = (res.json as { id: string }).id;
     this.links.learnId(m.id, name);

@@ -198,9 +198,9 @@ export class DeimosCluster {
     const via = opts.via ?? this.live()[0]!;
     const [clientPort, peerPort] = await freePorts(2);
     const peerUrl = `${this.schemes.peerScheme ?? 'http'}://127.0.0.1:${peerPort}`;
-    const added = await http('POST', `${via.clientUrl}/v2/members`, {
+    const added = await membershipChange(() => http('POST', `${via.clientUrl}/v2/members`, {
       body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json' }, tls: via.clientTls,
-    });
+    }));
     assert.equal(added.status, 201, `POST /v2/members: ${added.body}`);
     const id = String(added.json.id);
     const list = await http('GET', `${via.clientUrl}/v2/members`, { tls: via.clientTls });
@@ -223,7 +223,7 @@ export class DeimosCluster {
   async removeMember(m: DeimosProcess, opts: { via?: DeimosProcess; exitTimeoutMs?: number } = {}): Promise<void> {
     const id = await this.idOf(m);
     const via = opts.via ?? this.live().find((p) => p !== m)!;
-    const res = await http('DELETE', `${via.clientUrl}/v2/members/${id}`, { tls: via.clientTls });
+    const res = await membershipChange(() => http('DELETE', `${via.clientUrl}/v2/members/${id}`, { tls: via.clientTls }));
     assert.equal(res.status, 204, `DELETE /v2/members/${id}: ${res.body}`);
     this.removed.add(m);
     await withDeadline(m.waitExit(), opts.exitTimeoutMs ?? 20_000, `removed member ${m.name} to exit by itself`);
@@ -291,6 +291,20 @@ export class DeimosCluster {
 }
 
 /** Rejects with `what` when `promise` does not settle within `timeoutMs`. */
+/**
+ * Sends a membership change until the strict reconfiguration check lets it through: like etcd, a
+ * member refuses changes (500) until every peer has been connected for 5 s, e.g. just after a
+ * cluster started or a member restarted.
+ */
+export async function membershipChange<T extends { status: number }>(send: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await send();
+    if (res.status !== 500 || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {

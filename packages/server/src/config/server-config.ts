@@ -39,6 +39,8 @@ export interface ServerConfig {
   corsOrigins: string[];
   proxy: 'off' | 'on' | 'readonly';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Refuse membership changes that could cost the cluster its quorum (see reconfig-check.ts). */
+  strictReconfigCheck: boolean;
   /** TLS of the client listener; undefined = plain HTTP. */
   clientTls?: TlsFiles;
   /** TLS of the peer listener and of outgoing peer connections; undefined = plain HTTP. */
@@ -127,6 +129,7 @@ export function loadServerConfig(argv: readonly string[], env: Record<string, st
     corsOrigins: cors,
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
     logLevel: oneOf(flags, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
+    strictReconfigCheck: flags.values.get('strict-reconfig-check') !== false,
     unsafeLocalReads: env[UNSAFE_LOCAL_READS_ENV] === '1',
   };
   const clientTls = clientTlsFiles(flags, cwd, listenClientUrls);

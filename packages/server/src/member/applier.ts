@@ -147,7 +147,14 @@ export class Applier implements StateMachine {
   }
 
   private applyConfChange(e: Entry, durableIndex: number, results: Array<[string, ApplyResult]>): void {
-    const cc = confChangeFromBytes(e.data);
+    let cc;
+    try {
+      cc = confChangeFromBytes(e.data);
+    } catch (err) {
+      // Undecodable everywhere alike: the entry changes nothing on any member.
+      this.deps.logger.error('skipping a configuration change that cannot be decoded', { index: e.index, error: (err as Error).message });
+      return;
+    }
     this.confState = this.deps.node().applyConfChange(cc);
     // The membership records live in the store: already there if the entry was applied before.
     if (e.index > durableIndex) this.deps.membership.applyConfChange(cc);

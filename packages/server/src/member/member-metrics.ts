@@ -10,6 +10,7 @@ export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, 
   metrics.gauge('deimos_raft_applied_index', 'Index of the last applied raft entry.', applied);
   metrics.gauge('deimos_raft_is_leader', '1 when this member is the leader.', () => (member.raft().isLeader ? 1 : 0));
   metrics.gauge('deimos_raft_has_leader', '1 when a leader is known.', () => (member.raft().leaderId !== '0' ? 1 : 0));
+  metrics.gauge('deimos_peers_active', 'Peers reachable both ways now (what the strict reconfiguration check counts).', () => member.activePeerCount());
   metrics.gauge('deimos_store_index', 'The v2 store index (X-Etcd-Index).', () => store.index);
   metrics.gauge('deimos_store_watchers', 'Live watchers.', () => store.watcherCount);
   metrics.gauge('deimos_process_resident_memory_bytes', 'Resident set size of the process.', () => process.memoryUsage.rss());

@@ -19,6 +19,7 @@ import { replicatedRequestProblem } from './request-check.js';
 import type { Membership, ConfChangeContext } from './membership.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import { newMemberId } from '../cluster/member-id.js';
+import { checkAddMember, checkRemoveMember, type ReconfigRefusal, type ReconfigView } from './reconfig-check.js';
 
 /** How long to wait before proposing again when the core dropped a proposal (no leader yet). */
 const PROPOSAL_RETRY_MS = 50;
@@ -148,6 +149,8 @@ export class Member implements MemberView {
   }
 
   async addMember(peerURLs: string[]): Promise<MemberJSON> {
+    // etcd checks before proposing, and finds a taken peer URL only when the change is applied.
+    this.checkReconfig('add', (view) => checkAddMember(view));
     const taken = new Set(this.membership.list().flatMap((m) => m.peerURLs));
     if (peerURLs.some((u) => taken.has(u))) throw new MembersApiError(409, 'membership: peerURL exists');
     const id = newMemberId(peerURLs, Date.now(), ++this.seq);
@@ -158,6 +161,7 @@ export class Member implements MemberView {
   async removeMember(id: string): Promise<void> {
     if (this.membership.isRemoved(id)) throw new MembersApiError(410, `Member permanently removed: ${id}`);
     if (!/^[0-9a-f]{1,16}$/.test(id) || !this.membership.get(id)) throw new MembersApiError(404, `No such member: ${id}`);
+    this.checkReconfig('remove', (view) => checkRemoveMember(view, id));
     await this.proposeConfChange(ConfChangeType.RemoveNode, id, {});
   }
 
@@ -167,6 +171,31 @@ export class Member implements MemberView {
     const taken = new Set(this.membership.list().filter((m) => m.id !== id).flatMap((m) => m.peerURLs));
     if (peerURLs.some((u) => taken.has(u))) throw new MembersApiError(409, 'membership: peerURL exists');
     await this.proposeConfChange(ConfChangeType.UpdateNode, id, { peerURLs });
+  }
+
+  /** Peers reachable both ways now (the `deimos_peers_active` gauge). */
+  activePeerCount(): number {
+    return this.transport.peerIds().filter((id) => this.transport.activeSince(id) !== undefined).length;
+  }
+
+  /**
+   * Runs the strict reconfiguration check (unless --strict-reconfig-check=false). A refusal is
+   * answered as etcd 3.4 answers it, 500 "Internal Server Error"; the reason goes to the log.
+   */
+  private checkReconfig(change: 'add' | 'remove', check: (view: ReconfigView) => ReconfigRefusal | undefined): void {
+    if (!this.config.strictReconfigCheck) return;
+    const view: ReconfigView = {
+      selfId: this.config.memberId,
+      members: this.membership.list().map((m) => ({ id: m.id, started: m.name !== '' })),
+      activeSince: (id) => this.transport.activeSince(id),
+      nowMs: this.transport.now(),
+    };
+    const refusal = check(view);
+    if (refusal === undefined) return;
+    this.logger.warn(`rejecting member ${change} request; ${refusal.code === 'unhealthy' ? 'cluster is unhealthy' : 'not enough started members'}`, {
+      reason: refusal.reason, override: '--strict-reconfig-check=false',
+    });
+    throw new MembersApiError(500, 'Internal Server Error');
   }
 
   /** Proposes a configuration change and waits until it is applied here. */

@@ -44,7 +44,12 @@ export interface PeerStatsSnapshot {
 
 /** Mutable statistics of one peer; the transport updates it, {@link PeerStats.snapshot} reads it. */
 export class PeerStats {
+  /** Set by the stream writer; use {@link PeerStats.setConnected} so `connectedSinceMs` follows. */
   connected = false;
+  /** When the outgoing stream last became connected; undefined while it is not. */
+  connectedSinceMs: number | undefined;
+  /** When the last frame (keepalives included) arrived from the peer; undefined before any. */
+  lastHeardMs: number | undefined;
   inboundConnections = 0;
   messagesSent = 0;
   bytesSent = 0;
@@ -63,6 +68,28 @@ export class PeerStats {
   private maxMs = 0;
 
   constructor(readonly id: NodeId, private readonly nowMs: () => number) {}
+
+  /** Records the outgoing stream's state, and since when it is connected. */
+  setConnected(connected: boolean): void {
+    if (connected && !this.connected) this.connectedSinceMs = this.nowMs();
+    if (!connected) this.connectedSinceMs = undefined;
+    this.connected = connected;
+  }
+
+  /** Notes a frame from the peer: it is alive and its stream to us works. */
+  heard(): void {
+    this.lastHeardMs = this.nowMs();
+  }
+
+  /**
+   * Since when the peer has been reachable both ways: our stream to it connected, and a frame from
+   * it within `silenceMs` (peers send a keepalive frame on an idle stream, so a stopped or cut-off
+   * peer falls silent). Undefined when it is not reachable now.
+   */
+  activeSince(silenceMs: number): number | undefined {
+    if (this.connectedSinceMs === undefined || this.lastHeardMs === undefined) return undefined;
+    return this.nowMs() - this.lastHeardMs <= silenceMs ? this.connectedSinceMs : undefined;
+  }
 
   /** Notes a MsgHeartbeat handed to the peer's stream; only the oldest unanswered one counts. */
   heartbeatSent(): void {

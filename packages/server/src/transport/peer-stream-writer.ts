@@ -16,6 +16,9 @@ import type { PeerStats } from './peer-stats.js';
 import { SendQueue, type SendQueueLimits } from './send-queue.js';
 import { TransportError } from './transport-errors.js';
 
+/** An empty frame: the receiver skips it, and notes that the peer is alive. */
+const KEEPALIVE_FRAME = encodeFrame(new Uint8Array(0));
+
 /** Timing and size limits of a {@link PeerStreamWriter}. */
 export interface StreamWriterLimits extends SendQueueLimits {
   /** A frame stops taking bulk messages at about this many bytes. */
@@ -27,6 +30,8 @@ export interface StreamWriterLimits extends SendQueueLimits {
   connectTimeoutMs: number;
   /** A write the socket has not drained by then breaks the connection (a dead or stuck peer). */
   stallTimeoutMs: number;
+  /** An idle connected stream carries an empty frame this often, so the peer knows we are alive. */
+  keepaliveIntervalMs: number;
 }
 
 /** Where a writer stands: connecting (messages queue), connected, backoff (messages refused). */
@@ -66,6 +71,9 @@ export class PeerStreamWriter {
   /** Failures since the last successful connection. */
   private failures = 0;
   private waitingDrain = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  /** A frame went out since the last keepalive tick (an idle tick sends an empty one). */
+  private wroteFrame = false;
 
   constructor(private readonly opts: PeerStreamWriterOptions) {
     if (opts.urls.length === 0) throw new TypeError(`peer ${opts.peerId} has no URLs`);
@@ -115,7 +123,7 @@ export class PeerStreamWriter {
     this.urlIndex = 0;
     if (this.current === 'connecting' || this.current === 'connected') {
       this.abandon();
-      this.opts.stats.connected = false;
+      this.opts.stats.setConnected(false);
       this.connect();
     }
   }
@@ -126,7 +134,7 @@ export class PeerStreamWriter {
     this.abandon();
     clearTimeout(this.retryTimer);
     this.current = 'closed';
-    this.opts.stats.connected = false;
+    this.opts.stats.setConnected(false);
     this.opts.stats.messagesDropped += this.queue.clear();
   }
 
@@ -169,10 +177,11 @@ export class PeerStreamWriter {
       return;
     }
     this.current = 'connected';
-    this.opts.stats.connected = true;
+    this.opts.stats.setConnected(true);
     this.backoffMs = this.opts.limits.backoffMinMs;
     this.failures = 0;
     this.opts.logger.info('peer stream connected', { peer: this.opts.peerId });
+    this.startKeepalive(gen, this.req);
     res.resume();
     res.on('end', () => this.fail(gen, new Error('peer ended the stream')));
     res.on('error', (err) => this.fail(gen, err));
@@ -206,6 +215,7 @@ export class PeerStreamWriter {
       stats.messagesSent += batch.length;
       stats.bytesSent += frame.length;
       stats.framesSent++;
+      this.wroteFrame = true;
       for (const m of batch) if (m.type === MessageType.MsgHeartbeat) stats.heartbeatSent();
       if (!req.write(frame)) {
         this.waitingDrain = true;
@@ -216,6 +226,24 @@ export class PeerStreamWriter {
         return;
       }
     }
+  }
+
+  /**
+   * Sends an empty frame on every keepalive tick that saw no other frame. Followers exchange no
+   * raft messages, and a stopped peer keeps its TCP connection open: the empty frames are what
+   * tells each member, within seconds, which peers are alive (the strict reconfiguration check).
+   */
+  private startKeepalive(gen: number, request: ClientRequest | undefined): void {
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = setInterval(() => {
+      if (gen !== this.generation || this.current !== 'connected') return clearInterval(this.keepaliveTimer);
+      if (this.wroteFrame || this.waitingDrain || request === undefined) {
+        this.wroteFrame = false;
+        return;
+      }
+      if (!request.write(KEEPALIVE_FRAME)) this.waitingDrain = true;
+    }, this.opts.limits.keepaliveIntervalMs);
+    this.keepaliveTimer.unref();
   }
 
   private onDrain(gen: number): void {
@@ -231,7 +259,7 @@ export class PeerStreamWriter {
     const wasConnected = this.current === 'connected';
     this.abandon();
     const stats = this.opts.stats;
-    stats.connected = false;
+    stats.setConnected(false);
     stats.connectFailures++;
     stats.messagesDropped += this.queue.clear();
     this.current = 'backoff';
@@ -254,6 +282,7 @@ export class PeerStreamWriter {
     this.generation++;
     clearTimeout(this.connectTimer);
     clearTimeout(this.stallTimer);
+    clearInterval(this.keepaliveTimer);
     this.waitingDrain = false;
     this.opts.stats.heartbeatLost();
     const req = this.req;

@@ -165,6 +165,20 @@ export class PeerTransport {
     for (const writer of touched) writer.flush();
   }
 
+  /**
+   * Since when (in this transport's clock, see `nowMs`) a peer has been reachable both ways, or
+   * undefined when it is not reachable now or is unknown: etcd's `ActiveSince`.
+   */
+  activeSince(id: NodeId): number | undefined {
+    // Three keepalive intervals of silence, so one late frame on a busy machine is not a death.
+    return this.peers.get(id)?.stats.activeSince(3 * this.limits.keepaliveIntervalMs);
+  }
+
+  /** This transport's clock (ms), the one {@link activeSince} answers in. */
+  now(): number {
+    return this.nowMs();
+  }
+
   /** Per-peer statistics of every added peer. */
   stats(): PeerStatsSnapshot[] {
     return [...this.peers.values()].map((p) => ({ ...p.stats.snapshot(), queuedMessages: p.writer.queuedMessages }));
@@ -209,6 +223,7 @@ export class PeerTransport {
       maxFrameBytes: this.limits.maxFrameBytes,
       logger: this.logger,
       deliver: (peer, messages, bytes) => this.deliver(peer, messages, bytes),
+      heard: (peer) => this.peers.get(peer)?.stats.heard(),
     });
   }
 

@@ -36,6 +36,8 @@ export interface StreamReceiverContext {
   logger: Logger;
   /** Delivers the messages of one frame (`bytes` counts the frame with its header). */
   deliver(from: NodeId, messages: Message[], bytes: number): void;
+  /** Notes that frames (keepalives included) arrived from the peer. */
+  heard?(from: NodeId): void;
 }
 
 /** Serves one inbound stream from `from` until either side ends it. */
@@ -61,6 +63,7 @@ export function receiveStream(req: IncomingMessage, res: ServerResponse, from: N
       if (!(err instanceof TransportError)) throw err;
       return drop(err);
     }
+    if (frames.length > 0) ctx.heard?.(from);
     for (const frame of frames) {
       if (frame.length === 0) continue; // an empty frame is a keepalive
       let messages: Message[];

@@ -25,6 +25,7 @@ export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze
   backoffMaxMs: 2_000,
   connectTimeoutMs: 5_000,
   stallTimeoutMs: 15_000,
+  keepaliveIntervalMs: 1_000,
   maxFrameBytes: 64 * 1024 * 1024,
   maxSnapshotBytes: 8 * 1024 * 1024 * 1024,
   snapshotChunkBytes: 1024 * 1024,
