@@ -27,10 +27,13 @@ export const TLS_CIPHERS = [
 /** A connection that has not finished its handshake by then is closed (slowloris bound). */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** The subject CN of a peer certificate, or '' when it has none. */
+/**
+ * The subject CN of a peer certificate, or '' when it has none. Of several CN attributes the last
+ * wins, as in Go's `pkix.Name.CommonName` (what etcd compares with --peer-cert-allowed-cn).
+ */
 export function certificateCn(cert: PeerCertificate | undefined): string {
   const cn = cert?.subject?.CN;
-  return Array.isArray(cn) ? (cn[0] ?? '') : (cn ?? '');
+  return Array.isArray(cn) ? (cn[cn.length - 1] ?? '') : (cn ?? '');
 }
 
 /**

@@ -15,9 +15,9 @@ test('the policy is TLS 1.2 or newer with forward-secret AEAD suites only', () =
   }
 });
 
-test('certificateCn reads the subject CN, the first of several, or nothing', () => {
+test('certificateCn reads the subject CN, the last of several (as Go does), or nothing', () => {
   assert.equal(certificateCn(cert('deimos-peer')), 'deimos-peer');
-  assert.equal(certificateCn(cert(['a', 'b'])), 'a');
+  assert.equal(certificateCn(cert(['a', 'b'])), 'b');
   assert.equal(certificateCn(cert(undefined)), '');
   assert.equal(certificateCn(undefined), '');
 });
