@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeimosCluster, assertAllAcked } from '../support/deimos-cluster.js';
+import { DeimosCluster, assertAllAcked, membershipChange } from '../support/deimos-cluster.js';
 import type { DeimosProcess } from '../support/deimos-process.js';
 import { http, type TestResponse } from '../support/http.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
@@ -125,7 +125,8 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
   test('adding a member whose peer URL exists answers 409', async () => {
     const via = cluster.live()[0]!;
     const existing = (await members(via))[0]!;
-    assertMembersError(await postMembers(via, JSON.stringify({ peerURLs: existing.peerURLs })), 409, 'membership: peerURL exists');
+    // membershipChange: the strict reconfiguration check refuses (500) until every peer has been up 5 s.
+    assertMembersError(await membershipChange(() => postMembers(via, JSON.stringify({ peerURLs: existing.peerURLs }))), 409, 'membership: peerURL exists');
   });
 
   test('removing an unknown or malformed id answers 404', async () => {
@@ -186,7 +187,7 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
       404, 'No such member: leader');
     // An existing peer URL: the POST reaches the add (409) without changing the membership.
     const existing = (await members(via))[0]!;
-    const res = await http('POST', `${via.clientUrl}/v2/members/anything`, jsonBody({ peerURLs: existing.peerURLs }));
+    const res = await membershipChange(() => http('POST', `${via.clientUrl}/v2/members/anything`, jsonBody({ peerURLs: existing.peerURLs })));
     assertMembersError(res, 409, 'membership: peerURL exists');
     assert.equal((await members(via)).length, cluster.live().length);
   });

@@ -50,6 +50,10 @@ describe('deimosctl with a 3-node cluster', { skip: SKIP }, () => {
   test('member add prints the new member\'s environment; update and remove report in etcdctl\'s words', async () => {
     const [p1, p2] = await freePorts(2);
     const peer = `http://127.0.0.1:${p1}`;
+    // An existing member's peer URL: refused when the change is applied, as etcd does.
+    await cluster.waitReconfigReady();
+    const dup = await ctl(['member', 'add', 'node5', cluster.members[0]!.peerUrl, '--endpoints', all]);
+    assert.deepEqual([dup.code, dup.stderr], [1, 'membership: peerURL exists\n']);
     const add = await ctl(['member', 'add', 'node4', peer, '--endpoints', all]);
     assert.equal(add.code, 0, add.stderr);
     const m = /^Added member named node4 with ID ([0-9a-f]+) to cluster\n\nETCD_NAME="node4"\nETCD_INITIAL_CLUSTER="([^"]+)"\nETCD_INITIAL_CLUSTER_STATE="existing"\n$/.exec(add.stdout);
@@ -65,8 +69,9 @@ describe('deimosctl with a 3-node cluster', { skip: SKIP }, () => {
     assert.ok(health.stdout.includes(`member ${id} is unreachable: no available published client urls\n`), health.stdout);
     assert.match(health.stdout, /\ncluster is degraded\n$/);
 
-    const dup = await ctl(['member', 'add', 'node5', peer, '--endpoints', all]);
-    assert.deepEqual([dup.code, dup.stderr], [1, 'membership: peerURL exists\n']);
+    // node4 never started: the strict reconfiguration check refuses any further member, as etcd's does.
+    const second = await ctl(['member', 'add', 'node5', `http://127.0.0.1:${p2}`, '--endpoints', all]);
+    assert.deepEqual([second.code, second.stderr], [1, 'Internal Server Error\n']);
 
     const newPeer = `http://127.0.0.1:${p2}`;
     const upd = await ctl(['member', 'update', id, newPeer, '--endpoints', all]);

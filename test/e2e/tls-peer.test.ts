@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
-import { DeimosCluster, CLUSTER_DEFAULT_ARGS, runConcurrently } from '../support/deimos-cluster.js';
+import { DeimosCluster, CLUSTER_DEFAULT_ARGS, membershipChange, runConcurrently } from '../support/deimos-cluster.js';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
 import { freePorts } from '../support/ports.js';
@@ -90,7 +90,7 @@ describe('peer TLS with peer client-certificate auth (and client TLS)', () => {
     const via = await cluster.leader();
     const [clientPort, peerPort] = await freePorts(2);
     const peerUrl = `https://127.0.0.1:${peerPort}`;
-    const added = await http('POST', `${via.clientUrl}/v2/members`, { body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json' }, tls: via.clientTls });
+    const added = await membershipChange(() => http('POST', `${via.clientUrl}/v2/members`, { body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json' }, tls: via.clientTls }));
     assert.equal(added.status, 201, added.body);
     const existing = cluster.members.map((m) => `${m.name}=${m.peerUrl}`);
     const outputBefore = new Map(cluster.members.map((m) => [m, m.output.length]));

@@ -219,6 +219,19 @@ export class DeimosCluster {
     return { member, id, added: added.json, listed };
   }
 
+  /**
+   * Waits until `via` would accept a membership change: like etcd's, its strict reconfiguration
+   * check refuses changes (500) until every peer has been connected for 5 s. The probe adds a
+   * member whose peer URL exists, which is refused with 409 once the check passes (no change made).
+   */
+  async waitReconfigReady(via: DeimosProcess = this.live()[0]!, timeoutMs = 30_000): Promise<void> {
+    const body = JSON.stringify({ peerURLs: [this.live()[0]!.peerUrl] });
+    const res = await membershipChange(() => http('POST', `${via.clientUrl}/v2/members`, {
+      body, headers: { 'Content-Type': 'application/json' }, tls: via.clientTls,
+    }), timeoutMs);
+    assert.equal(res.status, 409, `probe of the strict reconfiguration check: ${res.body}`);
+  }
+
   /** DELETE /v2/members/<id> of `m` through `via` (204), then waits until `m` exits by itself. */
   async removeMember(m: DeimosProcess, opts: { via?: DeimosProcess; exitTimeoutMs?: number } = {}): Promise<void> {
     const id = await this.idOf(m);
