@@ -40,9 +40,10 @@ describe('slow or long answers through the proxy', { skip: SKIP }, () => {
   before(async () => {
     member = await DeimosProcess.start({ name: 'slow1' });
     assert.equal((await http('PUT', `${member.clientUrl}/v2/keys${prefix}/small`, { form: { value: 'v' } })).status, 201);
-    for (const mode of ['on', 'readonly']) {
-      const proxy = await ProxyProcess.start({ args: ['--proxy', mode, '--endpoints', member.clientUrl, '--response-timeout', '3s', '--failure-wait', '60s'] });
-      proxies.push({ label: mode, proxy });
+    // One proxy per test, so that no test's failure is another's.
+    for (const [label, mode] of [['on', 'on'], ['readonly', 'readonly'], ['slow', 'on']]) {
+      const proxy = await ProxyProcess.start({ args: ['--proxy', mode!, '--endpoints', member.clientUrl, '--response-timeout', '3s', '--failure-wait', '60s'] });
+      proxies.push({ label: label!, proxy });
     }
   });
 
@@ -93,7 +94,7 @@ describe('slow or long answers through the proxy', { skip: SKIP }, () => {
   }
 
   test(`${SLOW_READERS} clients that do not read a large answer hold up no other client, and get it all once they read`, async () => {
-    const { proxy } = proxies.find((p) => p.label === 'on')!;
+    const { proxy } = proxies.find((p) => p.label === 'slow')!;
     const dir = `${prefix}/big`;
     for (let i = 0; i < VALUES; i++) {
       assert.equal((await http('PUT', `${member.clientUrl}/v2/keys${dir}/v${i}`, { form: { value: BIG } })).status, 201);
