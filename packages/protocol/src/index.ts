@@ -5,3 +5,4 @@ export * from './kv-types.js';
 export * from './codec/index.js';
 export * from './replicated-request.js';
 export * from './http/request-head.js';
+export * from './http/go-query.js';

@@ -41,6 +41,8 @@ const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_PENDING_BYTES = 64 * 1024;
 /** Answer bytes the socket may hold unsent before pipelined requests wait for 'drain'. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
+/** Answer bytes queued for the end of the turn before they are handed to the socket to check its backpressure. */
+const QUEUED_ANSWER_BYTES = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /** Where a connection goes when the loop lets it go: node:http, with the bytes put back. */
@@ -115,7 +117,12 @@ export class LoopClient implements ClientSide {
 
   write(chunk: Buffer, resume: () => void): boolean {
     if (this.gone) return true;
-    const ok = this.out.bytes(chunk, this.chunked);
+    let ok = this.out.bytes(chunk, this.chunked);
+    if (ok && this.out.queuedBytes >= QUEUED_ANSWER_BYTES) {
+      // Small pieces are only queued: hand them over, and see whether the socket keeps up.
+      this.out.flush();
+      ok = !this.socket.writableNeedDrain;
+    }
     if (!ok) this.socket.once('drain', resume);
     return ok;
   }

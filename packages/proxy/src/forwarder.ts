@@ -14,6 +14,7 @@ import { ResponseClient, type ClientSide } from './client-side.js';
 import { MemberConnections, type ExchangeHandle } from './member-connections.js';
 import { sendClusterError, sendJsonError } from './proxy-errors.js';
 import { HOP_HEADER, headerText, requestHead } from './upstream-head.js';
+import { isWatchRequest } from './watch-request.js';
 
 /** More proxies than this in a row is treated as a loop. */
 const MAX_HOPS = 8;
@@ -73,7 +74,7 @@ export class Forwarder {
     if (body === null) return;
     const head = requestHead(req, body, hops === '' ? this.opts.proxyId : `${hops}, ${this.opts.proxyId}`);
     const method = req.method ?? 'GET';
-    const isWatch = (method === 'GET' || method === 'HEAD') && isWatchUrl(req.url ?? '/');
+    const isWatch = isWatchRequest(method, req.url ?? '/');
     this.forward({ method, head, body, isWatch }, new ResponseClient(res));
   }
 
@@ -191,7 +192,13 @@ export class Forwarder {
       finish(undefined);
     });
     if (!request.isWatch) {
-      responseTimer = setTimeout(() => handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${this.opts.responseTimeoutMs} ms`)), this.opts.responseTimeoutMs);
+      const ms = this.opts.responseTimeoutMs;
+      const overdue = (): void => {
+        // Waiting behind another client's answer is not the member's fault: the read went elsewhere.
+        if (handle.unblock()) responseTimer = setTimeout(overdue, ms);
+        else handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${ms} ms`));
+      };
+      responseTimer = setTimeout(overdue, ms);
     }
   }
 
@@ -211,11 +218,4 @@ function codedError(code: string, message: string): Error & { code: string } {
  */
 function refusedAtHandshake(error: Error & { code?: string }): boolean {
   return typeof error.code === 'string' && /^ERR_SSL_\w*ALERT/.test(error.code);
-}
-
-/** True for `GET ...?wait=true` (a long poll or a stream): no response timeout applies. */
-export function isWatchUrl(url: string): boolean {
-  const q = url.indexOf('?');
-  if (q < 0) return false;
-  return new URLSearchParams(url.slice(q + 1)).get('wait') === 'true';
 }

@@ -2,7 +2,9 @@
  * One keep-alive connection to one cluster member. Requests go out in order (written at the end of
  * the event-loop turn, see turn-writer.ts) and their responses are read back in the same order with
  * {@link ResponseParser}; several plain reads may be due at once (pipelined). Requests queued while
- * the connection is still being made fail as never sent if it cannot be made.
+ * the connection is still being made fail as never sent if it cannot be made. The reads queued
+ * behind an answer that stalls (its client does not read it) can be taken off the connection to be
+ * sent again elsewhere: their answers, when they come, are read and dropped here.
  */
 import type { Socket } from 'node:net';
 import { ResponseParser, type ResponseHead } from './response-parser.js';
@@ -26,13 +28,25 @@ export interface ConnectionOwner {
   release(conn: MemberConnection, keepAliveMs: number): void;
   /** It closed. */
   forget(conn: MemberConnection): void;
+  /** Nothing more may be pipelined on it (its current answer is large, long or stalled). */
+  unpipeline(conn: MemberConnection): void;
 }
 
-/** A request whose response is due. */
-interface Queued {
+/** A request on a connection: where its answer goes, and what was sent, to send it again elsewhere. */
+export interface Ticket {
   exchange: Exchange;
-  noBody: boolean;
+  readonly head: string;
+  readonly body: Buffer | undefined;
+  readonly noBody: boolean;
+  /** The connection it is (last) queued on. */
+  conn: MemberConnection | undefined;
 }
+
+/**
+ * A pipelined answer declaring more bytes than this is not queued behind: a client that reads slowly
+ * (or not at all) could hold it on the connection for as long as it likes.
+ */
+const LARGE_ANSWER_BYTES = 64 * 1024;
 
 const DEFAULT_KEEP_ALIVE_MS = 5000;
 
@@ -47,7 +61,7 @@ export function coded(code: string, message: string): Error & { code: string } {
 /** One connection to one member: requests in order, their responses in the same order. */
 export class MemberConnection {
   /** The requests whose responses are due, the first one being read. */
-  readonly queue: Queued[] = [];
+  readonly queue: Ticket[] = [];
   /** Still connecting (or in the TLS handshake). */
   connecting = true;
   closed = false;
@@ -64,6 +78,7 @@ export class MemberConnection {
       this.sawHead = true;
       this.closeAfter = head.close;
       if (head.keepAliveTimeoutMs !== undefined) this.keepAliveMs = head.keepAliveTimeoutMs;
+      if (this.pipelined && (head.bodyLength === undefined || head.bodyLength > LARGE_ANSWER_BYTES)) this.owner.unpipeline(this);
       this.queue[0]?.exchange.head(head);
     },
     body: (chunk) => this.queue[0]?.exchange.body(chunk),
@@ -79,6 +94,7 @@ export class MemberConnection {
     },
   });
 
+  /** `key` names the member (its URL). */
   constructor(readonly socket: Socket, readonly key: string, private readonly owner: ConnectionOwner, dialTimeoutMs: number, tls: boolean) {
     this.out = new TurnWriter(socket);
     socket.setNoDelay(true);
@@ -97,30 +113,51 @@ export class MemberConnection {
     });
   }
 
-  /** Queues a request; its response goes to `exchange`. */
-  start(exchange: Exchange, head: string, body: Buffer | undefined, noBody: boolean, pipelined: boolean): void {
+  /** The member has started the answer at the head of the queue. */
+  get answering(): boolean {
+    return this.sawHead;
+  }
+
+  /** Queues a request; its response goes to `ticket.exchange`. */
+  start(ticket: Ticket, pipelined: boolean): void {
     if (this.queue.length === 0) {
       this.sawHead = false;
       this.closeAfter = false;
       this.lastError = undefined;
-      this.parser.reset(noBody);
+      this.parser.reset(ticket.noBody);
       this.pipelined = pipelined;
     }
-    this.queue.push({ exchange, noBody });
-    this.out.queue(head);
-    if (body !== undefined && body.length > 0) this.out.bytes(body, false);
+    ticket.conn = this;
+    this.queue.push(ticket);
+    this.out.queue(ticket.head);
+    if (ticket.body !== undefined && ticket.body.length > 0) this.out.bytes(ticket.body, false);
   }
 
   /**
-   * Stops passing on the response of `exchange` (its client went away) while others are due on this
+   * Stops passing on the response of `ticket` (its client went away) while others are due on this
    * connection; false (nothing done) otherwise.
    */
-  discard(exchange: Exchange): boolean {
-    if (!this.pipelined || this.queue.length < 2) return false;
-    const q = this.queue.find((x) => x.exchange === exchange);
-    if (q === undefined) return false;
-    q.exchange = DISCARD;
+  discard(ticket: Ticket): boolean {
+    const i = this.queue.indexOf(ticket);
+    if (i < 0 || !this.queue.some((q, k) => k !== i && q.exchange !== DISCARD)) return false;
+    this.queue[i] = { exchange: DISCARD, head: '', body: undefined, noBody: ticket.noBody, conn: this };
     return true;
+  }
+
+  /**
+   * Takes the requests queued behind the answer being read off this connection, to be sent again
+   * elsewhere (only plain reads are ever queued behind another request, and they may be repeated);
+   * their answers will be read and dropped here.
+   */
+  takeFollowers(): Ticket[] {
+    const taken: Ticket[] = [];
+    for (let i = 1; i < this.queue.length; i++) {
+      const t = this.queue[i]!;
+      if (t.exchange === DISCARD) continue;
+      taken.push(t);
+      this.queue[i] = { exchange: DISCARD, head: '', body: undefined, noBody: t.noBody, conn: this };
+    }
+    return taken;
   }
 
   private readonly onData = (chunk: Buffer): void => {

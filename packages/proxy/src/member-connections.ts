@@ -5,20 +5,31 @@
  * {@link PIPELINE_CONNECTIONS} connections carrying reads, further reads queue behind those (the
  * least loaded one) instead of taking a connection each, because every connection in use costs the
  * proxy and the member a read and a write per request, a pipeline one of each per batch. Writes and
- * watches always get a connection of their own.
+ * watches always get a connection of their own. One client's answer never holds up another's: a
+ * connection leaves the pipelining set when its answer is large or long (see member-connection.ts)
+ * or its client stops reading, and the reads queued behind a stalled answer are sent again on other
+ * connections.
  */
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Endpoint } from './endpoint-pool.js';
-import { MemberConnection, type ConnectionOwner, type Exchange } from './member-connection.js';
+import { MemberConnection, type ConnectionOwner, type Exchange, type Ticket } from './member-connection.js';
 
 export type { Exchange, FailurePhase } from './member-connection.js';
 
 /** Control over an exchange in progress. */
 export interface ExchangeHandle {
+  /** Ends the exchange: with an error, the connection closes; without one (the client left), only its answer is dropped where others share the connection. */
   abort(error?: Error): void;
+  /** The client is not keeping up: holds the answer back, and moves the reads queued behind it elsewhere. */
   pause(): void;
   resume(): void;
+  /**
+   * The exchange is overdue: true when that is not the member's fault, because it waits behind
+   * another request whose answer is under way (a large one, or one its client reads slowly); it has
+   * then been sent again on another connection. False when the member itself has not answered.
+   */
+  unblock(): boolean;
 }
 
 /** How to reach members. */
@@ -49,19 +60,46 @@ export class MemberConnections implements ConnectionOwner {
    * `pipelined` one (a plain read, whose response ends by itself) may share a connection.
    */
   send(ep: Endpoint, head: string, body: Buffer | undefined, noBody: boolean, exchange: Exchange, pipelined = false): ExchangeHandle {
-    const conn = (pipelined ? this.pipelineOn(ep.url) : undefined) ?? this.takeIdle(ep.url) ?? this.dial(ep);
-    conn.start(exchange, head, body, noBody, pipelined);
-    if (conn.pipelined) this.notePipeline(conn);
-    const socket = conn.socket;
+    const ticket: Ticket = { exchange, head, body, noBody, conn: undefined };
+    this.place(ep, ticket, pipelined);
     return {
       abort: (error?: Error) => {
-        // A client gone from a pipelined read: its answer is dropped, the reads behind it go on.
-        if (error === undefined && conn.discard(exchange)) socket.resume(); // it may have been paused for that client
-        else socket.destroy(error);
+        const conn = ticket.conn!;
+        const wasHead = conn.queue[0] === ticket;
+        // A client gone from a shared connection: its answer is dropped, the reads behind it go on.
+        if (error === undefined && conn.discard(ticket)) {
+          if (wasHead) conn.socket.resume(); // it may have been paused for that client
+        } else conn.socket.destroy(error);
       },
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
+      pause: () => {
+        const conn = ticket.conn!;
+        if (conn.queue[0] === ticket) this.detach(ep, conn);
+        conn.socket.pause();
+      },
+      resume: () => ticket.conn!.socket.resume(),
+      unblock: () => {
+        const conn = ticket.conn!;
+        if (conn.queue.indexOf(ticket) <= 0 || !conn.answering) return false;
+        this.detach(ep, conn);
+        return true;
+      },
     };
+  }
+
+  /** Queues `ticket` on a connection to `ep`: a pipelining one if allowed and there are enough, else an idle or new one. */
+  private place(ep: Endpoint, ticket: Ticket, pipelined: boolean): void {
+    const conn = (pipelined ? this.pipelineOn(ep.url) : undefined) ?? this.takeIdle(ep.url) ?? this.dial(ep);
+    conn.start(ticket, pipelined);
+    if (conn.pipelined) this.notePipeline(conn);
+  }
+
+  /**
+   * Gives `conn` to the answer it is reading (whose client is slow): nothing more is queued on it,
+   * and the reads already queued behind that answer go to other connections.
+   */
+  private detach(ep: Endpoint, conn: MemberConnection): void {
+    this.unpipeline(conn);
+    for (const t of conn.takeFollowers()) this.place(ep, t, true);
   }
 
   /** The least loaded pipelining connection to `key`, once there are enough of them. */
@@ -81,7 +119,8 @@ export class MemberConnections implements ConnectionOwner {
     if (!list.includes(conn)) list.push(conn);
   }
 
-  private unpipeline(conn: MemberConnection): void {
+  /** Takes `conn` out of the pipelining set: no further read is queued on it. */
+  unpipeline(conn: MemberConnection): void {
     if (!conn.pipelined) return;
     conn.pipelined = false;
     const list = this.pipelines.get(conn.key);

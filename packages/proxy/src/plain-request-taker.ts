@@ -7,11 +7,12 @@
  */
 import type { RequestHead } from '@deimos/protocol';
 import type { RequestTaker } from './client-loop.js';
-import { isWatchUrl, type Forwarder } from './forwarder.js';
+import type { Forwarder } from './forwarder.js';
 import type { ProxyLogger } from './logger.js';
 import type { ProxyMetrics } from './metrics.js';
 import { readonlyRefuses } from './readonly-guard.js';
 import { HOP_HEADER, plainRequestHead } from './upstream-head.js';
+import { isWatchRequest } from './watch-request.js';
 
 /** What the taker needs from the proxy. */
 export interface PlainTakerDeps {
@@ -27,7 +28,7 @@ function forwardsPlainly(head: RequestHead, readonly: boolean): boolean {
   if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return false;
   if (head.version !== 'HTTP/1.1' || head.url === '/metrics' || head.headers.has(HOP_HEADER)) return false;
   if (readonly && readonlyRefuses(method)) return false;
-  return !(head.url.includes('wait=') && isWatchUrl(head.url));
+  return !isWatchRequest(method, head.url);
 }
 
 /** The client loop's taker: forwards plain requests through `forwarder`, declines the rest. */

@@ -22,6 +22,8 @@ export interface ResponseHead {
   untilClose: boolean;
   /** The body has no declared length: a stream (e.g. a `stream=true` watch). */
   streaming: boolean;
+  /** The body's declared length (Content-Length); undefined for a stream. */
+  readonly bodyLength?: number;
   /** The member will close the connection after this response. */
   close: boolean;
   /** `Keep-Alive: timeout=N` in ms, if given. */
@@ -207,7 +209,7 @@ export class ResponseParser {
     if (endToEnd !== undefined && keptFrom < text.length) endToEnd += `${text.slice(keptFrom)}\r\n`;
     const bodyless = this.noBody || status === 204 || status === 304;
     const untilClose = !bodyless && !chunked && length === undefined;
-    this.sink.head(new ParsedHead(text, eol, status, m[3] ?? '', endToEnd, untilClose, !bodyless && length === undefined, close || untilClose, keepAliveTimeoutMs));
+    this.sink.head(new ParsedHead(text, eol, status, m[3] ?? '', endToEnd, untilClose, !bodyless && length === undefined, close || untilClose, keepAliveTimeoutMs, bodyless ? 0 : length));
     if (bodyless || length === 0) this.finish();
     else if (chunked) this.state = 'chunk-size';
     else if (length !== undefined) {
@@ -241,6 +243,7 @@ class ParsedHead implements ResponseHead {
     readonly streaming: boolean,
     readonly close: boolean,
     readonly keepAliveTimeoutMs: number | undefined,
+    readonly bodyLength: number | undefined,
   ) {}
 
   get rawHeaders(): string[] {

@@ -12,9 +12,39 @@ export interface ListenAddress {
   port: number;
 }
 
+/**
+ * One spelling per address: IPv6 as the WHATWG URL parser writes it (lowercase, zeros compressed), an
+ * IPv4-mapped IPv6 address as its IPv4 address (`::ffff:127.0.0.1`, which the URL parser turns into
+ * `::ffff:7f00:1`, is 127.0.0.1).
+ */
 function canonicalIp(ip: string): string {
-  const lower = ip.toLowerCase();
-  return lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4 ? lower.slice(7) : lower;
+  let lower = ip.toLowerCase();
+  if (isIP(lower) === 6) {
+    try {
+      lower = new URL(`http://[${lower}]/`).hostname.slice(1, -1);
+    } catch {
+      return lower; // a zone (fe80::1%eth0) the URL parser refuses: compared as written
+    }
+  }
+  if (!lower.startsWith('::ffff:')) return lower;
+  const rest = lower.slice(7);
+  if (isIP(rest) === 4) return rest;
+  const m = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(rest);
+  if (m === null) return lower;
+  const hi = parseInt(m[1]!, 16);
+  const lo = parseInt(m[2]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/**
+ * Where a connection to `ip` lands: one to an unspecified address (0.0.0.0, ::) goes to the local
+ * host's loopback address, so `http://0.0.0.0:PORT` reaches a proxy listening on 127.0.0.1:PORT.
+ */
+function connectTarget(ip: string): string {
+  const c = canonicalIp(ip);
+  if (c === '0.0.0.0') return '127.0.0.1';
+  if (c === '::') return '::1';
+  return c;
 }
 
 function localAddresses(): Set<string> {
@@ -36,7 +66,7 @@ export async function resolvesToSelf(url: string, listening: readonly ListenAddr
   } catch {
     return false; // unresolvable: not us (the forwarder will find it unreachable)
   }
-  const resolved = new Set(addresses.map(canonicalIp));
+  const resolved = new Set(addresses.map(connectTarget));
   for (const l of candidates) {
     const own = canonicalIp(l.address);
     if (own === '0.0.0.0' || own === '::') {

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EndpointPool } from '../src/endpoint-pool.js';
-import { isWatchUrl } from '../src/forwarder.js';
 import { parseProxyArgs, type ProxyConfig } from '../src/proxy-config.js';
 import { proxyModeRequested } from '../src/proxy-main.js';
 import { readonlyRefuses } from '../src/readonly-guard.js';
 import { resolvesToSelf } from '../src/self-address.js';
+import { isWatchRequest } from '../src/watch-request.js';
 
 function config(argv: string[], env: Record<string, string> = {}, opts = {}): ProxyConfig {
   const r = parseProxyArgs(argv, env, opts);
@@ -103,13 +103,39 @@ test('recognises its own listen address by name, by IP and behind a wildcard lis
   assert.equal(await resolvesToSelf('http://127.0.0.1:8080', [{ address: '0.0.0.0', port: 8080 }]), true);
   assert.equal(await resolvesToSelf('http://127.0.0.1:8081', [{ address: '127.0.0.1', port: 8080 }]), false);
   assert.equal(await resolvesToSelf('http://127.0.0.2:8080', [{ address: '127.0.0.1', port: 8080 }]), false);
+  // A connection to an unspecified address lands on loopback; an IPv4-mapped address is its IPv4 one.
+  assert.equal(await resolvesToSelf('http://0.0.0.0:8080', [{ address: '127.0.0.1', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://0.0.0.0:8080', [{ address: '0.0.0.0', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://[::]:8080', [{ address: '::1', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://[::ffff:127.0.0.1]:8080', [{ address: '127.0.0.1', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://[0:0:0:0:0:ffff:7f00:1]:8080', [{ address: '127.0.0.1', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://[::ffff:127.0.0.1]:8080', [{ address: '0.0.0.0', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://127.0.0.1:8080', [{ address: '::ffff:127.0.0.1', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://[0:0:0:0:0:0:0:1]:8080', [{ address: '::1', port: 8080 }]), true);
+  assert.equal(await resolvesToSelf('http://0.0.0.0:8081', [{ address: '127.0.0.1', port: 8080 }]), false);
+  assert.equal(await resolvesToSelf('http://[::ffff:127.0.0.2]:8080', [{ address: '127.0.0.1', port: 8080 }]), false);
 });
 
-test('read-only mode lets only GET and HEAD through; watches are recognised by wait=true', () => {
+test('read-only mode lets only GET and HEAD through', () => {
   assert.deepEqual(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'].map(readonlyRefuses), [false, false, true, true, true, true, true]);
-  assert.equal(isWatchUrl('/v2/keys/a?wait=true&stream=true'), true);
-  assert.equal(isWatchUrl('/v2/keys/a?wait=false'), false);
-  assert.equal(isWatchUrl('/v2/keys/a'), false);
+});
+
+test('a GET is a watch exactly when the member parses its first wait query value as true (Go ParseBool)', () => {
+  for (const v of ['true', '1', 't', 'T', 'TRUE', 'True', '%74rue', 'tru%65']) {
+    assert.equal(isWatchRequest('GET', `/v2/keys/a?wait=${v}`), true, v);
+  }
+  for (const q of ['w%61it=1', 'recursive=true&wait=t', 'wait=T&wait=false', '&&wait=1&', 'wait=1;x=2&wait=1', 'wait=%zz&wait=1', 'w+ait=0&wait=True', 'wait=true&stream=true']) {
+    assert.equal(isWatchRequest('GET', `/v2/keys/a?${q}`), true, q);
+  }
+  for (const v of ['false', '0', 'f', 'F', 'FALSE', 'False', '', 'yes', 'tRUE', 'true ', '+true', 'true%00', '%zz']) {
+    assert.equal(isWatchRequest('GET', `/v2/keys/a?wait=${v}`), false, v);
+  }
+  for (const q of ['', 'wait', 'wait=0&wait=1', 'waits=true', 'wait;=true', 'wait=1;', 'x=wait%3Dtrue']) {
+    assert.equal(isWatchRequest('GET', `/v2/keys/a?${q}`), false, q);
+  }
+  assert.equal(isWatchRequest('GET', '/v2/keys/a'), false);
+  // The member answers wait on any other method with error 209 at once, and reads no GET body.
+  for (const m of ['HEAD', 'PUT', 'POST', 'DELETE']) assert.equal(isWatchRequest(m, '/v2/keys/a?wait=true'), false, m);
 });
 
 test('--peer-cert-file, --peer-key-file and --peer-trusted-ca-file (or DEIMOS_PROXY_PEER_*) are read; cert and key go together', () => {

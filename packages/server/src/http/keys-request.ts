@@ -3,7 +3,7 @@
  * maps 1:1 onto a store operation. Follows etcd 3.4's `parseKeyRequest`: the same parameter
  * sources, Go-style value syntax, validation order, error codes and cause texts.
  */
-import { EtcdError, ErrorCode } from '@deimos/protocol';
+import { EtcdError, ErrorCode, goParseBool } from '@deimos/protocol';
 import { goCleanPath, goEscapePath, goParseQuery, goUnescape, UrlEscapeError, type ParsedQuery } from './go-url.js';
 
 /** A plain read (`GET`/`HEAD` without `wait`). */
@@ -231,8 +231,6 @@ function decodeOrThrow(s: string, mode: 'path' | 'query'): string {
   }
 }
 
-const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 const UINT64_MAX = 18446744073709551615n;
 
 /** Typed access to the merged form, with Go's `strconv` syntax. */
@@ -252,8 +250,8 @@ class Form {
   bool(name: string, cause?: string): boolean | undefined {
     const raw = this.parsed.values.get(name)?.[0];
     if (raw === undefined) return undefined;
-    if (TRUE_WORDS.has(raw)) return true;
-    if (FALSE_WORDS.has(raw)) return false;
+    const value = goParseBool(raw);
+    if (value !== undefined) return value;
     throw new EtcdError(ErrorCode.InvalidField, cause ?? `invalid value for "${name}"`);
   }
 
