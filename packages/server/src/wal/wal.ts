@@ -37,6 +37,24 @@ export interface WalOptions {
   preallocateBytes?: number;
 }
 
+/** What {@link WalOpenOptions.check} is shown of a log before any repair. */
+export interface WalSummary {
+  state: WalState;
+  /** Index of the last entry (the snapshot index when there is none after it). */
+  lastIndex: number;
+  /** Paths of the live segments, oldest first. */
+  segmentPaths: string[];
+}
+
+/** Options for {@link Wal.open}. */
+export interface WalOpenOptions extends WalOptions {
+  /**
+   * Called with the recovered log before a torn tail is truncated: throwing refuses the open and
+   * leaves the files as they were (the server checks the log against its state database here).
+   */
+  check?: (summary: WalSummary) => void;
+}
+
 /** The result of {@link Wal.open}: the recovered state and the log, ready to append. */
 export interface OpenedWal extends WalState {
   wal: Wal;
@@ -123,9 +141,10 @@ export class Wal {
    * Opens an existing log and reads it all back. A torn final write is truncated (and reported in
    * `repaired`); any other damage throws {@link WalCorruptionError}.
    */
-  static open(dir: string, options: WalOptions = {}): OpenedWal {
+  static open(dir: string, options: WalOpenOptions = {}): OpenedWal {
     const settings = resolveOptions(options);
-    const rec = readWal(dir);
+    const check = options.check;
+    const rec = readWal(dir, check && ((r) => check({ state: r.state, lastIndex: r.lastIndex, segmentPaths: r.segments.map((s) => s.file.path) })));
     const lastSeg = rec.segments.at(-1)!;
     const fd = openSync(lastSeg.file.path, 'r+');
     const tail: Tail = { fd, sizeBytes: rec.tailBytes, lastCrc: rec.lastCrc, fileBytes: fstatSync(fd).size };
