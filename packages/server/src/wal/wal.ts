@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { isEmptyHardState, type Entry, type HardState, type Snapshot, type SnapshotMetadata } from '@deimos/protocol';
 import { entryRecordBytes, HARD_STATE_RECORD_BYTES, RecordBatch, WAL_FORMAT_VERSION, type WalMetadata } from './record.js';
 import { listSegments, segmentFileName, TEMP_SUFFIX } from './segment.js';
-import { fsyncDelayFromEnv, fsyncDir, sleepSync, writeAll } from './sync-io.js';
+import { fsyncDelayFromEnv, fsyncDir, segmentBytesFromEnv, sleepSync, writeAll } from './sync-io.js';
 import { WalClosedError, WalError, WalExistsError } from './wal-errors.js';
 import { readWal, type SegmentInfo, type WalState } from './wal-reader.js';
 
@@ -22,7 +22,7 @@ export const DEFAULT_SEGMENT_SIZE_BYTES = 64 * 1024 * 1024;
 
 /** Options for {@link Wal.create} and {@link Wal.open}. */
 export interface WalOptions {
-  /** Start a new segment once the current one reaches this size (default 64 MiB). */
+  /** Start a new segment once the current one reaches this size (default 64 MiB, or `DEIMOS_TEST_WAL_SEGMENT_BYTES` in tests). */
   segmentSizeBytes?: number;
   /** Called after every fdatasync of a `save`/`saveSnapshotMarker` with its duration (for metrics). */
   onSync?: (durationMs: number) => void;
@@ -69,7 +69,7 @@ interface Settings {
 
 /** Validates options before any file is touched, so a bad option leaks no descriptor. */
 function resolveOptions(options: WalOptions): Settings {
-  const segmentSizeBytes = options.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE_BYTES;
+  const segmentSizeBytes = options.segmentSizeBytes ?? segmentBytesFromEnv() ?? DEFAULT_SEGMENT_SIZE_BYTES;
   assert.ok(Number.isSafeInteger(segmentSizeBytes) && segmentSizeBytes > 0, `segmentSizeBytes must be a positive integer, got ${segmentSizeBytes}`);
   const fsyncDelayMs = options.fsyncDelayMs ?? fsyncDelayFromEnv();
   assert.ok(fsyncDelayMs >= 0, `fsyncDelayMs must be >= 0, got ${fsyncDelayMs}`);
