@@ -369,6 +369,13 @@ describe('a damaged data directory', { skip: SKIP, timeout: 300_000 }, () => {
       assertRefused(await launch(dir, plain), db);
     });
 
+    test('a flipped bit in the header\'s reserved-space byte (opens, then fails at the first write): refused by the quick check', async () => {
+      const dir = copyOf(plain, 'db-header-reserved-bitflip');
+      const db = join(dir, 'state.db');
+      flipBit(db, 20);
+      assertRefused(await launch(dir, plain), db);
+    });
+
     test('a flipped bit in a b-tree page header: refused by the quick check', async () => {
       const dir = copyOf(plain, 'db-btree-bitflip');
       const db = join(dir, 'state.db');
