@@ -138,7 +138,7 @@ export class SqliteBackend implements StoreBackend {
    * SQLite's `PRAGMA quick_check` (page structure, record formats, freelist; no index-to-table
    * cross-check): a damaged file would otherwise open, serve what it can and fail at the first
    * write that touches a bad page. Throws `StoreStateError` (`DATABASE_DAMAGED`) naming the file.
-   * Reads every page once: about 0.1 s for 100k keys.
+   * Reads every page once: measured 35-60 ms for 102k keys (a 17 MB file).
    */
   private quickCheck(): void {
     const rows = this.db.pragma('quick_check(5)') as Array<{ quick_check: string }>;
