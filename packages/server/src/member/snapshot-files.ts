@@ -29,7 +29,7 @@ export function openSnapshotForSend(backend: SqliteBackend, dir: string, m: Mess
 export function restoreFromSnapshot(backend: SqliteBackend, store: Store, snapshot: Snapshot): void {
   const path = decodeUtf8(snapshot.data);
   if (path === '') throw new Error(`snapshot at index ${snapshot.metadata.index} carries no state file`);
-  backend.restoreFrom(path);
+  backend.restoreFrom(path, snapshot.metadata.index);
   store.reload();
   rmSync(path, { force: true });
 }

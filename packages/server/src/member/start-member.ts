@@ -17,6 +17,7 @@ import type { Logger } from '../util/logger.js';
 import { seededRng } from '../util/seeded-rng.js';
 import { Applier } from './applier.js';
 import { Compactor } from './compactor.js';
+import { checkLogAgainstDatabase } from './check-log-against-database.js';
 import type { ApplyResult } from './apply-result.js';
 import { Member } from './member.js';
 import { Membership } from './membership.js';
@@ -65,36 +66,47 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const fatalListeners: Array<(err: Error) => void> = [];
   const metrics = new MetricsRegistry();
   const fsyncSeconds = metrics.histogram('deimos_wal_fsync_duration_seconds', 'Latency of WAL fdatasync calls.');
-  const backend = new SqliteBackend(join(config.dataDir, 'state.db'), { synchronous: 'NORMAL' });
-  const store = new Store({ backend, historyLimit: config.historySize });
-
+  let backend: SqliteBackend | undefined;
+  let wal: Wal | undefined;
+  let store: Store;
   const walDir = join(config.dataDir, 'wal');
   const walOptions = { onSync: (ms: number) => fsyncSeconds.observe(ms / 1000), preallocateBytes: WAL_PREALLOCATE_BYTES };
-  let wal: Wal;
   let storage: MemoryStorage;
   let snapshotIndex = 0;
-  if (Wal.exists(walDir)) {
-    const opened = Wal.open(walDir, walOptions);
-    // The WAL knows who we are (a joined member's ID was assigned by the cluster, not derived).
-    config = { ...config, memberId: opened.metadata.nodeId, clusterId: opened.metadata.clusterId };
-    if (opened.repaired) logger.warn('truncated a torn WAL tail', { repaired: opened.repaired });
-    wal = opened.wal;
-    storage = loadRaftStorage(opened);
-    snapshotIndex = opened.snapshot?.index ?? 0;
-  } else {
-    if (config.initialClusterState === 'existing') config = await joinConfig(config, logger, peerTls);
-    // A new cluster starts from the bootstrap configuration. A member joining a running cluster
-    // starts from the members it was told about, without itself: the log (or a snapshot) then
-    // brings it the configuration change that added it.
-    const ids = config.initialCluster.map((m) => m.id);
-    const confState: ConfState = {
-      voters: config.initialClusterState === 'new' ? ids : ids.filter((id) => id !== config.memberId),
-      learners: [],
-    };
-    wal = Wal.create(walDir, { nodeId: config.memberId, clusterId: config.clusterId }, walOptions);
-    wal.saveSnapshotMarker({ index: 0, term: 0, confState });
-    storage = new MemoryStorage();
-    storage.bootstrap(confState);
+  try {
+    backend = new SqliteBackend(join(config.dataDir, 'state.db'), { synchronous: 'NORMAL', quickCheck: true });
+    store = new Store({ backend, historyLimit: config.historySize });
+    const db = { path: backend.path, appliedIndex: store.applied.index, restoredFrom: backend.restoredFrom() };
+    if (Wal.exists(walDir)) {
+      // Checked before a torn tail is truncated, so a refusal leaves the files as they were.
+      const opened = Wal.open(walDir, { ...walOptions, check: (summary) => checkLogAgainstDatabase(db, walDir, summary) });
+      // The WAL knows who we are (a joined member's ID was assigned by the cluster, not derived).
+      config = { ...config, memberId: opened.metadata.nodeId, clusterId: opened.metadata.clusterId };
+      if (opened.repaired) logger.warn('truncated a torn WAL tail (the last write, never acknowledged)', { repaired: opened.repaired });
+      wal = opened.wal;
+      storage = loadRaftStorage(opened);
+      snapshotIndex = opened.snapshot?.index ?? 0;
+    } else {
+      checkLogAgainstDatabase(db, walDir, undefined);
+      if (config.initialClusterState === 'existing') config = await joinConfig(config, logger, peerTls);
+      // A new cluster starts from the bootstrap configuration. A member joining a running cluster
+      // starts from the members it was told about, without itself: the log (or a snapshot) then
+      // brings it the configuration change that added it.
+      const ids = config.initialCluster.map((m) => m.id);
+      const confState: ConfState = {
+        voters: config.initialClusterState === 'new' ? ids : ids.filter((id) => id !== config.memberId),
+        learners: [],
+      };
+      wal = Wal.create(walDir, { nodeId: config.memberId, clusterId: config.clusterId }, walOptions);
+      wal.saveSnapshotMarker({ index: 0, term: 0, confState });
+      storage = new MemoryStorage();
+      storage.bootstrap(confState);
+    }
+  } catch (err) {
+    wal?.close();
+    backend?.close();
+    lock.release();
+    throw err;
   }
 
   const node = new RawNode({

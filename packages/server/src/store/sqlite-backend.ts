@@ -59,6 +59,21 @@ function checkSchema(db: Database.Database, writable: boolean): void {
   }
 }
 
+/** Records in a restored copy (before it is renamed into place) which raft snapshot it came with. */
+function markRestored(file: string, snapshotIndex: number): void {
+  const db = new Database(file);
+  try {
+    const applied = db.prepare("SELECT value FROM meta WHERE name = 'applied_index'").get() as { value: number } | undefined;
+    const put = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');
+    db.transaction(() => {
+      put.run('restored_snapshot_index', snapshotIndex);
+      put.run('restored_applied_index', applied?.value ?? 0);
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 /** The prepared statements of one open connection. */
 class Statements {
   readonly getMeta;
@@ -106,10 +121,44 @@ export class SqliteBackend implements StoreBackend {
    * is fsynced first and it calls {@link checkpoint} before releasing WAL segments, so anything a
    * power loss takes from the database is replayed from the WAL.
    */
-  constructor(path: string, options: { synchronous?: 'FULL' | 'NORMAL' } = {}) {
+  constructor(path: string, options: { synchronous?: 'FULL' | 'NORMAL'; quickCheck?: boolean } = {}) {
     this.path = path;
     this.synchronous = options.synchronous ?? 'FULL';
-    this.open();
+    try {
+      this.open();
+      if (options.quickCheck) this.quickCheck();
+    } catch (err) {
+      this.db?.close();
+      if (err instanceof StoreStateError || !(err instanceof Database.SqliteError)) throw err;
+      throw new StoreStateError('DATABASE_DAMAGED', `state database ${path} is damaged: ${err.message}`);
+    }
+  }
+
+  /**
+   * SQLite's `PRAGMA quick_check` (page structure, record formats, freelist; no index-to-table
+   * cross-check): a damaged file would otherwise open, serve what it can and fail at the first
+   * write that touches a bad page. Throws `StoreStateError` (`DATABASE_DAMAGED`) naming the file.
+   * Reads every page once: measured 35-60 ms for 102k keys (a 17 MB file).
+   */
+  private quickCheck(): void {
+    const rows = this.db.pragma('quick_check(5)') as Array<{ quick_check: string }>;
+    const problems = rows.map((r) => r.quick_check).filter((m) => m !== 'ok');
+    if (problems.length > 0) {
+      throw new StoreStateError('DATABASE_DAMAGED', `state database ${this.path} is damaged (quick_check: ${problems.join('; ').replace(/\s+/g, ' ')})`);
+    }
+  }
+
+  /**
+   * Where the state came from if it was last replaced by a leader's snapshot ({@link restoreFrom}
+   * with a snapshot index): the raft snapshot index and the applied index the file arrived with.
+   * The leader's copy may be ahead of its snapshot's index, so right after such a restore the
+   * database is legitimately ahead of this member's log.
+   */
+  restoredFrom(): { snapshotIndex: number; appliedIndex: number } | undefined {
+    const meta: Record<string, number> = {};
+    for (const row of this.sql.getMeta.all() as { name: string; value: number }[]) meta[row.name] = row.value;
+    if (meta.restored_snapshot_index === undefined || meta.restored_applied_index === undefined) return undefined;
+    return { snapshotIndex: meta.restored_snapshot_index, appliedIndex: meta.restored_applied_index };
   }
 
   /**
@@ -191,11 +240,12 @@ export class SqliteBackend implements StoreBackend {
    * Replaces this database with a file written by `checkpointTo` (validated first), durably.
    * The caller then calls `Store.reload()`.
    */
-  restoreFrom(file: string): void {
+  restoreFrom(file: string, snapshotIndex?: number): void {
     SqliteBackend.assertSnapshotFile(file);
     this.db.close();
     const tmp = `${this.path}.restore.tmp`;
     copyFileSync(file, tmp);
+    if (snapshotIndex !== undefined) markRestored(tmp, snapshotIndex);
     fsyncPath(tmp);
     rmSync(`${this.path}-wal`, { force: true });
     rmSync(`${this.path}-shm`, { force: true });

@@ -45,3 +45,19 @@ export function fsyncDelayFromEnv(env: NodeJS.ProcessEnv = process.env): number 
   if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`${FSYNC_DELAY_ENV} must be a non-negative number, got ${raw}`);
   return ms;
 }
+
+/**
+ * Name of the environment variable that makes WAL segments small, for tests only: a real server then
+ * holds several segments after a few hundred writes (damaged-data-dir tests delete or swap one).
+ * `DEIMOS_TEST_WAL_SEGMENT_BYTES=<bytes>`; an explicit `segmentSizeBytes` option overrides it.
+ */
+export const SEGMENT_BYTES_ENV = 'DEIMOS_TEST_WAL_SEGMENT_BYTES';
+
+/** Reads {@link SEGMENT_BYTES_ENV}; undefined when unset. Throws on a value that is not a positive integer. */
+export function segmentBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env[SEGMENT_BYTES_ENV];
+  if (raw === undefined || raw === '') return undefined;
+  const bytes = Number(raw);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new RangeError(`${SEGMENT_BYTES_ENV} must be a positive integer, got ${raw}`);
+  return bytes;
+}

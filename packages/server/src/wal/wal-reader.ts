@@ -52,8 +52,13 @@ export interface RecoveredWal {
   lastIndex: number;
 }
 
-/** Reads and verifies a WAL directory; truncates a torn tail and deletes leftover temp files. */
-export function readWal(dir: string): RecoveredWal {
+/**
+ * Reads and verifies a WAL directory; truncates a torn tail and deletes leftover temp files.
+ *
+ * `check` sees the recovered state before any repair touches the files: if it throws (the log
+ * disagrees with the state database, say), the torn bytes stay on disk for whoever investigates.
+ */
+export function readWal(dir: string, check?: (rec: RecoveredWal) => void): RecoveredWal {
   const { segments, tempFiles } = listSegments(dir);
   for (const tmp of tempFiles) unlinkSync(tmp);
   if (segments.length === 0) throw new WalNotFoundError(dir);
@@ -63,6 +68,8 @@ export function readWal(dir: string): RecoveredWal {
   const infos: SegmentInfo[] = [];
   let metadata: WalMetadata | undefined;
   let repaired: WalRepair | undefined;
+  /** The repair of `repaired`, run only once `check` accepted the state. */
+  let repair: (() => void) | undefined;
   let prevCrc: number | undefined;
   let tailBytes = 0;
   for (let i = 0; i < segments.length; i++) {
@@ -77,13 +84,15 @@ export function readWal(dir: string): RecoveredWal {
     }
     if (scan.end.kind === 'torn') {
       if (!isLast) throw new WalCorruptionError(seg.path, scan.end.offset, `${scan.end.reason} in a segment that is not the last`);
-      truncateFile(seg.path, scan.validBytes);
+      repair = () => truncateFile(seg.path, scan.validBytes);
       repaired = { file: seg.path, offset: scan.validBytes, droppedBytes: bytes.length - scan.validBytes, reason: scan.end.reason };
     }
     if (scan.records.length === 0 && isLast && i > 0) {
       // A segment whose header never became durable: drop it and append to the previous one.
-      unlinkSync(seg.path);
-      fsyncDir(dir);
+      repair = () => {
+        unlinkSync(seg.path);
+        fsyncDir(dir);
+      };
       repaired = { file: seg.path, offset: 0, droppedBytes: bytes.length, reason: 'segment without a header removed' };
       segments.pop();
       break;
@@ -104,13 +113,16 @@ export function readWal(dir: string): RecoveredWal {
     if (err instanceof ReplayError) throw new WalCorruptionError(segments[0]!.path, 0, err.message);
     throw err;
   }
-  return {
+  const rec: RecoveredWal = {
     state: { metadata: metadata!, hardState: replay.hardState, snapshot: replay.snapshot, entries, repaired },
     segments: infos,
     tailBytes,
     lastCrc: prevCrc!,
     lastIndex: entries.at(-1)?.index ?? replay.snapshot?.index ?? 0,
   };
+  check?.(rec);
+  repair?.();
+  return rec;
 }
 
 function checkSequence(segments: SegmentFile[]): void {

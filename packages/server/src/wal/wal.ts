@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { isEmptyHardState, type Entry, type HardState, type Snapshot, type SnapshotMetadata } from '@deimos/protocol';
 import { entryRecordBytes, HARD_STATE_RECORD_BYTES, RecordBatch, WAL_FORMAT_VERSION, type WalMetadata } from './record.js';
 import { listSegments, segmentFileName, TEMP_SUFFIX } from './segment.js';
-import { fsyncDelayFromEnv, fsyncDir, sleepSync, writeAll } from './sync-io.js';
+import { fsyncDelayFromEnv, fsyncDir, segmentBytesFromEnv, sleepSync, writeAll } from './sync-io.js';
 import { WalClosedError, WalError, WalExistsError } from './wal-errors.js';
 import { readWal, type SegmentInfo, type WalState } from './wal-reader.js';
 
@@ -22,7 +22,7 @@ export const DEFAULT_SEGMENT_SIZE_BYTES = 64 * 1024 * 1024;
 
 /** Options for {@link Wal.create} and {@link Wal.open}. */
 export interface WalOptions {
-  /** Start a new segment once the current one reaches this size (default 64 MiB). */
+  /** Start a new segment once the current one reaches this size (default 64 MiB, or `DEIMOS_TEST_WAL_SEGMENT_BYTES` in tests). */
   segmentSizeBytes?: number;
   /** Called after every fdatasync of a `save`/`saveSnapshotMarker` with its duration (for metrics). */
   onSync?: (durationMs: number) => void;
@@ -35,6 +35,24 @@ export interface WalOptions {
    * about half with three logs on one disk). Only the fdatasync after each extension pays that.
    */
   preallocateBytes?: number;
+}
+
+/** What {@link WalOpenOptions.check} is shown of a log before any repair. */
+export interface WalSummary {
+  state: WalState;
+  /** Index of the last entry (the snapshot index when there is none after it). */
+  lastIndex: number;
+  /** Paths of the live segments, oldest first. */
+  segmentPaths: string[];
+}
+
+/** Options for {@link Wal.open}. */
+export interface WalOpenOptions extends WalOptions {
+  /**
+   * Called with the recovered log before a torn tail is truncated: throwing refuses the open and
+   * leaves the files as they were (the server checks the log against its state database here).
+   */
+  check?: (summary: WalSummary) => void;
 }
 
 /** The result of {@link Wal.open}: the recovered state and the log, ready to append. */
@@ -51,7 +69,7 @@ interface Settings {
 
 /** Validates options before any file is touched, so a bad option leaks no descriptor. */
 function resolveOptions(options: WalOptions): Settings {
-  const segmentSizeBytes = options.segmentSizeBytes ?? DEFAULT_SEGMENT_SIZE_BYTES;
+  const segmentSizeBytes = options.segmentSizeBytes ?? segmentBytesFromEnv() ?? DEFAULT_SEGMENT_SIZE_BYTES;
   assert.ok(Number.isSafeInteger(segmentSizeBytes) && segmentSizeBytes > 0, `segmentSizeBytes must be a positive integer, got ${segmentSizeBytes}`);
   const fsyncDelayMs = options.fsyncDelayMs ?? fsyncDelayFromEnv();
   assert.ok(fsyncDelayMs >= 0, `fsyncDelayMs must be >= 0, got ${fsyncDelayMs}`);
@@ -123,9 +141,10 @@ export class Wal {
    * Opens an existing log and reads it all back. A torn final write is truncated (and reported in
    * `repaired`); any other damage throws {@link WalCorruptionError}.
    */
-  static open(dir: string, options: WalOptions = {}): OpenedWal {
+  static open(dir: string, options: WalOpenOptions = {}): OpenedWal {
     const settings = resolveOptions(options);
-    const rec = readWal(dir);
+    const check = options.check;
+    const rec = readWal(dir, check && ((r) => check({ state: r.state, lastIndex: r.lastIndex, segmentPaths: r.segments.map((s) => s.file.path) })));
     const lastSeg = rec.segments.at(-1)!;
     const fd = openSync(lastSeg.file.path, 'r+');
     const tail: Tail = { fd, sizeBytes: rec.tailBytes, lastCrc: rec.lastCrc, fileBytes: fstatSync(fd).size };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -125,5 +125,41 @@ test('a database of another schema version is refused', () => {
     db.exec('UPDATE schema_version SET version = 99');
     db.close();
     assert.throws(() => new SqliteBackend(file), (e: unknown) => e instanceof StoreStateError && e.code === 'SCHEMA_VERSION_MISMATCH');
+  });
+});
+
+test('a restore from a leader snapshot records the snapshot index and the applied index it arrived with', () => {
+  withTempDir((dir) => {
+    const leaderBackend = new SqliteBackend(join(dir, 'leader.db'));
+    const leader = new Store({ backend: leaderBackend });
+    populate(leader);
+    const snap = join(dir, 'snap.db');
+    leaderBackend.checkpointTo(snap);
+    const followerBackend = new SqliteBackend(join(dir, 'follower.db'));
+    assert.equal(followerBackend.restoredFrom(), undefined);
+    followerBackend.restoreFrom(snap, 12);
+    assert.deepEqual(followerBackend.restoredFrom(), { snapshotIndex: 12, appliedIndex: 14 });
+    followerBackend.close();
+    leaderBackend.close();
+    const reopened = new SqliteBackend(join(dir, 'follower.db'));
+    assert.deepEqual(reopened.restoredFrom(), { snapshotIndex: 12, appliedIndex: 14 }, 'durable with the restored file');
+    reopened.close();
+  });
+});
+
+test('with quickCheck, a damaged database is refused at open with DATABASE_DAMAGED naming the file', () => {
+  withTempDir((dir) => {
+    const path = join(dir, 'state.db');
+    const backend = new SqliteBackend(path);
+    populate(new Store({ backend }));
+    backend.close();
+    const bytes = readFileSync(path);
+    bytes[20]! ^= 0x10; // the header's reserved-space byte: opens, then fails at the first write
+    writeFileSync(path, bytes);
+    assert.throws(() => new SqliteBackend(path, { quickCheck: true }), (err: unknown) => (
+      err instanceof StoreStateError && err.code === 'DATABASE_DAMAGED' && err.message.includes(path) && !err.message.includes('\n')
+    ));
+    writeFileSync(path, Buffer.alloc(bytes.length));
+    assert.throws(() => new SqliteBackend(path, { quickCheck: true }), (err: unknown) => err instanceof StoreStateError && err.code === 'DATABASE_DAMAGED');
   });
 });

@@ -184,3 +184,23 @@ test('an empty last segment (its header never made it to disk) is removed and th
   again.wal.close();
   assert.deepEqual(view(again.entries), view(entries(1, 13, 1)));
 });
+
+test('open with a check: the check sees the state before the torn tail is cut, and a refusal leaves the file as it was', (t) => {
+  const dir = walDir(t);
+  const { file, lastBatchStart, size } = smallLog(dir);
+  const torn = readFileSync(file).subarray(0, size - 3);
+  writeFileSync(file, torn);
+  let seen: { last: number; commit: number; paths: string[] } | undefined;
+  assert.throws(() => Wal.open(dir, {
+    check: (s) => {
+      seen = { last: s.lastIndex, commit: s.state.hardState.commit, paths: s.segmentPaths };
+      throw new Error('disagrees');
+    },
+  }), /disagrees/);
+  assert.deepEqual(seen, { last: 4, commit: 1, paths: [file] });
+  assert.deepEqual(readFileSync(file), torn, 'nothing repaired');
+  const opened = Wal.open(dir, { check: () => undefined });
+  opened.wal.close();
+  assert.equal(opened.repaired?.offset, lastBatchStart + 8 + 1 + 17 + 'the last entry'.length);
+  assert.equal(statSync(file).size, opened.repaired!.offset, 'repaired once the check passed');
+});
