@@ -53,7 +53,6 @@ describe('a full disk', { skip: SKIP }, () => {
       return res;
     };
     for (let i = 0; i < 20; i++) assert.equal((await write(`/before/k${i}`, `${VALUE}-${i}`)).status, 201);
-    assert.equal(await alarmGauge(server!), 0, 'no alarm while there is space');
 
     disk!.fill();
     let refused;
