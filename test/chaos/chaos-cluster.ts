@@ -6,6 +6,7 @@
  */
 import { http } from '../support/http.js';
 import { membershipChange } from '../support/deimos-cluster.js';
+import { SmallDisk } from '../support/small-disk.js';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/wait-for.js';
 import { ChaosMember } from './chaos-member.js';
@@ -23,6 +24,8 @@ export interface ChaosClusterOptions {
   tickMs: number;
   electionTicks: number;
   requestTimeoutMs: number;
+  /** Give each member a tmpfs of this size for its data (root only), for the disk-full fault. */
+  diskBytes?: number;
 }
 
 /** What `GET /deimos/hash` answers. */
@@ -51,16 +54,22 @@ export class ChaosCluster {
     const ports = await freePorts(opts.size * 3);
     for (let i = 0; i < opts.size; i++) {
       const name = `m${i + 1}`;
-      const member = new ChaosMember(name, { client: ports[3 * i]!, publicPeer: ports[3 * i + 1]!, privatePeer: ports[3 * i + 2]! }, opts.workDir);
+      const disk = opts.diskBytes === undefined ? undefined : SmallDisk.mount(opts.diskBytes);
+      const member = new ChaosMember(name, { client: ports[3 * i]!, publicPeer: ports[3 * i + 1]!, privatePeer: ports[3 * i + 2]! }, opts.workDir, disk);
       cluster.members.push(member);
       const proxy = new FaultProxy(member.ports.publicPeer, member.ports.privatePeer, cluster.links.lookupFor(name));
       cluster.proxies.set(name, proxy);
       await proxy.start();
     }
     const bootstrap = cluster.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
-    for (const m of cluster.members) m.launch({ bootstrapConfig: bootstrap, clusterState: 'new', env: opts.env, args: cluster.memberArgs() });
-    await cluster.waitHealthy(30_000);
-    await cluster.learnIds();
+    try {
+      for (const m of cluster.members) m.launch({ bootstrapConfig: bootstrap, clusterState: 'new', env: opts.env, args: cluster.memberArgs() });
+      await cluster.waitHealthy(30_000);
+      await cluster.learnIds();
+    } catch (err) {
+      await cluster.destroy(); // no process, proxy or mounted disk left behind
+      throw err;
+    }
     return cluster;
   }
 
@@ -187,10 +196,11 @@ export class ChaosCluster {
     return Object.fromEntries([...this.proxies].map(([name, p]) => [name, { ...p.counts }]));
   }
 
-  /** Kills every member and stops the proxies. */
+  /** Kills every member, stops the proxies and unmounts the members' small disks. */
   async destroy(): Promise<void> {
     await Promise.all(this.members.map((m) => m.kill()));
     await Promise.all([...this.proxies.values()].map((p) => p.stop()));
     await Promise.all(this.members.map((m) => m.closeLog()));
+    for (const m of this.members) m.disk?.unmount();
   }
 }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { DEIMOS_BIN } from '../support/deimos-process.js';
+import type { SmallDisk } from '../support/small-disk.js';
 
 /** Ports of one member on 127.0.0.1. */
 export interface MemberPorts {
@@ -44,6 +45,8 @@ export class ChaosMember {
     readonly name: string,
     readonly ports: MemberPorts,
     private readonly workDir: string,
+    /** The member's own small disk, holding its data directories (for the disk-full fault). */
+    readonly disk?: SmallDisk,
   ) {}
 
   get clientUrl(): string {
@@ -55,7 +58,7 @@ export class ChaosMember {
   }
 
   get dataDir(): string {
-    return join(this.workDir, `${this.name}.data.${this.generation}`);
+    return join(this.disk?.dir ?? this.workDir, `${this.name}.data.${this.generation}`);
   }
 
   get logPath(): string {

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { SimRng } from '../sim/rng.js';
 import { checkLinearizability, checkNoLostWrites, checkWatchStream, formatLinearizabilityResult, saveHistory } from './checker/index.js';
 import { ChaosCluster } from './chaos-cluster.js';
+import { smallDiskUnavailable } from '../support/small-disk.js';
 import { committedEvents, drainWatcher, healAll, readFinalState, waitConvergence, writeSentinel } from './final-checks.js';
 import { HistoryRecorder } from './history.js';
 import { FAULT_MIXES, Nemesis, type FaultKind } from './nemesis.js';
@@ -49,13 +50,21 @@ export interface ChaosReport {
 
 const DIR = '/chaos';
 const SNAPSHOT_COUNT = 300;
+/** Each member's own tmpfs when the disk-full fault may run: room for its data, filled by the fault. */
+const DISK_BYTES = 64 * 1024 * 1024;
 
 /** Runs one chaos run; see the module comment. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const startedAt = Date.now();
   const log = options.log ?? (() => {});
-  const kinds = FAULT_MIXES[options.faults];
+  let kinds = FAULT_MIXES[options.faults];
   if (!kinds) throw new Error(`unknown fault mix ${options.faults} (one of ${Object.keys(FAULT_MIXES).join(', ')})`);
+  const noSmallDisk = kinds.includes('disk-full') ? smallDiskUnavailable() : undefined;
+  if (noSmallDisk !== undefined) {
+    log(`disk-full faults left out: ${noSmallDisk}`);
+    kinds = kinds.filter((k) => k !== 'disk-full');
+    if (kinds.length === 0) throw new Error(`fault mix ${options.faults} needs small disks: ${noSmallDisk}`);
+  }
   const rng = new SimRng(options.seed);
   const workDir = mkdtempSync(join(tmpdir(), `deimos-chaos-${options.seed}-`));
   const recorder = new HistoryRecorder();
@@ -64,6 +73,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const cluster = await ChaosCluster.start({
     size: options.nodes, workDir, snapshotCount: SNAPSHOT_COUNT, tickMs: 50, electionTicks: 10, requestTimeoutMs,
     env: options.broken ? { DEIMOS_TEST_UNSAFE_LOCAL_READS: '1' } : {},
+    ...(kinds.includes('disk-full') ? { diskBytes: DISK_BYTES } : {}),
   });
   const anomalies: string[] = [];
   let watchData: unknown;
@@ -168,7 +178,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   return report;
 }
 
-/** How many snapshots each member sent and received, from its log (proof that snapshot faults bit). */
+/** Snapshots each member sent and received, and its NOSPACE alarms, from its log (proof that the faults bit). */
 function snapshotTraffic(cluster: ChaosCluster): string[] {
   return cluster.members.map((m) => {
     let text = '';
@@ -178,7 +188,7 @@ function snapshotTraffic(cluster: ChaosCluster): string[] {
       // no log
     }
     const count = (what: string) => text.split('\n').filter((l) => l.includes(what)).length;
-    return `${m.name}: snapshots taken ${count('snapshot taken')}, sent ${count('sent snapshot')}, received ${count('received snapshot')}`;
+    return `${m.name}: snapshots taken ${count('snapshot taken')}, sent ${count('sent snapshot')}, received ${count('received snapshot')}, NOSPACE alarms raised ${count('NOSPACE alarm raised')}`;
   });
 }
 

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { runChaos, type ChaosOptions, type ChaosReport } from './chaos-run.js';
+import { smallDiskUnavailable } from '../support/small-disk.js';
 
 const base: ChaosOptions = { seed: 0, durationSeconds: 25, nodes: 3, faults: 'all', broken: false, clients: 6, keys: 5 };
 
@@ -35,6 +36,15 @@ test('a cluster under network faults (partitions, isolated leader, one-way loss,
 
 test('a cluster under membership changes (remove and re-add) and kills stays linearizable and converges', { timeout: 120_000 }, async (t) => {
   assertClean(await run(t, { seed: 303, faults: 'membership', firstFaults: ['membership'] }), 'membership');
+});
+
+test('a cluster whose members\' disks fill up (and kills, pauses) stays linearizable, loses nothing, and no member crashes', { timeout: 120_000, skip: smallDiskUnavailable() ?? false }, async (t) => {
+  const report = await run(t, { seed: 505, faults: 'disk', durationSeconds: 20, firstFaults: ['disk-full', 'disk-full'] });
+  assertClean(report, 'disk-full');
+  const diskFaults = report.faults.filter((f) => f.includes('disk-full'));
+  assert.deepEqual(diskFaults.filter((f) => f.includes('ERROR')), [], 'a member failed while its disk was full');
+  const alarms = report.notes.map((n) => Number(/NOSPACE alarms raised (\d+)/.exec(n)?.[1] ?? 0)).reduce((a, b) => a + b, 0);
+  assert.ok(alarms >= 1, `no member raised its NOSPACE alarm: the full disk did not bite (${report.notes.join('; ')})`);
 });
 
 test('the suite catches a server that serves linearizable reads locally', { timeout: 120_000 }, async (t) => {

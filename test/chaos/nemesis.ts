@@ -4,7 +4,8 @@
  * SIGCONT (leader or follower), partitions (majority/minority, leader isolated), one-way link
  * loss, slow links, slow disk (restart with the WAL's fsync delay), membership (remove a member,
  * then add it back on an empty data directory), and snapshot-forcing isolation (a follower kept
- * away while more than --snapshot-count entries are written, so it must catch up by snapshot).
+ * away while more than --snapshot-count entries are written, so it must catch up by snapshot),
+ * and a full disk (a filler file takes every free page of the member's own tmpfs, then goes).
  */
 import { http } from '../support/http.js';
 import type { SimRng } from '../sim/rng.js';
@@ -16,6 +17,7 @@ const CATCH_UP_ENTRIES = 5_000;
 /** The fault kinds the nemesis knows. */
 export const FAULT_KINDS = [
   'kill', 'pause', 'partition', 'isolate-leader', 'one-way', 'slow-net', 'slow-disk', 'membership', 'snapshot-isolation',
+  'disk-full',
 ] as const;
 /** One fault kind. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -26,6 +28,8 @@ export const FAULT_MIXES: Record<string, readonly FaultKind[]> = {
   process: ['kill', 'pause', 'slow-disk'],
   network: ['partition', 'isolate-leader', 'one-way', 'slow-net', 'snapshot-isolation'],
   membership: ['membership', 'kill', 'pause'],
+  /** A full disk (members on their own tmpfs; needs root), with crashes and pauses around it. */
+  disk: ['disk-full', 'kill', 'pause'],
   /** For the broken-server check: faults that leave a member serving reads while others write. */
   stale: ['partition', 'isolate-leader', 'pause'],
 };
@@ -171,6 +175,21 @@ export class Nemesis {
         await hold();
         await cluster.member(victim).kill();
         cluster.restart(victim);
+        return;
+      }
+      case 'disk-full': {
+        const disk = cluster.member(victim).disk;
+        if (!disk) throw new Error('disk-full needs each member on its own small disk (ChaosClusterOptions.diskBytes)');
+        begin(`${victim}${victim === leader ? ' (leader)' : ''}`);
+        try {
+          const bytes = disk.fill();
+          this.opts.log(`nemesis: filled the disk of ${victim} with ${(bytes / 1048576).toFixed(1)} MiB`);
+          await hold();
+        } finally {
+          disk.free();
+        }
+        // The member must ride it out: answer writes with the NOSPACE error, never exit.
+        if (!cluster.member(victim).running) throw new Error(`${victim} exited while its disk was full`);
         return;
       }
       case 'membership':

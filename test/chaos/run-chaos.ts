@@ -1,6 +1,6 @@
 /**
  * The chaos CLI: `npm run chaos -- --duration 60 --seed N [--nodes 3|5] [--faults all|process|
- * network|membership|stale] [--broken] [--clients N] [--keys N]`. Prints the fault schedule and the
+ * network|membership|disk|stale] [--broken] [--clients N] [--keys N]`. Prints the fault schedule and the
  * verdict; exits 0 when no anomaly was found, 1 otherwise (the saved run's directory and the
  * replay command are printed), 2 on bad usage.
  */

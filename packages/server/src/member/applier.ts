@@ -7,6 +7,10 @@
  * commits: a restart replays the raft log from the database's applied index, and log compaction
  * flushes first (see the compactor's `flushState`).
  *
+ * A write-behind flush that finds the disk full (SQLITE_FULL) rolls back and keeps its changes in
+ * memory: the WAL holds their entries, so nothing is lost. It reports the full disk (the member
+ * raises its NOSPACE alarm, whose retries flush again) instead of ending the process.
+ *
  * The commits run on the event loop. Measured here (2 cores shared with the load generator): moving
  * them to a worker thread (synchronous calls through Atomics.wait, commits posted) raised the CPU
  * per write (the batch copies cost more than the commits they moved off the loop) and the RSS by
@@ -18,6 +22,7 @@ import type { Store, StoreEvent } from '../store/index.js';
 import type { StateMachine } from '../raft-node/raft-loop.js';
 import type { WaitRegistry } from '../raft-node/wait-registry.js';
 import type { Logger } from '../util/logger.js';
+import { isNoSpaceError } from '../util/no-space.js';
 import type { ApplyResult } from './apply-result.js';
 import { applyKeysRequest } from './apply-request.js';
 import { requestFromBytes } from './request-codec.js';
@@ -44,6 +49,10 @@ export interface ApplierDeps {
   onConfChange?: () => void;
   /** The configuration the log starts from (storage's initial state). */
   initialConfState: ConfState;
+  /** A write-behind flush found the disk full; its changes wait in memory for the next flush. */
+  onNoSpace?: (err: Error) => void;
+  /** True while write-behind flushes are left to the NOSPACE alarm's retries (the disk is full). */
+  flushPaused?: () => boolean;
 }
 
 /** Applies committed entries; see the module comment. */
@@ -56,17 +65,31 @@ export class Applier implements StateMachine {
     this.confState = deps.initialConfState;
   }
 
-  /** Writes everything applied so far to the state database now (compaction, snapshots, shutdown, hashes). */
+  /**
+   * Writes everything applied so far to the state database now (compaction, snapshots, shutdown,
+   * hashes). Throws when it cannot (SQLITE_FULL on a full disk); the changes then stay pending.
+   */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     this.deps.store.flush();
   }
 
+  /** The write-behind flush: a full disk is reported, not thrown (the alarm retries). */
+  private flushBehind(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      if (!isNoSpaceError(err)) throw err;
+      this.deps.onNoSpace?.(err as Error);
+    }
+  }
+
   private flushSoon(): void {
-    if (this.deps.store.unflushedCount >= FLUSH_MAX_CHANGES) return this.flush();
+    if (this.deps.flushPaused?.() === true) return;
+    if (this.deps.store.unflushedCount >= FLUSH_MAX_CHANGES) return this.flushBehind();
     if (this.flushTimer !== undefined) return;
-    this.flushTimer = setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+    this.flushTimer = setTimeout(() => this.flushBehind(), FLUSH_DELAY_MS);
   }
 
   applyEntries(entries: Entry[]): void {

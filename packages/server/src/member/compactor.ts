@@ -8,12 +8,17 @@
  * same log would all reach the threshold together and stall the cluster at once, so each member
  * takes its first snapshot at a different offset (derived from its ID), which keeps them apart
  * from then on: while one follower snapshots, the leader still commits with the others.
+ *
+ * On a full disk (the database flush or checkpoint, or the WAL marker, found no room) the snapshot
+ * is given up before any WAL segment is released, reported, and tried again after the next applied
+ * batch once the member's NOSPACE alarm is cleared: the WAL keeps everything the database lacks.
  */
 import { EMPTY_BYTES, type ConfState } from '@deimos/protocol';
 import type { MemoryStorage } from '@deimos/raft';
 import type { Wal } from '../wal/index.js';
 import type { SqliteBackend } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
+import { isNoSpaceError } from '../util/no-space.js';
 
 /** Entries kept in memory behind a snapshot for followers that are only a little behind. */
 export const CATCH_UP_ENTRIES = 5000;
@@ -30,6 +35,10 @@ export interface CompactorDeps {
   flushState?: () => void;
   /** This member's ID (hex); spreads the members' snapshot points apart. */
   memberId?: string;
+  /** A snapshot found the disk full and was given up (nothing was released). */
+  onNoSpace?: (err: Error) => void;
+  /** True while snapshots wait (the disk is full). */
+  paused?: () => boolean;
 }
 
 /** Where in [0, snapshotCount / 2) a member's first snapshot is shifted, from its hex ID. */
@@ -51,7 +60,17 @@ export class Compactor {
 
   /** Takes a snapshot when enough entries were applied since the last one. */
   maybeCompact(appliedIndex: number): void {
-    if (appliedIndex < this.dueAt) return;
+    if (appliedIndex < this.dueAt || this.deps.paused?.() === true) return;
+    try {
+      this.compact(appliedIndex);
+    } catch (err) {
+      if (!isNoSpaceError(err)) throw err;
+      this.deps.logger.warn('snapshot given up: no disk space', { index: appliedIndex, error: (err as Error).message });
+      this.deps.onNoSpace?.(err as Error);
+    }
+  }
+
+  private compact(appliedIndex: number): void {
     const { storage, wal, backend } = this.deps;
     const started = performance.now();
     // The database must hold everything up to appliedIndex durably before the WAL forgets it.

@@ -20,6 +20,8 @@ import type { Membership, ConfChangeContext } from './membership.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import { newMemberId } from '../cluster/member-id.js';
 import { checkAddMember, checkRemoveMember, type ReconfigRefusal, type ReconfigView } from './reconfig-check.js';
+import { NoSpaceError } from '../util/no-space.js';
+import type { DiskSpaceAlarm } from './disk-space-alarm.js';
 
 /** How long to wait before proposing again when the core dropped a proposal (no leader yet). */
 const PROPOSAL_RETRY_MS = 50;
@@ -46,6 +48,8 @@ export interface MemberParts {
   backend: SqliteBackend;
   /** Writes every applied change to the state database (which is written behind). */
   flushState: () => void;
+  /** Raised while the disk is full: proposals are refused then. */
+  spaceAlarm: DiskSpaceAlarm;
 }
 
 /** A running member, as seen by the routes. */
@@ -61,6 +65,7 @@ export class Member implements MemberView {
   private readonly transport: PeerTransport;
   private readonly backend: SqliteBackend;
   private readonly flushState: () => void;
+  private readonly spaceAlarm: DiskSpaceAlarm;
   /** Raft appends sent and received (what etcd's stats/self counts). */
   readonly appendCounts = { sent: 0, received: 0 };
   private readonly idPrefix = randomBytes(6).toString('hex');
@@ -78,6 +83,7 @@ export class Member implements MemberView {
     this.transport = parts.transport;
     this.backend = parts.backend;
     this.flushState = parts.flushState;
+    this.spaceAlarm = parts.spaceAlarm;
   }
 
   get clusterId(): string {
@@ -106,8 +112,16 @@ export class Member implements MemberView {
     return this.membership.list();
   }
 
-  /** Proposes without waiting (SYNC, publish). Returns false when the core dropped it. */
+  alarms(): string[] {
+    return this.spaceAlarm.active ? ['NOSPACE'] : [];
+  }
+
+  /**
+   * Proposes without waiting (SYNC, publish). Returns false when the core dropped it, or when the
+   * disk is full (a TTL sweep then waits until space returns: its entry would need the room).
+   */
   proposeAsync(request: DistributiveOmit<ReplicatedRequest, 'id'>): boolean {
+    if (this.spaceAlarm.active) return false;
     const full = request as ReplicatedRequest;
     full.id = this.nextId();
     if (replicatedRequestProblem(full) !== undefined) return false;
@@ -122,6 +136,8 @@ export class Member implements MemberView {
 
   propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult> {
     if (this.waiters.full) return Promise.reject(new ProposalRejectedError('too many pending requests'));
+    // Refused before it is proposed, so the client knows for sure that it did not happen.
+    if (this.spaceAlarm.active) return Promise.reject(new NoSpaceError());
     const id = this.nextId();
     // The caller builds a fresh request object for each call, so it is completed in place.
     const full = request as ReplicatedRequest;
@@ -200,6 +216,7 @@ export class Member implements MemberView {
 
   /** Proposes a configuration change and waits until it is applied here. */
   private async proposeConfChange(type: ConfChangeType, nodeId: string, ctx: ConfChangeContext): Promise<void> {
+    if (this.spaceAlarm.active) throw new MembersApiError(500, `membership change failed: ${new NoSpaceError().message}`);
     const requestId = this.nextId();
     const context = encodeUtf8(JSON.stringify({ ...ctx, requestId }));
     const done = this.waiters.register(requestId, this.config.requestTimeoutMs);

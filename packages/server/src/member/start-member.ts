@@ -31,6 +31,8 @@ import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapsho
 import { registerMemberMetrics } from './member-metrics.js';
 import { TlsSide } from '../tls/tls-side.js';
 import { reloadTlsSides } from '../tls/reload.js';
+import { isNoSpaceError, NoSpaceError } from '../util/no-space.js';
+import { DiskSpaceAlarm } from './disk-space-alarm.js';
 
 /**
  * How far each WAL segment is zero-filled ahead of its last record (see WalOptions.preallocateBytes):
@@ -66,11 +68,25 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const fatalListeners: Array<(err: Error) => void> = [];
   const metrics = new MetricsRegistry();
   const fsyncSeconds = metrics.histogram('deimos_wal_fsync_duration_seconds', 'Latency of WAL fdatasync calls.');
+  // Tried again while raised: the held raft Ready first (entries already accepted), then the WAL's
+  // room ahead (what keeps raft writing and reads served), then the database written behind.
+  const spaceAlarm = new DiskSpaceAlarm({
+    logger,
+    recover: () => {
+      if (!loop.retryHeld()) throw new NoSpaceError('the raft log still has no room');
+      wal!.preallocate();
+      applier.flush();
+    },
+  });
+  const noSpace = (source: string) => (err: Error): void => spaceAlarm.raise(source, err);
+  metrics.gauge('deimos_disk_space_alarm', '1 while the NOSPACE alarm is raised (the disk is full: writes are refused).', () => (spaceAlarm.active ? 1 : 0));
+  metrics.gauge('deimos_disk_space_alarms_raised', 'Times the NOSPACE alarm was raised since the start.', () => spaceAlarm.raisedTotal);
+
   let backend: SqliteBackend | undefined;
   let wal: Wal | undefined;
   let store: Store;
   const walDir = join(config.dataDir, 'wal');
-  const walOptions = { onSync: (ms: number) => fsyncSeconds.observe(ms / 1000), preallocateBytes: WAL_PREALLOCATE_BYTES };
+  const walOptions = { onSync: (ms: number) => fsyncSeconds.observe(ms / 1000), preallocateBytes: WAL_PREALLOCATE_BYTES, onNoSpace: noSpace('wal') };
   let storage: MemoryStorage;
   let snapshotIndex = 0;
   try {
@@ -132,8 +148,13 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     snapshotDir: snapDir,
     snapshotSource: {
       open: (m) => {
-        applier.flush();
-        return openSnapshotForSend(backend, snapDir, m);
+        try {
+          applier.flush();
+          return openSnapshotForSend(backend, snapDir, m);
+        } catch (err) {
+          if (isNoSpaceError(err)) spaceAlarm.raise('snapshot', err);
+          throw err; // the transfer fails and raft retries it later
+        }
       },
       release: (f) => rmSync(f.path, { force: true }),
     },
@@ -161,10 +182,12 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       if (id === config.memberId) setImmediate(() => fatal(Object.assign(new Error('this member was removed from the cluster'), { code: 'ERR_MEMBER_REMOVED' })));
     },
     initialConfState: storage.initialState().confState,
+    onNoSpace: noSpace('state database'),
+    flushPaused: () => spaceAlarm.active,
   });
   const compactor = new Compactor({
     storage, wal, backend, snapshotCount: config.snapshotCount, confState: () => applier.confState, logger, flushState: () => applier.flush(),
-    memberId: config.memberId,
+    memberId: config.memberId, onNoSpace: noSpace('snapshot'), paused: () => spaceAlarm.active,
   });
   let member: Member | undefined;
   const loop = new RaftLoop({
@@ -179,12 +202,22 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     appliedIndex: Math.max(snapshotIndex, 0),
     onApplied: (index) => compactor.maybeCompact(index),
     hasPeers: () => transport.peerCount > 0,
+    onNoSpace: noSpace('wal'),
     onSoftState: (s) => {
       member?.noteLeaderChange();
       logger.info('raft state changed', { state: s.raftState, leader: s.lead });
     },
   });
-  member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport, backend, flushState: () => applier.flush() });
+  /** The last write-behind flush; on a full disk the WAL keeps those changes for the next start. */
+  const finalFlush = (): void => {
+    try {
+      applier.flush();
+    } catch (err) {
+      if (!isNoSpaceError(err)) throw err;
+      logger.warn('state database not flushed at shutdown: no disk space; the WAL replays the changes at the next start', { error: (err as Error).message });
+    }
+  };
+  member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport, backend, flushState: () => applier.flush(), spaceAlarm });
   transport.onMessage((m) => {
     if (m.type === MessageType.MsgApp) member!.appendCounts.received++;
     loop.withNode((n) => n.step(m));
@@ -235,8 +268,9 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     clearInterval(syncTimer);
     clearInterval(publishTimer);
     loop.stop();
+    spaceAlarm.stop();
     wal.close();
-    applier.flush(); // also cancels the pending flush, which must not run on a closed database
+    finalFlush(); // also cancels the pending flush, which must not run on a closed database
     backend.close();
     lock.release();
     throw err;
@@ -266,8 +300,9 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
         await Promise.all(listeners.map((l) => l.close()));
         loop.stop();
         waiters.failAll(new Error('server is shutting down'));
+        spaceAlarm.stop();
         wal.close();
-        applier.flush();
+        finalFlush();
         backend.close();
         lock.release();
       })();

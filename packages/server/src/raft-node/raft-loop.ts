@@ -10,10 +10,16 @@
  * appends at once); one later fsync covers them all (group commit), and Readies are acknowledged
  * in order once durable. Committed entries are applied without waiting for the local fsync: they
  * are durable on a quorum already (a leader counts itself only after advance()).
+ *
+ * A full disk does not end the loop: a Ready whose entries, hard state or snapshot found no room is
+ * held (not acknowledged, its held-back messages not sent, its committed entries not applied) and
+ * no further Ready is taken until {@link RaftLoop.retryHeld} persisted it. The core meanwhile only
+ * sees this member as slow: a leader does not count itself for entries it could not write.
  */
 import type { ConfState, Entry, HardState, Message, NodeId, Snapshot } from '@deimos/protocol';
 import { NONE } from '@deimos/protocol';
-import { StateType, type RaftNode, type ReadState, type SoftState } from '@deimos/raft';
+import { StateType, type RaftNode, type Ready, type ReadState, type SoftState } from '@deimos/raft';
+import { isNoSpaceError } from '../util/no-space.js';
 import { ReadyPipeline } from './ready-pipeline.js';
 import { RequestTimeoutError } from './wait-registry.js';
 
@@ -35,7 +41,10 @@ const CONCURRENT_FSYNCS = 2;
 
 /** Durable log writes (the WAL). */
 export interface LogPersistence {
-  /** Appends entries and the hard state; with `sync` one fsync, without it only written. */
+  /**
+   * Appends entries and the hard state; with `sync` one fsync, without it only written. Throws a
+   * no-space error, leaving the log unchanged, when the disk has no room (the loop retries it).
+   */
   save(hardState: HardState | undefined, entries: Entry[], options: { sync: boolean }): void;
   /** Makes everything saved so far durable without blocking; `done` gets the error if that failed. */
   syncAsync(done: (err?: Error) => void): void;
@@ -88,6 +97,19 @@ export interface RaftLoopOptions {
   onApplied?: (appliedIndex: number) => void;
   /** Whether other members exist (see MAX_PENDING_READIES_WITH_PEERS); default false. */
   hasPeers?: () => boolean;
+  /** A Ready could not be persisted for lack of disk space and is held (see the module comment). */
+  onNoSpace?: (err: Error) => void;
+}
+
+/** A Ready taken from the core, and how far persisting it got (a retry resumes there). */
+interface ReadyWork {
+  rd: Ready;
+  /** Its messages were sent before persisting (a leader's). */
+  sentFirst: boolean;
+  /** It carries a snapshot to install. */
+  installed: boolean;
+  restored: boolean;
+  markerSaved: boolean;
 }
 
 /** Drives a {@link RaftNode}; see the module comment. */
@@ -104,6 +126,8 @@ export class RaftLoop {
   private readonly pipeline: ReadyPipeline;
   private readonly waitingApply: ReadRound[] = [];
   private roundSeq = 0;
+  /** The Ready that found no disk space, waiting for {@link retryHeld}. */
+  private held: ReadyWork | undefined;
 
   constructor(private readonly opts: RaftLoopOptions) {
     this.node = opts.node;
@@ -134,6 +158,25 @@ export class RaftLoop {
     if (this.ticker) clearInterval(this.ticker);
     for (const round of [...this.rounds.values(), ...this.waitingApply]) round.readers.length = 0;
     this.queuedReads = [];
+  }
+
+  /**
+   * Tries again to persist the Ready held for lack of disk space, then takes the next ones.
+   * Returns true when none is held any more; throws only what is not a full disk.
+   */
+  retryHeld(): boolean {
+    const work = this.held;
+    if (work === undefined || this.stopped) return true;
+    this.held = undefined;
+    this.handleReady(work);
+    if (this.held !== undefined) return false;
+    this.schedule();
+    return true;
+  }
+
+  /** True while a Ready waits for disk space. */
+  get holdingReady(): boolean {
+    return this.held !== undefined;
   }
 
   /** The index of the last applied entry. */
@@ -204,7 +247,7 @@ export class RaftLoop {
   private process(): void {
     this.startReadRound();
     const maxPending = this.opts.hasPeers?.() === true ? MAX_PENDING_READIES_WITH_PEERS : MAX_PENDING_READIES_ALONE;
-    while (this.pipeline.size < maxPending && this.node.hasReady()) {
+    while (this.held === undefined && this.pipeline.size < maxPending && this.node.hasReady()) {
       const rd = this.node.ready();
       if (rd.softState) {
         this.soft = rd.softState;
@@ -214,25 +257,51 @@ export class RaftLoop {
       if (rd.hardState) this.term = rd.hardState.term;
       // A leader may send appends before its own fsync: followers persist before acknowledging,
       // and the leader counts itself only after advance().
-      const sendFirst = this.isLeader;
-      if (sendFirst) this.opts.sender.send(rd.messages);
+      const sentFirst = this.isLeader;
+      if (sentFirst) this.opts.sender.send(rd.messages);
       const installed = rd.snapshot !== undefined && rd.snapshot.metadata.index > 0;
-      if (installed) {
-        // State first, then the WAL marker: a crash in between leaves an old marker and a newer
-        // database, whose entries are skipped on replay; the reverse order would lose entries.
+      this.handleReady({ rd, sentFirst, installed, restored: false, markerSaved: false });
+    }
+    this.releaseAppliedReads();
+  }
+
+  /** Persists a Ready, then mirrors, applies and queues it for acknowledgement; holds it when the disk is full. */
+  private handleReady(work: ReadyWork): void {
+    const rd = work.rd;
+    try {
+      this.persist(work);
+    } catch (err) {
+      if (!isNoSpaceError(err)) throw err;
+      this.held = work;
+      this.opts.onNoSpace?.(err as Error);
+      return;
+    }
+    if (rd.entries.length > 0) this.opts.mirror.append(rd.entries);
+    if (rd.hardState) this.opts.mirror.setHardState(rd.hardState);
+    this.apply(rd.committedEntries);
+    this.collectReadStates(rd.readStates);
+    this.pipeline.push(rd.mustSync || work.installed, work.sentFirst ? [] : rd.messages);
+  }
+
+  /** The disk writes of a Ready, each step done once (a step that found no room throws and is retried). */
+  private persist(work: ReadyWork): void {
+    const rd = work.rd;
+    if (work.installed) {
+      // State first, then the WAL marker: a crash in between leaves an old marker and a newer
+      // database, whose entries are skipped on replay; the reverse order would lose entries.
+      if (!work.restored) {
         this.opts.stateMachine.restoreSnapshot(rd.snapshot!);
+        work.restored = true;
+      }
+      if (!work.markerSaved) {
         this.opts.log.saveSnapshot(rd.snapshot!);
         this.opts.mirror.applySnapshot(rd.snapshot!);
         this.applied = Math.max(this.applied, rd.snapshot!.metadata.index);
+        work.markerSaved = true;
       }
-      if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries, { sync: false });
-      if (rd.entries.length > 0) this.opts.mirror.append(rd.entries);
-      if (rd.hardState) this.opts.mirror.setHardState(rd.hardState);
-      this.apply(rd.committedEntries);
-      this.collectReadStates(rd.readStates);
-      this.pipeline.push(rd.mustSync || installed, sendFirst ? [] : rd.messages);
     }
-    this.releaseAppliedReads();
+    // A save without room leaves the log as it was (WalNoSpaceError), so it is simply retried.
+    if (rd.hardState || rd.entries.length > 0) this.opts.log.save(rd.hardState, rd.entries, { sync: false });
   }
 
   private apply(entries: Entry[]): void {

@@ -12,10 +12,13 @@ export function serveVersion(req: IncomingMessage, res: ServerResponse): void {
   sendBody(res, 200, 'application/json', body);
 }
 
-/** GET /health: healthy when a linearizable read succeeds (a leader exists and has quorum). */
+/**
+ * GET /health: healthy when no alarm is raised (etcd 3.4 answers unhealthy under any alarm, NOSPACE
+ * included) and a linearizable read succeeds (a leader exists and has quorum).
+ */
 export async function serveHealth(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  let healthy = member.raft().leaderId !== '0';
+  let healthy = member.raft().leaderId !== '0' && member.alarms().length === 0;
   if (healthy) {
     try {
       await member.linearizableRead();

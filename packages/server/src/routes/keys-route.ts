@@ -13,6 +13,7 @@ import { renderEvent } from '../store/index.js';
 import type { DistributiveOmit, MemberView } from './member-view.js';
 import { serveWatch } from './watch-route.js';
 import { RESERVED_PREFIX } from '../member/membership.js';
+import { NO_SPACE_CAUSE, NoSpaceError } from '../util/no-space.js';
 
 /** A keys request that proposes a write. */
 export type WriteKeysRequest = Exclude<KeysRequest, { kind: 'get' | 'watch' }>;
@@ -20,6 +21,16 @@ export type WriteKeysRequest = Exclude<KeysRequest, { kind: 'get' | 'watch' }>;
 /** The error a request gets when consensus did not answer in time (etcd's 300). */
 function timeoutError(): EtcdError {
   return new EtcdError(ErrorCode.RaftInternal, 'etcdserver: request timed out', 0);
+}
+
+/**
+ * The error a write gets while the member's disk is full (its NOSPACE alarm is raised). etcd's v2
+ * API has no code of its own for it, so it is the 300 "Raft Internal Error" (HTTP 500, from the one
+ * status table) that etcd gives a write it could not commit, with etcd's NOSPACE text as the cause.
+ * Unlike a timeout, the write was refused before it was proposed: it did not happen.
+ */
+function noSpaceError(): EtcdError {
+  return new EtcdError(ErrorCode.RaftInternal, NO_SPACE_CAUSE, 0);
 }
 
 /** Serves one keys API request. */
@@ -110,8 +121,8 @@ export async function answerWrite(member: MemberView, r: WriteKeysRequest, reply
   let result;
   try {
     result = await member.propose(toReplicated(r, Date.now()));
-  } catch {
-    return reply(errorParts(timeoutError(), { clusterId }));
+  } catch (err) {
+    return reply(errorParts(err instanceof NoSpaceError ? noSpaceError() : timeoutError(), { clusterId }));
   }
   if (result.error) return reply(errorParts(result.error, { clusterId }));
   const event = renderEvent(result.event!, Date.now());

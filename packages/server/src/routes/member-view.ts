@@ -42,6 +42,8 @@ export interface MemberView {
   updateMember(id: string, peerURLs: string[]): Promise<void>;
   /** A hash of the keyspace with the indexes it was taken at (members that agree hash alike). */
   keyspaceHash(): { hash: string; nodes: number; storeIndex: number; appliedIndex: number };
+  /** The alarms raised on this member, as etcd names them (`NOSPACE` while its disk is full). */
+  alarms(): string[];
   /** Stats counters of raft traffic for /v2/stats/self and /v2/stats/leader. */
   selfStats(): Record<string, unknown>;
   leaderStats(): Record<string, unknown> | undefined;

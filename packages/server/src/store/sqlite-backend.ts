@@ -230,8 +230,13 @@ export class SqliteBackend implements StoreBackend {
   checkpointTo(file: string): void {
     const tmp = `${file}.tmp`;
     rmSync(tmp, { force: true });
-    this.db.prepare('VACUUM INTO ?').run(tmp);
-    fsyncPath(tmp);
+    try {
+      this.db.prepare('VACUUM INTO ?').run(tmp);
+      fsyncPath(tmp);
+    } catch (err) {
+      rmSync(tmp, { force: true }); // a full disk must not keep the partial copy's space
+      throw err;
+    }
     renameSync(tmp, file);
     fsyncPath(dirname(file));
   }
@@ -242,11 +247,18 @@ export class SqliteBackend implements StoreBackend {
    */
   restoreFrom(file: string, snapshotIndex?: number): void {
     SqliteBackend.assertSnapshotFile(file);
-    this.db.close();
     const tmp = `${this.path}.restore.tmp`;
-    copyFileSync(file, tmp);
-    if (snapshotIndex !== undefined) markRestored(tmp, snapshotIndex);
-    fsyncPath(tmp);
+    // The copy (which needs disk space) is made while this database is still open, so a failure
+    // (a full disk) leaves it open and unchanged, and the restore can be tried again.
+    try {
+      copyFileSync(file, tmp);
+      if (snapshotIndex !== undefined) markRestored(tmp, snapshotIndex);
+      fsyncPath(tmp);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+    this.db.close();
     rmSync(`${this.path}-wal`, { force: true });
     rmSync(`${this.path}-shm`, { force: true });
     renameSync(tmp, this.path);

@@ -8,5 +8,5 @@ export { RecordBatch, RecordType, WAL_FORMAT_VERSION, decodeRecord, type Segment
 export { listSegments, parseSegmentFileName, scanSegment, segmentFileName, type SegmentFile } from './segment.js';
 export { FSYNC_DELAY_ENV, SEGMENT_BYTES_ENV } from './sync-io.js';
 export { DEFAULT_SEGMENT_SIZE_BYTES, Wal, type OpenedWal, type WalOpenOptions, type WalOptions, type WalSummary } from './wal.js';
-export { WalClosedError, WalCorruptionError, WalError, WalExistsError, WalNotFoundError } from './wal-errors.js';
+export { isNoSpaceErrno, WalClosedError, WalCorruptionError, WalError, WalExistsError, WalNoSpaceError, WalNotFoundError } from './wal-errors.js';
 export type { WalRepair, WalState } from './wal-reader.js';

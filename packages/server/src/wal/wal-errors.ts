@@ -45,3 +45,21 @@ export class WalClosedError extends WalError {
     this.name = 'WalClosedError';
   }
 }
+
+/**
+ * The filesystem had no room for a write (ENOSPC, or EDQUOT over a quota). Nothing of the failed
+ * write counts: the log is as it was before the call and stays usable, so the same save may be
+ * retried once space returns. Unlike an fsync failure, this does not poison the log.
+ */
+export class WalNoSpaceError extends WalError {
+  constructor(readonly dir: string, readonly error: unknown) {
+    super('ERR_WAL_NO_SPACE', `no space left for the wal in ${dir}: ${(error as Error)?.message ?? String(error)}`);
+    this.name = 'WalNoSpaceError';
+  }
+}
+
+/** True for the errno codes of a full filesystem (ENOSPC) or an exhausted quota (EDQUOT). */
+export function isNoSpaceErrno(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}

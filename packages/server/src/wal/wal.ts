@@ -7,14 +7,14 @@
  * uses so that a busy disk does not stall the network and clients while a Ready is made durable.
  */
 import assert from 'node:assert/strict';
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isEmptyHardState, type Entry, type HardState, type Snapshot, type SnapshotMetadata } from '@deimos/protocol';
 import { entryRecordBytes, HARD_STATE_RECORD_BYTES, RecordBatch, WAL_FORMAT_VERSION, type WalMetadata } from './record.js';
 import { listSegments, segmentFileName, TEMP_SUFFIX } from './segment.js';
 import { fsyncDelayFromEnv, fsyncDir, segmentBytesFromEnv, sleepSync, writeAll } from './sync-io.js';
-import { WalClosedError, WalError, WalExistsError } from './wal-errors.js';
+import { isNoSpaceErrno, WalClosedError, WalError, WalExistsError, WalNoSpaceError } from './wal-errors.js';
 import { readWal, type SegmentInfo, type WalState } from './wal-reader.js';
 
 /** Default size after which a new segment is started. */
@@ -35,6 +35,12 @@ export interface WalOptions {
    * about half with three logs on one disk). Only the fdatasync after each extension pays that.
    */
   preallocateBytes?: number;
+  /**
+   * Called when the filesystem had no room for something no caller waits on: the zero-fill ahead
+   * of the records (they were written), or a segment cut (retried at the next save). The member
+   * raises its NOSPACE alarm on it. A save or marker without room throws {@link WalNoSpaceError}.
+   */
+  onNoSpace?: (err: WalNoSpaceError) => void;
 }
 
 /** What {@link WalOpenOptions.check} is shown of a log before any repair. */
@@ -65,6 +71,7 @@ interface Settings {
   fsyncDelayMs: number;
   preallocateBytes: number;
   onSync: ((durationMs: number) => void) | undefined;
+  onNoSpace: ((err: WalNoSpaceError) => void) | undefined;
 }
 
 /** Validates options before any file is touched, so a bad option leaks no descriptor. */
@@ -75,7 +82,7 @@ function resolveOptions(options: WalOptions): Settings {
   assert.ok(fsyncDelayMs >= 0, `fsyncDelayMs must be >= 0, got ${fsyncDelayMs}`);
   const preallocateBytes = options.preallocateBytes ?? 0;
   assert.ok(Number.isSafeInteger(preallocateBytes) && preallocateBytes >= 0, `preallocateBytes must be an integer >= 0, got ${preallocateBytes}`);
-  return { segmentSizeBytes, fsyncDelayMs, preallocateBytes, onSync: options.onSync };
+  return { segmentSizeBytes, fsyncDelayMs, preallocateBytes, onSync: options.onSync, onNoSpace: options.onNoSpace };
 }
 
 interface Tail {
@@ -92,6 +99,7 @@ export class Wal {
   private readonly fsyncDelayMs: number;
   private readonly onSync: ((durationMs: number) => void) | undefined;
   private readonly preallocateBytes: number;
+  private readonly onNoSpace: ((err: WalNoSpaceError) => void) | undefined;
   private fd: number | undefined;
   /** Bytes of records in the current segment (the append position). */
   private sizeBytes: number;
@@ -119,6 +127,7 @@ export class Wal {
     this.fsyncDelayMs = settings.fsyncDelayMs;
     this.onSync = settings.onSync;
     this.preallocateBytes = settings.preallocateBytes;
+    this.onNoSpace = settings.onNoSpace;
     this.fd = tail.fd;
     this.sizeBytes = tail.sizeBytes;
     this.fileBytes = tail.fileBytes;
@@ -178,6 +187,7 @@ export class Wal {
    * contiguous, start after the snapshot and no later than `lastIndex + 1`; starting earlier
    * overwrites the conflicting tail. Returns once the batch is durable, unless `sync: false`:
    * then it is written only, and durable after the next synced save or {@link syncAsync}.
+   * Throws {@link WalNoSpaceError}, leaving the log as it was, when the disk has no room for it.
    */
   save(hardState: HardState | undefined, entries: readonly Entry[], options: { sync?: boolean } = {}): void {
     const fd = this.writable();
@@ -245,6 +255,27 @@ export class Wal {
   }
 
   /**
+   * Zero-fills the current segment `preallocateBytes` past its last record again, once space ran
+   * out for that (see `onNoSpace`): the room a member keeps for its own raft writes. Throws
+   * {@link WalNoSpaceError} while the disk still has no room; a no-op without preallocation.
+   */
+  preallocate(): void {
+    const fd = this.writable();
+    const want = this.sizeBytes + this.preallocateBytes;
+    if (this.preallocateBytes === 0 || this.fileBytes >= want) return;
+    try {
+      this.fileBytes = zeroFill(fd, this.fileBytes, want - this.fileBytes);
+    } catch (err) {
+      if (!isNoSpaceErrno(err)) {
+        this.failure = err;
+        throw err;
+      }
+      this.fileBytes = fstatSync(fd).size; // zeros as far as they got
+      throw new WalNoSpaceError(this.dir, err);
+    }
+  }
+
+  /**
    * Makes every record written so far durable without blocking the event loop: one fdatasync on
    * libuv's thread pool, then `done` (with the error, which poisons the log, if it failed). Records
    * written while it runs need a later sync. With `save(..., { sync: false })` this is group
@@ -297,12 +328,14 @@ export class Wal {
     return this.fd;
   }
 
-  /** Writes a batch at the tail and fdatasyncs; any I/O error poisons the log (fsync errors are not retryable). */
+  /**
+   * Writes a batch at the tail and fdatasyncs. Any I/O error poisons the log (fsync errors are not
+   * retryable), except a full disk: {@link writeRecords} leaves the log as it was and throws
+   * {@link WalNoSpaceError}, so the caller may retry the same batch later.
+   */
   private append(fd: number, batch: RecordBatch, sync = true): void {
     try {
-      writeAll(fd, batch.bytes(), this.sizeBytes);
-      const end = this.sizeBytes + batch.byteLength;
-      if (end > this.fileBytes) this.fileBytes = this.preallocateBytes > 0 ? zeroFill(fd, end, this.preallocateBytes) : end;
+      this.writeRecords(fd, batch);
       // Without sync the records reach the disk with the next synced batch (or are a torn tail).
       this.unsynced = !sync;
       if (sync) {
@@ -312,11 +345,39 @@ export class Wal {
         this.onSync?.(performance.now() - start);
       }
     } catch (err) {
-      this.failure = err;
+      if (!(err instanceof WalNoSpaceError)) this.failure = err;
       throw err;
     }
     this.sizeBytes += batch.byteLength;
     this.lastCrc = batch.lastCrc;
+  }
+
+  /** Writes a batch after the last record, extending the file (and the zeros ahead) when needed. */
+  private writeRecords(fd: number, batch: RecordBatch): void {
+    const end = this.sizeBytes + batch.byteLength;
+    try {
+      writeAll(fd, batch.bytes(), this.sizeBytes);
+    } catch (err) {
+      if (!isNoSpaceErrno(err)) throw err;
+      // Cut off what part of the batch got in (and the zeros ahead, freeing them): the file ends
+      // after its last whole record, as before the call; unsynced, a crash leaves a torn tail.
+      ftruncateSync(fd, this.sizeBytes);
+      this.fileBytes = this.sizeBytes;
+      throw new WalNoSpaceError(this.dir, err);
+    }
+    if (end <= this.fileBytes) return;
+    if (this.preallocateBytes === 0) {
+      this.fileBytes = end;
+      return;
+    }
+    try {
+      this.fileBytes = zeroFill(fd, end, this.preallocateBytes);
+    } catch (err) {
+      if (!isNoSpaceErrno(err)) throw err;
+      // The records are in; only the room ahead is missing (zeros as far as they got).
+      this.fileBytes = fstatSync(fd).size;
+      this.onNoSpace?.(new WalNoSpaceError(this.dir, err));
+    }
   }
 
   /** Starts the next segment: its prologue repeats metadata, hard state and snapshot marker. */
@@ -333,7 +394,15 @@ export class Wal {
       // Records saved without sync must not be left behind unsynced in a segment no longer written.
       if (this.unsynced) fdatasyncSync(this.fd!);
       this.unsynced = false;
-      const tail = writeSegment(this.dir, prev.file.seq + 1, this.last + 1, this.lastCrc, this.metadata, this.hardState, this.snapshot);
+      let tail;
+      try {
+        tail = writeSegment(this.dir, prev.file.seq + 1, this.last + 1, this.lastCrc, this.metadata, this.hardState, this.snapshot);
+      } catch (err) {
+        if (!(err instanceof WalNoSpaceError)) throw err;
+        // No new segment exists: keep appending to this one; the next save tries the cut again.
+        this.onNoSpace?.(err);
+        return;
+      }
       this.closeWhenIdle(this.fd!);
       this.fd = tail.fd;
       this.sizeBytes = tail.sizeBytes;
@@ -363,15 +432,25 @@ function writeSegment(
   const name = segmentFileName(seq, firstIndex);
   const path = join(dir, name);
   const tmp = path + TEMP_SUFFIX;
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (err) {
+    throw isNoSpaceErrno(err) ? new WalNoSpaceError(dir, err) : err;
+  }
+  let renamed = false;
   try {
     writeAll(fd, batch.bytes(), 0);
     fsyncSync(fd);
     renameSync(tmp, path);
+    renamed = true;
     fsyncDir(dir);
   } catch (err) {
     closeSync(fd);
-    throw err;
+    if (renamed || !isNoSpaceErrno(err)) throw err;
+    // Not renamed into place: the segment does not exist, and its temp file gives its space back.
+    rmSync(tmp, { force: true });
+    throw new WalNoSpaceError(dir, err);
   }
   return { fd, sizeBytes: batch.byteLength, fileBytes: batch.byteLength, lastCrc: batch.lastCrc, file: { name, path, seq, firstIndex } };
 }
