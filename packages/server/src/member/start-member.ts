@@ -69,7 +69,11 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const store = new Store({ backend, historyLimit: config.historySize });
 
   const walDir = join(config.dataDir, 'wal');
-  const walOptions = { onSync: (ms: number) => fsyncSeconds.observe(ms / 1000), preallocateBytes: WAL_PREALLOCATE_BYTES };
+  const walOptions = {
+    onSync: (ms: number) => fsyncSeconds.observe(ms / 1000),
+    preallocateBytes: WAL_PREALLOCATE_BYTES,
+    onWarning: (message: string, error: Error) => logger.warn(message, { error: error.message }),
+  };
   let wal: Wal;
   let storage: MemoryStorage;
   let snapshotIndex = 0;
