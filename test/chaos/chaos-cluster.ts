@@ -26,6 +26,8 @@ export interface ChaosClusterOptions {
   requestTimeoutMs: number;
   /** Give each member a tmpfs of this size for its data (root only), for the disk-full fault. */
   diskBytes?: number;
+  /** Open-files limit of every member (`ulimit -n`), so that connection floods meet real limits. */
+  memberFdLimit?: number;
 }
 
 /** What `GET /deimos/hash` answers. */
@@ -63,7 +65,7 @@ export class ChaosCluster {
     }
     const bootstrap = cluster.members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
     try {
-      for (const m of cluster.members) m.launch({ bootstrapConfig: bootstrap, clusterState: 'new', env: opts.env, args: cluster.memberArgs() });
+      for (const m of cluster.members) m.launch({ bootstrapConfig: bootstrap, clusterState: 'new', env: opts.env, args: cluster.memberArgs(), fdLimit: opts.memberFdLimit });
       await cluster.waitHealthy(30_000);
       await cluster.learnIds();
     } catch (err) {
@@ -97,7 +99,7 @@ export class ChaosCluster {
     const m = this.member(name);
     const bootstrap = this.members.map((x) => `${x.name}=${x.peerUrl}`).join(',');
     // A member that joined later must say `existing` on a fresh directory; on restart the WAL decides.
-    m.launch({ bootstrapConfig: bootstrap, clusterState: this.joined[name] ? 'existing' : 'new', env: { ...this.opts.env, ...env }, args: this.memberArgs() });
+    m.launch({ bootstrapConfig: bootstrap, clusterState: this.joined[name] ? 'existing' : 'new', env: { ...this.opts.env, ...env }, args: this.memberArgs(), fdLimit: this.opts.memberFdLimit });
   }
 
   /** Members re-added through the members API, by name (their restarts need `existing`). */
@@ -181,7 +183,7 @@ export class ChaosCluster {
     this.proxies.get(name)?.cutAll();
     m.freshDataDir();
     const bootstrap = this.members.map((x) => `${x.name}=${x.peerUrl}`).join(',');
-    m.launch({ bootstrapConfig: bootstrap, clusterState: 'existing', env: this.opts.env, args: this.memberArgs() });
+    m.launch({ bootstrapConfig: bootstrap, clusterState: 'existing', env: this.opts.env, args: this.memberArgs(), fdLimit: this.opts.memberFdLimit });
   }
 
   /** The keyspace hash of one member. */

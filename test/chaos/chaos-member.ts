@@ -26,6 +26,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Extra flags (timeouts, snapshot count). */
   args: string[];
+  /** Lower the process's open-files limit to this (`ulimit -n`; kept as it is where that fails). */
+  fdLimit?: number;
 }
 
 /** A member of a chaos cluster; see the module comment. */
@@ -90,7 +92,11 @@ export class ChaosMember {
       ...opts.args,
     ];
     this.log.write(`\n=== ${new Date().toISOString()} chaos: launch ${this.name} (${opts.clusterState}) env=${JSON.stringify(this.env)}\n`);
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const options = { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+    // `exec` keeps the PID, so kill -9 and SIGSTOP reach the member itself.
+    const child = opts.fdLimit === undefined
+      ? spawn(process.execPath, args, options)
+      : spawn('/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...args], options);
     this.child = child;
     this.paused = false;
     child.stdout!.pipe(this.log, { end: false });

@@ -30,6 +30,8 @@ export interface ChaosOptions {
   firstFaults?: readonly FaultKind[];
   clients: number;
   keys: number;
+  /** Idle connections of a conn-flood fault (default {@link FLOOD_CONNECTIONS}). */
+  floodConnections?: number;
   /** Where failing runs are saved (default `.chaos-runs` under the current directory). */
   saveRoot?: string;
   log?: (line: string) => void;
@@ -52,6 +54,13 @@ const DIR = '/chaos';
 const SNAPSHOT_COUNT = 300;
 /** Each member's own tmpfs when the disk-full fault may run: room for its data, filled by the fault. */
 const DISK_BYTES = 64 * 1024 * 1024;
+/** Idle connections a conn-flood fault holds against a member, by default. */
+export const FLOOD_CONNECTIONS = 3_000;
+/**
+ * Members' open-files limit: 512 gives each a derived client connection limit of 224 (see the
+ * server's connection-limits.ts), far below a flood, and leaves room for its own files.
+ */
+const MEMBER_FD_LIMIT = 512;
 
 /** Runs one chaos run; see the module comment. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
@@ -71,7 +80,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const stamp = (line: string) => log(`[${(recorder.nowMs() / 1000).toFixed(1)}s] ${line}`);
   const requestTimeoutMs = 1_500;
   const cluster = await ChaosCluster.start({
-    size: options.nodes, workDir, snapshotCount: SNAPSHOT_COUNT, tickMs: 50, electionTicks: 10, requestTimeoutMs,
+    size: options.nodes, workDir, snapshotCount: SNAPSHOT_COUNT, tickMs: 50, electionTicks: 10, requestTimeoutMs, memberFdLimit: MEMBER_FD_LIMIT,
     env: options.broken ? { DEIMOS_TEST_UNSAFE_LOCAL_READS: '1' } : {},
     ...(kinds.includes('disk-full') ? { diskBytes: DISK_BYTES } : {}),
   });
@@ -100,7 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }));
     nemesis = new Nemesis({
       cluster, rng: rng.fork(), kinds, nowMs: () => recorder.nowMs(), snapshotCount: SNAPSHOT_COUNT, log: stamp,
-      holdMs: [1_500, 5_000], quietMs: [1_000, 3_000], firstKinds: options.firstFaults,
+      holdMs: [1_500, 5_000], quietMs: [1_000, 3_000], firstKinds: options.firstFaults, floodConnections: options.floodConnections ?? FLOOD_CONNECTIONS,
     });
     let stopped = false;
     const watching = watchers.map((w) => w.run());
@@ -135,7 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         for (const p of result.problems.slice(0, 5)) anomalies.push(`watch w${i} segment ${s}: ${p}`);
         if (result.problems.length > 5) anomalies.push(`watch w${i} segment ${s}: ... and ${result.problems.length - 5} more problems`);
       }
-      notes.push(`watcher w${i}: ${w.segments.reduce((n, s) => n + s.events.length, 0)} events, ${w.reconnects} reconnects`);
+      notes.push(`watcher w${i}: ${w.segments.reduce((n, s) => n + s.events.length, 0)} events, ${w.reconnects} reconnects, ${w.refused} refused at the connection limit`);
     }
 
     stamp('watch streams checked');

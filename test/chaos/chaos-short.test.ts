@@ -26,8 +26,14 @@ function assertClean(report: ChaosReport, mustInclude: string): void {
   assert.deepEqual(report.anomalies, [], `anomalies found; saved to ${report.savedTo}`);
 }
 
-test('a cluster under process faults (kill -9, pause, slow disk) stays linearizable with complete watches', { timeout: 120_000 }, async (t) => {
-  assertClean(await run(t, { seed: 101, faults: 'process', firstFaults: ['kill'] }), 'kill');
+test('a cluster under process faults (kill -9, pause, slow disk, thousands of idle connections) stays linearizable with complete watches', { timeout: 120_000 }, async (t) => {
+  const report = await run(t, { seed: 101, faults: 'process', firstFaults: ['kill', 'conn-flood'], floodConnections: 2_000 });
+  assertClean(report, 'kill');
+  // The flood was real: a member held past its connection limit refused connections and survived.
+  const flood = report.faults.find((f) => f.includes('conn-flood'));
+  assert.ok(flood !== undefined, `no conn-flood fault in: ${report.faults.join('; ')}`);
+  assert.doesNotMatch(flood, /ERROR/);
+  assert.match(flood, /held by \d{4} idle connections: \d+ parked, [1-9]\d* refused/);
 });
 
 test('a cluster under network faults (partitions, isolated leader, one-way loss, slow links, snapshot catch-up) stays linearizable', { timeout: 120_000 }, async (t) => {

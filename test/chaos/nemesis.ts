@@ -3,13 +3,15 @@
  * heals it, and lets the cluster breathe before the next. Faults: kill -9 and restart, SIGSTOP and
  * SIGCONT (leader or follower), partitions (majority/minority, leader isolated), one-way link
  * loss, slow links, slow disk (restart with the WAL's fsync delay), membership (remove a member,
- * then add it back on an empty data directory), and snapshot-forcing isolation (a follower kept
+ * then add it back on an empty data directory), snapshot-forcing isolation (a follower kept
  * away while more than --snapshot-count entries are written, so it must catch up by snapshot),
- * and a full disk (a filler file takes every free page of the member's own tmpfs, then goes).
+ * a full disk (a filler file takes every free page of the member's own tmpfs, then goes), and a
+ * flood of thousands of idle connections held against one member (see connection-flood.ts).
  */
 import { http } from '../support/http.js';
 import type { SimRng } from '../sim/rng.js';
 import type { ChaosCluster } from './chaos-cluster.js';
+import { ConnectionFlood, floodSize } from './connection-flood.js';
 
 /** Entries the server's compactor keeps behind a snapshot (packages/server/src/member/compactor.ts). */
 const CATCH_UP_ENTRIES = 5_000;
@@ -17,7 +19,7 @@ const CATCH_UP_ENTRIES = 5_000;
 /** The fault kinds the nemesis knows. */
 export const FAULT_KINDS = [
   'kill', 'pause', 'partition', 'isolate-leader', 'one-way', 'slow-net', 'slow-disk', 'membership', 'snapshot-isolation',
-  'disk-full',
+  'disk-full', 'conn-flood',
 ] as const;
 /** One fault kind. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -25,7 +27,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 /** Named mixes of fault kinds for the CLI and CI. */
 export const FAULT_MIXES: Record<string, readonly FaultKind[]> = {
   all: FAULT_KINDS,
-  process: ['kill', 'pause', 'slow-disk'],
+  process: ['kill', 'pause', 'slow-disk', 'conn-flood'],
   network: ['partition', 'isolate-leader', 'one-way', 'slow-net', 'snapshot-isolation'],
   membership: ['membership', 'kill', 'pause'],
   /** A full disk (members on their own tmpfs; needs root), with crashes and pauses around it. */
@@ -56,6 +58,8 @@ export interface NemesisOptions {
   quietMs: [number, number];
   /** Faults injected first, in this order, before the random ones (so a short run surely has them). */
   firstKinds?: readonly FaultKind[];
+  /** Idle connections a conn-flood fault opens (fewer when this process has too few descriptors). */
+  floodConnections: number;
 }
 
 /** The fault scheduler; see the module comment. */
@@ -196,6 +200,8 @@ export class Nemesis {
         return this.membership(rng.pick(followers), begin, hold);
       case 'snapshot-isolation':
         return this.snapshotIsolation(rng.pick(followers), begin);
+      case 'conn-flood':
+        return this.connectionFlood(victim, victim === leader, begin, hold, record);
     }
   }
 
@@ -217,6 +223,22 @@ export class Nemesis {
         this.opts.log(`nemesis: re-adding ${target} failed (attempt ${attempt}): ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 1_000));
       }
+    }
+  }
+
+  private async connectionFlood(target: string, isLeader: boolean, begin: (d: string) => void, hold: () => Promise<void>, record: FaultRecord): Promise<void> {
+    const member = this.opts.cluster.member(target);
+    const count = floodSize(this.opts.floodConnections);
+    begin(`${target}${isLeader ? ' (leader)' : ''} held by ${count} idle connections`);
+    const flood = new ConnectionFlood();
+    try {
+      await flood.open(member.clientUrl, count, () => this.stopped);
+      await hold();
+      const c = flood.counts();
+      record.detail += `: ${c.parked} parked, ${c.refused} refused, ${c.dropped} dropped`;
+      if (!member.running) throw new Error(`${target} exited under the flood`);
+    } finally {
+      flood.close();
     }
   }
 

@@ -1,13 +1,14 @@
 /**
  * The chaos CLI: `npm run chaos -- --duration 60 --seed N [--nodes 3|5] [--faults all|process|
- * network|membership|disk|stale] [--broken] [--clients N] [--keys N]`. Prints the fault schedule and the
+ * network|membership|disk|stale] [--broken] [--clients N] [--keys N] [--flood N]` (--flood: idle
+ * connections of a conn-flood fault). Prints the fault schedule and the
  * verdict; exits 0 when no anomaly was found, 1 otherwise (the saved run's directory and the
  * replay command are printed), 2 on bad usage.
  */
 import { runChaos, type ChaosOptions } from './chaos-run.js';
 import { FAULT_MIXES } from './nemesis.js';
 
-const usage = 'usage: run-chaos.js [--duration S] [--seed N] [--nodes 3|5] [--faults MIX] [--broken] [--clients N] [--keys N]';
+const usage = 'usage: run-chaos.js [--duration S] [--seed N] [--nodes 3|5] [--faults MIX] [--broken] [--clients N] [--keys N] [--flood N]';
 
 function parse(argv: readonly string[]): ChaosOptions {
   const o: ChaosOptions = { seed: Date.now() % 100_000, durationSeconds: 60, nodes: 3, faults: 'all', broken: false, clients: 6, keys: 5 };
@@ -23,6 +24,7 @@ function parse(argv: readonly string[]): ChaosOptions {
       case '--nodes': o.nodes = int(++i, '--nodes', 3); break;
       case '--clients': o.clients = int(++i, '--clients', 1); break;
       case '--keys': o.keys = int(++i, '--keys', 1); break;
+      case '--flood': o.floodConnections = int(++i, '--flood', 1); break;
       case '--faults': o.faults = argv[++i] ?? ''; break;
       case '--broken': o.broken = true; break;
       default: throw new Error(`unexpected argument ${argv[i]}`);

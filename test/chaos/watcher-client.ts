@@ -47,6 +47,8 @@ export class WatcherClient {
   /** Things that went wrong other than connection trouble (401s, malformed lines), for the report. */
   readonly notes: string[] = [];
   reconnects = 0;
+  /** Watches a member refused at its connection limit (503), during a connection flood. */
+  refused = 0;
   private nextIndex: number;
   private current: ClientRequest | undefined;
   private stopped = false;
@@ -115,6 +117,14 @@ export class WatcherClient {
       req.on('close', () => clearTimeout(cut));
       req.on('error', done);
       req.on('response', (res) => {
+        if (res.statusCode === 503) {
+          // The member's connection limit: the watch was never registered; try again.
+          this.refused += 1;
+          res.resume();
+          res.on('end', done);
+          res.on('close', done);
+          return;
+        }
         let buffer = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

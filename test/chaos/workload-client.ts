@@ -18,6 +18,11 @@ const DEFINITE_CODES = new Set([100, 101, 105]);
  */
 export const NOT_SENT_CODE = 0;
 
+/** The member's answer to a connection over its client connection limit (sent before any request is read). */
+export function isConnectionRefusal(res: TestResponse): boolean {
+  return res.status === 503 && /^too many open client connections/.test((res.json as { message?: string } | undefined)?.message ?? '');
+}
+
 /** Shared knowledge of the clients: recent values per key, so compare-and-swaps often match. */
 export class ValueHints {
   private readonly recent = new Map<string, string[]>();
@@ -136,7 +141,10 @@ export class WorkloadClient {
       return;
     }
     const code = body?.errorCode;
-    if (code === 100 && op.kind === 'read') {
+    if (isConnectionRefusal(res)) {
+      // The member refused the connection before reading the request: it had no effect.
+      recorder.complete(op, 'fail', { errorCode: NOT_SENT_CODE });
+    } else if (code === 100 && op.kind === 'read') {
       recorder.complete(op, 'ok', { value: null });
     } else if (code !== undefined && DEFINITE_CODES.has(code)) {
       recorder.complete(op, 'fail', { errorCode: code });

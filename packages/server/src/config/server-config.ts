@@ -6,6 +6,8 @@ import { SERVER_FLAGS } from './server-flags.js';
 import { parseClusterList, parseDurationMs, parseUrlList } from './urls.js';
 import { clusterId, memberId } from '../cluster/member-id.js';
 import { clientTlsFiles, peerTlsFiles, type TlsFiles } from './tls-flags.js';
+import { defaultConnectionLimits } from './connection-limits.js';
+import { readOpenFilesLimit } from './open-files-limit.js';
 
 export type { TlsFiles } from './tls-flags.js';
 
@@ -36,6 +38,12 @@ export interface ServerConfig {
   heartbeatTicks: number;
   historySize: number;
   maxRequestBytes: number;
+  /** Most client connections open at once (across the client URLs). */
+  maxClientConns: number;
+  /** Most connections open at once on the peer URLs. */
+  maxPeerConns: number;
+  /** The process's open-files limit the defaults were derived from; undefined when unknown. */
+  openFilesLimit: number | undefined;
   corsOrigins: string[];
   proxy: 'off' | 'on' | 'readonly';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -73,6 +81,11 @@ function int(flags: ParsedFlags, name: string, min: number): number {
   return v;
 }
 
+/** An optional integer flag: its value (≥ min) when given, else undefined. */
+function optionalInt(flags: ParsedFlags, name: string, min: number): number | undefined {
+  return flags.values.has(name) ? int(flags, name, min) : undefined;
+}
+
 function oneOf<T extends string>(flags: ParsedFlags, name: string, allowed: readonly T[]): T {
   const v = str(flags, name) ?? '';
   if (!(allowed as readonly string[]).includes(v)) {
@@ -81,8 +94,14 @@ function oneOf<T extends string>(flags: ParsedFlags, name: string, allowed: read
   return v as T;
 }
 
-/** Parses argv and environment into a start request; throws {@link FlagError} on bad input. */
-export function loadServerConfig(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): StartRequest {
+/**
+ * Parses argv and environment into a start request; throws {@link FlagError} on bad input.
+ * `openFilesLimit` (default: this process's) is what the connection limits default from.
+ */
+export function loadServerConfig(
+  argv: readonly string[], env: Record<string, string | undefined>, cwd: string,
+  openFilesLimit: () => number | undefined = readOpenFilesLimit,
+): StartRequest {
   const flags = parseFlags(SERVER_FLAGS, argv, env, 'DEIMOS');
   if (flags.values.get('help') === true) return { kind: 'help' };
   if (flags.values.get('version') === true) return { kind: 'version' };
@@ -105,6 +124,8 @@ export function loadServerConfig(argv: readonly string[], env: Record<string, st
   const electionTicks = int(flags, 'election-timeout', 2);
   const heartbeatTicks = int(flags, 'heartbeat-timeout', 1);
   if (heartbeatTicks >= electionTicks) throw new FlagError('--heartbeat-timeout must be smaller than --election-timeout');
+  const openFiles = openFilesLimit();
+  const connDefaults = defaultConnectionLimits(openFiles);
   const cors = (str(flags, 'cors') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
 
   const config: ServerConfig = {
@@ -126,6 +147,9 @@ export function loadServerConfig(argv: readonly string[], env: Record<string, st
     heartbeatTicks,
     historySize: int(flags, 'history-size', 1000),
     maxRequestBytes: int(flags, 'max-request-bytes', 1024),
+    maxClientConns: optionalInt(flags, 'max-client-conns', 1) ?? connDefaults.client,
+    maxPeerConns: optionalInt(flags, 'max-peer-conns', 1) ?? connDefaults.peer,
+    openFilesLimit: openFiles,
     corsOrigins: cors,
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
     logLevel: oneOf(flags, 'log-level', ['debug', 'info', 'warn', 'error'] as const),

@@ -7,13 +7,24 @@ import { PEER_SERVER_OPTIONS } from '../transport/index.js';
 import { createHttpsServer, destroyTlsConnections } from '../tls/https-server.js';
 import type { TlsSide } from '../tls/tls-side.js';
 import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '../http/fast-connection.js';
+import type { ConnectionGate } from '../http/connection-gate.js';
+import { LogThrottle } from '../util/log-throttle.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
   close(): Promise<void>;
 }
 
-function listen(server: Server, url: string): Promise<void> {
+/** Least time between two warnings about failed accepts on one listener. */
+const ACCEPT_WARNING_INTERVAL_MS = 10_000;
+
+/**
+ * Starts listening. Once listening, an 'error' from the server is a failed accept (EMFILE, ENFILE,
+ * ENOBUFS...): node emits it on the server, where without a listener it would end the process.
+ * It is logged (throttled) and the listener goes on accepting; when descriptors run out libuv
+ * itself closes the pending connections with a descriptor it keeps in reserve.
+ */
+function listen(server: Server, url: string, logger: Logger): Promise<void> {
   const u = new URL(url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve, reject) => {
@@ -23,12 +34,14 @@ function listen(server: Server, url: string): Promise<void> {
     server.once('error', onError);
     server.listen(Number(u.port), host, () => {
       server.off('error', onError);
+      const warning = new LogThrottle(logger, ACCEPT_WARNING_INTERVAL_MS);
+      server.on('error', (err: NodeJS.ErrnoException) => warning.warn('cannot accept a connection', { url, error: err.message, code: err.code ?? '' }));
       resolve();
     });
   });
 }
 
-async function listenEach(urls: readonly string[], make: (url: string) => Server, intercepted: LoopConnections[] = []): Promise<Listeners> {
+async function listenEach(urls: readonly string[], make: (url: string) => Server, logger: Logger, gate: ConnectionGate | undefined, intercepted: LoopConnections[] = []): Promise<Listeners> {
   const servers: Server[] = [];
   const close = async () => {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
@@ -46,8 +59,10 @@ async function listenEach(urls: readonly string[], make: (url: string) => Server
   try {
     for (const url of urls) {
       const server = make(url);
+      // Last, so that it stands in front of every other connection listener.
+      gate?.guard(server, { tls: url.startsWith('https://') });
       servers.push(server);
-      await listen(server, url);
+      await listen(server, url, logger);
     }
   } catch (err) {
     await closeAll();
@@ -70,11 +85,18 @@ function serverFor(url: string, options: ServerOptions, handler: RequestListener
   return createHttpsServer(tls, options, handler, logger);
 }
 
-/**
- * Listens on every client URL with `handler`; on failure closes what was opened and throws.
- * `fastHandler` serves the requests it takes on the connection loop in front of node:http.
- */
-export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide, fastHandler?: FastHandler): Promise<Listeners> {
+/** Options of {@link listenClients}. */
+export interface ClientListenOptions {
+  tls?: TlsSide | undefined;
+  /** Serves the requests it takes on the connection loop in front of node:http. */
+  fastHandler?: FastHandler;
+  /** Bounds the connections open across the client URLs. */
+  gate?: ConnectionGate;
+}
+
+/** Listens on every client URL with `handler`; on failure closes what was opened and throws. */
+export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, options: ClientListenOptions = {}): Promise<Listeners> {
+  const { tls, fastHandler, gate } = options;
   const intercepted: LoopConnections[] = [];
   return listenEach(config.listenClientUrls, (url) => {
     const server = serverFor(url, CLIENT_SERVER_OPTIONS, handler, tls, logger);
@@ -92,10 +114,10 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
       intercepted.push(serveConnectionsFirst(server, event, fastHandler, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS, requestArrivalMs: CLIENT_REQUEST_ARRIVAL_MS }));
     }
     return server;
-  }, intercepted);
+  }, logger, gate, intercepted);
 }
 
-/** Listens on every peer URL with `handler`. */
-export function listenPeers(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide): Promise<Listeners> {
-  return listenEach(config.listenPeerUrls, (url) => serverFor(url, PEER_SERVER_OPTIONS, handler, tls, logger));
+/** Listens on every peer URL with `handler`; `gate` bounds the connections open across them. */
+export function listenPeers(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide, gate?: ConnectionGate): Promise<Listeners> {
+  return listenEach(config.listenPeerUrls, (url) => serverFor(url, PEER_SERVER_OPTIONS, handler, tls, logger), logger, gate);
 }

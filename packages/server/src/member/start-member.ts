@@ -30,6 +30,7 @@ import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js'
 import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
 import { registerMemberMetrics } from './member-metrics.js';
 import { TlsSide } from '../tls/tls-side.js';
+import { ConnectionGate } from '../http/connection-gate.js';
 import { reloadTlsSides } from '../tls/reload.js';
 import { isNoSpaceError, NoSpaceError } from '../util/no-space.js';
 import { DiskSpaceAlarm } from './disk-space-alarm.js';
@@ -86,7 +87,12 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   let wal: Wal | undefined;
   let store: Store;
   const walDir = join(config.dataDir, 'wal');
-  const walOptions = { onSync: (ms: number) => fsyncSeconds.observe(ms / 1000), preallocateBytes: WAL_PREALLOCATE_BYTES, onNoSpace: noSpace('wal') };
+  const walOptions = {
+    onSync: (ms: number) => fsyncSeconds.observe(ms / 1000),
+    preallocateBytes: WAL_PREALLOCATE_BYTES,
+    onNoSpace: noSpace('wal'),
+    onWarning: (message: string, error: Error) => logger.warn(message, { error: error.message }),
+  };
   let storage: MemoryStorage;
   let snapshotIndex = 0;
   try {
@@ -226,6 +232,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   transport.onSnapshotStatus((id, status) => loop.withNode((n) => n.reportSnapshot(id, status)));
   transport.onRemoved((by) => fatal(Object.assign(new Error(`this member was removed from the cluster (told by ${by})`), { code: 'ERR_MEMBER_REMOVED' })));
   registerMemberMetrics(metrics, member, store, () => loop.appliedIndex);
+  const clientGate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger });
+  const peerGate = new ConnectionGate({ side: 'peer', limit: config.maxPeerConns, logger });
+  clientGate.registerMetrics(metrics);
+  peerGate.registerMetrics(metrics);
 
   loop.start();
   if (config.initialCluster.length === 1 && config.initialClusterState === 'new') loop.withNode((n) => n.campaign());
@@ -257,11 +267,11 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       // Members joining the cluster ask any peer for the cluster ID and member list.
       if (req.method === 'GET' && req.url === '/members') return sendJson(res, 200, { clusterId: config.clusterId, members: membership.list() });
       transport.handler(req, res);
-    }, logger, peerTls));
+    }, logger, peerTls, peerGate));
     let isReady = false;
     void ready.then(() => (isReady = true));
     const api = createClientApi(member, () => isReady);
-    listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, clientTls, api.fastHandler));
+    listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, { tls: clientTls, fastHandler: api.fastHandler, gate: clientGate }));
   } catch (err) {
     await transport.close();
     await Promise.all(listeners.map((l) => l.close()));
@@ -282,6 +292,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   }, 20);
   logger.info('member started', {
     id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir,
+    maxClientConns: config.maxClientConns, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
     ...(clientTls ? { clientCert: clientTls.description.subject, clientCertAuth: clientTls.files.clientCertAuth } : {}),
     ...(peerTls ? { peerCert: peerTls.description.subject, peerCertAuth: peerTls.files.clientCertAuth } : {}),
   });

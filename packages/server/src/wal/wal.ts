@@ -7,12 +7,13 @@
  * uses so that a busy disk does not stall the network and clients while a Ready is made durable.
  */
 import assert from 'node:assert/strict';
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isEmptyHardState, type Entry, type HardState, type Snapshot, type SnapshotMetadata } from '@deimos/protocol';
 import { entryRecordBytes, HARD_STATE_RECORD_BYTES, RecordBatch, WAL_FORMAT_VERSION, type WalMetadata } from './record.js';
 import { listSegments, segmentFileName, TEMP_SUFFIX } from './segment.js';
+import { removeQuietly, SpareSegment, type WalWarning } from './spare-segment.js';
 import { fsyncDelayFromEnv, fsyncDir, segmentBytesFromEnv, sleepSync, writeAll } from './sync-io.js';
 import { isNoSpaceErrno, WalClosedError, WalError, WalExistsError, WalNoSpaceError } from './wal-errors.js';
 import { readWal, type SegmentInfo, type WalState } from './wal-reader.js';
@@ -41,6 +42,12 @@ export interface WalOptions {
    * raises its NOSPACE alarm on it. A save or marker without room throws {@link WalNoSpaceError}.
    */
   onNoSpace?: (err: WalNoSpaceError) => void;
+  /**
+   * Called when the next segment cannot be prepared or a cut has to wait (descriptors or disk
+   * space exhausted): the log keeps appending to the current segment and retries. Default: a
+   * process warning.
+   */
+  onWarning?: WalWarning;
 }
 
 /** What {@link WalOpenOptions.check} is shown of a log before any repair. */
@@ -72,6 +79,7 @@ interface Settings {
   preallocateBytes: number;
   onSync: ((durationMs: number) => void) | undefined;
   onNoSpace: ((err: WalNoSpaceError) => void) | undefined;
+  onWarning: WalWarning;
 }
 
 /** Validates options before any file is touched, so a bad option leaks no descriptor. */
@@ -82,7 +90,8 @@ function resolveOptions(options: WalOptions): Settings {
   assert.ok(fsyncDelayMs >= 0, `fsyncDelayMs must be >= 0, got ${fsyncDelayMs}`);
   const preallocateBytes = options.preallocateBytes ?? 0;
   assert.ok(Number.isSafeInteger(preallocateBytes) && preallocateBytes >= 0, `preallocateBytes must be an integer >= 0, got ${preallocateBytes}`);
-  return { segmentSizeBytes, fsyncDelayMs, preallocateBytes, onSync: options.onSync, onNoSpace: options.onNoSpace };
+  const onWarning = options.onWarning ?? ((message: string, error: Error) => process.emitWarning(`${message}: ${error.message}`, 'DeimosWalWarning'));
+  return { segmentSizeBytes, fsyncDelayMs, preallocateBytes, onSync: options.onSync, onNoSpace: options.onNoSpace, onWarning };
 }
 
 interface Tail {
@@ -112,6 +121,13 @@ export class Wal {
   /** Background fdatasyncs running per descriptor; a descriptor is closed only once they end. */
   private readonly syncsRunning = new Map<number, number>();
   private readonly closeWhenSynced = new Set<number>();
+  private readonly onWarning: WalWarning;
+  /** The WAL directory, held open so that a cut or release can fsync it without opening a file. */
+  private dirFd: number | undefined;
+  /** The next segment's file, made ahead of the cut that needs it. */
+  private readonly spare: SpareSegment;
+  /** A cut is due but had to wait (no spare); retried by every later save. */
+  private cutPending = false;
 
   private constructor(
     readonly dir: string,
@@ -132,6 +148,15 @@ export class Wal {
     this.sizeBytes = tail.sizeBytes;
     this.fileBytes = tail.fileBytes;
     this.lastCrc = tail.lastCrc;
+    this.onWarning = settings.onWarning;
+    this.spare = new SpareSegment(dir, settings.onWarning);
+    try {
+      this.dirFd = openSync(dir, 'r');
+    } catch (err) {
+      closeSync(tail.fd);
+      throw err;
+    }
+    this.spare.prepare();
   }
 
   /** Creates a new, empty log in `dir` (created if missing); throws {@link WalExistsError} if one is there. */
@@ -213,7 +238,7 @@ export class Wal {
       cur.entryCount += entries.length;
     }
     if (hardState) this.hardState = { ...hardState };
-    if (this.sizeBytes >= this.segmentSizeBytes) this.cut();
+    if (this.sizeBytes >= this.segmentSizeBytes || this.cutPending) this.cut();
   }
 
   /**
@@ -250,7 +275,7 @@ export class Wal {
       unlinkSync(this.segments.shift()!.file.path);
       released++;
     }
-    if (released > 0) fsyncDir(this.dir);
+    if (released > 0) fsyncSync(this.dirFd!);
     return released;
   }
 
@@ -305,6 +330,9 @@ export class Wal {
     const fd = this.fd;
     this.fd = undefined;
     this.closeWhenIdle(fd);
+    if (this.dirFd !== undefined) closeSync(this.dirFd);
+    this.dirFd = undefined;
+    this.spare.discard();
   }
 
   /** Closes `fd` now, or when its last background fdatasync ends (never under a running sync). */
@@ -380,9 +408,29 @@ export class Wal {
     }
   }
 
-  /** Starts the next segment: its prologue repeats metadata, hard state and snapshot marker. */
+  /**
+   * Starts the next segment in the spare file made ahead of time: its prologue repeats metadata,
+   * hard state and snapshot marker. Without a spare, or when the spare cannot take the prologue,
+   * the cut waits (the current segment grows past its size) and the next save retries: nothing
+   * on disk changed, so the log stays whole. Only failures on the log's own files poison it.
+   */
   private cut(): void {
     const prev = this.segments.at(-1)!;
+    const seq = prev.file.seq + 1;
+    const firstIndex = this.last + 1;
+    const name = segmentFileName(seq, firstIndex);
+    const path = join(this.dir, name);
+    const batch = prologue(seq, firstIndex, this.lastCrc, this.metadata, this.hardState, this.snapshot);
+    const fd = this.spare.take();
+    if (fd === undefined) return void (this.cutPending = true);
+    try {
+      writeAll(fd, batch.bytes(), 0);
+      fsyncSync(fd);
+      // The rename goes by name: make sure the name is still the file written (not replaced).
+      if (statSync(this.spare.path).ino !== fstatSync(fd).ino) throw new WalError('ERR_WAL_SPARE_REPLACED', `${this.spare.path} was replaced`);
+    } catch (err) {
+      return this.cutWaits(fd, err as Error);
+    }
     try {
       // Only the last segment may end in zeros (recovery calls them damage anywhere else), so the
       // preallocated space goes before a later segment exists, durably.
@@ -394,41 +442,67 @@ export class Wal {
       // Records saved without sync must not be left behind unsynced in a segment no longer written.
       if (this.unsynced) fdatasyncSync(this.fd!);
       this.unsynced = false;
-      let tail;
-      try {
-        tail = writeSegment(this.dir, prev.file.seq + 1, this.last + 1, this.lastCrc, this.metadata, this.hardState, this.snapshot);
-      } catch (err) {
-        if (!(err instanceof WalNoSpaceError)) throw err;
-        // No new segment exists: keep appending to this one; the next save tries the cut again.
-        this.onNoSpace?.(err);
-        return;
-      }
-      this.closeWhenIdle(this.fd!);
-      this.fd = tail.fd;
-      this.sizeBytes = tail.sizeBytes;
-      this.fileBytes = tail.fileBytes;
-      this.lastCrc = tail.lastCrc;
-      this.segments.push({ file: tail.file, maxIndex: this.last, entryCount: 0 });
     } catch (err) {
+      closeSync(fd);
       this.failure = err;
       throw err;
     }
+    try {
+      renameSync(this.spare.path, path);
+    } catch (err) {
+      return this.cutWaits(fd, err as Error);
+    }
+    try {
+      fsyncSync(this.dirFd!);
+    } catch (err) {
+      // The new segment may or may not be durable in the directory: the log is in doubt.
+      closeSync(fd);
+      this.failure = err;
+      throw err;
+    }
+    this.closeWhenIdle(this.fd!);
+    this.fd = fd;
+    this.sizeBytes = batch.byteLength;
+    this.fileBytes = batch.byteLength;
+    this.lastCrc = batch.lastCrc;
+    this.segments.push({ file: { name, path, seq, firstIndex }, maxIndex: this.last, entryCount: 0 });
+    this.cutPending = false;
+    this.spare.prepare();
+  }
+
+  /** The spare failed before it became a segment: drop it; a later save makes another and retries. */
+  private cutWaits(fd: number, err: Error): void {
+    closeSync(fd);
+    removeQuietly(this.spare.path, this.onWarning);
+    this.onWarning('cannot start the next WAL segment; the current segment grows until it can', err);
+    if (isNoSpaceErrno(err)) this.onNoSpace?.(new WalNoSpaceError(this.dir, err));
+    this.cutPending = true;
   }
 }
 
-/**
- * Writes a complete segment prologue to a temp file, makes it durable, and renames it into place,
- * so a segment is either absent or starts with a whole header. Returns the open descriptor.
- */
-function writeSegment(
-  dir: string, seq: number, firstIndex: number, prevCrc: number,
+/** The records that open a segment: header, metadata, and the state a reader needs from it on. */
+function prologue(
+  seq: number, firstIndex: number, prevCrc: number,
   metadata: WalMetadata, hardState: HardState, snapshot: SnapshotMetadata | undefined,
-): Tail & { file: SegmentInfo['file'] } {
+): RecordBatch {
   const batch = new RecordBatch(256)
     .segmentHeader({ version: WAL_FORMAT_VERSION, seq, firstIndex, prevCrc })
     .metadata(metadata);
   if (!isEmptyHardState(hardState)) batch.hardState(hardState);
   if (snapshot) batch.snapshotMarker(snapshot);
+  return batch;
+}
+
+/**
+ * Writes the first segment's prologue to a temp file, makes it durable, and renames it into place,
+ * so a segment is either absent or starts with a whole header. Returns the open descriptor. (Later
+ * segments start in the spare made ahead of time; see {@link Wal.cut}.)
+ */
+function writeSegment(
+  dir: string, seq: number, firstIndex: number, prevCrc: number,
+  metadata: WalMetadata, hardState: HardState, snapshot: SnapshotMetadata | undefined,
+): Tail & { file: SegmentInfo['file'] } {
+  const batch = prologue(seq, firstIndex, prevCrc, metadata, hardState, snapshot);
   const name = segmentFileName(seq, firstIndex);
   const path = join(dir, name);
   const tmp = path + TEMP_SUFFIX;
