@@ -200,8 +200,12 @@ export class LoopConnection implements Flushable {
   private drive(): void {
     this.driving = true;
     try {
+      let held = false;
       while (!this.released && !this.closing && this.buf !== undefined) {
-        if (this.pending.length > 0 && (this.blocked || !this.pendingReadsOnly || this.pending.length >= MAX_CONCURRENT_READS)) break;
+        if (this.pending.length > 0 && (this.blocked || !this.pendingReadsOnly || this.pending.length >= MAX_CONCURRENT_READS)) {
+          held = true;
+          break;
+        }
         if (this.socket.writableLength > MAX_UNSENT_BYTES) {
           // The client is not reading its answers: stop reading its requests until 'drain'.
           this.socket.pause();
@@ -210,7 +214,7 @@ export class LoopConnection implements Flushable {
         const buf = this.buf;
         const headEnd = buf.indexOf(HEAD_END);
         if (headEnd < 0) {
-          if (buf.length > MAX_HEAD_BYTES) return this.toNodeWhenIdle(buf);
+          if (buf.length > MAX_HEAD_BYTES || hasBareLf(buf)) return this.toNodeWhenIdle(buf);
           if (this.arrivalTimedOut()) return;
           break;
         }
@@ -251,7 +255,10 @@ export class LoopConnection implements Flushable {
       }
       if (this.released) return;
       const backlog = this.buf?.length ?? 0;
-      if (this.pending.length > 0 && backlog > MAX_PENDING_BYTES) this.socket.pause();
+      // Held bytes wait for the answers before them: stop reading meanwhile, so that a client's FIN
+      // ('end') is not consumed here before a hand-over (node:http must see it to close after its
+      // answers, and bytes cannot be put back after 'end').
+      if (held || (this.pending.length > 0 && backlog > MAX_PENDING_BYTES)) this.socket.pause();
       else if (this.socket.isPaused() && this.socket.writableLength <= MAX_UNSENT_BYTES) this.socket.resume();
       // The client half-closed: answer what it sent, then close (as node:http does).
       if (this.readEnded && this.pending.length === 0) this.endAfterFlush();
@@ -264,6 +271,7 @@ export class LoopConnection implements Flushable {
   private toNodeWhenIdle(buf: Buffer): void {
     if (this.pending.length === 0) return this.giveToNode(buf);
     this.blocked = true;
+    this.socket.pause(); // see the pause at the end of drive()
   }
 
   /** Answers 408 and closes when the request being received (with nothing pending) took too long to arrive. */
@@ -299,6 +307,13 @@ export class LoopConnection implements Flushable {
   private giveToNode(bytes: Buffer): void {
     const rest = this.moreBytes > 0 ? Buffer.concat([bytes, ...this.more]) : bytes;
     this.flush();
+    if (this.readEnded) {
+      // Not expected (reading pauses while requests are held): node:http cannot be given bytes after
+      // 'end', and would never learn of the FIN. Nothing of these requests was served.
+      this.release();
+      this.socket.destroy();
+      return;
+    }
     this.release();
     this.socket.setTimeout(0);
     this.toNode(this.socket, rest);
@@ -329,6 +344,17 @@ export class LoopConnection implements Flushable {
     s.removeListener('timeout', this.onTimeout);
     s.removeListener('drain', this.onDrain);
   }
+}
+
+/**
+ * Whether `buf` (a head still without its `\r\n\r\n`) has a line ended by a bare LF: the loop would
+ * wait for the end of the head for ever, and node:http answers such a request 400 at once.
+ */
+function hasBareLf(buf: Buffer): boolean {
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
+    if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  }
+  return false;
 }
 
 /** An 'error' listener for a socket that is only closing. */
