@@ -255,10 +255,8 @@ export class LoopConnection implements Flushable {
       }
       if (this.released) return;
       const backlog = this.buf?.length ?? 0;
-      // Held bytes wait for the answers before them: stop reading meanwhile, so that a client's FIN
-      // ('end') is not consumed here before a hand-over (node:http must see it to close after its
-      // answers, and bytes cannot be put back after 'end').
-      if (held || (this.pending.length > 0 && backlog > MAX_PENDING_BYTES)) this.socket.pause();
+      if (held) this.holdBack();
+      else if (this.pending.length > 0 && backlog > MAX_PENDING_BYTES) this.socket.pause();
       else if (this.socket.isPaused() && this.socket.writableLength <= MAX_UNSENT_BYTES) this.socket.resume();
       // The client half-closed: answer what it sent, then close (as node:http does).
       if (this.readEnded && this.pending.length === 0) this.endAfterFlush();
@@ -271,7 +269,24 @@ export class LoopConnection implements Flushable {
   private toNodeWhenIdle(buf: Buffer): void {
     if (this.pending.length === 0) return this.giveToNode(buf);
     this.blocked = true;
-    this.socket.pause(); // see the pause at the end of drive()
+    this.holdBack();
+  }
+
+  /**
+   * Puts the bytes of requests that must wait for the answers before them back into the socket, and
+   * stops reading until then. A client's FIN then waits behind them: the socket emits 'end' only once
+   * its buffer is empty, and a FIN consumed here before a hand-over would never reach node:http
+   * (which must see it to close after its answers), nor could bytes be put back after 'end'.
+   */
+  private holdBack(): void {
+    this.socket.pause();
+    if (this.buf === undefined || this.readEnded) return;
+    const bytes = this.moreBytes > 0 ? Buffer.concat([this.buf, ...this.more]) : this.buf;
+    this.buf = undefined;
+    this.more = [];
+    this.moreBytes = 0;
+    this.needed = 0;
+    this.socket.unshift(bytes);
   }
 
   /** Answers 408 and closes when the request being received (with nothing pending) took too long to arrive. */
@@ -308,8 +323,8 @@ export class LoopConnection implements Flushable {
     const rest = this.moreBytes > 0 ? Buffer.concat([bytes, ...this.more]) : bytes;
     this.flush();
     if (this.readEnded) {
-      // Not expected (reading pauses while requests are held): node:http cannot be given bytes after
-      // 'end', and would never learn of the FIN. Nothing of these requests was served.
+      // Not expected (see holdBack): node:http cannot be given bytes after 'end', and would never
+      // learn of the FIN. Nothing of these requests was served.
       this.release();
       this.socket.destroy();
       return;
