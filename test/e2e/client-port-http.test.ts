@@ -130,7 +130,7 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     }
   });
 
-  test('HTTP/1.1 without Host gets Go\'s 400 on every path; HTTP/1.0 needs none', async () => {
+  test('HTTP/1.1 without Host (or with two) gets Go\'s 400 on every path; HTTP/1.0 needs none', async () => {
     const setup = await connect();
     setup.send(put('/v2/keys/host/k', 'before'));
     await setup.responses(1, 'the first PUT');
@@ -149,6 +149,10 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     assert.equal(first!.status, 200);
     assert.ok(c.text.endsWith(GO_MISSING_HOST), JSON.stringify(c.text));
     assert.equal(valueOf(await read('/v2/keys/host/k')), 'node', 'the refused PUT was not applied');
+    const twice = await connect();
+    twice.send('GET /v2/keys/host/k HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n');
+    await twice.until(() => twice.closed, 'the close after two Host headers');
+    assert.equal(twice.text, GO_MISSING_HOST.replaceAll('missing required Host header', 'too many Host headers'));
     const old = await connect();
     old.send('GET /v2/keys/host/k HTTP/1.0\r\n\r\n');
     const [answer] = await old.responses(1, 'the HTTP/1.0 answer');

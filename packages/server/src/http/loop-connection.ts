@@ -208,7 +208,7 @@ export class LoopConnection implements Flushable {
         }
         if (this.socket.writableLength > MAX_UNSENT_BYTES) {
           // The client is not reading its answers: stop reading its requests until 'drain'.
-          this.socket.pause();
+          this.holdBack();
           return;
         }
         const buf = this.buf;
@@ -324,9 +324,10 @@ export class LoopConnection implements Flushable {
     this.flush();
     if (this.readEnded) {
       // Not expected (see holdBack): node:http cannot be given bytes after 'end', and would never
-      // learn of the FIN. Nothing of these requests was served.
+      // learn of the FIN. Nothing of these requests was served: close once the answers are out.
       this.release();
-      this.socket.destroy();
+      this.socket.on('error', destroySocket);
+      this.socket.end();
       return;
     }
     this.release();
