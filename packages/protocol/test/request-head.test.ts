@@ -13,17 +13,19 @@ test('parses the request line and headers of a request head, names lowercased', 
 test('leaves anything unusual to node:http', () => {
   assert.equal(parseRequestHead('GET /a HTTP/2.0\r\nHost: x'), undefined, 'other versions');
   assert.equal(parseRequestHead('get /a HTTP/1.1\r\nHost: x'), undefined, 'lowercase method');
-  assert.equal(parseRequestHead('GET  /a HTTP/1.1'), undefined, 'odd spacing');
-  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nno colon here'), undefined, 'a malformed header line');
-  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: 1\r\nx: 2'), undefined, 'duplicate headers');
-  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\n: empty name'), undefined, 'an empty header name');
-  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: 1\r\n  folded'), undefined, 'a folded line');
-  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX Y: 1'), undefined, 'a space in a name');
+  assert.equal(parseRequestHead('GET  /a HTTP/1.1\r\nHost: x'), undefined, 'odd spacing');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nHost: x\r\nno colon here'), undefined, 'a malformed header line');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nHost: x\r\nX: 1\r\nx: 2'), undefined, 'duplicate headers');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nHost: x\r\n: empty name'), undefined, 'an empty header name');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nHost: x\r\nX: 1\r\n  folded'), undefined, 'a folded line');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nHost: x\r\nX Y: 1'), undefined, 'a space in a name');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: 1'), undefined, 'HTTP/1.1 without Host (Go answers 400)');
+  assert.equal(parseRequestHead('GET /a HTTP/1.0\r\nX: 1')?.version, 'HTTP/1.0', 'HTTP/1.0 needs no Host');
 });
 
 test('refuses control characters in values and targets, and raw bytes past ASCII in targets', () => {
-  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: a\x01b'), undefined, 'a control character in a value');
-  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nX: a\rb'), undefined, 'a bare CR in a value');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nHost: x\r\nX: a\x01b'), undefined, 'a control character in a value');
+  assert.equal(parseRequestHead('GET /a HTTP/1.1\r\nHost: x\r\nX: a\rb'), undefined, 'a bare CR in a value');
   assert.equal(parseRequestHead('GET /\xe9 HTTP/1.1\r\nHost: x'), undefined, 'a raw non-ASCII byte in the target');
   assert.equal(parseRequestHead('GET /a\x7f HTTP/1.1\r\nHost: x'), undefined, 'DEL in the target');
   assert.deepEqual(parseRequestHead('PUT /a?b=%20 HTTP/1.0\r\nX: \ttabbed\t')?.headers.get('x'), 'tabbed');
@@ -43,8 +45,8 @@ test('reads the body length of the plain form only', () => {
 test('keeps connections alive as HTTP/1.0 and 1.1 define, and leaves other Connection values', () => {
   const k = (line: string) => keepsAlive(parseRequestHead(line)!);
   assert.equal(k('GET /a HTTP/1.1\r\nHost: x'), true);
-  assert.equal(k('GET /a HTTP/1.1\r\nConnection: Close'), false);
+  assert.equal(k('GET /a HTTP/1.1\r\nHost: x\r\nConnection: Close'), false);
   assert.equal(k('GET /a HTTP/1.0'), false);
   assert.equal(k('GET /a HTTP/1.0\r\nConnection: keep-alive'), true);
-  assert.equal(k('GET /a HTTP/1.1\r\nConnection: upgrade'), undefined);
+  assert.equal(k('GET /a HTTP/1.1\r\nHost: x\r\nConnection: upgrade'), undefined);
 });

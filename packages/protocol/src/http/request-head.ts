@@ -1,9 +1,9 @@
 /**
  * A strict parser of HTTP/1.x request heads for the lean connection loops of the member's client port
  * and of the proxy. It accepts only the plain form real clients send (one space between the parts of
- * the request line, token header names, no folding, no duplicates, no control characters); anything
- * else is undefined, and the caller leaves that request to node:http, which knows every subtlety and
- * answers errors. Plain string code, so that server and proxy share it.
+ * the request line, token header names, no folding, no duplicates, no control characters, a Host
+ * header in HTTP/1.1); anything else is undefined, and the caller leaves that request to
+ * node:http, which knows every subtlety and answers errors. Plain string code, so that server and proxy share it.
  */
 
 /** The request line and headers of one request (header names lowercased). */
@@ -83,6 +83,8 @@ export function parseRequestHead(text: string): RequestHead | undefined {
     headers.set(name, text.slice(vStart, vEnd));
     at = end + 2;
   }
+  // HTTP/1.1 requires Host; the answer to a request without one (Go's 400) is node:http's side's.
+  if (version === 'HTTP/1.1' && !headers.has('host')) return undefined;
   return { method, url, version, headers };
 }
 

@@ -8,7 +8,8 @@
  * bodies, Expect, Upgrade, odd headers), the connection goes to node:http through its documented injection point (emitting the
  * socket to its connection listener) with the unanswered bytes put back. Requests on a connection
  * are answered in order, one at a time except runs of pipelined reads (see loop-connection.ts), so
- * that hand-over is always at a request boundary with nothing pending.
+ * that hand-over is always at a request boundary with nothing pending; on node:http they also run
+ * one at a time (see ordered-requests.ts).
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';

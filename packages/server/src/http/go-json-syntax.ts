@@ -14,6 +14,9 @@ function quoteChar(c: string): string {
 
 class GoJsonSyntaxError extends Error {}
 
+/** Go's encoding/json nesting limit (`maxNestingDepth` in its scanner): deeper input is an error. */
+const MAX_NESTING_DEPTH = 10_000;
+
 const invalid = (c: string, context: string): GoJsonSyntaxError => new GoJsonSyntaxError(`invalid character ${quoteChar(c)} ${context}`);
 const eof = (): GoJsonSyntaxError => new GoJsonSyntaxError('unexpected EOF');
 
@@ -29,62 +32,67 @@ class Scanner {
     return this.s[this.i];
   }
 
+  /**
+   * One whole value. Iterative, with an explicit stack of the open arrays and objects: deeply
+   * nested input must end in Go's depth error, not in a JavaScript stack overflow.
+   */
   value(): void {
-    this.skipSpace();
-    const c = this.peek();
-    if (c === undefined) throw eof();
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
+    const open: string[] = [];
+    for (;;) {
+      // A value is expected here.
+      this.skipSpace();
+      const c = this.peek();
+      if (c === undefined) throw eof();
+      if (c === '{' || c === '[') {
+        if (open.length >= MAX_NESTING_DEPTH) throw invalid(c, 'exceeded max depth');
+        this.i++;
+        this.skipSpace();
+        if (this.peek() === (c === '{' ? '}' : ']')) this.i++;
+        else {
+          open.push(c);
+          if (c === '{') this.objectKey();
+          continue;
+        }
+      } else this.scalar(c);
+      // A value ended: close what it ends, up to the next element or member.
+      for (;;) {
+        const top = open[open.length - 1];
+        if (top === undefined) return;
+        this.skipSpace();
+        const next = this.peek();
+        if (next === undefined) throw eof();
+        this.i++;
+        if (next === (top === '{' ? '}' : ']')) {
+          open.pop();
+          continue;
+        }
+        if (next !== ',') throw invalid(next, top === '{' ? 'after object key:value pair' : 'after array element');
+        if (top === '{') this.objectKey();
+        break;
+      }
+    }
+  }
+
+  /** A string, number or literal starting with `c`. */
+  private scalar(c: string): void {
     if (c === '"') return this.string();
     if (c === '-' || (c >= '0' && c <= '9')) return this.number();
     for (const word of ['true', 'false', 'null']) if (c === word[0]) return this.literal(word);
     throw invalid(c, 'looking for beginning of value');
   }
 
-  object(): void {
-    this.i++;
+  /** An object member's key and its colon. */
+  private objectKey(): void {
     this.skipSpace();
-    if (this.peek() === '}') {
-      this.i++;
-      return;
-    }
-    for (;;) {
-      this.skipSpace();
-      const c = this.peek();
-      if (c === undefined) throw eof();
-      if (c !== '"') throw invalid(c, 'looking for beginning of object key string');
-      this.string();
-      this.skipSpace();
-      const colon = this.peek();
-      if (colon === undefined) throw eof();
-      if (colon !== ':') throw invalid(colon, 'after object key');
-      this.i++;
-      this.value();
-      this.skipSpace();
-      const next = this.peek();
-      if (next === undefined) throw eof();
-      this.i++;
-      if (next === '}') return;
-      if (next !== ',') throw invalid(next, 'after object key:value pair');
-    }
-  }
-
-  array(): void {
-    this.i++;
+    const c = this.peek();
+    if (c === undefined) throw eof();
+    if (c !== '"') throw invalid(c, 'looking for beginning of object key string');
+    this.string();
     this.skipSpace();
-    if (this.peek() === ']') {
-      this.i++;
-      return;
-    }
-    for (;;) {
-      this.value();
-      this.skipSpace();
-      const next = this.peek();
-      if (next === undefined) throw eof();
-      this.i++;
-      if (next === ']') return;
-      if (next !== ',') throw invalid(next, 'after array element');
-    }
+    const colon = this.peek();
+    if (colon === undefined) throw eof();
+    if (colon !== ':') throw invalid(colon, 'after object key');
+    this.i++;
   }
 
   string(): void {

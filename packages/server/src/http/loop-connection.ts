@@ -200,17 +200,21 @@ export class LoopConnection implements Flushable {
   private drive(): void {
     this.driving = true;
     try {
+      let held = false;
       while (!this.released && !this.closing && this.buf !== undefined) {
-        if (this.pending.length > 0 && (this.blocked || !this.pendingReadsOnly || this.pending.length >= MAX_CONCURRENT_READS)) break;
+        if (this.pending.length > 0 && (this.blocked || !this.pendingReadsOnly || this.pending.length >= MAX_CONCURRENT_READS)) {
+          held = true;
+          break;
+        }
         if (this.socket.writableLength > MAX_UNSENT_BYTES) {
           // The client is not reading its answers: stop reading its requests until 'drain'.
-          this.socket.pause();
+          this.holdBack();
           return;
         }
         const buf = this.buf;
         const headEnd = buf.indexOf(HEAD_END);
         if (headEnd < 0) {
-          if (buf.length > MAX_HEAD_BYTES) return this.toNodeWhenIdle(buf);
+          if (buf.length > MAX_HEAD_BYTES || hasBareLf(buf)) return this.toNodeWhenIdle(buf);
           if (this.arrivalTimedOut()) return;
           break;
         }
@@ -251,7 +255,8 @@ export class LoopConnection implements Flushable {
       }
       if (this.released) return;
       const backlog = this.buf?.length ?? 0;
-      if (this.pending.length > 0 && backlog > MAX_PENDING_BYTES) this.socket.pause();
+      if (held) this.holdBack();
+      else if (this.pending.length > 0 && backlog > MAX_PENDING_BYTES) this.socket.pause();
       else if (this.socket.isPaused() && this.socket.writableLength <= MAX_UNSENT_BYTES) this.socket.resume();
       // The client half-closed: answer what it sent, then close (as node:http does).
       if (this.readEnded && this.pending.length === 0) this.endAfterFlush();
@@ -264,6 +269,24 @@ export class LoopConnection implements Flushable {
   private toNodeWhenIdle(buf: Buffer): void {
     if (this.pending.length === 0) return this.giveToNode(buf);
     this.blocked = true;
+    this.holdBack();
+  }
+
+  /**
+   * Puts the bytes of requests that must wait for the answers before them back into the socket, and
+   * stops reading until then. A client's FIN then waits behind them: the socket emits 'end' only once
+   * its buffer is empty, and a FIN consumed here before a hand-over would never reach node:http
+   * (which must see it to close after its answers), nor could bytes be put back after 'end'.
+   */
+  private holdBack(): void {
+    this.socket.pause();
+    if (this.buf === undefined || this.readEnded) return;
+    const bytes = this.moreBytes > 0 ? Buffer.concat([this.buf, ...this.more]) : this.buf;
+    this.buf = undefined;
+    this.more = [];
+    this.moreBytes = 0;
+    this.needed = 0;
+    this.socket.unshift(bytes);
   }
 
   /** Answers 408 and closes when the request being received (with nothing pending) took too long to arrive. */
@@ -299,6 +322,14 @@ export class LoopConnection implements Flushable {
   private giveToNode(bytes: Buffer): void {
     const rest = this.moreBytes > 0 ? Buffer.concat([bytes, ...this.more]) : bytes;
     this.flush();
+    if (this.readEnded) {
+      // Not expected (see holdBack): node:http cannot be given bytes after 'end', and would never
+      // learn of the FIN. Nothing of these requests was served: close once the answers are out.
+      this.release();
+      this.socket.on('error', destroySocket);
+      this.socket.end();
+      return;
+    }
     this.release();
     this.socket.setTimeout(0);
     this.toNode(this.socket, rest);
@@ -329,6 +360,17 @@ export class LoopConnection implements Flushable {
     s.removeListener('timeout', this.onTimeout);
     s.removeListener('drain', this.onDrain);
   }
+}
+
+/**
+ * Whether `buf` (a head still without its `\r\n\r\n`) has a line ended by a bare LF: the loop would
+ * wait for the end of the head for ever, and node:http answers such a request 400 at once.
+ */
+function hasBareLf(buf: Buffer): boolean {
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
+    if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  }
+  return false;
 }
 
 /** An 'error' listener for a socket that is only closing. */

@@ -1,5 +1,6 @@
 /** The member's HTTP listeners: the client API on every client URL, raft traffic on every peer URL. */
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
@@ -9,6 +10,8 @@ import type { TlsSide } from '../tls/tls-side.js';
 import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '../http/fast-connection.js';
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
+import { orderedRequests } from '../http/ordered-requests.js';
+import { goHostRefusal } from '../http/go-bad-request.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -75,8 +78,18 @@ async function listenEach(urls: readonly string[], make: (url: string) => Server
 const CLIENT_KEEP_ALIVE_MS = 30_000;
 /** Time a request may take to arrive (node:http's headersTimeout; the body reader's deadline). */
 const CLIENT_REQUEST_ARRIVAL_MS = 30_000;
-/** node:http options of the client listener, plain or TLS: the same header bounds and timeouts. */
-const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({ keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 64 * 1024 });
+/**
+ * node:http options of the client listener, plain or TLS: the same header bounds and timeouts. A
+ * request (head and body) must arrive within the arrival bound, as on the client loop: a body the
+ * route ignores (GET /version with a trickled chunked body) is otherwise read and dropped for ever.
+ * node:http checks that bound every `connectionsCheckingInterval`. Its Host check is off: Go's
+ * answers instead (see go-bad-request.ts).
+ */
+const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({
+  keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: CLIENT_REQUEST_ARRIVAL_MS, headersTimeout: CLIENT_REQUEST_ARRIVAL_MS,
+  connectionsCheckingInterval: 2_000, maxHeaderSize: 64 * 1024, requireHostHeader: false,
+});
+const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 
 /** An http or https server by the URL's scheme (https URLs were checked to come with TLS settings). */
 function serverFor(url: string, options: ServerOptions, handler: RequestListener, tls: TlsSide | undefined, logger: Logger): Server {
@@ -98,16 +111,25 @@ export interface ClientListenOptions {
 export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, options: ClientListenOptions = {}): Promise<Listeners> {
   const { tls, fastHandler, gate } = options;
   const intercepted: LoopConnections[] = [];
+  const ordered = orderedRequests(handler, goHostRefusal);
   return listenEach(config.listenClientUrls, (url) => {
-    const server = serverFor(url, CLIENT_SERVER_OPTIONS, handler, tls, logger);
-    server.on('clientError', (err, socket) => {
+    const server = serverFor(url, CLIENT_SERVER_OPTIONS, ordered.handler, tls, logger);
+    // Answer a client that half-closes after its requests, then close (node:http's default drops
+    // the requests still being answered at the client's FIN: a write applied but never answered).
+    (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       // An https server reports failed TLS handshakes here too: there is no HTTP to answer them in,
       // and an answer queued on a half-made TLS socket would hold it open.
       if (socket instanceof TLSSocket && socket.getPeerFinished() === undefined) return void socket.destroy();
-      // Headers past maxHeaderSize get 431 as from etcd's Go server; other malformed requests 400.
-      const status = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       logger.debug('client connection error', { error: err.message });
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        // A body still arriving belongs to a request that has (or will have) its own answer.
+        if (ordered.receiving(socket)) return void socket.destroy();
+        return ordered.endWith(socket, REQUEST_TIMEOUT_ANSWER);
+      }
+      // Headers past maxHeaderSize get 431 as from etcd's Go server; other malformed requests 400.
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      ordered.endWith(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     if (fastHandler) {
       const event = url.startsWith('https://') ? 'secureConnection' : 'connection';

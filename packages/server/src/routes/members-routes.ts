@@ -45,8 +45,9 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
     return sendBody(res, 204, 'text/plain', '', headers);
   } catch (err) {
     if (err instanceof MembersApiError) return sendJson(res, err.status, { message: err.message }, headers);
-    member.logger.warn('members request failed', { method, error: (err as Error).message });
-    return sendJson(res, 500, { message: (err as Error).message || 'Internal Server Error' }, headers);
+    // A bug: logged, and answered as etcd answers an unexpected error, without internals.
+    member.logger.error('members request failed', { method, error: (err as Error).stack ?? String(err) });
+    return sendJson(res, 500, { message: 'Internal Server Error' }, headers);
   }
 }
 

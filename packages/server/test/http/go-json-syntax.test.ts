@@ -18,3 +18,15 @@ test('syntax errors are worded as Go encoding/json words them', () => {
   ];
   for (const [text, want] of cases) assert.equal(goJsonSyntaxError(text), want, JSON.stringify(text));
 });
+
+test('nesting past Go\'s 10000 levels is its depth error, not a stack overflow', () => {
+  assert.equal(goJsonSyntaxError('['.repeat(65_000)), "invalid character '[' exceeded max depth");
+  assert.equal(goJsonSyntaxError('{"a":'.repeat(65_000)), "invalid character '{' exceeded max depth");
+  assert.equal(goJsonSyntaxError(`${'['.repeat(10_000)}${']'.repeat(10_000)}`), undefined, '10000 levels are allowed');
+  assert.equal(goJsonSyntaxError(`${'['.repeat(10_000)}{}${']'.repeat(10_000)}`), "invalid character '{' exceeded max depth");
+  assert.equal(goJsonSyntaxError(`${'['.repeat(5_000)}1 2`), "invalid character '2' after array element");
+  assert.equal(goJsonSyntaxError('{"a":[1,{"b":[]}],"c":{}} trailing'), undefined);
+  assert.equal(goJsonSyntaxError('{"a":[1,{"b":[]}],"c":{}'), 'unexpected EOF');
+  assert.equal(goJsonSyntaxError('{"a":1,}'), "invalid character '}' looking for beginning of object key string");
+  assert.equal(goJsonSyntaxError('[1,]'), "invalid character ']' looking for beginning of value");
+});

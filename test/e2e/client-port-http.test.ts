@@ -1,0 +1,172 @@
+/**
+ * HTTP/1.1 edges of the client port on a real deimos process, over raw sockets, on both of its
+ * paths (the client loop and node:http behind it): a client that half-closes after a request still
+ * gets its answer; pipelined requests run in order, a read seeing the write sent before it; a body
+ * trickled to a route that ignores it, a bare-LF head, a missing Host header and absurdly deep JSON
+ * all get a prompt, bounded answer as etcd's Go server gives.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeimosProcess } from '../support/deimos-process.js';
+import { parseResponses, RawConnection, type RawResponse } from '../support/raw-connection.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+/** Go's answer to an HTTP/1.1 request without Host, byte for byte (net/http, as etcd 3.4 sends it). */
+const GO_MISSING_HOST = 'HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: missing required Host header';
+
+/** A PUT with a form body: plain (the loop's), chunked, with Expect, or with a repeated header (node:http's). */
+function put(path: string, value: string, form: 'plain' | 'chunked' | 'expect' | 'duplicate' = 'plain'): string {
+  const body = `value=${value}`;
+  const head = `PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\n`;
+  switch (form) {
+    case 'chunked': return `${head}Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    case 'expect': return `${head}Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n${body}`;
+    case 'duplicate': return `${head}X-Repeated: 1\r\nX-Repeated: 2\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    case 'plain': return `${head}Content-Length: ${body.length}\r\n\r\n${body}`;
+  }
+}
+
+const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+
+/** The value in a keys answer, or undefined. */
+function valueOf(r: RawResponse): string | undefined {
+  return (JSON.parse(r.body) as { node?: { value?: string } }).node?.value;
+}
+
+describe('client port HTTP edges, on the loop and through node:http', () => {
+  let node: DeimosProcess;
+  const open: RawConnection[] = [];
+  const connect = async (): Promise<RawConnection> => {
+    const c = await RawConnection.open(node.clientUrl);
+    open.push(c);
+    return c;
+  };
+  const read = async (path: string): Promise<RawResponse> => {
+    const c = await connect();
+    c.send(get(path));
+    const [r] = await c.responses(1, `GET ${path}`);
+    c.destroy();
+    return r!;
+  };
+
+  before(async () => {
+    node = await DeimosProcess.start();
+  });
+  after(async () => {
+    for (const c of open) c.destroy();
+    await node?.destroy();
+  });
+
+  test('a client that half-closes after a request node:http serves gets its answer, then the close', async () => {
+    for (const form of ['chunked', 'expect', 'duplicate'] as const) {
+      const c = await connect();
+      c.send(put(`/v2/keys/half/${form}`, form, form));
+      c.socket.end();
+      const [answer] = await c.responses(1, `the answer to a ${form} PUT`);
+      assert.equal(answer!.status, 201, form);
+      await c.until(() => c.closed, `the close after the ${form} PUT`);
+      assert.equal(valueOf(await read(`/v2/keys/half/${form}`)), form);
+    }
+  });
+
+  test('a half-closed connection moving from the loop to node:http gets every answer', async () => {
+    const c = await connect();
+    c.send(put('/v2/keys/half/first', 'loop') + put('/v2/keys/half/second', 'node', 'chunked') + get('/v2/keys/half/second'));
+    c.socket.end();
+    const answers = await c.responses(3, 'the three answers');
+    assert.deepEqual(answers.map((a) => a.status), [201, 201, 200]);
+    assert.equal(valueOf(answers[2]!), 'node');
+    await c.until(() => c.closed, 'the close');
+  });
+
+  test('a GET pipelined behind a chunked PUT of the same key sees the new value', async () => {
+    for (let i = 0; i < 10; i++) {
+      const c = await connect();
+      c.send(put('/v2/keys/order/k', `v${i}`, 'chunked') + get('/v2/keys/order/k') + get('/v2/keys/order/k?serializable=true'));
+      const answers = await c.responses(3, `round ${i}`);
+      c.destroy();
+      assert.deepEqual(answers.map((a) => a.status), [i === 0 ? 201 : 200, 200, 200], `round ${i}`);
+      assert.equal(valueOf(answers[1]!), `v${i}`, `round ${i}: the linearizable GET`);
+      assert.equal(valueOf(answers[2]!), `v${i}`, `round ${i}: the serializable GET`);
+    }
+  });
+
+  test('pipelined writes on a node:http connection are applied in order', async () => {
+    const c = await connect();
+    let text = '';
+    for (let i = 0; i < 8; i++) text += put('/v2/keys/order/seq', `s${i}`, i % 2 === 0 ? 'chunked' : 'duplicate') + get('/v2/keys/order/seq');
+    c.send(text);
+    const answers = await c.responses(16, 'sixteen answers');
+    c.destroy();
+    for (let i = 0; i < 8; i++) assert.equal(valueOf(answers[2 * i + 1]!), `s${i}`, `the GET after write ${i}`);
+  });
+
+  test('a chunked body trickled to a route that ignores bodies holds the connection only for a bounded time', async () => {
+    const trickle = async (path: string): Promise<string> => {
+      const c = await connect();
+      c.send(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      // One byte of body every 200 ms: never idle, never finished.
+      const timer = setInterval(() => {
+        if (!c.closed) c.send('1\r\nx\r\n');
+      }, 200);
+      try {
+        await c.until(() => c.closed, `the close of the trickling ${path}`, 60_000);
+      } finally {
+        clearInterval(timer);
+      }
+      return c.text;
+    };
+    const [version, stats] = await Promise.all([trickle('/version'), trickle('/v2/stats/self')]);
+    assert.match(version, /^HTTP\/1\.1 200 OK\r\n/, 'the route answered before the body ended');
+    assert.match(stats, /^HTTP\/1\.1 200 OK\r\n/);
+  });
+
+  test('a request head with bare LF line ends gets 400 at once', async () => {
+    for (const target of ['/version', '/v2/keys/lf']) {
+      const c = await connect();
+      c.send(`GET ${target} HTTP/1.1\nHost: 127.0.0.1\n\n`);
+      await c.until(() => c.closed, `the close after a bare-LF GET ${target}`, 10_000);
+      assert.match(c.text, /^HTTP\/1\.1 400 Bad Request\r\n/, target);
+    }
+  });
+
+  test('HTTP/1.1 without Host (or with two) gets Go\'s 400 on every path; HTTP/1.0 needs none', async () => {
+    const setup = await connect();
+    setup.send(put('/v2/keys/host/k', 'before'));
+    await setup.responses(1, 'the first PUT');
+    setup.destroy();
+    for (const request of ['GET /v2/keys/host/k HTTP/1.1\r\n\r\n', 'GET /version HTTP/1.1\r\n\r\n', `PUT /v2/keys/host/k HTTP/1.1\r\nContent-Type: ${FORM}\r\nContent-Length: 7\r\n\r\nvalue=x`]) {
+      const c = await connect();
+      c.send(request);
+      await c.until(() => c.closed, `the close after ${JSON.stringify(request)}`);
+      assert.equal(c.text, GO_MISSING_HOST, request);
+    }
+    // On a connection already handed to node:http, and behind a request still being answered.
+    const c = await connect();
+    c.send(put('/v2/keys/host/k', 'node', 'chunked') + `PUT /v2/keys/host/k HTTP/1.1\r\nContent-Type: ${FORM}\r\nContent-Length: 7\r\n\r\nvalue=y`);
+    await c.until(() => c.closed, 'the close on the node:http connection');
+    const [first] = parseResponses(c.text);
+    assert.equal(first!.status, 200);
+    assert.ok(c.text.endsWith(GO_MISSING_HOST), JSON.stringify(c.text));
+    assert.equal(valueOf(await read('/v2/keys/host/k')), 'node', 'the refused PUT was not applied');
+    const twice = await connect();
+    twice.send('GET /v2/keys/host/k HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n');
+    await twice.until(() => twice.closed, 'the close after two Host headers');
+    assert.equal(twice.text, GO_MISSING_HOST.replaceAll('missing required Host header', 'too many Host headers'));
+    const old = await connect();
+    old.send('GET /v2/keys/host/k HTTP/1.0\r\n\r\n');
+    const [answer] = await old.responses(1, 'the HTTP/1.0 answer');
+    assert.equal(valueOf(answer!), 'node');
+  });
+
+  test('JSON nested 65,000 deep on /v2/members is a 400 with Go\'s decoding error', async () => {
+    for (const body of ['['.repeat(65_000), `{"peerURLs":${'['.repeat(65_000)}`]) {
+      const c = await connect();
+      c.send(`POST /v2/members HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      const [answer] = await c.responses(1, 'the members answer');
+      c.destroy();
+      assert.equal(answer!.status, 400);
+      assert.deepEqual(JSON.parse(answer!.body), { message: "invalid character '[' exceeded max depth" });
+    }
+  });
+});
