@@ -10,7 +10,8 @@ import { goJsonString } from '../http/go-json.js';
 import type { StoreNode } from './node.js';
 import { formatRfc3339Nano, remainingTtlSeconds, visibleChildren } from './render.js';
 import type { RenderTreeOptions } from './render.js';
-import { ROOT_PATH } from './store-path.js';
+import { IncrementalSort } from './incremental-sort.js';
+import { ROOT_PATH, compareKeys } from './store-path.js';
 import type { NodeState, TreeSource, TreeView } from './tree-view.js';
 
 /** Bounds of one rendering step; it stops at the first node past either. */
@@ -21,8 +22,15 @@ export interface RenderStepLimits {
   readonly maxChars: number;
 }
 
+/** Listings longer than this are sorted in steps (see incremental-sort.ts). */
+const SORT_AT_ONCE = 1024;
+
+const byKey = (a: StoreNode, b: StoreNode): number => compareKeys(a.path, b.path);
+
 interface Frame {
-  readonly children: StoreNode[];
+  children: StoreNode[];
+  /** The children being sorted, before any is written. */
+  sorting: IncrementalSort<StoreNode> | undefined;
   next: number;
   /** `"nodes":[` was written (a child is shown). */
   listed: boolean;
@@ -89,6 +97,16 @@ export class ListingRenderer {
     while (stack.length > 0) {
       if (work >= limits.maxWork || out.length >= limits.maxChars) return out;
       const frame = stack[stack.length - 1]!;
+      if (frame.sorting !== undefined) {
+        const budget = (limits.maxWork - work) * 16;
+        const sorted = frame.sorting.step(budget);
+        work += budget >> 4;
+        if (sorted) {
+          frame.children = frame.sorting.result;
+          frame.sorting = undefined;
+        }
+        continue;
+      }
       if (frame.next < frame.children.length) {
         const child = frame.children[frame.next++]!;
         out += frame.listed ? ',' : ',"nodes":[';
@@ -121,9 +139,14 @@ export class ListingRenderer {
     const head = isRoot ? '{"dir":true' : '{"key":' + goJsonString(state.path) + ',"dir":true' + expirationFields(state, this.nowMs);
     const close = isRoot ? '}' : indexFields(state);
     if (!isTop && !this.options.recursive) return { text: head + close, work: 1 };
-    const children = visibleChildren(node, this.options.sorted, this.source);
-    this.stack.push({ children, next: 0, listed: false, close });
-    const sortWork = this.options.sorted && children.length > 1 ? children.length * Math.log2(children.length) : 0;
+    const children = visibleChildren(node, false, this.source);
+    let sorting: IncrementalSort<StoreNode> | undefined;
+    if (this.options.sorted) {
+      if (children.length > SORT_AT_ONCE) sorting = new IncrementalSort(children, byKey);
+      else children.sort(byKey);
+    }
+    this.stack.push({ children, sorting, next: 0, listed: false, close });
+    const sortWork = sorting === undefined && children.length > 1 && this.options.sorted ? children.length * Math.log2(children.length) : 0;
     return { text: head, work: 1 + ((children.length + sortWork) >> 4) };
   }
 }

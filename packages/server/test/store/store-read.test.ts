@@ -136,3 +136,20 @@ test('a small read is whole and a big one renders in bounded steps', () => {
   assert.ok(steps >= 10);
   assert.equal(JSON.parse(body).node.nodes.length, 1000);
 });
+
+test('a sorted listing too long to sort at once is sorted in steps, in the same order as get', () => {
+  const { store } = newStore();
+  // Keys whose insertion order is far from sorted, with characters where UTF-16 order differs.
+  for (let i = 0; i < 3000; i++) store.set(`/s/${(i * 7919) % 3001}${i % 7 === 0 ? '\ud83d\ude00' : i % 5 === 0 ? '\uffff' : ''}`, { value: `${i}` }, T0);
+  const expected = eventToGoJson(store.get('/s', { sorted: true }, T0).event) + '\n';
+  const stepped = store.read('/s', { sorted: true }, T0, { maxWork: 8, maxChars: 1 << 20 });
+  assert.ok(stepped.listing !== undefined);
+  let body = '';
+  let steps = 0;
+  while (!stepped.listing.done) {
+    body += stepped.listing.render({ maxWork: 8, maxChars: 1 << 20 });
+    steps++;
+  }
+  assert.equal(body, expected);
+  assert.ok(steps > 100, `the sort took several steps (${steps})`);
+});
