@@ -14,6 +14,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHead } from '@deimos/protocol';
+import type { BodyStream } from './body-stream.js';
 import { LoopConnection, type ToNode } from './loop-connection.js';
 
 /** One whole request: its head and its body (undefined when empty). */
@@ -36,6 +37,11 @@ export interface FastExchange {
    * the connection headers are added here, as node:http would.
    */
   reply(status: number, headers: readonly (string | number)[], body: string | undefined): void;
+  /**
+   * Writes the response head, then lets `body` write the body as the socket takes it (chunked for
+   * HTTP/1.1; for HTTP/1.0 the raw body, then the connection closes). Answers after it wait.
+   */
+  replyStream(status: number, headers: readonly (string | number)[], body: BodyStream): void;
   /** Lends the bare socket to `taker` for this request; false (nothing done) when it declines. */
   lend(taker: ConnectionTaker): boolean;
 }

@@ -55,25 +55,57 @@ export function goJsonString(s: string): string {
   return PLAIN_UNSAFE.test(s) ? goFixup(JSON.stringify(s)) : '"' + s + '"';
 }
 
+/** A node's fields before `nodes`, each with a leading comma. */
+function fieldsBeforeNodes(node: NodeJSON): string {
+  let out = '';
+  if (node.key !== undefined) out += ',"key":' + goJsonString(node.key);
+  if (node.value !== undefined) out += ',"value":' + goJsonString(node.value);
+  if (node.dir) out += ',"dir":true';
+  if (node.expiration !== undefined) out += ',"expiration":' + goJsonString(node.expiration);
+  if (node.ttl) out += ',"ttl":' + node.ttl;
+  return out;
+}
+
+/** A node's fields after `nodes`, each with a leading comma. */
+function fieldsAfterNodes(node: NodeJSON): string {
+  let out = '';
+  if (node.modifiedIndex) out += ',"modifiedIndex":' + node.modifiedIndex;
+  if (node.createdIndex) out += ',"createdIndex":' + node.createdIndex;
+  return out;
+}
+
 /**
  * A node in etcd's field order regardless of how `node` was built
  * (`key, value, dir, expiration, ttl, nodes, modifiedIndex, createdIndex`), omitting empty fields.
+ * Iterative (an explicit stack): a key may be thousands of levels deep.
  */
 export function nodeToGoJson(node: NodeJSON): string {
-  let out = '{';
-  if (node.key !== undefined) out += '"key":' + goJsonString(node.key) + ',';
-  if (node.value !== undefined) out += '"value":' + goJsonString(node.value) + ',';
-  if (node.dir) out += '"dir":true,';
-  if (node.expiration !== undefined) out += '"expiration":' + goJsonString(node.expiration) + ',';
-  if (node.ttl) out += '"ttl":' + node.ttl + ',';
-  if (node.nodes !== undefined && node.nodes.length > 0) {
-    out += '"nodes":[';
-    for (let i = 0; i < node.nodes.length; i++) out += (i === 0 ? '' : ',') + nodeToGoJson(node.nodes[i]!);
-    out += '],';
+  let out = '';
+  const stack: { node: NodeJSON; next: number }[] = [];
+  let current: NodeJSON | undefined = node;
+  for (;;) {
+    if (current !== undefined) {
+      const before = fieldsBeforeNodes(current);
+      if (current.nodes !== undefined && current.nodes.length > 0) {
+        out += before === '' ? '{"nodes":[' : '{' + before.slice(1) + ',"nodes":[';
+        stack.push({ node: current, next: 0 });
+      } else {
+        const fields = before + fieldsAfterNodes(current);
+        out += fields === '' ? '{}' : '{' + fields.slice(1) + '}';
+      }
+    }
+    const frame = stack[stack.length - 1];
+    if (frame === undefined) return out;
+    const children = frame.node.nodes!;
+    if (frame.next < children.length) {
+      if (frame.next > 0) out += ',';
+      current = children[frame.next++];
+    } else {
+      stack.pop();
+      out += ']' + fieldsAfterNodes(frame.node) + '}';
+      current = undefined;
+    }
   }
-  if (node.modifiedIndex) out += '"modifiedIndex":' + node.modifiedIndex + ',';
-  if (node.createdIndex) out += '"createdIndex":' + node.createdIndex + ',';
-  return out.length === 1 ? '{}' : out.slice(0, -1) + '}';
 }
 
 /** An event (`action, node, prevNode`) in etcd's order, without the trailing newline. */

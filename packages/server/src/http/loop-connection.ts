@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
 import type { ConnectionTaker, FastExchange, FastHandler, FastLoopOptions } from './fast-connection.js';
+import { socketSink, type BodyStream } from './body-stream.js';
 import { flushAtEndOfTurn, type Flushable } from './turn-flush.js';
 
 /** Longest head read here; longer ones go to node:http (which answers 431 past its own bound). */
@@ -42,19 +43,41 @@ export type ToNode = (socket: Socket, bytes: Buffer | undefined) => void;
 
 /** One request taken by the loop, until its answer is written. */
 class PendingAnswer implements FastExchange {
-  /** The whole answer once made. */
+  /** The whole answer once made (the head alone when its body is streamed). */
   text: string | undefined;
+  /** The body to stream after `text`, until it has been written. */
+  stream: BodyStream | undefined;
+  /** The stream has been started. */
+  streaming = false;
+  /** The stream is chunked (HTTP/1.1). */
+  chunked = false;
+  /** The connection went away before this answer was written. */
+  dropped = false;
 
-  constructor(private readonly conn: LoopConnection, readonly head: RequestHead, readonly closeAfter: boolean) {}
+  constructor(private readonly conn: LoopConnection, readonly head: RequestHead, public closeAfter: boolean) {}
 
   reply(status: number, headers: readonly (string | number)[], body: string | undefined): void {
     if (this.text !== undefined) return;
-    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    text += `Date: ${httpDate()}\r\n`;
-    text += this.closeAfter ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${this.conn.keepAliveSeconds}\r\n\r\n`;
+    const text = this.headText(status, headers, '');
     this.text = body === undefined ? text : text + body;
     this.conn.answered();
+  }
+
+  replyStream(status: number, headers: readonly (string | number)[], body: BodyStream): void {
+    if (this.text !== undefined || this.dropped) return body.cancel();
+    this.chunked = this.head.version === 'HTTP/1.1';
+    // Without a length or chunks, only the end of the connection ends an HTTP/1.0 body.
+    if (!this.chunked) this.closeAfter = true;
+    this.text = this.headText(status, headers, this.chunked ? 'Transfer-Encoding: chunked\r\n' : '');
+    this.stream = body;
+    this.conn.answered();
+  }
+
+  private headText(status: number, headers: readonly (string | number)[], extra: string): string {
+    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    text += `${extra}Date: ${httpDate()}\r\n`;
+    return text + (this.closeAfter ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${this.conn.keepAliveSeconds}\r\n\r\n`);
   }
 
   lend(taker: ConnectionTaker): boolean {
@@ -109,15 +132,18 @@ export class LoopConnection implements Flushable {
 
   /** An answer was made: writes the answers at the front that are complete, in order. */
   answered(): void {
-    if (this.socket.destroyed) {
-      this.pending.length = 0;
-      return;
-    }
+    if (this.socket.destroyed) return this.dropPending();
     while (this.pending.length > 0 && this.pending[0]!.text !== undefined) {
+      const front = this.pending[0]!;
+      if (front.stream !== undefined) {
+        // A streamed body holds the connection (and the answers after it) until it ends.
+        if (!front.streaming) this.startStream(front);
+        return;
+      }
       const answer = this.pending.shift()!;
       this.queue(answer.text!);
       if (answer.closeAfter) {
-        this.pending.length = 0;
+        this.dropPending();
         return this.endAfterFlush();
       }
     }
@@ -130,6 +156,28 @@ export class LoopConnection implements Flushable {
     // read by now, so there is nothing to gain from waiting for the end of the turn.
     this.flush();
     this.drive();
+  }
+
+  /** Writes `answer`'s head, then its body as the socket takes it; the next answers follow its end. */
+  private startStream(answer: PendingAnswer): void {
+    answer.streaming = true;
+    this.queue(answer.text!);
+    this.flush();
+    const stream = answer.stream!;
+    stream.pipe(socketSink(this.socket, answer.chunked, () => {
+      answer.stream = undefined;
+      answer.text = '';
+      this.answered();
+    }));
+  }
+
+  /** The socket is gone: forgets the pending answers, dropping bodies not yet streamed. */
+  private dropPending(): void {
+    const dropped = this.pending.splice(0, this.pending.length);
+    for (const answer of dropped) {
+      answer.dropped = true;
+      if (answer.stream !== undefined && !answer.streaming) answer.stream.cancel();
+    }
   }
 
   /** Writes what this connection has queued now (before the socket changes hands or closes). */
@@ -317,6 +365,7 @@ export class LoopConnection implements Flushable {
 
   private readonly onClose = (): void => {
     this.release();
+    this.dropPending();
   };
 
   private giveToNode(bytes: Buffer): void {

@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { EtcdError, EventJSON } from '@deimos/protocol';
+import { responseSink, type BodyStream } from './body-stream.js';
 import { writeHeadWithCors } from './cors.js';
 import { errorToGoJson, eventToGoJson } from './go-json.js';
 import type { Redirect } from './keys-request.js';
@@ -69,11 +70,15 @@ function indexHeaders(h: EventHeaders): (string | number)[] {
   ];
 }
 
-/** A whole response: status, header pairs (name, value, ...) and body (none for HEAD). */
+/**
+ * A response: status, header pairs (name, value, ...) and body (none for HEAD), or a body streamed
+ * after the head (no Content-Length: chunked, or closed after it for HTTP/1.0).
+ */
 export interface ResponseParts {
   status: number;
   headers: (string | number)[];
   body: string | undefined;
+  stream?: BodyStream;
 }
 
 /** The response for a successful keys request (status per {@link eventStatus}). */
@@ -84,6 +89,19 @@ export function eventParts(event: EventJSON, options: WriteEventOptions): Respon
   const body = renderEventBody(event, options.noValueOnSuccess);
   headers.push('Content-Length', Buffer.byteLength(body));
   return { status, headers, body };
+}
+
+/**
+ * The response for a successful read whose body text is already rendered (`Store.read`), or
+ * streamed by `stream` (a big answer).
+ */
+export function readParts(body: string | BodyStream | undefined, options: EventHeaders): ResponseParts {
+  const headers = indexHeaders(options);
+  if (body === undefined || typeof body === 'string') {
+    if (body !== undefined) headers.push('Content-Length', Buffer.byteLength(body));
+    return { status: 200, headers, body };
+  }
+  return { status: 200, headers, body: undefined, stream: body };
 }
 
 /**
@@ -102,6 +120,7 @@ export function errorParts(err: EtcdError, options: WriteErrorOptions): Response
 /** Writes `parts` on a node:http response (with its CORS headers) and ends it. */
 export function sendParts(res: ServerResponse, parts: ResponseParts): void {
   writeHeadWithCors(res, parts.status, parts.headers);
+  if (parts.stream !== undefined) return parts.stream.pipe(responseSink(res));
   res.end(parts.body);
 }
 

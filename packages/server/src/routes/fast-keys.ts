@@ -12,6 +12,7 @@ import type { ConnectionTaker, FastHandler } from '../http/fast-connection.js';
 import { parseKeysRequest } from '../http/keys-request.js';
 import { errorParts, type ResponseParts } from '../http/write-response.js';
 import { answerGet, answerWrite } from './keys-route.js';
+import type { BigReads } from './big-reads.js';
 import type { MemberView } from './member-view.js';
 
 /** Records one answered request for /metrics (route, method, status, seconds). */
@@ -33,7 +34,7 @@ function corsPairs(allowList: readonly string[], origin: string | undefined): re
 }
 
 /** Creates the loop's handler of keys requests; `takeWatch` serves a watch on the bare socket. */
-export function fastKeysHandler(member: MemberView, isReady: () => boolean, record: RecordRequest, takeWatch: ConnectionTaker): FastHandler {
+export function fastKeysHandler(member: MemberView, isReady: () => boolean, record: RecordRequest, takeWatch: ConnectionTaker, bigReads: BigReads): FastHandler {
   return ({ head, body }, exchange) => {
     const method = head.method;
     if (method !== 'GET' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return false;
@@ -56,7 +57,9 @@ export function fastKeysHandler(member: MemberView, isReady: () => boolean, reco
     const started = performance.now();
     const cors = corsPairs(member.config.corsOrigins, head.headers.get('origin'));
     const reply = (parts: ResponseParts): void => {
-      exchange.reply(parts.status, cors === undefined ? parts.headers : [...cors, ...parts.headers], parts.body);
+      const headers = cors === undefined ? parts.headers : [...cors, ...parts.headers];
+      if (parts.stream !== undefined) exchange.replyStream(parts.status, headers, parts.stream);
+      else exchange.reply(parts.status, headers, parts.body);
       record('keys', method, parts.status, (performance.now() - started) / 1000);
     };
     if (parsed instanceof EtcdError) {
@@ -64,7 +67,7 @@ export function fastKeysHandler(member: MemberView, isReady: () => boolean, reco
       return true;
     }
     try {
-      const answered = parsed.kind === 'get' ? answerGet(member, parsed, reply) : answerWrite(member, parsed, reply);
+      const answered = parsed.kind === 'get' ? answerGet(member, parsed, reply, bigReads) : answerWrite(member, parsed, reply);
       if (answered !== undefined) answered.catch((err: Error) => failed(member, err, reply));
     } catch (err) {
       failed(member, err as Error, reply);

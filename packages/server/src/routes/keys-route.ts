@@ -8,8 +8,9 @@ import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
 import { KEYS_METHODS, parseKeysRequest, redirectFor, type GetKeysRequest, type KeysRequest } from '../http/keys-request.js';
 import { BodyReadError, readBody, writeBodyError } from '../http/body-reader.js';
 import { allowMethod } from '../http/method-guard.js';
-import { errorParts, eventParts, sendParts, writeError, writeRedirect, type ResponseParts } from '../http/write-response.js';
-import { renderEvent } from '../store/index.js';
+import { errorParts, eventParts, readParts, sendParts, writeError, writeRedirect, type ResponseParts } from '../http/write-response.js';
+import { renderEvent, type StoreRead } from '../store/index.js';
+import type { BigReads } from './big-reads.js';
 import type { DistributiveOmit, MemberView } from './member-view.js';
 import { serveWatch } from './watch-route.js';
 import { RESERVED_PREFIX } from '../member/membership.js';
@@ -34,7 +35,7 @@ function noSpaceError(): EtcdError {
 }
 
 /** Serves one keys API request. */
-export async function serveKeys(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function serveKeys(member: MemberView, req: IncomingMessage, res: ServerResponse, bigReads: BigReads): Promise<void> {
   const method = req.method ?? 'GET';
   // Go's mux answers a non-canonical path with 301 before any method check.
   const redirect = redirectFor(req.url ?? '/');
@@ -61,7 +62,7 @@ export async function serveKeys(member: MemberView, req: IncomingMessage, res: S
   if (parsed.kind === 'redirect') return writeRedirect(res, parsed);
   if (parsed.kind === 'watch') return serveWatch(member, parsed, req, res);
   const reply = (parts: ResponseParts): void => sendParts(res, parts);
-  if (parsed.kind === 'get') return answerGet(member, parsed, reply);
+  if (parsed.kind === 'get') return answerGet(member, parsed, reply, bigReads);
   return answerWrite(member, parsed, reply);
 }
 
@@ -72,26 +73,42 @@ export type KeysReply = (parts: ResponseParts) => void;
  * Answers a read: at once when serializable (no promise: the hot path of local reads), after a
  * ReadIndex round otherwise.
  */
-export function answerGet(member: MemberView, r: GetKeysRequest, reply: KeysReply): void | Promise<void> {
+export function answerGet(member: MemberView, r: GetKeysRequest, reply: KeysReply, bigReads: BigReads): void | Promise<void> {
   // unsafeLocalReads is the chaos suite's deliberately broken mode (test-only environment flag).
-  if (r.serializable || member.config.unsafeLocalReads === true) return answerLocalGet(member, r, reply);
+  if (r.serializable || member.config.unsafeLocalReads === true) return answerLocalGet(member, r, reply, bigReads, false);
   return member.linearizableRead().then(
-    () => answerLocalGet(member, r, reply),
+    () => answerLocalGet(member, r, reply, bigReads, false),
     () => reply(errorParts(timeoutError(), { clusterId: member.clusterId, includeIndexHeaders: true, head: r.head })),
   );
 }
 
-function answerLocalGet(member: MemberView, r: GetKeysRequest, reply: KeysReply): void {
+/**
+ * Reads from the local store. A big answer (see big-reads.ts) needs a slot: without a free one it
+ * waits for one and reads again, then (`admitted`) holds it, and gives it back unless it streams.
+ */
+function answerLocalGet(member: MemberView, r: GetKeysRequest, reply: KeysReply, bigReads: BigReads, admitted: boolean): void | Promise<void> {
   const clusterId = member.clusterId;
-  let result;
+  let result: StoreRead;
   try {
-    result = member.store.get(r.path, { recursive: r.recursive, sorted: r.sorted }, Date.now());
+    result = member.store.read(r.path, { recursive: r.recursive, sorted: r.sorted, quiet: admitted }, Date.now(), bigReads.limits.firstStep);
   } catch (err) {
+    if (admitted) bigReads.release();
     if (err instanceof EtcdError) return reply(errorParts(err, { clusterId, head: r.head }));
     throw err;
   }
   const raft = member.raft();
-  reply(eventParts(result.event, { clusterId, etcdIndex: result.index, raftIndex: raft.appliedIndex, raftTerm: raft.term, head: r.head }));
+  const headers = { clusterId, etcdIndex: result.index, raftIndex: raft.appliedIndex, raftTerm: raft.term };
+  const listing = result.listing;
+  if (listing === undefined || r.head) {
+    listing?.close();
+    if (admitted) bigReads.release();
+    return reply(readParts(r.head ? undefined : result.body, headers));
+  }
+  if (!admitted && !bigReads.tryAdmit()) {
+    listing.close();
+    return bigReads.admitted().then(() => answerLocalGet(member, r, reply, bigReads, true));
+  }
+  reply(readParts(bigReads.stream(listing), headers));
 }
 
 function toReplicated(r: WriteKeysRequest, nowMs: number): DistributiveOmit<ReplicatedRequest, 'id'> {

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { MemberView } from './member-view.js';
 import type { CounterSeries, HistogramSeries } from '../metrics/registry.js';
 import type { FastHandler } from '../http/fast-connection.js';
+import { BigReads } from './big-reads.js';
 import { fastKeysHandler, type RecordRequest } from './fast-keys.js';
 import { watchConnectionTaker } from './parked-watch.js';
 import { sendBody } from './respond.js';
@@ -63,14 +64,18 @@ export interface ClientApi {
 export function createClientApi(member: MemberView, isReady: () => boolean): ClientApi {
   const record = requestMetrics(member);
   const takeWatch = watchConnectionTaker(member, isReady, (ms) => record('keys', 'GET', 200, ms / 1000));
+  // One for both paths: the cap on big answers counts them all.
+  const bigReads = new BigReads();
   return {
-    handler: createClientHandler(member, record),
-    fastHandler: fastKeysHandler(member, isReady, record, takeWatch),
+    handler: createClientHandler(member, record, bigReads),
+    fastHandler: fastKeysHandler(member, isReady, record, takeWatch, bigReads),
   };
 }
 
 /** Creates the request handler of the client listeners. */
-export function createClientHandler(member: MemberView, record = requestMetrics(member)): (req: IncomingMessage, res: ServerResponse) => void {
+export function createClientHandler(
+  member: MemberView, record = requestMetrics(member), bigReads = new BigReads(),
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const started = performance.now();
     const rawUrl = req.url ?? '/';
@@ -80,7 +85,7 @@ export function createClientHandler(member: MemberView, record = requestMetrics(
     res.once('finish', () => record(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000));
     if (applyCors(req, res, member.config.corsOrigins)) return;
     try {
-      dispatch(member, route, path, req, res);
+      dispatch(member, route, path, req, res, bigReads);
     } catch (err) {
       member.logger.error('request handler failed', { path, error: (err as Error).stack ?? String(err) });
       if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
@@ -89,10 +94,10 @@ export function createClientHandler(member: MemberView, record = requestMetrics(
   };
 }
 
-function dispatch(member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse): void {
+function dispatch(member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse, bigReads: BigReads): void {
   switch (route) {
     case 'keys':
-      return void serveKeys(member, req, res).catch((err: Error) => {
+      return void serveKeys(member, req, res, bigReads).catch((err: Error) => {
         member.logger.error('keys handler failed', { error: err.stack ?? String(err) });
         if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
         else res.destroy();

@@ -13,7 +13,7 @@
 export { Store } from './store.js';
 export type {
   CompareAndDeleteOptions, CompareAndSwapOptions, CompareOptions, CreateOptions, DeleteOptions, GetOptions,
-  GetResult, SetOptions, StoreOptions, UpdateOptions, WatchOptions,
+  GetResult, ReadOptions, SetOptions, StoreRead, StoreOptions, UpdateOptions, WatchOptions,
 } from './store-options.js';
 export type { StoreSnapshot } from './store-snapshotter.js';
 export type { MutationAction, NodeRecord, StoreEvent } from './event.js';
@@ -29,3 +29,5 @@ export { SqliteBackend, SCHEMA_VERSION } from './sqlite-backend.js';
 export { StoreStateError } from './store-errors.js';
 export type { StoreStateErrorCode } from './store-errors.js';
 export { isCleanPath } from './store-path.js';
+export { BigListing } from './listing-renderer.js';
+export type { RenderStepLimits } from './listing-renderer.js';

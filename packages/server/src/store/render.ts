@@ -5,6 +5,7 @@
 import type { EventJSON, NodeJSON } from '@deimos/protocol';
 import type { NodeRecord, StoreEvent } from './event.js';
 import type { StoreNode } from './node.js';
+import { LIVE_TREE, type TreeSource } from './tree-view.js';
 import { ROOT_PATH, compareKeys, isHiddenPath } from './store-path.js';
 
 /**
@@ -60,48 +61,70 @@ export interface RenderTreeOptions {
   readonly sorted: boolean;
 }
 
-function renderChildren(dir: StoreNode, options: RenderTreeOptions, nowMs: number): NodeJSON[] {
-  const nodes: NodeJSON[] = [];
-  for (const child of (dir.children as Map<string, StoreNode>).values()) {
-    if (isHiddenPath(child.path)) continue;
-    nodes.push(renderListed(child, options, nowMs));
-  }
-  if (options.sorted) nodes.sort((a, b) => compareKeys(a.key as string, b.key as string));
-  return nodes;
+/**
+ * The children of `dir` a listing shows, in its order: hidden ones left out, ordered by key when
+ * sorted (as ordering the rendered nodes by key: a node's key is its path).
+ */
+export function visibleChildren(dir: StoreNode, sorted: boolean, source: TreeSource = LIVE_TREE): StoreNode[] {
+  const all = source.children(dir);
+  let n = 0;
+  for (const child of all) if (!isHiddenPath(child.path)) all[n++] = child;
+  all.length = n;
+  if (sorted) all.sort((a, b) => compareKeys(a.path, b.path));
+  return all;
 }
 
-function renderListed(node: StoreNode, options: RenderTreeOptions, nowMs: number): NodeJSON {
+/** A listed node without its `nodes` and indexes (set when its children are done). */
+function openListed(node: StoreNode, nowMs: number): NodeJSON {
   const json: NodeJSON = { key: node.path };
-  if (node.isDir) {
-    json.dir = true;
-    addExpiration(json, node.expireAtMs, nowMs);
-    if (options.recursive) {
-      const nodes = renderChildren(node, options, nowMs);
-      if (nodes.length > 0) json.nodes = nodes;
-    }
-  } else {
-    json.value = node.value;
-    addExpiration(json, node.expireAtMs, nowMs);
-  }
-  json.modifiedIndex = node.modifiedIndex;
-  json.createdIndex = node.createdIndex;
+  if (node.isDir) json.dir = true;
+  else json.value = node.value;
+  addExpiration(json, node.expireAtMs, nowMs);
   return json;
+}
+
+function closeListed(json: NodeJSON, node: StoreNode, nodes: NodeJSON[] | undefined): NodeJSON {
+  if (nodes !== undefined && nodes.length > 0) json.nodes = nodes;
+  if (node.path !== ROOT_PATH) {
+    json.modifiedIndex = node.modifiedIndex;
+    json.createdIndex = node.createdIndex;
+  }
+  return json;
+}
+
+interface RenderFrame {
+  readonly node: StoreNode;
+  readonly json: NodeJSON;
+  readonly children: StoreNode[];
+  next: number;
+  readonly nodes: NodeJSON[];
 }
 
 /**
  * Renders a node as `get` returns it: a dir lists its direct (visible) children, expanded
- * further only when recursive; the root has no key and no indexes.
+ * further only when recursive; the root has no key and no indexes. Iterative (an explicit stack):
+ * a key may be thousands of levels deep.
  */
 export function renderTree(node: StoreNode, options: RenderTreeOptions, nowMs: number): NodeJSON {
-  if (!node.isDir) return renderListed(node, options, nowMs);
-  const json: NodeJSON = node.path === ROOT_PATH ? {} : { key: node.path };
-  json.dir = true;
-  addExpiration(json, node.expireAtMs, nowMs);
-  const nodes = renderChildren(node, options, nowMs);
-  if (nodes.length > 0) json.nodes = nodes;
-  if (node.path !== ROOT_PATH) {
-    json.modifiedIndex = node.modifiedIndex;
-    json.createdIndex = node.createdIndex;
+  if (!node.isDir) return closeListed(openListed(node, nowMs), node, undefined);
+  const json: NodeJSON = node.path === ROOT_PATH ? { dir: true } : openListed(node, nowMs);
+  const top: RenderFrame = { node, json, children: visibleChildren(node, options.sorted), next: 0, nodes: [] };
+  const stack: RenderFrame[] = [top];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next === frame.children.length) {
+      stack.pop();
+      const done = closeListed(frame.json, frame.node, frame.nodes);
+      if (stack.length > 0) stack[stack.length - 1]!.nodes.push(done);
+      continue;
+    }
+    const child = frame.children[frame.next++]!;
+    const childJson = openListed(child, nowMs);
+    if (child.isDir && options.recursive) {
+      stack.push({ node: child, json: childJson, children: visibleChildren(child, options.sorted), next: 0, nodes: [] });
+    } else {
+      frame.nodes.push(closeListed(childJson, child, undefined));
+    }
   }
   return json;
 }

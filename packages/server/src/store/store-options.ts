@@ -1,6 +1,7 @@
 /**
  * Option and result types of the store's operations (options objects, no positional booleans).
  */
+import type { BigListing } from './listing-renderer.js';
 import type { EventJSON } from '@deimos/protocol';
 import type { StoreBackend } from './store-backend.js';
 
@@ -29,6 +30,20 @@ export interface GetResult {
   readonly event: EventJSON;
   readonly index: number;
 }
+
+/** Options of `read`: those of `get`, and whether to leave it out of the stats. */
+export interface ReadOptions extends GetOptions {
+  /** Not counted in the stats (the same read tried again). */
+  readonly quiet?: boolean;
+}
+
+/**
+ * The answer of `read`, at store index `index`: the whole body text, or a big answer to render
+ * in steps (see `Store.read`).
+ */
+export type StoreRead =
+  | { readonly index: number; readonly body: string; readonly listing?: undefined }
+  | { readonly index: number; readonly body?: undefined; readonly listing: BigListing };
 
 /** Options of `set` (plain PUT). */
 export interface SetOptions {

@@ -11,6 +11,9 @@ import type { MutationAction, NodeRecord, StoreEvent } from './event.js';
 import { EventHistory } from './event-history.js';
 import { StoreNode } from './node.js';
 import { renderTree } from './render.js';
+import { BigListing, ListingRenderer } from './listing-renderer.js';
+import type { RenderStepLimits } from './listing-renderer.js';
+import { LIVE_TREE } from './tree-view.js';
 import type { AppliedPosition, NodeChange, StoreBackend } from './store-backend.js';
 import { ROOT_PATH, assertCleanPath, childPath, isAtOrBelow } from './store-path.js';
 import { StoreStats } from './stats.js';
@@ -20,7 +23,7 @@ import { Watcher } from './watcher.js';
 import { WatcherHub } from './watcher-hub.js';
 import type {
   CompareAndDeleteOptions, CompareAndSwapOptions, CreateOptions, DeleteOptions, GetOptions, GetResult,
-  SetOptions, StoreOptions, UpdateOptions, WatchOptions,
+  ReadOptions, SetOptions, StoreRead, StoreOptions, UpdateOptions, WatchOptions,
 } from './store-options.js';
 import { StoreSnapshotter } from './store-snapshotter.js';
 import type { StoreSnapshot } from './store-snapshotter.js';
@@ -137,6 +140,31 @@ export class Store {
       const event: EventJSON = { action: 'get', node: rendered };
       return { event, index: this.currentIndex };
     });
+  }
+
+  /**
+   * Reads a node as `get` does, as the answer's body text: whole when it renders within `limits`
+   * (the common case, at once on the live tree), else as a {@link BigListing} to render in steps
+   * over a view of the tree frozen now (close it if not rendered to the end). `quiet` leaves the
+   * get out of the stats (a read tried again).
+   */
+  read(path: string, options: ReadOptions, nowMs: number, limits: RenderStepLimits): StoreRead {
+    assertCleanPath(path);
+    const read = (): StoreRead => {
+      const node = this.tree.lookup(path, this.currentIndex);
+      const renderer = new ListingRenderer(node, { recursive: options.recursive ?? false, sorted: options.sorted ?? false }, nowMs, LIVE_TREE);
+      const first = renderer.render(limits);
+      if (renderer.done) return { index: this.currentIndex, body: first };
+      const view = this.tree.openView(this.currentIndex);
+      renderer.continueOver(view);
+      return { index: this.currentIndex, listing: new BigListing(first, renderer, view) };
+    };
+    return options.quiet === true ? read() : this.counters.count('get', read);
+  }
+
+  /** Number of open views of the tree (big reads being answered). */
+  get openViews(): number {
+    return this.tree.openViews;
   }
 
   /** `set`: creates or replaces a file, or (with `dir`) replaces a file by / creates an empty dir. */
@@ -373,8 +401,7 @@ export class Store {
     options: { ttlSeconds?: number; refresh?: boolean }, nowMs: number,
   ): StoreEvent {
     const prevNode = node.record();
-    if (!node.isDir) node.value = value ?? '';
-    node.modifiedIndex = this.currentIndex + 1;
+    this.tree.rewrite(node, value, this.currentIndex + 1);
     this.tree.setExpiry(node, expireAt(options.ttlSeconds, nowMs));
     this.changes.push({ kind: 'put', row: node.toRow() });
     return this.publish(makeEvent(action, node.record(), prevNode, options.refresh ?? false));

@@ -8,6 +8,7 @@ import { StoreNode } from './node.js';
 import type { NodeRow } from './store-backend.js';
 import { ROOT_PATH, baseName, childPath } from './store-path.js';
 import { TtlHeap } from './ttl-heap.js';
+import { TreeView } from './tree-view.js';
 
 /** Where a new node would go: the deepest existing directory and the missing dirs below it. */
 export interface ParentResolution {
@@ -22,6 +23,20 @@ export class Tree {
   readonly root = StoreNode.dir(ROOT_PATH, 0, undefined);
   /** Nodes with an expiration. */
   readonly ttlHeap = new TtlHeap();
+  /** Open views: each is handed a node's state before the node changes (see tree-view.ts). */
+  private readonly views = new Set<TreeView>();
+
+  /** Opens a view of the tree as it is now (at store index `index`); close it when done. */
+  openView(index: number): TreeView {
+    const view = new TreeView(index, (v) => this.views.delete(v));
+    this.views.add(view);
+    return view;
+  }
+
+  /** Number of open views fed by the tree. */
+  get openViews(): number {
+    return this.views.size;
+  }
 
   /**
    * Finds the node at `path`. Throws 104 (cause: the file in the way) when a component is a
@@ -93,6 +108,7 @@ export class Tree {
     assert.ok(children !== undefined, 'attach under a file');
     assert.ok(!children.has(node.path), `attach over an existing child ${node.path}`);
     assert.equal(childPath(parent.path, baseName(node.path)), node.path, 'attach at the wrong path');
+    if (this.views.size > 0) for (const view of this.views) view.keepChildren(parent);
     children.set(node.path, node);
     node.parent = parent;
     if (node.expireAtMs !== undefined) this.ttlHeap.push(node);
@@ -102,6 +118,7 @@ export class Tree {
   detach(node: StoreNode): void {
     const parent = node.parent;
     assert.ok(parent !== undefined && node !== this.root, 'detach of the root or a detached node');
+    if (this.views.size > 0) for (const view of this.views) view.keepChildren(parent);
     const removed = (parent.children as Map<string, StoreNode>).delete(node.path);
     assert.ok(removed, 'detach of a node its parent does not hold');
     node.parent = undefined;
@@ -110,31 +127,63 @@ export class Tree {
 
   /** Changes a node's expiration, keeping the heap in step. */
   setExpiry(node: StoreNode, expireAtMs: number | undefined): void {
+    if (this.views.size > 0) for (const view of this.views) view.keepState(node);
     this.ttlHeap.remove(node);
     node.expireAtMs = expireAtMs;
     if (expireAtMs !== undefined) this.ttlHeap.push(node);
   }
 
-  /** Every node except the root, parents before children (pre-order). */
+  /** Rewrites a node's value (files) and modified index in place. */
+  rewrite(node: StoreNode, value: string | undefined, modifiedIndex: number): void {
+    if (this.views.size > 0) for (const view of this.views) view.keepState(node);
+    if (!node.isDir) node.value = value ?? '';
+    node.modifiedIndex = modifiedIndex;
+  }
+
+  /**
+   * Every node except the root, parents before children (pre-order). Iterative: a key may be
+   * thousands of levels deep, and nested generators would cost O(depth) per node and the stack.
+   */
   *walk(from: StoreNode = this.root): Generator<StoreNode> {
     if (from !== this.root) yield from;
     if (from.children === undefined) return;
-    for (const child of from.children.values()) yield* this.walk(child);
+    const stack: Iterator<StoreNode>[] = [from.children.values()];
+    while (stack.length > 0) {
+      const next = stack[stack.length - 1]!.next();
+      if (next.done === true) {
+        stack.pop();
+        continue;
+      }
+      const node = next.value;
+      yield node;
+      if (node.children !== undefined && node.children.size > 0) stack.push(node.children.values());
+    }
   }
 
-  /** Replaces the whole tree with persisted rows (parents before children). */
+  /**
+   * Replaces the whole tree with persisted rows (parents before children). Linear in the size of
+   * the rows: each parent is found by its path among the dirs loaded so far, not by walking down
+   * from the root (which cost O(depth^2) per row, O(depth^3) per chain of nested dirs).
+   */
   load(rows: Iterable<NodeRow>): void {
     this.clear();
+    const dirs = new Map<string, StoreNode>([[ROOT_PATH, this.root]]);
     for (const row of rows) {
       const node = StoreNode.fromRow(row);
       const parentPath = row.path.slice(0, Math.max(1, row.path.lastIndexOf('/')));
-      const parent = this.lookup(parentPath, 0);
+      // A row without its parent dir: the lookup throws 100 or finds the file in the way.
+      const parent = dirs.get(parentPath) ?? this.lookup(parentPath, 0);
       this.attach(parent, node);
+      if (node.isDir) dirs.set(node.path, node);
     }
   }
 
   /** Empties the tree. */
   clear(): void {
+    // Open views keep the old root's children; the old nodes are never mutated again, so the views
+    // need nothing more from the tree.
+    for (const view of this.views) view.keepChildren(this.root);
+    this.views.clear();
     for (const child of (this.root.children as Map<string, StoreNode>).values()) child.parent = undefined;
     this.root.children?.clear();
     this.ttlHeap.clear();
@@ -144,6 +193,8 @@ export class Tree {
     if (this.ttlHeap.size === 0) return;
     this.ttlHeap.remove(node);
     if (node.children === undefined) return;
-    for (const child of node.children.values()) this.forgetTtls(child);
+    for (const child of this.walk(node)) {
+      if (child !== node) this.ttlHeap.remove(child);
+    }
   }
 }

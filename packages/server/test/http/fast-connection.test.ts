@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import type { BodyStream } from '../../src/http/body-stream.js';
 import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '../../src/http/fast-connection.js';
 
 // The loop in front of a real node:http server on loopback. The loop's handler takes GET and PUT on
@@ -24,6 +25,32 @@ const handler: FastHandler = ({ head, body }, exchange) => {
       log.push(`reply ${head.method} ${head.url}`);
       exchange.reply(200, ['Content-Length', Buffer.byteLength(text)], text);
     }, Number(head.url.slice('/delay/'.length)));
+    return true;
+  }
+  if (head.url.startsWith('/stream/')) {
+    // A body of N parts written one per turn as the socket takes them (a big read).
+    const parts = Number(head.url.slice('/stream/'.length));
+    log.push(`take ${head.method} ${head.url}`);
+    const body: BodyStream = {
+      pipe: (sink) => {
+        let i = 0;
+        const next = (): void => {
+          if (sink.gone) {
+            log.push(`gone ${head.url}`);
+            return sink.abort();
+          }
+          if (i === parts) {
+            log.push(`end ${head.url}`);
+            return sink.end();
+          }
+          sink.write(`part${i++};`);
+          setImmediate(next);
+        };
+        setImmediate(next);
+      },
+      cancel: () => log.push(`cancel ${head.url}`),
+    };
+    exchange.replyStream(200, ['X-Stream', parts], body);
     return true;
   }
   if (head.url.startsWith('/lend')) {
@@ -243,4 +270,37 @@ test('pipelined reads are answered together, in request order; a write waits for
   const at = (entry: string): number => log.indexOf(entry);
   assert.ok(at('take PUT /delay/2') > at('reply GET /delay/60'), 'the write was taken only after every read before it was answered');
   assert.ok(at('take GET /delay/3') > at('reply PUT /delay/2'), 'the read behind the write was taken after the write was answered');
+});
+
+test('a streamed answer is chunked and holds the answers pipelined behind it until its end', async () => {
+  const text = await exchange([
+    'GET /stream/3 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast/after HTTP/1.1\r\nHost: x\r\n\r\nGET /stream/0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  ]);
+  const end = text.indexOf('\r\n0\r\n\r\n') + 7;
+  const [first, rest] = [text.slice(0, end), text.slice(end)];
+  assert.match(first, /^HTTP\/1\.1 200 OK\r\nX-Stream: 3\r\nTransfer-Encoding: chunked\r\nDate: [^\r]+\r\nConnection: keep-alive\r\n/);
+  assert.ok(first.endsWith('\r\n\r\n6\r\npart0;\r\n6\r\npart1;\r\n6\r\npart2;\r\n0\r\n\r\n'), JSON.stringify(first));
+  assert.deepEqual(bodies(rest).slice(0, 1), ['fast GET /fast/after ']);
+  assert.match(rest, /\r\nConnection: close\r\n\r\n0\r\n\r\n$/);
+});
+
+test('a streamed answer to HTTP/1.0 is the raw body, then the connection closes', async () => {
+  const text = await exchange(['GET /stream/2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n']);
+  assert.doesNotMatch(text, /Transfer-Encoding/);
+  assert.match(text, /\r\nConnection: close\r\n\r\npart0;part1;$/);
+});
+
+test('a streamed answer whose client went away stops: cancelled before it starts or gone once it writes', async () => {
+  log.length = 0;
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET /delay/50 HTTP/1.1\r\nHost: x\r\n\r\nGET /stream/1000000 HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  socket.destroy();
+  const deadline = Date.now() + 10_000;
+  while (!log.some((l) => l === 'cancel /stream/1000000' || l === 'gone /stream/1000000')) {
+    assert.ok(Date.now() < deadline, JSON.stringify(log));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.ok(!log.includes('end /stream/1000000'));
 });
