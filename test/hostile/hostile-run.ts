@@ -24,6 +24,11 @@ export interface HostileOptions {
   maxBatch: number;
   /** Batches between rolling restarts (a restart always ends the run). */
   restartEvery: number;
+  /**
+   * Draw raw framing cases into batches too (default). Off, a framing case that fails today cannot
+   * stop the batches early, so a long run explores the request space past it.
+   */
+  rawInBatches: boolean;
   /** fast-check's replay path of a reported failure (with the seed of its chunk). */
   path?: string;
   /** Deadline of an ordinary request / a watch (aborted then) / a raw framing case. */
@@ -39,7 +44,7 @@ export interface HostileOptions {
 
 /** Defaults of the CLI; CI overrides runs and the time limit. */
 export const DEFAULT_HOSTILE_OPTIONS: HostileOptions = {
-  seed: 1, runs: 30, maxBatch: 12, restartEvery: 50, requestDeadlineMs: 15_000, watchDeadlineMs: 1_000, rawDeadlineMs: 10_000, concurrency: 6, log: () => undefined,
+  seed: 1, runs: 30, maxBatch: 12, rawInBatches: true, restartEvery: 50, requestDeadlineMs: 15_000, watchDeadlineMs: 1_000, rawDeadlineMs: 10_000, concurrency: 6, log: () => undefined,
 };
 
 /** The outcome of a run. */
@@ -149,12 +154,12 @@ export async function runHostile(options: Partial<HostileOptions> = {}): Promise
     o.log(`hostile run: seed ${o.seed}, ${o.runs} batches of up to ${o.maxBatch} steps, rolling restart every ${o.restartEvery} batches`);
     await s.rawRound();
     o.log(`raw framing round: ${RAW_FRAMING_CASES.length} cases x ${cluster.members.length} members, ${s.failures.length} problems`);
-    const property = fc.asyncProperty(fc.array(stepArb(cluster.members.length), { minLength: 1, maxLength: o.maxBatch }), (steps) => s.batch(steps));
+    const property = fc.asyncProperty(fc.array(stepArb(cluster.members.length, o.rawInBatches), { minLength: 1, maxLength: o.maxBatch }), (steps) => s.batch(steps));
     for (let chunk = 0, done = 0; done < o.runs && s.fatal === undefined; chunk++) {
       const runs = Math.min(o.restartEvery, o.runs - done);
       const seed = o.seed + chunk;
       const details = await fc.check(property, {
-        seed, numRuns: runs, path: chunk === 0 ? o.path : undefined, interruptAfterTimeLimit: o.chunkTimeLimitMs, timeout: 180_000,
+        seed, numRuns: runs, path: chunk === 0 ? o.path : undefined, interruptAfterTimeLimit: o.chunkTimeLimitMs, timeout: 180_000, includeErrorInReport: true,
       });
       done += runs;
       if (details.failed) {

@@ -27,10 +27,10 @@ function peerUrlArb(): fc.Arbitrary<unknown> {
   );
 }
 
-/** Bracket nesting `depth` levels deep, optionally as the value of peerURLs. */
-function deepJson(depth: number, inField: boolean, open: '[' | '{"a":'): string {
+/** Bracket nesting `depth` levels deep (unterminated when `closed` is false), optionally as the value of peerURLs. */
+function deepJson(depth: number, inField: boolean, open: '[' | '{"a":', closed: boolean): string {
   const close = open === '[' ? ']' : '}';
-  const core = `${open.repeat(depth)}${open === '[' ? '' : '1'}${close.repeat(depth)}`;
+  const core = closed ? `${open.repeat(depth)}${open === '[' ? '' : '1'}${close.repeat(depth)}` : open.repeat(depth);
   return inField ? `{"peerURLs":${core}}` : core;
 }
 
@@ -46,8 +46,8 @@ export function memberBodyArb(): fc.Arbitrary<string> {
     { weight: 1, arbitrary: fc.json({ maxDepth: 4 }) },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.constantFrom(10, 1_000, 10_000, 30_000, 32_000, 65_000), fc.boolean(), fc.constantFrom<'[' | '{"a":'>('[', '{"a":'))
-        .map(([d, inField, open]) => deepJson(d, inField, open)),
+      arbitrary: fc.tuple(fc.constantFrom(10, 1_000, 10_000, 30_000, 32_000, 65_000), fc.boolean(), fc.constantFrom<'[' | '{"a":'>('[', '{"a":'), fc.boolean())
+        .map(([d, inField, open, closed]) => deepJson(d, inField, open, closed)),
     },
     { weight: 1, arbitrary: fc.constantFrom(100, 2_000, 100_000).map((n) => JSON.stringify({ peerURLs: Array.from({ length: n }, () => 'http://127.0.0.1:1') })) },
     {

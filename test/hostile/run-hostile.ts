@@ -1,11 +1,11 @@
 /**
  * The hostile-client CLI: `npm run hostile -- [--seed N] [--runs N] [--batch N] [--restart-every N]
- * [--path P]`. Prints progress, each failure (seed, replay path, shrunk counterexample) and the
+ * [--path P] [--no-raw-in-batches]`. Prints progress, each failure (seed, replay path, shrunk counterexample) and the
  * members' last output; exits 0 when nothing was found, 1 otherwise, 2 on bad usage.
  */
 import { DEFAULT_HOSTILE_OPTIONS, runHostile, type HostileOptions } from './hostile-run.js';
 
-const usage = 'usage: run-hostile.js [--seed N] [--runs N] [--batch N] [--restart-every N] [--path P]';
+const usage = 'usage: run-hostile.js [--seed N] [--runs N] [--batch N] [--restart-every N] [--path P] [--no-raw-in-batches]';
 
 function parse(argv: readonly string[]): Partial<HostileOptions> {
   const o: Partial<HostileOptions> = { seed: Date.now() % 1_000_000, runs: 200, restartEvery: 50 };
@@ -21,6 +21,7 @@ function parse(argv: readonly string[]): Partial<HostileOptions> {
       case '--batch': o.maxBatch = int(++i, '--batch', 1); break;
       case '--restart-every': o.restartEvery = int(++i, '--restart-every', 1); break;
       case '--path': o.path = argv[++i] ?? ''; break;
+      case '--no-raw-in-batches': o.rawInBatches = false; break;
       default: throw new Error(`unexpected argument ${argv[i]}`);
     }
   }
