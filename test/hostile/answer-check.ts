@@ -61,7 +61,9 @@ function allowedServerError(req: HostileRequest, status: number, body: any): boo
 function familyProblem(req: HostileRequest, a: HttpAnswer, body: any): string | undefined {
   if (req.family === 'keys' && a.status >= 400 && body !== undefined) return keysErrorProblem(a.status, body);
   if (req.family === 'keys' && (a.status === 200 || a.status === 201) && body !== undefined && !req.mayHang) {
-    if (typeof body.action !== 'string' || typeof body.node !== 'object' || body.node === null) return 'a keys answer without action and node';
+    // noValueOnSuccess answers a write with the action alone, as etcd does.
+    const actionOnly = typeof body?.action === 'string' && Object.keys(body).length === 1 && req.method !== 'GET';
+    if (!actionOnly && (typeof body?.action !== 'string' || typeof body.node !== 'object' || body.node === null)) return 'a keys answer without action and node';
   }
   if (req.family === 'members' && a.status >= 400 && body !== undefined && typeof body.message !== 'string') return 'a members error without a message';
   if (req.family === 'members' && a.status === 201 && (typeof body?.id !== 'string' || !Array.isArray(body?.peerURLs))) return 'a member added without id and peerURLs';
