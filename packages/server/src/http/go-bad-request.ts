@@ -1,19 +1,28 @@
 /**
  * Go's net/http refusals of a request node:http would serve: an HTTP/1.1 request without a Host
- * header, or with more than one. Go answers them itself, before any handler, with the reason in the
+ * header, or with more than one, and a request line naming a major version other than 1. Go answers them itself, before any handler, with the reason in the
  * status line and the body, and closes the connection; etcd's client port is a Go server, so Deimos
  * answers the same bytes (node:http's own check, `requireHostHeader`, is off on the client port).
  */
 import type { IncomingMessage } from 'node:http';
 
-/** Go's raw answer to a request it refuses as malformed (`statusError` in net/http's server.go). */
-export function goBadRequestAnswer(reason: string): string {
-  const status = `400 Bad Request: ${reason}`;
-  return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`;
+/** Go's raw answer to a request it refuses (`statusError` in net/http's server.go). */
+function goStatusAnswer(status: string, reason: string): string {
+  const line = `${status}: ${reason}`;
+  return `HTTP/1.1 ${line}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${line}`;
 }
 
-/** Go's raw 400 answer for `req` when Go refuses it for its Host header, or undefined. */
-export function goHostRefusal(req: IncomingMessage): string | undefined {
+/** Go's raw answer to a request it refuses as malformed. */
+export function goBadRequestAnswer(reason: string): string {
+  return goStatusAnswer('400 Bad Request', reason);
+}
+
+/**
+ * Go's raw answer for `req` when Go refuses it before any handler, or undefined: an HTTP version
+ * other than 1.x (505; node:http would serve `HTTP/2.0` on the request line), then the Host rules.
+ */
+export function goRequestRefusal(req: IncomingMessage): string | undefined {
+  if (req.httpVersionMajor !== 1) return goStatusAnswer('505 HTTP Version Not Supported', 'unsupported protocol version');
   let hosts = 0;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {

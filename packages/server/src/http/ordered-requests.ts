@@ -18,6 +18,8 @@ class Turns {
   readonly waiting: Array<() => void> = [];
   /** The latest request node:http parsed on the connection. */
   latest: IncomingMessage | undefined;
+  /** The request whose turn it is. */
+  current: IncomingMessage | undefined;
   /** No request starts any more: the connection ends (with `finalAnswer` once the running one is done). */
   closing = false;
   finalAnswer: string | undefined;
@@ -29,7 +31,7 @@ export interface OrderedRequests {
   handler: RequestListener;
   /**
    * Writes `answer` (raw bytes) and closes `socket` once the request running on it is answered (at
-   * once when none is); requests waiting for their turn are not served (node:http's parser stopped
+   * once when none is, or when it is still receiving a body that will never complete); requests waiting for their turn are not served (node:http's parser stopped
    * at an error, or the connection timed out).
    */
   endWith(socket: Socket, answer: string): void;
@@ -60,6 +62,7 @@ export function orderedRequests(handler: RequestListener, refuse: (req: Incoming
   const start = (turns: Turns, req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
     turns.running = true;
+    turns.current = req;
     let done = false;
     const next = (): void => {
       if (done) return;
@@ -98,6 +101,9 @@ export function orderedRequests(handler: RequestListener, refuse: (req: Incoming
       if (turns === undefined || !turns.running) return closeWith(socket, answer);
       turns.closing = true;
       turns.waiting.length = 0;
+      // The running request's body broke off (a framing error, or the client's EOF mid-body): it
+      // can never complete nor be applied, and its answer would never come. Answer now.
+      if (turns.current !== undefined && !turns.current.complete) return closeWith(socket, answer);
       turns.finalAnswer = answer;
     },
     receiving: (socket) => {

@@ -11,7 +11,7 @@ import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '.
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { orderedRequests } from '../http/ordered-requests.js';
-import { goHostRefusal } from '../http/go-bad-request.js';
+import { goRequestRefusal } from '../http/go-bad-request.js';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -111,7 +111,7 @@ export interface ClientListenOptions {
 export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, options: ClientListenOptions = {}): Promise<Listeners> {
   const { tls, fastHandler, gate } = options;
   const intercepted: LoopConnections[] = [];
-  const ordered = orderedRequests(handler, goHostRefusal);
+  const ordered = orderedRequests(handler, goRequestRefusal);
   return listenEach(config.listenClientUrls, (url) => {
     const server = serverFor(url, CLIENT_SERVER_OPTIONS, ordered.handler, tls, logger);
     // Answer a client that half-closes after its requests, then close (node:http's default drops

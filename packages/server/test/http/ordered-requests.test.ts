@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { orderedRequests } from '../../src/http/ordered-requests.js';
-import { goHostRefusal } from '../../src/http/go-bad-request.js';
+import { goRequestRefusal } from '../../src/http/go-bad-request.js';
 
 // A real node:http server on loopback with the ordering wrapper: /slow/<ms> answers after that many
 // ms; every handler start and answer is logged, so overlap shows.
@@ -21,7 +21,7 @@ before(async () => {
       res.writeHead(200, { 'Content-Length': req.url!.length });
       res.end(req.url);
     }, ms));
-  }, goHostRefusal);
+  }, goRequestRefusal);
   server = http.createServer({ requireHostHeader: false }, ordered.handler);
   server.on('clientError', (_err, socket: net.Socket) => ordered.endWith(socket, 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
