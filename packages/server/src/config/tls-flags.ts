@@ -16,7 +16,15 @@ export interface TlsFiles {
   clientCertAuth: boolean;
   /** Only certificates with this subject CN are accepted (peer side only). */
   allowedCn?: string;
+  /**
+   * What the certificate is used for, checked against its extended key usage at start: serverAuth
+   * when a listener serves it; clientAuth when other members ask for it as a client certificate.
+   */
+  usages: CertUsage[];
 }
+
+/** An extended key usage a certificate may need. */
+export type CertUsage = 'serverAuth' | 'clientAuth';
 
 /** The flag names of one side. */
 interface SideFlags {
@@ -80,7 +88,16 @@ function sideFiles(flags: ParsedFlags, cwd: string, side: SideFlags, listenFlag:
     ...(ca !== undefined ? { trustedCaFile: resolve(cwd, ca) } : {}),
     clientCertAuth: auth,
     ...(allowedCn !== undefined ? { allowedCn } : {}),
+    usages: usages({ serves: httpsListen !== undefined, presentsToPeers: side === PEER_SIDE && auth }),
   };
+}
+
+/**
+ * A peer certificate is presented as a client certificate to the members that ask for one: those
+ * with --peer-client-cert-auth, taken to be set alike across the cluster, as this member's is.
+ */
+function usages(use: { serves: boolean; presentsToPeers: boolean }): CertUsage[] {
+  return [...(use.serves ? ['serverAuth' as const] : []), ...(use.presentsToPeers ? ['clientAuth' as const] : [])];
 }
 
 /** The client listener's TLS files, or undefined for plain HTTP; throws {@link FlagError} on a mismatch. */

@@ -20,7 +20,7 @@ test('plain http URLs and no certificate flags mean no TLS anywhere', () => {
 
 test('client TLS flags resolve against the working directory; --ca-file is an alias', () => {
   const c = run([...HTTPS_CLIENT, '--cert-file', 'tls/server.pem', '--key-file', '/abs/server-key.pem', '--ca-file', 'tls/ca.pem', '--client-cert-auth']);
-  assert.deepEqual(c.clientTls, { certFile: '/work/tls/server.pem', keyFile: '/abs/server-key.pem', trustedCaFile: '/work/tls/ca.pem', clientCertAuth: true });
+  assert.deepEqual(c.clientTls, { certFile: '/work/tls/server.pem', keyFile: '/abs/server-key.pem', trustedCaFile: '/work/tls/ca.pem', clientCertAuth: true, usages: ['serverAuth'] });
   assert.equal(c.peerTls, undefined);
 });
 
@@ -43,7 +43,7 @@ test('peer TLS flags come from DEIMOS_ environment variables too', () => {
     DEIMOS_PEER_CERT_FILE: '/t/peer.pem', DEIMOS_PEER_KEY_FILE: '/t/peer-key.pem', DEIMOS_PEER_TRUSTED_CA_FILE: '/t/ca.pem',
     DEIMOS_PEER_CLIENT_CERT_AUTH: 'true', DEIMOS_PEER_CERT_ALLOWED_CN: 'deimos-peer',
   });
-  assert.deepEqual(c.peerTls, { certFile: '/t/peer.pem', keyFile: '/t/peer-key.pem', trustedCaFile: '/t/ca.pem', clientCertAuth: true, allowedCn: 'deimos-peer' });
+  assert.deepEqual(c.peerTls, { certFile: '/t/peer.pem', keyFile: '/t/peer-key.pem', trustedCaFile: '/t/ca.pem', clientCertAuth: true, allowedCn: 'deimos-peer', usages: ['serverAuth', 'clientAuth'] });
 });
 
 test('https peer URLs of other members need a peer certificate even when this member listens on http', () => {
