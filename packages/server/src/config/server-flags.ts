@@ -6,14 +6,14 @@ import type { FlagSpec } from './flag-parser.js';
 
 /** Every flag the server accepts. */
 export const SERVER_FLAGS: readonly FlagSpec[] = [
-  { name: 'name', kind: 'string', defaultValue: 'default', description: 'Human-readable name of this member; must appear in --bootstrap-config.' },
+  { name: 'name', kind: 'string', defaultValue: 'default', description: 'Human-readable name of this member; must appear in --bootstrap-config. A restart from an existing data directory keeps the stored name (and warns when this differs).' },
   { name: 'data-dir', kind: 'string', description: 'Directory for the WAL, snapshots and state database (default ./<name>.deimos).' },
   { name: 'listen-client-urls', kind: 'string', defaultValue: 'http://127.0.0.1:4001', description: 'Comma-separated URLs to serve the client API on (keys, members, stats, health).' },
   { name: 'advertise-client-urls', kind: 'string', description: 'Client URLs published to the cluster (/v2/members, /machines); default: the listen client URLs. Required when a listen URL is 0.0.0.0 or [::] (every address; no one can reach that).' },
   { name: 'listen-peer-urls', kind: 'string', defaultValue: 'http://127.0.0.1:7001', description: 'Comma-separated URLs to serve raft peer traffic on.' },
   { name: 'advertise-peer-urls', aliases: ['initial-advertise-peer-urls'], kind: 'string', description: 'Peer URLs this member is reached at; default: the listen peer URLs. Required when a listen URL is 0.0.0.0 or [::]. Read only when the data directory is new: a restart keeps the stored membership (change it with the members API).' },
   { name: 'bootstrap-config', aliases: ['initial-cluster'], kind: 'string', description: 'Initial cluster members as name=peerURL,... (repeat a name for several URLs); default: this member alone. Read only when the data directory is new: a restart uses the membership stored there and warns where this differs.' },
-  { name: 'initial-cluster-state', kind: 'string', defaultValue: 'new', description: "'new' to start a new cluster, 'existing' to join a running one (after it added this member)." },
+  { name: 'initial-cluster-state', kind: 'string', defaultValue: 'new', description: "'new' to start a new cluster, 'existing' to join a running one (after it added this member). Ignored once the data directory exists." },
   { name: 'initial-cluster-token', kind: 'string', defaultValue: 'deimos-cluster', description: 'Token mixed into the cluster ID so that two clusters with the same members never cross-talk.' },
   { name: 'snapshot-count', kind: 'integer', defaultValue: '10000', description: 'Applied entries between snapshots; the WAL is compacted after each snapshot.' },
   { name: 'timeout', aliases: ['request-timeout'], kind: 'string', defaultValue: '5s', description: 'How long a write or linearizable read may wait for consensus before failing (e.g. 5s, 800ms).' },
