@@ -61,12 +61,12 @@ export function reconcileWithStored(config: ServerConfig, given: ServerConfig, s
   if (!sameUrls(given.advertisePeerUrls, peerUrls)) {
     logger.warn(`--advertise-peer-urls ${given.advertisePeerUrls.join(',')} differs from this member's stored peer URLs ${peerUrls.join(',')}; keeping the stored ones (change them with PUT /v2/members/${config.memberId})`);
   }
-  if (stored !== undefined) {
-    const wanted = given.initialCluster.map((m) => [...m.peerUrls].sort().join(',')).sort().join(' ');
-    const had = stored.members.map((m) => [...m.peerUrls].sort().join(',')).sort().join(' ');
-    if (wanted !== had) {
-      logger.warn(`--bootstrap-config (${describe(given.initialCluster)}) differs from the membership this data directory was made with (${describe(stored.members)}); ignored: change the membership with the members API`);
-    }
+  // Only members the flags name that the data directory does not know are worth a warning (the
+  // phantoms of old): a joined member's flags list fewer members than the cluster it joined.
+  const known = [...(stored?.members ?? []), ...members.map((m) => ({ name: m.name, peerUrls: m.peerURLs }))];
+  const unknown = given.initialCluster.filter((m) => !known.some((k) => sameUrls(k.peerUrls, m.peerUrls)));
+  if (unknown.length > 0) {
+    logger.warn(`--bootstrap-config names members this data directory does not have (${describe(unknown)}); ignored: its members are ${describe(known.filter((k, i) => known.findIndex((o) => sameUrls(o.peerUrls, k.peerUrls)) === i))}; change the membership with the members API`);
   }
   return { ...config, name, advertisePeerUrls: peerUrls };
 }
