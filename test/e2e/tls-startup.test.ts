@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeimosProcess } from '../support/deimos-process.js';
+import { http } from '../support/http.js';
 import { freePorts } from '../support/ports.js';
 import { TestCerts } from '../support/tls-certs.js';
 
@@ -20,7 +21,7 @@ describe('TLS start-up errors', () => {
 
   before(async () => {
     certs = await TestCerts.create();
-    await Promise.all([certs.issue('server', 'server'), certs.issue('peer', 'peer')]);
+    await Promise.all([certs.issue('server', 'server'), certs.issue('peer', 'peer'), certs.issue('client', 'client')]);
     work = mkdtempSync(join(tmpdir(), 'deimos-tls-start-'));
     writeFileSync(join(work, 'garbage.pem'), 'hello\n');
     const [c, p] = await freePorts(2);
@@ -73,5 +74,47 @@ describe('TLS start-up errors', () => {
       assert.ok(r.lines[0]!.startsWith(`deimos: cannot start: ${message}`), r.lines[0]);
       assert.equal(r.dataDirMade, false);
     }
+  });
+
+  test('a certificate without the extended key usage its side needs stops the start with one line', async () => {
+    const lacks = (flag: string, file: string, usage: string) => `--${flag} ${certs.path(file)}: the certificate's extended key usage lacks ${usage}`;
+    const cases: Array<[typeof PLAIN, string[], string]> = [
+      // A client certificate (clientAuth only) served by the client listener: every client would fail.
+      [CLIENT_TLS, ['--cert-file', certs.path('client.pem'), '--key-file', certs.path('client-key.pem')], lacks('cert-file', 'client.pem', 'serverAuth')],
+      [PEER_TLS, ['--peer-cert-file', certs.path('client.pem'), '--peer-key-file', certs.path('client-key.pem')], lacks('peer-cert-file', 'client.pem', 'serverAuth')],
+      // A server certificate (serverAuth only) presented to members that ask for a client certificate.
+      [PEER_TLS, ['--peer-cert-file', certs.path('server.pem'), '--peer-key-file', certs.path('server-key.pem'), '--peer-trusted-ca-file', certs.path('ca.pem'), '--peer-client-cert-auth'],
+        lacks('peer-cert-file', 'server.pem', 'clientAuth')],
+      [PEER_TLS, ['--peer-cert-file', certs.path('server.pem'), '--peer-key-file', certs.path('server-key.pem'), '--peer-ca-file', certs.path('ca.pem')],
+        lacks('peer-cert-file', 'server.pem', 'clientAuth')],
+    ];
+    for (const [scheme, tls, message] of cases) {
+      const r = await start(scheme, tls);
+      assert.equal(r.code, 1, r.lines.join('\n'));
+      assert.equal(r.lines.length, 1, r.lines.join('\n'));
+      assert.ok(r.lines[0]!.startsWith(`deimos: cannot start: ${message}`), r.lines[0]);
+      assert.equal(r.dataDirMade, false);
+    }
+  });
+
+  test('--ca-file (the original Deimos and etcd 2 flag) requires client certificates, and --help says so', async () => {
+    const node = await DeimosProcess.start({
+      clientScheme: 'https', peerScheme: 'https', clientTls: certs.credentials({ cert: certs.path('client.pem'), key: certs.path('client-key.pem') }),
+      args: ['--cert-file', certs.path('server.pem'), '--key-file', certs.path('server-key.pem'), '--ca-file', certs.path('ca.pem'),
+        '--peer-cert-file', certs.path('peer.pem'), '--peer-key-file', certs.path('peer-key.pem'), '--peer-ca-file', certs.path('ca.pem')],
+    });
+    try {
+      // With a client certificate signed by the CA: served (DeimosProcess.start waited for that).
+      assert.equal((await http('GET', `${node.clientUrl}/v2/keys/`, { tls: node.clientTls })).status, 200);
+      // Without one: refused at the handshake, on the client and on the peer port alike.
+      await assert.rejects(http('GET', `${node.clientUrl}/v2/keys/`, { tls: certs.credentials() }));
+      await assert.rejects(http('GET', `${node.peerUrl}/members`, { tls: certs.credentials() }));
+      assert.equal((await http('GET', `${node.peerUrl}/members`, { tls: certs.credentials({ cert: certs.path('peer.pem'), key: certs.path('peer-key.pem') }) })).status, 200);
+    } finally {
+      await node.destroy();
+    }
+    const help = await DeimosProcess.runOnce(['--help']);
+    assert.match(help.stdout, /--ca-file <value>\n\s+The original Deimos \(and etcd 2\) flag: --trusted-ca-file AND --client-cert-auth/);
+    assert.match(help.stdout, /--peer-ca-file <value>\n\s+The original Deimos \(and etcd 2\) flag: --peer-trusted-ca-file AND --peer-client-cert-auth/);
   });
 });

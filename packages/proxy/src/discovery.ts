@@ -11,6 +11,7 @@ import { request as httpsRequest } from 'node:https';
 import type { MemberJSON } from '@deimos/protocol';
 import type { EndpointPool } from './endpoint-pool.js';
 import type { ProxyLogger } from './logger.js';
+import { namesPort, portOf } from './url-port.js';
 
 /** Where discovery starts and how often it runs. */
 export interface DiscoveryOptions {
@@ -181,8 +182,8 @@ function normalize(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
   try {
     const u = new URL(raw);
-    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.port === '') return undefined;
-    return `${u.protocol}//${u.host}`;
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || (u.port === '' && !namesPort(raw))) return undefined;
+    return `${u.protocol}//${u.hostname}:${portOf(u)}`;
   } catch {
     return undefined;
   }

@@ -3,6 +3,7 @@
  * skipped until its failure wait ends, and among the healthy ones the lowest latency (an exponentially
  * weighted moving average, scaled by requests in flight so that load spreads) wins.
  */
+import { portOf } from './url-port.js';
 
 /** One upstream member, identified by its client URL. */
 export interface Endpoint {
@@ -42,7 +43,7 @@ export class EndpointPool {
       }
       const u = new URL(url);
       next.push({
-        url, protocol: u.protocol as 'http:' | 'https:', hostname: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port),
+        url, protocol: u.protocol as 'http:' | 'https:', hostname: u.hostname.replace(/^\[|\]$/g, ''), port: portOf(u),
         failedUntilMs: 0, latencyEwmaMs: undefined, inFlight: 0,
       });
       added.push(url);

@@ -77,7 +77,7 @@ export function parseFlags(
       raw = argv[++i]!;
     }
     if (!found.own) continue;
-    if (values.has(found.spec.name)) throw new ProxyConfigError(`flag --${found.spec.name} given more than once`);
+    // Given again: the last value wins, as with Go's flag package (and so etcd).
     values.set(found.spec.name, convert(found.spec, raw, `flag --${name}`));
   }
   for (const spec of specs) {

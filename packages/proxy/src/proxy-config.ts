@@ -2,6 +2,7 @@
  * The proxy's configuration from flags and environment (`DEIMOS_PROXY_<FLAG>` for the standalone
  * binary, `DEIMOS_<FLAG>` under `deimos --proxy`), validated into a {@link ProxyConfig}.
  */
+import { namesPort, portOf } from './url-port.js';
 import { ProxyConfigError, parseFlags, renderHelp, type FlagSpec, type FlagValues } from './flags.js';
 
 /** Everything a running proxy needs. */
@@ -94,11 +95,11 @@ export function normalizeUrl(text: string, flag: string, allowPortZero = false):
     throw new ProxyConfigError(`--${flag}: "${text}" is not a URL (expected http://host:port)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ProxyConfigError(`--${flag}: URL scheme must be http or https: ${text}`);
-  if (url.port === '' && !(allowPortZero && /:0\/?$/.test(text.trim()))) throw new ProxyConfigError(`--${flag}: URL must name a port: ${text}`);
+  if (url.port === '' && !namesPort(text) && !(allowPortZero && /:0\/?$/.test(text.trim()))) throw new ProxyConfigError(`--${flag}: URL must name a port: ${text}`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new ProxyConfigError(`--${flag}: URL must not have a path: ${text}`);
   }
-  return `${url.protocol}//${url.hostname}:${url.port || '0'}`;
+  return `${url.protocol}//${url.hostname}:${portOf(url)}`;
 }
 
 function urlList(text: string | undefined, flag: string, allowPortZero = false): string[] {

@@ -18,6 +18,7 @@ import type { ProxyConfig } from './proxy-config.js';
 import { sendClusterError } from './proxy-errors.js';
 import { readonlyRefuses, refuseReadonly } from './readonly-guard.js';
 import { resolvesToSelf, type ListenAddress } from './self-address.js';
+import { portOf } from './url-port.js';
 
 /** A proxy that could not start; `code` is stable. */
 export class ProxyStartError extends Error {
@@ -88,7 +89,7 @@ async function listen(url: string, handler: (req: IncomingMessage, res: ServerRe
   const host = u.hostname.replace(/^\[|\]$/g, '');
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new ProxyStartError('ERR_PROXY_LISTEN', `cannot listen on ${url}: ${err.message}`)));
-    server.listen(Number(u.port), host, () => resolve());
+    server.listen(portOf(u), host, () => resolve());
   });
   const bound = server.address() as AddressInfo;
   return { server, loop, address: { address: bound.address, port: bound.port }, url: `${u.protocol}//${u.hostname}:${bound.port}` };

@@ -50,6 +50,24 @@ test('rejects a missing cluster, bad modes, URLs with paths, https without a cer
   for (const [argv, message] of bad) assert.throws(() => parseProxyArgs(argv, {}), message, argv.join(' '));
 });
 
+test('a flag given twice takes its last value (Go flag parsing, as etcd)', () => {
+  const c = config(['--endpoints', 'http://a:1', '--proxy', 'on', '--endpoints', 'http://b:2', '--proxy=readonly']);
+  assert.deepEqual(c.endpoints, ['http://b:2']);
+  assert.equal(c.mode, 'readonly');
+});
+
+test('an explicit default port (:80, :443) is a port', () => {
+  const c = config(['--endpoints', 'http://127.0.0.1:80,https://localhost:443', '--listen-client-urls', 'http://127.0.0.1:80',
+    '--bootstrap-config', 'a=http://127.0.0.1:80']);
+  assert.deepEqual(c.endpoints, ['http://127.0.0.1:80', 'https://localhost:443']);
+  assert.deepEqual(c.listenUrls, ['http://127.0.0.1:80']);
+  assert.deepEqual(c.bootstrapPeerUrls, ['http://127.0.0.1:80']);
+  assert.throws(() => parseProxyArgs(['--endpoints', 'http://127.0.0.1'], {}), /URL must name a port/);
+  const pool = new EndpointPool(5000);
+  pool.setUrls(['http://127.0.0.1:80']);
+  assert.equal(pool.all()[0]!.port, 80);
+});
+
 test('under `deimos --proxy`, member flags are tolerated and the environment prefix is DEIMOS', () => {
   const tolerated = [{ name: 'name', kind: 'string' as const, description: '' }, { name: 'snapshot-count', kind: 'integer' as const, description: '' }];
   const c = config(['--proxy', 'readonly', '--name', 'n1', '--snapshot-count', '5'], { DEIMOS_BOOTSTRAP_CONFIG: 'n1=http://127.0.0.1:7001' }, { envPrefix: 'DEIMOS', tolerated, defaultListenUrl: 'http://127.0.0.1:4001' });

@@ -53,17 +53,34 @@ function fetchInfo(peerUrl: string, timeoutMs: number, tls: PeerTlsOptions | und
   });
 }
 
+/** How often a join that keeps failing says so (the first failed round is reported at once). */
+const PROGRESS_INTERVAL_MS = 5_000;
+
+/** Where a join reports progress: each failed round's reasons, throttled. */
+export type JoinProgress = (message: string, fields: Record<string, string>) => void;
+
+/** `url: reason` for each URL, each once, in the order given. */
+function reasons(lastError: ReadonlyMap<string, string>): string {
+  return [...lastError].map(([url, error]) => `${url}: ${error}`).join('; ');
+}
+
 /**
  * Asks each peer URL in turn (retrying until `deadlineMs`) and returns the cluster info together
- * with this member's entry, matched by its advertised peer URLs.
+ * with this member's entry, matched by its advertised peer URLs. While no member answers, the
+ * reasons are reported through `progress` (at once, then every few seconds).
  */
-export async function discoverCluster(peerUrls: readonly string[], ownPeerUrls: readonly string[], deadlineMs: number, tls?: PeerTlsOptions): Promise<{ info: PeerClusterInfo; self: MemberJSON }> {
+export async function discoverCluster(
+  peerUrls: readonly string[], ownPeerUrls: readonly string[], deadlineMs: number, tls?: PeerTlsOptions, progress?: JoinProgress,
+): Promise<{ info: PeerClusterInfo; self: MemberJSON }> {
   const own = new Set(ownPeerUrls.map(normalize));
-  const errors: string[] = [];
-  const stopAt = Date.now() + deadlineMs;
+  const others = [...new Set(peerUrls)].filter((url) => !own.has(normalize(url)));
+  if (others.length === 0) throw new JoinError('no other member URLs given in --bootstrap-config to join through');
+  const lastError = new Map<string, string>();
+  const startedAt = Date.now();
+  const stopAt = startedAt + deadlineMs;
+  let nextReportAt = startedAt;
   while (Date.now() < stopAt) {
-    for (const url of peerUrls) {
-      if (own.has(normalize(url))) continue;
+    for (const url of others) {
       try {
         const info = await fetchInfo(url, 2000, tls);
         const self = info.members.find((m) => m.peerURLs.some((u) => own.has(normalize(u))));
@@ -73,12 +90,17 @@ export async function discoverCluster(peerUrls: readonly string[], ownPeerUrls: 
         return { info, self };
       } catch (err) {
         if (err instanceof JoinError) throw err;
-        errors.push(`${url}: ${(err as Error).message}`);
+        lastError.set(url, (err as Error).message);
       }
+    }
+    if (progress && Date.now() >= nextReportAt) {
+      nextReportAt = Date.now() + PROGRESS_INTERVAL_MS;
+      const leftS = Math.max(0, Math.ceil((stopAt - Date.now()) / 1000));
+      progress(`cannot reach the cluster to join yet; retrying for ${leftS} s more`, { errors: reasons(lastError) });
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new JoinError(`could not reach the cluster to join it (${errors.slice(-3).join('; ') || 'no other member URLs given'})`);
+  throw new JoinError(`could not reach the cluster to join it within ${Math.round(deadlineMs / 1000)} s (${reasons(lastError)})`);
 }
 
 /** Canonical form of a URL for comparison (localhost and 127.0.0.1 stay distinct, as etcd does). */

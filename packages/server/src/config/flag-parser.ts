@@ -1,7 +1,9 @@
 /**
  * A small command-line flag parser that accepts both Go-style (`-name x`, `-name=x`) and GNU-style
  * (`--name x`, `--name=x`) spellings, fills unset flags from `<PREFIX>_<FLAG>` environment variables,
- * and reports every problem as a {@link FlagError} (never a stack trace).
+ * and reports every problem as a {@link FlagError} (never a stack trace). A flag given more than once
+ * takes its last value, as Go's flag package (and so etcd) does: scripts and test helpers append an
+ * override to a default command line.
  */
 
 /** One flag's definition. */
@@ -87,7 +89,6 @@ export function parseFlags(
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const spec = byName.get(name);
     if (!spec) throw new FlagError(`unknown flag: ${arg} (see --help)`);
-    if (source.get(spec.name) === 'argv') throw new FlagError(`flag --${spec.name} given more than once`);
     let raw: string;
     if (eq >= 0) raw = body.slice(eq + 1);
     else if (spec.kind === 'boolean') raw = 'true';
@@ -95,6 +96,7 @@ export function parseFlags(
       if (i + 1 >= argv.length) throw new FlagError(`flag --${name} needs a value`);
       raw = argv[++i]!;
     }
+    // Each occurrence is still checked, so a bad earlier value is reported rather than hidden.
     values.set(spec.name, convert(spec, raw, `flag --${name}`));
     source.set(spec.name, 'argv');
   }

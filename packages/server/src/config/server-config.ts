@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { NodeId } from '@deimos/protocol';
 import { FlagError, parseFlags, type ParsedFlags } from './flag-parser.js';
 import { SERVER_FLAGS } from './server-flags.js';
-import { parseClusterList, parseDurationMs, parseUrlList } from './urls.js';
+import { isWildcardUrl, parseClusterList, parseDurationMs, parseUrlList } from './urls.js';
 import { clusterId, memberId } from '../cluster/member-id.js';
 import { clientTlsFiles, peerTlsFiles, type TlsFiles } from './tls-flags.js';
 import { defaultConnectionLimits } from './connection-limits.js';
@@ -95,6 +95,21 @@ function oneOf<T extends string>(flags: ParsedFlags, name: string, allowed: read
 }
 
 /**
+ * The advertised URLs: the flag's, or else the listen URLs. A wildcard listen address (0.0.0.0,
+ * [::]) is no address anyone can reach, so it is never published: as etcd does, the advertise
+ * flag is then required.
+ */
+function advertised(flags: ParsedFlags, flag: string, listenFlag: string, listenUrls: readonly string[], audience: string): string[] {
+  const given = str(flags, flag);
+  if (given !== undefined) return parseUrlList(given, flag);
+  const wildcard = listenUrls.find(isWildcardUrl);
+  if (wildcard !== undefined) {
+    throw new FlagError(`--${flag} is required when --${listenFlag} is set explicitly (${wildcard} listens on every address of this host; advertise the URLs ${audience} can reach). See 'deimos --help'.`);
+  }
+  return [...listenUrls];
+}
+
+/**
  * Parses argv and environment into a start request; throws {@link FlagError} on bad input.
  * `openFilesLimit` (default: this process's) is what the connection limits default from.
  */
@@ -111,8 +126,8 @@ export function loadServerConfig(
   if (name === '') throw new FlagError('--name must not be empty');
   const listenClientUrls = parseUrlList(str(flags, 'listen-client-urls')!, 'listen-client-urls');
   const listenPeerUrls = parseUrlList(str(flags, 'listen-peer-urls')!, 'listen-peer-urls');
-  const advertiseClientUrls = parseUrlList(str(flags, 'advertise-client-urls') ?? listenClientUrls.join(','), 'advertise-client-urls');
-  const advertisePeerUrls = parseUrlList(str(flags, 'advertise-peer-urls') ?? listenPeerUrls.join(','), 'advertise-peer-urls');
+  const advertiseClientUrls = advertised(flags, 'advertise-client-urls', 'listen-client-urls', listenClientUrls, 'clients');
+  const advertisePeerUrls = advertised(flags, 'advertise-peer-urls', 'listen-peer-urls', listenPeerUrls, 'the other members');
   const clusterText = str(flags, 'bootstrap-config') ?? advertisePeerUrls.map((u) => `${name}=${u}`).join(',');
   const clusterMap = parseClusterList(clusterText, 'bootstrap-config');
   if (!clusterMap.has(name)) {

@@ -16,19 +16,29 @@ export interface TlsFiles {
   clientCertAuth: boolean;
   /** Only certificates with this subject CN are accepted (peer side only). */
   allowedCn?: string;
+  /**
+   * What the certificate is used for, checked against its extended key usage at start: serverAuth
+   * when a listener serves it; clientAuth when other members ask for it as a client certificate.
+   */
+  usages: CertUsage[];
 }
+
+/** An extended key usage a certificate may need. */
+export type CertUsage = 'serverAuth' | 'clientAuth';
 
 /** The flag names of one side. */
 interface SideFlags {
   cert: string;
   key: string;
   ca: string;
+  /** The original Deimos / etcd 2 spelling: the CA, and client certificates required. */
+  caRequiring: string;
   auth: string;
   allowedCn?: string;
 }
 
-const CLIENT_SIDE: SideFlags = { cert: 'cert-file', key: 'key-file', ca: 'trusted-ca-file', auth: 'client-cert-auth' };
-const PEER_SIDE: SideFlags = { cert: 'peer-cert-file', key: 'peer-key-file', ca: 'peer-trusted-ca-file', auth: 'peer-client-cert-auth', allowedCn: 'peer-cert-allowed-cn' };
+const CLIENT_SIDE: SideFlags = { cert: 'cert-file', key: 'key-file', ca: 'trusted-ca-file', caRequiring: 'ca-file', auth: 'client-cert-auth' };
+const PEER_SIDE: SideFlags = { cert: 'peer-cert-file', key: 'peer-key-file', ca: 'peer-trusted-ca-file', caRequiring: 'peer-ca-file', auth: 'peer-client-cert-auth', allowedCn: 'peer-cert-allowed-cn' };
 
 function str(flags: ParsedFlags, name: string): string | undefined {
   const v = flags.values.get(name);
@@ -46,14 +56,22 @@ function isHttps(url: string): boolean {
 function sideFiles(flags: ParsedFlags, cwd: string, side: SideFlags, listenFlag: string, listenUrls: readonly string[], otherHttpsUrls: readonly string[]): TlsFiles | undefined {
   const cert = str(flags, side.cert);
   const key = str(flags, side.key);
-  const ca = str(flags, side.ca);
-  const auth = flags.values.get(side.auth) === true;
+  const trusted = str(flags, side.ca);
+  const requiring = str(flags, side.caRequiring);
+  if (trusted !== undefined && requiring !== undefined && resolve(cwd, trusted) !== resolve(cwd, requiring)) {
+    throw new FlagError(`--${side.ca} and --${side.caRequiring} name different files; give one`);
+  }
+  const ca = trusted ?? requiring;
+  // --ca-file meant "verify and require client certificates" in the original Deimos and etcd 2:
+  // a user following those docs must not silently get no client authentication. An explicit
+  // --client-cert-auth (true or false) still decides.
+  const auth = flags.values.has(side.auth) ? flags.values.get(side.auth) === true : requiring !== undefined;
   const allowedCn = side.allowedCn === undefined ? undefined : str(flags, side.allowedCn);
   const httpsListen = listenUrls.find(isHttps);
   const httpsAny = httpsListen ?? otherHttpsUrls[0];
   if (cert === undefined && key === undefined) {
     if (httpsAny !== undefined) throw new FlagError(`${httpsAny} is an https URL but --${side.cert} and --${side.key} are not set`);
-    const stray = ca !== undefined ? side.ca : auth ? side.auth : allowedCn !== undefined ? side.allowedCn : undefined;
+    const stray = requiring !== undefined ? side.caRequiring : trusted !== undefined ? side.ca : auth ? side.auth : allowedCn !== undefined ? side.allowedCn : undefined;
     if (stray !== undefined) throw new FlagError(`--${stray} needs TLS: set --${side.cert} and --${side.key} and use https:// in --${listenFlag}`);
     return undefined;
   }
@@ -70,7 +88,16 @@ function sideFiles(flags: ParsedFlags, cwd: string, side: SideFlags, listenFlag:
     ...(ca !== undefined ? { trustedCaFile: resolve(cwd, ca) } : {}),
     clientCertAuth: auth,
     ...(allowedCn !== undefined ? { allowedCn } : {}),
+    usages: usages({ serves: httpsListen !== undefined, presentsToPeers: side === PEER_SIDE && auth }),
   };
+}
+
+/**
+ * A peer certificate is presented as a client certificate to the members that ask for one: those
+ * with --peer-client-cert-auth, taken to be set alike across the cluster, as this member's is.
+ */
+function usages(use: { serves: boolean; presentsToPeers: boolean }): CertUsage[] {
+  return [...(use.serves ? ['serverAuth' as const] : []), ...(use.presentsToPeers ? ['clientAuth' as const] : [])];
 }
 
 /** The client listener's TLS files, or undefined for plain HTTP; throws {@link FlagError} on a mismatch. */

@@ -19,11 +19,30 @@ export function normalizeUrl(text: string, flag: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new FlagError(`--${flag}: URL scheme must be http or https: ${text}`);
   }
-  if (url.port === '') throw new FlagError(`--${flag}: URL must name a port: ${text}`);
+  if (url.port === '' && !namesPort(text)) throw new FlagError(`--${flag}: URL must name a port: ${text}`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new FlagError(`--${flag}: URL must not have a path: ${text}`);
   }
-  return `${url.protocol}//${url.host}`;
+  return `${url.protocol}//${url.hostname}:${portOf(url)}`;
+}
+
+/**
+ * True when the URL text names a port, the scheme's default included: WHATWG URL drops `:80` from
+ * `http://h:80` (and `:443` from https), yet the user did name a port.
+ */
+function namesPort(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):\d+(?:[/?#]|$)/i.test(text.trim());
+}
+
+/** The port of a parsed http(s) URL as a number, the scheme's default when the URL elides it. */
+export function portOf(url: URL): number {
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+}
+
+/** True when the (canonical) URL's host is the unspecified address: 0.0.0.0 or [::]. */
+export function isWildcardUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === '0.0.0.0' || host === '[::]';
 }
 
 /** Parses `name=url,name=url,...` into name → sorted unique URLs (a name may repeat). */

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
+import { portOf } from '../config/urls.js';
 import { PEER_SERVER_OPTIONS } from '../transport/index.js';
 import { createHttpsServer, destroyTlsConnections } from '../tls/https-server.js';
 import type { TlsSide } from '../tls/tls-side.js';
@@ -35,7 +36,7 @@ function listen(server: Server, url: string, logger: Logger): Promise<void> {
       reject(Object.assign(new Error(`cannot listen on ${url}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`), { code: err.code ?? 'ERR_LISTEN' }));
     };
     server.once('error', onError);
-    server.listen(Number(u.port), host, () => {
+    server.listen(portOf(u), host, () => {
       server.off('error', onError);
       const warning = new LogThrottle(logger, ACCEPT_WARNING_INTERVAL_MS);
       server.on('error', (err: NodeJS.ErrnoException) => warning.warn('cannot accept a connection', { url, error: err.message, code: err.code ?? '' }));

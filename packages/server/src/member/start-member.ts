@@ -2,7 +2,7 @@
  * Builds a member from its configuration: data directory and lock, state database, WAL, raft core,
  * loop, HTTP listeners, and the leader's TTL sweep. The only place these real parts are wired.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageType, type ConfState } from '@deimos/protocol';
 import { MemoryStorage, RawNode, StateType } from '@deimos/raft';
@@ -34,6 +34,9 @@ import { ConnectionGate } from '../http/connection-gate.js';
 import { reloadTlsSides } from '../tls/reload.js';
 import { isNoSpaceError, NoSpaceError } from '../util/no-space.js';
 import { DiskSpaceAlarm } from './disk-space-alarm.js';
+import { prepareDataDir } from './data-dir.js';
+import { readStoredBootstrap, writeStoredBootstrap, type StoredBootstrap } from './stored-bootstrap.js';
+import { reconcileWithStored, restartMembers } from './restart-config.js';
 
 /**
  * How far each WAL segment is zero-filled ahead of its last record (see WalOptions.preallocateBytes):
@@ -46,6 +49,8 @@ export const WAL_PREALLOCATE_BYTES = 1024 * 1024;
 const SYNC_INTERVAL_MS = 500;
 /** How often a member retries publishing its attributes until they are applied. */
 const PUBLISH_RETRY_MS = 250;
+/** How long a member joining a running cluster keeps asking its members before giving up. */
+const JOIN_DEADLINE_MS = 30_000;
 /** Most requests waiting for consensus at once; more fail fast instead of queueing without bound. */
 const MAX_PENDING_PROPOSALS = 100_000;
 
@@ -64,7 +69,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   // Certificates are checked before anything touches the data directory.
   const clientTls = config.clientTls && new TlsSide(config.clientTls, 'client');
   const peerTls = config.peerTls && new TlsSide(config.peerTls, 'peer');
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const dataDir = prepareDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
   const fatalListeners: Array<(err: Error) => void> = [];
   const metrics = new MetricsRegistry();
@@ -95,6 +100,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   };
   let storage: MemoryStorage;
   let snapshotIndex = 0;
+  /** Set on a restart: the stored membership this data directory was made with (when recorded). */
+  let restarted: { stored: StoredBootstrap | undefined } | undefined;
+  // A first start that fails before the member runs takes back what it made (no half-made data dir).
+  const fresh = !Wal.exists(walDir);
   try {
     backend = new SqliteBackend(join(config.dataDir, 'state.db'), { synchronous: 'NORMAL', quickCheck: true });
     store = new Store({ backend, historyLimit: config.historySize });
@@ -102,12 +111,17 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     if (Wal.exists(walDir)) {
       // Checked before a torn tail is truncated, so a refusal leaves the files as they were.
       const opened = Wal.open(walDir, { ...walOptions, check: (summary) => checkLogAgainstDatabase(db, walDir, summary) });
-      // The WAL knows who we are (a joined member's ID was assigned by the cluster, not derived).
-      config = { ...config, memberId: opened.metadata.nodeId, clusterId: opened.metadata.clusterId };
       if (opened.repaired) logger.warn('truncated a torn WAL tail (the last write, never acknowledged)', { repaired: opened.repaired });
       wal = opened.wal;
       storage = loadRaftStorage(opened);
       snapshotIndex = opened.snapshot?.index ?? 0;
+      // The WAL knows who we are (a joined member's ID was assigned by the cluster, not derived),
+      // and the data directory which members the cluster started from: not this start's flags.
+      const ids = { memberId: opened.metadata.nodeId, clusterId: opened.metadata.clusterId };
+      const stored = readStoredBootstrap(config.dataDir);
+      const initialCluster = restartMembers(config.dataDir, ids, stored, given, storage.initialState().confState, logger);
+      config = { ...config, ...ids, initialCluster };
+      restarted = { stored };
     } else {
       checkLogAgainstDatabase(db, walDir, undefined);
       if (config.initialClusterState === 'existing') config = await joinConfig(config, logger, peerTls);
@@ -119,6 +133,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
         voters: config.initialClusterState === 'new' ? ids : ids.filter((id) => id !== config.memberId),
         learners: [],
       };
+      writeStoredBootstrap(config.dataDir, { name: config.name, memberId: config.memberId, clusterId: config.clusterId, members: config.initialCluster });
       wal = Wal.create(walDir, { nodeId: config.memberId, clusterId: config.clusterId }, walOptions);
       wal.saveSnapshotMarker({ index: 0, term: 0, confState });
       storage = new MemoryStorage();
@@ -128,6 +143,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     wal?.close();
     backend?.close();
     lock.release();
+    if (fresh) dataDir.discardNew();
     throw err;
   }
 
@@ -145,6 +161,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     preVote: true,
   });
   const membership = new Membership(store, config.initialCluster, Date.now);
+  if (restarted) config = reconcileWithStored(config, given, restarted.stored, membership, logger);
   const waiters = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
   const snapDir = snapshotDir(config.dataDir);
   await removeIncompleteSnapshots(snapDir);
@@ -327,7 +344,8 @@ export { StateType };
 /** Finds this member's ID, the cluster ID and the current members from a running cluster. */
 async function joinConfig(config: ServerConfig, logger: Logger, tls: TlsSide | undefined): Promise<ServerConfig> {
   const peerUrls = config.initialCluster.flatMap((m) => m.peerUrls);
-  const { info, self } = await discoverCluster(peerUrls, config.advertisePeerUrls, 30_000, tls?.clientOptions());
+  logger.info('joining a running cluster: asking its members for the member list', { through: [...new Set(peerUrls)].join(',') });
+  const { info, self } = await discoverCluster(peerUrls, config.advertisePeerUrls, JOIN_DEADLINE_MS, tls?.clientOptions(), (message, fields) => logger.warn(message, fields));
   logger.info('joining a running cluster', { cluster: info.clusterId, id: self.id });
   return {
     ...config,

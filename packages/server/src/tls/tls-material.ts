@@ -6,7 +6,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import type { TlsFiles } from '../config/tls-flags.js';
+import type { CertUsage, TlsFiles } from '../config/tls-flags.js';
 
 /** A certificate, key or CA file cannot be used; the message names the file and the reason. */
 export class TlsConfigError extends Error {
@@ -43,6 +43,27 @@ function flagNames(prefix: '' | 'peer-'): { cert: string; key: string; ca: strin
   return { cert: `${prefix}cert-file`, key: `${prefix}key-file`, ca: `${prefix}trusted-ca-file` };
 }
 
+/** Object identifiers of the extended key usages checked here (RFC 5280, 4.2.1.12). */
+const USAGE_OID: Record<CertUsage, string> = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' };
+const ANY_USAGE_OID = '2.5.29.37.0';
+
+/**
+ * Refuses a certificate whose extended key usage leaves out what this side uses it for: otherwise
+ * it loads fine and every handshake then fails ("unsuitable certificate purpose"). A certificate
+ * without the extension may be used for anything (as Go and OpenSSL treat it).
+ */
+function checkUsages(x509: X509Certificate, files: TlsFiles, flag: string, side: 'client' | 'peer'): void {
+  const listed = x509.keyUsage;
+  if (listed === undefined || listed.includes(ANY_USAGE_OID)) return;
+  const missing = files.usages.filter((u) => !listed.includes(USAGE_OID[u]));
+  if (missing.length === 0) return;
+  const why = missing.map((u) => (u === 'serverAuth'
+    ? (side === 'peer' ? 'the peer listener serves it' : 'the client listener serves it')
+    : 'members present it as their client certificate to members that ask for one (--peer-client-cert-auth)')).join(', and ');
+  const fix = side === 'peer' ? 'a peer certificate (`deimosctl cert peer`: serverAuth and clientAuth)' : 'a server certificate (`deimosctl cert server`)';
+  throw new TlsConfigError(`--${flag} ${files.certFile}: the certificate's extended key usage lacks ${missing.join(' and ')}, yet ${why}; use ${fix}`);
+}
+
 /** Reads and checks one side's files; throws {@link TlsConfigError}. */
 export function loadTlsMaterial(files: TlsFiles, side: 'client' | 'peer'): TlsMaterial {
   const names = flagNames(side === 'peer' ? 'peer-' : '');
@@ -71,6 +92,7 @@ export function loadTlsMaterial(files: TlsFiles, side: 'client' | 'peer'): TlsMa
       throw new TlsConfigError(`--${names.ca} ${files.trustedCaFile}: not a valid CA bundle (${(err as Error).message})`);
     }
   }
+  checkUsages(x509, files, names.cert, side);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(x509.subject)?.[1] ?? '';
   return { cert, key, ...(ca !== undefined ? { ca } : {}), subject: cn, fingerprint: x509.fingerprint256 };
 }

@@ -62,6 +62,37 @@ test('bad flags are reported as FlagError with a clear message', () => {
   }
 });
 
+test('a flag given twice takes its last value, as Go flag parsing (and etcd) does', () => {
+  const c = run(['--name', 'first', '--data-dir', '/a', '--name', 'last', '-data-dir=/b', '--bootstrap-config', 'x=http://127.0.0.1:1', '--bootstrap-config', 'last=http://127.0.0.1:2']);
+  assert.equal(c.name, 'last');
+  assert.equal(c.dataDir, '/b');
+  assert.deepEqual(c.initialCluster.map((m) => m.name), ['last']);
+  // Every occurrence is still checked.
+  assert.throws(() => run(['--snapshot-count', 'x', '--snapshot-count', '5']), /invalid integer value "x"/);
+});
+
+test('an explicit default port (:80, :443) is a port', () => {
+  const c = run(['--listen-client-urls', 'http://127.0.0.1:80', '--listen-peer-urls', 'http://127.0.0.1:7001',
+    '--advertise-client-urls', 'http://localhost:80,https://[::1]:443']);
+  assert.deepEqual(c.listenClientUrls, ['http://127.0.0.1:80']);
+  assert.deepEqual(c.advertiseClientUrls, ['http://localhost:80', 'https://[::1]:443']);
+  assert.deepEqual(run(['--bootstrap-config', 'default=https://127.0.0.1:443', '--advertise-peer-urls', 'https://127.0.0.1:443',
+    '--peer-cert-file', 'p', '--peer-key-file', 'k']).initialCluster[0]!.peerUrls, ['https://127.0.0.1:443']);
+  for (const url of ['http://127.0.0.1', 'http://127.0.0.1:', 'https://[::1]']) {
+    assert.throws(() => run(['--listen-client-urls', url]), /URL must name a port/, url);
+  }
+});
+
+test('listening on 0.0.0.0 or [::] needs the advertise flag (etcd refuses the same way)', () => {
+  assert.throws(() => run(['--listen-client-urls', 'http://0.0.0.0:4001']),
+    /^FlagError: --advertise-client-urls is required when --listen-client-urls is set explicitly \(http:\/\/0\.0\.0\.0:4001 listens on every address/);
+  assert.throws(() => run(['--listen-peer-urls', 'http://[::]:7001']), /^FlagError: --advertise-peer-urls is required when --listen-peer-urls is set explicitly/);
+  const c = run(['--listen-client-urls', 'http://0.0.0.0:4001', '--advertise-client-urls', 'http://10.0.0.1:4001',
+    '--listen-peer-urls', 'http://0.0.0.0:7001', '--advertise-peer-urls', 'http://10.0.0.1:7001']);
+  assert.deepEqual(c.advertiseClientUrls, ['http://10.0.0.1:4001']);
+  assert.deepEqual(c.initialCluster[0]!.peerUrls, ['http://10.0.0.1:7001']);
+});
+
 test('--help and --version are recognised in both spellings', () => {
   assert.equal(loadServerConfig(['-h'], {}, '/').kind, 'help');
   assert.equal(loadServerConfig(['--version'], {}, '/').kind, 'version');

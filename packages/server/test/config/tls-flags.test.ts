@@ -20,8 +20,22 @@ test('plain http URLs and no certificate flags mean no TLS anywhere', () => {
 
 test('client TLS flags resolve against the working directory; --ca-file is an alias', () => {
   const c = run([...HTTPS_CLIENT, '--cert-file', 'tls/server.pem', '--key-file', '/abs/server-key.pem', '--ca-file', 'tls/ca.pem', '--client-cert-auth']);
-  assert.deepEqual(c.clientTls, { certFile: '/work/tls/server.pem', keyFile: '/abs/server-key.pem', trustedCaFile: '/work/tls/ca.pem', clientCertAuth: true });
+  assert.deepEqual(c.clientTls, { certFile: '/work/tls/server.pem', keyFile: '/abs/server-key.pem', trustedCaFile: '/work/tls/ca.pem', clientCertAuth: true, usages: ['serverAuth'] });
   assert.equal(c.peerTls, undefined);
+});
+
+test('--ca-file and --peer-ca-file (original Deimos, etcd 2) also require client certificates', () => {
+  const c = run([...HTTPS_CLIENT, ...HTTPS_PEER, '--cert-file', 's.pem', '--key-file', 's-key.pem', '--ca-file', 'ca.pem',
+    '--peer-cert-file', 'p.pem', '--peer-key-file', 'p-key.pem', '--peer-ca-file', 'ca.pem']);
+  assert.deepEqual([c.clientTls?.trustedCaFile, c.clientTls?.clientCertAuth], ['/work/ca.pem', true]);
+  assert.deepEqual([c.peerTls?.trustedCaFile, c.peerTls?.clientCertAuth], ['/work/ca.pem', true]);
+  const env = run(HTTPS_CLIENT, { DEIMOS_CERT_FILE: 's.pem', DEIMOS_KEY_FILE: 'k.pem', DEIMOS_CA_FILE: 'ca.pem' });
+  assert.equal(env.clientTls?.clientCertAuth, true);
+  // --trusted-ca-file alone still only names the CA, and an explicit --client-cert-auth=false wins.
+  assert.equal(run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem', '--trusted-ca-file', 'ca.pem']).clientTls?.clientCertAuth, false);
+  assert.equal(run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem', '--ca-file', 'ca.pem', '--client-cert-auth=false']).clientTls?.clientCertAuth, false);
+  assert.throws(() => run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem', '--ca-file', 'a.pem', '--trusted-ca-file', 'b.pem']),
+    /^FlagError: --trusted-ca-file and --ca-file name different files; give one$/);
 });
 
 test('peer TLS flags come from DEIMOS_ environment variables too', () => {
@@ -29,7 +43,7 @@ test('peer TLS flags come from DEIMOS_ environment variables too', () => {
     DEIMOS_PEER_CERT_FILE: '/t/peer.pem', DEIMOS_PEER_KEY_FILE: '/t/peer-key.pem', DEIMOS_PEER_TRUSTED_CA_FILE: '/t/ca.pem',
     DEIMOS_PEER_CLIENT_CERT_AUTH: 'true', DEIMOS_PEER_CERT_ALLOWED_CN: 'deimos-peer',
   });
-  assert.deepEqual(c.peerTls, { certFile: '/t/peer.pem', keyFile: '/t/peer-key.pem', trustedCaFile: '/t/ca.pem', clientCertAuth: true, allowedCn: 'deimos-peer' });
+  assert.deepEqual(c.peerTls, { certFile: '/t/peer.pem', keyFile: '/t/peer-key.pem', trustedCaFile: '/t/ca.pem', clientCertAuth: true, allowedCn: 'deimos-peer', usages: ['serverAuth', 'clientAuth'] });
 });
 
 test('https peer URLs of other members need a peer certificate even when this member listens on http', () => {

@@ -1,0 +1,86 @@
+/**
+ * Making (or checking) the data directory before anything is written to it. Each problem is one
+ * sentence naming the path: node's recursive mkdir spins for ever on a parent that refuses mkdir
+ * with ENOENT (`/proc/nope`) and says only "EEXIST" for a path that is a file, so the directories
+ * are made one level at a time here. A start that fails before the member ran can take back what
+ * it made ({@link PreparedDataDir.discardNew}), so no half-made data directory is left behind.
+ */
+import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The data directory cannot be made or used; the message names the path and the reason. */
+export class DataDirError extends Error {
+  readonly code = 'ERR_DATA_DIR';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataDirError';
+  }
+}
+
+/** A data directory ready for use, and what this start added to it. */
+export interface PreparedDataDir {
+  path: string;
+  /**
+   * Removes what this start made: the directories it created, or else the entries that were not
+   * there before. Only for a start that never ran (the caller holds the directory's lock).
+   */
+  discardNew(): void;
+}
+
+/** `ENOENT: no such file or directory` from node's `ENOENT: no such file or directory, mkdir '/x'`. */
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return (e.message ?? String(err)).split(', ')[0] ?? e.code ?? 'unknown error';
+}
+
+function statOrUndefined(path: string, dataDir: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    // ENOTDIR: a parent is a file; the walk up finds it and names it.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new DataDirError(`--data-dir ${dataDir}: cannot use ${path}: ${reason(err)}`);
+  }
+}
+
+/** Makes `path` and missing parents one level at a time; returns the topmost directory made. */
+function makeDirs(path: string, dataDir: string, mode: number): string | undefined {
+  const stats = statOrUndefined(path, dataDir);
+  if (stats !== undefined) {
+    if (!stats.isDirectory()) {
+      throw new DataDirError(path === dataDir ? `--data-dir ${dataDir}: not a directory (a file of that name exists)` : `--data-dir ${dataDir}: ${path} is not a directory`);
+    }
+    return undefined;
+  }
+  const parent = dirname(path);
+  if (parent === path) throw new DataDirError(`--data-dir ${dataDir}: ${path} does not exist`);
+  const top = makeDirs(parent, dataDir, mode);
+  try {
+    mkdirSync(path, { mode });
+  } catch (err) {
+    // Made by someone else in between: fine if it is a directory now.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statOrUndefined(path, dataDir)?.isDirectory()) {
+      throw new DataDirError(`--data-dir ${dataDir}: cannot create the directory ${path}: ${reason(err)}`);
+    }
+  }
+  return top ?? path;
+}
+
+/** Makes the data directory (mode 0700) if needed and checks that it is a writable directory. */
+export function prepareDataDir(path: string): PreparedDataDir {
+  const before = statOrUndefined(path, path)?.isDirectory() ? new Set(readdirSync(path)) : undefined;
+  const made = makeDirs(path, path, 0o700);
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new DataDirError(`--data-dir ${path}: not writable: ${reason(err)}`);
+  }
+  return {
+    path,
+    discardNew: () => {
+      if (made !== undefined) return rmSync(made, { recursive: true, force: true });
+      for (const entry of readdirSync(path)) if (!before?.has(entry)) rmSync(join(path, entry), { recursive: true, force: true });
+    },
+  };
+}

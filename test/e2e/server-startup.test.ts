@@ -1,0 +1,176 @@
+/**
+ * A new user's first starts of the real `deimos` (and `deimos-proxy`) binary: a restart with other
+ * bootstrap flags keeps the stored membership, a repeated flag takes its last value, wildcard
+ * listen addresses need advertise URLs, an explicit :80 is a port, data-directory problems are one
+ * line naming the path, and a join that cannot reach the cluster says so while it retries and
+ * leaves no data directory behind.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { join } from 'node:path';
+import { DeimosProcess } from '../support/deimos-process.js';
+import { http } from '../support/http.js';
+import { KeysClient } from '../support/keys-client.js';
+import { freePorts } from '../support/ports.js';
+import { ProxyProcess } from '../support/proxy-process.js';
+import { waitFor } from '../support/wait-for.js';
+
+let work: string;
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'deimos-startup-'));
+});
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** The stderr lines of a run, without the empty last one. */
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '');
+}
+
+/** The member list as /v2/members shows it (published names included). */
+async function members(p: DeimosProcess): Promise<Array<{ id: string; name: string; peerURLs: string[]; clientURLs: string[] }>> {
+  return JSON.parse((await http('GET', `${p.clientUrl}/v2/members`)).body).members;
+}
+
+describe('a restart from an existing data directory', () => {
+  test('keeps the stored membership whatever --name, peer URLs and --bootstrap-config say, and warns about each', async () => {
+    const dataDir = join(work, 'restart');
+    const first = await DeimosProcess.start({ name: 'n1', dataDir });
+    let second: DeimosProcess | undefined;
+    try {
+      await waitFor(async () => (await members(first))[0]?.name === 'n1', { timeoutMs: 10_000, what: 'n1 to publish its name' });
+      const before = await members(first);
+      assert.equal((await new KeysClient(first.clientUrl).set('/kept', 'v')).status, 201);
+      // The same flags again: the restart is logged, and nothing is worth a warning.
+      const seen = first.output.length;
+      await first.restart();
+      const again = first.output.slice(seen);
+      assert.match(again, /restarted from existing data/);
+      assert.doesNotMatch(again, /WARN/);
+      await first.stop();
+      // The default name, other ports, and a bootstrap config naming a member that does not exist.
+      const [clientPort, peerPort, ghostPort] = await freePorts(3);
+      second = await DeimosProcess.start({
+        name: 'default', dataDir, clientPort, peerPort,
+        bootstrapConfig: `default=http://127.0.0.1:${peerPort},ghost=http://127.0.0.1:${ghostPort}`,
+      });
+      await waitFor(async () => (await members(second!))[0]?.clientURLs[0] === second!.clientUrl, { timeoutMs: 10_000, what: 'the new client URL to be published' });
+      const after = await members(second);
+      assert.deepEqual(after.map((m) => [m.id, m.name, m.peerURLs]), before.map((m) => [m.id, m.name, m.peerURLs]), 'no phantom member, same name and peer URLs');
+      assert.deepEqual(after[0]!.clientURLs, [second.clientUrl], 'client URLs are published anew at each start, as etcd does');
+      assert.equal(JSON.parse((await new KeysClient(second.clientUrl).get('/kept')).body).node.value, 'v');
+      const id = before[0]!.id;
+      assert.match(second.output, new RegExp(`restarted from existing data; .* cluster=[0-9a-f]+ id=${id} name=n1 members=n1=${first.peerUrl.replace(/[.]/g, '\\.')}`));
+      assert.match(second.output, /WARN .*--name "default" differs from this member's stored name "n1"; keeping "n1"/);
+      assert.match(second.output, new RegExp(`WARN .*--advertise-peer-urls ${second.peerUrl} differs from this member's stored peer URLs ${first.peerUrl}`));
+      assert.match(second.output, new RegExp(`WARN .*--bootstrap-config names members this data directory does not have \\(default=${second.peerUrl} ghost=http://127\\.0\\.0\\.1:${ghostPort}\\); ignored: its members are n1=${first.peerUrl}`));
+    } finally {
+      await second?.destroy();
+      await first.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('flags', () => {
+  test('a flag given twice takes its last value (Go flag parsing, as etcd and python-etcd\'s test helper expect)', async () => {
+    const [clientPort, peerPort] = await freePorts(2);
+    const p = await DeimosProcess.start({ name: 'twice', clientPort, peerPort,
+      args: ['--name', 'last-wins', '--bootstrap-config', `last-wins=http://127.0.0.1:${peerPort}`, '--snapshot-count', '5', '--snapshot-count', '100'] });
+    try {
+      await waitFor(async () => (await members(p))[0]?.name === 'last-wins', { timeoutMs: 10_000, what: 'the last --name to be published' });
+    } finally {
+      await p.destroy();
+    }
+  });
+
+  test('a wildcard listen URL without an advertise URL is refused as etcd refuses it', async () => {
+    const [c, pp] = await freePorts(2);
+    const dataDir = join(work, 'wildcard');
+    const client = await DeimosProcess.runOnce(['--data-dir', dataDir, '--listen-client-urls', `http://0.0.0.0:${c}`, '--listen-peer-urls', `http://127.0.0.1:${pp}`]);
+    assert.equal(client.code, 2);
+    assert.deepEqual(lines(client.stderr), [`deimos: --advertise-client-urls is required when --listen-client-urls is set explicitly (http://0.0.0.0:${c} listens on every address of this host; advertise the URLs clients can reach). See 'deimos --help'.`]);
+    const peer = await DeimosProcess.runOnce(['--data-dir', dataDir, '--listen-client-urls', `http://127.0.0.1:${c}`, '--listen-peer-urls', `http://[::]:${pp}`]);
+    assert.equal(peer.code, 2);
+    assert.match(peer.stderr, /^deimos: --advertise-peer-urls is required when --listen-peer-urls is set explicitly \(http:\/\/\[::\]:\d+ listens on every address/);
+    assert.equal(existsSync(dataDir), false);
+  });
+
+  test('an explicit default port (:80) is a port for deimos, deimos --proxy and deimos-proxy', async () => {
+    const p = await DeimosProcess.start({ name: 'port80', args: ['--advertise-client-urls', 'http://127.0.0.1:80'] });
+    try {
+      await waitFor(async () => (await members(p))[0]?.name === 'port80', { timeoutMs: 10_000, what: 'the member to publish' });
+      assert.deepEqual((await members(p))[0]!.clientURLs, ['http://127.0.0.1:80']);
+    } finally {
+      await p.destroy();
+    }
+    for (const viaServer of [false, true]) {
+      // The first --endpoints is overridden by the second (last wins here too).
+      const proxy = await ProxyProcess.start({ viaServer, args: [...(viaServer ? ['--proxy', 'on'] : []), '--endpoints', 'http://127.0.0.1:1', '--endpoints', 'http://127.0.0.1:80'] });
+      try {
+        assert.deepEqual(await proxy.upstreams(), ['http://127.0.0.1:80'], viaServer ? 'deimos --proxy' : 'deimos-proxy');
+      } finally {
+        await proxy.stop();
+      }
+    }
+  });
+});
+
+describe('data directory problems', () => {
+  /** Runs a member on `dataDir`; the start must fail at once with exactly `message` (one line). */
+  async function refused(dataDir: string, message: string): Promise<void> {
+    const [c, p] = await freePorts(2);
+    const r = await DeimosProcess.runOnce(['--data-dir', dataDir, '--listen-client-urls', `http://127.0.0.1:${c}`, '--listen-peer-urls', `http://127.0.0.1:${p}`]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(lines(r.stderr), [`deimos: cannot start: ${message}`]);
+  }
+
+  test('a path that cannot be made, a file, a file as parent and a damaged state.db each give one line naming the path', async () => {
+    // Recursive mkdir used to spin at 100 % CPU on /proc (mkdir there fails with ENOENT).
+    await refused('/proc/deimos-nope', '--data-dir /proc/deimos-nope: cannot create the directory /proc/deimos-nope: ENOENT: no such file or directory');
+    const file = join(work, 'a-file');
+    writeFileSync(file, 'x');
+    await refused(file, `--data-dir ${file}: not a directory (a file of that name exists)`);
+    await refused(join(file, 'sub', 'dir'), `--data-dir ${join(file, 'sub', 'dir')}: ${file} is not a directory`);
+    const damaged = join(work, 'damaged');
+    mkdirSync(damaged);
+    writeFileSync(join(damaged, 'state.db'), 'not a database at all, but long enough to have a header..................................................');
+    await refused(damaged, `state database ${join(damaged, 'state.db')} is damaged: file is not a database`);
+    assert.deepEqual(readdirSync(damaged), ['state.db'], 'the damaged file is left for the operator, and nothing added');
+  });
+});
+
+describe('joining a cluster that cannot be reached', () => {
+  test('reports progress while retrying, names each URL once, and leaves no data directory', async () => {
+    // The other members' ports are held by listeners that drop every connection, so no other
+    // process on this shared machine can take them and answer in the meantime.
+    const dead = await Promise.all([0, 1].map(() => new Promise<Server>((resolve) => {
+      const server = createServer((socket) => socket.destroy());
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })));
+    try {
+      const [a, c] = dead.map((d) => (d.address() as AddressInfo).port);
+      const [b, client] = await freePorts(2);
+      const dataDir = join(work, 'join', 'member-b');
+      const r = await DeimosProcess.runOnce(['--name', 'b', '--data-dir', dataDir, '--initial-cluster-state', 'existing',
+        '--bootstrap-config', `a=http://127.0.0.1:${a},b=http://127.0.0.1:${b},c=http://127.0.0.1:${c}`,
+        '--listen-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${b}`], {}, 60_000);
+      assert.equal(r.code, 1, r.stderr);
+      const out = lines(r.stderr);
+      const progress = out.filter((l) => l.includes('cannot reach the cluster to join yet; retrying for'));
+      assert.ok(progress.length >= 2, `progress is reported while retrying:\n${r.stderr}`);
+      assert.match(progress[0]!, /retrying for \d+ s more errors=http:\/\/127\.0\.0\.1:\d+: /);
+      const last = out.at(-1)!;
+      assert.match(last, /^deimos: cannot start: could not reach the cluster to join it within 30 s \(/);
+      for (const port of [a, c]) assert.equal(last.split(`http://127.0.0.1:${port}:`).length - 1, 1, `${port} named once: ${last}`);
+      assert.ok(!last.includes(`http://127.0.0.1:${b}:`), 'its own peer URL is not asked');
+      assert.equal(existsSync(join(work, 'join')), false, 'no half-made data directory (nor the parent it made)');
+    } finally {
+      await Promise.all(dead.map((d) => new Promise((resolve) => d.close(resolve))));
+    }
+  });
+});
