@@ -6,3 +6,8 @@ export * from './codec/index.js';
 export * from './replicated-request.js';
 export * from './http/request-head.js';
 export * from './http/go-query.js';
+export * from './http/go-bad-request.js';
+export * from './http/request-turns.js';
+export * from './descriptor-budget.js';
+export * from './net/log-throttle.js';
+export * from './net/connection-gate.js';

@@ -4,20 +4,12 @@
  * /proc/self/limits. Node raises its soft limit to the hard one at start-up, so this is read after.
  */
 import { readFileSync } from 'node:fs';
+import { parseOpenFilesLimit } from '@deimos/protocol';
+
+export { parseOpenFilesLimit } from '@deimos/protocol';
 
 /** Where the limits of this process are shown (Linux). */
 const LIMITS_FILE = '/proc/self/limits';
-
-/**
- * The soft limit from the text of a /proc/<pid>/limits file (the "Max open files" row); undefined
- * when the row is missing or says "unlimited".
- */
-export function parseOpenFilesLimit(limitsText: string): number | undefined {
-  const row = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limitsText);
-  if (row === null || !/^\d+$/.test(row[1]!)) return undefined;
-  const soft = Number(row[1]);
-  return Number.isSafeInteger(soft) && soft > 0 ? soft : undefined;
-}
 
 /** This process's soft limit on open files; undefined where it cannot be read (not Linux). */
 export function readOpenFilesLimit(read: (path: string) => string = (path) => readFileSync(path, 'latin1')): number | undefined {

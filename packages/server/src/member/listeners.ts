@@ -11,7 +11,7 @@ import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '.
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { orderedRequests } from '../http/ordered-requests.js';
-import { goHostRefusal } from '../http/go-bad-request.js';
+import { goHostRefusal } from '@deimos/protocol';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -83,7 +83,7 @@ const CLIENT_REQUEST_ARRIVAL_MS = 30_000;
  * request (head and body) must arrive within the arrival bound, as on the client loop: a body the
  * route ignores (GET /version with a trickled chunked body) is otherwise read and dropped for ever.
  * node:http checks that bound every `connectionsCheckingInterval`. Its Host check is off: Go's
- * answers instead (see go-bad-request.ts).
+ * answers instead (goHostRefusal of @deimos/protocol).
  */
 const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: CLIENT_REQUEST_ARRIVAL_MS, headersTimeout: CLIENT_REQUEST_ARRIVAL_MS,
