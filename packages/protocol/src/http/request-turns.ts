@@ -120,3 +120,47 @@ export function requestTurns<Req, Res, Conn extends object>(
     },
   };
 }
+
+/** How long a connection closed after a raw answer may stay half-open for the client to read it. */
+export const CLOSE_GRACE_MS = 1000;
+
+/** The parts of node:http's request, response and socket the ordering uses (structural: protocol has no node:*). */
+export interface HttpTurnSocket {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  on(event: 'error', listener: () => void): unknown;
+  end(data: string): unknown;
+  destroy(): unknown;
+}
+export interface HttpTurnRequest<S extends HttpTurnSocket> {
+  readonly socket: S;
+  readonly complete: boolean;
+}
+export interface HttpTurnResponse {
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+/**
+ * The {@link TurnIo} of node:http; `later` runs a function after some milliseconds without keeping the
+ * process alive (setTimeout(...).unref()), for the grace before a raw answer's connection is destroyed.
+ */
+export function httpTurnIo<S extends HttpTurnSocket, Req extends HttpTurnRequest<S>, Res extends HttpTurnResponse>(
+  later: (fn: () => void, ms: number) => void,
+): TurnIo<Req, Res, S> {
+  return {
+    connectionOf: (req) => req.socket,
+    whenAnswered: (res, done) => {
+      res.once('finish', done);
+      res.once('close', done);
+    },
+    complete: (req) => req.complete,
+    closed: (socket) => socket.destroyed,
+    closeWith: (socket, answer) => {
+      if (socket.destroyed) return;
+      // The client may reset while the answer goes out; an 'error' without a listener would end the process.
+      socket.on('error', () => socket.destroy());
+      if (socket.writable) socket.end(answer);
+      later(() => socket.destroy(), CLOSE_GRACE_MS);
+    },
+  };
+}
