@@ -13,56 +13,18 @@ import { DeimosProcess } from '../support/deimos-process.js';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { ProxyProcess } from '../support/proxy-process.js';
 import { parseResponses, RawConnection, type RawResponse } from '../support/raw-connection.js';
+import { FORM, formPut, freshGet, GO_MISSING_HOST, metric, rawGet, valueOf } from '../support/raw-requests.js';
 import { waitFor } from '../support/wait-for.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own processes' : false;
-const FORM = 'application/x-www-form-urlencoded';
-/** Go's answer to an HTTP/1.1 request without Host, byte for byte (net/http, as etcd 3.4 sends it). */
-const GO_MISSING_HOST = 'HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: missing required Host header';
-
-/** A PUT with a form body: plain (the loop's), chunked, with Expect, or with a repeated header (node:http's). */
-function put(path: string, value: string, form: 'plain' | 'chunked' | 'expect' | 'duplicate' = 'plain'): string {
-  const body = `value=${value}`;
-  const head = `PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\n`;
-  switch (form) {
-    case 'chunked': return `${head}Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
-    case 'expect': return `${head}Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n${body}`;
-    case 'duplicate': return `${head}X-Repeated: 1\r\nX-Repeated: 2\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-    case 'plain': return `${head}Content-Length: ${body.length}\r\n\r\n${body}`;
-  }
-}
-
-const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
-
-/** The value in a keys answer, or undefined. */
-function valueOf(r: RawResponse): string | undefined {
-  return (JSON.parse(r.body) as { node?: { value?: string } }).node?.value;
-}
-
-/** The value of an unlabelled sample in a /metrics text. */
-function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `no ${name} in /metrics`);
-  return Number(line.slice(name.length + 1));
-}
+const put = formPut;
+const get = rawGet;
 
 const opened: RawConnection[] = [];
 async function connect(url: string): Promise<RawConnection> {
   const c = await RawConnection.open(url);
   opened.push(c);
   return c;
-}
-
-/** GET on a new connection; undefined when it is not answered. */
-async function freshGet(url: string, path: string): Promise<RawResponse | undefined> {
-  try {
-    const c = await connect(url);
-    c.send(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
-    await c.until(() => c.closed, 'the answer', 5_000);
-    return parseResponses(c.text)[0];
-  } catch {
-    return undefined;
-  }
 }
 
 /** A watch no write will wake, on its own connection: it holds the connection open. */

@@ -11,3 +11,4 @@ export * from './http/request-turns.js';
 export * from './descriptor-budget.js';
 export * from './net/log-throttle.js';
 export * from './net/connection-gate.js';
+export * from './http/client-error.js';

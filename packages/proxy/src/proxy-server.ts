@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
-import { ConnectionGate, goHostRefusal, LogThrottle } from '@deimos/protocol';
+import { answerClientErrors, ConnectionGate, goHostRefusal, LogThrottle } from '@deimos/protocol';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery } from './discovery.js';
 import { EndpointPool } from './endpoint-pool.js';
@@ -90,7 +90,6 @@ const REQUEST_ARRIVAL_MS = 30_000;
 const LISTENER_OPTIONS: ServerOptions = Object.freeze({
   requestTimeout: REQUEST_ARRIVAL_MS, headersTimeout: REQUEST_ARRIVAL_MS, connectionsCheckingInterval: 2_000, requireHostHeader: false,
 });
-const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 /** Least time between two warnings about failed accepts on one listener. */
 const ACCEPT_WARNING_INTERVAL_MS = 10_000;
 
@@ -104,22 +103,9 @@ interface ListenDeps {
   logger: ProxyLogger;
 }
 
-/** Answers node:http's parse errors and timeouts as the member does, in turn behind the running request. */
-function onClientError(ordered: OrderedRequests, logger: ProxyLogger) {
-  return (err: NodeJS.ErrnoException, socket: Socket): void => {
-    // An https server reports failed TLS handshakes here too: there is no HTTP to answer them in,
-    // and an answer queued on a half-made TLS socket would hold it open.
-    if (socket instanceof TLSSocket && socket.getPeerFinished() === undefined) return void socket.destroy();
-    logger.debug('client connection error', { error: err.message });
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      // A body still arriving belongs to a request that has (or will have) its own answer.
-      if (ordered.receiving(socket)) return void socket.destroy();
-      return ordered.endWith(socket, REQUEST_TIMEOUT_ANSWER);
-    }
-    // Headers past the size bound get 431 as from etcd's Go proxy; other malformed requests 400.
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    ordered.endWith(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  };
+/** A TLS socket whose handshake did not finish. */
+function handshakeUnfinished(socket: Socket): boolean {
+  return socket instanceof TLSSocket && socket.getPeerFinished() === undefined;
 }
 
 async function listen(url: string, deps: ListenDeps): Promise<Listener> {
@@ -132,7 +118,8 @@ async function listen(url: string, deps: ListenDeps): Promise<Listener> {
   // Answer a client that half-closes after its requests, then close (node:http's default drops the
   // requests still being answered at the client's FIN: a write applied but never answered).
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  server.on('clientError', onClientError(ordered, logger));
+  // Parse errors and timeouts are answered as the member answers them, after the running request.
+  server.on('clientError', answerClientErrors(ordered, { handshakeUnfinished, debug: (m, f) => logger.debug(m, f) }));
   const loop = serveClientsFirst(server, https ? 'secureConnection' : 'connection', deps.take, {
     maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: server.keepAliveTimeout, headersTimeoutMs: server.headersTimeout, requestTimeoutMs: server.requestTimeout,
   });

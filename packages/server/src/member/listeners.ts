@@ -11,7 +11,7 @@ import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '.
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { orderedRequests } from '../http/ordered-requests.js';
-import { goHostRefusal } from '@deimos/protocol';
+import { answerClientErrors, goHostRefusal } from '@deimos/protocol';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -89,13 +89,17 @@ const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: CLIENT_REQUEST_ARRIVAL_MS, headersTimeout: CLIENT_REQUEST_ARRIVAL_MS,
   connectionsCheckingInterval: 2_000, maxHeaderSize: 64 * 1024, requireHostHeader: false,
 });
-const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 
 /** An http or https server by the URL's scheme (https URLs were checked to come with TLS settings). */
 function serverFor(url: string, options: ServerOptions, handler: RequestListener, tls: TlsSide | undefined, logger: Logger): Server {
   if (!url.startsWith('https://')) return createServer(options, handler);
   if (tls === undefined) throw Object.assign(new Error(`${url} is https but no certificate is configured`), { code: 'ERR_TLS_CONFIG' });
   return createHttpsServer(tls, options, handler, logger);
+}
+
+/** A TLS socket whose handshake did not finish. */
+function handshakeUnfinished(socket: Socket): boolean {
+  return socket instanceof TLSSocket && socket.getPeerFinished() === undefined;
 }
 
 /** Options of {@link listenClients}. */
@@ -117,20 +121,8 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
     // Answer a client that half-closes after its requests, then close (node:http's default drops
     // the requests still being answered at the client's FIN: a write applied but never answered).
     (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      // An https server reports failed TLS handshakes here too: there is no HTTP to answer them in,
-      // and an answer queued on a half-made TLS socket would hold it open.
-      if (socket instanceof TLSSocket && socket.getPeerFinished() === undefined) return void socket.destroy();
-      logger.debug('client connection error', { error: err.message });
-      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-        // A body still arriving belongs to a request that has (or will have) its own answer.
-        if (ordered.receiving(socket)) return void socket.destroy();
-        return ordered.endWith(socket, REQUEST_TIMEOUT_ANSWER);
-      }
-      // Headers past maxHeaderSize get 431 as from etcd's Go server; other malformed requests 400.
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      ordered.endWith(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    });
+    // Parse errors and timeouts are answered after the running request (shared with the proxy).
+    server.on('clientError', answerClientErrors(ordered, { handshakeUnfinished, debug: (m, f) => logger.debug(m, f) }));
     if (fastHandler) {
       const event = url.startsWith('https://') ? 'secureConnection' : 'connection';
       intercepted.push(serveConnectionsFirst(server, event, fastHandler, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS, requestArrivalMs: CLIENT_REQUEST_ARRIVAL_MS }));
