@@ -9,29 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { parseResponses, RawConnection, type RawResponse } from '../support/raw-connection.js';
+import { FORM, formPut, GO_MISSING_HOST, rawGet, valueOf } from '../support/raw-requests.js';
 
-const FORM = 'application/x-www-form-urlencoded';
-/** Go's answer to an HTTP/1.1 request without Host, byte for byte (net/http, as etcd 3.4 sends it). */
-const GO_MISSING_HOST = 'HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: missing required Host header';
-
-/** A PUT with a form body: plain (the loop's), chunked, with Expect, or with a repeated header (node:http's). */
-function put(path: string, value: string, form: 'plain' | 'chunked' | 'expect' | 'duplicate' = 'plain'): string {
-  const body = `value=${value}`;
-  const head = `PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\n`;
-  switch (form) {
-    case 'chunked': return `${head}Transfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
-    case 'expect': return `${head}Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n${body}`;
-    case 'duplicate': return `${head}X-Repeated: 1\r\nX-Repeated: 2\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-    case 'plain': return `${head}Content-Length: ${body.length}\r\n\r\n${body}`;
-  }
-}
-
-const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
-
-/** The value in a keys answer, or undefined. */
-function valueOf(r: RawResponse): string | undefined {
-  return (JSON.parse(r.body) as { node?: { value?: string } }).node?.value;
-}
+const put = formPut;
+const get = rawGet;
 
 describe('client port HTTP edges, on the loop and through node:http', () => {
   let node: DeimosProcess;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
 import { parseResponses, RawConnection, type RawResponse } from '../support/raw-connection.js';
+import { freshGet, metric } from '../support/raw-requests.js';
 import { waitFor } from '../support/wait-for.js';
 
 const started: DeimosProcess[] = [];
@@ -47,25 +48,6 @@ const put = (key: string, value: string): string => {
   const body = `value=${encodeURIComponent(value)}`;
   return `PUT /v2/keys${key} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 };
-
-/** GET on a new connection (not one kept alive from before); undefined when it is not answered. */
-async function freshGet(url: string, path: string): Promise<RawResponse | undefined> {
-  try {
-    const c = await connect(url);
-    c.send(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
-    await c.until(() => c.closed, 'the answer', 5_000);
-    return parseResponses(c.text)[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The value of an unlabelled sample in a /metrics text. */
-function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `no ${name} in /metrics`);
-  return Number(line.slice(name.length + 1));
-}
 
 /** Opens `count` connections (16 at a time), each sending a watch that no write will wake. */
 async function openWatches(url: string, count: number): Promise<RawConnection[]> {

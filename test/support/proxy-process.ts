@@ -23,6 +23,8 @@ export interface ProxyProcessOptions {
   port?: number;
   /** Listen with https (pass the TLS flags in `args`); readiness is then read from the log. */
   https?: boolean;
+  /** Run under this open-files limit (through `sh -c 'ulimit -n N && exec ...'`). */
+  fdLimit?: number;
 }
 
 /** A running test proxy. */
@@ -42,9 +44,12 @@ export class ProxyProcess {
     const port = opts.port ?? (await freePorts(1))[0]!;
     const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
     const bin = opts.viaServer ? DEIMOS_BIN : PROXY_BIN;
-    const child = spawn(process.execPath, [bin, '--listen-client-urls', url, ...opts.args], {
-      env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const command = [process.execPath, bin, '--listen-client-urls', url, ...opts.args];
+    const options = { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+    // `exec` keeps the PID: the shell becomes the proxy.
+    const child = opts.fdLimit === undefined
+      ? spawn(command[0]!, command.slice(1), options)
+      : spawn('/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$0" "$@"`, ...command], options);
     const p = new ProxyProcess(url, child);
     try {
       await waitFor(async () => {

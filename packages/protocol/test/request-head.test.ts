@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepsAlive, parseRequestHead, plainBodyLength } from '../src/http/request-head.js';
+import { hasBareLf, keepsAlive, parseRequestHead, plainBodyLength } from '../src/http/request-head.js';
+import { goRequestRefusal } from '../src/http/go-bad-request.js';
 
 test('parses the request line and headers of a request head, names lowercased', () => {
   const head = parseRequestHead('GET /v2/keys/a?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin:  http://x \r\nCONNECTION: close');
@@ -49,4 +50,21 @@ test('keeps connections alive as HTTP/1.0 and 1.1 define, and leaves other Conne
   assert.equal(k('GET /a HTTP/1.0'), false);
   assert.equal(k('GET /a HTTP/1.0\r\nConnection: keep-alive'), true);
   assert.equal(k('GET /a HTTP/1.1\r\nHost: x\r\nConnection: upgrade'), undefined);
+});
+
+test('finds a line ended by a bare LF in a head still waiting for its blank line', () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  assert.equal(hasBareLf(bytes('GET / HTTP/1.1\nHost: x\n\n')), true);
+  assert.equal(hasBareLf(bytes('\nGET / HTTP/1.1')), true, 'an LF first');
+  assert.equal(hasBareLf(bytes('GET / HTTP/1.1\r\nHost: x\r\n')), false);
+  assert.equal(hasBareLf(bytes('GET / HTTP/1.1\r')), false, 'a CR whose LF has not arrived yet');
+});
+
+test("Go's Host refusal: none in HTTP/1.1, or two in any version; HTTP/1.0 and CONNECT need none", () => {
+  const req = (rawHeaders: string[], minor = 1, method = 'GET') => ({ method, httpVersionMajor: 1, httpVersionMinor: minor, rawHeaders });
+  assert.match(goRequestRefusal(req([])) ?? '', /^HTTP\/1\.1 400 Bad Request: missing required Host header\r\n/);
+  assert.match(goRequestRefusal(req(['Host', 'a', 'HOST', 'b'], 0)) ?? '', /too many Host headers$/);
+  assert.equal(goRequestRefusal(req(['host', 'a'])), undefined);
+  assert.equal(goRequestRefusal(req([], 0)), undefined);
+  assert.equal(goRequestRefusal(req([], 1, 'CONNECT')), undefined);
 });

@@ -7,10 +7,14 @@
  * declines (or that is not in the plain form) the connection can go to node:http at a request
  * boundary, with its unanswered bytes put back (node:http's connection listener, as the member's
  * client port does). Answers are written at the end of the event-loop turn (turn-writer.ts).
+ *
+ * Bytes that arrive while a request is being answered are put back into the socket, which stops
+ * reading until the answer is complete (see holdBack): a client's FIN then waits behind them, so
+ * that a connection handed to node:http later still learns of it and answers before closing.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
+import { hasBareLf, keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
 import type { ClientSide } from './client-side.js';
 import { clusterErrorText } from './proxy-errors.js';
 import type { ResponseHead } from './response-parser.js';
@@ -37,8 +41,6 @@ export interface ClientLoopOptions {
 
 /** Longest head read here; longer ones go to node:http, which applies its own bound. */
 const MAX_HEAD_BYTES = 16 * 1024;
-/** Request bytes buffered while an answer is pending before reading stops (backpressure). */
-const MAX_PENDING_BYTES = 64 * 1024;
 /** Answer bytes the socket may hold unsent before pipelined requests wait for 'drain'. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
 /** Answer bytes queued for the end of the turn before they are handed to the socket to check its backpressure. */
@@ -179,10 +181,7 @@ export class LoopClient implements ClientSide {
       this.more = [];
       this.moreBytes = 0;
     } else this.buf = Buffer.concat([this.buf, chunk]);
-    if (this.busy) {
-      if (this.buf.length > MAX_PENDING_BYTES) this.socket.pause();
-      return;
-    }
+    if (this.busy) return this.holdBack();
     if (!this.driving) this.drive();
   };
 
@@ -200,13 +199,15 @@ export class LoopClient implements ClientSide {
         if (this.socket.writableLength + this.out.queuedBytes > MAX_UNSENT_BYTES) {
           // The client is not reading its answers: stop reading its requests until 'drain'.
           this.out.flush();
-          this.socket.pause();
+          this.holdBack();
           return;
         }
         const buf = this.buf;
         const headEnd = buf.indexOf(HEAD_END);
         if (headEnd < 0) {
-          if (buf.length > MAX_HEAD_BYTES) return this.giveToNode(buf);
+          // A bare-LF line end would keep this loop waiting for a `\r\n\r\n` that never comes:
+          // node:http answers it 400 at once.
+          if (buf.length > MAX_HEAD_BYTES || hasBareLf(buf)) return this.giveToNode(buf);
           if (this.arrivingSinceMs === 0) this.arrivingSinceMs = Date.now();
           break;
         }
@@ -232,12 +233,32 @@ export class LoopClient implements ClientSide {
         }
       }
       if (this.released) return;
-      if (!this.busy && this.socket.isPaused()) this.socket.resume();
+      if (this.busy) {
+        if (this.buf !== undefined) this.holdBack();
+      } else if (this.socket.isPaused()) this.socket.resume();
       // The client half-closed: answer what it sent, then close (as node:http does).
       if (this.readEnded && !this.busy) this.endAfterFlush();
     } finally {
       this.driving = false;
     }
+  }
+
+  /**
+   * Puts the bytes of requests that must wait for the answer before them back into the socket, and
+   * stops reading until then. A client's FIN then waits behind them: the socket emits 'end' only
+   * once its buffer is empty (net emits it on an empty buffer even while paused), and a FIN consumed
+   * here before a hand-over would never reach node:http (which must see it to close after its
+   * answers), nor could bytes be put back after 'end'.
+   */
+  private holdBack(): void {
+    this.socket.pause();
+    if (this.buf === undefined || this.readEnded) return;
+    const bytes = this.moreBytes > 0 ? Buffer.concat([this.buf, ...this.more]) : this.buf;
+    this.buf = undefined;
+    this.more = [];
+    this.moreBytes = 0;
+    this.needed = 0;
+    this.socket.unshift(bytes);
   }
 
   private readonly onEnd = (): void => {
@@ -268,6 +289,11 @@ export class LoopClient implements ClientSide {
 
   private giveToNode(bytes: Buffer): void {
     const rest = this.moreBytes > 0 ? Buffer.concat([bytes, ...this.more]) : bytes;
+    if (this.readEnded) {
+      // Not expected (see holdBack): node:http cannot be given bytes after 'end', and would never
+      // learn of the FIN. Nothing of these requests was served: close once the answers are out.
+      return this.endAfterFlush();
+    }
     this.out.flush();
     this.release();
     this.socket.setTimeout(0);

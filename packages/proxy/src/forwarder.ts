@@ -75,6 +75,7 @@ export class Forwarder {
     const head = requestHead(req, body, hops === '' ? this.opts.proxyId : `${hops}, ${this.opts.proxyId}`);
     const method = req.method ?? 'GET';
     const isWatch = isWatchRequest(method, req.url ?? '/');
+    if (isWatch && !endsAtClientFin(req, res)) return;
     this.forward({ method, head, body, isWatch }, new ResponseClient(res));
   }
 
@@ -206,6 +207,24 @@ export class Forwarder {
   close(): void {
     this.connections.close();
   }
+}
+
+/**
+ * Ends a watch when its client half-closes, as Go's server (etcd's proxy) cancels a request whose
+ * client sent its FIN. The listeners answer half-closed clients (httpAllowHalfOpen), which is what a
+ * write needs; a watch, though, may wait for ever, and a client that went away would hold its
+ * connection (and the one to the member) until an event. False when the client is already gone.
+ */
+function endsAtClientFin(req: IncomingMessage, res: ServerResponse): boolean {
+  const socket = req.socket;
+  const end = (): void => void res.destroy();
+  if (socket.readableEnded) {
+    end();
+    return false;
+  }
+  socket.once('end', end);
+  res.once('close', () => socket.off('end', end));
+  return true;
 }
 
 function codedError(code: string, message: string): Error & { code: string } {

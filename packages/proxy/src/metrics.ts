@@ -1,10 +1,18 @@
 /**
  * The proxy's counters, served as Prometheus text on `GET /metrics`: requests, failures and latency
- * per upstream member, and the requests the proxy answered itself (unavailable, read-only, loop).
+ * per upstream member, the requests the proxy answered itself (unavailable, read-only, loop), and
+ * the client connections against their bound.
  */
 
 /** Latency buckets (upper bounds, seconds). */
 const BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Where the client connection counts come from (the listeners' connection gate). */
+export interface ConnectionCounts {
+  readonly open: number;
+  readonly limit: number;
+  readonly refused: number;
+}
 
 interface UpstreamStats {
   requests: number;
@@ -20,6 +28,12 @@ export class ProxyMetrics {
   private readonly local = new Map<string, number>();
   private received = 0;
   private retries = 0;
+  private connections: ConnectionCounts | undefined;
+
+  /** Reports client connections from `counts` (the listeners' gate). */
+  countConnections(counts: ConnectionCounts): void {
+    this.connections = counts;
+  }
 
   private upstream(url: string): UpstreamStats {
     let s = this.upstreams.get(url);
@@ -79,6 +93,15 @@ export class ProxyMetrics {
     out.push(`deimos_proxy_retries_total ${this.retries}`);
     out.push('# HELP deimos_proxy_local_responses_total Requests the proxy answered itself, by reason.', '# TYPE deimos_proxy_local_responses_total counter');
     for (const [reason, n] of this.local) out.push(`deimos_proxy_local_responses_total{reason="${reason}"} ${n}`);
+    const conns = this.connections;
+    if (conns !== undefined) {
+      out.push('# HELP deimos_proxy_client_connections Open client connections (idle and watching ones included).', '# TYPE deimos_proxy_client_connections gauge');
+      out.push(`deimos_proxy_client_connections ${conns.open}`);
+      out.push('# HELP deimos_proxy_client_connections_limit Most client connections open at once (--max-client-conns).', '# TYPE deimos_proxy_client_connections_limit gauge');
+      out.push(`deimos_proxy_client_connections_limit ${conns.limit}`);
+      out.push('# HELP deimos_proxy_client_connections_refused_total Client connections refused because --max-client-conns were open.', '# TYPE deimos_proxy_client_connections_refused_total counter');
+      out.push(`deimos_proxy_client_connections_refused_total ${conns.refused}`);
+    }
     out.push('# HELP deimos_proxy_upstream_requests_total Requests sent to each member.', '# TYPE deimos_proxy_upstream_requests_total counter');
     for (const [url, s] of this.upstreams) out.push(`deimos_proxy_upstream_requests_total{${label(url)}} ${s.requests}`);
     out.push('# HELP deimos_proxy_upstream_failures_total Attempts that got no response (refused, timed out, reset).', '# TYPE deimos_proxy_upstream_failures_total counter');

@@ -3,6 +3,7 @@
  * binary, `DEIMOS_<FLAG>` under `deimos --proxy`), validated into a {@link ProxyConfig}.
  */
 import { namesPort, portOf } from './url-port.js';
+import { defaultMaxClientConns, readOpenFilesLimit } from './client-connection-limit.js';
 import { ProxyConfigError, parseFlags, renderHelp, type FlagSpec, type FlagValues } from './flags.js';
 
 /** Everything a running proxy needs. */
@@ -22,6 +23,8 @@ export interface ProxyConfig {
   responseTimeoutMs: number;
   /** Largest request body buffered (and so retryable); bigger bodies get 413. */
   maxRequestBytes: number;
+  /** Most client connections open at once across the listen URLs; more are answered 503 and closed. */
+  maxClientConns: number;
   tls: {
     certFile?: string;
     keyFile?: string;
@@ -62,6 +65,7 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
     { name: 'dial-timeout', kind: 'string', defaultValue: '1s', description: 'Longest wait for a connection to a member.' },
     { name: 'response-timeout', kind: 'string', defaultValue: '10s', description: 'Longest wait for the response headers of a request that is not a watch.' },
     { name: 'max-request-bytes', kind: 'integer', defaultValue: '4194304', description: 'Largest request body accepted, in bytes.' },
+    { name: 'max-client-conns', kind: 'integer', description: 'Most client connections open at once, across all listen URLs (watches included); more are answered 503 and closed. Default: derived from the open-files limit, two descriptors a connection (its own and one to a member).' },
     { name: 'cert-file', kind: 'string', description: 'TLS certificate of the listener; also the client certificate towards https members.' },
     { name: 'key-file', kind: 'string', description: 'TLS key matching --cert-file.' },
     { name: 'trusted-ca-file', aliases: ['ca-file'], kind: 'string', description: 'CA bundle that verifies https members and, with --client-cert-auth, clients.' },
@@ -164,6 +168,9 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
   if (tls.clientCertAuth && !tls.trustedCaFile) throw new ProxyConfigError('--client-cert-auth needs --trusted-ca-file');
   const maxRequestBytes = Number(str(values, 'max-request-bytes'));
   if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1024) throw new ProxyConfigError('--max-request-bytes must be an integer ≥ 1024');
+  const connsFlag = str(values, 'max-client-conns');
+  const maxClientConns = connsFlag === undefined ? defaultMaxClientConns(readOpenFilesLimit()) : Number(connsFlag);
+  if (!Number.isSafeInteger(maxClientConns) || maxClientConns < 1) throw new ProxyConfigError('--max-client-conns must be an integer ≥ 1');
   return {
     kind: 'run',
     config: {
@@ -176,6 +183,7 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
       dialTimeoutMs: parseDurationMs(str(values, 'dial-timeout')!, 'dial-timeout'),
       responseTimeoutMs: parseDurationMs(str(values, 'response-timeout')!, 'response-timeout'),
       maxRequestBytes,
+      maxClientConns,
       tls,
       logLevel: oneOf(values, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
     },

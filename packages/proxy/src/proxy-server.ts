@@ -4,15 +4,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { TLSSocket } from 'node:tls';
+import { answerClientErrors, ConnectionGate, goRequestRefusal, LogThrottle } from '@deimos/protocol';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery } from './discovery.js';
 import { EndpointPool } from './endpoint-pool.js';
 import { Forwarder } from './forwarder.js';
 import type { ProxyLogger } from './logger.js';
 import { ProxyMetrics } from './metrics.js';
+import { orderedRequests, type OrderedRequests } from './ordered-requests.js';
 import { plainRequestTaker } from './plain-request-taker.js';
 import type { ProxyConfig } from './proxy-config.js';
 import { sendClusterError } from './proxy-errors.js';
@@ -77,19 +81,63 @@ interface Listener {
   url: string;
 }
 
-async function listen(url: string, handler: (req: IncomingMessage, res: ServerResponse) => void, take: RequestTaker, config: ProxyConfig, tls: TlsMaterial): Promise<Listener> {
+/** Time a whole request (head and body) may take to arrive, on the loop and on node:http alike. */
+const REQUEST_ARRIVAL_MS = 30_000;
+/**
+ * node:http options of the listeners, plain or TLS. A request must arrive within the arrival bound
+ * (a trickled body is otherwise read for ever), which node:http checks every
+ * `connectionsCheckingInterval`. Its Host check is off: Go's answers instead (goRequestRefusal).
+ */
+const LISTENER_OPTIONS: ServerOptions = Object.freeze({
+  requestTimeout: REQUEST_ARRIVAL_MS, headersTimeout: REQUEST_ARRIVAL_MS, connectionsCheckingInterval: 2_000, requireHostHeader: false,
+});
+/** Least time between two warnings about failed accepts on one listener. */
+const ACCEPT_WARNING_INTERVAL_MS = 10_000;
+
+/** What every listener of a proxy shares. */
+interface ListenDeps {
+  ordered: OrderedRequests;
+  take: RequestTaker;
+  gate: ConnectionGate;
+  config: ProxyConfig;
+  tls: TlsMaterial;
+  logger: ProxyLogger;
+}
+
+/** A TLS socket whose handshake did not finish. */
+function handshakeUnfinished(socket: Socket): boolean {
+  return socket instanceof TLSSocket && socket.getPeerFinished() === undefined;
+}
+
+async function listen(url: string, deps: ListenDeps): Promise<Listener> {
+  const { ordered, config, tls, logger } = deps;
   const u = new URL(url);
   const https = u.protocol === 'https:';
   const server: Server = https
-    ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: config.tls.clientCertAuth, rejectUnauthorized: config.tls.clientCertAuth }, handler)
-    : createHttpServer(handler);
-  const loop = serveClientsFirst(server, https ? 'secureConnection' : 'connection', take, {
+    ? createHttpsServer({ ...LISTENER_OPTIONS, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: config.tls.clientCertAuth, rejectUnauthorized: config.tls.clientCertAuth }, ordered.handler)
+    : createHttpServer(LISTENER_OPTIONS, ordered.handler);
+  // Answer a client that half-closes after its requests, then close (node:http's default drops the
+  // requests still being answered at the client's FIN: a write applied but never answered).
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // Parse errors and timeouts are answered as the member answers them, after the running request.
+  server.on('clientError', answerClientErrors(ordered, { handshakeUnfinished, debug: (m, f) => logger.debug(m, f) }));
+  const loop = serveClientsFirst(server, https ? 'secureConnection' : 'connection', deps.take, {
     maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: server.keepAliveTimeout, headersTimeoutMs: server.headersTimeout, requestTimeoutMs: server.requestTimeout,
   });
+  // Last, so that it stands in front of every other connection listener.
+  deps.gate.guard(server, { tls: https });
   const host = u.hostname.replace(/^\[|\]$/g, '');
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new ProxyStartError('ERR_PROXY_LISTEN', `cannot listen on ${url}: ${err.message}`)));
-    server.listen(portOf(u), host, () => resolve());
+    const onError = (err: Error) => reject(new ProxyStartError('ERR_PROXY_LISTEN', `cannot listen on ${url}: ${err.message}`));
+    server.once('error', onError);
+    server.listen(portOf(u), host, () => {
+      server.off('error', onError);
+      // From now on an 'error' is a failed accept (EMFILE, ENFILE, ENOBUFS...), which without a
+      // listener would end the process: it is logged (throttled) and the listener goes on.
+      const warning = new LogThrottle(logger, ACCEPT_WARNING_INTERVAL_MS, () => performance.now());
+      server.on('error', (err: NodeJS.ErrnoException) => warning.warn('cannot accept a connection', { url, error: err.message, code: err.code ?? '' }));
+      resolve();
+    });
   });
   const bound = server.address() as AddressInfo;
   return { server, loop, address: { address: bound.address, port: bound.port }, url: `${u.protocol}//${u.hostname}:${bound.port}` };
@@ -125,6 +173,9 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
   };
 
   const take = plainRequestTaker({ forwarder, metrics, logger, proxyId, readonly: config.mode === 'readonly' });
+  const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger, now: () => performance.now(), advice: 'retry later or use another proxy or member' });
+  metrics.countConnections(gate);
+  const deps: ListenDeps = { ordered: orderedRequests(handler, goRequestRefusal), take, gate, config, tls: clientTls, logger };
   const listeners: Listener[] = [];
   const closeListeners = async () => {
     await Promise.all(listeners.map(({ server, loop }) => new Promise<void>((resolve) => {
@@ -134,7 +185,7 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
     })));
   };
   try {
-    for (const url of config.listenUrls) listeners.push(await listen(url, handler, take, config, clientTls));
+    for (const url of config.listenUrls) listeners.push(await listen(url, deps));
   } catch (err) {
     await closeListeners();
     throw err;
@@ -158,7 +209,7 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
   }, logger);
   await discovery.start();
   const urls = listeners.map((l) => l.url);
-  logger.info('proxy serving', { mode: config.mode, listen: urls, members: pool.urls() });
+  logger.info('proxy serving', { mode: config.mode, listen: urls, members: pool.urls(), maxClientConns: config.maxClientConns });
   return {
     url: urls[0]!,
     urls,

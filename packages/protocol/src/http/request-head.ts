@@ -110,3 +110,14 @@ export function keepsAlive(head: RequestHead): boolean | undefined {
   if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') return undefined;
   return head.version === 'HTTP/1.1' ? connection !== 'close' : connection === 'keep-alive';
 }
+
+/**
+ * Whether `bytes` (a head still without its `\r\n\r\n`) has a line ended by a bare LF: a loop waiting
+ * for the end of the head would wait for ever, and node:http answers such a request 400 at once.
+ */
+export function hasBareLf(bytes: Uint8Array): boolean {
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+    if (i === 0 || bytes[i - 1] !== 0x0d) return true;
+  }
+  return false;
+}

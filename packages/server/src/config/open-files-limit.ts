@@ -1,33 +1,15 @@
 /**
  * The process's limit on open file descriptors (the soft RLIMIT_NOFILE), which the default
  * connection limits are derived from. Node has no getrlimit; Linux shows the limits of a process in
- * /proc/self/limits. Node raises its soft limit to the hard one at start-up, so this is read after.
+ * /proc/self/limits (parsed in @deimos/protocol, shared with the proxy). Node raises its soft limit
+ * to the hard one at start-up, so this is read after.
  */
 import { readFileSync } from 'node:fs';
+import { openFilesLimitFrom } from '@deimos/protocol';
 
-/** Where the limits of this process are shown (Linux). */
-const LIMITS_FILE = '/proc/self/limits';
-
-/**
- * The soft limit from the text of a /proc/<pid>/limits file (the "Max open files" row); undefined
- * when the row is missing or says "unlimited".
- */
-export function parseOpenFilesLimit(limitsText: string): number | undefined {
-  const row = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limitsText);
-  if (row === null || !/^\d+$/.test(row[1]!)) return undefined;
-  const soft = Number(row[1]);
-  return Number.isSafeInteger(soft) && soft > 0 ? soft : undefined;
-}
+export { parseOpenFilesLimit } from '@deimos/protocol';
 
 /** This process's soft limit on open files; undefined where it cannot be read (not Linux). */
 export function readOpenFilesLimit(read: (path: string) => string = (path) => readFileSync(path, 'latin1')): number | undefined {
-  let text: string;
-  try {
-    text = read(LIMITS_FILE);
-  } catch (err) {
-    // Not Linux (or no /proc): the caller falls back to a fixed limit.
-    if (['ENOENT', 'EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
-    throw err;
-  }
-  return parseOpenFilesLimit(text);
+  return openFilesLimitFrom(read);
 }

@@ -9,7 +9,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
+import { hasBareLf, keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
 import type { ConnectionTaker, FastExchange, FastHandler, FastLoopOptions } from './fast-connection.js';
 import { socketSink, type BodyStream } from './body-stream.js';
 import { flushAtEndOfTurn, type Flushable } from './turn-flush.js';
@@ -409,17 +409,6 @@ export class LoopConnection implements Flushable {
     s.removeListener('timeout', this.onTimeout);
     s.removeListener('drain', this.onDrain);
   }
-}
-
-/**
- * Whether `buf` (a head still without its `\r\n\r\n`) has a line ended by a bare LF: the loop would
- * wait for the end of the head for ever, and node:http answers such a request 400 at once.
- */
-function hasBareLf(buf: Buffer): boolean {
-  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
-    if (i === 0 || buf[i - 1] !== 0x0d) return true;
-  }
-  return false;
 }
 
 /** An 'error' listener for a socket that is only closing. */

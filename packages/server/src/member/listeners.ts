@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
-import { portOf } from '../config/urls.js';
 import { PEER_SERVER_OPTIONS } from '../transport/index.js';
 import { createHttpsServer, destroyTlsConnections } from '../tls/https-server.js';
 import type { TlsSide } from '../tls/tls-side.js';
@@ -12,7 +11,7 @@ import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '.
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { orderedRequests } from '../http/ordered-requests.js';
-import { goRequestRefusal } from '../http/go-bad-request.js';
+import { answerClientErrors, goRequestRefusal } from '@deimos/protocol';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -36,7 +35,7 @@ function listen(server: Server, url: string, logger: Logger): Promise<void> {
       reject(Object.assign(new Error(`cannot listen on ${url}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`), { code: err.code ?? 'ERR_LISTEN' }));
     };
     server.once('error', onError);
-    server.listen(portOf(u), host, () => {
+    server.listen(Number(u.port), host, () => {
       server.off('error', onError);
       const warning = new LogThrottle(logger, ACCEPT_WARNING_INTERVAL_MS);
       server.on('error', (err: NodeJS.ErrnoException) => warning.warn('cannot accept a connection', { url, error: err.message, code: err.code ?? '' }));
@@ -84,19 +83,23 @@ const CLIENT_REQUEST_ARRIVAL_MS = 30_000;
  * request (head and body) must arrive within the arrival bound, as on the client loop: a body the
  * route ignores (GET /version with a trickled chunked body) is otherwise read and dropped for ever.
  * node:http checks that bound every `connectionsCheckingInterval`. Its Host check is off: Go's
- * answers instead (see go-bad-request.ts).
+ * answers instead (goRequestRefusal of @deimos/protocol).
  */
 const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: CLIENT_REQUEST_ARRIVAL_MS, headersTimeout: CLIENT_REQUEST_ARRIVAL_MS,
   connectionsCheckingInterval: 2_000, maxHeaderSize: 64 * 1024, requireHostHeader: false,
 });
-const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 
 /** An http or https server by the URL's scheme (https URLs were checked to come with TLS settings). */
 function serverFor(url: string, options: ServerOptions, handler: RequestListener, tls: TlsSide | undefined, logger: Logger): Server {
   if (!url.startsWith('https://')) return createServer(options, handler);
   if (tls === undefined) throw Object.assign(new Error(`${url} is https but no certificate is configured`), { code: 'ERR_TLS_CONFIG' });
   return createHttpsServer(tls, options, handler, logger);
+}
+
+/** A TLS socket whose handshake did not finish. */
+function handshakeUnfinished(socket: Socket): boolean {
+  return socket instanceof TLSSocket && socket.getPeerFinished() === undefined;
 }
 
 /** Options of {@link listenClients}. */
@@ -118,20 +121,8 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
     // Answer a client that half-closes after its requests, then close (node:http's default drops
     // the requests still being answered at the client's FIN: a write applied but never answered).
     (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      // An https server reports failed TLS handshakes here too: there is no HTTP to answer them in,
-      // and an answer queued on a half-made TLS socket would hold it open.
-      if (socket instanceof TLSSocket && socket.getPeerFinished() === undefined) return void socket.destroy();
-      logger.debug('client connection error', { error: err.message });
-      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-        // A body still arriving belongs to a request that has (or will have) its own answer.
-        if (ordered.receiving(socket)) return void socket.destroy();
-        return ordered.endWith(socket, REQUEST_TIMEOUT_ANSWER);
-      }
-      // Headers past maxHeaderSize get 431 as from etcd's Go server; other malformed requests 400.
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      ordered.endWith(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    });
+    // Parse errors and timeouts are answered after the running request (shared with the proxy).
+    server.on('clientError', answerClientErrors(ordered, { handshakeUnfinished, debug: (m, f) => logger.debug(m, f) }));
     if (fastHandler) {
       const event = url.startsWith('https://') ? 'secureConnection' : 'connection';
       intercepted.push(serveConnectionsFirst(server, event, fastHandler, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS, requestArrivalMs: CLIENT_REQUEST_ARRIVAL_MS }));

@@ -1,25 +1,14 @@
 /**
- * A warning that may repeat thousands of times a second (a refused connection, a failed accept):
- * logged at once, then at most once per interval with how many were left out meanwhile, so that a
- * flood is visible without the log becoming the next thing to exhaust.
+ * The throttled warning of @deimos/protocol (shared with the proxy) on the member's clock: a flood of
+ * refused connections or failed accepts is logged at most once per interval.
  */
 import { performance } from 'node:perf_hooks';
+import { LogThrottle as ProtocolLogThrottle } from '@deimos/protocol';
 import type { Logger } from './logger.js';
 
 /** See the module comment. */
-export class LogThrottle {
-  private lastMs = -Infinity;
-  private suppressed = 0;
-
-  constructor(private readonly logger: Logger, private readonly intervalMs: number) {}
-
-  /** Logs `msg` as a warning unless one was logged less than the interval ago (then counts it). */
-  warn(msg: string, fields: Record<string, unknown> = {}): void {
-    const now = performance.now();
-    if (now - this.lastMs < this.intervalMs) return void this.suppressed++;
-    this.lastMs = now;
-    const left = this.suppressed;
-    this.suppressed = 0;
-    this.logger.warn(msg, left > 0 ? { ...fields, alsoSinceLastWarning: left } : fields);
+export class LogThrottle extends ProtocolLogThrottle {
+  constructor(logger: Logger, intervalMs: number) {
+    super(logger, intervalMs, () => performance.now());
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { orderedRequests } from '../../src/http/ordered-requests.js';
-import { goRequestRefusal } from '../../src/http/go-bad-request.js';
+import { goRequestRefusal } from '@deimos/protocol';
 
 // A real node:http server on loopback with the ordering wrapper: /slow/<ms> answers after that many
 // ms; every handler start and answer is logged, so overlap shows.

@@ -1,10 +1,10 @@
 /**
  * Go's net/http refusals of a request node:http would serve: an HTTP/1.1 request without a Host
  * header, or with more than one, and a request line naming a major version other than 1. Go answers them itself, before any handler, with the reason in the
- * status line and the body, and closes the connection; etcd's client port is a Go server, so Deimos
- * answers the same bytes (node:http's own check, `requireHostHeader`, is off on the client port).
+ * status line and the body, and closes the connection. etcd's client port and its proxy are Go
+ * servers, so the member and the proxy answer the same bytes (node:http's own check,
+ * `requireHostHeader`, is off on both). Plain string code, so that server and proxy share it.
  */
-import type { IncomingMessage } from 'node:http';
 
 /** Go's raw answer to a request it refuses (`statusError` in net/http's server.go). */
 function goStatusAnswer(status: string, reason: string): string {
@@ -17,11 +17,20 @@ export function goBadRequestAnswer(reason: string): string {
   return goStatusAnswer('400 Bad Request', reason);
 }
 
+/** What Go's Host check looks at in a request node:http parsed. */
+export interface HostCheckedRequest {
+  method?: string | undefined;
+  httpVersionMajor: number;
+  httpVersionMinor: number;
+  /** Names and values, alternating, as they came (node:http's `rawHeaders`). */
+  rawHeaders: readonly string[];
+}
+
 /**
- * Go's raw answer for `req` when Go refuses it before any handler, or undefined: an HTTP version
- * other than 1.x (505; node:http would serve `HTTP/2.0` on the request line), then the Host rules.
+ * Go's raw answer for `req` when Go refuses it before any handler, or undefined: a major HTTP
+ * version other than 1 (505; node:http serves `HTTP/2.0` on a request line), then the Host rules.
  */
-export function goRequestRefusal(req: IncomingMessage): string | undefined {
+export function goRequestRefusal(req: HostCheckedRequest): string | undefined {
   if (req.httpVersionMajor !== 1) return goStatusAnswer('505 HTTP Version Not Supported', 'unsupported protocol version');
   let hosts = 0;
   const raw = req.rawHeaders;

@@ -1,0 +1,133 @@
+/**
+ * A bound on the open TCP connections of a set of listeners (a member's client URLs or peer URLs,
+ * or a proxy's listen URLs). Every connection counts from accept to close, whatever serves it: a
+ * connection loop, node:http, a parked watch, a TLS handshake. Without a bound, idle connections
+ * (one per watch) take every file descriptor of the process, and whatever else it must open (a
+ * member's WAL segments and database, a proxy's connections to the members) then fails.
+ *
+ * A connection over the limit is refused clearly rather than by a bare close (node's
+ * `server.maxConnections`): on plain HTTP it is answered `503 Service Unavailable` with an etcd-style
+ * error body (`{"message":...}`, the shape etcd gives errors outside the keyspace) and `Retry-After`,
+ * then closed, so a client sees why and may try elsewhere. The request is read and discarded
+ * meanwhile (closing with unread bytes would reset the connection and lose the answer), for at most
+ * {@link REFUSAL_LINGER_MS}, and only {@link MAX_LINGERING_REFUSALS} at once: past that, refused
+ * connections are closed at once so that a flood cannot hold descriptors through refusals. On TLS
+ * listeners there is no plain text to answer in before a handshake, which costs what the bound
+ * saves, so they close at once.
+ *
+ * Protocol has no node:*: the gate sees node's server and sockets through the few methods it calls
+ * ({@link GatedServer}, {@link GatedSocket}), and the clock comes in with the options.
+ */
+import { LogThrottle, type WarningSink } from './log-throttle.js';
+
+/** How long a refused connection is read (and discarded) while its 503 goes out, at most. */
+export const REFUSAL_LINGER_MS = 1_000;
+/** Refused connections kept open for their answer at once; more are closed without one. */
+export const MAX_LINGERING_REFUSALS = 64;
+/** Least time between two warnings about refusals. */
+const REFUSAL_WARNING_INTERVAL_MS = 10_000;
+
+/** What the gate calls on an accepted connection (a node:net Socket). */
+export interface GatedSocket {
+  once(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: () => void): unknown;
+  destroy(): unknown;
+  setTimeout(ms: number, listener: () => void): unknown;
+  resume(): unknown;
+  end(data: string): unknown;
+}
+
+/** What the gate calls on a listener (a node:net Server). */
+export interface GatedServer<S extends GatedSocket> {
+  listeners(event: 'connection'): Function[];
+  removeAllListeners(event: 'connection'): unknown;
+  on(event: 'connection', listener: (socket: S) => void): unknown;
+}
+
+/** Options of a {@link ConnectionGate}. */
+export interface ConnectionGateOptions {
+  /** Which listeners it bounds: names the log lines and the refusal (`client`, `peer`). */
+  side: string;
+  /** Most connections open at once across the gate's listeners. */
+  limit: number;
+  /** Where refusals are reported (throttled). */
+  logger: WarningSink;
+  /** A monotonic clock in milliseconds (performance.now), for the warning throttle. */
+  now: () => number;
+  /** What the refusal tells the client to do (default: "retry later or use another member"). */
+  advice?: string;
+}
+
+/** See the module comment. */
+export class ConnectionGate {
+  readonly side: string;
+  readonly limit: number;
+  private openCount = 0;
+  private refusedCount = 0;
+  private lingering = 0;
+  private readonly warning: LogThrottle;
+  private readonly answer: string;
+
+  constructor(options: ConnectionGateOptions) {
+    if (!Number.isSafeInteger(options.limit) || options.limit < 1) throw new RangeError(`connection limit must be a positive integer, got ${options.limit}`);
+    this.side = options.side;
+    this.limit = options.limit;
+    this.warning = new LogThrottle(options.logger, REFUSAL_WARNING_INTERVAL_MS, options.now);
+    const advice = options.advice ?? 'retry later or use another member';
+    const body = JSON.stringify({ message: `too many open ${this.side} connections (limit ${this.limit}); ${advice}` }) + '\n';
+    this.answer = 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n'
+      + `Connection: close\r\nContent-Length: ${byteLength(body)}\r\n\r\n${body}`;
+  }
+
+  /** Connections open now. */
+  get open(): number {
+    return this.openCount;
+  }
+
+  /** Connections refused since start. */
+  get refused(): number {
+    return this.refusedCount;
+  }
+
+  /**
+   * Puts the gate in front of every `connection` listener `server` has now (install it last), so
+   * that a refused connection reaches none of them. `tls`: refuse by closing (see the module comment).
+   */
+  guard<S extends GatedSocket>(server: GatedServer<S>, options: { tls: boolean }): void {
+    const handlers = server.listeners('connection') as Array<(socket: S) => void>;
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: S) => {
+      if (this.openCount >= this.limit) return this.refuse(socket, options.tls);
+      this.openCount++;
+      socket.once('close', () => void this.openCount--);
+      for (const handle of handlers) handle.call(server, socket);
+    });
+  }
+
+  /** Called on each refusal, after it is counted (metrics). */
+  protected refusedOne(): void {}
+
+  private refuse(socket: GatedSocket, tls: boolean): void {
+    this.refusedCount++;
+    this.refusedOne();
+    this.warning.warn(`refusing ${this.side} connections: the limit is reached`, { open: this.openCount, limit: this.limit, refused: this.refusedCount });
+    // A reset or a write to a closed socket must not become an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    if (tls || this.lingering >= MAX_LINGERING_REFUSALS) return void socket.destroy();
+    this.lingering++;
+    socket.once('close', () => void this.lingering--);
+    socket.setTimeout(REFUSAL_LINGER_MS, () => socket.destroy());
+    socket.resume();
+    socket.end(this.answer);
+  }
+}
+
+/** UTF-8 length of `text` (protocol has no Buffer). */
+function byteLength(text: string): number {
+  let n = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  return n;
+}
