@@ -12,6 +12,7 @@ import { KEYS_FAILURE, describeError, syncFailure, type FailurePolicy } from './
 import { usageError } from './ctl-error.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 import { readStdin } from './read-stdin.js';
+import { withoutStdin } from './without-stdin.js';
 
 /** Endpoints used when neither `--endpoints` nor DEIMOSCTL_ENDPOINTS is given (etcdctl's defaults). */
 export const DEFAULT_ENDPOINTS = 'http://127.0.0.1:2379,http://127.0.0.1:4001';
@@ -70,7 +71,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
         argv = argv.slice(0, dashes);
       }
     }
-    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: ctor.args, strict: ctor.strict }, argv);
+    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: withoutStdin(ctor.args), strict: ctor.strict }, argv);
     this.flags = flags as CtlFlags<T>;
     this.args = args as CtlArgs<T>;
     this.argvPositional = positional as string[];
