@@ -144,6 +144,11 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     return input;
   }
 
+  /** True for a read that needs a quorum (get, ls, watch without --serializable): errors then point to --serializable. */
+  protected readsLinearizably(): boolean {
+    return false;
+  }
+
   /** Writes text exactly as given (formatters end lines themselves). */
   protected write(text: string): void {
     process.stdout.write(text);
@@ -157,7 +162,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   /** One red line on stderr, no stack, then the etcdctl exit code. */
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<never> {
     if (err.constructor?.name === 'ExitError' || (err as { code?: string }).code === 'EEXIT') throw err;
-    const { line, exitCode, bare } = describeError(err, (this.ctor as typeof DeimosCommand).failure);
+    const { line, exitCode, bare } = describeError(err, (this.ctor as typeof DeimosCommand).failure, { linearizableRead: this.flags !== undefined && this.readsLinearizably() });
     process.stderr.write(`${this.err.red(bare ? line : `Error:  ${line}`)}\n`);
     this.exit(exitCode);
   }
