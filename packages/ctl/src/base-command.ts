@@ -29,7 +29,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     endpoints: Flags.string({ env: 'DEIMOSCTL_ENDPOINTS', default: DEFAULT_ENDPOINTS, helpGroup: GLOBAL, description: 'comma-separated list of cluster endpoints' }),
     output: Flags.string({ char: 'o', options: ['simple', 'json', 'extended'], default: 'simple', helpGroup: GLOBAL, description: 'output format' }),
-    timeout: Flags.string({ default: '5s', helpGroup: GLOBAL, description: 'per-request timeout (e.g. 500ms, 5s)' }),
+    timeout: Flags.string({ default: '5s', helpGroup: GLOBAL, description: 'per-request timeout, a duration with its unit (e.g. 500ms, 5s, 1m)' }),
     'ca-file': Flags.string({ env: 'DEIMOSCTL_CA_FILE', helpGroup: GLOBAL, description: 'verify servers with this CA bundle (PEM)' }),
     'cert-file': Flags.string({ env: 'DEIMOSCTL_CERT_FILE', helpGroup: GLOBAL, description: 'client certificate (PEM) for TLS' }),
     'key-file': Flags.string({ env: 'DEIMOSCTL_KEY_FILE', helpGroup: GLOBAL, description: 'client key (PEM) for TLS' }),

@@ -20,7 +20,8 @@ test('durations accept Go-style units and bare seconds', () => {
   assert.equal(parseDurationMs('5s'), 5_000);
   assert.equal(parseDurationMs('500ms'), 500);
   assert.equal(parseDurationMs('1m30s'), 90_000);
-  assert.equal(parseDurationMs('2'), 2_000);
+  assert.throws(() => parseDurationMs('2'), /--timeout: invalid duration "2": a unit is required \(e\.g\. --timeout 5s/);
+  assert.throws(() => parseDurationMs('0'), /--timeout: duration must be positive/);
   assert.throws(() => parseDurationMs('soon'), /invalid duration/);
   assert.throws(() => parseDurationMs('5x'), /invalid duration/);
 });

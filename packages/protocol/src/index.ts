@@ -6,3 +6,4 @@ export * from './codec/index.js';
 export * from './replicated-request.js';
 export * from './http/request-head.js';
 export * from './http/go-query.js';
+export * from './flags/go-duration.js';
