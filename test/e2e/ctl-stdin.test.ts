@@ -86,6 +86,21 @@ describe('deimosctl values from stdin', { skip: SKIP }, () => {
     assert.equal(await stored('/stdin/mk'), '\n\ty\n');
   });
 
+  test('a 5 MB piped value gets the server\'s 400, the limit and its flag (not EPIPE), and nothing is stored', async () => {
+    // Several shapes and sizes: the member answers before it has read the upload, and that answer
+    // must reach the client (it used to be lost to a reset: "write EPIPE ... may have been applied").
+    const values = [seqText(700_000), 'x'.repeat(5 * 1024 * 1024), '\n'.repeat(5_000_000), 'y'.repeat(20_000_000)];
+    for (const value of values) {
+      const r = await ctl(['set', '/stdin/huge', ...f.ep], { input: value });
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, /^Error: {2}210: Invalid POST form \(http: POST too large\) \[\d+\]/);
+      assert.match(r.stderr, /deimos --max-request-bytes, default 4194304 bytes/);
+      assert.doesNotMatch(r.stderr, /EPIPE|ECONNRESET|may have been applied/);
+      const got = await http('GET', `${f.server.clientUrl}/v2/keys/stdin/huge`);
+      assert.equal(got.status, 404);
+    }
+  });
+
   test('an empty stdin is "value required", exit 1, as etcdctl', async () => {
     const r = await ctl(['set', '/stdin/empty', ...f.ep], { input: '' });
     assert.deepEqual([r.code, r.stderr], [1, 'Error:  value required\n']);

@@ -32,6 +32,12 @@ export const MEMBERS_FAILURE: FailurePolicy = { exitCode: ExitCode.BadArgs, bare
 /** Commands without an etcdctl counterpart (lock, elect): exit 2, bad connection. */
 export const UNREACHABLE_FAILURE: FailurePolicy = { exitCode: ExitCode.BadConnection, bare: false };
 
+const INVALID_FORM = 210;
+/** The cause a member gives a body over its limit (Go's text, part of the wire API). */
+const GO_POST_TOO_LARGE = 'http: POST too large';
+const MEMBER_TOO_LARGE_HINT = ': the request is larger than the member accepts (deimos --max-request-bytes, default 4194304 bytes); nothing was written';
+const PROXY_TOO_LARGE_HINT = ' (deimos-proxy --max-request-bytes); nothing was written';
+
 /** What the command was doing, for the hint after a cluster failure. */
 export interface ErrorContext {
   /** A linearizable read (get, ls, watch without --serializable): `--serializable` is the way out. */
@@ -42,8 +48,9 @@ export interface ErrorContext {
 export function describeError(err: unknown, policy: FailurePolicy = KEYS_FAILURE, context: ErrorContext = {}): ErrorDescription {
   if (err instanceof DeimosError) {
     // errorCode 0: not an etcd error JSON (the members API's `{"message"}`, a proxy's or a TLS port's text).
-    if (err.errorCode === 0) return { line: oneLine(err.message), ...policy };
-    return { line: formatServerError(err), exitCode: ExitCode.ServerError };
+    if (err.errorCode === 0) return { line: oneLine(err.message) + (err.status === 413 ? PROXY_TOO_LARGE_HINT : ''), ...policy };
+    const tooLarge = err.errorCode === INVALID_FORM && err.cause === GO_POST_TOO_LARGE;
+    return { line: formatServerError(err) + (tooLarge ? MEMBER_TOO_LARGE_HINT : ''), exitCode: ExitCode.ServerError };
   }
   if (err instanceof ClusterUnavailableError) return { line: formatUnavailable(err, context), ...policy };
   if (err instanceof OutcomeUnknownError) return { line: oneLine(err.message), ...policy };
