@@ -5,13 +5,13 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { Chalk, supportsColor, supportsColorStderr, type ChalkInstance } from 'chalk';
 import { DeimosClient } from '@deimos/client';
-import { readFileSync } from 'node:fs';
 import { parseDurationMs } from './duration.js';
 import { debugPrinter } from './debug-output.js';
 import { KEYS_FAILURE, describeError, syncFailure, type FailurePolicy } from './describe-error.js';
 import { usageError } from './ctl-error.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 import { readStdin } from './read-stdin.js';
+import { readTlsFiles } from './tls-files.js';
 import { withoutStdin } from './without-stdin.js';
 
 /** Endpoints used when neither `--endpoints` nor DEIMOSCTL_ENDPOINTS is given (etcdctl's defaults). */
@@ -116,19 +116,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   /** The client for the global flags (created once per command). */
   protected client(): DeimosClient {
     if (this.clientInstance) return this.clientInstance;
-    const read = (flag: 'ca-file' | 'cert-file' | 'key-file') => {
-      const path = this.flags[flag];
-      if (path === undefined) return undefined;
-      try {
-        return readFileSync(path, 'utf8');
-      } catch (err) {
-        throw usageError(`--${flag} ${path}: ${(err as Error).message}`);
-      }
-    };
-    const ca = read('ca-file');
-    const cert = read('cert-file');
-    const key = read('key-file');
-    const tls = ca || cert || key ? { ca, cert, key } : undefined;
+    const tls = readTlsFiles(this.flags);
     const debug = this.flags.debug
       ? debugPrinter((line) => process.stderr.write(`${line}\n`), () => this.clientInstance?.endpoints ?? [])
       : undefined;

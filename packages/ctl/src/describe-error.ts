@@ -54,7 +54,7 @@ export function describeError(err: unknown, policy: FailurePolicy = KEYS_FAILURE
   }
   if (err instanceof ClusterUnavailableError) return { line: formatUnavailable(err, context), ...policy };
   if (err instanceof OutcomeUnknownError) return { line: oneLine(err.message), ...policy };
-  if (err instanceof CtlError) return { line: err.message, exitCode: err.exitCode };
+  if (err instanceof CtlError) return { line: err.message, exitCode: err.exitCode, ...(err.bare ? { bare: true } : {}) };
   if (err instanceof Errors.CLIError) return { line: oneLine(stripOclifDecoration(err.message)), exitCode: ExitCode.BadArgs };
   return { line: oneLine(err instanceof Error ? err.message : String(err)), exitCode: ExitCode.BadArgs };
 }
