@@ -48,6 +48,14 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
     assert.match(r.stdout, /^\/locks\/code\/\d{20}\n$/);
   });
 
+  test('a command that cannot start: the same line and exit code as exec-watch (1), and the lock is released', async () => {
+    const r = await ctl(['lock', '/locks/nostart', ...f.ep, '--', join(f.dir, 'no-such-command')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^Error: {2}cannot start \S*no-such-command: .*ENOENT\n$/);
+    const again = await ctl(['lock', '/locks/nostart', ...f.ep, '--', 'true'], { timeoutMs: 10_000 });
+    assert.equal(again.code, 0, again.stderr);
+  });
+
   test('without a command lock prints the key, holds until SIGINT and releases', async () => {
     const holder = CtlProcess.start(['lock', 'hold', ...f.ep]);
     await holder.waitForStdout(/^\/locks\/hold\/\d{20}\n$/);

@@ -4,7 +4,7 @@
  */
 import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,9 @@ export const CTL_BIN = fileURLToPath(new URL('../../../packages/ctl/bin/run.js',
 /** Options of one deimosctl run. */
 export interface CtlOptions {
   /** Written to stdin, then stdin is closed (stdin is closed at once when absent). */
-  input?: string;
+  input?: string | Buffer;
+  /** Redirect stdin from this file (`deimosctl ... < file`) instead of a pipe; `input` is then ignored. */
+  stdinFile?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
   cwd?: string;
@@ -41,12 +43,17 @@ function ctlEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Runs `deimosctl args...` to completion. */
 export function ctl(args: string[], opts: CtlOptions = {}): Promise<CtlResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CTL_BIN, ...args], { env: ctlEnv(opts.env), cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const fd = opts.stdinFile !== undefined ? openSync(opts.stdinFile, 'r') : undefined;
+    const child = spawn(process.execPath, [CTL_BIN, ...args], { env: ctlEnv(opts.env), cwd: opts.cwd, stdio: [fd ?? 'pipe', 'pipe', 'pipe'] });
+    if (fd !== undefined) closeSync(fd); // the child holds its own copy
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(opts.input ?? '');
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    // A child that exits before reading all of its input (it must not read stdin at all for most
+    // commands) makes the pipe fail with EPIPE: that is not a test failure.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input ?? '');
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

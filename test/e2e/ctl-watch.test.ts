@@ -111,7 +111,7 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
       return false;
     }, { timeoutMs: 20_000, intervalMs: 300, what: 'exec-watch to give up' });
     assert.equal(w.code, 1);
-    assert.match(w.stderr, /ENOENT/);
+    assert.match(w.stderr, /^Error: {2}cannot start \S*no-such-command: .*ENOENT\n/, 'the same line as lock -- CMD');
   });
 
   test('exec-watch also takes etcdctl\'s `exec-watch CMD... KEY` form, and needs both', async () => {

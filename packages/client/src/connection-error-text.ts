@@ -20,9 +20,30 @@ function shortMessage(err: Error): string {
   return text.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ');
 }
 
+/** A duration for people: `2s`, `1.5s`, `250ms`. */
+export function formatMs(ms: number): string {
+  return ms >= 1_000 && ms % 100 === 0 ? `${ms / 1_000}s` : `${ms}ms`;
+}
+
+/**
+ * got's timeout (`Timeout awaiting 'request' for 5000ms`) in plain words, with the endpoint:
+ * `http://h:p: no answer within 5s`; undefined for any other error.
+ */
+function timeoutText(err: Error & { code?: unknown }): string | undefined {
+  if (err.name !== 'TimeoutError' || err.code !== 'ETIMEDOUT') return undefined;
+  const { event, options } = err as { event?: string; options?: { url?: unknown; timeout?: Record<string, unknown> } };
+  const limit = event !== undefined ? options?.timeout?.[event] : undefined;
+  const within = typeof limit === 'number' ? ` within ${formatMs(limit)}` : '';
+  const url = options?.url;
+  const origin = url instanceof URL ? `${url.origin}: ` : '';
+  return event === 'response' ? `${origin}no response${within}` : `${origin}no answer${within}`;
+}
+
 /** The error's text with a hint where the code says what to fix; `tls` when the endpoint was https. */
 export function connectionErrorText(err: Error & { code?: unknown }, tls: boolean): string {
   const code = typeof err.code === 'string' ? err.code : '';
+  const timeout = timeoutText(err);
+  if (timeout !== undefined) return timeout;
   const text = shortMessage(err);
   if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') return `TLS handshake refused: the server requires a client certificate (${text})`;
   if (REFUSED_CLIENT_CERT.test(code)) return `TLS handshake refused: the server does not accept this client certificate (${text})`;

@@ -48,9 +48,12 @@ export function attemptedTls(err: Error): boolean {
   return url instanceof URL ? url.protocol === 'https:' : typeof url === 'string' && url.startsWith('https:');
 }
 
-/** One line for an attempt's error (a hint for TLS failures of https endpoints). */
+/**
+ * One line for an attempt's error (a hint for TLS failures of https endpoints); an error answer keeps
+ * its cause (a proxy says there why no member answered).
+ */
 export function errorText(err: Error): string {
-  if (err instanceof DeimosError) return err.message;
+  if (err instanceof DeimosError) return err.cause !== '' ? `${err.message} (${err.cause})` : err.message;
   return connectionErrorText(err, attemptedTls(err));
 }
 

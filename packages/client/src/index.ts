@@ -6,6 +6,7 @@ export type { WatchOptions } from './watch.js';
 export type { RequestSafety, HttpRequest, HttpResponse, TlsOptions } from './request.js';
 export type { DebugEvent, DebugListener } from './debug-events.js';
 export { normalizeEndpoint } from './endpoints.js';
+export { neverReached } from './request.js';
 export {
   DeimosError, HistoryClearedError, ClusterUnavailableError, OutcomeUnknownError, ClientClosedError, KeyLostError, errorText, attemptedTls,
 } from './errors.js';

@@ -178,21 +178,61 @@ export class Transport {
       ...(req.form !== undefined ? { form: req.form } : {}),
       ...(req.json !== undefined ? { json: req.json } : {}),
     });
-    if (req.onHeaders) {
-      const onHeaders = req.onHeaders;
+    const onHeaders = req.onHeaders;
+    // A member may answer before it has read the whole body (a body over its --max-request-bytes:
+    // 400 at once, then it stops reading), and the upload then fails with EPIPE/ECONNRESET. That
+    // answer is kept: it says what happened, and that nothing was applied.
+    let early: Promise<EarlyAnswer | undefined> | undefined;
+    const hasBody = req.form !== undefined || req.json !== undefined;
+    if (onHeaders || hasBody) {
       // got's own 'response' event comes after the body in promise mode; the native one does not.
       pending.on('request', (nativeRequest: ClientRequest) => {
-        nativeRequest.once('response', (nativeResponse: IncomingMessage) => onHeaders(nativeResponse.headers));
+        nativeRequest.once('response', (nativeResponse: IncomingMessage) => {
+          onHeaders?.(nativeResponse.headers);
+          if (hasBody) early = readEarlyAnswer(nativeResponse);
+        });
       });
     }
-    const res = await pending;
-    return { status: res.statusCode, headers: res.headers, body: res.body, endpoint, afterUnknownOutcome: false };
+    try {
+      const res = await pending;
+      return { status: res.statusCode, headers: res.headers, body: res.body, endpoint, afterUnknownOutcome: false };
+    } catch (err) {
+      const answer = early !== undefined && isUploadFailure(err) ? await early : undefined;
+      if (answer !== undefined) return { ...answer, endpoint, afterUnknownOutcome: false };
+      throw err;
+    }
   }
 
   private throwIfStopped(signal: AbortSignal | undefined): void {
     if (this.closed) throw new ClientClosedError();
     signal?.throwIfAborted();
   }
+}
+
+/** A complete response that arrived while the request body was still being sent. */
+interface EarlyAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** The upload broke off because the server stopped reading (it may have answered first). */
+function isUploadFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return err instanceof RequestError && (code === 'EPIPE' || code === 'ECONNRESET');
+}
+
+/** Collects a response's body; undefined when the connection ends before the body is complete. */
+function readEarlyAnswer(res: IncomingMessage): Promise<EarlyAnswer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    res.once('error', () => resolve(undefined));
+    res.once('close', () => {
+      if (!res.complete) resolve(undefined);
+    });
+  });
 }
 
 /** The {@link DeimosError} a non-2xx response stands for. */

@@ -5,8 +5,8 @@ import { usageError } from './ctl-error.js';
 /** The `<key>` argument (optional to oclif so that a missing key says `key required`, as etcdctl). */
 export const keyArg = Args.string({ description: 'the key' });
 
-/** The `[value]` argument (stdin when absent). */
-export const valueArg = Args.string({ description: 'the value (read from stdin when absent)' });
+/** The `[value]` argument (stdin when absent; no other argument is ever read from stdin). */
+export const valueArg = Args.string({ description: 'the value (when absent: all of stdin, byte for byte, if stdin is not a terminal)' });
 
 /** `--ttl <seconds>`. */
 export const ttlFlag = Flags.integer({ description: 'time-to-live in seconds', min: 0 });

@@ -5,13 +5,14 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { Chalk, supportsColor, supportsColorStderr, type ChalkInstance } from 'chalk';
 import { DeimosClient } from '@deimos/client';
-import { readFileSync } from 'node:fs';
 import { parseDurationMs } from './duration.js';
 import { debugPrinter } from './debug-output.js';
 import { KEYS_FAILURE, describeError, syncFailure, type FailurePolicy } from './describe-error.js';
 import { usageError } from './ctl-error.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 import { readStdin } from './read-stdin.js';
+import { readTlsFiles } from './tls-files.js';
+import { withoutStdin } from './without-stdin.js';
 
 /** Endpoints used when neither `--endpoints` nor DEIMOSCTL_ENDPOINTS is given (etcdctl's defaults). */
 export const DEFAULT_ENDPOINTS = 'http://127.0.0.1:2379,http://127.0.0.1:4001';
@@ -28,7 +29,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     endpoints: Flags.string({ env: 'DEIMOSCTL_ENDPOINTS', default: DEFAULT_ENDPOINTS, helpGroup: GLOBAL, description: 'comma-separated list of cluster endpoints' }),
     output: Flags.string({ char: 'o', options: ['simple', 'json', 'extended'], default: 'simple', helpGroup: GLOBAL, description: 'output format' }),
-    timeout: Flags.string({ default: '5s', helpGroup: GLOBAL, description: 'per-request timeout (e.g. 500ms, 5s)' }),
+    timeout: Flags.string({ default: '5s', helpGroup: GLOBAL, description: 'per-request timeout, a duration with its unit (e.g. 500ms, 5s, 1m)' }),
     'ca-file': Flags.string({ env: 'DEIMOSCTL_CA_FILE', helpGroup: GLOBAL, description: 'verify servers with this CA bundle (PEM)' }),
     'cert-file': Flags.string({ env: 'DEIMOSCTL_CERT_FILE', helpGroup: GLOBAL, description: 'client certificate (PEM) for TLS' }),
     'key-file': Flags.string({ env: 'DEIMOSCTL_KEY_FILE', helpGroup: GLOBAL, description: 'client key (PEM) for TLS' }),
@@ -70,7 +71,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
         argv = argv.slice(0, dashes);
       }
     }
-    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: ctor.args, strict: ctor.strict }, argv);
+    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: withoutStdin(ctor.args), strict: ctor.strict }, argv);
     this.flags = flags as CtlFlags<T>;
     this.args = args as CtlArgs<T>;
     this.argvPositional = positional as string[];
@@ -115,19 +116,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   /** The client for the global flags (created once per command). */
   protected client(): DeimosClient {
     if (this.clientInstance) return this.clientInstance;
-    const read = (flag: 'ca-file' | 'cert-file' | 'key-file') => {
-      const path = this.flags[flag];
-      if (path === undefined) return undefined;
-      try {
-        return readFileSync(path, 'utf8');
-      } catch (err) {
-        throw usageError(`--${flag} ${path}: ${(err as Error).message}`);
-      }
-    };
-    const ca = read('ca-file');
-    const cert = read('cert-file');
-    const key = read('key-file');
-    const tls = ca || cert || key ? { ca, cert, key } : undefined;
+    const tls = readTlsFiles(this.flags);
     const debug = this.flags.debug
       ? debugPrinter((line) => process.stderr.write(`${line}\n`), () => this.clientInstance?.endpoints ?? [])
       : undefined;
@@ -143,6 +132,11 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     return input;
   }
 
+  /** True for a read that needs a quorum (get, ls, watch without --serializable): errors then point to --serializable. */
+  protected readsLinearizably(): boolean {
+    return false;
+  }
+
   /** Writes text exactly as given (formatters end lines themselves). */
   protected write(text: string): void {
     process.stdout.write(text);
@@ -156,7 +150,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   /** One red line on stderr, no stack, then the etcdctl exit code. */
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<never> {
     if (err.constructor?.name === 'ExitError' || (err as { code?: string }).code === 'EEXIT') throw err;
-    const { line, exitCode, bare } = describeError(err, (this.ctor as typeof DeimosCommand).failure);
+    const { line, exitCode, bare } = describeError(err, (this.ctor as typeof DeimosCommand).failure, { linearizableRead: this.flags !== undefined && this.readsLinearizably() });
     process.stderr.write(`${this.err.red(bare ? line : `Error:  ${line}`)}\n`);
     this.exit(exitCode);
   }

@@ -8,12 +8,15 @@ export class CtlError extends Error {
   /** Stable code for tests and callers. */
   readonly code: string;
   readonly exitCode: ExitCodeValue;
+  /** Print the message as is, without `Error:  ` (etcdctl prints its TLS set-up errors that way). */
+  readonly bare: boolean;
 
-  constructor(code: string, message: string, exitCode: ExitCodeValue = ExitCode.BadArgs) {
+  constructor(code: string, message: string, exitCode: ExitCodeValue = ExitCode.BadArgs, opts: { bare?: boolean } = {}) {
     super(message);
     this.name = 'CtlError';
     this.code = code;
     this.exitCode = exitCode;
+    this.bare = opts.bare ?? false;
   }
 }
 

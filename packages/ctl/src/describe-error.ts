@@ -4,7 +4,7 @@
  * {@link FailurePolicy} says (etcdctl: 4 for key commands, a bare line and 1 for member commands);
  * everything local (bad arguments, files) 1. A failed endpoint sync exits 2 (see `syncFailure`).
  */
-import { ClusterUnavailableError, DeimosError, OutcomeUnknownError, attemptedTls, errorText } from '@deimos/client';
+import { ClusterUnavailableError, DeimosError, OutcomeUnknownError, attemptedTls, errorText, neverReached } from '@deimos/client';
 import { Errors } from '@oclif/core';
 import { CtlError } from './ctl-error.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -32,24 +32,54 @@ export const MEMBERS_FAILURE: FailurePolicy = { exitCode: ExitCode.BadArgs, bare
 /** Commands without an etcdctl counterpart (lock, elect): exit 2, bad connection. */
 export const UNREACHABLE_FAILURE: FailurePolicy = { exitCode: ExitCode.BadConnection, bare: false };
 
+const INVALID_FORM = 210;
+/** The cause a member gives a body over its limit (Go's text, part of the wire API). */
+const GO_POST_TOO_LARGE = 'http: POST too large';
+const MEMBER_TOO_LARGE_HINT = ': the request is larger than the member accepts (deimos --max-request-bytes, default 4194304 bytes); nothing was written';
+const PROXY_TOO_LARGE_HINT = ' (deimos-proxy --max-request-bytes); nothing was written';
+
+/** What the command was doing, for the hint after a cluster failure. */
+export interface ErrorContext {
+  /** A linearizable read (get, ls, watch without --serializable): `--serializable` is the way out. */
+  linearizableRead?: boolean;
+}
+
 /** Classifies an error (by class, never by message text) for a command with `policy`. */
-export function describeError(err: unknown, policy: FailurePolicy = KEYS_FAILURE): ErrorDescription {
+export function describeError(err: unknown, policy: FailurePolicy = KEYS_FAILURE, context: ErrorContext = {}): ErrorDescription {
   if (err instanceof DeimosError) {
     // errorCode 0: not an etcd error JSON (the members API's `{"message"}`, a proxy's or a TLS port's text).
-    if (err.errorCode === 0) return { line: oneLine(err.message), ...policy };
-    return { line: formatServerError(err), exitCode: ExitCode.ServerError };
+    if (err.errorCode === 0) return { line: oneLine(err.message) + (err.status === 413 ? PROXY_TOO_LARGE_HINT : ''), ...policy };
+    const tooLarge = err.errorCode === INVALID_FORM && err.cause === GO_POST_TOO_LARGE;
+    return { line: formatServerError(err) + (tooLarge ? MEMBER_TOO_LARGE_HINT : ''), exitCode: ExitCode.ServerError };
   }
-  if (err instanceof ClusterUnavailableError) return { line: formatUnavailable(err), ...policy };
+  if (err instanceof ClusterUnavailableError) return { line: formatUnavailable(err, context), ...policy };
   if (err instanceof OutcomeUnknownError) return { line: oneLine(err.message), ...policy };
-  if (err instanceof CtlError) return { line: err.message, exitCode: err.exitCode };
+  if (err instanceof CtlError) return { line: err.message, exitCode: err.exitCode, ...(err.bare ? { bare: true } : {}) };
   if (err instanceof Errors.CLIError) return { line: oneLine(stripOclifDecoration(err.message)), exitCode: ExitCode.BadArgs };
   return { line: oneLine(err instanceof Error ? err.message : String(err)), exitCode: ExitCode.BadArgs };
 }
 
-/** etcd's client wording, so that scripts grepping for it keep working. */
-export function formatUnavailable(err: { errors?: readonly unknown[] }): string {
-  const parts = (err.errors ?? []).map((e, i) => `error #${i}: ${e instanceof Error ? errorText(e) : String(e)}`);
-  return ['client: etcd cluster is unavailable or misconfigured', ...parts].join('; ');
+/**
+ * `cluster is unavailable or misconfigured` (the words of etcd's client, which scripts grep for),
+ * then what happened in deimos's words and what to try, then every attempt's error.
+ */
+export function formatUnavailable(err: { errors?: readonly unknown[] }, context: ErrorContext = {}): string {
+  const errors = err.errors ?? [];
+  const parts = errors.map((e, i) => `error #${i}: ${e instanceof Error ? errorText(e) : String(e)}`);
+  return [`cluster is unavailable or misconfigured: ${whatHappened(errors, context)}`, ...parts].join('; ');
+}
+
+/** One clause on why no member answered, from the attempts' errors (by class and code). */
+function whatHappened(errors: readonly unknown[], context: ErrorContext): string {
+  if (errors.length === 0) return 'no endpoint to ask';
+  if (errors.every((e) => neverReached(e))) return 'no member could be reached (are the endpoints right, are the members running?)';
+  const timedOut = errors.some((e) => (e as { code?: unknown }).code === 'ETIMEDOUT');
+  const refused = errors.some((e) => e instanceof DeimosError);
+  const why = timedOut ? 'no member answered within --timeout' : refused ? 'the members could not serve the request' : 'no member answered';
+  if (!timedOut && !refused) return why;
+  const needs = context.linearizableRead ? 'a linearizable read needs a leader and a quorum of members' : 'this needs a leader and a quorum of members';
+  const way = context.linearizableRead ? ' (--serializable answers from the member\'s own store)' : '';
+  return `${why}: ${needs}; are most members up and connected?${way}`;
 }
 
 /** Codes of a connection that failed at the network level (etcdctl's isConnectionError: dial, read, timeout). */

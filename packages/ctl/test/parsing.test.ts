@@ -20,7 +20,8 @@ test('durations accept Go-style units and bare seconds', () => {
   assert.equal(parseDurationMs('5s'), 5_000);
   assert.equal(parseDurationMs('500ms'), 500);
   assert.equal(parseDurationMs('1m30s'), 90_000);
-  assert.equal(parseDurationMs('2'), 2_000);
+  assert.throws(() => parseDurationMs('2'), /--timeout: invalid duration "2": a unit is required \(e\.g\. --timeout 5s/);
+  assert.throws(() => parseDurationMs('0'), /--timeout: duration must be positive/);
   assert.throws(() => parseDurationMs('soon'), /invalid duration/);
   assert.throws(() => parseDurationMs('5x'), /invalid duration/);
 });
@@ -29,7 +30,7 @@ test('errors map to etcdctl exit codes: server 4, unreachable 2, local 1, member
   assert.deepEqual(describeError(new DeimosError(100, 'Key not found', { cause: '/a', index: 3, status: 404 })), { line: '100: Key not found (/a) [3]', exitCode: 4 });
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
   const down = describeError(new ClusterUnavailableError([refused]));
-  assert.deepEqual(down, { line: 'client: etcd cluster is unavailable or misconfigured; error #0: connect ECONNREFUSED 127.0.0.1:1', exitCode: 4, bare: false });
+  assert.deepEqual(down, { line: 'cluster is unavailable or misconfigured: no member could be reached (are the endpoints right, are the members running?); error #0: connect ECONNREFUSED 127.0.0.1:1', exitCode: 4, bare: false });
   assert.deepEqual(describeError(new ClusterUnavailableError([refused]), MEMBERS_FAILURE), { line: down.line, exitCode: 1, bare: true });
   assert.equal(describeError(new ClusterUnavailableError([refused]), UNREACHABLE_FAILURE).exitCode, 2);
   assert.equal(describeError(new OutcomeUnknownError('http://a', new Error('socket hang up'))).exitCode, 4);
@@ -60,4 +61,17 @@ test('a sync that failed at the network level on every endpoint exits 2; TLS or 
   assert.equal(syncFailure(new ClusterUnavailableError([refused, refused]))?.exitCode, 2);
   assert.equal(syncFailure(new ClusterUnavailableError([refused, tls])), undefined);
   assert.equal(syncFailure(new DeimosError(0, 'not found', { status: 404 })), undefined);
+});
+
+test('a cluster failure says what happened in deimos\'s words: timeouts, no quorum, the proxy\'s cause', () => {
+  const timeout = Object.assign(new Error("Timeout awaiting 'request' for 2000ms"), {
+    name: 'TimeoutError', code: 'ETIMEDOUT', event: 'request', options: { url: new URL('http://127.0.0.1:5/v2/keys/a'), timeout: { request: 2000 } },
+  });
+  const read = describeError(new ClusterUnavailableError([timeout]), undefined, { linearizableRead: true }).line;
+  assert.equal(read, 'cluster is unavailable or misconfigured: no member answered within --timeout: a linearizable read needs a leader and a quorum of members; are most members up and connected? (--serializable answers from the member\'s own store); error #0: http://127.0.0.1:5: no answer within 2s');
+  const write = describeError(new ClusterUnavailableError([timeout])).line;
+  assert.match(write, /this needs a leader and a quorum of members/);
+  assert.doesNotMatch(write, /serializable|Timeout awaiting|etcd cluster/);
+  const proxy = new DeimosError(300, 'Raft Internal Error', { cause: 'deimos-proxy: no cluster member answered (last: http://m1: ECONNREFUSED)', status: 503 });
+  assert.match(describeError(new ClusterUnavailableError([proxy])).line, /error #0: Raft Internal Error \(deimos-proxy: no cluster member answered \(last: http:\/\/m1: ECONNREFUSED\)\)$/);
 });

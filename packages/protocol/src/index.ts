@@ -12,3 +12,4 @@ export * from './descriptor-budget.js';
 export * from './net/log-throttle.js';
 export * from './net/connection-gate.js';
 export * from './http/client-error.js';
+export * from './flags/go-duration.js';

@@ -4,6 +4,7 @@
  */
 import { namesPort, portOf } from './url-port.js';
 import { defaultMaxClientConns, readOpenFilesLimit } from './client-connection-limit.js';
+import { DurationError, parseGoDurationMs } from '@deimos/protocol';
 import { ProxyConfigError, parseFlags, renderHelp, type FlagSpec, type FlagValues } from './flags.js';
 
 /** Everything a running proxy needs. */
@@ -60,10 +61,10 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
     { name: 'endpoints', kind: 'string', description: 'Comma-separated client URLs of cluster members to start from (the rest is discovered).' },
     { name: 'bootstrap-config', aliases: ['initial-cluster'], kind: 'string', description: 'The cluster as name=peerURL,...; client URLs are learned from the members (GET <peerURL>/members).' },
     { name: 'proxy', kind: 'string', defaultValue: 'on', description: "'on' forwards every request; 'readonly' only GET and HEAD (others get 501)." },
-    { name: 'refresh-interval', kind: 'string', defaultValue: '30s', description: 'How often the member list is refreshed from /v2/members (e.g. 30s, 500ms; a bare number is ms).' },
-    { name: 'failure-wait', kind: 'string', defaultValue: '5s', description: 'How long a member that refused or timed out is skipped.' },
-    { name: 'dial-timeout', kind: 'string', defaultValue: '1s', description: 'Longest wait for a connection to a member.' },
-    { name: 'response-timeout', kind: 'string', defaultValue: '10s', description: 'Longest wait for the response headers of a request that is not a watch.' },
+    { name: 'refresh-interval', kind: 'string', defaultValue: '30s', description: 'How often the member list is refreshed from /v2/members (a duration with its unit, e.g. 30s, 500ms).' },
+    { name: 'failure-wait', kind: 'string', defaultValue: '5s', description: 'How long a member that refused or timed out is skipped (a duration with its unit, e.g. 5s).' },
+    { name: 'dial-timeout', kind: 'string', defaultValue: '1s', description: 'Longest wait for a connection to a member (e.g. 1s, 500ms).' },
+    { name: 'response-timeout', kind: 'string', defaultValue: '10s', description: 'Longest wait for the response headers of a request that is not a watch (e.g. 10s).' },
     { name: 'max-request-bytes', kind: 'integer', defaultValue: '4194304', description: 'Largest request body accepted, in bytes.' },
     { name: 'max-client-conns', kind: 'integer', description: 'Most client connections open at once, across all listen URLs (watches included); more are answered 503 and closed. Default: derived from the open-files limit, two descriptors a connection (its own and one to a member).' },
     { name: 'cert-file', kind: 'string', description: 'TLS certificate of the listener; also the client certificate towards https members.' },
@@ -79,15 +80,20 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
   ];
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses a duration: `5s`, `800ms`, `1m`, `1h`, or a bare number of milliseconds. */
+/**
+ * Parses a positive duration flag with Go's rule, the same as `deimos` and `deimosctl` (a unit is
+ * required: `5s`, `800ms`, `1m30s`; see `parseGoDurationMs`), in whole milliseconds (at least 1).
+ */
 export function parseDurationMs(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new ProxyConfigError(`--${flag}: invalid duration "${text}" (e.g. 5s, 800ms)`);
-  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
-  if (!(ms > 0)) throw new ProxyConfigError(`--${flag}: duration must be positive`);
-  return Math.round(ms);
+  let ms: number;
+  try {
+    ms = parseGoDurationMs(text, flag);
+  } catch (err) {
+    if (err instanceof DurationError) throw new ProxyConfigError(err.message);
+    throw err;
+  }
+  if (!(ms > 0)) throw new ProxyConfigError(`--${flag}: duration must be positive (e.g. --${flag} 5s)`);
+  return Math.max(1, Math.round(ms));
 }
 
 /** Checks one URL and returns it as `scheme://host:port`. */

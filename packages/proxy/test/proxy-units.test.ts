@@ -46,6 +46,8 @@ test('rejects a missing cluster, bad modes, URLs with paths, https without a cer
     [['--endpoints', 'http://a:1', '--client-cert-auth'], /needs --trusted-ca-file/],
     [['--endpoints', 'http://a:1', '--name', 'x'], /unknown flag: --name/],
     [['--endpoints', 'http://a:1', '--refresh-interval', 'soon'], /invalid duration/],
+    [['--endpoints', 'http://a:1', '--dial-timeout', '1'], /--dial-timeout: invalid duration "1": a unit is required/],
+    [['--endpoints', 'http://a:1', '--failure-wait', '5000'], /--failure-wait: invalid duration "5000": a unit is required/],
   ];
   for (const [argv, message] of bad) assert.throws(() => parseProxyArgs(argv, {}), message, argv.join(' '));
 });

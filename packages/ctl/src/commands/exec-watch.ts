@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
-import { spawn } from 'node:child_process';
 import { DeimosCommand } from '../base-command.js';
 import { usageError } from '../ctl-error.js';
 import { afterIndexOption, exitOnSignal } from '../watch-options.js';
 import type { FormattableResponse } from '../format.js';
-import { ExitCode } from '../exit-codes.js';
+import { startCommand } from '../run-command.js';
 
 /** Most commands running at once; a slower command stream holds the watch back instead of piling up processes. */
 const MAX_RUNNING = 32;
@@ -30,7 +29,7 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
   static override summary = 'Watch a key for changes and exec a command on each change.';
   static override description = 'The command gets ETCD_WATCH_ACTION, ETCD_WATCH_KEY, ETCD_WATCH_VALUE and '
     + 'ETCD_WATCH_MODIFIED_INDEX (also DEIMOS_WATCH_*) in its environment. As with etcdctl, each command starts when its '
-    + `event arrives without waiting for earlier ones (at most ${MAX_RUNNING} at a time); a command that cannot be started ends exec-watch with exit 1. `
+    + `event arrives without waiting for earlier ones (at most ${MAX_RUNNING} at a time); a command that cannot be started ends exec-watch with exit 1 (as lock -- CMD). `
     + 'Without `--`, the key is the last argument (etcdctl\'s `exec-watch CMD... KEY`).';
   static override examples = [
     '<%= config.bin %> exec-watch /foo -- sh -c \'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY=$ETCD_WATCH_VALUE"\'',
@@ -71,15 +70,11 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
 
 /**
  * Starts one command with the watch environment and shared stdio; the promise settles when it ends.
- * A command that cannot be started (missing, not executable) ends deimosctl with exit 1, as etcdctl.
+ * A command that cannot be started (missing, not executable) ends deimosctl with the same line and
+ * exit code as `lock -- CMD` (exit 1, as etcdctl's exec-watch).
  */
-function startOnce(command: string[], env: Record<string, string>): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
-    child.once('error', (err) => {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(ExitCode.BadArgs);
-    });
-    child.once('exit', () => resolve());
-  });
+async function startOnce(command: string[], env: Record<string, string>): Promise<void> {
+  const running = startCommand(command, env);
+  const code = await running.exited;
+  if (running.startError) process.exit(code);
 }

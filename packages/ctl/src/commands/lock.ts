@@ -14,7 +14,7 @@ export default class LockCommand extends DeimosCommand<typeof LockCommand> {
   static override failure = UNREACHABLE_FAILURE;
   static override description = 'Without a command the lock key is printed and the lock is held until SIGINT/SIGTERM. '
     + 'With `-- command...` the command runs while the lock is held (env DEIMOS_LOCK_KEY), the lock is released '
-    + 'afterwards and deimosctl exits with the command\'s exit code. A bare name lives under /locks; a name '
+    + 'afterwards and deimosctl exits with the command\'s exit code (1 when it cannot be started, as exec-watch). A bare name lives under /locks; a name '
     + 'starting with / is used as the lock directory. If the holder dies, the lock frees itself after --ttl seconds.';
   static override examples = [
     '<%= config.bin %> lock deploy -- ./deploy.sh',

@@ -1,4 +1,5 @@
 /** Validation of the URL lists and the name=URL cluster lists given on the command line. */
+import { DurationError, parseGoDurationMs } from '@deimos/protocol';
 import { FlagError } from './flag-parser.js';
 
 /** Parses a comma-separated URL list; every URL must be http(s)://host:port with no path. */
@@ -61,13 +62,18 @@ export function parseClusterList(text: string, flag: string): Map<string, string
   return members;
 }
 
-/** Parses a Go-style duration (`5s`, `800ms`, `1m`, `1.5s`) or a bare number of milliseconds. */
+/**
+ * Parses a positive duration flag with Go's rule (a unit is required: `5s`, `800ms`, `1m30s`; see
+ * `parseGoDurationMs`), in whole milliseconds (at least 1).
+ */
 export function parseDurationMs(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new FlagError(`--${flag}: invalid duration "${text}" (e.g. 5s, 800ms)`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
-  if (!(ms > 0)) throw new FlagError(`--${flag}: duration must be positive`);
-  return Math.round(ms);
+  let ms: number;
+  try {
+    ms = parseGoDurationMs(text, flag);
+  } catch (err) {
+    if (err instanceof DurationError) throw new FlagError(err.message);
+    throw err;
+  }
+  if (!(ms > 0)) throw new FlagError(`--${flag}: duration must be positive (e.g. --${flag} 5s)`);
+  return Math.max(1, Math.round(ms));
 }

@@ -134,11 +134,15 @@ export function bodyErrorToEtcdError(err: BodyReadError): EtcdError {
 }
 
 /**
- * Answers a {@link BodyReadError} (nothing to answer when the client aborted) with
- * `Connection: close`, since the rest of the request is not going to be read.
+ * Answers a {@link BodyReadError} (nothing to answer when the client aborted). A timed-out body gets
+ * `Connection: close` (its socket is destroyed). A too-large one does not: node:http destroys a
+ * `Connection: close` socket as soon as the answer is flushed, while the client is still uploading,
+ * and the reset that the unread upload causes can discard the answer in the client's receive buffer
+ * (the client saw `write EPIPE` instead of the 400). The rest of the upload is read and dropped
+ * instead, up to a cap (see `discardRest`), as Go's server lingers before closing.
  */
 export function writeBodyError(res: ServerResponse, err: BodyReadError, options: { clusterId: string }): void {
   if (err.code === 'BODY_ABORTED' || res.headersSent || res.destroyed) return;
-  res.setHeader('Connection', 'close');
+  if (err.code !== 'BODY_TOO_LARGE') res.setHeader('Connection', 'close');
   writeError(res, bodyErrorToEtcdError(err), { clusterId: options.clusterId });
 }

@@ -55,6 +55,9 @@ test('bad flags are reported as FlagError with a clear message', () => {
     [['--name', 'zz', '--bootstrap-config', 'a=http://127.0.0.1:1'], /no member named "zz"/],
     [['--initial-cluster-state', 'maybe'], /one of new, existing/],
     [['--timeout', 'soon'], /invalid duration/],
+    [['--timeout', '1'], /--timeout: invalid duration "1": a unit is required/],
+    [['--tick-interval', '100'], /--tick-interval: invalid duration "100": a unit is required/],
+    [['--timeout', '0'], /--timeout: duration must be positive/],
     [['--name'], /needs a value/],
   ];
   for (const [argv, re] of bad) {
