@@ -37,13 +37,17 @@ export interface CommandResult {
   stderr: string;
 }
 
+/** npm settings of the npm running the tests that a child npm keeps: where its cache and config are. */
+const KEPT_NPM_CONFIG = new Set(['npm_config_cache', 'npm_config_userconfig', 'npm_config_globalconfig', 'npm_config_cafile', 'npm_config_nodedir', 'npm_config_registry']);
+
 /**
  * The environment for a child npm: this one without the `npm_*` variables that the npm running
- * the tests (npm test) set, which a nested npm would read as its own configuration.
+ * the tests (npm test) set, which a nested npm would read as its own (its project directory, its
+ * log level, its script), except those in {@link KEPT_NPM_CONFIG}.
  */
 export function cleanNpmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_') || KEPT_NPM_CONFIG.has(k.toLowerCase())) env[k] = v;
   return { ...env, ...extra };
 }
 
