@@ -12,6 +12,7 @@ import type { MemberJSON } from '@deimos/protocol';
 import type { EndpointPool } from './endpoint-pool.js';
 import type { ProxyLogger } from './logger.js';
 import { namesPort, portOf } from './url-port.js';
+import { formatDuration, OutageLog } from './outage-log.js';
 
 /** Where discovery starts and how often it runs. */
 export interface DiscoveryOptions {
@@ -47,6 +48,8 @@ export class Discovery {
   private running: Promise<boolean> | undefined;
   /** The cluster's ID, fixed by the first member list learned. */
   private clusterId: string | undefined;
+  /** Refreshes that no member answers are logged once, then as reminders (the retry runs every second at first). */
+  private readonly refreshOutage = new OutageLog();
 
   constructor(private readonly pool: EndpointPool, private readonly opts: DiscoveryOptions, private readonly logger: ProxyLogger) {}
 
@@ -86,18 +89,26 @@ export class Discovery {
       const answer = await this.fetchMembers(`${url}/v2/members`);
       if (answer && this.sameCluster(answer, url) && (await this.apply(answer, url))) {
         this.pool.markHealthy(url);
-        return true;
+        return this.refreshed(url);
       }
     }
     for (const peer of this.opts.bootstrapPeerUrls) {
       if (this.stopped) return false;
       const answer = await this.fetchMembers(`${peer}/members`, this.opts.peerTls);
-      if (answer && this.sameCluster(answer, peer) && (await this.apply(answer, peer))) return true;
+      if (answer && this.sameCluster(answer, peer) && (await this.apply(answer, peer))) return this.refreshed(peer);
     }
-    if (clientCandidates.length + this.opts.bootstrapPeerUrls.length > 0) {
-      this.logger.warn('member list refresh failed: no member answered', { tried: [...clientCandidates, ...this.opts.bootstrapPeerUrls] });
-    }
+    const tried = [...clientCandidates, ...this.opts.bootstrapPeerUrls];
+    const log = tried.length > 0 ? this.refreshOutage.failed(Date.now()) : undefined;
+    if (log?.kind === 'down') this.logger.warn('member list refresh failed: no member answered', { tried });
+    else if (log?.kind === 'still-down') this.logger.warn('member list refresh still failing: no member answers', { tried, downFor: formatDuration(log.downForMs), failures: log.failures });
     return false;
+  }
+
+  /** Ends a run of failed refreshes, if there was one, with one log line; true. */
+  private refreshed(from: string): true {
+    const ended = this.refreshOutage.succeeded(Date.now());
+    if (ended) this.logger.info('member list refresh works again', { from, downFor: formatDuration(ended.downForMs), failures: ended.failures });
+    return true;
   }
 
   /** True when `answer` comes from this proxy's cluster; the first answer with an ID fixes it. */

@@ -1,9 +1,13 @@
 /**
  * The members the proxy may forward to, with their health: a member that refused or timed out is
  * skipped until its failure wait ends, and among the healthy ones the lowest latency (an exponentially
- * weighted moving average, scaled by requests in flight so that load spreads) wins.
+ * weighted moving average, scaled by requests in flight so that load spreads) wins. It also logs a
+ * member's health: once when it goes down (with a reminder at growing intervals while it stays down)
+ * and once when it answers again.
  */
 import { portOf } from './url-port.js';
+import type { ProxyLogger } from './logger.js';
+import { formatDuration, OutageLog } from './outage-log.js';
 
 /** One upstream member, identified by its client URL. */
 export interface Endpoint {
@@ -26,8 +30,9 @@ const EWMA_ALPHA = 0.2;
 export class EndpointPool {
   private endpoints: Endpoint[] = [];
   private rotation = 0;
+  private readonly outages = new WeakMap<Endpoint, OutageLog>();
 
-  constructor(private readonly failureWaitMs: number, private readonly now: () => number = Date.now) {}
+  constructor(private readonly failureWaitMs: number, private readonly now: () => number = Date.now, private readonly logger?: ProxyLogger) {}
 
   /** Replaces the member list, keeping the health of members that stay. Returns added and removed URLs. */
   setUrls(urls: readonly string[]): { added: string[]; removed: string[] } {
@@ -91,19 +96,37 @@ export class EndpointPool {
     return best;
   }
 
-  /** Records a response's time to headers. */
+  /** Records a response's time to headers (so the member is up). */
   recordLatency(e: Endpoint, ms: number): void {
     e.latencyEwmaMs = e.latencyEwmaMs === undefined ? ms : e.latencyEwmaMs + EWMA_ALPHA * (ms - e.latencyEwmaMs);
+    this.answered(e);
   }
 
-  /** Skips `e` for the failure wait. */
-  markFailed(e: Endpoint): void {
-    e.failedUntilMs = this.now() + this.failureWaitMs;
+  /** Skips `e` for the failure wait; `reason` (an error code) goes into the log. */
+  markFailed(e: Endpoint, reason = 'no answer'): void {
+    const now = this.now();
+    e.failedUntilMs = now + this.failureWaitMs;
+    let outage = this.outages.get(e);
+    if (outage === undefined) this.outages.set(e, (outage = new OutageLog()));
+    const log = outage.failed(now);
+    if (log?.kind === 'down') {
+      this.logger?.warn('member is down; skipping it, and trying it again after each failure wait', { member: e.url, error: reason, failureWait: formatDuration(this.failureWaitMs) });
+    } else if (log?.kind === 'still-down') {
+      this.logger?.warn('member is still down', { member: e.url, error: reason, downFor: formatDuration(log.downForMs), failures: log.failures });
+    }
   }
 
   /** Clears a failure mark (the member answered, e.g. to discovery). */
   markHealthy(url: string): void {
     const e = this.endpoints.find((x) => x.url === url);
-    if (e) e.failedUntilMs = 0;
+    if (!e) return;
+    e.failedUntilMs = 0;
+    this.answered(e);
+  }
+
+  /** Ends `e`'s outage, if it had one, with one log line. */
+  private answered(e: Endpoint): void {
+    const ended = this.outages.get(e)?.succeeded(this.now());
+    if (ended) this.logger?.info('member is back', { member: e.url, downFor: formatDuration(ended.downForMs), failures: ended.failures });
   }
 }

@@ -101,9 +101,9 @@ export class Forwarder {
     }
     this.attempt(ep, request, client, (failure) => {
       if (failure === undefined || client.gone) return;
-      this.pool.markFailed(ep);
+      // The pool logs the member's health: once when it goes down, not once per failure wait.
+      this.pool.markFailed(ep, failure.error.code ?? failure.error.message);
       this.metrics.failed(ep.url);
-      this.logger.warn('member failed; skipping it for the failure wait', { member: ep.url, error: failure.error.code ?? failure.error.message });
       if (failure.reached && request.method !== 'GET' && request.method !== 'HEAD') {
         this.metrics.answeredLocally('ambiguous');
         client.fail(502, `${ep.url} took the ${request.method} request but gave no answer (${failure.error.code ?? failure.error.message}); it may or may not have been applied`);

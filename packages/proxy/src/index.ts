@@ -5,3 +5,4 @@ export { ProxyConfigError, type FlagSpec } from './flags.js';
 export { runProxyCli, proxyModeRequested, PROXY_VERSION, type ProxyCliOptions } from './proxy-main.js';
 export { createStderrLogger, type ProxyLogger } from './logger.js';
 export { HOP_HEADER } from './upstream-head.js';
+export { watchNpmWrapper } from './npm-wrapper-watch.js';

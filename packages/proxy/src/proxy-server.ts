@@ -147,7 +147,7 @@ async function listen(url: string, deps: ListenDeps): Promise<Listener> {
 export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Promise<RunningProxy> {
   const { client: clientTls, peer: peerTls } = readTls(config);
   const proxyId = randomBytes(6).toString('hex');
-  const pool = new EndpointPool(config.failureWaitMs);
+  const pool = new EndpointPool(config.failureWaitMs, Date.now, logger);
   const metrics = new ProxyMetrics();
   const forwarder = new Forwarder(pool, metrics, {
     proxyId, dialTimeoutMs: config.dialTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxRequestBytes: config.maxRequestBytes, tls: clientTls,
