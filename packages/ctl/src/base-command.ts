@@ -70,7 +70,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
         argv = argv.slice(0, dashes);
       }
     }
-    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: ctor.args, strict: ctor.strict }, argv);
+    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: optionalArgs(ctor.args), strict: ctor.strict }, argv);
     this.flags = flags as CtlFlags<T>;
     this.args = args as CtlArgs<T>;
     this.argvPositional = positional as string[];
@@ -165,4 +165,14 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     this.clientInstance?.close();
     return super.finally(err);
   }
+}
+
+/**
+ * The arguments as parsed: never required to oclif, so that a missing one gets the command's own
+ * etcdctl message (`key required`) rather than oclif's; `required` stays on the declarations for
+ * the help text (`get KEY`, not `get [KEY]`).
+ */
+function optionalArgs(args: Interfaces.ArgInput | undefined): Interfaces.ArgInput | undefined {
+  if (!args) return args;
+  return Object.fromEntries(Object.entries(args).map(([name, arg]) => [name, { ...arg, required: false }]));
 }
