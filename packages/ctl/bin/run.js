@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // deimosctl entry point: oclif finds the compiled commands in dist/src/commands.
 import { flush, handle, run } from '@oclif/core';
-import { globalFlagsLast } from '../dist/src/argv.js';
+import { VALUE_FLAGS, globalFlagsLast } from '../dist/src/argv.js';
+import { applyEtcdctlEnv } from '../dist/src/etcdctl-env.js';
+import { etcdctlArgv } from '../dist/src/etcdctl-argv.js';
 import { ROOT_EXAMPLES, isRootHelp } from '../dist/src/root-help.js';
 
+applyEtcdctlEnv(process.env);
 // etcdctl style `deimosctl -o json get /foo`: oclif wants flags after the command.
-const args = globalFlagsLast(process.argv.slice(2));
+const args = globalFlagsLast(etcdctlArgv(process.argv.slice(2)));
 try {
   await run(args, import.meta.url);
   await flush();
@@ -14,6 +17,15 @@ try {
   // Commands print their own errors and exit through oclif's ExitError (code EEXIT). Anything
   // else comes from oclif itself (an unknown command): one line, exit 1 (bad arguments).
   if (err?.code === 'EEXIT') await handle(err);
-  process.stderr.write(`Error:  ${String(err?.message ?? err).split('\n')[0]}\n`);
+  process.stderr.write(`Error:  ${await oclifErrorLine(err)}\n`);
   process.exit(1);
+}
+
+/** oclif's own error in the user's words: an unknown command names what was typed, never oclif's `a:b` id. */
+async function oclifErrorLine(err) {
+  const message = String(err?.message ?? err).split('\n')[0];
+  if (!/^command \S+ not found$/.test(message)) return message;
+  const [{ Config }, { unknownCommandMessage }] = await Promise.all([import('@oclif/core'), import('../dist/src/unknown-command.js')]);
+  const config = await Config.load(import.meta.url);
+  return unknownCommandMessage({ argv: args, commandIds: config.commandIDs, valueFlags: VALUE_FLAGS });
 }

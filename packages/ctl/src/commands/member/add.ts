@@ -10,8 +10,8 @@ export default class MemberAdd extends DeimosCommand<typeof MemberAdd> {
   static override failure = MEMBERS_FAILURE;
   static override examples = ['<%= config.bin %> member add node4 http://10.0.0.4:2380'];
   static override args = {
-    name: Args.string({ description: 'name of the new member' }),
-    peerURLs: Args.string({ description: 'its peer URLs, comma-separated' }),
+    name: Args.string({ description: 'name of the new member', required: true }),
+    peerURLs: Args.string({ description: 'its peer URLs, comma-separated', required: true }),
   };
 
   async run(): Promise<void> {
