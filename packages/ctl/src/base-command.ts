@@ -14,8 +14,9 @@ import { etcdctlParseError } from './parse-errors.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 import { readStdin } from './read-stdin.js';
 
-/** Endpoints used when neither `--endpoints` nor DEIMOSCTL_ENDPOINTS is given (etcdctl's defaults). */
-export const DEFAULT_ENDPOINTS = 'http://127.0.0.1:2379,http://127.0.0.1:4001';
+import { DEFAULT_ENDPOINTS } from './default-endpoints.js';
+
+export { DEFAULT_ENDPOINTS };
 
 const GLOBAL = 'GLOBAL';
 
