@@ -13,7 +13,6 @@ import { usageError } from './ctl-error.js';
 import { etcdctlParseError } from './parse-errors.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 import { readStdin } from './read-stdin.js';
-
 import { DEFAULT_ENDPOINTS } from './default-endpoints.js';
 
 export { DEFAULT_ENDPOINTS };
