@@ -56,7 +56,7 @@ describe('deimosctl with a 3-node cluster', { skip: SKIP }, () => {
     assert.deepEqual([dup.code, dup.stderr], [1, 'membership: peerURL exists\n']);
     const add = await ctl(['member', 'add', 'node4', peer, '--endpoints', all]);
     assert.equal(add.code, 0, add.stderr);
-    const m = /^Added member named node4 with ID ([0-9a-f]+) to cluster\n\nETCD_NAME="node4"\nETCD_INITIAL_CLUSTER="([^"]+)"\nETCD_INITIAL_CLUSTER_STATE="existing"\n$/.exec(add.stdout);
+    const m = /^Added member named node4 with ID ([0-9a-f]+) to cluster\n\nDEIMOS_NAME="node4"\nDEIMOS_BOOTSTRAP_CONFIG="([^"]+)"\nDEIMOS_INITIAL_CLUSTER_STATE="existing"\n/.exec(add.stdout);
     assert.ok(m, add.stdout);
     const id = m[1]!;
     const initial = m[2]!.split(',').sort();

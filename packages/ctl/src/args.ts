@@ -2,8 +2,8 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from './ctl-error.js';
 
-/** The `<key>` argument (optional to oclif so that a missing key says `key required`, as etcdctl). */
-export const keyArg = Args.string({ description: 'the key' });
+/** The `<key>` argument: required (shown as `KEY` in help); a missing key still says `key required`, as etcdctl (see DeimosCommand.init). */
+export const keyArg = Args.string({ description: 'the key', required: true });
 
 /** The `[value]` argument (stdin when absent; no other argument is ever read from stdin). */
 export const valueArg = Args.string({ description: 'the value (when absent: all of stdin, byte for byte, if stdin is not a terminal)' });

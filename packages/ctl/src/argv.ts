@@ -4,7 +4,7 @@
  */
 
 /** Global flags that take a value (in the `--flag value` form). */
-const VALUE_FLAGS = new Set(['--endpoints', '--output', '-o', '--timeout', '--ca-file', '--cert-file', '--key-file']);
+export const VALUE_FLAGS: ReadonlySet<string> = new Set(['--endpoints', '--endpoint', '--peers', '-C', '--output', '-o', '--timeout', '--total-timeout', '--ca-file', '--cert-file', '--key-file']);
 /** Global boolean flags. */
 const BOOLEAN_FLAGS = new Set(['--sync', '--no-sync', '--color', '--no-color', '--debug']);
 

@@ -9,15 +9,19 @@ import { parseDurationMs } from './duration.js';
 import { debugPrinter } from './debug-output.js';
 import { KEYS_FAILURE, describeError, syncFailure, type FailurePolicy } from './describe-error.js';
 import { usageError } from './ctl-error.js';
+import { etcdctlParseError } from './parse-errors.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 import { readStdin } from './read-stdin.js';
 import { readTlsFiles } from './tls-files.js';
 import { withoutStdin } from './without-stdin.js';
+import { DEFAULT_ENDPOINTS } from './default-endpoints.js';
 
-/** Endpoints used when neither `--endpoints` nor DEIMOSCTL_ENDPOINTS is given (etcdctl's defaults). */
-export const DEFAULT_ENDPOINTS = 'http://127.0.0.1:2379,http://127.0.0.1:4001';
+export { DEFAULT_ENDPOINTS };
 
 const GLOBAL = 'GLOBAL';
+
+/** Commands that run until interrupted: --total-timeout does not apply (etcdctl's watch and exec-watch). */
+const UNBOUNDED_COMMANDS = new Set(['watch', 'exec-watch', 'lock', 'elect', 'service:register', 'service:watch', 'cluster-health']);
 
 /** Flags of a concrete command plus the global ones. */
 export type CtlFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DeimosCommand)['baseFlags'] & T['flags']>;
@@ -27,12 +31,16 @@ export type CtlArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args'
 /** Base class of every command: parses flags once, owns the client, maps errors to etcdctl exit codes. */
 export abstract class DeimosCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
-    endpoints: Flags.string({ env: 'DEIMOSCTL_ENDPOINTS', default: DEFAULT_ENDPOINTS, helpGroup: GLOBAL, description: 'comma-separated list of cluster endpoints' }),
+    endpoints: Flags.string({
+      env: 'DEIMOSCTL_ENDPOINTS', default: DEFAULT_ENDPOINTS, helpGroup: GLOBAL, aliases: ['endpoint', 'peers'], charAliases: ['C'],
+      description: 'comma-separated list of cluster endpoints (etcdctl\'s -C, --peers, --endpoint and ETCDCTL_ENDPOINTS also work)',
+    }),
     output: Flags.string({ char: 'o', options: ['simple', 'json', 'extended'], default: 'simple', helpGroup: GLOBAL, description: 'output format' }),
     timeout: Flags.string({ default: '5s', helpGroup: GLOBAL, description: 'per-request timeout, a duration with its unit (e.g. 500ms, 5s, 1m)' }),
-    'ca-file': Flags.string({ env: 'DEIMOSCTL_CA_FILE', helpGroup: GLOBAL, description: 'verify servers with this CA bundle (PEM)' }),
-    'cert-file': Flags.string({ env: 'DEIMOSCTL_CERT_FILE', helpGroup: GLOBAL, description: 'client certificate (PEM) for TLS' }),
-    'key-file': Flags.string({ env: 'DEIMOSCTL_KEY_FILE', helpGroup: GLOBAL, description: 'client key (PEM) for TLS' }),
+    'total-timeout': Flags.string({ helpGroup: GLOBAL, description: 'give up on the whole command after this long (e.g. 10s; not for watch, exec-watch, lock, elect, service register/watch, cluster-health)' }),
+    'ca-file': Flags.string({ env: 'DEIMOSCTL_CA_FILE', helpGroup: GLOBAL, description: 'verify servers with this CA bundle (PEM; ETCDCTL_CA_FILE also works)' }),
+    'cert-file': Flags.string({ env: 'DEIMOSCTL_CERT_FILE', helpGroup: GLOBAL, description: 'client certificate (PEM) for TLS (ETCDCTL_CERT_FILE also works)' }),
+    'key-file': Flags.string({ env: 'DEIMOSCTL_KEY_FILE', helpGroup: GLOBAL, description: 'client key (PEM) for TLS (ETCDCTL_KEY_FILE also works)' }),
     debug: Flags.boolean({ helpGroup: GLOBAL, description: 'print the requests on stderr as cURL commands that reproduce them' }),
     sync: Flags.boolean({ allowNo: true, default: true, helpGroup: GLOBAL, description: 'discover members through /v2/members first (--no-sync: use the endpoints as given)' }),
     color: Flags.boolean({ allowNo: true, default: true, helpGroup: GLOBAL, description: 'colour output on a terminal (NO_COLOR also turns it off)' }),
@@ -71,12 +79,28 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
         argv = argv.slice(0, dashes);
       }
     }
-    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: withoutStdin(ctor.args), strict: ctor.strict }, argv);
+    const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: withoutStdin(optionalArgs(ctor.args)), strict: ctor.strict }, argv);
     this.flags = flags as CtlFlags<T>;
     this.args = args as CtlArgs<T>;
     this.argvPositional = positional as string[];
     this.setColor(this.flags.color);
+    this.startTotalTimeout();
     if (ctor.syncFirst && this.flags.sync) await this.syncEndpoints();
+  }
+
+  /**
+   * `--total-timeout` (etcdctl's): the whole command gives up after it, reported as the command
+   * reports an unreachable cluster. Commands that run until interrupted are exempt, as in etcdctl.
+   */
+  private startTotalTimeout(): void {
+    const text = this.flags['total-timeout'];
+    if (text === undefined || UNBOUNDED_COMMANDS.has(this.id ?? '')) return;
+    const ms = parseDurationMs(text);
+    const { exitCode } = (this.ctor as typeof DeimosCommand).failure;
+    setTimeout(() => {
+      process.stderr.write(`${this.err.red(`Error:  total timeout of ${text} exceeded (--total-timeout)`)}\n`);
+      process.exit(exitCode);
+    }, ms).unref();
   }
 
   /** etcdctl's sync: a network failure on every endpoint exits 2; any other failure leaves the endpoints as given. */
@@ -105,6 +129,9 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   protected endpoints(): string[] {
     const list = this.flags.endpoints.split(',').map((e) => e.trim()).filter((e) => e !== '');
     if (list.length === 0) throw usageError('no endpoints given');
+    for (const e of list) {
+      if (!URL.canParse(e)) throw usageError(`endpoint ${e}: not a valid URL`);
+    }
     return list;
   }
 
@@ -150,7 +177,8 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   /** One red line on stderr, no stack, then the etcdctl exit code. */
   override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<never> {
     if (err.constructor?.name === 'ExitError' || (err as { code?: string }).code === 'EEXIT') throw err;
-    const { line, exitCode, bare } = describeError(err, (this.ctor as typeof DeimosCommand).failure, { linearizableRead: this.flags !== undefined && this.readsLinearizably() });
+    const parseError = etcdctlParseError(err, `${this.config.bin} ${(this.id ?? '').replace(/:/g, ' ')}`);
+    const { line, exitCode, bare } = describeError(parseError ?? err, (this.ctor as typeof DeimosCommand).failure, { linearizableRead: this.flags !== undefined && this.readsLinearizably() });
     process.stderr.write(`${this.err.red(bare ? line : `Error:  ${line}`)}\n`);
     this.exit(exitCode);
   }
@@ -159,4 +187,14 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     this.clientInstance?.close();
     return super.finally(err);
   }
+}
+
+/**
+ * The arguments as parsed: never required to oclif, so that a missing one gets the command's own
+ * etcdctl message (`key required`) rather than oclif's; `required` stays on the declarations for
+ * the help text (`get KEY`, not `get [KEY]`).
+ */
+function optionalArgs(args: Interfaces.ArgInput | undefined): Interfaces.ArgInput | undefined {
+  if (!args) return args;
+  return Object.fromEntries(Object.entries(args).map(([name, arg]) => [name, { ...arg, required: false }]));
 }

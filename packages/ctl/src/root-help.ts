@@ -13,14 +13,17 @@ export const ROOT_EXAMPLES = `EXAMPLES
   $ deimosctl ls / --recursive -p
   $ deimosctl watch /dir --recursive --forever
   $ deimosctl exec-watch /config -- ./reload.sh
-  $ deimosctl member list --endpoints http://10.0.0.1:2379,http://10.0.0.2:2379
+  $ deimosctl member list --endpoints http://10.0.0.1:4001,http://10.0.0.2:4001
   $ deimosctl cluster-health
   $ deimosctl lock /locks/deploy -- ./deploy.sh
   $ deimosctl elect /election/scheduler node1
+  $ deimosctl service register web web1 http://10.0.0.1:8080
   $ deimosctl cert ca && deimosctl cert server --ip 10.0.0.1
 
-Global flags on every command: --endpoints (env DEIMOSCTL_ENDPOINTS), -o/--output simple|json|extended,
---timeout, --ca-file, --cert-file, --key-file, --no-sync, --no-color.
+Global flags on every command but cert: --endpoints (also -C, --peers, --endpoint; env DEIMOSCTL_ENDPOINTS
+or ETCDCTL_ENDPOINTS), -o/--output simple|json|extended, --timeout, --total-timeout, --ca-file, --cert-file,
+--key-file (env DEIMOSCTL_* or ETCDCTL_*), --debug, --no-sync, --no-color.
+Help: -h/--help after any command, or deimosctl help [command]. Version: -v/--version.
 Exit codes: 0 ok, 1 bad arguments or local error, 2 cluster unreachable, 4 server error, 5 cluster not healthy.
 
 `;

@@ -5,7 +5,7 @@ import { globalFlagsLast } from '../src/argv.js';
 import { usageError } from '../src/ctl-error.js';
 import { MEMBERS_FAILURE, UNREACHABLE_FAILURE, describeError, syncFailure } from '../src/describe-error.js';
 import { parseDurationMs } from '../src/duration.js';
-import { formatMemberAdded, formatMemberLine, splitUrls } from '../src/members.js';
+import { formatMemberAdded, formatMemberLine, shellQuote, splitUrls } from '../src/members.js';
 import { recipeLocation } from '../src/recipe-name.js';
 
 test('leading global flags move after the command and its arguments, before any --', () => {
@@ -45,8 +45,12 @@ test('member lines match etcdctl, started and unstarted', () => {
   assert.equal(formatMemberLine(m, 'a1'), 'a1: name=n1 peerURLs=http://p1,http://p2 clientURLs=http://c1 isLeader=true\n');
   assert.equal(formatMemberLine(m, 'b2'), 'a1: name=n1 peerURLs=http://p1,http://p2 clientURLs=http://c1 isLeader=false\n');
   assert.equal(formatMemberLine({ id: 'b2', name: '', peerURLs: ['http://p3'], clientURLs: [] }, 'a1'), 'b2[unstarted]: peerURLs=http://p3\n');
-  assert.equal(formatMemberAdded('n2', 'b2', [m, { id: 'b2', name: '', peerURLs: ['http://p3'], clientURLs: [] }]),
-    'Added member named n2 with ID b2 to cluster\n\nETCD_NAME="n2"\nETCD_INITIAL_CLUSTER="n1=http://p1,n1=http://p2,n2=http://p3"\nETCD_INITIAL_CLUSTER_STATE="existing"\n');
+  assert.equal(formatMemberAdded('n2', 'b2', [m, { id: 'b2', name: '', peerURLs: ['http://p3'], clientURLs: [] }], ['http://p3']),
+    'Added member named n2 with ID b2 to cluster\n\nDEIMOS_NAME="n2"\nDEIMOS_BOOTSTRAP_CONFIG="n1=http://p1,n1=http://p2,n2=http://p3"\n'
+    + 'DEIMOS_INITIAL_CLUSTER_STATE="existing"\nDEIMOS_LISTEN_PEER_URLS="http://p3"\nDEIMOS_ADVERTISE_PEER_URLS="http://p3"\n\n'
+    + 'or start it with:\ndeimos --name n2 --bootstrap-config n1=http://p1,n1=http://p2,n2=http://p3 --initial-cluster-state existing '
+    + '--listen-peer-urls http://p3 --advertise-peer-urls http://p3\n');
+  assert.equal(shellQuote("it's a b"), `'it'\\''s a b'`);
   assert.deepEqual(splitUrls('http://a, http://b,'), ['http://a', 'http://b']);
 });
 

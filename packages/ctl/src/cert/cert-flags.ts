@@ -1,10 +1,19 @@
 /** Flags shared by the `cert` commands and the leaf-certificate run. */
 import { Flags } from '@oclif/core';
+import { DeimosCommand } from '../base-command.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CtlError, usageError } from '../ctl-error.js';
 import { invalidIps, issueLeaf, type LeafKind } from './issue.js';
 import { assertWritable, writePair } from './write-pair.js';
+
+/**
+ * The global flags of the `cert` commands: only --[no-]color. They talk to no cluster, so the
+ * connection flags (--endpoints, --ca-file, ...) would be silently ignored: they are refused instead.
+ */
+// Typed as the full set only to satisfy the static side of DeimosCommand: the cert commands read
+// no flag of it but --color (the base's init reads --sync only when syncFirst, which they turn off).
+export const certBaseFlags = { color: DeimosCommand.baseFlags.color } as unknown as typeof DeimosCommand.baseFlags;
 
 /** Flags of every `cert` command. */
 export const commonCertFlags = {

@@ -14,7 +14,7 @@ export default class ClusterHealth extends DeimosCommand<typeof ClusterHealth> {
   static override syncFirst = false;
   static override examples = [
     '<%= config.bin %> cluster-health',
-    '<%= config.bin %> cluster-health --endpoints http://10.0.0.1:2379',
+    '<%= config.bin %> cluster-health --endpoints http://10.0.0.1:4001',
     '<%= config.bin %> cluster-health --forever',
   ];
   static override flags = {

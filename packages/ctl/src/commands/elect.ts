@@ -20,8 +20,8 @@ export default class Elect extends DeimosCommand<typeof Elect> {
     '<%= config.bin %> elect scheduler --listen',
   ];
   static override args = {
-    name: Args.string({ description: 'name of the election' }),
-    proposal: Args.string({ description: 'this candidate\'s proposal (e.g. its address)' }),
+    name: Args.string({ description: 'name of the election', required: true }),
+    proposal: Args.string({ description: 'this candidate\'s proposal (e.g. its address; not with --listen)' }),
   };
   static override flags = {
     ttl: Flags.integer({ description: 'seconds a dead leader keeps its place', default: 30, min: 1 }),

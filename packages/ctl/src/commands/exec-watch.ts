@@ -36,6 +36,10 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
     '<%= config.bin %> exec-watch --recursive /services -- ./reload.sh',
     '<%= config.bin %> exec-watch --after-index 42 /foo -- ./on-change.sh',
   ];
+  static override usage = [
+    'exec-watch [FLAGS] KEY -- COMMAND [ARG...]',
+    'exec-watch [FLAGS] COMMAND [ARG...] KEY',
+  ];
   static override strict = false;
   static override passThrough = true;
   static override flags = {

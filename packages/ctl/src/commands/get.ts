@@ -11,7 +11,7 @@ export default class Get extends DeimosCommand<typeof Get> {
     '<%= config.bin %> get /foo',
     '<%= config.bin %> get /foo --serializable',
     '<%= config.bin %> -o extended get /foo',
-    '<%= config.bin %> get /foo -o json --endpoints http://10.0.0.1:2379',
+    '<%= config.bin %> get /foo -o json --endpoints http://10.0.0.1:4001',
   ];
   static override args = { key: keyArg };
   static override flags = {

@@ -21,9 +21,10 @@ export default class LockCommand extends DeimosCommand<typeof LockCommand> {
     '<%= config.bin %> lock /locks/backup --ttl 10 -- sh -c \'pg_dump db > db.sql\'',
     '<%= config.bin %> lock maintenance',
   ];
+  static override usage = ['lock NAME [--ttl <seconds>] [-- COMMAND [ARG...]]'];
   static override strict = false;
   static override passThrough = true;
-  static override args = { name: Args.string({ description: 'name of the lock' }) };
+  static override args = { name: Args.string({ description: 'name of the lock', required: true }) };
   static override flags = { ttl: Flags.integer({ description: 'seconds the lock outlives a holder that died', default: 30, min: 1 }) };
 
   async run(): Promise<void> {

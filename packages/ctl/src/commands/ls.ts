@@ -18,7 +18,7 @@ export default class Ls extends DeimosCommand<typeof Ls> {
   static override flags = {
     sort: Flags.boolean({ description: 'sort the output' }),
     recursive: Flags.boolean({ description: 'list the subdirectories recursively' }),
-    p: Flags.boolean({ char: 'p', description: 'append a slash (/) to directories' }),
+    p: Flags.boolean({ char: 'p', helpLabel: '-p', description: 'append a slash (/) to directories' }),
     serializable: serializableFlag,
     quorum: quorumFlag,
   };

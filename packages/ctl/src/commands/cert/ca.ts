@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { DeimosCommand } from '../../base-command.js';
-import { commonCertFlags } from '../../cert/cert-flags.js';
+import { certBaseFlags, commonCertFlags } from '../../cert/cert-flags.js';
 import { generateCa } from '../../cert/issue.js';
 import { assertWritable, writePair } from '../../cert/write-pair.js';
 
@@ -8,6 +8,7 @@ import { assertWritable, writePair } from '../../cert/write-pair.js';
 export default class CertCa extends DeimosCommand<typeof CertCa> {
   static override summary = 'Create a self-signed certificate authority (ca.pem and ca-key.pem).';
   static override syncFirst = false;
+  static override baseFlags = certBaseFlags;
   static override examples = [
     '<%= config.bin %> cert ca',
     '<%= config.bin %> cert ca --out-dir ./tls --days 3650',

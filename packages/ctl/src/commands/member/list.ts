@@ -6,7 +6,7 @@ import { formatMemberLine } from '../../members.js';
 export default class MemberList extends DeimosCommand<typeof MemberList> {
   static override summary = 'List the members of the cluster.';
   static override failure = MEMBERS_FAILURE;
-  static override examples = ['<%= config.bin %> member list', '<%= config.bin %> member list --endpoints http://10.0.0.1:2379'];
+  static override examples = ['<%= config.bin %> member list', '<%= config.bin %> member list --endpoints http://10.0.0.1:4001'];
 
   async run(): Promise<void> {
     const client = this.client();

@@ -8,7 +8,7 @@ export default class MemberRemove extends DeimosCommand<typeof MemberRemove> {
   static override summary = 'Remove a member from the cluster.';
   static override failure = MEMBERS_FAILURE;
   static override examples = ['<%= config.bin %> member remove 8e9e05c52164694d'];
-  static override args = { id: Args.string({ description: 'the member ID (hex, as `member list` shows it)' }) };
+  static override args = { id: Args.string({ description: 'the member ID (hex, as `member list` shows it)', required: true }) };
 
   async run(): Promise<void> {
     const id = this.args.id;

@@ -10,8 +10,8 @@ export default class MemberUpdate extends DeimosCommand<typeof MemberUpdate> {
   static override failure = MEMBERS_FAILURE;
   static override examples = ['<%= config.bin %> member update 8e9e05c52164694d http://10.0.0.5:2380'];
   static override args = {
-    id: Args.string({ description: 'the member ID' }),
-    peerURLs: Args.string({ description: 'its new peer URLs, comma-separated' }),
+    id: Args.string({ description: 'the member ID', required: true }),
+    peerURLs: Args.string({ description: 'its new peer URLs, comma-separated', required: true }),
   };
 
   async run(): Promise<void> {

@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VALUE_FLAGS } from '../src/argv.js';
+import { applyEtcdctlEnv } from '../src/etcdctl-env.js';
+import { etcdctlArgv } from '../src/etcdctl-argv.js';
+import { plainGet } from '../src/fast-get.js';
+import { editDistance, unknownCommandMessage } from '../src/unknown-command.js';
+
+test('help and version spellings become oclif\'s, never past --', () => {
+  assert.deepEqual(etcdctlArgv(['help']), ['--help']);
+  assert.deepEqual(etcdctlArgv(['help', 'member', 'add']), ['member', 'add', '--help']);
+  assert.deepEqual(etcdctlArgv(['get', '-h']), ['get', '--help']);
+  assert.deepEqual(etcdctlArgv(['-h', 'get', '/k']), ['get', '/k', '--help']);
+  assert.deepEqual(etcdctlArgv(['-v']), ['--version']);
+  assert.deepEqual(etcdctlArgv(['lock', 'x', '--', 'ls', '-h']), ['lock', 'x', '--', 'ls', '-h']);
+  assert.deepEqual(etcdctlArgv(['get', '/k']), ['get', '/k']);
+});
+
+test('ETCDCTL_* fills unset DEIMOSCTL_*, in etcdctl\'s precedence; DEIMOSCTL_* wins', () => {
+  const env: NodeJS.ProcessEnv = { ETCDCTL_PEERS: 'http://p', ETCDCTL_ENDPOINT: 'http://e', ETCDCTL_CA_FILE: 'ca.pem', DEIMOSCTL_KEY_FILE: 'mine', ETCDCTL_KEY_FILE: 'theirs' };
+  applyEtcdctlEnv(env);
+  assert.equal(env.DEIMOSCTL_ENDPOINTS, 'http://e');
+  assert.equal(env.DEIMOSCTL_CA_FILE, 'ca.pem');
+  assert.equal(env.DEIMOSCTL_KEY_FILE, 'mine');
+  assert.equal(env.DEIMOSCTL_CERT_FILE, undefined);
+});
+
+test('an unknown command is named as typed, with close commands suggested', () => {
+  const commandIds = ['get', 'set', 'ls', 'member', 'member:add', 'member:list', 'service', 'service:list'];
+  const msg = (...argv: string[]) => unknownCommandMessage({ argv, commandIds, valueFlags: VALUE_FLAGS });
+  assert.equal(msg('gt', '/foo'), 'unknown command "gt"; did you mean "get"? (see \'deimosctl --help\')');
+  assert.equal(msg('member', 'lst'), 'unknown command "member lst"; did you mean "member list"? (see \'deimosctl --help\')');
+  assert.equal(msg('frobnicate'), 'unknown command "frobnicate" (see \'deimosctl --help\')');
+  assert.equal(msg('--bogus', 'get'), 'unknown flag: --bogus (see \'deimosctl --help\')');
+  assert.equal(msg('--endpoints'), 'flag needs a value: --endpoints');
+  assert.equal(editDistance('kitten', 'sitting'), 3);
+});
+
+test('the fast get takes only plain command lines', () => {
+  const env = {};
+  assert.deepEqual(plainGet(['get', '/k', '-C', 'http://a:1/', '-ojson', '--quorum'], env), {
+    key: '/k', endpoints: ['http://a:1'], timeoutMs: 5_000, mode: 'json', sync: true, quorum: true, sorted: false,
+  });
+  assert.deepEqual(plainGet(['get', '/k', '--no-sync'], { DEIMOSCTL_ENDPOINTS: 'http://b:2,http://b:2' })?.endpoints, ['http://b:2']);
+  for (const argv of [['get'], ['get', '/k', '--debug'], ['get', '/k', '--help'], ['get', '/k', '--serializable'], ['get', '/a', '/b'],
+    ['get', '/k', '-o', 'yaml'], ['get', '/k', '--endpoints', 'https://a:1'], ['get', '/k', '--total-timeout', '1s'], ['set', '/k', 'v'],
+    ['get', '/k', '--timeout', 'soon'], ['get', '/k', '--', 'x']]) {
+    assert.equal(plainGet(argv, env), undefined, argv.join(' '));
+  }
+  assert.equal(plainGet(['get', '/k'], { DEIMOSCTL_CA_FILE: 'ca.pem' }), undefined);
+  assert.equal(plainGet(['get', '/k'], { DEIMOSCTL_ENDPOINTS: '' }), undefined);
+});
