@@ -50,6 +50,24 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     }
   });
 
+  test('a watch whose client half-closes ends and its connection closes, on either path', async () => {
+    const watchers = async (): Promise<number> => JSON.parse((await read('/v2/stats/store')).body).watchers as number;
+    // Plain: the client loop parks it. A Connection header naming another token goes to node:http.
+    for (const extra of ['', 'Connection: keep-alive, X-Trace\r\n']) {
+      const c = await connect();
+      c.send(`GET /v2/keys/half-watch?wait=true&recursive=true HTTP/1.1\r\nHost: x\r\n${extra}\r\n`);
+      await c.until(() => c.text.includes('\r\n\r\n'), 'the watch head');
+      assert.equal(await watchers(), 1, `the watch is registered (${JSON.stringify(extra)})`);
+      c.socket.end();
+      await c.until(() => c.closed, 'the member to close the half-closed watch');
+      const deadline = Date.now() + 10_000;
+      while ((await watchers()) !== 0) {
+        assert.ok(Date.now() < deadline, 'the watcher to be removed');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+
   test('a half-closed connection moving from the loop to node:http gets every answer', async () => {
     const c = await connect();
     c.send(put('/v2/keys/half/first', 'loop') + put('/v2/keys/half/second', 'node', 'chunked') + get('/v2/keys/half/second'));

@@ -109,7 +109,10 @@ async function watcherCount(url: string): Promise<number> {
 
 /** Starts `etcdctl <args>` and waits until the server counts one more watcher. */
 async function startWatch(url: string, args: string[]): Promise<RunningCtl> {
-  const before = await watcherCount(url);
+  // A watch killed by the test before is removed once the member sees its connection close; had
+  // it gone only after the count below was read, the new watch would leave the count unchanged.
+  await waitFor(async () => (await watcherCount(url)) === 0, { timeoutMs: 10_000, what: 'the watches of earlier tests to be gone' });
+  const before = 0;
   const ctl = new RunningCtl(url, args);
   await waitFor(async () => (await watcherCount(url)) > before, { timeoutMs: 10_000, what: `etcdctl ${args.join(' ')} to register its watch` });
   return ctl;

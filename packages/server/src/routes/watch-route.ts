@@ -92,4 +92,15 @@ export function serveWatch(member: MemberView, r: WatchKeysRequest, req: Incomin
     },
   });
   res.on('close', () => watcher.close());
+  // The client half-closed: Go's server cancels a waiting request at the connection's EOF (etcd's
+  // watch ends on it), and node:http, kept half-open so that writes are still answered, would hold
+  // the watch and its connection until the next event.
+  const socket = req.socket;
+  const onEnd = (): void => {
+    watcher.close();
+    socket.destroy();
+  };
+  if (socket.readableEnded) return onEnd();
+  socket.once('end', onEnd);
+  res.once('close', () => socket.removeListener('end', onEnd));
 }
