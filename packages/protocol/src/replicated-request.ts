@@ -12,7 +12,8 @@ export type ReplicatedRequest =
   | DeleteRequest
   | CompareAndDeleteRequest
   | SyncRequest
-  | PublishRequest;
+  | PublishRequest
+  | AuthRequest;
 
 interface Base {
   /** Unique request ID; the proposing member wakes its waiting handler with it. */
@@ -92,4 +93,30 @@ export interface PublishRequest extends Base {
   memberId: string;
   name: string;
   clientUrls: string[];
+}
+
+/** The read and write prefix lists of a role (`null`: never set, as etcd shows it). */
+export interface KvPermissions {
+  read: string[] | null;
+  write: string[] | null;
+}
+
+/**
+ * A change to the v2 auth state (users, roles, the enabled flag). A password is hashed by the
+ * proposing member: only `passwordHash` (salted scrypt) is ever replicated.
+ */
+export interface AuthRequest extends Base {
+  op: 'auth';
+  action: 'putUser' | 'deleteUser' | 'putRole' | 'deleteRole' | 'enable' | 'disable';
+  name?: string;
+  passwordHash?: string;
+  /** putUser: roles a new user starts with; grant/revoke update an existing user. */
+  roles?: string[];
+  grant?: string[];
+  revoke?: string[];
+  /** putRole: a new role's permissions; grantKv/revokeKv update an existing role. */
+  permissions?: KvPermissions;
+  grantKv?: KvPermissions;
+  revokeKv?: KvPermissions;
+  timeMs: number;
 }

@@ -28,6 +28,8 @@ import { applyKeysRequest } from './apply-request.js';
 import { requestFromBytes } from './request-codec.js';
 import { replicatedRequestProblem } from './request-check.js';
 import { parseConfChangeContext, type Membership } from './membership.js';
+import { AuthError } from '../auth/auth-error.js';
+import { AUTH_STATE_PATH, type AuthState } from '../auth/auth-state.js';
 
 /** Longest time applied changes wait before they are written to the state database. */
 export const FLUSH_DELAY_MS = 50;
@@ -40,6 +42,8 @@ export interface ApplierDeps {
   node: () => RaftNode;
   waiters: WaitRegistry<ApplyResult>;
   membership: Membership;
+  /** The v2 auth state (applied here, reloaded after a snapshot is restored). */
+  auth?: AuthState;
   logger: Logger;
   /** Restores the whole state from a snapshot sent by the leader. */
   restore: (snapshot: Snapshot) => void;
@@ -117,6 +121,7 @@ export class Applier implements StateMachine {
   restoreSnapshot(snapshot: Snapshot): void {
     this.flush();
     this.deps.restore(snapshot);
+    this.deps.auth?.load(this.deps.store);
     this.confState = snapshot.metadata.confState;
   }
 
@@ -156,6 +161,18 @@ export class Applier implements StateMachine {
       membership.publish(req.memberId, req.name, req.clientUrls);
       return undefined;
     }
+    if (req.op === 'auth') {
+      const auth = this.deps.auth;
+      if (auth === undefined) throw new Error('no auth state to apply to');
+      try {
+        auth.apply(req);
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+        return this.answer(req.id, e, { authError: err });
+      }
+      store.set(AUTH_STATE_PATH, { value: auth.serialize() }, req.timeMs);
+      return this.answer(req.id, e, {});
+    }
     try {
       return this.answer(req.id, e, { event: applyKeysRequest(store, req) });
     } catch (err) {
@@ -164,9 +181,9 @@ export class Applier implements StateMachine {
     }
   }
 
-  private answer(id: string, e: Entry, outcome: { event?: StoreEvent; error?: EtcdError }): [string, ApplyResult] | undefined {
+  private answer(id: string, e: Entry, outcome: { event?: StoreEvent; error?: EtcdError; authError?: AuthError }): [string, ApplyResult] | undefined {
     if (!this.deps.waiters.has(id)) return undefined;
-    return [id, { event: outcome.event, error: outcome.error, raftIndex: e.index, raftTerm: e.term }];
+    return [id, { event: outcome.event, error: outcome.error, authError: outcome.authError, raftIndex: e.index, raftTerm: e.term }];
   }
 
   private applyConfChange(e: Entry, durableIndex: number, results: Array<[string, ApplyResult]>): void {

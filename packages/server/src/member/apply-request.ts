@@ -24,6 +24,7 @@ export function applyKeysRequest(store: Store, req: ReplicatedRequest): StoreEve
       return store.compareAndDelete(req.path, { prevValue: req.prevValue, prevIndex: req.prevIndex });
     case 'sync':
     case 'publish':
+    case 'auth':
       throw new Error(`${req.op} is not a keys request`);
   }
 }

@@ -3,6 +3,8 @@
  * operations the HTTP routes use (propose, linearizable read, stats).
  */
 import { randomBytes } from 'node:crypto';
+import type { AuthState } from '../auth/auth-state.js';
+import { AuthGuard } from '../auth/auth-guard.js';
 import { ConfChangeType, ErrorCode, EtcdError, encodeUtf8, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
 import { ProposalDroppedError, StateType, type RaftNode } from '@deimos/raft';
 import type { ServerConfig } from '../config/server-config.js';
@@ -44,6 +46,7 @@ export interface MemberParts {
   loop: RaftLoop;
   waiters: WaitRegistry<ApplyResult>;
   membership: Membership;
+  auth: AuthState;
   transport: PeerTransport;
   backend: SqliteBackend;
   /** Writes every applied change to the state database (which is written behind). */
@@ -59,6 +62,8 @@ export class Member implements MemberView {
   readonly metrics: MetricsRegistry;
   readonly store: Store;
   readonly startTime = new Date();
+  readonly auth: AuthState;
+  readonly authGuard: AuthGuard;
   private readonly loop: RaftLoop;
   private readonly waiters: WaitRegistry<ApplyResult>;
   private readonly membership: Membership;
@@ -77,6 +82,8 @@ export class Member implements MemberView {
     this.logger = parts.logger;
     this.metrics = parts.metrics;
     this.store = parts.store;
+    this.auth = parts.auth;
+    this.authGuard = new AuthGuard(parts.auth);
     this.loop = parts.loop;
     this.waiters = parts.waiters;
     this.membership = parts.membership;

@@ -7,6 +7,7 @@
 import type { ReplicatedRequest } from '@deimos/protocol';
 import { MAX_TTL_SECONDS } from '../http/keys-request.js';
 import { isCleanPath } from '../store/store-path.js';
+import { isPasswordHash } from '../auth/password-hash.js';
 
 type Fields = Record<string, unknown>;
 
@@ -74,5 +75,31 @@ export function replicatedRequestProblem(req: ReplicatedRequest): string | undef
     const urls = r.clientUrls;
     return Array.isArray(urls) && urls.every((u) => typeof u === 'string') ? undefined : 'clientUrls is not a list of strings';
   }
+  if (r.op === 'auth') return authProblem(r);
   return keysProblem(r);
+}
+
+const AUTH_ACTIONS = new Set(['putUser', 'deleteUser', 'putRole', 'deleteRole', 'enable', 'disable']);
+
+function isNameList(v: unknown): boolean {
+  return v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+}
+
+function isPermissions(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const p = v as Fields;
+  return (p.read === null || isNameList(p.read)) && (p.write === null || isNameList(p.write));
+}
+
+function authProblem(r: Fields): string | undefined {
+  if (typeof r.action !== 'string' || !AUTH_ACTIONS.has(r.action)) return `unknown auth action ${JSON.stringify(r.action)}`;
+  if (!isTime(r.timeMs)) return `timeMs ${String(r.timeMs)} is not a time`;
+  if (r.action === 'enable' || r.action === 'disable') return undefined;
+  if (typeof r.name !== 'string' || r.name.length === 0) return 'name is not a non-empty string';
+  // Only a salted hash may be replicated: a clear password fails here, before it reaches the log.
+  if (r.passwordHash !== undefined && !isPasswordHash(r.passwordHash)) return 'passwordHash is not a password hash';
+  if (!isNameList(r.roles) || !isNameList(r.grant) || !isNameList(r.revoke)) return 'roles, grant or revoke is not a list of strings';
+  if (!isPermissions(r.permissions) || !isPermissions(r.grantKv) || !isPermissions(r.revokeKv)) return 'permissions are not lists of strings';
+  return undefined;
 }

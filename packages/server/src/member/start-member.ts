@@ -2,6 +2,7 @@
  * Builds a member from its configuration: data directory and lock, state database, WAL, raft core,
  * loop, HTTP listeners, and the leader's TTL sweep. The only place these real parts are wired.
  */
+import { AuthState } from '../auth/auth-state.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageType, type ConfState } from '@deimos/protocol';
@@ -161,6 +162,8 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     preVote: true,
   });
   const membership = new Membership(store, config.initialCluster, Date.now);
+  const auth = new AuthState();
+  auth.load(store);
   if (restarted) config = reconcileWithStored(config, given, restarted.stored, membership, logger);
   const waiters = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
   const snapDir = snapshotDir(config.dataDir);
@@ -195,7 +198,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     for (const l of fatalListeners) l(err);
   };
   const applier = new Applier({
-    store, node: () => node, waiters, membership, logger,
+    store, node: () => node, waiters, membership, auth, logger,
     restore: (snap) => {
       restoreFromSnapshot(backend, store, snap);
       syncPeers();
@@ -240,7 +243,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       logger.warn('state database not flushed at shutdown: no disk space; the WAL replays the changes at the next start', { error: (err as Error).message });
     }
   };
-  member = new Member({ config, logger, metrics, store, loop, waiters, membership, transport, backend, flushState: () => applier.flush(), spaceAlarm });
+  member = new Member({ config, logger, metrics, store, loop, waiters, membership, auth, transport, backend, flushState: () => applier.flush(), spaceAlarm });
   transport.onMessage((m) => {
     if (m.type === MessageType.MsgApp) member!.appendCounts.received++;
     loop.withNode((n) => n.step(m));

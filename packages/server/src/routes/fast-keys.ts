@@ -38,7 +38,8 @@ export function fastKeysHandler(member: MemberView, isReady: () => boolean, reco
   return ({ head, body }, exchange) => {
     const method = head.method;
     if (method !== 'GET' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return false;
-    if (!isReady()) return false;
+    // While auth is enabled node:http's route serves every keys request (it checks credentials).
+    if (!isReady() || member.auth.enabled) return false;
     const url = head.url;
     const q = url.indexOf('?');
     if (!isKeysPath(q >= 0 ? url.slice(0, q) : url)) return false;

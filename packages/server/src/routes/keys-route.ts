@@ -13,6 +13,8 @@ import { renderEvent, type StoreRead } from '../store/index.js';
 import type { BigReads } from './big-reads.js';
 import type { DistributiveOmit, MemberView } from './member-view.js';
 import { serveWatch } from './watch-route.js';
+import { isAuthPath } from '../auth/auth-state.js';
+import { hasKeyAccess, writeKeysNoAuth } from '../auth/auth-routes.js';
 import { RESERVED_PREFIX } from '../member/membership.js';
 import { NO_SPACE_CAUSE, NoSpaceError } from '../util/no-space.js';
 
@@ -60,6 +62,9 @@ export async function serveKeys(member: MemberView, req: IncomingMessage, res: S
     throw err;
   }
   if (parsed.kind === 'redirect') return writeRedirect(res, parsed);
+  if (member.auth.enabled && !(await hasKeyAccess(member, req, parsed.path, 'recursive' in parsed && parsed.recursive))) {
+    return writeKeysNoAuth(res, clusterId);
+  }
   if (parsed.kind === 'watch') return serveWatch(member, parsed, req, res);
   const reply = (parts: ResponseParts): void => sendParts(res, parts);
   if (parsed.kind === 'get') return answerGet(member, parsed, reply, bigReads);
@@ -90,6 +95,8 @@ function answerLocalGet(member: MemberView, r: GetKeysRequest, reply: KeysReply,
   const clusterId = member.clusterId;
   let result: StoreRead;
   try {
+    // The auth state is never shown to clients (see auth-state.ts); `_` is char 95.
+    if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) throw new EtcdError(ErrorCode.KeyNotFound, r.path, member.store.index);
     result = member.store.read(r.path, { recursive: r.recursive, sorted: r.sorted, quiet: admitted }, Date.now(), bigReads.limits.firstStep);
   } catch (err) {
     if (admitted) bigReads.release();

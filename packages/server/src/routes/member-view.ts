@@ -2,6 +2,8 @@
  * What the HTTP routes may see and do of a running member. Routes depend on this interface only,
  * so they can be reasoned about (and tested) without the raft loop, WAL or database behind them.
  */
+import type { AuthState } from '../auth/auth-state.js';
+import type { AuthGuard } from '../auth/auth-guard.js';
 import type { MemberJSON, ReplicatedRequest } from '@deimos/protocol';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
@@ -27,6 +29,10 @@ export interface MemberView {
   readonly clusterId: string;
   readonly memberId: string;
   readonly startTime: Date;
+  /** The replicated v2 auth state (`enabled` is false unless a root user turned auth on). */
+  readonly auth: AuthState;
+  /** Checks the credentials of requests while auth is enabled. */
+  readonly authGuard: AuthGuard;
   raft(): RaftFacts;
   /** Current members, sorted by numeric ID. */
   members(): MemberJSON[];

@@ -128,7 +128,7 @@ class ParkedWatch implements WatchSink {
  */
 export function watchConnectionTaker(member: MemberView, isReady: () => boolean, onServed: (durationMs: number) => void): ConnectionTaker {
   return (socket, head, handBack) => {
-    if (!isReady() || !head.url.includes('wait=')) return false;
+    if (!isReady() || member.auth.enabled || !head.url.includes('wait=')) return false;
     const close = plainGetCloses(head);
     if (close === undefined) return false;
     if (redirectFor(head.url)) return false;

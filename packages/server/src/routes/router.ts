@@ -17,12 +17,14 @@ import { serveHash, serveHealth, serveMachines, serveMetrics, serveVersion } fro
 import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
+import { hasRootAccess, serveAuth, writeNoAuth } from '../auth/auth-routes.js';
 
 function routeOf(path: string): string {
   if (path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/')) return 'keys';
   if (path === '/v2/members' || path.startsWith('/v2/members/') || path === '/members' || path.startsWith('/members/')) return 'members';
   if (path === '/v2/machines' || path === '/machines') return 'machines';
   if (path.startsWith('/v2/stats/') || path.startsWith('/stats/')) return 'stats';
+  if (path.startsWith('/v2/auth/')) return 'auth';
   if (path === '/version' || path === '/health' || path === '/metrics') return path.slice(1);
   if (path === '/deimos/hash') return 'hash';
   return 'unknown';
@@ -94,6 +96,12 @@ export function createClientHandler(
   };
 }
 
+function failed(member: MemberView, res: ServerResponse, err: Error): void {
+  member.logger.error('request handler failed', { error: err.stack ?? String(err) });
+  if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
+  else res.destroy();
+}
+
 function dispatch(member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse, bigReads: BigReads): void {
   switch (route) {
     case 'keys':
@@ -102,7 +110,16 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
         if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
         else res.destroy();
       });
+    case 'auth':
+      return void serveAuth(member, path.slice('/v2/auth'.length), req, res).catch((err: Error) => failed(member, res, err));
     case 'members':
+      if (member.auth.enabled && req.method !== 'GET' && req.method !== 'HEAD') {
+        // etcd: changing the membership needs the root role while auth is enabled.
+        return void hasRootAccess(member, req).then((ok) => {
+          if (!ok) return writeNoAuth(res);
+          return serveMembers(member, path.replace(/^(\/v2)?\/members/, ''), req, res);
+        }).catch((err: Error) => failed(member, res, err));
+      }
       return void serveMembers(member, path.replace(/^(\/v2)?\/members/, ''), req, res);
     case 'machines':
       return serveMachines(member, req, res);

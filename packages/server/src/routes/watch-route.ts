@@ -5,8 +5,9 @@
  * resumes with `waitIndex` and never blocks writers. The same pump serves node:http responses and
  * watches held on a bare connection (parked-watch.ts).
  */
+import { isAuthPath } from '../auth/auth-state.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EtcdError, type EventJSON } from '@deimos/protocol';
+import { EtcdError, ErrorCode, type EventJSON } from '@deimos/protocol';
 import type { WatchKeysRequest } from '../http/keys-request.js';
 import { startWatch, writeError, writeWatchEvent, type EventHeaders } from '../http/write-response.js';
 import { renderEvent, type Watcher } from '../store/index.js';
@@ -27,6 +28,8 @@ export interface WatchSink {
 /** Registers the watch of `r` and gives its response headers, or the wire error that answers it. */
 export function registerWatch(member: MemberView, r: WatchKeysRequest): { watcher: Watcher; headers: EventHeaders } | EtcdError {
   let watcher: Watcher;
+  // The auth state is never shown to clients (see auth-state.ts).
+  if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return new EtcdError(ErrorCode.KeyNotFound, r.path, member.store.index);
   try {
     watcher = member.store.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: r.waitIndex });
   } catch (err) {

@@ -1,0 +1,96 @@
+/**
+ * Who a request is, when auth is enabled: HTTP Basic credentials checked against the replicated
+ * users, with a bounded cache of successful checks and a slow-down of repeated failures.
+ *
+ * - A request without an Authorization header is the guest (etcd's rule).
+ * - scrypt runs once per (user, password, auth state version): the cache key holds the version, so a
+ *   password, role or permission change applied from any member is seen by the next request. The
+ *   key is a SHA-256 of the credentials, never the password itself.
+ * - A failed check answers the same whether the user exists or not (an unknown user still costs one
+ *   scrypt), and each further failure of the same user name or client address within
+ *   {@link FAILURE_WINDOW_MS} waits longer before it is answered (up to {@link MAX_DELAY_MS}).
+ */
+import { createHash } from 'node:crypto';
+import type { AuthState } from './auth-state.js';
+import { verifyPassword } from './password-hash.js';
+
+/** A known caller: the guest, or a user whose password was checked. */
+export type Identity = { guest: true } | { guest: false; name: string; roles: readonly string[] };
+
+const GUEST: Identity = { guest: true };
+const MAX_CACHED = 1024;
+const MAX_TRACKED_FAILURES = 4096;
+const FAILURE_WINDOW_MS = 60_000;
+const BASE_DELAY_MS = 100;
+const MAX_DELAY_MS = 3_000;
+/** A well-formed hash no password matches in practice: unknown users cost one scrypt too. */
+const DUMMY_HASH = `scrypt$${'0'.repeat(32)}$${'0'.repeat(64)}`;
+
+interface Failures {
+  count: number;
+  lastMs: number;
+}
+
+/** Parses `Basic base64(user:password)`; undefined when malformed. */
+export function parseBasic(header: string): { user: string; password: string } | undefined {
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
+  if (m === null) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Checks credentials; see the module comment. */
+export class AuthGuard {
+  private readonly verified = new Map<string, true>();
+  private readonly failures = new Map<string, Failures>();
+
+  constructor(private readonly state: AuthState, private readonly nowMs: () => number = Date.now) {}
+
+  /** The caller of a request, or undefined when its credentials are missing-but-required or wrong. */
+  async identify(authorization: string | undefined, address: string): Promise<Identity | undefined> {
+    if (authorization === undefined || authorization === '') return GUEST;
+    const creds = parseBasic(authorization);
+    if (creds === undefined) return undefined;
+    const key = `${this.state.version}:${createHash('sha256').update(creds.user).update('\0').update(creds.password).digest('hex')}`;
+    const user = this.state.user(creds.user);
+    if (user !== undefined && this.verified.has(key)) return { guest: false, name: creds.user, roles: user.roles };
+    const delay = Math.max(this.delayFor(`u:${creds.user}`), this.delayFor(`a:${address}`));
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const version = this.state.version;
+    const ok = await verifyPassword(creds.password, user?.passwordHash ?? DUMMY_HASH);
+    if (!ok || user === undefined) {
+      this.fail(`u:${creds.user}`);
+      this.fail(`a:${address}`);
+      return undefined;
+    }
+    this.failures.delete(`u:${creds.user}`);
+    // A change applied while scrypt ran makes this answer stale: check again on the next request.
+    if (version === this.state.version) this.remember(key);
+    const current = this.state.user(creds.user);
+    return current === undefined ? undefined : { guest: false, name: creds.user, roles: current.roles };
+  }
+
+  private remember(key: string): void {
+    if (this.verified.size >= MAX_CACHED) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, true);
+  }
+
+  private delayFor(key: string): number {
+    const f = this.failures.get(key);
+    if (f === undefined) return 0;
+    if (this.nowMs() - f.lastMs > FAILURE_WINDOW_MS) {
+      this.failures.delete(key);
+      return 0;
+    }
+    return Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(f.count - 1, 10));
+  }
+
+  private fail(key: string): void {
+    const f = this.failures.get(key);
+    if (f !== undefined) this.failures.delete(key); // re-inserted: the map stays ordered by last failure
+    else if (this.failures.size >= MAX_TRACKED_FAILURES) this.failures.delete(this.failures.keys().next().value!);
+    this.failures.set(key, { count: (f?.count ?? 0) + 1, lastMs: this.nowMs() });
+  }
+}

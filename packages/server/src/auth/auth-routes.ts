@@ -1,0 +1,188 @@
+/**
+ * The v2 auth API (`/v2/auth/enable`, `/v2/auth/users[/<name>]`, `/v2/auth/roles[/<name>]`) with
+ * etcd 3.4's shapes, statuses and messages, and the access checks other routes use while auth is
+ * enabled (etcd's hasRootAccess and hasKeyPrefixAccess).
+ *
+ * Reads are served from this member's applied auth state; changes are proposed as replicated
+ * `auth` requests, a password hashed here first (the log only ever holds the hash).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EtcdError, ErrorCode, type KvPermissions } from '@deimos/protocol';
+import type { MemberView } from '../routes/member-view.js';
+import { sendBody, sendMethodNotAllowed } from '../routes/respond.js';
+import { readBody } from '../http/body-reader.js';
+import { writeError } from '../http/write-response.js';
+import { AuthError } from './auth-error.js';
+import { ROOT_ROLE, type AuthState } from './auth-state.js';
+import { hashPassword } from './password-hash.js';
+
+const NO_AUTH = '{"message":"Insufficient credentials"}';
+
+/** etcd's 401 for a non-keys route. */
+export function writeNoAuth(res: ServerResponse): void {
+  sendBody(res, 401, 'application/json', NO_AUTH);
+}
+
+/** etcd's 401 for a keys request (error code 110). */
+export function writeKeysNoAuth(res: ServerResponse, clusterId: string): void {
+  writeError(res, new EtcdError(ErrorCode.Unauthorized, 'Insufficient credentials', 0), { clusterId });
+}
+
+function address(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? '';
+}
+
+/** Whether the request comes from a user with the root role (always true while auth is disabled). */
+export async function hasRootAccess(member: MemberView, req: IncomingMessage): Promise<boolean> {
+  if (!member.auth.enabled) return true;
+  const who = await member.authGuard.identify(req.headers.authorization, address(req));
+  return who !== undefined && !who.guest && who.roles.includes(ROOT_ROLE);
+}
+
+/** etcd's hasKeyPrefixAccess: whether this request may read (GET/HEAD) or write `key`. */
+export async function hasKeyAccess(member: MemberView, req: IncomingMessage, key: string, recursive: boolean): Promise<boolean> {
+  const auth = member.auth;
+  if (!auth.enabled) return true;
+  const write = req.method !== 'GET' && req.method !== 'HEAD';
+  const who = await member.authGuard.identify(req.headers.authorization, address(req));
+  if (who === undefined) return false;
+  if (who.guest) return auth.guestAllows(key, write);
+  return auth.userAllows(who.roles, key, write, recursive);
+}
+
+function roleJson(name: string, p: KvPermissions): unknown {
+  return { role: name, permissions: { kv: { read: p.read, write: p.write } } };
+}
+
+function userJson(auth: AuthState, name: string, strict: boolean): unknown {
+  const u = auth.user(name)!;
+  const roles = [];
+  for (const r of u.roles) {
+    const p = auth.role(r);
+    if (p === undefined) {
+      if (strict) throw new AuthError(404, `auth: Role ${r} does not exist.`);
+      continue;
+    }
+    roles.push(roleJson(r, p));
+  }
+  return { user: name, roles };
+}
+
+function sendAuthJson(res: ServerResponse, status: number, value: unknown): void {
+  sendBody(res, status, 'application/json', `${JSON.stringify(value)}\n`);
+}
+
+function sendAuthError(res: ServerResponse, err: AuthError): void {
+  sendBody(res, err.status, 'application/json', JSON.stringify({ message: err.message }));
+}
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+function kvOf(v: unknown): KvPermissions | undefined {
+  if (v === undefined || v === null) return undefined;
+  const kv = (v as { kv?: unknown }).kv;
+  if (typeof kv !== 'object' || kv === null) throw new AuthError(400, 'Invalid JSON in request body.');
+  const { read, write } = kv as { read?: unknown; write?: unknown };
+  if ((read != null && !isStringList(read)) || (write != null && !isStringList(write))) throw new AuthError(400, 'Invalid JSON in request body.');
+  return { read: (read as string[] | null | undefined) ?? null, write: (write as string[] | null | undefined) ?? null };
+}
+
+async function readJson(member: MemberView, req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readBody(req, { maxBytes: member.config.maxRequestBytes });
+  try {
+    const v = JSON.parse(body.toString('utf8')) as unknown;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new AuthError(400, 'Invalid JSON in request body.');
+}
+
+type Change = Parameters<MemberView['propose']>[0] & { op: 'auth' };
+
+async function propose(member: MemberView, change: Omit<Change, 'op' | 'timeMs'>): Promise<void> {
+  let result;
+  try {
+    result = await member.propose({ ...change, op: 'auth', timeMs: Date.now() } as Change);
+  } catch {
+    throw new AuthError(500, 'etcdserver: request timed out');
+  }
+  if (result.authError) throw result.authError;
+  if (result.error) throw new AuthError(500, result.error.message);
+}
+
+/** Serves `/v2/auth/...`; `rest` is the path after `/v2/auth`. */
+export async function serveAuth(member: MemberView, rest: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    await dispatch(member, rest, req, res);
+  } catch (err) {
+    if (err instanceof AuthError) return sendAuthError(res, err);
+    throw err;
+  }
+}
+
+async function dispatch(member: MemberView, rest: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const auth = member.auth;
+  if (rest === '/enable') {
+    if (!['GET', 'PUT', 'DELETE'].includes(method)) return sendMethodNotAllowed(res, 'GET,PUT,DELETE');
+    if (method === 'GET') return sendAuthJson(res, 200, { enabled: auth.enabled });
+    if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
+    await propose(member, { action: method === 'PUT' ? 'enable' : 'disable' });
+    return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+  }
+  const m = /^\/(users|roles)(?:\/([^/]+))?$/.exec(rest);
+  if (m === null) return sendBody(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
+  const kind = m[1]!;
+  const name = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+  const allowed = name === undefined ? ['GET'] : ['GET', 'PUT', 'DELETE'];
+  if (!allowed.includes(method)) return sendMethodNotAllowed(res, allowed.join(','));
+  if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
+  if (kind === 'users') {
+    if (name === undefined) {
+      const names = auth.userNames();
+      return sendAuthJson(res, 200, { users: names.length === 0 ? null : names.map((n) => userJson(auth, n, false)) });
+    }
+    if (method === 'GET') {
+      if (auth.user(name) === undefined) throw new AuthError(404, `auth: User ${name} does not exist.`);
+      return sendAuthJson(res, 200, userJson(auth, name, true));
+    }
+    if (method === 'DELETE') {
+      await propose(member, { action: 'deleteUser', name });
+      return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+    }
+    const body = await readJson(member, req);
+    if (body.user !== name) throw new AuthError(400, 'User JSON name does not match the name in the URL');
+    const { password, roles, grant, revoke } = body;
+    if ((password != null && typeof password !== 'string') || [roles, grant, revoke].some((v) => v != null && !isStringList(v))) {
+      throw new AuthError(400, 'Invalid JSON in request body.');
+    }
+    const existed = auth.user(name) !== undefined;
+    const passwordHash = typeof password === 'string' && password !== '' ? await hashPassword(password) : undefined;
+    await propose(member, {
+      action: 'putUser', name, passwordHash,
+      roles: (roles as string[] | null | undefined) ?? undefined,
+      grant: (grant as string[] | null | undefined) ?? undefined,
+      revoke: (revoke as string[] | null | undefined) ?? undefined,
+    });
+    const u = auth.user(name);
+    return sendAuthJson(res, existed ? 200 : 201, { user: name, roles: u === undefined || u.roles.length === 0 ? null : u.roles });
+  }
+  if (name === undefined) return sendAuthJson(res, 200, { roles: auth.roleNames().map((n) => roleJson(n, auth.role(n)!)) });
+  if (method === 'GET') {
+    const p = auth.role(name);
+    if (p === undefined) throw new AuthError(404, `auth: Role ${name} does not exist.`);
+    return sendAuthJson(res, 200, roleJson(name, p));
+  }
+  if (method === 'DELETE') {
+    await propose(member, { action: 'deleteRole', name });
+    return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+  }
+  const body = await readJson(member, req);
+  if (body.role !== name) throw new AuthError(400, 'Role JSON name does not match the name in the URL');
+  const existed = auth.role(name) !== undefined;
+  await propose(member, { action: 'putRole', name, permissions: kvOf(body.permissions), grantKv: kvOf(body.grant), revokeKv: kvOf(body.revoke) });
+  return sendAuthJson(res, existed ? 200 : 201, roleJson(name, auth.role(name)!));
+}

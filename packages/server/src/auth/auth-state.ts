@@ -1,0 +1,233 @@
+/**
+ * The replicated v2 auth state: users (name, salted password hash, role names), roles (kv read and
+ * write pattern lists) and the enabled flag, with etcd 3.4's rules and messages.
+ *
+ * Where it lives: one JSON value at {@link AUTH_STATE_PATH}, a hidden node under the reserved
+ * `/_deimos` prefix. It is written in log order by the applier, so it is persisted with the state
+ * database and carried by snapshots like the membership records, but clients never see it: hidden
+ * nodes are left out of listings and recursive watches, and the keys routes refuse any request
+ * naming it (see {@link isAuthPath}). It holds hashes only, never a password.
+ *
+ * The in-memory copy is what requests consult: `enabled` is a plain field (the keys hot path reads
+ * only it while auth is off), and `version` rises with every applied change or reload so that cached
+ * credential checks made before a change are never reused after it.
+ */
+import type { AuthRequest, KvPermissions } from '@deimos/protocol';
+import { EtcdError } from '@deimos/protocol';
+import type { Store } from '../store/index.js';
+import { AuthError } from './auth-error.js';
+
+/** Where the auth state is stored (hidden: `_auth` under the reserved prefix). */
+export const AUTH_STATE_PATH = '/_deimos/_auth';
+export const ROOT_ROLE = 'root';
+export const GUEST_ROLE = 'guest';
+const ROOT_PERMISSIONS: KvPermissions = { read: ['/*'], write: ['/*'] };
+
+/** Whether a clean key path is the auth state (or below it): never served to clients. */
+export function isAuthPath(path: string): boolean {
+  return path.startsWith(AUTH_STATE_PATH) && (path.length === AUTH_STATE_PATH.length || path[AUTH_STATE_PATH.length] === '/');
+}
+
+/** A stored user. */
+export interface AuthUser {
+  passwordHash: string;
+  roles: string[];
+}
+
+interface Persisted {
+  enabled: boolean;
+  users: Record<string, AuthUser>;
+  roles: Record<string, KvPermissions>;
+}
+
+/** etcd's simpleMatch: `p*` matches keys starting with `p`, otherwise the exact key. */
+function simpleMatch(pattern: string, key: string): boolean {
+  if (pattern.endsWith('*')) return key.startsWith(pattern.slice(0, -1));
+  return key === pattern;
+}
+
+/** etcd's prefixMatch (recursive requests): only `p*` patterns, matching keys starting with `p`. */
+function prefixMatch(pattern: string, key: string): boolean {
+  return pattern.endsWith('*') && key.startsWith(pattern.slice(0, -1));
+}
+
+/** Whether a role's permissions allow a request on `key` (as etcd's HasKeyAccess/HasRecursiveAccess). */
+export function roleAllows(perms: KvPermissions, key: string, write: boolean, recursive: boolean): boolean {
+  const list = (write ? perms.write : perms.read) ?? [];
+  const match = recursive ? prefixMatch : simpleMatch;
+  for (const p of list) if (p.length > 0 && match(p, key)) return true;
+  return false;
+}
+
+function sorted(names: Iterable<string>): string[] {
+  return [...names].sort();
+}
+
+/** The auth state of this member; see the module comment. */
+export class AuthState {
+  /** Whether auth is enabled (the one field the keys hot path reads). */
+  enabled = false;
+  /** Rises on every applied change and reload (credential cache keys include it). */
+  version = 0;
+  private users = new Map<string, AuthUser>();
+  private roles = new Map<string, KvPermissions>();
+
+  /** Reads the state from the store (start-up, after a snapshot was restored). */
+  load(store: Store): void {
+    let value: string | undefined;
+    try {
+      value = store.get(AUTH_STATE_PATH, {}, Date.now()).event.node?.value;
+    } catch (err) {
+      if (!(err instanceof EtcdError)) throw err;
+    }
+    const p = value === undefined ? undefined : (JSON.parse(value) as Persisted);
+    this.enabled = p?.enabled ?? false;
+    this.users = new Map(Object.entries(p?.users ?? {}));
+    this.roles = new Map(Object.entries(p?.roles ?? {}));
+    this.version++;
+  }
+
+  /** The state as stored. */
+  serialize(): string {
+    const p: Persisted = { enabled: this.enabled, users: Object.fromEntries(this.users), roles: Object.fromEntries(this.roles) };
+    return JSON.stringify(p);
+  }
+
+  /** A user, or undefined. */
+  user(name: string): AuthUser | undefined {
+    return this.users.get(name);
+  }
+
+  /** A role's permissions (root's are implicit), or undefined. */
+  role(name: string): KvPermissions | undefined {
+    return name === ROOT_ROLE ? ROOT_PERMISSIONS : this.roles.get(name);
+  }
+
+  /** User names, sorted. */
+  userNames(): string[] {
+    return sorted(this.users.keys());
+  }
+
+  /** Role names (root included), sorted. */
+  roleNames(): string[] {
+    return sorted(new Set([...this.roles.keys(), ROOT_ROLE]));
+  }
+
+  /** Whether `key` may be read or written by a user with these roles (root may do anything). */
+  userAllows(roles: readonly string[], key: string, write: boolean, recursive: boolean): boolean {
+    if (roles.includes(ROOT_ROLE)) return true;
+    for (const r of roles) {
+      const perms = this.roles.get(r);
+      if (perms !== undefined && roleAllows(perms, key, write, recursive)) return true;
+    }
+    return false;
+  }
+
+  /** Whether a request without credentials may touch `key` (etcd's hasGuestAccess: no recursion rule). */
+  guestAllows(key: string, write: boolean): boolean {
+    const perms = this.roles.get(GUEST_ROLE);
+    return perms !== undefined && roleAllows(perms, key, write, false);
+  }
+
+  /**
+   * Applies a committed auth request; throws an {@link AuthError} (nothing changed) when etcd
+   * refuses it. Deterministic: it depends only on the state and the request.
+   */
+  apply(req: AuthRequest): void {
+    switch (req.action) {
+      case 'enable':
+        if (this.enabled) throw new AuthError(409, 'auth: already enabled');
+        if (!this.users.has('root')) throw new AuthError(409, 'auth: No root user available, please create one');
+        if (!this.roles.has(GUEST_ROLE)) this.roles.set(GUEST_ROLE, { read: ['/*'], write: ['/*'] });
+        this.enabled = true;
+        break;
+      case 'disable':
+        if (!this.enabled) throw new AuthError(409, 'auth: already disabled');
+        this.enabled = false;
+        break;
+      case 'putUser':
+        this.putUser(req);
+        break;
+      case 'deleteUser': {
+        const name = req.name!;
+        if (!this.users.has(name)) throw new AuthError(404, `auth: User ${name} does not exist`);
+        if (name === 'root' && this.enabled) throw new AuthError(403, 'auth: Cannot delete root user while auth is enabled.');
+        this.users.delete(name);
+        break;
+      }
+      case 'putRole':
+        this.putRole(req);
+        break;
+      case 'deleteRole': {
+        const name = req.name!;
+        if (name === ROOT_ROLE) throw new AuthError(403, 'auth: Cannot modify role root: is root role.');
+        if (!this.roles.has(name)) throw new AuthError(404, `auth: Role ${name} doesn't exist.`);
+        this.roles.delete(name);
+        break;
+      }
+    }
+    this.version++;
+  }
+
+  private putUser(req: AuthRequest): void {
+    const name = req.name!;
+    const existing = this.users.get(name);
+    const grant = req.grant ?? [];
+    const revoke = req.revoke ?? [];
+    if (grant.length > 0 || revoke.length > 0) {
+      if (existing === undefined) throw new AuthError(404, `auth: User ${name} does not exist.`);
+      const roles = new Set(existing.roles);
+      for (const r of grant) {
+        if (roles.has(r)) throw new AuthError(409, `auth: Granting duplicate role ${r} for user ${name}`);
+        roles.add(r);
+      }
+      for (const r of revoke) {
+        if (!roles.has(r)) throw new AuthError(409, `auth: Revoking ungranted role ${r} for user ${name}`);
+        roles.delete(r);
+      }
+      this.users.set(name, { passwordHash: req.passwordHash ?? existing.passwordHash, roles: sorted(roles) });
+      return;
+    }
+    if (existing !== undefined) {
+      if (req.passwordHash !== undefined) this.users.set(name, { ...existing, passwordHash: req.passwordHash });
+      return;
+    }
+    if (req.passwordHash === undefined) throw new AuthError(400, `auth: Cannot create user ${name} with an empty password`);
+    const roles = new Set(req.roles ?? []);
+    if (name === 'root') roles.add(ROOT_ROLE);
+    this.users.set(name, { passwordHash: req.passwordHash, roles: sorted(roles) });
+  }
+
+  private putRole(req: AuthRequest): void {
+    const name = req.name!;
+    if (name === ROOT_ROLE) throw new AuthError(403, 'auth: Cannot modify role root: is root role.');
+    const existing = this.roles.get(name);
+    if (req.grantKv === undefined && req.revokeKv === undefined) {
+      if (existing !== undefined) throw new AuthError(409, `auth: Role ${name} already exists.`);
+      this.roles.set(name, { read: req.permissions?.read ?? null, write: req.permissions?.write ?? null });
+      return;
+    }
+    if (existing === undefined) throw new AuthError(404, `auth: Role ${name} does not exist.`);
+    const next = { read: existing.read === null ? null : [...existing.read], write: existing.write === null ? null : [...existing.write] };
+    let changed = false;
+    for (const kind of ['read', 'write'] as const) {
+      for (const p of req.grantKv?.[kind] ?? []) {
+        const list = next[kind] ?? [];
+        if (list.includes(p)) throw new AuthError(409, `auth: Granting duplicate ${kind} permission ${p}`);
+        list.push(p);
+        next[kind] = list;
+        changed = true;
+      }
+      for (const p of req.revokeKv?.[kind] ?? []) {
+        const list = next[kind] ?? [];
+        const at = list.indexOf(p);
+        if (at < 0) continue;
+        list.splice(at, 1);
+        next[kind] = list;
+        changed = true;
+      }
+    }
+    if (!changed) throw new AuthError(400, 'auth: Role not updated. Use grant/revoke to update the role.');
+    this.roles.set(name, next);
+  }
+}
