@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AuthRequest } from '@deimos/protocol';
+import { AuthState, isAuthPath, roleAllows } from '../../src/auth/auth-state.js';
+import { AuthError } from '../../src/auth/auth-error.js';
+import { AuthGuard } from '../../src/auth/auth-guard.js';
+import { hashPassword } from '../../src/auth/password-hash.js';
+import { replicatedRequestProblem } from '../../src/member/request-check.js';
+
+function req(fields: Partial<AuthRequest> & Pick<AuthRequest, 'action'>): AuthRequest {
+  return { id: 'x', op: 'auth', timeMs: 0, ...fields };
+}
+
+function status(fn: () => void): number | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    assert.ok(err instanceof AuthError);
+    return err.status;
+  }
+}
+
+test('enabling needs a root user and creates the full-access guest role', async () => {
+  const s = new AuthState();
+  assert.equal(status(() => s.apply(req({ action: 'enable' }))), 409);
+  s.apply(req({ action: 'putUser', name: 'root', passwordHash: await hashPassword('pw') }));
+  assert.deepEqual(s.user('root')!.roles, ['root']);
+  s.apply(req({ action: 'enable' }));
+  assert.equal(s.enabled, true);
+  assert.deepEqual(s.role('guest'), { read: ['/*'], write: ['/*'] });
+  assert.equal(status(() => s.apply(req({ action: 'deleteUser', name: 'root' }))), 403);
+  assert.equal(status(() => s.apply(req({ action: 'putRole', name: 'root' }))), 403);
+});
+
+test('permissions follow etcd: simple match, prefix match for recursive requests', () => {
+  const p = { read: ['/app/*', '/one'], write: ['/app/*'] };
+  assert.equal(roleAllows(p, '/app/x', false, false), true);
+  assert.equal(roleAllows(p, '/app', false, false), false);
+  assert.equal(roleAllows(p, '/one', false, false), true);
+  assert.equal(roleAllows(p, '/one', false, true), false);
+  assert.equal(roleAllows(p, '/app/d', true, true), true);
+  assert.equal(roleAllows(p, '/other', true, false), false);
+  assert.equal(isAuthPath('/_deimos/_auth'), true);
+  assert.equal(isAuthPath('/_deimos/_authx'), false);
+});
+
+test('grant, revoke and duplicates on users and roles', async () => {
+  const s = new AuthState();
+  s.apply(req({ action: 'putRole', name: 'app', permissions: { read: ['/app/*'], write: null } }));
+  assert.equal(status(() => s.apply(req({ action: 'putRole', name: 'app' }))), 409);
+  s.apply(req({ action: 'putRole', name: 'app', grantKv: { read: null, write: ['/app/*'] } }));
+  assert.equal(status(() => s.apply(req({ action: 'putRole', name: 'app', revokeKv: { read: ['/nope'], write: null } }))), 400);
+  assert.equal(status(() => s.apply(req({ action: 'putUser', name: 'bob', grant: ['app'] }))), 404);
+  s.apply(req({ action: 'putUser', name: 'bob', passwordHash: await hashPassword('b') }));
+  s.apply(req({ action: 'putUser', name: 'bob', grant: ['app'] }));
+  assert.equal(status(() => s.apply(req({ action: 'putUser', name: 'bob', grant: ['app'] }))), 409);
+  assert.equal(s.userAllows(s.user('bob')!.roles, '/app/k', true, false), true);
+  assert.equal(s.userAllows(s.user('bob')!.roles, '/k', false, false), false);
+  const copy = new AuthState();
+  const before = copy.version;
+  // a reload from the serialized state gives the same answers and a new version
+  (copy as unknown as { load: (st: unknown) => void }).load({ get: () => ({ event: { node: { value: s.serialize() } } }) });
+  assert.ok(copy.version > before);
+  assert.deepEqual(copy.user('bob'), s.user('bob'));
+});
+
+test('only a password hash passes the replicated request check', async () => {
+  assert.match(replicatedRequestProblem(req({ action: 'putUser', name: 'u', passwordHash: 'clear' }))!, /passwordHash/);
+  assert.equal(replicatedRequestProblem(req({ action: 'putUser', name: 'u', passwordHash: await hashPassword('p') })), undefined);
+  assert.match(replicatedRequestProblem({ id: 'x', op: 'auth', action: 'bogus', timeMs: 0 } as unknown as AuthRequest)!, /unknown auth action/);
+});
+
+test('the guard: guest without a header, a changed password takes effect at once', async () => {
+  const s = new AuthState();
+  s.apply(req({ action: 'putUser', name: 'root', passwordHash: await hashPassword('pw') }));
+  const g = new AuthGuard(s);
+  const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+  assert.deepEqual(await g.identify(undefined, 'a'), { guest: true });
+  assert.equal(await g.identify('Bearer x', 'a'), undefined);
+  assert.equal((await g.identify(basic('root', 'pw'), 'a'))?.guest, false);
+  assert.equal((await g.identify(basic('root', 'pw'), 'a'))?.guest, false); // cached
+  s.apply(req({ action: 'putUser', name: 'root', passwordHash: await hashPassword('new') }));
+  assert.equal(await g.identify(basic('root', 'pw'), 'a'), undefined);
+  assert.equal(await g.identify(basic('nobody', 'pw'), 'b'), undefined);
+});
