@@ -106,6 +106,10 @@ export class EndpointPool {
   markFailed(e: Endpoint, reason = 'no answer'): void {
     const now = this.now();
     e.failedUntilMs = now + this.failureWaitMs;
+    // Once the wait is over the member is tried first (as one without a latency yet): its old
+    // latency says nothing now, and a member slower than the rest before it failed would otherwise
+    // never be tried again while they answer, so its return would go unnoticed.
+    e.latencyEwmaMs = undefined;
     let outage = this.outages.get(e);
     if (outage === undefined) this.outages.set(e, (outage = new OutageLog()));
     const log = outage.failed(now);
