@@ -93,22 +93,22 @@ export async function getUser(ctx: AuthContext, name: string): Promise<AuthUser>
 
 /** PUT /v2/auth/users/<name> with a password: creates the user (or sets its password when it exists). */
 export async function addUser(ctx: AuthContext, name: string, password: string): Promise<AuthUser> {
-  return putUser(ctx, name, { user: name, password });
+  return putUser(ctx, name, { user: name, password, roles: null });
 }
 
 /** PUT /v2/auth/users/<name> with a new password. */
 export async function changePassword(ctx: AuthContext, name: string, password: string): Promise<AuthUser> {
-  return putUser(ctx, name, { user: name, password });
+  return putUser(ctx, name, { user: name, password, roles: null });
 }
 
 /** Grants roles to a user. */
 export async function grantUserRoles(ctx: AuthContext, name: string, roles: string[]): Promise<AuthUser> {
-  return putUser(ctx, name, { user: name, grant: roles });
+  return putUser(ctx, name, { user: name, roles: null, grant: roles });
 }
 
 /** Revokes roles from a user. */
 export async function revokeUserRoles(ctx: AuthContext, name: string, roles: string[]): Promise<AuthUser> {
-  return putUser(ctx, name, { user: name, revoke: roles });
+  return putUser(ctx, name, { user: name, roles: null, revoke: roles });
 }
 
 /** DELETE /v2/auth/users/<name>. */
@@ -131,17 +131,17 @@ export async function getRole(ctx: AuthContext, name: string): Promise<AuthRole>
 
 /** PUT /v2/auth/roles/<name>: creates a role without permissions. */
 export async function addRole(ctx: AuthContext, name: string): Promise<AuthRole> {
-  return putRole(ctx, name, { role: name });
+  return putRole(ctx, name, { role: name, permissions: NO_PERMISSIONS });
 }
 
 /** Grants access to key paths. */
 export async function grantRoleKv(ctx: AuthContext, name: string, paths: string[], perm: PermissionType): Promise<AuthRole> {
-  return putRole(ctx, name, { role: name, grant: { kv: permissions(paths, perm) } });
+  return putRole(ctx, name, { role: name, permissions: NO_PERMISSIONS, grant: { kv: permissions(paths, perm) } });
 }
 
 /** Revokes access to key paths. */
 export async function revokeRoleKv(ctx: AuthContext, name: string, paths: string[], perm: PermissionType): Promise<AuthRole> {
-  return putRole(ctx, name, { role: name, revoke: { kv: permissions(paths, perm) } });
+  return putRole(ctx, name, { role: name, permissions: NO_PERMISSIONS, revoke: { kv: permissions(paths, perm) } });
 }
 
 /** DELETE /v2/auth/roles/<name>. */
@@ -149,8 +149,14 @@ export async function removeRole(ctx: AuthContext, name: string): Promise<void> 
   await ok(ctx, { method: 'DELETE', path: rolePath(name), safety: 'unsafe' });
 }
 
-function permissions(paths: string[], perm: PermissionType): KvPermissions {
-  return { read: perm === 'write' ? [] : paths, write: perm === 'read' ? [] : paths };
+/**
+ * The bodies are byte for byte those of etcd's Go client (etcdctl): the same field order, and
+ * `null` for the fields it leaves empty, so that a server sees exactly what etcdctl sends.
+ */
+const NO_PERMISSIONS = { kv: { read: null, write: null } };
+
+function permissions(paths: string[], perm: PermissionType): { read: string[] | null; write: string[] | null } {
+  return { read: perm === 'write' ? null : paths, write: perm === 'read' ? null : paths };
 }
 
 async function putUser(ctx: AuthContext, name: string, body: Record<string, unknown>): Promise<AuthUser> {

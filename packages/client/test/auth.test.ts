@@ -95,7 +95,7 @@ describe('client credentials and the auth API', () => {
     }
   });
 
-  test('auth calls: request shapes and parsed answers', async () => {
+  test('auth calls: etcdctl\'s request bodies byte for byte, and parsed answers', async () => {
     member.seen = [];
     const client = new DeimosClient({ endpoints: [member.url], sync: false });
     try {
@@ -109,14 +109,16 @@ describe('client credentials and the auth API', () => {
       await client.grantRoleKv('app', ['/app/*'], 'readwrite');
       await client.revokeRoleKv('app', ['/r/*'], 'read');
       await client.removeUser('bob');
+      await client.addRole('ops');
       const writes = member.seen.filter((s) => s.method !== 'GET').map((s) => `${s.method} ${s.url} ${s.body}`);
       assert.deepEqual(writes, [
-        'PUT /v2/auth/users/bob {"user":"bob","password":"pw"}',
-        'PUT /v2/auth/users/bob {"user":"bob","grant":["app","ops"]}',
-        'PUT /v2/auth/users/bob {"user":"bob","revoke":["ops"]}',
-        'PUT /v2/auth/roles/app {"role":"app","grant":{"kv":{"read":["/app/*"],"write":["/app/*"]}}}',
-        'PUT /v2/auth/roles/app {"role":"app","revoke":{"kv":{"read":["/r/*"],"write":[]}}}',
+        'PUT /v2/auth/users/bob {"user":"bob","password":"pw","roles":null}',
+        'PUT /v2/auth/users/bob {"user":"bob","roles":null,"grant":["app","ops"]}',
+        'PUT /v2/auth/users/bob {"user":"bob","roles":null,"revoke":["ops"]}',
+        'PUT /v2/auth/roles/app {"role":"app","permissions":{"kv":{"read":null,"write":null}},"grant":{"kv":{"read":["/app/*"],"write":["/app/*"]}}}',
+        'PUT /v2/auth/roles/app {"role":"app","permissions":{"kv":{"read":null,"write":null}},"revoke":{"kv":{"read":["/r/*"],"write":null}}}',
         'DELETE /v2/auth/users/bob ',
+        'PUT /v2/auth/roles/ops {"role":"ops","permissions":{"kv":{"read":null,"write":null}}}',
       ]);
     } finally {
       client.close();

@@ -13,6 +13,12 @@ import { ExitCode } from './exit-codes.js';
 export abstract class AuthCommand<T extends typeof Command> extends DeimosCommand<T> {
   static override failure: FailurePolicy = MEMBERS_FAILURE;
 
+  override async init(): Promise<void> {
+    await super.init();
+    // etcdctl's auth commands make a second client after the sync, which prints its endpoints again.
+    if (this.flags.debug) process.stderr.write(`Cluster-Endpoints: ${this.client().endpoints.join(', ')}\n`);
+  }
+
   /** The single name argument, or etcdctl's `message` (bare, exit 1) when there is not exactly one. */
   protected oneName(message: string): string {
     const name = this.argvPositional[0];

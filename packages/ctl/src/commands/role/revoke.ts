@@ -21,6 +21,8 @@ export default class RoleRevoke extends AuthCommand<typeof RoleRevoke> {
     const chosen = [read ? 'read' : '', write ? 'write' : '', readwrite ? 'readwrite' : ''].filter((p) => p !== '');
     if (chosen.length !== 1) throw authUsage('Please specify exactly one of --read, --write or --readwrite');
     const name = this.oneName('Please provide a role name');
+    // etcdctl reads the role first: a missing one is reported from that read.
+    await this.client().getRole(name);
     await this.client().revokeRoleKv(name, [path], chosen[0] as PermissionType);
     this.write(`Role ${name} updated\n`);
   }
