@@ -3,7 +3,7 @@ import { AuthCommand, authUsage } from '../../auth-command.js';
 
 /** `deimosctl role add <role>`. */
 export default class RoleAdd extends AuthCommand<typeof RoleAdd> {
-  static override summary = 'add a new role for the etcd cluster';
+  static override summary = 'Add a new role for the etcd cluster.';
   static override strict = false;
   static override args = { role: Args.string({ description: 'role name', required: true }) };
 

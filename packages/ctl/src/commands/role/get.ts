@@ -4,7 +4,7 @@ import { formatRole } from '../../auth-format.js';
 
 /** `deimosctl role get <role>`. */
 export default class RoleGet extends AuthCommand<typeof RoleGet> {
-  static override summary = 'get details for a role';
+  static override summary = 'Get details for a role.';
   static override strict = false;
   static override args = { role: Args.string({ description: 'role name', required: true }) };
 

@@ -4,7 +4,7 @@ import { AuthCommand, authUsage } from '../../auth-command.js';
 
 /** `deimosctl role grant <role> --path <path> --read|--write|--readwrite`. */
 export default class RoleGrant extends AuthCommand<typeof RoleGrant> {
-  static override summary = 'grant path permissions to an etcd role';
+  static override summary = 'Grant path permissions to an etcd role.';
   static override strict = false;
   static override args = { role: Args.string({ description: 'role name', required: true }) };
   static override flags = {

@@ -3,7 +3,7 @@ import { AuthCommand } from '../../auth-command.js';
 
 /** `deimosctl role remove <role>`. */
 export default class RoleRemove extends AuthCommand<typeof RoleRemove> {
-  static override summary = 'remove a role from the etcd cluster';
+  static override summary = 'Remove a role from the etcd cluster.';
   static override strict = false;
   static override args = { role: Args.string({ description: 'role name', required: true }) };
 

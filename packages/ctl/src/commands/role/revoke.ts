@@ -4,7 +4,7 @@ import { AuthCommand, authUsage } from '../../auth-command.js';
 
 /** `deimosctl role revoke <role> --path <path> --read|--write|--readwrite`. */
 export default class RoleRevoke extends AuthCommand<typeof RoleRevoke> {
-  static override summary = 'revoke path permissions from an etcd role';
+  static override summary = 'Revoke path permissions from an etcd role.';
   static override strict = false;
   static override args = { role: Args.string({ description: 'role name', required: true }) };
   static override flags = {

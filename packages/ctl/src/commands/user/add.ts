@@ -5,7 +5,7 @@ import { promptPassword } from '../../prompt-password.js';
 
 /** `deimosctl user add <user[:password]>`. */
 export default class UserAdd extends AuthCommand<typeof UserAdd> {
-  static override summary = 'add a new user for the etcd cluster (the password is asked for when not given as user:password)';
+  static override summary = 'Add a new user for the etcd cluster (the password is asked for when not given as user:password).';
   static override strict = false;
   static override args = { user: Args.string({ description: 'user name, or user:password', required: true }) };
 

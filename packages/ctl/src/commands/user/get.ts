@@ -4,7 +4,7 @@ import { formatUser } from '../../auth-format.js';
 
 /** `deimosctl user get <user>`. */
 export default class UserGet extends AuthCommand<typeof UserGet> {
-  static override summary = 'get details for a user';
+  static override summary = 'Get details for a user.';
   static override strict = false;
   static override args = { user: Args.string({ description: 'user name', required: true }) };
 

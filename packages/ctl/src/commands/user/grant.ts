@@ -3,7 +3,7 @@ import { AuthCommand, authUsage } from '../../auth-command.js';
 
 /** `deimosctl user grant <user> --roles <role>...`. */
 export default class UserGrant extends AuthCommand<typeof UserGrant> {
-  static override summary = 'grant roles to an etcd user';
+  static override summary = 'Grant roles to an etcd user.';
   static override strict = false;
   static override args = { user: Args.string({ description: 'user name', required: true }) };
   static override flags = {

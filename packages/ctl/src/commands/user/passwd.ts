@@ -4,7 +4,7 @@ import { promptPassword } from '../../prompt-password.js';
 
 /** `deimosctl user passwd <user>`. */
 export default class UserPasswd extends AuthCommand<typeof UserPasswd> {
-  static override summary = 'change password for a user (asked for)';
+  static override summary = 'Change password for a user (asked for).';
   static override strict = false;
   static override args = { user: Args.string({ description: 'user name', required: true }) };
 

@@ -3,7 +3,7 @@ import { AuthCommand } from '../../auth-command.js';
 
 /** `deimosctl user remove <user>`. */
 export default class UserRemove extends AuthCommand<typeof UserRemove> {
-  static override summary = 'remove a user for the etcd cluster';
+  static override summary = 'Remove a user for the etcd cluster.';
   static override strict = false;
   static override args = { user: Args.string({ description: 'user name', required: true }) };
 

@@ -3,7 +3,7 @@ import { AuthCommand, authUsage } from '../../auth-command.js';
 
 /** `deimosctl user revoke <user> --roles <role>...`. */
 export default class UserRevoke extends AuthCommand<typeof UserRevoke> {
-  static override summary = 'revoke roles for an etcd user';
+  static override summary = 'Revoke roles for an etcd user.';
   static override strict = false;
   static override args = { user: Args.string({ description: 'user name', required: true }) };
   static override flags = {
