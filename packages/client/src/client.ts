@@ -3,6 +3,8 @@
  * per-request timeouts and resuming watches.
  */
 import type { MemberJSON } from '@deimos/protocol';
+import * as auth from './auth.js';
+import type { AuthRole, AuthUser, Credentials, PermissionType } from './auth.js';
 import type { DebugListener } from './debug-events.js';
 import { Endpoints } from './endpoints.js';
 import {
@@ -26,6 +28,11 @@ export interface ClientOptions {
   sync?: boolean;
   /** Path of the keys API: etcd's `/v2/keys` (default) or the original Deimos `/keys`. */
   keysPrefix?: '/v2/keys' | '/keys';
+  /**
+   * Username and password, sent as HTTP Basic on every request (keys, watches, members, auth and
+   * the endpoint sync) to a cluster with auth enabled.
+   */
+  auth?: Credentials;
   /** Told about every request attempt and the endpoint sync (for etcdctl-style `--debug` output). */
   debug?: DebugListener;
 }
@@ -54,7 +61,8 @@ export class DeimosClient {
     this.list = new Endpoints(options.endpoints);
     this.keysPrefix = options.keysPrefix ?? '/v2/keys';
     this.debug = options.debug;
-    this.transport = new Transport(this.list, options.timeoutMs ?? 5_000, options.tls, options.debug);
+    const authorization = options.auth !== undefined ? auth.basicAuthorization(options.auth) : undefined;
+    this.transport = new Transport(this.list, options.timeoutMs ?? 5_000, options.tls, options.debug, authorization);
     if (options.sync === false) this.synced = Promise.resolve();
   }
 
@@ -154,6 +162,86 @@ export class DeimosClient {
   /** Changes a member's peer URLs. */
   async updateMember(id: string, peerURLs: string[]): Promise<void> {
     return members.updateMember(this.sender(), id, peerURLs);
+  }
+
+  /** Whether auth is enabled on the cluster. */
+  async authEnabled(): Promise<boolean> {
+    return auth.authStatus(this.sender());
+  }
+
+  /** Turns auth on (the root user must exist). */
+  async enableAuth(): Promise<void> {
+    return auth.enableAuth(this.sender());
+  }
+
+  /** Turns auth off (needs root's credentials while it is on). */
+  async disableAuth(): Promise<void> {
+    return auth.disableAuth(this.sender());
+  }
+
+  /** The names of all users. */
+  async listUsers(): Promise<string[]> {
+    return auth.listUsers(this.sender());
+  }
+
+  /** A user and its roles. */
+  async getUser(name: string): Promise<AuthUser> {
+    return auth.getUser(this.sender(), name);
+  }
+
+  /** Creates a user (etcd sets the password of one that exists). */
+  async addUser(name: string, password: string): Promise<AuthUser> {
+    return auth.addUser(this.sender(), name, password);
+  }
+
+  /** Sets a user's password. */
+  async changePassword(name: string, password: string): Promise<AuthUser> {
+    return auth.changePassword(this.sender(), name, password);
+  }
+
+  /** Grants roles to a user. */
+  async grantUserRoles(name: string, roles: string[]): Promise<AuthUser> {
+    return auth.grantUserRoles(this.sender(), name, roles);
+  }
+
+  /** Revokes roles from a user. */
+  async revokeUserRoles(name: string, roles: string[]): Promise<AuthUser> {
+    return auth.revokeUserRoles(this.sender(), name, roles);
+  }
+
+  /** Removes a user. */
+  async removeUser(name: string): Promise<void> {
+    return auth.removeUser(this.sender(), name);
+  }
+
+  /** The names of all roles. */
+  async listRoles(): Promise<string[]> {
+    return auth.listRoles(this.sender());
+  }
+
+  /** A role and its key permissions. */
+  async getRole(name: string): Promise<AuthRole> {
+    return auth.getRole(this.sender(), name);
+  }
+
+  /** Creates a role without permissions. */
+  async addRole(name: string): Promise<AuthRole> {
+    return auth.addRole(this.sender(), name);
+  }
+
+  /** Grants a role access to key paths (`/app/*`: the prefix). */
+  async grantRoleKv(name: string, paths: string[], perm: PermissionType): Promise<AuthRole> {
+    return auth.grantRoleKv(this.sender(), name, paths, perm);
+  }
+
+  /** Revokes a role's access to key paths. */
+  async revokeRoleKv(name: string, paths: string[], perm: PermissionType): Promise<AuthRole> {
+    return auth.revokeRoleKv(this.sender(), name, paths, perm);
+  }
+
+  /** Removes a role. */
+  async removeRole(name: string): Promise<void> {
+    return auth.removeRole(this.sender(), name);
   }
 
   /** GET `<endpoint>/health`: true when it answers `{"health":"true"}`; throws when unreachable. */

@@ -14,3 +14,6 @@ export { Lock, type LockOptions } from './lock.js';
 export { Election, type ElectionOptions } from './election.js';
 export { ServiceRegistry, type ServiceRegistryOptions, type RegisterOptions, type Registration, type ServiceInstance } from './service-registry.js';
 export { queueEntries, queuePosition, type QueueEntry, type QueuePosition } from './queue.js';
+export {
+  AuthError, basicAuthorization, type AuthRole, type AuthUser, type Credentials, type KvPermissions, type PermissionType,
+} from './auth.js';

@@ -89,6 +89,8 @@ export class Transport {
     private readonly timeoutMs: number,
     tls: TlsOptions = {},
     private readonly debug?: DebugListener,
+    /** An `Authorization` header value sent with every request (watches and the member sync included). */
+    private readonly authorization?: string,
   ) {
     this.httpsAgent = new HttpsAgent({ keepAlive: true });
     this.got = got.extend({
@@ -174,6 +176,7 @@ export class Transport {
       isStream: false,
       signal,
       timeout: timeoutMs !== null ? { request: timeoutMs } : { response: this.timeoutMs },
+      ...(this.authorization !== undefined ? { headers: { authorization: this.authorization } } : {}),
       ...(query !== undefined ? { searchParams: query } : {}),
       ...(req.form !== undefined ? { form: req.form } : {}),
       ...(req.json !== undefined ? { json: req.json } : {}),

@@ -4,7 +4,7 @@
  */
 
 /** Global flags that take a value (in the `--flag value` form). */
-export const VALUE_FLAGS: ReadonlySet<string> = new Set(['--endpoints', '--endpoint', '--peers', '-C', '--output', '-o', '--timeout', '--total-timeout', '--ca-file', '--cert-file', '--key-file']);
+export const VALUE_FLAGS: ReadonlySet<string> = new Set(['--endpoints', '--endpoint', '--peers', '-C', '--output', '-o', '--timeout', '--total-timeout', '--ca-file', '--cert-file', '--key-file', '--username', '-u']);
 /** Global boolean flags. */
 const BOOLEAN_FLAGS = new Set(['--sync', '--no-sync', '--color', '--no-color', '--debug']);
 

@@ -14,6 +14,9 @@ import { formatResponse, type FormattableResponse, type OutputMode } from './for
 import { readStdin } from './read-stdin.js';
 import { readTlsFiles } from './tls-files.js';
 import { withoutStdin } from './without-stdin.js';
+import { resolveCredentials } from './credentials.js';
+import { closePrompts } from './prompt-password.js';
+import type { Credentials } from '@deimos/client';
 import { DEFAULT_ENDPOINTS } from './default-endpoints.js';
 
 export { DEFAULT_ENDPOINTS };
@@ -43,6 +46,10 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     'key-file': Flags.string({ env: 'DEIMOSCTL_KEY_FILE', helpGroup: GLOBAL, description: 'client key (PEM) for TLS (ETCDCTL_KEY_FILE also works)' }),
     debug: Flags.boolean({ helpGroup: GLOBAL, description: 'print the requests on stderr as cURL commands that reproduce them' }),
     sync: Flags.boolean({ allowNo: true, default: true, helpGroup: GLOBAL, description: 'discover members through /v2/members first (--no-sync: use the endpoints as given)' }),
+    username: Flags.string({
+      char: 'u', env: 'DEIMOSCTL_USERNAME', helpGroup: GLOBAL,
+      description: 'user[:password] for a cluster with auth enabled; the password is asked for when not given (ETCDCTL_USERNAME also works)',
+    }),
     color: Flags.boolean({ allowNo: true, default: true, helpGroup: GLOBAL, description: 'colour output on a terminal (NO_COLOR also turns it off)' }),
   };
 
@@ -66,6 +73,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
   protected out!: ChalkInstance;
   protected err!: ChalkInstance;
   private clientInstance: DeimosClient | undefined;
+  private credentials: Credentials | undefined;
 
   override async init(): Promise<void> {
     await super.init();
@@ -85,6 +93,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     this.argvPositional = positional as string[];
     this.setColor(this.flags.color);
     this.startTotalTimeout();
+    this.credentials = await resolveCredentials(this.flags.username);
     if (ctor.syncFirst && this.flags.sync) await this.syncEndpoints();
   }
 
@@ -147,7 +156,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
     const debug = this.flags.debug
       ? debugPrinter((line) => process.stderr.write(`${line}\n`), () => this.clientInstance?.endpoints ?? [])
       : undefined;
-    this.clientInstance = new DeimosClient({ endpoints: this.endpoints(), timeoutMs: this.timeoutMs(), tls, sync: false, ...(debug ? { debug } : {}) });
+    this.clientInstance = new DeimosClient({ endpoints: this.endpoints(), timeoutMs: this.timeoutMs(), tls, sync: false, ...(debug ? { debug } : {}), ...(this.credentials ? { auth: this.credentials } : {}) });
     return this.clientInstance;
   }
 
@@ -185,6 +194,7 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
 
   override async finally(err: Error | undefined): Promise<void> {
     this.clientInstance?.close();
+    closePrompts();
     return super.finally(err);
   }
 }

@@ -9,6 +9,7 @@ export const ETCDCTL_ENV: Readonly<Record<string, readonly string[]>> = {
   DEIMOSCTL_CA_FILE: ['ETCDCTL_CA_FILE'],
   DEIMOSCTL_CERT_FILE: ['ETCDCTL_CERT_FILE'],
   DEIMOSCTL_KEY_FILE: ['ETCDCTL_KEY_FILE'],
+  DEIMOSCTL_USERNAME: ['ETCDCTL_USERNAME'],
 };
 
 /** Fills unset (or empty) DEIMOSCTL_* variables of `env` from their etcdctl names; DEIMOSCTL_* wins. */

@@ -6,7 +6,7 @@ export const ExitCode = {
   BadArgs: 1,
   /** No endpoint answered: the cluster is unreachable. */
   BadConnection: 2,
-  /** Authentication failed (reserved: Deimos has no auth yet). */
+  /** Authentication failed (reserved, as in etcdctl v2, which reports refused credentials with 4 or 1). */
   BadAuth: 3,
   /** The server answered with an error (any errorCode). */
   ServerError: 4,

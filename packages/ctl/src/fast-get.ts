@@ -38,12 +38,13 @@ const MODES: readonly string[] = ['simple', 'json', 'extended'];
 
 /**
  * The request of a `get` command line (argv after bin/run.js's rewriting), or undefined when this
- * path must not handle it: anything but `get KEY` with the flags it knows, TLS settings in the
- * environment, or an endpoint that is not a plain http:// URL.
+ * path must not handle it: anything but `get KEY` with the flags it knows, TLS settings or
+ * credentials in the environment, or an endpoint that is not a plain http:// URL.
  */
 export function plainGet(argv: readonly string[], env: NodeJS.ProcessEnv): FastGetRequest | undefined {
   if (argv[0] !== 'get') return undefined;
-  if (['DEIMOSCTL_CA_FILE', 'DEIMOSCTL_CERT_FILE', 'DEIMOSCTL_KEY_FILE'].some((name) => (env[name] ?? '') !== '')) return undefined;
+  // Credentials (and their prompt) are the full path's: it sends them on every request.
+  if (['DEIMOSCTL_CA_FILE', 'DEIMOSCTL_CERT_FILE', 'DEIMOSCTL_KEY_FILE', 'DEIMOSCTL_USERNAME'].some((name) => (env[name] ?? '') !== '')) return undefined;
   const values: Partial<Record<'endpoints' | 'timeout' | 'output', string>> = {};
   const booleans = new Map<string, boolean>();
   const positional: string[] = [];

@@ -23,6 +23,9 @@ test('ETCDCTL_* fills unset DEIMOSCTL_*, in etcdctl\'s precedence; DEIMOSCTL_* w
   assert.equal(env.DEIMOSCTL_CA_FILE, 'ca.pem');
   assert.equal(env.DEIMOSCTL_KEY_FILE, 'mine');
   assert.equal(env.DEIMOSCTL_CERT_FILE, undefined);
+  const auth: NodeJS.ProcessEnv = { ETCDCTL_USERNAME: 'alice:pw' };
+  applyEtcdctlEnv(auth);
+  assert.equal(auth.DEIMOSCTL_USERNAME, 'alice:pw');
 });
 
 test('an unknown command is named as typed, with close commands suggested', () => {
@@ -44,9 +47,12 @@ test('the fast get takes only plain command lines', () => {
   assert.deepEqual(plainGet(['get', '/k', '--no-sync'], { DEIMOSCTL_ENDPOINTS: 'http://b:2,http://b:2' })?.endpoints, ['http://b:2']);
   for (const argv of [['get'], ['get', '/k', '--debug'], ['get', '/k', '--help'], ['get', '/k', '--serializable'], ['get', '/a', '/b'],
     ['get', '/k', '-o', 'yaml'], ['get', '/k', '--endpoints', 'https://a:1'], ['get', '/k', '--total-timeout', '1s'], ['set', '/k', 'v'],
-    ['get', '/k', '--timeout', 'soon'], ['get', '/k', '--', 'x']]) {
+    ['get', '/k', '--timeout', 'soon'], ['get', '/k', '--', 'x'],
+    ['get', '/k', '-u', 'alice:pw'], ['get', '/k', '--username=alice'], ['get', '/k', '-ualice:pw']]) {
     assert.equal(plainGet(argv, env), undefined, argv.join(' '));
   }
   assert.equal(plainGet(['get', '/k'], { DEIMOSCTL_CA_FILE: 'ca.pem' }), undefined);
   assert.equal(plainGet(['get', '/k'], { DEIMOSCTL_ENDPOINTS: '' }), undefined);
+  // Credentials are sent by the full path only (the fast one would read without them).
+  assert.equal(plainGet(['get', '/k'], { DEIMOSCTL_USERNAME: 'alice:pw' }), undefined);
 });

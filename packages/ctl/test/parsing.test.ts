@@ -10,6 +10,8 @@ import { recipeLocation } from '../src/recipe-name.js';
 
 test('leading global flags move after the command and its arguments, before any --', () => {
   assert.deepEqual(globalFlagsLast(['-o', 'json', 'get', '/foo']), ['get', '/foo', '-o', 'json']);
+  assert.deepEqual(globalFlagsLast(['-u', 'root:pw', 'user', 'list']), ['user', 'list', '-u', 'root:pw']);
+  assert.deepEqual(globalFlagsLast(['--username', 'alice', 'get', '/foo']), ['get', '/foo', '--username', 'alice']);
   assert.deepEqual(globalFlagsLast(['--endpoints=http://a', '--no-sync', 'member', 'list']), ['member', 'list', '--endpoints=http://a', '--no-sync']);
   assert.deepEqual(globalFlagsLast(['--timeout', '1s', 'lock', 'x', '--', 'sh', '-o']), ['lock', 'x', '--timeout', '1s', '--', 'sh', '-o']);
   assert.deepEqual(globalFlagsLast(['get', '/foo', '-o', 'json']), ['get', '/foo', '-o', 'json']);

@@ -7,6 +7,7 @@ import { proxyModeRequested } from '../src/proxy-main.js';
 import { readonlyRefuses } from '../src/readonly-guard.js';
 import { resolvesToSelf } from '../src/self-address.js';
 import { isWatchRequest } from '../src/watch-request.js';
+import { plainRequestHead, requestHead } from '../src/upstream-head.js';
 
 function config(argv: string[], env: Record<string, string> = {}, opts = {}): ProxyConfig {
   const r = parseProxyArgs(argv, env, opts);
@@ -164,4 +165,22 @@ test('--peer-cert-file, --peer-key-file and --peer-trusted-ca-file (or DEIMOS_PR
   const fromEnv = config(['--endpoints', 'http://127.0.0.1:2379'], { DEIMOS_PROXY_PEER_TRUSTED_CA_FILE: '/y/ca.pem' });
   assert.equal(fromEnv.tls.peerTrustedCaFile, '/y/ca.pem');
   assert.throws(() => parseProxyArgs(['--endpoints', 'http://127.0.0.1:2379', '--peer-cert-file', '/x/peer.pem'], {}), /--peer-cert-file and --peer-key-file go together/);
+});
+
+test('Authorization reaches the member unchanged on both forwarding paths; Proxy-Authorization does not', () => {
+  const auth = 'Basic YWxpY2U6cHc=';
+  const plain = plainRequestHead(
+    { method: 'GET', url: '/v2/keys/app/x', version: 'HTTP/1.1', headers: new Map([['host', 'p'], ['authorization', auth], ['proxy-authorization', 'Basic eA==']]) },
+    0, '127.0.0.1', '127.0.0.1:8080', 'proxy-1',
+  );
+  assert.match(plain, new RegExp(`\r\nauthorization: ${auth}\r\n`));
+  assert.doesNotMatch(plain, /proxy-authorization/i);
+  const incoming = {
+    method: 'PUT', url: '/v2/keys/app/x', headers: {},
+    rawHeaders: ['Host', 'p', 'Authorization', auth, 'Proxy-Authorization', 'Basic eA=='],
+    socket: { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1' },
+  } as unknown as Parameters<typeof requestHead>[0];
+  const head = requestHead(incoming, Buffer.from('value=1'), 'proxy-1');
+  assert.match(head, new RegExp(`\r\nAuthorization: ${auth}\r\n`));
+  assert.doesNotMatch(head, /proxy-authorization/i);
 });
