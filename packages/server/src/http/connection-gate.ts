@@ -4,7 +4,7 @@
  * clock, with the member's metrics.
  */
 import { performance } from 'node:perf_hooks';
-import { ConnectionGate as ProtocolConnectionGate } from '@deimos/protocol';
+import { ConnectionGate as ProtocolConnectionGate } from '@deimos/net';
 import type { CounterSeries, MetricsRegistry } from '../metrics/registry.js';
 import type { Logger } from '../util/logger.js';
 

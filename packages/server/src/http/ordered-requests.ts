@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { httpTurnIo, requestTurns, type RequestTurns } from '@deimos/protocol';
+import { httpTurnIo, requestTurns, type RequestTurns } from '@deimos/net';
 
 /** The ordering wrapper of a node:http request listener (`handler` is node:http's request listener). */
 export type OrderedRequests = RequestTurns<IncomingMessage, ServerResponse, Socket>;

@@ -11,7 +11,8 @@ import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '.
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { orderedRequests } from '../http/ordered-requests.js';
-import { answerClientErrors, goRequestRefusal } from '@deimos/protocol';
+import { goRequestRefusal } from '@deimos/protocol';
+import { answerClientErrors } from '@deimos/net';
 
 /** Open listeners and how to close them. */
 export interface Listeners {

@@ -3,7 +3,7 @@
  * refused connections or failed accepts is logged at most once per interval.
  */
 import { performance } from 'node:perf_hooks';
-import { LogThrottle as ProtocolLogThrottle } from '@deimos/protocol';
+import { LogThrottle as ProtocolLogThrottle } from '@deimos/net';
 import type { Logger } from './logger.js';
 
 /** See the module comment. */

@@ -1,0 +1,11 @@
+/**
+ * Public surface of @deimos/net: the node-side HTTP pieces that the member's client port and
+ * deimos-proxy share (per-connection request ordering, Go's answers to malformed requests after
+ * the ones before them, the connection bound, a log throttle). They run timers and talk to
+ * sockets, so they cannot live in the pure protocol package; they see node through the narrow
+ * interfaces they declare, and their callers pass the clocks and timers in.
+ */
+export * from './request-turns.js';
+export * from './client-error.js';
+export * from './connection-gate.js';
+export * from './log-throttle.js';
