@@ -25,6 +25,14 @@ const BASE_DELAY_MS = 100;
 const MAX_DELAY_MS = 3_000;
 /** A well-formed hash no password matches in practice: unknown users cost one scrypt too. */
 const DUMMY_HASH = `scrypt$${'0'.repeat(32)}$${'0'.repeat(64)}`;
+/**
+ * scrypt runs in libuv's thread pool (4 threads), where the WAL's fdatasync runs too: a flood of
+ * distinct wrong credentials from many connections would queue thousands of scrypts ahead of the
+ * log's syncs. At most this many run at once...
+ */
+const MAX_CONCURRENT_VERIFICATIONS = 2;
+/** ...and at most this many wait; past that a check fails at once (cached credentials still pass). */
+const MAX_WAITING_VERIFICATIONS = 256;
 
 interface Failures {
   count: number;
@@ -45,6 +53,8 @@ export function parseBasic(header: string): { user: string; password: string } |
 export class AuthGuard {
   private readonly verified = new Map<string, true>();
   private readonly failures = new Map<string, Failures>();
+  private verifying = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly state: AuthState, private readonly nowMs: () => number = Date.now) {}
 
@@ -59,7 +69,7 @@ export class AuthGuard {
     const delay = Math.max(this.delayFor(`u:${creds.user}`), this.delayFor(`a:${address}`));
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const version = this.state.version;
-    const ok = await verifyPassword(creds.password, user?.passwordHash ?? DUMMY_HASH);
+    const ok = await this.verify(creds.password, user?.passwordHash ?? DUMMY_HASH);
     if (!ok || user === undefined) {
       this.fail(`u:${creds.user}`);
       this.fail(`a:${address}`);
@@ -70,6 +80,21 @@ export class AuthGuard {
     if (version === this.state.version) this.remember(key);
     const current = this.state.user(creds.user);
     return current === undefined ? undefined : { guest: false, name: creds.user, roles: current.roles };
+  }
+
+  /** One scrypt check within the bounds above; false (a failed check) when too many wait. */
+  private async verify(password: string, hash: string): Promise<boolean> {
+    if (this.verifying >= MAX_CONCURRENT_VERIFICATIONS) {
+      if (this.waiting.length >= MAX_WAITING_VERIFICATIONS) return false;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.verifying++;
+    try {
+      return await verifyPassword(password, hash);
+    } finally {
+      this.verifying--;
+      this.waiting.shift()?.();
+    }
   }
 
   private remember(key: string): void {

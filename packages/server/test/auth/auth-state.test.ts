@@ -84,3 +84,18 @@ test('the guard: guest without a header, a changed password takes effect at once
   assert.equal(await g.identify(basic('root', 'pw'), 'a'), undefined);
   assert.equal(await g.identify(basic('nobody', 'pw'), 'b'), undefined);
 });
+
+test('the guard: a flood of wrong credentials runs a bounded number of scrypts, and cached credentials still pass', async () => {
+  const s = new AuthState();
+  s.apply(req({ action: 'putUser', name: 'root', passwordHash: await hashPassword('pw') }));
+  const g = new AuthGuard(s);
+  const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+  assert.equal((await g.identify(basic('root', 'pw'), 'good'))?.guest, false); // now cached
+  // Distinct users and addresses: no failure delay applies, only the bound on waiting checks.
+  let settled = 0;
+  const flood = Array.from({ length: 300 }, (_, i) => g.identify(basic(`u${i}`, 'x'), `addr${i}`).finally(() => settled++));
+  assert.equal((await g.identify(basic('root', 'pw'), 'good'))?.guest, false);
+  assert.ok(settled < 300, 'a cached credential does not wait behind the flood of scrypts');
+  const answers = await Promise.all(flood);
+  assert.ok(answers.every((a) => a === undefined), 'every wrong credential fails');
+});
