@@ -26,6 +26,8 @@ export interface BenchTarget {
   readQuery: { linearizable: string; serializable: string };
   /** For https client URLs: what clients present and trust. */
   tls?: TestTlsCredentials & { ca: string | Buffer };
+  /** `taskset -c` list of each member, when pinned. */
+  cpuLists?: readonly string[];
   /** Kills every member by PID and removes the data directories. */
   destroy(): Promise<void>;
 }
@@ -39,6 +41,14 @@ export interface TargetOptions {
   etcdBinary?: string;
   /** Serve clients over https with this certificate (for 127.0.0.1); peers stay plain. */
   tls?: BenchTls;
+  /** `taskset -c` list of each member, by index (members without one inherit the bench's CPUs). */
+  cpuLists?: readonly string[];
+  /**
+   * Client-serving workers of each deimos member, passed as `DEIMOS_CLIENT_WORKERS` in its
+   * environment: a server that does not know the setting yet ignores the variable, where it would
+   * refuse an unknown `--client-workers` flag. etcd targets ignore it.
+   */
+  clientWorkers?: number;
 }
 
 /** Server certificate files, and what clients trust. */
@@ -63,12 +73,14 @@ export async function startTarget(kind: ServerKind, opts: TargetOptions): Promis
       const peerPort = ports[2 * i + 1]!;
       const waitReady = opts.nodes === 1;
       const tls = opts.tls;
+      const cpuList = opts.cpuLists?.[i];
       if (kind === 'deimos') {
         const tlsOptions = tls ? { clientScheme: 'https' as const, clientTls: tls.client, args: ['--cert-file', tls.certFile, '--key-file', tls.keyFile] } : {};
-        started.push(await DeimosProcess.start({ name, clientPort, peerPort, bootstrapConfig: cluster, waitReady, fdLimit: opts.fdLimit, ...tlsOptions }));
+        const env = opts.clientWorkers === undefined ? undefined : { DEIMOS_CLIENT_WORKERS: String(opts.clientWorkers) };
+        started.push(await DeimosProcess.start({ name, clientPort, peerPort, bootstrapConfig: cluster, waitReady, fdLimit: opts.fdLimit, cpuList, env, ...tlsOptions }));
       } else {
         if (!opts.etcdBinary) throw new Error('no etcd binary');
-        started.push(await EtcdProcess.start(opts.etcdBinary, { name, clientPort, peerPort, initialCluster: cluster, waitReady, fdLimit: opts.fdLimit, tls }));
+        started.push(await EtcdProcess.start(opts.etcdBinary, { name, clientPort, peerPort, initialCluster: cluster, waitReady, fdLimit: opts.fdLimit, cpuList, tls }));
       }
     }
     if (opts.nodes > 1) await Promise.all(started.map((m) => m.waitReady(30_000)));
@@ -84,6 +96,7 @@ export async function startTarget(kind: ServerKind, opts: TargetOptions): Promis
       ? { linearizable: '', serializable: 'serializable=true' }
       : { linearizable: 'quorum=true', serializable: '' },
     tls: opts.tls?.client,
+    cpuLists: opts.cpuLists,
     destroy,
   };
 }

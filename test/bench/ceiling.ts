@@ -6,8 +6,10 @@
 import { spawn } from 'node:child_process';
 import { freePorts } from '../support/ports.js';
 import { waitFor } from '../support/wait-for.js';
-import { runLoad, type LoadTls } from './load-generator.js';
+import type { LoadTls } from './load-generator.js';
+import { runLoadSpread } from './load-threads.js';
 import { cpuSeconds } from './process-stats.js';
+import { makerOf, newCounters, type LoadPlan } from './request-plan.js';
 
 // argv: port, then for https the certificate and key files.
 const BARE_SERVER = `
@@ -45,22 +47,29 @@ export interface CeilingOptions {
   warmupMs: number;
   runs: number;
   tls?: { certFile: string; keyFile: string; client: LoadTls };
+  /** Load generator threads, as in the measured cases. */
+  loadThreads?: number;
+  /** Run the bare server under `taskset -c <list>` (the CPUs a member gets). */
+  cpuList?: string;
 }
 
 /** Measures the ceiling; the bare server is killed by PID afterwards. */
 export async function measureCeiling(opts: CeilingOptions): Promise<CeilingResult> {
   const [port] = await freePorts(1);
   const args = ['-e', BARE_SERVER, String(port), ...(opts.tls ? [opts.tls.certFile, opts.tls.keyFile] : [])];
-  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  const child = opts.cpuList
+    ? spawn('taskset', ['-c', opts.cpuList, process.execPath, ...args], { stdio: 'ignore' })
+    : spawn(process.execPath, args, { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const load = (durationMs: number, maxRequests = 10_000_000) => runLoad({
-    url, tls: opts.tls?.client, concurrency: opts.clients, durationMs, maxRequests, makeRequest: () => ({ method: 'GET', path: '/v2/keys/x' }),
+  const plan: LoadPlan = { spec: { kind: 'get', path: '/v2/keys/x' }, counters: newCounters() };
+  const load = (durationMs: number, maxRequests = 10_000_000, threads = opts.loadThreads) => runLoadSpread({
+    url, tls: opts.tls?.client, concurrency: opts.clients, durationMs, maxRequests, makeRequest: makerOf(plan), plan, threads,
   });
   try {
     await waitFor(async () => {
       try {
-        return (await load(5_000, 1)).ok === 1;
+        return (await load(5_000, 1, 1)).ok === 1;
       } catch {
         return false; // not listening yet
       }

@@ -19,6 +19,8 @@ export interface EtcdProcessOptions {
   initialCluster?: string;
   /** Raise the open-files limit of the server to this (through `sh -c 'ulimit -n N && exec ...'`). */
   fdLimit?: number;
+  /** Run the member under `taskset -c <list>`; the PID stays etcd's. */
+  cpuList?: string;
   /** Wait until the member answers (a multi-member cluster only answers once all are up). */
   waitReady?: boolean;
   /** Serve clients over https with this certificate (peers stay plain); `client` is what requests present. */
@@ -58,7 +60,7 @@ export class EtcdProcess {
       '--initial-cluster', opts.initialCluster ?? `${opts.name}=${peerUrl}`,
       '--initial-cluster-state', 'new', '--log-level', 'warn',
     ];
-    p.spawn(binary, args, opts.fdLimit);
+    p.spawn(binary, args, opts.fdLimit, opts.cpuList);
     if (opts.waitReady ?? true) {
       try {
         await p.waitReady();
@@ -70,7 +72,8 @@ export class EtcdProcess {
     return p;
   }
 
-  private spawn(binary: string, args: string[], fdLimit: number | undefined): void {
+  private spawn(binary: string, args: string[], fdLimit: number | undefined, cpuList: string | undefined): void {
+    if (cpuList) [binary, args] = ['taskset', ['-c', cpuList, binary, ...args]];
     const child = fdLimit === undefined
       ? spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

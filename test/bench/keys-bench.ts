@@ -3,7 +3,7 @@
  * `etcd` is on the PATH, measured over loopback keep-alive HTTP in the same run. Prints Markdown and
  * optionally writes a JSON summary. Run with `--help` for the options.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startTarget, findLeader, type BenchTarget, type BenchTls, type ServerKind } from './bench-target.js';
@@ -11,8 +11,8 @@ import { TestCerts } from '../support/tls-certs.js';
 import { measureCeiling } from './ceiling.js';
 import { findOnPath } from '../support/find-on-path.js';
 import { runKeysSuite, type SuiteOptions, type Workload } from './keys-suite.js';
-import { machineInfo, openFilesLimit } from './process-stats.js';
-import { computeRatios, computeTlsOverPlain, renderMarkdown, type BenchReport, type TargetReport, type TlsReport } from './report.js';
+import { allowedCpus, formatCpuList, machineInfo, openFilesLimit, parseCpuList, planMemberCpus } from './process-stats.js';
+import { computeRatios, computeTlsOverPlain, renderMarkdown, type BenchReport, type Placement, type TargetReport, type TlsReport } from './report.js';
 import { measureWatcherMemory } from './watcher-memory.js';
 import { http } from '../support/http.js';
 import { runProxyBench } from './proxy-bench.js';
@@ -40,6 +40,17 @@ const HELP = `Usage: npm run bench -- [options]
   --proxy            instead: one deimos member directly vs through a deimos-proxy process in front
                      of it (writes x1/x64, linearizable reads x1/x64, serializable reads x64), with
                      the proxy/direct ratio per case (uses --duration, --warmup, --runs, --json)
+  --clients LIST     client counts of the throughput cases, e.g. 1,64,256 (each workload at each
+                     count; at most 256); default 1,64 for one node, and writes x1/x64 with reads x64
+                     for --nodes > 1
+  --cpus-per-member K  start each member under taskset -c with K CPUs of its own, taken in order from
+                     the bench's CPUs less --load-cpus; with too few CPUs the lists wrap around and
+                     the report says the members share
+  --load-cpus LIST   pin the bench itself (the load generator) to these CPUs (taskset list, 0-3,8)
+  --load-threads N   spread the load connections over N worker threads (default 1), so that the load
+                     generator is not the ceiling on many cores
+  --client-workers N client-serving workers per deimos member, passed as DEIMOS_CLIENT_WORKERS in the
+                     members' environment (a member that does not know it yet ignores it)
   --tls              also run every throughput case over https (client connections only; a CA and a
                      server certificate for 127.0.0.1 made with deimosctl cert for the run) and report
                      the TLS/plain ratios, and the harness ceiling over https
@@ -62,6 +73,11 @@ function parseOptions() {
       paired: { type: 'string' },
       proxy: { type: 'boolean', default: false },
       tls: { type: 'boolean', default: false },
+      clients: { type: 'string' },
+      'cpus-per-member': { type: 'string' },
+      'load-cpus': { type: 'string' },
+      'load-threads': { type: 'string', default: '1' },
+      'client-workers': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -72,6 +88,11 @@ function parseOptions() {
   };
   const nodes = num('nodes', values.nodes, 1);
   if (values.only && values.only !== 'deimos' && values.only !== 'etcd') throw new Error('--only takes deimos or etcd');
+  const clients = values.clients === undefined ? undefined : values.clients.split(',').map((c) => {
+    const n = num('clients', c, 1);
+    if (!Number.isInteger(n) || n > MAX_CLIENTS) throw new Error(`--clients takes whole numbers from 1 to ${MAX_CLIENTS}, not ${c}`);
+    return n;
+  });
   return {
     help: values.help,
     proxy: values.proxy,
@@ -88,22 +109,65 @@ function parseOptions() {
     watchers: values.watchers === undefined ? undefined : Math.floor(num('watchers', values.watchers, 1)),
     only: values.only as ServerKind | undefined,
     json: values.json,
+    clients,
+    cpusPerMember: values['cpus-per-member'] === undefined ? undefined : Math.floor(num('cpus-per-member', values['cpus-per-member'], 1)),
+    loadCpus: values['load-cpus'] === undefined ? undefined : parseCpuList(values['load-cpus']),
+    loadThreads: Math.floor(num('load-threads', values['load-threads'], 1)),
+    clientWorkers: values['client-workers'] === undefined ? undefined : Math.floor(num('client-workers', values['client-workers'], 0)),
   };
 }
+
+/** Most clients a case may have (the issue's largest case; the bench's sockets must fit the open-files limit). */
+const MAX_CLIENTS = 256;
 type Options = ReturnType<typeof parseOptions>;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const live = new Set<BenchTarget>();
 
-function suiteCases(nodes: number): { workload: Workload; clients: number }[] {
+function suiteCases(nodes: number, clients: number[] | undefined): { workload: Workload; clients: number }[] {
+  const all: Workload[] = ['write', 'read-linearizable', 'read-serializable'];
+  if (clients) return all.flatMap((workload) => clients.map((n) => ({ workload, clients: n })));
   if (nodes > 1) {
     return [
       { workload: 'write', clients: 1 }, { workload: 'write', clients: 64 },
       { workload: 'read-linearizable', clients: 64 }, { workload: 'read-serializable', clients: 64 },
     ];
   }
-  const workloads: Workload[] = ['write', 'read-linearizable', 'read-serializable'];
-  return workloads.flatMap((workload) => [1, 64].map((clients) => ({ workload, clients })));
+  return all.flatMap((workload) => [1, 64].map((n) => ({ workload, clients: n })));
+}
+
+/**
+ * Pins the bench (and so its load threads) to `--load-cpus` with `taskset -a -p`, and plans each
+ * member's CPUs out of the rest. Members are always started under their own list once anything is
+ * pinned: otherwise they would inherit the load generator's CPUs.
+ */
+function placeCpus(opts: Options): Placement | undefined {
+  if (opts.cpusPerMember === undefined && opts.loadCpus === undefined) return undefined;
+  const mine = allowedCpus();
+  let forMembers = mine;
+  if (opts.loadCpus) {
+    const outside = opts.loadCpus.filter((c) => !mine.includes(c));
+    if (outside.length > 0) throw new Error(`--load-cpus ${formatCpuList(outside)} are not among this process's CPUs (${formatCpuList(mine)})`);
+    execFileSync('taskset', ['-a', '-p', '-c', formatCpuList(opts.loadCpus), String(process.pid)], { stdio: 'ignore' });
+    forMembers = mine.filter((c) => !opts.loadCpus!.includes(c));
+    if (forMembers.length === 0) {
+      forMembers = mine;
+      log(`--load-cpus takes every CPU (${formatCpuList(mine)}): the members share them with the load generator`);
+    }
+  }
+  const placement: Placement = { loadCpus: opts.loadCpus ? formatCpuList(opts.loadCpus) : undefined };
+  if (opts.cpusPerMember !== undefined) {
+    const plan = planMemberCpus(opts.nodes, opts.cpusPerMember, forMembers);
+    placement.memberCpus = plan.members;
+    if (plan.note) {
+      placement.note = plan.note;
+      log(plan.note);
+    }
+  } else {
+    placement.memberCpus = Array.from({ length: opts.nodes }, () => formatCpuList(forMembers));
+  }
+  log(`CPUs: members ${placement.memberCpus.join(' / ')}${placement.loadCpus ? `, load generator ${placement.loadCpus}` : ''}`);
+  return placement;
 }
 
 async function serverVersion(target: BenchTarget): Promise<string | undefined> {
@@ -115,12 +179,12 @@ async function serverVersion(target: BenchTarget): Promise<string | undefined> {
   }
 }
 
-async function benchOne(kind: ServerKind, opts: Options, etcdBinary: string | undefined, tls?: BenchTls): Promise<TargetReport> {
+async function benchOne(kind: ServerKind, opts: Options, etcdBinary: string | undefined, placement: Placement | undefined, tls?: BenchTls): Promise<TargetReport> {
   const report: TargetReport = { kind, nodes: opts.nodes };
   log(`starting ${opts.nodes} ${kind} node(s)${tls ? ' with https client URLs' : ''} ...`);
   let target: BenchTarget;
   try {
-    target = await startTarget(kind, { nodes: opts.nodes, etcdBinary, tls });
+    target = await startTarget(kind, { nodes: opts.nodes, etcdBinary, tls, cpuLists: placement?.memberCpus, clientWorkers: opts.clientWorkers });
   } catch (err) {
     report.error = `${kind} failed to start: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`;
     log(report.error);
@@ -140,7 +204,8 @@ async function benchOne(kind: ServerKind, opts: Options, etcdBinary: string | un
         warmupMs: opts.warmupS * 1000,
         runs: opts.runs,
         valueBytes: opts.valueBytes,
-        cases: suiteCases(opts.nodes),
+        cases: suiteCases(opts.nodes, opts.clients),
+        loadThreads: opts.loadThreads,
         bulkWrites: opts.bulkWrites,
         bulkTimeoutMs: opts.bulkTimeoutS * 1000,
         bulkSettleMs: opts.bulkSettleS * 1000,
@@ -195,6 +260,12 @@ async function main(): Promise<number> {
     log('--tls goes with the throughput cases only (not --proxy or --watchers)');
     return 2;
   }
+  const pinned = opts.cpusPerMember !== undefined || opts.loadCpus !== undefined || opts.loadThreads > 1 || opts.clientWorkers !== undefined || opts.clients !== undefined;
+  if (opts.proxy && pinned) {
+    log('--proxy goes without --clients, --cpus-per-member, --load-cpus, --load-threads and --client-workers');
+    return 2;
+  }
+  const placement = placeCpus(opts);
   if (opts.proxy) {
     return runProxyBench({ durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, json: opts.json, log });
   }
@@ -206,7 +277,8 @@ async function main(): Promise<number> {
     }
     return runPairedBench({
       nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, pairs: opts.pairs, valueBytes: opts.valueBytes,
-      cases: suiteCases(opts.nodes), etcdBinary: etcd, json: opts.json, log,
+      cases: suiteCases(opts.nodes, opts.clients), etcdBinary: etcd, json: opts.json, log,
+      placement, loadThreads: opts.loadThreads, clientWorkers: opts.clientWorkers,
     });
   }
   const rerun = await rerunWithFileLimit(opts.watchers);
@@ -232,19 +304,22 @@ async function main(): Promise<number> {
   try {
     for (const kind of kinds) {
       if (kind === 'etcd' && !etcdBinary) continue;
-      targets.push(await benchOne(kind, opts, etcdBinary));
+      targets.push(await benchOne(kind, opts, etcdBinary, placement));
       // Plain and TLS runs of a kind back to back, so that machine drift hits both alike.
-      if (certs) tlsTargets.push(await benchOne(kind, opts, etcdBinary, certs.tls));
+      if (certs) tlsTargets.push(await benchOne(kind, opts, etcdBinary, placement, certs.tls));
     }
     if (opts.watchers === undefined) {
-      const settings = { clients: 64, durationMs: opts.durationS * 1000, warmupMs: opts.warmupS * 1000, runs: opts.runs };
+      const settings = {
+        clients: Math.max(64, ...(opts.clients ?? [])), durationMs: opts.durationS * 1000, warmupMs: opts.warmupS * 1000, runs: opts.runs,
+        loadThreads: opts.loadThreads, cpuList: placement?.memberCpus?.[0],
+      };
       log('measuring the harness ceiling (bare node:http server) ...');
       ceiling = await measureCeiling(settings);
-      log(`  ceiling x64: ${Math.round(ceiling.requestsPerSecond)} req/s`);
+      log(`  ceiling x${settings.clients}: ${Math.round(ceiling.requestsPerSecond)} req/s`);
       if (certs) {
         log('measuring the harness ceiling over https (bare node:https server) ...');
         const tlsCeiling = await measureCeiling({ ...settings, tls: certs.tls });
-        log(`  https ceiling x64: ${Math.round(tlsCeiling.requestsPerSecond)} req/s`);
+        log(`  https ceiling x${settings.clients}: ${Math.round(tlsCeiling.requestsPerSecond)} req/s`);
         tls = {
           targets: tlsTargets,
           ceiling: tlsCeiling,
@@ -265,7 +340,9 @@ async function main(): Promise<number> {
   const report: BenchReport = {
     startedAt,
     machine: { before, after },
-    settings: { nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, watchers: opts.watchers, bulkSettleS: opts.bulkSettleS },
+    settings: { nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes, watchers: opts.watchers, bulkSettleS: opts.bulkSettleS,
+      placement, loadThreads: opts.loadThreads, clientWorkers: opts.clientWorkers,
+    },
     targets,
     ceiling,
     ratios: computeRatios(targets.find((t) => t.kind === 'deimos'), targets.find((t) => t.kind === 'etcd')),

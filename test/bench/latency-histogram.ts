@@ -26,6 +26,14 @@ function lowerBoundOf(bucket: number): number {
   return sub * 2 ** shift;
 }
 
+/** A histogram's contents as plain data, to cross from a load thread to the main thread. */
+export interface HistogramSnapshot {
+  counts: Float64Array;
+  total: number;
+  sumMicros: number;
+  maxMicros: number;
+}
+
 /** A histogram of request latencies; `record` takes milliseconds, percentiles come back in milliseconds. */
 export class LatencyHistogram {
   private readonly counts = new Float64Array(BUCKET_COUNT);
@@ -40,6 +48,19 @@ export class LatencyHistogram {
     this.total++;
     this.sumMicros += micros;
     if (micros > this.maxMicros) this.maxMicros = micros;
+  }
+
+  /** The contents, for {@link LatencyHistogram.add} in another thread. */
+  snapshot(): HistogramSnapshot {
+    return { counts: this.counts.slice(), total: this.total, sumMicros: this.sumMicros, maxMicros: this.maxMicros };
+  }
+
+  /** Adds another histogram's values (the load threads' histograms into one). */
+  add(other: HistogramSnapshot): void {
+    for (let b = 0; b < BUCKET_COUNT; b++) this.counts[b]! += other.counts[b] ?? 0;
+    this.total += other.total;
+    this.sumMicros += other.sumMicros;
+    if (other.maxMicros > this.maxMicros) this.maxMicros = other.maxMicros;
   }
 
   /** Number of recorded values. */

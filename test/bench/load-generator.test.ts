@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { runLoad, type LoadOptions } from './load-generator.js';
+import { runLoadSpread } from './load-threads.js';
+import { makerOf, newCounters, writtenOf } from './request-plan.js';
 import { ResponseReader, type ResponseSummary } from './response-reader.js';
 
 async function withServer(handler: RequestListener, fn: (url: string, sockets: Set<Socket>) => Promise<void>): Promise<void> {
@@ -153,4 +155,23 @@ test('the response reader completes a body that runs until the close, and notice
   reader.feed(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
   assert.equal(reader.end(), 'cut');
   assert.throws(() => new ResponseReader(() => undefined).feed(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')), /not an HTTP\/1.x response/);
+});
+
+test('a load spread over threads makes the same requests, sums the counts and shares the written-key counter', async () => {
+  const paths: string[] = [];
+  await withServer((req, res) => {
+    paths.push(req.url!);
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  }, async (url) => {
+    const plan = { spec: { kind: 'write' as const, valueBytes: 10 }, counters: newCounters() };
+    const r = await runLoadSpread({ url, concurrency: 6, durationMs: 30_000, maxRequests: 300, makeRequest: makerOf(plan), plan, threads: 3 });
+    assert.equal(r.ok, 300);
+    assert.equal(r.errors, 0);
+    assert.equal(r.latency.count, 300);
+    assert.equal(r.statusCounts[200], 300);
+    assert.equal(writtenOf(plan.counters), 300);
+    // Every key written once, none twice, whatever thread wrote it.
+    assert.deepEqual(paths.map((p) => Number(p.slice('/v2/keys/bench/k'.length))).sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => i));
+  });
 });

@@ -7,10 +7,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { findLeader, startTarget, type BenchMember, type BenchTarget, type ServerKind } from './bench-target.js';
-import { MAX_REQUESTS_PER_RUN, seedKeys, workloadRequests, type Workload } from './keys-suite.js';
-import { runLoad, type LoadRequest } from './load-generator.js';
-import { machineInfo, totalCpuSeconds } from './process-stats.js';
-import { fmt } from './report.js';
+import {
+  MAX_REQUESTS_PER_RUN, memberCpuBetween, memberCpuSeconds, seedKeys, workloadRequests, type MemberCpu, type MemberMemory, type RequestMaker, type Workload,
+} from './keys-suite.js';
+import { runLoadSpread } from './load-threads.js';
+import { machineInfo, treeUsage } from './process-stats.js';
+import { fmt, memberCpuTable, memberMemoryTable, placementText, type Placement } from './report.js';
 
 /** How to measure. */
 export interface PairedOptions {
@@ -22,6 +24,12 @@ export interface PairedOptions {
   valueBytes: number;
   cases: { workload: Workload; clients: number }[];
   etcdBinary: string;
+  /** Where members and the load generator run (the same member lists for both servers: only one is under load at a time). */
+  placement?: Placement;
+  /** Client workers of each deimos member (DEIMOS_CLIENT_WORKERS). */
+  clientWorkers?: number;
+  /** Load generator threads. */
+  loadThreads?: number;
   json?: string;
   log: (line: string) => void;
 }
@@ -31,6 +39,8 @@ interface PairedRun {
   requestsPerSecond: number;
   cpuMicrosPerRequest: number;
   errors: number;
+  /** Each member's CPU during the run. */
+  memberCpu?: MemberCpu[];
 }
 
 /** One case, every round of both servers. */
@@ -46,7 +56,7 @@ interface Side {
   kind: ServerKind;
   target: BenchTarget;
   leader: BenchMember;
-  makers: Record<Workload, (seq: number) => LoadRequest>;
+  makers: Record<Workload, RequestMaker>;
   written: () => number;
 }
 
@@ -70,19 +80,23 @@ export function roundOrder<T>(round: number, deimos: T, etcd: T): [T, T] {
   return round % 2 === 0 ? [deimos, etcd] : [etcd, deimos];
 }
 
-async function measureRun(side: Side, workload: Workload, clients: number, durationMs: number): Promise<PairedRun> {
-  const pids = side.target.members.map((m) => m.pid);
-  const cpu0 = totalCpuSeconds(pids);
-  const run = await runLoad({
-    url: side.leader.clientUrl, concurrency: clients, durationMs, maxRequests: MAX_REQUESTS_PER_RUN, makeRequest: side.makers[workload],
+async function measureRun(side: Side, workload: Workload, clients: number, durationMs: number, loadThreads: number | undefined): Promise<PairedRun> {
+  const cpu0 = memberCpuSeconds(side.target);
+  const makeRequest = side.makers[workload];
+  const run = await runLoadSpread({
+    url: side.leader.clientUrl, concurrency: clients, durationMs, maxRequests: MAX_REQUESTS_PER_RUN, makeRequest, plan: makeRequest.plan, threads: loadThreads,
   });
-  const cpu = totalCpuSeconds(pids) - cpu0;
-  return { requestsPerSecond: run.requestsPerSecond, cpuMicrosPerRequest: (cpu * 1e6) / Math.max(1, run.ok + run.errors), errors: run.errors };
+  const cpu1 = memberCpuSeconds(side.target);
+  const cpu = cpu1.reduce((s, c, i) => s + c.tree - cpu0[i]!.tree, 0);
+  return {
+    requestsPerSecond: run.requestsPerSecond, cpuMicrosPerRequest: (cpu * 1e6) / Math.max(1, run.ok + run.errors), errors: run.errors,
+    memberCpu: memberCpuBetween(side.target, cpu0, cpu1, run.elapsedMs),
+  };
 }
 
 async function startSide(kind: ServerKind, opts: PairedOptions): Promise<Side> {
   opts.log(`starting ${opts.nodes} ${kind} node(s) ...`);
-  const target = await startTarget(kind, { nodes: opts.nodes, etcdBinary: opts.etcdBinary });
+  const target = await startTarget(kind, { nodes: opts.nodes, etcdBinary: opts.etcdBinary, cpuLists: opts.placement?.memberCpus, clientWorkers: opts.clientWorkers });
   try {
     const leader = await findLeader(target);
     return { kind, target, leader, ...workloadRequests(target, opts.valueBytes) };
@@ -95,11 +109,11 @@ async function startSide(kind: ServerKind, opts: PairedOptions): Promise<Side> {
 async function measureCase(sides: { deimos: Side; etcd: Side }, c: { workload: Workload; clients: number }, opts: PairedOptions): Promise<PairedCase> {
   const result: PairedCase = { ...c, deimos: [], etcd: [] };
   for (const side of [sides.deimos, sides.etcd]) {
-    if (opts.warmupS > 0) await measureRun(side, c.workload, c.clients, opts.warmupS * 1000);
+    if (opts.warmupS > 0) await measureRun(side, c.workload, c.clients, opts.warmupS * 1000, opts.loadThreads);
   }
   for (let round = 0; round < opts.pairs; round++) {
     for (const side of roundOrder(round, sides.deimos, sides.etcd)) {
-      result[side.kind].push(await measureRun(side, c.workload, c.clients, opts.durationS * 1000));
+      result[side.kind].push(await measureRun(side, c.workload, c.clients, opts.durationS * 1000, opts.loadThreads));
     }
   }
   return result;
@@ -135,6 +149,7 @@ export async function runPairedBench(opts: PairedOptions): Promise<number> {
   const before = machineInfo();
   const started: Side[] = [];
   const cases: PairedCase[] = [];
+  const memory: Record<ServerKind, MemberMemory[]> = { deimos: [], etcd: [] };
   try {
     const deimos = await startSide('deimos', opts);
     started.push(deimos);
@@ -153,14 +168,26 @@ export async function runPairedBench(opts: PairedOptions): Promise<number> {
     opts.log(`paired bench failed: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`);
     return 1;
   } finally {
-    for (const side of started) await side.target.destroy();
+    for (const side of started) {
+      memory[side.kind] = side.target.members.map((m) => ({ name: m.name, usage: treeUsage(m.pid) }));
+      await side.target.destroy();
+    }
   }
   const after = machineInfo();
   process.stdout.write(`${renderPaired(cases, opts)}\n\nLoad average (1 min) before ${before.loadAverage[0].toFixed(2)}, after ${after.loadAverage[0].toFixed(2)}, on ${before.cpuCount} cores.\n`);
+  process.stdout.write(`${placementText(opts.placement, before.cpuCount)}${opts.loadThreads && opts.loadThreads > 1 ? ` Load threads: ${opts.loadThreads}.` : ''}`
+    + `${opts.clientWorkers === undefined ? '' : ` deimos members get DEIMOS_CLIENT_WORKERS=${opts.clientWorkers}.`}\n`);
+  {
+    const perMember = (runs: PairedRun[]): MemberCpu[] => (runs[0]?.memberCpu ?? []).map((m, i) => ({
+      ...m, percent: median(runs.map((r) => r.memberCpu?.[i]?.percent ?? 0)), childrenPercent: median(runs.map((r) => r.memberCpu?.[i]?.childrenPercent ?? 0)),
+    }));
+    const rows = cases.map((c) => ({ workload: c.workload, clients: c.clients, deimos: perMember(c.deimos), etcd: perMember(c.etcd) }));
+    process.stdout.write(`\n${memberCpuTable(rows, 'median of the rounds').join('\n')}\n\n${memberMemoryTable(memory).join('\n')}\n`);
+  }
   if (opts.json) {
     const { log: _log, etcdBinary: _bin, ...settings } = opts;
     const withRatios = cases.map((c) => ({ ...c, ratios: roundRatios(c) }));
-    writeFileSync(opts.json, `${JSON.stringify({ startedAt, machine: { before, after }, settings, cases: withRatios }, null, 2)}\n`);
+    writeFileSync(opts.json, `${JSON.stringify({ startedAt, machine: { before, after }, settings, cases: withRatios, memory }, null, 2)}\n`);
     opts.log(`JSON summary written to ${opts.json}`);
   }
   return 0;

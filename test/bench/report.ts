@@ -1,7 +1,7 @@
 /** The benchmark report: the JSON summary's shape and its rendering as Markdown tables. */
 import type { ServerKind } from './bench-target.js';
 import type { CeilingResult } from './ceiling.js';
-import type { CaseResult, SuiteResult } from './keys-suite.js';
+import type { CaseResult, MemberCpu, MemberMemory, SuiteResult } from './keys-suite.js';
 import type { MachineInfo } from './process-stats.js';
 import type { WatcherMemoryResult } from './watcher-memory.js';
 
@@ -20,7 +20,15 @@ export interface TargetReport {
 export interface BenchReport {
   startedAt: string;
   machine: { before: MachineInfo; after: MachineInfo };
-  settings: { nodes: number; durationS: number; warmupS: number; runs: number; valueBytes: number; watchers?: number; bulkSettleS?: number };
+  settings: {
+    nodes: number; durationS: number; warmupS: number; runs: number; valueBytes: number; watchers?: number; bulkSettleS?: number;
+    /** How the CPUs were split, when they were (`--cpus-per-member`, `--load-cpus`). */
+    placement?: Placement;
+    /** Load generator threads. */
+    loadThreads?: number;
+    /** `DEIMOS_CLIENT_WORKERS` given to deimos members. */
+    clientWorkers?: number;
+  };
   targets: TargetReport[];
   /** The load generator against a bare node:http server (throughput runs only). */
   ceiling?: CeilingResult;
@@ -29,6 +37,66 @@ export interface BenchReport {
   /** `--tls`: the same cases over https, the ceiling over https, and the TLS/plain ratios. */
   tls?: TlsReport;
   notes: string[];
+}
+
+/** Where members and the load generator ran. */
+export interface Placement {
+  /** `taskset -c` list of each member, by index; absent: not pinned. */
+  memberCpus?: string[];
+  /** The load generator's CPUs; absent: not pinned. */
+  loadCpus?: string;
+  /** Why lists overlap, when they do. */
+  note?: string;
+}
+
+/** The sentence on pinning for the report. */
+export function placementText(p: Placement | undefined, cpuCount: number): string {
+  if (!p || (!p.memberCpus && !p.loadCpus)) return `Load generator and servers share the ${cpuCount} cores, nothing pinned.`;
+  const members = p.memberCpus ? `members pinned with taskset to ${p.memberCpus.map((l, i) => `${i + 1}: ${l}`).join(', ')}` : 'members not pinned';
+  return `CPUs: ${members}; load generator ${p.loadCpus ? `on ${p.loadCpus}` : 'not pinned'}.${p.note ? ` ${p.note}` : ''}`;
+}
+
+/** A per-member CPU row: one case, each kind's members. */
+export interface MemberCpuRow {
+  workload: string;
+  clients: number;
+  deimos?: MemberCpu[];
+  etcd?: MemberCpu[];
+}
+
+/**
+ * Each member's CPU per case, so that the spread over cores is visible: `total (workers)` in % of
+ * one core, where the part in parentheses is the member's child processes.
+ */
+export function memberCpuTable(rows: readonly MemberCpuRow[], what: string): string[] {
+  const cell = (list: MemberCpu[] | undefined) => (list && list.length > 0
+    ? list.map((m) => `${fmt(m.percent)}${m.childrenPercent >= 0.5 ? ` (${fmt(m.childrenPercent)})` : ''}`).join(' / ')
+    : '—');
+  return [
+    `Each member's CPU in % of one core (${what}; in parentheses the part used by its child processes), members in order:`,
+    '',
+    '| workload | clients | deimos members CPU % | etcd members CPU % |',
+    '|---|--:|--:|--:|',
+    ...rows.map((r) => `| ${r.workload} | ${r.clients} | ${cell(r.deimos)} | ${cell(r.etcd)} |`),
+  ];
+}
+
+/** Each member's memory at the end: the sum over its processes of RSS and PSS, and the main process apart. */
+export function memberMemoryTable(memory: Partial<Record<ServerKind, readonly MemberMemory[]>>): string[] {
+  const lines = [
+    'Memory of each member at the end (sums over the member\'s process tree; PSS counts shared pages once):',
+    '',
+    '| server | member | processes | RSS | PSS | main RSS | main PSS | children RSS | children PSS |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const [kind, members] of Object.entries(memory)) {
+    for (const m of members ?? []) {
+      const u = m.usage;
+      lines.push(`| ${kind} | ${m.name} | ${u?.total.processes ?? '—'} | ${mib(u?.total.rssBytes)} | ${mib(u?.total.pssBytes)} | ${mib(u?.main.rssBytes)} `
+        + `| ${mib(u?.main.pssBytes)} | ${u?.children.processes ? mib(u.children.rssBytes) : '—'} | ${u?.children.processes ? mib(u.children.pssBytes) : '—'} |`);
+    }
+  }
+  return lines;
 }
 
 /** The https half of a `--tls` run. */
@@ -180,13 +248,22 @@ export function renderMarkdown(report: BenchReport): string {
     out.push(...watcherTable(report, report.targets));
   } else {
     out.push(
-      `Load generator and servers share the ${m.before.cpuCount} cores, nothing pinned. Each figure is the best of ${s.runs} runs of ${s.durationS} s after a ${s.warmupS} s warm-up; `
+      `${placementText(s.placement, m.before.cpuCount)}${s.loadThreads && s.loadThreads > 1 ? ` The load generator runs ${s.loadThreads} threads.` : ''}`
+      + `${s.clientWorkers === undefined ? '' : ` deimos members get DEIMOS_CLIENT_WORKERS=${s.clientWorkers}.`} Each figure is the best of ${s.runs} runs of ${s.durationS} s after a ${s.warmupS} s warm-up; `
       + `writes PUT ${s.valueBytes}-byte values to distinct keys, reads GET written keys (keep-alive connections, one per client). `
       + 'CPU % is the servers\' CPU time during the kept run, in % of one core; µs/req is that CPU time per request '
       + '(the steadier figure when the machine is shared).',
       '',
       ...throughputTable(report, report.ratios, d, e),
     );
+    const rows: MemberCpuRow[] = [];
+    for (const c of [...(d?.suite?.cases ?? []), ...(e?.suite?.cases ?? [])]) {
+      if (rows.some((r) => r.workload === c.workload && r.clients === c.clients)) continue;
+      const of = (t: TargetReport | undefined) => t?.suite?.cases.find((x) => caseKey(x) === caseKey(c))?.memberCpu;
+      rows.push({ workload: c.workload, clients: c.clients, deimos: of(d), etcd: of(e) });
+    }
+    if (rows.length > 0) out.push('', ...memberCpuTable(rows, 'the kept run'));
+    if (d?.suite?.members || e?.suite?.members) out.push('', ...memberMemoryTable({ deimos: d?.suite?.members, etcd: e?.suite?.members }));
     if (report.ceiling) out.push('', ceilingLine(report.ceiling, 'node:http'));
     if (report.tls) out.push('', ...tlsSection(report, report.tls));
   }

@@ -36,6 +36,8 @@ export interface DeimosProcessOptions {
   flagsFromEnv?: boolean;
   /** Raise the server's open-files limit to this (through `sh -c 'ulimit -n N && exec ...'`). */
   fdLimit?: number;
+  /** Run the server under `taskset -c <list>` (benchmarks); the PID stays the server's. */
+  cpuList?: string;
   /** Scheme of the client URLs (default http; https needs TLS flags in `args`). */
   clientScheme?: 'http' | 'https';
   /** Scheme of the peer URLs (default http; https needs peer TLS flags in `args`). */
@@ -64,6 +66,7 @@ export class DeimosProcess {
     private readonly args: string[],
     private readonly env: Record<string, string>,
     private readonly fdLimit?: number,
+    private readonly cpuList?: string,
   ) {}
 
   /** The operating-system process id of the running server. */
@@ -90,7 +93,7 @@ export class DeimosProcess {
     if (opts.flagsFromEnv) {
       for (const [flag, value] of standard) env[`DEIMOS_${flag.toUpperCase().replace(/-/g, '_')}`] = value;
     }
-    const p = new DeimosProcess(name, clientUrl, peerUrl, dataDir, opts.clientTls, opts.dataDir === undefined, args, env, opts.fdLimit);
+    const p = new DeimosProcess(name, clientUrl, peerUrl, dataDir, opts.clientTls, opts.dataDir === undefined, args, env, opts.fdLimit, opts.cpuList);
     p.spawn();
     if (opts.waitReady ?? true) {
       try {
@@ -104,7 +107,8 @@ export class DeimosProcess {
   }
 
   private spawn(): void {
-    const command = [process.execPath, DEIMOS_BIN, ...this.args];
+    // taskset execs the server, so the PID stays the server's as with the shell's `exec`.
+    const command = [...(this.cpuList ? ['taskset', '-c', this.cpuList] : []), process.execPath, DEIMOS_BIN, ...this.args];
     const options = { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
     // `exec` keeps the PID: the shell becomes the server.
     const child = this.fdLimit === undefined
