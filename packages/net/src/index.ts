@@ -1,7 +1,9 @@
 /**
  * Public surface of @deimos/net: the node-side HTTP pieces that the member's client port and
  * deimos-proxy share (per-connection request ordering, Go's answers to malformed requests after
- * the ones before them, the connection bound, a log throttle). They run timers and talk to
+ * the ones before them, the connection bound, a log throttle) and the pieces of their hand-written
+ * HTTP/1.1 connection loops (the end-of-turn writer, request bytes and plain heads, the hand-over
+ * to node:http). They run timers and talk to
  * sockets, so they cannot live in the pure protocol package; they see node through the narrow
  * interfaces they declare, and their callers pass the clocks and timers in.
  */
@@ -9,3 +11,7 @@ export * from './request-turns.js';
 export * from './client-error.js';
 export * from './connection-gate.js';
 export * from './log-throttle.js';
+export * from './ordered-requests.js';
+export * from './turn-writer.js';
+export * from './request-input.js';
+export * from './serve-first.js';

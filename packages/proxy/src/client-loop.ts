@@ -6,7 +6,8 @@
  * Requests on a connection are served one at a time, in order, so that at the first request the taker
  * declines (or that is not in the plain form) the connection can go to node:http at a request
  * boundary, with its unanswered bytes put back (node:http's connection listener, as the member's
- * client port does). Answers are written at the end of the event-loop turn (turn-writer.ts).
+ * client port does). Answers are written at the end of the event-loop turn (TurnWriter of
+ * @deimos/net, which also holds the request bytes, the plain-head step and the hand-over).
  *
  * Bytes that arrive while a request is being answered are put back into the socket, which stops
  * reading until the answer is complete (see holdBack): a client's FIN then waits behind them, so
@@ -14,12 +15,16 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { hasBareLf, keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
+import type { RequestHead } from '@deimos/protocol';
+import {
+  connectionFields, destroySocket, readPlainRequest, RequestInput, serveFirst, TurnWriter, type LoopConnections, type ToNode,
+} from '@deimos/net';
 import type { ClientSide } from './client-side.js';
 import { clusterErrorText } from './proxy-errors.js';
 import type { ResponseHead } from './response-parser.js';
-import { TurnWriter } from './turn-writer.js';
 import { responseHeaders } from './upstream-head.js';
+
+export type { LoopConnections };
 
 /**
  * Takes a whole request (returns true, then answers it exactly once through `client`) or declines it
@@ -39,25 +44,14 @@ export interface ClientLoopOptions {
   requestTimeoutMs: number;
 }
 
-/** Longest head read here; longer ones go to node:http, which applies its own bound. */
-const MAX_HEAD_BYTES = 16 * 1024;
 /** Answer bytes the socket may hold unsent before pipelined requests wait for 'drain'. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
 /** Answer bytes queued for the end of the turn before they are handed to the socket to check its backpressure. */
 const QUEUED_ANSWER_BYTES = 64 * 1024;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-
-/** Where a connection goes when the loop lets it go: node:http, with the bytes put back. */
-type ToNode = (socket: Socket, bytes: Buffer | undefined) => void;
 
 /** One client connection served by the loop; also the {@link ClientSide} of its current request. */
 export class LoopClient implements ClientSide {
-  private buf: Buffer | undefined;
-  /** Chunks of a body still arriving, beyond `buf`, and their size. */
-  private more: Buffer[] = [];
-  private moreBytes = 0;
-  /** Bytes the partial request needs before it is looked at again. */
-  private needed = 0;
+  private readonly input = new RequestInput();
   /** When the incomplete request in the buffer started arriving (0: none), against trickling clients. */
   private arrivingSinceMs = 0;
   private busy = false;
@@ -112,7 +106,7 @@ export class LoopClient implements ClientSide {
   /** Queues a status line and headers, with this connection's own hop-by-hop headers. */
   private startAnswer(text: string, streaming: boolean): void {
     if (streaming) text += 'Transfer-Encoding: chunked\r\n';
-    text += this.closeAfter ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(this.options.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
+    text += connectionFields(this.closeAfter, Math.floor(this.options.keepAliveTimeoutMs / 1000));
     this.chunked = streaming;
     this.out.queue(text);
   }
@@ -171,23 +165,15 @@ export class LoopClient implements ClientSide {
       this.endAfterFlush();
       return;
     }
-    if (this.buf === undefined) this.buf = chunk;
-    else if (this.needed > 0) {
-      // A body still arriving: gather its chunks and join them once, when it is complete.
-      this.more.push(chunk);
-      this.moreBytes += chunk.length;
-      if (this.buf.length + this.moreBytes < this.needed) return;
-      this.buf = Buffer.concat([this.buf, ...this.more]);
-      this.more = [];
-      this.moreBytes = 0;
-    } else this.buf = Buffer.concat([this.buf, chunk]);
+    // False: a body still arriving.
+    if (!this.input.append(chunk)) return;
     if (this.busy) return this.holdBack();
     if (!this.driving) this.drive();
   };
 
   /** The incomplete request has taken longer than node:http would allow (a bound of 0 is none). */
   private arrivedTooSlowly(): boolean {
-    const limit = this.needed > 0 ? this.options.requestTimeoutMs : this.options.headersTimeoutMs;
+    const limit = this.input.needed > 0 ? this.options.requestTimeoutMs : this.options.headersTimeoutMs;
     return limit > 0 && Date.now() - this.arrivingSinceMs > limit;
   }
 
@@ -195,46 +181,37 @@ export class LoopClient implements ClientSide {
   private drive(): void {
     this.driving = true;
     try {
-      while (!this.busy && !this.released && this.buf !== undefined) {
+      const input = this.input;
+      while (!this.busy && !this.released && input.buf !== undefined) {
         if (this.socket.writableLength + this.out.queuedBytes > MAX_UNSENT_BYTES) {
           // The client is not reading its answers: stop reading its requests until 'drain'.
           this.out.flush();
           this.holdBack();
           return;
         }
-        const buf = this.buf;
-        const headEnd = buf.indexOf(HEAD_END);
-        if (headEnd < 0) {
-          // A bare-LF line end would keep this loop waiting for a `\r\n\r\n` that never comes:
-          // node:http answers it 400 at once.
-          if (buf.length > MAX_HEAD_BYTES || hasBareLf(buf)) return this.giveToNode(buf);
+        const buf = input.buf;
+        const r = readPlainRequest(buf, this.options.maxBodyBytes);
+        // (A bare-LF line end would keep this loop waiting for a `\r\n\r\n` that never comes:
+        // node:http answers it 400 at once.)
+        if (r.kind === 'to-node') return this.giveToNode(buf);
+        if (r.kind !== 'whole') {
+          if (r.kind === 'body-incomplete') input.needed = r.total;
           if (this.arrivingSinceMs === 0) this.arrivingSinceMs = Date.now();
           break;
         }
-        const head = parseRequestHead(buf.toString('latin1', 0, headEnd));
-        const bodyLength = head === undefined ? -1 : plainBodyLength(head.headers);
-        const keepAlive = head === undefined ? undefined : keepsAlive(head);
-        if (head === undefined || bodyLength < 0 || bodyLength > this.options.maxBodyBytes || keepAlive === undefined) return this.giveToNode(buf);
-        const total = headEnd + 4 + bodyLength;
-        if (buf.length + this.moreBytes < total) {
-          this.needed = total;
-          if (this.arrivingSinceMs === 0) this.arrivingSinceMs = Date.now();
-          break;
-        }
-        this.needed = 0;
+        input.consume(r.total);
         this.arrivingSinceMs = 0;
-        this.buf = buf.length > total ? buf.subarray(total) : undefined;
         this.busy = true;
-        this.closeAfter = !keepAlive;
+        this.closeAfter = !r.keepAlive;
         this.chunked = false;
-        if (!this.take(head, bodyLength > 0 ? buf.subarray(headEnd + 4, total) : undefined, this)) {
+        if (!this.take(r.head, r.body, this)) {
           this.busy = false;
           return this.giveToNode(buf);
         }
       }
       if (this.released) return;
       if (this.busy) {
-        if (this.buf !== undefined) this.holdBack();
+        if (input.buf !== undefined) this.holdBack();
       } else if (this.socket.isPaused()) this.socket.resume();
       // The client half-closed: answer what it sent, then close (as node:http does).
       if (this.readEnded && !this.busy) this.endAfterFlush();
@@ -243,22 +220,9 @@ export class LoopClient implements ClientSide {
     }
   }
 
-  /**
-   * Puts the bytes of requests that must wait for the answer before them back into the socket, and
-   * stops reading until then. A client's FIN then waits behind them: the socket emits 'end' only
-   * once its buffer is empty (net emits it on an empty buffer even while paused), and a FIN consumed
-   * here before a hand-over would never reach node:http (which must see it to close after its
-   * answers), nor could bytes be put back after 'end'.
-   */
+  /** Puts the bytes of requests that must wait for the answer before them back into the socket (see RequestInput.holdBack). */
   private holdBack(): void {
-    this.socket.pause();
-    if (this.buf === undefined || this.readEnded) return;
-    const bytes = this.moreBytes > 0 ? Buffer.concat([this.buf, ...this.more]) : this.buf;
-    this.buf = undefined;
-    this.more = [];
-    this.moreBytes = 0;
-    this.needed = 0;
-    this.socket.unshift(bytes);
+    this.input.holdBack(this.socket, this.readEnded);
   }
 
   private readonly onEnd = (): void => {
@@ -288,7 +252,7 @@ export class LoopClient implements ClientSide {
   };
 
   private giveToNode(bytes: Buffer): void {
-    const rest = this.moreBytes > 0 ? Buffer.concat([bytes, ...this.more]) : bytes;
+    const rest = this.input.rest(bytes);
     if (this.readEnded) {
       // Not expected (see holdBack): node:http cannot be given bytes after 'end', and would never
       // learn of the FIN. Nothing of these requests was served: close once the answers are out.
@@ -316,45 +280,11 @@ export class LoopClient implements ClientSide {
 /** Reason phrases of the statuses the proxy answers itself. */
 const STATUS_TEXT: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
-/** An 'error' listener for a socket that is only closing. */
-function destroySocket(this: Socket): void {
-  this.destroy();
-}
-
-/** The loop's connections, so that stopping the proxy can end them. */
-export interface LoopConnections {
-  /** Destroys every connection not handed to node:http. */
-  destroyAll(): void;
-}
-
 /**
  * Puts the loop in front of node:http's connection listener of `server` (`connection` for http,
  * `secureConnection` for https). Without that listener (an unexpected Node version) node:http serves
  * everything.
  */
 export function serveClientsFirst(server: Server, event: 'connection' | 'secureConnection', take: RequestTaker, options: ClientLoopOptions): LoopConnections {
-  const held = new Set<Socket>();
-  const httpListener = (server.listeners(event) as Array<(socket: Socket) => void>).find((l) => l.name === 'connectionListener');
-  if (httpListener === undefined) return { destroyAll: () => undefined };
-  server.removeListener(event, httpListener);
-  const toNode: ToNode = (socket, bytes) => {
-    held.delete(socket);
-    if (socket.destroyed) return;
-    socket.pause();
-    if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
-    httpListener.call(server, socket);
-    socket.resume();
-  };
-  server.on(event, (socket: Socket) => {
-    held.add(socket);
-    socket.once('close', () => held.delete(socket));
-    socket.setNoDelay(true);
-    new LoopClient(socket, take, toNode, options);
-  });
-  return {
-    destroyAll: () => {
-      for (const s of held) s.destroy();
-      held.clear();
-    },
-  };
+  return serveFirst(server, event, (socket, toNode) => void new LoopClient(socket, take, toNode, options));
 }

@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { ResponseParser, type ResponseHead } from './response-parser.js';
-import { TurnWriter } from './turn-writer.js';
+import { TurnWriter } from '@deimos/net';
 
 /** Where an exchange failed: before the request was written, or after. */
 export type FailurePhase = 'connect' | 'sent';

@@ -14,8 +14,11 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHead } from '@deimos/protocol';
+import { serveFirst, type LoopConnections } from '@deimos/net';
 import type { BodyStream } from './body-stream.js';
-import { LoopConnection, type ToNode } from './loop-connection.js';
+import { LoopConnection } from './loop-connection.js';
+
+export type { LoopConnections };
 
 /** One whole request: its head and its body (undefined when empty). */
 export interface FastRequest {
@@ -66,41 +69,11 @@ export interface FastLoopOptions {
   requestArrivalMs: number;
 }
 
-/** Connections served outside node:http, so that closing the listener can end them. */
-export interface LoopConnections {
-  /** Destroys every connection not handed to node:http. */
-  destroyAll(): void;
-}
-
 /**
  * Puts the loop with `handler` in front of node:http's connection listener of `server`
  * (`connection` for http, `secureConnection` for https, after the TLS handshake). Without that
  * listener (an unexpected Node version) node:http serves everything.
  */
 export function serveConnectionsFirst(server: Server, event: 'connection' | 'secureConnection', handler: FastHandler, options: FastLoopOptions): LoopConnections {
-  const held = new Set<Socket>();
-  const listeners = server.listeners(event) as Array<(socket: Socket) => void>;
-  const httpListener = listeners.find((l) => l.name === 'connectionListener');
-  if (httpListener === undefined) return { destroyAll: () => undefined };
-  server.removeListener(event, httpListener);
-  const toNode: ToNode = (socket, bytes) => {
-    held.delete(socket);
-    if (socket.destroyed) return;
-    socket.pause();
-    if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
-    httpListener.call(server, socket);
-    socket.resume();
-  };
-  server.on(event, (socket: Socket) => {
-    held.add(socket);
-    socket.once('close', () => held.delete(socket));
-    socket.setNoDelay(true);
-    new LoopConnection(socket, handler, toNode, options, undefined);
-  });
-  return {
-    destroyAll: () => {
-      for (const s of held) s.destroy();
-      held.clear();
-    },
-  };
+  return serveFirst(server, event, (socket, toNode) => void new LoopConnection(socket, handler, toNode, options, undefined));
 }

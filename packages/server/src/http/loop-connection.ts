@@ -9,20 +9,17 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { hasBareLf, keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
+import type { RequestHead } from '@deimos/protocol';
+import { connectionFields, destroySocket, readPlainRequest, RequestInput, TurnWriter, type ToNode } from '@deimos/net';
 import type { ConnectionTaker, FastExchange, FastHandler, FastLoopOptions } from './fast-connection.js';
 import { socketSink, type BodyStream } from './body-stream.js';
-import { flushAtEndOfTurn, type Flushable } from './turn-flush.js';
 
-/** Longest head read here; longer ones go to node:http (which answers 431 past its own bound). */
-const MAX_HEAD_BYTES = 16 * 1024;
 /** Unanswered bytes held while requests are being answered before reading stops (backpressure). */
 const MAX_PENDING_BYTES = 64 * 1024;
 /** Response bytes queued on the socket before pipelined requests wait for 'drain'. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
 /** Pipelined reads answered together on one connection, at most. */
 const MAX_CONCURRENT_READS = 64;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
 
 let dateSecond = -1;
@@ -37,9 +34,6 @@ function httpDate(): string {
   }
   return dateText;
 }
-
-/** Where a connection goes when the loop lets it go. */
-export type ToNode = (socket: Socket, bytes: Buffer | undefined) => void;
 
 /** One request taken by the loop, until its answer is written. */
 class PendingAnswer implements FastExchange {
@@ -77,7 +71,7 @@ class PendingAnswer implements FastExchange {
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     text += `${extra}Date: ${httpDate()}\r\n`;
-    return text + (this.closeAfter ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${this.conn.keepAliveSeconds}\r\n\r\n`);
+    return text + connectionFields(this.closeAfter, this.conn.keepAliveSeconds);
   }
 
   lend(taker: ConnectionTaker): boolean {
@@ -86,14 +80,9 @@ class PendingAnswer implements FastExchange {
 }
 
 /** See the module comment. */
-export class LoopConnection implements Flushable {
+export class LoopConnection {
   readonly keepAliveSeconds: number;
-  private buf: Buffer | undefined;
-  /** Chunks of a request still arriving, beyond `buf`, and their total size. */
-  private more: Buffer[] = [];
-  private moreBytes = 0;
-  /** Bytes the current partial request needs before it can be parsed again. */
-  private needed = 0;
+  private readonly input = new RequestInput();
   /** When the first byte of the request at the head of `buf` arrived (performance.now()). */
   private requestSince = 0;
   /** Requests taken and not yet written, in order. */
@@ -108,9 +97,8 @@ export class LoopConnection implements Flushable {
   private readEnded = false;
   /** The socket is no longer this loop's (closed, ended, lent or given to node:http). */
   private released = false;
-  /** Answers not yet written (see turn-flush.ts) and whether the socket ends after them. */
-  private outbox = '';
-  private ending = false;
+  /** Answers not yet written (see turn-writer.ts in @deimos/net). */
+  private readonly out: TurnWriter;
 
   constructor(
     private readonly socket: Socket,
@@ -120,14 +108,15 @@ export class LoopConnection implements Flushable {
     initial: Buffer | undefined,
   ) {
     this.keepAliveSeconds = Math.floor(options.keepAliveTimeoutMs / 1000);
+    this.out = new TurnWriter(socket, 'utf8');
     if (initial !== undefined && initial.length > 0) {
-      this.buf = initial;
+      this.input.buf = initial;
       this.requestSince = performance.now();
     }
     this.attach();
     socket.setTimeout(options.keepAliveTimeoutMs);
     socket.resume();
-    if (this.buf !== undefined) this.drive();
+    if (this.input.buf !== undefined) this.drive();
   }
 
   /** An answer was made: writes the answers at the front that are complete, in order. */
@@ -141,7 +130,7 @@ export class LoopConnection implements Flushable {
         return;
       }
       const answer = this.pending.shift()!;
-      this.queue(answer.text!);
+      this.out.queue(answer.text!);
       if (answer.closeAfter) {
         this.dropPending();
         return this.endAfterFlush();
@@ -161,8 +150,8 @@ export class LoopConnection implements Flushable {
   /** Writes `answer`'s head, then its body as the socket takes it; the next answers follow its end. */
   private startStream(answer: PendingAnswer): void {
     answer.streaming = true;
-    this.queue(answer.text!);
-    this.flush();
+    this.out.queue(answer.text!);
+    this.out.flush();
     const stream = answer.stream!;
     stream.pipe(socketSink(this.socket, answer.chunked, () => {
       answer.stream = undefined;
@@ -182,17 +171,12 @@ export class LoopConnection implements Flushable {
 
   /** Writes what this connection has queued now (before the socket changes hands or closes). */
   flush(): void {
-    const text = this.outbox;
-    if (text === '') return;
-    this.outbox = '';
-    if (this.socket.destroyed) return;
-    if (this.ending) this.socket.end(text);
-    else this.socket.write(text);
+    this.out.flush();
   }
 
   /** Lends the bare socket to `taker` for `answer`'s request, when it is the only one on the connection. */
   lend(answer: PendingAnswer, taker: ConnectionTaker): boolean {
-    if (this.pending.length !== 1 || this.pending[0] !== answer || this.buf !== undefined || this.moreBytes > 0 || this.readEnded) return false;
+    if (this.pending.length !== 1 || this.pending[0] !== answer || this.input.buf !== undefined || this.input.gatheredBytes > 0 || this.readEnded) return false;
     this.flush();
     this.detach();
     this.socket.pause();
@@ -210,37 +194,22 @@ export class LoopConnection implements Flushable {
     return false;
   }
 
-  private queue(text: string): void {
-    if (this.outbox === '') flushAtEndOfTurn(this);
-    this.outbox += text;
-  }
-
   /** Closes the connection once its queued answers are written (at once unless reading a batch). */
   private endAfterFlush(): void {
     this.release();
-    this.ending = true;
     // The client may reset while the answer goes out; an 'error' without a listener would end the process.
     this.socket.on('error', destroySocket);
-    if (this.outbox === '') this.socket.end();
-    else if (!this.driving) this.flush();
+    this.out.end();
+    if (!this.driving) this.out.flush();
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (this.buf === undefined) {
-      this.buf = chunk;
-      this.requestSince = performance.now();
-    } else if (this.needed > 0) {
-      // A body still arriving: gather the chunks and join them once, when it is complete.
-      this.more.push(chunk);
-      this.moreBytes += chunk.length;
-      if (this.buf.length + this.moreBytes < this.needed) {
-        this.arrivalTimedOut();
-        return;
-      }
-      this.buf = Buffer.concat([this.buf, ...this.more]);
-      this.more = [];
-      this.moreBytes = 0;
-    } else this.buf = Buffer.concat([this.buf, chunk]);
+    if (this.input.buf === undefined) this.requestSince = performance.now();
+    if (!this.input.append(chunk)) {
+      // A body still arriving.
+      this.arrivalTimedOut();
+      return;
+    }
     this.drive();
   };
 
@@ -249,7 +218,8 @@ export class LoopConnection implements Flushable {
     this.driving = true;
     try {
       let held = false;
-      while (!this.released && !this.closing && this.buf !== undefined) {
+      const input = this.input;
+      while (!this.released && !this.closing && input.buf !== undefined) {
         if (this.pending.length > 0 && (this.blocked || !this.pendingReadsOnly || this.pending.length >= MAX_CONCURRENT_READS)) {
           held = true;
           break;
@@ -259,42 +229,33 @@ export class LoopConnection implements Flushable {
           this.holdBack();
           return;
         }
-        const buf = this.buf;
-        const headEnd = buf.indexOf(HEAD_END);
-        if (headEnd < 0) {
-          if (buf.length > MAX_HEAD_BYTES || hasBareLf(buf)) return this.toNodeWhenIdle(buf);
+        const buf = input.buf;
+        const r = readPlainRequest(buf, this.options.maxBodyBytes);
+        if (r.kind === 'to-node') return this.toNodeWhenIdle(buf);
+        if (r.kind !== 'whole') {
+          if (r.kind === 'body-incomplete') input.needed = r.total;
           if (this.arrivalTimedOut()) return;
           break;
         }
-        const head = parseRequestHead(buf.toString('latin1', 0, headEnd));
-        const bodyLength = head === undefined ? -1 : plainBodyLength(head.headers);
-        const keepAlive = head === undefined ? undefined : keepsAlive(head);
-        if (head === undefined || bodyLength < 0 || bodyLength > this.options.maxBodyBytes || keepAlive === undefined) return this.toNodeWhenIdle(buf);
-        const total = headEnd + 4 + bodyLength;
-        if (buf.length < total) {
-          this.needed = total;
-          if (this.arrivalTimedOut()) return;
-          break;
-        }
-        const read = head.method === 'GET' && bodyLength === 0;
+        const { head, body, keepAlive } = r;
+        const read = head.method === 'GET' && body === undefined;
         if (this.pending.length > 0 && !read) {
           this.blocked = true;
           break;
         }
-        this.needed = 0;
-        this.buf = buf.length > total ? buf.subarray(total) : undefined;
+        input.consume(r.total);
         this.requestSince = performance.now();
         const answer = new PendingAnswer(this, head, !keepAlive);
         this.pending.push(answer);
         if (!read) this.pendingReadsOnly = false;
-        if (!this.handler({ head, body: bodyLength > 0 ? buf.subarray(headEnd + 4, total) : undefined }, answer)) {
+        if (!this.handler({ head, body }, answer)) {
           // Declined (nothing written): node:http takes the connection once nothing is pending.
           this.pending.pop();
           if (this.pending.length === 0) {
             this.pendingReadsOnly = true;
             return this.giveToNode(buf);
           }
-          this.buf = buf;
+          input.buf = buf;
           this.blocked = true;
           break;
         }
@@ -302,7 +263,7 @@ export class LoopConnection implements Flushable {
         if (!keepAlive) this.closing = true;
       }
       if (this.released) return;
-      const backlog = this.buf?.length ?? 0;
+      const backlog = input.buf?.length ?? 0;
       if (held) this.holdBack();
       else if (this.pending.length > 0 && backlog > MAX_PENDING_BYTES) this.socket.pause();
       else if (this.socket.isPaused() && this.socket.writableLength <= MAX_UNSENT_BYTES) this.socket.resume();
@@ -320,27 +281,15 @@ export class LoopConnection implements Flushable {
     this.holdBack();
   }
 
-  /**
-   * Puts the bytes of requests that must wait for the answers before them back into the socket, and
-   * stops reading until then. A client's FIN then waits behind them: the socket emits 'end' only once
-   * its buffer is empty, and a FIN consumed here before a hand-over would never reach node:http
-   * (which must see it to close after its answers), nor could bytes be put back after 'end'.
-   */
+  /** Puts the bytes of requests that must wait for the answers before them back into the socket (see RequestInput.holdBack). */
   private holdBack(): void {
-    this.socket.pause();
-    if (this.buf === undefined || this.readEnded) return;
-    const bytes = this.moreBytes > 0 ? Buffer.concat([this.buf, ...this.more]) : this.buf;
-    this.buf = undefined;
-    this.more = [];
-    this.moreBytes = 0;
-    this.needed = 0;
-    this.socket.unshift(bytes);
+    this.input.holdBack(this.socket, this.readEnded);
   }
 
   /** Answers 408 and closes when the request being received (with nothing pending) took too long to arrive. */
   private arrivalTimedOut(): boolean {
     if (this.pending.length > 0 || performance.now() - this.requestSince <= this.options.requestArrivalMs) return false;
-    this.queue(REQUEST_TIMEOUT_ANSWER);
+    this.out.queue(REQUEST_TIMEOUT_ANSWER);
     this.endAfterFlush();
     return true;
   }
@@ -369,8 +318,8 @@ export class LoopConnection implements Flushable {
   };
 
   private giveToNode(bytes: Buffer): void {
-    const rest = this.moreBytes > 0 ? Buffer.concat([bytes, ...this.more]) : bytes;
-    this.flush();
+    const rest = this.input.rest(bytes);
+    this.out.flush();
     if (this.readEnded) {
       // Not expected (see holdBack): node:http cannot be given bytes after 'end', and would never
       // learn of the FIN. Nothing of these requests was served: close once the answers are out.
@@ -409,9 +358,4 @@ export class LoopConnection implements Flushable {
     s.removeListener('timeout', this.onTimeout);
     s.removeListener('drain', this.onDrain);
   }
-}
-
-/** An 'error' listener for a socket that is only closing. */
-function destroySocket(this: Socket): void {
-  this.destroy();
 }

@@ -10,9 +10,8 @@ import type { TlsSide } from '../tls/tls-side.js';
 import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '../http/fast-connection.js';
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
-import { orderedRequests } from '../http/ordered-requests.js';
 import { goRequestRefusal } from '@deimos/protocol';
-import { answerClientErrors } from '@deimos/net';
+import { answerClientErrors, orderedRequests } from '@deimos/net';
 
 /** Open listeners and how to close them. */
 export interface Listeners {

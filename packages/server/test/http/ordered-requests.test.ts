@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { orderedRequests } from '../../src/http/ordered-requests.js';
+import { orderedRequests } from '@deimos/net';
 import { goRequestRefusal } from '@deimos/protocol';
 
 // A real node:http server on loopback with the ordering wrapper: /slow/<ms> answers after that many
