@@ -65,7 +65,7 @@ export class AuthGuard {
     if (creds === undefined) return undefined;
     const key = `${this.state.version}:${createHash('sha256').update(creds.user).update('\0').update(creds.password).digest('hex')}`;
     const user = this.state.user(creds.user);
-    if (user !== undefined && this.verified.has(key)) return { guest: false, name: creds.user, roles: user.roles };
+    if (user !== undefined && this.verified.has(key)) return { guest: false, name: creds.user, roles: user.roles ?? [] };
     const delay = Math.max(this.delayFor(`u:${creds.user}`), this.delayFor(`a:${address}`));
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const version = this.state.version;
@@ -79,7 +79,7 @@ export class AuthGuard {
     // A change applied while scrypt ran makes this answer stale: check again on the next request.
     if (version === this.state.version) this.remember(key);
     const current = this.state.user(creds.user);
-    return current === undefined ? undefined : { guest: false, name: creds.user, roles: current.roles };
+    return current === undefined ? undefined : { guest: false, name: creds.user, roles: current.roles ?? [] };
   }
 
   /** One scrypt check within the bounds above; false (a failed check) when too many wait. */

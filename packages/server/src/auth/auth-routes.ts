@@ -13,7 +13,7 @@ import { sendBody, sendMethodNotAllowed } from '../routes/respond.js';
 import { readBody } from '../http/body-reader.js';
 import { writeError } from '../http/write-response.js';
 import { AuthError } from './auth-error.js';
-import { ROOT_ROLE, type AuthState } from './auth-state.js';
+import { isEmptyKv, ROOT_ROLE, type AuthState } from './auth-state.js';
 import { hashPassword } from './password-hash.js';
 
 const NO_AUTH = '{"message":"Insufficient credentials"}';
@@ -57,7 +57,7 @@ function roleJson(name: string, p: KvPermissions): unknown {
 function userJson(auth: AuthState, name: string, strict: boolean): unknown {
   const u = auth.user(name)!;
   const roles = [];
-  for (const r of u.roles) {
+  for (const r of u.roles ?? []) {
     const p = auth.role(r);
     if (p === undefined) {
       if (strict) throw new AuthError(404, `auth: Role ${r} does not exist.`);
@@ -65,7 +65,8 @@ function userJson(auth: AuthState, name: string, strict: boolean): unknown {
     }
     roles.push(roleJson(r, p));
   }
-  return { user: name, roles };
+  // etcd's userWithRoles: `roles` is omitempty.
+  return roles.length === 0 ? { user: name } : { user: name, roles };
 }
 
 function sendAuthJson(res: ServerResponse, status: number, value: unknown): void {
@@ -82,8 +83,11 @@ function isStringList(v: unknown): v is string[] {
 
 function kvOf(v: unknown): KvPermissions | undefined {
   if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new AuthError(400, 'Invalid JSON in request body.');
   const kv = (v as { kv?: unknown }).kv;
-  if (typeof kv !== 'object' || kv === null) throw new AuthError(400, 'Invalid JSON in request body.');
+  // Go decodes into a struct: an absent or null `kv` leaves both lists nil.
+  if (kv === undefined || kv === null) return { read: null, write: null };
+  if (typeof kv !== 'object' || Array.isArray(kv)) throw new AuthError(400, 'Invalid JSON in request body.');
   const { read, write } = kv as { read?: unknown; write?: unknown };
   if ((read != null && !isStringList(read)) || (write != null && !isStringList(write))) throw new AuthError(400, 'Invalid JSON in request body.');
   return { read: (read as string[] | null | undefined) ?? null, write: (write as string[] | null | undefined) ?? null };
@@ -131,12 +135,23 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     if (method === 'GET') return sendAuthJson(res, 200, { enabled: auth.enabled });
     if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
     await propose(member, { action: method === 'PUT' ? 'enable' : 'disable' });
-    return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+    return sendBody(res, 200, 'application/json', '');
   }
-  const m = /^\/(users|roles)(?:\/([^/]+))?$/.exec(rest);
+  // etcd's mux: `/users` and `/roles` list, `/users/<name>` and `/roles/<name>` name one (a trailing
+  // slash is cleaned away first), and any deeper path is a 400 before the method or credentials are checked.
+  const m = /^\/(users|roles)(\/.*)?$/.exec(rest);
   if (m === null) return sendBody(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
   const kind = m[1]!;
-  const name = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+  const pieces = (m[2] ?? '').replace(/\/+$/, '').split('/');
+  if (pieces.length > 2) throw new AuthError(400, 'Invalid path');
+  let name: string | undefined;
+  try {
+    name = pieces.length === 2 ? decodeURIComponent(pieces[1]!) : undefined;
+  } catch {
+    // Go's server refuses a path with a malformed escape before any handler runs.
+    res.setHeader('Connection', 'close');
+    return sendBody(res, 400, 'text/plain; charset=utf-8', '400 Bad Request');
+  }
   const allowed = name === undefined ? ['GET'] : ['GET', 'PUT', 'DELETE'];
   if (!allowed.includes(method)) return sendMethodNotAllowed(res, allowed.join(','));
   if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
@@ -151,7 +166,7 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     }
     if (method === 'DELETE') {
       await propose(member, { action: 'deleteUser', name });
-      return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+      return sendBody(res, 200, 'application/json', '');
     }
     const body = await readJson(member, req);
     if (body.user !== name) throw new AuthError(400, 'User JSON name does not match the name in the URL');
@@ -159,7 +174,10 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     if ((password != null && typeof password !== 'string') || [roles, grant, revoke].some((v) => v != null && !isStringList(v))) {
       throw new AuthError(400, 'Invalid JSON in request body.');
     }
-    const existed = auth.user(name) !== undefined;
+    const update = (grant as string[] | null | undefined ?? []).length > 0 || (revoke as string[] | null | undefined ?? []).length > 0;
+    if (update && (roles as string[] | null | undefined ?? []).length > 0) throw new AuthError(400, 'User JSON contains both roles and grant/revoke');
+    // etcd answers 201 only when CreateOrUpdateUser created the user (no roles, no grant/revoke).
+    const created = !update && (roles as string[] | null | undefined ?? []).length === 0 && auth.user(name) === undefined;
     const passwordHash = typeof password === 'string' && password !== '' ? await hashPassword(password) : undefined;
     await propose(member, {
       action: 'putUser', name, passwordHash,
@@ -167,8 +185,8 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
       grant: (grant as string[] | null | undefined) ?? undefined,
       revoke: (revoke as string[] | null | undefined) ?? undefined,
     });
-    const u = auth.user(name);
-    return sendAuthJson(res, existed ? 200 : 201, { user: name, roles: u === undefined || u.roles.length === 0 ? null : u.roles });
+    // What etcd answers is the record it wrote: the roles as sent for a new user, sorted after an update.
+    return sendAuthJson(res, created ? 201 : 200, { user: name, roles: auth.storedUser(name)?.roles ?? null });
   }
   if (name === undefined) return sendAuthJson(res, 200, { roles: auth.roleNames().map((n) => roleJson(n, auth.role(n)!)) });
   if (method === 'GET') {
@@ -178,11 +196,15 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
   }
   if (method === 'DELETE') {
     await propose(member, { action: 'deleteRole', name });
-    return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+    return sendBody(res, 200, 'application/json', '');
   }
   const body = await readJson(member, req);
   if (body.role !== name) throw new AuthError(400, 'Role JSON name does not match the name in the URL');
-  const existed = auth.role(name) !== undefined;
-  await propose(member, { action: 'putRole', name, permissions: kvOf(body.permissions), grantKv: kvOf(body.grant), revokeKv: kvOf(body.revoke) });
-  return sendAuthJson(res, existed ? 200 : 201, roleJson(name, auth.role(name)!));
+  const permissions = kvOf(body.permissions);
+  const grantKv = kvOf(body.grant);
+  const revokeKv = kvOf(body.revoke);
+  const create = isEmptyKv(grantKv) && isEmptyKv(revokeKv);
+  if (!create && !isEmptyKv(permissions)) throw new AuthError(400, 'Role JSON contains both permissions and grant/revoke');
+  await propose(member, { action: 'putRole', name, permissions, grantKv, revokeKv });
+  return sendAuthJson(res, create ? 201 : 200, roleJson(name, auth.role(name)!));
 }
