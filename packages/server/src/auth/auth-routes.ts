@@ -7,6 +7,7 @@
  * `auth` requests, a password hashed here first (the log only ever holds the hash).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { EtcdError, ErrorCode, type KvPermissions } from '@deimos/protocol';
 import type { MemberView } from '../routes/member-view.js';
 import { sendBody, sendMethodNotAllowed } from '../routes/respond.js';
@@ -15,6 +16,7 @@ import { writeError } from '../http/write-response.js';
 import { AuthError } from './auth-error.js';
 import { isEmptyKv, ROOT_ROLE, type AuthState } from './auth-state.js';
 import { hashPassword } from './password-hash.js';
+import type { Identity } from './auth-guard.js';
 
 const NO_AUTH = '{"message":"Insufficient credentials"}';
 
@@ -32,11 +34,51 @@ function address(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? '';
 }
 
+/**
+ * The common name of the verified client certificate, when the member asks for one
+ * (`--client-cert-auth`: only then is a certificate requested, and an unverified one is refused
+ * during the handshake).
+ */
+function certificateName(req: IncomingMessage): string | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
+}
+
+/**
+ * Who sent a request (undefined: wrong credentials). Basic credentials when the request has an
+ * Authorization header; otherwise, as etcd, the user named by the client certificate's common name
+ * when such a user exists, else the guest.
+ */
+export async function identify(member: MemberView, req: IncomingMessage): Promise<Identity | undefined> {
+  const header = req.headers.authorization;
+  if (header === undefined || header === '') {
+    const cn = certificateName(req);
+    const user = cn === undefined ? undefined : member.auth.user(cn);
+    if (user !== undefined) return { guest: false, name: cn!, roles: user.roles ?? [] };
+  }
+  return member.authGuard.identify(header, address(req));
+}
+
 /** Whether the request comes from a user with the root role (always true while auth is disabled). */
 export async function hasRootAccess(member: MemberView, req: IncomingMessage): Promise<boolean> {
   if (!member.auth.enabled) return true;
-  const who = await member.authGuard.identify(req.headers.authorization, address(req));
+  const who = await identify(member, req);
   return who !== undefined && !who.guest && who.roles.includes(ROOT_ROLE);
+}
+
+/**
+ * Whether a request may read an endpoint that etcd serves to anyone (`/v2/stats/*`, `/metrics`, and
+ * deimos's own `/deimos/hash`): while auth is enabled, a request without credentials or with valid
+ * ones (any user) is served as etcd serves it; wrong or malformed credentials are refused (401,
+ * error code 110), as on every other endpoint, instead of being ignored as etcd ignores them there.
+ */
+export async function hasOpenAccess(member: MemberView, req: IncomingMessage): Promise<boolean> {
+  if (!member.auth.enabled) return true;
+  const header = req.headers.authorization;
+  if (header === undefined || header === '') return true;
+  return (await member.authGuard.identify(header, address(req))) !== undefined;
 }
 
 /** etcd's hasKeyPrefixAccess: whether this request may read (GET/HEAD) or write `key`. */
@@ -44,7 +86,7 @@ export async function hasKeyAccess(member: MemberView, req: IncomingMessage, key
   const auth = member.auth;
   if (!auth.enabled) return true;
   const write = req.method !== 'GET' && req.method !== 'HEAD';
-  const who = await member.authGuard.identify(req.headers.authorization, address(req));
+  const who = await identify(member, req);
   if (who === undefined) return false;
   if (who.guest) return auth.guestAllows(key, write);
   return auth.userAllows(who.roles, key, write, recursive);
