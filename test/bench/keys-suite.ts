@@ -47,6 +47,8 @@ export interface SuiteOptions {
   /** Idle time after the bulk writes before the second, settled RSS reading. */
   bulkSettleMs: number;
   log: (line: string) => void;
+  /** Headers sent with every request (the --auth case's Basic credentials). */
+  headers?: Record<string, string>;
 }
 
 /** Everything measured on one target. */
@@ -69,7 +71,7 @@ export const MAX_REQUESTS_PER_RUN = 5_000_000;
 /** Runs the suite against a started target. */
 export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Promise<SuiteResult> {
   const leader = await findLeader(target);
-  const { makers, written: writtenNow } = workloadRequests(target, opts.valueBytes);
+  const { makers, written: writtenNow } = workloadRequests(target, opts.valueBytes, opts.headers);
   const result: SuiteResult = { leader: leader.name, cases: [] };
   let writesDone = false;
   for (const c of opts.cases) {
@@ -95,13 +97,14 @@ export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Pro
  * `valueBytes` value; reads GET the keys written so far, spread with a stride (coprime with most
  * counts) rather than hammering one key. `written` counts the writes made.
  */
-export function workloadRequests(target: BenchTarget, valueBytes: number): { makers: Record<Workload, (seq: number) => LoadRequest>; written: () => number } {
+export function workloadRequests(target: BenchTarget, valueBytes: number, headers: Record<string, string> = {}): { makers: Record<Workload, (seq: number) => LoadRequest>; written: () => number } {
   const value = Buffer.from(`value=${'v'.repeat(valueBytes)}`);
-  const formHeaders = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  const formHeaders = { 'Content-Type': 'application/x-www-form-urlencoded', ...headers };
   let written = 0;
   const readOf = (seq: number, query: string): LoadRequest => ({
     method: 'GET',
     path: `/v2/keys/bench/k${(seq * 7919) % Math.max(1, written)}${query ? `?${query}` : ''}`,
+    headers,
   });
   const makers: Record<Workload, (seq: number) => LoadRequest> = {
     write: () => ({ method: 'PUT', path: `/v2/keys/bench/k${written++}`, body: value, headers: formHeaders }),
