@@ -40,7 +40,7 @@ function noSpaceError(): EtcdError {
  * The key a permission is checked against: as etcd does, the request's decoded path after the keys
  * prefix, not the cleaned key (so `/v2/keys/app/` is `/app/`, which `/app/*` allows).
  */
-function authKeyOf(rawUrl: string): string {
+export function authKeyOf(rawUrl: string): string {
   const q = rawUrl.indexOf('?');
   const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
   const rest = path.startsWith('/v2/keys') ? path.slice('/v2/keys'.length) : path.slice('/keys'.length);
