@@ -16,6 +16,7 @@ import { computeRatios, computeTlsOverPlain, renderMarkdown, type BenchReport, t
 import { measureWatcherMemory } from './watcher-memory.js';
 import { http } from '../support/http.js';
 import { runProxyBench } from './proxy-bench.js';
+import { runAuthBench } from './auth-bench.js';
 import { runPairedBench } from './paired-bench.js';
 
 const HELP = `Usage: npm run bench -- [options]
@@ -51,6 +52,10 @@ const HELP = `Usage: npm run bench -- [options]
                      generator is not the ceiling on many cores
   --client-workers N client-serving workers per deimos member, passed as DEIMOS_CLIENT_WORKERS in the
                      members' environment (a member that does not know it yet ignores it)
+  --auth             instead: writes and reads x64 without auth, then with auth enabled and every
+                     request authenticated (HTTP Basic), on deimos and etcd in the same run, with the
+                     auth/no-auth ratio (target >= 0.9) and deimos/etcd with auth (uses --nodes,
+                     --duration, --warmup, --runs, --value-bytes, --json)
   --tls              also run every throughput case over https (client connections only; a CA and a
                      server certificate for 127.0.0.1 made with deimosctl cert for the run) and report
                      the TLS/plain ratios, and the harness ceiling over https
@@ -72,6 +77,7 @@ function parseOptions() {
       json: { type: 'string' },
       paired: { type: 'string' },
       proxy: { type: 'boolean', default: false },
+      auth: { type: 'boolean', default: false },
       tls: { type: 'boolean', default: false },
       clients: { type: 'string' },
       'cpus-per-member': { type: 'string' },
@@ -96,6 +102,7 @@ function parseOptions() {
   return {
     help: values.help,
     proxy: values.proxy,
+    auth: values.auth,
     pairs: values.paired === undefined ? undefined : Math.floor(num('paired', values.paired, 1)),
     tls: values.tls,
     durationS: num('duration', values.duration, 0.1),
@@ -259,6 +266,12 @@ async function main(): Promise<number> {
   if (opts.tls && (opts.proxy || opts.watchers !== undefined)) {
     log('--tls goes with the throughput cases only (not --proxy or --watchers)');
     return 2;
+  }
+  if (opts.auth) {
+    return runAuthBench({
+      nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes,
+      etcdBinary: findOnPath('etcd'), json: opts.json, log,
+    });
   }
   const pinned = opts.cpusPerMember !== undefined || opts.loadCpus !== undefined || opts.loadThreads > 1 || opts.clientWorkers !== undefined || opts.clients !== undefined;
   if (opts.proxy && pinned) {

@@ -69,6 +69,8 @@ export interface SuiteOptions {
   /** Worker threads of the load generator (1: the bench's own thread). */
   loadThreads?: number;
   log: (line: string) => void;
+  /** Headers sent with every request (the --auth case's Basic credentials). */
+  headers?: Record<string, string>;
 }
 
 /** Everything measured on one target. */
@@ -93,7 +95,7 @@ export const MAX_REQUESTS_PER_RUN = 5_000_000;
 /** Runs the suite against a started target. */
 export async function runKeysSuite(target: BenchTarget, opts: SuiteOptions): Promise<SuiteResult> {
   const leader = await findLeader(target);
-  const { makers, written: writtenNow } = workloadRequests(target, opts.valueBytes);
+  const { makers, written: writtenNow } = workloadRequests(target, opts.valueBytes, opts.headers);
   const result: SuiteResult = { leader: leader.name, cases: [] };
   let writesDone = false;
   for (const c of opts.cases) {
@@ -123,9 +125,9 @@ export type RequestMaker = ((seq: number) => LoadRequest) & { plan: LoadPlan };
  * `valueBytes` value; reads GET the keys written so far, spread with a stride (coprime with most
  * counts) rather than hammering one key. `written` counts the writes made (by every load thread).
  */
-export function workloadRequests(target: BenchTarget, valueBytes: number): { makers: Record<Workload, RequestMaker>; written: () => number } {
+export function workloadRequests(target: BenchTarget, valueBytes: number, headers?: Record<string, string>): { makers: Record<Workload, RequestMaker>; written: () => number } {
   const counters = newCounters();
-  const maker = (plan: LoadPlan): RequestMaker => Object.assign(makerOf(plan), { plan });
+  const maker = (plan: LoadPlan): RequestMaker => Object.assign(makerOf({ ...plan, headers }), { plan: { ...plan, headers } });
   const makers: Record<Workload, RequestMaker> = {
     write: maker({ spec: { kind: 'write', valueBytes }, counters }),
     'read-linearizable': maker({ spec: { kind: 'read', query: target.readQuery.linearizable }, counters }),

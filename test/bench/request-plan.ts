@@ -19,6 +19,8 @@ export interface LoadPlan {
   spec: RequestSpec;
   /** Int32 slot 0: keys written so far (shared by every plan of one target). */
   counters: SharedArrayBuffer;
+  /** Headers sent with every request (the --auth case's Basic credentials). */
+  headers?: Record<string, string>;
 }
 
 /** A fresh set of shared counters. */
@@ -38,15 +40,16 @@ export function writtenOf(counters: SharedArrayBuffer): number {
 export function makerOf(plan: LoadPlan, thread = 0, threads = 1): (seq: number) => LoadRequest {
   const spec = plan.spec;
   const counters = new Int32Array(plan.counters);
+  const extra = plan.headers;
   if (spec.kind === 'write') {
     const body = Buffer.from(`value=${'v'.repeat(spec.valueBytes)}`);
-    const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    const headers = { 'Content-Type': 'application/x-www-form-urlencoded', ...extra };
     return () => ({ method: 'PUT', path: `/v2/keys/bench/k${Atomics.add(counters, 0, 1)}`, body, headers });
   }
   if (spec.kind === 'read') {
     const query = spec.query ? `?${spec.query}` : '';
-    return (seq) => ({ method: 'GET', path: `/v2/keys/bench/k${((seq * threads + thread) * 7919) % Math.max(1, Atomics.load(counters, 0))}${query}` });
+    return (seq) => ({ method: 'GET', path: `/v2/keys/bench/k${((seq * threads + thread) * 7919) % Math.max(1, Atomics.load(counters, 0))}${query}`, headers: extra });
   }
   const path = spec.path;
-  return () => ({ method: 'GET', path });
+  return () => ({ method: 'GET', path, headers: extra });
 }

@@ -192,14 +192,14 @@ export class DeimosCluster {
    * Adds a member at runtime the etcd way: POST /v2/members through `via`, then start the new process
    * with `--initial-cluster-state existing` and a bootstrap config of the current members plus itself.
    * Returns the process (already answering), the id the cluster assigned, the POST's 201 body and
-   * the member list read between the POST and the start.
+   * the member list read between the POST and the start. `headers` go with the POST (credentials).
    */
-  async addMember(name: string, opts: { via?: DeimosProcess; readyTimeoutMs?: number } = {}): Promise<{ member: DeimosProcess; id: string; added: any; listed: any[] }> {
+  async addMember(name: string, opts: { via?: DeimosProcess; readyTimeoutMs?: number; headers?: Record<string, string> } = {}): Promise<{ member: DeimosProcess; id: string; added: any; listed: any[] }> {
     const via = opts.via ?? this.live()[0]!;
     const [clientPort, peerPort] = await freePorts(2);
     const peerUrl = `${this.schemes.peerScheme ?? 'http'}://127.0.0.1:${peerPort}`;
     const added = await membershipChange(() => http('POST', `${via.clientUrl}/v2/members`, {
-      body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json' }, tls: via.clientTls,
+      body: JSON.stringify({ peerURLs: [peerUrl] }), headers: { 'Content-Type': 'application/json', ...opts.headers }, tls: via.clientTls,
     }));
     assert.equal(added.status, 201, `POST /v2/members: ${added.body}`);
     const id = String(added.json.id);

@@ -33,8 +33,11 @@ function httpsAgentFor(tls: TestTlsCredentials = NO_CREDENTIALS): HttpsAgent {
   return a;
 }
 
-/** Sends a request; `form` becomes an application/x-www-form-urlencoded body. */
-export function http(method: string, url: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number; tls?: TestTlsCredentials } = {}): Promise<TestResponse> {
+/**
+ * Sends a request; `form` becomes an application/x-www-form-urlencoded body. `localAddress` picks the
+ * loopback source address (another 127.x.y.z: another client address for the server).
+ */
+export function http(method: string, url: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number; tls?: TestTlsCredentials; localAddress?: string } = {}): Promise<TestResponse> {
   const u = new URL(url);
   let body: Buffer | undefined;
   const headers: Record<string, string> = { ...opts.headers };
@@ -48,7 +51,7 @@ export function http(method: string, url: string, opts: { form?: Record<string, 
   // Keep the raw path as given (URL would re-encode some characters).
   const rawPath = url.slice(url.indexOf('/', url.indexOf('//') + 2));
   return new Promise((resolve, reject) => {
-    const target = { host: u.hostname, port: u.port, method, path: rawPath, headers };
+    const target = { host: u.hostname, port: u.port, method, path: rawPath, headers, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) };
     const send = u.protocol === 'https:'
       ? (cb: (res: IncomingMessage) => void) => httpsRequest({ ...target, ...opts.tls, agent: httpsAgentFor(opts.tls) }, cb)
       : (cb: (res: IncomingMessage) => void) => httpRequest({ ...target, agent }, cb);

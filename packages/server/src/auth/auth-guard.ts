@@ -52,20 +52,35 @@ export function parseBasic(header: string): { user: string; password: string } |
 /** Checks credentials; see the module comment. */
 export class AuthGuard {
   private readonly verified = new Map<string, true>();
+  /**
+   * The hot path: the raw Authorization header of a checked request -> who it is, valid while the
+   * state's version is the one recorded. A Map lookup, no hashing, and synchronous, so the keys
+   * connection loop can serve authenticated requests itself (fast-keys.ts). It holds the header as
+   * received (the credentials in base64) in memory only, never in a log, snapshot or metric.
+   */
+  private readonly byHeader = new Map<string, { version: number; who: Identity }>();
   private readonly failures = new Map<string, Failures>();
   private verifying = 0;
   private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly state: AuthState, private readonly nowMs: () => number = Date.now) {}
 
+  /** Who sent `authorization` when a check of that exact header is cached for the current state; else undefined. */
+  cached(authorization: string): Identity | undefined {
+    const hit = this.byHeader.get(authorization);
+    return hit !== undefined && hit.version === this.state.version ? hit.who : undefined;
+  }
+
   /** The caller of a request, or undefined when its credentials are missing-but-required or wrong. */
   async identify(authorization: string | undefined, address: string): Promise<Identity | undefined> {
     if (authorization === undefined || authorization === '') return GUEST;
+    const hit = this.cached(authorization);
+    if (hit !== undefined) return hit;
     const creds = parseBasic(authorization);
     if (creds === undefined) return undefined;
     const key = `${this.state.version}:${createHash('sha256').update(creds.user).update('\0').update(creds.password).digest('hex')}`;
     const user = this.state.user(creds.user);
-    if (user !== undefined && this.verified.has(key)) return { guest: false, name: creds.user, roles: user.roles };
+    if (user !== undefined && this.verified.has(key)) return { guest: false, name: creds.user, roles: user.roles ?? [] };
     const delay = Math.max(this.delayFor(`u:${creds.user}`), this.delayFor(`a:${address}`));
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const version = this.state.version;
@@ -77,9 +92,15 @@ export class AuthGuard {
     }
     this.failures.delete(`u:${creds.user}`);
     // A change applied while scrypt ran makes this answer stale: check again on the next request.
-    if (version === this.state.version) this.remember(key);
     const current = this.state.user(creds.user);
-    return current === undefined ? undefined : { guest: false, name: creds.user, roles: current.roles };
+    if (current === undefined) return undefined;
+    const who: Identity = { guest: false, name: creds.user, roles: current.roles ?? [] };
+    if (version === this.state.version) {
+      this.remember(key);
+      if (this.byHeader.size >= MAX_CACHED) this.byHeader.delete(this.byHeader.keys().next().value!);
+      this.byHeader.set(authorization, { version, who });
+    }
+    return who;
   }
 
   /** One scrypt check within the bounds above; false (a failed check) when too many wait. */

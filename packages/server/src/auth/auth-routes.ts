@@ -7,14 +7,16 @@
  * `auth` requests, a password hashed here first (the log only ever holds the hash).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { EtcdError, ErrorCode, type KvPermissions } from '@deimos/protocol';
 import type { MemberView } from '../routes/member-view.js';
 import { sendBody, sendMethodNotAllowed } from '../routes/respond.js';
 import { readBody } from '../http/body-reader.js';
 import { writeError } from '../http/write-response.js';
 import { AuthError } from './auth-error.js';
-import { ROOT_ROLE, type AuthState } from './auth-state.js';
+import { isEmptyKv, ROOT_ROLE, type AuthState } from './auth-state.js';
 import { hashPassword } from './password-hash.js';
+import type { Identity } from './auth-guard.js';
 
 const NO_AUTH = '{"message":"Insufficient credentials"}';
 
@@ -32,11 +34,51 @@ function address(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? '';
 }
 
+/**
+ * The common name of the verified client certificate, when the member asks for one
+ * (`--client-cert-auth`: only then is a certificate requested, and an unverified one is refused
+ * during the handshake).
+ */
+function certificateName(req: IncomingMessage): string | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
+}
+
+/**
+ * Who sent a request (undefined: wrong credentials). Basic credentials when the request has an
+ * Authorization header; otherwise, as etcd, the user named by the client certificate's common name
+ * when such a user exists, else the guest.
+ */
+export async function identify(member: MemberView, req: IncomingMessage): Promise<Identity | undefined> {
+  const header = req.headers.authorization;
+  if (header === undefined || header === '') {
+    const cn = certificateName(req);
+    const user = cn === undefined ? undefined : member.auth.user(cn);
+    if (user !== undefined) return { guest: false, name: cn!, roles: user.roles ?? [] };
+  }
+  return member.authGuard.identify(header, address(req));
+}
+
 /** Whether the request comes from a user with the root role (always true while auth is disabled). */
 export async function hasRootAccess(member: MemberView, req: IncomingMessage): Promise<boolean> {
   if (!member.auth.enabled) return true;
-  const who = await member.authGuard.identify(req.headers.authorization, address(req));
+  const who = await identify(member, req);
   return who !== undefined && !who.guest && who.roles.includes(ROOT_ROLE);
+}
+
+/**
+ * Whether a request may read an endpoint that etcd serves to anyone (`/v2/stats/*`, `/metrics`, and
+ * deimos's own `/deimos/hash`): while auth is enabled, a request without credentials or with valid
+ * ones (any user) is served as etcd serves it; wrong or malformed credentials are refused (401,
+ * error code 110), as on every other endpoint, instead of being ignored as etcd ignores them there.
+ */
+export async function hasOpenAccess(member: MemberView, req: IncomingMessage): Promise<boolean> {
+  if (!member.auth.enabled) return true;
+  const header = req.headers.authorization;
+  if (header === undefined || header === '') return true;
+  return (await member.authGuard.identify(header, address(req))) !== undefined;
 }
 
 /** etcd's hasKeyPrefixAccess: whether this request may read (GET/HEAD) or write `key`. */
@@ -44,7 +86,7 @@ export async function hasKeyAccess(member: MemberView, req: IncomingMessage, key
   const auth = member.auth;
   if (!auth.enabled) return true;
   const write = req.method !== 'GET' && req.method !== 'HEAD';
-  const who = await member.authGuard.identify(req.headers.authorization, address(req));
+  const who = await identify(member, req);
   if (who === undefined) return false;
   if (who.guest) return auth.guestAllows(key, write);
   return auth.userAllows(who.roles, key, write, recursive);
@@ -57,7 +99,7 @@ function roleJson(name: string, p: KvPermissions): unknown {
 function userJson(auth: AuthState, name: string, strict: boolean): unknown {
   const u = auth.user(name)!;
   const roles = [];
-  for (const r of u.roles) {
+  for (const r of u.roles ?? []) {
     const p = auth.role(r);
     if (p === undefined) {
       if (strict) throw new AuthError(404, `auth: Role ${r} does not exist.`);
@@ -65,7 +107,8 @@ function userJson(auth: AuthState, name: string, strict: boolean): unknown {
     }
     roles.push(roleJson(r, p));
   }
-  return { user: name, roles };
+  // etcd's userWithRoles: `roles` is omitempty.
+  return roles.length === 0 ? { user: name } : { user: name, roles };
 }
 
 function sendAuthJson(res: ServerResponse, status: number, value: unknown): void {
@@ -82,8 +125,11 @@ function isStringList(v: unknown): v is string[] {
 
 function kvOf(v: unknown): KvPermissions | undefined {
   if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new AuthError(400, 'Invalid JSON in request body.');
   const kv = (v as { kv?: unknown }).kv;
-  if (typeof kv !== 'object' || kv === null) throw new AuthError(400, 'Invalid JSON in request body.');
+  // Go decodes into a struct: an absent or null `kv` leaves both lists nil.
+  if (kv === undefined || kv === null) return { read: null, write: null };
+  if (typeof kv !== 'object' || Array.isArray(kv)) throw new AuthError(400, 'Invalid JSON in request body.');
   const { read, write } = kv as { read?: unknown; write?: unknown };
   if ((read != null && !isStringList(read)) || (write != null && !isStringList(write))) throw new AuthError(400, 'Invalid JSON in request body.');
   return { read: (read as string[] | null | undefined) ?? null, write: (write as string[] | null | undefined) ?? null };
@@ -131,12 +177,23 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     if (method === 'GET') return sendAuthJson(res, 200, { enabled: auth.enabled });
     if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
     await propose(member, { action: method === 'PUT' ? 'enable' : 'disable' });
-    return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+    return sendBody(res, 200, 'application/json', '');
   }
-  const m = /^\/(users|roles)(?:\/([^/]+))?$/.exec(rest);
+  // etcd's mux: `/users` and `/roles` list, `/users/<name>` and `/roles/<name>` name one (a trailing
+  // slash is cleaned away first), and any deeper path is a 400 before the method or credentials are checked.
+  const m = /^\/(users|roles)(\/.*)?$/.exec(rest);
   if (m === null) return sendBody(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
   const kind = m[1]!;
-  const name = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+  const pieces = (m[2] ?? '').replace(/\/+$/, '').split('/');
+  if (pieces.length > 2) throw new AuthError(400, 'Invalid path');
+  let name: string | undefined;
+  try {
+    name = pieces.length === 2 ? decodeURIComponent(pieces[1]!) : undefined;
+  } catch {
+    // Go's server refuses a path with a malformed escape before any handler runs.
+    res.setHeader('Connection', 'close');
+    return sendBody(res, 400, 'text/plain; charset=utf-8', '400 Bad Request');
+  }
   const allowed = name === undefined ? ['GET'] : ['GET', 'PUT', 'DELETE'];
   if (!allowed.includes(method)) return sendMethodNotAllowed(res, allowed.join(','));
   if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
@@ -151,7 +208,7 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     }
     if (method === 'DELETE') {
       await propose(member, { action: 'deleteUser', name });
-      return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+      return sendBody(res, 200, 'application/json', '');
     }
     const body = await readJson(member, req);
     if (body.user !== name) throw new AuthError(400, 'User JSON name does not match the name in the URL');
@@ -159,7 +216,10 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     if ((password != null && typeof password !== 'string') || [roles, grant, revoke].some((v) => v != null && !isStringList(v))) {
       throw new AuthError(400, 'Invalid JSON in request body.');
     }
-    const existed = auth.user(name) !== undefined;
+    const update = (grant as string[] | null | undefined ?? []).length > 0 || (revoke as string[] | null | undefined ?? []).length > 0;
+    if (update && (roles as string[] | null | undefined ?? []).length > 0) throw new AuthError(400, 'User JSON contains both roles and grant/revoke');
+    // etcd answers 201 only when CreateOrUpdateUser created the user (no roles, no grant/revoke).
+    const created = !update && (roles as string[] | null | undefined ?? []).length === 0 && auth.user(name) === undefined;
     const passwordHash = typeof password === 'string' && password !== '' ? await hashPassword(password) : undefined;
     await propose(member, {
       action: 'putUser', name, passwordHash,
@@ -167,8 +227,8 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
       grant: (grant as string[] | null | undefined) ?? undefined,
       revoke: (revoke as string[] | null | undefined) ?? undefined,
     });
-    const u = auth.user(name);
-    return sendAuthJson(res, existed ? 200 : 201, { user: name, roles: u === undefined || u.roles.length === 0 ? null : u.roles });
+    // What etcd answers is the record it wrote: the roles as sent for a new user, sorted after an update.
+    return sendAuthJson(res, created ? 201 : 200, { user: name, roles: auth.storedUser(name)?.roles ?? null });
   }
   if (name === undefined) return sendAuthJson(res, 200, { roles: auth.roleNames().map((n) => roleJson(n, auth.role(n)!)) });
   if (method === 'GET') {
@@ -178,11 +238,15 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
   }
   if (method === 'DELETE') {
     await propose(member, { action: 'deleteRole', name });
-    return sendBody(res, 200, 'text/plain; charset=utf-8', '');
+    return sendBody(res, 200, 'application/json', '');
   }
   const body = await readJson(member, req);
   if (body.role !== name) throw new AuthError(400, 'Role JSON name does not match the name in the URL');
-  const existed = auth.role(name) !== undefined;
-  await propose(member, { action: 'putRole', name, permissions: kvOf(body.permissions), grantKv: kvOf(body.grant), revokeKv: kvOf(body.revoke) });
-  return sendAuthJson(res, existed ? 200 : 201, roleJson(name, auth.role(name)!));
+  const permissions = kvOf(body.permissions);
+  const grantKv = kvOf(body.grant);
+  const revokeKv = kvOf(body.revoke);
+  const create = isEmptyKv(grantKv) && isEmptyKv(revokeKv);
+  if (!create && !isEmptyKv(permissions)) throw new AuthError(400, 'Role JSON contains both permissions and grant/revoke');
+  await propose(member, { action: 'putRole', name, permissions, grantKv, revokeKv });
+  return sendAuthJson(res, create ? 201 : 200, roleJson(name, auth.role(name)!));
 }

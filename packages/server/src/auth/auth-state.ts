@@ -31,7 +31,8 @@ export function isAuthPath(path: string): boolean {
 /** A stored user. */
 export interface AuthUser {
   passwordHash: string;
-  roles: string[];
+  /** As etcd stores them: a new user's roles as sent (`null` when none were sent), sorted after an update. */
+  roles: string[] | null;
 }
 
 interface Persisted {
@@ -61,6 +62,22 @@ export function roleAllows(perms: KvPermissions, key: string, write: boolean, re
 
 function sorted(names: Iterable<string>): string[] {
   return [...names].sort();
+}
+
+/** Go's reflect.DeepEqual on two string slices: `null` (nil) and `[]` differ, order counts. */
+function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** etcd's attachRootRole: the root role appended to the root user's roles when missing. */
+function withRootRole(u: AuthUser): AuthUser {
+  return u.roles?.includes(ROOT_ROLE) ? u : { ...u, roles: [...(u.roles ?? []), ROOT_ROLE] };
+}
+
+/** etcd's Permissions.IsEmpty: absent, or no read and no write entry. */
+export function isEmptyKv(p: KvPermissions | undefined): boolean {
+  return p === undefined || ((p.read ?? []).length === 0 && (p.write ?? []).length === 0);
 }
 
 /** The auth state of this member; see the module comment. */
@@ -93,8 +110,14 @@ export class AuthState {
     return JSON.stringify(p);
   }
 
-  /** A user, or undefined. */
+  /** A user as etcd reads one (getUser): the root user always has the root role. */
   user(name: string): AuthUser | undefined {
+    const u = this.users.get(name);
+    return u === undefined || name !== 'root' ? u : withRootRole(u);
+  }
+
+  /** A user's record as written (the root role not attached): what etcd answers a user PUT with. */
+  storedUser(name: string): AuthUser | undefined {
     return this.users.get(name);
   }
 
@@ -114,7 +137,8 @@ export class AuthState {
   }
 
   /** Whether `key` may be read or written by a user with these roles (root may do anything). */
-  userAllows(roles: readonly string[], key: string, write: boolean, recursive: boolean): boolean {
+  userAllows(roles: readonly string[] | null, key: string, write: boolean, recursive: boolean): boolean {
+    if (roles === null) return false;
     if (roles.includes(ROOT_ROLE)) return true;
     for (const r of roles) {
       const perms = this.roles.get(r);
@@ -169,65 +193,72 @@ export class AuthState {
     this.version++;
   }
 
+  /**
+   * etcd's user PUT: with grant/revoke an update (UpdateUser); otherwise with roles a creation only
+   * (CreateUser: an existing user is a conflict); otherwise create, or update the password
+   * (CreateOrUpdateUser). A new user keeps its roles as sent (root gets the root role appended);
+   * an update leaves them sorted without duplicates, and an update that changes nothing is refused
+   * as etcd compares the old and new records (a `null` role list and an empty one differ there).
+   */
   private putUser(req: AuthRequest): void {
     const name = req.name!;
-    const existing = this.users.get(name);
+    const existing = this.user(name);
     const grant = req.grant ?? [];
     const revoke = req.revoke ?? [];
-    if (grant.length > 0 || revoke.length > 0) {
-      if (existing === undefined) throw new AuthError(404, `auth: User ${name} does not exist.`);
-      const roles = new Set(existing.roles);
-      for (const r of grant) {
-        if (roles.has(r)) throw new AuthError(409, `auth: Granting duplicate role ${r} for user ${name}`);
-        roles.add(r);
-      }
-      for (const r of revoke) {
-        if (!roles.has(r)) throw new AuthError(409, `auth: Revoking ungranted role ${r} for user ${name}`);
-        roles.delete(r);
-      }
-      this.users.set(name, { passwordHash: req.passwordHash ?? existing.passwordHash, roles: sorted(roles) });
+    const roles = req.roles ?? [];
+    if (grant.length === 0 && revoke.length === 0 && (roles.length > 0 || existing === undefined)) {
+      if (req.passwordHash === undefined) throw new AuthError(400, `auth: Cannot create user ${name} with an empty password`);
+      if (existing !== undefined) throw new AuthError(409, `auth: User ${name} already exists.`);
+      let created: string[] | null = req.roles === undefined ? null : [...req.roles];
+      if (name === 'root' && !(created ?? []).includes(ROOT_ROLE)) created = [...(created ?? []), ROOT_ROLE];
+      this.users.set(name, { passwordHash: req.passwordHash, roles: created });
       return;
     }
-    if (existing !== undefined) {
-      if (req.passwordHash !== undefined) this.users.set(name, { ...existing, passwordHash: req.passwordHash });
-      return;
+    if (existing === undefined) throw new AuthError(404, `auth: User ${name} does not exist.`);
+    const next = new Set(existing.roles ?? []);
+    for (const r of grant) {
+      if (next.has(r)) throw new AuthError(409, `auth: Granting duplicate role ${r} for user ${name}`);
+      next.add(r);
     }
-    if (req.passwordHash === undefined) throw new AuthError(400, `auth: Cannot create user ${name} with an empty password`);
-    const roles = new Set(req.roles ?? []);
-    if (name === 'root') roles.add(ROOT_ROLE);
-    this.users.set(name, { passwordHash: req.passwordHash, roles: sorted(roles) });
+    for (const r of revoke) {
+      if (!next.has(r)) throw new AuthError(409, `auth: Revoking ungranted role ${r} for user ${name}`);
+      next.delete(r);
+    }
+    const merged = sorted(next);
+    if (req.passwordHash === undefined && sameList(existing.roles, merged)) {
+      throw new AuthError(400, 'auth: User not updated. Use grant/revoke/password to update the user.');
+    }
+    this.users.set(name, { passwordHash: req.passwordHash ?? existing.passwordHash, roles: merged });
   }
 
+  /**
+   * etcd's role PUT: without a (non-empty) grant or revoke a creation with the permissions as sent;
+   * otherwise an update, which leaves both lists sorted without duplicates (`[]`, not `null`, when
+   * empty) and is refused when the result equals the stored role.
+   */
   private putRole(req: AuthRequest): void {
     const name = req.name!;
     if (name === ROOT_ROLE) throw new AuthError(403, 'auth: Cannot modify role root: is root role.');
     const existing = this.roles.get(name);
-    if (req.grantKv === undefined && req.revokeKv === undefined) {
+    if (isEmptyKv(req.grantKv) && isEmptyKv(req.revokeKv)) {
       if (existing !== undefined) throw new AuthError(409, `auth: Role ${name} already exists.`);
       this.roles.set(name, { read: req.permissions?.read ?? null, write: req.permissions?.write ?? null });
       return;
     }
     if (existing === undefined) throw new AuthError(404, `auth: Role ${name} does not exist.`);
-    const next = { read: existing.read === null ? null : [...existing.read], write: existing.write === null ? null : [...existing.write] };
-    let changed = false;
+    const next: KvPermissions = { read: null, write: null };
     for (const kind of ['read', 'write'] as const) {
+      const set = new Set(existing[kind] ?? []);
       for (const p of req.grantKv?.[kind] ?? []) {
-        const list = next[kind] ?? [];
-        if (list.includes(p)) throw new AuthError(409, `auth: Granting duplicate ${kind} permission ${p}`);
-        list.push(p);
-        next[kind] = list;
-        changed = true;
+        if (set.has(p)) throw new AuthError(409, `auth: Granting duplicate ${kind} permission ${p}`);
+        set.add(p);
       }
-      for (const p of req.revokeKv?.[kind] ?? []) {
-        const list = next[kind] ?? [];
-        const at = list.indexOf(p);
-        if (at < 0) continue;
-        list.splice(at, 1);
-        next[kind] = list;
-        changed = true;
-      }
+      for (const p of req.revokeKv?.[kind] ?? []) set.delete(p);
+      next[kind] = sorted(set);
     }
-    if (!changed) throw new AuthError(400, 'auth: Role not updated. Use grant/revoke to update the role.');
+    if (sameList(existing.read, next.read) && sameList(existing.write, next.write)) {
+      throw new AuthError(400, 'auth: Role not updated. Use grant/revoke to update the role.');
+    }
     this.roles.set(name, next);
   }
 }

@@ -20,8 +20,17 @@ import type { SqliteBackend } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { isNoSpaceError } from '../util/no-space.js';
 
-/** Entries kept in memory behind a snapshot for followers that are only a little behind. */
-export const CATCH_UP_ENTRIES = 5000;
+/**
+ * Entries kept in memory behind a snapshot for followers that are only a little behind: 5000, or
+ * `DEIMOS_TEST_CATCH_UP_ENTRIES` in tests (a few entries let an e2e test make a new member catch up
+ * through a snapshot after a handful of writes instead of thousands).
+ */
+export const CATCH_UP_ENTRIES = catchUpEntries(process.env.DEIMOS_TEST_CATCH_UP_ENTRIES);
+
+function catchUpEntries(env: string | undefined): number {
+  const n = env === undefined ? NaN : Number(env);
+  return Number.isInteger(n) && n >= 0 ? n : 5000;
+}
 
 /** Dependencies of the compactor. */
 export interface CompactorDeps {

@@ -11,7 +11,8 @@ import { corsHeaders } from '../http/cors.js';
 import type { ConnectionTaker, FastHandler } from '../http/fast-connection.js';
 import { parseKeysRequest } from '../http/keys-request.js';
 import { errorParts, type ResponseParts } from '../http/write-response.js';
-import { answerGet, answerWrite } from './keys-route.js';
+import { answerGet, answerWrite, authKeyOf } from './keys-route.js';
+import type { Identity } from '../auth/auth-guard.js';
 import type { BigReads } from './big-reads.js';
 import type { MemberView } from './member-view.js';
 
@@ -38,8 +39,17 @@ export function fastKeysHandler(member: MemberView, isReady: () => boolean, reco
   return ({ head, body }, exchange) => {
     const method = head.method;
     if (method !== 'GET' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return false;
-    // While auth is enabled node:http's route serves every keys request (it checks credentials).
-    if (!isReady() || member.auth.enabled) return false;
+    if (!isReady()) return false;
+    // While auth is enabled the loop serves only requests whose exact Authorization header has a
+    // cached check for the current auth state (see AuthGuard.cached) and whose key that user may
+    // use; node:http's route serves the rest (guests, certificates, first checks, refusals).
+    let who: Exclude<Identity, { guest: true }> | undefined;
+    if (member.auth.enabled) {
+      const authorization = head.headers.get('authorization');
+      const cached = authorization === undefined ? undefined : member.authGuard.cached(authorization);
+      if (cached === undefined || cached.guest) return false;
+      who = cached;
+    }
     const url = head.url;
     const q = url.indexOf('?');
     if (!isKeysPath(q >= 0 ? url.slice(0, q) : url)) return false;
@@ -51,6 +61,11 @@ export function fastKeysHandler(member: MemberView, isReady: () => boolean, reco
       parsed = err;
     }
     if (!(parsed instanceof EtcdError)) {
+      if (who !== undefined) {
+        if (parsed.kind === 'watch' || parsed.kind === 'redirect') return false;
+        const recursive = 'recursive' in parsed && parsed.recursive;
+        if (!member.auth.userAllows(who.roles, authKeyOf(url), method !== 'GET', recursive)) return false;
+      }
       if (parsed.kind === 'watch') return exchange.lend(takeWatch);
       // A non-canonical path (rare) keeps node:http's exact 301.
       if (parsed.kind === 'redirect') return false;

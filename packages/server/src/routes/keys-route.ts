@@ -36,6 +36,21 @@ function noSpaceError(): EtcdError {
   return new EtcdError(ErrorCode.RaftInternal, NO_SPACE_CAUSE, 0);
 }
 
+/**
+ * The key a permission is checked against: as etcd does, the request's decoded path after the keys
+ * prefix, not the cleaned key (so `/v2/keys/app/` is `/app/`, which `/app/*` allows).
+ */
+export function authKeyOf(rawUrl: string): string {
+  const q = rawUrl.indexOf('?');
+  const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+  const rest = path.startsWith('/v2/keys') ? path.slice('/v2/keys'.length) : path.slice('/keys'.length);
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return rest;
+  }
+}
+
 /** Serves one keys API request. */
 export async function serveKeys(member: MemberView, req: IncomingMessage, res: ServerResponse, bigReads: BigReads): Promise<void> {
   const method = req.method ?? 'GET';
@@ -62,7 +77,7 @@ export async function serveKeys(member: MemberView, req: IncomingMessage, res: S
     throw err;
   }
   if (parsed.kind === 'redirect') return writeRedirect(res, parsed);
-  if (member.auth.enabled && !(await hasKeyAccess(member, req, parsed.path, 'recursive' in parsed && parsed.recursive))) {
+  if (member.auth.enabled && !(await hasKeyAccess(member, req, authKeyOf(req.url ?? '/'), 'recursive' in parsed && parsed.recursive))) {
     return writeKeysNoAuth(res, clusterId);
   }
   if (parsed.kind === 'watch') return serveWatch(member, parsed, req, res);

@@ -17,7 +17,7 @@ import { serveHash, serveHealth, serveMachines, serveMetrics, serveVersion } fro
 import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
-import { hasRootAccess, serveAuth, writeNoAuth } from '../auth/auth-routes.js';
+import { hasOpenAccess, hasRootAccess, serveAuth, writeKeysNoAuth, writeNoAuth } from '../auth/auth-routes.js';
 
 function routeOf(path: string): string {
   if (path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/')) return 'keys';
@@ -102,6 +102,18 @@ function failed(member: MemberView, res: ServerResponse, err: Error): void {
   else res.destroy();
 }
 
+/**
+ * Serves an endpoint etcd serves to anyone (stats, metrics; see hasOpenAccess): wrong credentials
+ * get the keys API's 401 (error code 110) while auth is enabled. /version, /health, /v2/machines and
+ * reading /v2/members stay as in etcd, which never looks at credentials there (health checks and
+ * clients' endpoint discovery must keep working).
+ */
+function whenOpen(member: MemberView, req: IncomingMessage, res: ServerResponse, serve: () => void): void {
+  if (!member.auth.enabled || req.headers.authorization === undefined) return serve();
+  void hasOpenAccess(member, req).then((ok) => (ok ? serve() : writeKeysNoAuth(res, member.clusterId)))
+    .catch((err: Error) => failed(member, res, err));
+}
+
 function dispatch(member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse, bigReads: BigReads): void {
   switch (route) {
     case 'keys':
@@ -124,15 +136,15 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
     case 'machines':
       return serveMachines(member, req, res);
     case 'stats':
-      return serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res);
+      return whenOpen(member, req, res, () => serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res));
     case 'version':
       return serveVersion(req, res);
     case 'health':
       return void serveHealth(member, req, res);
     case 'metrics':
-      return serveMetrics(member, req, res);
+      return whenOpen(member, req, res, () => serveMetrics(member, req, res));
     case 'hash':
-      return serveHash(member, req, res);
+      return whenOpen(member, req, res, () => serveHash(member, req, res));
     default:
       return writeNotFound(res);
   }

@@ -99,3 +99,37 @@ test('the guard: a flood of wrong credentials runs a bounded number of scrypts, 
   const answers = await Promise.all(flood);
   assert.ok(answers.every((a) => a === undefined), 'every wrong credential fails');
 });
+
+test("etcd's user PUT rules: roles mean create only, updates sort and refuse no-ops, root keeps the root role", async () => {
+  const s = new AuthState();
+  const h = await hashPassword('p');
+  s.apply(req({ action: 'putUser', name: 'x', passwordHash: h, roles: ['b', 'a', 'b'] }));
+  assert.deepEqual(s.user('x')!.roles, ['b', 'a', 'b'], 'a new user keeps its roles as sent');
+  assert.equal(status(() => s.apply(req({ action: 'putUser', name: 'x', passwordHash: h, roles: ['a'] }))), 409);
+  assert.equal(status(() => s.apply(req({ action: 'putUser', name: 'x', roles: ['a'] }))), 400, 'empty password first');
+  s.apply(req({ action: 'putUser', name: 'x', grant: ['c'] }));
+  assert.deepEqual(s.user('x')!.roles, ['a', 'b', 'c'], 'an update leaves them sorted, without duplicates');
+  assert.equal(status(() => s.apply(req({ action: 'putUser', name: 'x' }))), 400, 'nothing to update');
+  s.apply(req({ action: 'putUser', name: 'y', passwordHash: h }));
+  assert.equal(s.user('y')!.roles, null);
+  s.apply(req({ action: 'putUser', name: 'y' })); // null -> [] is a change for Go's DeepEqual
+  assert.deepEqual(s.user('y')!.roles, []);
+  s.apply(req({ action: 'putUser', name: 'root', passwordHash: h }));
+  s.apply(req({ action: 'putUser', name: 'root', revoke: ['root'] }));
+  assert.deepEqual(s.storedUser('root')!.roles, []);
+  assert.deepEqual(s.user('root')!.roles, ['root'], 'the root user is always read with the root role');
+  assert.equal(status(() => s.apply(req({ action: 'putUser', name: 'root', grant: ['root'] }))), 409);
+});
+
+test("etcd's role PUT rules: creation keeps the lists as sent, updates sort and deduplicate", () => {
+  const s = new AuthState();
+  s.apply(req({ action: 'putRole', name: 'r', permissions: { read: ['/b', '/a', '/b'], write: null } }));
+  assert.deepEqual(s.role('r'), { read: ['/b', '/a', '/b'], write: null });
+  // An empty grant is no update: the PUT is a creation of an existing role.
+  assert.equal(status(() => s.apply(req({ action: 'putRole', name: 'r', grantKv: { read: [], write: null } }))), 409);
+  s.apply(req({ action: 'putRole', name: 'r', revokeKv: { read: ['/nope'], write: null } }));
+  assert.deepEqual(s.role('r'), { read: ['/a', '/b'], write: [] }, 'a revoke of nothing still normalizes, as in etcd');
+  assert.equal(status(() => s.apply(req({ action: 'putRole', name: 'r', revokeKv: { read: ['/nope'], write: null } }))), 400);
+  s.apply(req({ action: 'putRole', name: 'r', grantKv: { read: null, write: ['/w'] }, revokeKv: { read: ['/b'], write: null } }));
+  assert.deepEqual(s.role('r'), { read: ['/a'], write: ['/w'] });
+});

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench -- --auth`: the keys workloads with the v2 auth API enabled and every request
+ * authenticated (HTTP Basic, a user whose role allows `/bench/*`), against the same target without
+ * auth, on deimos and on etcd 3.4 in the same run. Per target: the suite without auth, then root, the
+ * role and the user are created, auth is enabled, and the suite runs again with credentials. Reports
+ * deimos's auth/no-auth ratio per case (target: at least 0.9) and deimos-with-auth / etcd-with-auth
+ * (etcd runs bcrypt on every authenticated request).
+ */
+import { writeFileSync } from 'node:fs';
+import { http } from '../support/http.js';
+import { findLeader, startTarget, type BenchTarget, type ServerKind } from './bench-target.js';
+import { runKeysSuite, type CaseResult, type SuiteOptions, type Workload } from './keys-suite.js';
+import { machineInfo } from './process-stats.js';
+
+/** Settings of the comparison. */
+export interface AuthBenchOptions {
+  nodes: number;
+  durationS: number;
+  warmupS: number;
+  runs: number;
+  valueBytes: number;
+  etcdBinary?: string;
+  json?: string;
+  log: (line: string) => void;
+}
+
+const CASES: Array<{ workload: Workload; clients: number }> = [
+  { workload: 'write', clients: 64 },
+  { workload: 'read-linearizable', clients: 64 },
+  { workload: 'read-serializable', clients: 64 },
+];
+
+/** The user the authenticated runs send (its role reads and writes /bench/*). */
+const USER = { name: 'bench', password: 'bench-password' };
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+/** Creates root, a role for /bench/* and the bench user, and enables auth (through the leader). */
+async function enableAuth(target: BenchTarget): Promise<void> {
+  const leader = await findLeader(target);
+  const json = { 'Content-Type': 'application/json' };
+  const steps: Array<[string, unknown]> = [
+    ['/v2/auth/users/root', { user: 'root', password: 'root-password' }],
+    ['/v2/auth/roles/bench', { role: 'bench', permissions: { kv: { read: ['/bench/*'], write: ['/bench/*'] } } }],
+    [`/v2/auth/users/${USER.name}`, { user: USER.name, password: USER.password, roles: ['bench'] }],
+  ];
+  for (const [path, body] of steps) {
+    const res = await http('PUT', `${leader.clientUrl}${path}`, { body: JSON.stringify(body), headers: json, tls: target.tls });
+    if (res.status !== 200 && res.status !== 201) throw new Error(`${target.kind} PUT ${path}: ${res.status} ${res.body}`);
+  }
+  const enabled = await http('PUT', `${leader.clientUrl}/v2/auth/enable`, { headers: { Authorization: basic('root', 'root-password') }, tls: target.tls });
+  if (enabled.status !== 200) throw new Error(`${target.kind} auth enable: ${enabled.status} ${enabled.body}`);
+  // Every member must have applied it before the measured runs.
+  for (const m of target.members) {
+    for (let i = 0; i < 100; i++) {
+      if ((await http('GET', `${m.clientUrl}/v2/auth/enable`, { tls: target.tls })).json?.enabled === true) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+interface KindResult {
+  kind: ServerKind;
+  plain: CaseResult[];
+  auth: CaseResult[];
+  error?: string;
+}
+
+async function benchKind(kind: ServerKind, opts: AuthBenchOptions): Promise<KindResult> {
+  const result: KindResult = { kind, plain: [], auth: [] };
+  const target = await startTarget(kind, { nodes: opts.nodes, etcdBinary: opts.etcdBinary });
+  try {
+    const suite: SuiteOptions = {
+      durationMs: opts.durationS * 1000, warmupMs: opts.warmupS * 1000, runs: opts.runs, valueBytes: opts.valueBytes,
+      cases: CASES, bulkWrites: 0, bulkTimeoutMs: 0, bulkSettleMs: 0, log: opts.log,
+    };
+    opts.log(`${kind}, ${opts.nodes} node(s), auth disabled:`);
+    result.plain = (await runKeysSuite(target, suite)).cases;
+    await enableAuth(target);
+    opts.log(`${kind}, auth enabled, every request as user ${USER.name} (HTTP Basic):`);
+    result.auth = (await runKeysSuite(target, { ...suite, headers: { Authorization: basic(USER.name, USER.password) } })).cases;
+  } catch (err) {
+    result.error = (err as Error).message;
+    opts.log(`${kind}: ${result.error}`);
+  } finally {
+    await target.destroy();
+  }
+  return result;
+}
+
+function rate(cases: CaseResult[], workload: Workload): number | undefined {
+  const c = cases.find((x) => x.workload === workload);
+  return c === undefined || c.errors > 0 ? c?.requestsPerSecond : c.requestsPerSecond;
+}
+
+const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(d));
+
+/** Runs the comparison; resolves with the exit code (1 when a target failed or a request errored). */
+export async function runAuthBench(opts: AuthBenchOptions): Promise<number> {
+  const machine = machineInfo();
+  const kinds: ServerKind[] = opts.etcdBinary ? ['deimos', 'etcd'] : ['deimos'];
+  const results: KindResult[] = [];
+  for (const kind of kinds) results.push(await benchKind(kind, opts));
+  const deimos = results.find((r) => r.kind === 'deimos')!;
+  const etcd = results.find((r) => r.kind === 'etcd');
+  const rows = CASES.map(({ workload, clients }) => {
+    const dPlain = rate(deimos.plain, workload);
+    const dAuth = rate(deimos.auth, workload);
+    const ePlain = etcd && rate(etcd.plain, workload);
+    const eAuth = etcd && rate(etcd.auth, workload);
+    return {
+      workload, clients, deimosPlain: dPlain, deimosAuth: dAuth, authOverPlain: dAuth !== undefined && dPlain ? dAuth / dPlain : undefined,
+      etcdPlain: ePlain, etcdAuth: eAuth, deimosAuthOverEtcdAuth: dAuth !== undefined && eAuth ? dAuth / eAuth : undefined,
+    };
+  });
+  const lines = [
+    `## v2 auth: authenticated keys requests (${opts.nodes} node(s), ${opts.durationS} s runs, best of ${opts.runs}, ${machine.cpuCount} CPUs)`,
+    '',
+    '| case | deimos no auth | deimos auth | auth/no auth | etcd no auth | etcd auth | deimos auth / etcd auth |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.workload} x${r.clients} | ${f(r.deimosPlain)} | ${f(r.deimosAuth)} | ${f(r.authOverPlain, 2)} | ${f(r.etcdPlain)} | ${f(r.etcdAuth)} | ${f(r.deimosAuthOverEtcdAuth, 1)} |`),
+    '',
+    'Requests per second. Authenticated: HTTP Basic on every request, a user whose role allows /bench/*.',
+    ...(etcd ? [] : ['etcd is not on the PATH: only deimos was measured.']),
+    ...results.filter((r) => r.error).map((r) => `${r.kind} failed: ${r.error}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ settings: opts, machine, rows, results }, (k, v) => (k === 'log' ? undefined : v), 2)}\n`);
+  const errored = results.some((r) => r.error || [...r.plain, ...r.auth].some((c) => c.errors > 0));
+  return errored ? 1 : 0;
+}
