@@ -42,6 +42,7 @@ describe('a 3-node cluster started as in the README', { skip: SKIP }, () => {
       assert.match(String(res.headers['x-etcd-cluster-id']), /^[0-9a-f]+$/);
       const members = res.json.members as Array<{ id: string; name: string; peerURLs: string[]; clientURLs: string[] }>;
       assert.equal(members.length, 3, res.body);
+      assert.ok(res.body.endsWith('}]}\n'), `etcd's members body ends with one newline (Go's json.Encoder): ${JSON.stringify(res.body.slice(-5))}`);
       for (const mm of members) assert.match(mm.id, /^[1-9a-f][0-9a-f]*$/, 'ids are lowercase hex without padding');
       const ids = members.map((mm) => BigInt(`0x${mm.id}`));
       assert.deepEqual(ids, [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), 'sorted by numeric id');
@@ -57,6 +58,7 @@ describe('a 3-node cluster started as in the README', { skip: SKIP }, () => {
       const res = await http('GET', `${m.clientUrl}/v2/members/leader`);
       assert.equal(res.status, 200, res.body);
       assert.equal(res.json.id, leaderId, `leader as seen by ${m.name}`);
+      assert.ok(res.body.endsWith('}\n') && !res.body.endsWith('\n\n'), 'one trailing newline, as etcd');
       assert.equal(res.json.name, leader.name);
       assert.deepEqual(res.json.clientURLs, [leader.clientUrl]);
     }

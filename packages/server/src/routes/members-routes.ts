@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
 import { readBody, BodyReadError } from '../http/body-reader.js';
-import { sendBody, sendJson, sendMethodNotAllowed } from './respond.js';
+import { sendBody, sendJson, sendJsonLine, sendMethodNotAllowed } from './respond.js';
 import { writePlainError } from '../http/method-guard.js';
 import { goJsonSyntaxError } from '../http/go-json-syntax.js';
 
@@ -32,7 +32,7 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
     if (method === 'POST') {
       const peerURLs = await readPeerUrls(req);
       const added = await member.addMember(peerURLs);
-      return sendJson(res, 201, added, headers);
+      return sendJsonLine(res, 201, added, headers);
     }
     // Without an id etcd answers a bare 405: no Allow header, unlike its method check above.
     if (sub === '') return writePlainError(res, 405, 'Method Not Allowed');
@@ -52,11 +52,11 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
 }
 
 function serveGet(member: MemberView, sub: string, res: ServerResponse, headers: Record<string, string>): void {
-  if (sub === '') return sendJson(res, 200, { members: member.members() }, headers);
+  if (sub === '') return sendJsonLine(res, 200, { members: member.members() }, headers);
   if (sub === 'leader') {
     const lead = member.members().find((m) => m.id === member.raft().leaderId);
     if (!lead) return sendJson(res, 503, { message: 'During Leader Election' }, headers);
-    return sendJson(res, 200, lead, headers);
+    return sendJsonLine(res, 200, lead, headers);
   }
   sendJson(res, 404, { message: 'Not found' }, headers);
 }

@@ -10,9 +10,14 @@ export function sendBody(res: ServerResponse, status: number, contentType: strin
   res.end(res.req.method === 'HEAD' ? undefined : buf);
 }
 
-/** JSON body (etcd's members/stats style: no trailing newline unless given). */
+/** JSON body without a trailing newline (etcd's stats and error bodies, written whole). */
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   sendBody(res, status, 'application/json', JSON.stringify(value), headers);
+}
+
+/** JSON body ending in a newline (etcd's members answers, written by Go's json.Encoder). */
+export function sendJsonLine(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  sendBody(res, status, 'application/json', `${JSON.stringify(value)}\n`, headers);
 }
 
 /** 405 with the allowed methods (Go's text). */
