@@ -18,6 +18,8 @@ import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
 import { hasRootAccess, serveAuth, writeNoAuth } from '../auth/auth-routes.js';
+import { DashboardAssets, isDashboardPath } from '@deimos/dashboard';
+import { serveClusterStatus } from './dashboard-cluster.js';
 
 function routeOf(path: string): string {
   if (path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/')) return 'keys';
@@ -27,6 +29,8 @@ function routeOf(path: string): string {
   if (path.startsWith('/v2/auth/')) return 'auth';
   if (path === '/version' || path === '/health' || path === '/metrics') return path.slice(1);
   if (path === '/deimos/hash') return 'hash';
+  // Last: the dashboard costs the API's routes nothing.
+  if (isDashboardPath(path)) return 'dashboard';
   return 'unknown';
 }
 
@@ -78,6 +82,9 @@ export function createClientApi(member: MemberView, isReady: () => boolean): Cli
 export function createClientHandler(
   member: MemberView, record = requestMetrics(member), bigReads = new BigReads(),
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // Read once, here at start; undefined with --dashboard=false (its paths then answer 404).
+  const dashboard = member.config.dashboard ? DashboardAssets.load() : undefined;
+  if (dashboard !== undefined && !dashboard.built) member.logger.warn('the dashboard was not built (npm run build): /dashboard/ answers 404');
   return (req, res) => {
     const started = performance.now();
     const rawUrl = req.url ?? '/';
@@ -87,7 +94,7 @@ export function createClientHandler(
     res.once('finish', () => record(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000));
     if (applyCors(req, res, member.config.corsOrigins)) return;
     try {
-      dispatch(member, route, path, req, res, bigReads);
+      dispatch(member, route, path, req, res, bigReads, dashboard);
     } catch (err) {
       member.logger.error('request handler failed', { path, error: (err as Error).stack ?? String(err) });
       if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
@@ -102,7 +109,9 @@ function failed(member: MemberView, res: ServerResponse, err: Error): void {
   else res.destroy();
 }
 
-function dispatch(member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse, bigReads: BigReads): void {
+function dispatch(
+  member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse, bigReads: BigReads, dashboard: DashboardAssets | undefined,
+): void {
   switch (route) {
     case 'keys':
       return void serveKeys(member, req, res, bigReads).catch((err: Error) => {
@@ -133,6 +142,10 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
       return serveMetrics(member, req, res);
     case 'hash':
       return serveHash(member, req, res);
+    case 'dashboard':
+      if (dashboard === undefined) return writeNotFound(res);
+      if (path === '/dashboard/api/cluster') return void serveClusterStatus(member, req, res).catch((err: Error) => failed(member, res, err));
+      return dashboard.serve(req, res, path);
     default:
       return writeNotFound(res);
   }
