@@ -42,10 +42,18 @@ export function TreeDir({ path, selected, onSelect, open = false }: DirProps) {
   useEffect(() => {
     if (!expanded) return undefined;
     void load();
-    return feed.subscribe((event) => {
+    // Bursts of changes reload once; only changes that can alter this listing count.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = feed.subscribe((event) => {
       const key = event.node?.key;
-      if (key !== undefined && (parentOf(key) === path || (key !== path && path.startsWith(`${key}/`)))) void load();
+      if (key === undefined || timer !== undefined) return;
+      const under = path === '/' || key.startsWith(`${path}/`);
+      const structural = event.action !== 'update' && event.action !== 'compareAndSwap' && !(event.action === 'set' && event.prevNode !== undefined);
+      if (parentOf(key) === path || (under && structural)) {
+        timer = setTimeout(() => { timer = undefined; void load(); }, 100);
+      }
     });
+    return () => { unsubscribe(); clearTimeout(timer); };
   }, [expanded, load, path]);
 
   const list = children ?? [];
