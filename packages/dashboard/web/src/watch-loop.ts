@@ -22,14 +22,21 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The store index now, as a read of `prefix` answers it (a missing key answers it too). */
+/**
+ * The store index now: from a read of `/` (it always exists, so the browser logs no failed
+ * request), else, for a user who may not read `/`, from a read of `prefix` (a missing key answers
+ * the index too).
+ */
 async function currentIndex(prefix: string, signal: AbortSignal): Promise<number> {
-  try {
-    return (await request<EventJSON>('GET', keysUrl(prefix), { signal })).etcdIndex;
-  } catch (err) {
-    if (err instanceof ApiError && err.index !== undefined && err.status === 404) return err.index;
-    throw err;
+  for (const path of prefix === '/' ? ['/'] : ['/', prefix]) {
+    try {
+      return (await request<EventJSON>('GET', keysUrl(path), { signal })).etcdIndex;
+    } catch (err) {
+      if (err instanceof ApiError && err.index !== undefined && err.status === 404) return err.index;
+      if (path === prefix) throw err;
+    }
   }
+  throw new Error('unreachable');
 }
 
 /** Watches `prefix` (recursively) until `signal` aborts. */
