@@ -25,7 +25,7 @@ after(async () => {
 const FLAGS = [
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'advertise-peer-urls',
   'bootstrap-config', 'initial-cluster-state', 'initial-cluster-token', 'snapshot-count', 'timeout', 'tick-interval',
-  'election-timeout', 'heartbeat-timeout', 'history-size', 'max-request-bytes', 'cors', 'proxy', 'log-level',
+  'election-timeout', 'heartbeat-timeout', 'history-size', 'max-request-bytes', 'cors', 'proxy', 'dashboard', 'log-level',
   'version', 'help',
 ];
 

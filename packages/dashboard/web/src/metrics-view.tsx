@@ -1,6 +1,6 @@
 /**
  * The Metrics view: live charts from the serving member's own `/metrics` (polled every second,
- * the last two minutes kept): requests per second by kind, keys request latency, WAL fsync
+ * the last two minutes kept): requests per second by kind, write latency, WAL fsync
  * latency, watchers and memory.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -38,14 +38,23 @@ function push(series: Series, t: number, values: (number | null)[]): Series {
   return next;
 }
 
-/** Average and p99 (ms) of a histogram's observations between two snapshots. */
-function latencyMs(prev: Sample[], cur: Sample[], name: string, match: Record<string, string>): [number | null, number | null] {
-  const count = sumOf(cur, `${name}_count`, match) - sumOf(prev, `${name}_count`, match);
+/** Average and p99 (ms) of a histogram's observations between two snapshots, over the label sets `matches`. */
+function latencyMs(prev: Sample[], cur: Sample[], name: string, matches: Record<string, string>[]): [number | null, number | null] {
+  const total = (samples: Sample[], suffix: string): number => matches.reduce((s, m) => s + sumOf(samples, `${name}${suffix}`, m), 0);
+  const count = total(cur, '_count') - total(prev, '_count');
   if (count <= 0) return [null, null];
-  const avg = ((sumOf(cur, `${name}_sum`, match) - sumOf(prev, `${name}_sum`, match)) / count) * 1000;
-  const p99 = quantileBetween(bucketsOf(prev, name, match), bucketsOf(cur, name, match), 0.99);
+  const avg = ((total(cur, '_sum') - total(prev, '_sum')) / count) * 1000;
+  const merged = (samples: Sample[]): Map<number, number> => {
+    const all = new Map<number, number>();
+    for (const m of matches) for (const [le, n] of bucketsOf(samples, name, m)) all.set(le, (all.get(le) ?? 0) + n);
+    return all;
+  };
+  const p99 = quantileBetween(merged(prev), merged(cur), 0.99);
   return [avg, p99 === undefined ? null : p99 * 1000];
 }
+
+/** The keys API's writes: every method but GET (whose long-polling watches would swamp it). */
+const WRITES = ['PUT', 'POST', 'DELETE'].map((method) => ({ route: 'keys', method }));
 
 /** The Metrics view. */
 export function MetricsView() {
@@ -73,8 +82,8 @@ export function MetricsView() {
           const mb = (n: string): number | null => (has(samples, n) ? sumOf(samples, n) / 1048576 : null);
           setH((old) => ({
             requests: push(old.requests, t, [...keys, Math.max(0, other)]),
-            latency: push(old.latency, t, latencyMs(p.samples, samples, LATENCY, { route: 'keys' })),
-            fsync: push(old.fsync, t, latencyMs(p.samples, samples, FSYNC, {})),
+            latency: push(old.latency, t, latencyMs(p.samples, samples, LATENCY, WRITES)),
+            fsync: push(old.fsync, t, latencyMs(p.samples, samples, FSYNC, [{}])),
             watchers: push(old.watchers, t, [has(samples, 'deimos_store_watchers') ? sumOf(samples, 'deimos_store_watchers') : null]),
             memory: push(old.memory, t, [mb('deimos_process_resident_memory_bytes'), mb('deimos_process_heap_used_bytes')]),
           }));
@@ -97,7 +106,7 @@ export function MetricsView() {
           { label: 'GET', color: '#1f77b4' }, { label: 'PUT', color: '#d62728' }, { label: 'POST', color: '#9467bd' },
           { label: 'DELETE', color: '#8c564b' }, { label: 'other', color: '#7f7f7f' },
         ]} />
-        <Chart title="Keys request latency (reads and writes)" unit="ms" data={h.latency} lines={[{ label: 'average', color: '#2ca02c' }, { label: 'p99 (bucket bound)', color: '#ff7f0e' }]} />
+        <Chart title="Write latency (keys PUT, POST, DELETE)" unit="ms" data={h.latency} lines={[{ label: 'average', color: '#2ca02c' }, { label: 'p99 (bucket bound)', color: '#ff7f0e' }]} />
         <Chart title="WAL fsync latency" unit="ms" data={h.fsync} lines={[{ label: 'average', color: '#2ca02c' }, { label: 'p99 (bucket bound)', color: '#ff7f0e' }]} />
         <Chart title="Watchers" unit="count" data={h.watchers} lines={[{ label: 'watchers', color: '#17becf' }]} />
         <Chart title="Memory" unit="MiB" data={h.memory} lines={[{ label: 'resident', color: '#1f77b4' }, { label: 'heap used', color: '#bcbd22' }]} />

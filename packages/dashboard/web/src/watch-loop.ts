@@ -3,12 +3,12 @@
  * &waitIndex=N`, where N is one past the last event seen (or one past the index the first read
  * answered at). When the history no longer holds N (etcd's 401), it starts over from now and says so.
  */
-import { ApiError, EVENT_INDEX_CLEARED, request, keysUrl, watchOnce, type EventJSON } from './api.js';
+import { ApiError, EVENT_INDEX_CLEARED, UNAUTHORIZED, request, keysUrl, watchOnce, type EventJSON } from './api.js';
 
 /** What a watch reports besides events. */
 export interface WatchCallbacks {
   onEvent(event: EventJSON): void;
-  /** `watching`, `resynced` (events were missed), or an error text (retried after a second). */
+  /** `watching`, `resynced` (events were missed), or an error text (retried after a second, except a refusal). */
   onState?(state: string): void;
 }
 
@@ -59,6 +59,11 @@ export async function watchLoop(prefix: string, signal: AbortSignal, cb: WatchCa
         next = undefined;
         cb.onState?.('resynced');
         continue;
+      }
+      if (err instanceof ApiError && err.errorCode === UNAUTHORIZED) {
+        // The user may not read this prefix: asking again every second would not change that.
+        cb.onState?.(`not allowed for this user: ${err.message}`);
+        return;
       }
       cb.onState?.(err instanceof Error ? err.message : String(err));
       await sleep(1000, signal);

@@ -37,26 +37,24 @@ function routeOf(path: string): string {
 /** Most distinct (route, method, status) series kept bound; past it, counting builds the key each time. */
 const MAX_BOUND_SERIES = 1000;
 
-/** The request counter and latency histogram, with their series bound per label set on first use. */
+/**
+ * The request counter and latency histogram (by route and method, so that write latency is told
+ * apart from watches, which are GETs), with their series bound per label set on first use: one
+ * map lookup per request.
+ */
 function requestMetrics(member: MemberView): RecordRequest {
   const requests = member.metrics.counter('deimos_http_requests_total', 'Client HTTP requests by route, method and status.');
-  const latency = member.metrics.histogram('deimos_http_request_duration_seconds', 'Client HTTP request latency by route.');
-  const counted = new Map<string, CounterSeries>();
-  const timed = new Map<string, HistogramSeries>();
+  const latency = member.metrics.histogram('deimos_http_request_duration_seconds', 'Client HTTP request latency by route and method.');
+  const bound = new Map<string, { counted: CounterSeries; timed: HistogramSeries }>();
   return (route, method, code, seconds) => {
     const key = `${route} ${method} ${code}`;
-    let c = counted.get(key);
-    if (!c) {
-      c = requests.labels({ route, method, code: String(code) });
-      if (counted.size < MAX_BOUND_SERIES) counted.set(key, c);
+    let b = bound.get(key);
+    if (!b) {
+      b = { counted: requests.labels({ route, method, code: String(code) }), timed: latency.labels({ route, method }) };
+      if (bound.size < MAX_BOUND_SERIES) bound.set(key, b);
     }
-    c.inc();
-    let h = timed.get(route);
-    if (!h) {
-      h = latency.labels({ route });
-      timed.set(route, h);
-    }
-    h.observe(seconds);
+    b.counted.inc();
+    b.timed.observe(seconds);
   };
 }
 
