@@ -141,6 +141,22 @@ describe('the dashboard in a browser', { skip: SKIP }, () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
   });
 
+  test('a key with a TTL counts down, and a hidden key (left out of listings) opens by path', async () => {
+    await page.getByLabel('New key path').fill('/dash/lease');
+    await page.getByLabel('Value', { exact: true }).fill('held');
+    await page.getByLabel('TTL (s)').fill('300');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const ttl = page.locator('.ttl');
+    await ttl.waitFor();
+    const first = Number(/^(\d+) s/.exec((await ttl.textContent()) ?? '')?.[1]);
+    assert.ok(first > 250 && first <= 300, `TTL shown: ${first}`);
+    await waitFor(async () => Number(/^(\d+) s/.exec((await ttl.textContent()) ?? '')?.[1]) < first, { timeoutMs: 5000, what: 'the TTL to count down' });
+    assert.equal((await http('PUT', `${node1.clientUrl}/v2/keys/dash/_secret`, { form: { value: 'hidden-value' } })).status, 201);
+    await page.getByLabel('Open path').fill('/dash/_secret');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByTestId('value').filter({ hasText: 'hidden-value' }).waitFor();
+  });
+
   test('the watch panel lists events in index order as they happen', async () => {
     await show('Live');
     await page.getByLabel('Watch prefix').fill('/dash/live');
