@@ -186,6 +186,10 @@ describe('the dashboard in a browser', { skip: SKIP }, () => {
     const rows = page.getByTestId('members').locator('tbody tr');
     await waitFor(async () => (await page.locator('tr[data-health="up"]').count()) === 3, { timeoutMs: 10_000, what: 'three members up' });
     assert.equal(await rows.count(), 3);
+    const facts = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(4, 8).map((td) => Number(td.textContent))));
+    for (const [term, commit, applied, store] of facts) {
+      assert.ok(term! >= 1 && commit! >= 1 && applied! >= 1 && store! >= 1, `term, commit, applied and store index shown: ${JSON.stringify(facts)}`);
+    }
     await page.getByTestId('leader').filter({ hasText: /node\d/ }).waitFor({ timeout: 5000 });
     await screenshot('cluster');
     await checkA11y('cluster');

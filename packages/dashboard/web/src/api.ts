@@ -122,6 +122,7 @@ export interface MemberStatus {
   isLeader: boolean;
   leaderId?: string;
   term?: number;
+  commitIndex?: number;
   appliedIndex?: number;
   storeIndex?: number;
   startTime?: string;

@@ -1,5 +1,5 @@
 /**
- * The Cluster view: every member with its URLs, role, health, term, applied and store index, lag
+ * The Cluster view: every member with its URLs, role, health, term, commit, applied and store index, lag
  * behind the leader and follower latency, refreshed every second from `/dashboard/api/cluster`
  * (the serving member asks the others, so a member that is down shows as down at the next poll).
  */
@@ -44,7 +44,7 @@ export function ClusterView() {
             <thead>
               <tr>
                 <th scope="col">Health</th><th scope="col">Name</th><th scope="col">ID</th><th scope="col">Role</th>
-                <th scope="col">Term</th><th scope="col">Applied index</th><th scope="col">Store index</th><th scope="col">Lag</th>
+                <th scope="col">Term</th><th scope="col">Commit index</th><th scope="col">Applied index</th><th scope="col">Store index</th><th scope="col">Lag</th>
                 <th scope="col">Latency (ms, now / avg)</th><th scope="col">Client URLs</th><th scope="col">Peer URLs</th>
               </tr>
             </thead>
@@ -57,6 +57,7 @@ export function ClusterView() {
                   <td><code>{m.id}</code></td>
                   <td>{m.up ? (m.isLeader ? 'leader' : 'follower') : '—'}</td>
                   <td>{m.term ?? '—'}</td>
+                  <td>{m.commitIndex ?? '—'}</td>
                   <td>{m.appliedIndex ?? '—'}</td>
                   <td>{m.storeIndex ?? '—'}</td>
                   <td>{leader?.appliedIndex !== undefined && m.appliedIndex !== undefined ? Math.max(0, leader.appliedIndex - m.appliedIndex) : '—'}</td>

@@ -2,7 +2,7 @@
  * `GET /dashboard/api/cluster`: every member's state for the dashboard's Cluster view, gathered by
  * this member. The page may only talk to its own origin (its Content-Security-Policy says
  * `connect-src 'self'`, and the members' CORS need not allow it), so this member asks the others:
- * their `/v2/stats/self` and `/metrics` (term, applied and store index), and the leader's
+ * their `/v2/stats/self` and `/metrics` (term, commit, applied and store index), and the leader's
  * `/v2/stats/leader` for follower latencies. A member that does not answer within
  * {@link PEER_TIMEOUT_MS} is reported down with the reason.
  */
@@ -36,6 +36,7 @@ interface MemberStatus {
   isLeader: boolean;
   leaderId?: string;
   term?: number;
+  commitIndex?: number;
   appliedIndex?: number;
   storeIndex?: number;
   startTime?: string;
@@ -109,6 +110,7 @@ async function remoteStatus(m: MemberJSON, tls: () => { ca?: Buffer; cert?: Buff
       leaderId: self.leaderInfo?.leader,
       startTime: self.startTime,
       term: gauge(metricsText, 'deimos_raft_term'),
+      commitIndex: gauge(metricsText, 'deimos_raft_commit_index'),
       appliedIndex: gauge(metricsText, 'deimos_raft_applied_index'),
       storeIndex: gauge(metricsText, 'deimos_store_index'),
     };
@@ -144,7 +146,7 @@ export async function serveClusterStatus(member: MemberView, req: IncomingMessag
     return Promise.resolve<MemberStatus>({
       id: m.id, name: m.name, clientURLs: m.clientURLs, peerURLs: m.peerURLs, up: true, isLeader: facts.isLeader,
       leaderId: facts.leaderId === '0' ? '' : facts.leaderId, startTime: self.startTime,
-      term: facts.term, appliedIndex: facts.appliedIndex, storeIndex: member.store.index,
+      term: facts.term, commitIndex: facts.commitIndex, appliedIndex: facts.appliedIndex, storeIndex: member.store.index,
     });
   }));
   // The leader as the members that answer see it: this member's view first, else the majority's.
