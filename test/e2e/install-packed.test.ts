@@ -137,6 +137,14 @@ describe('the packed packages', () => {
     assert.equal(setViaProxy.code, 0, setViaProxy.stderr);
     const get = await runCommand(bin('deimosctl'), ['--endpoints', member, 'get', '/install/through-proxy'], { cwd: APP });
     assert.equal(get.stdout, 'yes\n', get.stderr);
+    // The dashboard's bundle travels in @deimos/dashboard's tarball: both serve it from the install.
+    for (const url of [member, proxy]) {
+      const page = await http('GET', `${url}/dashboard/`);
+      assert.equal(page.status, 200, `${url}/dashboard/: ${page.body}`);
+      const script = /src="(app-[A-Z0-9]+\.js)"/.exec(page.body)?.[1];
+      assert.ok(script, page.body);
+      assert.equal((await http('GET', `${url}/dashboard/${script}`)).status, 200);
+    }
 
     for (const p of [prox, server]) p.child.kill('SIGTERM');
     assert.equal((await prox.exit).code, 0, prox.sink.output);

@@ -25,7 +25,7 @@ after(async () => {
 const FLAGS = [
   'name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'listen-peer-urls', 'advertise-peer-urls',
   'bootstrap-config', 'initial-cluster-state', 'initial-cluster-token', 'snapshot-count', 'timeout', 'tick-interval',
-  'election-timeout', 'heartbeat-timeout', 'history-size', 'max-request-bytes', 'cors', 'proxy', 'log-level',
+  'election-timeout', 'heartbeat-timeout', 'history-size', 'max-request-bytes', 'cors', 'proxy', 'dashboard', 'log-level',
   'version', 'help',
 ];
 
@@ -241,6 +241,10 @@ describe('info endpoints', () => {
     const get = await http('GET', `${target.clientUrl}/v2/keys/`);
     assert.equal(header(get, 'access-control-allow-origin'), '*');
     assert.equal(header(get, 'access-control-allow-methods'), 'POST, GET, OPTIONS, PUT, DELETE');
+    // An Origin set by hand (no browser's Sec-Fetch-Site) writes as on etcd, CORS headers included.
+    const put = await http('PUT', `${target.clientUrl}/v2/keys/cors-origin-by-hand`, { form: { value: 'v' }, headers: { Origin: 'http://elsewhere.example' } });
+    assert.equal(put.status, 201, put.body);
+    assert.equal(header(put, 'access-control-allow-origin'), '*');
   });
 
   test('the deimos binary keeps the V8 young generation at 2 x 4 MiB at most under writes', deimosOnly('a deimos process setting'), async () => {

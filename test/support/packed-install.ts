@@ -1,5 +1,5 @@
 /**
- * Installing Deimos the way a user outside the checkout does: `npm pack` of the seven packages, then
+ * Installing Deimos the way a user outside the checkout does: `npm pack` of the eight packages, then
  * `npm ci` of those tarballs in an empty directory. A plain `npm install <tarballs>` needs the
  * registry (or its metadata in npm's cache) to resolve the third-party ranges, and tests must not
  * need the network; so the install directory gets a lockfile that pins each third-party dependency
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The workspaces a user installs, in dependency order. */
-export const PACKED_WORKSPACES = ['@deimos/protocol', '@deimos/net', '@deimos/raft', '@deimos/server', '@deimos/client', '@deimos/ctl', '@deimos/proxy'];
+export const PACKED_WORKSPACES = ['@deimos/protocol', '@deimos/net', '@deimos/dashboard', '@deimos/raft', '@deimos/server', '@deimos/client', '@deimos/ctl', '@deimos/proxy'];
 
 /** One tarball as `npm pack --json` describes it. */
 export interface PackedTarball {

@@ -36,6 +36,8 @@ export interface ProxyConfig {
     peerKeyFile?: string;
     peerTrustedCaFile?: string;
   };
+  /** Serve the web dashboard at /dashboard/ (--dashboard, default true). */
+  dashboard: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -74,6 +76,7 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
     { name: 'peer-cert-file', kind: 'string', description: 'Client certificate towards https peer URLs of --bootstrap-config (default: --cert-file).' },
     { name: 'peer-key-file', kind: 'string', description: 'TLS key matching --peer-cert-file.' },
     { name: 'peer-trusted-ca-file', aliases: ['peer-ca-file'], kind: 'string', description: 'CA bundle that verifies https peer URLs of --bootstrap-config (default: --trusted-ca-file).' },
+    { name: 'dashboard', kind: 'boolean', defaultValue: 'true', description: 'Serve the web dashboard at /dashboard/ (its API calls are forwarded to the members like any other); --dashboard=false turns it off.' },
     { name: 'log-level', kind: 'string', defaultValue: 'info', description: "'debug', 'info', 'warn' or 'error'." },
     { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
     { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
@@ -191,6 +194,7 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
       maxRequestBytes,
       maxClientConns,
       tls,
+      dashboard: values.get('dashboard') !== false,
       logLevel: oneOf(values, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
     },
   };

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { goRequestRefusal } from '@deimos/protocol';
 import { answerClientErrors, ConnectionGate, LogThrottle, orderedRequests, type OrderedRequests } from '@deimos/net';
+import { DashboardAssets } from '@deimos/dashboard';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery } from './discovery.js';
 import { EndpointPool } from './endpoint-pool.js';
@@ -23,6 +24,7 @@ import { sendClusterError } from './proxy-errors.js';
 import { readonlyRefuses, refuseReadonly } from './readonly-guard.js';
 import { resolvesToSelf, type ListenAddress } from './self-address.js';
 import { portOf } from './url-port.js';
+import { servesDashboardLocally } from './dashboard-paths.js';
 
 /** A proxy that could not start; `code` is stable. */
 export class ProxyStartError extends Error {
@@ -153,8 +155,20 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
     proxyId, dialTimeoutMs: config.dialTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxRequestBytes: config.maxRequestBytes, tls: clientTls,
   }, logger);
 
+  // Read once at start; its API calls (/v2/..., /metrics, /dashboard/api/...) are forwarded as usual.
+  const dashboard = config.dashboard ? DashboardAssets.load() : undefined;
+  if (dashboard !== undefined && !dashboard.built) logger.warn('the dashboard was not built (npm run build): /dashboard/ answers 404', {});
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     metrics.requestReceived();
+    const url = req.url ?? '/';
+    if (servesDashboardLocally(url)) {
+      metrics.answeredLocally('dashboard');
+      if (dashboard !== undefined) return dashboard.serve(req, res, url.split('?', 1)[0]!);
+      const text = '404 page not found\n';
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     if (req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
       const text = metrics.render(pool.all().map((e) => ({ url: e.url, failed: pool.isFailed(e) })));
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });

@@ -8,6 +8,7 @@ import { readonlyRefuses } from '../src/readonly-guard.js';
 import { resolvesToSelf } from '../src/self-address.js';
 import { isWatchRequest } from '../src/watch-request.js';
 import { plainRequestHead, requestHead } from '../src/upstream-head.js';
+import { servesDashboardLocally } from '../src/dashboard-paths.js';
 
 function config(argv: string[], env: Record<string, string> = {}, opts = {}): ProxyConfig {
   const r = parseProxyArgs(argv, env, opts);
@@ -183,4 +184,20 @@ test('Authorization reaches the member unchanged on both forwarding paths; Proxy
   const head = requestHead(incoming, Buffer.from('value=1'), 'proxy-1');
   assert.match(head, new RegExp(`\r\nAuthorization: ${auth}\r\n`));
   assert.doesNotMatch(head, /proxy-authorization/i);
+});
+
+test('the dashboard is on by default; --dashboard=false and DEIMOS_PROXY_DASHBOARD=false turn it off', () => {
+  const ep = ['--endpoints', 'http://127.0.0.1:2379'];
+  assert.equal(config(ep).dashboard, true);
+  assert.equal(config([...ep, '--dashboard=false']).dashboard, false);
+  assert.equal(config(ep, { DEIMOS_PROXY_DASHBOARD: 'false' }).dashboard, false);
+});
+
+test('the proxy answers the dashboard files itself and forwards the dashboard API', () => {
+  assert.equal(servesDashboardLocally('/dashboard/'), true);
+  assert.equal(servesDashboardLocally('/dashboard'), true);
+  assert.equal(servesDashboardLocally('/dashboard/app-ABCD1234.js?x=1'), true);
+  assert.equal(servesDashboardLocally('/dashboard/api/cluster'), false);
+  assert.equal(servesDashboardLocally('/v2/keys/dashboard'), false);
+  assert.equal(servesDashboardLocally('/dashboardx'), false);
 });

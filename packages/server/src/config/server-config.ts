@@ -49,6 +49,8 @@ export interface ServerConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Refuse membership changes that could cost the cluster its quorum (see reconfig-check.ts). */
   strictReconfigCheck: boolean;
+  /** Serve the web dashboard at /dashboard/ (--dashboard, default true). */
+  dashboard: boolean;
   /** TLS of the client listener; undefined = plain HTTP. */
   clientTls?: TlsFiles;
   /** TLS of the peer listener and of outgoing peer connections; undefined = plain HTTP. */
@@ -169,6 +171,7 @@ export function loadServerConfig(
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
     logLevel: oneOf(flags, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
     strictReconfigCheck: flags.values.get('strict-reconfig-check') !== false,
+    dashboard: flags.values.get('dashboard') !== false,
     unsafeLocalReads: env[UNSAFE_LOCAL_READS_ENV] === '1',
   };
   const clientTls = clientTlsFiles(flags, cwd, listenClientUrls);

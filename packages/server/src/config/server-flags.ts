@@ -38,6 +38,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
   { name: 'peer-client-cert-auth', kind: 'boolean', description: 'Require members connecting to the peer listener to present a certificate signed by --peer-trusted-ca-file.' },
   { name: 'peer-cert-allowed-cn', kind: 'string', description: 'Accept only peer certificates with this subject common name (needs --peer-client-cert-auth); e.g. deimos-peer.' },
   { name: 'strict-reconfig-check', kind: 'boolean', defaultValue: 'true', description: 'Refuse a membership change that could leave fewer started, connected members than a quorum (as etcd does); --strict-reconfig-check=false turns the check off.' },
+  { name: 'dashboard', kind: 'boolean', defaultValue: 'true', description: 'Serve the web dashboard (keys, live watches, cluster, metrics) at /dashboard/ on the client URLs; --dashboard=false turns it off.' },
   { name: 'log-level', kind: 'string', defaultValue: 'info', description: "Least severe log level printed: 'debug', 'info', 'warn' or 'error'." },
   { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
   { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },

@@ -8,6 +8,7 @@ import type { Member } from './member.js';
 export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, store: Store, applied: () => number): void {
   metrics.gauge('deimos_raft_term', 'Current raft term.', () => member.raft().term);
   metrics.gauge('deimos_raft_applied_index', 'Index of the last applied raft entry.', applied);
+  metrics.gauge('deimos_raft_commit_index', 'Index of the last entry known committed.', () => member.raft().commitIndex ?? 0);
   metrics.gauge('deimos_raft_is_leader', '1 when this member is the leader.', () => (member.raft().isLeader ? 1 : 0));
   metrics.gauge('deimos_raft_has_leader', '1 when a leader is known.', () => (member.raft().leaderId !== '0' ? 1 : 0));
   metrics.gauge('deimos_peers_active', 'Peers reachable both ways now (what the strict reconfiguration check counts).', () => member.activePeerCount());

@@ -110,6 +110,7 @@ export class Member implements MemberView {
     return {
       term: this.loop.currentTerm,
       appliedIndex: this.loop.appliedIndex,
+      commitIndex: this.loop.commitIndex,
       leaderId: this.loop.softState.lead,
       isLeader: this.loop.isLeader,
     };

@@ -121,6 +121,7 @@ export class RaftLoop {
   private applied: number;
   private soft: SoftState = { lead: NONE, raftState: StateType.Follower };
   private term = 0;
+  private commit = 0;
   private queuedReads: Array<(index: number) => void> = [];
   private readonly rounds = new Map<string, ReadRound>();
   private readonly pipeline: ReadyPipeline;
@@ -194,6 +195,11 @@ export class RaftLoop {
     return this.term;
   }
 
+  /** The commit index as last persisted with the hard state. */
+  get commitIndex(): number {
+    return this.commit;
+  }
+
   /** True when this member is the leader. */
   get isLeader(): boolean {
     return this.soft.raftState === StateType.Leader;
@@ -254,7 +260,10 @@ export class RaftLoop {
         this.opts.onSoftState?.(rd.softState);
         if (rd.softState.raftState !== StateType.Leader) this.dropStaleRounds();
       }
-      if (rd.hardState) this.term = rd.hardState.term;
+      if (rd.hardState) {
+        this.term = rd.hardState.term;
+        this.commit = rd.hardState.commit;
+      }
       // A leader may send appends before its own fsync: followers persist before acknowledging,
       // and the leader counts itself only after advance().
       const sentFirst = this.isLeader;

@@ -10,6 +10,7 @@ import { EtcdError } from '@deimos/protocol';
 import { corsHeaders } from '../http/cors.js';
 import type { ConnectionTaker, FastHandler } from '../http/fast-connection.js';
 import { parseKeysRequest } from '../http/keys-request.js';
+import { crossSiteRefusal } from '../http/cross-site.js';
 import { errorParts, type ResponseParts } from '../http/write-response.js';
 import { answerGet, answerWrite, authKeyOf } from './keys-route.js';
 import type { Identity } from '../auth/auth-guard.js';
@@ -71,13 +72,22 @@ export function fastKeysHandler(member: MemberView, isReady: () => boolean, reco
       if (parsed.kind === 'redirect') return false;
     }
     const started = performance.now();
-    const cors = corsPairs(member.config.corsOrigins, head.headers.get('origin'));
+    const origin = head.headers.get('origin');
+    const cors = corsPairs(member.config.corsOrigins, origin);
     const reply = (parts: ResponseParts): void => {
       const headers = cors === undefined ? parts.headers : [...cors, ...parts.headers];
       if (parts.stream !== undefined) exchange.replyStream(parts.status, headers, parts.stream);
       else exchange.reply(parts.status, headers, parts.body);
       record('keys', method, parts.status, (performance.now() - started) / 1000);
     };
+    // A browser's write for a page of another site (CSRF); etcd clients send neither header.
+    if (method !== 'GET' && !(parsed instanceof EtcdError)) {
+      const fetchSite = head.headers.get('sec-fetch-site');
+      if (fetchSite !== undefined) {
+        const refusal = crossSiteRefusal({ origin, fetchSite }, member.config.corsOrigins);
+        if (refusal !== undefined) parsed = refusal;
+      }
+    }
     if (parsed instanceof EtcdError) {
       reply(errorParts(parsed, { clusterId: member.clusterId }));
       return true;

@@ -8,6 +8,7 @@ import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
 import { KEYS_METHODS, parseKeysRequest, redirectFor, type GetKeysRequest, type KeysRequest } from '../http/keys-request.js';
 import { BodyReadError, readBody, writeBodyError } from '../http/body-reader.js';
 import { allowMethod } from '../http/method-guard.js';
+import { crossSiteRefusal } from '../http/cross-site.js';
 import { errorParts, eventParts, readParts, sendParts, writeError, writeRedirect, type ResponseParts } from '../http/write-response.js';
 import { renderEvent, type StoreRead } from '../store/index.js';
 import type { BigReads } from './big-reads.js';
@@ -61,6 +62,13 @@ export async function serveKeys(member: MemberView, req: IncomingMessage, res: S
   const clusterId = member.clusterId;
   let body: Buffer | undefined;
   if (method === 'PUT' || method === 'POST' || method === 'DELETE') {
+    const h = req.headers;
+    const fetchSite = h['sec-fetch-site'];
+    if (fetchSite !== undefined) {
+      // A browser's write for a page of another site (CSRF); etcd clients send neither header.
+      const refusal = crossSiteRefusal({ origin: h.origin, fetchSite: Array.isArray(fetchSite) ? fetchSite[0] : fetchSite }, member.config.corsOrigins);
+      if (refusal !== undefined) return writeError(res, refusal, { clusterId });
+    }
     try {
       body = await readBody(req, { maxBytes: member.config.maxRequestBytes });
     } catch (err) {

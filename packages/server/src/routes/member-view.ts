@@ -16,6 +16,8 @@ export interface RaftFacts {
   term: number;
   /** Index of the last applied raft entry. */
   appliedIndex: number;
+  /** Index of the last entry known committed (what the hard state last recorded). */
+  commitIndex?: number;
   leaderId: string;
   isLeader: boolean;
 }

@@ -18,6 +18,8 @@ import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
 import { hasOpenAccess, hasRootAccess, serveAuth, writeKeysNoAuth, writeNoAuth } from '../auth/auth-routes.js';
+import { DashboardAssets, isDashboardPath } from '@deimos/dashboard';
+import { serveClusterStatus } from './dashboard-cluster.js';
 
 function routeOf(path: string): string {
   if (path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/')) return 'keys';
@@ -27,32 +29,32 @@ function routeOf(path: string): string {
   if (path.startsWith('/v2/auth/')) return 'auth';
   if (path === '/version' || path === '/health' || path === '/metrics') return path.slice(1);
   if (path === '/deimos/hash') return 'hash';
+  // Last: the dashboard costs the API's routes nothing.
+  if (isDashboardPath(path)) return 'dashboard';
   return 'unknown';
 }
 
 /** Most distinct (route, method, status) series kept bound; past it, counting builds the key each time. */
 const MAX_BOUND_SERIES = 1000;
 
-/** The request counter and latency histogram, with their series bound per label set on first use. */
+/**
+ * The request counter and latency histogram (by route and method, so that write latency is told
+ * apart from watches, which are GETs), with their series bound per label set on first use: one
+ * map lookup per request.
+ */
 function requestMetrics(member: MemberView): RecordRequest {
   const requests = member.metrics.counter('deimos_http_requests_total', 'Client HTTP requests by route, method and status.');
-  const latency = member.metrics.histogram('deimos_http_request_duration_seconds', 'Client HTTP request latency by route.');
-  const counted = new Map<string, CounterSeries>();
-  const timed = new Map<string, HistogramSeries>();
+  const latency = member.metrics.histogram('deimos_http_request_duration_seconds', 'Client HTTP request latency by route and method.');
+  const bound = new Map<string, { counted: CounterSeries; timed: HistogramSeries }>();
   return (route, method, code, seconds) => {
     const key = `${route} ${method} ${code}`;
-    let c = counted.get(key);
-    if (!c) {
-      c = requests.labels({ route, method, code: String(code) });
-      if (counted.size < MAX_BOUND_SERIES) counted.set(key, c);
+    let b = bound.get(key);
+    if (!b) {
+      b = { counted: requests.labels({ route, method, code: String(code) }), timed: latency.labels({ route, method }) };
+      if (bound.size < MAX_BOUND_SERIES) bound.set(key, b);
     }
-    c.inc();
-    let h = timed.get(route);
-    if (!h) {
-      h = latency.labels({ route });
-      timed.set(route, h);
-    }
-    h.observe(seconds);
+    b.counted.inc();
+    b.timed.observe(seconds);
   };
 }
 
@@ -78,6 +80,9 @@ export function createClientApi(member: MemberView, isReady: () => boolean): Cli
 export function createClientHandler(
   member: MemberView, record = requestMetrics(member), bigReads = new BigReads(),
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // Read once, here at start; undefined with --dashboard=false (its paths then answer 404).
+  const dashboard = member.config.dashboard ? DashboardAssets.load() : undefined;
+  if (dashboard !== undefined && !dashboard.built) member.logger.warn('the dashboard was not built (npm run build): /dashboard/ answers 404');
   return (req, res) => {
     const started = performance.now();
     const rawUrl = req.url ?? '/';
@@ -87,7 +92,7 @@ export function createClientHandler(
     res.once('finish', () => record(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000));
     if (applyCors(req, res, member.config.corsOrigins)) return;
     try {
-      dispatch(member, route, path, req, res, bigReads);
+      dispatch(member, route, path, req, res, bigReads, dashboard);
     } catch (err) {
       member.logger.error('request handler failed', { path, error: (err as Error).stack ?? String(err) });
       if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
@@ -114,7 +119,9 @@ function whenOpen(member: MemberView, req: IncomingMessage, res: ServerResponse,
     .catch((err: Error) => failed(member, res, err));
 }
 
-function dispatch(member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse, bigReads: BigReads): void {
+function dispatch(
+  member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse, bigReads: BigReads, dashboard: DashboardAssets | undefined,
+): void {
   switch (route) {
     case 'keys':
       return void serveKeys(member, req, res, bigReads).catch((err: Error) => {
@@ -145,6 +152,13 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
       return whenOpen(member, req, res, () => serveMetrics(member, req, res));
     case 'hash':
       return whenOpen(member, req, res, () => serveHash(member, req, res));
+    case 'dashboard':
+      if (dashboard === undefined) return writeNotFound(res);
+      // The cluster view carries the stats and metrics of every member: the same rule as they.
+      if (path === '/dashboard/api/cluster') {
+        return whenOpen(member, req, res, () => void serveClusterStatus(member, req, res).catch((err: Error) => failed(member, res, err)));
+      }
+      return dashboard.serve(req, res, path);
     default:
       return writeNotFound(res);
   }

@@ -101,3 +101,10 @@ test('--help and --version are recognised in both spellings', () => {
   assert.equal(loadServerConfig(['--version'], {}, '/').kind, 'version');
   assert.equal(loadServerConfig(['-version'], {}, '/').kind, 'version');
 });
+
+test('the dashboard is on by default; --dashboard=false and DEIMOS_DASHBOARD=false turn it off', () => {
+  assert.equal(run([]).dashboard, true);
+  assert.equal(run(['--dashboard=false']).dashboard, false);
+  assert.equal(run([], { DEIMOS_DASHBOARD: 'false' }).dashboard, false);
+  assert.equal(run(['--dashboard'], { DEIMOS_DASHBOARD: 'false' }).dashboard, true);
+});

@@ -1,0 +1,214 @@
+/**
+ * One key or directory: its value (text, or JSON pretty-printed), indexes, TTL counting down and
+ * recent history; edit with compare-and-swap on the index shown (a concurrent change is reported
+ * as a conflict, never overwritten), delete (compare-and-delete for keys), and live updates.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, describeError, deleteKey, getKey, KEY_NOT_FOUND, putKey, TEST_FAILED, type EventJSON, type NodeJSON } from './api.js';
+import { feed } from './live-feed.js';
+import { keyHistory } from './key-history.js';
+
+/** The value as pretty JSON when it parses as an object or array, else undefined. */
+export function prettyJson(value: string): string | undefined {
+  const t = value.trim();
+  if (!(t.startsWith('{') || t.startsWith('['))) return undefined;
+  try {
+    return JSON.stringify(JSON.parse(t), null, 2);
+  } catch {
+    return undefined;
+  }
+}
+
+function secondsLeft(expiration: string | undefined, now: number): number | undefined {
+  if (expiration === undefined) return undefined;
+  return Math.max(0, Math.ceil((Date.parse(expiration) - now) / 1000));
+}
+
+/** The countdown of a key's TTL, ticking every second. */
+function TtlCountdown({ expiration }: { expiration: string | undefined }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (expiration === undefined) return undefined;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [expiration]);
+  const left = secondsLeft(expiration, now);
+  if (left === undefined) return <span class="muted">none</span>;
+  return <span class="ttl">{left} s (expires {expiration})</span>;
+}
+
+interface Conflict {
+  base: number;
+  current?: NodeJSON;
+  text: string;
+}
+
+/** The open key. */
+export function KeyDetail({ path, onDeleted }: { path: string; onDeleted(path: string): void }) {
+  const [node, setNode] = useState<NodeJSON | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [editing, setEditing] = useState<{ base: number; text: string } | undefined>(undefined);
+  const [conflict, setConflict] = useState<Conflict | undefined>(undefined);
+  const [status, setStatus] = useState<string>('');
+  const [asJson, setAsJson] = useState(true);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [history, setHistory] = useState<EventJSON[] | undefined>(undefined);
+  const [historyError, setHistoryError] = useState<string | undefined>(undefined);
+
+  const load = async (): Promise<void> => {
+    try {
+      const { body } = await getKey(path);
+      setNode(body.node);
+      setError(undefined);
+    } catch (err) {
+      setNode(undefined);
+      setError(err instanceof ApiError && err.errorCode === KEY_NOT_FOUND ? `${path} does not exist (now).` : describeError(err));
+    }
+  };
+
+  useEffect(() => {
+    setNode(undefined);
+    setEditing(undefined);
+    setConflict(undefined);
+    setStatus('');
+    setConfirmDelete(false);
+    setHistory(undefined);
+    void load();
+    return feed.subscribe((event) => {
+      const key = event.node?.key;
+      if (key === undefined) return;
+      if (key === path || path.startsWith(`${key}/`) || key.startsWith(`${path}/`)) {
+        void load();
+        setHistory((h) => (h === undefined || key !== path ? h : [...h, event].slice(-20)));
+      }
+    });
+  }, [path]);
+
+  const modifiedIndex = node?.modifiedIndex;
+  useEffect(() => {
+    if (modifiedIndex === undefined || node?.dir || history !== undefined) return undefined;
+    const controller = new AbortController();
+    keyHistory(path, modifiedIndex, controller.signal)
+      .then((events) => { setHistory(events); setHistoryError(undefined); })
+      .catch((err: unknown) => { if (!controller.signal.aborted) setHistoryError(describeError(err)); });
+    return () => controller.abort();
+  }, [path, modifiedIndex === undefined]);
+
+  const save = async (): Promise<void> => {
+    if (editing === undefined) return;
+    try {
+      const form: Record<string, string> = { value: editing.text, prevIndex: String(editing.base) };
+      // Keep the key's remaining TTL: a plain set would drop it.
+      const left = secondsLeft(node?.expiration, Date.now());
+      if (left !== undefined && left > 0) form.ttl = String(left);
+      const { body } = await putKey(path, form);
+      setNode(body.node);
+      setEditing(undefined);
+      setConflict(undefined);
+      setStatus(`Saved at index ${body.node?.modifiedIndex ?? '?'}.`);
+    } catch (err) {
+      if (err instanceof ApiError && err.errorCode === TEST_FAILED) {
+        let current: NodeJSON | undefined;
+        try {
+          current = (await getKey(path)).body.node;
+        } catch {
+          current = undefined;
+        }
+        setConflict({ base: editing.base, current, text: editing.text });
+        setStatus('');
+        return;
+      }
+      setStatus(`Save failed: ${describeError(err)}`);
+    }
+  };
+
+  const remove = async (): Promise<void> => {
+    try {
+      if (node?.dir) await deleteKey(path, { dir: true, recursive: true });
+      else await deleteKey(path, { prevIndex: node?.modifiedIndex });
+      setConfirmDelete(false);
+      onDeleted(path);
+    } catch (err) {
+      setConfirmDelete(false);
+      setStatus(err instanceof ApiError && err.errorCode === TEST_FAILED
+        ? 'Not deleted: the key changed since it was shown (conflict). Look at the new value first.'
+        : `Delete failed: ${describeError(err)}`);
+    }
+  };
+
+  if (error !== undefined) return <section class="detail" aria-label="key"><h2>{path}</h2><p class="error" role="alert">{error}</p></section>;
+  if (node === undefined) return <section class="detail" aria-label="key"><h2>{path}</h2><p class="muted">loading…</p></section>;
+  const pretty = node.dir ? undefined : prettyJson(node.value ?? '');
+  return (
+    <section class="detail" aria-label="key">
+      <h2 data-testid="detail-key">{node.key ?? path}{node.dir ? '/' : ''}</h2>
+      <dl class="facts">
+        <dt>Type</dt><dd>{node.dir ? 'directory' : 'key'}</dd>
+        <dt>Created index</dt><dd data-testid="created-index">{node.createdIndex}</dd>
+        <dt>Modified index</dt><dd data-testid="modified-index">{node.modifiedIndex}</dd>
+        <dt>TTL</dt><dd><TtlCountdown expiration={node.expiration} /></dd>
+        {node.dir && <><dt>Children</dt><dd>{node.nodes?.length ?? 0}</dd></>}
+      </dl>
+      {!node.dir && editing === undefined && (
+        <>
+          <div class="row">
+            <h3>Value</h3>
+            {pretty !== undefined && (
+              <label class="inline"><input type="checkbox" checked={asJson} onChange={(e) => setAsJson((e.target as HTMLInputElement).checked)} /> pretty JSON</label>
+            )}
+          </div>
+          <pre class="value" data-testid="value">{pretty !== undefined && asJson ? pretty : node.value}</pre>
+        </>
+      )}
+      {editing !== undefined && (
+        <div class="edit">
+          <label for="edit-value">New value (saved only if the key is still at index {editing.base})</label>
+          <textarea id="edit-value" rows={8} value={editing.text} onInput={(e) => setEditing({ ...editing, text: (e.target as HTMLTextAreaElement).value })} />
+        </div>
+      )}
+      {conflict !== undefined && (
+        <div class="conflict" role="alert" data-testid="conflict">
+          <strong>Conflict: not saved.</strong> The key changed after you opened it (your edit was based on index {conflict.base};
+          it is now {conflict.current ? `at index ${conflict.current.modifiedIndex} with value “${conflict.current.value ?? ''}”` : 'gone'}).
+          Your text is kept below; save again to replace the new value.
+        </div>
+      )}
+      <div class="actions">
+        {!node.dir && editing === undefined && (
+          <button type="button" onClick={() => { setEditing({ base: node.modifiedIndex ?? 0, text: node.value ?? '' }); setConflict(undefined); setStatus(''); }}>Edit</button>
+        )}
+        {editing !== undefined && <button type="button" class="primary" onClick={() => void save()}>Save</button>}
+        {editing !== undefined && <button type="button" onClick={() => { setEditing(undefined); setConflict(undefined); }}>Cancel</button>}
+        {conflict !== undefined && editing !== undefined && conflict.current !== undefined && (
+          <button type="button" onClick={() => { setEditing({ base: conflict.current!.modifiedIndex ?? 0, text: conflict.text }); setConflict(undefined); }}>Rebase my edit on the new value</button>
+        )}
+        {!confirmDelete && <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>Delete</button>}
+        {confirmDelete && (
+          <>
+            <button type="button" class="danger" onClick={() => void remove()}>Confirm delete{node.dir ? ' (recursive)' : ''}</button>
+            <button type="button" onClick={() => setConfirmDelete(false)}>Keep it</button>
+          </>
+        )}
+      </div>
+      <p class="status" role="status">{status}</p>
+      {!node.dir && (
+        <>
+          <h3>Recent history</h3>
+          {historyError !== undefined && <p class="error">{historyError}</p>}
+          {history === undefined && historyError === undefined && <p class="muted">loading…</p>}
+          {history !== undefined && (
+            <ol class="history" data-testid="history">
+              {history.map((e, i) => (
+                <li key={`${e.node?.modifiedIndex}-${i}`}>
+                  <span class="idx">#{e.node?.modifiedIndex}</span> <span class="action">{e.action}</span>
+                  {e.node?.value !== undefined && <> → <code>{e.node.value}</code></>}
+                  {e.prevNode?.value !== undefined && <span class="muted"> (was <code>{e.prevNode.value}</code>)</span>}
+                </li>
+              ))}
+            </ol>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

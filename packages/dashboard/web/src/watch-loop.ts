@@ -1,0 +1,72 @@
+/**
+ * A long-poll watch that never misses or reorders an event: `GET prefix?wait=true&recursive=true
+ * &waitIndex=N`, where N is one past the last event seen (or one past the index the first read
+ * answered at). When the history no longer holds N (etcd's 401), it starts over from now and says so.
+ */
+import { ApiError, EVENT_INDEX_CLEARED, UNAUTHORIZED, request, keysUrl, watchOnce, type EventJSON } from './api.js';
+
+/** What a watch reports besides events. */
+export interface WatchCallbacks {
+  onEvent(event: EventJSON): void;
+  /** `watching`, `resynced` (events were missed), or an error text (retried after a second, except a refusal). */
+  onState?(state: string): void;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/**
+ * The store index now: from a read of `/` (it always exists, so the browser logs no failed
+ * request), else, for a user who may not read `/`, from a read of `prefix` (a missing key answers
+ * the index too).
+ */
+async function currentIndex(prefix: string, signal: AbortSignal): Promise<number> {
+  for (const path of prefix === '/' ? ['/'] : ['/', prefix]) {
+    try {
+      return (await request<EventJSON>('GET', keysUrl(path), { signal })).etcdIndex;
+    } catch (err) {
+      if (err instanceof ApiError && err.index !== undefined && err.status === 404) return err.index;
+      if (path === prefix) throw err;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+/** Watches `prefix` (recursively) until `signal` aborts. */
+export async function watchLoop(prefix: string, signal: AbortSignal, cb: WatchCallbacks): Promise<void> {
+  let next: number | undefined;
+  while (!signal.aborted) {
+    try {
+      if (next === undefined) {
+        next = (await currentIndex(prefix, signal)) + 1;
+        cb.onState?.('watching');
+      }
+      const { body } = await watchOnce(prefix, next, { recursive: true, signal });
+      if (signal.aborted) return;
+      const index = body.node?.modifiedIndex ?? next;
+      next = index + 1;
+      cb.onEvent(body);
+    } catch (err) {
+      if (signal.aborted) return;
+      if (err instanceof ApiError && err.errorCode === EVENT_INDEX_CLEARED) {
+        next = undefined;
+        cb.onState?.('resynced');
+        continue;
+      }
+      if (err instanceof ApiError && err.errorCode === UNAUTHORIZED) {
+        // The user may not read this prefix: asking again every second would not change that.
+        cb.onState?.(`not allowed for this user: ${err.message}`);
+        return;
+      }
+      cb.onState?.(err instanceof Error ? err.message : String(err));
+      await sleep(1000, signal);
+    }
+  }
+}
