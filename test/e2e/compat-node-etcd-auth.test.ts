@@ -112,97 +112,97 @@ function basic(user: string, password: string): Record<string, string> {
 }
 
 for (const server of SERVERS) {
-describe(`node-etcd with its auth option against ${server.name} with auth enabled`, { skip: server.skip }, () => {
-  let member: Server;
-  let alice: EtcdClient;
-  let root: EtcdClient;
+  describe(`node-etcd with its auth option against ${server.name} with auth enabled`, { skip: server.skip }, () => {
+    let member: Server;
+    let alice: EtcdClient;
+    let root: EtcdClient;
 
-  before(async () => {
-    member = await server.start();
-    const url = member.clientUrl;
-    // Through the v2 auth API as etcdctl would: root, a role on /app/*, alice with it, auth on, guest without rights.
-    const steps: Array<[string, string, string, Record<string, string>?]> = [
-      ['PUT', '/v2/auth/users/root', '{"user":"root","password":"rootpw"}'],
-      ['PUT', '/v2/auth/roles/app', '{"role":"app","permissions":{"kv":{"read":["/app/*"],"write":["/app/*"]}}}'],
-      ['PUT', '/v2/auth/users/alice', '{"user":"alice","password":"alicepw","roles":["app"]}'],
-      ['PUT', '/v2/auth/enable', ''],
-      ['PUT', '/v2/auth/roles/guest', '{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}', basic('root', 'rootpw')],
-    ];
-    for (const [method, path, json, headers] of steps) {
-      const res = await http(method, `${url}${path}`, { body: json, headers: headers ?? { 'Content-Type': 'application/json' } });
-      assert.ok(res.status === 200 || res.status === 201, `${method} ${path}: ${res.status} ${res.body}`);
-    }
-    alice = new Etcd!(url, { auth: { user: 'alice', pass: 'alicepw' } });
-    root = new Etcd!(url, { auth: { user: 'root', pass: 'rootpw' } });
-  });
+    before(async () => {
+      member = await server.start();
+      const url = member.clientUrl;
+      // Through the v2 auth API as etcdctl would: root, a role on /app/*, alice with it, auth on, guest without rights.
+      const steps: Array<[string, string, string, Record<string, string>?]> = [
+        ['PUT', '/v2/auth/users/root', '{"user":"root","password":"rootpw"}'],
+        ['PUT', '/v2/auth/roles/app', '{"role":"app","permissions":{"kv":{"read":["/app/*"],"write":["/app/*"]}}}'],
+        ['PUT', '/v2/auth/users/alice', '{"user":"alice","password":"alicepw","roles":["app"]}'],
+        ['PUT', '/v2/auth/enable', ''],
+        ['PUT', '/v2/auth/roles/guest', '{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}', basic('root', 'rootpw')],
+      ];
+      for (const [method, path, json, headers] of steps) {
+        const res = await http(method, `${url}${path}`, { body: json, headers: headers ?? { 'Content-Type': 'application/json' } });
+        assert.ok(res.status === 200 || res.status === 201, `${method} ${path}: ${res.status} ${res.body}`);
+      }
+      alice = new Etcd!(url, { auth: { user: 'alice', pass: 'alicepw' } });
+      root = new Etcd!(url, { auth: { user: 'root', pass: 'rootpw' } });
+    });
 
-  after(async () => {
-    await member?.destroy();
-  });
+    after(async () => {
+      await member?.destroy();
+    });
 
-  test('set, get and del under the role\'s prefix succeed', async () => {
-    const set = await body(alice, 'set', '/app/a', 'v1', {});
-    assert.equal(set.action, 'set');
-    assert.equal(set.node.value, 'v1');
-    const get = await body(alice, 'get', '/app/a', {});
-    assert.deepEqual(get, { action: 'get', node: { key: '/app/a', value: 'v1', modifiedIndex: set.node.modifiedIndex, createdIndex: set.node.createdIndex } });
-    const dir = await body(alice, 'get', '/app/', { recursive: true });
-    assert.deepEqual(dir.node.nodes.map((n: { key: string }) => n.key), ['/app/a']);
-    const sync = alice.getSync('/app/a');
-    assert.equal(sync.err, null);
-    assert.equal(sync.body.node.value, 'v1');
-    const del = await body(alice, 'del', '/app/a', {});
-    assert.equal(del.prevNode.value, 'v1');
-  });
+    test('set, get and del under the role\'s prefix succeed', async () => {
+      const set = await body(alice, 'set', '/app/a', 'v1', {});
+      assert.equal(set.action, 'set');
+      assert.equal(set.node.value, 'v1');
+      const get = await body(alice, 'get', '/app/a', {});
+      assert.deepEqual(get, { action: 'get', node: { key: '/app/a', value: 'v1', modifiedIndex: set.node.modifiedIndex, createdIndex: set.node.createdIndex } });
+      const dir = await body(alice, 'get', '/app/', { recursive: true });
+      assert.deepEqual(dir.node.nodes.map((n: { key: string }) => n.key), ['/app/a']);
+      const sync = alice.getSync('/app/a');
+      assert.equal(sync.err, null);
+      assert.equal(sync.body.node.value, 'v1');
+      const del = await body(alice, 'del', '/app/a', {});
+      assert.equal(del.prevNode.value, 'v1');
+    });
 
-  test('elsewhere (another key, the root, /app itself, a watch) the error carries errorCode 110', async () => {
-    await refused(alice, 'set', '/other', 'x', {});
-    await refused(alice, 'get', '/other', {});
-    await refused(alice, 'del', '/other', {});
-    await refused(alice, 'get', '/', { recursive: true });
-    await refused(alice, 'get', '/app', {});
-    await refused(alice, 'watch', '/other', {});
-    // Without credentials (the guest role has no rights left) the same.
-    await refused(new Etcd!(member.clientUrl), 'get', '/app/a', {});
-  });
+    test('elsewhere (another key, the root, /app itself, a watch) the error carries errorCode 110', async () => {
+      await refused(alice, 'set', '/other', 'x', {});
+      await refused(alice, 'get', '/other', {});
+      await refused(alice, 'del', '/other', {});
+      await refused(alice, 'get', '/', { recursive: true });
+      await refused(alice, 'get', '/app', {});
+      await refused(alice, 'watch', '/other', {});
+      // Without credentials (the guest role has no rights left) the same.
+      await refused(new Etcd!(member.clientUrl), 'get', '/app/a', {});
+    });
 
-  test('a watcher under the prefix receives a change', async () => {
-    const w = alice.watcher('/app/w');
-    const changes: any[] = [];
-    const errors: unknown[] = [];
-    w.on('change', (ev) => changes.push(ev));
-    w.on('error', (e) => errors.push(e));
-    w.on('reconnect', (e) => errors.push(e));
-    try {
-      // Writes repeat until the watcher has seen one, so nothing depends on when its long poll registers.
-      const written: string[] = [];
-      await waitFor(async () => {
-        if (changes.length > 0) return true;
-        assert.deepEqual(errors, [], 'the watcher reported errors');
-        const value = `v${written.length}`;
-        written.push(value);
-        await body(alice, 'set', '/app/w', value, {});
-        return false;
-      }, { timeoutMs: 8_000, intervalMs: 100, what: "alice's watcher to see a change" });
-      assert.equal(changes[0].action, 'set');
-      assert.equal(changes[0].node.key, '/app/w');
-      assert.ok(written.includes(changes[0].node.value), `the watcher saw ${changes[0].node.value}, not one of ${written.join(',')}`);
-      assert.deepEqual(errors, []);
-    } finally {
-      w.stop();
-    }
-  });
+    test('a watcher under the prefix receives a change', async () => {
+      const w = alice.watcher('/app/w');
+      const changes: any[] = [];
+      const errors: unknown[] = [];
+      w.on('change', (ev) => changes.push(ev));
+      w.on('error', (e) => errors.push(e));
+      w.on('reconnect', (e) => errors.push(e));
+      try {
+        // Writes repeat until the watcher has seen one, so nothing depends on when its long poll registers.
+        const written: string[] = [];
+        await waitFor(async () => {
+          if (changes.length > 0) return true;
+          assert.deepEqual(errors, [], 'the watcher reported errors');
+          const value = `v${written.length}`;
+          written.push(value);
+          await body(alice, 'set', '/app/w', value, {});
+          return false;
+        }, { timeoutMs: 8_000, intervalMs: 100, what: "alice's watcher to see a change" });
+        assert.equal(changes[0].action, 'set');
+        assert.equal(changes[0].node.key, '/app/w');
+        assert.ok(written.includes(changes[0].node.value), `the watcher saw ${changes[0].node.value}, not one of ${written.join(',')}`);
+        assert.deepEqual(errors, []);
+      } finally {
+        w.stop();
+      }
+    });
 
-  test('a wrong password or an unknown user is refused like any other request', async () => {
-    await refused(new Etcd!(member.clientUrl, { auth: { user: 'alice', pass: 'wrong' } }), 'get', '/app/w', {});
-    await refused(new Etcd!(member.clientUrl, { auth: { user: 'nobody', pass: 'alicepw' } }), 'set', '/app/w', 'x', {});
-  });
+    test('a wrong password or an unknown user is refused like any other request', async () => {
+      await refused(new Etcd!(member.clientUrl, { auth: { user: 'alice', pass: 'wrong' } }), 'get', '/app/w', {});
+      await refused(new Etcd!(member.clientUrl, { auth: { user: 'nobody', pass: 'alicepw' } }), 'set', '/app/w', 'x', {});
+    });
 
-  test('root reaches every key', async () => {
-    await body(root, 'set', '/other', 'r', {});
-    assert.equal((await body(root, 'get', '/other', {})).node.value, 'r');
-    const all = await body(root, 'get', '/', { recursive: true, sorted: true });
-    assert.deepEqual(all.node.nodes.map((n: { key: string }) => n.key), ['/app', '/other']);
+    test('root reaches every key', async () => {
+      await body(root, 'set', '/other', 'r', {});
+      assert.equal((await body(root, 'get', '/other', {})).node.value, 'r');
+      const all = await body(root, 'get', '/', { recursive: true, sorted: true });
+      assert.deepEqual(all.node.nodes.map((n: { key: string }) => n.key), ['/app', '/other']);
+    });
   });
-});
 }
