@@ -4,7 +4,8 @@
  * auth, on deimos and on etcd 3.4 in the same run. Per target: the suite without auth, then root, the
  * role and the user are created, auth is enabled, and the suite runs again with credentials. Reports
  * deimos's auth/no-auth ratio per case (target: at least 0.9) and deimos-with-auth / etcd-with-auth
- * (etcd runs bcrypt on every authenticated request).
+ * (etcd runs bcrypt on every authenticated request), then the server CPU per request of each case and
+ * deimos's auth/no-auth ratio of it (steadier than req/s on a shared, busy machine).
  */
 import { writeFileSync } from 'node:fs';
 import { http } from '../support/http.js';
@@ -91,8 +92,17 @@ async function benchKind(kind: ServerKind, opts: AuthBenchOptions): Promise<Kind
 }
 
 function rate(cases: CaseResult[], workload: Workload): number | undefined {
-  const c = cases.find((x) => x.workload === workload);
-  return c === undefined || c.errors > 0 ? c?.requestsPerSecond : c.requestsPerSecond;
+  return cases.find((x) => x.workload === workload)?.requestsPerSecond;
+}
+
+/** Server CPU per request (all members together) in the kept run, in µs. */
+function cpuPerRequest(cases: CaseResult[], workload: Workload): number | undefined {
+  return cases.find((x) => x.workload === workload)?.serverCpuMicrosPerRequest;
+}
+
+/** `a / b` where both are known and `b` is not zero. */
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b ? a / b : undefined;
 }
 
 const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(d));
@@ -110,9 +120,13 @@ export async function runAuthBench(opts: AuthBenchOptions): Promise<number> {
     const dAuth = rate(deimos.auth, workload);
     const ePlain = etcd && rate(etcd.plain, workload);
     const eAuth = etcd && rate(etcd.auth, workload);
+    const dPlainCpu = cpuPerRequest(deimos.plain, workload);
+    const dAuthCpu = cpuPerRequest(deimos.auth, workload);
     return {
-      workload, clients, deimosPlain: dPlain, deimosAuth: dAuth, authOverPlain: dAuth !== undefined && dPlain ? dAuth / dPlain : undefined,
-      etcdPlain: ePlain, etcdAuth: eAuth, deimosAuthOverEtcdAuth: dAuth !== undefined && eAuth ? dAuth / eAuth : undefined,
+      workload, clients, deimosPlain: dPlain, deimosAuth: dAuth, authOverPlain: ratio(dAuth, dPlain),
+      etcdPlain: ePlain, etcdAuth: eAuth, deimosAuthOverEtcdAuth: ratio(dAuth, eAuth),
+      deimosPlainCpuMicros: dPlainCpu, deimosAuthCpuMicros: dAuthCpu, cpuAuthOverPlain: ratio(dAuthCpu, dPlainCpu),
+      etcdPlainCpuMicros: etcd && cpuPerRequest(etcd.plain, workload), etcdAuthCpuMicros: etcd && cpuPerRequest(etcd.auth, workload),
     };
   });
   const lines = [
@@ -123,6 +137,14 @@ export async function runAuthBench(opts: AuthBenchOptions): Promise<number> {
     ...rows.map((r) => `| ${r.workload} x${r.clients} | ${f(r.deimosPlain)} | ${f(r.deimosAuth)} | ${f(r.authOverPlain, 2)} | ${f(r.etcdPlain)} | ${f(r.etcdAuth)} | ${f(r.deimosAuthOverEtcdAuth, 1)} |`),
     '',
     'Requests per second. Authenticated: HTTP Basic on every request, a user whose role allows /bench/*.',
+    '',
+    // req/s on a shared machine moves with whatever else runs; the server's own CPU per request moves far less.
+    '| case | deimos no auth µs/req | deimos auth µs/req | CPU/req auth/no auth | etcd no auth µs/req | etcd auth µs/req |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.workload} x${r.clients} | ${f(r.deimosPlainCpuMicros)} | ${f(r.deimosAuthCpuMicros)} | ${f(r.cpuAuthOverPlain, 2)} | ${f(r.etcdPlainCpuMicros)} | ${f(r.etcdAuthCpuMicros)} |`),
+    '',
+    `Server CPU per request: CPU time of every member's process tree during the kept run / requests answered (${opts.nodes} member(s) together).`,
+    'CPU/req auth/no auth above 1 is the cost of auth (lower is better; the throughput ratio above is the other way round).',
     ...(etcd ? [] : ['etcd is not on the PATH: only deimos was measured.']),
     ...results.filter((r) => r.error).map((r) => `${r.kind} failed: ${r.error}`),
   ];

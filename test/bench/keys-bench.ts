@@ -55,7 +55,8 @@ const HELP = `Usage: npm run bench -- [options]
   --auth             instead: writes and reads x64 without auth, then with auth enabled and every
                      request authenticated (HTTP Basic), on deimos and etcd in the same run, with the
                      auth/no-auth ratio (target >= 0.9) and deimos/etcd with auth (uses --nodes,
-                     --duration, --warmup, --runs, --value-bytes, --json)
+                     --duration, --warmup, --runs, --value-bytes, --json; --only deimos leaves
+                     etcd out)
   --tls              also run every throughput case over https (client connections only; a CA and a
                      server certificate for 127.0.0.1 made with deimosctl cert for the run) and report
                      the TLS/plain ratios, and the harness ceiling over https
@@ -270,7 +271,7 @@ async function main(): Promise<number> {
   if (opts.auth) {
     return runAuthBench({
       nodes: opts.nodes, durationS: opts.durationS, warmupS: opts.warmupS, runs: opts.runs, valueBytes: opts.valueBytes,
-      etcdBinary: findOnPath('etcd'), json: opts.json, log,
+      etcdBinary: opts.only === 'deimos' ? undefined : findOnPath('etcd'), json: opts.json, log,
     });
   }
   const pinned = opts.cpusPerMember !== undefined || opts.loadCpus !== undefined || opts.loadThreads > 1 || opts.clientWorkers !== undefined || opts.clients !== undefined;
