@@ -39,13 +39,13 @@ export function serveMachines(member: MemberView, req: IncomingMessage, res: Ser
 }
 
 /** GET /metrics in the Prometheus text format. */
-export function serveMetrics(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+export async function serveMetrics(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', member.metrics.render());
+  sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await member.renderMetrics());
 }
 
 /** GET /deimos/hash: the keyspace hash and the indexes it reflects (for convergence checks). */
-export function serveHash(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+export async function serveHash(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  sendBody(res, 200, 'application/json', JSON.stringify(member.keyspaceHash()));
+  sendBody(res, 200, 'application/json', JSON.stringify(await member.keyspaceHash()));
 }

@@ -124,15 +124,15 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
     case 'machines':
       return serveMachines(member, req, res);
     case 'stats':
-      return serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res);
+      return void serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res).catch((err: Error) => failed(member, res, err));
     case 'version':
       return serveVersion(req, res);
     case 'health':
       return void serveHealth(member, req, res);
     case 'metrics':
-      return serveMetrics(member, req, res);
+      return void serveMetrics(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'hash':
-      return serveHash(member, req, res);
+      return void serveHash(member, req, res).catch((err: Error) => failed(member, res, err));
     default:
       return writeNotFound(res);
   }

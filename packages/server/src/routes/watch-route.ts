@@ -29,9 +29,9 @@ export interface WatchSink {
 export function registerWatch(member: MemberView, r: WatchKeysRequest): { watcher: Watcher; headers: EventHeaders } | EtcdError {
   let watcher: Watcher;
   // The auth state is never shown to clients (see auth-state.ts).
-  if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return new EtcdError(ErrorCode.KeyNotFound, r.path, member.store.index);
+  if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return new EtcdError(ErrorCode.KeyNotFound, r.path, member.keys.index);
   try {
-    watcher = member.store.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: r.waitIndex });
+    watcher = member.keys.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: r.waitIndex });
   } catch (err) {
     if (err instanceof EtcdError) return err;
     throw err;
