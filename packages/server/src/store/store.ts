@@ -452,7 +452,7 @@ interface CreateSpec {
 }
 
 /** Whether a history event answers a watcher: etcd's scan rule, with a proper path prefix. */
-function matchesHistory(event: StoreEvent, watcher: Watcher): boolean {
+export function matchesHistory(event: StoreEvent, watcher: Watcher): boolean {
   if (event.refresh || event.index < watcher.sinceIndex) return false;
   const key = event.node.key;
   if (key === watcher.key) return true;

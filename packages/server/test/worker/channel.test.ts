@@ -40,7 +40,7 @@ describe('channel event codec', () => {
 const records: ChannelRecord[] = [
   { type: RecordType.Propose, tag: 1, request: '{"op":"set","path":"/a"}' },
   { type: RecordType.Read, tag: 2, flags: 3, path: '/a/b' },
-  { type: RecordType.History, tag: 3, path: '/', recursive: true, fromIndex: 4, toIndex: 900, capacity: 1000 },
+  { type: RecordType.History, tag: 3, path: '/', recursive: true, stream: true, fromIndex: 4, capacity: 1000 },
   { type: RecordType.Call, tag: 4, method: 'selfStats', args: '[]' },
   { type: RecordType.ListingAck, tag: 5, bytes: 65536 },
   { type: RecordType.ListingCancel, tag: 6 },

@@ -15,6 +15,11 @@ export function duplexPair(): [Duplex, Duplex] {
       peer().push(null);
       done();
     },
+    destroy(err, done) {
+      // A socketpair: closing one end closes the other.
+      if (!peer().destroyed) peer().destroy();
+      done(err);
+    },
   });
   a = make(() => b);
   b = make(() => a);

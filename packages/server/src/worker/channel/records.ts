@@ -45,7 +45,7 @@ export type Outcome =
 export type ChannelRecord =
   | { type: RecordType.Propose; tag: number; request: string }
   | { type: RecordType.Read; tag: number; flags: number; path: string }
-  | { type: RecordType.History; tag: number; path: string; recursive: boolean; fromIndex: number; toIndex: number; capacity: number }
+  | { type: RecordType.History; tag: number; path: string; recursive: boolean; stream: boolean; fromIndex: number; capacity: number }
   | { type: RecordType.Call; tag: number; method: string; args: string }
   | { type: RecordType.ListingAck; tag: number; bytes: number }
   | { type: RecordType.ListingCancel; tag: number }
@@ -108,8 +108,8 @@ export function writeRecord(w: ByteWriter, rec: ChannelRecord): void {
       w.writeVarint(rec.tag);
       w.writeString(rec.path);
       w.writeBool(rec.recursive);
+      w.writeBool(rec.stream);
       w.writeVarint(rec.fromIndex);
-      w.writeVarint(rec.toIndex);
       return w.writeVarint(rec.capacity);
     case RecordType.Call:
       w.writeVarint(rec.tag);
@@ -167,7 +167,7 @@ export function readRecord(r: ByteReader): ChannelRecord {
     case RecordType.Read:
       return { type, tag: r.readVarint(), flags: r.readUint8(), path: r.readString() };
     case RecordType.History:
-      return { type, tag: r.readVarint(), path: r.readString(), recursive: r.readBool(), fromIndex: r.readVarint(), toIndex: r.readVarint(), capacity: r.readVarint() };
+      return { type, tag: r.readVarint(), path: r.readString(), recursive: r.readBool(), stream: r.readBool(), fromIndex: r.readVarint(), capacity: r.readVarint() };
     case RecordType.Call:
       return { type, tag: r.readVarint(), method: r.readString(), args: r.readString() };
     case RecordType.ListingAck:
