@@ -59,6 +59,9 @@ export class RemoteMember implements MemberView {
   readonly keys: RemoteKeys;
   /** Resolves once the primary's first status arrived (the worker may serve then). */
   readonly started: Promise<void>;
+  /** Resolves once the member serves clients (its attributes are published). */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
   private readonly end: ChannelEnd;
   private window: WatchWindow | undefined;
   private status: WorkerStatus | undefined;
@@ -73,6 +76,7 @@ export class RemoteMember implements MemberView {
     this.logger = options.logger;
     this.metrics = options.metrics ?? new MetricsRegistry();
     this.started = new Promise((resolve) => (this.markStarted = resolve));
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.end = new ChannelEnd(options.socket, {
       onRecord: (r) => this.onRecord(r),
       onClose: (err) => {
@@ -311,5 +315,6 @@ export class RemoteMember implements MemberView {
     }
     if (this.window !== undefined) this.window.historyStart = s.historyStart;
     if (previous === undefined) this.markStarted();
+    if (s.ready) this.markReady();
   }
 }
