@@ -34,6 +34,8 @@ export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
 /** How often changed status (leader, term, members, alarms, readiness) is pushed to workers. */
 const STATUS_INTERVAL_MS = 50;
+/** How long a worker may take to tell its watcher count. */
+const WATCHER_QUERY_TIMEOUT_MS = 1000;
 
 /** What the hub needs of the member (the real `Member` fits; tests may give less). */
 export type HubMember = Pick<Member, 'propose' | 'linearizableRead' | 'raft' | 'members' | 'alarms' | 'selfStats' | 'leaderStats' | 'keyspaceHash' | 'addMember' | 'removeMember' | 'updateMember' | 'renderMetrics'>;
@@ -57,8 +59,8 @@ export interface WorkerStatus {
   isLeader: boolean;
   members: ReturnType<HubMember['members']>;
   alarms: string[];
-  historyStart: number;
-  /** Present in the first status and after a reset: the store index and the stored auth state. */
+  /** Present in the first status and after a reset: the store index, the history's oldest index and the stored auth state. */
+  historyStart?: number;
   index?: number;
   auth?: string | null;
 }
@@ -68,6 +70,8 @@ class WorkerLink {
   readonly end: ChannelEnd;
   readonly listings = new Map<number, ListingSink>();
   lastStatus = '';
+  /** Answers awaited to watcher queries, by tag. */
+  readonly watcherQueries = new Map<number, (count: number) => void>();
 
   constructor(socket: Duplex, onRecord: (link: WorkerLink, r: ChannelRecord) => void, onClose: (link: WorkerLink, err: Error | undefined) => void) {
     this.end = new ChannelEnd(socket, { onRecord: (r) => onRecord(this, r), onClose: (err) => onClose(this, err) });
@@ -138,6 +142,7 @@ export class ClientHub implements StoreEventSink {
   private readonly bigReads = new BigReads();
   private readonly statusTimer: NodeJS.Timeout;
   private readonly maxUnsentBytes: number;
+  private nextQueryTag = 1;
 
   constructor(private readonly options: ClientHubOptions) {
     this.maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
@@ -191,8 +196,32 @@ export class ClientHub implements StoreEventSink {
   private detach(link: WorkerLink, err: Error | undefined): void {
     this.links.delete(link);
     for (const sink of link.listings.values()) sink.cancel();
+    for (const answer of link.watcherQueries.values()) answer(0);
+    link.watcherQueries.clear();
     link.listings.clear();
     if (err !== undefined) this.options.logger.warn('client worker channel broken', { error: err.message });
+  }
+
+  /**
+   * The store's counters, with the watchers every worker holds when it gets the question (so a
+   * watch a client closed before asking is no longer counted). A worker that does not answer
+   * within a second counts none.
+   */
+  private async storeStats(): Promise<unknown> {
+    const stats = this.options.store.stats;
+    const counts = await Promise.all([...this.links].map((link) => new Promise<number>((resolve) => {
+      const tag = this.nextQueryTag++;
+      const timer = setTimeout(() => {
+        link.watcherQueries.delete(tag);
+        resolve(0);
+      }, WATCHER_QUERY_TIMEOUT_MS);
+      link.watcherQueries.set(tag, (count) => {
+        clearTimeout(timer);
+        resolve(count);
+      });
+      link.end.send({ type: RecordType.WatcherQuery, tag });
+    })));
+    return { ...stats, watchers: counts.reduce((a, b) => a + b, stats.watchers) };
   }
 
   private status(full: boolean): WorkerStatus {
@@ -200,9 +229,10 @@ export class ClientHub implements StoreEventSink {
     const raft = m.raft();
     const s: WorkerStatus = {
       ready: this.options.isReady(), term: raft.term, appliedIndex: raft.appliedIndex, leaderId: raft.leaderId, isLeader: raft.isLeader,
-      members: m.members(), alarms: m.alarms(), historyStart: this.options.store.historyStartIndex,
+      members: m.members(), alarms: m.alarms(),
     };
     if (full) {
+      s.historyStart = this.options.store.historyStartIndex;
       s.index = this.options.store.index;
       s.auth = authValue(this.options.store) ?? null;
     }
@@ -236,6 +266,11 @@ export class ClientHub implements StoreEventSink {
         return link.listings.get(r.tag)?.ack(r.bytes);
       case RecordType.ListingCancel:
         return link.listings.get(r.tag)?.cancel();
+      case RecordType.WatcherCount: {
+        const answer = link.watcherQueries.get(r.tag);
+        link.watcherQueries.delete(r.tag);
+        return answer?.(r.count);
+      }
       default:
         link.end.destroy(new Error(`a worker sent record type ${r.type}`));
     }
@@ -327,7 +362,7 @@ export class ClientHub implements StoreEventSink {
         case 'selfStats': return m.selfStats();
         case 'leaderStats': return m.leaderStats() ?? null;
         case 'keyspaceHash': return m.keyspaceHash();
-        case 'storeStats': return this.options.store.stats;
+        case 'storeStats': return this.storeStats();
         case 'metrics': return m.renderMetrics();
         case 'addMember': return m.addMember(args[0] as string[]);
         case 'removeMember': return m.removeMember(args[0] as string);

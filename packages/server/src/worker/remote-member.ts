@@ -101,10 +101,7 @@ export class RemoteMember implements MemberView {
       },
       watch: (path, opts) => this.watch(path, opts),
       get: (r, linearizable, reply) => this.get(r, linearizable, reply),
-      stats: async () => {
-        const s = (await this.call('storeStats', [])) as StoreStatsJSON;
-        return { ...s, watchers: s.watchers + (this.window?.watcherCount ?? 0) };
-      },
+      stats: async () => (await this.call('storeStats', [])) as StoreStatsJSON,
     };
   }
 
@@ -290,6 +287,8 @@ export class RemoteMember implements MemberView {
         return this.window?.reset(r.index);
       case RecordType.ListingChunk:
         return this.listings.get(r.tag)?.chunk(r.text, r.end);
+      case RecordType.WatcherQuery:
+        return this.end.send({ type: RecordType.WatcherCount, tag: r.tag, count: this.window?.watcherCount ?? 0 });
       case RecordType.Result:
       case RecordType.ReadAnswer:
       case RecordType.HistoryAnswer:
@@ -310,10 +309,10 @@ export class RemoteMember implements MemberView {
     if (previous !== undefined && s.appliedIndex < previous.appliedIndex) s.appliedIndex = previous.appliedIndex;
     this.status = s;
     if (s.index !== undefined) {
-      this.window ??= new WatchWindow({ startIndex: s.index, fetch: (w, done) => this.fetchHistory(w, done) });
+      this.window ??= new WatchWindow({ startIndex: s.index, historyLimit: this.config.historySize, fetch: (w, done) => this.fetchHistory(w, done) });
+      this.window.historyStart = s.historyStart ?? 1;
       this.auth.loadValue(s.auth ?? undefined);
     }
-    if (this.window !== undefined) this.window.historyStart = s.historyStart;
     if (previous === undefined) this.markStarted();
     if (s.ready) this.markReady();
   }

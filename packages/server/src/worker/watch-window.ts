@@ -33,6 +33,8 @@ export interface WatchWindowOptions {
   fetch(watcher: Watcher, done: (answer: HistoryAnswer) => void): void;
   /** Default buffer of a stream watcher, in events (as the store's). */
   streamBufferSize?: number;
+  /** Events the primary's history keeps (`--history-size`): its oldest kept index follows from it. */
+  historyLimit: number;
   /** Events kept (default {@link WATCH_WINDOW_EVENTS}). */
   windowEvents?: number;
 }
@@ -43,8 +45,11 @@ export class WatchWindow {
   private recent: StoreEvent[] = [];
   private head = 0;
   private current: number;
-  /** The oldest index the primary's history still holds (from its status). */
-  historyStart = 0;
+  /**
+   * The oldest index the primary's history holds at this worker's position: given with the first
+   * status and after a reset, then moved exactly as `EventHistory.append` moves it.
+   */
+  historyStart = 1;
   private readonly limit: number;
 
   constructor(private readonly options: WatchWindowOptions) {
@@ -65,6 +70,7 @@ export class WatchWindow {
   /** Takes the next applied event (they come in index order). */
   apply(event: StoreEvent): void {
     this.current = event.index;
+    if (this.current - this.historyStart + 1 > this.options.historyLimit) this.historyStart = this.current - this.options.historyLimit + 1;
     this.recent.push(event);
     // Trimmed in halves, so that keeping the window costs O(1) per event.
     if (this.recent.length - this.head > this.limit) {

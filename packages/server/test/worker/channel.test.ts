@@ -55,6 +55,8 @@ const records: ChannelRecord[] = [
   { type: RecordType.ListingChunk, tag: 11, text: 'abc', end: 1 },
   { type: RecordType.HistoryAnswer, tag: 12, index: 40, events: events.slice(0, 3), outcome: undefined },
   { type: RecordType.CallAnswer, tag: 13, ok: true, json: '{"a":1}' },
+  { type: RecordType.WatcherQuery, tag: 14 },
+  { type: RecordType.WatcherCount, tag: 14, count: 3 },
 ];
 
 describe('channel records', () => {

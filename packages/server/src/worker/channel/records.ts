@@ -16,6 +16,7 @@ export const enum RecordType {
   Call = 4,
   ListingAck = 5,
   ListingCancel = 6,
+  WatcherCount = 7,
   Event = 16,
   Reset = 17,
   Status = 18,
@@ -24,6 +25,7 @@ export const enum RecordType {
   ListingChunk = 21,
   HistoryAnswer = 22,
   CallAnswer = 23,
+  WatcherQuery = 24,
 }
 
 /** Flags of a `Read`. */
@@ -49,6 +51,8 @@ export type ChannelRecord =
   | { type: RecordType.Call; tag: number; method: string; args: string }
   | { type: RecordType.ListingAck; tag: number; bytes: number }
   | { type: RecordType.ListingCancel; tag: number }
+  /** The worker's live watchers now, answering a `WatcherQuery` (summed into `/v2/stats/store`). */
+  | { type: RecordType.WatcherCount; tag: number; count: number }
   /** One applied event; `bytes` is its event-codec form (encoded once for every worker). */
   | { type: RecordType.Event; bytes: Uint8Array }
   | { type: RecordType.Reset; index: number }
@@ -57,7 +61,8 @@ export type ChannelRecord =
   | { type: RecordType.ReadAnswer; tag: number; raftIndex: number; raftTerm: number; index: number; body: string; listing: boolean; outcome: Outcome | undefined }
   | { type: RecordType.ListingChunk; tag: number; text: string; end: 0 | 1 | 2 }
   | { type: RecordType.HistoryAnswer; tag: number; index: number; events: StoreEvent[]; outcome: Outcome | undefined }
-  | { type: RecordType.CallAnswer; tag: number; ok: boolean; json: string };
+  | { type: RecordType.CallAnswer; tag: number; ok: boolean; json: string }
+  | { type: RecordType.WatcherQuery; tag: number };
 
 function writeOutcome(w: ByteWriter, o: Outcome | undefined): void {
   if (o === undefined) return w.writeUint8(0);
@@ -120,6 +125,11 @@ export function writeRecord(w: ByteWriter, rec: ChannelRecord): void {
       return w.writeVarint(rec.bytes);
     case RecordType.ListingCancel:
       return w.writeVarint(rec.tag);
+    case RecordType.WatcherCount:
+      w.writeVarint(rec.tag);
+      return w.writeVarint(rec.count);
+    case RecordType.WatcherQuery:
+      return w.writeVarint(rec.tag);
     case RecordType.Event:
       return w.writeBytes(rec.bytes);
     case RecordType.Reset:
@@ -173,6 +183,10 @@ export function readRecord(r: ByteReader): ChannelRecord {
     case RecordType.ListingAck:
       return { type, tag: r.readVarint(), bytes: r.readVarint() };
     case RecordType.ListingCancel:
+      return { type, tag: r.readVarint() };
+    case RecordType.WatcherCount:
+      return { type, tag: r.readVarint(), count: r.readVarint() };
+    case RecordType.WatcherQuery:
       return { type, tag: r.readVarint() };
     case RecordType.Event:
       return { type, bytes: r.readBytes() };
