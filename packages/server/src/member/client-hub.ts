@@ -329,10 +329,12 @@ export class ClientHub implements StoreEventSink {
 
   private history(link: WorkerLink, r: Extract<ChannelRecord, { type: RecordType.History }>): void {
     const store = this.options.store;
+    // From 0: only the store index, where a watch without waitIndex starts (answered in order, now).
+    if (r.fromIndex === 0) return link.end.send({ type: RecordType.HistoryAnswer, tag: r.tag, index: store.index, events: [], outcome: undefined });
     let events: StoreEvent[] = [];
     let truncated = false;
     try {
-      const watcher = store.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: Math.max(1, r.fromIndex), bufferSize: r.capacity });
+      const watcher = store.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: r.fromIndex, bufferSize: r.capacity });
       events = watcher.take();
       truncated = watcher.overflowed;
       watcher.close();

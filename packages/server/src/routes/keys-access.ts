@@ -12,12 +12,12 @@ import type { ReadOptions, RenderStepLimits, StoreRead, StoreStatsJSON, Watcher,
 interface KeysCommon {
   /** The store index this process has seen (the `index` of wire errors answered here). */
   readonly index: number;
-  /** Registers a watch (see `Store.watch`); throws an `EtcdError` to answer the request with. */
-  watch(path: string, options: WatchOptions): Watcher;
 }
 
 /** A keyspace in this process: the `Store`. */
 export interface LocalKeys extends KeysCommon {
+  /** Registers a watch (see `Store.watch`); throws an `EtcdError` to answer the request with. */
+  watch(path: string, options: WatchOptions): Watcher;
   /** See `Store.read`. */
   read(path: string, options: ReadOptions, nowMs: number, limits: RenderStepLimits): StoreRead;
   /** The `/v2/stats/store` counters. */
@@ -28,6 +28,11 @@ export interface LocalKeys extends KeysCommon {
 export interface RemoteKeys extends KeysCommon {
   /** Marks the remote kind (a `Store` has no such field). */
   readonly remote: true;
+  /**
+   * Registers a watch as `Store.watch` does; throws (or rejects with) an `EtcdError` to answer the
+   * request with. A watch without `waitIndex` resolves once the primary told where it starts.
+   */
+  watch(path: string, options: WatchOptions): Watcher | Promise<Watcher>;
   /** Answers a read of `r` (after a ReadIndex round there when `linearizable`) through `reply`. */
   get(r: GetKeysRequest, linearizable: boolean, reply: (parts: ResponseParts) => void): void;
   /** The `/v2/stats/store` counters, with this process's watchers. */

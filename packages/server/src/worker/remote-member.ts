@@ -252,7 +252,7 @@ export class RemoteMember implements MemberView {
     this.end.send({ type: RecordType.Read, tag, flags, path: r.path });
   }
 
-  private watch(path: string, options: WatchOptions): Watcher {
+  private watch(path: string, options: WatchOptions): Watcher | Promise<Watcher> {
     if (this.window === undefined) throw new EtcdError(ErrorCode.RaftInternal, 'etcdserver: not ready', 0);
     return this.window.watch(path, options);
   }
@@ -265,6 +265,13 @@ export class RemoteMember implements MemberView {
     });
     if (tag === undefined) return done({ error: timeoutError() });
     this.end.send({ type: RecordType.History, tag, path: watcher.key, recursive: watcher.recursive, stream: watcher.stream, fromIndex: watcher.sinceIndex, capacity: watcher.capacity });
+  }
+
+  /** Asks for the primary's store index: a history scan from 0 (see records.ts). */
+  private fetchIndex(done: (index: number | undefined) => void): void {
+    const tag = this.request(this.config.requestTimeoutMs, (r) => done(r?.type === RecordType.HistoryAnswer && r.outcome === undefined ? r.index : undefined));
+    if (tag === undefined) return done(undefined);
+    this.end.send({ type: RecordType.History, tag, path: '/', recursive: false, stream: false, fromIndex: 0, capacity: 1 });
   }
 
   private noteRaft(index: number, term: number): void {
@@ -309,7 +316,10 @@ export class RemoteMember implements MemberView {
     if (previous !== undefined && s.appliedIndex < previous.appliedIndex) s.appliedIndex = previous.appliedIndex;
     this.status = s;
     if (s.index !== undefined) {
-      this.window ??= new WatchWindow({ startIndex: s.index, historyLimit: this.config.historySize, fetch: (w, done) => this.fetchHistory(w, done) });
+      this.window ??= new WatchWindow({
+        startIndex: s.index, historyLimit: this.config.historySize,
+        fetch: (w, done) => this.fetchHistory(w, done), start: (done) => this.fetchIndex(done),
+      });
       this.window.historyStart = s.historyStart ?? 1;
       this.auth.loadValue(s.auth ?? undefined);
     }

@@ -3,9 +3,10 @@
  * applied events (in apply order, see docs/multi-core.md) and keeps the recent ones, so that a
  * watch is registered at once and woken by the same rules as the store's own (`WatcherHub`).
  *
- * - No `waitIndex`: the watch starts after the last event this worker has received. Every answer
- *   the worker gave came after the events it reflects, so that is never older than anything a
- *   client of this worker has seen.
+ * - No `waitIndex`: the watch starts after the primary's store index P when it is asked (`start`),
+ *   as it would in one process: a client that saw a write answered by another worker, then
+ *   watches here, does not get that write. The primary answers at P after sending every event up
+ *   to P and none after, so registering the watcher when the answer comes misses nothing.
  * - `waitIndex` within the window: scanned here, as `Store.watch` scans its history.
  * - Older: the primary scans its history (`fetch`); the watcher is registered when the answer
  *   comes. The primary answers at its store index P after sending every event up to P and none
@@ -31,6 +32,8 @@ export interface WatchWindowOptions {
   startIndex: number;
   /** Asks the primary for the events from `fromIndex` that match `watcher`, up to its store index. */
   fetch(watcher: Watcher, done: (answer: HistoryAnswer) => void): void;
+  /** Asks the primary for its store index (undefined: no answer). */
+  start(done: (index: number | undefined) => void): void;
   /** Default buffer of a stream watcher, in events (as the store's). */
   streamBufferSize?: number;
   /** Events the primary's history keeps (`--history-size`): its oldest kept index follows from it. */
@@ -91,19 +94,32 @@ export class WatchWindow {
     this.current = index;
   }
 
-  /** Registers a watch, as `Store.watch` does; throws the `EtcdError` that answers it. */
-  watch(path: string, options: WatchOptions): Watcher {
+  /**
+   * Registers a watch, as `Store.watch` does; throws the `EtcdError` that answers it. Without
+   * `waitIndex`, a promise of the watcher (registered once the primary's index is known).
+   */
+  watch(path: string, options: WatchOptions): Watcher | Promise<Watcher> {
     if (!isCleanPath(path)) throw new EtcdError(ErrorCode.KeyNotFound, path, this.current);
     const requested = options.sinceIndex ?? 0;
     const stream = options.stream ?? false;
-    const watcher = new Watcher({
+    const make = (sinceIndex: number): Watcher => new Watcher({
       key: path,
       recursive: options.recursive ?? false,
       stream,
-      sinceIndex: requested > 0 ? requested : this.current + 1,
+      sinceIndex,
       startIndex: this.current,
       capacity: stream ? options.bufferSize ?? this.options.streamBufferSize ?? 1000 : 1,
     });
+    if (requested === 0) {
+      return new Promise((resolve, reject) => this.options.start((index) => {
+        if (index === undefined) return reject(new EtcdError(ErrorCode.RaftInternal, 'etcdserver: request timed out', 0));
+        // The answer comes right after the event of `index`: this worker is there now.
+        const watcher = make(index + 1);
+        this.hub.add(watcher);
+        resolve(watcher);
+      }));
+    }
+    const watcher = make(requested);
     if (requested > 0 && requested <= this.current) {
       const windowStart = this.head < this.recent.length ? this.recent[this.head]!.index : this.current + 1;
       if (requested < windowStart) {

@@ -18,6 +18,7 @@ import { answerGet, answerWrite, type WriteKeysRequest } from '../../src/routes/
 import { BigReads } from '../../src/routes/big-reads.js';
 import type { ResponseParts } from '../../src/http/write-response.js';
 import type { BodySink } from '../../src/http/body-stream.js';
+import type { Duplex } from 'node:stream';
 import { duplexPair, until } from './support.js';
 
 const logger = createLogger('error', 'test', () => {});
@@ -54,12 +55,15 @@ function setup(opts: { historyMemorySize?: number } = {}) {
     renderMetrics: () => '# primary\n',
   };
   const hub = new ClientHub({ member, store, logger, isReady: () => true });
+  const sockets = new Map<RemoteMember, Duplex>();
   const worker = (): RemoteMember => {
     const [a, b] = duplexPair();
     hub.attach(a);
-    return new RemoteMember({ socket: b, config: config(), logger });
+    const m = new RemoteMember({ socket: b, config: config(), logger });
+    sockets.set(m, b);
+    return m;
   };
-  return { store, hub, worker };
+  return { store, hub, worker, socketOf: (m: RemoteMember) => sockets.get(m)! };
 }
 
 /** Answers a keys request through the worker's routes and resolves with the response parts. */
@@ -86,7 +90,7 @@ describe('client workers in process', () => {
     const a = worker();
     const b = worker();
     await Promise.all([a.started, b.started]);
-    const watcher = b.keys.watch('/k', {});
+    const watcher = await b.keys.watch('/k', {});
     const written = await ask(a, set('/k', 'v1'));
     assert.equal(written.status, 201);
     const event = await takeOne(watcher);
@@ -130,7 +134,7 @@ describe('client workers in process', () => {
     await Promise.all([a.started, b.started]);
     for (let i = 1; i <= 1200; i++) await ask(a, set('/s', String(i)));
     await until(() => b.keys.index === 1200);
-    const watcher = b.keys.watch('/s', { stream: true, sinceIndex: 5, bufferSize: 5000 });
+    const watcher = await b.keys.watch('/s', { stream: true, sinceIndex: 5, bufferSize: 5000 });
     await ask(a, set('/s', 'live'));
     await until(() => (watcher.pending as number) >= 1197 || watcher.closed);
     const got = watcher.take().map((e) => e.index);
@@ -144,10 +148,27 @@ describe('client workers in process', () => {
     const a = worker();
     await a.started;
     await ask(a, set('/w', '1'));
-    const w = a.keys.watch('/w', {});
+    const w = await a.keys.watch('/w', {});
     assert.equal(w.startIndex, 1);
     await ask(a, set('/w', '2'));
     assert.equal((await takeOne(w)).index, 2);
+    hub.close();
+  });
+
+  test('a watch without waitIndex on a worker behind the stream starts after the primary\'s index, not its own', async () => {
+    const { worker, hub, socketOf } = setup();
+    const a = worker();
+    const b = worker();
+    await Promise.all([a.started, b.started]);
+    // b takes nothing from its channel for a while: the event of the write below waits there.
+    socketOf(b).pause();
+    const first = await ask(a, set('/late', '1'));
+    const pending = b.keys.watch('/late', {});
+    socketOf(b).resume();
+    const w = await pending;
+    assert.equal(w.startIndex, Number(header(first, 'X-Etcd-Index')));
+    const second = await ask(a, set('/late', '2'));
+    assert.equal((await takeOne(w)).index, Number(header(second, 'X-Etcd-Index')), 'the write answered before the watch is not its event');
     hub.close();
   });
 
@@ -155,7 +176,7 @@ describe('client workers in process', () => {
     const { worker, hub, store } = setup();
     const a = worker();
     await a.started;
-    const w = a.keys.watch('/r', { stream: true });
+    const w = await a.keys.watch('/r', { stream: true });
     store.reload();
     await until(() => w.closed);
     assert.equal(w.closeReason, 'cleared');

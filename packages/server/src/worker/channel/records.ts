@@ -47,6 +47,7 @@ export type Outcome =
 export type ChannelRecord =
   | { type: RecordType.Propose; tag: number; request: string }
   | { type: RecordType.Read; tag: number; flags: number; path: string }
+  /** A history scan from `fromIndex`; from 0, only the primary's store index (where a watch without waitIndex starts). */
   | { type: RecordType.History; tag: number; path: string; recursive: boolean; stream: boolean; fromIndex: number; capacity: number }
   | { type: RecordType.Call; tag: number; method: string; args: string }
   | { type: RecordType.ListingAck; tag: number; bytes: number }
