@@ -173,7 +173,15 @@ export class ClientHub implements StoreEventSink {
   /** @internal The store's sink: each applied event, encoded once, to every worker. Never throws. */
   event(event: StoreEvent): void {
     if (this.links.size === 0) return;
-    const bytes = encodeStoreEvent(event);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeStoreEvent(event);
+    } catch (err) {
+      // The apply must go on whatever happens here: the workers lose their stream and start again.
+      this.options.logger.error('cannot encode an applied event for the client workers', { error: (err as Error).message });
+      for (const link of this.links) link.end.destroy(err as Error);
+      return;
+    }
     for (const link of this.links) this.sendBounded(link, { type: RecordType.Event, bytes });
   }
 
@@ -252,7 +260,17 @@ export class ClientHub implements StoreEventSink {
     }
   }
 
+  /** Serves one record; a failure breaks that worker's channel (it starts again), never the primary. */
   private onRecord(link: WorkerLink, r: ChannelRecord): void {
+    try {
+      this.serveRecord(link, r);
+    } catch (err) {
+      this.options.logger.error('client worker request failed', { record: r.type, error: (err as Error).stack ?? String(err) });
+      link.end.destroy(err as Error);
+    }
+  }
+
+  private serveRecord(link: WorkerLink, r: ChannelRecord): void {
     switch (r.type) {
       case RecordType.Propose:
         return this.propose(link, r.tag, r.request);

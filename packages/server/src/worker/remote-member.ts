@@ -29,6 +29,8 @@ import { WatchWindow, type HistoryAnswer } from './watch-window.js';
 
 /** Requests a worker may have outstanding at the primary; more are refused at once (etcd's 300). */
 export const MAX_OUTSTANDING_REQUESTS = 10_000;
+/** Request bytes a worker may hold unsent to the primary; past it, new requests are refused likewise. */
+export const MAX_UNSENT_REQUEST_BYTES = 64 * 1024 * 1024;
 /** Extra time past the request timeout before a worker gives up on an answer of its own. */
 const WORKER_GRACE_MS = 1000;
 
@@ -190,7 +192,7 @@ export class RemoteMember implements MemberView {
 
   /** Registers an answer handler; undefined when too many requests are outstanding. */
   private request(timeoutMs: number, answer: Answer): number | undefined {
-    if (this.pending.size >= MAX_OUTSTANDING_REQUESTS || this.end.isClosed) return undefined;
+    if (this.pending.size >= MAX_OUTSTANDING_REQUESTS || this.end.unsentBytes > MAX_UNSENT_REQUEST_BYTES || this.end.isClosed) return undefined;
     const tag = this.nextTag++;
     this.pending.set(tag, { answer, deadline: Date.now() + timeoutMs + WORKER_GRACE_MS });
     return tag;
