@@ -32,7 +32,7 @@ import type { Member } from './member.js';
 export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 /** Encoded size of events past which a history answer is cut (the watch then ends as overflowed). */
 const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
-/** How often changed status (leader, term, members, alarms, readiness) is pushed to workers. */
+/** How often changed status (leader, term, alarms, readiness) is pushed to workers. */
 const STATUS_INTERVAL_MS = 50;
 /** How long a worker may take to tell its watcher count. */
 const WATCHER_QUERY_TIMEOUT_MS = 1000;
@@ -57,7 +57,6 @@ export interface WorkerStatus {
   appliedIndex: number;
   leaderId: string;
   isLeader: boolean;
-  members: ReturnType<HubMember['members']>;
   alarms: string[];
   /** Present in the first status and after a reset: the store index, the history's oldest index and the stored auth state. */
   historyStart?: number;
@@ -237,7 +236,7 @@ export class ClientHub implements StoreEventSink {
     const raft = m.raft();
     const s: WorkerStatus = {
       ready: this.options.isReady(), term: raft.term, appliedIndex: raft.appliedIndex, leaderId: raft.leaderId, isLeader: raft.isLeader,
-      members: m.members(), alarms: m.alarms(),
+      alarms: m.alarms(),
     };
     if (full) {
       s.historyStart = this.options.store.historyStartIndex;
@@ -379,6 +378,7 @@ export class ClientHub implements StoreEventSink {
     const run = async (): Promise<unknown> => {
       switch (method) {
         case 'linearizableRead': return m.linearizableRead();
+        case 'members': return m.members();
         case 'selfStats': return m.selfStats();
         case 'leaderStats': return m.leaderStats() ?? null;
         case 'keyspaceHash': return m.keyspaceHash();

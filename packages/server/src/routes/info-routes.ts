@@ -32,9 +32,9 @@ export async function serveHealth(member: MemberView, req: IncomingMessage, res:
 }
 
 /** GET/HEAD /machines and /v2/machines: every member's client URLs, joined by ", ". */
-export function serveMachines(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+export async function serveMachines(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendMethodNotAllowed(res, 'GET,HEAD');
-  const urls = member.members().flatMap((m) => m.clientURLs).sort();
+  const urls = (await member.members()).flatMap((m) => m.clientURLs).sort();
   sendBody(res, 200, 'text/plain; charset=utf-8', urls.join(', '));
 }
 

@@ -43,8 +43,8 @@ export interface MemberView {
   /** Checks the credentials of requests while auth is enabled. */
   readonly authGuard: AuthGuard;
   raft(): RaftFacts;
-  /** Current members, sorted by numeric ID. */
-  members(): MemberJSON[];
+  /** Current members, sorted by numeric ID (a client worker asks the primary, so it sees every change answered before). */
+  members(): MemberJSON[] | Promise<MemberJSON[]>;
   /** Proposes a write and resolves once it was applied here (or rejects on timeout). */
   propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult>;
   /** Resolves once a linearizable read may be served locally. */

@@ -122,7 +122,7 @@ function dispatch(member: MemberView, route: string, path: string, req: Incoming
       }
       return void serveMembers(member, path.replace(/^(\/v2)?\/members/, ''), req, res);
     case 'machines':
-      return serveMachines(member, req, res);
+      return void serveMachines(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'stats':
       return void serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res).catch((err: Error) => failed(member, res, err));
     case 'version':

@@ -131,8 +131,9 @@ export class RemoteMember implements MemberView {
     return { term: s.term, appliedIndex: s.appliedIndex, leaderId: s.leaderId, isLeader: s.isLeader };
   }
 
-  members(): MemberJSON[] {
-    return this.status?.members ?? [];
+  /** Asked of the primary: a membership change answered through another worker is seen here at once. */
+  members(): Promise<MemberJSON[]> {
+    return this.call('members', []) as Promise<MemberJSON[]>;
   }
 
   alarms(): string[] {
