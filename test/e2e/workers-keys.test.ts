@@ -33,6 +33,19 @@ test('the member runs two worker processes and reports them', async () => {
   assert.equal(metricValue(metrics.body, 'deimos_client_workers_up'), 2);
 });
 
+test('/metrics sums the requests every worker answered', async () => {
+  const series = 'deimos_http_requests_total{code="200",method="GET",route="keys"}';
+  const count = async (): Promise<number> => {
+    const text = (await fresh('GET', `${member.clientUrl}/metrics`)).body;
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  };
+  await fresh('PUT', url('/counted'), { value: 'c' });
+  const before = await count();
+  for (let i = 0; i < 20; i++) assert.equal((await fresh('GET', url('/counted'))).status, 200);
+  assert.equal(await count(), before + 20);
+});
+
 test('set, get, compare-and-swap, delete, directories and TTL through any worker', async () => {
   const created = await fresh('PUT', url('/basic/a'), { value: 'one' });
   assert.equal(created.status, 201, created.body);

@@ -21,6 +21,7 @@ import type { DistributiveOmit } from '../routes/member-view.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import type { Store, StoreEvent, StoreEventSink, StoreRead } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
+import { mergePrometheusTexts } from '../metrics/merge-text.js';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from '../worker/channel/channel-end.js';
 import { encodeStoreEvent } from '../worker/channel/event-codec.js';
@@ -34,7 +35,7 @@ export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
 /** How often changed status (leader, term, alarms, readiness) is pushed to workers. */
 const STATUS_INTERVAL_MS = 50;
-/** How long a worker may take to tell its watcher count. */
+/** How long a worker may take to tell its watcher count or its metrics. */
 const WATCHER_QUERY_TIMEOUT_MS = 1000;
 
 /** What the hub needs of the member (the real `Member` fits; tests may give less). */
@@ -69,8 +70,9 @@ class WorkerLink {
   readonly end: ChannelEnd;
   readonly listings = new Map<number, ListingSink>();
   lastStatus = '';
-  /** Answers awaited to watcher queries, by tag. */
+  /** Answers awaited to watcher and metrics queries, by tag. */
   readonly watcherQueries = new Map<number, (count: number) => void>();
+  readonly metricsQueries = new Map<number, (text: string) => void>();
 
   constructor(socket: Duplex, onRecord: (link: WorkerLink, r: ChannelRecord) => void, onClose: (link: WorkerLink, err: Error | undefined) => void) {
     this.end = new ChannelEnd(socket, { onRecord: (r) => onRecord(this, r), onClose: (err) => onClose(this, err) });
@@ -205,6 +207,8 @@ export class ClientHub implements StoreEventSink {
     for (const sink of link.listings.values()) sink.cancel();
     for (const answer of link.watcherQueries.values()) answer(0);
     link.watcherQueries.clear();
+    for (const answer of link.metricsQueries.values()) answer('');
+    link.metricsQueries.clear();
     link.listings.clear();
     if (err !== undefined) this.options.logger.warn('client worker channel broken', { error: err.message });
   }
@@ -216,19 +220,37 @@ export class ClientHub implements StoreEventSink {
    */
   private async storeStats(): Promise<unknown> {
     const stats = this.options.store.stats;
-    const counts = await Promise.all([...this.links].map((link) => new Promise<number>((resolve) => {
-      const tag = this.nextQueryTag++;
-      const timer = setTimeout(() => {
-        link.watcherQueries.delete(tag);
-        resolve(0);
-      }, WATCHER_QUERY_TIMEOUT_MS);
-      link.watcherQueries.set(tag, (count) => {
-        clearTimeout(timer);
-        resolve(count);
-      });
+    const counts = await this.askWorkers((link, tag) => {
       link.end.send({ type: RecordType.WatcherQuery, tag });
-    })));
+      return link.watcherQueries as Map<number, (v: number) => void>;
+    }, 0);
     return { ...stats, watchers: counts.reduce((a, b) => a + b, stats.watchers) };
+  }
+
+  /** The primary's metrics and every worker's own, merged (series summed over the processes). */
+  private async metricsText(): Promise<string> {
+    const own = await this.options.member.renderMetrics();
+    const workers = await this.askWorkers((link, tag) => {
+      link.end.send({ type: RecordType.MetricsQuery, tag });
+      return link.metricsQueries as Map<number, (v: string) => void>;
+    }, '');
+    return mergePrometheusTexts([own, ...workers]);
+  }
+
+  /** Asks every worker (`ask` sends the query and gives the map its answer lands in); `missing` for one silent past a second. */
+  private askWorkers<T>(ask: (link: WorkerLink, tag: number) => Map<number, (v: T) => void>, missing: T): Promise<T[]> {
+    return Promise.all([...this.links].map((link) => new Promise<T>((resolve) => {
+      const tag = this.nextQueryTag++;
+      const answers = ask(link, tag);
+      const timer = setTimeout(() => {
+        answers.delete(tag);
+        resolve(missing);
+      }, WATCHER_QUERY_TIMEOUT_MS);
+      answers.set(tag, (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      });
+    })));
   }
 
   private status(full: boolean): WorkerStatus {
@@ -287,6 +309,11 @@ export class ClientHub implements StoreEventSink {
         const answer = link.watcherQueries.get(r.tag);
         link.watcherQueries.delete(r.tag);
         return answer?.(r.count);
+      }
+      case RecordType.MetricsText: {
+        const answer = link.metricsQueries.get(r.tag);
+        link.metricsQueries.delete(r.tag);
+        return answer?.(r.text);
       }
       default:
         link.end.destroy(new Error(`a worker sent record type ${r.type}`));
@@ -383,7 +410,7 @@ export class ClientHub implements StoreEventSink {
         case 'leaderStats': return m.leaderStats() ?? null;
         case 'keyspaceHash': return m.keyspaceHash();
         case 'storeStats': return this.storeStats();
-        case 'metrics': return m.renderMetrics();
+        case 'metrics': return this.metricsText();
         case 'addMember': return m.addMember(args[0] as string[]);
         case 'removeMember': return m.removeMember(args[0] as string);
         case 'updateMember': return m.updateMember(args[0] as string, args[1] as string[]);

@@ -186,9 +186,9 @@ export class RemoteMember implements MemberView {
     return ((await this.call('leaderStats', [])) as Record<string, unknown> | null) ?? undefined;
   }
 
-  /** The primary's metrics, then this worker's own (its HTTP requests and connections). */
+  /** The member's metrics: the primary's and every worker's own, merged there. */
   async renderMetrics(): Promise<string> {
-    return `${(await this.call('metrics', [])) as string}${this.metrics.render()}`;
+    return (await this.call('metrics', [])) as string;
   }
 
   /** Registers an answer handler; undefined when too many requests are outstanding. */
@@ -299,6 +299,8 @@ export class RemoteMember implements MemberView {
         return this.listings.get(r.tag)?.chunk(r.text, r.end);
       case RecordType.WatcherQuery:
         return this.end.send({ type: RecordType.WatcherCount, tag: r.tag, count: this.window?.watcherCount ?? 0 });
+      case RecordType.MetricsQuery:
+        return this.end.send({ type: RecordType.MetricsText, tag: r.tag, text: this.metrics.render() });
       case RecordType.Result:
       case RecordType.ReadAnswer:
       case RecordType.HistoryAnswer:

@@ -57,6 +57,8 @@ const records: ChannelRecord[] = [
   { type: RecordType.CallAnswer, tag: 13, ok: true, json: '{"a":1}' },
   { type: RecordType.WatcherQuery, tag: 14 },
   { type: RecordType.WatcherCount, tag: 14, count: 3 },
+  { type: RecordType.MetricsQuery, tag: 15 },
+  { type: RecordType.MetricsText, tag: 15, text: '# HELP x y\nx 1\n' },
 ];
 
 describe('channel records', () => {

@@ -17,6 +17,7 @@ export const enum RecordType {
   ListingAck = 5,
   ListingCancel = 6,
   WatcherCount = 7,
+  MetricsText = 8,
   Event = 16,
   Reset = 17,
   Status = 18,
@@ -26,6 +27,7 @@ export const enum RecordType {
   HistoryAnswer = 22,
   CallAnswer = 23,
   WatcherQuery = 24,
+  MetricsQuery = 25,
 }
 
 /** Flags of a `Read`. */
@@ -63,7 +65,10 @@ export type ChannelRecord =
   | { type: RecordType.ListingChunk; tag: number; text: string; end: 0 | 1 | 2 }
   | { type: RecordType.HistoryAnswer; tag: number; index: number; events: StoreEvent[]; outcome: Outcome | undefined }
   | { type: RecordType.CallAnswer; tag: number; ok: boolean; json: string }
-  | { type: RecordType.WatcherQuery; tag: number };
+  | { type: RecordType.WatcherQuery; tag: number }
+  /** The worker's own metrics (its HTTP requests and connections), answering a `MetricsQuery`. */
+  | { type: RecordType.MetricsText; tag: number; text: string }
+  | { type: RecordType.MetricsQuery; tag: number };
 
 function writeOutcome(w: ByteWriter, o: Outcome | undefined): void {
   if (o === undefined) return w.writeUint8(0);
@@ -130,7 +135,11 @@ export function writeRecord(w: ByteWriter, rec: ChannelRecord): void {
       w.writeVarint(rec.tag);
       return w.writeVarint(rec.count);
     case RecordType.WatcherQuery:
+    case RecordType.MetricsQuery:
       return w.writeVarint(rec.tag);
+    case RecordType.MetricsText:
+      w.writeVarint(rec.tag);
+      return w.writeString(rec.text);
     case RecordType.Event:
       return w.writeBytes(rec.bytes);
     case RecordType.Reset:
@@ -188,7 +197,10 @@ export function readRecord(r: ByteReader): ChannelRecord {
     case RecordType.WatcherCount:
       return { type, tag: r.readVarint(), count: r.readVarint() };
     case RecordType.WatcherQuery:
+    case RecordType.MetricsQuery:
       return { type, tag: r.readVarint() };
+    case RecordType.MetricsText:
+      return { type, tag: r.readVarint(), text: r.readString() };
     case RecordType.Event:
       return { type, bytes: r.readBytes() };
     case RecordType.Reset:
