@@ -295,8 +295,11 @@ export class RemoteMember implements MemberView {
         return this.onStatus(JSON.parse(r.json) as WorkerStatus);
       case RecordType.Reset:
         return this.window?.reset(r.index);
-      case RecordType.ListingChunk:
-        return this.listings.get(r.tag)?.chunk(r.text, r.end);
+      case RecordType.ListingChunk: {
+        const listing = this.listings.get(r.tag);
+        if (r.end !== 0) this.listings.delete(r.tag);
+        return listing?.chunk(r.text, r.end);
+      }
       case RecordType.WatcherQuery:
         return this.end.send({ type: RecordType.WatcherCount, tag: r.tag, count: this.window?.watcherCount ?? 0 });
       case RecordType.MetricsQuery:

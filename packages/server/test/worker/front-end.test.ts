@@ -202,6 +202,28 @@ describe('client workers in process', () => {
     hub.close();
   });
 
+  test('a big read to a client that takes nothing holds a bounded part of it on the worker', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    await a.started;
+    const value = 'y'.repeat(1000);
+    for (let i = 0; i < 1500; i++) await ask(a, set(`/slow/k${i}`, value));
+    const parts = await ask(a, get('/slow', { recursive: true }));
+    let received = 0;
+    let drain: (() => void) | undefined;
+    const sink: BodySink = {
+      write: (t) => void (received += t.length), bufferedBytes: 10 ** 9, onceDrain: (fn) => void (drain = fn), end: () => assert.fail('ended'), abort: () => {}, gone: false,
+    };
+    parts.stream!.pipe(sink);
+    await until(() => drain !== undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const limits = new BigReads().limits;
+    assert.ok(received <= limits.firstStep.maxChars + limits.highWaterBytes + limits.step.maxChars, `received ${received}`);
+    assert.ok(received < 1_500_000, 'not the whole answer');
+    parts.stream!.cancel();
+    hub.close();
+  });
+
   test('when the primary goes away, requests in flight fail and the worker is told', async () => {
     const { worker, hub } = setup();
     let closed = false;
