@@ -21,6 +21,8 @@ import { WORKER_CONFIG_ENV } from './worker-pool.js';
 const CHANNEL_FD = 4;
 /** How long closing the listeners may take before the worker exits anyway. */
 const CLOSE_GRACE_MS = 300;
+/** How long a client port in use is tried again at start. */
+const LISTEN_RETRY_MS = 3000;
 
 /** Runs a client worker until its channel closes. */
 export async function workerMain(env: Record<string, string | undefined>): Promise<void> {
@@ -47,8 +49,20 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   gate.registerMetrics(metrics);
   await member.started;
   const api = createClientApi(member, () => member.isReady);
+  const handler = gateUntilReady(api.handler, member.ready, config.requestTimeoutMs);
   try {
-    listeners = await listenClients(config, gateUntilReady(api.handler, member.ready, config.requestTimeoutMs), logger, { tls: clientTls, fastHandler: api.fastHandler, gate });
+    // Workers of a member killed just before may hold the port for a few more ms (they exit when
+    // their channel closes): a port in use is tried again for a while.
+    const deadline = Date.now() + LISTEN_RETRY_MS;
+    for (;;) {
+      try {
+        listeners = await listenClients(config, handler, logger, { tls: clientTls, fastHandler: api.fastHandler, gate });
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   } catch (err) {
     const e = err as Error & { code?: string };
     process.send({ deimos: 'failed', message: e.message, code: e.code ?? 'ERR_LISTEN' });
