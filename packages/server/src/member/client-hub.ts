@@ -15,7 +15,6 @@ import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
 import type { Duplex } from 'node:stream';
 import { AuthError } from '../auth/auth-error.js';
 import { AUTH_STATE_PATH } from '../auth/auth-state.js';
-import type { BodySink } from '../http/body-stream.js';
 import { BigReads } from '../routes/big-reads.js';
 import type { DistributiveOmit } from '../routes/member-view.js';
 import { MembersApiError } from '../routes/members-routes.js';
@@ -27,6 +26,7 @@ import { ChannelEnd } from '../worker/channel/channel-end.js';
 import { encodeStoreEvent } from '../worker/channel/event-codec.js';
 import { READ_LINEARIZABLE, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord, type Outcome } from '../worker/channel/records.js';
 import type { ApplyResult } from './apply-result.js';
+import { ListingSink } from './listing-sink.js';
 import type { Member } from './member.js';
 
 /** Unsent bytes past which a worker is disconnected (it cannot be keeping up). */
@@ -76,64 +76,6 @@ class WorkerLink {
 
   constructor(socket: Duplex, onRecord: (link: WorkerLink, r: ChannelRecord) => void, onClose: (link: WorkerLink, err: Error | undefined) => void) {
     this.end = new ChannelEnd(socket, { onRecord: (r) => onRecord(this, r), onClose: (err) => onClose(this, err) });
-  }
-}
-
-/** A big read's body, streamed to a worker as fast as it acknowledges the chunks. */
-class ListingSink implements BodySink {
-  private sent = 0;
-  private acked = 0;
-  private drainWaiter: (() => void) | undefined;
-  cancelled = false;
-
-  constructor(private readonly link: WorkerLink, private readonly tag: number) {}
-
-  get bufferedBytes(): number {
-    return this.sent - this.acked;
-  }
-
-  get gone(): boolean {
-    return this.cancelled || this.link.end.isClosed;
-  }
-
-  write(text: string): void {
-    if (text === '' || this.gone) return;
-    this.sent += text.length;
-    this.link.end.send({ type: RecordType.ListingChunk, tag: this.tag, text, end: 0 });
-  }
-
-  onceDrain(fn: () => void): void {
-    this.drainWaiter = fn;
-    if (this.gone) this.wake();
-  }
-
-  end(): void {
-    this.finish(1);
-  }
-
-  abort(): void {
-    this.finish(2);
-  }
-
-  ack(bytes: number): void {
-    this.acked = Math.min(this.sent, this.acked + bytes);
-    this.wake();
-  }
-
-  cancel(): void {
-    this.cancelled = true;
-    this.wake();
-  }
-
-  private wake(): void {
-    const fn = this.drainWaiter;
-    this.drainWaiter = undefined;
-    fn?.();
-  }
-
-  private finish(end: 1 | 2): void {
-    this.link.listings.delete(this.tag);
-    if (!this.link.end.isClosed && !this.cancelled) this.link.end.send({ type: RecordType.ListingChunk, tag: this.tag, text: '', end });
   }
 }
 
@@ -366,7 +308,7 @@ export class ClientHub implements StoreEventSink {
       return;
     }
     link.end.send({ type: RecordType.ReadAnswer, tag, raftIndex: raft.appliedIndex, raftTerm: raft.term, index: result.index, body: '', listing: true, outcome: undefined });
-    const sink = new ListingSink(link, tag);
+    const sink = new ListingSink(link.end, tag, () => link.listings.delete(tag));
     link.listings.set(tag, sink);
     this.bigReads.stream(listing).pipe(sink);
   }
