@@ -42,7 +42,10 @@ export interface RemoteMemberOptions {
   config: ServerConfig;
   logger: Logger;
   metrics?: MetricsRegistry;
-  /** Called once the channel to the primary is gone. */
+  /**
+   * Called once the channel to the primary is gone; requests in flight are never answered then, so
+   * the owner must close the client connections (a worker process exits).
+   */
   onClose?: (error: Error | undefined) => void;
 }
 
@@ -82,14 +85,13 @@ export class RemoteMember implements MemberView {
     this.end = new ChannelEnd(options.socket, {
       onRecord: (r) => this.onRecord(r),
       onClose: (err) => {
+        // The primary is gone: nothing in flight is answered (an error would claim more than is
+        // known: a write may have been applied); the owner closes the client connections, as a
+        // crash of a single-process member would.
         clearInterval(this.sweep);
-        for (const [tag, p] of this.pending) {
-          this.pending.delete(tag);
-          p.answer(undefined);
-        }
+        this.pending.clear();
         for (const l of this.listings.values()) l.abort();
         this.listings.clear();
-        this.window?.closeAll();
         options.onClose?.(err);
       },
     });

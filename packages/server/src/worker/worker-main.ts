@@ -33,6 +33,8 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
   let listeners: Listeners | undefined;
   let stopping = false;
+  // Closing the listeners destroys every client connection at once: requests in flight when the
+  // primary went away are never answered (their clients see a closed connection).
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
