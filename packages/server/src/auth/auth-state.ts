@@ -97,6 +97,11 @@ export class AuthState {
     } catch (err) {
       if (!(err instanceof EtcdError)) throw err;
     }
+    this.loadValue(value);
+  }
+
+  /** Reads the state from its stored value (absent: auth never set up); a client worker follows the applied events so. */
+  loadValue(value: string | undefined): void {
     const p = value === undefined ? undefined : (JSON.parse(value) as Persisted);
     this.enabled = p?.enabled ?? false;
     this.users = new Map(Object.entries(p?.users ?? {}));

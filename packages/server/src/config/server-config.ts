@@ -8,6 +8,7 @@ import { clusterId, memberId } from '../cluster/member-id.js';
 import { clientTlsFiles, peerTlsFiles, type TlsFiles } from './tls-flags.js';
 import { defaultConnectionLimits } from './connection-limits.js';
 import { readOpenFilesLimit } from './open-files-limit.js';
+import { parseClientWorkers } from './client-workers.js';
 
 export type { TlsFiles } from './tls-flags.js';
 
@@ -40,6 +41,8 @@ export interface ServerConfig {
   maxRequestBytes: number;
   /** Most client connections open at once (across the client URLs). */
   maxClientConns: number;
+  /** Processes serving the client port besides the primary (0: one process serves everything). */
+  clientWorkers: number;
   /** Most connections open at once on the peer URLs. */
   maxPeerConns: number;
   /** The process's open-files limit the defaults were derived from; undefined when unknown. */
@@ -166,6 +169,7 @@ export function loadServerConfig(
     maxRequestBytes: int(flags, 'max-request-bytes', 1024),
     maxClientConns: optionalInt(flags, 'max-client-conns', 1) ?? connDefaults.client,
     maxPeerConns: optionalInt(flags, 'max-peer-conns', 1) ?? connDefaults.peer,
+    clientWorkers: parseClientWorkers(str(flags, 'client-workers') ?? '0'),
     openFilesLimit: openFiles,
     corsOrigins: cors,
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),

@@ -24,6 +24,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
   { name: 'max-request-bytes', kind: 'integer', defaultValue: '4194304', description: 'Largest request body accepted, in bytes.' },
   { name: 'max-client-conns', kind: 'integer', description: 'Most client connections open at once, across all client URLs (watches included); more are answered 503 and closed. Default: derived from the open-files limit, keeping descriptors for the WAL, state database and peers.' },
   { name: 'max-peer-conns', kind: 'integer', description: 'Most connections open at once on the peer URLs; more are refused. Default: derived from the open-files limit (an eighth of the connection budget, 32 to 1024).' },
+  { name: 'client-workers', kind: 'string', defaultValue: '0', description: "Processes that serve the client port, besides the one that runs consensus (raft, WAL, apply): 0 serves everything in one process; 'auto' uses the CPUs this process may run on (taskset/cpuset), one left to consensus (0 on 2 CPUs or fewer)." },
   { name: 'cors', kind: 'string', defaultValue: '*', description: "Comma-separated origins allowed by CORS, or '*' for any; empty disables CORS headers." },
   { name: 'proxy', kind: 'string', defaultValue: 'off', description: "'off' to run a member; 'on' or 'readonly' to run as a proxy in front of the cluster." },
   { name: 'cert-file', kind: 'string', description: 'PEM certificate of the client listener; required when a --listen-client-urls URL is https://.' },

@@ -11,7 +11,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { RaftLoop } from '../raft-node/raft-loop.js';
 import type { WaitRegistry } from '../raft-node/wait-registry.js';
-import type { DistributiveOmit, MemberView, RaftFacts } from '../routes/member-view.js';
+import type { DistributiveOmit, KeyspaceHash, MemberView, RaftFacts } from '../routes/member-view.js';
 import type { SqliteBackend, Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import type { PeerTransport } from '../transport/index.js';
@@ -61,6 +61,8 @@ export class Member implements MemberView {
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly store: Store;
+  /** The routes' view of the keyspace: the store itself. */
+  readonly keys: Store;
   readonly startTime = new Date();
   readonly auth: AuthState;
   readonly authGuard: AuthGuard;
@@ -82,6 +84,7 @@ export class Member implements MemberView {
     this.logger = parts.logger;
     this.metrics = parts.metrics;
     this.store = parts.store;
+    this.keys = parts.store;
     this.auth = parts.auth;
     this.authGuard = new AuthGuard(parts.auth);
     this.loop = parts.loop;
@@ -244,9 +247,13 @@ export class Member implements MemberView {
     return this.loop.linearizableRead(this.config.requestTimeoutMs).then(() => undefined);
   }
 
-  keyspaceHash(): { hash: string; nodes: number; storeIndex: number; appliedIndex: number } {
+  keyspaceHash(): KeyspaceHash {
     this.flushState(); // the hash is taken over the database
     return { ...this.backend.hashNodes(), storeIndex: this.store.index, appliedIndex: this.store.applied.index };
+  }
+
+  renderMetrics(): string {
+    return this.metrics.render();
   }
 
   selfStats(): Record<string, unknown> {

@@ -38,6 +38,8 @@ import { DiskSpaceAlarm } from './disk-space-alarm.js';
 import { prepareDataDir } from './data-dir.js';
 import { readStoredBootstrap, writeStoredBootstrap, type StoredBootstrap } from './stored-bootstrap.js';
 import { reconcileWithStored, restartMembers } from './restart-config.js';
+import { ClientHub } from './client-hub.js';
+import { WorkerPool } from '../worker/worker-pool.js';
 
 /**
  * How far each WAL segment is zero-filled ahead of its last record (see WalOptions.preallocateBytes):
@@ -252,9 +254,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   transport.onSnapshotStatus((id, status) => loop.withNode((n) => n.reportSnapshot(id, status)));
   transport.onRemoved((by) => fatal(Object.assign(new Error(`this member was removed from the cluster (told by ${by})`), { code: 'ERR_MEMBER_REMOVED' })));
   registerMemberMetrics(metrics, member, store, () => loop.appliedIndex);
-  const clientGate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger });
   const peerGate = new ConnectionGate({ side: 'peer', limit: config.maxPeerConns, logger });
-  clientGate.registerMetrics(metrics);
   peerGate.registerMetrics(metrics);
 
   loop.start();
@@ -282,6 +282,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   let listeners: Listeners[] = [];
+  let workers: WorkerPool | undefined;
   try {
     listeners.push(await listenPeers(config, (req, res) => {
       // Members joining the cluster ask any peer for the cluster ID and member list.
@@ -290,8 +291,22 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     }, logger, peerTls, peerGate));
     let isReady = false;
     void ready.then(() => (isReady = true));
-    const api = createClientApi(member, () => isReady);
-    listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, { tls: clientTls, fastHandler: api.fastHandler, gate: clientGate }));
+    if (config.clientWorkers > 0) {
+      // The client port is served by worker processes (docs/multi-core.md); this one never accepts on it.
+      const hub = new ClientHub({ member, store, logger, isReady: () => isReady });
+      const pool = new WorkerPool({ count: config.clientWorkers, config, logger, metrics, attach: (socket) => hub.attach(socket) });
+      workers = pool;
+      listeners.push({ close: async () => {
+        hub.close();
+        await pool.stop();
+      } });
+      await pool.start();
+    } else {
+      const clientGate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger });
+      clientGate.registerMetrics(metrics);
+      const api = createClientApi(member, () => isReady);
+      listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, { tls: clientTls, fastHandler: api.fastHandler, gate: clientGate }));
+    }
   } catch (err) {
     await transport.close();
     await Promise.all(listeners.map((l) => l.close()));
@@ -312,7 +327,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   }, 20);
   logger.info('member started', {
     id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir,
-    maxClientConns: config.maxClientConns, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
+    maxClientConns: config.maxClientConns, clientWorkers: config.clientWorkers, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
     ...(clientTls ? { clientCert: clientTls.description.subject, clientCertAuth: clientTls.files.clientCertAuth } : {}),
     ...(peerTls ? { peerCert: peerTls.description.subject, peerCertAuth: peerTls.files.clientCertAuth } : {}),
   });
@@ -321,7 +336,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   return {
     member,
     onFatal: (l) => fatalListeners.push(l),
-    reloadTls: () => reloadTlsSides([clientTls, peerTls], logger),
+    reloadTls: () => {
+      reloadTlsSides([clientTls, peerTls], logger);
+      workers?.reloadTls();
+    },
     stop: () => {
       stopped ??= (async () => {
         clearInterval(syncTimer);

@@ -121,7 +121,7 @@ async function remoteStatus(m: MemberJSON, tls: () => { ca?: Buffer; cert?: Buff
 
 /** Follower latencies from the leader's stats (this member's own, or fetched from the leader). */
 async function followerLatencies(member: MemberView, leader: MemberJSON | undefined, tls: () => { ca?: Buffer; cert?: Buffer; key?: Buffer }): Promise<Record<string, { latency?: Latency }>> {
-  const own = member.leaderStats();
+  const own = await member.leaderStats();
   if (own !== undefined) return (own.followers ?? {}) as Record<string, { latency?: Latency }>;
   const url = leader?.clientURLs[0];
   if (url === undefined) return {};
@@ -138,15 +138,15 @@ export async function serveClusterStatus(member: MemberView, req: IncomingMessag
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendMethodNotAllowed(res, 'GET, HEAD');
   let material: { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined;
   const tls = () => (material ??= tlsOptions(member));
-  const members = member.members();
+  const members = await member.members();
   const facts = member.raft();
+  const self = (await member.selfStats()) as { startTime?: string };
   const statuses = await Promise.all(members.map((m) => {
     if (m.id !== member.memberId) return remoteStatus(m, tls);
-    const self = member.selfStats() as { startTime?: string };
     return Promise.resolve<MemberStatus>({
       id: m.id, name: m.name, clientURLs: m.clientURLs, peerURLs: m.peerURLs, up: true, isLeader: facts.isLeader,
       leaderId: facts.leaderId === '0' ? '' : facts.leaderId, startTime: self.startTime,
-      term: facts.term, commitIndex: facts.commitIndex, appliedIndex: facts.appliedIndex, storeIndex: member.store.index,
+      term: facts.term, commitIndex: facts.commitIndex, appliedIndex: facts.appliedIndex, storeIndex: member.keys.index,
     });
   }));
   // The leader as the members that answer see it: this member's view first, else the majority's.

@@ -32,20 +32,20 @@ export async function serveHealth(member: MemberView, req: IncomingMessage, res:
 }
 
 /** GET/HEAD /machines and /v2/machines: every member's client URLs, joined by ", ". */
-export function serveMachines(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+export async function serveMachines(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendMethodNotAllowed(res, 'GET,HEAD');
-  const urls = member.members().flatMap((m) => m.clientURLs).sort();
+  const urls = (await member.members()).flatMap((m) => m.clientURLs).sort();
   sendBody(res, 200, 'text/plain; charset=utf-8', urls.join(', '));
 }
 
 /** GET /metrics in the Prometheus text format. */
-export function serveMetrics(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+export async function serveMetrics(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', member.metrics.render());
+  sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await member.renderMetrics());
 }
 
 /** GET /deimos/hash: the keyspace hash and the indexes it reflects (for convergence checks). */
-export function serveHash(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
+export async function serveHash(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  sendBody(res, 200, 'application/json', JSON.stringify(member.keyspaceHash()));
+  sendBody(res, 200, 'application/json', JSON.stringify(await member.keyspaceHash()));
 }

@@ -13,6 +13,7 @@ import { errorParts, eventParts, readParts, sendParts, writeError, writeRedirect
 import { renderEvent, type StoreRead } from '../store/index.js';
 import type { BigReads } from './big-reads.js';
 import type { DistributiveOmit, MemberView } from './member-view.js';
+import { isRemoteKeys, type LocalKeys } from './keys-access.js';
 import { serveWatch } from './watch-route.js';
 import { isAuthPath } from '../auth/auth-state.js';
 import { hasKeyAccess, writeKeysNoAuth } from '../auth/auth-routes.js';
@@ -103,9 +104,12 @@ export type KeysReply = (parts: ResponseParts) => void;
  */
 export function answerGet(member: MemberView, r: GetKeysRequest, reply: KeysReply, bigReads: BigReads): void | Promise<void> {
   // unsafeLocalReads is the chaos suite's deliberately broken mode (test-only environment flag).
-  if (r.serializable || member.config.unsafeLocalReads === true) return answerLocalGet(member, r, reply, bigReads, false);
+  const local = r.serializable || member.config.unsafeLocalReads === true;
+  const keys = member.keys;
+  if (isRemoteKeys(keys)) return keys.get(r, !local, reply);
+  if (local) return answerLocalGet(member, keys, r, reply, bigReads, false);
   return member.linearizableRead().then(
-    () => answerLocalGet(member, r, reply, bigReads, false),
+    () => answerLocalGet(member, keys, r, reply, bigReads, false),
     () => reply(errorParts(timeoutError(), { clusterId: member.clusterId, includeIndexHeaders: true, head: r.head })),
   );
 }
@@ -114,13 +118,13 @@ export function answerGet(member: MemberView, r: GetKeysRequest, reply: KeysRepl
  * Reads from the local store. A big answer (see big-reads.ts) needs a slot: without a free one it
  * waits for one and reads again, then (`admitted`) holds it, and gives it back unless it streams.
  */
-function answerLocalGet(member: MemberView, r: GetKeysRequest, reply: KeysReply, bigReads: BigReads, admitted: boolean): void | Promise<void> {
+function answerLocalGet(member: MemberView, keys: LocalKeys, r: GetKeysRequest, reply: KeysReply, bigReads: BigReads, admitted: boolean): void | Promise<void> {
   const clusterId = member.clusterId;
   let result: StoreRead;
   try {
     // The auth state is never shown to clients (see auth-state.ts); `_` is char 95.
-    if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) throw new EtcdError(ErrorCode.KeyNotFound, r.path, member.store.index);
-    result = member.store.read(r.path, { recursive: r.recursive, sorted: r.sorted, quiet: admitted }, Date.now(), bigReads.limits.firstStep);
+    if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) throw new EtcdError(ErrorCode.KeyNotFound, r.path, keys.index);
+    result = keys.read(r.path, { recursive: r.recursive, sorted: r.sorted, quiet: admitted }, Date.now(), bigReads.limits.firstStep);
   } catch (err) {
     if (admitted) bigReads.release();
     if (err instanceof EtcdError) return reply(errorParts(err, { clusterId, head: r.head }));
@@ -136,12 +140,13 @@ function answerLocalGet(member: MemberView, r: GetKeysRequest, reply: KeysReply,
   }
   if (!admitted && !bigReads.tryAdmit()) {
     listing.close();
-    return bigReads.admitted().then(() => answerLocalGet(member, r, reply, bigReads, true));
+    return bigReads.admitted().then(() => answerLocalGet(member, keys, r, reply, bigReads, true));
   }
   reply(readParts(bigReads.stream(listing), headers));
 }
 
-function toReplicated(r: WriteKeysRequest, nowMs: number): DistributiveOmit<ReplicatedRequest, 'id'> {
+/** The replicated request of a keys write (`timeMs` is the proposer's clock, for TTLs). */
+export function toReplicated(r: WriteKeysRequest, nowMs: number): DistributiveOmit<ReplicatedRequest, 'id'> {
   switch (r.kind) {
     case 'set':
       return { op: 'set', path: r.path, value: r.value, dir: r.dir, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
@@ -163,7 +168,7 @@ export async function answerWrite(member: MemberView, r: WriteKeysRequest, reply
   const clusterId = member.clusterId;
   if (r.path === RESERVED_PREFIX || r.path.startsWith(`${RESERVED_PREFIX}/`)) {
     // Membership lives there; only the cluster itself writes it.
-    return reply(errorParts(new EtcdError(ErrorCode.KeyIsPreserved, r.path, member.store.index), { clusterId }));
+    return reply(errorParts(new EtcdError(ErrorCode.KeyIsPreserved, r.path, member.keys.index), { clusterId }));
   }
   let result;
   try {

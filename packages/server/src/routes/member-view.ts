@@ -8,7 +8,7 @@ import type { MemberJSON, ReplicatedRequest } from '@deimos/protocol';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
-import type { Store } from '../store/index.js';
+import type { KeysAccess } from './keys-access.js';
 import type { ApplyResult } from '../member/apply-result.js';
 
 /** Raft-level facts for headers and stats. */
@@ -22,12 +22,21 @@ export interface RaftFacts {
   isLeader: boolean;
 }
 
+/** A hash of the keyspace and the indexes it was taken at (`GET /deimos/hash`). */
+export interface KeyspaceHash {
+  hash: string;
+  nodes: number;
+  storeIndex: number;
+  appliedIndex: number;
+}
+
 /** A running member as the routes see it. */
 export interface MemberView {
   readonly config: ServerConfig;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
-  readonly store: Store;
+  /** The keyspace: reads, watches, its index and stats (in this process or in the primary). */
+  readonly keys: KeysAccess;
   readonly clusterId: string;
   readonly memberId: string;
   readonly startTime: Date;
@@ -36,8 +45,8 @@ export interface MemberView {
   /** Checks the credentials of requests while auth is enabled. */
   readonly authGuard: AuthGuard;
   raft(): RaftFacts;
-  /** Current members, sorted by numeric ID. */
-  members(): MemberJSON[];
+  /** Current members, sorted by numeric ID (a client worker asks the primary, so it sees every change answered before). */
+  members(): MemberJSON[] | Promise<MemberJSON[]>;
   /** Proposes a write and resolves once it was applied here (or rejects on timeout). */
   propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult>;
   /** Resolves once a linearizable read may be served locally. */
@@ -49,12 +58,14 @@ export interface MemberView {
   /** Changes a member's peer URLs. */
   updateMember(id: string, peerURLs: string[]): Promise<void>;
   /** A hash of the keyspace with the indexes it was taken at (members that agree hash alike). */
-  keyspaceHash(): { hash: string; nodes: number; storeIndex: number; appliedIndex: number };
+  keyspaceHash(): KeyspaceHash | Promise<KeyspaceHash>;
   /** The alarms raised on this member, as etcd names them (`NOSPACE` while its disk is full). */
   alarms(): string[];
+  /** The Prometheus text of `/metrics` (a member with client workers adds theirs). */
+  renderMetrics(): string | Promise<string>;
   /** Stats counters of raft traffic for /v2/stats/self and /v2/stats/leader. */
-  selfStats(): Record<string, unknown>;
-  leaderStats(): Record<string, unknown> | undefined;
+  selfStats(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  leaderStats(): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
 }
 
 /** `Omit` that distributes over a union. */

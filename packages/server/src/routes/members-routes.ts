@@ -27,7 +27,7 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
   if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method)) return sendMethodNotAllowed(res, ALLOW);
   const sub = rest.replace(/^\/+/, '').replace(/\/+$/, '');
   try {
-    if (method === 'GET') return serveGet(member, sub, res, headers);
+    if (method === 'GET') return await serveGet(member, sub, res, headers);
     // etcd adds whatever follows the prefix on a POST, and takes `leader` as a (missing) id on PUT/DELETE.
     if (method === 'POST') {
       const peerURLs = await readPeerUrls(req);
@@ -51,10 +51,10 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
   }
 }
 
-function serveGet(member: MemberView, sub: string, res: ServerResponse, headers: Record<string, string>): void {
-  if (sub === '') return sendJsonLine(res, 200, { members: member.members() }, headers);
+async function serveGet(member: MemberView, sub: string, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+  if (sub === '') return sendJsonLine(res, 200, { members: await member.members() }, headers);
   if (sub === 'leader') {
-    const lead = member.members().find((m) => m.id === member.raft().leaderId);
+    const lead = (await member.members()).find((m) => m.id === member.raft().leaderId);
     if (!lead) return sendJson(res, 503, { message: 'During Leader Election' }, headers);
     return sendJsonLine(res, 200, lead, headers);
   }

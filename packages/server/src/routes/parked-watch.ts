@@ -14,7 +14,7 @@ import { matchKeysPath, parseKeysRequest, redirectFor, splitRawUrl } from '../ht
 import { watchEventLine, type EventHeaders } from '../http/write-response.js';
 import type { Watcher } from '../store/index.js';
 import type { MemberView } from './member-view.js';
-import { pumpWatch, registerWatch, type WatchSink } from './watch-route.js';
+import { pumpWatch, registerWatch, type RegisteredWatch, type WatchSink } from './watch-route.js';
 
 /** Bytes a client may send while its watch is held (a pipelined next request); more closes it. */
 const MAX_PENDING_BYTES = 64 * 1024;
@@ -144,10 +144,30 @@ export function watchConnectionTaker(member: MemberView, isReady: () => boolean,
     const registered = registerWatch(member, parsed);
     if (registered instanceof EtcdError) return false;
     const started = performance.now();
-    socket.write(watchHead(registered.headers, corsHeaders(member.config.corsOrigins, head.headers.get('origin')), close));
-    socket.setKeepAlive(true, 30_000);
-    const parked = new ParkedWatch(socket, registered.watcher, close ? undefined : handBack, () => onServed(performance.now() - started));
-    pumpWatch(registered.watcher, parsed.stream, parked);
+    const park = (done: RegisteredWatch): void => {
+      socket.write(watchHead(done.headers, corsHeaders(member.config.corsOrigins, head.headers.get('origin')), close));
+      socket.setKeepAlive(true, 30_000);
+      const parked = new ParkedWatch(socket, done.watcher, close ? undefined : handBack, () => onServed(performance.now() - started));
+      pumpWatch(done.watcher, parsed.stream, parked);
+    };
+    if (!(registered instanceof Promise)) {
+      park(registered);
+      return true;
+    }
+    // The keyspace is in another process: the connection is held (unread) until the watch is registered.
+    const gone = (): void => void socket.destroy();
+    socket.once('error', gone);
+    socket.once('close', gone);
+    void registered.then((done) => {
+      socket.removeListener('error', gone);
+      socket.removeListener('close', gone);
+      if (socket.destroyed || done instanceof EtcdError) {
+        if (!(done instanceof EtcdError)) done.watcher.close();
+        // Refused after the connection was taken (the primary did not answer): no answer but a close.
+        return void socket.destroy();
+      }
+      park(done);
+    }, gone);
     return true;
   };
 }

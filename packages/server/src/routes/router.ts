@@ -141,17 +141,17 @@ function dispatch(
       }
       return void serveMembers(member, path.replace(/^(\/v2)?\/members/, ''), req, res);
     case 'machines':
-      return serveMachines(member, req, res);
+      return void serveMachines(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'stats':
-      return whenOpen(member, req, res, () => serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res));
+      return whenOpen(member, req, res, () => void serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res).catch((err: Error) => failed(member, res, err)));
     case 'version':
       return serveVersion(req, res);
     case 'health':
       return void serveHealth(member, req, res);
     case 'metrics':
-      return whenOpen(member, req, res, () => serveMetrics(member, req, res));
+      return whenOpen(member, req, res, () => void serveMetrics(member, req, res).catch((err: Error) => failed(member, res, err)));
     case 'hash':
-      return whenOpen(member, req, res, () => serveHash(member, req, res));
+      return whenOpen(member, req, res, () => void serveHash(member, req, res).catch((err: Error) => failed(member, res, err)));
     case 'dashboard':
       if (dashboard === undefined) return writeNotFound(res);
       // The cluster view carries the stats and metrics of every member: the same rule as they.

@@ -1,16 +1,17 @@
 /** `/v2/stats/self`, `/v2/stats/leader` and `/v2/stats/store` (also under `/stats/`). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
+import { isRemoteKeys } from './keys-access.js';
 import { sendJson, sendMethodNotAllowed } from './respond.js';
 import { writeNotFound } from '../http/method-guard.js';
 
 /** Serves one stats endpoint; `which` is the last path segment. */
-export function serveStats(member: MemberView, which: string, req: IncomingMessage, res: ServerResponse): void {
+export async function serveStats(member: MemberView, which: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (which !== 'self' && which !== 'leader' && which !== 'store') return writeNotFound(res);
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  if (which === 'self') return sendJson(res, 200, member.selfStats());
-  if (which === 'store') return sendJson(res, 200, member.store.stats);
-  const leader = member.leaderStats();
+  if (which === 'self') return sendJson(res, 200, await member.selfStats());
+  if (which === 'store') return sendJson(res, 200, isRemoteKeys(member.keys) ? await member.keys.stats() : member.keys.stats);
+  const leader = await member.leaderStats();
   if (!leader) return sendJson(res, 403, { message: 'not current leader' });
   sendJson(res, 200, leader);
 }

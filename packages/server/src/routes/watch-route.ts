@@ -25,19 +25,35 @@ export interface WatchSink {
   readonly finished: boolean;
 }
 
-/** Registers the watch of `r` and gives its response headers, or the wire error that answers it. */
-export function registerWatch(member: MemberView, r: WatchKeysRequest): { watcher: Watcher; headers: EventHeaders } | EtcdError {
-  let watcher: Watcher;
+/** A registered watch and its response headers. */
+export interface RegisteredWatch {
+  watcher: Watcher;
+  headers: EventHeaders;
+}
+
+/**
+ * Registers the watch of `r` and gives its response headers, or the wire error that answers it; a
+ * promise of them when the keyspace is in another process and the watch has no `waitIndex`.
+ */
+export function registerWatch(member: MemberView, r: WatchKeysRequest): RegisteredWatch | EtcdError | Promise<RegisteredWatch | EtcdError> {
   // The auth state is never shown to clients (see auth-state.ts).
-  if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return new EtcdError(ErrorCode.KeyNotFound, r.path, member.store.index);
-  try {
-    watcher = member.store.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: r.waitIndex });
-  } catch (err) {
+  if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return new EtcdError(ErrorCode.KeyNotFound, r.path, member.keys.index);
+  const headersOf = (watcher: Watcher): RegisteredWatch => {
+    const raft = member.raft();
+    return { watcher, headers: { clusterId: member.clusterId, etcdIndex: watcher.startIndex, raftIndex: raft.appliedIndex, raftTerm: raft.term } };
+  };
+  const failed = (err: unknown): EtcdError => {
     if (err instanceof EtcdError) return err;
     throw err;
+  };
+  let watcher: Watcher | Promise<Watcher>;
+  try {
+    watcher = member.keys.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: r.waitIndex });
+  } catch (err) {
+    return failed(err);
   }
-  const raft = member.raft();
-  return { watcher, headers: { clusterId: member.clusterId, etcdIndex: watcher.startIndex, raftIndex: raft.appliedIndex, raftTerm: raft.term } };
+  if (watcher instanceof Promise) return watcher.then(headersOf, failed);
+  return headersOf(watcher);
 }
 
 /**
@@ -78,8 +94,22 @@ export function pumpWatch(watcher: Watcher, stream: boolean, sink: WatchSink): v
 }
 
 /** Serves a watch request until it delivered its event(s) or either side went away. */
-export function serveWatch(member: MemberView, r: WatchKeysRequest, req: IncomingMessage, res: ServerResponse): void {
+export function serveWatch(member: MemberView, r: WatchKeysRequest, req: IncomingMessage, res: ServerResponse): void | Promise<void> {
   const registered = registerWatch(member, r);
+  if (registered instanceof Promise) {
+    return registered.then((done) => {
+      // The client went away while the watch was being registered.
+      if (res.destroyed || req.socket.destroyed) {
+        if (!(done instanceof EtcdError)) done.watcher.close();
+        return;
+      }
+      serveRegistered(member, r, req, res, done);
+    });
+  }
+  serveRegistered(member, r, req, res, registered);
+}
+
+function serveRegistered(member: MemberView, r: WatchKeysRequest, req: IncomingMessage, res: ServerResponse, registered: RegisteredWatch | EtcdError): void {
   if (registered instanceof EtcdError) return writeError(res, registered, { clusterId: member.clusterId });
   const { watcher, headers } = registered;
   startWatch(res, headers);

@@ -11,6 +11,7 @@
  * install one.
  */
 export { Store } from './store.js';
+export type { StoreEventSink } from './store.js';
 export type {
   CompareAndDeleteOptions, CompareAndSwapOptions, CompareOptions, CreateOptions, DeleteOptions, GetOptions,
   GetResult, ReadOptions, SetOptions, StoreRead, StoreOptions, UpdateOptions, WatchOptions,

@@ -88,6 +88,7 @@ export class Store {
   /** The applied position changed since the last flush. */
   private positionDirty = false;
   private changes: NodeChange[] = [];
+  private sink: StoreEventSink | undefined = undefined;
 
   /** Opens the store over a backend, loading the tree, indexes and history it holds. */
   constructor(options: StoreOptions) {
@@ -99,6 +100,14 @@ export class Store {
     this.streamBufferSize = options.streamBufferSize ?? 1000;
     this.snapshotter = new StoreSnapshotter(this.backend, this.tree, this.history);
     this.reload();
+  }
+
+  /**
+   * Sets where every event goes as it is made, in index order, and where a reload is told (the
+   * client hub streams them to client workers). The sink must not throw: it runs inside the apply.
+   */
+  setEventSink(sink: StoreEventSink | undefined): void {
+    this.sink = sink;
   }
 
   /** The store index: the index of the last successful mutation. */
@@ -359,6 +368,7 @@ export class Store {
     this.positionDirty = false;
     this.changes = [];
     this.hub.closeAll('cleared');
+    this.sink?.reset(this.currentIndex);
   }
 
   private assertWritable(path: string): void {
@@ -419,8 +429,17 @@ export class Store {
     this.currentIndex = event.index;
     this.history.append(event);
     this.hub.notify(event);
+    this.sink?.event(event);
     return event;
   }
+}
+
+/** Receives the store's events as they are made (see `Store.setEventSink`). */
+export interface StoreEventSink {
+  /** One event, right after it was applied. */
+  event(event: StoreEvent): void;
+  /** The whole state was replaced (a snapshot install): the store is now at `index`. */
+  reset(index: number): void;
 }
 
 interface CreateSpec {
@@ -433,7 +452,7 @@ interface CreateSpec {
 }
 
 /** Whether a history event answers a watcher: etcd's scan rule, with a proper path prefix. */
-function matchesHistory(event: StoreEvent, watcher: Watcher): boolean {
+export function matchesHistory(event: StoreEvent, watcher: Watcher): boolean {
   if (event.refresh || event.index < watcher.sinceIndex) return false;
   const key = event.node.key;
   if (key === watcher.key) return true;

@@ -46,7 +46,8 @@ export class Watcher {
   readonly stream: boolean;
   readonly sinceIndex: number;
   readonly startIndex: number;
-  private readonly capacity: number;
+  /** Most events buffered before the watcher overflows. */
+  readonly capacity: number;
   private buffer: StoreEvent[] | undefined = undefined;
   private listener: (() => void) | undefined = undefined;
   private registry: WatcherRegistry | undefined = undefined;

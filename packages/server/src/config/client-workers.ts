@@ -1,0 +1,32 @@
+/**
+ * `--client-workers`: how many processes serve the client port (docs/multi-core.md). `0` is the
+ * single-process member; `auto` derives the count from the CPUs this process may run on (its
+ * affinity mask, which `taskset` and cpusets set: `os.availableParallelism()` reads it).
+ */
+import { availableParallelism } from 'node:os';
+import { FlagError } from './flag-parser.js';
+
+/** Most client workers accepted (more processes than this only add memory and contention). */
+export const MAX_CLIENT_WORKERS = 64;
+/** Most workers `auto` chooses. */
+const AUTO_CAP = 16;
+
+/**
+ * The count `auto` chooses for `cpus` CPUs: one is left to the primary (raft, WAL, apply), the rest
+ * serve clients. With 2 CPUs or fewer it is 0: measured on 2 cores (see the design document), the
+ * channel's cost per request outweighs the second process there.
+ */
+export function autoClientWorkers(cpus: number): number {
+  if (cpus <= 2) return 0;
+  return Math.min(cpus - 1, AUTO_CAP);
+}
+
+/** Parses the flag's value (`auto` or an integer from 0 to {@link MAX_CLIENT_WORKERS}). */
+export function parseClientWorkers(value: string, cpus: () => number = availableParallelism): number {
+  const v = value.trim();
+  if (v === 'auto') return autoClientWorkers(cpus());
+  if (!/^\d+$/.test(v) || Number(v) > MAX_CLIENT_WORKERS) {
+    throw new FlagError(`--client-workers must be 'auto' or an integer from 0 to ${MAX_CLIENT_WORKERS} (got "${value}")`);
+  }
+  return Number(v);
+}

@@ -1,0 +1,393 @@
+/**
+ * The primary's side of its client workers (docs/multi-core.md): it serves the records each worker
+ * sends over its channel (writes to propose, reads, history scans, calls) with the member and store
+ * of this process, and streams every applied event to every worker.
+ *
+ * Ordering: events are queued on every channel inside the apply (the store's event sink), and an
+ * answer is queued when it is ready, after the events of the state it reflects; a channel sends in
+ * queue order. So a worker has every event an answer reflects before the answer: its watches are
+ * never behind what its clients were told, and a write is answered only once the worker has its
+ * event. Bounds: a worker whose channel holds more than `maxUnsentBytes` unsent (a stuck process)
+ * is disconnected (its process exits and is started again); big reads stream under BigReads and
+ * only as fast as the worker acknowledges them.
+ */
+import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
+import type { Duplex } from 'node:stream';
+import { AuthError } from '../auth/auth-error.js';
+import { AUTH_STATE_PATH } from '../auth/auth-state.js';
+import { BigReads } from '../routes/big-reads.js';
+import type { DistributiveOmit } from '../routes/member-view.js';
+import { MembersApiError } from '../routes/members-routes.js';
+import type { Store, StoreEvent, StoreEventSink, StoreRead } from '../store/index.js';
+import type { Logger } from '../util/logger.js';
+import { mergePrometheusTexts } from '../metrics/merge-text.js';
+import { NoSpaceError } from '../util/no-space.js';
+import { ChannelEnd } from '../worker/channel/channel-end.js';
+import { encodeStoreEvent } from '../worker/channel/event-codec.js';
+import { READ_LINEARIZABLE, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord, type Outcome } from '../worker/channel/records.js';
+import type { ApplyResult } from './apply-result.js';
+import { ListingSink } from './listing-sink.js';
+import type { Member } from './member.js';
+
+/** Unsent bytes past which a worker is disconnected (it cannot be keeping up). */
+export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+/** Encoded size of events past which a history answer is cut (the watch then ends as overflowed). */
+const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
+/** How often changed status (leader, term, alarms, readiness) is pushed to workers. */
+const STATUS_INTERVAL_MS = 50;
+/** How long a worker may take to tell its watcher count or its metrics. */
+const WATCHER_QUERY_TIMEOUT_MS = 1000;
+
+/** What the hub needs of the member (the real `Member` fits; tests may give less). */
+export type HubMember = Pick<Member, 'propose' | 'linearizableRead' | 'raft' | 'members' | 'alarms' | 'selfStats' | 'leaderStats' | 'keyspaceHash' | 'addMember' | 'removeMember' | 'updateMember' | 'renderMetrics'>;
+
+/** Options of a {@link ClientHub}. */
+export interface ClientHubOptions {
+  member: HubMember;
+  store: Store;
+  logger: Logger;
+  /** Whether the member serves clients yet (its attributes are published). */
+  isReady: () => boolean;
+  maxUnsentBytes?: number;
+}
+
+/** The status a worker follows (JSON in a `Status` record). */
+export interface WorkerStatus {
+  ready: boolean;
+  term: number;
+  appliedIndex: number;
+  leaderId: string;
+  isLeader: boolean;
+  alarms: string[];
+  /** Present in the first status and after a reset: the store index, the history's oldest index and the stored auth state. */
+  historyStart?: number;
+  index?: number;
+  auth?: string | null;
+}
+
+/** One attached worker. */
+class WorkerLink {
+  readonly end: ChannelEnd;
+  readonly listings = new Map<number, ListingSink>();
+  lastStatus = '';
+  /** Answers awaited to watcher and metrics queries, by tag. */
+  readonly watcherQueries = new Map<number, (count: number) => void>();
+  readonly metricsQueries = new Map<number, (text: string) => void>();
+
+  constructor(socket: Duplex, onRecord: (link: WorkerLink, r: ChannelRecord) => void, onClose: (link: WorkerLink, err: Error | undefined) => void) {
+    this.end = new ChannelEnd(socket, { onRecord: (r) => onRecord(this, r), onClose: (err) => onClose(this, err) });
+  }
+}
+
+/** See the module comment. */
+export class ClientHub implements StoreEventSink {
+  private readonly links = new Set<WorkerLink>();
+  private readonly bigReads = new BigReads();
+  private readonly statusTimer: NodeJS.Timeout;
+  private readonly maxUnsentBytes: number;
+  private nextQueryTag = 1;
+
+  constructor(private readonly options: ClientHubOptions) {
+    this.maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
+    options.store.setEventSink(this);
+    this.statusTimer = setInterval(() => this.pushStatus(), STATUS_INTERVAL_MS);
+    this.statusTimer.unref();
+  }
+
+  /** Workers attached now. */
+  get workerCount(): number {
+    return this.links.size;
+  }
+
+  /** Serves a worker on `socket`; the first record it gets is the status with the store index and auth state. */
+  attach(socket: Duplex): void {
+    const link = new WorkerLink(socket, (l, r) => this.onRecord(l, r), (l, err) => this.detach(l, err));
+    this.links.add(link);
+    link.end.send({ type: RecordType.Status, json: JSON.stringify(this.status(true)) });
+  }
+
+  /** Stops serving every worker. */
+  close(): void {
+    clearInterval(this.statusTimer);
+    this.options.store.setEventSink(undefined);
+    for (const link of this.links) link.end.close();
+  }
+
+  /** @internal The store's sink: each applied event, encoded once, to every worker. Never throws. */
+  event(event: StoreEvent): void {
+    if (this.links.size === 0) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeStoreEvent(event);
+    } catch (err) {
+      // The apply must go on whatever happens here: the workers lose their stream and start again.
+      this.options.logger.error('cannot encode an applied event for the client workers', { error: (err as Error).message });
+      for (const link of this.links) link.end.destroy(err as Error);
+      return;
+    }
+    for (const link of this.links) this.sendBounded(link, { type: RecordType.Event, bytes });
+  }
+
+  /** @internal The store's sink: the state was replaced; workers clear their watches. */
+  reset(index: number): void {
+    for (const link of this.links) {
+      link.end.send({ type: RecordType.Reset, index });
+      link.end.send({ type: RecordType.Status, json: JSON.stringify(this.status(true)) });
+    }
+  }
+
+  private sendBounded(link: WorkerLink, record: ChannelRecord): void {
+    link.end.send(record);
+    if (link.end.unsentBytes > this.maxUnsentBytes) {
+      this.options.logger.warn('a client worker does not take its channel: disconnecting it', { unsentBytes: link.end.unsentBytes });
+      link.end.destroy(new Error('client worker lagging'));
+    }
+  }
+
+  private detach(link: WorkerLink, err: Error | undefined): void {
+    this.links.delete(link);
+    for (const sink of link.listings.values()) sink.cancel();
+    for (const answer of link.watcherQueries.values()) answer(0);
+    link.watcherQueries.clear();
+    for (const answer of link.metricsQueries.values()) answer('');
+    link.metricsQueries.clear();
+    link.listings.clear();
+    if (err !== undefined) this.options.logger.warn('client worker channel broken', { error: err.message });
+  }
+
+  /**
+   * The store's counters, with the watchers every worker holds when it gets the question (so a
+   * watch a client closed before asking is no longer counted). A worker that does not answer
+   * within a second counts none.
+   */
+  private async storeStats(): Promise<unknown> {
+    const stats = this.options.store.stats;
+    const counts = await this.askWorkers((link, tag) => {
+      link.end.send({ type: RecordType.WatcherQuery, tag });
+      return link.watcherQueries as Map<number, (v: number) => void>;
+    }, 0);
+    return { ...stats, watchers: counts.reduce((a, b) => a + b, stats.watchers) };
+  }
+
+  /** The primary's metrics and every worker's own, merged (series summed over the processes). */
+  private async metricsText(): Promise<string> {
+    const own = await this.options.member.renderMetrics();
+    const workers = await this.askWorkers((link, tag) => {
+      link.end.send({ type: RecordType.MetricsQuery, tag });
+      return link.metricsQueries as Map<number, (v: string) => void>;
+    }, '');
+    return mergePrometheusTexts([own, ...workers]);
+  }
+
+  /** Asks every worker (`ask` sends the query and gives the map its answer lands in); `missing` for one silent past a second. */
+  private askWorkers<T>(ask: (link: WorkerLink, tag: number) => Map<number, (v: T) => void>, missing: T): Promise<T[]> {
+    return Promise.all([...this.links].map((link) => new Promise<T>((resolve) => {
+      const tag = this.nextQueryTag++;
+      const answers = ask(link, tag);
+      const timer = setTimeout(() => {
+        answers.delete(tag);
+        resolve(missing);
+      }, WATCHER_QUERY_TIMEOUT_MS);
+      answers.set(tag, (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      });
+    })));
+  }
+
+  private status(full: boolean): WorkerStatus {
+    const m = this.options.member;
+    const raft = m.raft();
+    const s: WorkerStatus = {
+      ready: this.options.isReady(), term: raft.term, appliedIndex: raft.appliedIndex, leaderId: raft.leaderId, isLeader: raft.isLeader,
+      alarms: m.alarms(),
+    };
+    if (full) {
+      s.historyStart = this.options.store.historyStartIndex;
+      s.index = this.options.store.index;
+      s.auth = authValue(this.options.store) ?? null;
+    }
+    return s;
+  }
+
+  /** Sends the status to workers whose last one differs in more than the applied index. */
+  private pushStatus(): void {
+    if (this.links.size === 0) return;
+    const s = this.status(false);
+    const key = JSON.stringify({ ...s, appliedIndex: 0 });
+    const json = JSON.stringify(s);
+    for (const link of this.links) {
+      if (link.lastStatus === key) continue;
+      link.lastStatus = key;
+      link.end.send({ type: RecordType.Status, json });
+    }
+  }
+
+  /** Serves one record; a failure breaks that worker's channel (it starts again), never the primary. */
+  private onRecord(link: WorkerLink, r: ChannelRecord): void {
+    try {
+      this.serveRecord(link, r);
+    } catch (err) {
+      this.options.logger.error('client worker request failed', { record: r.type, error: (err as Error).stack ?? String(err) });
+      link.end.destroy(err as Error);
+    }
+  }
+
+  private serveRecord(link: WorkerLink, r: ChannelRecord): void {
+    switch (r.type) {
+      case RecordType.Propose:
+        return this.propose(link, r.tag, r.request);
+      case RecordType.Read:
+        return this.read(link, r.tag, r.flags, r.path);
+      case RecordType.History:
+        return this.history(link, r);
+      case RecordType.Call:
+        return this.call(link, r.tag, r.method, r.args);
+      case RecordType.ListingAck:
+        return link.listings.get(r.tag)?.ack(r.bytes);
+      case RecordType.ListingCancel:
+        return link.listings.get(r.tag)?.cancel();
+      case RecordType.WatcherCount: {
+        const answer = link.watcherQueries.get(r.tag);
+        link.watcherQueries.delete(r.tag);
+        return answer?.(r.count);
+      }
+      case RecordType.MetricsText: {
+        const answer = link.metricsQueries.get(r.tag);
+        link.metricsQueries.delete(r.tag);
+        return answer?.(r.text);
+      }
+      default:
+        link.end.destroy(new Error(`a worker sent record type ${r.type}`));
+    }
+  }
+
+  private propose(link: WorkerLink, tag: number, json: string): void {
+    let request: DistributiveOmit<ReplicatedRequest, 'id'>;
+    try {
+      request = JSON.parse(json) as DistributiveOmit<ReplicatedRequest, 'id'>;
+    } catch (err) {
+      return link.end.destroy(err as Error);
+    }
+    this.options.member.propose(request).then(
+      (result) => link.end.send(resultRecord(tag, result)),
+      (err: Error) => link.end.send({ type: RecordType.Result, tag, raftIndex: 0, raftTerm: 0, event: undefined, outcome: { kind: 'failure', failure: err instanceof NoSpaceError ? 'nospace' : 'timeout' } }),
+    );
+  }
+
+  private read(link: WorkerLink, tag: number, flags: number, path: string): void {
+    const serve = (admitted: boolean): void => this.serveRead(link, tag, flags, path, admitted);
+    if ((flags & READ_LINEARIZABLE) === 0) return serve(false);
+    this.options.member.linearizableRead().then(() => serve(false), () => link.end.send(readFailure(tag)));
+  }
+
+  /** Reads from the store as the keys route does locally (big answers under BigReads). */
+  private serveRead(link: WorkerLink, tag: number, flags: number, path: string, admitted: boolean): void {
+    if (link.end.isClosed) {
+      if (admitted) this.bigReads.release();
+      return;
+    }
+    const store = this.options.store;
+    let result: StoreRead;
+    try {
+      result = store.read(path, { recursive: (flags & READ_RECURSIVE) !== 0, sorted: (flags & READ_SORTED) !== 0, quiet: admitted }, Date.now(), this.bigReads.limits.firstStep);
+    } catch (err) {
+      if (admitted) this.bigReads.release();
+      if (!(err instanceof EtcdError)) throw err;
+      return link.end.send({ type: RecordType.ReadAnswer, tag, raftIndex: 0, raftTerm: 0, index: 0, body: '', listing: false, outcome: { kind: 'error', error: err } });
+    }
+    const raft = this.options.member.raft();
+    const listing = result.listing;
+    if (listing === undefined) {
+      if (admitted) this.bigReads.release();
+      return link.end.send({ type: RecordType.ReadAnswer, tag, raftIndex: raft.appliedIndex, raftTerm: raft.term, index: result.index, body: result.body, listing: false, outcome: undefined });
+    }
+    if (!admitted && !this.bigReads.tryAdmit()) {
+      listing.close();
+      void this.bigReads.admitted().then(() => this.serveRead(link, tag, flags, path, true));
+      return;
+    }
+    link.end.send({ type: RecordType.ReadAnswer, tag, raftIndex: raft.appliedIndex, raftTerm: raft.term, index: result.index, body: '', listing: true, outcome: undefined });
+    const sink = new ListingSink(link.end, tag, () => link.listings.delete(tag));
+    link.listings.set(tag, sink);
+    this.bigReads.stream(listing).pipe(sink);
+  }
+
+  private history(link: WorkerLink, r: Extract<ChannelRecord, { type: RecordType.History }>): void {
+    const store = this.options.store;
+    // From 0: only the store index, where a watch without waitIndex starts (answered in order, now).
+    if (r.fromIndex === 0) return link.end.send({ type: RecordType.HistoryAnswer, tag: r.tag, index: store.index, events: [], outcome: undefined });
+    let events: StoreEvent[] = [];
+    let truncated = false;
+    try {
+      const watcher = store.watch(r.path, { recursive: r.recursive, stream: r.stream, sinceIndex: r.fromIndex, bufferSize: r.capacity });
+      events = watcher.take();
+      truncated = watcher.overflowed;
+      watcher.close();
+    } catch (err) {
+      if (!(err instanceof EtcdError)) throw err;
+      return link.end.send({ type: RecordType.HistoryAnswer, tag: r.tag, index: store.index, events: [], outcome: { kind: 'error', error: err } });
+    }
+    let chars = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      chars += e.node.key.length + (e.node.value?.length ?? 0) + (e.prevNode?.value?.length ?? 0) + 64;
+      if (chars > MAX_HISTORY_ANSWER_CHARS) {
+        events = events.slice(0, i);
+        truncated = true;
+        break;
+      }
+    }
+    link.end.send({ type: RecordType.HistoryAnswer, tag: r.tag, index: store.index, events, outcome: truncated ? { kind: 'failure', failure: 'overload' } : undefined });
+  }
+
+  private call(link: WorkerLink, tag: number, method: string, argsJson: string): void {
+    const m = this.options.member;
+    const args = JSON.parse(argsJson) as unknown[];
+    const run = async (): Promise<unknown> => {
+      switch (method) {
+        case 'linearizableRead': return m.linearizableRead();
+        case 'members': return m.members();
+        case 'selfStats': return m.selfStats();
+        case 'leaderStats': return m.leaderStats() ?? null;
+        case 'keyspaceHash': return m.keyspaceHash();
+        case 'storeStats': return this.storeStats();
+        case 'metrics': return this.metricsText();
+        case 'addMember': return m.addMember(args[0] as string[]);
+        case 'removeMember': return m.removeMember(args[0] as string);
+        case 'updateMember': return m.updateMember(args[0] as string, args[1] as string[]);
+        default: throw new Error(`unknown call ${method}`);
+      }
+    };
+    run().then(
+      (value) => link.end.send({ type: RecordType.CallAnswer, tag, ok: true, json: JSON.stringify(value ?? null) }),
+      (err: Error) => link.end.send({
+        type: RecordType.CallAnswer, tag, ok: false,
+        json: JSON.stringify({ message: err.message, status: err instanceof MembersApiError ? err.status : undefined }),
+      }),
+    );
+  }
+}
+
+function resultRecord(tag: number, result: ApplyResult): ChannelRecord {
+  let outcome: Outcome | undefined;
+  if (result.authError instanceof AuthError) outcome = { kind: 'auth', status: result.authError.status, message: result.authError.message };
+  else if (result.error !== undefined) outcome = { kind: 'error', error: result.error };
+  return { type: RecordType.Result, tag, raftIndex: result.raftIndex, raftTerm: result.raftTerm, event: result.event, outcome };
+}
+
+function readFailure(tag: number): ChannelRecord {
+  return { type: RecordType.ReadAnswer, tag, raftIndex: 0, raftTerm: 0, index: 0, body: '', listing: false, outcome: { kind: 'failure', failure: 'timeout' } };
+}
+
+/** The stored auth state, as the store holds it (absent before auth was ever set up). */
+function authValue(store: Store): string | undefined {
+  try {
+    // quiet: left out of the stats, as this is no client's read.
+    const read = store.read(AUTH_STATE_PATH, { quiet: true }, Date.now(), { maxWork: Number.MAX_SAFE_INTEGER, maxChars: Number.MAX_SAFE_INTEGER });
+    return (JSON.parse(read.body ?? '{}') as { node?: { value?: string } }).node?.value;
+  } catch (err) {
+    if (err instanceof EtcdError && err.errorCode === ErrorCode.KeyNotFound) return undefined;
+    throw err;
+  }
+}

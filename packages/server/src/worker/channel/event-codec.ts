@@ -1,0 +1,72 @@
+/**
+ * Store events in the channel's binary form: what the primary streams to its client workers after
+ * each apply (encoded once, sent to every worker) and what answers to writes and history scans
+ * carry. Layout: action (u8), index, refresh, node, then prevNode when the presence byte says so.
+ * A node is its key, flags (dir, has value, has expiry), value, expiry (ms), modified and created
+ * indexes.
+ */
+import { ByteReader, ByteWriter, CodecError } from '@deimos/protocol';
+import type { MutationAction, NodeRecord, StoreEvent } from '../../store/index.js';
+
+/** The actions in wire order; an action's code is its position. */
+const ACTIONS: readonly MutationAction[] = ['set', 'create', 'update', 'compareAndSwap', 'delete', 'compareAndDelete', 'expire'];
+const ACTION_CODES = new Map(ACTIONS.map((a, i) => [a, i] as const));
+
+const NODE_DIR = 1;
+const NODE_VALUE = 2;
+const NODE_EXPIRY = 4;
+
+function writeNode(w: ByteWriter, node: NodeRecord): void {
+  w.writeString(node.key);
+  w.writeUint8((node.dir ? NODE_DIR : 0) | (node.value !== undefined ? NODE_VALUE : 0) | (node.expireAtMs !== undefined ? NODE_EXPIRY : 0));
+  if (node.value !== undefined) w.writeString(node.value);
+  if (node.expireAtMs !== undefined) w.writeVarint(node.expireAtMs);
+  w.writeVarint(node.modifiedIndex);
+  w.writeVarint(node.createdIndex);
+}
+
+function readNode(r: ByteReader): NodeRecord {
+  const key = r.readString();
+  const flags = r.readUint8();
+  if (flags > 7) throw new CodecError(`bad node flags ${flags}`);
+  const value = (flags & NODE_VALUE) !== 0 ? r.readString() : undefined;
+  const expireAtMs = (flags & NODE_EXPIRY) !== 0 ? r.readVarint() : undefined;
+  const modifiedIndex = r.readVarint();
+  const createdIndex = r.readVarint();
+  const node: { -readonly [K in keyof NodeRecord]: NodeRecord[K] } = { key, dir: (flags & NODE_DIR) !== 0, modifiedIndex, createdIndex };
+  // Absent fields stay absent (not undefined-valued), as the store makes them.
+  if (value !== undefined) node.value = value;
+  if (expireAtMs !== undefined) node.expireAtMs = expireAtMs;
+  return node;
+}
+
+/** Appends one event. */
+export function writeStoreEvent(w: ByteWriter, event: StoreEvent): void {
+  const code = ACTION_CODES.get(event.action);
+  if (code === undefined) throw new CodecError(`unknown action ${event.action}`);
+  w.writeUint8(code);
+  w.writeVarint(event.index);
+  w.writeBool(event.refresh);
+  writeNode(w, event.node);
+  w.writeBool(event.prevNode !== undefined);
+  if (event.prevNode !== undefined) writeNode(w, event.prevNode);
+}
+
+/** Reads one event; throws a `CodecError` on malformed input. */
+export function readStoreEvent(r: ByteReader): StoreEvent {
+  const code = r.readUint8();
+  const action = ACTIONS[code];
+  if (action === undefined) throw new CodecError(`unknown action code ${code}`);
+  const index = r.readVarint();
+  const refresh = r.readBool();
+  const node = readNode(r);
+  const prevNode = r.readBool() ? readNode(r) : undefined;
+  return prevNode === undefined ? { action, index, node, refresh } : { action, index, node, prevNode, refresh };
+}
+
+/** One event as bytes (the primary encodes each applied event once, for every worker). */
+export function encodeStoreEvent(event: StoreEvent): Uint8Array {
+  const w = new ByteWriter(64 + event.node.key.length * 2 + (event.node.value?.length ?? 0) * 3 + (event.prevNode?.value?.length ?? 0) * 3);
+  writeStoreEvent(w, event);
+  return w.finish();
+}

@@ -1,0 +1,339 @@
+/**
+ * A client worker's view of its member (docs/multi-core.md): the `MemberView` the routes run on,
+ * over the channel to the primary. Writes, reads and calls are records answered by the primary's
+ * `ClientHub`; watches are served here from the stream of applied events (`WatchWindow`); the
+ * member list, leader, alarms and readiness come with the primary's status records; the auth state
+ * follows the applied events of its key.
+ */
+import type { Duplex } from 'node:stream';
+import { EtcdError, ErrorCode, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
+import { AuthError } from '../auth/auth-error.js';
+import { AuthGuard } from '../auth/auth-guard.js';
+import { AUTH_STATE_PATH, AuthState, isAuthPath } from '../auth/auth-state.js';
+import type { ServerConfig } from '../config/server-config.js';
+import type { GetKeysRequest } from '../http/keys-request.js';
+import { errorParts, readParts, type ResponseParts } from '../http/write-response.js';
+import type { ApplyResult } from '../member/apply-result.js';
+import type { WorkerStatus } from '../member/client-hub.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import type { RemoteKeys } from '../routes/keys-access.js';
+import type { DistributiveOmit, KeyspaceHash, MemberView, RaftFacts } from '../routes/member-view.js';
+import { MembersApiError } from '../routes/members-routes.js';
+import type { StoreStatsJSON, Watcher, WatchOptions } from '../store/index.js';
+import type { Logger } from '../util/logger.js';
+import { NoSpaceError } from '../util/no-space.js';
+import { ChannelEnd } from './channel/channel-end.js';
+import { decodeEventRecord, READ_LINEARIZABLE, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord } from './channel/records.js';
+import { RemoteListing } from './remote-listing.js';
+import { WatchWindow, type HistoryAnswer } from './watch-window.js';
+
+/** Requests a worker may have outstanding at the primary; more are refused at once (etcd's 300). */
+export const MAX_OUTSTANDING_REQUESTS = 10_000;
+/** Request bytes a worker may hold unsent to the primary; past it, new requests are refused likewise. */
+export const MAX_UNSENT_REQUEST_BYTES = 64 * 1024 * 1024;
+/** Extra time past the request timeout before a worker gives up on an answer of its own. */
+const WORKER_GRACE_MS = 1000;
+
+type Answer = (record: ChannelRecord | undefined) => void;
+
+/** Options of a {@link RemoteMember}. */
+export interface RemoteMemberOptions {
+  socket: Duplex;
+  config: ServerConfig;
+  logger: Logger;
+  metrics?: MetricsRegistry;
+  /**
+   * Called once the channel to the primary is gone; requests in flight are never answered then, so
+   * the owner must close the client connections (a worker process exits).
+   */
+  onClose?: (error: Error | undefined) => void;
+}
+
+function timeoutError(): EtcdError {
+  return new EtcdError(ErrorCode.RaftInternal, 'etcdserver: request timed out', 0);
+}
+
+/** See the module comment. */
+export class RemoteMember implements MemberView {
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly startTime = new Date();
+  readonly auth = new AuthState();
+  readonly authGuard = new AuthGuard(this.auth);
+  readonly keys: RemoteKeys;
+  /** Resolves once the primary's first status arrived (the worker may serve then). */
+  readonly started: Promise<void>;
+  /** Resolves once the member serves clients (its attributes are published). */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private readonly end: ChannelEnd;
+  private window: WatchWindow | undefined;
+  private status: WorkerStatus | undefined;
+  private readonly pending = new Map<number, { answer: Answer; deadline: number }>();
+  private readonly listings = new Map<number, RemoteListing>();
+  private nextTag = 1;
+  private readonly sweep: NodeJS.Timeout;
+  private markStarted!: () => void;
+
+  constructor(options: RemoteMemberOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.metrics = options.metrics ?? new MetricsRegistry();
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.end = new ChannelEnd(options.socket, {
+      onRecord: (r) => this.onRecord(r),
+      onClose: (err) => {
+        // The primary is gone: nothing in flight is answered (an error would claim more than is
+        // known: a write may have been applied); the owner closes the client connections, as a
+        // crash of a single-process member would.
+        clearInterval(this.sweep);
+        this.pending.clear();
+        for (const l of this.listings.values()) l.abort();
+        this.listings.clear();
+        options.onClose?.(err);
+      },
+    });
+    this.sweep = setInterval(() => this.expire(), 250);
+    this.sweep.unref();
+    const self = this;
+    this.keys = {
+      remote: true,
+      get index() {
+        return self.window?.index ?? 0;
+      },
+      watch: (path, opts) => this.watch(path, opts),
+      get: (r, linearizable, reply) => this.get(r, linearizable, reply),
+      stats: async () => (await this.call('storeStats', [])) as StoreStatsJSON,
+    };
+  }
+
+  get clusterId(): string {
+    return this.config.clusterId;
+  }
+
+  get memberId(): string {
+    return this.config.memberId;
+  }
+
+  /** Whether the member serves clients (its attributes are published). */
+  get isReady(): boolean {
+    return this.status?.ready === true;
+  }
+
+  /** Closes the channel (the worker is stopping). */
+  close(): void {
+    this.end.close();
+  }
+
+  raft(): RaftFacts {
+    const s = this.status;
+    if (s === undefined) return { term: 0, appliedIndex: 0, leaderId: '0', isLeader: false };
+    return { term: s.term, appliedIndex: s.appliedIndex, leaderId: s.leaderId, isLeader: s.isLeader };
+  }
+
+  /** Asked of the primary: a membership change answered through another worker is seen here at once. */
+  members(): Promise<MemberJSON[]> {
+    return this.call('members', []) as Promise<MemberJSON[]>;
+  }
+
+  alarms(): string[] {
+    return this.status?.alarms ?? [];
+  }
+
+  propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult> {
+    return new Promise((resolve, reject) => {
+      const sent = this.request(this.config.requestTimeoutMs, (r) => {
+        if (r === undefined || r.type !== RecordType.Result) return reject(new Error('no answer from the primary'));
+        this.noteRaft(r.raftIndex, r.raftTerm);
+        const o = r.outcome;
+        if (o?.kind === 'failure') return reject(o.failure === 'nospace' ? new NoSpaceError() : new Error(`request failed: ${o.failure}`));
+        const result: ApplyResult = { raftIndex: r.raftIndex, raftTerm: r.raftTerm };
+        if (r.event !== undefined) result.event = r.event;
+        if (o?.kind === 'error') result.error = o.error;
+        if (o?.kind === 'auth') result.authError = new AuthError(o.status, o.message);
+        resolve(result);
+      });
+      if (sent === undefined) return reject(new Error('too many requests in flight'));
+      this.end.send({ type: RecordType.Propose, tag: sent, request: JSON.stringify(request) });
+    });
+  }
+
+  linearizableRead(): Promise<void> {
+    return this.call('linearizableRead', []).then(() => undefined);
+  }
+
+  async addMember(peerURLs: string[]): Promise<MemberJSON> {
+    return (await this.call('addMember', [peerURLs])) as MemberJSON;
+  }
+
+  async removeMember(id: string): Promise<void> {
+    await this.call('removeMember', [id]);
+  }
+
+  async updateMember(id: string, peerURLs: string[]): Promise<void> {
+    await this.call('updateMember', [id, peerURLs]);
+  }
+
+  keyspaceHash(): Promise<KeyspaceHash> {
+    return this.call('keyspaceHash', []) as Promise<KeyspaceHash>;
+  }
+
+  selfStats(): Promise<Record<string, unknown>> {
+    return this.call('selfStats', []) as Promise<Record<string, unknown>>;
+  }
+
+  async leaderStats(): Promise<Record<string, unknown> | undefined> {
+    return ((await this.call('leaderStats', [])) as Record<string, unknown> | null) ?? undefined;
+  }
+
+  /** The member's metrics: the primary's and every worker's own, merged there. */
+  async renderMetrics(): Promise<string> {
+    return (await this.call('metrics', [])) as string;
+  }
+
+  /** Registers an answer handler; undefined when too many requests are outstanding. */
+  private request(timeoutMs: number, answer: Answer): number | undefined {
+    if (this.pending.size >= MAX_OUTSTANDING_REQUESTS || this.end.unsentBytes > MAX_UNSENT_REQUEST_BYTES || this.end.isClosed) return undefined;
+    const tag = this.nextTag++;
+    this.pending.set(tag, { answer, deadline: Date.now() + timeoutMs + WORKER_GRACE_MS });
+    return tag;
+  }
+
+  /** Gives up on answers past their deadline (the primary answers before; this is a backstop). */
+  private expire(): void {
+    const now = Date.now();
+    for (const [tag, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(tag);
+      p.answer(undefined);
+    }
+  }
+
+  private call(method: string, args: unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const tag = this.request(this.config.requestTimeoutMs * 2, (r) => {
+        if (r === undefined || r.type !== RecordType.CallAnswer) return reject(new Error('no answer from the primary'));
+        const value = JSON.parse(r.json) as unknown;
+        if (r.ok) return resolve(value);
+        const e = value as { message: string; status?: number };
+        reject(e.status !== undefined ? new MembersApiError(e.status, e.message) : new Error(e.message));
+      });
+      if (tag === undefined) return reject(new Error('too many requests in flight'));
+      this.end.send({ type: RecordType.Call, tag, method, args: JSON.stringify(args) });
+    });
+  }
+
+  private get(r: GetKeysRequest, linearizable: boolean, reply: (parts: ResponseParts) => void): void {
+    const clusterId = this.clusterId;
+    // The auth state is never shown to clients (see auth-state.ts).
+    if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return reply(errorParts(new EtcdError(ErrorCode.KeyNotFound, r.path, this.keys.index), { clusterId, head: r.head }));
+    const failed = (): void => reply(errorParts(timeoutError(), { clusterId, includeIndexHeaders: true, head: r.head }));
+    const tag = this.request(this.config.requestTimeoutMs, (a) => {
+      if (a === undefined || a.type !== RecordType.ReadAnswer) return failed();
+      const o = a.outcome;
+      if (o?.kind === 'error') return reply(errorParts(o.error, { clusterId, head: r.head }));
+      if (o !== undefined) return failed();
+      this.noteRaft(a.raftIndex, a.raftTerm);
+      const headers = { clusterId, etcdIndex: a.index, raftIndex: a.raftIndex, raftTerm: a.raftTerm };
+      if (!a.listing) return reply(readParts(r.head ? undefined : a.body, headers));
+      const listing = new RemoteListing({
+        ack: (bytes) => this.end.send({ type: RecordType.ListingAck, tag: tag!, bytes }),
+        cancel: () => {
+          this.listings.delete(tag!);
+          this.end.send({ type: RecordType.ListingCancel, tag: tag! });
+        },
+      });
+      if (r.head) {
+        listing.cancel();
+        return reply(readParts(undefined, headers));
+      }
+      this.listings.set(tag!, listing);
+      reply(readParts(listing, headers));
+    });
+    if (tag === undefined) return failed();
+    const flags = (linearizable ? READ_LINEARIZABLE : 0) | (r.recursive ? READ_RECURSIVE : 0) | (r.sorted ? READ_SORTED : 0);
+    this.end.send({ type: RecordType.Read, tag, flags, path: r.path });
+  }
+
+  private watch(path: string, options: WatchOptions): Watcher | Promise<Watcher> {
+    if (this.window === undefined) throw new EtcdError(ErrorCode.RaftInternal, 'etcdserver: not ready', 0);
+    return this.window.watch(path, options);
+  }
+
+  private fetchHistory(watcher: Watcher, done: (answer: HistoryAnswer) => void): void {
+    const tag = this.request(this.config.requestTimeoutMs, (r) => {
+      if (r === undefined || r.type !== RecordType.HistoryAnswer) return done({ error: timeoutError() });
+      if (r.outcome?.kind === 'error') return done({ error: r.outcome.error });
+      done({ events: r.events, truncated: r.outcome !== undefined });
+    });
+    if (tag === undefined) return done({ error: timeoutError() });
+    this.end.send({ type: RecordType.History, tag, path: watcher.key, recursive: watcher.recursive, stream: watcher.stream, fromIndex: watcher.sinceIndex, capacity: watcher.capacity });
+  }
+
+  /** Asks for the primary's store index: a history scan from 0 (see records.ts). */
+  private fetchIndex(done: (index: number | undefined) => void): void {
+    const tag = this.request(this.config.requestTimeoutMs, (r) => done(r?.type === RecordType.HistoryAnswer && r.outcome === undefined ? r.index : undefined));
+    if (tag === undefined) return done(undefined);
+    this.end.send({ type: RecordType.History, tag, path: '/', recursive: false, stream: false, fromIndex: 0, capacity: 1 });
+  }
+
+  private noteRaft(index: number, term: number): void {
+    const s = this.status;
+    if (s === undefined || index === 0) return;
+    if (index > s.appliedIndex) s.appliedIndex = index;
+    if (term > s.term) s.term = term;
+  }
+
+  private onRecord(r: ChannelRecord): void {
+    switch (r.type) {
+      case RecordType.Event: {
+        const event = decodeEventRecord(r.bytes);
+        if (event.node.key === AUTH_STATE_PATH) this.auth.loadValue(event.node.value);
+        return this.window?.apply(event);
+      }
+      case RecordType.Status:
+        return this.onStatus(JSON.parse(r.json) as WorkerStatus);
+      case RecordType.Reset:
+        return this.window?.reset(r.index);
+      case RecordType.ListingChunk: {
+        const listing = this.listings.get(r.tag);
+        if (r.end !== 0) this.listings.delete(r.tag);
+        return listing?.chunk(r.text, r.end);
+      }
+      case RecordType.WatcherQuery:
+        return this.end.send({ type: RecordType.WatcherCount, tag: r.tag, count: this.window?.watcherCount ?? 0 });
+      case RecordType.MetricsQuery:
+        return this.end.send({ type: RecordType.MetricsText, tag: r.tag, text: this.metrics.render() });
+      case RecordType.Result:
+      case RecordType.ReadAnswer:
+      case RecordType.HistoryAnswer:
+      case RecordType.CallAnswer: {
+        const p = this.pending.get(r.tag);
+        if (p === undefined) return; // given up on (past its deadline)
+        this.pending.delete(r.tag);
+        return p.answer(r);
+      }
+      default:
+        this.end.destroy(new Error(`the primary sent record type ${r.type}`));
+    }
+  }
+
+  private onStatus(s: WorkerStatus): void {
+    const previous = this.status;
+    // Raft facts never go back here, whatever order status and answers came in.
+    if (previous !== undefined && s.appliedIndex < previous.appliedIndex) s.appliedIndex = previous.appliedIndex;
+    this.status = s;
+    if (s.index !== undefined) {
+      this.window ??= new WatchWindow({
+        startIndex: s.index, historyLimit: this.config.historySize,
+        fetch: (w, done) => this.fetchHistory(w, done), start: (done) => this.fetchIndex(done),
+      });
+      this.window.historyStart = s.historyStart ?? 1;
+      this.auth.loadValue(s.auth ?? undefined);
+    }
+    if (previous === undefined) this.markStarted();
+    if (s.ready) this.markReady();
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The primary's ClientHub and two workers' RemoteMembers over in-memory channels, with a real Store
+ * behind a stand-in for consensus (a write applies at once): writes through one worker wake watches
+ * held by the other, reads see every write answered before, history scans hand over to the live
+ * stream without gaps or repeats, resets clear watches, and big reads stream in bounded chunks.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ReplicatedRequest } from '@deimos/protocol';
+import { ClientHub, type HubMember } from '../../src/member/client-hub.js';
+import type { ApplyResult } from '../../src/member/apply-result.js';
+import { applyKeysRequest } from '../../src/member/apply-request.js';
+import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
+import { MemoryBackend, Store, type StoreEvent, type Watcher } from '../../src/store/index.js';
+import { createLogger } from '../../src/util/logger.js';
+import { RemoteMember } from '../../src/worker/remote-member.js';
+import { answerGet, answerWrite, type WriteKeysRequest } from '../../src/routes/keys-route.js';
+import { BigReads } from '../../src/routes/big-reads.js';
+import type { ResponseParts } from '../../src/http/write-response.js';
+import type { BodySink } from '../../src/http/body-stream.js';
+import type { Duplex } from 'node:stream';
+import { duplexPair, until } from './support.js';
+
+const logger = createLogger('error', 'test', () => {});
+
+function config(): ServerConfig {
+  const req = loadServerConfig([], {}, '/tmp');
+  assert.equal(req.kind, 'run');
+  return (req as { config: ServerConfig }).config;
+}
+
+function setup(opts: { historyMemorySize?: number } = {}) {
+  const store = new Store({ backend: new MemoryBackend(), historyMemorySize: opts.historyMemorySize });
+  let raftIndex = 0;
+  const member: HubMember = {
+    propose: async (req) => {
+      const full = { ...req, id: 'x' } as ReplicatedRequest;
+      raftIndex++;
+      try {
+        return { event: applyKeysRequest(store, full), raftIndex, raftTerm: 1 } satisfies ApplyResult;
+      } catch (err) {
+        return { error: err as never, raftIndex, raftTerm: 1 };
+      }
+    },
+    linearizableRead: async () => {},
+    raft: () => ({ term: 1, appliedIndex: raftIndex, leaderId: '1', isLeader: true }),
+    members: () => [],
+    alarms: () => [],
+    selfStats: () => ({ name: 'primary' }),
+    leaderStats: () => undefined,
+    keyspaceHash: () => ({ hash: 'h', nodes: 0, storeIndex: store.index, appliedIndex: raftIndex }),
+    addMember: async () => { throw new Error('no'); },
+    removeMember: async () => {},
+    updateMember: async () => {},
+    renderMetrics: () => '# primary\n',
+  };
+  const hub = new ClientHub({ member, store, logger, isReady: () => true });
+  const sockets = new Map<RemoteMember, Duplex>();
+  const worker = (): RemoteMember => {
+    const [a, b] = duplexPair();
+    hub.attach(a);
+    const m = new RemoteMember({ socket: b, config: config(), logger });
+    sockets.set(m, b);
+    return m;
+  };
+  return { store, hub, worker, socketOf: (m: RemoteMember) => sockets.get(m)! };
+}
+
+/** Answers a keys request through the worker's routes and resolves with the response parts. */
+function ask(m: RemoteMember, r: Parameters<typeof answerGet>[1] | WriteKeysRequest): Promise<ResponseParts> {
+  return new Promise((resolve) => {
+    if (r.kind === 'get') void answerGet(m, r, resolve, new BigReads());
+    else void answerWrite(m, r, resolve);
+  });
+}
+
+const set = (path: string, value: string): WriteKeysRequest => ({ kind: 'set', path, value, dir: false, refresh: false, noValueOnSuccess: false } as unknown as WriteKeysRequest);
+const get = (path: string, extra: Record<string, unknown> = {}) => ({ kind: 'get', path, recursive: false, sorted: false, serializable: false, head: false, ...extra }) as unknown as Parameters<typeof answerGet>[1];
+const body = (p: ResponseParts) => JSON.parse(String(p.body)) as { node?: { value?: string; nodes?: unknown[] }; errorCode?: number; index?: number };
+const header = (p: ResponseParts, name: string) => p.headers[p.headers.indexOf(name) + 1];
+
+async function takeOne(w: Watcher): Promise<StoreEvent> {
+  await until(() => w.pending > 0 || w.closed);
+  return w.take()[0]!;
+}
+
+describe('client workers in process', () => {
+  test('a write through one worker wakes a watch held by another, and is read there', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    const b = worker();
+    await Promise.all([a.started, b.started]);
+    const watcher = await b.keys.watch('/k', {});
+    const written = await ask(a, set('/k', 'v1'));
+    assert.equal(written.status, 201);
+    const event = await takeOne(watcher);
+    assert.equal(event.node.value, 'v1');
+    const read = await ask(b, get('/k'));
+    assert.equal(read.status, 200);
+    assert.equal(body(read).node?.value, 'v1');
+    assert.equal(header(read, 'X-Etcd-Index'), event.index);
+    hub.close();
+  });
+
+  test('a write is answered only after its event reached the answering worker', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    await a.started;
+    for (let i = 0; i < 50; i++) {
+      const p = await ask(a, set(`/k${i}`, String(i)));
+      assert.ok(a.keys.index >= Number(header(p, 'X-Etcd-Index')), 'the worker has the event of the answer');
+    }
+    hub.close();
+  });
+
+  test('errors keep etcd\'s JSON, code and index', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    await a.started;
+    await ask(a, set('/x', '1'));
+    const missing = await ask(a, get('/nope'));
+    assert.equal(missing.status, 404);
+    assert.equal(body(missing).errorCode, 100);
+    assert.equal(body(missing).index, 1);
+    const hidden = await ask(a, get('/_deimos/_auth'));
+    assert.equal(hidden.status, 404);
+    hub.close();
+  });
+
+  test('a watch older than the worker\'s window is served from the primary\'s history, then live, without gaps or repeats', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    const b = worker();
+    await Promise.all([a.started, b.started]);
+    for (let i = 1; i <= 1200; i++) await ask(a, set('/s', String(i)));
+    await until(() => b.keys.index === 1200);
+    const watcher = await b.keys.watch('/s', { stream: true, sinceIndex: 5, bufferSize: 5000 });
+    await ask(a, set('/s', 'live'));
+    await until(() => (watcher.pending as number) >= 1197 || watcher.closed);
+    const got = watcher.take().map((e) => e.index);
+    assert.deepEqual(got, Array.from({ length: 1197 }, (_, i) => i + 5));
+    assert.equal(watcher.closed, false);
+    hub.close();
+  });
+
+  test('a watch without waitIndex starts after the last event the worker received', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    await a.started;
+    await ask(a, set('/w', '1'));
+    const w = await a.keys.watch('/w', {});
+    assert.equal(w.startIndex, 1);
+    await ask(a, set('/w', '2'));
+    assert.equal((await takeOne(w)).index, 2);
+    hub.close();
+  });
+
+  test('a watch without waitIndex on a worker behind the stream starts after the primary\'s index, not its own', async () => {
+    const { worker, hub, socketOf } = setup();
+    const a = worker();
+    const b = worker();
+    await Promise.all([a.started, b.started]);
+    // b takes nothing from its channel for a while: the event of the write below waits there.
+    socketOf(b).pause();
+    const first = await ask(a, set('/late', '1'));
+    const pending = b.keys.watch('/late', {});
+    socketOf(b).resume();
+    const w = await pending;
+    assert.equal(w.startIndex, Number(header(first, 'X-Etcd-Index')));
+    const second = await ask(a, set('/late', '2'));
+    assert.equal((await takeOne(w)).index, Number(header(second, 'X-Etcd-Index')), 'the write answered before the watch is not its event');
+    hub.close();
+  });
+
+  test('a store reset on the primary clears the workers\' watches', async () => {
+    const { worker, hub, store } = setup();
+    const a = worker();
+    await a.started;
+    const w = await a.keys.watch('/r', { stream: true });
+    store.reload();
+    await until(() => w.closed);
+    assert.equal(w.closeReason, 'cleared');
+    hub.close();
+  });
+
+  test('a big recursive read streams in chunks acknowledged by the worker', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    await a.started;
+    const value = 'x'.repeat(1000);
+    for (let i = 0; i < 1500; i++) await ask(a, set(`/big/k${i}`, value));
+    const parts = await ask(a, get('/big', { recursive: true }));
+    assert.ok(parts.stream !== undefined, 'streamed');
+    let text = '';
+    let ended = false;
+    const sink: BodySink = {
+      write: (t) => void (text += t), bufferedBytes: 0, onceDrain: (fn) => fn(), end: () => void (ended = true), abort: () => assert.fail('aborted'), gone: false,
+    };
+    parts.stream!.pipe(sink);
+    await until(() => ended, 10_000);
+    assert.equal((JSON.parse(text) as { node: { nodes: unknown[] } }).node.nodes.length, 1500);
+    hub.close();
+  });
+
+  test('a big read to a client that takes nothing holds a bounded part of it on the worker', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    await a.started;
+    const value = 'y'.repeat(1000);
+    for (let i = 0; i < 1500; i++) await ask(a, set(`/slow/k${i}`, value));
+    const parts = await ask(a, get('/slow', { recursive: true }));
+    let received = 0;
+    let drain: (() => void) | undefined;
+    const sink: BodySink = {
+      write: (t) => void (received += t.length), bufferedBytes: 10 ** 9, onceDrain: (fn) => void (drain = fn), end: () => assert.fail('ended'), abort: () => {}, gone: false,
+    };
+    parts.stream!.pipe(sink);
+    await until(() => drain !== undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const limits = new BigReads().limits;
+    assert.ok(received <= limits.firstStep.maxChars + limits.highWaterBytes + limits.step.maxChars, `received ${received}`);
+    assert.ok(received < 1_500_000, 'not the whole answer');
+    parts.stream!.cancel();
+    hub.close();
+  });
+
+  test('when the primary goes away, the worker is told and requests in flight get no answer', async () => {
+    const { worker, hub } = setup();
+    let closed = false;
+    const [x, y] = duplexPair();
+    hub.attach(x);
+    const a = new RemoteMember({ socket: y, config: config(), logger, onClose: () => (closed = true) });
+    await a.started;
+    void worker;
+    let settled = false;
+    void a.linearizableRead().then(() => (settled = true), () => (settled = true));
+    x.destroy();
+    await until(() => closed);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(settled, false, 'no answer: the connection is closed instead');
+    hub.close();
+  });
+});

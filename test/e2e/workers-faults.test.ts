@@ -1,0 +1,59 @@
+/**
+ * Faults of a member with client workers: kill -9 of one worker under a write load (the member
+ * keeps serving, the worker is started again, no acknowledged write is lost), and kill -9 of the
+ * primary (its workers exit and the port closes; a restart serves every acknowledged write).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeimosProcess } from '../support/deimos-process.js';
+import { assertAllAcked, WriteLoad } from '../support/deimos-cluster.js';
+import { waitFor } from '../support/wait-for.js';
+import { childPids, fresh, isAlive, metricValue } from '../support/client-workers.js';
+
+let member: DeimosProcess;
+
+before(async () => {
+  member = await DeimosProcess.start({ args: ['--client-workers', '2'] });
+});
+
+after(async () => {
+  await member?.destroy();
+});
+
+async function restarts(): Promise<number | undefined> {
+  const res = await fresh('GET', `${member.clientUrl}/metrics`);
+  return metricValue(res.body, 'deimos_client_worker_restarts_total');
+}
+
+test('kill -9 of one worker under writes: the member keeps serving, the worker comes back, nothing acknowledged is lost', async () => {
+  await waitFor(() => childPids(member.pid!).length === 2, { timeoutMs: 5000, what: 'two workers' });
+  const [victim] = childPids(member.pid!);
+  const load = new WriteLoad('/faults/worker', 8, () => [member]);
+  try {
+    await waitFor(() => load.count >= 100, { timeoutMs: 10_000, what: '100 acknowledged writes' });
+    process.kill(victim!, 'SIGKILL');
+    const before = load.count;
+    await waitFor(() => load.count >= before + 200, { timeoutMs: 10_000, what: '200 more writes after the kill' });
+    await waitFor(() => !isAlive(victim!) && childPids(member.pid!).length === 2, { timeoutMs: 10_000, what: 'the worker to be started again' });
+    await waitFor(async () => (await restarts()) === 1, { timeoutMs: 5000, what: 'one restart counted' });
+  } finally {
+    await load.stop();
+  }
+  await assertAllAcked(member, '/faults/worker', load.acked);
+});
+
+test('kill -9 of the primary takes its workers down; a restart serves every acknowledged write', async () => {
+  const workers = childPids(member.pid!);
+  assert.equal(workers.length, 2);
+  const load = new WriteLoad('/faults/primary', 8, () => [member]);
+  try {
+    await waitFor(() => load.count >= 100, { timeoutMs: 10_000, what: '100 acknowledged writes' });
+    await member.kill();
+    await waitFor(() => workers.every((pid) => !isAlive(pid)), { timeoutMs: 5000, what: 'the workers to exit' });
+    await assert.rejects(fresh('GET', `${member.clientUrl}/v2/keys/`, undefined, 2000), 'the client port is closed');
+  } finally {
+    await load.stop();
+  }
+  await member.restart();
+  await assertAllAcked(member, '/faults/primary', load.acked);
+});

@@ -1,0 +1,132 @@
+/**
+ * A member with two client workers (`--client-workers 2`): the keys API through fresh connections
+ * (any worker may take each), a write through one worker waking watches held by the others, reads
+ * after writes through other workers, watches without waitIndex starting after writes answered
+ * elsewhere, big reads streamed through a worker, and the worker metrics.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeimosProcess } from '../support/deimos-process.js';
+import { Watch } from '../support/watch.js';
+import { waitFor } from '../support/wait-for.js';
+import { childPids, fresh, metricValue } from '../support/client-workers.js';
+
+let member: DeimosProcess;
+const watches: Watch[] = [];
+
+before(async () => {
+  member = await DeimosProcess.start({ args: ['--client-workers', '2'] });
+});
+
+after(async () => {
+  for (const w of watches) w.close();
+  await member?.destroy();
+});
+
+const url = (path: string): string => `${member.clientUrl}/v2/keys${path}`;
+
+test('the member runs two worker processes and reports them', async () => {
+  await waitFor(() => childPids(member.pid!).length === 2, { timeoutMs: 5000, what: 'two workers' });
+  const metrics = await fresh('GET', `${member.clientUrl}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.equal(metricValue(metrics.body, 'deimos_client_workers'), 2);
+  assert.equal(metricValue(metrics.body, 'deimos_client_workers_up'), 2);
+});
+
+test('/metrics sums the requests every worker answered', async () => {
+  const series = 'deimos_http_requests_total{code="200",method="GET",route="keys"}';
+  const count = async (): Promise<number> => {
+    const text = (await fresh('GET', `${member.clientUrl}/metrics`)).body;
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  };
+  await fresh('PUT', url('/counted'), { value: 'c' });
+  const before = await count();
+  for (let i = 0; i < 20; i++) assert.equal((await fresh('GET', url('/counted'))).status, 200);
+  assert.equal(await count(), before + 20);
+});
+
+test('set, get, compare-and-swap, delete, directories and TTL through any worker', async () => {
+  const created = await fresh('PUT', url('/basic/a'), { value: 'one' });
+  assert.equal(created.status, 201, created.body);
+  const index = created.json.node.modifiedIndex as number;
+  const got = await fresh('GET', url('/basic/a'));
+  assert.equal(got.json.node.value, 'one');
+  assert.ok(Number(got.headers['x-etcd-index']) >= index);
+  const badCas = await fresh('PUT', url('/basic/a?prevValue=nope'), { value: 'two' });
+  assert.equal(badCas.status, 412);
+  assert.equal(badCas.json.errorCode, 101);
+  const cas = await fresh('PUT', url(`/basic/a?prevIndex=${index}`), { value: 'two' });
+  assert.equal(cas.status, 200, cas.body);
+  assert.equal(cas.json.prevNode.value, 'one');
+  const dir = await fresh('PUT', url('/basic/d?dir=true'));
+  assert.equal(dir.status, 201);
+  await fresh('PUT', url('/basic/d/x'), { value: '1' });
+  const notEmpty = await fresh('DELETE', url('/basic/d?dir=true'));
+  assert.equal(notEmpty.json.errorCode, 108);
+  const listing = await fresh('GET', url('/basic?recursive=true&sorted=true'));
+  assert.deepEqual(listing.json.node.nodes.map((n: { key: string }) => n.key), ['/basic/a', '/basic/d']);
+  const deleted = await fresh('DELETE', url('/basic/a'));
+  assert.equal(deleted.status, 200);
+  assert.equal((await fresh('GET', url('/basic/a'))).json.errorCode, 100);
+  const ttl = await fresh('PUT', url('/basic/t'), { value: 'v', ttl: '1' });
+  assert.equal(ttl.json.node.ttl, 1);
+  await waitFor(async () => (await fresh('GET', url('/basic/t'))).status === 404, { timeoutMs: 5000, what: 'the key to expire' });
+  const bad = await fresh('PUT', url('/basic/t?ttl=abc'), { value: 'v' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.errorCode, 202);
+});
+
+test('a write through one worker wakes the watches held by every worker', async () => {
+  const ws = await Promise.all(Array.from({ length: 8 }, () => Watch.open(url('/wake?wait=true'))));
+  watches.push(...ws);
+  await waitFor(async () => (await fresh('GET', `${member.clientUrl}/v2/stats/store`)).json.watchers >= 8, { timeoutMs: 5000, what: 'eight watchers' });
+  const written = await fresh('PUT', url('/wake'), { value: 'up' });
+  for (const w of ws) {
+    const event = await w.next(5000);
+    assert.equal(event.node.value, 'up');
+    assert.equal(event.node.modifiedIndex, written.json.node.modifiedIndex);
+  }
+});
+
+test('every read after a write answered by another worker sees it (linearizable and serializable)', async () => {
+  for (let i = 0; i < 40; i++) {
+    const w = await fresh('PUT', url('/ryw'), { value: String(i) });
+    assert.ok(w.status === 200 || w.status === 201, w.body);
+    const q = i % 2 === 0 ? '' : '?serializable=true';
+    const r = await fresh('GET', url(`/ryw${q}`));
+    assert.equal(r.json.node.value, String(i), `read ${i}${q}`);
+    assert.ok(Number(r.headers['x-etcd-index']) >= w.json.node.modifiedIndex);
+  }
+});
+
+test('a watch without waitIndex taken after a write answered elsewhere starts after it', async () => {
+  for (let i = 0; i < 10; i++) {
+    const first = await fresh('PUT', url('/after'), { value: `a${i}` });
+    const w = await Watch.open(url('/after?wait=true'));
+    watches.push(w);
+    assert.ok(Number(w.header('x-etcd-index')) >= first.json.node.modifiedIndex);
+    const second = await fresh('PUT', url('/after'), { value: `b${i}` });
+    const event = await w.next(5000);
+    assert.equal(event.node.modifiedIndex, second.json.node.modifiedIndex);
+    w.close();
+  }
+});
+
+test('a waitIndex in the past is answered from history through any worker', async () => {
+  const a = await fresh('PUT', url('/hist'), { value: 'h1' });
+  await fresh('PUT', url('/hist'), { value: 'h2' });
+  const old = await fresh('GET', url(`/hist?wait=true&waitIndex=${a.json.node.modifiedIndex}`));
+  assert.equal(old.json.node.value, 'h1');
+});
+
+test('a big recursive read streams whole through a worker', async () => {
+  const value = 'x'.repeat(512);
+  for (let i = 0; i < 2500; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, (_, j) => fresh('PUT', url(`/big/k${i + j}`), { value })));
+  }
+  const res = await fresh('GET', url('/big?recursive=true'), undefined, 30_000);
+  assert.equal(res.status, 200);
+  assert.ok(res.body.length > 1024 * 1024, 'past the first rendering step');
+  assert.equal(res.json.node.nodes.length, 2500);
+});
