@@ -11,6 +11,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { request as httpsRequest } from 'node:https';
 import type { MemberJSON } from '@deimos/protocol';
 import type { MemberView } from './member-view.js';
+import { isRemoteKeys } from './keys-access.js';
 import { sendBody, sendMethodNotAllowed } from './respond.js';
 
 /** Longest wait for another member's answer. */
@@ -142,7 +143,9 @@ export async function serveClusterStatus(member: MemberView, req: IncomingMessag
   const facts = member.raft();
   const self = (await member.selfStats()) as { startTime?: string };
   const statuses = await Promise.all(members.map((m) => {
-    if (m.id !== member.memberId) return remoteStatus(m, tls);
+    // A client worker knows the raft facts only as of the primary's last status record, so it asks
+    // its own member over HTTP, as it asks the others (the answer then comes from the primary).
+    if (m.id !== member.memberId || isRemoteKeys(member.keys)) return remoteStatus(m, tls);
     return Promise.resolve<MemberStatus>({
       id: m.id, name: m.name, clientURLs: m.clientURLs, peerURLs: m.peerURLs, up: true, isLeader: facts.isLeader,
       leaderId: facts.leaderId === '0' ? '' : facts.leaderId, startTime: self.startTime,
