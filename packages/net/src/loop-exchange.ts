@@ -33,7 +33,10 @@ export interface ExchangeOwner {
 /** Body pieces queued for the end of the turn before they are handed to the socket to check its backpressure. */
 const QUEUED_BODY_BYTES = 64 * 1024;
 
-/** See the module comment. */
+/**
+ * See the module comment. Its fields and the methods after {@link lend} are the loop's
+ * bookkeeping, not for the exchange's users.
+ */
 export class LoopExchange {
   /** The answer's text once made (the head alone when its body is streamed or given as bytes). */
   text: string | undefined;

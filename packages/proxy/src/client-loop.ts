@@ -82,7 +82,9 @@ export class LoopClient implements ClientSide {
   write(chunk: Buffer, resume: () => void): boolean {
     const sink = this.sink;
     if (sink === undefined || sink.write(chunk)) return true;
-    sink.onceDrain(resume);
+    // 'drain' only (not the sink's drain-or-close): a client that goes away aborts the member's
+    // answer through watchGone; the member connection must not be resumed for it then.
+    this.exchange.socket.once('drain', resume);
     return false;
   }
 
