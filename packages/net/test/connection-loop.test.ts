@@ -60,6 +60,29 @@ const handler: LoopHandler = ({ head, body }, exchange) => {
     });
     return true;
   }
+  if (url === '/flood') {
+    // 4 MiB in 16 KiB pieces, as fast as the sink takes them: records whether it ever said to wait.
+    const piece = Buffer.alloc(16 * 1024, 'f');
+    exchange.streamRaw('HTTP/1.1 200 OK\r\n', false, {
+      pipe: (sink) => {
+        let left = 256;
+        const next = (): void => {
+          while (left > 0) {
+            left--;
+            if (!sink.write(piece)) {
+              log.push('wait');
+              return sink.onceDrain(next);
+            }
+          }
+          log.push('end');
+          sink.end();
+        };
+        next();
+      },
+      cancel: () => undefined,
+    });
+    return true;
+  }
   if (url === '/lend') {
     return exchange.lend((socket, h, handBack) => {
       log.push(`lent ${h.url}`);
@@ -225,4 +248,31 @@ test('a request to lend with a request pipelined behind it is not lent (the hand
   const text = await exchange(port, [get('/lend') + get('/delay/1', true)]);
   assert.deepEqual(bodies(text), ['node GET /lend ', 'node GET /delay/1 ']);
   assert.deepEqual(log, []);
+});
+
+test('a streamed body waits for a client that does not read (backpressure), and arrives whole once it does', async () => {
+  const port = await listen(PROXY);
+  log.length = 0;
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+  socket.pause();
+  socket.write(get('/flood', true));
+  // Not reading: the loop must be told to wait before it has written everything.
+  const deadline = Date.now() + 10_000;
+  while (!log.includes('wait') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(log, ['wait']);
+  let received = 0;
+  let text = '';
+  socket.on('data', (d: Buffer) => {
+    received += d.length;
+    if (text.length < 200) text += d.toString('latin1', 0, Math.min(d.length, 200));
+  });
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.resume();
+  await closed;
+  assert.equal(log.at(-1), 'end');
+  assert.match(text, /^HTTP\/1\.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n4000\r\nfff/);
+  const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'.length;
+  assert.equal(received, head + 256 * ('4000\r\n'.length + 16 * 1024 + 2) + '0\r\n\r\n'.length);
 });
