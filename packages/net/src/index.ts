@@ -1,9 +1,9 @@
 /**
  * Public surface of @deimos/net: the node-side HTTP pieces that the member's client port and
  * deimos-proxy share (per-connection request ordering, Go's answers to malformed requests after
- * the ones before them, the connection bound, a log throttle) and the pieces of their hand-written
- * HTTP/1.1 connection loops (the end-of-turn writer, request bytes and plain heads, the hand-over
- * to node:http). They run timers and talk to
+ * the ones before them, the connection bound, a log throttle) and their one hand-written HTTP/1.1
+ * connection loop (connection-loop.ts, with its exchange, the end-of-turn writer, request bytes and
+ * plain heads, streamed bodies and the hand-over to node:http). They run timers and talk to
  * sockets, so they cannot live in the pure protocol package; they see node through the narrow
  * interfaces they declare, and their callers pass the clocks and timers in.
  */
@@ -15,3 +15,7 @@ export * from './ordered-requests.js';
 export * from './turn-writer.js';
 export * from './request-input.js';
 export * from './serve-first.js';
+export * from './http-date.js';
+export * from './body-stream.js';
+export * from './loop-exchange.js';
+export * from './connection-loop.js';

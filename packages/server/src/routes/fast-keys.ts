@@ -76,7 +76,7 @@ export function fastKeysHandler(member: MemberView, isReady: () => boolean, reco
     const cors = corsPairs(member.config.corsOrigins, origin);
     const reply = (parts: ResponseParts): void => {
       const headers = cors === undefined ? parts.headers : [...cors, ...parts.headers];
-      if (parts.stream !== undefined) exchange.replyStream(parts.status, headers, parts.stream);
+      if (parts.stream !== undefined) exchange.stream(parts.status, headers, parts.stream);
       else exchange.reply(parts.status, headers, parts.body);
       record('keys', method, parts.status, (performance.now() - started) / 1000);
     };

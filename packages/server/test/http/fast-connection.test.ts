@@ -50,7 +50,7 @@ const handler: FastHandler = ({ head, body }, exchange) => {
       },
       cancel: () => log.push(`cancel ${head.url}`),
     };
-    exchange.replyStream(200, ['X-Stream', parts], body);
+    exchange.stream(200, ['X-Stream', parts], body);
     return true;
   }
   if (head.url.startsWith('/lend')) {
@@ -257,7 +257,7 @@ test('a request that trickles in past the arrival bound is answered 408 and the 
     if (!socket.destroyed) socket.write('x');
   }
   await closed;
-  assert.equal(received, 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+  assert.equal(received, 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
 });
 
 test('pipelined reads are answered together, in request order; a write waits for the reads before it and reads wait for it', async () => {

@@ -1,92 +1,84 @@
 /**
- * One connection served by the client loop (see fast-connection.ts). Requests are taken in order
- * and answered in order. A request waits until those before it are answered, except pipelined
- * reads: a run of body-less GETs is answered together (a proxy pipelines reads on its member
- * connections; one at a time, each linearizable read would wait for its own ReadIndex round), their
- * answers still written in request order. Writes never overlap anything, so a read sent behind a
- * write sees it.
+ * The hand-written HTTP/1.1 connection loop of the member's client port and of deimos-proxy, in
+ * front of node:http. node:http spends most of a small request's cost on its per-request machinery
+ * (parser callbacks, an IncomingMessage and a ServerResponse with their streams, events and header
+ * objects): this loop parses plain heads (the strict parser of @deimos/protocol), hands each whole
+ * request to its handler with a {@link LoopExchange}, and writes the answers itself at the end of the
+ * event-loop turn (turn-writer.ts). At the first request the handler declines, or that is not in the
+ * plain form, the connection goes to node:http at a request boundary with its unanswered bytes put
+ * back (serve-first.ts).
+ *
+ * Requests are taken in order and answered in order. A request waits until those before it are
+ * answered, except pipelined reads when `pipelinedReads` allows more than one: a run of body-less
+ * GETs is answered together (a proxy pipelines reads on its member connections; one at a time,
+ * each linearizable read would wait for its own ReadIndex round), their answers still written in
+ * request order. Writes never overlap anything, so a read sent behind a write sees it. The proxy
+ * takes one request at a time (`pipelinedReads` 1): its forwarder sees one client request at once.
+ *
+ * Bytes that arrive while the requests before them are being answered are put back into the
+ * socket, which stops reading until they may be taken (see RequestInput.holdBack): a client's FIN
+ * then waits behind them, so that a connection handed to node:http later still learns of it.
  */
-import { STATUS_CODES } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RequestHead } from '@deimos/protocol';
-import { connectionFields, destroySocket, readPlainRequest, RequestInput, TurnWriter, type ToNode } from '@deimos/net';
-import type { ConnectionTaker, FastExchange, FastHandler, FastLoopOptions } from './fast-connection.js';
-import { socketSink, type BodyStream } from './body-stream.js';
+import { LoopExchange, type ConnectionTaker, type ExchangeOwner } from './loop-exchange.js';
+import { readPlainRequest, RequestInput } from './request-input.js';
+import { destroySocket, serveFirst, type LoopConnections, type ToNode } from './serve-first.js';
+import { TurnWriter } from './turn-writer.js';
+
+/** One whole request: its head and its body (undefined when empty). */
+export interface LoopRequest {
+  head: RequestHead;
+  body: Buffer | undefined;
+}
+
+/**
+ * Takes a request (returns true, then answers it exactly once through the exchange, now or later)
+ * or declines it (returns false having written nothing): node:http then serves the connection
+ * from this request on.
+ */
+export type LoopHandler = (request: LoopRequest, exchange: LoopExchange) => boolean;
+
+/** Bounds and manners of a loop; the bounds match node:http's settings on the same listener. */
+export interface ConnectionLoopOptions {
+  /** Largest body read here; larger ones go to node:http, which answers the limit error. */
+  maxBodyBytes: number;
+  /** Idle time before a keep-alive connection is closed (node:http's keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
+  /**
+   * Longest time a request head may take to arrive, from when the loop starts waiting for it
+   * (node:http's headersTimeout; 0: none). Past it (or past `requestTimeoutMs` for a whole request
+   * with its body) the request is answered 408 and the connection closed: the idle timeout alone
+   * would let a client that trickles a byte now and then hold the connection for ever.
+   */
+  headersTimeoutMs: number;
+  /** Longest time a whole request (head and body) may take to arrive (node:http's requestTimeout; 0: none). */
+  requestTimeoutMs: number;
+  /** Body-less GETs answered together on one connection, at most (1: one request at a time). */
+  pipelinedReads: number;
+  /** The text of answers: `utf8` for answers made here (the member), `latin1` for copied bytes (the proxy). */
+  encoding: 'utf8' | 'latin1';
+}
 
 /** Unanswered bytes held while requests are being answered before reading stops (backpressure). */
 const MAX_PENDING_BYTES = 64 * 1024;
-/** Response bytes queued on the socket before pipelined requests wait for 'drain'. */
+/** Answer bytes unsent (queued or on the socket) before pipelined requests wait for 'drain'. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
-/** Pipelined reads answered together on one connection, at most. */
-const MAX_CONCURRENT_READS = 64;
-const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+/** node:http's answer past its arrival bounds. */
+const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
-let dateSecond = -1;
-let dateText = '';
-/** The `Date` header value, formatted once per second. */
-function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(now).toUTCString();
-  }
-  return dateText;
-}
-
-/** One request taken by the loop, until its answer is written. */
-class PendingAnswer implements FastExchange {
-  /** The whole answer once made (the head alone when its body is streamed). */
-  text: string | undefined;
-  /** The body to stream after `text`, until it has been written. */
-  stream: BodyStream | undefined;
-  /** The stream has been started. */
-  streaming = false;
-  /** The stream is chunked (HTTP/1.1). */
-  chunked = false;
-  /** The connection went away before this answer was written. */
-  dropped = false;
-
-  constructor(private readonly conn: LoopConnection, readonly head: RequestHead, public closeAfter: boolean) {}
-
-  reply(status: number, headers: readonly (string | number)[], body: string | undefined): void {
-    if (this.text !== undefined) return;
-    const text = this.headText(status, headers, '');
-    this.text = body === undefined ? text : text + body;
-    this.conn.answered();
-  }
-
-  replyStream(status: number, headers: readonly (string | number)[], body: BodyStream): void {
-    if (this.text !== undefined || this.dropped) return body.cancel();
-    this.chunked = this.head.version === 'HTTP/1.1';
-    // Without a length or chunks, only the end of the connection ends an HTTP/1.0 body.
-    if (!this.chunked) this.closeAfter = true;
-    this.text = this.headText(status, headers, this.chunked ? 'Transfer-Encoding: chunked\r\n' : '');
-    this.stream = body;
-    this.conn.answered();
-  }
-
-  private headText(status: number, headers: readonly (string | number)[], extra: string): string {
-    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    text += `${extra}Date: ${httpDate()}\r\n`;
-    return text + connectionFields(this.closeAfter, this.conn.keepAliveSeconds);
-  }
-
-  lend(taker: ConnectionTaker): boolean {
-    return this.conn.lend(this, taker);
-  }
-}
-
-/** See the module comment. */
-export class LoopConnection {
+/** One connection served by the loop; see the module comment. */
+export class ConnectionLoop implements ExchangeOwner {
   readonly keepAliveSeconds: number;
+  /** Answers not yet written (see turn-writer.ts). */
+  readonly out: TurnWriter;
   private readonly input = new RequestInput();
-  /** When the first byte of the request at the head of `buf` arrived (performance.now()). */
+  /** When the loop started waiting for the request at the front of the input (performance.now()). */
   private requestSince = 0;
   /** Requests taken and not yet written, in order. */
-  private readonly pending: PendingAnswer[] = [];
+  private readonly pending: LoopExchange[] = [];
   /** Every pending request is a read (more reads may join them). */
   private pendingReadsOnly = true;
   /** The next request must wait until every pending one is answered. */
@@ -97,18 +89,17 @@ export class LoopConnection {
   private readEnded = false;
   /** The socket is no longer this loop's (closed, ended, lent or given to node:http). */
   private released = false;
-  /** Answers not yet written (see turn-writer.ts in @deimos/net). */
-  private readonly out: TurnWriter;
 
+  /** Serves `socket`, starting with `initial` bytes already read (a socket handed back after a lend). */
   constructor(
-    private readonly socket: Socket,
-    private readonly handler: FastHandler,
+    readonly socket: Socket,
+    private readonly handler: LoopHandler,
     private readonly toNode: ToNode,
-    private readonly options: FastLoopOptions,
-    initial: Buffer | undefined,
+    private readonly options: ConnectionLoopOptions,
+    initial: Buffer | undefined = undefined,
   ) {
     this.keepAliveSeconds = Math.floor(options.keepAliveTimeoutMs / 1000);
-    this.out = new TurnWriter(socket, 'utf8');
+    this.out = new TurnWriter(socket, options.encoding);
     if (initial !== undefined && initial.length > 0) {
       this.input.buf = initial;
       this.requestSince = performance.now();
@@ -124,13 +115,15 @@ export class LoopConnection {
     if (this.socket.destroyed) return this.dropPending();
     while (this.pending.length > 0 && this.pending[0]!.text !== undefined) {
       const front = this.pending[0]!;
-      if (front.stream !== undefined) {
+      if (front.bodyStream !== undefined) {
         // A streamed body holds the connection (and the answers after it) until it ends.
-        if (!front.streaming) this.startStream(front);
+        if (!front.streaming) front.startBody();
         return;
       }
       const answer = this.pending.shift()!;
-      this.out.queue(answer.text!);
+      // (A streamed answer's text is '' once its body has ended.)
+      if (answer.text !== '') this.out.queue(answer.text!);
+      if (answer.bytes !== undefined) this.out.bytes(answer.bytes, false);
       if (answer.closeAfter) {
         this.dropPending();
         return this.endAfterFlush();
@@ -141,48 +134,27 @@ export class LoopConnection {
       this.pendingReadsOnly = true;
     }
     if (this.driving) return;
-    // Answered later (a write, once applied; a linearizable read): whatever else was ready has been
-    // read by now, so there is nothing to gain from waiting for the end of the turn.
-    this.flush();
+    // Answered later (a write, once applied; a linearizable read; a member's answer through the
+    // proxy): whatever else was ready has been read by now, so there is nothing to gain from
+    // waiting for the end of the turn.
+    this.out.flush();
     this.drive();
   }
 
-  /** Writes `answer`'s head, then its body as the socket takes it; the next answers follow its end. */
-  private startStream(answer: PendingAnswer): void {
-    answer.streaming = true;
-    this.out.queue(answer.text!);
-    this.out.flush();
-    const stream = answer.stream!;
-    stream.pipe(socketSink(this.socket, answer.chunked, () => {
-      answer.stream = undefined;
-      answer.text = '';
-      this.answered();
-    }));
-  }
-
-  /** The socket is gone: forgets the pending answers, dropping bodies not yet streamed. */
+  /** The socket is gone (or closing after an answer): forgets the pending answers. */
   private dropPending(): void {
     const dropped = this.pending.splice(0, this.pending.length);
-    for (const answer of dropped) {
-      answer.dropped = true;
-      if (answer.stream !== undefined && !answer.streaming) answer.stream.cancel();
-    }
+    for (const answer of dropped) answer.drop();
   }
 
-  /** Writes what this connection has queued now (before the socket changes hands or closes). */
-  flush(): void {
-    this.out.flush();
-  }
-
-  /** Lends the bare socket to `taker` for `answer`'s request, when it is the only one on the connection. */
-  lend(answer: PendingAnswer, taker: ConnectionTaker): boolean {
+  lend(answer: LoopExchange, taker: ConnectionTaker): boolean {
     if (this.pending.length !== 1 || this.pending[0] !== answer || this.input.buf !== undefined || this.input.gatheredBytes > 0 || this.readEnded) return false;
-    this.flush();
+    this.out.flush();
     this.detach();
     this.socket.pause();
     this.socket.setTimeout(0);
     const { socket, handler, toNode, options } = this;
-    const handBack = (rest: Buffer | undefined): void => void new LoopConnection(socket, handler, toNode, options, rest);
+    const handBack = (rest: Buffer | undefined): void => void new ConnectionLoop(socket, handler, toNode, options, rest);
     if (taker(socket, answer.head, handBack)) {
       this.released = true;
       this.pending.length = 0;
@@ -219,15 +191,19 @@ export class LoopConnection {
     try {
       let held = false;
       const input = this.input;
+      const socket = this.socket;
       while (!this.released && !this.closing && input.buf !== undefined) {
-        if (this.pending.length > 0 && (this.blocked || !this.pendingReadsOnly || this.pending.length >= MAX_CONCURRENT_READS)) {
+        if (this.pending.length > 0 && (this.blocked || !this.pendingReadsOnly || this.pending.length >= this.options.pipelinedReads)) {
           held = true;
           break;
         }
-        if (this.socket.writableLength > MAX_UNSENT_BYTES) {
-          // The client is not reading its answers: stop reading its requests until 'drain'.
-          this.holdBack();
-          return;
+        if (socket.writableLength + this.out.queuedBytes > MAX_UNSENT_BYTES) {
+          this.out.flush();
+          if (socket.writableLength > MAX_UNSENT_BYTES) {
+            // The client is not reading its answers: stop reading its requests until 'drain'.
+            this.holdBack();
+            return;
+          }
         }
         const buf = input.buf;
         const r = readPlainRequest(buf, this.options.maxBodyBytes);
@@ -245,7 +221,7 @@ export class LoopConnection {
         }
         input.consume(r.total);
         this.requestSince = performance.now();
-        const answer = new PendingAnswer(this, head, !keepAlive);
+        const answer = new LoopExchange(this, head, !keepAlive);
         this.pending.push(answer);
         if (!read) this.pendingReadsOnly = false;
         if (!this.handler({ head, body }, answer)) {
@@ -259,14 +235,14 @@ export class LoopConnection {
           this.blocked = true;
           break;
         }
-        if (this.released) return; // lent
+        if (this.released) return; // lent, or closed after an answer made at once
         if (!keepAlive) this.closing = true;
       }
       if (this.released) return;
       const backlog = input.buf?.length ?? 0;
       if (held) this.holdBack();
-      else if (this.pending.length > 0 && backlog > MAX_PENDING_BYTES) this.socket.pause();
-      else if (this.socket.isPaused() && this.socket.writableLength <= MAX_UNSENT_BYTES) this.socket.resume();
+      else if (this.pending.length > 0 && backlog > MAX_PENDING_BYTES) socket.pause();
+      else if (socket.isPaused() && socket.writableLength <= MAX_UNSENT_BYTES) socket.resume();
       // The client half-closed: answer what it sent, then close (as node:http does).
       if (this.readEnded && this.pending.length === 0) this.endAfterFlush();
     } finally {
@@ -288,7 +264,9 @@ export class LoopConnection {
 
   /** Answers 408 and closes when the request being received (with nothing pending) took too long to arrive. */
   private arrivalTimedOut(): boolean {
-    if (this.pending.length > 0 || performance.now() - this.requestSince <= this.options.requestArrivalMs) return false;
+    if (this.pending.length > 0) return false;
+    const limit = this.input.needed > 0 ? this.options.requestTimeoutMs : this.options.headersTimeoutMs;
+    if (limit <= 0 || performance.now() - this.requestSince <= limit) return false;
     this.out.queue(REQUEST_TIMEOUT_ANSWER);
     this.endAfterFlush();
     return true;
@@ -358,4 +336,13 @@ export class LoopConnection {
     s.removeListener('timeout', this.onTimeout);
     s.removeListener('drain', this.onDrain);
   }
+}
+
+/**
+ * Puts the loop with `handler` in front of node:http's connection listener of `server`
+ * (`connection` for http, `secureConnection` for https, after the TLS handshake). Without that
+ * listener (an unexpected Node version) node:http serves everything.
+ */
+export function serveLoopFirst(server: Server, event: 'connection' | 'secureConnection', handler: LoopHandler, options: ConnectionLoopOptions): LoopConnections {
+  return serveFirst(server, event, (socket, toNode) => void new ConnectionLoop(socket, handler, toNode, options));
 }
