@@ -24,10 +24,13 @@ export class ListingSink implements BodySink {
     return this.cancelled || this.channel.isClosed;
   }
 
-  write(text: string): void {
-    if (text === '' || this.gone) return;
+  /** Sends the piece to the worker; the writer paces itself by {@link bufferedBytes}, so always true. */
+  write(piece: string | Buffer): boolean {
+    const text = typeof piece === 'string' ? piece : piece.toString('utf8');
+    if (text === '' || this.gone) return true;
     this.sent += text.length;
     this.channel.send({ type: RecordType.ListingChunk, tag: this.tag, text, end: 0 });
+    return true;
   }
 
   onceDrain(fn: () => void): void {

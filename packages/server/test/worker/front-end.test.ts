@@ -194,7 +194,7 @@ describe('client workers in process', () => {
     let text = '';
     let ended = false;
     const sink: BodySink = {
-      write: (t) => void (text += t), bufferedBytes: 0, onceDrain: (fn) => fn(), end: () => void (ended = true), abort: () => assert.fail('aborted'), gone: false,
+      write: (t) => { text += String(t); return true; }, bufferedBytes: 0, onceDrain: (fn) => fn(), end: () => void (ended = true), abort: () => assert.fail('aborted'), gone: false,
     };
     parts.stream!.pipe(sink);
     await until(() => ended, 10_000);
@@ -212,7 +212,7 @@ describe('client workers in process', () => {
     let received = 0;
     let drain: (() => void) | undefined;
     const sink: BodySink = {
-      write: (t) => void (received += t.length), bufferedBytes: 10 ** 9, onceDrain: (fn) => void (drain = fn), end: () => assert.fail('ended'), abort: () => {}, gone: false,
+      write: (t) => { received += t.length; return true; }, bufferedBytes: 10 ** 9, onceDrain: (fn) => void (drain = fn), end: () => assert.fail('ended'), abort: () => {}, gone: false,
     };
     parts.stream!.pipe(sink);
     await until(() => drain !== undefined);
