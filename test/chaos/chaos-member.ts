@@ -1,13 +1,28 @@
 /**
  * One `deimos` member process of a chaos cluster: its ports (client, public peer = the proxy,
  * private peer = its real listener), data directory and log file, and the process-level faults
- * (kill -9, SIGSTOP/SIGCONT, restart with a different environment).
+ * (kill -9, SIGSTOP/SIGCONT, restart with a different environment), and the same for one of its
+ * client worker processes (`--client-workers`), found as the member's child processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { DEIMOS_BIN } from '../support/deimos-process.js';
 import type { SmallDisk } from '../support/small-disk.js';
+
+/** How long a member's workers may live on after it was killed. */
+const ORPHAN_GRACE_MS = 5_000;
+
+/** Whether `pid` is a live process (not gone, not a zombie). */
+function isLiveProcess(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state is the field after the parenthesised command name.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 /** Ports of one member on 127.0.0.1. */
 export interface MemberPorts {
@@ -113,13 +128,31 @@ export class ChaosMember {
     this.log?.write(`=== ${new Date().toISOString()} chaos: ${text}\n`);
   }
 
-  /** kill -9 (a paused process is killed too) and waits for the exit. */
-  async kill(): Promise<void> {
+  /**
+   * kill -9 (a paused process is killed too) and waits for the exit. Its client workers must exit
+   * by themselves once their channel closes: any still alive after {@link ORPHAN_GRACE_MS} are
+   * killed here and returned (a worker that outlives its member would hold the client port).
+   */
+  async kill(): Promise<number[]> {
     const child = this.child;
-    if (!child) return;
+    if (!child) return [];
+    const workers = this.workerPids();
     child.kill('SIGKILL');
     await this.exited;
     this.paused = false;
+    const deadline = Date.now() + ORPHAN_GRACE_MS;
+    let alive = workers;
+    while (alive.length > 0) {
+      alive = alive.filter(isLiveProcess);
+      if (alive.length === 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const pid of alive) {
+      this.note(`worker ${pid} still running ${ORPHAN_GRACE_MS} ms after its member was killed; killed`);
+      this.signalWorker(pid, 'SIGCONT');
+      this.signalWorker(pid, 'SIGKILL');
+    }
+    return alive;
   }
 
   /** SIGSTOP. */
@@ -134,6 +167,41 @@ export class ChaosMember {
     if (!this.child || !this.paused) return;
     this.child.kill('SIGCONT');
     this.paused = false;
+  }
+
+  /**
+   * Process IDs of the member's live child processes (its client workers), from
+   * `/proc/<pid>/task/<tid>/children`; zombies (exited, not yet reaped) are left out. Empty when
+   * the member is not running or /proc is not there.
+   */
+  workerPids(): number[] {
+    const pid = this.child?.pid;
+    if (pid === undefined) return [];
+    const pids = new Set<number>();
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return [];
+    }
+    for (const tid of tasks) {
+      try {
+        for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/)) if (c !== '') pids.add(Number(c));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return [...pids].filter(isLiveProcess).sort((a, b) => a - b);
+  }
+
+  /** Sends `signal` to one of this member's worker processes (kill-worker, pause-worker faults). */
+  signalWorker(workerPid: number, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): void {
+    try {
+      process.kill(workerPid, signal);
+    } catch (err) {
+      // Gone already (a crashed worker, or the member killed meanwhile): nothing to signal.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
   }
 
   /** Resolves when the current process exits. */

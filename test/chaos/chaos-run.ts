@@ -13,7 +13,7 @@ import { ChaosCluster } from './chaos-cluster.js';
 import { smallDiskUnavailable } from '../support/small-disk.js';
 import { committedEvents, drainWatcher, healAll, readFinalState, waitConvergence, writeSentinel } from './final-checks.js';
 import { HistoryRecorder } from './history.js';
-import { FAULT_MIXES, Nemesis, type FaultKind } from './nemesis.js';
+import { FAULT_MIXES, Nemesis, WORKER_FAULT_KINDS, type FaultKind } from './nemesis.js';
 import { ValueHints, WorkloadClient } from './workload-client.js';
 import { WatcherClient } from './watcher-client.js';
 
@@ -32,6 +32,11 @@ export interface ChaosOptions {
   keys: number;
   /** Idle connections of a conn-flood fault (default {@link FLOOD_CONNECTIONS}). */
   floodConnections?: number;
+  /**
+   * Client worker processes per member (`DEIMOS_CLIENT_WORKERS` in each member's environment);
+   * 0 (the default) runs single-process members and leaves the worker faults out.
+   */
+  clientWorkers?: number;
   /** Where failing runs are saved (default `.chaos-runs` under the current directory). */
   saveRoot?: string;
   log?: (line: string) => void;
@@ -40,6 +45,8 @@ export interface ChaosOptions {
 /** What a run found. */
 export interface ChaosReport {
   ok: boolean;
+  /** Client worker processes per member in this run (0: single-process members). */
+  clientWorkers: number;
   anomalies: string[];
   linearizability: string;
   operations: number;
@@ -68,6 +75,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
   let kinds = FAULT_MIXES[options.faults];
   if (!kinds) throw new Error(`unknown fault mix ${options.faults} (one of ${Object.keys(FAULT_MIXES).join(', ')})`);
+  const clientWorkers = options.clientWorkers ?? 0;
+  if (clientWorkers === 0) {
+    // Filtered, not drawn and skipped: single-process runs keep the schedules their seeds always had.
+    kinds = kinds.filter((k) => !WORKER_FAULT_KINDS.includes(k));
+    if (kinds.length === 0) throw new Error(`fault mix ${options.faults} needs client workers (--client-workers N)`);
+    if (options.firstFaults?.some((k) => WORKER_FAULT_KINDS.includes(k))) throw new Error(`first faults ${options.firstFaults.join(',')} need client workers`);
+  }
   const noSmallDisk = kinds.includes('disk-full') ? smallDiskUnavailable() : undefined;
   if (noSmallDisk !== undefined) {
     log(`disk-full faults left out: ${noSmallDisk}`);
@@ -81,7 +95,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const requestTimeoutMs = 1_500;
   const cluster = await ChaosCluster.start({
     size: options.nodes, workDir, snapshotCount: SNAPSHOT_COUNT, tickMs: 50, electionTicks: 10, requestTimeoutMs, memberFdLimit: MEMBER_FD_LIMIT,
-    env: options.broken ? { DEIMOS_TEST_UNSAFE_LOCAL_READS: '1' } : {},
+    // Always set, so that a DEIMOS_CLIENT_WORKERS of the harness's own environment never decides the mode.
+    env: { DEIMOS_CLIENT_WORKERS: String(clientWorkers), ...(options.broken ? { DEIMOS_TEST_UNSAFE_LOCAL_READS: '1' } : {}) },
     ...(kinds.includes('disk-full') ? { diskBytes: DISK_BYTES } : {}),
   });
   const anomalies: string[] = [];
@@ -94,7 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let clients: WorkloadClient[] = [];
   let workloadDone = false;
   try {
-    stamp(`cluster of ${options.nodes} up in ${workDir}; seed ${options.seed}, faults ${options.faults}${options.broken ? ', BROKEN MODE' : ''}`);
+    stamp(`cluster of ${options.nodes} up in ${workDir}; seed ${options.seed}, faults ${options.faults}, ${clientWorkers === 0 ? 'single-process members' : `${clientWorkers} client workers per member`}${options.broken ? ', BROKEN MODE' : ''}`);
     const targets = () => cluster.members.map((m) => m.clientUrl);
     const keys = Array.from({ length: options.keys }, (_, i) => `${DIR}/k${i}`);
     const fromIndex = (await cluster.hash(cluster.names[0]!)).storeIndex + 1;
@@ -110,6 +125,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     nemesis = new Nemesis({
       cluster, rng: rng.fork(), kinds, nowMs: () => recorder.nowMs(), snapshotCount: SNAPSHOT_COUNT, log: stamp,
       holdMs: [1_500, 5_000], quietMs: [1_000, 3_000], firstKinds: options.firstFaults, floodConnections: options.floodConnections ?? FLOOD_CONNECTIONS,
+      clientWorkers,
     });
     let stopped = false;
     const watching = watchers.map((w) => w.run());
@@ -174,6 +190,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const c of clients) notes.push(...c.stats.unexpected.slice(0, 5).map((u) => `unexpected response: ${u}`));
   const report: ChaosReport = {
     ok: anomalies.length === 0,
+    clientWorkers,
     anomalies,
     linearizability,
     operations: history.length,

@@ -2,6 +2,8 @@
  * The short chaos schedule CI runs on every push: a few seeded runs on 3-member clusters with
  * different fault mixes that must find no anomaly, and one run against the deliberately broken
  * server (linearizable reads served locally) that must be caught, proving the suite can fail.
+ * One run has client worker processes on (`--client-workers 2`, docs/multi-core.md): its workers
+ * are killed and paused as well as its members; the others run single-process members.
  * The long schedule is `npm run chaos -- --duration 600 --seed N` on demand.
  */
 import assert from 'node:assert/strict';
@@ -51,6 +53,18 @@ test('a cluster whose members\' disks fill up (and kills, pauses) stays lineariz
   assert.deepEqual(diskFaults.filter((f) => f.includes('ERROR')), [], 'a member failed while its disk was full');
   const alarms = report.notes.map((n) => Number(/NOSPACE alarms raised (\d+)/.exec(n)?.[1] ?? 0)).reduce((a, b) => a + b, 0);
   assert.ok(alarms >= 1, `no member raised its NOSPACE alarm: the full disk did not bite (${report.notes.join('; ')})`);
+});
+
+test('a cluster whose members serve clients from worker processes stays linearizable when workers are killed and paused', { timeout: 120_000 }, async (t) => {
+  const report = await run(t, { seed: 606, faults: 'workers', clientWorkers: 2, durationSeconds: 20, firstFaults: ['kill-worker', 'pause-worker'] });
+  assert.equal(report.clientWorkers, 2);
+  assertClean(report, 'kill-worker');
+  // Every fault went as planned: each worker fault found a worker to hit, the member started a
+  // killed worker again, and no worker outlived its member's kill -9.
+  assert.deepEqual(report.faults.filter((f) => f.includes('ERROR')), [], 'a fault failed');
+  const workerFaults = report.faults.filter((f) => f.includes('-worker '));
+  assert.ok(workerFaults.some((f) => /kill-worker .*: workers again \d+,\d+/.test(f)), `no killed worker was started again: ${workerFaults.join('; ')}`);
+  assert.ok(workerFaults.some((f) => f.includes('pause-worker')), `no pause-worker fault in: ${report.faults.join('; ')}`);
 });
 
 test('the suite catches a server that serves linearizable reads locally', { timeout: 120_000 }, async (t) => {

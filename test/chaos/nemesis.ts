@@ -7,6 +7,8 @@
  * away while more than --snapshot-count entries are written, so it must catch up by snapshot),
  * a full disk (a filler file takes every free page of the member's own tmpfs, then goes), and a
  * flood of thousands of idle connections held against one member (see connection-flood.ts).
+ * With client workers on (`--client-workers N`), also kill -9 of one of a member's worker
+ * processes (the member must start it again and stay up) and SIGSTOP/SIGCONT of one.
  */
 import { http } from '../support/http.js';
 import type { SimRng } from '../sim/rng.js';
@@ -19,22 +21,29 @@ const CATCH_UP_ENTRIES = 5_000;
 /** The fault kinds the nemesis knows. */
 export const FAULT_KINDS = [
   'kill', 'pause', 'partition', 'isolate-leader', 'one-way', 'slow-net', 'slow-disk', 'membership', 'snapshot-isolation',
-  'disk-full', 'conn-flood',
+  'disk-full', 'conn-flood', 'kill-worker', 'pause-worker',
 ] as const;
+/** Faults that need client worker processes; left out of every mix when members run without. */
+export const WORKER_FAULT_KINDS: readonly FaultKind[] = ['kill-worker', 'pause-worker'];
 /** One fault kind. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Named mixes of fault kinds for the CLI and CI. */
 export const FAULT_MIXES: Record<string, readonly FaultKind[]> = {
   all: FAULT_KINDS,
-  process: ['kill', 'pause', 'slow-disk', 'conn-flood'],
+  process: ['kill', 'pause', 'slow-disk', 'conn-flood', 'kill-worker', 'pause-worker'],
   network: ['partition', 'isolate-leader', 'one-way', 'slow-net', 'snapshot-isolation'],
   membership: ['membership', 'kill', 'pause'],
   /** A full disk (members on their own tmpfs; needs root), with crashes and pauses around it. */
   disk: ['disk-full', 'kill', 'pause'],
   /** For the broken-server check: faults that leave a member serving reads while others write. */
   stale: ['partition', 'isolate-leader', 'pause'],
+  /** Crashes and pauses of client workers and of whole members (needs --client-workers > 0). */
+  workers: ['kill-worker', 'pause-worker', 'kill', 'pause'],
 };
+
+/** How long a member may take to have all of its workers serving again after one was killed. */
+const WORKER_RESTART_MS = 15_000;
 
 /** One fault as it happened, for the run report. */
 export interface FaultRecord {
@@ -60,6 +69,8 @@ export interface NemesisOptions {
   firstKinds?: readonly FaultKind[];
   /** Idle connections a conn-flood fault opens (fewer when this process has too few descriptors). */
   floodConnections: number;
+  /** Client worker processes per member (0: single-process members, no worker faults). */
+  clientWorkers: number;
 }
 
 /** The fault scheduler; see the module comment. */
@@ -117,11 +128,17 @@ export class Nemesis {
     switch (kind) {
       case 'kill': {
         begin(`${victim}${victim === leader ? ' (leader)' : ''}`);
-        await cluster.member(victim).kill();
+        const orphans = await cluster.member(victim).kill();
         await hold();
         cluster.restart(victim);
+        // Checked after the restart, so that the cluster is whole again whatever the verdict.
+        if (orphans.length > 0) throw new Error(`worker processes ${orphans.join(', ')} of ${victim} outlived it (killed by the harness)`);
         return;
       }
+      case 'kill-worker':
+        return this.killWorker(victim, victim === leader, begin, hold, record);
+      case 'pause-worker':
+        return this.pauseWorker(victim, victim === leader, begin, hold, record);
       case 'pause': {
         begin(`${victim}${victim === leader ? ' (leader)' : ''}`);
         cluster.member(victim).pause();
@@ -203,6 +220,52 @@ export class Nemesis {
       case 'conn-flood':
         return this.connectionFlood(victim, victim === leader, begin, hold, record);
     }
+  }
+
+  /**
+   * kill -9 of one worker process: the member must stay up and start a worker again (it has all
+   * of its workers, none of them the killed one, within {@link WORKER_RESTART_MS}).
+   */
+  private async killWorker(target: string, isLeader: boolean, begin: (d: string) => void, hold: () => Promise<void>, record: FaultRecord): Promise<void> {
+    const { rng } = this.opts;
+    const member = this.opts.cluster.member(target);
+    const pids = member.workerPids();
+    if (pids.length === 0) throw new Error(`${target} has no worker processes (member running: ${member.running})`);
+    const pid = rng.pick(pids);
+    begin(`${target}${isLeader ? ' (leader)' : ''} worker ${pid} (of ${pids.length})`);
+    member.signalWorker(pid, 'SIGKILL');
+    await hold();
+    const deadline = Date.now() + WORKER_RESTART_MS;
+    for (;;) {
+      if (!member.running) throw new Error(`${target} exited after its worker ${pid} was killed`);
+      const now = member.workerPids();
+      if (now.length >= this.opts.clientWorkers && !now.includes(pid)) {
+        record.detail += `: workers again ${now.join(',')}`;
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`${target} has workers [${now.join(',')}] ${WORKER_RESTART_MS} ms after worker ${pid} was killed (${this.opts.clientWorkers} configured)`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGSTOP of one worker process for the hold, then SIGCONT; the member must still be up. */
+  private async pauseWorker(target: string, isLeader: boolean, begin: (d: string) => void, hold: () => Promise<void>, record: FaultRecord): Promise<void> {
+    const { rng } = this.opts;
+    const member = this.opts.cluster.member(target);
+    const pids = member.workerPids();
+    if (pids.length === 0) throw new Error(`${target} has no worker processes (member running: ${member.running})`);
+    const pid = rng.pick(pids);
+    begin(`${target}${isLeader ? ' (leader)' : ''} worker ${pid} (of ${pids.length})`);
+    member.signalWorker(pid, 'SIGSTOP');
+    try {
+      await hold();
+    } finally {
+      member.signalWorker(pid, 'SIGCONT');
+    }
+    if (!member.running) throw new Error(`${target} exited while its worker ${pid} was stopped`);
+    // A worker the primary cut off while it was stopped (its channel over the bound) exits and is
+    // started again: the report says so, it is not an error.
+    if (!member.workerPids().includes(pid)) record.detail += ': the stopped worker is gone (restarted)';
   }
 
   private async membership(target: string, begin: (d: string) => void, hold: () => Promise<void>): Promise<void> {
