@@ -2,8 +2,11 @@
 // Runs every compiled test file with node's test runner and ends with one summary line.
 // Unit and simulation tests run two at a time; files that start real server processes
 // (anything under an e2e/ or chaos/ folder) run one at a time, because this machine has 2 cores.
+// A few e2e files spend most of their time waiting on a member's own timeouts (a 30 s join, a
+// 30 s request bound) with one member and little CPU: their source says `e2e-lane: beside`, and
+// they run one at a time in a second lane beside the others, their output printed when it ends.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -24,18 +27,24 @@ for (const pkg of readdirSync(join(root, 'packages'))) dirs.push(join(root, 'pac
 let files = dirs.flatMap((d) => [...find(d)]).sort();
 if (filter.length > 0) files = files.filter((f) => filter.some((s) => f.includes(s)));
 const isSerial = (f) => f.split(sep).some((part) => part === 'e2e' || part === 'chaos');
-const groups = [
-  { files: files.filter((f) => !isSerial(f)), concurrency: 2 },
-  { files: files.filter(isSerial), concurrency: 1 },
+const isBeside = (f) => isSerial(f) && readFileSync(f, 'utf8').includes('e2e-lane: beside');
+const serial = files.filter(isSerial);
+const lanes = [
+  [{ files: files.filter((f) => !isSerial(f)), concurrency: 2 }],
+  [
+    { files: serial.filter((f) => !isBeside(f)), concurrency: 1 },
+    { files: serial.filter(isBeside), concurrency: 1, buffered: true },
+  ],
 ];
 
 let passed = 0;
 let failed = 0;
-for (const group of groups) {
-  if (group.files.length === 0) continue;
-  const result = await runGroup(group.files, group.concurrency);
-  passed += result.passed;
-  failed += result.failed;
+for (const lane of lanes) {
+  const results = await Promise.all(lane.filter((g) => g.files.length > 0).map((g) => runGroup(g.files, g.concurrency, g.buffered)));
+  for (const result of results) {
+    passed += result.passed;
+    failed += result.failed;
+  }
 }
 if (files.length === 0) {
   console.error('no test files found: did the build run?');
@@ -44,16 +53,19 @@ if (files.length === 0) {
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
 
-function runGroup(groupFiles, concurrency) {
+function runGroup(groupFiles, concurrency, buffered = false) {
   return new Promise((resolve) => {
     const args = ['--test', '--test-reporter=tap', `--test-concurrency=${concurrency}`, ...groupFiles.map((f) => relative(root, f))];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let tail = '';
+    const kept = [];
     child.stdout.on('data', (chunk) => {
-      process.stdout.write(chunk);
+      if (buffered) kept.push(chunk);
+      else process.stdout.write(chunk);
       tail = (tail + chunk.toString()).slice(-4096);
     });
     child.on('close', (code) => {
+      if (buffered) process.stdout.write(Buffer.concat(kept));
       const pass = Number(/# pass (\d+)/.exec(tail)?.[1] ?? 0);
       let fail = Number(/# fail (\d+)/.exec(tail)?.[1] ?? 0);
       if (code !== 0 && fail === 0) fail = 1;

@@ -4,6 +4,8 @@
  * gets its answer; pipelined requests run in order, a read seeing the write sent before it; a body
  * trickled to a route that ignores it, a bare-LF head, a missing Host header and absurdly deep JSON
  * all get a prompt, bounded answer as etcd's Go server gives.
+ *
+ * e2e-lane: beside (one member at a time, mostly waiting on its timeouts; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,6 +6,8 @@
  * bare-LF head and a missing Host header get a prompt, bounded answer as etcd's Go server gives. The
  * listener is bounded in connections (--max-client-conns, by default derived from the open-files
  * limit) with a clear 503, and failed accepts do not end the proxy.
+ *
+ * e2e-lane: beside (one member at a time, mostly waiting on its timeouts; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -4,6 +4,8 @@
  * listen addresses need advertise URLs, an explicit :80 is a port, data-directory problems are one
  * line naming the path, and a join that cannot reach the cluster says so while it retries and
  * leaves no data directory behind.
+ *
+ * e2e-lane: beside (one member at a time, mostly waiting on its timeouts; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,6 +2,8 @@
  * TLS start-up errors of the real `deimos` binary: a scheme/certificate mismatch is a flag error
  * (exit 2), an unusable certificate file is a start error (exit 1); each is one line on stderr,
  * with no stack trace, and no data directory is created for a member that cannot start.
+ *
+ * e2e-lane: beside (one member at a time, mostly waiting on its timeouts; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
