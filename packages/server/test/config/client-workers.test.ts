@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { autoClientWorkers, parseClientWorkers } from '../../src/config/client-workers.js';
+import { autoClientWorkers, cpuBudget, cpusFromCpuMax, parseClientWorkers } from '../../src/config/client-workers.js';
 import { FlagError } from '../../src/config/flag-parser.js';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
 
@@ -20,4 +20,18 @@ test('the default is 0, and DEIMOS_CLIENT_WORKERS sets it', () => {
   assert.equal(config({}).clientWorkers, 0);
   assert.equal(config({ DEIMOS_CLIENT_WORKERS: '2' }).clientWorkers, 2);
   assert.throws(() => loadServerConfig(['--client-workers', 'x'], {}, '/tmp'), FlagError);
+});
+
+test("auto counts the cgroup's CPU quota (cpu.max), not only the affinity mask", () => {
+  assert.equal(cpusFromCpuMax('max 100000\n'), undefined);
+  assert.equal(cpusFromCpuMax('200000 100000\n'), 2);
+  assert.equal(cpusFromCpuMax('150000 100000'), 2, 'a part of a CPU rounds up');
+  assert.equal(cpusFromCpuMax('50000 100000'), 1);
+  for (const bad of ['', 'garbage', '0 100000', '100000 0', '-5 100000']) assert.equal(cpusFromCpuMax(bad), undefined, bad);
+  assert.equal(cpuBudget(64, '200000 100000'), 2, 'a 2-CPU container on a 64-core host');
+  assert.equal(cpuBudget(4, '800000 100000'), 4, 'the mask when it is smaller');
+  assert.equal(cpuBudget(8, 'max 100000'), 8);
+  assert.equal(cpuBudget(8, undefined), 8);
+  assert.equal(autoClientWorkers(cpuBudget(64, '200000 100000')), 0);
+  assert.ok(cpuBudget() >= 1, 'this machine');
 });
