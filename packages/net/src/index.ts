@@ -19,3 +19,4 @@ export * from './http-date.js';
 export * from './body-stream.js';
 export * from './loop-exchange.js';
 export * from './connection-loop.js';
+export * from './open-files-limit.js';

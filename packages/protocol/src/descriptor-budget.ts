@@ -29,22 +29,3 @@ export function parseOpenFilesLimit(limitsText: string): number | undefined {
   const soft = Number(row[1]);
   return Number.isSafeInteger(soft) && soft > 0 ? soft : undefined;
 }
-
-/** Where Linux shows the limits of a process. */
-export const PROC_LIMITS_FILE = '/proc/self/limits';
-
-/**
- * The soft open-files limit of this process, with `read` reading {@link PROC_LIMITS_FILE} (node:fs
- * is the caller's); undefined where it cannot be read (not Linux, no /proc).
- */
-export function openFilesLimitFrom(read: (path: string) => string): number | undefined {
-  let text: string;
-  try {
-    text = read(PROC_LIMITS_FILE);
-  } catch (err) {
-    // Not Linux (or no /proc): the caller falls back to a fixed limit.
-    if (['ENOENT', 'EACCES', 'EPERM'].includes((err as { code?: string }).code ?? '')) return undefined;
-    throw err;
-  }
-  return parseOpenFilesLimit(text);
-}

@@ -5,13 +5,9 @@
  * request under way, holds a connection to a member of its own. Past the bound, clients get a clear
  * 503 instead of the proxy running out of descriptors for its member connections.
  */
-import { readFileSync } from 'node:fs';
-import { FALLBACK_OPEN_FILES, openFilesLimitFrom, reservedDescriptors } from '@deimos/protocol';
+import { FALLBACK_OPEN_FILES, reservedDescriptors } from '@deimos/protocol';
 
-/** This process's soft limit on open files (Node raised it to the hard one at start-up); undefined where unknown. */
-export function readOpenFilesLimit(): number | undefined {
-  return openFilesLimitFrom((path) => readFileSync(path, 'latin1'));
-}
+export { readOpenFilesLimit } from '@deimos/net';
 
 /**
  * The default bound for a process allowed `openFiles` descriptors (undefined: unknown, then the
