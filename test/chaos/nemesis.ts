@@ -222,17 +222,22 @@ export class Nemesis {
     }
   }
 
+  /** One of the target's worker processes, drawn with the run's seed, announced through `begin`. */
+  private pickWorker(target: string, isLeader: boolean, begin: (d: string) => void): { member: ReturnType<NemesisOptions['cluster']['member']>; pid: number } {
+    const member = this.opts.cluster.member(target);
+    const pids = member.workerPids();
+    if (pids.length === 0) throw new Error(`${target} has no worker processes (member running: ${member.running})`);
+    const pid = this.opts.rng.pick(pids);
+    begin(`${target}${isLeader ? ' (leader)' : ''} worker ${pid} (of ${pids.length})`);
+    return { member, pid };
+  }
+
   /**
    * kill -9 of one worker process: the member must stay up and start a worker again (it has all
    * of its workers, none of them the killed one, within {@link WORKER_RESTART_MS}).
    */
   private async killWorker(target: string, isLeader: boolean, begin: (d: string) => void, hold: () => Promise<void>, record: FaultRecord): Promise<void> {
-    const { rng } = this.opts;
-    const member = this.opts.cluster.member(target);
-    const pids = member.workerPids();
-    if (pids.length === 0) throw new Error(`${target} has no worker processes (member running: ${member.running})`);
-    const pid = rng.pick(pids);
-    begin(`${target}${isLeader ? ' (leader)' : ''} worker ${pid} (of ${pids.length})`);
+    const { member, pid } = this.pickWorker(target, isLeader, begin);
     member.signalWorker(pid, 'SIGKILL');
     await hold();
     const deadline = Date.now() + WORKER_RESTART_MS;
@@ -250,12 +255,7 @@ export class Nemesis {
 
   /** SIGSTOP of one worker process for the hold, then SIGCONT; the member must still be up. */
   private async pauseWorker(target: string, isLeader: boolean, begin: (d: string) => void, hold: () => Promise<void>, record: FaultRecord): Promise<void> {
-    const { rng } = this.opts;
-    const member = this.opts.cluster.member(target);
-    const pids = member.workerPids();
-    if (pids.length === 0) throw new Error(`${target} has no worker processes (member running: ${member.running})`);
-    const pid = rng.pick(pids);
-    begin(`${target}${isLeader ? ' (leader)' : ''} worker ${pid} (of ${pids.length})`);
+    const { member, pid } = this.pickWorker(target, isLeader, begin);
     member.signalWorker(pid, 'SIGSTOP');
     try {
       await hold();

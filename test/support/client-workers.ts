@@ -3,41 +3,14 @@
  * connections (each may land on any worker), and the worker processes of a member.
  */
 import { readFileSync } from 'node:fs';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { http, type TestResponse } from './http.js';
 
 /** A response read whole. */
-export interface FreshResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-  json: any;
-}
+export type FreshResponse = TestResponse;
 
 /** Sends one request on a connection of its own (closed after it), so any worker may take it. */
 export function fresh(method: string, url: string, form?: Record<string, string>, timeoutMs = 10_000): Promise<FreshResponse> {
-  const u = new URL(url);
-  const body = form === undefined ? undefined : Buffer.from(new URLSearchParams(form).toString());
-  const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(body.length) };
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method, path: url.slice(url.indexOf('/', url.indexOf('//') + 2)), headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  return http(method, url, { form, timeoutMs, fresh: true });
 }
 
 /** The child processes of `pid` (a member's client workers), from /proc. */

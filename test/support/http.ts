@@ -35,9 +35,10 @@ function httpsAgentFor(tls: TestTlsCredentials = NO_CREDENTIALS): HttpsAgent {
 
 /**
  * Sends a request; `form` becomes an application/x-www-form-urlencoded body. `localAddress` picks the
- * loopback source address (another 127.x.y.z: another client address for the server).
+ * loopback source address (another 127.x.y.z: another client address for the server). `fresh` sends
+ * it on a connection of its own, closed after it (plain HTTP), instead of a kept-alive one.
  */
-export function http(method: string, url: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number; tls?: TestTlsCredentials; localAddress?: string } = {}): Promise<TestResponse> {
+export function http(method: string, url: string, opts: { form?: Record<string, string>; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number; tls?: TestTlsCredentials; localAddress?: string; fresh?: boolean } = {}): Promise<TestResponse> {
   const u = new URL(url);
   let body: Buffer | undefined;
   const headers: Record<string, string> = { ...opts.headers };
@@ -54,7 +55,7 @@ export function http(method: string, url: string, opts: { form?: Record<string, 
     const target = { host: u.hostname, port: u.port, method, path: rawPath, headers, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) };
     const send = u.protocol === 'https:'
       ? (cb: (res: IncomingMessage) => void) => httpsRequest({ ...target, ...opts.tls, agent: httpsAgentFor(opts.tls) }, cb)
-      : (cb: (res: IncomingMessage) => void) => httpRequest({ ...target, agent }, cb);
+      : (cb: (res: IncomingMessage) => void) => httpRequest({ ...target, agent: opts.fresh ? false : agent }, cb);
     const req = send((res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -9,3 +9,4 @@ export * from './http/go-query.js';
 export * from './http/go-bad-request.js';
 export * from './descriptor-budget.js';
 export * from './flags/go-duration.js';
+export * from './dashboard-status.js';

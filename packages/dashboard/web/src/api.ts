@@ -4,7 +4,7 @@
  * `X-Deimos-Dashboard: 1`, a header a cross-site form cannot send, and Basic credentials once the
  * user gave them.
  */
-import type { EventJSON, MemberJSON, NodeJSON } from '@deimos/protocol';
+import type { DashboardMemberStatus, EventJSON, MemberJSON, NodeJSON } from '@deimos/protocol';
 
 export type { EventJSON, MemberJSON, NodeJSON };
 
@@ -112,23 +112,7 @@ export async function authEnabled(): Promise<boolean> {
 }
 
 /** One member as `/dashboard/api/cluster` reports it. */
-export interface MemberStatus {
-  id: string;
-  name: string;
-  clientURLs: string[];
-  peerURLs: string[];
-  up: boolean;
-  error?: string;
-  isLeader: boolean;
-  leaderId?: string;
-  term?: number;
-  commitIndex?: number;
-  appliedIndex?: number;
-  storeIndex?: number;
-  startTime?: string;
-  /** Follower latency as the leader measures it (ms), for followers. */
-  latency?: { current: number; average: number; maximum: number };
-}
+export type MemberStatus = DashboardMemberStatus;
 
 /** `GET /dashboard/api/cluster`: every member's state, gathered by the serving member. */
 export interface ClusterStatus {

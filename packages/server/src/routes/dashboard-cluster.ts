@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { MemberJSON } from '@deimos/protocol';
+import type { DashboardMemberStatus, MemberJSON } from '@deimos/protocol';
 import type { MemberView } from './member-view.js';
 import { isRemoteKeys } from './keys-access.js';
 import { sendBody, sendMethodNotAllowed } from './respond.js';
@@ -27,22 +27,7 @@ interface Latency {
 }
 
 /** One member in the answer. */
-interface MemberStatus {
-  id: string;
-  name: string;
-  clientURLs: string[];
-  peerURLs: string[];
-  up: boolean;
-  error?: string;
-  isLeader: boolean;
-  leaderId?: string;
-  term?: number;
-  commitIndex?: number;
-  appliedIndex?: number;
-  storeIndex?: number;
-  startTime?: string;
-  latency?: Latency;
-}
+type MemberStatus = DashboardMemberStatus;
 
 /** TLS material for https client URLs: this member's own client credentials and CA. */
 function tlsOptions(member: MemberView): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
