@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The deimos-vs-etcd table on a many-core machine, from the .bigbox/ that
+# ../shared/tools/bigbox/pack.sh writes. Differs from .bigbox/run.sh in what it reports: CPU and
+# memory are summed over each member's whole process tree (a deimos member with client workers is
+# several processes; the primary and its workers are shown apart), PSS beside RSS, and deimos runs
+# in each listed mode in one go.
+# Usage: bash scripts/bigbox-table.sh SECONDS SYSTEM...   SYSTEM: etcd | deimos:N (N client workers)
+#        PROFILE=1 adds a --cpu-prof run of deimos:$PROFILE_WORKERS (default 3) summarised per process.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd); B=$ROOT/.bigbox
+DUR=${1:-8}; shift || true
+SYSTEMS=${*:-etcd deimos:3 deimos:0}
+OUTD=${OUT:-${TMPDIR:-/tmp}/bigbox-out}; mkdir -p "$OUTD"
+W=${TMPDIR:-/tmp}/bigbox-table; mkdir -p $W/bin
+if [ ! -x $W/bin/node ]; then
+  xz -dc $B/node.xz >$W/bin/node; xz -dc $B/etcd.xz >$W/bin/etcd; chmod +x $W/bin/node $W/bin/etcd
+  cp $B/wrk $B/lib*.so* $W/bin/; (cd $W && tar xJf $B/deimos.tar.xz)
+fi
+export PATH=$W/bin:$PATH LD_LIBRARY_PATH=$W/bin
+HZ=$(getconf CLK_TCK); NCPU=$(nproc)
+get() { node $B/hc.cjs GET "$1" ""; }
+put() { node $B/hc.cjs PUT "$1" "$2" >/dev/null; }
+log() { echo "$*" | tee -a $OUTD/table.txt; }
+log "cpus $NCPU; node $(node --version); $(etcd --version | head -1); $(uname -r)"
+cores() { if [ "$NCPU" -ge 16 ]; then echo "$((4*($1-1)))-$((4*($1-1)+3))"; else echo "0-$((NCPU-1))"; fi; }
+WRKC=$([ "$NCPU" -ge 16 ] && echo 12-15 || echo 0-$((NCPU-1)))
+PIDS=()
+tree() { local c; echo $1; for c in $(cat /proc/$1/task/*/children 2>/dev/null); do tree $c; done; }
+ticks() { awk '{print $14+$15}' /proc/$1/stat 2>/dev/null || echo 0; }
+# "primary workers" CPU ticks of member i's process tree
+mcpu() { local p=${PIDS[$1]} w=0 c; for c in $(tree $p | tail -n +2); do w=$((w + $(ticks $c))); done; echo "$(ticks $p) $w"; }
+mem() { # RSS and PSS in MiB summed over a member's process tree
+  local r=0 s=0 c
+  for c in $(tree ${PIDS[$1]}); do
+    r=$((r + $(awk '/^VmRSS/{print $2}' /proc/$c/status))); s=$((s + $(awk '/^Pss:/{print $2}' /proc/$c/smaps_rollup)))
+  done
+  echo "rss $((r/1024)) pss $((s/1024))"
+}
+start3() { # impl workers dir [extra node flags]
+  local impl=$1 n=$2 d=$3 i C; rm -rf $d; mkdir -p $d; PIDS=()
+  C="m1=http://127.0.0.1:26301,m2=http://127.0.0.1:26302,m3=http://127.0.0.1:26303"
+  for i in 1 2 3; do
+    if [ $impl = etcd ]; then
+      taskset -c $(cores $i) etcd --name m$i --data-dir $d/m$i --listen-client-urls http://127.0.0.1:2620$i \
+        --advertise-client-urls http://127.0.0.1:2620$i --listen-peer-urls http://127.0.0.1:2630$i \
+        --initial-advertise-peer-urls http://127.0.0.1:2630$i --initial-cluster $C --enable-v2=true \
+        --log-level error >$d/m$i.log 2>&1 &
+    else
+      DEIMOS_CLIENT_WORKERS=$n taskset -c $(cores $i) node ${NODEFLAGS:-} $W/deimos/packages/server/bin/deimos.js \
+        --name m$i --data-dir $d/m$i \
+        --listen-client-urls http://127.0.0.1:2620$i --advertise-client-urls http://127.0.0.1:2620$i \
+        --listen-peer-urls http://127.0.0.1:2630$i --advertise-peer-urls http://127.0.0.1:2630$i \
+        --bootstrap-config $C >$d/m$i.log 2>&1 &
+    fi
+    PIDS+=($!)
+  done
+  for t in $(seq 150); do put http://127.0.0.1:26201/v2/keys/_ready value=1 && break; sleep 0.2; done
+  LEADER=$(get http://127.0.0.1:26201/v2/members/leader | sed -nE 's/.*"clientURLs":\["([^"]+)".*/\1/p')
+  [ -n "$LEADER" ] || { log "$impl: no leader"; tail -5 $d/m1.log; }
+  LI=$(( ${LEADER: -1} - 1 ))
+  sleep 1 # workers report up
+}
+stop3() { kill ${PIDS[@]} 2>/dev/null; for t in $(seq 50); do kill -0 ${PIDS[@]} 2>/dev/null || break; sleep 0.2; done; kill -9 ${PIDS[@]} 2>/dev/null; PIDS=(); }
+load() { # name conns url [script]
+  local name=$1 c=$2 url=$3 s=${4:-} t out i a b per="" rps p99
+  t=$([ $c -lt 4 ] && echo $c || echo 4)
+  for i in 0 1 2; do a[$i]="$(mcpu $i)"; done
+  if [ -n "$s" ]; then out=$(KEYS=/v2/keys taskset -c $WRKC wrk -t$t -c$c -d${DUR}s --latency -s $s "$url")
+  else out=$(taskset -c $WRKC wrk -t$t -c$c -d${DUR}s --latency "$url"); fi
+  for i in 0 1 2; do
+    b=($(mcpu $i)); local x=(${a[$i]})
+    per="$per m$((i+1)) $(( (b[0]-x[0]) * 100 / (DUR*HZ) ))+$(( (b[1]-x[1]) * 100 / (DUR*HZ) ))%"
+  done
+  rps=$(echo "$out" | sed -nE 's/^Requests\/sec: *([0-9.]+).*/\1/p'); p99=$(echo "$out" | sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p')
+  local errs=$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')
+  log "$(printf '%-9s %-7s c%-4s %10s req/s p99 %-9s cpu(primary+workers)%s leader m%s %s' "$IMPL" "$name" "$c" "$rps" "$p99" "$per" "$((LI+1))" "$errs")"
+}
+suite() { # impl workers
+  local impl=$1 n=$2 lin ser; IMPL=$impl$([ $impl = deimos ] && echo ":$n")
+  start3 $impl $n ${TMPDIR:-/tmp}/bigbox-table-data
+  if [ $impl = etcd ]; then lin="?quorum=true"; ser=""; else lin=""; ser="?serializable=true"; fi
+  load write 1 $LEADER $B/put.lua
+  load write 64 $LEADER $B/put.lua
+  load write 256 $LEADER $B/put.lua
+  put "$LEADER/v2/keys/bench/r" value=hello
+  load linread 256 "$LEADER/v2/keys/bench/r$lin"
+  load serread 256 "$LEADER/v2/keys/bench/r$ser"
+  log "$IMPL memory after the run: m1 $(mem 0); m2 $(mem 1); m3 $(mem 2)"
+  [ -n "${NODEFLAGS:-}" ] && log "leader m$((LI+1)) processes (primary first): $(tree ${PIDS[$LI]} | tr '\n' ' ')"
+  stop3; rm -rf ${TMPDIR:-/tmp}/bigbox-table-data
+}
+for s in $SYSTEMS; do suite ${s%%:*} $([ "${s#*:}" = "$s" ] && echo 0 || echo ${s#*:}); done
+if [ -n "${PROFILE:-}" ]; then
+  P=$W/prof; rm -rf $P; mkdir -p $P
+  NODEFLAGS="--cpu-prof --cpu-prof-dir=$P" suite deimos ${PROFILE_WORKERS:-3}
+  sleep 2
+  for f in $P/*.cpuprofile; do node $ROOT/scripts/cpuprofile-top.mjs "$f" 25 >>$OUTD/profiles.txt; done
+  log "profiles: $(ls $P | wc -l) (leader m$((LI+1)))"
+fi
