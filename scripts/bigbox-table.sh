@@ -5,6 +5,8 @@
 # several processes; the primary and its workers are shown apart), PSS beside RSS, and deimos runs
 # in each listed mode in one go.
 # Usage: bash scripts/bigbox-table.sh SECONDS SYSTEM...   SYSTEM: etcd | deimos:N (N client workers)
+#        DEIMOS_BIN runs another build (default: the packed one), e.g. packages/server/bin/deimos.js.
+#        LOADS picks the loads (default "w1 w64 w256 lin ser"; wN = writes at N clients).
 #        PROFILE=1 adds a --cpu-prof run of deimos:$PROFILE_WORKERS (default 3) summarised per process.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd); B=$ROOT/.bigbox
@@ -46,7 +48,7 @@ start3() { # impl workers dir [extra node flags]
         --initial-advertise-peer-urls http://127.0.0.1:2630$i --initial-cluster $C --enable-v2=true \
         --log-level error >$d/m$i.log 2>&1 &
     else
-      DEIMOS_CLIENT_WORKERS=$n taskset -c $(cores $i) node ${NODEFLAGS:-} $W/deimos/packages/server/bin/deimos.js \
+      DEIMOS_CLIENT_WORKERS=$n taskset -c $(cores $i) node ${NODEFLAGS:-} ${DEIMOS_BIN:-$W/deimos/packages/server/bin/deimos.js} \
         --name m$i --data-dir $d/m$i \
         --listen-client-urls http://127.0.0.1:2620$i --advertise-client-urls http://127.0.0.1:2620$i \
         --listen-peer-urls http://127.0.0.1:2630$i --advertise-peer-urls http://127.0.0.1:2630$i \
@@ -79,15 +81,18 @@ suite() { # impl workers
   local impl=$1 n=$2 lin ser; IMPL=$impl$([ $impl = deimos ] && echo ":$n")
   start3 $impl $n ${TMPDIR:-/tmp}/bigbox-table-data
   if [ $impl = etcd ]; then lin="?quorum=true"; ser=""; else lin=""; ser="?serializable=true"; fi
-  load write 1 $LEADER $B/put.lua
-  load write 64 $LEADER $B/put.lua
-  load write 256 $LEADER $B/put.lua
-  put "$LEADER/v2/keys/bench/r" value=hello
-  load linread 256 "$LEADER/v2/keys/bench/r$lin"
-  load serread 256 "$LEADER/v2/keys/bench/r$ser"
+  for l in ${LOADS:-w1 w64 w256 lin ser}; do
+    case $l in
+      w*) load write ${l#w} $LEADER $B/put.lua ;;
+      lin) put "$LEADER/v2/keys/bench/r" value=hello; load linread 256 "$LEADER/v2/keys/bench/r$lin" ;;
+      ser) put "$LEADER/v2/keys/bench/r" value=hello; load serread 256 "$LEADER/v2/keys/bench/r$ser" ;;
+    esac
+  done
   log "$IMPL memory after the run: m1 $(mem 0); m2 $(mem 1); m3 $(mem 2)"
   [ -n "${NODEFLAGS:-}" ] && log "leader m$((LI+1)) processes (primary first): $(tree ${PIDS[$LI]} | tr '\n' ' ')"
-  stop3; rm -rf ${TMPDIR:-/tmp}/bigbox-table-data
+  stop3
+  for i in 1 2 3; do tail -n 20 ${TMPDIR:-/tmp}/bigbox-table-data/m$i.log >$OUTD/log-${IMPL/:/-}-m$i.txt; done
+  rm -rf ${TMPDIR:-/tmp}/bigbox-table-data
 }
 for s in $SYSTEMS; do suite ${s%%:*} $([ "${s#*:}" = "$s" ] && echo 0 || echo ${s#*:}); done
 if [ -n "${PROFILE:-}" ]; then

@@ -25,6 +25,24 @@ for (const [id, us] of selfUs) {
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
   byFile.set(where, (byFile.get(where) ?? 0) + us);
 }
+// Inclusive time: a function's own time plus everything it called (counted once per stack).
+const inclusive = new Map();
+const parentOf = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+const keyOf = (id) => {
+  const f = byId.get(id).callFrame;
+  return `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+};
+for (const [id, us] of selfUs) {
+  if (isIdle(id)) continue;
+  const seen = new Set();
+  for (let at = id; at !== undefined; at = parentOf.get(at)) {
+    const key = keyOf(at);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+  }
+}
 const pct = (us) => ((100 * us) / Math.max(1, total)).toFixed(1).padStart(5);
 const print = (title, map) => {
   console.log(`  ${title}`);
@@ -33,3 +51,4 @@ const print = (title, map) => {
 console.log(`== ${basename(file)}: ${(total / 1e6).toFixed(2)} s busy, ${(idle / 1e6).toFixed(2)} s idle`);
 print('self time by function', byFunction);
 print('self time by file', byFile);
+if (process.env.INCLUSIVE) print('inclusive time by function', inclusive);

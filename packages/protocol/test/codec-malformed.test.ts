@@ -124,6 +124,11 @@ test('overlong, non-minimal and out-of-range varints are rejected', () => {
 test('malformed UTF-8 and booleans are rejected', () => {
   const bad = [[0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0x80], [0xff], [0xe2, 0x28, 0xa1]];
   for (const seq of bad) assert.throws(() => decodeUtf8(new Uint8Array(seq)), isCodecError, `bytes ${seq.join(',')}`);
+  // The same inside long text (decoded by the platform's decoder), and the error names the offset.
+  const text = new Array(100).fill(0x61);
+  for (const seq of bad) {
+    assert.throws(() => decodeUtf8(new Uint8Array([...text, ...seq, ...text])), (err) => isCodecError(err) && /offset 10\d/.test((err as Error).message), `long, bytes ${seq.join(',')}`);
+  }
   assert.throws(() => new ByteReader(new Uint8Array([2])).readBool(), /invalid boolean/);
 });
 

@@ -104,3 +104,31 @@ test('a random valid UTF-8 byte stream decodes the same as the platform decoder'
     assert.equal(decodeUtf8(bytes), new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   });
 });
+
+test('a length-prefixed string is the varint of its UTF-8 length then its bytes, at every length around the native-codec switch and varint boundaries', () => {
+  const alphabets = ['a', 'é', '€', '😀', 'a\ud800', '\udc00b'];
+  const lengths = [0, 1, 22, 23, 24, 25, 42, 43, 44, 126, 127, 128, 129, 5461, 5462, 16383, 16384, 21845, 65535, 65536, 65537];
+  for (const alphabet of alphabets) {
+    for (const units of lengths) {
+      const s = alphabet.repeat(Math.ceil(units / alphabet.length)).slice(0, units);
+      const utf8 = new Uint8Array(Buffer.from(s, 'utf8'));
+      const w = new ByteWriter(8);
+      w.writeUint8(0xaa);
+      w.writeString(s);
+      w.writeUint8(0xbb);
+      const out = w.finish();
+      const lengthPrefix = new ByteWriter(8);
+      lengthPrefix.writeVarint(utf8.length);
+      const expected = new Uint8Array([0xaa, ...lengthPrefix.finish(), ...utf8, 0xbb]);
+      assert.deepEqual(out, expected, `${JSON.stringify(alphabet)} x ${units}`);
+      const r = new ByteReader(out);
+      assert.equal(r.readUint8(), 0xaa);
+      assert.equal(r.readString(), Buffer.from(utf8).toString('utf8'));
+      assert.equal(r.readUint8(), 0xbb);
+    }
+  }
+});
+
+test('a byte-order mark is data, not stripped, however long the text', () => {
+  for (const s of ['\ufeff', '\ufeff' + 'x'.repeat(100)]) assert.equal(decodeUtf8(encodeUtf8(s)), s);
+});

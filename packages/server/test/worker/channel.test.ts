@@ -56,7 +56,7 @@ const records: ChannelRecord[] = [
   { type: RecordType.HistoryAnswer, tag: 12, index: 40, events: events.slice(0, 3), outcome: undefined },
   { type: RecordType.CallAnswer, tag: 13, ok: true, json: '{"a":1}' },
   { type: RecordType.WatcherQuery, tag: 14 },
-  { type: RecordType.WatcherCount, tag: 14, count: 3 },
+  { type: RecordType.WatcherCount, tag: 14, count: 3, gets: 70000 },
   { type: RecordType.MetricsQuery, tag: 15 },
   { type: RecordType.MetricsText, tag: 15, text: '# HELP x y\nx 1\n' },
 ];

@@ -19,7 +19,7 @@ import { BigReads } from '../../src/routes/big-reads.js';
 import type { ResponseParts } from '../../src/http/write-response.js';
 import type { BodySink } from '../../src/http/body-stream.js';
 import type { Duplex } from 'node:stream';
-import { duplexPair, until } from './support.js';
+import { duplexPair, Gate, until } from './support.js';
 
 const logger = createLogger('error', 'test', () => {});
 
@@ -56,8 +56,8 @@ function setup(opts: { historyMemorySize?: number } = {}) {
   };
   const hub = new ClientHub({ member, store, logger, isReady: () => true });
   const sockets = new Map<RemoteMember, Duplex>();
-  const worker = (): RemoteMember => {
-    const [a, b] = duplexPair();
+  const worker = (gate?: Gate): RemoteMember => {
+    const [a, b] = duplexPair(gate);
     hub.attach(a);
     const m = new RemoteMember({ socket: b, config: config(), logger });
     sockets.set(m, b);
@@ -110,6 +110,67 @@ describe('client workers in process', () => {
       const p = await ask(a, set(`/k${i}`, String(i)));
       assert.ok(a.keys.index >= Number(header(p, 'X-Etcd-Index')), 'the worker has the event of the answer');
     }
+    hub.close();
+  });
+
+  test('reads answered from a worker\'s cache follow every write made through the other worker', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    const b = worker();
+    await Promise.all([a.started, b.started]);
+    await ask(b, set('/c/k', 'v0'));
+    for (let i = 1; i <= 20; i++) {
+      // Twice: the second read is the cached one.
+      for (const serializable of [true, false, true]) assert.equal(body(await ask(a, get('/c/k', { serializable }))).node?.value, `v${i - 1}`);
+      const written = await ask(b, set('/c/k', `v${i}`));
+      const read = await ask(a, get('/c/k', { serializable: true }));
+      assert.equal(body(read).node?.value, `v${i}`, `read after write ${i}`);
+      assert.equal(header(read, 'X-Etcd-Index'), header(written, 'X-Etcd-Index'));
+    }
+    // A directory's listing sees a child created elsewhere; a recursive delete elsewhere removes what was read below it.
+    await ask(a, get('/c'));
+    await ask(a, get('/c'));
+    await ask(b, set('/c/new', 'n'));
+    assert.equal(body(await ask(a, get('/c'))).node?.nodes?.length, 2);
+    assert.equal(body(await ask(a, get('/c/new'))).node?.value, 'n');
+    await ask(b, { kind: 'delete', path: '/c', dir: true, recursive: true } as unknown as WriteKeysRequest);
+    assert.equal((await ask(a, get('/c/new'))).status, 404);
+    assert.equal((await ask(a, get('/c'))).status, 404);
+    hub.close();
+  });
+
+  test('a serializable read on a worker whose stream lags never answers older than a write the member acknowledged', async () => {
+    const { worker, hub } = setup();
+    const toA = new Gate();
+    const a = worker(toA);
+    const b = worker();
+    await Promise.all([a.started, b.started]);
+    await ask(b, set('/lag', 'old'));
+    await ask(a, get('/lag', { serializable: true }));
+    assert.equal(body(await ask(a, get('/lag', { serializable: true }))).node?.value, 'old');
+    toA.hold(); // the primary's records to worker A (the event of the next write among them) wait
+    const written = await ask(b, set('/lag', 'new'));
+    assert.equal(written.status, 200);
+    let answered: ResponseParts | undefined;
+    void ask(a, get('/lag', { serializable: true })).then((p) => (answered = p));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(answered, undefined, 'no answer from the stale cache');
+    toA.release();
+    await until(() => answered !== undefined);
+    assert.equal(body(answered!).node?.value, 'new');
+    hub.close();
+  });
+
+  test('reads answered from the cache count in the store stats', async () => {
+    const { worker, hub, store } = setup();
+    const a = worker();
+    await a.started;
+    await ask(a, set('/s', '1'));
+    const before = store.stats.getsSuccess;
+    for (let i = 0; i < 10; i++) assert.equal((await ask(a, get('/s', { serializable: true }))).status, 200);
+    assert.ok(store.stats.getsSuccess - before < 10, 'some reads were answered by the worker alone');
+    const stats = (await a.keys.stats()) as { getsSuccess: number };
+    assert.equal(stats.getsSuccess - before, 10);
     hub.close();
   });
 

@@ -2,7 +2,32 @@
 import { Duplex } from 'node:stream';
 
 /** Two connected in-memory duplex streams. */
-export function duplexPair(): [Duplex, Duplex] {
+/** Holds back what is written towards one side of a {@link duplexPair} until released. */
+export class Gate {
+  private held: Buffer[] | undefined;
+  constructor(private deliver: (chunk: Buffer) => void = () => {}) {}
+  /** @internal */
+  connect(deliver: (chunk: Buffer) => void): void {
+    this.deliver = deliver;
+  }
+  /** @internal */
+  pass(chunk: Buffer): void {
+    if (this.held !== undefined) this.held.push(chunk);
+    else this.deliver(chunk);
+  }
+  /** Starts holding. */
+  hold(): void {
+    this.held ??= [];
+  }
+  /** Delivers what was held, in order, and stops holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const c of held) this.deliver(c);
+  }
+}
+
+export function duplexPair(toB?: Gate): [Duplex, Duplex] {
   let a!: Duplex;
   let b!: Duplex;
   const make = (peer: () => Duplex): Duplex => new Duplex({
@@ -23,6 +48,14 @@ export function duplexPair(): [Duplex, Duplex] {
   });
   a = make(() => b);
   b = make(() => a);
+  if (toB !== undefined) {
+    toB.connect((chunk) => b.push(chunk));
+    // What `a` writes goes through the gate.
+    a._write = (chunk: Buffer, _enc, done) => {
+      toB.pass(chunk);
+      done();
+    };
+  }
   return [a, b];
 }
 

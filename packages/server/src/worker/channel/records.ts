@@ -54,8 +54,11 @@ export type ChannelRecord =
   | { type: RecordType.Call; tag: number; method: string; args: string }
   | { type: RecordType.ListingAck; tag: number; bytes: number }
   | { type: RecordType.ListingCancel; tag: number }
-  /** The worker's live watchers now, answering a `WatcherQuery` (summed into `/v2/stats/store`). */
-  | { type: RecordType.WatcherCount; tag: number; count: number }
+  /**
+   * The worker's live watchers now, answering a `WatcherQuery` (summed into `/v2/stats/store`), and
+   * the reads it answered from its cache since the last answer (added to the store's `getsSuccess`).
+   */
+  | { type: RecordType.WatcherCount; tag: number; count: number; gets: number }
   /** One applied event; `bytes` is its event-codec form (encoded once for every worker). */
   | { type: RecordType.Event; bytes: Uint8Array }
   | { type: RecordType.Reset; index: number }
@@ -133,7 +136,8 @@ export function writeRecord(w: ByteWriter, rec: ChannelRecord): void {
       return w.writeVarint(rec.tag);
     case RecordType.WatcherCount:
       w.writeVarint(rec.tag);
-      return w.writeVarint(rec.count);
+      w.writeVarint(rec.count);
+      return w.writeVarint(rec.gets);
     case RecordType.WatcherQuery:
     case RecordType.MetricsQuery:
       return w.writeVarint(rec.tag);
@@ -195,7 +199,7 @@ export function readRecord(r: ByteReader): ChannelRecord {
     case RecordType.ListingCancel:
       return { type, tag: r.readVarint() };
     case RecordType.WatcherCount:
-      return { type, tag: r.readVarint(), count: r.readVarint() };
+      return { type, tag: r.readVarint(), count: r.readVarint(), gets: r.readVarint() };
     case RecordType.WatcherQuery:
     case RecordType.MetricsQuery:
       return { type, tag: r.readVarint() };
