@@ -10,9 +10,16 @@ export const ROOT_PATH = '/';
 /** Whether `path` is a clean absolute key path: `/`, or `/a/b` without empty or dot segments. */
 export function isCleanPath(path: string): boolean {
   if (path === ROOT_PATH) return true;
-  if (!path.startsWith('/') || path.endsWith('/')) return false;
-  for (const segment of path.slice(1).split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') return false;
+  const n = path.length;
+  if (n < 2 || path.charCodeAt(0) !== 0x2f || path.charCodeAt(n - 1) === 0x2f) return false;
+  // A scan rather than split('/'): this runs several times for every write and read.
+  let start = 1;
+  for (let i = 1; i <= n; i++) {
+    if (i < n && path.charCodeAt(i) !== 0x2f) continue;
+    const len = i - start;
+    if (len === 0) return false;
+    if (len <= 2 && path.charCodeAt(start) === 0x2e && (len === 1 || path.charCodeAt(start + 1) === 0x2e)) return false;
+    start = i + 1;
   }
   return true;
 }
