@@ -7,7 +7,8 @@
 # Usage: bash scripts/bigbox-table.sh SECONDS SYSTEM...   SYSTEM: etcd | deimos:N (N client workers)
 #        DEIMOS_BIN runs another build (default: the packed one), e.g. packages/server/bin/deimos.js.
 #        LOADS picks the loads (default "w1 w64 w256 lin ser"; wN = writes at N clients).
-#        PROFILE=1 adds a --cpu-prof run of deimos:$PROFILE_WORKERS (default 3) summarised per process.
+#        PROFILE=1 adds a --cpu-prof run of deimos:$PROFILE_WORKERS (default 3) summarised per process
+#        (PROFILE_LOADS: its loads, default LOADS).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd); B=$ROOT/.bigbox
 DUR=${1:-8}; shift || true
@@ -97,8 +98,8 @@ suite() { # impl workers
 for s in $SYSTEMS; do suite ${s%%:*} $([ "${s#*:}" = "$s" ] && echo 0 || echo ${s#*:}); done
 if [ -n "${PROFILE:-}" ]; then
   P=$W/prof; rm -rf $P; mkdir -p $P
-  NODEFLAGS="--cpu-prof --cpu-prof-dir=$P" suite deimos ${PROFILE_WORKERS:-3}
+  LOADS=${PROFILE_LOADS:-${LOADS:-}} NODEFLAGS="--cpu-prof --cpu-prof-dir=$P" suite deimos ${PROFILE_WORKERS:-3}
   sleep 2
-  for f in $P/*.cpuprofile; do node $ROOT/scripts/cpuprofile-top.mjs "$f" 25 >>$OUTD/profiles.txt; done
+  for f in $P/*.cpuprofile; do INCLUSIVE=1 node $ROOT/scripts/cpuprofile-top.mjs "$f" 40 >>$OUTD/profiles.txt; done
   log "profiles: $(ls $P | wc -l) (leader m$((LI+1)))"
 fi
