@@ -136,6 +136,19 @@ export class ByteWriter {
   }
 
   /**
+   * Empties the writer to be filled again, keeping its buffer (a scratch writer reused for many
+   * short-lived encodings). What {@link finish} returned before is overwritten by the next writes.
+   */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Bytes the internal buffer holds (what a reused writer keeps allocated). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /**
    * Returns the bytes written, as a view of the internal buffer (no copy). The writer must not be
    * used afterwards, or it would overwrite what the caller holds.
    */

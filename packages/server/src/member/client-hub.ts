@@ -120,7 +120,8 @@ export class ClientHub implements StoreEventSink {
     if (this.links.size === 0) return;
     let bytes: Uint8Array;
     try {
-      bytes = encodeStoreEvent(event);
+      // A scratch view: each link's send copies it into its frame at once.
+      bytes = encodeStoreEvent(event, true);
     } catch (err) {
       // The apply must go on whatever happens here: the workers lose their stream and start again.
       this.options.logger.error('cannot encode an applied event for the client workers', { error: (err as Error).message });

@@ -26,6 +26,15 @@ describe('channel event codec', () => {
     }
   });
 
+  test('the reused scratch encoding gives the same bytes, each call overwriting the last, and a big event does not keep its buffer', () => {
+    for (const e of events) assert.deepEqual(Uint8Array.from(encodeStoreEvent(e, true)), encodeStoreEvent(e));
+    const big = { action: 'set', index: 3, refresh: false, node: { key: '/big', value: 'b'.repeat(2 * 1024 * 1024), modifiedIndex: 3, createdIndex: 3 } } as StoreEvent;
+    assert.equal(decodeEventRecord(encodeStoreEvent(big, true)).node.value, big.node.value);
+    const small = encodeStoreEvent(events[0]!, true);
+    assert.ok(small.buffer.byteLength <= 1024 * 1024, 'the 6 MiB scratch buffer was dropped');
+    assert.deepEqual(decodeEventRecord(small), events[0]);
+  });
+
   test('refuses truncated and malformed events', () => {
     const bytes = encodeStoreEvent(events[1]!);
     for (let cut = 0; cut < bytes.length; cut++) {

@@ -64,9 +64,23 @@ export function readStoreEvent(r: ByteReader): StoreEvent {
   return prevNode === undefined ? { action, index, node, refresh } : { action, index, node, prevNode, refresh };
 }
 
-/** One event as bytes (the primary encodes each applied event once, for every worker). */
-export function encodeStoreEvent(event: StoreEvent): Uint8Array {
-  const w = new ByteWriter(64 + event.node.key.length * 2 + (event.node.value?.length ?? 0) * 3 + (event.prevNode?.value?.length ?? 0) * 3);
-  writeStoreEvent(w, event);
-  return w.finish();
+/** Scratch space kept between encodings up to this size (a bigger one is dropped after use). */
+const SCRATCH_KEEP_BYTES = 1024 * 1024;
+let scratch: ByteWriter | undefined;
+
+/**
+ * One event as bytes (the primary encodes each applied event once, for every worker). With
+ * `reuse`, the bytes are a view of a scratch buffer that the next call overwrites: for a caller
+ * that copies them at once (a channel's `send` does), it saves an allocation per event.
+ */
+export function encodeStoreEvent(event: StoreEvent, reuse = false): Uint8Array {
+  if (!reuse) {
+    const w = new ByteWriter(64 + event.node.key.length * 2 + (event.node.value?.length ?? 0) * 3 + (event.prevNode?.value?.length ?? 0) * 3);
+    writeStoreEvent(w, event);
+    return w.finish();
+  }
+  if (scratch === undefined || scratch.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(4096);
+  scratch.reset();
+  writeStoreEvent(scratch, event);
+  return scratch.finish();
 }
