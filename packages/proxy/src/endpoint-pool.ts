@@ -1,9 +1,12 @@
 /**
  * The members the proxy may forward to, with their health: a member that refused or timed out is
  * skipped until its failure wait ends, and among the healthy ones the lowest latency (an exponentially
- * weighted moving average, scaled by requests in flight so that load spreads) wins. It also logs a
- * member's health: once when it goes down (with a reminder at growing intervals while it stays down)
- * and once when it answers again.
+ * weighted moving average, scaled by requests in flight so that load spreads) wins. A latency only
+ * changes when the member is picked, so one that has gone a failure wait without a sample is picked
+ * once more to measure it again: otherwise a member whose last sample was slow (a cold first request)
+ * would never be tried again while the others answer faster, and neither that it got faster nor
+ * that it died would be seen. It also logs a member's health: once when it goes down (with a reminder at
+ * growing intervals while it stays down) and once when it answers again.
  */
 import { portOf } from './url-port.js';
 import type { ProxyLogger } from './logger.js';
@@ -18,13 +21,19 @@ export interface Endpoint {
   readonly port: number;
   /** Skipped until this time (ms since epoch); 0 = healthy. */
   failedUntilMs: number;
-  /** Smoothed time to response headers; undefined until the first response. */
+  /** Smoothed time to response headers; undefined until the first response, and after a failure. */
   latencyEwmaMs: number | undefined;
+  /** When the latency was last sampled, or the member last picked to sample it again (ms since epoch). */
+  latencySampledAtMs: number;
   inFlight: number;
 }
 
 /** Weight of the newest sample in the latency average. */
 const EWMA_ALPHA = 0.2;
+/** Pick ranks below every latency score: a member never measured (or back from a failure) first... */
+const UNMEASURED = -2;
+/** ...then one whose latency is a failure wait old. */
+const STALE = -1;
 
 /** Pool of upstream members. */
 export class EndpointPool {
@@ -49,7 +58,7 @@ export class EndpointPool {
       const u = new URL(url);
       next.push({
         url, protocol: u.protocol as 'http:' | 'https:', hostname: u.hostname.replace(/^\[|\]$/g, ''), port: portOf(u),
-        failedUntilMs: 0, latencyEwmaMs: undefined, inFlight: 0,
+        failedUntilMs: 0, latencyEwmaMs: undefined, latencySampledAtMs: 0, inFlight: 0,
       });
       added.push(url);
     }
@@ -73,8 +82,10 @@ export class EndpointPool {
   }
 
   /**
-   * The best member not in `exclude`: healthy, lowest latency × (1 + in flight); a member without a
-   * latency yet is tried first. Undefined when every member is failed or excluded.
+   * The member to send the next request to, not in `exclude` and not failed: one without a latency
+   * (new, or back from a failure wait) first, then one whose latency is stale (no sample for a failure
+   * wait; picking it counts as its one probe for the next failure wait), then the lowest latency × (1
+   * + in flight). Undefined when every member is failed or excluded. The caller sends to the member.
    */
   pick(exclude?: ReadonlySet<Endpoint>): Endpoint | undefined {
     const now = this.now();
@@ -87,18 +98,25 @@ export class EndpointPool {
     for (let k = 0; k < n; k++) {
       const e = list[(start + k) % n]!;
       if (e.failedUntilMs > now || exclude?.has(e)) continue;
-      const score = e.latencyEwmaMs === undefined ? -1 : e.latencyEwmaMs * (1 + e.inFlight);
+      const score = e.latencyEwmaMs === undefined ? UNMEASURED : this.isStale(e, now) ? STALE : e.latencyEwmaMs * (1 + e.inFlight);
       if (score < bestScore) {
         best = e;
         bestScore = score;
       }
     }
+    // One probe per failure wait: until it answers (or fails), the member is ranked by its old latency.
+    if (bestScore === STALE) best!.latencySampledAtMs = now;
     return best;
+  }
+
+  private isStale(e: Endpoint, now: number): boolean {
+    return now - e.latencySampledAtMs >= this.failureWaitMs;
   }
 
   /** Records a response's time to headers (so the member is up). */
   recordLatency(e: Endpoint, ms: number): void {
     e.latencyEwmaMs = e.latencyEwmaMs === undefined ? ms : e.latencyEwmaMs + EWMA_ALPHA * (ms - e.latencyEwmaMs);
+    e.latencySampledAtMs = this.now();
     this.answered(e);
   }
 

@@ -106,6 +106,39 @@ test('the pool prefers the lowest latency, spreads by requests in flight, and sk
   assert.equal(pool.pick(), a);
 });
 
+test('a member not measured for a failure wait is picked once to measure it again, so a slow one that dies is found', () => {
+  let now = 1000;
+  const pool = new EndpointPool(5000, () => now);
+  pool.setUrls(['http://a:1', 'http://b:2', 'http://c:3']);
+  const [a, b, c] = pool.all() as [ReturnType<typeof pool.all>[number], ReturnType<typeof pool.all>[number], ReturnType<typeof pool.all>[number]];
+  pool.recordLatency(a, 1);
+  pool.recordLatency(b, 1);
+  pool.recordLatency(c, 180); // a cold first request
+  /** The members picked every 10 ms until `until` (a and b answer in 1 ms; c's answers, if any, are not in yet). */
+  const busyUntil = (until: number) => {
+    const picked = new Set<string>();
+    for (; now < until; now += 10) {
+      const e = pool.pick()!;
+      picked.add(e.url);
+      if (e !== c) pool.recordLatency(e, 1);
+    }
+    return [...picked].sort();
+  };
+  // While a and b answer faster, the latency alone never picks c again.
+  assert.deepEqual(busyUntil(6000), ['http://a:1', 'http://b:2']);
+  // A failure wait without a sample: c is picked once (its probe), then ranked by its old latency again.
+  assert.equal(pool.pick(), c);
+  assert.deepEqual(busyUntil(11_000), ['http://a:1', 'http://b:2']);
+  // c died meanwhile: its next probe fails, and it is then tried again after every failure wait.
+  assert.equal(pool.pick(), c);
+  pool.markFailed(c, 'ECONNREFUSED');
+  assert.deepEqual(busyUntil(16_000), ['http://a:1', 'http://b:2']);
+  assert.equal(pool.pick(), c);
+  // A probe that answers fast brings c back among the members its latency picks.
+  pool.recordLatency(c, 1);
+  assert.ok(busyUntil(17_000).includes('http://c:3'));
+});
+
 test('a new member (no latency yet) is tried first; setUrls keeps the health of members that stay', () => {
   const pool = new EndpointPool(5000);
   pool.setUrls(['http://a:1']);
