@@ -100,6 +100,38 @@ test('every read after a write answered by another worker sees it (linearizable 
   }
 });
 
+test('repeated reads (answered from the workers\' caches) follow writes, listings, deletes and TTLs made through any worker', async () => {
+  await fresh('PUT', url('/hot/k'), { value: 'v0' });
+  for (let i = 1; i <= 15; i++) {
+    // Several reads first, so every worker holds the answer.
+    for (let j = 0; j < 4; j++) assert.equal((await fresh('GET', url(`/hot/k${j % 2 === 0 ? '?serializable=true' : ''}`))).json.node.value, `v${i - 1}`);
+    const w = await fresh('PUT', url('/hot/k'), { value: `v${i}` });
+    for (let j = 0; j < 4; j++) {
+      const r = await fresh('GET', url(`/hot/k${j % 2 === 0 ? '?serializable=true' : ''}`));
+      assert.equal(r.json.node.value, `v${i}`, `read ${j} after write ${i}`);
+      assert.ok(Number(r.headers['x-etcd-index']) >= w.json.node.modifiedIndex);
+    }
+  }
+  for (let j = 0; j < 4; j++) await fresh('GET', url('/hot'));
+  await fresh('PUT', url('/hot/other'), { value: 'o' });
+  for (let j = 0; j < 4; j++) assert.equal((await fresh('GET', url('/hot'))).json.node.nodes.length, 2);
+  await fresh('DELETE', url('/hot?recursive=true'));
+  for (let j = 0; j < 4; j++) assert.equal((await fresh('GET', url('/hot/k?serializable=true'))).status, 404);
+  // A key given a TTL shows it counting down: such answers are never kept.
+  await fresh('PUT', url('/hotttl'), { value: 't' });
+  for (let j = 0; j < 4; j++) assert.equal((await fresh('GET', url('/hotttl'))).json.node.ttl, undefined);
+  await fresh('PUT', url('/hotttl'), { ttl: '100', refresh: 'true', prevExist: 'true' });
+  for (let j = 0; j < 4; j++) assert.ok((await fresh('GET', url('/hotttl'))).json.node.ttl <= 100);
+});
+
+test('/v2/stats/store counts every successful read, the cached ones too', async () => {
+  await fresh('PUT', url('/counted'), { value: 'c' });
+  const before = (await fresh('GET', `${member.clientUrl}/v2/stats/store`)).json.getsSuccess as number;
+  for (let i = 0; i < 30; i++) assert.equal((await fresh('GET', url('/counted'))).status, 200);
+  const after = (await fresh('GET', `${member.clientUrl}/v2/stats/store`)).json.getsSuccess as number;
+  assert.equal(after - before, 30);
+});
+
 test('a watch without waitIndex taken after a write answered elsewhere starts after it', async () => {
   for (let i = 0; i < 10; i++) {
     const first = await fresh('PUT', url('/after'), { value: `a${i}` });
