@@ -87,8 +87,11 @@ export class ReadCache {
       this.drop(i === 0 ? '/' : key.slice(0, i));
       if (i === 0) break;
     }
-    // A directory's change (delete, expiry, TTL) reaches everything below it.
-    if (event.node.dir === true || event.prevNode?.dir === true) {
+    // A directory's removal (delete, expiry) removes everything below it. Other directory events
+    // (mkdir, a TTL change) leave what is below as it was, and are many in some workloads: the
+    // scan over every kept path is left out for them.
+    const removal = event.action === 'delete' || event.action === 'expire' || event.action === 'compareAndDelete';
+    if (removal && (event.node.dir === true || event.prevNode?.dir === true)) {
       const prefix = key.endsWith('/') ? key : `${key}/`;
       for (const path of this.byPath.keys()) if (path.startsWith(prefix)) this.drop(path);
     }

@@ -8,8 +8,8 @@ import { ReadCache } from '../../src/worker/read-cache.js';
 import type { StoreEvent } from '../../src/store/index.js';
 
 const answer = (body: string) => ({ body, raftIndex: 7, raftTerm: 2 });
-const event = (key: string, dir = false, prevDir = false): StoreEvent => ({
-  action: 'set', index: 1, node: { key, ...(dir ? { dir: true } : {}), modifiedIndex: 1, createdIndex: 1 },
+const event = (key: string, dir = false, prevDir = false, action = 'set'): StoreEvent => ({
+  action, index: 1, node: { key, ...(dir ? { dir: true } : {}), modifiedIndex: 1, createdIndex: 1 },
   ...(prevDir ? { prevNode: { key, dir: true, modifiedIndex: 1, createdIndex: 1 } } : {}),
 } as unknown as StoreEvent);
 
@@ -44,16 +44,23 @@ test('an event drops its key and every directory above it, and nothing else', ()
   assert.equal(c.get('/a/b/c/d', 0)?.body, '/a/b/c/d');
 });
 
-test('a directory\'s change (delete, expiry, TTL update) drops everything below it', () => {
+test('a directory\'s removal (delete, expiry) drops everything below it; its creation or TTL change does not', () => {
   const c = new ReadCache();
   for (const p of ['/d/x', '/d/e/y', '/dz', '/other']) c.put(p, 2, answer(p));
-  c.invalidate(event('/d', false, true)); // a deleted directory: the node is gone, the previous one was a directory
+  c.invalidate(event('/d', false, true, 'delete')); // the node is gone, the previous one was a directory
   assert.equal(c.get('/d/x', 2), undefined);
   assert.equal(c.get('/d/e/y', 2), undefined);
   assert.equal(c.get('/dz', 2)?.body, '/dz');
   c.put('/q/r', 0, answer('/q/r'));
-  c.invalidate(event('/q', true));
+  c.put('/q', 0, answer('/q'));
+  c.invalidate(event('/q', true, true, 'update')); // a TTL given to the directory
+  assert.equal(c.get('/q', 0), undefined, 'the directory\'s own answer shows its TTL');
+  assert.equal(c.get('/q/r', 0)?.body, '/q/r');
+  c.invalidate(event('/q', true, true, 'expire'));
   assert.equal(c.get('/q/r', 0), undefined);
+  c.put('/s/t', 0, answer('/s/t'));
+  c.invalidate(event('/s', true, true, 'compareAndDelete'));
+  assert.equal(c.get('/s/t', 0), undefined);
   assert.equal(c.get('/other', 2)?.body, '/other');
 });
 
