@@ -54,7 +54,7 @@ export function http(method: string, url: string, opts: { form?: Record<string, 
   return new Promise((resolve, reject) => {
     const target = { host: u.hostname, port: u.port, method, path: rawPath, headers, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) };
     const send = u.protocol === 'https:'
-      ? (cb: (res: IncomingMessage) => void) => httpsRequest({ ...target, ...opts.tls, agent: httpsAgentFor(opts.tls) }, cb)
+      ? (cb: (res: IncomingMessage) => void) => httpsRequest({ ...target, ...opts.tls, agent: opts.fresh ? false : httpsAgentFor(opts.tls) }, cb)
       : (cb: (res: IncomingMessage) => void) => httpRequest({ ...target, agent: opts.fresh ? false : agent }, cb);
     const req = send((res) => {
       const chunks: Buffer[] = [];
