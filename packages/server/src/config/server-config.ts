@@ -8,7 +8,7 @@ import { clusterId, memberId } from '../cluster/member-id.js';
 import { clientTlsFiles, peerTlsFiles, type TlsFiles } from './tls-flags.js';
 import { defaultConnectionLimits } from './connection-limits.js';
 import { readOpenFilesLimit } from './open-files-limit.js';
-import { parseClientWorkers } from './client-workers.js';
+import { cpuBudget, parseClientWorkers } from './client-workers.js';
 
 export type { TlsFiles } from './tls-flags.js';
 
@@ -43,6 +43,8 @@ export interface ServerConfig {
   maxClientConns: number;
   /** Processes serving the client port besides the primary (0: one process serves everything). */
   clientWorkers: number;
+  /** Whether the state database's WAL checkpoints run on a thread of their own (store/background-checkpointer.ts). */
+  checkpointThread: boolean;
   /** Most connections open at once on the peer URLs. */
   maxPeerConns: number;
   /** The process's open-files limit the defaults were derived from; undefined when unknown. */
@@ -170,6 +172,7 @@ export function loadServerConfig(
     maxClientConns: optionalInt(flags, 'max-client-conns', 1) ?? connDefaults.client,
     maxPeerConns: optionalInt(flags, 'max-peer-conns', 1) ?? connDefaults.peer,
     clientWorkers: parseClientWorkers(str(flags, 'client-workers') ?? '0'),
+    checkpointThread: parseCheckpointThread(str(flags, 'checkpoint-thread') ?? 'auto'),
     openFilesLimit: openFiles,
     corsOrigins: cors,
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
@@ -183,4 +186,16 @@ export function loadServerConfig(
   if (clientTls) config.clientTls = clientTls;
   if (peerTls) config.peerTls = peerTls;
   return { kind: 'run', config };
+}
+
+/**
+ * `--checkpoint-thread on|off|auto`. `auto` is on with more than 2 CPUs: there the checkpoints run
+ * beside consensus; on 2 shared cores the thread has no core of its own and costs a second heap.
+ */
+export function parseCheckpointThread(value: string, cpus: () => number = () => cpuBudget()): boolean {
+  const v = value.trim();
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  if (v === 'auto') return cpus() > 2;
+  throw new FlagError(`--checkpoint-thread must be 'on', 'off' or 'auto' (got "${value}")`);
 }

@@ -108,7 +108,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   // A first start that fails before the member runs takes back what it made (no half-made data dir).
   const fresh = !Wal.exists(walDir);
   try {
-    backend = new SqliteBackend(join(config.dataDir, 'state.db'), { synchronous: 'NORMAL', quickCheck: true });
+    backend = new SqliteBackend(join(config.dataDir, 'state.db'), {
+      synchronous: 'NORMAL', quickCheck: true, checkpointThread: config.checkpointThread,
+      onCheckpointError: (message) => logger.warn('state database checkpoint failed (the next compaction checkpoints again)', { error: message }),
+    });
     store = new Store({ backend, historyLimit: config.historySize });
     const db = { path: backend.path, appliedIndex: store.applied.index, restoredFrom: backend.restoredFrom() };
     if (Wal.exists(walDir)) {
@@ -327,7 +330,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   }, 20);
   logger.info('member started', {
     id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir,
-    maxClientConns: config.maxClientConns, clientWorkers: config.clientWorkers, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
+    maxClientConns: config.maxClientConns, clientWorkers: config.clientWorkers, checkpointThread: config.checkpointThread, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
     ...(clientTls ? { clientCert: clientTls.description.subject, clientCertAuth: clientTls.files.clientCertAuth } : {}),
     ...(peerTls ? { peerCert: peerTls.description.subject, peerCertAuth: peerTls.files.clientCertAuth } : {}),
   });

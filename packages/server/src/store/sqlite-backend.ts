@@ -13,6 +13,7 @@ import type {
   BackendBatch, BackendReplacement, BackendState, NodeChange, NodeRow, StoreBackend, StoreMeta,
 } from './store-backend.js';
 import { StoreStateError } from './store-errors.js';
+import { BackgroundCheckpointer } from './background-checkpointer.js';
 
 /** SQLite page cache of the connection, in KiB (SQLite's own default; see `open`). */
 const PAGE_CACHE_KIB = 2048;
@@ -114,6 +115,9 @@ export class SqliteBackend implements StoreBackend {
   private sql!: Statements;
 
   private readonly synchronous: 'FULL' | 'NORMAL';
+  private readonly checkpointThread: boolean;
+  private readonly onCheckpointError: ((message: string) => void) | undefined;
+  private background: BackgroundCheckpointer | undefined;
 
   /**
    * Opens (creating if needed) the database at `path`. With `synchronous: 'NORMAL'` a commit is
@@ -121,12 +125,15 @@ export class SqliteBackend implements StoreBackend {
    * is fsynced first and it calls {@link checkpoint} before releasing WAL segments, so anything a
    * power loss takes from the database is replayed from the WAL.
    */
-  constructor(path: string, options: { synchronous?: 'FULL' | 'NORMAL'; quickCheck?: boolean } = {}) {
+  constructor(path: string, options: { synchronous?: 'FULL' | 'NORMAL'; quickCheck?: boolean; checkpointThread?: boolean; onCheckpointError?: (message: string) => void } = {}) {
     this.path = path;
     this.synchronous = options.synchronous ?? 'FULL';
+    this.checkpointThread = options.checkpointThread ?? false;
+    this.onCheckpointError = options.onCheckpointError;
     try {
       this.open();
       if (options.quickCheck) this.quickCheck();
+      this.startBackground();
     } catch (err) {
       this.db?.close();
       if (err instanceof StoreStateError || !(err instanceof Database.SqliteError)) throw err;
@@ -178,7 +185,26 @@ export class SqliteBackend implements StoreBackend {
 
   /** Makes every committed transaction durable in the main database file (fsync). */
   checkpoint(): void {
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    const run = (): void => void this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.background === undefined) run();
+    else this.background.exclusive(run);
+  }
+
+  /** Whether WAL checkpoints run on a thread of their own now (see background-checkpointer.ts). */
+  get checkpointsInBackground(): boolean {
+    return this.background !== undefined;
+  }
+
+  private startBackground(): void {
+    if (!this.checkpointThread) return;
+    // The commits of this connection no longer checkpoint; the thread does, beside them.
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.background = new BackgroundCheckpointer(this.path, { onError: this.onCheckpointError });
+  }
+
+  private stopBackground(): void {
+    this.background?.stop();
+    this.background = undefined;
   }
 
   load(): BackendState {
@@ -258,12 +284,16 @@ export class SqliteBackend implements StoreBackend {
       rmSync(tmp, { force: true });
       throw err;
     }
+    // The thread's connection goes first: closing after the files are replaced, it could take
+    // itself for the file's last connection and delete the new WAL.
+    this.stopBackground();
     this.db.close();
     rmSync(`${this.path}-wal`, { force: true });
     rmSync(`${this.path}-shm`, { force: true });
     renameSync(tmp, this.path);
     fsyncPath(dirname(this.path));
     this.open();
+    this.startBackground();
   }
 
   /** Throws `StoreStateError` unless `file` is a store database of our schema version. */
@@ -283,6 +313,7 @@ export class SqliteBackend implements StoreBackend {
   }
 
   close(): void {
+    this.stopBackground();
     this.db.close();
   }
 
