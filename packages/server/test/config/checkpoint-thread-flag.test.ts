@@ -1,0 +1,22 @@
+/** `--checkpoint-thread on|off|auto` (and DEIMOS_CHECKPOINT_THREAD): auto is on with more than 2 CPUs. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadServerConfig, parseCheckpointThread, type ServerConfig } from '../../src/config/server-config.js';
+import { FlagError } from '../../src/config/flag-parser.js';
+
+test('on and off are taken as given; auto depends on the CPUs this process may use', () => {
+  assert.equal(parseCheckpointThread('on', () => 1), true);
+  assert.equal(parseCheckpointThread('off', () => 64), false);
+  assert.equal(parseCheckpointThread('auto', () => 2), false);
+  assert.equal(parseCheckpointThread('auto', () => 3), true);
+  assert.equal(parseCheckpointThread(' auto ', () => 16), true);
+  for (const bad of ['', 'yes', 'true', '1', 'ON']) assert.throws(() => parseCheckpointThread(bad, () => 4), FlagError, bad);
+});
+
+test('the flag and the environment variable reach the config', () => {
+  const config = (argv: string[], env: Record<string, string>) => (loadServerConfig(argv, env, '/tmp') as { config: ServerConfig }).config;
+  assert.equal(config(['--checkpoint-thread', 'on'], {}).checkpointThread, true);
+  assert.equal(config([], { DEIMOS_CHECKPOINT_THREAD: 'on' }).checkpointThread, true);
+  assert.equal(config([], { DEIMOS_CHECKPOINT_THREAD: 'off' }).checkpointThread, false);
+  assert.throws(() => loadServerConfig(['--checkpoint-thread', 'maybe'], {}, '/tmp'), FlagError);
+});
