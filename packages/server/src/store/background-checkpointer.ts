@@ -24,6 +24,8 @@ export interface BackgroundCheckpointerOptions {
   intervalMs?: number;
   /** A checkpoint failed for another reason than a concurrent one (reported once per streak). */
   onError?: (message: string) => void;
+  /** The thread died: the owner checkpoints by itself again. */
+  onThreadLost?: () => void;
 }
 
 /** See the module comment. */
@@ -43,6 +45,7 @@ export class BackgroundCheckpointer {
       // The thread died: checkpoints fall back to the member's own (the compactor's TRUNCATE).
       this.stopped = true;
       options.onError?.(`checkpoint thread failed: ${err.message}`);
+      options.onThreadLost?.();
     });
     // After the listeners (adding a message listener refs the worker again): the thread never
     // keeps the process alive by itself.

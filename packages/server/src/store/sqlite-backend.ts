@@ -199,7 +199,16 @@ export class SqliteBackend implements StoreBackend {
     if (!this.checkpointThread) return;
     // The commits of this connection no longer checkpoint; the thread does, beside them.
     this.db.pragma('wal_autocheckpoint = 0');
-    this.background = new BackgroundCheckpointer(this.path, { onError: this.onCheckpointError });
+    const background = new BackgroundCheckpointer(this.path, {
+      onError: this.onCheckpointError,
+      onThreadLost: () => {
+        // Back to SQLite's own checkpoints in this connection's commits (its default, 1000 pages).
+        if (this.background !== background) return;
+        this.background = undefined;
+        this.db.pragma('wal_autocheckpoint = 1000');
+      },
+    });
+    this.background = background;
   }
 
   private stopBackground(): void {
