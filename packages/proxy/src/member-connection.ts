@@ -99,7 +99,12 @@ export class MemberConnection {
   constructor(readonly socket: Socket, readonly key: string, private readonly owner: ConnectionOwner, dialTimeoutMs: number, tls: boolean) {
     this.out = new TurnWriter(socket);
     socket.setNoDelay(true);
-    const timer = setTimeout(() => this.close(coded('EDIALTIMEOUT', `no connection within ${dialTimeoutMs} ms`)), dialTimeoutMs);
+    // The timer is checked once more after the event loop's next poll for I/O: timers run before
+    // it, so when the proxy was starved of CPU (a loaded machine) past the timeout, the timer would
+    // otherwise fire before the connection already made is seen, and fail a healthy member.
+    const timer = setTimeout(() => setImmediate(() => {
+      if (this.connecting && !this.closed) this.close(coded('EDIALTIMEOUT', `no connection within ${dialTimeoutMs} ms`));
+    }), dialTimeoutMs);
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       this.connecting = false;
       clearTimeout(timer);

@@ -2,13 +2,18 @@
  * A cluster member stand-in for the proxy's unit tests: a real loopback TCP server that answers
  * pipelined requests in order (as a member does). It answers `/big` with {@link BIG} bytes, `/hold`
  * only when the test releases it (through `held`), `/trickle` with its head and half its body at
- * once and the rest when released, and any other path at once with the path as the body.
+ * once and the rest when released, and any other path at once with the path as the body. After
+ * answering `/stall` it blocks its process for {@link STALL_MS}: as the stand-in runs in the test's
+ * process, that starves the proxy code under test of CPU right after the answer was sent.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Endpoint } from '../src/endpoint-pool.js';
 
 /** Bytes in the answer to `/big`. */
 export const BIG = 1024 * 1024;
+/** How long answering `/stall` blocks the process. */
+export const STALL_MS = 300;
 
 /** Starts a member stand-in; `held` answers the `/hold` requests that wait (and the rest of `/trickle`). */
 export async function fakeMember(): Promise<{ stop: () => void; ep: Endpoint; held: Array<() => void>; requests: () => number }> {
@@ -32,6 +37,7 @@ export async function fakeMember(): Promise<{ stop: () => void; ep: Endpoint; he
           const body = path === '/big' ? 'b'.repeat(BIG) : path;
           if (path !== '/trickle') {
             socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+            if (path === '/stall') busyWait(STALL_MS);
             return;
           }
           socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
@@ -49,4 +55,12 @@ export async function fakeMember(): Promise<{ stop: () => void; ep: Endpoint; he
     server.close();
   };
   return { stop, ep, held, requests: () => requests };
+}
+
+/** Blocks the process (its event loop) for `ms`, as a process starved of CPU is. */
+export function busyWait(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
+  }
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Endpoint } from '../src/endpoint-pool.js';
 import { MemberConnections, type Exchange, type ExchangeHandle } from '../src/member-connections.js';
-import { BIG, fakeMember } from './fake-member.js';
+import { BIG, busyWait, fakeMember } from './fake-member.js';
 
 /** One exchange's answer as collected; while `stalled`, its client reads nothing (it pauses). */
 interface Collected {
@@ -100,6 +100,25 @@ test('a read overdue behind an answer under way is moved; behind an answer not y
     for (const release of held.splice(0)) release();
     await within(Promise.all(trickles.map((t) => t.done)), 5000, 'the trickling answers');
     assert.ok(trickles.every((t) => t.completed && t.bytes === '/trickle'.length));
+  } finally {
+    conns.close();
+    stop();
+  }
+});
+
+test('a dial timer that fires late, the proxy starved of CPU, does not fail a connection made meanwhile', async () => {
+  const { stop, ep } = await fakeMember();
+  const conns = new MemberConnections({ dialTimeoutMs: 20 });
+  try {
+    // Dialled from a check-phase callback, the process then blocked past the dial timeout: the next
+    // turn of the event loop runs its timers before it polls for the connection made meanwhile.
+    const r = await new Promise<Collected>((resolve) => setImmediate(() => {
+      const sent = read(conns, ep, '/small');
+      process.nextTick(() => busyWait(100)); // after net.connect's own next-tick connect call
+      resolve(sent);
+    }));
+    await within(r.done, 5000, 'the answer');
+    assert.deepEqual([r.status, r.failed], [200, undefined]);
   } finally {
     conns.close();
     stop();

@@ -1,6 +1,7 @@
 /**
- * The forwarder in front of one member (a loopback stand-in, fake-member.ts) while clients go away
- * mid-request: another client's read never fails for it, and the member is never marked failed.
+ * The forwarder in front of one member (a loopback stand-in, fake-member.ts): neither clients going
+ * away mid-request nor the proxy being starved of CPU past its response timeout make it fail another
+ * client's read or mark the member failed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { Forwarder } from '../src/forwarder.js';
 import type { ProxyLogger } from '../src/logger.js';
 import { ProxyMetrics } from '../src/metrics.js';
 import type { ResponseHead } from '../src/response-parser.js';
-import { fakeMember } from './fake-member.js';
+import { fakeMember, STALL_MS } from './fake-member.js';
 
 const quiet: ProxyLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -81,6 +82,25 @@ test('a client going away alone on a pipelined member connection fails no other 
     assert.ok(holds.slice(1).every((c) => c.status === 200 && c.body === '/hold'));
     assert.equal(pool.isFailed(ep), false, 'the member is not marked failed');
     assert.match(metrics.render([{ url: ep.url, failed: false }]), /deimos_proxy_upstream_failures_total\{[^}]*\} 0\n/);
+  } finally {
+    forwarder.close();
+    stop();
+  }
+});
+
+test('a response timer that fires late, the proxy starved of CPU, does not fail an answer already sent', async () => {
+  const { stop, ep } = await fakeMember();
+  const pool = new EndpointPool(5000);
+  pool.setUrls([ep.url]);
+  const metrics = new ProxyMetrics();
+  // The member answers at once, then the process is blocked for longer than the response timeout:
+  // the timer is due before the answer is read.
+  const forwarder = new Forwarder(pool, metrics, { proxyId: 'test', dialTimeoutMs: 2000, responseTimeoutMs: STALL_MS / 2, maxRequestBytes: 1 << 20 }, quiet);
+  try {
+    const client = get(forwarder, '/stall');
+    await within(client.done, 5000, 'the answer');
+    assert.deepEqual([client.status, client.body, client.failure], [200, '/stall', undefined]);
+    assert.equal(pool.isFailed(ep), false, 'the member is not marked failed');
   } finally {
     forwarder.close();
     stop();
