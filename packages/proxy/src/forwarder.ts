@@ -195,9 +195,15 @@ export class Forwarder {
     if (!request.isWatch) {
       const ms = this.opts.responseTimeoutMs;
       const overdue = (): void => {
-        // Waiting behind another client's answer is not the member's fault: the read went elsewhere.
-        if (handle.unblock()) responseTimer = setTimeout(overdue, ms);
-        else handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${ms} ms`));
+        // Decided after the event loop's next poll for I/O: timers run before it, so when the proxy
+        // was starved of CPU (a loaded machine) past the timeout, an answer that has already arrived
+        // would otherwise be read only after the timer has blamed the member for it.
+        setImmediate(() => {
+          if (settled) return;
+          // Waiting behind another client's answer is not the member's fault: the read went elsewhere.
+          if (handle.unblock()) responseTimer = setTimeout(overdue, ms);
+          else handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${ms} ms`));
+        });
       };
       responseTimer = setTimeout(overdue, ms);
     }

@@ -26,7 +26,7 @@ export interface Exchange {
 export interface ConnectionOwner {
   /** All its requests completed: it may be reused for `keepAliveMs`. */
   release(conn: MemberConnection, keepAliveMs: number): void;
-  /** It closed. */
+  /** It closed, or is closing: nothing more may be queued on it (called once or twice). */
   forget(conn: MemberConnection): void;
   /** Nothing more may be pipelined on it (its current answer is large, long or stalled). */
   unpipeline(conn: MemberConnection): void;
@@ -64,6 +64,7 @@ export class MemberConnection {
   readonly queue: Ticket[] = [];
   /** Still connecting (or in the TLS handshake). */
   connecting = true;
+  /** Closed or closing (see {@link close}): never given another request. */
   closed = false;
   /** Only plain reads are due on it, so more may be pipelined behind them. */
   pipelined = false;
@@ -87,7 +88,7 @@ export class MemberConnection {
       this.sawHead = false;
       // Paused for a slow client whose answer is now read in full: what follows is someone else's.
       if (this.socket.isPaused()) this.socket.resume();
-      if (this.closeAfter) this.socket.destroy();
+      if (this.closeAfter) this.close();
       else if (this.queue.length > 0) this.parser.reset(this.queue[0]!.noBody); // a pipelined response follows
       else this.owner.release(this, this.keepAliveMs);
       done?.exchange.complete();
@@ -98,7 +99,12 @@ export class MemberConnection {
   constructor(readonly socket: Socket, readonly key: string, private readonly owner: ConnectionOwner, dialTimeoutMs: number, tls: boolean) {
     this.out = new TurnWriter(socket);
     socket.setNoDelay(true);
-    const timer = setTimeout(() => socket.destroy(coded('EDIALTIMEOUT', `no connection within ${dialTimeoutMs} ms`)), dialTimeoutMs);
+    // The timer is checked once more after the event loop's next poll for I/O: timers run before
+    // it, so when the proxy was starved of CPU (a loaded machine) past the timeout, the timer would
+    // otherwise fire before the connection already made is seen, and fail a healthy member.
+    const timer = setTimeout(() => setImmediate(() => {
+      if (this.connecting && !this.closed) this.close(coded('EDIALTIMEOUT', `no connection within ${dialTimeoutMs} ms`));
+    }), dialTimeoutMs);
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       this.connecting = false;
       clearTimeout(timer);
@@ -134,6 +140,20 @@ export class MemberConnection {
   }
 
   /**
+   * Closes the connection now (with `error`, what its due requests fail with). It leaves its pool's
+   * lists at once, not at the socket's 'close' event, which comes in a later turn of the event loop:
+   * a request queued on it in between would fail as if the member had broken the connection, and
+   * the forwarder would mark a healthy member failed and answer that request's client 503.
+   */
+  close(error?: Error): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.owner.forget(this);
+    }
+    this.socket.destroy(error);
+  }
+
+  /**
    * Stops passing on the response of `ticket` (its client went away) while others are due on this
    * connection; false (nothing done) otherwise.
    */
@@ -162,19 +182,21 @@ export class MemberConnection {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.queue.length === 0) {
-      this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
+      this.close(); // bytes nobody asked for: the connection cannot be trusted any more
       return;
     }
     try {
       this.parser.execute(chunk);
     } catch (err) {
-      this.socket.destroy(err as Error);
+      this.close(err as Error);
     }
   };
 
   private onClose(): void {
-    this.closed = true;
-    this.owner.forget(this);
+    if (!this.closed) {
+      this.closed = true;
+      this.owner.forget(this);
+    }
     if (this.connecting) {
       const error = this.lastError ?? coded('ECONNREFUSED', 'connection closed while connecting');
       for (const q of this.queue.splice(0, this.queue.length)) q.exchange.failed(error, 'connect', false);

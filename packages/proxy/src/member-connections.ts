@@ -67,9 +67,10 @@ export class MemberConnections implements ConnectionOwner {
         const conn = ticket.conn!;
         const wasHead = conn.queue[0] === ticket;
         // A client gone from a shared connection: its answer is dropped, the reads behind it go on.
+        // Otherwise the connection closes, leaving the pipelining set at once (see close()).
         if (error === undefined && conn.discard(ticket)) {
           if (wasHead) conn.socket.resume(); // it may have been paused for that client
-        } else conn.socket.destroy(error);
+        } else conn.close(error);
       },
       pause: () => {
         const conn = ticket.conn!;
@@ -142,7 +143,7 @@ export class MemberConnections implements ConnectionOwner {
     while (list && list.length > 0) {
       const conn = list.pop()!;
       if (!conn.closed && now < conn.reusableUntilMs) return conn;
-      conn.socket.destroy();
+      conn.close();
     }
     return undefined;
   }
@@ -154,7 +155,7 @@ export class MemberConnections implements ConnectionOwner {
     let list = this.idle.get(conn.key);
     if (!list) this.idle.set(conn.key, (list = []));
     if (list.length >= this.maxIdle) {
-      conn.socket.destroy();
+      conn.close();
       return;
     }
     conn.reusableUntilMs = this.now() + Math.max(0, keepAliveMs - 1000);

@@ -1,57 +1,13 @@
 /**
  * MemberConnections against a real loopback TCP server that answers pipelined requests in order (as
- * a member does): a read queued behind another client's answer is never held up by it. The server
- * answers `/big` with 1 MB, `/small` at once, `/hold` only when the test releases it, and `/trickle`
- * with its head and half its body at once, the rest when released.
+ * a member does; fake-member.ts): a read queued behind another client's answer is never held up by
+ * it, and never lands on a connection that is closing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import type { Endpoint } from '../src/endpoint-pool.js';
 import { MemberConnections, type Exchange, type ExchangeHandle } from '../src/member-connections.js';
-
-const BIG = 1024 * 1024;
-
-/** A member stand-in; `held` answers the `/hold` requests that wait. */
-async function fakeMember(): Promise<{ stop: () => void; ep: Endpoint; held: Array<() => void>; requests: () => number }> {
-  const held: Array<() => void> = [];
-  const sockets = new Set<Socket>();
-  let requests = 0;
-  const server: Server = createServer((socket: Socket) => {
-    sockets.add(socket);
-    let buf = '';
-    let chain = Promise.resolve();
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk) => {
-      buf += chunk.toString('latin1');
-      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
-        const path = buf.slice(0, end).split(' ')[1]!;
-        buf = buf.slice(end + 4);
-        requests++;
-        // Answers go out in request order, each once it is ready.
-        const ready = path === '/hold' ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve();
-        chain = chain.then(() => ready).then(async () => {
-          const body = path === '/big' ? 'b'.repeat(BIG) : path;
-          if (path !== '/trickle') {
-            socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-            return;
-          }
-          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`);
-          await new Promise<void>((resolve) => held.push(resolve));
-          socket.write(body.slice(4));
-        });
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const ep: Endpoint = { url: `http://127.0.0.1:${port}`, protocol: 'http:', hostname: '127.0.0.1', port, failedUntilMs: 0, latencyEwmaMs: undefined, latencySampledAtMs: 0, inFlight: 0 };
-  const stop = (): void => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  };
-  return { stop, ep, held, requests: () => requests };
-}
+import { BIG, busyWait, fakeMember } from './fake-member.js';
 
 /** One exchange's answer as collected; while `stalled`, its client reads nothing (it pauses). */
 interface Collected {
@@ -150,6 +106,25 @@ test('a read overdue behind an answer under way is moved; behind an answer not y
   }
 });
 
+test('a dial timer that fires late, the proxy starved of CPU, does not fail a connection made meanwhile', async () => {
+  const { stop, ep } = await fakeMember();
+  const conns = new MemberConnections({ dialTimeoutMs: 20 });
+  try {
+    // Dialled from a check-phase callback, the process then blocked past the dial timeout: the next
+    // turn of the event loop runs its timers before it polls for the connection made meanwhile.
+    const r = await new Promise<Collected>((resolve) => setImmediate(() => {
+      const sent = read(conns, ep, '/small');
+      process.nextTick(() => busyWait(100)); // after net.connect's own next-tick connect call
+      resolve(sent);
+    }));
+    await within(r.done, 5000, 'the answer');
+    assert.deepEqual([r.status, r.failed], [200, undefined]);
+  } finally {
+    conns.close();
+    stop();
+  }
+});
+
 async function waitUntil(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
   while (!check()) {
@@ -157,3 +132,24 @@ async function waitUntil(check: () => boolean, what: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+test('a read never lands on a connection closed because the only client waiting on it went away', async () => {
+  const { stop, ep, held } = await fakeMember();
+  const conns = new MemberConnections({ dialTimeoutMs: 2000 });
+  try {
+    // Eight pipelining connections, one held read on each.
+    const holds = Array.from({ length: 8 }, () => read(conns, ep, '/hold'));
+    await waitUntil(() => held.length === 8, 'the held requests to arrive');
+    // The first one's client goes away: nobody else waits on its connection, which is closed. In
+    // the same turn (before the socket's 'close' event) other clients' reads come in.
+    holds[0]!.handle.abort();
+    const after = Array.from({ length: 4 }, () => read(conns, ep, '/small'));
+    for (const release of held.splice(0)) release();
+    await within(Promise.all(after.map((r) => r.done)), 5000, 'answers to the reads after the client left');
+    assert.deepEqual(after.map((r) => [r.status, r.failed]), after.map(() => [200, undefined]));
+    await within(Promise.all(holds.slice(1).map((h) => h.done)), 5000, 'the other held answers');
+  } finally {
+    conns.close();
+    stop();
+  }
+});
