@@ -2,6 +2,9 @@
  * deimosctl reads on a member that lost its quorum: `get`, `ls` and `watch` are linearizable by
  * default (they fail, in deimos's words, after --timeout), and `--serializable` answers from the
  * member's own store at once.
+ *
+ * e2e-lane: beside (mostly waiting out request timeouts on a member without quorum; see
+ * scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,8 @@
 /**
  * TTLs (spec §6): ttl and expiration fields, the countdown, expiry (removal, `expire` events,
  * directories), removing a TTL, refresh, and ttl=0. Expiry is awaited by polling with deadlines.
+ *
+ * e2e-lane: beside (one member, mostly waiting for expiries; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
