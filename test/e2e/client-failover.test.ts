@@ -2,6 +2,8 @@
  * @deimos/client against a 3-node cluster with members killed: reads and safe writes fail over to
  * the surviving members, and a resuming watch delivers every event exactly once, in order, across
  * the kill of the member it was connected to.
+ *
+ * e2e-lane: beside (mostly waiting for elections after kills; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
