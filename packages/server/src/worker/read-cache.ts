@@ -34,6 +34,9 @@ export interface ReadCacheLimits {
 /** Bounds used by workers: small bodies, a few MiB in all. */
 export const DEFAULT_READ_CACHE_LIMITS: ReadCacheLimits = { maxBodyChars: 16 * 1024, maxTotalChars: 8 * 1024 * 1024, maxEntries: 20_000 };
 
+/** Kept paths past which a directory's removal empties the cache instead of scanning it. */
+const MAX_SCANNED_PATHS = 512;
+
 /** The read flags that select a different answer for the same path (recursive, sorted). */
 const FLAG_SLOTS = 8;
 
@@ -92,6 +95,9 @@ export class ReadCache {
     // scan over every kept path is left out for them.
     const removal = event.action === 'delete' || event.action === 'expire' || event.action === 'compareAndDelete';
     if (removal && (event.node.dir === true || event.prevNode?.dir === true)) {
+      // A client removing directories in a loop would make every removal walk every kept path
+      // (20,000 by default) in every worker: past a few hundred, emptying the cache is cheaper.
+      if (this.byPath.size > MAX_SCANNED_PATHS) return this.clear();
       const prefix = key.endsWith('/') ? key : `${key}/`;
       for (const path of this.byPath.keys()) if (path.startsWith(prefix)) this.drop(path);
     }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteBackend, Store } from '../../src/store/index.js';
 import { T0 } from './support.js';
+import { until } from '../worker/support.js';
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'deimos-ckpt-'));
@@ -28,14 +29,6 @@ const size = (file: string): number => {
     return 0;
   }
 };
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function writeBatches(store: Store, prefix: string, batches: number, appliedFrom: number): number {
   let applied = appliedFrom;
@@ -56,7 +49,7 @@ test('without the thread and without automatic checkpoints nothing would reach t
     writeBatches(store, 'a', 20, 0);
     assert.ok(size(`${file}-wal`) > 1024 * 1024, 'the commits are in the WAL');
     // Only the thread can have copied them: this connection never checkpoints by itself now.
-    await until(() => size(file) > before + 1024 * 1024, 'the thread to copy the WAL into the database file');
+    await until(() => size(file) > before + 1024 * 1024, 10_000);
     backend.close();
   });
 });
@@ -103,7 +96,7 @@ test('a restore stops the thread\'s connection before replacing the file, and st
     const before = size(file);
     writeBatches(follower, 'after', 20, 2);
     assert.ok(size(`${file}-wal`) > 0, 'the commits after the restore are in the new WAL');
-    await until(() => size(file) > before + 1024 * 1024, 'the new thread to copy the commits after the restore');
+    await until(() => size(file) > before + 1024 * 1024, 10_000);
     backend.close();
     const reopened = new Store({ backend: new SqliteBackend(file) });
     assert.equal(reopened.get('/after/b19k199', {}, T0).event.node?.value?.length, 256);

@@ -77,3 +77,12 @@ test('stays within its bounds, dropping the oldest first, and clear empties it',
   assert.equal(c.size, 0);
   assert.equal(c.get('/k5', 0), undefined);
 });
+
+test('a directory\'s removal with many paths kept empties the cache rather than scanning it', () => {
+  const c = new ReadCache();
+  for (let i = 0; i < 600; i++) c.put(`/k${i}`, 0, answer('x'));
+  c.put('/gone/x', 0, answer('x'));
+  c.invalidate(event('/gone', false, true, 'delete'));
+  assert.equal(c.get('/gone/x', 0), undefined);
+  assert.equal(c.size, 0);
+});
