@@ -45,6 +45,8 @@ export interface ServerConfig {
   clientWorkers: number;
   /** Whether the state database's WAL checkpoints run on a thread of their own (store/background-checkpointer.ts). */
   checkpointThread: boolean;
+  /** Whether the state database's write-behind commits run on a thread of their own (store/db-writer.ts). */
+  commitThread: boolean;
   /** Most connections open at once on the peer URLs. */
   maxPeerConns: number;
   /** The process's open-files limit the defaults were derived from; undefined when unknown. */
@@ -173,6 +175,7 @@ export function loadServerConfig(
     maxPeerConns: optionalInt(flags, 'max-peer-conns', 1) ?? connDefaults.peer,
     clientWorkers: parseClientWorkers(str(flags, 'client-workers') ?? '0'),
     checkpointThread: parseCheckpointThread(str(flags, 'checkpoint-thread') ?? 'auto'),
+    commitThread: parseThreadChoice('commit-thread', str(flags, 'commit-thread') ?? 'auto'),
     openFilesLimit: openFiles,
     corsOrigins: cors,
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
@@ -193,9 +196,18 @@ export function loadServerConfig(
  * beside consensus; on 2 shared cores the thread has no core of its own and costs a second heap.
  */
 export function parseCheckpointThread(value: string, cpus: () => number = () => cpuBudget()): boolean {
+  return parseThreadChoice('checkpoint-thread', value, cpus);
+}
+
+/**
+ * A `--<flag> on|off|auto` choice of a thread beside consensus (`--checkpoint-thread`,
+ * `--commit-thread`). `auto` is on with more than 2 CPUs: there the thread's work runs beside
+ * consensus; on 2 shared cores it has no core of its own and costs a second heap.
+ */
+export function parseThreadChoice(flag: string, value: string, cpus: () => number = () => cpuBudget()): boolean {
   const v = value.trim();
   if (v === 'on') return true;
   if (v === 'off') return false;
   if (v === 'auto') return cpus() > 2;
-  throw new FlagError(`--checkpoint-thread must be 'on', 'off' or 'auto' (got "${value}")`);
+  throw new FlagError(`--${flag} must be 'on', 'off' or 'auto' (got "${value}")`);
 }

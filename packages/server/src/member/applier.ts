@@ -74,15 +74,24 @@ export class Applier implements StateMachine {
    * hashes). Throws when it cannot (SQLITE_FULL on a full disk); the changes then stay pending.
    */
   flush(): void {
+    this.flushToBackend();
+    this.deps.store.waitDurable();
+  }
+
+  private flushToBackend(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     this.deps.store.flush();
   }
 
-  /** The write-behind flush: a full disk is reported, not thrown (the alarm retries). */
+  /**
+   * The write-behind flush: a full disk is reported, not thrown (the alarm retries). With a
+   * writer thread the batch is only handed over here; its failure comes through the backend's own
+   * report (start-member.ts).
+   */
   private flushBehind(): void {
     try {
-      this.flush();
+      this.flushToBackend();
     } catch (err) {
       if (!isNoSpaceError(err)) throw err;
       this.deps.onNoSpace?.(err as Error);

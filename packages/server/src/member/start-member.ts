@@ -109,8 +109,12 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const fresh = !Wal.exists(walDir);
   try {
     backend = new SqliteBackend(join(config.dataDir, 'state.db'), {
-      synchronous: 'NORMAL', quickCheck: true, checkpointThread: config.checkpointThread,
+      synchronous: 'NORMAL', quickCheck: true, checkpointThread: config.checkpointThread, writerThread: config.commitThread,
       onCheckpointError: (message) => logger.warn('state database checkpoint failed (the next compaction checkpoints again)', { error: message }),
+      onWriterError: (err) => {
+        if (isNoSpaceError(err)) noSpace('state database')(err);
+        else logger.error('state database commit failed on the writer thread (the next flush tries again)', { error: err.message, code: String(err.code) });
+      },
     });
     store = new Store({ backend, historyLimit: config.historySize });
     const db = { path: backend.path, appliedIndex: store.applied.index, restoredFrom: backend.restoredFrom() };
@@ -330,7 +334,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   }, 20);
   logger.info('member started', {
     id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir,
-    maxClientConns: config.maxClientConns, clientWorkers: config.clientWorkers, checkpointThread: config.checkpointThread, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
+    maxClientConns: config.maxClientConns, clientWorkers: config.clientWorkers, checkpointThread: config.checkpointThread, commitThread: config.commitThread, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
     ...(clientTls ? { clientCert: clientTls.description.subject, clientCertAuth: clientTls.files.clientCertAuth } : {}),
     ...(peerTls ? { peerCert: peerTls.description.subject, peerCertAuth: peerTls.files.clientCertAuth } : {}),
   });

@@ -14,9 +14,10 @@ import type {
 } from './store-backend.js';
 import { StoreStateError } from './store-errors.js';
 import { BackgroundCheckpointer } from './background-checkpointer.js';
-
-/** SQLite page cache of the connection, in KiB (SQLite's own default; see `open`). */
-const PAGE_CACHE_KIB = 2048;
+import { DatabaseWriter, type WriterCommitError } from './db-writer.js';
+import { encodeBatch } from './db-writer-protocol.js';
+import { PAGE_CACHE_KIB } from './sqlite-pragmas.js';
+import { Statements } from './sqlite-statements.js';
 
 /** The schema version this code reads and writes. */
 export const SCHEMA_VERSION = 1;
@@ -29,6 +30,19 @@ CREATE TABLE IF NOT EXISTS nodes (
   created_index INTEGER NOT NULL, modified_index INTEGER NOT NULL, expire_at_ms INTEGER);
 CREATE TABLE IF NOT EXISTS events (idx INTEGER PRIMARY KEY, event TEXT NOT NULL);
 `;
+
+/** Options of a {@link SqliteBackend}. */
+export interface SqliteBackendOptions {
+  synchronous?: 'FULL' | 'NORMAL';
+  quickCheck?: boolean;
+  /** WAL checkpoints on a thread of their own (background-checkpointer.ts); not with `writerThread`. */
+  checkpointThread?: boolean;
+  onCheckpointError?: (message: string) => void;
+  /** Batch commits (and their checkpoints) on a thread of their own (db-writer.ts). */
+  writerThread?: boolean;
+  /** A batch the writer thread could not commit (SQLITE_FULL); it stays queued for the next {@link SqliteBackend.drain}. */
+  onWriterError?: (err: WriterCommitError) => void;
+}
 
 interface NodeRowSql {
   path: string;
@@ -75,34 +89,6 @@ function markRestored(file: string, snapshotIndex: number): void {
   }
 }
 
-/** The prepared statements of one open connection. */
-class Statements {
-  readonly getMeta;
-  readonly putMeta;
-  readonly allNodes;
-  readonly putNode;
-  readonly deleteNode;
-  readonly deleteRange;
-  readonly readEvents;
-  readonly putEvent;
-  readonly pruneEvents;
-
-  constructor(db: Database.Database) {
-    this.getMeta = db.prepare('SELECT name, value FROM meta');
-    this.putMeta = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');
-    this.allNodes = db.prepare('SELECT path, dir, value, created_index, modified_index, expire_at_ms FROM nodes ORDER BY path');
-    this.putNode = db.prepare(`INSERT INTO nodes (path, dir, value, created_index, modified_index, expire_at_ms)
-      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET dir = excluded.dir, value = excluded.value,
-      created_index = excluded.created_index, modified_index = excluded.modified_index, expire_at_ms = excluded.expire_at_ms`);
-    this.deleteNode = db.prepare('DELETE FROM nodes WHERE path = ?');
-    // Every path below `p` lies in [p + '/', p + '0') under bytewise (BINARY) order: '0' follows '/'.
-    this.deleteRange = db.prepare('DELETE FROM nodes WHERE path >= ? AND path < ?');
-    this.readEvents = db.prepare('SELECT event FROM events WHERE idx >= ? ORDER BY idx LIMIT ?');
-    this.putEvent = db.prepare('INSERT INTO events (idx, event) VALUES (?, ?)');
-    this.pruneEvents = db.prepare('DELETE FROM events WHERE idx < ?');
-  }
-}
-
 /**
  * A `StoreBackend` in one SQLite file. `checkpointTo` writes a consistent copy of the last
  * committed state (the raft snapshot file); `restoreFrom` replaces this database with such a
@@ -118,6 +104,9 @@ export class SqliteBackend implements StoreBackend {
   private readonly checkpointThread: boolean;
   private readonly onCheckpointError: ((message: string) => void) | undefined;
   private background: BackgroundCheckpointer | undefined;
+  private readonly writerThread: boolean;
+  private readonly onWriterError: ((err: WriterCommitError) => void) | undefined;
+  private writer: DatabaseWriter | undefined;
 
   /**
    * Opens (creating if needed) the database at `path`. With `synchronous: 'NORMAL'` a commit is
@@ -125,11 +114,13 @@ export class SqliteBackend implements StoreBackend {
    * is fsynced first and it calls {@link checkpoint} before releasing WAL segments, so anything a
    * power loss takes from the database is replayed from the WAL.
    */
-  constructor(path: string, options: { synchronous?: 'FULL' | 'NORMAL'; quickCheck?: boolean; checkpointThread?: boolean; onCheckpointError?: (message: string) => void } = {}) {
+  constructor(path: string, options: SqliteBackendOptions = {}) {
     this.path = path;
     this.synchronous = options.synchronous ?? 'FULL';
-    this.checkpointThread = options.checkpointThread ?? false;
+    this.writerThread = options.writerThread ?? false;
+    this.checkpointThread = (options.checkpointThread ?? false) && !this.writerThread;
     this.onCheckpointError = options.onCheckpointError;
+    this.onWriterError = options.onWriterError;
     try {
       this.open();
       if (options.quickCheck) this.quickCheck();
@@ -173,6 +164,7 @@ export class SqliteBackend implements StoreBackend {
    * applied the same log have the same hash.
    */
   hashNodes(): { hash: string; nodes: number } {
+    this.drain();
     const h = createHash('sha256');
     let nodes = 0;
     for (const row of this.sql.allNodes.iterate() as Iterable<Record<string, unknown>>) {
@@ -185,6 +177,7 @@ export class SqliteBackend implements StoreBackend {
 
   /** Makes every committed transaction durable in the main database file (fsync). */
   checkpoint(): void {
+    this.drain();
     const run = (): void => void this.db.pragma('wal_checkpoint(TRUNCATE)');
     if (this.background === undefined) run();
     else this.background.exclusive(run);
@@ -195,7 +188,21 @@ export class SqliteBackend implements StoreBackend {
     return this.background !== undefined;
   }
 
+  /** Whether batch commits run on the writer thread now (see db-writer.ts). */
+  get commitsInBackground(): boolean {
+    return this.writer !== undefined;
+  }
+
+  /**
+   * Returns once every committed batch is in the database (at once without a writer thread).
+   * Throws what stops the writer thread's oldest batch (SQLITE_FULL); it stays queued.
+   */
+  drain(): void {
+    this.writer?.drain();
+  }
+
   private startBackground(): void {
+    if (this.writerThread) return this.startWriter();
     if (!this.checkpointThread) return;
     // The commits of this connection no longer checkpoint; the thread does, beside them.
     this.db.pragma('wal_autocheckpoint = 0');
@@ -211,9 +218,32 @@ export class SqliteBackend implements StoreBackend {
     this.background = background;
   }
 
+  private startWriter(): void {
+    // Only the thread commits batches now, and its commits checkpoint.
+    this.db.pragma('wal_autocheckpoint = 0');
+    const writer = new DatabaseWriter(this.path, {
+      onError: (err) => this.onWriterError?.(err),
+      onLost: () => {
+        if (this.writer !== writer) return;
+        // Back to commits on this connection, starting with what the thread had not committed.
+        this.writer = undefined;
+        this.db.pragma('wal_autocheckpoint = 1000');
+        this.onWriterError?.(Object.assign(new Error('the state database writer thread died; commits run on the member thread again'), { code: 'WRITER_LOST' }) as WriterCommitError);
+        const left = writer.takeBack();
+        const commit = this.db.transaction(() => {
+          for (const batch of left) this.sql.writeEncoded(batch);
+        });
+        commit();
+      },
+    });
+    this.writer = writer;
+  }
+
   private stopBackground(): void {
     this.background?.stop();
     this.background = undefined;
+    this.writer?.stop();
+    this.writer = undefined;
   }
 
   load(): BackendState {
@@ -236,25 +266,28 @@ export class SqliteBackend implements StoreBackend {
   }
 
   readEvents(fromIndex: number, limit: number): StoreEvent[] {
+    this.drain();
     const rows = this.sql.readEvents.all(fromIndex, limit) as { event: string }[];
     return rows.map((row) => JSON.parse(row.event) as StoreEvent);
   }
 
   commit(batch: BackendBatch): void {
+    if (this.writer !== undefined) return this.writer.post(encodeBatch(batch));
     this.db.transaction(() => {
       for (const change of batch.changes) this.applyChange(change);
       for (const event of batch.events) this.sql.putEvent.run(event.index, JSON.stringify(event));
       this.sql.pruneEvents.run(batch.historyStartIndex);
-      this.writeMeta(batch);
+      this.sql.writeMeta(batch);
     })();
   }
 
   replaceAll(state: BackendReplacement): void {
+    this.drain();
     this.db.transaction(() => {
       this.db.exec('DELETE FROM nodes; DELETE FROM events;');
       for (const row of state.nodes) this.applyChange({ kind: 'put', row });
       for (const event of state.events) this.sql.putEvent.run(event.index, JSON.stringify(event));
-      this.writeMeta(state);
+      this.sql.writeMeta(state);
     })();
   }
 
@@ -263,6 +296,7 @@ export class SqliteBackend implements StoreBackend {
    * temporary file, fsync, atomic rename): the snapshot to send to a follower.
    */
   checkpointTo(file: string): void {
+    this.drain();
     const tmp = `${file}.tmp`;
     rmSync(tmp, { force: true });
     try {
@@ -282,6 +316,7 @@ export class SqliteBackend implements StoreBackend {
    */
   restoreFrom(file: string, snapshotIndex?: number): void {
     SqliteBackend.assertSnapshotFile(file);
+    this.drain();
     const tmp = `${this.path}.restore.tmp`;
     // The copy (which needs disk space) is made while this database is still open, so a failure
     // (a full disk) leaves it open and unchanged, and the restore can be tried again.
@@ -322,7 +357,11 @@ export class SqliteBackend implements StoreBackend {
   }
 
   close(): void {
-    this.stopBackground();
+    try {
+      this.drain();
+    } finally {
+      this.stopBackground();
+    }
     this.db.close();
   }
 
@@ -330,9 +369,7 @@ export class SqliteBackend implements StoreBackend {
     this.db = new Database(this.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.synchronous}`);
-    // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which a store of 100k keys
-    // fills; the in-memory tree serves every read, so only write-behind flushes use the cache and the
-    // OS page cache backs the rest. (Negative: a size in KiB.)
+    // (Negative: a size in KiB.)
     this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     this.db.exec(SCHEMA);
     checkSchema(this.db, true);
@@ -342,17 +379,9 @@ export class SqliteBackend implements StoreBackend {
   private applyChange(change: NodeChange): void {
     if (change.kind === 'put') {
       const r = change.row;
-      this.sql.putNode.run(r.path, r.dir ? 1 : 0, r.value ?? null, r.createdIndex, r.modifiedIndex, r.expireAtMs ?? null);
+      this.sql.putRow(r.path, r.dir, r.value ?? null, r.createdIndex, r.modifiedIndex, r.expireAtMs ?? null);
       return;
     }
-    this.sql.deleteNode.run(change.path);
-    this.sql.deleteRange.run(`${change.path}/`, `${change.path}0`);
-  }
-
-  private writeMeta(meta: StoreMeta): void {
-    this.sql.putMeta.run('store_index', meta.storeIndex);
-    this.sql.putMeta.run('history_start_index', meta.historyStartIndex);
-    this.sql.putMeta.run('applied_index', meta.applied.index);
-    this.sql.putMeta.run('applied_term', meta.applied.term);
+    this.sql.deleteTree(change.path);
   }
 }

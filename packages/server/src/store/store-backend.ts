@@ -64,8 +64,13 @@ export interface StoreBackend {
   load(): BackendState;
   /** Reads up to `limit` stored events with index >= `fromIndex`, ascending. */
   readEvents(fromIndex: number, limit: number): StoreEvent[];
-  /** Makes one batch durable atomically, pruning events below `historyStartIndex`. */
+  /**
+   * Makes one batch durable atomically, pruning events below `historyStartIndex`. A backend with a
+   * writer thread may return before the batch is written: {@link drain} waits for it.
+   */
   commit(batch: BackendBatch): void;
+  /** Returns once every batch given to `commit` is written; throws what stops one (a full disk). */
+  drain?(): void;
   /** Atomically replaces the whole state (raft snapshot install). */
   replaceAll(state: BackendReplacement): void;
   /** Releases resources; the backend is unusable afterwards. */

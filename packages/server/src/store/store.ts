@@ -332,6 +332,14 @@ export class Store {
     this.positionDirty = false;
   }
 
+  /**
+   * Returns once everything flushed is written by the backend (a backend with a writer thread
+   * commits behind {@link flush}); throws what stops it (SQLITE_FULL), the batch staying queued.
+   */
+  waitDurable(): void {
+    this.backend.drain?.();
+  }
+
   /** Changes and events not yet flushed to the backend. */
   get unflushedCount(): number {
     return this.changes.length + this.history.uncommittedCount;
