@@ -20,3 +20,5 @@ export * from './body-stream.js';
 export * from './loop-exchange.js';
 export * from './connection-loop.js';
 export * from './open-files-limit.js';
+export * from './prometheus-merge.js';
+export * from './cpu-budget.js';

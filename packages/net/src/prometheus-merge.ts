@@ -1,5 +1,5 @@
 /**
- * Merges Prometheus texts of several processes of one member (the primary and its client workers)
+ * Merges Prometheus texts of several processes of one member or proxy (the primary and its workers)
  * into one: each family once (its HELP and TYPE from the first text that has it), each series once
  * with the values of every text summed. Counters and histogram buckets, sums and counts add up
  * across processes; so do the gauges the processes share (connections, watchers). A gauge only one

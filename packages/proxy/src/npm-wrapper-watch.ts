@@ -8,6 +8,7 @@
  * disappearance as the SIGTERM it was meant to pass on. Run directly (a systemd unit's ExecStart),
  * a binary has no wrapper to watch and gets its signals as usual.
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 
 /** How often the wrapper is looked at: a stop comes at most this late after npm is gone. */
@@ -68,6 +69,8 @@ export function readProcFs(pid: number): ProcessInfo | undefined {
  * wrapper is gone. A no-op otherwise. The timer does not keep the process alive.
  */
 export function watchNpmWrapper(env: NodeJS.ProcessEnv = process.env): void {
+  // A worker process's parent is its primary, which watches npm and stops it.
+  if (cluster.isWorker) return;
   const chain = npmWrapperChain(env, process.ppid, readProcFsOrUnknown);
   if (chain.length === 0) return;
   const timer = setInterval(() => {

@@ -6,6 +6,12 @@ import { namesPort, portOf } from './url-port.js';
 import { defaultMaxClientConns, readOpenFilesLimit } from './client-connection-limit.js';
 import { DurationError, parseGoDurationMs } from '@deimos/protocol';
 import { ProxyConfigError, parseFlags, renderHelp, type FlagSpec, type FlagValues } from './flags.js';
+import { cpuBudget } from '@deimos/net';
+
+/** Most proxy worker processes accepted. */
+export const MAX_PROXY_WORKERS = 64;
+/** Most workers `auto` chooses. */
+const AUTO_WORKERS_CAP = 16;
 
 /** Everything a running proxy needs. */
 export interface ProxyConfig {
@@ -38,6 +44,8 @@ export interface ProxyConfig {
   };
   /** Serve the web dashboard at /dashboard/ (--dashboard, default true). */
   dashboard: boolean;
+  /** Processes serving the listen URLs (proxy-workers.ts); 0: this process serves them itself. */
+  clientWorkers: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -78,6 +86,7 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
     { name: 'peer-trusted-ca-file', aliases: ['peer-ca-file'], kind: 'string', description: 'CA bundle that verifies https peer URLs of --bootstrap-config (default: --trusted-ca-file).' },
     { name: 'dashboard', kind: 'boolean', defaultValue: 'true', description: 'Serve the web dashboard at /dashboard/ (its API calls are forwarded to the members like any other); --dashboard=false turns it off.' },
     { name: 'log-level', kind: 'string', defaultValue: 'info', description: "'debug', 'info', 'warn' or 'error'." },
+    { name: 'client-workers', kind: 'string', defaultValue: '0', description: `Worker processes that serve the listen URLs together (one listening socket, the kernel spreads connections); 0 serves them in this one process. 'auto': one per CPU this process may use (taskset/cpuset and cgroup quota), up to ${AUTO_WORKERS_CAP}, and 0 with 2 CPUs or fewer. --max-client-conns applies to each worker.` },
     { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
     { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
   ];
@@ -129,6 +138,19 @@ function bootstrapPeers(text: string | undefined): string[] {
     if (!urls.includes(url)) urls.push(url);
   }
   return urls.sort();
+}
+
+/** `--client-workers N|auto` of the proxy. */
+export function parseProxyWorkers(value: string, cpus: () => number = () => cpuBudget()): number {
+  const v = value.trim();
+  if (v === 'auto') {
+    const n = cpus();
+    return n <= 2 ? 0 : Math.min(n, AUTO_WORKERS_CAP);
+  }
+  if (!/^\d+$/.test(v) || Number(v) > MAX_PROXY_WORKERS) {
+    throw new ProxyConfigError(`--client-workers must be 'auto' or an integer from 0 to ${MAX_PROXY_WORKERS} (got "${value}")`);
+  }
+  return Number(v);
 }
 
 function str(values: FlagValues, name: string): string | undefined {
@@ -195,6 +217,7 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
       maxClientConns,
       tls,
       dashboard: values.get('dashboard') !== false,
+      clientWorkers: parseProxyWorkers(str(values, 'client-workers') ?? '0'),
       logLevel: oneOf(values, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
     },
   };

@@ -5,7 +5,10 @@
 import type { FlagSpec } from './flags.js';
 import { createStderrLogger } from './logger.js';
 import { parseProxyArgs, type ParseProxyOptions } from './proxy-config.js';
+import cluster from 'node:cluster';
 import { startProxy, type RunningProxy } from './proxy-server.js';
+import { runProxyWorkers } from './proxy-workers.js';
+import { runProxyWorker } from './proxy-worker-side.js';
 
 /** The proxy's version. */
 export const PROXY_VERSION = '0.1.0';
@@ -50,7 +53,12 @@ export async function runProxyCli(argv: readonly string[], env: Readonly<Record<
     return 0;
   }
   const config = request.config;
+  if (cluster.isWorker) {
+    const index = process.env.DEIMOS_PROXY_WORKER_INDEX ?? '?';
+    return runProxyWorker(config, createStderrLogger(config.logLevel, `${program}[${config.mode}] worker ${index}`), program);
+  }
   const logger = createStderrLogger(config.logLevel, `${program}[${config.mode}]`);
+  if (config.clientWorkers > 0) return runProxyWorkers(config, logger);
   let proxy: RunningProxy;
   try {
     proxy = await startProxy(config, logger);

@@ -44,6 +44,8 @@ export interface RunningProxy {
   pool: EndpointPool;
   /** Refreshes the member list now (tests). */
   refresh(): Promise<boolean>;
+  /** This process's own `/metrics` text. */
+  localMetrics(): string;
   /** Stops listening, closes every connection and stops discovery. */
   stop(): Promise<void>;
 }
@@ -145,8 +147,14 @@ async function listen(url: string, deps: ListenDeps): Promise<Listener> {
   return { server, loop, address: { address: bound.address, port: bound.port }, url: `${u.protocol}//${u.hostname}:${bound.port}` };
 }
 
+/** Options of {@link startProxy}. */
+export interface StartProxyOptions {
+  /** Turns this process's `/metrics` text into the one served (a worker: every worker's, merged). */
+  gatherMetrics?: (local: string) => Promise<string>;
+}
+
 /** Starts a proxy; throws {@link ProxyStartError} when it cannot. */
-export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Promise<RunningProxy> {
+export async function startProxy(config: ProxyConfig, logger: ProxyLogger, options: StartProxyOptions = {}): Promise<RunningProxy> {
   const { client: clientTls, peer: peerTls } = readTls(config);
   const proxyId = randomBytes(6).toString('hex');
   const pool = new EndpointPool(config.failureWaitMs, Date.now, logger);
@@ -158,6 +166,7 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
   // Read once at start; its API calls (/v2/..., /metrics, /dashboard/api/...) are forwarded as usual.
   const dashboard = config.dashboard ? DashboardAssets.load() : undefined;
   if (dashboard !== undefined && !dashboard.built) logger.warn('the dashboard was not built (npm run build): /dashboard/ answers 404', {});
+  const localMetrics = (): string => metrics.render(pool.all().map((e) => ({ url: e.url, failed: pool.isFailed(e) })));
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     metrics.requestReceived();
     const url = req.url ?? '/';
@@ -170,9 +179,13 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
       return;
     }
     if (req.url === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const text = metrics.render(pool.all().map((e) => ({ url: e.url, failed: pool.isFailed(e) })));
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-      res.end(req.method === 'HEAD' ? undefined : text);
+      const send = (text: string): void => {
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      };
+      const local = localMetrics();
+      if (options.gatherMetrics === undefined) return send(local);
+      options.gatherMetrics(local).then(send, () => send(local));
       return;
     }
     if (config.mode === 'readonly' && readonlyRefuses(req.method)) {
@@ -230,6 +243,7 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger): Prom
     metrics,
     pool,
     refresh: () => discovery.refresh(),
+    localMetrics,
     async stop() {
       discovery.stop();
       await closeListeners();

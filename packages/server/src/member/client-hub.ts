@@ -20,7 +20,7 @@ import type { DistributiveOmit } from '../routes/member-view.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import type { Store, StoreEvent, StoreEventSink, StoreRead } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
-import { mergePrometheusTexts } from '../metrics/merge-text.js';
+import { mergePrometheusTexts } from '@deimos/net';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from '../worker/channel/channel-end.js';
 import { encodeStoreEvent } from '../worker/channel/event-codec.js';

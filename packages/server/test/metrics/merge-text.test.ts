@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricsRegistry } from '../../src/metrics/registry.js';
-import { mergePrometheusTexts } from '../../src/metrics/merge-text.js';
+import { mergePrometheusTexts } from '@deimos/net';
 
 test('merging the texts of several processes sums each series and keeps each family once', () => {
   const primary = new MetricsRegistry();

@@ -1,0 +1,70 @@
+/**
+ * One worker of a proxy with `--client-workers N` (see proxy-workers.ts): runs the whole proxy on
+ * the listening sockets the cluster shares, tells the primary when it serves, answers the primary's
+ * requests for its metrics text, and stops when the primary says so or is gone. SIGINT and SIGTERM
+ * are the primary's to handle.
+ */
+import type { ProxyConfig } from './proxy-config.js';
+import type { ProxyLogger } from './logger.js';
+import type { ProxyWorkerMessage } from './proxy-workers.js';
+import { startProxy, type RunningProxy } from './proxy-server.js';
+
+/** Longest a worker waits for the merged metrics before it serves its own. */
+const METRICS_WAIT_MS = 3000;
+
+/** Runs the worker; resolves with its exit code once it has stopped. */
+export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, program: string): Promise<number> {
+  const send = (m: ProxyWorkerMessage): void => {
+    if (process.connected) process.send!(m);
+  };
+  // Ignored here: a Ctrl-C reaches the whole process group, and the primary stops the workers.
+  const ignore = (): void => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
+
+  let nextAsk = 1;
+  const asks = new Map<number, (text: string) => void>();
+  const gatherMetrics = (local: string): Promise<string> => new Promise((resolve) => {
+    const id = nextAsk++;
+    const timer = setTimeout(() => {
+      asks.delete(id);
+      resolve(local);
+    }, METRICS_WAIT_MS);
+    asks.set(id, (text) => {
+      clearTimeout(timer);
+      asks.delete(id);
+      resolve(text);
+    });
+    send({ proxy: 'metrics?', id });
+  });
+
+  let proxy: RunningProxy;
+  try {
+    proxy = await startProxy(config, logger, { gatherMetrics });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const exitCode = e.code === 'ERR_PROXY_SELF' ? 2 : 1;
+    process.stderr.write(`${program}: cannot start: ${e.message}\n`);
+    send({ proxy: 'failed', message: e.message, exitCode });
+    return exitCode;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.debug('proxy worker stopping', { why });
+      proxy.stop().then(() => resolve(0), (err: Error) => {
+        logger.error('shutdown failed', { error: err.message });
+        resolve(1);
+      });
+    };
+    process.on('message', (m: ProxyWorkerMessage) => {
+      if (m.proxy === 'render') send({ proxy: 'rendered', id: m.id, text: proxy.localMetrics() });
+      else if (m.proxy === 'metrics') asks.get(m.id)?.(m.text);
+      else if (m.proxy === 'stop') stop('asked by the primary');
+    });
+    process.on('disconnect', () => stop('the primary is gone'));
+    send({ proxy: 'ready' });
+  });
+}

@@ -1,0 +1,174 @@
+/**
+ * deimos-proxy on several cores (`--client-workers N`): the process that was started becomes a
+ * primary that serves nothing itself and forks N `node:cluster` workers running the whole proxy
+ * (discovery, endpoint pool, forwarding) on the listening sockets they share. A proxy keeps no
+ * state a request depends on, so the workers need nothing from each other; only `/metrics` is
+ * gathered: the worker asked renders its own text and the primary merges every worker's, each
+ * series summed (@deimos/net's prometheus-merge), with the pool's own gauges.
+ *
+ * - `SCHED_NONE` with `UV_TCP_SINGLE_ACCEPT=1`: the kernel hands each connection to one worker, one
+ *   accept per wakeup, and the primary never accepts.
+ * - A worker that dies is started again after a backoff (100 ms doubling to 5 s, reset after a
+ *   minute up); one that fails before it serves (a bad certificate, a port in use) stops them all
+ *   and the primary exits with its code. Workers exit when the primary's IPC channel closes.
+ * - SIGINT/SIGTERM go to the primary, which tells each worker to stop (workers ignore both, so a
+ *   Ctrl-C to the process group does not race the primary) and kills stragglers after 10 s.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { mergePrometheusTexts } from '@deimos/net';
+import type { ProxyConfig } from './proxy-config.js';
+import type { ProxyLogger } from './logger.js';
+
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5000;
+const STABLE_AFTER_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+/** Longest the primary waits for the workers' metrics texts (the ones that came are merged). */
+const METRICS_WAIT_MS = 2000;
+
+/** Messages between the primary and a worker, on cluster's IPC channel. */
+export type ProxyWorkerMessage =
+  | { proxy: 'ready' }
+  | { proxy: 'failed'; message: string; exitCode: number }
+  | { proxy: 'metrics?'; id: number }
+  | { proxy: 'render'; id: number }
+  | { proxy: 'rendered'; id: number; text: string }
+  | { proxy: 'metrics'; id: number; text: string }
+  | { proxy: 'stop' };
+
+interface Slot {
+  index: number;
+  worker: Worker | undefined;
+  ready: boolean;
+  startedAt: number;
+  backoffMs: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Gathering {
+  texts: string[];
+  waiting: number;
+  done: () => void;
+}
+
+/** Runs the primary until SIGINT/SIGTERM (0) or until a worker cannot start (its exit code). */
+export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const slots: Slot[] = [];
+    let stopping = false;
+    let started = false;
+    let restarts = 0;
+    let nextGather = 1;
+    const gatherings = new Map<number, Gathering>();
+
+    const poolMetrics = (): string => [
+      '# HELP deimos_proxy_workers Proxy worker processes configured (--client-workers).',
+      '# TYPE deimos_proxy_workers gauge',
+      `deimos_proxy_workers ${config.clientWorkers}`,
+      '# HELP deimos_proxy_workers_up Proxy worker processes serving now.',
+      '# TYPE deimos_proxy_workers_up gauge',
+      `deimos_proxy_workers_up ${slots.filter((s) => s.ready).length}`,
+      '# HELP deimos_proxy_worker_restarts_total Proxy worker processes started again after they died.',
+      '# TYPE deimos_proxy_worker_restarts_total counter',
+      `deimos_proxy_worker_restarts_total ${restarts}`,
+      '',
+    ].join('\n');
+
+    /** Asks every serving worker for its text; answers `asker` with the merge. */
+    const gatherMetrics = (asker: Worker, askId: number): void => {
+      const id = nextGather++;
+      const serving = slots.filter((s) => s.ready && s.worker !== undefined && s.worker.isConnected());
+      const g: Gathering = {
+        texts: [],
+        waiting: serving.length,
+        done: () => {
+          if (!gatherings.delete(id)) return;
+          clearTimeout(timer);
+          const text = mergePrometheusTexts([...g.texts, poolMetrics()]);
+          if (asker.isConnected()) asker.send({ proxy: 'metrics', id: askId, text } satisfies ProxyWorkerMessage);
+        },
+      };
+      const timer = setTimeout(g.done, METRICS_WAIT_MS);
+      gatherings.set(id, g);
+      for (const s of serving) s.worker!.send({ proxy: 'render', id } satisfies ProxyWorkerMessage);
+      if (serving.length === 0) g.done();
+    };
+
+    const stopAll = async (exitCode: number): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      await Promise.all(slots.map(async (slot) => {
+        clearTimeout(slot.timer);
+        const w = slot.worker;
+        if (w === undefined || w.isDead()) return;
+        const exited = new Promise<void>((r) => w.once('exit', () => r()));
+        if (w.isConnected()) w.send({ proxy: 'stop' } satisfies ProxyWorkerMessage);
+        const kill = setTimeout(() => w.process.kill('SIGKILL'), STOP_GRACE_MS);
+        await exited;
+        clearTimeout(kill);
+      }));
+      resolve(exitCode);
+    };
+
+    const fork = (slot: Slot): void => {
+      const worker = cluster.fork({ UV_TCP_SINGLE_ACCEPT: '1', DEIMOS_PROXY_WORKER_INDEX: String(slot.index) });
+      slot.worker = worker;
+      slot.ready = false;
+      slot.startedAt = Date.now();
+      let failure: { message: string; exitCode: number } | undefined;
+      worker.on('message', (m: ProxyWorkerMessage) => {
+        if (m.proxy === 'ready') {
+          slot.ready = true;
+          if (!started && slots.every((s) => s.ready)) {
+            started = true;
+            logger.info('proxy workers serving', { workers: config.clientWorkers, pids: slots.map((s) => s.worker?.process.pid ?? 0) });
+          }
+        } else if (m.proxy === 'failed') {
+          failure = { message: m.message, exitCode: m.exitCode };
+        } else if (m.proxy === 'metrics?') {
+          gatherMetrics(worker, m.id);
+        } else if (m.proxy === 'rendered') {
+          const g = gatherings.get(m.id);
+          if (g === undefined) return;
+          g.texts.push(m.text);
+          if (--g.waiting === 0) g.done();
+        }
+      });
+      worker.once('exit', (code, signal) => {
+        const wasReady = slot.ready;
+        slot.ready = false;
+        if (slot.worker === worker) slot.worker = undefined;
+        if (stopping) return;
+        if (!wasReady) {
+          // It never served: the same start would fail again (a bad flag, certificate or port).
+          logger.error('proxy worker could not start; stopping', { worker: slot.index, error: failure?.message ?? `exited (${signal ?? code})` });
+          void stopAll(failure?.exitCode ?? 1);
+          return;
+        }
+        if (Date.now() - slot.startedAt > STABLE_AFTER_MS) slot.backoffMs = FIRST_BACKOFF_MS;
+        const delay = slot.backoffMs;
+        slot.backoffMs = Math.min(MAX_BACKOFF_MS, slot.backoffMs * 2);
+        logger.warn('proxy worker exited; starting it again', { worker: slot.index, pid: worker.process.pid ?? 0, code: code ?? '', signal: signal ?? '', inMs: delay });
+        slot.timer = setTimeout(() => {
+          restarts++;
+          fork(slot);
+        }, delay);
+      });
+    };
+
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    // The workers run this same program with the same arguments (cluster's defaults).
+    cluster.setupPrimary({});
+    for (let i = 0; i < config.clientWorkers; i++) {
+      const slot: Slot = { index: i, worker: undefined, ready: false, startedAt: 0, backoffMs: FIRST_BACKOFF_MS, timer: undefined };
+      slots.push(slot);
+      fork(slot);
+    }
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        logger.info('shutting down', { signal, workers: config.clientWorkers });
+        void stopAll(0);
+      });
+    }
+  });
+}

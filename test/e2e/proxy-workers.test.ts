@@ -1,0 +1,107 @@
+/**
+ * deimos-proxy with `--client-workers 2` (and `deimos --proxy on` with DEIMOS_CLIENT_WORKERS) in
+ * front of a real member: the workers share the listening port and both forward, `/metrics` sums
+ * every worker's counters whichever worker answers it, a worker killed with -9 under a write load is
+ * started again while the proxy keeps serving, a start that cannot listen exits with the proxy's
+ * code and message, a read-only proxy's workers refuse writes, and SIGTERM ends every process.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { DeimosProcess } from '../support/deimos-process.js';
+import { assertAllAcked, WriteLoad } from '../support/deimos-cluster.js';
+import { ProxyProcess } from '../support/proxy-process.js';
+import { IS_EXTERNAL } from '../support/keys-target.js';
+import { waitFor } from '../support/wait-for.js';
+import { childPids, fresh, isAlive, metricValue } from '../support/client-workers.js';
+
+const SKIP = IS_EXTERNAL ? 'needs its own processes' : false;
+
+describe('deimos-proxy with worker processes', { skip: SKIP }, () => {
+  let member: DeimosProcess;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    member = await DeimosProcess.start({ args: ['--client-workers', '0'] });
+    proxy = await ProxyProcess.start({ args: ['--endpoints', member.clientUrl, '--client-workers', '2'] });
+    await waitFor(() => childPids(proxy.child.pid!).length === 2, { timeoutMs: 10_000, what: 'two proxy workers' });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await member?.destroy();
+  });
+
+  test('both workers forward, and /metrics sums every worker\'s counters', async () => {
+    const pids = childPids(proxy.child.pid!);
+    // Each request on a fresh connection: the kernel gives connections to either worker.
+    for (let i = 0; i < 40; i++) assert.equal((await fresh('PUT', `${proxy.url}/v2/keys/pw/k${i}`, { value: String(i) })).status, 201);
+    for (let i = 0; i < 40; i++) assert.equal(JSON.parse((await fresh('GET', `${proxy.url}/v2/keys/pw/k${i}`)).body).node.value, String(i));
+    const before = metricValue((await fresh('GET', `${proxy.url}/metrics`)).body, 'deimos_proxy_requests_received_total')!;
+    for (let i = 0; i < 10; i++) await fresh('GET', `${proxy.url}/v2/keys/pw/k${i}`);
+    // Every answer (whichever worker gives it) counts every request: the 10 reads and its own.
+    for (let i = 0; i < 6; i++) {
+      const text = (await fresh('GET', `${proxy.url}/metrics`)).body;
+      assert.equal(metricValue(text, 'deimos_proxy_requests_received_total'), before + 11 + i, text);
+      assert.equal(metricValue(text, 'deimos_proxy_workers'), 2);
+      assert.equal(metricValue(text, 'deimos_proxy_workers_up'), 2);
+      // One HELP and one TYPE per family after the merge.
+      assert.equal(text.split('\n').filter((l) => l === '# TYPE deimos_proxy_requests_received_total counter').length, 1);
+    }
+    assert.deepEqual(childPids(proxy.child.pid!), pids, 'no worker restarted');
+  });
+
+  test('kill -9 of one worker under writes: the proxy keeps serving and starts it again; nothing acknowledged is lost', async () => {
+    const [victim, other] = childPids(proxy.child.pid!);
+    // The load writes through the proxy (it only needs a client URL and a name).
+    const viaProxy = { clientUrl: proxy.url, name: 'proxy', clientTls: undefined } as unknown as DeimosProcess;
+    const load = new WriteLoad('/pw-faults', 6, () => [viaProxy]);
+    try {
+      await waitFor(() => load.count >= 50, { timeoutMs: 10_000, what: '50 acknowledged writes' });
+      process.kill(victim!, 'SIGKILL');
+      const at = load.count;
+      await waitFor(() => load.count >= at + 100, { timeoutMs: 10_000, what: '100 more writes after the kill' });
+      await waitFor(() => !isAlive(victim!) && childPids(proxy.child.pid!).length === 2, { timeoutMs: 10_000, what: 'the worker to be started again' });
+      assert.ok(childPids(proxy.child.pid!).includes(other!), 'the other worker kept running');
+      await waitFor(async () => metricValue((await fresh('GET', `${proxy.url}/metrics`)).body, 'deimos_proxy_worker_restarts_total') === 1, { timeoutMs: 5000, what: 'one restart counted' });
+    } finally {
+      await load.stop();
+    }
+    await assertAllAcked(member, '/pw-faults', load.acked);
+  });
+
+  test('a read-only proxy with workers (deimos --proxy readonly) forwards reads and refuses writes', async () => {
+    const ro = await ProxyProcess.start({ viaServer: true, args: ['--proxy', 'readonly', '--endpoints', member.clientUrl], env: { DEIMOS_CLIENT_WORKERS: '2' } });
+    try {
+      await waitFor(() => childPids(ro.child.pid!).length === 2, { timeoutMs: 10_000, what: 'two workers' });
+      for (let i = 0; i < 6; i++) {
+        assert.equal((await fresh('GET', `${ro.url}/v2/keys/pw/k1`)).status, 200);
+        assert.equal((await fresh('PUT', `${ro.url}/v2/keys/pw/ro`, { value: 'x' })).status, 501);
+      }
+    } finally {
+      await ro.stop();
+    }
+  });
+
+  test('SIGTERM ends the primary and every worker, with exit code 0', async () => {
+    const extra = await ProxyProcess.start({ args: ['--endpoints', member.clientUrl, '--client-workers', '2'] });
+    await waitFor(() => childPids(extra.child.pid!).length === 2, { timeoutMs: 10_000, what: 'two workers' });
+    const workers = childPids(extra.child.pid!);
+    await extra.stop();
+    assert.equal(extra.exitCode, 0, extra.output);
+    await waitFor(() => workers.every((pid) => !isAlive(pid)), { timeoutMs: 5000, what: 'the workers to exit' });
+  });
+
+  test('a proxy whose port is taken exits with 1 and says why, instead of restarting workers forever', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const r = await ProxyProcess.runOnce(['--listen-client-urls', `http://127.0.0.1:${port}`, '--endpoints', member.clientUrl, '--client-workers', '2'], { timeoutMs: 20_000 });
+      assert.equal(r.code, 1, r.output);
+      assert.match(r.output, /deimos-proxy: cannot start: .*127\.0\.0\.1:\d+/);
+    } finally {
+      taken.close();
+    }
+  });
+});
