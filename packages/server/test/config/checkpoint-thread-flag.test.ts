@@ -1,4 +1,4 @@
-/** `--checkpoint-thread on|off|auto` (and DEIMOS_CHECKPOINT_THREAD): auto is on with more than 2 CPUs. */
+/** `--checkpoint-thread` and `--commit-thread` on|off|auto (and their DEIMOS_ variables): auto is on with more than 2 CPUs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadServerConfig, parseCheckpointThread, type ServerConfig } from '../../src/config/server-config.js';
@@ -19,4 +19,12 @@ test('the flag and the environment variable reach the config', () => {
   assert.equal(config([], { DEIMOS_CHECKPOINT_THREAD: 'on' }).checkpointThread, true);
   assert.equal(config([], { DEIMOS_CHECKPOINT_THREAD: 'off' }).checkpointThread, false);
   assert.throws(() => loadServerConfig(['--checkpoint-thread', 'maybe'], {}, '/tmp'), FlagError);
+});
+
+test('--commit-thread (and DEIMOS_COMMIT_THREAD) is read the same way, with its own name in the error', () => {
+  const config = (argv: string[], env: Record<string, string>) => (loadServerConfig(argv, env, '/tmp') as { config: ServerConfig }).config;
+  assert.equal(config(['--commit-thread', 'on'], {}).commitThread, true);
+  assert.equal(config(['--commit-thread=off'], { DEIMOS_COMMIT_THREAD: 'on' }).commitThread, false);
+  assert.equal(config([], { DEIMOS_COMMIT_THREAD: 'on' }).commitThread, true);
+  assert.throws(() => loadServerConfig(['--commit-thread', 'sometimes'], {}, '/tmp'), /--commit-thread must be 'on', 'off' or 'auto'/);
 });
