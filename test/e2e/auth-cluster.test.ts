@@ -3,6 +3,8 @@
  * to anyone (stats, metrics) under wrong credentials, deimos-proxy in front (Authorization passed
  * unchanged, nothing shared across users, a wrong password refused), and a member added later that
  * catches up through a snapshot and knows every user and role.
+ *
+ * e2e-lane: beside (mostly waiting: 6 s of CPU in 13 s alone; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

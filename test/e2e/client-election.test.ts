@@ -2,6 +2,8 @@
  * The Election recipe of @deimos/client against a real deimos: one leader at a time, failover to
  * the next candidate when the leader dies (stops refreshing) or resigns, and an observer that sees
  * every change of leader.
+ *
+ * e2e-lane: beside (mostly waiting: 1 s of CPU in 4 s alone; see scripts/run-tests.mjs).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

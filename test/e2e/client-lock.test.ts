@@ -2,6 +2,8 @@
  * The Lock recipe of @deimos/client against a real deimos: mutual exclusion among concurrent
  * holders (checked with a "holder" key that only a create can take), FIFO hand-over on release,
  * abort while waiting, expiry of a holder that stops refreshing, and release on SIGTERM.
+ *
+ * e2e-lane: beside (mostly waiting: 3 s of CPU in 8 s alone; see scripts/run-tests.mjs).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,6 +2,8 @@
  * The ServiceRegistry of @deimos/client against a real deimos: registration with heartbeats,
  * discovery, a watch that yields the full list after each change, removal on stop, and an instance
  * that stops heartbeating disappearing within its TTL.
+ *
+ * e2e-lane: beside (mostly waiting: 1 s of CPU in 6 s alone; see scripts/run-tests.mjs).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,6 +2,8 @@
  * TTLs past what a clock can hold, through every write that takes one, on a real 3-member cluster.
  * `ttl=9007199254740993` once crashed every member in the apply loop, and again at each restart on
  * the same committed entry; etcd answers these writes and keeps serving, and so must we.
+ *
+ * e2e-lane: beside (mostly waiting: 4 s of CPU in 9 s alone; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

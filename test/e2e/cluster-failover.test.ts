@@ -2,6 +2,8 @@
  * Leader failover: kill -9 of the leader under continuous writes (a new leader within a few election
  * timeouts, no acknowledged write lost, the old leader catches up after a restart), and the quorum
  * arithmetic of a 5-node cluster (2 members down: still writing; 3 down: refusing after --timeout).
+ *
+ * e2e-lane: beside (mostly waiting: 9 s of CPU in 27 s alone; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

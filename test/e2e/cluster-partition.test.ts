@@ -3,6 +3,8 @@
  * down and catches up without ever serving a stale linearizable read; with two of three members
  * paused the remaining one refuses writes and linearizable reads within --timeout (HTTP 500,
  * errorCode 300) but still answers serializable reads, and everything recovers on resume.
+ *
+ * e2e-lane: beside (mostly waiting: 3 s of CPU in 13 s alone; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,6 +3,8 @@
  * the cluster without a quorum of running members are refused as etcd 3.4 refuses them (500
  * `{"message":"Internal Server Error"}`), the cluster keeps its leader, and
  * `--strict-reconfig-check=false` lets them through.
+ *
+ * e2e-lane: beside (mostly waiting: 4 s of CPU in 9 s alone; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

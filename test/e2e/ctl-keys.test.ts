@@ -1,6 +1,8 @@
 /**
  * deimosctl's key commands against a real single-node server: every verb, the three output modes,
  * values from stdin, etcdctl's global-flags-first form, and the exit codes of errors.
+ *
+ * e2e-lane: beside (one member and one deimosctl at a time, no timing to disturb: 54 s of CPU in 51 s alone, moved to balance the lanes; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

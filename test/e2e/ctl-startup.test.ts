@@ -4,6 +4,8 @@
  * command; other commands load only their own module through the oclif manifest the build writes,
  * and a manifest left from other code is never used. Module loading is observed through
  * NODE_DEBUG=module (Node's trace of every CommonJS load: oclif, and got's http2-wrapper).
+ *
+ * e2e-lane: beside (one member and one deimosctl at a time, no timing to disturb: 36 s of CPU in 31 s alone, moved to balance the lanes; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -2,6 +2,8 @@
  * deimos-proxy in front of a real 3-member cluster: writes and reads through it, a member killed with
  * -9 while clients read (no client-visible errors), a member added at runtime getting traffic after
  * the next refresh (and a removed one dropped), and watches through the proxy.
+ *
+ * e2e-lane: beside (mostly waiting: 7 s of CPU in 15 s alone; see scripts/run-tests.mjs).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
