@@ -27,9 +27,21 @@ export const MAX_LINGERING_REFUSALS = 64;
 /** Least time between two warnings about refusals. */
 const REFUSAL_WARNING_INTERVAL_MS = 10_000;
 
+/**
+ * A bound shared with other processes (a member's client workers): every connection this gate
+ * accepts under its own limit also needs a slot from the shared bound before it is served.
+ */
+export interface ConnectionAdmission {
+  /** Asks for one slot; `done(true)` grants it (give it back with {@link release}), `done(false)` refuses. */
+  acquire(done: (granted: boolean) => void): void;
+  /** Gives back one granted slot (its connection closed). */
+  release(): void;
+}
+
 /** What the gate calls on an accepted connection (a node:net Socket). */
 export interface GatedSocket {
   once(event: 'close', listener: () => void): unknown;
+  off(event: 'close' | 'error', listener: () => void): unknown;
   on(event: 'error', listener: () => void): unknown;
   destroy(): unknown;
   setTimeout(ms: number, listener: () => void): unknown;
@@ -56,6 +68,11 @@ export interface ConnectionGateOptions {
   now: () => number;
   /** What the refusal tells the client to do (default: "retry later or use another member"). */
   advice?: string;
+  /**
+   * A shared bound asked for each connection before it is served; a refused one is answered as
+   * past this gate's own limit. The connection waits for the answer unread (its bytes stay queued).
+   */
+  admission?: ConnectionAdmission;
 }
 
 /** See the module comment. */
@@ -67,11 +84,13 @@ export class ConnectionGate {
   private lingering = 0;
   private readonly warning: LogThrottle;
   private readonly answer: string;
+  private readonly admission: ConnectionAdmission | undefined;
 
   constructor(options: ConnectionGateOptions) {
     if (!Number.isSafeInteger(options.limit) || options.limit < 1) throw new RangeError(`connection limit must be a positive integer, got ${options.limit}`);
     this.side = options.side;
     this.limit = options.limit;
+    this.admission = options.admission;
     this.warning = new LogThrottle(options.logger, REFUSAL_WARNING_INTERVAL_MS, options.now);
     const advice = options.advice ?? 'retry later or use another member';
     const body = JSON.stringify({ message: `too many open ${this.side} connections (limit ${this.limit}); ${advice}` }) + '\n';
@@ -96,11 +115,45 @@ export class ConnectionGate {
   guard<S extends GatedSocket>(server: GatedServer<S>, options: { tls: boolean }): void {
     const handlers = server.listeners('connection') as Array<(socket: S) => void>;
     server.removeAllListeners('connection');
+    const serve = (socket: S): void => {
+      for (const handle of handlers) handle.call(server, socket);
+    };
     server.on('connection', (socket: S) => {
       if (this.openCount >= this.limit) return this.refuse(socket, options.tls);
       this.openCount++;
-      socket.once('close', () => void this.openCount--);
-      for (const handle of handlers) handle.call(server, socket);
+      const admission = this.admission;
+      if (admission === undefined) {
+        socket.once('close', () => void this.openCount--);
+        return serve(socket);
+      }
+      // Until the shared bound answers, nothing reads the socket; a close or an error meanwhile
+      // (no handler is attached yet to take it) only marks it gone.
+      let gone = false;
+      const onGone = (): void => {
+        if (gone) return;
+        gone = true;
+        this.openCount--;
+        socket.destroy();
+      };
+      socket.once('close', onGone);
+      socket.on('error', onGone);
+      admission.acquire((granted) => {
+        socket.off('close', onGone);
+        socket.off('error', onGone);
+        if (gone) {
+          if (granted) admission.release();
+          return;
+        }
+        if (!granted) {
+          this.openCount--;
+          return this.refuse(socket, options.tls);
+        }
+        socket.once('close', () => {
+          this.openCount--;
+          admission.release();
+        });
+        serve(socket);
+      });
     });
   }
 

@@ -4,7 +4,7 @@
  * clock, with the member's metrics.
  */
 import { performance } from 'node:perf_hooks';
-import { ConnectionGate as ProtocolConnectionGate } from '@deimos/net';
+import { ConnectionGate as ProtocolConnectionGate, type ConnectionAdmission } from '@deimos/net';
 import type { CounterSeries, MetricsRegistry } from '../metrics/registry.js';
 import type { Logger } from '../util/logger.js';
 
@@ -15,6 +15,8 @@ export interface ConnectionGateOptions {
   /** Most connections open at once across the gate's listeners. */
   limit: number;
   logger: Logger;
+  /** The member-wide bound a client worker asks for each connection (see @deimos/net's gate). */
+  admission?: ConnectionAdmission;
 }
 
 /** See the module comment. */
@@ -26,15 +28,23 @@ export class ConnectionGate extends ProtocolConnectionGate {
     super({ ...options, now: () => performance.now() });
   }
 
-  /** Registers the gate's gauges and refusal counter, named after its side. */
-  registerMetrics(metrics: MetricsRegistry): void {
+  /**
+   * Registers the gate's gauges and refusal counter, named after its side. A client worker leaves
+   * the limit to its primary (`withLimit: false`): the worker texts are summed into one.
+   */
+  registerMetrics(metrics: MetricsRegistry, withLimit = true): void {
     const side = this.side;
     metrics.gauge(`deimos_${side}_connections`, `Open ${side} connections (idle and watching ones included).`, () => this.open);
-    metrics.gauge(`deimos_${side}_connections_limit`, `Most ${side} connections open at once (--max-${side}-conns).`, () => this.limit);
+    if (withLimit) registerConnectionLimit(metrics, side, this.limit);
     this.refusedCounter = metrics.counter(`deimos_${side}_connections_refused_total`, `${side} connections refused because --max-${side}-conns were open.`).labels({});
   }
 
   protected override refusedOne(): void {
     this.refusedCounter?.inc();
   }
+}
+
+/** The `deimos_<side>_connections_limit` gauge (registered by the primary for its client workers too). */
+export function registerConnectionLimit(metrics: MetricsRegistry, side: 'client' | 'peer', limit: number): void {
+  metrics.gauge(`deimos_${side}_connections_limit`, `Most ${side} connections open at once (--max-${side}-conns).`, () => limit);
 }

@@ -49,6 +49,8 @@ export interface ClientHubOptions {
   /** Whether the member serves clients yet (its attributes are published). */
   isReady: () => boolean;
   maxUnsentBytes?: number;
+  /** The member-wide bound on client connections (`--max-client-conns`) granted to the workers. */
+  maxClientConns?: number;
 }
 
 /** The status a worker follows (JSON in a `Status` record). */
@@ -73,6 +75,8 @@ class WorkerLink {
   /** Answers awaited to watcher and metrics queries, by tag. */
   readonly watcherQueries = new Map<number, (count: number) => void>();
   readonly metricsQueries = new Map<number, (text: string) => void>();
+  /** Client connection slots this worker holds (given back all at once if it goes). */
+  connections = 0;
 
   constructor(socket: Duplex, onRecord: (link: WorkerLink, r: ChannelRecord) => void, onClose: (link: WorkerLink, err: Error | undefined) => void) {
     this.end = new ChannelEnd(socket, { onRecord: (r) => onRecord(this, r), onClose: (err) => onClose(this, err) });
@@ -88,12 +92,19 @@ export class ClientHub implements StoreEventSink {
   private nextQueryTag = 1;
   /** Successful reads the workers answered from their caches (reported with watcher counts). */
   private cachedGets = 0;
+  /** Client connection slots granted to the workers, member-wide. */
+  private connections = 0;
 
   constructor(private readonly options: ClientHubOptions) {
     this.maxUnsentBytes = options.maxUnsentBytes ?? MAX_UNSENT_BYTES;
     options.store.setEventSink(this);
     this.statusTimer = setInterval(() => this.pushStatus(), STATUS_INTERVAL_MS);
     this.statusTimer.unref();
+  }
+
+  /** Client connections the workers hold slots for (the member's open client connections). */
+  get clientConnections(): number {
+    return this.connections;
   }
 
   /** Workers attached now. */
@@ -149,6 +160,9 @@ export class ClientHub implements StoreEventSink {
 
   private detach(link: WorkerLink, err: Error | undefined): void {
     this.links.delete(link);
+    // Its connections closed with it.
+    this.connections -= link.connections;
+    link.connections = 0;
     for (const sink of link.listings.values()) sink.cancel();
     for (const answer of link.watcherQueries.values()) answer(0);
     link.watcherQueries.clear();
@@ -261,6 +275,19 @@ export class ClientHub implements StoreEventSink {
         const answer = link.metricsQueries.get(r.tag);
         link.metricsQueries.delete(r.tag);
         return answer?.(r.text);
+      }
+      case RecordType.ConnAcquire: {
+        const limit = this.options.maxClientConns ?? Number.MAX_SAFE_INTEGER;
+        const granted = Math.max(0, Math.min(r.count, limit - this.connections));
+        this.connections += granted;
+        link.connections += granted;
+        return link.end.send({ type: RecordType.ConnGrant, asked: r.count, granted });
+      }
+      case RecordType.ConnRelease: {
+        const released = Math.min(r.count, link.connections);
+        this.connections -= released;
+        link.connections -= released;
+        return;
       }
       default:
         link.end.destroy(new Error(`a worker sent record type ${r.type}`));

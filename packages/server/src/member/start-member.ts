@@ -31,7 +31,7 @@ import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js'
 import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
 import { registerMemberMetrics } from './member-metrics.js';
 import { TlsSide } from '../tls/tls-side.js';
-import { ConnectionGate } from '../http/connection-gate.js';
+import { ConnectionGate, registerConnectionLimit } from '../http/connection-gate.js';
 import { reloadTlsSides } from '../tls/reload.js';
 import { isNoSpaceError, NoSpaceError } from '../util/no-space.js';
 import { DiskSpaceAlarm } from './disk-space-alarm.js';
@@ -300,7 +300,9 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     void ready.then(() => (isReady = true));
     if (config.clientWorkers > 0) {
       // The client port is served by worker processes (docs/multi-core.md); this one never accepts on it.
-      const hub = new ClientHub({ member, store, logger, isReady: () => isReady });
+      const hub = new ClientHub({ member, store, logger, isReady: () => isReady, maxClientConns: config.maxClientConns });
+      // The workers' gates each report their own open connections (summed on /metrics); the bound is member-wide.
+      registerConnectionLimit(metrics, 'client', config.maxClientConns);
       const pool = new WorkerPool({ count: config.clientWorkers, config, logger, metrics, attach: (socket) => hub.attach(socket) });
       workers = pool;
       listeners.push({ close: async () => {

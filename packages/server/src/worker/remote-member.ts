@@ -5,6 +5,7 @@
  * member list, leader, alarms and readiness come with the primary's status records; the auth state
  * follows the applied events of its key.
  */
+import { ConnectionSlots } from './connection-slots.js';
 import type { Duplex } from 'node:stream';
 import { EtcdError, ErrorCode, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
 import { AuthError } from '../auth/auth-error.js';
@@ -86,6 +87,8 @@ export class RemoteMember implements MemberView {
   /** Reads answered from the cache since the primary last asked (they count in its store stats). */
   private cachedGets = 0;
   private markStarted!: () => void;
+  /** The member-wide connection bound, for this worker's client gate. */
+  readonly connectionSlots: ConnectionSlots;
 
   constructor(options: RemoteMemberOptions) {
     this.config = options.config;
@@ -93,6 +96,7 @@ export class RemoteMember implements MemberView {
     this.metrics = options.metrics ?? new MetricsRegistry();
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.connectionSlots = new ConnectionSlots((r) => this.end.send(r));
     this.end = new ChannelEnd(options.socket, {
       onRecord: (r) => this.onRecord(r),
       onClose: (err) => {
@@ -100,6 +104,7 @@ export class RemoteMember implements MemberView {
         // known: a write may have been applied); the owner closes the client connections, as a
         // crash of a single-process member would.
         clearInterval(this.sweep);
+        this.connectionSlots.close();
         this.pending.clear();
         for (const l of this.listings.values()) l.abort();
         this.listings.clear();
@@ -375,6 +380,8 @@ export class RemoteMember implements MemberView {
       }
       case RecordType.MetricsQuery:
         return this.end.send({ type: RecordType.MetricsText, tag: r.tag, text: this.metrics.render() });
+      case RecordType.ConnGrant:
+        return this.connectionSlots.answer(r.asked, r.granted);
       case RecordType.Result:
       case RecordType.ReadAnswer:
       case RecordType.HistoryAnswer:

@@ -47,8 +47,9 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   const member = new RemoteMember({ socket, config, logger, metrics, onClose: stop });
   process.on('disconnect', stop);
   const clientTls = config.clientTls && new TlsSide(config.clientTls, 'client');
-  const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger });
-  gate.registerMetrics(metrics);
+  // The member-wide bound: each connection also needs a slot from the primary (connection-slots.ts).
+  const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger, admission: member.connectionSlots });
+  gate.registerMetrics(metrics, false);
   await member.started;
   const api = createClientApi(member, () => member.isReady);
   const handler = gateUntilReady(api.handler, member.ready, config.requestTimeoutMs);

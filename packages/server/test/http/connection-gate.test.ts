@@ -3,19 +3,20 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
+import type { ConnectionAdmission } from '@deimos/net';
 import { ConnectionGate } from '../../src/http/connection-gate.js';
 import { MetricsRegistry } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/util/logger.js';
 
 /** A node:http server on loopback behind a gate of `limit`; requests to /hold are never answered. */
-async function gatedServer(limit: number, tls = false) {
+async function gatedServer(limit: number, tls = false, admission?: ConnectionAdmission) {
   const held: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
     if (req.url === '/hold') return void held.push(res);
     res.end('ok');
   });
   const warnings: string[] = [];
-  const gate = new ConnectionGate({ side: 'client', limit, logger: createLogger('warn', 'test', (l) => warnings.push(l)) });
+  const gate = new ConnectionGate({ side: 'client', limit, logger: createLogger('warn', 'test', (l) => warnings.push(l)), admission });
   const metrics = new MetricsRegistry();
   gate.registerMetrics(metrics);
   gate.guard(server, { tls });
@@ -88,3 +89,61 @@ test('a TLS listener past its limit closes the connection without a plain-text a
 test('a limit below 1 is refused', () => {
   assert.throws(() => new ConnectionGate({ side: 'peer', limit: 0, logger: createLogger('error', 'test', () => undefined) }), RangeError);
 });
+
+test('with a shared bound (client workers), a connection is served only once granted, refused when not, and its close gives the slot back', async (t) => {
+  // A shared bound of 2 whose answers the test releases by hand.
+  let held = 0;
+  const asks: Array<(granted: boolean) => void> = [];
+  const admission: ConnectionAdmission = {
+    acquire: (done) => void asks.push(done),
+    release: () => void held--,
+  };
+  const answerNext = (): void => {
+    const done = asks.shift()!;
+    const granted = held < 2;
+    if (granted) held++;
+    done(granted);
+  };
+  const s = await gatedServer(10, false, admission);
+  t.after(s.close);
+  const first = exchange(s.port, '/', 1_000);
+  await waitUntil(() => asks.length === 1);
+  assert.equal(s.gate.open, 1, 'counted while it waits (it holds a descriptor)');
+  answerNext();
+  const served = await first;
+  assert.match(served.text, /^HTTP\/1\.1 200 OK\r\n/);
+  served.socket.destroy();
+  await waitUntil(() => held === 0 && s.gate.open === 0);
+  const a = exchange(s.port, '/hold', 300);
+  const b = exchange(s.port, '/hold', 300);
+  await waitUntil(() => asks.length === 2);
+  answerNext();
+  answerNext();
+  assert.equal((await a).closed || (await b).closed, false);
+  const refused = exchange(s.port, '/');
+  await waitUntil(() => asks.length === 1);
+  answerNext();
+  const r = await refused;
+  assert.equal(r.closed, true);
+  assert.match(r.text, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+  assert.equal(s.gate.refused, 1);
+  // A connection that goes before its answer: once granted, its close gives the slot back.
+  (await a).socket.destroy();
+  await waitUntil(() => held === 1);
+  const early = net.connect(s.port, '127.0.0.1');
+  early.on('error', () => undefined);
+  await waitUntil(() => asks.length === 1);
+  early.destroy();
+  answerNext();
+  await waitUntil(() => held === 1 && s.gate.open === 1);
+  (await b).socket.destroy();
+  await waitUntil(() => held === 0 && s.gate.open === 0);
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

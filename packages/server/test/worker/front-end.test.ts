@@ -2,7 +2,8 @@
  * The primary's ClientHub and two workers' RemoteMembers over in-memory channels, with a real Store
  * behind a stand-in for consensus (a write applies at once): writes through one worker wake watches
  * held by the other, reads see every write answered before, history scans hand over to the live
- * stream without gaps or repeats, resets clear watches, and big reads stream in bounded chunks.
+ * stream without gaps or repeats, resets clear watches, big reads stream in bounded chunks, and the
+ * member-wide client connection bound is granted across workers.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +30,7 @@ function config(): ServerConfig {
   return (req as { config: ServerConfig }).config;
 }
 
-function setup(opts: { historyMemorySize?: number } = {}) {
+function setup(opts: { historyMemorySize?: number; maxClientConns?: number } = {}) {
   const store = new Store({ backend: new MemoryBackend(), historyMemorySize: opts.historyMemorySize });
   let raftIndex = 0;
   const member: HubMember = {
@@ -54,7 +55,7 @@ function setup(opts: { historyMemorySize?: number } = {}) {
     updateMember: async () => {},
     renderMetrics: () => '# primary\n',
   };
-  const hub = new ClientHub({ member, store, logger, isReady: () => true });
+  const hub = new ClientHub({ member, store, logger, isReady: () => true, maxClientConns: opts.maxClientConns });
   const sockets = new Map<RemoteMember, Duplex>();
   const worker = (gate?: Gate): RemoteMember => {
     const [a, b] = duplexPair(gate);
@@ -300,5 +301,47 @@ describe('client workers in process', () => {
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(settled, false, 'no answer: the connection is closed instead');
     hub.close();
+  });
+});
+
+describe('the member-wide client connection bound', () => {
+  /** Asks `m` for `n` slots; resolves with the answers in order. */
+  const acquire = (m: RemoteMember, n: number): Promise<boolean[]> => Promise.all(Array.from({ length: n }, () => new Promise<boolean>((r) => m.connectionSlots.acquire(r))));
+
+  test('slots are granted across workers up to the bound, in the order asked, and given back on close', async () => {
+    const { hub, worker } = setup({ maxClientConns: 3 });
+    const a = worker();
+    const b = worker();
+    assert.deepEqual(await acquire(a, 2), [true, true]);
+    assert.deepEqual(await acquire(b, 2), [true, false], 'the third connection member-wide is the last one');
+    assert.equal(hub.clientConnections, 3);
+    assert.deepEqual(await acquire(a, 1), [false]);
+    a.connectionSlots.release();
+    await until(() => hub.clientConnections === 2);
+    assert.deepEqual(await acquire(b, 2), [true, false]);
+    assert.equal(hub.clientConnections, 3);
+  });
+
+  test('a worker that goes gives back every slot it held; releases past what it holds change nothing', async () => {
+    const { hub, worker, socketOf } = setup({ maxClientConns: 4 });
+    const a = worker();
+    const b = worker();
+    assert.deepEqual(await acquire(a, 3), [true, true, true]);
+    assert.deepEqual(await acquire(b, 1), [true]);
+    for (let i = 0; i < 5; i++) b.connectionSlots.release();
+    await until(() => hub.clientConnections === 3);
+    socketOf(a).destroy();
+    await until(() => hub.clientConnections === 0);
+    assert.deepEqual(await acquire(b, 4), [true, true, true, true]);
+  });
+
+  test('connections waiting for an answer are refused when the channel closes', async () => {
+    const { worker, socketOf } = setup({ maxClientConns: 4 });
+    const a = worker();
+    const answers: boolean[] = [];
+    a.connectionSlots.acquire((ok) => answers.push(ok));
+    socketOf(a).destroy();
+    await until(() => answers.length === 1);
+    assert.deepEqual(answers, [false]);
   });
 });

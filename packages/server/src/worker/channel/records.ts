@@ -18,6 +18,8 @@ export const enum RecordType {
   ListingCancel = 6,
   WatcherCount = 7,
   MetricsText = 8,
+  ConnAcquire = 9,
+  ConnRelease = 10,
   Event = 16,
   Reset = 17,
   Status = 18,
@@ -28,6 +30,7 @@ export const enum RecordType {
   CallAnswer = 23,
   WatcherQuery = 24,
   MetricsQuery = 25,
+  ConnGrant = 26,
 }
 
 /** Flags of a `Read`. */
@@ -71,7 +74,13 @@ export type ChannelRecord =
   | { type: RecordType.WatcherQuery; tag: number }
   /** The worker's own metrics (its HTTP requests and connections), answering a `MetricsQuery`. */
   | { type: RecordType.MetricsText; tag: number; text: string }
-  | { type: RecordType.MetricsQuery; tag: number };
+  | { type: RecordType.MetricsQuery; tag: number }
+  /** Slots asked for `count` connections the worker accepted (the member-wide --max-client-conns). */
+  | { type: RecordType.ConnAcquire; count: number }
+  /** `count` granted connections closed. */
+  | { type: RecordType.ConnRelease; count: number }
+  /** The answer to the oldest unanswered `ConnAcquire`: its first `granted` of `asked` connections may stay. */
+  | { type: RecordType.ConnGrant; asked: number; granted: number };
 
 function writeOutcome(w: ByteWriter, o: Outcome | undefined): void {
   if (o === undefined) return w.writeUint8(0);
@@ -144,6 +153,12 @@ export function writeRecord(w: ByteWriter, rec: ChannelRecord): void {
     case RecordType.MetricsText:
       w.writeVarint(rec.tag);
       return w.writeString(rec.text);
+    case RecordType.ConnAcquire:
+    case RecordType.ConnRelease:
+      return w.writeVarint(rec.count);
+    case RecordType.ConnGrant:
+      w.writeVarint(rec.asked);
+      return w.writeVarint(rec.granted);
     case RecordType.Event:
       return w.writeBytes(rec.bytes);
     case RecordType.Reset:
@@ -205,6 +220,15 @@ export function readRecord(r: ByteReader): ChannelRecord {
       return { type, tag: r.readVarint() };
     case RecordType.MetricsText:
       return { type, tag: r.readVarint(), text: r.readString() };
+    case RecordType.ConnAcquire:
+    case RecordType.ConnRelease:
+      return { type, count: r.readVarint() };
+    case RecordType.ConnGrant: {
+      const asked = r.readVarint();
+      const granted = r.readVarint();
+      if (granted > asked) throw new CodecError(`granted ${granted} of ${asked} connections`);
+      return { type, asked, granted };
+    }
     case RecordType.Event:
       return { type, bytes: r.readBytes() };
     case RecordType.Reset:
