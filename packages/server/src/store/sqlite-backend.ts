@@ -359,6 +359,9 @@ export class SqliteBackend implements StoreBackend {
   close(): void {
     try {
       this.drain();
+    } catch {
+      // As with commits on this thread that could not be made: what the writer thread could not
+      // commit (a full disk) is in the raft log, which the next start replays from the applied index.
     } finally {
       this.stopBackground();
     }
