@@ -80,7 +80,7 @@ load() { # name conns url [script]
   local m1=$(mticks ${PIDS[$LI]})
   rps=$(echo "$out" | sed -nE 's/^Requests\/sec: *([0-9.]+).*/\1/p'); p99=$(echo "$out" | sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p')
   # The leader's main thread: its share of a core, and its CPU microseconds per request.
-  local main="main $(( (m1-m0) * 100 / (DUR*HZ) ))% $(awk -v t=$((m1-m0)) -v hz=$HZ -v r=${rps:-0} -v d=$DUR 'BEGIN { printf "%.0f", r > 0 ? t / hz * 1e6 / (r * d) : 0 }')us/req"
+  local main="main $(( (m1-m0) * 100 / (DUR*HZ) ))% $(awk -v t=$((m1-m0)) -v hz=$HZ -v r=${rps:-0} -v d=$DUR 'BEGIN { printf "%.0f", (r > 0 ? t / hz * 1e6 / (r * d) : 0) }')us/req"
   local errs=$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')
   log "$(printf '%-9s %-7s c%-4s %10s req/s p99 %-9s cpu(primary+workers)%s leader m%s %s %s' "$IMPL" "$name" "$c" "$rps" "$p99" "$per" "$((LI+1))" "$main" "$errs")"
 }

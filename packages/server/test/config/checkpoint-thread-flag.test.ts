@@ -1,7 +1,7 @@
 /** `--checkpoint-thread` and `--commit-thread` on|off|auto (and their DEIMOS_ variables): auto is on with more than 2 CPUs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadServerConfig, parseCheckpointThread, type ServerConfig } from '../../src/config/server-config.js';
+import { COMMIT_THREAD_MIN_CPUS, loadServerConfig, parseCheckpointThread, parseThreadChoice, type ServerConfig } from '../../src/config/server-config.js';
 import { FlagError } from '../../src/config/flag-parser.js';
 
 test('on and off are taken as given; auto depends on the CPUs this process may use', () => {
@@ -27,4 +27,11 @@ test('--commit-thread (and DEIMOS_COMMIT_THREAD) is read the same way, with its 
   assert.equal(config(['--commit-thread=off'], { DEIMOS_COMMIT_THREAD: 'on' }).commitThread, false);
   assert.equal(config([], { DEIMOS_COMMIT_THREAD: 'on' }).commitThread, true);
   assert.throws(() => loadServerConfig(['--commit-thread', 'sometimes'], {}, '/tmp'), /--commit-thread must be 'on', 'off' or 'auto'/);
+});
+
+test('--commit-thread auto is on from 2 CPUs (measured faster there), off on one', () => {
+  assert.equal(parseThreadChoice('commit-thread', 'auto', () => 1, COMMIT_THREAD_MIN_CPUS), false);
+  assert.equal(parseThreadChoice('commit-thread', 'auto', () => 2, COMMIT_THREAD_MIN_CPUS), true);
+  assert.equal(parseThreadChoice('commit-thread', 'auto', () => 64, COMMIT_THREAD_MIN_CPUS), true);
+  assert.equal(parseThreadChoice('commit-thread', 'off', () => 64, COMMIT_THREAD_MIN_CPUS), false);
 });
