@@ -36,23 +36,29 @@ export function youngGenerationBytes(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
 
+/** The cap in force (set by {@link capYoungGeneration}), if any. */
+let activeCapBytes: number | undefined;
+
 /**
  * Stops the young generation growing once it reaches `capBytes`. V8 reads its maximum size only at
  * start (so it cannot be lowered from inside the process); it grows the young generation after a
  * scavenge by --semi-space-growth-factor, which can be changed at any time: 1 stops the growth.
+ * Starting a worker thread puts the factor back to V8's default (measured: the main thread's young
+ * generation then grew to 2 x 16 MiB), so the check runs after every collection, and
+ * {@link reassertYoungGenerationCap} runs once a worker thread is up.
  */
 export function capYoungGeneration(capBytes = YOUNG_GENERATION_CAP_BYTES): void {
-  const stopGrowing = (): boolean => {
-    if (youngGenerationBytes() < capBytes) return false;
-    setFlagsFromString('--semi-space-growth-factor=1');
-    return true;
-  };
-  if (stopGrowing()) return;
+  activeCapBytes = capBytes;
+  reassertYoungGenerationCap();
   // Growth happens only in a collection, so looking after each one is enough.
-  const observer = new PerformanceObserver(() => {
-    if (stopGrowing()) observer.disconnect();
-  });
+  const observer = new PerformanceObserver(() => reassertYoungGenerationCap());
   observer.observe({ entryTypes: ['gc'] });
+}
+
+/** Stops young-generation growth again if the cap is in force and reached (after a worker thread started). */
+export function reassertYoungGenerationCap(): void {
+  if (activeCapBytes === undefined || youngGenerationBytes() < activeCapBytes) return;
+  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /** Applies the heap settings to this process; call before the server's modules load. */
