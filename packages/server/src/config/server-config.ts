@@ -201,10 +201,10 @@ export function parseCheckpointThread(value: string, cpus: () => number = () => 
 
 /**
  * The fewest CPUs with which `--commit-thread auto` is on. Measured on 2 shared cores (three
- * members and the load generator on them, 3 alternating rounds, writes at 64 and 256 clients): the
- * consensus thread spent 100-130 µs per write with the thread against 131-150 µs without, and
- * writes went 3-28 % faster, for 30-40 MiB more RSS per member. On one CPU the thread has nowhere
- * to run beside consensus.
+ * members and the load generator on them, 3 alternating rounds): the consensus thread spent 10-17 %
+ * less CPU per write with the thread (64 clients: 145-161 µs against 155-173; 256: 117-143 against
+ * 144-180), writes at 64 clients went as fast (0.99-1.06x) and at 256 clients faster (1.07-1.27x),
+ * for 8-15 MiB more RSS per member. On one CPU the thread has nowhere to run beside consensus.
  */
 export const COMMIT_THREAD_MIN_CPUS = 2;
 
