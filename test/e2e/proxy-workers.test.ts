@@ -3,7 +3,8 @@
  * front of a real member: the workers share the listening port and both forward, `/metrics` sums
  * every worker's counters whichever worker answers it, a worker killed with -9 under a write load is
  * started again while the proxy keeps serving, a start that cannot listen exits with the proxy's
- * code and message, a read-only proxy's workers refuse writes, and SIGTERM ends every process.
+ * code and message, a read-only proxy's workers refuse writes, `--max-client-conns` bounds the
+ * whole proxy (not each worker), and SIGTERM ends every process.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,8 @@ import { ProxyProcess } from '../support/proxy-process.js';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
 import { childPids, fresh, isAlive, metricValue } from '../support/client-workers.js';
+import { RawConnection } from '../support/raw-connection.js';
+import { freshGet } from '../support/raw-requests.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own processes' : false;
 
@@ -80,6 +83,38 @@ describe('deimos-proxy with worker processes', { skip: SKIP }, () => {
       }
     } finally {
       await ro.stop();
+    }
+  });
+
+  test('--max-client-conns bounds the proxy\'s connections across its workers; a freed slot is served again', async () => {
+    const bounded = await ProxyProcess.start({ args: ['--endpoints', member.clientUrl, '--client-workers', '2', '--max-client-conns', '4'] });
+    const held: RawConnection[] = [];
+    try {
+      await waitFor(() => childPids(bounded.child.pid!).length === 2, { timeoutMs: 10_000, what: 'two workers' });
+      const text = (await fresh('GET', `${bounded.url}/metrics`)).body;
+      assert.equal(metricValue(text, 'deimos_proxy_client_connections_limit'), 4, 'the bound once, not once per worker');
+      // Four idle watches (whichever workers take them) fill the bound.
+      for (let i = 0; i < 4; i++) {
+        const c = await RawConnection.open(bounded.url);
+        held.push(c);
+        c.send('GET /v2/keys/pw/never?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      }
+      await waitFor(async () => (await freshGet(bounded.url, '/v2/keys/pw/k1'))?.status === 503, { timeoutMs: 10_000, what: 'a fifth connection to be refused' });
+      for (let i = 0; i < 6; i++) assert.equal((await freshGet(bounded.url, '/v2/keys/pw/k1'))?.status, 503, 'every further connection, on any worker');
+      held.pop()!.destroy();
+      await waitFor(async () => (await freshGet(bounded.url, '/v2/keys/pw/k1'))?.status === 200, { timeoutMs: 10_000, what: 'the freed slot to be served' });
+      // (The slot of the previous request comes back when its close reaches the primary.)
+      let metricsText = '';
+      await waitFor(async () => {
+        const r = await freshGet(bounded.url, '/metrics');
+        metricsText = r?.status === 200 ? r.body : '';
+        return metricsText !== '';
+      }, { timeoutMs: 10_000, what: '/metrics' });
+      const refused = metricValue(metricsText, 'deimos_proxy_client_connections_refused_total');
+      assert.ok(refused !== undefined && refused >= 7, `refusals counted across workers: ${refused}`);
+    } finally {
+      for (const c of held) c.destroy();
+      await bounded.stop();
     }
   });
 

@@ -29,10 +29,16 @@ export class ProxyMetrics {
   private received = 0;
   private retries = 0;
   private connections: ConnectionCounts | undefined;
+  private showLimit = true;
 
-  /** Reports client connections from `counts` (the listeners' gate). */
-  countConnections(counts: ConnectionCounts): void {
+  /**
+   * Reports client connections from `counts` (the listeners' gate). A worker of a proxy with
+   * several leaves the limit out (`showLimit: false`): the texts are summed, and its primary
+   * reports the proxy-wide bound once.
+   */
+  countConnections(counts: ConnectionCounts, showLimit = true): void {
     this.connections = counts;
+    this.showLimit = showLimit;
   }
 
   private upstream(url: string): UpstreamStats {
@@ -97,8 +103,7 @@ export class ProxyMetrics {
     if (conns !== undefined) {
       out.push('# HELP deimos_proxy_client_connections Open client connections (idle and watching ones included).', '# TYPE deimos_proxy_client_connections gauge');
       out.push(`deimos_proxy_client_connections ${conns.open}`);
-      out.push('# HELP deimos_proxy_client_connections_limit Most client connections open at once (--max-client-conns).', '# TYPE deimos_proxy_client_connections_limit gauge');
-      out.push(`deimos_proxy_client_connections_limit ${conns.limit}`);
+      if (this.showLimit) out.push(...connectionLimitLines(conns.limit));
       out.push('# HELP deimos_proxy_client_connections_refused_total Client connections refused because --max-client-conns were open.', '# TYPE deimos_proxy_client_connections_refused_total counter');
       out.push(`deimos_proxy_client_connections_refused_total ${conns.refused}`);
     }
@@ -117,4 +122,13 @@ export class ProxyMetrics {
     for (const m of members) out.push(`deimos_proxy_upstream_up{${label(m.url)}} ${m.failed ? 0 : 1}`);
     return `${out.join('\n')}\n`;
   }
+}
+
+/** The `deimos_proxy_client_connections_limit` family (a proxy's primary reports it for its workers). */
+export function connectionLimitLines(limit: number): string[] {
+  return [
+    '# HELP deimos_proxy_client_connections_limit Most client connections open at once (--max-client-conns).',
+    '# TYPE deimos_proxy_client_connections_limit gauge',
+    `deimos_proxy_client_connections_limit ${limit}`,
+  ];
 }

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { goRequestRefusal } from '@deimos/protocol';
-import { answerClientErrors, ConnectionGate, LogThrottle, orderedRequests, type OrderedRequests } from '@deimos/net';
+import { answerClientErrors, ConnectionGate, LogThrottle, orderedRequests, type OrderedRequests, type ConnectionAdmission } from '@deimos/net';
 import { DashboardAssets } from '@deimos/dashboard';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery } from './discovery.js';
@@ -151,6 +151,8 @@ async function listen(url: string, deps: ListenDeps): Promise<Listener> {
 export interface StartProxyOptions {
   /** Turns this process's `/metrics` text into the one served (a worker: every worker's, merged). */
   gatherMetrics?: (local: string) => Promise<string>;
+  /** The proxy-wide client connection bound each accepted connection needs a slot of (a worker). */
+  admission?: ConnectionAdmission;
 }
 
 /** Starts a proxy; throws {@link ProxyStartError} when it cannot. */
@@ -200,8 +202,8 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger, optio
   };
 
   const take = plainRequestTaker({ forwarder, metrics, logger, proxyId, readonly: config.mode === 'readonly' });
-  const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger, now: () => performance.now(), advice: 'retry later or use another proxy or member' });
-  metrics.countConnections(gate);
+  const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger, now: () => performance.now(), advice: 'retry later or use another proxy or member', admission: options.admission });
+  metrics.countConnections(gate, options.admission === undefined);
   const deps: ListenDeps = { ordered: orderedRequests(handler, goRequestRefusal), take, gate, config, tls: clientTls, logger };
   const listeners: Listener[] = [];
   const closeListeners = async () => {

@@ -1,9 +1,11 @@
 /**
  * One worker of a proxy with `--client-workers N` (see proxy-workers.ts): runs the whole proxy on
  * the listening sockets the cluster shares, tells the primary when it serves, answers the primary's
- * requests for its metrics text, and stops when the primary says so or is gone. SIGINT and SIGTERM
+ * requests for its metrics text, asks it for a slot of the proxy-wide `--max-client-conns` for each
+ * connection, and stops when the primary says so or is gone. SIGINT and SIGTERM
  * are the primary's to handle.
  */
+import type { ConnectionAdmission } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
 import type { ProxyWorkerMessage } from './proxy-workers.js';
@@ -38,9 +40,36 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
     send({ proxy: 'metrics?', id });
   });
 
+  // The proxy-wide connection bound: a slot from the primary per accepted connection, in order.
+  const waitingSlots: Array<(granted: boolean) => void> = [];
+  const admission: ConnectionAdmission = {
+    acquire: (done) => {
+      if (!process.connected) return done(false);
+      waitingSlots.push(done);
+      send({ proxy: 'conn?' });
+    },
+    release: () => send({ proxy: 'conn-' }),
+  };
+  process.on('disconnect', () => {
+    for (const done of waitingSlots.splice(0)) done(false);
+  });
+  // Listening starts inside startProxy, before it resolves: answers may come from then on, and
+  // the primary may ask it to stop (or go) before it is up.
+  let stopAsked: string | undefined;
+  let stopNow: ((why: string) => void) | undefined;
+  const askStop = (why: string): void => {
+    stopAsked ??= why;
+    stopNow?.(why);
+  };
+  process.on('message', (m: ProxyWorkerMessage) => {
+    if (m.proxy === 'conn') waitingSlots.shift()?.(m.granted);
+    else if (m.proxy === 'stop') askStop('asked by the primary');
+  });
+  process.on('disconnect', () => askStop('the primary is gone'));
+
   let proxy: RunningProxy;
   try {
-    proxy = await startProxy(config, logger, { gatherMetrics });
+    proxy = await startProxy(config, logger, { gatherMetrics, admission });
   } catch (err) {
     const e = err as Error & { code?: string };
     const exitCode = e.code === 'ERR_PROXY_SELF' ? 2 : 1;
@@ -62,9 +91,9 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
     process.on('message', (m: ProxyWorkerMessage) => {
       if (m.proxy === 'render') send({ proxy: 'rendered', id: m.id, text: proxy.localMetrics() });
       else if (m.proxy === 'metrics') asks.get(m.id)?.(m.text);
-      else if (m.proxy === 'stop') stop('asked by the primary');
     });
-    process.on('disconnect', () => stop('the primary is gone'));
+    stopNow = stop;
+    if (stopAsked !== undefined) return stop(stopAsked);
     send({ proxy: 'ready' });
   });
 }

@@ -11,6 +11,8 @@
  * - A worker that dies is started again after a backoff (100 ms doubling to 5 s, reset after a
  *   minute up); one that fails before it serves (a bad certificate, a port in use) stops them all
  *   and the primary exits with its code. Workers exit when the primary's IPC channel closes.
+ * - `--max-client-conns` is proxy-wide: each connection a worker accepts asks the primary for a slot
+ *   (`conn?`, answered in order), and its close gives it back; a dead worker's slots are freed.
  * - SIGINT/SIGTERM go to the primary, which tells each worker to stop (workers ignore both, so a
  *   Ctrl-C to the process group does not race the primary) and kills stragglers after 10 s.
  */
@@ -18,6 +20,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { mergePrometheusTexts } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
+import { connectionLimitLines } from './metrics.js';
 
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
@@ -34,10 +37,18 @@ export type ProxyWorkerMessage =
   | { proxy: 'render'; id: number }
   | { proxy: 'rendered'; id: number; text: string }
   | { proxy: 'metrics'; id: number; text: string }
-  | { proxy: 'stop' };
+  | { proxy: 'stop' }
+  /** A worker accepted a connection and asks for a slot of the proxy-wide --max-client-conns. */
+  | { proxy: 'conn?' }
+  /** The answer to the worker's oldest unanswered `conn?`. */
+  | { proxy: 'conn'; granted: boolean }
+  /** A granted connection closed. */
+  | { proxy: 'conn-' };
 
 interface Slot {
   index: number;
+  /** Client connections this worker holds slots for. */
+  connections: number;
   worker: Worker | undefined;
   ready: boolean;
   startedAt: number;
@@ -60,6 +71,8 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
     let restarts = 0;
     let nextGather = 1;
     const gatherings = new Map<number, Gathering>();
+    /** Client connections granted across the workers (the proxy-wide --max-client-conns). */
+    let connections = 0;
 
     const poolMetrics = (): string => [
       '# HELP deimos_proxy_workers Proxy worker processes configured (--client-workers).',
@@ -71,6 +84,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
       '# HELP deimos_proxy_worker_restarts_total Proxy worker processes started again after they died.',
       '# TYPE deimos_proxy_worker_restarts_total counter',
       `deimos_proxy_worker_restarts_total ${restarts}`,
+      ...connectionLimitLines(config.maxClientConns),
       '',
     ].join('\n');
 
@@ -102,7 +116,10 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
         const w = slot.worker;
         if (w === undefined || w.isDead()) return;
         const exited = new Promise<void>((r) => w.once('exit', () => r()));
-        if (w.isConnected()) w.send({ proxy: 'stop' } satisfies ProxyWorkerMessage);
+        // One still starting may not listen for messages yet (one sent now would be lost), and has
+        // nothing to finish: it is killed.
+        if (!slot.ready) w.process.kill('SIGKILL');
+        else if (w.isConnected()) w.send({ proxy: 'stop' } satisfies ProxyWorkerMessage);
         const kill = setTimeout(() => w.process.kill('SIGKILL'), STOP_GRACE_MS);
         await exited;
         clearTimeout(kill);
@@ -127,6 +144,18 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
           failure = { message: m.message, exitCode: m.exitCode };
         } else if (m.proxy === 'metrics?') {
           gatherMetrics(worker, m.id);
+        } else if (m.proxy === 'conn?') {
+          const granted = connections < config.maxClientConns;
+          if (granted) {
+            connections++;
+            slot.connections++;
+          }
+          if (worker.isConnected()) worker.send({ proxy: 'conn', granted } satisfies ProxyWorkerMessage);
+        } else if (m.proxy === 'conn-') {
+          if (slot.connections > 0) {
+            slot.connections--;
+            connections--;
+          }
         } else if (m.proxy === 'rendered') {
           const g = gatherings.get(m.id);
           if (g === undefined) return;
@@ -135,6 +164,9 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
         }
       });
       worker.once('exit', (code, signal) => {
+        // Its connections closed with it.
+        connections -= slot.connections;
+        slot.connections = 0;
         const wasReady = slot.ready;
         slot.ready = false;
         if (slot.worker === worker) slot.worker = undefined;
@@ -160,7 +192,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
     // The workers run this same program with the same arguments (cluster's defaults).
     cluster.setupPrimary({});
     for (let i = 0; i < config.clientWorkers; i++) {
-      const slot: Slot = { index: i, worker: undefined, ready: false, startedAt: 0, backoffMs: FIRST_BACKOFF_MS, timer: undefined };
+      const slot: Slot = { index: i, connections: 0, worker: undefined, ready: false, startedAt: 0, backoffMs: FIRST_BACKOFF_MS, timer: undefined };
       slots.push(slot);
       fork(slot);
     }
