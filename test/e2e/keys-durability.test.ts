@@ -1,6 +1,7 @@
 /**
  * Durability of the keyspace: a graceful restart and a kill -9 under concurrent write load keep every
- * acknowledged write and the indexes; a second server on the same data directory is refused.
+ * acknowledged write and the indexes; a second server on the same data directory is refused. The
+ * member commits its state database on the writer thread (`--commit-thread on`).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,9 @@ import { DeimosProcess } from '../support/deimos-process.js';
 import { KeysClient, parseJsonBody } from '../support/keys-client.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { freePorts } from '../support/ports.js';
+
+/** The state database's writer thread (off by default on 2 CPUs): its batches must survive kill -9 too. */
+const COMMIT_THREAD = ['--commit-thread', 'on'];
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process: restarts, kills and data directories' : false;
 
@@ -21,7 +25,7 @@ function port(url: string): number {
 
 describe('durability', { skip: SKIP }, () => {
   before(async () => {
-    first = await DeimosProcess.start();
+    first = await DeimosProcess.start({ args: COMMIT_THREAD });
     current = first;
   });
 
@@ -33,7 +37,7 @@ describe('durability', { skip: SKIP }, () => {
   /** Starts a new process on the data directory and ports of the first one. */
   async function successor(): Promise<DeimosProcess> {
     const p = first!;
-    return DeimosProcess.start({ name: p.name, dataDir: p.dataDir, clientPort: port(p.clientUrl), peerPort: port(p.peerUrl) });
+    return DeimosProcess.start({ name: p.name, dataDir: p.dataDir, clientPort: port(p.clientUrl), peerPort: port(p.peerUrl), args: COMMIT_THREAD });
   }
 
   test('a restart recovers keys, directories, TTLs and indexes', async () => {

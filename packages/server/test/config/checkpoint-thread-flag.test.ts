@@ -29,9 +29,10 @@ test('--commit-thread (and DEIMOS_COMMIT_THREAD) is read the same way, with its 
   assert.throws(() => loadServerConfig(['--commit-thread', 'sometimes'], {}, '/tmp'), /--commit-thread must be 'on', 'off' or 'auto'/);
 });
 
-test('--commit-thread auto is on from 2 CPUs (measured faster there), off on one', () => {
+test('--commit-thread auto is on from 3 CPUs (on 2 shared cores it has no core of its own)', () => {
   assert.equal(parseThreadChoice('commit-thread', 'auto', () => 1, COMMIT_THREAD_MIN_CPUS), false);
-  assert.equal(parseThreadChoice('commit-thread', 'auto', () => 2, COMMIT_THREAD_MIN_CPUS), true);
+  assert.equal(parseThreadChoice('commit-thread', 'auto', () => 2, COMMIT_THREAD_MIN_CPUS), false);
+  assert.equal(parseThreadChoice('commit-thread', 'auto', () => 3, COMMIT_THREAD_MIN_CPUS), true);
   assert.equal(parseThreadChoice('commit-thread', 'auto', () => 64, COMMIT_THREAD_MIN_CPUS), true);
   assert.equal(parseThreadChoice('commit-thread', 'off', () => 64, COMMIT_THREAD_MIN_CPUS), false);
 });
