@@ -8,6 +8,7 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import type { Worker } from 'node:worker_threads';
 
 /**
  * Largest young generation (both semi-spaces) we let V8 grow to. Measured on a 3-node write load:
@@ -38,27 +39,52 @@ export function youngGenerationBytes(): number {
 
 /** The cap in force (set by {@link capYoungGeneration}), if any. */
 let activeCapBytes: number | undefined;
+/** Whether the growth factor is known to be 1 now (a starting thread may put it back). */
+let growthStopped = false;
+/** Worker threads started and not yet up: until then, every collection checks again. */
+let threadsStarting = 0;
 
 /**
  * Stops the young generation growing once it reaches `capBytes`. V8 reads its maximum size only at
  * start (so it cannot be lowered from inside the process); it grows the young generation after a
  * scavenge by --semi-space-growth-factor, which can be changed at any time: 1 stops the growth.
- * Starting a worker thread puts the factor back to V8's default (measured: the main thread's young
- * generation then grew to 2 x 16 MiB), so the check runs after every collection, and
- * {@link reassertYoungGenerationCap} runs once a worker thread is up.
+ * A worker thread, while it starts, puts the factor back to V8's default for the whole process
+ * (measured: the main thread's young generation then grew to 2 x 16 MiB), so threads are started
+ * under {@link keepYoungGenerationCap}.
  */
 export function capYoungGeneration(capBytes = YOUNG_GENERATION_CAP_BYTES): void {
   activeCapBytes = capBytes;
-  reassertYoungGenerationCap();
-  // Growth happens only in a collection, so looking after each one is enough.
-  const observer = new PerformanceObserver(() => reassertYoungGenerationCap());
+  growthStopped = false;
+  stopGrowthAtCap();
+  // Growth happens only in a collection, so looking after each one is enough; once stopped (and
+  // no thread is starting) the check costs nothing.
+  const observer = new PerformanceObserver(() => {
+    if (!growthStopped || threadsStarting > 0) stopGrowthAtCap();
+  });
   observer.observe({ entryTypes: ['gc'] });
 }
 
-/** Stops young-generation growth again if the cap is in force and reached (after a worker thread started). */
-export function reassertYoungGenerationCap(): void {
+/** Keeps the cap across the start of `worker` (call right after creating it). */
+export function keepYoungGenerationCap(worker: Worker): void {
+  if (activeCapBytes === undefined) return;
+  threadsStarting++;
+  let started = false;
+  const done = (): void => {
+    if (started) return;
+    started = true;
+    threadsStarting--;
+    // The thread is up: whatever its start reset is known now.
+    growthStopped = false;
+    stopGrowthAtCap();
+  };
+  worker.once('online', done);
+  worker.once('exit', done);
+}
+
+function stopGrowthAtCap(): void {
   if (activeCapBytes === undefined || youngGenerationBytes() < activeCapBytes) return;
   setFlagsFromString('--semi-space-growth-factor=1');
+  growthStopped = true;
 }
 
 /** Applies the heap settings to this process; call before the server's modules load. */

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { CheckpointState, type CheckpointThreadData } from './checkpoint-state.js';
-import { reassertYoungGenerationCap } from '../heap-tuning.js';
+import { keepYoungGenerationCap } from '../heap-tuning.js';
 
 /** Default time between background checkpoints. */
 export const CHECKPOINT_INTERVAL_MS = 100;
@@ -39,8 +39,7 @@ export class BackgroundCheckpointer {
     const data: CheckpointThreadData = { path, state: this.state.buffer as SharedArrayBuffer, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS };
     // A small heap: the thread only calls into SQLite.
     this.worker = new Worker(new URL('./checkpoint-thread.js', import.meta.url), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } });
-    // A new thread resets V8's young-generation growth factor for the whole process.
-    this.worker.once('online', () => reassertYoungGenerationCap());
+    keepYoungGenerationCap(this.worker);
     this.worker.on('message', (m: { error?: string }) => {
       if (m.error !== undefined) options.onError?.(m.error);
     });

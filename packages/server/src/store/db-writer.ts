@@ -17,7 +17,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { WRITER_WORDS, WriterWord, type EncodedBatch, type WriterMessage, type WriterThreadData } from './db-writer-protocol.js';
-import { reassertYoungGenerationCap } from '../heap-tuning.js';
+import { keepYoungGenerationCap } from '../heap-tuning.js';
 
 /** Longest a {@link DatabaseWriter.drain} (or stop) waits for the thread. */
 const WAIT_LIMIT_MS = 30_000;
@@ -64,8 +64,7 @@ export class DatabaseWriter {
       this.lastFailure = new WriterCommitError(m.message, m.code);
       options.onError?.(this.lastFailure);
     });
-    // A new thread resets V8's young-generation growth factor for the whole process.
-    this.worker.once('online', () => reassertYoungGenerationCap());
+    keepYoungGenerationCap(this.worker);
     this.worker.on('error', () => this.lose());
     this.worker.on('exit', () => this.lose());
     // After the listeners (adding one refs them again): neither keeps the process alive.

@@ -14,8 +14,8 @@ import type {
 } from './store-backend.js';
 import { StoreStateError } from './store-errors.js';
 import { BackgroundCheckpointer } from './background-checkpointer.js';
-import { DatabaseWriter, type WriterCommitError } from './db-writer.js';
-import { encodeBatch } from './db-writer-protocol.js';
+import { DatabaseWriter, WriterCommitError } from './db-writer.js';
+import { encodeBatch, type EncodedBatch } from './db-writer-protocol.js';
 import { PAGE_CACHE_KIB } from './sqlite-pragmas.js';
 import { Statements } from './sqlite-statements.js';
 
@@ -107,6 +107,11 @@ export class SqliteBackend implements StoreBackend {
   private readonly writerThread: boolean;
   private readonly onWriterError: ((err: WriterCommitError) => void) | undefined;
   private writer: DatabaseWriter | undefined;
+  /**
+   * Batches a dead writer thread had not committed, committed on this connection before anything
+   * else (in the next commit's transaction, or by {@link drain}); kept while that fails.
+   */
+  private backlog: EncodedBatch[] = [];
 
   /**
    * Opens (creating if needed) the database at `path`. With `synchronous: 'NORMAL'` a commit is
@@ -199,6 +204,8 @@ export class SqliteBackend implements StoreBackend {
    */
   drain(): void {
     this.writer?.drain();
+    // (A writer that turned out dead just now left its batches here.)
+    if (this.backlog.length > 0) this.commitHere([]);
   }
 
   private startBackground(): void {
@@ -225,15 +232,18 @@ export class SqliteBackend implements StoreBackend {
       onError: (err) => this.onWriterError?.(err),
       onLost: () => {
         if (this.writer !== writer) return;
-        // Back to commits on this connection, starting with what the thread had not committed.
+        // Back to commits on this connection, starting with what the thread had not committed
+        // (in order, before any later batch: a batch skipped would be lost behind a later applied index).
         this.writer = undefined;
         this.db.pragma('wal_autocheckpoint = 1000');
-        this.onWriterError?.(Object.assign(new Error('the state database writer thread died; commits run on the member thread again'), { code: 'WRITER_LOST' }) as WriterCommitError);
-        const left = writer.takeBack();
-        const commit = this.db.transaction(() => {
-          for (const batch of left) this.sql.writeEncoded(batch);
-        });
-        commit();
+        this.backlog = writer.takeBack();
+        this.onWriterError?.(new WriterCommitError('the state database writer thread died; commits run on the member thread again', 'WRITER_LOST'));
+        try {
+          this.drain();
+        } catch (err) {
+          // Kept: the next commit or drain tries again (and throws), as any failed commit here.
+          this.onWriterError?.(new WriterCommitError((err as Error).message, (err as { code?: unknown }).code));
+        }
       },
     });
     this.writer = writer;
@@ -272,13 +282,18 @@ export class SqliteBackend implements StoreBackend {
   }
 
   commit(batch: BackendBatch): void {
-    if (this.writer !== undefined) return this.writer.post(encodeBatch(batch));
+    const encoded = encodeBatch(batch);
+    if (this.writer !== undefined) return this.writer.post(encoded);
+    this.commitHere([encoded]);
+  }
+
+  /** Commits the backlog and `batches` in one transaction on this connection (the thread's same writes). */
+  private commitHere(batches: EncodedBatch[]): void {
+    const all = this.backlog.length > 0 ? [...this.backlog, ...batches] : batches;
     this.db.transaction(() => {
-      for (const change of batch.changes) this.applyChange(change);
-      for (const event of batch.events) this.sql.putEvent.run(event.index, JSON.stringify(event));
-      this.sql.pruneEvents.run(batch.historyStartIndex);
-      this.sql.writeMeta(batch);
+      for (const b of all) this.sql.writeEncoded(b);
     })();
+    this.backlog = [];
   }
 
   replaceAll(state: BackendReplacement): void {

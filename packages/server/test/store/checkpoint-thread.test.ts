@@ -6,21 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteBackend, Store } from '../../src/store/index.js';
-import { T0 } from './support.js';
+import { T0, withTempDir } from './support.js';
 import { until } from '../worker/support.js';
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'deimos-ckpt-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const size = (file: string): number => {
   try {
@@ -40,7 +30,7 @@ function writeBatches(store: Store, prefix: string, batches: number, appliedFrom
 }
 
 test('without the thread and without automatic checkpoints nothing would reach the database file; with it, the thread copies the commits there', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir('deimos-ckpt-', async (dir) => {
     const file = join(dir, 'state.db');
     const backend = new SqliteBackend(file, { synchronous: 'NORMAL', checkpointThread: true });
     assert.equal(backend.checkpointsInBackground, true);
@@ -55,7 +45,7 @@ test('without the thread and without automatic checkpoints nothing would reach t
 });
 
 test('the member\'s own checkpoint empties the WAL while the thread runs, and every commit is there on reopening', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir('deimos-ckpt-', async (dir) => {
     const file = join(dir, 'state.db');
     const backend = new SqliteBackend(file, { synchronous: 'NORMAL', checkpointThread: true });
     const store = new Store({ backend });
@@ -76,7 +66,7 @@ test('the member\'s own checkpoint empties the WAL while the thread runs, and ev
 });
 
 test('a restore stops the thread\'s connection before replacing the file, and starts a new one after', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir('deimos-ckpt-', async (dir) => {
     const leaderBackend = new SqliteBackend(join(dir, 'leader.db'));
     const leader = new Store({ backend: leaderBackend });
     writeBatches(leader, 'from-leader', 2, 0);

@@ -7,22 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteBackend, Store, type StoreEvent } from '../../src/store/index.js';
 import type { WriterCommitError } from '../../src/store/db-writer.js';
-import { T0 } from './support.js';
+import { T0, withTempDir } from './support.js';
 import { until } from '../worker/support.js';
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'deimos-writer-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function writeBatches(store: Store, prefix: string, batches: number, appliedFrom: number): number {
   let applied = appliedFrom;
@@ -37,7 +26,7 @@ function writeBatches(store: Store, prefix: string, batches: number, appliedFrom
 const everything = (store: Store): unknown => store.get('/', { recursive: true, sorted: true }, T0).event;
 
 test('batches commit on the thread, in order; after a drain (and after close) every one is in the file', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir('deimos-writer-', async (dir) => {
     const file = join(dir, 'state.db');
     const backend = new SqliteBackend(file, { synchronous: 'NORMAL', writerThread: true });
     assert.equal(backend.commitsInBackground, true);
@@ -60,7 +49,7 @@ test('batches commit on the thread, in order; after a drain (and after close) ev
 });
 
 test('reads of old events, hashes and snapshot copies see every batch handed to the thread', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir('deimos-writer-', async (dir) => {
     const file = join(dir, 'state.db');
     const plainFile = join(dir, 'plain.db');
     const backend = new SqliteBackend(file, { synchronous: 'NORMAL', writerThread: true });
@@ -85,7 +74,7 @@ test('reads of old events, hashes and snapshot copies see every batch handed to 
 });
 
 test('a batch the thread cannot commit is reported, stays queued, and fails every drain; nothing after it is committed', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir('deimos-writer-', async (dir) => {
     const file = join(dir, 'state.db');
     const reported: WriterCommitError[] = [];
     const backend = new SqliteBackend(file, { synchronous: 'NORMAL', writerThread: true, onWriterError: (err) => void reported.push(err) });
@@ -115,7 +104,7 @@ test('a batch the thread cannot commit is reported, stays queued, and fails ever
 });
 
 test('a restore drains and stops the thread before replacing the file, and commits after it go to the new file', async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir('deimos-writer-', async (dir) => {
     const leaderBackend = new SqliteBackend(join(dir, 'leader.db'));
     const leader = new Store({ backend: leaderBackend });
     writeBatches(leader, 'from-leader', 2, 0);

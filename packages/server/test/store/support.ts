@@ -1,5 +1,8 @@
 /** Shared helpers of the store tests: a fake clock, a store over a memory backend, error checks. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EtcdError } from '@deimos/protocol';
 import type { EventJSON } from '@deimos/protocol';
 import { MemoryBackend, Store, renderEvent } from '../../src/store/index.js';
@@ -26,4 +29,14 @@ export function expectError(fn: () => unknown, errorCode: number, cause: string,
     assert.deepEqual({ errorCode: err.errorCode, cause: err.cause, index: err.index }, { errorCode, cause, index });
     return true;
   });
+}
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+export async function withTempDir(prefix: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
