@@ -32,6 +32,8 @@ tree() { local c; echo $1; for c in $(cat /proc/$1/task/*/children 2>/dev/null);
 ticks() { awk '{print $14+$15}' /proc/$1/stat 2>/dev/null || echo 0; }
 # CPU ticks of a process's main thread alone (for deimos: the consensus thread)
 mticks() { awk '{print $14+$15}' /proc/$1/task/$1/stat 2>/dev/null || echo 0; }
+# The leader's WAL fsyncs so far (etcd and deimos both export a fsync-duration histogram)
+fsyncs() { get "$LEADER/metrics" | awk '/^(etcd_disk|deimos)_wal_fsync_duration_seconds_count/ {print $2; exit}'; }
 # "primary workers" CPU ticks of member i's process tree
 mcpu() { local p=${PIDS[$1]} w=0 c; for c in $(tree $p | tail -n +2); do w=$((w + $(ticks $c))); done; echo "$(ticks $p) $w"; }
 mem() { # RSS and PSS in MiB summed over a member's process tree
@@ -70,17 +72,19 @@ load() { # name conns url [script]
   local name=$1 c=$2 url=$3 s=${4:-} t out i a b per="" rps p99
   t=$([ $c -lt 4 ] && echo $c || echo 4)
   for i in 0 1 2; do a[$i]="$(mcpu $i)"; done
-  local m0=$(mticks ${PIDS[$LI]})
+  local m0=$(mticks ${PIDS[$LI]}) f0=$(fsyncs)
   if [ -n "$s" ]; then out=$(KEYS=/v2/keys taskset -c $WRKC wrk -t$t -c$c -d${DUR}s --latency -s $s "$url")
   else out=$(taskset -c $WRKC wrk -t$t -c$c -d${DUR}s --latency "$url"); fi
   for i in 0 1 2; do
     b=($(mcpu $i)); local x=(${a[$i]})
     per="$per m$((i+1)) $(( (b[0]-x[0]) * 100 / (DUR*HZ) ))+$(( (b[1]-x[1]) * 100 / (DUR*HZ) ))%"
   done
-  local m1=$(mticks ${PIDS[$LI]})
+  local m1=$(mticks ${PIDS[$LI]}) f1=$(fsyncs)
   rps=$(echo "$out" | sed -nE 's/^Requests\/sec: *([0-9.]+).*/\1/p'); p99=$(echo "$out" | sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p')
   # The leader's main thread: its share of a core, and its CPU microseconds per request.
   local main="main $(( (m1-m0) * 100 / (DUR*HZ) ))% $(awk -v t=$((m1-m0)) -v hz=$HZ -v r=${rps:-0} -v d=$DUR 'BEGIN { printf "%.0f", (r > 0 ? t / hz * 1e6 / (r * d) : 0) }')us/req"
+  # Group commit: requests per WAL fsync at the leader (reads: the fsyncs of the writes they cause, if any).
+  main="$main $(awk -v f=$(( ${f1:-0} - ${f0:-0} )) -v r=${rps:-0} -v d=$DUR 'BEGIN { printf "%.1f", (f > 0 ? r * d / f : 0) }')req/fsync"
   local errs=$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')
   log "$(printf '%-9s %-7s c%-4s %10s req/s p99 %-9s cpu(primary+workers)%s leader m%s %s %s' "$IMPL" "$name" "$c" "$rps" "$p99" "$per" "$((LI+1))" "$main" "$errs")"
 }

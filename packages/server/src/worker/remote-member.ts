@@ -171,6 +171,7 @@ export class RemoteMember implements MemberView {
         if (o?.kind === 'auth') result.authError = new AuthError(o.status, o.message);
         resolve(result);
       });
+      if (sent === null) return;
       if (sent === undefined) return reject(new Error('too many requests in flight'));
       this.end.send({ type: RecordType.Propose, tag: sent, request: JSON.stringify(request) });
     });
@@ -209,9 +210,15 @@ export class RemoteMember implements MemberView {
     return (await this.call('metrics', [])) as string;
   }
 
-  /** Registers an answer handler; undefined when too many requests are outstanding. */
-  private request(timeoutMs: number, answer: Answer): number | undefined {
-    if (this.pending.size >= MAX_OUTSTANDING_REQUESTS || this.end.unsentBytes > MAX_UNSENT_REQUEST_BYTES || this.end.isClosed) return undefined;
+  /**
+   * Registers an answer handler; undefined when too many requests are outstanding, null once the
+   * channel is gone: then the caller answers nothing at all (as for requests in flight then, see
+   * the constructor; found by the front-end simulation, where a read queued behind a barrier was
+   * answered "timed out" after the close).
+   */
+  private request(timeoutMs: number, answer: Answer): number | undefined | null {
+    if (this.end.isClosed) return null;
+    if (this.pending.size >= MAX_OUTSTANDING_REQUESTS || this.end.unsentBytes > MAX_UNSENT_REQUEST_BYTES) return undefined;
     const tag = this.nextTag++;
     this.pending.set(tag, { answer, deadline: Date.now() + timeoutMs + WORKER_GRACE_MS });
     return tag;
@@ -236,6 +243,7 @@ export class RemoteMember implements MemberView {
         const e = value as { message: string; status?: number };
         reject(e.status !== undefined ? new MembersApiError(e.status, e.message) : new Error(e.message));
       });
+      if (tag === null) return;
       if (tag === undefined) return reject(new Error('too many requests in flight'));
       this.end.send({ type: RecordType.Call, tag, method, args: JSON.stringify(args) });
     });
@@ -274,6 +282,7 @@ export class RemoteMember implements MemberView {
       setImmediate(() => {
         const waiters = barrier.waiters ?? [];
         barrier.waiters = undefined;
+        if (this.end.isClosed) return; // nothing is answered once the channel is gone
         barrier.ask((ok) => {
           for (const w of waiters) w(ok);
         });
@@ -322,6 +331,7 @@ export class RemoteMember implements MemberView {
       this.listings.set(tag!, listing);
       reply(readParts(listing, headers));
     });
+    if (tag === null) return;
     if (tag === undefined) return failed();
     this.end.send({ type: RecordType.Read, tag, flags, path: r.path });
   }
@@ -337,6 +347,7 @@ export class RemoteMember implements MemberView {
       if (r.outcome?.kind === 'error') return done({ error: r.outcome.error });
       done({ events: r.events, truncated: r.outcome !== undefined });
     });
+    if (tag === null) return;
     if (tag === undefined) return done({ error: timeoutError() });
     this.end.send({ type: RecordType.History, tag, path: watcher.key, recursive: watcher.recursive, stream: watcher.stream, fromIndex: watcher.sinceIndex, capacity: watcher.capacity });
   }
@@ -344,6 +355,7 @@ export class RemoteMember implements MemberView {
   /** Asks for the primary's store index: a history scan from 0 (see records.ts). */
   private fetchIndex(done: (index: number | undefined) => void): void {
     const tag = this.request(this.config.requestTimeoutMs, (r) => done(r?.type === RecordType.HistoryAnswer && r.outcome === undefined ? r.index : undefined));
+    if (tag === null) return;
     if (tag === undefined) return done(undefined);
     this.end.send({ type: RecordType.History, tag, path: '/', recursive: false, stream: false, fromIndex: 0, capacity: 1 });
   }
