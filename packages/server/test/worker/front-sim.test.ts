@@ -33,6 +33,13 @@ describe('front-end simulation', () => {
     assert.ok(crashy.ops.some((op) => op.completedAt === undefined), 'some operation was cut off by a crash');
     assert.deepEqual(crashy.problems, []);
   });
+
+  test('with the primary reloading its keyspace (snapshot installs), reads stay exact and watches end cleared or stay whole', async () => {
+    const report = await runFrontSimulation({ seed: 12, ...DEFAULT_FRONT_SIM, resetChance: 0.02 });
+    assert.ok(report.resets > 2, `${report.resets} resets`);
+    assert.ok(report.watches.some((w) => w.ended), 'some watch was cleared');
+    assert.deepEqual(report.problems, []);
+  });
 });
 
 describe('the simulation\'s checks', () => {

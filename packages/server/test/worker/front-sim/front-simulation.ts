@@ -28,6 +28,8 @@ export interface FrontSimOptions {
   keys: number;
   /** Chance, before each operation, that a random worker crashes. */
   crashChance: number;
+  /** Chance, before each operation, that the primary reloads its keyspace (a snapshot install). */
+  resetChance: number;
   link: LinkShape;
   consensus: ConsensusShape;
 }
@@ -38,6 +40,7 @@ export const DEFAULT_FRONT_SIM: Omit<FrontSimOptions, 'seed'> = {
   opsPerClient: 60,
   keys: 4,
   crashChance: 0.01,
+  resetChance: 0.003,
   link: { maxPieces: 3, maxDelayTurns: 3 },
   consensus: { maxCommitTurns: 4, maxReadTurns: 4 },
 };
@@ -46,6 +49,7 @@ export interface FrontSimReport {
   ops: OpRecord[];
   watches: WatchRecord[];
   crashes: number;
+  resets: number;
   applied: number;
   problems: string[];
 }
@@ -121,6 +125,7 @@ export async function runFrontSimulation(o: FrontSimOptions): Promise<FrontSimRe
   const client = async (c: number): Promise<void> => {
     for (let n = 0; n < o.opsPerClient; n++) {
       if (rng.chance(o.crashChance)) crash(rng.int(workers.length));
+      if (rng.chance(o.resetChance)) consensus.reset();
       const slot = clientWorker[c]!;
       const w = workers[slot]!;
       await Promise.race([w.member.started, w.dead]);
@@ -191,10 +196,12 @@ export async function runFrontSimulation(o: FrontSimOptions): Promise<FrontSimRe
     const ownerLive = owner !== undefined && !owner.closed;
     // A watch on a crashed worker is cut wherever it was (its process and connection are gone).
     w.ended = w.watcher.closed || !ownerLive;
-    if (w.watcher.closed && ownerLive) problems.push(`watch of client ${w.client} on live worker ${w.worker} ended (${w.watcher.closeReason})`);
+    // A reset ends every watch as cleared; nothing else may end a live worker's watch here.
+    const cleared = w.watcher.closeReason === 'cleared' && consensus.resets > 0;
+    if (w.watcher.closed && ownerLive && !cleared) problems.push(`watch of client ${w.client} on live worker ${w.worker} ended (${w.watcher.closeReason})`);
   }
   hub.close();
   for (const w of workers) w.breakLink();
   problems.push(...checkHistory(ops, watches, consensus.events));
-  return { ops, watches, crashes, applied: consensus.events.length, problems };
+  return { ops, watches, crashes, resets: consensus.resets, applied: consensus.events.length, problems };
 }

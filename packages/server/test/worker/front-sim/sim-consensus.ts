@@ -42,6 +42,21 @@ export class SimConsensus {
     } as unknown as HubMember;
   }
 
+  /**
+   * Reloads the keyspace between two commits, as installing a snapshot does: the workers are told
+   * to start over from the primary's state, and their watches end as cleared.
+   */
+  reset(): void {
+    this.commits = this.commits.then(() => {
+      this.resets++;
+      // As the member does: what was applied is in the backend, then the state is read back.
+      this.store.commit({ index: this.raftIndex, term: 1 });
+      this.store.reload();
+    });
+  }
+
+  resets = 0;
+
   /** Everything proposed so far is applied. */
   settled(): Promise<void> {
     return this.commits;
