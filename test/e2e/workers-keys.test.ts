@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { Watch } from '../support/watch.js';
 import { waitFor } from '../support/wait-for.js';
@@ -31,6 +32,24 @@ test('the member runs two worker processes and reports them', async () => {
   assert.equal(metrics.status, 200);
   assert.equal(metricValue(metrics.body, 'deimos_client_workers'), 2);
   assert.equal(metricValue(metrics.body, 'deimos_client_workers_up'), 2);
+});
+
+test('/metrics reports the memory of the whole member: every process\'s RSS and PSS summed', async () => {
+  await waitFor(() => childPids(member.pid!).length === 2, { timeoutMs: 5000, what: 'two workers' });
+  const text = (await fresh('GET', `${member.clientUrl}/metrics`)).body;
+  const kib = (pid: number, field: string): number => {
+    const file = field === 'VmRSS' ? `/proc/${pid}/status` : `/proc/${pid}/smaps_rollup`;
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(file, 'utf8'))![1]) * 1024;
+  };
+  const pids = [member.pid!, ...childPids(member.pid!)];
+  for (const [series, field] of [['deimos_process_resident_memory_bytes', 'VmRSS'], ['deimos_process_pss_bytes', 'Pss']] as const) {
+    const reported = metricValue(text, series) ?? 0;
+    const primary = kib(member.pid!, field);
+    const all = pids.reduce((sum, pid) => sum + kib(pid, field), 0);
+    // More than the primary alone; near the sum read now (memory moves a little between the reads).
+    assert.ok(reported > primary * 1.3, `${series} ${reported}: the primary alone has ${primary}`);
+    assert.ok(Math.abs(reported - all) < all * 0.25, `${series} ${reported}, the processes have ${all} now`);
+  }
 });
 
 test('/metrics sums the requests every worker answered', async () => {

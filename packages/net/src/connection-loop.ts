@@ -107,7 +107,11 @@ export class ConnectionLoop implements ExchangeOwner {
     this.attach();
     socket.setTimeout(options.keepAliveTimeoutMs);
     socket.resume();
-    if (this.input.buf !== undefined) this.drive();
+    // A socket handed over late (after a shared connection bound answered, connection-gate.ts) may
+    // have seen its peer's end already, with nothing sent before it: that 'end' was emitted before
+    // these listeners, and waiting for it would hold the connection open forever.
+    if (socket.readableEnded) this.readEnded = true;
+    if (this.input.buf !== undefined || this.readEnded) this.drive();
   }
 
   /** An answer was made: writes the answers at the front that are complete, in order. */

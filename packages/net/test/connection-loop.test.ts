@@ -276,3 +276,29 @@ test('a streamed body waits for a client that does not read (backpressure), and 
   const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'.length;
   assert.equal(received, head + 256 * ('4000\r\n'.length + 16 * 1024 + 2) + '0\r\n\r\n'.length);
 });
+
+test('a socket handed to the loop after its peer already ended, having sent nothing, is closed (a shared connection bound answers late)', async () => {
+  const port = await listen(MEMBER);
+  const server = opened.at(-1)!.server;
+  // As the connection gate does with a shared bound: the loop gets the socket only later, here
+  // once the peer's end has been seen (and emitted, with no listener of the loop's yet).
+  const listeners = server.listeners('connection') as Array<(s: net.Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: net.Socket) => {
+    socket.once('end', () => setImmediate(() => { for (const l of listeners) l.call(server, socket); }));
+  });
+  const received = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end());
+    let text = '';
+    const deadline = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('the server kept the connection open'));
+    }, 5_000);
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(deadline);
+      resolve(text);
+    });
+  });
+  assert.equal(received, '');
+});

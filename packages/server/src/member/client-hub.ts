@@ -379,6 +379,7 @@ export class ClientHub implements StoreEventSink {
     const run = async (): Promise<unknown> => {
       switch (method) {
         case 'linearizableRead': return m.linearizableRead();
+        case 'alarms': return m.alarms();
         case 'members': return m.members();
         case 'selfStats': return m.selfStats();
         case 'leaderStats': return m.leaderStats() ?? null;

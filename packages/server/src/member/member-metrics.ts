@@ -1,6 +1,6 @@
 /** Gauges describing a member, read at scrape time. */
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import type { MetricsRegistry } from '../metrics/registry.js';
+import { registerProcessMemoryMetrics } from '../metrics/process-memory.js';
 import type { Store } from '../store/index.js';
 import type { Member } from './member.js';
 
@@ -14,8 +14,5 @@ export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, 
   metrics.gauge('deimos_peers_active', 'Peers reachable both ways now (what the strict reconfiguration check counts).', () => member.activePeerCount());
   metrics.gauge('deimos_store_index', 'The v2 store index (X-Etcd-Index).', () => store.index);
   metrics.gauge('deimos_store_watchers', 'Live watchers.', () => store.watcherCount);
-  metrics.gauge('deimos_process_resident_memory_bytes', 'Resident set size of the process.', () => process.memoryUsage.rss());
-  metrics.gauge('deimos_process_heap_total_bytes', 'Size of the V8 heap (all spaces).', () => getHeapStatistics().total_heap_size);
-  metrics.gauge('deimos_process_heap_used_bytes', 'Bytes of the V8 heap in use, garbage not yet collected included.', () => getHeapStatistics().used_heap_size);
-  metrics.gauge('deimos_process_heap_young_bytes', 'Size of the V8 young generation (new space).', () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0);
+  registerProcessMemoryMetrics(metrics);
 }

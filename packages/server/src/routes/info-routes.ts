@@ -18,7 +18,7 @@ export function serveVersion(req: IncomingMessage, res: ServerResponse): void {
  */
 export async function serveHealth(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  let healthy = member.raft().leaderId !== '0' && member.alarms().length === 0;
+  let healthy = member.raft().leaderId !== '0' && (await member.alarms()).length === 0;
   if (healthy) {
     try {
       await member.linearizableRead();

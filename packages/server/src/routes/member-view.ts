@@ -59,8 +59,11 @@ export interface MemberView {
   updateMember(id: string, peerURLs: string[]): Promise<void>;
   /** A hash of the keyspace with the indexes it was taken at (members that agree hash alike). */
   keyspaceHash(): KeyspaceHash | Promise<KeyspaceHash>;
-  /** The alarms raised on this member, as etcd names them (`NOSPACE` while its disk is full). */
-  alarms(): string[];
+  /**
+   * The alarms raised on this member, as etcd names them (`NOSPACE` while its disk is full); a
+   * client worker asks the primary, so an alarm that refused a write through any worker is seen.
+   */
+  alarms(): string[] | Promise<string[]>;
   /** The Prometheus text of `/metrics` (a member with client workers adds theirs). */
   renderMetrics(): string | Promise<string>;
   /** Stats counters of raft traffic for /v2/stats/self and /v2/stats/leader. */

@@ -14,6 +14,7 @@ import { createClientApi } from '../routes/router.js';
 import { reloadTlsSides } from '../tls/reload.js';
 import { TlsSide } from '../tls/tls-side.js';
 import { createLogger } from '../util/logger.js';
+import { registerProcessMemoryMetrics } from '../metrics/process-memory.js';
 import { RemoteMember } from './remote-member.js';
 import { WORKER_CONFIG_ENV } from './worker-pool.js';
 
@@ -50,6 +51,7 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   // The member-wide bound: each connection also needs a slot from the primary (connection-slots.ts).
   const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger, admission: member.connectionSlots });
   gate.registerMetrics(metrics, false);
+  registerProcessMemoryMetrics(metrics);
   await member.started;
   const api = createClientApi(member, () => member.isReady);
   const handler = gateUntilReady(api.handler, member.ready, config.requestTimeoutMs);
