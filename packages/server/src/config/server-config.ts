@@ -173,7 +173,7 @@ export function loadServerConfig(
     maxRequestBytes: int(flags, 'max-request-bytes', 1024),
     maxClientConns: optionalInt(flags, 'max-client-conns', 1) ?? connDefaults.client,
     maxPeerConns: optionalInt(flags, 'max-peer-conns', 1) ?? connDefaults.peer,
-    clientWorkers: parseClientWorkers(str(flags, 'client-workers') ?? '0'),
+    clientWorkers: parseClientWorkers(str(flags, 'client-workers') ?? 'auto'),
     checkpointThread: parseCheckpointThread(str(flags, 'checkpoint-thread') ?? 'auto'),
     commitThread: parseThreadChoice('commit-thread', str(flags, 'commit-thread') ?? 'auto', cpuBudget, COMMIT_THREAD_MIN_CPUS),
     openFilesLimit: openFiles,

@@ -1,6 +1,6 @@
 /** Gauges describing a member, read at scrape time. */
 import type { MetricsRegistry } from '../metrics/registry.js';
-import { registerProcessMemoryMetrics } from '../metrics/process-memory.js';
+import { registerHeapMetrics, registerProcessMemoryMetrics } from '../metrics/process-memory.js';
 import type { Store } from '../store/index.js';
 import type { Member } from './member.js';
 
@@ -15,4 +15,5 @@ export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, 
   metrics.gauge('deimos_store_index', 'The v2 store index (X-Etcd-Index).', () => store.index);
   metrics.gauge('deimos_store_watchers', 'Live watchers.', () => store.watcherCount);
   registerProcessMemoryMetrics(metrics);
+  registerHeapMetrics(metrics);
 }

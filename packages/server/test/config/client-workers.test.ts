@@ -15,9 +15,10 @@ test('--client-workers takes 0 to 64, or auto from the CPUs this process may use
   for (const bad of ['-1', '65', '1.5', 'two', '']) assert.throws(() => parseClientWorkers(bad), FlagError, bad);
 });
 
-test('the default is 0, and DEIMOS_CLIENT_WORKERS sets it', () => {
+test('the default is auto (0 on 2 CPUs or fewer), and DEIMOS_CLIENT_WORKERS sets it', () => {
   const config = (env: Record<string, string>) => (loadServerConfig([], env, '/tmp') as { config: ServerConfig }).config;
-  assert.equal(config({}).clientWorkers, 0);
+  assert.equal(config({}).clientWorkers, autoClientWorkers(cpuBudget()));
+  assert.equal(config({ DEIMOS_CLIENT_WORKERS: '0' }).clientWorkers, 0);
   assert.equal(config({ DEIMOS_CLIENT_WORKERS: '2' }).clientWorkers, 2);
   assert.throws(() => loadServerConfig(['--client-workers', 'x'], {}, '/tmp'), FlagError);
 });
