@@ -72,9 +72,12 @@ interface SimWorker {
 }
 
 export async function runFrontSimulation(o: FrontSimOptions): Promise<FrontSimReport> {
-  const rng = new FrontRng(o.seed);
+  // Separate streams, so that each client's choices (its operations, and the crashes and resets
+  // it triggers) are fixed by the seed whatever the interleaving: the hub's status pushes run on
+  // wall-clock timers, so two runs of a seed need not interleave alike.
+  const stream = (purpose: number): FrontRng => new FrontRng(o.seed * 7919 + purpose);
   const store = new Store({ backend: new MemoryBackend() });
-  const consensus = new SimConsensus(store, rng, o.consensus);
+  const consensus = new SimConsensus(store, stream(1), o.consensus);
   const hub = new ClientHub({ member: consensus.member, store, logger, isReady: () => true });
   const config = serverConfig();
   const ops: OpRecord[] = [];
@@ -85,15 +88,17 @@ export async function runFrontSimulation(o: FrontSimOptions): Promise<FrontSimRe
   let crashes = 0;
 
   const startWorker = (): SimWorker => {
-    const [primarySide, workerSide] = simLink(rng, o.link);
+    const id = nextWorkerId++;
+    const linkRng = stream(1000 + id);
+    const [primarySide, workerSide] = simLink(linkRng, o.link);
     hub.attach(primarySide);
     let markDead!: () => void;
     const w: SimWorker = {
-      id: nextWorkerId++,
+      id,
       closed: false,
       dead: new Promise<void>((r) => (markDead = r)),
       member: undefined as unknown as RemoteMember,
-      breakLink: () => (rng.chance(0.5) ? primarySide : workerSide).destroy(),
+      breakLink: () => (linkRng.chance(0.5) ? primarySide : workerSide).destroy(),
     };
     w.member = new RemoteMember({ socket: workerSide, config, logger, onClose: () => { w.closed = true; markDead(); } });
     return w;
@@ -120,12 +125,17 @@ export async function runFrontSimulation(o: FrontSimOptions): Promise<FrontSimRe
     return Promise.race([answered, w.dead.then(() => undefined)]);
   };
 
-  const key = (): string => `/sim/k${rng.int(o.keys)}`;
   const value = (c: number, n: number): string => `c${c}n${n}`;
   const client = async (c: number): Promise<void> => {
+    const rng = stream(100 + c);
+    // Faults from a stream of their own, three draws per step: their number is the seed's alone.
+    const faults = stream(200 + c);
+    const key = (): string => `/sim/k${rng.int(o.keys)}`;
     for (let n = 0; n < o.opsPerClient; n++) {
-      if (rng.chance(o.crashChance)) crash(rng.int(workers.length));
-      if (rng.chance(o.resetChance)) consensus.reset();
+      const crashes = faults.chance(o.crashChance);
+      const target = faults.int(workers.length);
+      if (crashes) crash(target);
+      if (faults.chance(o.resetChance)) consensus.reset();
       const slot = clientWorker[c]!;
       const w = workers[slot]!;
       await Promise.race([w.member.started, w.dead]);
@@ -133,7 +143,7 @@ export async function runFrontSimulation(o: FrontSimOptions): Promise<FrontSimRe
       const roll = rng.next();
       const k = key();
       if (roll < 0.08) {
-        await watch(c, w, k);
+        await watch(c, w, rng);
         continue;
       }
       const op: OpRecord = { client: c, worker: w.id, kind: '', key: k, invokedAt: clock++ };
@@ -166,7 +176,7 @@ export async function runFrontSimulation(o: FrontSimOptions): Promise<FrontSimRe
   };
 
   /** Opens a stream watch on /sim (recursive), from a recent index or from now. */
-  const watch = async (c: number, w: SimWorker, _k: string): Promise<void> => {
+  const watch = async (c: number, w: SimWorker, rng: FrontRng): Promise<void> => {
     const since = rng.chance(0.5) ? Math.max(1, store.index - rng.int(10)) : undefined;
     const opened = Promise.resolve(w.member.keys.watch('/sim', { recursive: true, stream: true, sinceIndex: since, bufferSize: 1_000_000 }));
     let watcher: Watcher | undefined;
