@@ -32,12 +32,6 @@ test('the member runs two worker processes and reports them', async () => {
   assert.equal(metrics.status, 200);
   assert.equal(metricValue(metrics.body, 'deimos_client_workers'), 2);
   assert.equal(metricValue(metrics.body, 'deimos_client_workers_up'), 2);
-  // The workers run below the primary's CPU priority (worker-priority.ts): consensus wins a contended core.
-  const nice = (pid: number): number => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-  };
-  for (const pid of childPids(member.pid!)) assert.equal(nice(pid), Math.min(19, nice(member.pid!) + 3), `worker ${pid}`);
 });
 
 test('/metrics reports the memory of the whole member: every process\'s RSS and PSS summed', async () => {

@@ -14,16 +14,13 @@ export const MAX_CLIENT_WORKERS = 64;
 const AUTO_CAP = 16;
 
 /**
- * The count `auto` chooses for `cpus` CPUs: one worker per CPU, up to 16; the primary (raft, WAL,
- * apply) runs beside them at a higher priority (worker-priority.ts), so it keeps the core it needs
- * under writes while reads use every core. Measured on 16 cores with 4-CPU members (docs/
- * multi-core.md): 4 workers served 7.5 % more serializable reads than 3 (1.55x etcd against 1.44x)
- * and 5-8 % fewer writes, before the workers ran below the primary's priority. With 2 CPUs or
- * fewer it is 0: measured on 2 cores, the channel's cost per request outweighs the second process.
+ * The count `auto` chooses for `cpus` CPUs: one is left to the primary (raft, WAL, apply), the rest
+ * serve clients. With 2 CPUs or fewer it is 0: measured on 2 cores (see the design document), the
+ * channel's cost per request outweighs the second process there.
  */
 export function autoClientWorkers(cpus: number): number {
   if (cpus <= 2) return 0;
-  return Math.min(cpus, AUTO_CAP);
+  return Math.min(cpus - 1, AUTO_CAP);
 }
 
 /** Parses the flag's value (`auto` or an integer from 0 to {@link MAX_CLIENT_WORKERS}). */

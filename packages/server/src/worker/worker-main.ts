@@ -16,7 +16,6 @@ import { TlsSide } from '../tls/tls-side.js';
 import { createLogger } from '../util/logger.js';
 import { registerProcessMemoryMetrics } from '../metrics/process-memory.js';
 import { RemoteMember } from './remote-member.js';
-import { lowerWorkerPriority } from './worker-priority.js';
 import { WORKER_CONFIG_ENV } from './worker-pool.js';
 
 /** The file descriptor of the channel to the primary (stdio entry 4 of the fork). */
@@ -33,7 +32,6 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   const config = JSON.parse(raw) as ServerConfig;
   const logger = createLogger(config.logLevel, `deimos[${config.name}] worker ${env.DEIMOS_WORKER_INDEX ?? '?'}`);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
-  lowerWorkerPriority();
   let listeners: Listeners | undefined;
   let stopping = false;
   // Closing the listeners destroys every client connection at once: requests in flight when the

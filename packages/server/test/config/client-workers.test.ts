@@ -9,10 +9,9 @@ test('--client-workers takes 0 to 64, or auto from the CPUs this process may use
   assert.equal(parseClientWorkers('3'), 3);
   assert.equal(parseClientWorkers('auto', () => 1), 0);
   assert.equal(parseClientWorkers('auto', () => 2), 0);
-  assert.equal(parseClientWorkers('auto', () => 3), 3);
-  assert.equal(parseClientWorkers('auto', () => 4), 4);
+  assert.equal(parseClientWorkers('auto', () => 4), 3);
   assert.equal(parseClientWorkers('auto', () => 128), 16);
-  assert.equal(autoClientWorkers(8), 8);
+  assert.equal(autoClientWorkers(8), 7);
   for (const bad of ['-1', '65', '1.5', 'two', '']) assert.throws(() => parseClientWorkers(bad), FlagError, bad);
 });
 
