@@ -11,12 +11,11 @@
  * is disconnected (its process exits and is started again); big reads stream under BigReads and
  * only as fast as the worker acknowledges them.
  */
-import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
+import { EtcdError, ErrorCode } from '@deimos/protocol';
 import type { Duplex } from 'node:stream';
 import { AuthError } from '../auth/auth-error.js';
 import { AUTH_STATE_PATH } from '../auth/auth-state.js';
 import { BigReads } from '../routes/big-reads.js';
-import type { DistributiveOmit } from '../routes/member-view.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import type { Store, StoreEvent, StoreEventSink, StoreRead } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
@@ -39,7 +38,7 @@ const STATUS_INTERVAL_MS = 50;
 const WATCHER_QUERY_TIMEOUT_MS = 1000;
 
 /** What the hub needs of the member (the real `Member` fits; tests may give less). */
-export type HubMember = Pick<Member, 'propose' | 'linearizableRead' | 'raft' | 'members' | 'alarms' | 'selfStats' | 'leaderStats' | 'keyspaceHash' | 'addMember' | 'removeMember' | 'updateMember' | 'renderMetrics'>;
+export type HubMember = Pick<Member, 'proposeSerialized' | 'linearizableRead' | 'raft' | 'members' | 'alarms' | 'selfStats' | 'leaderStats' | 'keyspaceHash' | 'addMember' | 'removeMember' | 'updateMember' | 'renderMetrics'>;
 
 /** Options of a {@link ClientHub}. */
 export interface ClientHubOptions {
@@ -294,14 +293,9 @@ export class ClientHub implements StoreEventSink {
     }
   }
 
+  /** A worker's write: checked and serialised there (Member.proposeSerialized). */
   private propose(link: WorkerLink, tag: number, json: string): void {
-    let request: DistributiveOmit<ReplicatedRequest, 'id'>;
-    try {
-      request = JSON.parse(json) as DistributiveOmit<ReplicatedRequest, 'id'>;
-    } catch (err) {
-      return link.end.destroy(err as Error);
-    }
-    this.options.member.propose(request).then(
+    this.options.member.proposeSerialized(json).then(
       (result) => link.end.send(resultRecord(tag, result)),
       (err: Error) => link.end.send({ type: RecordType.Result, tag, raftIndex: 0, raftTerm: 0, event: undefined, outcome: { kind: 'failure', failure: err instanceof NoSpaceError ? 'nospace' : 'timeout' } }),
     );

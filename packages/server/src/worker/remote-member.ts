@@ -9,6 +9,7 @@ import { ConnectionSlots } from './connection-slots.js';
 import type { Duplex } from 'node:stream';
 import { EtcdError, ErrorCode, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
 import { AuthError } from '../auth/auth-error.js';
+import { replicatedRequestProblem } from '../member/request-check.js';
 import { AuthGuard } from '../auth/auth-guard.js';
 import { AUTH_STATE_PATH, AuthState, isAuthPath } from '../auth/auth-state.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -164,6 +165,11 @@ export class RemoteMember implements MemberView {
   }
 
   propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult> {
+    // Checked here, as the member checks its own (request-check.ts): the primary only adds the id.
+    const problem = replicatedRequestProblem({ ...request, id: 'worker' } as ReplicatedRequest);
+    if (problem !== undefined) {
+      return Promise.resolve({ error: new EtcdError(ErrorCode.RaftInternal, `invalid request: ${problem}`, this.keys.index), raftIndex: 0, raftTerm: 0 });
+    }
     return new Promise((resolve, reject) => {
       const sent = this.request(this.config.requestTimeoutMs, (r) => {
         if (r === undefined || r.type !== RecordType.Result) return reject(new Error('no answer from the primary'));

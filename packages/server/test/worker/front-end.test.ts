@@ -34,8 +34,8 @@ function setup(opts: { historyMemorySize?: number; maxClientConns?: number } = {
   const store = new Store({ backend: new MemoryBackend(), historyMemorySize: opts.historyMemorySize });
   let raftIndex = 0;
   const member: HubMember = {
-    propose: async (req) => {
-      const full = { ...req, id: 'x' } as ReplicatedRequest;
+    proposeSerialized: async (json: string) => {
+      const full = { ...JSON.parse(json), id: 'x' } as ReplicatedRequest;
       raftIndex++;
       try {
         return { event: applyKeysRequest(store, full), raftIndex, raftTerm: 1 } satisfies ApplyResult;
@@ -111,6 +111,19 @@ describe('client workers in process', () => {
       const p = await ask(a, set(`/k${i}`, String(i)));
       assert.ok(a.keys.index >= Number(header(p, 'X-Etcd-Index')), 'the worker has the event of the answer');
     }
+    hub.close();
+  });
+
+  test('a worker checks a write before it goes to the primary: one no member could apply is refused there', async () => {
+    const { worker, hub, store } = setup();
+    const a = worker();
+    await a.started;
+    const bad = await a.propose({ op: 'set', path: '/k', value: 5, dir: false, refresh: false, timeMs: 0 } as never);
+    assert.equal(bad.error?.errorCode, 300);
+    assert.match(String(bad.error?.cause), /invalid request: value is not a string/);
+    assert.equal(store.index, 0, 'nothing reached the store');
+    const good = await ask(a, set('/k', 'v'));
+    assert.equal(good.status, 201);
     hub.close();
   });
 

@@ -27,7 +27,7 @@ export class SimConsensus {
 
   constructor(private readonly store: Store, private readonly rng: FrontRng, private readonly shape: ConsensusShape) {
     this.member = {
-      propose: (req: Omit<ReplicatedRequest, 'id'>) => this.propose(req),
+      proposeSerialized: (json: string) => this.propose(JSON.parse(json) as Omit<ReplicatedRequest, 'id'>),
       linearizableRead: () => turns(this.rng.int(this.shape.maxReadTurns + 1)),
       raft: () => ({ term: 1, appliedIndex: this.raftIndex, leaderId: '1', isLeader: true }),
       members: () => [],
