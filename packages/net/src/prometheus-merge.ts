@@ -9,10 +9,23 @@
 interface Family {
   readonly header: string[];
   readonly series: Map<string, number>;
+  /** Series keep their smallest value instead of the sum. */
+  min?: boolean;
+}
+
+/** Families merged otherwise than by a sum. */
+export interface MergeRules {
+  /**
+   * Families whose series take the smallest value: a 0/1 state each process keeps for itself
+   * (the proxy's `deimos_proxy_upstream_up`: a member one worker skips after a failure is reported
+   * skipped, and never as "2").
+   */
+  min?: readonly string[];
 }
 
 /** See the module comment. */
-export function mergePrometheusTexts(texts: readonly string[]): string {
+export function mergePrometheusTexts(texts: readonly string[], rules: MergeRules = {}): string {
+  const minimum = new Set(rules.min ?? []);
   const families = new Map<string, Family>();
   const order: Family[] = [];
   for (const text of texts) {
@@ -23,7 +36,7 @@ export function mergePrometheusTexts(texts: readonly string[]): string {
         const name = line.split(' ')[2]!;
         let family = families.get(name);
         if (family === undefined) {
-          family = { header: [], series: new Map() };
+          family = { header: [], series: new Map(), min: minimum.has(name) };
           families.set(name, family);
           order.push(family);
         }
@@ -40,7 +53,8 @@ export function mergePrometheusTexts(texts: readonly string[]): string {
         current = { header: [], series: new Map() };
         order.push(current);
       }
-      current.series.set(key, (current.series.get(key) ?? 0) + value);
+      const before = current.series.get(key);
+      current.series.set(key, before === undefined ? value : current.min === true ? Math.min(before, value) : before + value);
     }
   }
   const out: string[] = [];

@@ -86,7 +86,7 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
     { name: 'peer-trusted-ca-file', aliases: ['peer-ca-file'], kind: 'string', description: 'CA bundle that verifies https peer URLs of --bootstrap-config (default: --trusted-ca-file).' },
     { name: 'dashboard', kind: 'boolean', defaultValue: 'true', description: 'Serve the web dashboard at /dashboard/ (its API calls are forwarded to the members like any other); --dashboard=false turns it off.' },
     { name: 'log-level', kind: 'string', defaultValue: 'info', description: "'debug', 'info', 'warn' or 'error'." },
-    { name: 'client-workers', kind: 'string', defaultValue: 'auto', description: `Worker processes that serve the listen URLs together (one listening socket, the kernel spreads connections); 0 serves them in this one process. 'auto' (the default): one per CPU this process may use (taskset/cpuset and cgroup quota), up to ${AUTO_WORKERS_CAP}, and 0 with 2 CPUs or fewer. --max-client-conns bounds them together.` },
+    { name: 'client-workers', kind: 'string', defaultValue: '0', description: `Worker processes that serve the listen URLs together (one listening socket, the kernel spreads connections); 0 (the default) serves them in this one process. 'auto': one per CPU this process may use (taskset/cpuset and cgroup quota), up to ${AUTO_WORKERS_CAP}, and 0 with 2 CPUs or fewer. --max-client-conns bounds them together.` },
     { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
     { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
   ];
@@ -217,7 +217,7 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
       maxClientConns,
       tls,
       dashboard: values.get('dashboard') !== false,
-      clientWorkers: parseProxyWorkers(str(values, 'client-workers') ?? 'auto'),
+      clientWorkers: parseProxyWorkers(str(values, 'client-workers') ?? '0'),
       logLevel: oneOf(values, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
     },
   };

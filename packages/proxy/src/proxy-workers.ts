@@ -98,7 +98,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
         done: () => {
           if (!gatherings.delete(id)) return;
           clearTimeout(timer);
-          const text = mergePrometheusTexts([...g.texts, poolMetrics()]);
+          const text = mergePrometheusTexts([...g.texts, poolMetrics()], { min: ['deimos_proxy_upstream_up'] });
           if (asker.isConnected()) asker.send({ proxy: 'metrics', id: askId, text } satisfies ProxyWorkerMessage);
         },
       };

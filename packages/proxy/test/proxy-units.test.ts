@@ -80,9 +80,8 @@ test('under `deimos --proxy`, member flags are tolerated and the environment pre
   assert.deepEqual(c.listenUrls, ['http://127.0.0.1:4001']);
 });
 
-test('--client-workers: auto by default (one per CPU up to 16, none with 2 CPUs or fewer), or a count up to 64; the member flag of the same name drives it under deimos --proxy', () => {
-  assert.equal(config(['--endpoints', 'http://127.0.0.1:2379']).clientWorkers, parseProxyWorkers('auto'));
-  assert.equal(config(['--endpoints', 'http://127.0.0.1:2379', '--client-workers', '0']).clientWorkers, 0);
+test('--client-workers: 0 by default, a count up to 64, or auto (one per CPU up to 16, none with 2 CPUs or fewer); the member flag of the same name drives it under deimos --proxy', () => {
+  assert.equal(config(['--endpoints', 'http://127.0.0.1:2379']).clientWorkers, 0);
   assert.equal(config(['--endpoints', 'http://127.0.0.1:2379', '--client-workers', '3']).clientWorkers, 3);
   assert.equal(config([], { DEIMOS_PROXY_ENDPOINTS: 'http://a:1', DEIMOS_PROXY_CLIENT_WORKERS: '4' }).clientWorkers, 4);
   assert.equal(parseProxyWorkers('auto', () => 2), 0);
