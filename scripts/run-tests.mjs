@@ -8,8 +8,16 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
+
+// Members the tests start take --client-workers from DEIMOS_CLIENT_WORKERS, else `auto`: 0 on 2
+// CPUs (this project's machines), one worker per CPU but one (up to 16) on bigger ones, which is up
+// to 17 processes a member and 85 for a 5-member test. Past 2 CPUs the suites run with 2 workers a
+// member unless the variable says otherwise: a mode they are run in whole (see docs/multi-core.md)
+// whose process count does not grow with the machine.
+if (process.env.DEIMOS_CLIENT_WORKERS === undefined && availableParallelism() > 2) process.env.DEIMOS_CLIENT_WORKERS = '2';
 const filter = process.argv.slice(2);
 
 function* find(dir) {
