@@ -199,7 +199,9 @@ export async function runFrontSimulation(o: FrontSimOptions): Promise<FrontSimRe
     if (i > 10_000) throw new Error(`seed ${o.seed}: workers never caught up with index ${store.index}`);
     await turns(1);
   }
-  await turns(10);
+  // A watch from an index older than its worker's window waits for the primary's history answer,
+  // whose round trip over two seeded links can take some 20 turns: give every such answer time.
+  await turns(200);
   for (const w of watches) {
     w.got = w.watcher.take();
     const owner = workers.find((x) => x.id === w.worker);
