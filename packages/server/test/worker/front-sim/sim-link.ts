@@ -3,7 +3,8 @@
  * whose bytes, in each direction, arrive cut into seeded pieces, each after a seeded number of
  * event-loop turns, in order (a stream socket reorders nothing, but it cuts and delays anything).
  */
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import { duplexPair } from '../support.js';
 import { FrontRng, turns } from './sim-rng.js';
 
 /** How a link cuts and delays what crosses it. */
@@ -39,32 +40,21 @@ class Direction {
 
 /** Two connected ends (primary side, worker side); destroying either breaks both at once. */
 export function simLink(rng: FrontRng, shape: LinkShape): [Duplex, Duplex] {
-  let a!: Duplex;
-  let b!: Duplex;
-  const make = (peer: () => Duplex): Duplex => {
-    let dir: Direction | undefined;
-    const direction = (): Direction => (dir ??= new Direction(rng, shape, (chunk) => {
-      const p = peer();
-      if (!p.destroyed) p.push(chunk);
-    }));
-    return new Duplex({
-      read() {},
-      write(chunk: Buffer, _enc, done) {
-        direction().send(chunk);
-        done();
-      },
-      final(done) {
-        direction().end();
-        done();
-      },
-      destroy(err, done) {
-        // A crash: the other end sees the close at once, whatever was still in flight is lost.
-        if (!peer().destroyed) peer().destroy();
-        done(err);
-      },
+  const [a, b] = duplexPair();
+  // What each end writes crosses its own direction of the link; a crash (destroy) still loses
+  // whatever was in flight, as duplexPair's socketpair does.
+  for (const [from, to] of [[a, b], [b, a]] as const) {
+    const direction = new Direction(rng, shape, (chunk) => {
+      if (!to.destroyed) to.push(chunk);
     });
-  };
-  a = make(() => b);
-  b = make(() => a);
+    from._write = (chunk: Buffer, _enc, done) => {
+      direction.send(chunk);
+      done();
+    };
+    from._final = (done) => {
+      direction.end();
+      done();
+    };
+  }
   return [a, b];
 }
