@@ -40,8 +40,8 @@ export interface ConnectionAdmission {
 
 /** What the gate calls on an accepted connection (a node:net Socket). */
 export interface GatedSocket {
-  once(event: 'close', listener: () => void): unknown;
-  off(event: 'close' | 'error', listener: () => void): unknown;
+  once(event: 'close' | 'end', listener: () => void): unknown;
+  off(event: 'close' | 'end' | 'error', listener: () => void): unknown;
   on(event: 'error', listener: () => void): unknown;
   destroy(): unknown;
   setTimeout(ms: number, listener: () => void): unknown;
@@ -126,8 +126,11 @@ export class ConnectionGate {
         socket.once('close', () => void this.openCount--);
         return serve(socket);
       }
-      // Until the shared bound answers, nothing reads the socket; a close or an error meanwhile
-      // (no handler is attached yet to take it) only marks it gone.
+      // Until the shared bound answers, nothing takes the socket's bytes; a close or an error
+      // meanwhile (no handler is attached yet to take it) only marks it gone. So does the peer's
+      // end: it is emitted only once nothing is buffered, so the peer sent nothing and asks for
+      // nothing, and a handler attached after it would never see it (node:http, TLS and the
+      // connection loop would hold the connection open).
       let gone = false;
       const onGone = (): void => {
         if (gone) return;
@@ -136,9 +139,11 @@ export class ConnectionGate {
         socket.destroy();
       };
       socket.once('close', onGone);
+      socket.once('end', onGone);
       socket.on('error', onGone);
       admission.acquire((granted) => {
         socket.off('close', onGone);
+        socket.off('end', onGone);
         socket.off('error', onGone);
         if (gone) {
           if (granted) admission.release();

@@ -32,7 +32,7 @@ import type { Member } from './member.js';
 export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 /** Encoded size of events past which a history answer is cut (the watch then ends as overflowed). */
 const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
-/** How often changed status (leader, term, alarms, readiness) is pushed to workers. */
+/** How often changed status (leader, term, readiness) is pushed to workers. */
 const STATUS_INTERVAL_MS = 50;
 /** How long a worker may take to tell its watcher count or its metrics. */
 const WATCHER_QUERY_TIMEOUT_MS = 1000;
@@ -59,7 +59,6 @@ export interface WorkerStatus {
   appliedIndex: number;
   leaderId: string;
   isLeader: boolean;
-  alarms: string[];
   /** Present in the first status and after a reset: the store index, the history's oldest index and the stored auth state. */
   historyStart?: number;
   index?: number;
@@ -217,7 +216,6 @@ export class ClientHub implements StoreEventSink {
     const raft = m.raft();
     const s: WorkerStatus = {
       ready: this.options.isReady(), term: raft.term, appliedIndex: raft.appliedIndex, leaderId: raft.leaderId, isLeader: raft.isLeader,
-      alarms: m.alarms(),
     };
     if (full) {
       s.historyStart = this.options.store.historyStartIndex;

@@ -146,9 +146,8 @@ export class Member implements MemberView {
   }
 
   propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult> {
-    if (this.waiters.full) return Promise.reject(new ProposalRejectedError('too many pending requests'));
-    // Refused before it is proposed, so the client knows for sure that it did not happen.
-    if (this.spaceAlarm.active) return Promise.reject(new NoSpaceError());
+    const refused = this.refusal();
+    if (refused !== undefined) return refused;
     const id = this.nextId();
     // The caller builds a fresh request object for each call, so it is completed in place.
     const full = request as ReplicatedRequest;
@@ -170,14 +169,24 @@ export class Member implements MemberView {
    * member's applier alike, never applied half.
    */
   proposeSerialized(json: string): Promise<ApplyResult> {
-    if (this.waiters.full) return Promise.reject(new ProposalRejectedError('too many pending requests'));
-    if (this.spaceAlarm.active) return Promise.reject(new NoSpaceError());
+    const refused = this.refusal();
+    if (refused !== undefined) return refused;
     if (json.length < 3 || json.charCodeAt(0) !== 0x7b || json.charCodeAt(json.length - 1) !== 0x7d) {
       return Promise.resolve({ error: new EtcdError(ErrorCode.RaftInternal, 'invalid request: not a JSON object', this.store.index), raftIndex: 0, raftTerm: 0 });
     }
     const id = this.nextId();
     // Last, so that it is the id JSON.parse keeps even if the text named one (ids are [0-9a-z-]).
     return this.proposeData(id, Buffer.from(`${json.slice(0, -1)},"id":"${id}"}`, 'utf8'));
+  }
+
+  /**
+   * Why a request is refused before it is proposed (so the client knows for sure that it did not
+   * happen), if it is: too many waiting, or the disk full.
+   */
+  private refusal(): Promise<never> | undefined {
+    if (this.waiters.full) return Promise.reject(new ProposalRejectedError('too many pending requests'));
+    if (this.spaceAlarm.active) return Promise.reject(new NoSpaceError());
+    return undefined;
   }
 
   private proposeData(id: string, data: Uint8Array): Promise<ApplyResult> {

@@ -147,3 +147,23 @@ async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void>
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('with a shared bound, a connection whose peer ends before the answer (having sent nothing) is closed, and its slot given back', async (t) => {
+  let held = 0;
+  const asks: Array<(granted: boolean) => void> = [];
+  const admission: ConnectionAdmission = { acquire: (done) => void asks.push(done), release: () => void held-- };
+  const s = await gatedServer(10, false, admission);
+  t.after(s.close);
+  const socket = net.connect(s.port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let closed = false;
+  socket.once('close', () => (closed = true));
+  socket.end();
+  await waitUntil(() => asks.length === 1);
+  // node:http, handed a socket whose end it never saw, would hold it open until its timeouts.
+  await waitUntil(() => s.gate.open === 0);
+  held++;
+  asks.shift()!(true);
+  await waitUntil(() => closed && held === 0);
+});
