@@ -63,7 +63,7 @@ start3() { # impl workers dir [extra node flags]
   done
   for t in $(seq 150); do put http://127.0.0.1:26201/v2/keys/_ready value=1 && break; sleep 0.2; done
   LEADER=$(get http://127.0.0.1:26201/v2/members/leader | sed -nE 's/.*"clientURLs":\["([^"]+)".*/\1/p')
-  [ -n "$LEADER" ] || { log "$impl: no leader"; tail -5 $d/m1.log; }
+  [ -n "$LEADER" ] || { log "$impl: no leader (logs: $OUTD/noleader-m*.txt)"; for i in 1 2 3; do cp $d/m$i.log $OUTD/noleader-m$i.txt; done; }
   LI=$(( ${LEADER: -1} - 1 ))
   sleep 1 # workers report up
 }
@@ -72,7 +72,8 @@ load() { # name conns url [script]
   local name=$1 c=$2 url=$3 s=${4:-} t out i a b per="" rps p99
   t=$([ $c -lt 4 ] && echo $c || echo 4)
   for i in 0 1 2; do a[$i]="$(mcpu $i)"; done
-  local m0=$(mticks ${PIDS[$LI]}) f0=$(fsyncs)
+  local m0=$(mticks ${PIDS[$LI]}) f0=$(fsyncs) fm0=() fm=""
+  for i in 0 1 2; do fm0[$i]=$(mticks ${PIDS[$i]}); done
   if [ -n "$s" ]; then out=$(KEYS=/v2/keys taskset -c $WRKC wrk -t$t -c$c -d${DUR}s --latency -s $s "$url")
   else out=$(taskset -c $WRKC wrk -t$t -c$c -d${DUR}s --latency "$url"); fi
   for i in 0 1 2; do
@@ -80,10 +81,13 @@ load() { # name conns url [script]
     per="$per m$((i+1)) $(( (b[0]-x[0]) * 100 / (DUR*HZ) ))+$(( (b[1]-x[1]) * 100 / (DUR*HZ) ))%"
   done
   local m1=$(mticks ${PIDS[$LI]}) f1=$(fsyncs)
+  local fm1=(); for i in 0 1 2; do fm1[$i]=$(mticks ${PIDS[$i]}); done
   rps=$(echo "$out" | sed -nE 's/^Requests\/sec: *([0-9.]+).*/\1/p'); p99=$(echo "$out" | sed -nE 's/^ +99% +([0-9.]+[a-z]+).*/\1/p')
+  for i in 0 1 2; do [ $i = $LI ] || fm="$fm $(awk -v t=$(( fm1[$i] - fm0[$i] )) -v hz=$HZ -v r=${rps:-0} -v d=$DUR 'BEGIN { printf "%.0f", (r > 0 ? t / hz * 1e6 / (r * d) : 0) }')"; done
   # The leader's main thread: its share of a core, and its CPU microseconds per request.
   local main="main $(( (m1-m0) * 100 / (DUR*HZ) ))% $(awk -v t=$((m1-m0)) -v hz=$HZ -v r=${rps:-0} -v d=$DUR 'BEGIN { printf "%.0f", (r > 0 ? t / hz * 1e6 / (r * d) : 0) }')us/req"
   # Group commit: requests per WAL fsync at the leader (reads: the fsyncs of the writes they cause, if any).
+  fm=${fm# }; main="$main followers' main ${fm// /,}us/req"
   main="$main $(awk -v f=$(( ${f1:-0} - ${f0:-0} )) -v r=${rps:-0} -v d=$DUR 'BEGIN { printf "%.1f", (f > 0 ? r * d / f : 0) }')req/fsync"
   local errs=$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')
   log "$(printf '%-9s %-7s c%-4s %10s req/s p99 %-9s cpu(primary+workers)%s leader m%s %s %s' "$IMPL" "$name" "$c" "$rps" "$p99" "$per" "$((LI+1))" "$main" "$errs")"
