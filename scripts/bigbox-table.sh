@@ -61,9 +61,13 @@ start3() { # impl workers dir [extra node flags]
     fi
     PIDS+=($!)
   done
-  for t in $(seq 150); do put http://127.0.0.1:26201/v2/keys/_ready value=1 && break; sleep 0.2; done
-  LEADER=$(get http://127.0.0.1:26201/v2/members/leader | sed -nE 's/.*"clientURLs":\["([^"]+)".*/\1/p')
-  [ -n "$LEADER" ] || { log "$impl: no leader (logs: $OUTD/noleader-m*.txt)"; for i in 1 2 3; do cp $d/m$i.log $OUTD/noleader-m$i.txt; done; }
+  for t in $(seq 150); do node $B/hc.cjs PUT http://127.0.0.1:26201/v2/keys/_ready value=1 >$d/ready.txt 2>&1 && break; sleep 0.2; done
+  # The leader's client URLs appear once it published them (a member may serve before the leader did).
+  for t in $(seq 50); do
+    LEADER=$(get http://127.0.0.1:26201/v2/members/leader | sed -nE 's/.*"clientURLs":\["([^"]+)".*/\1/p')
+    [ -n "$LEADER" ] && break; sleep 0.2
+  done
+  [ -n "$LEADER" ] || { log "$impl: no leader (logs: $OUTD/noleader-m*.txt)"; for i in 1 2 3; do cp $d/m$i.log $OUTD/noleader-m$i.txt; done; cp $d/ready.txt $OUTD/noleader-put.txt; }
   LI=$(( ${LEADER: -1} - 1 ))
   sleep 1 # workers report up
 }

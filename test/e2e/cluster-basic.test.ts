@@ -166,3 +166,28 @@ describe('a 3-node cluster started as in the README', { skip: SKIP }, () => {
     assert.ok(reported.every((h) => h.nodes === converged.nodes), 'same number of nodes everywhere');
   });
 });
+
+describe('a fresh 3-node cluster, as each member first answers', { skip: SKIP }, () => {
+  let cluster: DeimosCluster | undefined;
+
+  after(async () => {
+    await cluster?.destroy();
+  });
+
+  // Scripts start a cluster, wait for the first answer and then ask who leads: the leader must have
+  // published its client URLs by then (it proposes them as soon as it is elected; a member serves
+  // clients only after its own record, which the leader's precedes in the log).
+  test('/v2/members/leader names the leader with its client URLs', async () => {
+    const seen: string[] = [];
+    cluster = await DeimosCluster.start({
+      size: 3,
+      onMemberReady: async (m) => {
+        const res = await http('GET', `${m.clientUrl}/v2/members/leader`);
+        seen.push(`${m.name}: ${res.status} ${res.body.trim()}`);
+        assert.equal(res.status, 200, res.body);
+        assert.equal(res.json.clientURLs?.length, 1, `the leader as ${m.name} first sees it: ${res.body}`);
+      },
+    });
+    assert.equal(seen.length, 3, seen.join('\n'));
+  });
+});

@@ -31,6 +31,8 @@ export interface DeimosClusterOptions {
   peerHost?: string;
   /** How long to wait for every member to answer and for one leader (default 30 s). */
   readyTimeoutMs?: number;
+  /** Runs as soon as a member first answers (before the others may). */
+  onMemberReady?: (member: DeimosProcess) => Promise<void>;
   /** Client and peer URL schemes (default http); https needs the TLS flags in `args`. */
   clientScheme?: 'http' | 'https';
   peerScheme?: 'http' | 'https';
@@ -81,7 +83,10 @@ export class DeimosCluster {
         }));
       }
       const timeoutMs = opts.readyTimeoutMs ?? 30_000;
-      await Promise.all(cluster.members.map((m) => m.waitReady(timeoutMs)));
+      await Promise.all(cluster.members.map(async (m) => {
+        await m.waitReady(timeoutMs);
+        await opts.onMemberReady?.(m);
+      }));
       await cluster.leader({ timeoutMs });
     } catch (err) {
       await cluster.destroy();

@@ -225,6 +225,8 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     memberId: config.memberId, onNoSpace: noSpace('snapshot'), paused: () => spaceAlarm.active,
   });
   let member: Member | undefined;
+  /** Proposes this member's attributes until they are applied (set below, once the timer exists). */
+  let publish = (): void => {};
   const loop = new RaftLoop({
     node, log: wal, mirror: storage, stateMachine: applier,
     sender: {
@@ -241,6 +243,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     onSoftState: (s) => {
       member?.noteLeaderChange();
       logger.info('raft state changed', { state: s.raftState, leader: s.lead });
+      // A member serves clients only once published: propose it as soon as a leader is known
+      // rather than at the next retry (the leader too, so /v2/members/leader names its client
+      // URLs as soon as clients are served). Outside the loop's pass over this Ready.
+      if (s.lead !== '0') setImmediate(() => publish());
     },
   });
   /** The last write-behind flush; on a full disk the WAL keeps those changes for the next start. */
@@ -272,11 +278,12 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     const me = membership.get(config.memberId);
     return me !== undefined && me.name === config.name && me.clientURLs.join(',') === [...config.advertiseClientUrls].sort().join(',');
   };
-  const publishTimer = setInterval(() => {
+  const publishTimer = setInterval(() => publish(), PUBLISH_RETRY_MS);
+  publish = (): void => {
     if (isPublished() || membership.isRemoved(config.memberId)) return clearInterval(publishTimer);
     const clientUrls = [...config.advertiseClientUrls].sort();
     if (loop.softState.lead !== '0') member!.proposeAsync({ op: 'publish', memberId: config.memberId, name: config.name, clientUrls });
-  }, PUBLISH_RETRY_MS);
+  };
 
   const syncTimer = setInterval(() => {
     const due = store.nextExpirationMs;
