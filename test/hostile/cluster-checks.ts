@@ -1,7 +1,8 @@
 /**
  * The checks the hostile suite runs on the cluster between batches: every member alive and
- * answering /version; members a generated POST added (never started, name "") removed again; a
- * rolling restart of every member followed by equal keyspace hashes everywhere.
+ * answering /version; no member printing node's listener-leak warning; members a generated POST
+ * added (never started, name "") removed again; a rolling restart of every member followed by equal
+ * keyspace hashes everywhere.
  */
 import { membershipChange, type DeimosCluster } from '../support/deimos-cluster.js';
 import type { DeimosProcess } from '../support/deimos-process.js';
@@ -20,6 +21,20 @@ export async function aliveProblems(cluster: DeimosCluster): Promise<string[]> {
     return undefined;
   }));
   return problems.filter((p): p is string => p !== undefined);
+}
+
+/** How node prints a possible EventEmitter leak (a listener added per request or chunk and never removed). */
+const LEAK_WARNING = /\(node:\d+\) MaxListenersExceededWarning[^\n]*/;
+
+/**
+ * Members whose output (across restarts) shows node's listener-leak warning, each with the warning's
+ * line; `skip` names members already reported.
+ */
+export function leakWarningProblems(cluster: DeimosCluster, skip: ReadonlySet<string>): Array<{ name: string; problem: string }> {
+  return cluster.members.flatMap((m) => {
+    const line = skip.has(m.name) ? null : LEAK_WARNING.exec(m.output);
+    return line === null ? [] : [{ name: m.name, problem: `${m.name} printed ${line[0]}` }];
+  });
 }
 
 /** Restarts members that exited (a crash already reported); throws when one cannot come back. */

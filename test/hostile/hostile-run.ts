@@ -3,13 +3,15 @@
  * member, then seeded fast-check batches of hostile requests (keys, members, stats, info, raw
  * framing), each followed by the liveness check (every member alive, answering /version); every
  * `restartEvery` batches and at the end, a rolling restart of every member and equal keyspace
- * hashes. A failing batch is shrunk by fast-check; its report gives the seed, the replay path and
- * the smallest batch found, and the report carries the members' last output.
+ * hashes; after the raw round and every chunk of batches, no member may have printed node's
+ * listener-leak warning (MaxListenersExceededWarning). A failing batch is shrunk by fast-check; its
+ * report gives the seed, the replay path and the smallest batch found, and the report carries the
+ * members' last output.
  */
 import fc from 'fast-check';
 import { DeimosCluster, runConcurrently } from '../support/deimos-cluster.js';
 import { rawAnswerProblem, requestAnswerProblem } from './answer-check.js';
-import { aliveProblems, removeUnstarted, restartExited, rollingRestartProblems } from './cluster-checks.js';
+import { aliveProblems, leakWarningProblems, removeUnstarted, restartExited, rollingRestartProblems } from './cluster-checks.js';
 import { exchange } from './exchange.js';
 import type { HostileStep } from './hostile-request.js';
 import { RAW_FRAMING_CASES, type RawFramingCase } from './raw-framing-cases.js';
@@ -65,6 +67,8 @@ class Session {
   steps = 0;
   /** A member could not be brought back: further batches would only repeat that. */
   fatal: string | undefined;
+  /** Members whose listener-leak warning is already among the failures. */
+  private readonly leakWarned = new Set<string>();
 
   constructor(readonly cluster: DeimosCluster, readonly o: HostileOptions) {}
 
@@ -108,7 +112,19 @@ class Session {
     this.failures.push(...problems);
     const alive = await aliveProblems(this.cluster);
     if (alive.length > 0) this.failures.push(`after the raw framing cases: ${alive.join('; ')}`);
+    this.checkLeakWarnings('the raw framing cases');
     await this.heal();
+  }
+
+  /**
+   * Reports each member that printed node's listener-leak warning (once per member): a listener
+   * added per request or chunk on a long-lived socket, which the answers alone do not show.
+   */
+  checkLeakWarnings(after: string): void {
+    for (const { name, problem } of leakWarningProblems(this.cluster, this.leakWarned)) {
+      this.leakWarned.add(name);
+      this.failures.push(`after ${after}: ${problem}`);
+    }
   }
 
   /** Brings exited members back before a batch; a member that cannot come back is fatal. */
@@ -168,6 +184,7 @@ export async function runHostile(options: Partial<HostileOptions> = {}): Promise
       } else {
         o.log(`batches ${done - runs + 1}..${done} (seed ${seed}): ${details.numRuns} runs passed${details.interrupted ? ' (interrupted by the time limit)' : ''}`);
       }
+      s.checkLeakWarnings(`batches ${done - runs + 1}..${done}`);
       await s.heal();
       if (s.fatal !== undefined) break;
       try {
@@ -177,6 +194,7 @@ export async function runHostile(options: Partial<HostileOptions> = {}): Promise
       }
       s.failures.push(...await rollingRestartProblems(cluster, o.log));
     }
+    s.checkLeakWarnings('the rolling restarts');
     o.log(`${s.steps} steps; answers by status: ${JSON.stringify(s.statuses)}`);
     const ok = s.failures.length === 0;
     return { ok, failures: s.failures, steps: s.steps, statuses: s.statuses, outputs: ok ? undefined : cluster.outputs() };

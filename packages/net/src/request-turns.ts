@@ -20,7 +20,10 @@ export interface TurnIo<Req, Res, Conn> {
   complete(req: Req): boolean;
   /** Whether the connection is gone. */
   closed(conn: Conn): boolean;
-  /** Writes raw bytes and closes the connection (leaving the client a moment to read them). */
+  /**
+   * Writes raw bytes and closes the connection (leaving the client a moment to read them); later
+   * calls for the same connection do nothing.
+   */
   closeWith(conn: Conn, answer: string): void;
 }
 
@@ -153,6 +156,10 @@ export interface HttpTurnResponse {
 export function httpTurnIo<S extends HttpTurnSocket, Req extends HttpTurnRequest<S>, Res extends HttpTurnResponse>(
   later: (fn: () => void, ms: number) => void,
 ): TurnIo<Req, Res, S> {
+  // node:http keeps feeding a connection's bytes to a parser that has failed, and reports each chunk
+  // as another 'clientError': a connection is closed with an answer once, or every chunk would add
+  // an 'error' listener (MaxListenersExceededWarning past ten), an end and a destroy timer.
+  const closing = new WeakSet<S>();
   return {
     connectionOf: (req) => req.socket,
     whenAnswered: (res, done) => {
@@ -162,7 +169,8 @@ export function httpTurnIo<S extends HttpTurnSocket, Req extends HttpTurnRequest
     complete: (req) => req.complete,
     closed: (socket) => socket.destroyed,
     closeWith: (socket, answer) => {
-      if (socket.destroyed) return;
+      if (socket.destroyed || closing.has(socket)) return;
+      closing.add(socket);
       // The client may reset while the answer goes out; an 'error' without a listener would end the process.
       socket.on('error', () => socket.destroy());
       if (socket.writable) socket.end(answer);
