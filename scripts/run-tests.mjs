@@ -16,8 +16,12 @@ const root = new URL('..', import.meta.url).pathname;
 // CPUs (this project's machines), one worker per CPU but one (up to 16) on bigger ones, which is up
 // to 17 processes a member and 85 for a 5-member test. Past 2 CPUs the suites run with 2 workers a
 // member unless the variable says otherwise: a mode they are run in whole (see docs/multi-core.md)
-// whose process count does not grow with the machine.
-if (process.env.DEIMOS_CLIENT_WORKERS === undefined && availableParallelism() > 2) process.env.DEIMOS_CLIENT_WORKERS = '2';
+// whose process count does not grow with the machine. deimos-proxy's default is the same `auto`
+// (DEIMOS_PROXY_CLIENT_WORKERS; `deimos --proxy` reads DEIMOS_CLIENT_WORKERS), and the same holds.
+if (availableParallelism() > 2) {
+  process.env.DEIMOS_CLIENT_WORKERS ??= '2';
+  process.env.DEIMOS_PROXY_CLIENT_WORKERS ??= '2';
+}
 const filter = process.argv.slice(2);
 
 function* find(dir) {

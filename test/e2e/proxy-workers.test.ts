@@ -4,7 +4,10 @@
  * every worker's counters whichever worker answers it, a worker killed with -9 under a write load is
  * started again while the proxy keeps serving, a start that cannot listen exits with the proxy's
  * code and message, a read-only proxy's workers refuse writes, `--max-client-conns` bounds the
- * whole proxy (not each worker), and SIGTERM ends every process.
+ * whole proxy (not each worker), and SIGTERM ends every process. In front of scripted members
+ * (whose records tell the workers apart by their hop header): the primary's one discovery polls
+ * the members once for all workers, logs a stopped member once, and its list and marks reach every
+ * worker.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +18,7 @@ import { ProxyProcess } from '../support/proxy-process.js';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
 import { childPids, fresh, isAlive, metricValue } from '../support/client-workers.js';
+import { FakeMember } from '../support/fake-member.js';
 import { RawConnection } from '../support/raw-connection.js';
 import { freshGet } from '../support/raw-requests.js';
 
@@ -138,5 +142,98 @@ describe('deimos-proxy with worker processes', { skip: SKIP }, () => {
     } finally {
       taken.close();
     }
+  });
+});
+
+/** The workers (their hop header values) that sent `member` the requests from the `since`th on. */
+function workersSeenBy(member: FakeMember, since = 0): Set<string> {
+  return new Set(member.seen.slice(since).map((r) => String(r.headers['x-deimos-proxy'])));
+}
+
+/** Reads `n` keys through the proxy, each on a connection of its own (so either worker may take it). */
+async function freshReads(proxy: ProxyProcess, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) assert.equal((await fresh('GET', `${proxy.url}/v2/keys/d${i}`)).status, 200);
+}
+
+describe('deimos-proxy with worker processes and one discovery, in its primary', { skip: SKIP }, () => {
+  const members: FakeMember[] = [];
+  const proxies: ProxyProcess[] = [];
+
+  after(async () => {
+    for (const p of proxies) await p.stop();
+    for (const m of members) await m.stop();
+  });
+
+  const start = async (args: string[]): Promise<ProxyProcess> => {
+    const proxy = await ProxyProcess.start({ args: [...args, '--client-workers', '2'] });
+    proxies.push(proxy);
+    await waitFor(() => proxy.output.includes('proxy workers serving'), { timeoutMs: 10_000, what: 'both workers to serve' });
+    return proxy;
+  };
+  const member = async (): Promise<FakeMember> => {
+    const m = await FakeMember.start();
+    members.push(m);
+    return m;
+  };
+
+  test('the members are polled once for both workers, and the list is logged once', async () => {
+    const [a, b] = [await member(), await member()];
+    a.memberUrls = b.memberUrls = [a.url, b.url];
+    const proxy = await start(['--endpoints', a.url, '--refresh-interval', '1h']);
+    // One refresh: a's list, then b asked once to check it is of the same cluster.
+    assert.deepEqual([a.membersAsked, b.membersAsked], [1, 1]);
+    assert.equal(proxy.output.split('\n').filter((l) => l.includes('member list updated')).length, 1, proxy.output);
+    await freshReads(proxy, 20);
+    assert.equal(workersSeenBy(a).size + workersSeenBy(b).size >= 2, true, 'both workers forward');
+  });
+
+  test('a stopped member is logged down once, by the primary, and skipped by every worker; a member added reaches every worker, one removed leaves them all', async () => {
+    const [slow, fast, added] = [await member(), await member(), await member()];
+    // Every worker prefers the faster member, so each would send its next read to it if it did not know it is down.
+    slow.answerDelayMs = 30;
+    slow.memberUrls = fast.memberUrls = added.memberUrls = [slow.url, fast.url];
+    const proxy = await start(['--endpoints', slow.url, '--refresh-interval', '300ms', '--failure-wait', '60s']);
+    const metric = async (name: string, url: string): Promise<number> =>
+      Number(new RegExp(`${name}\\{upstream="${url}"\\} (\\d+)`).exec((await fresh('GET', `${proxy.url}/metrics`)).body)?.[1] ?? 0);
+    await waitFor(async () => {
+      await freshReads(proxy, 4);
+      return workersSeenBy(fast).size === 2;
+    }, { timeoutMs: 20_000, what: 'both workers to prefer the faster member' });
+
+    await fast.stop();
+    await waitFor(async () => {
+      await freshReads(proxy, 1);
+      return proxy.output.includes(`member=${fast.url}`);
+    }, { timeoutMs: 20_000, what: 'the stopped member to be found down' });
+    // A /metrics answer needs every worker's text, sent after the list they were pushed before it.
+    const failures = await metric('deimos_proxy_upstream_failures_total', fast.url);
+    assert.equal(await metric('deimos_proxy_upstream_up', fast.url), 0);
+    const slowSince = slow.seen.length;
+    await waitFor(async () => {
+      await freshReads(proxy, 4);
+      return workersSeenBy(slow, slowSince).size === 2;
+    }, { timeoutMs: 20_000, what: 'both workers to read from the other member' });
+    assert.equal(await metric('deimos_proxy_upstream_failures_total', fast.url), failures, 'no worker tried the stopped member again');
+    const lines = proxy.output.split('\n').filter((l) => l.includes(`member=${fast.url}`));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /deimos-proxy\[on\]: member is down/, 'logged by the primary, not a worker');
+
+    slow.memberUrls = added.memberUrls = [slow.url, added.url];
+    await waitFor(async () => JSON.stringify(await proxy.upstreams()) === JSON.stringify([slow.url, added.url].sort()), { timeoutMs: 10_000, what: 'the new list' });
+    // A member new to a worker is tried first: both workers send it reads once they have it.
+    await waitFor(async () => {
+      await freshReads(proxy, 4);
+      return workersSeenBy(added).size === 2;
+    }, { timeoutMs: 20_000, what: 'both workers to forward to the added member' });
+
+    slow.memberUrls = added.memberUrls = [slow.url];
+    await waitFor(async () => JSON.stringify(await proxy.upstreams()) === JSON.stringify([slow.url]), { timeoutMs: 10_000, what: 'the member to be removed' });
+    const addedSeen = added.seen.length;
+    const slowSince2 = slow.seen.length;
+    await waitFor(async () => {
+      await freshReads(proxy, 4);
+      return workersSeenBy(slow, slowSince2).size === 2;
+    }, { timeoutMs: 20_000, what: 'both workers to read from the one member left' });
+    assert.equal(added.seen.length, addedSeen, 'no worker sent the removed member anything');
   });
 });

@@ -3,29 +3,17 @@
  * into one: each family once (its HELP and TYPE from the first text that has it), each series once
  * with the values of every text summed. Counters and histogram buckets, sums and counts add up
  * across processes; so do the gauges the processes share (connections, watchers). A gauge only one
- * process has (raft, alarms) is its value.
+ * process has (raft, alarms; a proxy's `deimos_proxy_upstream_up`, which only its primary renders) is
+ * its value.
  */
 
 interface Family {
   readonly header: string[];
   readonly series: Map<string, number>;
-  /** Series keep their smallest value instead of the sum. */
-  min?: boolean;
-}
-
-/** Families merged otherwise than by a sum. */
-export interface MergeRules {
-  /**
-   * Families whose series take the smallest value: a 0/1 state each process keeps for itself
-   * (the proxy's `deimos_proxy_upstream_up`: a member one worker skips after a failure is reported
-   * skipped, and never as "2").
-   */
-  min?: readonly string[];
 }
 
 /** See the module comment. */
-export function mergePrometheusTexts(texts: readonly string[], rules: MergeRules = {}): string {
-  const minimum = new Set(rules.min ?? []);
+export function mergePrometheusTexts(texts: readonly string[]): string {
   const families = new Map<string, Family>();
   const order: Family[] = [];
   for (const text of texts) {
@@ -36,7 +24,7 @@ export function mergePrometheusTexts(texts: readonly string[], rules: MergeRules
         const name = line.split(' ')[2]!;
         let family = families.get(name);
         if (family === undefined) {
-          family = { header: [], series: new Map(), min: minimum.has(name) };
+          family = { header: [], series: new Map() };
           families.set(name, family);
           order.push(family);
         }
@@ -54,7 +42,7 @@ export function mergePrometheusTexts(texts: readonly string[], rules: MergeRules
         order.push(current);
       }
       const before = current.series.get(key);
-      current.series.set(key, before === undefined ? value : current.min === true ? Math.min(before, value) : before + value);
+      current.series.set(key, before === undefined ? value : before + value);
     }
   }
   const out: string[] = [];

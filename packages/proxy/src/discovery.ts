@@ -4,13 +4,16 @@
  * a peer URL of --bootstrap-config, and refreshes on an interval so that added and removed members
  * are picked up without a restart. The first answer fixes the cluster ID (`X-Etcd-Cluster-Id`): a
  * member list from, or a new member answering with, another cluster's ID is ignored, so that a
- * misconfigured URL (a member of another cluster) never receives this cluster's traffic.
+ * misconfigured URL (a member of another cluster) never receives this cluster's traffic. A proxy
+ * with workers runs one, in its primary, and pushes what it learns to the workers (proxy-workers.ts).
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { MemberJSON } from '@deimos/protocol';
 import type { EndpointPool } from './endpoint-pool.js';
 import type { ProxyLogger } from './logger.js';
+import type { ProxyConfig } from './proxy-config.js';
+import type { TlsMaterial } from './tls-material.js';
 import { namesPort, portOf } from './url-port.js';
 import { formatDuration, OutageLog } from './outage-log.js';
 
@@ -29,6 +32,26 @@ export interface DiscoveryOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   /** TLS material towards https peer URLs of --bootstrap-config. */
   peerTls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** Called after each refresh, whether it learned a list or not (a primary pushes the pool to its workers). */
+  onRefreshed?: () => void;
+}
+
+/** The options a proxy's configuration gives its discovery. */
+export function discoveryOptions(config: ProxyConfig, seeds: readonly string[], isSelf: (url: string) => Promise<boolean>, tls: { client: TlsMaterial; peer: TlsMaterial }): DiscoveryOptions {
+  return {
+    seeds, bootstrapPeerUrls: config.bootstrapPeerUrls, refreshIntervalMs: config.refreshIntervalMs,
+    requestTimeoutMs: Math.max(2 * config.dialTimeoutMs, 3000), isSelf, tls: tls.client, peerTls: tls.peer,
+  };
+}
+
+/** The --endpoints URLs that are not this proxy; each that is is logged when `logger` is given. */
+export async function seedsOf(endpoints: readonly string[], isSelf: (url: string) => Promise<boolean>, logger?: ProxyLogger): Promise<string[]> {
+  const seeds: string[] = [];
+  for (const url of endpoints) {
+    if (await isSelf(url)) logger?.warn('ignoring --endpoints entry: it is this proxy', { url });
+    else seeds.push(url);
+  }
+  return seeds;
 }
 
 /** A member list and the cluster ID of the member that sent it (undefined when it sent none). */
@@ -77,6 +100,7 @@ export class Discovery {
   refresh(): Promise<boolean> {
     this.running ??= this.refreshOnce().finally(() => {
       this.running = undefined;
+      this.opts.onRefreshed?.();
     });
     return this.running;
   }

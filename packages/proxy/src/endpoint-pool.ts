@@ -5,12 +5,10 @@
  * changes when the member is picked, so one that has gone a failure wait without a sample is picked
  * once more to measure it again: otherwise a member whose last sample was slow (a cold first request)
  * would never be tried again while the others answer faster, and neither that it got faster nor
- * that it died would be seen. It also logs a member's health: once when it goes down (with a reminder at
- * growing intervals while it stays down) and once when it answers again.
+ * that it died would be seen. Failures and answers go to a {@link MemberHealthObserver}: the log
+ * (member-health-log.ts), or in a worker of a proxy with several, the primary that logs for all.
  */
 import { portOf } from './url-port.js';
-import type { ProxyLogger } from './logger.js';
-import { formatDuration, OutageLog } from './outage-log.js';
 
 /** One upstream member, identified by its client URL. */
 export interface Endpoint {
@@ -25,7 +23,25 @@ export interface Endpoint {
   latencyEwmaMs: number | undefined;
   /** When the latency was last sampled, or the member last picked to sample it again (ms since epoch). */
   latencySampledAtMs: number;
+  /** When the member last answered (a forwarded request, or discovery); 0: not yet (ms since epoch). */
+  answeredAtMs: number;
   inFlight: number;
+}
+
+/** Who hears of a member's failures and answers. */
+export interface MemberHealthObserver {
+  /** A request to `e` got no answer (`reason`: an error code). */
+  failed(e: Endpoint, reason: string, nowMs: number): void;
+  /** `e` answered; called for every answer, so it must be cheap. */
+  answered(e: Endpoint, nowMs: number): void;
+}
+
+/** Another process's marks of a member (a proxy worker gets its primary's: proxy-workers.ts). */
+export interface MemberMarks {
+  /** Skipped there until this time (ms since epoch); 0 or past: not skipped. */
+  failedUntilMs: number;
+  /** When it last answered there (ms since epoch); 0: not yet. */
+  answeredAtMs: number;
 }
 
 /** Weight of the newest sample in the latency average. */
@@ -39,9 +55,8 @@ const STALE = -1;
 export class EndpointPool {
   private endpoints: Endpoint[] = [];
   private rotation = 0;
-  private readonly outages = new WeakMap<Endpoint, OutageLog>();
 
-  constructor(private readonly failureWaitMs: number, private readonly now: () => number = Date.now, private readonly logger?: ProxyLogger) {}
+  constructor(private readonly failureWaitMs: number, private readonly now: () => number = Date.now, private readonly health?: MemberHealthObserver) {}
 
   /** Replaces the member list, keeping the health of members that stay. Returns added and removed URLs. */
   setUrls(urls: readonly string[]): { added: string[]; removed: string[] } {
@@ -58,7 +73,7 @@ export class EndpointPool {
       const u = new URL(url);
       next.push({
         url, protocol: u.protocol as 'http:' | 'https:', hostname: u.hostname.replace(/^\[|\]$/g, ''), port: portOf(u),
-        failedUntilMs: 0, latencyEwmaMs: undefined, latencySampledAtMs: 0, inFlight: 0,
+        failedUntilMs: 0, latencyEwmaMs: undefined, latencySampledAtMs: 0, answeredAtMs: 0, inFlight: 0,
       });
       added.push(url);
     }
@@ -116,39 +131,55 @@ export class EndpointPool {
   /** Records a response's time to headers (so the member is up). */
   recordLatency(e: Endpoint, ms: number): void {
     e.latencyEwmaMs = e.latencyEwmaMs === undefined ? ms : e.latencyEwmaMs + EWMA_ALPHA * (ms - e.latencyEwmaMs);
-    e.latencySampledAtMs = this.now();
-    this.answered(e);
+    const now = this.now();
+    e.latencySampledAtMs = now;
+    this.answered(e, now);
   }
 
-  /** Skips `e` for the failure wait; `reason` (an error code) goes into the log. */
+  /** Skips `e` for the failure wait; `reason` (an error code) goes to the health observer. */
   markFailed(e: Endpoint, reason = 'no answer'): void {
     const now = this.now();
-    e.failedUntilMs = now + this.failureWaitMs;
+    this.skipUntil(e, now + this.failureWaitMs);
+    this.health?.failed(e, reason, now);
+  }
+
+  private skipUntil(e: Endpoint, untilMs: number): void {
+    e.failedUntilMs = untilMs;
     // Once the wait is over the member is tried first (as one without a latency yet): its old
     // latency says nothing now, and a member slower than the rest before it failed would otherwise
     // never be tried again while they answer, so its return would go unnoticed.
     e.latencyEwmaMs = undefined;
-    let outage = this.outages.get(e);
-    if (outage === undefined) this.outages.set(e, (outage = new OutageLog()));
-    const log = outage.failed(now);
-    if (log?.kind === 'down') {
-      this.logger?.warn('member is down; skipping it, and trying it again after each failure wait', { member: e.url, error: reason, failureWait: formatDuration(this.failureWaitMs) });
-    } else if (log?.kind === 'still-down') {
-      this.logger?.warn('member is still down', { member: e.url, error: reason, downFor: formatDuration(log.downForMs), failures: log.failures });
-    }
   }
 
   /** Clears a failure mark (the member answered, e.g. to discovery). */
   markHealthy(url: string): void {
-    const e = this.endpoints.find((x) => x.url === url);
+    const e = this.find(url);
     if (!e) return;
     e.failedUntilMs = 0;
-    this.answered(e);
+    this.answered(e, this.now());
   }
 
-  /** Ends `e`'s outage, if it had one, with one log line. */
-  private answered(e: Endpoint): void {
-    const ended = this.outages.get(e)?.succeeded(this.now());
-    if (ended) this.logger?.info('member is back', { member: e.url, downFor: formatDuration(ended.downForMs), failures: ended.failures });
+  /**
+   * Takes another process's marks of `url` without telling the health observer (they are that
+   * process's news): a longer skip is adopted, so that one worker's failed request spares the
+   * others the same failure, and a skip of this pool's that began before the member last answered
+   * there ends, as {@link markHealthy} would end it.
+   */
+  applyMarks(url: string, marks: MemberMarks): void {
+    const e = this.find(url);
+    if (!e) return;
+    // A skip always lasts one failure wait, so it began a failure wait before it ends. An answer in
+    // the same millisecond as the failure counts as after it (as markHealthy would clear it).
+    if (e.failedUntilMs !== 0 && marks.answeredAtMs !== 0 && e.failedUntilMs - this.failureWaitMs <= marks.answeredAtMs) e.failedUntilMs = 0;
+    if (marks.failedUntilMs > e.failedUntilMs && marks.failedUntilMs > this.now()) this.skipUntil(e, marks.failedUntilMs);
+  }
+
+  private find(url: string): Endpoint | undefined {
+    return this.endpoints.find((x) => x.url === url);
+  }
+
+  private answered(e: Endpoint, now: number): void {
+    e.answeredAtMs = now;
+    this.health?.answered(e, now);
   }
 }

@@ -89,10 +89,12 @@ export class ProxyMetrics {
     return this.upstreams.get(url)?.requests ?? 0;
   }
 
-  /** Prometheus text exposition. */
-  render(members: readonly { url: string; failed: boolean }[]): string {
+  /**
+   * Prometheus text exposition, with `deimos_proxy_upstream_up` for `members` when given (a worker
+   * of a proxy with several leaves it to its primary, which keeps the members' health for all).
+   */
+  render(members?: readonly UpstreamHealth[]): string {
     const out: string[] = [];
-    const label = (url: string) => `upstream="${url.replace(/["\\\n]/g, '_')}"`;
     out.push('# HELP deimos_proxy_requests_received_total Client requests received.', '# TYPE deimos_proxy_requests_received_total counter');
     out.push(`deimos_proxy_requests_received_total ${this.received}`);
     out.push('# HELP deimos_proxy_retries_total Attempts repeated on another member.', '# TYPE deimos_proxy_retries_total counter');
@@ -118,10 +120,29 @@ export class ProxyMetrics {
       out.push(`deimos_proxy_upstream_latency_seconds_sum{${label(url)}} ${s.latencySumS}`);
       out.push(`deimos_proxy_upstream_latency_seconds_count{${label(url)}} ${s.latencyCount}`);
     }
-    out.push('# HELP deimos_proxy_upstream_up 1 when the member is in use, 0 while it is skipped after a failure.', '# TYPE deimos_proxy_upstream_up gauge');
-    for (const m of members) out.push(`deimos_proxy_upstream_up{${label(m.url)}} ${m.failed ? 0 : 1}`);
+    if (members !== undefined) out.push(...upstreamUpLines(members));
     return `${out.join('\n')}\n`;
   }
+}
+
+/** A member in the proxy's list, and whether it is skipped after a failure now. */
+export interface UpstreamHealth {
+  url: string;
+  failed: boolean;
+}
+
+/** The `upstream` label of a member's series. */
+function label(url: string): string {
+  return `upstream="${url.replace(/["\\\n]/g, '_')}"`;
+}
+
+/** The `deimos_proxy_upstream_up` family: one series a member in the list. */
+export function upstreamUpLines(members: readonly UpstreamHealth[]): string[] {
+  return [
+    '# HELP deimos_proxy_upstream_up 1 when the member is in use, 0 while it is skipped after a failure.',
+    '# TYPE deimos_proxy_upstream_up gauge',
+    ...members.map((m) => `deimos_proxy_upstream_up{${label(m.url)}} ${m.failed ? 0 : 1}`),
+  ];
 }
 
 /** The `deimos_proxy_client_connections_limit` family (a proxy's primary reports it for its workers). */

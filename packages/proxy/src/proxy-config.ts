@@ -6,12 +6,10 @@ import { namesPort, portOf } from './url-port.js';
 import { defaultMaxClientConns, readOpenFilesLimit } from './client-connection-limit.js';
 import { DurationError, parseGoDurationMs } from '@deimos/protocol';
 import { ProxyConfigError, parseFlags, renderHelp, type FlagSpec, type FlagValues } from './flags.js';
-import { cpuBudget } from '@deimos/net';
+import { AUTO_CLIENT_WORKERS_CAP, autoClientWorkers, cpuBudget } from '@deimos/net';
 
 /** Most proxy worker processes accepted. */
 export const MAX_PROXY_WORKERS = 64;
-/** Most workers `auto` chooses. */
-const AUTO_WORKERS_CAP = 16;
 
 /** Everything a running proxy needs. */
 export interface ProxyConfig {
@@ -86,7 +84,7 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
     { name: 'peer-trusted-ca-file', aliases: ['peer-ca-file'], kind: 'string', description: 'CA bundle that verifies https peer URLs of --bootstrap-config (default: --trusted-ca-file).' },
     { name: 'dashboard', kind: 'boolean', defaultValue: 'true', description: 'Serve the web dashboard at /dashboard/ (its API calls are forwarded to the members like any other); --dashboard=false turns it off.' },
     { name: 'log-level', kind: 'string', defaultValue: 'info', description: "'debug', 'info', 'warn' or 'error'." },
-    { name: 'client-workers', kind: 'string', defaultValue: '0', description: `Worker processes that serve the listen URLs together (one listening socket, the kernel spreads connections); 0 (the default) serves them in this one process. 'auto': one per CPU this process may use (taskset/cpuset and cgroup quota), up to ${AUTO_WORKERS_CAP}, and 0 with 2 CPUs or fewer. --max-client-conns bounds them together.` },
+    { name: 'client-workers', kind: 'string', defaultValue: 'auto', description: `Worker processes that serve the listen URLs together (one listening socket, the kernel spreads connections; this process runs discovery for them); 0 serves them in this one process. 'auto' (the default): one per CPU this process may use (taskset/cpuset and cgroup quota) but one, up to ${AUTO_CLIENT_WORKERS_CAP}, and 0 with 2 CPUs or fewer. --max-client-conns bounds them together.` },
     { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
     { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
   ];
@@ -140,13 +138,10 @@ function bootstrapPeers(text: string | undefined): string[] {
   return urls.sort();
 }
 
-/** `--client-workers N|auto` of the proxy. */
+/** `--client-workers N|auto` of the proxy; `auto` is the member's count (@deimos/net's auto-client-workers.ts). */
 export function parseProxyWorkers(value: string, cpus: () => number = () => cpuBudget()): number {
   const v = value.trim();
-  if (v === 'auto') {
-    const n = cpus();
-    return n <= 2 ? 0 : Math.min(n, AUTO_WORKERS_CAP);
-  }
+  if (v === 'auto') return autoClientWorkers(cpus());
   if (!/^\d+$/.test(v) || Number(v) > MAX_PROXY_WORKERS) {
     throw new ProxyConfigError(`--client-workers must be 'auto' or an integer from 0 to ${MAX_PROXY_WORKERS} (got "${value}")`);
   }
@@ -217,7 +212,7 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
       maxClientConns,
       tls,
       dashboard: values.get('dashboard') !== false,
-      clientWorkers: parseProxyWorkers(str(values, 'client-workers') ?? '0'),
+      clientWorkers: parseProxyWorkers(str(values, 'client-workers') ?? 'auto'),
       logLevel: oneOf(values, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
     },
   };

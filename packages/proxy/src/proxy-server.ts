@@ -1,9 +1,9 @@
 /**
  * The proxy's composition: listeners, the endpoint pool, discovery, the forwarder and the metrics.
- * {@link startProxy} is what both `deimos-proxy` and `deimos --proxy on|readonly` run.
+ * {@link startProxy} is what both `deimos-proxy` and `deimos --proxy on|readonly` run, and what
+ * each worker of one with `--client-workers N` runs (its member list then comes from the primary).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,10 +13,11 @@ import { goRequestRefusal } from '@deimos/protocol';
 import { answerClientErrors, ConnectionGate, LogThrottle, orderedRequests, type OrderedRequests, type ConnectionAdmission } from '@deimos/net';
 import { DashboardAssets } from '@deimos/dashboard';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
-import { Discovery } from './discovery.js';
+import { Discovery, discoveryOptions, seedsOf } from './discovery.js';
 import { EndpointPool } from './endpoint-pool.js';
 import { Forwarder } from './forwarder.js';
 import type { ProxyLogger } from './logger.js';
+import { MemberHealthLog } from './member-health-log.js';
 import { ProxyMetrics } from './metrics.js';
 import { plainRequestTaker } from './plain-request-taker.js';
 import type { ProxyConfig } from './proxy-config.js';
@@ -25,14 +26,11 @@ import { readonlyRefuses, refuseReadonly } from './readonly-guard.js';
 import { resolvesToSelf, type ListenAddress } from './self-address.js';
 import { portOf } from './url-port.js';
 import { servesDashboardLocally } from './dashboard-paths.js';
+import { ProxyStartError } from './proxy-start-error.js';
+import { readTls, type TlsMaterial } from './tls-material.js';
+import type { WorkerMemberList } from './worker-member-list.js';
 
-/** A proxy that could not start; `code` is stable. */
-export class ProxyStartError extends Error {
-  constructor(readonly code: 'ERR_PROXY_SELF' | 'ERR_PROXY_LISTEN' | 'ERR_PROXY_TLS', message: string) {
-    super(message);
-    this.name = 'ProxyStartError';
-  }
-}
+export { ProxyStartError } from './proxy-start-error.js';
 
 /** A running proxy. */
 export interface RunningProxy {
@@ -42,39 +40,12 @@ export interface RunningProxy {
   urls: string[];
   metrics: ProxyMetrics;
   pool: EndpointPool;
-  /** Refreshes the member list now (tests). */
+  /** Refreshes the member list now (in a worker, the primary does); true when one was learned. */
   refresh(): Promise<boolean>;
   /** This process's own `/metrics` text. */
   localMetrics(): string;
   /** Stops listening, closes every connection and stops discovery. */
   stop(): Promise<void>;
-}
-
-/** PEM material read from the TLS flags. */
-interface TlsMaterial {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-}
-
-function readPem(file: string | undefined, flag: string): Buffer | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new ProxyStartError('ERR_PROXY_TLS', `--${flag} ${file}: ${(err as Error).message}`);
-  }
-}
-
-/** The listener's and member connections' material (one set, as etcd's proxy), and the peer-URL one. */
-function readTls(config: ProxyConfig): { client: TlsMaterial; peer: TlsMaterial } {
-  const t = config.tls;
-  const client = { ca: readPem(t.trustedCaFile, 'trusted-ca-file'), cert: readPem(t.certFile, 'cert-file'), key: readPem(t.keyFile, 'key-file') };
-  const peer = {
-    ca: readPem(t.peerTrustedCaFile, 'peer-trusted-ca-file') ?? client.ca,
-    ...(t.peerCertFile !== undefined ? { cert: readPem(t.peerCertFile, 'peer-cert-file'), key: readPem(t.peerKeyFile, 'peer-key-file') } : { cert: client.cert, key: client.key }),
-  };
-  return { client, peer };
 }
 
 /** A bound listener: node:http with the client loop in front. */
@@ -153,13 +124,17 @@ export interface StartProxyOptions {
   gatherMetrics?: (local: string) => Promise<string>;
   /** The proxy-wide client connection bound each accepted connection needs a slot of (a worker). */
   admission?: ConnectionAdmission;
+  /** The member list from the primary's discovery, instead of a discovery of this process's own (a worker). */
+  memberList?: WorkerMemberList;
 }
 
 /** Starts a proxy; throws {@link ProxyStartError} when it cannot. */
 export async function startProxy(config: ProxyConfig, logger: ProxyLogger, options: StartProxyOptions = {}): Promise<RunningProxy> {
   const { client: clientTls, peer: peerTls } = readTls(config);
   const proxyId = randomBytes(6).toString('hex');
-  const pool = new EndpointPool(config.failureWaitMs, Date.now, logger);
+  const { memberList } = options;
+  // A worker's failures and answers go to its primary, which logs each outage once for all.
+  const pool = new EndpointPool(config.failureWaitMs, Date.now, memberList ?? new MemberHealthLog(logger, config.failureWaitMs));
   const metrics = new ProxyMetrics();
   const forwarder = new Forwarder(pool, metrics, {
     proxyId, dialTimeoutMs: config.dialTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxRequestBytes: config.maxRequestBytes, tls: clientTls,
@@ -168,7 +143,8 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger, optio
   // Read once at start; its API calls (/v2/..., /metrics, /dashboard/api/...) are forwarded as usual.
   const dashboard = config.dashboard ? DashboardAssets.load() : undefined;
   if (dashboard !== undefined && !dashboard.built) logger.warn('the dashboard was not built (npm run build): /dashboard/ answers 404', {});
-  const localMetrics = (): string => metrics.render(pool.all().map((e) => ({ url: e.url, failed: pool.isFailed(e) })));
+  // A worker leaves deimos_proxy_upstream_up to its primary, which keeps the members' health.
+  const localMetrics = (): string => metrics.render(memberList !== undefined ? undefined : pool.all().map((e) => ({ url: e.url, failed: pool.isFailed(e) })));
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     metrics.requestReceived();
     const url = req.url ?? '/';
@@ -222,21 +198,19 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger, optio
   const addresses = listeners.map((l) => l.address);
   const isSelf = (url: string) => resolvesToSelf(url, addresses);
 
-  const seeds: string[] = [];
-  for (const url of config.endpoints) {
-    if (await isSelf(url)) logger.warn('ignoring --endpoints entry: it is this proxy', { url });
-    else seeds.push(url);
-  }
+  // A worker leaves the warnings to its primary, whose discovery checks the same addresses.
+  const seeds = await seedsOf(config.endpoints, isSelf, memberList === undefined ? logger : undefined);
   if (config.endpoints.length > 0 && seeds.length === 0 && config.bootstrapPeerUrls.length === 0) {
     await closeListeners();
     throw new ProxyStartError('ERR_PROXY_SELF', `every --endpoints URL (${config.endpoints.join(', ')}) is this proxy's own listen address; point it at the cluster's client URLs`);
   }
   pool.setUrls(seeds);
-  const discovery = new Discovery(pool, {
-    seeds, bootstrapPeerUrls: config.bootstrapPeerUrls, refreshIntervalMs: config.refreshIntervalMs,
-    requestTimeoutMs: Math.max(2 * config.dialTimeoutMs, 3000), isSelf, tls: clientTls, peerTls,
-  }, logger);
-  await discovery.start();
+  let discovery: Discovery | undefined;
+  if (memberList !== undefined) await memberList.start(pool, addresses);
+  else {
+    discovery = new Discovery(pool, discoveryOptions(config, seeds, isSelf, { client: clientTls, peer: peerTls }), logger);
+    await discovery.start();
+  }
   const urls = listeners.map((l) => l.url);
   logger.info('proxy serving', { mode: config.mode, listen: urls, members: pool.urls(), maxClientConns: config.maxClientConns });
   return {
@@ -244,10 +218,10 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger, optio
     urls,
     metrics,
     pool,
-    refresh: () => discovery.refresh(),
+    refresh: () => (discovery !== undefined ? discovery.refresh() : memberList!.refresh()),
     localMetrics,
     async stop() {
-      discovery.stop();
+      discovery?.stop();
       await closeListeners();
       forwarder.close();
     },

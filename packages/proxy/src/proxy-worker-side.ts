@@ -1,15 +1,16 @@
 /**
- * One worker of a proxy with `--client-workers N` (see proxy-workers.ts): runs the whole proxy on
- * the listening sockets the cluster shares, tells the primary when it serves, answers the primary's
- * requests for its metrics text, asks it for a slot of the proxy-wide `--max-client-conns` for each
- * connection, and stops when the primary says so or is gone. SIGINT and SIGTERM
- * are the primary's to handle.
+ * One worker of a proxy with `--client-workers N` (see proxy-workers.ts): forwards on the listening
+ * sockets the cluster shares, with the member list its primary's discovery pushes
+ * (worker-member-list.ts), tells the primary when it serves, answers the primary's requests for its
+ * metrics text, asks it for a slot of the proxy-wide `--max-client-conns` for each connection, and
+ * stops when the primary says so or is gone. SIGINT and SIGTERM are the primary's to handle.
  */
 import type { ConnectionAdmission } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
-import type { ProxyWorkerMessage } from './proxy-workers.js';
+import type { ProxyWorkerMessage } from './proxy-worker-message.js';
 import { startProxy, type RunningProxy } from './proxy-server.js';
+import { WorkerMemberList } from './worker-member-list.js';
 
 /** Longest a worker waits for the merged metrics before it serves its own. */
 const METRICS_WAIT_MS = 3000;
@@ -50,8 +51,10 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
     },
     release: () => send({ proxy: 'conn-' }),
   };
+  const memberList = new WorkerMemberList(send);
   process.on('disconnect', () => {
     for (const done of waitingSlots.splice(0)) done(false);
+    memberList.close();
   });
   // Listening starts inside startProxy, before it resolves: answers may come from then on, and
   // the primary may ask it to stop (or go) before it is up.
@@ -64,12 +67,13 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
   process.on('message', (m: ProxyWorkerMessage) => {
     if (m.proxy === 'conn') waitingSlots.shift()?.(m.granted);
     else if (m.proxy === 'stop') askStop('asked by the primary');
+    else memberList.receive(m);
   });
   process.on('disconnect', () => askStop('the primary is gone'));
 
   let proxy: RunningProxy;
   try {
-    proxy = await startProxy(config, logger, { gatherMetrics, admission });
+    proxy = await startProxy(config, logger, { gatherMetrics, admission, memberList });
   } catch (err) {
     const e = err as Error & { code?: string };
     const exitCode = e.code === 'ERR_PROXY_SELF' ? 2 : 1;

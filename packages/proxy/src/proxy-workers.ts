@@ -1,11 +1,18 @@
 /**
  * deimos-proxy on several cores (`--client-workers N`): the process that was started becomes a
- * primary that serves nothing itself and forks N `node:cluster` workers running the whole proxy
- * (discovery, endpoint pool, forwarding) on the listening sockets they share. A proxy keeps no
- * state a request depends on, so the workers need nothing from each other; only `/metrics` is
- * gathered: the worker asked renders its own text and the primary merges every worker's, each
- * series summed (@deimos/net's prometheus-merge), with the pool's own gauges.
+ * primary that serves no client itself and forks N `node:cluster` workers that forward, on the
+ * listening sockets they share. A proxy keeps no state a request depends on, so the workers need
+ * little from each other; what they share goes through the primary:
  *
+ * - The member list: the primary runs the one discovery and the one health log
+ *   (primary-discovery.ts) and pushes the list with its marks to every worker (`members`; a worker
+ *   that starts asks with `members?` and gets it at once). Workers report failed requests
+ *   (`member-failed`) and answers from members counted down (`member-answered`), so that an
+ *   outage is logged once and a member one worker found dead is skipped by all; `refresh?` asks
+ *   for a refresh now.
+ * - `/metrics`: the worker asked renders its own text and the primary merges every worker's, each
+ *   series summed (@deimos/net's prometheus-merge), with its own gauges: the pool's, and
+ *   `deimos_proxy_upstream_up` from its member list.
  * - `SCHED_NONE` with `UV_TCP_SINGLE_ACCEPT=1`: the kernel hands each connection to one worker, one
  *   accept per wakeup, and the primary never accepts.
  * - A worker that dies is started again after a backoff (100 ms doubling to 5 s, reset after a
@@ -20,7 +27,10 @@ import cluster, { type Worker } from 'node:cluster';
 import { mergePrometheusTexts } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
-import { connectionLimitLines } from './metrics.js';
+import { connectionLimitLines, upstreamUpLines } from './metrics.js';
+import { PrimaryDiscovery } from './primary-discovery.js';
+import type { ProxyWorkerMessage } from './proxy-worker-message.js';
+import { readTls } from './tls-material.js';
 
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
@@ -28,22 +38,6 @@ const STABLE_AFTER_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 /** Longest the primary waits for the workers' metrics texts (the ones that came are merged). */
 const METRICS_WAIT_MS = 2000;
-
-/** Messages between the primary and a worker, on cluster's IPC channel. */
-export type ProxyWorkerMessage =
-  | { proxy: 'ready' }
-  | { proxy: 'failed'; message: string; exitCode: number }
-  | { proxy: 'metrics?'; id: number }
-  | { proxy: 'render'; id: number }
-  | { proxy: 'rendered'; id: number; text: string }
-  | { proxy: 'metrics'; id: number; text: string }
-  | { proxy: 'stop' }
-  /** A worker accepted a connection and asks for a slot of the proxy-wide --max-client-conns. */
-  | { proxy: 'conn?' }
-  /** The answer to the worker's oldest unanswered `conn?`. */
-  | { proxy: 'conn'; granted: boolean }
-  /** A granted connection closed. */
-  | { proxy: 'conn-' };
 
 interface Slot {
   index: number;
@@ -62,10 +56,21 @@ interface Gathering {
   done: () => void;
 }
 
-/** Runs the primary until SIGINT/SIGTERM (0) or until a worker cannot start (its exit code). */
-export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promise<number> {
+/**
+ * Runs the primary until SIGINT/SIGTERM (0) or until a worker cannot start (its exit code); 1 at
+ * once when the TLS files cannot be read (discovery needs them too).
+ */
+export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, program: string): Promise<number> {
+  let tls: ReturnType<typeof readTls>;
+  try {
+    tls = readTls(config);
+  } catch (err) {
+    process.stderr.write(`${program}: cannot start: ${(err as Error).message}\n`);
+    return Promise.resolve(1);
+  }
   return new Promise<number>((resolve) => {
     const slots: Slot[] = [];
+    const discovery = new PrimaryDiscovery(config, tls, logger);
     let stopping = false;
     let started = false;
     let restarts = 0;
@@ -85,6 +90,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
       '# TYPE deimos_proxy_worker_restarts_total counter',
       `deimos_proxy_worker_restarts_total ${restarts}`,
       ...connectionLimitLines(config.maxClientConns),
+      ...upstreamUpLines(discovery.upstreams()),
       '',
     ].join('\n');
 
@@ -98,7 +104,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
         done: () => {
           if (!gatherings.delete(id)) return;
           clearTimeout(timer);
-          const text = mergePrometheusTexts([...g.texts, poolMetrics()], { min: ['deimos_proxy_upstream_up'] });
+          const text = mergePrometheusTexts([...g.texts, poolMetrics()]);
           if (asker.isConnected()) asker.send({ proxy: 'metrics', id: askId, text } satisfies ProxyWorkerMessage);
         },
       };
@@ -111,6 +117,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
     const stopAll = async (exitCode: number): Promise<void> => {
       if (stopping) return;
       stopping = true;
+      discovery.stop();
       await Promise.all(slots.map(async (slot) => {
         clearTimeout(slot.timer);
         const w = slot.worker;
@@ -133,6 +140,9 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
       slot.ready = false;
       slot.startedAt = Date.now();
       let failure: { message: string; exitCode: number } | undefined;
+      const send = (m: ProxyWorkerMessage): void => {
+        if (worker.isConnected()) worker.send(m);
+      };
       worker.on('message', (m: ProxyWorkerMessage) => {
         if (m.proxy === 'ready') {
           slot.ready = true;
@@ -161,7 +171,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
           if (g === undefined) return;
           g.texts.push(m.text);
           if (--g.waiting === 0) g.done();
-        }
+        } else discovery.receive(m, send);
       });
       worker.once('exit', (code, signal) => {
         // Its connections closed with it.
@@ -169,6 +179,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger): Promi
         slot.connections = 0;
         const wasReady = slot.ready;
         slot.ready = false;
+        discovery.leave(send);
         if (slot.worker === worker) slot.worker = undefined;
         if (stopping) return;
         if (!wasReady) {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EndpointPool } from '../src/endpoint-pool.js';
 import type { ProxyLogger } from '../src/logger.js';
+import { MemberHealthLog } from '../src/member-health-log.js';
 import { FIRST_REMINDER_MS, formatDuration, MAX_REMINDER_INTERVAL_MS, OutageLog } from '../src/outage-log.js';
 
 /** A logger that keeps `level message member` lines. */
@@ -19,7 +20,7 @@ function recordingLogger(): { logger: ProxyLogger; lines: string[] } {
 test('a member failing after every failure wait for an hour is logged down once, reminded 5 times, back once', () => {
   let now = 0;
   const { logger, lines } = recordingLogger();
-  const pool = new EndpointPool(5000, () => now, logger);
+  const pool = new EndpointPool(5000, () => now, new MemberHealthLog(logger, 5000));
   pool.setUrls(['http://a:1', 'http://b:2']);
   const [a, b] = pool.all() as [ReturnType<typeof pool.all>[number], ReturnType<typeof pool.all>[number]];
   for (; now < 60 * 60_000; now += 5000) {

@@ -49,7 +49,7 @@ export async function fakeMember(): Promise<{ stop: () => void; ep: Endpoint; he
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const ep: Endpoint = { url: `http://127.0.0.1:${port}`, protocol: 'http:', hostname: '127.0.0.1', port, failedUntilMs: 0, latencyEwmaMs: undefined, latencySampledAtMs: 0, inFlight: 0 };
+  const ep: Endpoint = { url: `http://127.0.0.1:${port}`, protocol: 'http:', hostname: '127.0.0.1', port, failedUntilMs: 0, latencyEwmaMs: undefined, latencySampledAtMs: 0, answeredAtMs: 0, inFlight: 0 };
   const stop = (): void => {
     for (const socket of sockets) socket.destroy();
     server.close();

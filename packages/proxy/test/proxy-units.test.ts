@@ -1,6 +1,7 @@
 /** Unit tests of the proxy's pure parts: flags and config, the endpoint pool, self-address, the read-only rule. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { autoClientWorkers, cpuBudget } from '@deimos/net';
 import { EndpointPool } from '../src/endpoint-pool.js';
 import { parseProxyArgs, parseProxyWorkers, type ProxyConfig } from '../src/proxy-config.js';
 import { proxyModeRequested } from '../src/proxy-main.js';
@@ -80,12 +81,13 @@ test('under `deimos --proxy`, member flags are tolerated and the environment pre
   assert.deepEqual(c.listenUrls, ['http://127.0.0.1:4001']);
 });
 
-test('--client-workers: 0 by default, a count up to 64, or auto (one per CPU up to 16, none with 2 CPUs or fewer); the member flag of the same name drives it under deimos --proxy', () => {
-  assert.equal(config(['--endpoints', 'http://127.0.0.1:2379']).clientWorkers, 0);
+test('--client-workers: auto by default (as the member: one per CPU but one, up to 16, none with 2 CPUs or fewer), or a count up to 64; the member flag of the same name drives it under deimos --proxy', () => {
+  assert.equal(config(['--endpoints', 'http://127.0.0.1:2379']).clientWorkers, autoClientWorkers(cpuBudget()));
+  assert.equal(config(['--endpoints', 'http://127.0.0.1:2379', '--client-workers', '0']).clientWorkers, 0);
   assert.equal(config(['--endpoints', 'http://127.0.0.1:2379', '--client-workers', '3']).clientWorkers, 3);
   assert.equal(config([], { DEIMOS_PROXY_ENDPOINTS: 'http://a:1', DEIMOS_PROXY_CLIENT_WORKERS: '4' }).clientWorkers, 4);
   assert.equal(parseProxyWorkers('auto', () => 2), 0);
-  assert.equal(parseProxyWorkers('auto', () => 4), 4);
+  assert.equal(parseProxyWorkers('auto', () => 4), 3);
   assert.equal(parseProxyWorkers('auto', () => 64), 16);
   for (const bad of ['-1', '65', 'many', '']) assert.throws(() => parseProxyWorkers(bad, () => 4), /--client-workers must be 'auto' or an integer from 0 to 64/, bad);
   const tolerated = [{ name: 'client-workers', kind: 'string' as const, description: 'the member flag' }];

@@ -3,25 +3,13 @@
  * single-process member; `auto` derives the count from the CPUs this process may use (its affinity
  * mask lowered to its cgroup quota: @deimos/net's cpu-budget.ts).
  */
-import { cpuBudget } from '@deimos/net';
+import { autoClientWorkers, cpuBudget } from '@deimos/net';
 import { FlagError } from './flag-parser.js';
 
-export { cpuBudget, cpusFromCpuMax } from '@deimos/net';
+export { autoClientWorkers, cpuBudget, cpusFromCpuMax } from '@deimos/net';
 
 /** Most client workers accepted (more processes than this only add memory and contention). */
 export const MAX_CLIENT_WORKERS = 64;
-/** Most workers `auto` chooses. */
-const AUTO_CAP = 16;
-
-/**
- * The count `auto` chooses for `cpus` CPUs: one is left to the primary (raft, WAL, apply), the rest
- * serve clients. With 2 CPUs or fewer it is 0: measured on 2 cores (see the design document), the
- * channel's cost per request outweighs the second process there.
- */
-export function autoClientWorkers(cpus: number): number {
-  if (cpus <= 2) return 0;
-  return Math.min(cpus - 1, AUTO_CAP);
-}
 
 /** Parses the flag's value (`auto` or an integer from 0 to {@link MAX_CLIENT_WORKERS}). */
 export function parseClientWorkers(value: string, cpus: () => number = () => cpuBudget()): number {

@@ -24,12 +24,3 @@ test('merging the texts of several processes sums each series and keeps each fam
   assert.equal(lines[help + 1], '# TYPE deimos_client_connections gauge');
   assert.equal(lines[help + 2], 'deimos_client_connections 3');
 });
-
-test('a family merged by its minimum keeps the smallest value of each series (a 0/1 state per process)', () => {
-  const a = '# HELP up 1 when in use\n# TYPE up gauge\nup{m="x"} 1\nup{m="y"} 1\n# TYPE n counter\nn 2\n';
-  const b = '# HELP up 1 when in use\n# TYPE up gauge\nup{m="x"} 0\nup{m="y"} 1\n# TYPE n counter\nn 3\n';
-  const merged = mergePrometheusTexts([a, b], { min: ['up'] });
-  assert.match(merged, /^up\{m="x"\} 0$/m);
-  assert.match(merged, /^up\{m="y"\} 1$/m);
-  assert.match(merged, /^n 5$/m, 'the others still add up');
-});
