@@ -17,7 +17,7 @@
  * sees this member as slow: a leader does not count itself for entries it could not write.
  */
 import type { ConfState, Entry, HardState, Message, NodeId, Snapshot } from '@deimos/protocol';
-import { NONE } from '@deimos/protocol';
+import { MessageType, NONE } from '@deimos/protocol';
 import { StateType, type RaftNode, type Ready, type ReadState, type SoftState } from '@deimos/raft';
 import { isNoSpaceError } from '../util/no-space.js';
 import { ReadyPipeline } from './ready-pipeline.js';
@@ -127,6 +127,9 @@ export class RaftLoop {
   private readonly pipeline: ReadyPipeline;
   private readonly waitingApply: ReadRound[] = [];
   private roundSeq = 0;
+  /** A leader's appends without entries, sent at the end of the turn (see sendLeaderMessages). */
+  private deferred: Message[] = [];
+  private deferredScheduled = false;
   /** The Ready that found no disk space, waiting for {@link retryHeld}. */
   private held: ReadyWork | undefined;
 
@@ -267,11 +270,34 @@ export class RaftLoop {
       // A leader may send appends before its own fsync: followers persist before acknowledging,
       // and the leader counts itself only after advance().
       const sentFirst = this.isLeader;
-      if (sentFirst) this.opts.sender.send(rd.messages);
+      if (sentFirst) this.sendLeaderMessages(rd.messages);
       const installed = rd.snapshot !== undefined && rd.snapshot.metadata.index > 0;
       this.handleReady({ rd, sentFirst, installed, restored: false, markerSaved: false });
     }
     this.releaseAppliedReads();
+  }
+
+  /**
+   * A leader's appends that carry entries go at once: they are on the way to commit of every write
+   * in them. Appends without entries (the new commit index, probes) wait for the end of the turn, so
+   * the answers that this Ready's apply produces reach their clients (and client workers) first
+   * instead of after a socket write to every follower.
+   */
+  private sendLeaderMessages(messages: Message[]): void {
+    let now: Message[] | undefined;
+    for (const m of messages) {
+      if (m.type === MessageType.MsgApp && m.entries.length === 0) this.deferred.push(m);
+      else (now ??= []).push(m);
+    }
+    if (now !== undefined) this.opts.sender.send(now);
+    if (this.deferred.length === 0 || this.deferredScheduled) return;
+    this.deferredScheduled = true;
+    setImmediate(() => {
+      this.deferredScheduled = false;
+      const due = this.deferred;
+      this.deferred = [];
+      if (!this.stopped) this.opts.sender.send(due);
+    });
   }
 
   /** Persists a Ready, then mirrors, applies and queues it for acknowledgement; holds it when the disk is full. */
