@@ -3,6 +3,7 @@
  * across endpoints with retries only where they cannot apply a write twice.
  */
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import { Agent as HttpsAgent } from 'node:https';
 import got, { RequestError, type Got } from 'got';
 import { requestBody, requestUrl, type DebugListener } from './debug-events.js';
@@ -82,7 +83,7 @@ export class Transport {
   private readonly got: Got;
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent: HttpsAgent;
-  private readonly closer = new AbortController();
+  private readonly closer = closerController();
 
   constructor(
     private readonly endpoints: Endpoints,
@@ -252,4 +253,16 @@ export function numericHeader(headers: IncomingHttpHeaders, name: string): numbe
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * The controller whose abort ends every request of a closed client. Each request in flight without
+ * a signal of its own listens on it (got removes the listener when the request ends), so more than
+ * ten at once is normal use, not a leak: without this node would print MaxListenersExceededWarning
+ * on the application's stderr.
+ */
+function closerController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -163,4 +163,28 @@ describe('failover rules', () => {
     assert.equal(err.errors.length, 2);
     assert.ok(err.errors[0] instanceof DeimosError);
   });
+
+  test('many requests in flight at once on one client print no MaxListenersExceededWarning', async () => {
+    reset('hang', 'ok');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const c = client([a.url], 30_000);
+      // Reads of a member slow to answer: each holds its request open.
+      const pending = Array.from({ length: 20 }, () => c.get('/k').catch((e: unknown) => e));
+      await new Promise<void>((resolve) => {
+        const check = () => (a.requests.length >= 20 ? resolve() : setTimeout(check, 10));
+        check();
+      });
+      // The warning is emitted on the next tick after the 11th listener.
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+      c.close();
+      await Promise.allSettled(pending);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
+
