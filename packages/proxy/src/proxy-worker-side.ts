@@ -67,6 +67,9 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
   process.on('message', (m: ProxyWorkerMessage) => {
     if (m.proxy === 'conn') waitingSlots.shift()?.(m.granted);
     else if (m.proxy === 'stop') askStop('asked by the primary');
+    // Taken from the start: a worker still waiting for its first member list already answers
+    // /metrics (without this its asks waited METRICS_WAIT_MS for an answer that had come).
+    else if (m.proxy === 'metrics') asks.get(m.id)?.(m.text);
     else memberList.receive(m);
   });
   process.on('disconnect', () => askStop('the primary is gone'));
@@ -94,7 +97,6 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
     };
     process.on('message', (m: ProxyWorkerMessage) => {
       if (m.proxy === 'render') send({ proxy: 'rendered', id: m.id, text: proxy.localMetrics() });
-      else if (m.proxy === 'metrics') asks.get(m.id)?.(m.text);
     });
     stopNow = stop;
     if (stopAsked !== undefined) return stop(stopAsked);
