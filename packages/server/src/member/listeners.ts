@@ -1,6 +1,7 @@
 /** The member's HTTP listeners: the client API on every client URL, raft traffic on every peer URL. */
-import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../util/logger.js';
@@ -131,7 +132,17 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
   }, logger, gate, intercepted);
 }
 
-/** Listens on every peer URL with `handler`; `gate` bounds the connections open across them. */
-export function listenPeers(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide, gate?: ConnectionGate): Promise<Listeners> {
-  return listenEach(config.listenPeerUrls, (url) => serverFor(url, PEER_SERVER_OPTIONS, handler, tls, logger), logger, gate);
+/** A node:http 'upgrade' listener. */
+export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/**
+ * Listens on every peer URL with `handler` (and `upgrade` for requests that ask to upgrade: the
+ * raft streams); `gate` bounds the connections open across them.
+ */
+export function listenPeers(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide, gate?: ConnectionGate, upgrade?: UpgradeListener): Promise<Listeners> {
+  return listenEach(config.listenPeerUrls, (url) => {
+    const server = serverFor(url, PEER_SERVER_OPTIONS, handler, tls, logger);
+    if (upgrade !== undefined) server.on('upgrade', upgrade);
+    return server;
+  }, logger, gate);
 }

@@ -302,7 +302,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       // Members joining the cluster ask any peer for the cluster ID and member list.
       if (req.method === 'GET' && req.url === '/members') return sendJson(res, 200, { clusterId: config.clusterId, members: membership.list() });
       transport.handler(req, res);
-    }, logger, peerTls, peerGate));
+    }, logger, peerTls, peerGate, transport.upgradeHandler));
     let isReady = false;
     void ready.then(() => (isReady = true));
     if (config.clientWorkers > 0) {

@@ -32,9 +32,9 @@ export function peerEndpoint(peerUrl: string, path: string): URL {
   return new URL(path, peerUrl);
 }
 
-/** Starts a POST to `url` with `headers`; the caller writes the body and listens for events. */
-export function openPeerRequest(url: URL, headers: OutgoingHttpHeaders, tls: PeerTlsSource | undefined): ClientRequest {
-  const options = { method: 'POST', agent: false as const, headers };
+/** Starts a request (a POST unless told) to `url` with `headers`; the caller writes the body and listens for events. */
+export function openPeerRequest(url: URL, headers: OutgoingHttpHeaders, tls: PeerTlsSource | undefined, method = 'POST'): ClientRequest {
+  const options = { method, agent: false as const, headers };
   if (url.protocol === 'https:') return https.request(url, { ...options, ...currentTls(tls) });
   if (url.protocol !== 'http:') throw new TypeError(`unsupported peer URL scheme ${url.protocol}`);
   return http.request(url, options);

@@ -1,12 +1,14 @@
 /**
- * The outgoing stream to one peer: a long-lived `POST /raft/stream` whose chunked body carries
- * frames of message batches. Everything queued since the last write goes out as one frame; while
+ * The outgoing stream to one peer: a long-lived `GET /raft/stream` upgraded to a raw connection
+ * that carries frames of message batches (stream-receiver.ts; no HTTP framing per batch). Everything queued since the last write goes out as one frame; while
  * the socket is backed up nothing more is written, so the next frame batches whatever piled up and
  * the urgent lane of the queue jumps ahead of bulk messages. When the connection fails the queue
  * is dropped, the peer is reported unreachable, and a reconnect follows after exponential backoff
  * with jitter; while waiting, messages for the peer are refused (the raft core retries them).
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { encodeMessageBatch, MessageType, type Message, type NodeId } from '@deimos/protocol';
 import type { Logger } from '../util/logger.js';
 import { encodeFrame } from './frame-codec.js';
@@ -14,6 +16,7 @@ import { peerHeaders } from './peer-headers.js';
 import { errorMessageOf, openPeerRequest, peerEndpoint, readSmallBody, type PeerTlsSource } from './peer-request.js';
 import type { PeerStats } from './peer-stats.js';
 import { SendQueue, type SendQueueLimits } from './send-queue.js';
+import { RAW_STREAM_UPGRADE } from './stream-receiver.js';
 import { TransportError } from './transport-errors.js';
 
 /** An empty frame: the receiver skips it, and notes that the peer is alive. */
@@ -62,6 +65,8 @@ export class PeerStreamWriter {
   private urlIndex = 0;
   private readonly queue: SendQueue;
   private req: ClientRequest | undefined;
+  /** The upgraded connection frames are written to (undefined until the peer answered 101). */
+  private out: Socket | undefined;
   /** Bumped whenever a connection is abandoned, so late events of an old request are ignored. */
   private generation = 0;
   private backoffMs: number;
@@ -142,72 +147,87 @@ export class PeerStreamWriter {
     const gen = ++this.generation;
     this.current = 'connecting';
     const url = peerEndpoint(this.urls[this.urlIndex % this.urls.length]!, '/raft/stream');
-    const headers = { ...peerHeaders(this.opts.clusterId, this.opts.localId, this.opts.peerId), 'content-type': 'application/octet-stream' };
+    const headers = { ...peerHeaders(this.opts.clusterId, this.opts.localId, this.opts.peerId), connection: 'Upgrade', upgrade: RAW_STREAM_UPGRADE };
     let req: ClientRequest;
     try {
-      req = openPeerRequest(url, headers, this.opts.tls);
+      req = openPeerRequest(url, headers, this.opts.tls, 'GET');
     } catch (err) {
       this.req = undefined;
       queueMicrotask(() => this.fail(gen, err as Error));
       return;
     }
     this.req = req;
-    req.setNoDelay(true);
-    req.on('socket', (socket) => socket.setKeepAlive(true, 2_000));
-    req.on('response', (res) => this.onResponse(gen, res));
+    let upgraded = false;
+    req.on('upgrade', (_res: IncomingMessage, socket: Duplex) => {
+      upgraded = true;
+      this.onUpgrade(gen, socket as Socket);
+    });
+    req.on('response', (res) => this.onRefused(gen, res));
     req.on('error', (err) => this.fail(gen, err));
-    req.on('close', () => this.fail(gen, new Error('connection closed')));
-    req.on('drain', () => this.onDrain(gen));
-    // Send the headers now: the peer answers as soon as it has checked them.
-    req.flushHeaders();
+    // node:http closes the request itself once it handed the socket over.
+    req.on('close', () => {
+      if (!upgraded) this.fail(gen, new Error('connection closed'));
+    });
+    req.end();
     this.connectTimer = setTimeout(() => {
       this.fail(gen, new TransportError('ERR_PEER_TIMEOUT', `no answer within ${this.opts.limits.connectTimeoutMs} ms`));
     }, this.opts.limits.connectTimeoutMs);
   }
 
-  private onResponse(gen: number, res: IncomingMessage): void {
+  /** The peer answered without upgrading: a refusal (410 when this member was removed). */
+  private onRefused(gen: number, res: IncomingMessage): void {
     if (gen !== this.generation) return;
     clearTimeout(this.connectTimer);
-    if (res.statusCode !== 200) {
-      readSmallBody(res, 4096, (body) => {
-        if (res.statusCode === 410 && gen === this.generation) this.opts.onRemoved();
-        const text = errorMessageOf(body);
-        this.fail(gen, new TransportError('ERR_PEER_REFUSED', `peer answered ${res.statusCode}: ${text}`, res.statusCode));
-      });
+    readSmallBody(res, 4096, (body) => {
+      if (res.statusCode === 410 && gen === this.generation) this.opts.onRemoved();
+      const text = errorMessageOf(body);
+      this.fail(gen, new TransportError('ERR_PEER_REFUSED', `peer answered ${res.statusCode}: ${text}`, res.statusCode));
+    });
+  }
+
+  /** The peer took the stream (101): frames go straight onto the socket from now on. */
+  private onUpgrade(gen: number, socket: Socket): void {
+    if (gen !== this.generation) {
+      socket.destroy();
       return;
     }
+    clearTimeout(this.connectTimer);
+    this.out = socket;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 2_000);
+    socket.on('error', (err) => this.fail(gen, err));
+    socket.on('close', () => this.fail(gen, new Error('connection closed')));
+    socket.on('end', () => this.fail(gen, new Error('peer ended the stream')));
+    socket.on('drain', () => this.onDrain(gen));
+    // The peer sends nothing on this stream; reading is how its end is seen.
+    socket.resume();
     this.current = 'connected';
     this.opts.stats.setConnected(true);
     this.backoffMs = this.opts.limits.backoffMinMs;
     this.failures = 0;
     this.opts.logger.info('peer stream connected', { peer: this.opts.peerId });
-    this.startKeepalive(gen, this.req);
-    res.resume();
-    res.on('end', () => this.fail(gen, new Error('peer ended the stream')));
-    res.on('error', (err) => this.fail(gen, err));
+    this.startKeepalive(gen, socket);
     this.flush();
   }
 
   /**
    * Writes what is queued to the socket now, as frames of at most about `frameTargetBytes`
    * (nothing while connecting or while the socket is backed up: the next flush or the drain
-   * batches whatever piled up). The writes reach the kernel before this returns, so a leader's
-   * appends are on the wire while it fsyncs its own log; node:http would otherwise cork the socket
-   * until the next tick, that is after the synchronous fsync.
+   * batches whatever piled up). The writes reach the kernel before this returns (one write for all
+   * the frames), so a leader's appends are on the wire while it writes its own log.
    */
   flush(): void {
-    const req = this.req;
-    const socket = req?.socket;
-    if (this.current !== 'connected' || this.waitingDrain || req === undefined || this.queue.length === 0) return;
-    socket?.cork();
+    const out = this.out;
+    if (this.current !== 'connected' || this.waitingDrain || out === undefined || this.queue.length === 0) return;
+    out.cork();
     try {
-      this.writeFrames(req);
+      this.writeFrames(out);
     } finally {
-      socket?.uncork();
+      out.uncork();
     }
   }
 
-  private writeFrames(req: ClientRequest): void {
+  private writeFrames(out: Socket): void {
     const stats = this.opts.stats;
     while (this.queue.length > 0) {
       const batch = this.queue.takeBatch(this.opts.limits.frameTargetBytes);
@@ -217,7 +237,7 @@ export class PeerStreamWriter {
       stats.framesSent++;
       this.wroteFrame = true;
       for (const m of batch) if (m.type === MessageType.MsgHeartbeat) stats.heartbeatSent();
-      if (!req.write(frame)) {
+      if (!out.write(frame)) {
         this.waitingDrain = true;
         const gen = this.generation;
         this.stallTimer = setTimeout(() => {
@@ -233,15 +253,15 @@ export class PeerStreamWriter {
    * raft messages, and a stopped peer keeps its TCP connection open: the empty frames are what
    * tells each member, within seconds, which peers are alive (the strict reconfiguration check).
    */
-  private startKeepalive(gen: number, request: ClientRequest | undefined): void {
+  private startKeepalive(gen: number, out: Socket): void {
     clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = setInterval(() => {
       if (gen !== this.generation || this.current !== 'connected') return clearInterval(this.keepaliveTimer);
-      if (this.wroteFrame || this.waitingDrain || request === undefined) {
+      if (this.wroteFrame || this.waitingDrain) {
         this.wroteFrame = false;
         return;
       }
-      if (!request.write(KEEPALIVE_FRAME)) this.waitingDrain = true;
+      if (!out.write(KEEPALIVE_FRAME)) this.waitingDrain = true;
     }, this.opts.limits.keepaliveIntervalMs);
     this.keepaliveTimer.unref();
   }
@@ -286,7 +306,10 @@ export class PeerStreamWriter {
     this.waitingDrain = false;
     this.opts.stats.heartbeatLost();
     const req = this.req;
+    const out = this.out;
     this.req = undefined;
+    this.out = undefined;
     req?.destroy();
+    out?.destroy();
   }
 }

@@ -7,16 +7,17 @@
  * middle of a Ready), but from a later microtask or I/O callback.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { MessageType, type Message, type NodeId } from '@deimos/protocol';
 import { SnapshotStatus } from '@deimos/raft';
 import type { Logger } from '../util/logger.js';
-import { checkPeerRequest, peerHeaders, refuse, type LocalIdentity } from './peer-headers.js';
+import { checkPeerRequest, peerHeaders, peerRequestCheck, refuse, refuseRaw, type LocalIdentity } from './peer-headers.js';
 import { peerEndpoint, type PeerTlsSource } from './peer-request.js';
 import { PeerStats, type PeerStatsSnapshot } from './peer-stats.js';
 import { PeerStreamWriter } from './peer-stream-writer.js';
 import { sendSnapshot, type SnapshotFile, type SnapshotSource } from './snapshot-sender.js';
 import { receiveSnapshot } from './snapshot-receiver.js';
-import { receiveStream } from './stream-receiver.js';
+import { RAW_STREAM_UPGRADE, receiveRawStream, receiveStream, type StreamReceiverContext } from './stream-receiver.js';
 import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
 import { TransportError } from './transport-errors.js';
 
@@ -60,7 +61,7 @@ export class PeerTransport {
   private readonly logger: Logger;
   private readonly identity: LocalIdentity;
   private readonly peers = new Map<NodeId, Peer>();
-  private readonly inboundStreams = new Map<NodeId, IncomingMessage>();
+  private readonly inboundStreams = new Map<NodeId, Duplex>();
   private readonly inboundSnapshots = new Set<IncomingMessage>();
   private readonly tasks = new Set<Promise<void>>();
   private readonly pendingUnreachable = new Set<NodeId>();
@@ -134,7 +135,7 @@ export class PeerTransport {
       peer.writer.close();
       peer.snapshot?.abort();
     }
-    this.inboundStreams.get(id)?.socket.destroy();
+    this.inboundStreams.get(id)?.destroy();
   }
 
   /** How many peers are added and not removed. */
@@ -199,32 +200,57 @@ export class PeerTransport {
     else this.acceptSnapshot(req, res, from);
   };
 
+  /**
+   * The node:http 'upgrade' listener for the peer listener: a `GET /raft/stream` asking for
+   * {@link RAW_STREAM_UPGRADE} becomes a stream of raw frames (anything else asking to upgrade is
+   * refused; node:http would otherwise drop it without an answer).
+   */
+  readonly upgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/raft/stream') return refuseRaw(socket, 404, `no peer endpoint at ${path}`);
+    if (String(req.headers.upgrade).toLowerCase() !== RAW_STREAM_UPGRADE) return refuseRaw(socket, 400, `${path} upgrades to ${RAW_STREAM_UPGRADE} only`);
+    if (req.method !== 'GET') return refuseRaw(socket, 405, `${path} upgrades with GET only`);
+    if (this.closed) return refuseRaw(socket, 503, 'member is shutting down');
+    const checked = peerRequestCheck(req, this.identity);
+    if ('refusal' in checked) return refuseRaw(socket, checked.refusal.status, checked.refusal.message);
+    this.trackInbound(checked.from, socket);
+    receiveRawStream(socket, head, checked.from, this.receiverContext());
+  };
+
   /** Cuts every connection and transfer, stops all timers, and waits for temp files to be removed. */
   async close(): Promise<void> {
     this.closed = true;
     for (const id of [...this.peers.keys()]) this.removePeer(id);
-    for (const req of this.inboundStreams.values()) req.socket.destroy();
+    for (const socket of this.inboundStreams.values()) socket.destroy();
     for (const req of this.inboundSnapshots) req.destroy();
     await Promise.allSettled([...this.tasks]);
   }
 
   private acceptStream(req: IncomingMessage, res: ServerResponse, from: NodeId): void {
-    // A reconnecting peer abandoned its old stream; keep exactly one per direction.
-    this.inboundStreams.get(from)?.socket.destroy();
-    this.inboundStreams.set(from, req);
+    this.trackInbound(from, req.socket);
+    receiveStream(req, res, from, this.receiverContext());
+  }
+
+  /** Keeps exactly one inbound stream per peer: a reconnecting peer abandoned its old one. */
+  private trackInbound(from: NodeId, socket: Duplex): void {
+    this.inboundStreams.get(from)?.destroy();
+    this.inboundStreams.set(from, socket);
     const stats = this.peers.get(from)?.stats;
     if (stats) stats.inboundConnections++;
-    req.once('close', () => {
+    socket.once('close', () => {
       if (stats) stats.inboundConnections--;
-      if (this.inboundStreams.get(from) === req) this.inboundStreams.delete(from);
+      if (this.inboundStreams.get(from) === socket) this.inboundStreams.delete(from);
     });
-    receiveStream(req, res, from, {
+  }
+
+  private receiverContext(): StreamReceiverContext {
+    return {
       localId: this.opts.localId,
       maxFrameBytes: this.limits.maxFrameBytes,
       logger: this.logger,
       deliver: (peer, messages, bytes) => this.deliver(peer, messages, bytes),
       heard: (peer) => this.peers.get(peer)?.stats.heard(),
-    });
+    };
   }
 
   private deliver(from: NodeId, messages: Message[], bytes: number): void {

@@ -134,7 +134,7 @@ describe('peer streams', () => {
     const stuck = net.createServer((s) => {
       sockets.add(s);
       s.once('data', () => {
-        s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+        s.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: deimos-raft-stream\r\n\r\n');
         s.pause();
       });
     });
