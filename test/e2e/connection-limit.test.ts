@@ -150,9 +150,17 @@ test('DEIMOS_MAX_CLIENT_CONNS bounds client connections, and a freed slot is tak
 test('with the limit above what descriptors allow, failed accepts are survived and writes go on across WAL cuts', { timeout: 120_000 }, async () => {
   const node = await start({ fdLimit: 256, args: ['--snapshot-count', '20', '--max-client-conns', '5000'] });
   const writer = await connect(node.clientUrl);
-  const watches = await openWatches(node.clientUrl, 400);
+  // Every process serving the client port has the 256 descriptors: with client workers the
+  // connections spread over them as the kernel hands them out, so watches are opened until
+  // accepts fail (at most 1,600: enough for six workers).
+  const starved = (): boolean => watches.some((w) => w.closed && w.text === '');
+  const watches: RawConnection[] = [];
+  for (let round = 0; round < 8 && !starved(); round++) {
+    watches.push(...(await openWatches(node.clientUrl, 200)));
+    for (let t = 0; t < 20 && !starved(); t++) await new Promise((r) => setTimeout(r, 50));
+  }
   // The member ran out of descriptors: connections past that were closed unanswered.
-  await waitFor(() => watches.filter((w) => w.closed && w.text === '').length > 0, { timeoutMs: 20_000, what: 'accepts to fail for want of descriptors' });
+  await waitFor(starved, { timeoutMs: 20_000, what: 'accepts to fail for want of descriptors' });
   const segmentsBefore = walSegments(node.dataDir);
   await writeKeys(writer, 'exhausted', 80);
   assert.match(node.output, /snapshot taken/);
