@@ -19,6 +19,11 @@ import { SendQueue, type SendQueueLimits } from './send-queue.js';
 import { RAW_STREAM_UPGRADE } from './stream-receiver.js';
 import { TransportError } from './transport-errors.js';
 
+/** What frames are written to: a socket, or a request body. */
+interface FrameSink {
+  write(chunk: Uint8Array): boolean;
+}
+
 /** An empty frame: the receiver skips it, and notes that the peer is alive. */
 const KEEPALIVE_FRAME = encodeFrame(new Uint8Array(0));
 
@@ -65,8 +70,13 @@ export class PeerStreamWriter {
   private urlIndex = 0;
   private readonly queue: SendQueue;
   private req: ClientRequest | undefined;
-  /** The upgraded connection frames are written to (undefined until the peer answered 101). */
-  private out: Socket | undefined;
+  /**
+   * Where frames are written once connected: the upgraded socket, or (an older peer) the chunked
+   * POST body, with the socket under it to cork.
+   */
+  private out: { stream: FrameSink; socket: Socket } | undefined;
+  /** The peer answered the upgrade 405: it takes the stream only as a chunked POST. */
+  private chunked = false;
   /** Bumped whenever a connection is abandoned, so late events of an old request are ignored. */
   private generation = 0;
   private backoffMs: number;
@@ -147,10 +157,12 @@ export class PeerStreamWriter {
     const gen = ++this.generation;
     this.current = 'connecting';
     const url = peerEndpoint(this.urls[this.urlIndex % this.urls.length]!, '/raft/stream');
-    const headers = { ...peerHeaders(this.opts.clusterId, this.opts.localId, this.opts.peerId), connection: 'Upgrade', upgrade: RAW_STREAM_UPGRADE };
+    const chunked = this.chunked;
+    const identity = peerHeaders(this.opts.clusterId, this.opts.localId, this.opts.peerId);
+    const headers = chunked ? { ...identity, 'content-type': 'application/octet-stream' } : { ...identity, connection: 'Upgrade', upgrade: RAW_STREAM_UPGRADE };
     let req: ClientRequest;
     try {
-      req = openPeerRequest(url, headers, this.opts.tls, 'GET');
+      req = openPeerRequest(url, headers, this.opts.tls, chunked ? 'POST' : 'GET');
     } catch (err) {
       this.req = undefined;
       queueMicrotask(() => this.fail(gen, err as Error));
@@ -162,22 +174,37 @@ export class PeerStreamWriter {
       upgraded = true;
       this.onUpgrade(gen, socket as Socket);
     });
-    req.on('response', (res) => this.onRefused(gen, res));
+    req.on('response', (res) => (chunked && res.statusCode === 200 ? this.onChunkedStream(gen, req, res) : this.onRefused(gen, res)));
     req.on('error', (err) => this.fail(gen, err));
     // node:http closes the request itself once it handed the socket over.
     req.on('close', () => {
       if (!upgraded) this.fail(gen, new Error('connection closed'));
     });
-    req.end();
+    if (chunked) {
+      req.on('drain', () => this.onDrain(gen));
+      // The headers now: the peer answers as soon as it has checked them; the body is the stream.
+      req.flushHeaders();
+    } else req.end();
     this.connectTimer = setTimeout(() => {
       this.fail(gen, new TransportError('ERR_PEER_TIMEOUT', `no answer within ${this.opts.limits.connectTimeoutMs} ms`));
     }, this.opts.limits.connectTimeoutMs);
   }
 
-  /** The peer answered without upgrading: a refusal (410 when this member was removed). */
+  /**
+   * The peer answered without upgrading: a refusal (410 when this member was removed). A 405 to
+   * the upgrade is a member of a build before raw streams (it takes the stream only as a chunked
+   * POST): the next attempt, at once, is that.
+   */
   private onRefused(gen: number, res: IncomingMessage): void {
     if (gen !== this.generation) return;
     clearTimeout(this.connectTimer);
+    if (res.statusCode === 405 && !this.chunked) {
+      res.resume();
+      this.abandon();
+      this.chunked = true;
+      this.connect();
+      return;
+    }
     readSmallBody(res, 4096, (body) => {
       if (res.statusCode === 410 && gen === this.generation) this.opts.onRemoved();
       const text = errorMessageOf(body);
@@ -192,7 +219,7 @@ export class PeerStreamWriter {
       return;
     }
     clearTimeout(this.connectTimer);
-    this.out = socket;
+    this.out = { stream: socket, socket };
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 2_000);
     socket.on('error', (err) => this.fail(gen, err));
@@ -201,12 +228,30 @@ export class PeerStreamWriter {
     socket.on('drain', () => this.onDrain(gen));
     // The peer sends nothing on this stream; reading is how its end is seen.
     socket.resume();
+    this.connected(gen);
+  }
+
+  /** An older peer took the stream as the chunked body of the POST (200). */
+  private onChunkedStream(gen: number, req: ClientRequest, res: IncomingMessage): void {
+    if (gen !== this.generation) return;
+    clearTimeout(this.connectTimer);
+    const socket = req.socket as Socket;
+    this.out = { stream: req, socket };
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 2_000);
+    res.resume();
+    res.on('end', () => this.fail(gen, new Error('peer ended the stream')));
+    res.on('error', (err) => this.fail(gen, err));
+    this.connected(gen);
+  }
+
+  private connected(gen: number): void {
     this.current = 'connected';
     this.opts.stats.setConnected(true);
     this.backoffMs = this.opts.limits.backoffMinMs;
     this.failures = 0;
-    this.opts.logger.info('peer stream connected', { peer: this.opts.peerId });
-    this.startKeepalive(gen, socket);
+    this.opts.logger.info('peer stream connected', { peer: this.opts.peerId, ...(this.chunked ? { form: 'chunked POST' } : {}) });
+    this.startKeepalive(gen, this.out!.stream);
     this.flush();
   }
 
@@ -219,15 +264,15 @@ export class PeerStreamWriter {
   flush(): void {
     const out = this.out;
     if (this.current !== 'connected' || this.waitingDrain || out === undefined || this.queue.length === 0) return;
-    out.cork();
+    out.socket.cork();
     try {
-      this.writeFrames(out);
+      this.writeFrames(out.stream);
     } finally {
-      out.uncork();
+      out.socket.uncork();
     }
   }
 
-  private writeFrames(out: Socket): void {
+  private writeFrames(out: FrameSink): void {
     const stats = this.opts.stats;
     while (this.queue.length > 0) {
       const batch = this.queue.takeBatch(this.opts.limits.frameTargetBytes);
@@ -253,7 +298,7 @@ export class PeerStreamWriter {
    * raft messages, and a stopped peer keeps its TCP connection open: the empty frames are what
    * tells each member, within seconds, which peers are alive (the strict reconfiguration check).
    */
-  private startKeepalive(gen: number, out: Socket): void {
+  private startKeepalive(gen: number, out: FrameSink): void {
     clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = setInterval(() => {
       if (gen !== this.generation || this.current !== 'connected') return clearInterval(this.keepaliveTimer);
@@ -287,6 +332,8 @@ export class PeerStreamWriter {
     // A peer that stays down would otherwise log every retry: warn on the first failure only.
     if (this.failures++ === 0 || wasConnected) this.opts.logger.warn('peer stream failed', fields);
     else this.opts.logger.debug('peer stream failed', fields);
+    // The peer may have been replaced by a newer build meanwhile: the upgrade is tried first again.
+    this.chunked = false;
     this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     const delayMs = this.backoffMs * (0.5 + 0.5 * this.opts.random());
     this.backoffMs = Math.min(this.backoffMs * 2, this.opts.limits.backoffMaxMs);
@@ -310,6 +357,6 @@ export class PeerStreamWriter {
     this.req = undefined;
     this.out = undefined;
     req?.destroy();
-    out?.destroy();
+    out?.socket.destroy();
   }
 }

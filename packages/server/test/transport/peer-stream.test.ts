@@ -18,6 +18,21 @@ afterEach(async () => {
 const streamRequests = (m: TestMember) => m.requests.filter((r) => r.path === '/raft/stream');
 
 describe('peer streams', () => {
+  test('a peer of a build before raw streams (405 to the upgrade) gets the stream as a chunked POST', async () => {
+    const a = await member({ id: 'a' });
+    const b = await member({ id: 'b', rawStreams: false });
+    connectAll([a, b]);
+    await waitFor('streams up', () => a.transport.stats()[0]!.connected && b.transport.stats()[0]!.connected);
+    a.transport.send(Array.from({ length: 50 }, (_, i) => app('a', 'b', i + 1)));
+    b.transport.send([heartbeat('b', 'a')]);
+    await waitFor('all messages at b', () => b.received.length === 50);
+    await waitFor('heartbeat at a', () => a.received.length === 1);
+    assert.deepEqual(b.received.map((m) => m.entries[0]!.index), Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(streamRequests(b).map((r) => r.status), [405, 200], 'the upgrade refused, then the POST taken');
+    assert.deepEqual(streamRequests(a).map((r) => r.status), [101], 'b upgrades its own stream to a');
+    assert.deepEqual(a.unreachable, []);
+  });
+
   test('delivers messages between two members in order, batched on one stream per direction', async () => {
     const a = await member({ id: 'a' });
     const b = await member({ id: 'b' });

@@ -26,12 +26,18 @@ export interface TestMember {
 }
 
 /** Options of {@link startMember}; the transport options minus what the harness fills in. */
-export type MemberOptions = Partial<PeerTransportOptions> & { id: NodeId; port?: number };
+export type MemberOptions = Partial<PeerTransportOptions> & {
+  id: NodeId;
+  port?: number;
+  /** False: a member of a build before raw streams (no upgrade listener; streams only as a chunked POST). */
+  rawStreams?: boolean;
+};
 
 /** Starts a member listening on `port` (0 = any). */
 export async function startMember(opts: MemberOptions): Promise<TestMember> {
   const snapshotDir = opts.snapshotDir ?? mkdtempSync(join(tmpdir(), 'deimos-transport-'));
-  const transport = new PeerTransport({ clusterId: 'c1', ...opts, localId: opts.id, snapshotDir });
+  const { rawStreams: _raw, ...transportOptions } = opts;
+  const transport = new PeerTransport({ clusterId: 'c1', ...transportOptions, localId: opts.id, snapshotDir });
   const requests: TestMember['requests'] = [];
   const server = http.createServer(PEER_SERVER_OPTIONS, (req, res) => {
     const entry = { path: req.url ?? '', status: 0 };
@@ -39,8 +45,10 @@ export async function startMember(opts: MemberOptions): Promise<TestMember> {
     res.on('finish', () => { entry.status = res.statusCode; });
     res.on('close', () => { if (entry.status === 0) entry.status = res.statusCode; });
     transport.handler(req, res);
+    // A stream answers its head at once and never finishes.
+    if (res.headersSent && entry.status === 0) entry.status = res.statusCode;
   });
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  if (opts.rawStreams !== false) server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const entry = { path: req.url ?? '', status: 0 };
     requests.push(entry);
     // The answer is written raw: its status is the first write's status line.
