@@ -73,7 +73,11 @@ export class PrimaryDiscovery {
    * discovery must leave out: the proxy's own; they all share the same sockets).
    */
   private join(addresses: ListenAddress[], send: WorkerSend): void {
-    this.starting ??= this.start(addresses).catch((err: Error) => this.logger.error('proxy discovery failed to start', { error: err.message }));
+    this.starting ??= this.start(addresses).catch((err: Error) => {
+      // The workers still get the list as it stands (the seeds, if any), not a wait without end.
+      this.logger.error('proxy discovery failed to start', { error: err.message });
+      this.releaseJoining();
+    });
     if (!this.firstRefreshDone) {
       this.joining.add(send);
       return;
@@ -90,6 +94,11 @@ export class PrimaryDiscovery {
     const options = { ...discoveryOptions(this.config, seeds, isSelf, this.tls), onRefreshed: () => this.changed() };
     this.discovery = new Discovery(this.pool, options, this.logger);
     await this.discovery.start();
+    this.releaseJoining();
+  }
+
+  /** The first refresh ran (or could not): the workers waiting for it get the list. */
+  private releaseJoining(): void {
     this.firstRefreshDone = true;
     const m: ProxyWorkerMessage = { proxy: 'members', members: this.members() };
     for (const send of this.joining) {

@@ -1,8 +1,9 @@
 /**
  * The outgoing stream to one peer: a long-lived `GET /raft/stream` upgraded to a raw connection
- * that carries frames of message batches (stream-receiver.ts; no HTTP framing per batch). Everything queued since the last write goes out as one frame; while
- * the socket is backed up nothing more is written, so the next frame batches whatever piled up and
- * the urgent lane of the queue jumps ahead of bulk messages. When the connection fails the queue
+ * that carries frames of message batches (stream-receiver.ts; no HTTP framing per batch), or for a
+ * peer of an older build the chunked body of a `POST`. Everything queued since the last write goes
+ * out as one frame; while the socket is backed up nothing more is written, so the next frame
+ * batches whatever piled up and the urgent lane of the queue jumps ahead of bulk messages. When the connection fails the queue
  * is dropped, the peer is reported unreachable, and a reconnect follows after exponential backoff
  * with jitter; while waiting, messages for the peer are refused (the raft core retries them).
  */

@@ -203,19 +203,28 @@ export class PeerTransport {
   /**
    * The node:http 'upgrade' listener for the peer listener: a `GET /raft/stream` asking for
    * {@link RAW_STREAM_UPGRADE} becomes a stream of raw frames (anything else asking to upgrade is
-   * refused; node:http would otherwise drop it without an answer).
+   * refused; node:http would otherwise drop it without an answer). Returns the status answered.
    */
-  readonly upgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/raft/stream') return refuseRaw(socket, 404, `no peer endpoint at ${path}`);
-    if (String(req.headers.upgrade).toLowerCase() !== RAW_STREAM_UPGRADE) return refuseRaw(socket, 400, `${path} upgrades to ${RAW_STREAM_UPGRADE} only`);
-    if (req.method !== 'GET') return refuseRaw(socket, 405, `${path} upgrades with GET only`);
-    if (this.closed) return refuseRaw(socket, 503, 'member is shutting down');
-    const checked = peerRequestCheck(req, this.identity);
-    if ('refusal' in checked) return refuseRaw(socket, checked.refusal.status, checked.refusal.message);
+  readonly upgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer): number => {
+    const checked = this.upgradeCheck(req);
+    if ('refusal' in checked) {
+      refuseRaw(socket, checked.refusal.status, checked.refusal.message);
+      return checked.refusal.status;
+    }
     this.trackInbound(checked.from, socket);
     receiveRawStream(socket, head, checked.from, this.receiverContext());
+    return 101;
   };
+
+  private upgradeCheck(req: IncomingMessage): ReturnType<typeof peerRequestCheck> {
+    const path = (req.url ?? '/').split('?')[0];
+    const refused = (status: number, message: string) => ({ refusal: { status, message } });
+    if (path !== '/raft/stream') return refused(404, `no peer endpoint at ${path}`);
+    if (String(req.headers.upgrade).toLowerCase() !== RAW_STREAM_UPGRADE) return refused(400, `${path} upgrades to ${RAW_STREAM_UPGRADE} only`);
+    if (req.method !== 'GET') return refused(405, `${path} upgrades with GET only`);
+    if (this.closed) return refused(503, 'member is shutting down');
+    return peerRequestCheck(req, this.identity);
+  }
 
   /** Cuts every connection and transfer, stops all timers, and waits for temp files to be removed. */
   async close(): Promise<void> {

@@ -49,20 +49,7 @@ export async function startMember(opts: MemberOptions): Promise<TestMember> {
     if (res.headersSent && entry.status === 0) entry.status = res.statusCode;
   });
   if (opts.rawStreams !== false) server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const entry = { path: req.url ?? '', status: 0 };
-    requests.push(entry);
-    // The answer is written raw: its status is the first write's status line.
-    const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
-    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (entry.status === 0) entry.status = Number(/^HTTP\/1\.1 (\d{3})/.exec(String(chunk))?.[1] ?? -1);
-      return write(chunk, ...rest);
-    }) as typeof socket.write;
-    const end = socket.end.bind(socket) as (chunk?: unknown, ...rest: unknown[]) => Duplex;
-    socket.end = ((chunk?: unknown, ...rest: unknown[]) => {
-      if (entry.status === 0 && chunk !== undefined) entry.status = Number(/^HTTP\/1\.1 (\d{3})/.exec(String(chunk))?.[1] ?? -1);
-      return end(chunk, ...rest);
-    }) as typeof socket.end;
-    transport.upgradeHandler(req, socket, head);
+    requests.push({ path: req.url ?? '', status: transport.upgradeHandler(req, socket, head) });
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
