@@ -7,7 +7,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Election } from '@deimos/client';
+import { DeimosClient, Election } from '@deimos/client';
 import { withDeadline } from '../support/deimos-cluster.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
@@ -61,6 +61,40 @@ describe('Election', { skip: SKIP }, () => {
     ac.abort();
     await observing;
     assert.deepEqual(seen, [undefined, 'alpha', 'bravo', 'charlie', undefined]);
+  });
+
+  test('a campaign waits out a member that stops answering between its enqueue and its first read of the queue', async () => {
+    // What a raft leader's death does to a waiter whose read was in flight: every endpoint times
+    // out, for longer than one pass over them, and then the cluster answers again.
+    const name = uniqueKey('election-outage').slice(1);
+    const pid = server().pid!;
+    let queueReads = 0;
+    let paused = false;
+    const client = new DeimosClient({
+      endpoints: [server().clientUrl], sync: false, timeoutMs: 400,
+      debug: (e) => {
+        if (e.kind !== 'request' || e.method !== 'GET' || !e.url.includes(name) || e.url.includes('wait=')) return;
+        queueReads++;
+        if (queueReads === 1) {
+          process.kill(pid, 'SIGSTOP'); // the read is sent to a member that answers nothing
+          paused = true;
+        }
+      },
+    });
+    const e = new Election(client, name, { ttl: 10, releaseOnExit: false });
+    let outcome: 'leads' | Error | undefined;
+    const campaign = e.campaign('solo').then(() => (outcome = 'leads'), (err: Error) => (outcome = err));
+    try {
+      // The first read timed out (400 ms); the campaign either gave up or reads again.
+      await waitFor(() => queueReads >= 2 || outcome !== undefined, { timeoutMs: 10_000, what: 'a second read of the queue or the end of the campaign' });
+    } finally {
+      if (paused) process.kill(pid, 'SIGCONT');
+    }
+    await withDeadline(campaign, 10_000, 'the campaign to end');
+    assert.equal(outcome, 'leads', `the campaign failed: ${String(outcome)}`);
+    assert.ok(e.isLeader);
+    await e.resign();
+    client.close();
   });
 
   test('a second campaign on the same object is refused; an aborted campaign withdraws', async () => {

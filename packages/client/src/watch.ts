@@ -107,7 +107,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
       if (err instanceof Repoll) continue;
       if (!(err instanceof ClusterUnavailableError)) throw err;
       failures++;
-      await sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)), opts.signal);
+      await sleep(unreachableBackoffMs(failures), opts.signal);
       continue;
     } finally {
       clearTimeout(timer);
@@ -117,6 +117,11 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
     waitIndex = Math.max(waitIndex ?? 0, index + 1);
     yield event;
   }
+}
+
+/** The wait before the next try after `failures` (>= 1) passes that found no member answering. */
+export function unreachableBackoffMs(failures: number): number {
+  return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
 }
 
 /** An abortable sleep. */
