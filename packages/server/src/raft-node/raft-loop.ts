@@ -38,6 +38,12 @@ const MAX_PENDING_READIES_WITH_PEERS = 64;
  * writes at 64 clients were faster with two in 3 of 4 alternating runs.
  */
 const CONCURRENT_FSYNCS = 2;
+/**
+ * A read round not answered this long is asked again. The ReadIndex request or its answer can be
+ * lost without any change of leader (a peer stream that broke and reconnected); etcd asks again
+ * after 500 ms too. An answer to the older round is then ignored.
+ */
+const READ_RETRY_MS = 500;
 
 /** Durable log writes (the WAL). */
 export interface LogPersistence {
@@ -80,6 +86,8 @@ interface ReadRound {
   readers: Array<(index: number) => void>;
   /** The read index once the leader answered, or -1. */
   index: number;
+  /** The loop's tick count when this round was asked. */
+  askedAt: number;
 }
 
 /** Options of the loop. */
@@ -127,6 +135,7 @@ export class RaftLoop {
   private readonly pipeline: ReadyPipeline;
   private readonly waitingApply: ReadRound[] = [];
   private roundSeq = 0;
+  private ticks = 0;
   /** A leader's appends without entries, sent at the end of the turn (see sendLeaderMessages). */
   private deferred: Message[] = [];
   private deferredScheduled = false;
@@ -148,8 +157,11 @@ export class RaftLoop {
 
   /** Starts ticking. */
   start(): void {
+    const retryTicks = Math.max(1, Math.ceil(READ_RETRY_MS / this.opts.tickMs));
     this.ticker = setInterval(() => {
+      this.ticks++;
       this.node.tick();
+      this.reaskRounds(retryTicks);
       this.schedule();
     }, this.opts.tickMs);
     this.schedule();
@@ -248,7 +260,7 @@ export class RaftLoop {
   private startReadRound(): void {
     if (this.queuedReads.length === 0) return;
     const ctx = `r${++this.roundSeq}`;
-    this.rounds.set(ctx, { readers: this.queuedReads, index: -1 });
+    this.rounds.set(ctx, { readers: this.queuedReads, index: -1, askedAt: this.ticks });
     this.queuedReads = [];
     this.node.readIndex(new TextEncoder().encode(ctx));
   }
@@ -261,7 +273,9 @@ export class RaftLoop {
       if (rd.softState) {
         this.soft = rd.softState;
         this.opts.onSoftState?.(rd.softState);
-        if (rd.softState.raftState !== StateType.Leader) this.dropStaleRounds();
+        // Rounds asked before a change of leader or role were sent to a former leader or dropped
+        // by a candidate (a member that wins an election would otherwise never answer them).
+        this.reaskRounds(0);
       }
       if (rd.hardState) {
         this.term = rd.hardState.term;
@@ -368,10 +382,14 @@ export class RaftLoop {
     this.waitingApply.push(...still);
   }
 
-  /** Rounds asked of a former leader will never be answered; their reads retry in a new round. */
-  private dropStaleRounds(): void {
-    for (const round of this.rounds.values()) this.queuedReads.push(...round.readers);
-    this.rounds.clear();
+  /** The reads of rounds asked at least `ageTicks` ago go into the next round. */
+  private reaskRounds(ageTicks: number): void {
+    for (const [ctx, round] of this.rounds) {
+      if (this.ticks - round.askedAt < ageTicks) continue;
+      this.queuedReads.push(...round.readers);
+      this.rounds.delete(ctx);
+    }
+    if (this.queuedReads.length > 0) this.schedule();
   }
 }
 
