@@ -16,6 +16,7 @@ export class ProgressTracker {
   readonly learners = new Set<NodeId>();
   readonly progress = new Map<NodeId, Progress>();
   private readonly votes = new Map<NodeId, boolean>();
+  private readonly quorumScratch: number[] = [];
 
   constructor(readonly maxInflightMsgs: number) {}
 
@@ -84,10 +85,23 @@ export class ProgressTracker {
 
   /** The largest value `v` such that a quorum of voters has `valueOf(voter) >= v` (0 without voters). */
   quorumValue(valueOf: (id: NodeId) => number): number {
-    if (this.voters.size === 0) return 0;
-    const values = [...this.voters].map(valueOf).sort((a, b) => b - a);
-    const quorum = Math.floor(values.length / 2) + 1;
-    return values[quorum - 1]!;
+    const n = this.voters.size;
+    if (n === 0) return 0;
+    // Runs on every append acknowledgement: an insertion sort (descending) into a reused array
+    // instead of spread + map + sort, which allocated ~1 KiB a call (V8's sort state).
+    const values = this.quorumScratch;
+    values.length = n;
+    let filled = 0;
+    for (const id of this.voters) {
+      const v = valueOf(id);
+      let i = filled++;
+      while (i > 0 && values[i - 1]! < v) {
+        values[i] = values[i - 1]!;
+        i--;
+      }
+      values[i] = v;
+    }
+    return values[Math.floor(n / 2)]!;
   }
 
   /** The highest index replicated on a quorum of voters. */

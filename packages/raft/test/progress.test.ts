@@ -60,6 +60,25 @@ test('the commit index is the highest index a majority of voters holds', () => {
   assert.equal(trk.committed(), 3);
 });
 
+test('committed is the value a quorum has reached, for every voter count and any order of matches (seeded)', () => {
+  let seed = 12345;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let round = 0; round < 500; round++) {
+    const n = 1 + next(7);
+    const ids = Array.from({ length: n }, (_, i) => String(i + 1));
+    const trk = new ProgressTracker(10);
+    trk.applyConfState({ voters: ids, learners: [] }, 1);
+    const matches = ids.map(() => next(5)); // small range: many ties
+    ids.forEach((id, i) => (trk.progress.get(id)!.match = matches[i]!));
+    // The largest v such that at least n/2+1 voters have match >= v.
+    const expected = Math.max(0, ...matches.filter((v) => matches.filter((m) => m >= v).length >= Math.floor(n / 2) + 1));
+    assert.equal(trk.committed(), expected, `matches ${matches.join(',')}`);
+  }
+});
+
 test('votes win with a majority, lose when a majority is impossible', () => {
   const trk = new ProgressTracker(10);
   trk.applyConfState({ voters: ['1', '2', '3'], learners: ['4'] }, 1);
