@@ -81,9 +81,16 @@ export interface MessageSender {
 /** Called when the soft state changes (leader elected, lost, ...). */
 export type SoftStateListener = (state: SoftState) => void;
 
+/** A linearizable read waiting for its round. */
+interface PendingRead {
+  settle(index: number): void;
+  /** True once it was answered or timed out. */
+  settled(): boolean;
+}
+
 interface ReadRound {
   /** Resolvers of the reads this round serves. */
-  readers: Array<(index: number) => void>;
+  readers: PendingRead[];
   /** The read index once the leader answered, or -1. */
   index: number;
   /** The loop's tick count when this round was asked. */
@@ -130,7 +137,7 @@ export class RaftLoop {
   private soft: SoftState = { lead: NONE, raftState: StateType.Follower };
   private term = 0;
   private commit = 0;
-  private queuedReads: Array<(index: number) => void> = [];
+  private queuedReads: PendingRead[] = [];
   private readonly rounds = new Map<string, ReadRound>();
   private readonly pipeline: ReadyPipeline;
   private readonly waitingApply: ReadRound[] = [];
@@ -210,6 +217,13 @@ export class RaftLoop {
     return this.term;
   }
 
+  /** Reads held for a round (queued or asked), settled ones included: what the loop keeps in memory. */
+  get heldReads(): number {
+    let n = this.queuedReads.length;
+    for (const round of this.rounds.values()) n += round.readers.length;
+    return n;
+  }
+
   /** The commit index as last persisted with the hard state. */
   get commitIndex(): number {
     return this.commit;
@@ -238,10 +252,14 @@ export class RaftLoop {
         done = true;
         reject(new RequestTimeoutError());
       }, timeoutMs);
-      this.queuedReads.push((index) => {
-        if (done) return;
-        clearTimeout(timer);
-        resolve(index);
+      this.queuedReads.push({
+        settle: (index) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          resolve(index);
+        },
+        settled: () => done,
       });
       this.schedule();
     });
@@ -375,7 +393,7 @@ export class RaftLoop {
     if (this.waitingApply.length === 0) return;
     const still: ReadRound[] = [];
     for (const round of this.waitingApply) {
-      if (round.index <= this.applied) for (const r of round.readers) r(round.index);
+      if (round.index <= this.applied) for (const r of round.readers) r.settle(round.index);
       else still.push(round);
     }
     this.waitingApply.length = 0;
@@ -386,7 +404,8 @@ export class RaftLoop {
   private reaskRounds(ageTicks: number): void {
     for (const [ctx, round] of this.rounds) {
       if (this.ticks - round.askedAt < ageTicks) continue;
-      this.queuedReads.push(...round.readers);
+      // Reads that timed out meanwhile are dropped, so a long outage holds only the live ones.
+      for (const r of round.readers) if (!r.settled()) this.queuedReads.push(r);
       this.rounds.delete(ctx);
     }
     if (this.queuedReads.length > 0) this.schedule();

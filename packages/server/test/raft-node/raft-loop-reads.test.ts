@@ -85,3 +85,13 @@ test('a ReadIndex request lost on the way to the leader is asked again', async (
   assert.equal(state.lost, 1, 'the first request was lost');
   assert.ok(index >= 1);
 });
+
+test('reads that time out while no leader answers are let go, not asked again for ever', async (t) => {
+  const c = cluster((m) => m.from === '1');
+  t.after(() => c.stop());
+  c.loop('1').withNode((n) => n.campaign());
+  await until(() => c.loop('1').softState.raftState !== 'StateFollower', 'member 1 to campaign');
+  await assert.rejects(c.loop('1').linearizableRead(30), /request timed out/);
+  // The next re-ask (every 500 ms) drops it from the loop's rounds.
+  await until(() => c.loop('1').heldReads === 0, 'the timed-out read to be let go');
+});
