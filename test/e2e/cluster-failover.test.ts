@@ -68,6 +68,39 @@ describe('leader failover in a 3-node cluster under write load', { skip: SKIP },
   });
 });
 
+describe('linearizable reads across the kill of the leader', { skip: SKIP }, () => {
+  let cluster: DeimosCluster;
+
+  before(async () => {
+    // A request timeout far past any election here: a read that is answered at all is answered
+    // by the new leader's round, not failed at its deadline.
+    cluster = await DeimosCluster.start({ size: 3, args: [...CLUSTER_DEFAULT_ARGS, '--timeout', '40s'] });
+  });
+
+  after(async () => {
+    await cluster?.destroy();
+  });
+
+  test('a read sent to each survivor right after the kill is served once a new leader is elected, by the winner too', async (t) => {
+    const key = uniqueKey('read-across-kill');
+    const leader = await cluster.leader();
+    const put = await http('PUT', `${leader.clientUrl}/v2/keys${key}`, { form: { value: 'before' } });
+    assert.equal(put.status, 201);
+    const survivors = cluster.followers(leader);
+    await cluster.kill(leader);
+    const killedAt = Date.now();
+    // Sent before the survivors time out their leader: one of them campaigns and wins with it pending.
+    const reads = survivors.map((m) => http('GET', `${m.clientUrl}/v2/keys${key}`, { timeoutMs: 60_000, fresh: true }));
+    const newLeader = await cluster.leader({ timeoutMs: NEW_LEADER_BOUND_MS + 5_000 });
+    const answers = await Promise.all(reads);
+    t.diagnostic(`new leader ${newLeader.name}; reads answered ${Date.now() - killedAt} ms after the kill`);
+    answers.forEach((res, i) => {
+      assert.equal(res.status, 200, `read through ${survivors[i]!.name}: ${res.status} ${res.body}`);
+      assert.equal(res.json?.node?.value, 'before');
+    });
+  });
+});
+
 describe('quorum of a 5-node cluster', { skip: SKIP }, () => {
   let cluster: DeimosCluster;
   const killed: DeimosProcess[] = [];
