@@ -97,6 +97,30 @@ describe('Election', { skip: SKIP }, () => {
     client.close();
   });
 
+  test('a campaign aborted while no member answers ends with the abort, and its entry expires', async () => {
+    const name = uniqueKey('election-abort-outage').slice(1);
+    const pid = server().pid!;
+    const leader = new Election(newClient(), name, { ttl: 10 });
+    await leader.campaign('one');
+    const client = new DeimosClient({ endpoints: [server().clientUrl], sync: false, timeoutMs: 300 });
+    const other = new Election(client, name, { ttl: 1, releaseOnExit: false });
+    const ac = new AbortController();
+    const pending = other.campaign('two', ac.signal);
+    const admin = newClient();
+    await waitFor(async () => (await admin.get(other.dir)).node?.nodes?.length === 2, { timeoutMs: 5_000, what: 'the second candidate to queue' });
+    process.kill(pid, 'SIGSTOP');
+    try {
+      ac.abort();
+      await assert.rejects(pending, (err: Error) => err.name === 'AbortError');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // Its delete could not be sent; with its keep-alive stopped the entry expires (TTL 1 s).
+    await waitFor(async () => (await admin.get(other.dir)).node?.nodes?.length === 1, { timeoutMs: 10_000, what: 'the entry to expire' });
+    await leader.resign();
+    client.close();
+  });
+
   test('a second campaign on the same object is refused; an aborted campaign withdraws', async () => {
     const name = uniqueKey('election-abort').slice(1);
     const leader = new Election(newClient(), name, { ttl: 5 });

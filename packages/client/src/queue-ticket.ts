@@ -64,7 +64,10 @@ export class QueueTicket {
       await ticket.waitForHead(signal);
     } catch (err) {
       onTicket(undefined);
-      await ticket.leave();
+      // Best effort: the caller gets why the wait ended (an abort, a lost key), not a failure to
+      // delete while the cluster is unreachable; an entry left behind expires after its TTL, as
+      // the ticket's keep-alive has stopped.
+      await ticket.leave().catch(() => undefined);
       throw err;
     }
     return ticket;
