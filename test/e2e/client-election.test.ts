@@ -121,6 +121,47 @@ describe('Election', { skip: SKIP }, () => {
     client.close();
   });
 
+  test('observe rides out a member that stops answering when it reads the queue after an event', async () => {
+    const name = uniqueKey('election-observe-outage').slice(1);
+    const pid = server().pid!;
+    let queueReads = 0;
+    let paused = false;
+    const client = new DeimosClient({
+      endpoints: [server().clientUrl], sync: false, timeoutMs: 300,
+      debug: (e) => {
+        if (e.kind !== 'request' || e.method !== 'GET' || !e.url.includes(name) || e.url.includes('wait=')) return;
+        queueReads++;
+        if (queueReads === 2) {
+          process.kill(pid, 'SIGSTOP'); // the read after the first change finds no member answering
+          paused = true;
+        }
+      },
+    });
+    const seen: Array<string | undefined> = [];
+    let failure: Error | undefined;
+    const ac = new AbortController();
+    const observing = (async () => {
+      for await (const leader of new Election(client, name).observe(ac.signal)) seen.push(leader);
+    })().catch((err: Error) => {
+      if (err.name !== 'AbortError') failure = err;
+    });
+    await waitFor(() => seen.length === 1, { timeoutMs: 5_000, what: 'the first observation' });
+    const a = new Election(newClient(), name, { ttl: 10 });
+    await a.campaign('alpha');
+    try {
+      await waitFor(() => queueReads >= 3 || failure !== undefined, { timeoutMs: 10_000, what: 'a read after the timed-out one, or the end of observe' });
+    } finally {
+      if (paused) process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(() => seen.length === 2 || failure !== undefined, { timeoutMs: 10_000, what: 'the observation of alpha' });
+    assert.equal(failure, undefined);
+    assert.deepEqual(seen, [undefined, 'alpha']);
+    ac.abort();
+    await observing;
+    await a.resign();
+    client.close();
+  });
+
   test('a second campaign on the same object is refused; an aborted campaign withdraws', async () => {
     const name = uniqueKey('election-abort').slice(1);
     const leader = new Election(newClient(), name, { ttl: 5 });

@@ -7,7 +7,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServiceRegistry, type ServiceInstance } from '@deimos/client';
+import { DeimosClient, ServiceRegistry, type ServiceInstance } from '@deimos/client';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
 import { oneMemberWithClients } from './client-support.js';
@@ -73,5 +73,42 @@ describe('ServiceRegistry', { skip: SKIP }, () => {
     ac.abort();
     await watching;
     assert.deepEqual(lists, [[{ id: 'primary', value: 'pg://1' }], []]);
+  });
+
+  test('a watch that starts while the member answers nothing waits for it instead of failing', async () => {
+    const prefix = uniqueKey('services-outage');
+    const pid = server().pid!;
+    let reads = 0;
+    let paused = false;
+    const client = new DeimosClient({
+      endpoints: [server().clientUrl], sync: false, timeoutMs: 300,
+      debug: (e) => {
+        if (e.kind !== 'request' || e.method !== 'GET' || !e.url.includes(prefix) || e.url.includes('wait=')) return;
+        reads++;
+        if (reads > 1) return;
+        process.kill(pid, 'SIGSTOP'); // the watch's first read finds no member answering
+        paused = true;
+      },
+    });
+    const lists: ServiceInstance[][] = [];
+    let failure: Error | undefined;
+    const ac = new AbortController();
+    const watching = (async () => {
+      for await (const list of new ServiceRegistry(client, { prefix }).watch('api', ac.signal)) lists.push(list);
+    })().catch((err: Error) => {
+      if (err.name !== 'AbortError') failure = err;
+    });
+    try {
+      // The first read timed out (300 ms); the watch either ended or reads again.
+      await waitFor(() => reads >= 2 || failure !== undefined, { timeoutMs: 10_000, what: 'a second read or the end of the watch' });
+    } finally {
+      if (paused) process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(() => lists.length === 1 || failure !== undefined, { timeoutMs: 10_000, what: 'the first list' });
+    assert.equal(failure, undefined);
+    assert.deepEqual(lists, [[]]);
+    ac.abort();
+    await watching;
+    client.close();
   });
 });

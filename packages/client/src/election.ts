@@ -5,6 +5,7 @@
 import type { DeimosClient } from './client.js';
 import { HistoryClearedError, type KeyLostError } from './errors.js';
 import { QueueTicket, nextEvent, readQueue } from './queue-ticket.js';
+import { untilAnswered } from './watch.js';
 
 /** Options of an {@link Election}. */
 export interface ElectionOptions {
@@ -66,13 +67,14 @@ export class Election {
 
   /**
    * The leader's proposal now, then after every change of leader (undefined while nobody leads).
-   * Each read is followed by a watch from its index, so no change is missed.
+   * Each read is followed by a watch from its index, so no change is missed. Like a watch, it rides
+   * out a cluster that stops answering (backing off) and ends only by `signal` or a wire error.
    */
   async *observe(signal?: AbortSignal): AsyncIterableIterator<string | undefined> {
     let lastKey: string | null = null;
     for (;;) {
       signal?.throwIfAborted();
-      const { entries, index } = await readQueue(this.client, this.dir);
+      const { entries, index } = await untilAnswered(() => readQueue(this.client, this.dir), signal);
       const head = entries[0];
       if ((head?.key ?? '') !== lastKey) {
         lastKey = head?.key ?? '';

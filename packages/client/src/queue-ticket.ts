@@ -5,12 +5,12 @@
  * its TTL and the next waiter moves up.
  */
 import type { DeimosClient } from './client.js';
-import { ClusterUnavailableError, DeimosError, HistoryClearedError, KeyLostError, OutcomeUnknownError } from './errors.js';
+import { DeimosError, HistoryClearedError, KeyLostError, OutcomeUnknownError } from './errors.js';
 import { onProcessExit } from './exit-hooks.js';
 import { Heartbeat } from './heartbeat.js';
 import type { KeysResponse } from './keys-response.js';
 import { queueEntries, queuePosition, type QueueEntry } from './queue.js';
-import { sleep, unreachableBackoffMs } from './watch.js';
+import { untilAnswered } from './watch.js';
 
 /** Options of a queue entry. */
 export interface QueueTicketOptions {
@@ -106,7 +106,7 @@ export class QueueTicket {
     const stop = signal ? AbortSignal.any([signal, this.lostSignal]) : this.lostSignal;
     for (;;) {
       stop.throwIfAborted();
-      const { entries, index } = await readQueueWaiting(this.client, this.dir, stop);
+      const { entries, index } = await untilAnswered(() => readQueue(this.client, this.dir), stop);
       const pos = queuePosition(entries, this.key);
       if (pos.kind === 'missing') {
         this.markLost('no longer in the queue (expired or deleted)');
@@ -171,22 +171,6 @@ export class QueueTicket {
 export async function nextEvent(client: DeimosClient, key: string, afterIndex: number, opts: { recursive?: boolean; signal?: AbortSignal } = {}): Promise<KeysResponse> {
   for await (const event of client.watch(key, { ...opts, afterIndex })) return event;
   throw new Error(`the watch on ${key} ended without an event`);
-}
-
-/**
- * readQueue for a waiter: while no member answers (a raft election after the leader's death can
- * outlast one pass over the endpoints) it tries again with the resuming watch's backoff, until
- * `signal`. The ticket's heartbeat keeps the key meanwhile and aborts `signal` if it is lost.
- */
-async function readQueueWaiting(client: DeimosClient, dir: string, signal: AbortSignal): ReturnType<typeof readQueue> {
-  for (let failures = 1; ; failures++) {
-    try {
-      return await readQueue(client, dir);
-    } catch (err) {
-      if (!(err instanceof ClusterUnavailableError)) throw err;
-    }
-    await sleep(unreachableBackoffMs(failures), signal);
-  }
 }
 
 /** The entries of a queue directory and the store index of the read (empty when it does not exist). */

@@ -7,6 +7,7 @@ import type { DeimosClient } from './client.js';
 import { DeimosError, HistoryClearedError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
 import type { KeysResponse } from './keys-response.js';
+import { untilAnswered } from './watch.js';
 
 /** One registered instance. */
 export interface ServiceInstance {
@@ -94,7 +95,7 @@ export class ServiceRegistry {
   async *watch(service: string, signal?: AbortSignal): AsyncIterableIterator<ServiceInstance[]> {
     const dir = this.serviceDir(service);
     for (;;) {
-      const { instances, index } = await this.snapshot(service);
+      const { instances, index } = await untilAnswered(() => this.snapshot(service), signal);
       yield toList(instances);
       try {
         for await (const event of this.client.watch(dir, { recursive: true, afterIndex: index, ...(signal ? { signal } : {}) })) {

@@ -124,6 +124,23 @@ export function unreachableBackoffMs(failures: number): number {
   return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
 }
 
+/**
+ * `attempt()` again, with the backoff of {@link watch}, for as long as it finds no member answering
+ * (a raft election can outlast one pass over the endpoints), until `signal`. For the reads inside
+ * long waits (lock and election queues, observers, service watches), which should ride out a
+ * failover as a watch does instead of ending with it.
+ */
+export async function untilAnswered<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof ClusterUnavailableError)) throw err;
+    }
+    await sleep(unreachableBackoffMs(failures), signal);
+  }
+}
+
 /** An abortable sleep. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
