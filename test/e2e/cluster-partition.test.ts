@@ -143,3 +143,29 @@ describe('partitions of a 3-node cluster by SIGSTOP', { skip: SKIP }, () => {
     assert.equal(health.status, 200, health.body);
   });
 });
+
+describe('/health of a leader that lost its quorum', { skip: SKIP }, () => {
+  let cluster: DeimosCluster;
+
+  before(async () => {
+    // A request timeout far past the health check's own bound (one second, as etcd's).
+    cluster = await DeimosCluster.start({ size: 3, args: [...CLUSTER_DEFAULT_ARGS, '--timeout', '40s'] });
+  });
+
+  after(async () => {
+    await cluster?.destroy();
+  });
+
+  test('answers 503 after its own bound, not after the request timeout', async (t) => {
+    const leader = await cluster.leader();
+    for (const f of cluster.followers(leader)) cluster.pause(f);
+    const started = Date.now();
+    const health = await http('GET', `${leader.clientUrl}/health`, { timeoutMs: 60_000 });
+    const tookMs = Date.now() - started;
+    t.diagnostic(`unhealthy after ${tookMs} ms`);
+    assert.equal(health.status, 503, health.body);
+    assert.equal(health.body, '{"health":"false"}\n');
+    assert.ok(tookMs < 20_000, `/health answered after ${tookMs} ms (the request timeout is 40 s)`);
+    for (const f of cluster.followers(leader)) cluster.resume(f);
+  });
+});

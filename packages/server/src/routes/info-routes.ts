@@ -13,22 +13,34 @@ export function serveVersion(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
+ * How long /health waits for its linearizable read, as etcd 3.4 bounds its QGET: a member that
+ * still believes in a leader that lost its quorum answers unhealthy after this, not after the whole
+ * request timeout (probes such as Kubernetes' give up after one second by default).
+ */
+const HEALTH_READ_TIMEOUT_MS = 1_000;
+
+/**
  * GET /health: healthy when no alarm is raised (etcd 3.4 answers unhealthy under any alarm, NOSPACE
- * included) and a linearizable read succeeds (a leader exists and has quorum).
+ * included) and a linearizable read succeeds within a second (a leader exists and has quorum).
  */
 export async function serveHealth(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
   let healthy = member.raft().leaderId !== '0' && (await member.alarms()).length === 0;
-  if (healthy) {
-    try {
-      await member.linearizableRead();
-    } catch {
-      healthy = false;
-    }
-  }
+  if (healthy) healthy = await readsWithin(member, HEALTH_READ_TIMEOUT_MS);
   // etcd writes the healthy answer itself but the unhealthy one through http.Error (newline, nosniff).
   if (!healthy) return writePlainError(res, 503, '{"health":"false"}');
   sendBody(res, 200, 'text/plain; charset=utf-8', '{"health":"true"}');
+}
+
+/** True when a linearizable read succeeds within `ms` (the read itself runs on to its own timeout). */
+function readsWithin(member: MemberView, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    member.linearizableRead().then(
+      () => resolve(true),
+      () => resolve(false),
+    ).finally(() => clearTimeout(timer));
+  });
 }
 
 /** GET/HEAD /machines and /v2/machines: every member's client URLs, joined by ", ". */
