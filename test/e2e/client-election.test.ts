@@ -111,7 +111,7 @@ describe('Election', { skip: SKIP }, () => {
     process.kill(pid, 'SIGSTOP');
     try {
       ac.abort();
-      await assert.rejects(pending, (err: Error) => err.name === 'AbortError');
+      await assert.rejects(withDeadline(pending, 10_000, 'the aborted campaign to end'), (err: Error) => err.name === 'AbortError');
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -147,12 +147,14 @@ describe('Election', { skip: SKIP }, () => {
     });
     await waitFor(() => seen.length === 1, { timeoutMs: 5_000, what: 'the first observation' });
     const a = new Election(newClient(), name, { ttl: 10 });
-    await a.campaign('alpha');
+    // Not awaited before the resume: alpha's own read of the queue may come after the pause.
+    const campaigning = a.campaign('alpha');
     try {
       await waitFor(() => queueReads >= 3 || failure !== undefined, { timeoutMs: 10_000, what: 'a read after the timed-out one, or the end of observe' });
     } finally {
       if (paused) process.kill(pid, 'SIGCONT');
     }
+    await withDeadline(campaigning, 10_000, 'alpha to lead');
     await waitFor(() => seen.length === 2 || failure !== undefined, { timeoutMs: 10_000, what: 'the observation of alpha' });
     assert.equal(failure, undefined);
     assert.deepEqual(seen, [undefined, 'alpha']);
