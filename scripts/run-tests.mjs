@@ -10,6 +10,9 @@ import { readdirSync, statSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { availableParallelism } from 'node:os';
 
+/** A bound on each test file and test (see runGroup): far above any file's run alone, under CI's 20 minutes. */
+const TEST_TIMEOUT_MS = 10 * 60 * 1000;
+
 const root = new URL('..', import.meta.url).pathname;
 
 // Members the tests start take --client-workers from DEIMOS_CLIENT_WORKERS, else `auto`: 0 on 2
@@ -67,7 +70,9 @@ process.exit(failed > 0 ? 1 : 0);
 
 function runGroup(groupFiles, concurrency, buffered = false) {
   return new Promise((resolve) => {
-    const args = ['--test', '--test-reporter=tap', `--test-concurrency=${concurrency}`, ...groupFiles.map((f) => relative(root, f))];
+    // A bound on each test file (and test): a test that hangs (a member left paused, a promise
+    // never settled) fails its file instead of holding the whole run.
+    const args = ['--test', '--test-reporter=tap', `--test-concurrency=${concurrency}`, `--test-timeout=${TEST_TIMEOUT_MS}`, ...groupFiles.map((f) => relative(root, f))];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let tail = '';
     const kept = [];
