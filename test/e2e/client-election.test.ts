@@ -11,7 +11,7 @@ import { DeimosClient, Election } from '@deimos/client';
 import { withDeadline } from '../support/deimos-cluster.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
-import { oneMemberWithClients } from './client-support.js';
+import { clientPausingAt, oneMemberWithClients } from './client-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 
@@ -67,28 +67,15 @@ describe('Election', { skip: SKIP }, () => {
     // What a raft leader's death does to a waiter whose read was in flight: every endpoint times
     // out, for longer than one pass over them, and then the cluster answers again.
     const name = uniqueKey('election-outage').slice(1);
-    const pid = server().pid!;
-    let queueReads = 0;
-    let paused = false;
-    const client = new DeimosClient({
-      endpoints: [server().clientUrl], sync: false, timeoutMs: 400,
-      debug: (e) => {
-        if (e.kind !== 'request' || e.method !== 'GET' || !e.url.includes(name) || e.url.includes('wait=')) return;
-        queueReads++;
-        if (queueReads === 1) {
-          process.kill(pid, 'SIGSTOP'); // the read is sent to a member that answers nothing
-          paused = true;
-        }
-      },
-    });
+    const { client, reads, resume } = clientPausingAt(server(), name, 1);
     const e = new Election(client, name, { ttl: 10, releaseOnExit: false });
     let outcome: 'leads' | Error | undefined;
     const campaign = e.campaign('solo').then(() => (outcome = 'leads'), (err: Error) => (outcome = err));
     try {
-      // The first read timed out (400 ms); the campaign either gave up or reads again.
-      await waitFor(() => queueReads >= 2 || outcome !== undefined, { timeoutMs: 10_000, what: 'a second read of the queue or the end of the campaign' });
+      // The first read timed out (300 ms); the campaign either gave up or reads again.
+      await waitFor(() => reads() >= 2 || outcome !== undefined, { timeoutMs: 10_000, what: 'a second read of the queue or the end of the campaign' });
     } finally {
-      if (paused) process.kill(pid, 'SIGCONT');
+      resume();
     }
     await withDeadline(campaign, 10_000, 'the campaign to end');
     assert.equal(outcome, 'leads', `the campaign failed: ${String(outcome)}`);
@@ -123,20 +110,8 @@ describe('Election', { skip: SKIP }, () => {
 
   test('observe rides out a member that stops answering when it reads the queue after an event', async () => {
     const name = uniqueKey('election-observe-outage').slice(1);
-    const pid = server().pid!;
-    let queueReads = 0;
-    let paused = false;
-    const client = new DeimosClient({
-      endpoints: [server().clientUrl], sync: false, timeoutMs: 300,
-      debug: (e) => {
-        if (e.kind !== 'request' || e.method !== 'GET' || !e.url.includes(name) || e.url.includes('wait=')) return;
-        queueReads++;
-        if (queueReads === 2) {
-          process.kill(pid, 'SIGSTOP'); // the read after the first change finds no member answering
-          paused = true;
-        }
-      },
-    });
+    // The read after the first change finds no member answering.
+    const { client, reads, resume } = clientPausingAt(server(), name, 2);
     const seen: Array<string | undefined> = [];
     let failure: Error | undefined;
     const ac = new AbortController();
@@ -150,9 +125,9 @@ describe('Election', { skip: SKIP }, () => {
     // Not awaited before the resume: alpha's own read of the queue may come after the pause.
     const campaigning = a.campaign('alpha');
     try {
-      await waitFor(() => queueReads >= 3 || failure !== undefined, { timeoutMs: 10_000, what: 'a read after the timed-out one, or the end of observe' });
+      await waitFor(() => reads() >= 3 || failure !== undefined, { timeoutMs: 10_000, what: 'a read after the timed-out one, or the end of observe' });
     } finally {
-      if (paused) process.kill(pid, 'SIGCONT');
+      resume();
     }
     await withDeadline(campaigning, 10_000, 'alpha to lead');
     await waitFor(() => seen.length === 2 || failure !== undefined, { timeoutMs: 10_000, what: 'the observation of alpha' });

@@ -7,10 +7,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeimosClient, ServiceRegistry, type ServiceInstance } from '@deimos/client';
+import { ServiceRegistry, type ServiceInstance } from '@deimos/client';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
-import { oneMemberWithClients } from './client-support.js';
+import { clientPausingAt, oneMemberWithClients } from './client-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 
@@ -77,19 +77,8 @@ describe('ServiceRegistry', { skip: SKIP }, () => {
 
   test('a watch that starts while the member answers nothing waits for it instead of failing', async () => {
     const prefix = uniqueKey('services-outage');
-    const pid = server().pid!;
-    let reads = 0;
-    let paused = false;
-    const client = new DeimosClient({
-      endpoints: [server().clientUrl], sync: false, timeoutMs: 300,
-      debug: (e) => {
-        if (e.kind !== 'request' || e.method !== 'GET' || !e.url.includes(prefix) || e.url.includes('wait=')) return;
-        reads++;
-        if (reads > 1) return;
-        process.kill(pid, 'SIGSTOP'); // the watch's first read finds no member answering
-        paused = true;
-      },
-    });
+    // The watch's first read finds no member answering.
+    const { client, reads, resume } = clientPausingAt(server(), prefix, 1);
     const lists: ServiceInstance[][] = [];
     let failure: Error | undefined;
     const ac = new AbortController();
@@ -100,9 +89,9 @@ describe('ServiceRegistry', { skip: SKIP }, () => {
     });
     try {
       // The first read timed out (300 ms); the watch either ended or reads again.
-      await waitFor(() => reads >= 2 || failure !== undefined, { timeoutMs: 10_000, what: 'a second read or the end of the watch' });
+      await waitFor(() => reads() >= 2 || failure !== undefined, { timeoutMs: 10_000, what: 'a second read or the end of the watch' });
     } finally {
-      if (paused) process.kill(pid, 'SIGCONT');
+      resume();
     }
     await waitFor(() => lists.length === 1 || failure !== undefined, { timeoutMs: 10_000, what: 'the first list' });
     assert.equal(failure, undefined);

@@ -38,3 +38,40 @@ export function oneMemberWithClients(): OneMember {
     },
   };
 }
+
+/** A client whose plain reads of one key are counted, and whose `nth` such read pauses the member. */
+export interface PausingClient {
+  client: DeimosClient;
+  /** Plain GETs (not watches) of paths containing the key made so far. */
+  reads(): number;
+  /** SIGCONT to the member if the client paused it. */
+  resume(): void;
+}
+
+/**
+ * A client (300 ms timeout, no endpoint sync) that SIGSTOPs `server` as its `nth` plain GET of a
+ * path containing `key` is sent: that read, and every request after it, finds no member answering
+ * until `resume()` (what a raft election does to the requests in flight at a leader's death).
+ */
+export function clientPausingAt(server: DeimosProcess, key: string, nth: number): PausingClient {
+  let reads = 0;
+  let paused = false;
+  const pid = server.pid!;
+  const client = new DeimosClient({
+    endpoints: [server.clientUrl], sync: false, timeoutMs: 300,
+    debug: (e) => {
+      if (e.kind !== 'request' || e.method !== 'GET' || !e.url.includes(key) || e.url.includes('wait=')) return;
+      if (++reads !== nth) return;
+      process.kill(pid, 'SIGSTOP');
+      paused = true;
+    },
+  });
+  return {
+    client,
+    reads: () => reads,
+    resume: () => {
+      if (paused) process.kill(pid, 'SIGCONT');
+      paused = false;
+    },
+  };
+}

@@ -370,7 +370,7 @@ export class ClientHub implements StoreEventSink {
     const args = JSON.parse(argsJson) as unknown[];
     const run = async (): Promise<unknown> => {
       switch (method) {
-        case 'linearizableRead': return m.linearizableRead();
+        case 'linearizableRead': return m.linearizableRead(typeof args[0] === 'number' ? args[0] : undefined);
         case 'alarms': return m.alarms();
         case 'members': return m.members();
         case 'selfStats': return m.selfStats();

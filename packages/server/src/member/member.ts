@@ -274,8 +274,10 @@ export class Member implements MemberView {
     }
   }
 
-  linearizableRead(): Promise<void> {
-    return this.loop.linearizableRead(this.config.requestTimeoutMs).then(() => undefined);
+  linearizableRead(timeoutMs?: number): Promise<void> {
+    const limit = this.config.requestTimeoutMs;
+    const ms = timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs > 0 ? Math.min(timeoutMs, limit) : limit;
+    return this.loop.linearizableRead(ms).then(() => undefined);
   }
 
   keyspaceHash(): KeyspaceHash {

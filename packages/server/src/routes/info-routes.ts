@@ -26,21 +26,10 @@ const HEALTH_READ_TIMEOUT_MS = 1_000;
 export async function serveHealth(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
   let healthy = member.raft().leaderId !== '0' && (await member.alarms()).length === 0;
-  if (healthy) healthy = await readsWithin(member, HEALTH_READ_TIMEOUT_MS);
+  if (healthy) healthy = await member.linearizableRead(HEALTH_READ_TIMEOUT_MS).then(() => true, () => false);
   // etcd writes the healthy answer itself but the unhealthy one through http.Error (newline, nosniff).
   if (!healthy) return writePlainError(res, 503, '{"health":"false"}');
   sendBody(res, 200, 'text/plain; charset=utf-8', '{"health":"true"}');
-}
-
-/** True when a linearizable read succeeds within `ms` (the read itself runs on to its own timeout). */
-function readsWithin(member: MemberView, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    member.linearizableRead().then(
-      () => resolve(true),
-      () => resolve(false),
-    ).finally(() => clearTimeout(timer));
-  });
 }
 
 /** GET/HEAD /machines and /v2/machines: every member's client URLs, joined by ", ". */

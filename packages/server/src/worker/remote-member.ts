@@ -188,8 +188,8 @@ export class RemoteMember implements MemberView {
     });
   }
 
-  linearizableRead(): Promise<void> {
-    return this.call('linearizableRead', []).then(() => undefined);
+  linearizableRead(timeoutMs?: number): Promise<void> {
+    return this.call('linearizableRead', timeoutMs === undefined ? [] : [timeoutMs]).then(() => undefined);
   }
 
   async addMember(peerURLs: string[]): Promise<MemberJSON> {
