@@ -4,9 +4,9 @@
  *
  * Where it lives: one JSON value at {@link AUTH_STATE_PATH}, a hidden node under the reserved
  * `/_deimos` prefix. It is written in log order by the applier, so it is persisted with the state
- * database and carried by snapshots like the membership records, but clients never see it: hidden
- * nodes are left out of listings and recursive watches, and the keys routes refuse any request
- * naming it (see {@link isAuthPath}). It holds hashes only, never a password.
+ * database and carried by snapshots like the membership records, but clients never see it: the
+ * keys routes answer nothing below the reserved prefix and no watcher sees its events (see
+ * `isReservedPath`). It holds hashes only, never a password.
  *
  * The in-memory copy is what requests consult: `enabled` is a plain field (the keys hot path reads
  * only it while auth is off), and `version` rises with every applied change or reload so that cached
@@ -22,11 +22,6 @@ export const AUTH_STATE_PATH = '/_deimos/_auth';
 export const ROOT_ROLE = 'root';
 export const GUEST_ROLE = 'guest';
 const ROOT_PERMISSIONS: KvPermissions = { read: ['/*'], write: ['/*'] };
-
-/** Whether a clean key path is the auth state (or below it): never served to clients. */
-export function isAuthPath(path: string): boolean {
-  return path.startsWith(AUTH_STATE_PATH) && (path.length === AUTH_STATE_PATH.length || path[AUTH_STATE_PATH.length] === '/');
-}
 
 /** A stored user. */
 export interface AuthUser {

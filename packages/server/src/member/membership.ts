@@ -11,9 +11,10 @@
 import { ConfChangeType, EtcdError, decodeUtf8, type ConfChange, type MemberJSON } from '@deimos/protocol';
 import type { InitialMember } from '../config/server-config.js';
 import type { Store } from '../store/index.js';
+import { RESERVED_PREFIX } from '../store/store-path.js';
 
-/** The reserved prefix; clients may read below it but never write. */
-export const RESERVED_PREFIX = '/_deimos';
+/** The reserved prefix (see store-path.ts): clients can neither read nor write below it. */
+export { RESERVED_PREFIX };
 const MEMBERS_DIR = `${RESERVED_PREFIX}/members`;
 const REMOVED_DIR = `${RESERVED_PREFIX}/removed_members`;
 

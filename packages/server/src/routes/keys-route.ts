@@ -10,14 +10,12 @@ import { BodyReadError, readBody, writeBodyError } from '../http/body-reader.js'
 import { allowMethod } from '../http/method-guard.js';
 import { crossSiteRefusal } from '../http/cross-site.js';
 import { errorParts, eventParts, readParts, sendParts, writeError, writeRedirect, type ResponseParts } from '../http/write-response.js';
-import { renderEvent, type StoreRead } from '../store/index.js';
+import { isReservedPath, renderEvent, type StoreRead } from '../store/index.js';
 import type { BigReads } from './big-reads.js';
 import type { DistributiveOmit, MemberView } from './member-view.js';
 import { isRemoteKeys, type LocalKeys } from './keys-access.js';
 import { serveWatch } from './watch-route.js';
-import { isAuthPath } from '../auth/auth-state.js';
 import { hasKeyAccess, writeKeysNoAuth } from '../auth/auth-routes.js';
-import { RESERVED_PREFIX } from '../member/membership.js';
 import { NO_SPACE_CAUSE, NoSpaceError } from '../util/no-space.js';
 
 /** A keys request that proposes a write. */
@@ -122,8 +120,8 @@ function answerLocalGet(member: MemberView, keys: LocalKeys, r: GetKeysRequest, 
   const clusterId = member.clusterId;
   let result: StoreRead;
   try {
-    // The auth state is never shown to clients (see auth-state.ts); `_` is char 95.
-    if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) throw new EtcdError(ErrorCode.KeyNotFound, r.path, keys.index);
+    // The cluster's own records (members, auth) are not in the clients' keyspace (store-path.ts).
+    if (isReservedPath(r.path)) throw new EtcdError(ErrorCode.KeyNotFound, r.path, keys.index);
     result = keys.read(r.path, { recursive: r.recursive, sorted: r.sorted, quiet: admitted }, Date.now(), bigReads.limits.firstStep);
   } catch (err) {
     if (admitted) bigReads.release();
@@ -166,9 +164,11 @@ export function toReplicated(r: WriteKeysRequest, nowMs: number): DistributiveOm
 /** Answers a write once it is committed and applied (or with etcd's 300 when consensus did not answer). */
 export async function answerWrite(member: MemberView, r: WriteKeysRequest, reply: KeysReply): Promise<void> {
   const clusterId = member.clusterId;
-  if (r.path === RESERVED_PREFIX || r.path.startsWith(`${RESERVED_PREFIX}/`)) {
-    // Membership lives there; only the cluster itself writes it.
-    return reply(errorParts(new EtcdError(ErrorCode.KeyIsPreserved, r.path, member.keys.index), { clusterId }));
+  if (isReservedPath(r.path)) {
+    // The cluster's own records: absent to a delete, as to a read; reserved to anything that
+    // would create or change them (only the cluster itself writes there).
+    const removal = r.kind === 'delete' || r.kind === 'compareAndDelete';
+    return reply(errorParts(new EtcdError(removal ? ErrorCode.KeyNotFound : ErrorCode.KeyIsPreserved, r.path, member.keys.index), { clusterId }));
   }
   let result;
   try {

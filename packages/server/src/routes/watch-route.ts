@@ -5,7 +5,6 @@
  * resumes with `waitIndex` and never blocks writers. The same pump serves node:http responses and
  * watches held on a bare connection (parked-watch.ts).
  */
-import { isAuthPath } from '../auth/auth-state.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, ErrorCode, type EventJSON } from '@deimos/protocol';
 import type { WatchKeysRequest } from '../http/keys-request.js';
@@ -36,8 +35,6 @@ export interface RegisteredWatch {
  * promise of them when the keyspace is in another process and the watch has no `waitIndex`.
  */
 export function registerWatch(member: MemberView, r: WatchKeysRequest): RegisteredWatch | EtcdError | Promise<RegisteredWatch | EtcdError> {
-  // The auth state is never shown to clients (see auth-state.ts).
-  if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return new EtcdError(ErrorCode.KeyNotFound, r.path, member.keys.index);
   const headersOf = (watcher: Watcher): RegisteredWatch => {
     const raft = member.raft();
     return { watcher, headers: { clusterId: member.clusterId, etcdIndex: watcher.startIndex, raftIndex: raft.appliedIndex, raftTerm: raft.term } };

@@ -29,6 +29,6 @@ export { MemoryBackend } from './memory-backend.js';
 export { SqliteBackend, SCHEMA_VERSION } from './sqlite-backend.js';
 export { StoreStateError } from './store-errors.js';
 export type { StoreStateErrorCode } from './store-errors.js';
-export { isCleanPath } from './store-path.js';
+export { isCleanPath, isReservedPath, RESERVED_PREFIX } from './store-path.js';
 export { BigListing } from './listing-renderer.js';
 export type { RenderStepLimits } from './listing-renderer.js';

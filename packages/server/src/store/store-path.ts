@@ -7,6 +7,21 @@ import assert from 'node:assert/strict';
 /** The root directory's path. */
 export const ROOT_PATH = '/';
 
+/**
+ * The cluster's own records (members, auth) live below this prefix of the replicated keyspace.
+ * etcd keeps its own outside the keys namespace altogether, so its clients never meet them: the
+ * keys API answers reads below it as absent and no watcher sees its events (a watch of `/` from
+ * `waitIndex=1` gets the first client write, as on etcd, not a member's publish).
+ */
+export const RESERVED_PREFIX = '/_deimos';
+
+/** Whether `path` is the reserved prefix or lies below it (see {@link RESERVED_PREFIX}). */
+export function isReservedPath(path: string): boolean {
+  // '_' is char 95: the common case is decided by one comparison.
+  return path.charCodeAt(1) === 95 && path.startsWith(RESERVED_PREFIX)
+    && (path.length === RESERVED_PREFIX.length || path.charCodeAt(RESERVED_PREFIX.length) === 0x2f);
+}
+
 /** Whether `path` is a clean absolute key path: `/`, or `/a/b` without empty or dot segments. */
 export function isCleanPath(path: string): boolean {
   if (path === ROOT_PATH) return true;

@@ -15,7 +15,7 @@ import { BigListing, ListingRenderer } from './listing-renderer.js';
 import type { RenderStepLimits } from './listing-renderer.js';
 import { LIVE_TREE } from './tree-view.js';
 import type { AppliedPosition, NodeChange, StoreBackend } from './store-backend.js';
-import { ROOT_PATH, assertCleanPath, childPath, isAtOrBelow } from './store-path.js';
+import { ROOT_PATH, assertCleanPath, childPath, isAtOrBelow, isReservedPath } from './store-path.js';
 import { StoreStats } from './stats.js';
 import type { StoreStatsJSON } from './stats.js';
 import { Tree } from './tree.js';
@@ -459,10 +459,14 @@ interface CreateSpec {
   readonly refresh: boolean;
 }
 
-/** Whether a history event answers a watcher: etcd's scan rule, with a proper path prefix. */
+/**
+ * Whether a history event answers a watcher: etcd's scan rule, with a proper path prefix. The
+ * cluster's own records answer none (see `RESERVED_PREFIX`).
+ */
 export function matchesHistory(event: StoreEvent, watcher: Watcher): boolean {
   if (event.refresh || event.index < watcher.sinceIndex) return false;
   const key = event.node.key;
+  if (isReservedPath(key)) return false;
   if (key === watcher.key) return true;
   if (watcher.recursive && isAtOrBelow(key, watcher.key)) return true;
   const removedDir = (event.action === 'delete' || event.action === 'expire') && event.node.dir;

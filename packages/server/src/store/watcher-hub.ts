@@ -3,7 +3,7 @@
  */
 import type { StoreEvent } from './event.js';
 import { isRemoval } from './event.js';
-import { ROOT_PATH, isBelow, isHiddenBelow, pathSegments } from './store-path.js';
+import { ROOT_PATH, isBelow, isHiddenBelow, isReservedPath, pathSegments } from './store-path.js';
 import type { Watcher, WatcherCloseReason, WatcherRegistry } from './watcher.js';
 
 /**
@@ -11,7 +11,8 @@ import type { Watcher, WatcherCloseReason, WatcherRegistry } from './watcher.js'
  * - the event's key itself;
  * - an ancestor of the key, if the watcher is recursive and no segment in between is hidden;
  * - a path inside a removed (deleted/expired) directory: the directory's event.
- * Refresh events reach nobody. Each watcher sees an event at most once.
+ * Refresh events and the cluster's own records (see `RESERVED_PREFIX`) reach nobody. Each watcher
+ * sees an event at most once.
  */
 export class WatcherHub implements WatcherRegistry {
   private readonly byPath = new Map<string, Set<Watcher>>();
@@ -46,6 +47,7 @@ export class WatcherHub implements WatcherRegistry {
   notify(event: StoreEvent): void {
     if (event.refresh || this.byPath.size === 0) return;
     const key = event.node.key;
+    if (isReservedPath(key)) return;
     this.notifyAt(ROOT_PATH, event, key === ROOT_PATH);
     let path = '';
     for (const name of pathSegments(key)) {

@@ -11,7 +11,7 @@ import { EtcdError, ErrorCode, type MemberJSON, type ReplicatedRequest } from '@
 import { AuthError } from '../auth/auth-error.js';
 import { replicatedRequestProblem } from '../member/request-check.js';
 import { AuthGuard } from '../auth/auth-guard.js';
-import { AUTH_STATE_PATH, AuthState, isAuthPath } from '../auth/auth-state.js';
+import { AUTH_STATE_PATH, AuthState } from '../auth/auth-state.js';
 import type { ServerConfig } from '../config/server-config.js';
 import type { GetKeysRequest } from '../http/keys-request.js';
 import { errorParts, readParts, type ResponseParts } from '../http/write-response.js';
@@ -22,6 +22,7 @@ import type { RemoteKeys } from '../routes/keys-access.js';
 import type { DistributiveOmit, KeyspaceHash, MemberView, RaftFacts } from '../routes/member-view.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import type { StoreStatsJSON, Watcher, WatchOptions } from '../store/index.js';
+import { isReservedPath } from '../store/store-path.js';
 import type { Logger } from '../util/logger.js';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from './channel/channel-end.js';
@@ -268,8 +269,8 @@ export class RemoteMember implements MemberView {
    * or asked of the primary.
    */
   private get(r: GetKeysRequest, linearizable: boolean, reply: (parts: ResponseParts) => void): void {
-    // The auth state is never shown to clients (see auth-state.ts).
-    if (r.path.charCodeAt(1) === 95 && isAuthPath(r.path)) return reply(errorParts(new EtcdError(ErrorCode.KeyNotFound, r.path, this.keys.index), { clusterId: this.clusterId, head: r.head }));
+    // The cluster's own records are not in the clients' keyspace (store-path.ts).
+    if (isReservedPath(r.path)) return reply(errorParts(new EtcdError(ErrorCode.KeyNotFound, r.path, this.keys.index), { clusterId: this.clusterId, head: r.head }));
     this.awaitBarrier(linearizable ? this.linearBarrier : this.positionBarrier, (ok) => {
       if (ok) return this.readNow(r, reply);
       reply(errorParts(timeoutError(), { clusterId: this.clusterId, includeIndexHeaders: true, head: r.head }));

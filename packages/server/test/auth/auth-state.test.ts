@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuthRequest } from '@deimos/protocol';
-import { AuthState, isAuthPath, roleAllows } from '../../src/auth/auth-state.js';
+import { AuthState, roleAllows } from '../../src/auth/auth-state.js';
 import { AuthError } from '../../src/auth/auth-error.js';
 import { AuthGuard } from '../../src/auth/auth-guard.js';
 import { hashPassword } from '../../src/auth/password-hash.js';
@@ -41,8 +41,6 @@ test('permissions follow etcd: simple match, prefix match for recursive requests
   assert.equal(roleAllows(p, '/one', false, true), false);
   assert.equal(roleAllows(p, '/app/d', true, true), true);
   assert.equal(roleAllows(p, '/other', true, false), false);
-  assert.equal(isAuthPath('/_deimos/_auth'), true);
-  assert.equal(isAuthPath('/_deimos/_authx'), false);
 });
 
 test('grant, revoke and duplicates on users and roles', async () => {

@@ -112,6 +112,24 @@ test('a history scan returns hidden-key events to recursive watchers', () => {
   assert.deepEqual(keys(store.watch('/d', { recursive: true, sinceIndex: 1 }).take()), ['set /d/_h 1']);
 });
 
+test('the cluster\'s own records (/_deimos) reach no watcher, from history or live', () => {
+  const { store } = newStore();
+  store.set('/_deimos/members/1/attributes', { value: '{}' }, T0); // 1
+  store.set('/a', { value: '1' }, T0); // 2
+  assert.deepEqual(keys(store.watch('/', { recursive: true, sinceIndex: 1 }).take()), ['set /a 2']);
+  const direct = store.watch('/_deimos/members/1/attributes', { sinceIndex: 1 });
+  const dir = store.watch('/_deimos', { recursive: true, stream: true });
+  const root = store.watch('/', { recursive: true, stream: true });
+  store.set('/_deimos/members/1/attributes', { value: '{"name":"x"}' }, T0); // 3
+  store.delete('/_deimos', { recursive: true }); // 4
+  store.set('/_deimosx', { value: '1' }, T0); // 5: only the prefix as a whole segment is reserved
+  assert.equal(direct.closed, false);
+  assert.deepEqual(keys(dir.take()), []);
+  assert.deepEqual(keys(store.watch('/_deimosx', { sinceIndex: 1 }).take()), ['set /_deimosx 5']);
+  assert.deepEqual(keys(root.take()), []);
+  root.close();
+});
+
 test('a history scan finds the delete of an ancestor dir but not of a dir sharing a prefix', () => {
   const { store } = newStore();
   store.set('/foo/x', { value: '1' }, T0); // 1
