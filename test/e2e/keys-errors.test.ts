@@ -173,6 +173,8 @@ for (const family of PATH_FAMILIES) {
         const res = await http(method, keys.url(path));
         assert.equal(res.status, 301, `${method} ${path}: ${res.body}`);
         assert.equal(header(res, 'location'), location, `${method} ${path}`);
+        // Go's http.Redirect: an HTML note for a GET, nothing for the others.
+        assert.equal(res.body, method === 'GET' ? `<a href="${location}">Moved Permanently</a>.\n\n` : '', `${method} ${path}`);
       }
       assert.equal(await keys.index(), index, 'nothing was written');
       assertKeysError(await keys.get(`${key}/a`), { status: 404, errorCode: 100, cause: key });

@@ -156,8 +156,24 @@ export function watchEventLine(event: EventJSON): string {
   return eventToGoJson(event) + '\n';
 }
 
-/** Answers a {@link Redirect} (301 with `Location`, no body). */
+/** The characters Go's `html.EscapeString` (and so `http.Redirect`) replaces, and their entities. */
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
+
+/**
+ * Answers a {@link Redirect} (301 with `Location`) as Go's `http.Redirect` does: to a GET a small
+ * HTML body naming the target, to a HEAD its Content-Type alone, to other methods no body.
+ */
 export function writeRedirect(res: ServerResponse, redirect: Redirect): void {
-  writeHeadWithCors(res, redirect.status, ['Location', redirect.location, 'Content-Length', 0]);
-  res.end();
+  const method = res.req?.method;
+  if (method !== 'GET' && method !== 'HEAD') {
+    writeHeadWithCors(res, redirect.status, ['Location', redirect.location, 'Content-Length', 0]);
+    res.end();
+    return;
+  }
+  const href = redirect.location.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
+  const body = `<a href="${href}">Moved Permanently</a>.\n\n`;
+  const headers = ['Content-Type', 'text/html; charset=utf-8', 'Location', redirect.location];
+  if (method === 'GET') headers.push('Content-Length', String(Buffer.byteLength(body)));
+  writeHeadWithCors(res, redirect.status, headers);
+  res.end(method === 'GET' ? body : undefined);
 }

@@ -125,6 +125,18 @@ describe('error responses', () => {
     assert.equal(r.status, 301);
     assert.equal(r.headers.location, '/v2/keys/a/b?value=1');
     assert.equal(r.body, '');
+    assert.equal(r.headers['content-type'], undefined);
+  });
+  test('a 301 to a GET carries Go\'s HTML note with the target escaped, and to a HEAD its Content-Type', async () => {
+    const get = await request(harness.port, { method: 'GET', path: "/v2/keys/a/./b?x=1&y=%22<'>" });
+    assert.equal(get.status, 301);
+    assert.equal(get.headers.location, "/v2/keys/a/b?x=1&y=%22<'>");
+    assert.equal(get.headers['content-type'], 'text/html; charset=utf-8');
+    assert.equal(get.body, '<a href="/v2/keys/a/b?x=1&amp;y=%22&lt;&#39;&gt;">Moved Permanently</a>.\n\n');
+    const head = await request(harness.port, { method: 'HEAD', path: '/v2/keys//a' });
+    assert.equal(head.status, 301);
+    assert.equal(head.headers['content-type'], 'text/html; charset=utf-8');
+    assert.equal(head.body, '');
   });
 });
 
