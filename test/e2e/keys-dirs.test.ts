@@ -164,6 +164,11 @@ for (const family of PATH_FAMILIES) {
       for (const res of await Promise.all(cases)) {
         assertKeysError(res, { status: 400, errorCode: 107, message: ERROR_MESSAGES[107], cause: '/', index });
       }
+      // A conditional delete compares first: the root is a directory (etcd 3.4's answer, no cause).
+      const conditions: Array<Record<string, string>> = [{ prevValue: 'x' }, { prevIndex: '1' }, { prevIndex: '1', recursive: 'true' }];
+      for (const query of conditions) {
+        assertKeysError(await keys.delete('/', query), { status: 403, errorCode: 102, message: ERROR_MESSAGES[102], cause: null, index });
+      }
     });
 
     test('a path through a file fails with 400/104 naming the file, for GET, PUT, POST and DELETE', async () => {

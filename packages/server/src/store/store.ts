@@ -247,6 +247,8 @@ export class Store {
   /** `compareAndDelete`: deletes a file when `prevValue` and `prevIndex` (if given) match. */
   compareAndDelete(path: string, options: CompareAndDeleteOptions): StoreEvent {
     return this.counters.count('compareAndDelete', () => {
+      // etcd compares before the root check: the root is a directory, "Not a file" (no cause).
+      if (path === ROOT_PATH) throw new EtcdError(ErrorCode.NotFile, '', this.currentIndex);
       this.assertWritable(path);
       return this.remove(this.checkCompare(path, options), 'compareAndDelete');
     });
