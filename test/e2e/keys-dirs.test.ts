@@ -315,6 +315,11 @@ for (const family of PATH_FAMILIES) {
       assert.deepEqual(body.node, { key: dir, dir: true, modifiedIndex: node.modifiedIndex + 1, createdIndex: node.createdIndex });
       assert.equal(body.prevNode.ttl, 100);
       assert.equal(header(res, 'x-etcd-index'), String(node.modifiedIndex + 1));
+      // Only the event shows the new index: the directory keeps its own (etcd 3.4's store).
+      const read = parseJsonBody(await keys.get(dir)).node;
+      assert.deepEqual([read.modifiedIndex, read.createdIndex], [node.modifiedIndex, node.createdIndex]);
+      const again = parseJsonBody(await keys.put(dir, { prevExist: 'true', dir: 'true', ttl: '50' }));
+      assert.deepEqual([again.node.modifiedIndex, again.prevNode.modifiedIndex], [node.modifiedIndex + 2, node.modifiedIndex]);
     });
   });
 }

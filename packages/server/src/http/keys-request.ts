@@ -270,10 +270,9 @@ class Form {
 }
 
 /**
- * The longest TTL a node can carry: the seconds from the epoch to the last instant a JavaScript Date
- * holds (year 275760). etcd takes any uint64 TTL and answers 201; its Go duration arithmetic wraps
- * for TTLs past ~292 years. Deimos answers 201 too but clamps, so every replicated TTL is a safe
- * integer and the key lives "for ever" instead of expiring at a wrapped-around time.
+ * The largest TTL replicated: etcd takes any uint64 TTL and answers 201, and so does Deimos, but a
+ * larger one is clamped to this so that every replicated TTL is a safe integer. Any TTL that ends
+ * after 2262 (the last expiration etcd can hold) makes a permanent key in the store, as on etcd.
  */
 export const MAX_TTL_SECONDS = 8_640_000_000_000;
 

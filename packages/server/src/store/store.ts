@@ -28,17 +28,25 @@ import type {
 import { StoreSnapshotter } from './store-snapshotter.js';
 import type { StoreSnapshot } from './store-snapshotter.js';
 
-/** The latest instant a JavaScript Date can hold; later expirations are clamped to it. */
-const MAX_DATE_MS = 8.64e15;
+/**
+ * The last instant etcd can hold as an expiration (int64 nanoseconds since the epoch:
+ * 2262-04-11T23:47:16.854Z). etcd's arithmetic overflows past it and keeps such a key for ever (an
+ * expiration that wrapped to before 2000 counts as none), so a later one is no expiration here.
+ * (Past ~2^63 ns of TTL etcd's multiplication wraps too, and the key may even expire at once; that
+ * is an overflow artefact, and those keys are permanent here as well.) It also keeps every
+ * expiration a valid RFC 3339 time with a four-digit year, which Go clients require.
+ */
+const LAST_EXPIRATION_MS = 9_223_372_036_854;
 
 /**
- * The expiration of a node given `ttlSeconds` from `nowMs`, clamped to the latest Date. Callers
- * validate both numbers (see `checkWriteTimes`) before anything is mutated, so this cannot fail
- * halfway through a mutation.
+ * The expiration of a node given `ttlSeconds` from `nowMs` (undefined: permanent, see
+ * {@link LAST_EXPIRATION_MS}). Callers validate both numbers (see `checkWriteTimes`) before
+ * anything is mutated, so this cannot fail halfway through a mutation.
  */
 function expireAt(ttlSeconds: number | undefined, nowMs: number): number | undefined {
   if (ttlSeconds === undefined) return undefined;
-  return Math.min(nowMs + ttlSeconds * 1000, MAX_DATE_MS);
+  const at = nowMs + ttlSeconds * 1000;
+  return at > LAST_EXPIRATION_MS ? undefined : at;
 }
 
 /**
@@ -421,10 +429,15 @@ export class Store {
     options: { ttlSeconds?: number; refresh?: boolean }, nowMs: number,
   ): StoreEvent {
     const prevNode = node.record();
-    this.tree.rewrite(node, value, this.currentIndex + 1);
+    const index = this.currentIndex + 1;
+    // etcd 3.4 keeps a directory's modified index through an update (its node write refuses
+    // directories and the error is ignored), while the event shows the new index: a later read
+    // of the directory, a prevNode or a listing shows the old one, here as there.
+    if (!node.isDir) this.tree.rewrite(node, value, index);
     this.tree.setExpiry(node, expireAt(options.ttlSeconds, nowMs));
     this.changes.push({ kind: 'put', row: node.toRow() });
-    return this.publish(makeEvent(action, node.record(), prevNode, options.refresh ?? false));
+    const record = node.isDir ? { ...node.record(), modifiedIndex: index } : node.record();
+    return this.publish(makeEvent(action, record, prevNode, options.refresh ?? false));
   }
 
   private remove(node: StoreNode, action: MutationAction): StoreEvent {

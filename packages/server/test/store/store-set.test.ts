@@ -146,6 +146,16 @@ test('parents created by a write get the write index and dirs keep their modifie
   assert.deepEqual(a, { key: '/a', dir: true, nodes: [{ key: '/a/b', dir: true, modifiedIndex: 2, createdIndex: 2 }], modifiedIndex: 2, createdIndex: 2 });
 });
 
+test('a dir keeps its modifiedIndex through an update, which only its event shows (etcd 3.4)', () => {
+  const { store } = newStore();
+  store.set('/dir', { dir: true }, T0); // 1
+  assert.equal(json(store.update('/dir', { ttlSeconds: 100 }, T0)).node?.modifiedIndex, 2);
+  assert.equal(store.get('/dir', {}, T0).event.node?.modifiedIndex, 1);
+  const again = json(store.update('/dir', { refresh: true, ttlSeconds: 50 }, T0));
+  assert.deepEqual([again.node?.modifiedIndex, again.prevNode?.modifiedIndex, again.prevNode?.ttl], [3, 1, 100]);
+  assert.equal(store.index, 3);
+});
+
 test('a failed create below an existing key leaves no auto-created parents', () => {
   const { store } = newStore();
   store.set('/f', { value: 'v' }, T0);

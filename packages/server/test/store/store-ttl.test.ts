@@ -99,8 +99,20 @@ test('a refresh keeps the value, resets the ttl and advances the index', () => {
   assert.equal(store.get('/r', {}, T0).event.node?.value, 'v');
 });
 
-test('huge ttls are clamped to the latest representable time instead of crashing the apply', () => {
+test('a ttl ending after 2262 (past etcd\'s int64 nanoseconds) makes a permanent key, as on etcd', () => {
   const { store } = newStore();
-  const e = store.set('/h', { value: 'v', ttlSeconds: Number.MAX_SAFE_INTEGER }, T0);
-  assert.equal(json(e).node?.expiration, '+275760-09-13T00:00:00Z');
+  const lastMs = 9_223_372_036_854;
+  for (const [key, ttlSeconds] of [['/h', Number.MAX_SAFE_INTEGER], ['/g', 9_223_372_036], ['/f', Math.floor((lastMs - T0) / 1000) + 1]] as const) {
+    const e = json(store.set(key, { value: 'v', ttlSeconds }, T0));
+    assert.equal(e.node?.expiration, undefined, key);
+    assert.equal(e.node?.ttl, undefined, key);
+  }
+  // The last second before it still expires, with a four-digit year.
+  const e = json(store.set('/e', { value: 'v', ttlSeconds: Math.floor((lastMs - T0) / 1000) }, T0));
+  assert.match(e.node?.expiration ?? '', /^2262-04-11T23:47:1\d/);
+  // Updating a key with a ttl to such a ttl makes it permanent too.
+  store.set('/d', { value: 'v', ttlSeconds: 5 }, T0);
+  store.update('/d', { value: 'w', ttlSeconds: 9_223_372_036 }, T0);
+  assert.deepEqual(store.deleteExpiredKeys(lastMs).map((ev) => ev.node.key), ['/e']);
+  assert.equal(store.get('/d', {}, lastMs).event.node?.value, 'w');
 });
