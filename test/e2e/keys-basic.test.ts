@@ -184,6 +184,10 @@ for (const family of PATH_FAMILIES) {
       const mi = first.node.modifiedIndex;
       assertKeysError(await keys.delete(key, { prevValue: 'w' }), { status: 412, errorCode: 101, cause: '[w != v]', index: mi });
       assertKeysError(await keys.delete(key, { prevIndex: String(mi + 7) }), { status: 412, errorCode: 101, cause: `[${mi + 7} != ${mi}]`, index: mi });
+      // The largest uint64 is printed as given, not as the nearest double.
+      const max = '18446744073709551615';
+      assertKeysError(await keys.delete(key, { prevIndex: max }), { status: 412, errorCode: 101, cause: `[${max} != ${mi}]`, index: mi });
+      assertKeysError(await keys.set(key, 'x', { prevIndex: max }), { status: 412, errorCode: 101, cause: `[${max} != ${mi}]`, index: mi });
       const res = await keys.delete(key, { prevValue: 'v', prevIndex: String(mi) });
       assert.equal(res.status, 200);
       assertSuccessHeaders(res, mi + 1);

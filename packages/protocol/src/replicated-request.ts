@@ -60,6 +60,8 @@ export interface CompareAndSwapRequest extends Base {
   value: string;
   prevValue?: string;
   prevIndex?: number;
+  /** The digits of a `prevIndex` past 2^53, which the number cannot hold exactly (for the failure's cause only). */
+  prevIndexText?: string;
   ttlSeconds?: number;
   refresh: boolean;
   timeMs: number;
@@ -79,6 +81,8 @@ export interface CompareAndDeleteRequest extends Base {
   path: string;
   prevValue?: string;
   prevIndex?: number;
+  /** As in {@link CompareAndSwapRequest}. */
+  prevIndexText?: string;
 }
 
 /** The leader's clock, proposed periodically: keys whose expiration is ≤ timeMs expire. */

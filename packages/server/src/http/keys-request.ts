@@ -61,11 +61,12 @@ export interface UpdateKeysRequest extends ValueWrite {
   kind: 'update';
 }
 
-/** PUT with `prevValue` and/or `prevIndex > 0` (at least one is set). */
+/** PUT with `prevValue` and/or `prevIndex > 0` (at least one is set); `prevIndexText` as in the replicated request. */
 export interface CompareAndSwapKeysRequest extends ValueWrite {
   kind: 'compareAndSwap';
   prevValue?: string;
   prevIndex?: number;
+  prevIndexText?: string;
 }
 
 /** DELETE without conditions; `recursive` implies `dir` in the store. */
@@ -82,6 +83,7 @@ export interface CompareAndDeleteKeysRequest {
   path: string;
   prevValue?: string;
   prevIndex?: number;
+  prevIndexText?: string;
 }
 
 /** A parsed keys request; `kind` names the store operation (or read) to run. */
@@ -307,6 +309,8 @@ function parseFlags(form: Form): Flags {
 /** Every parameter, validated in etcd's order (first failure wins). */
 interface Params extends Flags {
   prevIndex: number;
+  /** The exact digits of a prevIndex past 2^53 (see {@link Form.uint}), else undefined. */
+  prevIndexText: string | undefined;
   waitIndex: number;
   prevValue: string;
   noValueOnSuccess: boolean;
@@ -318,6 +322,8 @@ interface Params extends Flags {
 
 function parseParams(method: string, form: Form): Params {
   const prevIndex = form.uint('prevIndex', ErrorCode.IndexNaN) ?? 0;
+  // etcd's cause prints a failed prevIndex as parsed (uint64); past 2^53 a number cannot.
+  const prevIndexText = prevIndex > Number.MAX_SAFE_INTEGER ? BigInt(form.string('prevIndex')).toString() : undefined;
   const waitIndex = form.uint('waitIndex', ErrorCode.IndexNaN) ?? 0;
   const flags = parseFlags(form);
   if (flags.wait && method !== 'GET') {
@@ -343,7 +349,7 @@ function parseParams(method: string, form: Form): Params {
   return {
     recursive: flags.recursive, sorted: flags.sorted, wait: flags.wait, dir: flags.dir, quorum: flags.quorum,
     stream: flags.stream, serializable: flags.serializable,
-    prevIndex, waitIndex, prevValue, noValueOnSuccess, ttlSeconds, prevExist, refresh, value,
+    prevIndex, prevIndexText, waitIndex, prevValue, noValueOnSuccess, ttlSeconds, prevExist, refresh, value,
   };
 }
 
@@ -361,6 +367,7 @@ function buildRequest(method: string, path: string, form: Form): KeysRequest {
   const conditions = {
     ...(p.prevValue !== '' ? { prevValue: p.prevValue } : {}),
     ...(p.prevIndex > 0 ? { prevIndex: p.prevIndex } : {}),
+    ...(p.prevIndexText !== undefined ? { prevIndexText: p.prevIndexText } : {}),
   };
   const hasConditions = p.prevValue !== '' || p.prevIndex > 0;
   if (method === 'DELETE') {

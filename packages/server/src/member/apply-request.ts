@@ -16,12 +16,12 @@ export function applyKeysRequest(store: Store, req: ReplicatedRequest): StoreEve
       return store.update(req.path, { value: req.value, ttlSeconds: req.ttlSeconds, refresh: req.refresh }, req.timeMs);
     case 'compareAndSwap':
       return store.compareAndSwap(req.path, {
-        prevValue: req.prevValue, prevIndex: req.prevIndex, value: req.value, ttlSeconds: req.ttlSeconds, refresh: req.refresh,
+        prevValue: req.prevValue, prevIndex: req.prevIndex, prevIndexText: req.prevIndexText, value: req.value, ttlSeconds: req.ttlSeconds, refresh: req.refresh,
       }, req.timeMs);
     case 'delete':
       return store.delete(req.path, { dir: req.dir, recursive: req.recursive });
     case 'compareAndDelete':
-      return store.compareAndDelete(req.path, { prevValue: req.prevValue, prevIndex: req.prevIndex });
+      return store.compareAndDelete(req.path, { prevValue: req.prevValue, prevIndex: req.prevIndex, prevIndexText: req.prevIndexText });
     case 'sync':
     case 'publish':
     case 'auth':

@@ -38,6 +38,9 @@ function valueWriteProblem(r: Fields): string | undefined {
 function compareProblem(r: Fields): string | undefined {
   if (!isOptionalString(r.prevValue)) return 'prevValue is not a string';
   if (!isIndex(r.prevIndex)) return `prevIndex ${String(r.prevIndex)} is not an index`;
+  if (r.prevIndexText !== undefined && !(typeof r.prevIndexText === 'string' && /^[1-9][0-9]{15,19}$/.test(r.prevIndexText))) {
+    return 'prevIndexText is not the digits of a large index';
+  }
   return undefined;
 }
 

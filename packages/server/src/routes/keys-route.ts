@@ -153,11 +153,11 @@ export function toReplicated(r: WriteKeysRequest, nowMs: number): DistributiveOm
     case 'update':
       return { op: 'update', path: r.path, value: r.value, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
     case 'compareAndSwap':
-      return { op: 'compareAndSwap', path: r.path, value: r.value, prevValue: r.prevValue, prevIndex: r.prevIndex, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
+      return { op: 'compareAndSwap', path: r.path, value: r.value, prevValue: r.prevValue, prevIndex: r.prevIndex, prevIndexText: r.prevIndexText, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
     case 'delete':
       return { op: 'delete', path: r.path, dir: r.dir, recursive: r.recursive };
     case 'compareAndDelete':
-      return { op: 'compareAndDelete', path: r.path, prevValue: r.prevValue, prevIndex: r.prevIndex };
+      return { op: 'compareAndDelete', path: r.path, prevValue: r.prevValue, prevIndex: r.prevIndex, prevIndexText: r.prevIndexText };
   }
 }
 

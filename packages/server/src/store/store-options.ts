@@ -77,6 +77,8 @@ export interface UpdateOptions {
 export interface CompareOptions {
   readonly prevValue?: string;
   readonly prevIndex?: number;
+  /** The exact digits of a `prevIndex` past 2^53, shown in a failure's cause instead of the number. */
+  readonly prevIndexText?: string;
 }
 
 /** Options of `compareAndSwap`. */

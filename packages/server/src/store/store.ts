@@ -22,7 +22,7 @@ import { Tree } from './tree.js';
 import { Watcher } from './watcher.js';
 import { WatcherHub } from './watcher-hub.js';
 import type {
-  CompareAndDeleteOptions, CompareAndSwapOptions, CreateOptions, DeleteOptions, GetOptions, GetResult,
+  CompareAndDeleteOptions, CompareAndSwapOptions, CompareOptions, CreateOptions, DeleteOptions, GetOptions, GetResult,
   ReadOptions, SetOptions, StoreRead, StoreOptions, UpdateOptions, WatchOptions,
 } from './store-options.js';
 import { StoreSnapshotter } from './store-snapshotter.js';
@@ -61,11 +61,12 @@ function checkWriteTimes(ttlSeconds: number | undefined, nowMs: number, index: n
   if (!Number.isFinite(nowMs)) throw new EtcdError(ErrorCode.RaftInternal, `bad proposal time ${String(nowMs)}`, index);
 }
 
-function compareFailure(node: StoreNode, prevValue: string | undefined, prevIndex: number | undefined): string | undefined {
+function compareFailure(node: StoreNode, options: CompareOptions): string | undefined {
+  const { prevValue, prevIndex } = options;
   const valueMismatch = prevValue !== undefined && prevValue !== '' && node.value !== prevValue;
   const indexMismatch = prevIndex !== undefined && prevIndex !== 0 && node.modifiedIndex !== prevIndex;
   const valueCause = `[${prevValue} != ${node.value}]`;
-  const indexCause = `[${prevIndex} != ${node.modifiedIndex}]`;
+  const indexCause = `[${options.prevIndexText ?? prevIndex} != ${node.modifiedIndex}]`;
   if (valueMismatch && indexMismatch) return `${valueCause} ${indexCause}`;
   if (valueMismatch) return valueCause;
   if (indexMismatch) return indexCause;
@@ -397,7 +398,7 @@ export class Store {
   private checkCompare(path: string, options: CompareAndDeleteOptions): StoreNode {
     const node = this.tree.lookup(path, this.currentIndex);
     if (node.isDir) throw new EtcdError(ErrorCode.NotFile, path, this.currentIndex);
-    const cause = compareFailure(node, options.prevValue, options.prevIndex);
+    const cause = compareFailure(node, options);
     if (cause !== undefined) throw new EtcdError(ErrorCode.TestFailed, cause, this.currentIndex);
     return node;
   }

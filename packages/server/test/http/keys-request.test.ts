@@ -200,6 +200,14 @@ describe('Go booleans and unsigned integers', () => {
     const r = parse('GET', '/v2/keys/a?wait=true&waitIndex=18446744073709551615');
     assert.equal((r as { waitIndex: number }).waitIndex, 18446744073709551615);
   });
+  test('a prevIndex past 2^53 keeps its exact digits for the failure\'s cause (leading zeros dropped, as Go parses)', () => {
+    const put = parse('PUT', '/v2/keys/a?prevIndex=0018446744073709551615&value=x') as { prevIndex: number; prevIndexText?: string };
+    assert.deepEqual([put.prevIndex, put.prevIndexText], [18446744073709551615, '18446744073709551615']);
+    const del = parse('DELETE', '/v2/keys/a?prevIndex=9007199254740993') as { prevIndexText?: string };
+    assert.equal(del.prevIndexText, '9007199254740993');
+    const small = parse('DELETE', '/v2/keys/a?prevIndex=9007199254740991') as { prevIndexText?: string };
+    assert.equal('prevIndexText' in small, false);
+  });
   test('leading zeros are allowed in integers', () => {
     assert.equal((parse('PUT', '/v2/keys/a?ttl=007') as { ttlSeconds: number }).ttlSeconds, 7);
   });

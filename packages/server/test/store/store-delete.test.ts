@@ -78,6 +78,8 @@ test('compareAndDelete reports mismatches, dirs, missing keys and the root', () 
   const store = fixture();
   expectError(() => store.compareAndDelete('/f', { prevValue: 'w' }), 101, '[w != v]', 3);
   expectError(() => store.compareAndDelete('/f', { prevIndex: 2 }), 101, '[2 != 1]', 3);
+  const huge = { prevValue: 'w', prevIndex: 18446744073709551615, prevIndexText: '18446744073709551615' };
+  expectError(() => store.compareAndDelete('/f', huge), 101, '[w != v] [18446744073709551615 != 1]', 3);
   expectError(() => store.compareAndDelete('/f', { prevValue: 'w', prevIndex: 2 }), 101, '[w != v] [2 != 1]', 3);
   expectError(() => store.compareAndDelete('/empty', { prevIndex: 2 }), 102, '/empty', 3);
   expectError(() => store.compareAndDelete('/nope', { prevIndex: 2 }), 100, '/nope', 3);
