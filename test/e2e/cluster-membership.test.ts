@@ -161,10 +161,33 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
   test('adding with no URLs or a URL without a scheme answers 400', async () => {
     const via = cluster.live()[0]!;
     assertMembersError(await postMembers(via, '{}'), 400, 'no valid URLs given');
-    assertMembersError(await postMembers(via, '[]'), 400, 'no valid URLs given');
+    assertMembersError(await postMembers(via, '[]'), 400, 'json: cannot unmarshal array into Go value of type struct { PeerURLs []string "json:\\"peerURLs\\"" }');
     assertMembersError(await postMembers(via, '{"peerURLs":[]}'), 400, 'no valid URLs given');
     assertMembersError(await postMembers(via, '{"peerURLs":["not a url"]}'), 400, 'URL scheme must be http, https, unix, or unixs: not a url');
     assert.equal((await members(via)).length, cluster.live().length, 'no failed request changed the membership');
+  });
+
+  test('a peer URL without a port, with a path, or after a JSON value answers 400 and adds nothing (etcd\'s checks)', async () => {
+    const via = cluster.live()[0]!;
+    assertMembersError(await postMembers(via, '{"peerURLs":["http://127.0.0.1"]}'), 400, 'URL address does not have the form "host:port": http://127.0.0.1');
+    assertMembersError(await postMembers(via, '{"peerURLs":["unix://foo"]}'), 400, 'URL address does not have the form "host:port": unix://foo');
+    assertMembersError(await postMembers(via, '{"peerURLs":["http://127.0.0.1:1/path"]}'), 400, 'URL must not contain a path: http://127.0.0.1:1/path');
+    assertMembersError(await postMembers(via, '{"peerURLs":["http://127.0.0.1:1"]} x'), 400, "invalid character 'x' after top-level value");
+    assertMembersError(await postMembers(via, '{"peerURLs":["http://127.0.0.1:1"]}', 'APPLICATION/JSON'), 415, 'Bad Content-Type APPLICATION/JSON, accept application/json');
+    assert.equal((await members(via)).length, cluster.live().length, 'no failed request changed the membership');
+  });
+
+  test('member ids in paths are parsed as etcd parses them: hex in any case, percent-decoded', async () => {
+    const via = cluster.live()[0]!;
+    const self = (await members(via))[0]!;
+    const update = await http('PUT', `${via.clientUrl}/v2/members/0${self.id.toUpperCase()}`, jsonBody({ peerURLs: self.peerURLs }));
+    assert.equal(update.status, 204, update.body);
+    assertMembersError(await http('DELETE', `${via.clientUrl}/v2/members/0ABC`), 404, 'No such member: abc');
+    assertMembersError(await http('DELETE', `${via.clientUrl}/v2/members/%61bc`), 404, 'No such member: abc');
+    // A non-hex id is refused before the body is read.
+    assertMembersError(await http('PUT', `${via.clientUrl}/v2/members/zzz`, { body: 'x', headers: { 'content-type': 'text/plain' } }), 404, 'No such member: zzz');
+    const leader = await http('GET', `${via.clientUrl}/v2/members/%6Ceader`);
+    assert.equal(leader.status, 200, leader.body);
   });
 
   test('DELETE or PUT without an id answers a bare 405, as etcd does (no Allow header)', async () => {

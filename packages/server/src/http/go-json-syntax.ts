@@ -1,7 +1,7 @@
 /**
- * The first syntax error of a JSON text, worded as Go's encoding/json decoder words it (etcd's
- * members API returns that text for a malformed body). A small scanner: it validates, it does
- * not build values.
+ * The first syntax error of a JSON text, worded as Go's `json.Unmarshal` words it (etcd's members
+ * API unmarshals the whole body and returns that text for a malformed one). A small scanner: it
+ * validates, it does not build values.
  */
 
 /** Go's quoting of the offending character in its messages. */
@@ -18,7 +18,7 @@ class GoJsonSyntaxError extends Error {}
 const MAX_NESTING_DEPTH = 10_000;
 
 const invalid = (c: string, context: string): GoJsonSyntaxError => new GoJsonSyntaxError(`invalid character ${quoteChar(c)} ${context}`);
-const eof = (): GoJsonSyntaxError => new GoJsonSyntaxError('unexpected EOF');
+const eof = (): GoJsonSyntaxError => new GoJsonSyntaxError('unexpected end of JSON input');
 
 class Scanner {
   i = 0;
@@ -160,16 +160,17 @@ class Scanner {
   }
 }
 
-/** Go's decoder message for the first syntax error in `text`, or undefined when it is valid JSON. */
+/** `json.Unmarshal`'s message for the first syntax error in `text`, or undefined when it is valid JSON. */
 export function goJsonSyntaxError(text: string): string | undefined {
-  if (text.trim() === '') return 'EOF'; // json.Decoder on an empty body reports io.EOF
   const sc = new Scanner(text);
   try {
+    sc.skipSpace();
+    if (sc.peek() === undefined) throw eof();
     sc.value();
     sc.skipSpace();
     const rest = sc.peek();
-    // A json.Decoder reads one value and ignores what follows, so trailing text is not an error.
-    void rest;
+    // The whole text is one value: anything after it is an error.
+    if (rest !== undefined) throw invalid(rest, 'after top-level value');
     return undefined;
   } catch (err) {
     if (err instanceof GoJsonSyntaxError) return err.message;

@@ -7,7 +7,7 @@ import type { MemberView } from './member-view.js';
 import { readBody, BodyReadError } from '../http/body-reader.js';
 import { sendBody, sendJson, sendJsonLine, sendMethodNotAllowed } from './respond.js';
 import { writePlainError } from '../http/method-guard.js';
-import { goJsonSyntaxError } from '../http/go-json-syntax.js';
+import { parsePeerUrlsBody, PeerUrlsError } from './peer-urls.js';
 
 const ALLOW = 'GET,POST,DELETE,PUT';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -25,7 +25,7 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
   const headers = { 'X-Etcd-Cluster-Id': member.clusterId };
   const method = req.method ?? 'GET';
   if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method)) return sendMethodNotAllowed(res, ALLOW);
-  const sub = rest.replace(/^\/+/, '').replace(/\/+$/, '');
+  const sub = decodedPath(rest.replace(/^\/+/, '').replace(/\/+$/, ''));
   try {
     if (method === 'GET') return await serveGet(member, sub, res, headers);
     // etcd adds whatever follows the prefix on a POST, and takes `leader` as a (missing) id on PUT/DELETE.
@@ -36,12 +36,15 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
     }
     // Without an id etcd answers a bare 405: no Allow header, unlike its method check above.
     if (sub === '') return writePlainError(res, 405, 'Method Not Allowed');
+    const id = memberIdFromPath(sub);
     if (method === 'DELETE') {
-      await member.removeMember(sub);
+      await member.removeMember(id);
       return sendBody(res, 204, 'text/plain', '', headers);
     }
+    // etcd parses the id before it reads the body.
+    if (!/^[0-9a-f]{1,16}$/.test(id)) throw new MembersApiError(404, `No such member: ${id}`);
     const peerURLs = await readPeerUrls(req);
-    await member.updateMember(sub, peerURLs);
+    await member.updateMember(id, peerURLs);
     return sendBody(res, 204, 'text/plain', '', headers);
   } catch (err) {
     if (err instanceof MembersApiError) return sendJson(res, err.status, { message: err.message }, headers);
@@ -55,15 +58,24 @@ async function serveGet(member: MemberView, sub: string, res: ServerResponse, he
   if (sub === '') return sendJsonLine(res, 200, { members: await member.members() }, headers);
   if (sub === 'leader') {
     const lead = (await member.members()).find((m) => m.id === member.raft().leaderId);
-    if (!lead) return sendJson(res, 503, { message: 'During Leader Election' }, headers);
+    if (!lead) return sendJson(res, 503, { message: 'During election' }, headers);
     return sendJsonLine(res, 200, lead, headers);
   }
   sendJson(res, 404, { message: 'Not found' }, headers);
 }
 
+/**
+ * etcd's check of the Content-Type: `application/json`, compared as given unless it has parameters
+ * (then the media type is trimmed and lower-cased): `APPLICATION/JSON` alone is refused.
+ */
+function isJsonContentType(ct: string): boolean {
+  const semi = ct.indexOf(';');
+  return (semi < 0 ? ct : ct.slice(0, semi).trim().toLowerCase()) === 'application/json';
+}
+
 async function readPeerUrls(req: IncomingMessage): Promise<string[]> {
   const ct = req.headers['content-type'] ?? '';
-  if (ct.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+  if (!isJsonContentType(ct)) {
     req.resume();
     throw new MembersApiError(415, `Bad Content-Type ${ct}, accept application/json`);
   }
@@ -74,53 +86,29 @@ async function readPeerUrls(req: IncomingMessage): Promise<string[]> {
     if (err instanceof BodyReadError) throw new MembersApiError(err.code === 'BODY_TOO_LARGE' ? 413 : 400, err.message);
     throw err;
   }
-  const text = body?.toString('utf8') ?? '';
-  const syntaxError = goJsonSyntaxError(text);
-  if (syntaxError !== undefined) throw new MembersApiError(400, syntaxError);
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined; // valid first value followed by more text: Go decodes the first value only
-    const end = text.trimEnd();
-    try {
-      parsed = JSON.parse(end.slice(0, firstValueEnd(end)));
-    } catch {
-      parsed = undefined;
-    }
+    return parsePeerUrlsBody(body?.toString('utf8') ?? '');
+  } catch (err) {
+    if (err instanceof PeerUrlsError) throw new MembersApiError(400, err.message);
+    throw err;
   }
-  const urls = (parsed as { peerURLs?: unknown })?.peerURLs;
-  if (!Array.isArray(urls) || urls.length === 0) throw new MembersApiError(400, 'no valid URLs given');
-  for (const u of urls) {
-    let ok = false;
-    if (typeof u === 'string') {
-      try {
-        const url = new URL(u);
-        ok = ['http:', 'https:', 'unix:', 'unixs:'].includes(url.protocol) && url.host !== '';
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) throw new MembersApiError(400, `URL scheme must be http, https, unix, or unixs: ${String(u)}`);
-  }
-  return (urls as string[]).map((u) => u.replace(/\/+$/, ''));
 }
 
-/** Length of the first JSON value of a text that holds more than one (approximate: by bracket depth). */
-function firstValueEnd(text: string): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
+/** The path as Go's server hands it to etcd: percent-decoded (left as it is when malformed). */
+function decodedPath(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
-  return text.length;
+}
+
+/**
+ * A member ID as etcd parses it (`strconv.ParseUint(s, 16, 64)`): any case, leading zeros, and
+ * named in its errors by the number (`ABC` and `0abc` are `abc`). Anything else stays as given.
+ */
+export function memberIdFromPath(s: string): string {
+  if (!/^[0-9a-fA-F]{1,64}$/.test(s)) return s;
+  const n = BigInt(`0x${s}`);
+  return n > 0xffff_ffff_ffff_ffffn ? s : n.toString(16);
 }

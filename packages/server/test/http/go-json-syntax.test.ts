@@ -2,11 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { goJsonSyntaxError } from '../../src/http/go-json-syntax.js';
 
-test('syntax errors are worded as Go encoding/json words them', () => {
+test('syntax errors are worded as Go\'s json.Unmarshal words them', () => {
   const cases: Array<[string, string | undefined]> = [
     ['{bad', "invalid character 'b' looking for beginning of object key string"],
-    ['', 'EOF'],
-    ['{"a":1', 'unexpected EOF'],
+    ['', 'unexpected end of JSON input'],
+    ['  ', 'unexpected end of JSON input'],
+    ['{"a":1', 'unexpected end of JSON input'],
+    ['{"a":1} x', "invalid character 'x' after top-level value"],
+    ['{}{', "invalid character '{' after top-level value"],
     ['{"a" 1}', "invalid character '1' after object key"],
     ['{"a":1 x', "invalid character 'x' after object key:value pair"],
     ['[1 2]', "invalid character '2' after array element"],
@@ -25,8 +28,8 @@ test('nesting past Go\'s 10000 levels is its depth error, not a stack overflow',
   assert.equal(goJsonSyntaxError(`${'['.repeat(10_000)}${']'.repeat(10_000)}`), undefined, '10000 levels are allowed');
   assert.equal(goJsonSyntaxError(`${'['.repeat(10_000)}{}${']'.repeat(10_000)}`), "invalid character '{' exceeded max depth");
   assert.equal(goJsonSyntaxError(`${'['.repeat(5_000)}1 2`), "invalid character '2' after array element");
-  assert.equal(goJsonSyntaxError('{"a":[1,{"b":[]}],"c":{}} trailing'), undefined);
-  assert.equal(goJsonSyntaxError('{"a":[1,{"b":[]}],"c":{}'), 'unexpected EOF');
+  assert.equal(goJsonSyntaxError('{"a":[1,{"b":[]}],"c":{}} trailing'), "invalid character 't' after top-level value");
+  assert.equal(goJsonSyntaxError('{"a":[1,{"b":[]}],"c":{}'), 'unexpected end of JSON input');
   assert.equal(goJsonSyntaxError('{"a":1,}'), "invalid character '}' looking for beginning of object key string");
   assert.equal(goJsonSyntaxError('[1,]'), "invalid character ']' looking for beginning of value");
 });
