@@ -39,9 +39,8 @@ export async function serveMachines(member: MemberView, req: IncomingMessage, re
   sendBody(res, 200, 'text/plain; charset=utf-8', urls.join(', '));
 }
 
-/** GET /metrics in the Prometheus text format. */
-export async function serveMetrics(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
+/** /metrics in the Prometheus text format, to any method (HEAD without the body), as etcd's handler answers. */
+export async function serveMetrics(member: MemberView, res: ServerResponse): Promise<void> {
   sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await member.renderMetrics());
 }
 

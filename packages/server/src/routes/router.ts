@@ -13,6 +13,8 @@ import { watchConnectionTaker } from './parked-watch.js';
 import { sendBody } from './respond.js';
 import { applyCors } from '../http/cors.js';
 import { writeNotFound } from '../http/method-guard.js';
+import { redirectFor } from '../http/keys-request.js';
+import { writeRedirect } from '../http/write-response.js';
 import { serveHash, serveHealth, serveMachines, serveMetrics, serveVersion } from './info-routes.js';
 import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
@@ -91,6 +93,10 @@ export function createClientHandler(
     const route = routeOf(path);
     res.once('finish', () => record(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000));
     if (applyCors(req, res, member.config.corsOrigins)) return;
+    // Go's ServeMux answers a path with `//`, `.` or `..` segments with a 301 to the cleaned path,
+    // on every route (the keys API and the rest alike).
+    const redirect = redirectFor(rawUrl);
+    if (redirect !== null) return writeRedirect(res, redirect);
     try {
       dispatch(member, route, path, req, res, bigReads, dashboard);
     } catch (err) {
@@ -143,13 +149,13 @@ function dispatch(
     case 'machines':
       return void serveMachines(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'stats':
-      return whenOpen(member, req, res, () => void serveStats(member, path.slice(path.lastIndexOf('/') + 1), req, res).catch((err: Error) => failed(member, res, err)));
+      return whenOpen(member, req, res, () => void serveStats(member, path.replace(/^(\/v2)?\/stats\//, ''), req, res).catch((err: Error) => failed(member, res, err)));
     case 'version':
       return serveVersion(req, res);
     case 'health':
       return void serveHealth(member, req, res);
     case 'metrics':
-      return whenOpen(member, req, res, () => void serveMetrics(member, req, res).catch((err: Error) => failed(member, res, err)));
+      return whenOpen(member, req, res, () => void serveMetrics(member, res).catch((err: Error) => failed(member, res, err)));
     case 'hash':
       return whenOpen(member, req, res, () => void serveHash(member, req, res).catch((err: Error) => failed(member, res, err)));
     case 'dashboard':

@@ -1,0 +1,55 @@
+/**
+ * The endpoints beside the keys API as etcd's Go server answers them: a path with `//`, `.` or
+ * `..` segments is redirected to the cleaned path on every route, /v2/stats answers only its three
+ * exact paths, and /metrics answers any method. Runs against etcd too (`DEIMOS_E2E_TARGET`).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { http } from '../support/http.js';
+import { KeysTarget } from '../support/keys-target.js';
+
+let target: KeysTarget;
+
+before(async () => {
+  target = await KeysTarget.start();
+});
+
+after(async () => {
+  await target?.destroy();
+});
+
+test('a non-canonical path on any route is a 301 to the cleaned one, query kept', async () => {
+  const cases: Array<[string, string]> = [
+    ['//version', '/version'],
+    ['/v2//members', '/v2/members'],
+    ['/v2/./machines', '/v2/machines'],
+    ['/v2/x/../stats/self?a=1', '/v2/stats/self?a=1'],
+    ['/health/.', '/health'],
+  ];
+  for (const [path, location] of cases) {
+    for (const method of ['GET', 'PUT']) {
+      const res = await http(method, `${target.clientUrl}${path}`);
+      assert.equal(res.status, 301, `${method} ${path}: ${res.body}`);
+      assert.equal(res.headers.location, location, `${method} ${path}`);
+    }
+  }
+});
+
+test('/v2/stats serves self, leader and store at exactly those paths', async () => {
+  for (const path of ['/v2/stats/foo/self', '/v2/stats/a/b/store', '/v2/stats/', '/v2/stats/foo']) {
+    const res = await http('GET', `${target.clientUrl}${path}`);
+    assert.equal(res.status, 404, `${path}: ${res.body}`);
+    assert.equal(res.body, '404 page not found\n', path);
+  }
+  assert.equal((await http('GET', `${target.clientUrl}/v2/stats/self`)).status, 200);
+});
+
+test('/metrics answers every method with the metrics (HEAD without a body)', async () => {
+  for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'HEAD']) {
+    const res = await http(method, `${target.clientUrl}/metrics`);
+    assert.equal(res.status, 200, `${method}: ${res.body.slice(0, 200)}`);
+    assert.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8', method);
+    if (method === 'HEAD') assert.equal(res.body, '');
+    else assert.match(res.body, /^# HELP /m, method);
+  }
+});
