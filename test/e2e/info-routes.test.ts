@@ -1,7 +1,8 @@
 /**
  * The endpoints beside the keys API as etcd's Go server answers them: a path with `//`, `.` or
  * `..` segments is redirected to the cleaned path on every route, /v2/stats answers only its three
- * exact paths, and /metrics answers any method. Runs against etcd too (`DEIMOS_E2E_TARGET`).
+ * exact paths, and /metrics answers any method with, among its own, the series etcd's dashboards
+ * and alerts read. Runs against etcd too (`DEIMOS_E2E_TARGET`).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,5 +52,25 @@ test('/metrics answers every method with the metrics (HEAD without a body)', asy
     assert.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8', method);
     if (method === 'HEAD') assert.equal(res.body, '');
     else assert.match(res.body, /^# HELP /m, method);
+  }
+});
+
+test('/metrics carries the etcd and process series that etcd dashboards and alerts read', async () => {
+  await http('PUT', `${target.clientUrl}/v2/keys/info-routes-metrics`, { form: { value: 'v' } });
+  const text = (await http('GET', `${target.clientUrl}/metrics`)).body;
+  const value = (name: string): number => {
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    assert.ok(m, `${name} missing`);
+    return Number(m[1]);
+  };
+  assert.equal(value('etcd_server_has_leader'), 1);
+  assert.equal(value('etcd_server_is_leader'), 1);
+  assert.ok(value('etcd_server_leader_changes_seen_total') >= 1);
+  assert.ok(value('etcd_server_proposals_committed_total') >= value('etcd_server_proposals_applied_total'));
+  assert.ok(value('etcd_server_proposals_applied_total') >= 1);
+  assert.equal(value('etcd_server_proposals_pending'), 0);
+  assert.ok(value('etcd_disk_wal_fsync_duration_seconds_count') >= 1);
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds']) {
+    assert.ok(value(name) > 0, name);
   }
 });

@@ -1,6 +1,7 @@
 /** Gauges describing a member, read at scrape time. */
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { registerHeapMetrics, registerProcessMemoryMetrics } from '../metrics/process-memory.js';
+import { registerProcessMetrics } from '../metrics/process-metrics.js';
 import type { Store } from '../store/index.js';
 import type { Member } from './member.js';
 
@@ -14,6 +15,13 @@ export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, 
   metrics.gauge('deimos_peers_active', 'Peers reachable both ways now (what the strict reconfiguration check counts).', () => member.activePeerCount());
   metrics.gauge('deimos_store_index', 'The v2 store index (X-Etcd-Index).', () => store.index);
   metrics.gauge('deimos_store_watchers', 'Live watchers.', () => store.watcherCount);
+  // etcd's names for the same facts, so that dashboards and alerts made for etcd work unchanged.
+  metrics.gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', () => (member.raft().leaderId !== '0' ? 1 : 0));
+  metrics.gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', () => (member.raft().isLeader ? 1 : 0));
+  metrics.gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed.', () => member.raft().commitIndex ?? 0);
+  metrics.gauge('etcd_server_proposals_applied_total', 'The total number of consensus proposals applied.', applied);
+  metrics.gauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.', () => member.pendingProposals);
   registerProcessMemoryMetrics(metrics);
   registerHeapMetrics(metrics);
+  registerProcessMetrics(metrics, true);
 }

@@ -105,6 +105,11 @@ export class Member implements MemberView {
   }
 
   /** Called by the loop when leadership changes. */
+  /** Requests proposed and not yet answered. */
+  get pendingProposals(): number {
+    return this.waiters.size;
+  }
+
   noteLeaderChange(): void {
     this.leaderSince = new Date();
   }

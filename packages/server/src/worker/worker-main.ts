@@ -15,6 +15,7 @@ import { reloadTlsSides } from '../tls/reload.js';
 import { TlsSide } from '../tls/tls-side.js';
 import { createLogger } from '../util/logger.js';
 import { registerProcessMemoryMetrics } from '../metrics/process-memory.js';
+import { registerProcessMetrics } from '../metrics/process-metrics.js';
 import { RemoteMember } from './remote-member.js';
 import { WORKER_CONFIG_ENV } from './worker-pool.js';
 
@@ -52,6 +53,7 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger, admission: member.connectionSlots });
   gate.registerMetrics(metrics, false);
   registerProcessMemoryMetrics(metrics);
+  registerProcessMetrics(metrics, false);
   await member.started;
   const api = createClientApi(member, () => member.isReady);
   const handler = gateUntilReady(api.handler, member.ready, config.requestTimeoutMs);
