@@ -182,6 +182,7 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
     const self = (await members(via))[0]!;
     const update = await http('PUT', `${via.clientUrl}/v2/members/0${self.id.toUpperCase()}`, jsonBody({ peerURLs: self.peerURLs }));
     assert.equal(update.status, 204, update.body);
+    assert.equal(update.headers['content-type'], undefined, 'a 204 carries no Content-Type, as etcd\'s');
     assertMembersError(await http('DELETE', `${via.clientUrl}/v2/members/0ABC`), 404, 'No such member: abc');
     assertMembersError(await http('DELETE', `${via.clientUrl}/v2/members/%61bc`), 404, 'No such member: abc');
     // A non-hex id is refused before the body is read.
@@ -197,6 +198,7 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
       assert.equal(res.status, 405, `${method}: ${res.body}`);
       assert.equal(res.body.trim(), 'Method Not Allowed');
       assert.equal(res.headers.allow, undefined, `${method} has no Allow header`);
+      assert.match(String(res.headers['x-etcd-cluster-id']), /^[0-9a-f]+$/, `${method} names the cluster`);
     }
     const patch = await http('PATCH', `${via.clientUrl}/v2/members`);
     assert.equal(patch.status, 405);

@@ -8,12 +8,13 @@ import { writeHeadWithCors } from './cors.js';
 /**
  * Writes a plain-text error exactly like Go's `http.Error` (text plus a newline, `nosniff`).
  */
-export function writePlainError(res: ServerResponse, status: number, text: string): void {
+export function writePlainError(res: ServerResponse, status: number, text: string, extra: readonly (string | number)[] = []): void {
   const body = text + '\n';
   writeHeadWithCors(res, status, [
     'Content-Type', 'text/plain; charset=utf-8',
     'X-Content-Type-Options', 'nosniff',
     'Content-Length', Buffer.byteLength(body),
+    ...extra,
   ]);
   res.end(body);
 }

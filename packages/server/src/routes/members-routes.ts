@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MemberView } from './member-view.js';
 import { readBody, BodyReadError } from '../http/body-reader.js';
-import { sendBody, sendJson, sendJsonLine, sendMethodNotAllowed } from './respond.js';
+import { sendJson, sendJsonLine, sendMethodNotAllowed, sendNoContent } from './respond.js';
 import { writePlainError } from '../http/method-guard.js';
 import { parsePeerUrlsBody, PeerUrlsError } from './peer-urls.js';
 
@@ -35,17 +35,17 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
       return sendJsonLine(res, 201, added, headers);
     }
     // Without an id etcd answers a bare 405: no Allow header, unlike its method check above.
-    if (sub === '') return writePlainError(res, 405, 'Method Not Allowed');
+    if (sub === '') return writePlainError(res, 405, 'Method Not Allowed', ['X-Etcd-Cluster-Id', member.clusterId]);
     const id = memberIdFromPath(sub);
     if (method === 'DELETE') {
       await member.removeMember(id);
-      return sendBody(res, 204, 'text/plain', '', headers);
+      return sendNoContent(res, headers);
     }
     // etcd parses the id before it reads the body.
     if (!/^[0-9a-f]{1,16}$/.test(id)) throw new MembersApiError(404, `No such member: ${id}`);
     const peerURLs = await readPeerUrls(req);
     await member.updateMember(id, peerURLs);
-    return sendBody(res, 204, 'text/plain', '', headers);
+    return sendNoContent(res, headers);
   } catch (err) {
     if (err instanceof MembersApiError) return sendJson(res, err.status, { message: err.message }, headers);
     // A bug: logged, and answered as etcd answers an unexpected error, without internals.

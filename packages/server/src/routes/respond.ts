@@ -10,6 +10,12 @@ export function sendBody(res: ServerResponse, status: number, contentType: strin
   res.end(res.req.method === 'HEAD' ? undefined : buf);
 }
 
+/** 204 with `headers` and nothing else (no Content-Type or Length, as Go writes a bare WriteHeader). */
+export function sendNoContent(res: ServerResponse, headers: Record<string, string> = {}): void {
+  writeHeadWithCors(res, 204, Object.entries(headers).flat());
+  res.end();
+}
+
 /** JSON body without a trailing newline (etcd's stats and error bodies, written whole). */
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   sendBody(res, status, 'application/json', JSON.stringify(value), headers);
