@@ -3,7 +3,7 @@
  * recent history; edit with compare-and-swap on the index shown (a concurrent change is reported
  * as a conflict, never overwritten), delete (compare-and-delete for keys), and live updates.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, describeError, deleteKey, getKey, KEY_NOT_FOUND, putKey, TEST_FAILED, type EventJSON, type NodeJSON } from './api.js';
 import { feed } from './live-feed.js';
 import { keyHistory } from './key-history.js';
@@ -55,12 +55,19 @@ export function KeyDetail({ path, onDeleted }: { path: string; onDeleted(path: s
   const [history, setHistory] = useState<EventJSON[] | undefined>(undefined);
   const [historyError, setHistoryError] = useState<string | undefined>(undefined);
 
+  // Reads finish in any order: only the last one asked may show its answer. Otherwise the read of a
+  // key left a moment ago (a big directory, or one of the reads its changes set off) could answer
+  // after the key now open, and show the old key under the new one's name.
+  const lastLoad = useRef(0);
   const load = async (): Promise<void> => {
+    const mine = ++lastLoad.current;
     try {
       const { body } = await getKey(path);
+      if (mine !== lastLoad.current) return;
       setNode(body.node);
       setError(undefined);
     } catch (err) {
+      if (mine !== lastLoad.current) return;
       setNode(undefined);
       setError(err instanceof ApiError && err.errorCode === KEY_NOT_FOUND ? `${path} does not exist (now).` : describeError(err));
     }

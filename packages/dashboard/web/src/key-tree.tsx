@@ -3,7 +3,7 @@
  * at most {@link PAGE_SIZE} at a time with a button for the next page, and reloads itself when the
  * live feed reports a change among them.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, getKey, type NodeJSON } from './api.js';
 import { feed, parentOf } from './live-feed.js';
 
@@ -29,12 +29,18 @@ export function TreeDir({ path, selected, onSelect, open = false }: DirProps) {
   const [error, setError] = useState<string | undefined>(undefined);
   const [shown, setShown] = useState(PAGE_SIZE);
 
+  // Only the last listing asked may show its answer (reads finish in any order: an older one
+  // answering last would show a listing from before the latest change until the next one).
+  const lastLoad = useRef(0);
   const load = useCallback(async () => {
+    const mine = ++lastLoad.current;
     try {
       const { body } = await getKey(path);
+      if (mine !== lastLoad.current) return;
       setChildren(body.node?.nodes ?? []);
       setError(undefined);
     } catch (err) {
+      if (mine !== lastLoad.current) return;
       setError(describeError(err));
     }
   }, [path]);
