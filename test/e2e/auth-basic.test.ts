@@ -75,6 +75,17 @@ describe('v2 auth on a 3-member cluster', { skip: SKIP }, () => {
     // Root-only endpoints refuse the guest.
     const users = await http('GET', `${b.clientUrl}/v2/auth/users`);
     assert.equal(users.status, 401, users.body);
+    // As etcd's handlers: the cluster is named once the caller may ask (its 200s and 404s), not on
+    // a 401; a path no handler serves is the mux's plain 404.
+    assert.equal(users.headers['x-etcd-cluster-id'], undefined);
+    const listed = await http('GET', `${b.clientUrl}/v2/auth/users`, { headers: ROOT });
+    assert.match(String(listed.headers['x-etcd-cluster-id']), /^[0-9a-f]+$/, listed.body);
+    const missing = await http('GET', `${b.clientUrl}/v2/auth/users/nobody`, { headers: ROOT });
+    assert.equal(missing.status, 404, missing.body);
+    assert.match(String(missing.headers['x-etcd-cluster-id']), /^[0-9a-f]+$/);
+    const unknown = await http('GET', `${b.clientUrl}/v2/auth/foo`);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers['x-content-type-options'], 'nosniff');
   });
 
   test("revoking guest's write through B refuses an unauthenticated write on C", async () => {

@@ -13,6 +13,7 @@ import type { MemberView } from '../routes/member-view.js';
 import { sendBody, sendMethodNotAllowed } from '../routes/respond.js';
 import { readBody } from '../http/body-reader.js';
 import { writeError } from '../http/write-response.js';
+import { writeNotFound } from '../http/method-guard.js';
 import { AuthError } from './auth-error.js';
 import { isEmptyKv, ROOT_ROLE, type AuthState } from './auth-state.js';
 import { hashPassword } from './password-hash.js';
@@ -159,6 +160,8 @@ async function propose(member: MemberView, change: Omit<Change, 'op' | 'timeMs'>
   if (result.error) throw new AuthError(500, result.error.message);
 }
 
+const CLUSTER_HEADER = 'X-Etcd-Cluster-Id';
+
 /** Serves `/v2/auth/...`; `rest` is the path after `/v2/auth`. */
 export async function serveAuth(member: MemberView, rest: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
@@ -174,15 +177,17 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
   const auth = member.auth;
   if (rest === '/enable') {
     if (!['GET', 'PUT', 'DELETE'].includes(method)) return sendMethodNotAllowed(res, 'GET,PUT,DELETE');
+    // etcd names the cluster on what its handlers answer once the caller may ask (not on 401 or 405).
+    if (method !== 'GET' && !(await hasRootAccess(member, req))) return writeNoAuth(res);
+    res.setHeader(CLUSTER_HEADER, member.clusterId);
     if (method === 'GET') return sendAuthJson(res, 200, { enabled: auth.enabled });
-    if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
     await propose(member, { action: method === 'PUT' ? 'enable' : 'disable' });
     return sendBody(res, 200, 'application/json', '');
   }
   // etcd's mux: `/users` and `/roles` list, `/users/<name>` and `/roles/<name>` name one (a trailing
   // slash is cleaned away first), and any deeper path is a 400 before the method or credentials are checked.
   const m = /^\/(users|roles)(\/.*)?$/.exec(rest);
-  if (m === null) return sendBody(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
+  if (m === null) return writeNotFound(res);
   const kind = m[1]!;
   const pieces = (m[2] ?? '').replace(/\/+$/, '').split('/');
   if (pieces.length > 2) throw new AuthError(400, 'Invalid path');
@@ -197,6 +202,7 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
   const allowed = name === undefined ? ['GET'] : ['GET', 'PUT', 'DELETE'];
   if (!allowed.includes(method)) return sendMethodNotAllowed(res, allowed.join(','));
   if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
+  res.setHeader(CLUSTER_HEADER, member.clusterId);
   if (kind === 'users') {
     if (name === undefined) {
       const names = auth.userNames();
