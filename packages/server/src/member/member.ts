@@ -104,12 +104,12 @@ export class Member implements MemberView {
     return this.config.memberId;
   }
 
-  /** Called by the loop when leadership changes. */
   /** Requests proposed and not yet answered. */
   get pendingProposals(): number {
     return this.waiters.size;
   }
 
+  /** Called by the loop when leadership changes. */
   noteLeaderChange(): void {
     this.leaderSince = new Date();
   }

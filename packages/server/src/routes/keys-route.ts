@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
-import { KEYS_METHODS, parseKeysRequest, redirectFor, type GetKeysRequest, type KeysRequest } from '../http/keys-request.js';
+import { KEYS_METHODS, parseKeysRequest, type GetKeysRequest, type KeysRequest } from '../http/keys-request.js';
 import { BodyReadError, readBody, writeBodyError } from '../http/body-reader.js';
 import { allowMethod } from '../http/method-guard.js';
 import { crossSiteRefusal } from '../http/cross-site.js';
@@ -54,9 +54,7 @@ export function authKeyOf(rawUrl: string): string {
 /** Serves one keys API request. */
 export async function serveKeys(member: MemberView, req: IncomingMessage, res: ServerResponse, bigReads: BigReads): Promise<void> {
   const method = req.method ?? 'GET';
-  // Go's mux answers a non-canonical path with 301 before any method check.
-  const redirect = redirectFor(req.url ?? '/');
-  if (redirect) return writeRedirect(res, redirect);
+  // A non-canonical path got its 301 in the router, before any method check (Go's mux).
   if (!allowMethod(res, method, KEYS_METHODS)) return;
   const clusterId = member.clusterId;
   let body: Buffer | undefined;

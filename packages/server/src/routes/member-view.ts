@@ -49,8 +49,10 @@ export interface MemberView {
   members(): MemberJSON[] | Promise<MemberJSON[]>;
   /** Proposes a write and resolves once it was applied here (or rejects on timeout). */
   propose(request: DistributiveOmit<ReplicatedRequest, 'id'>): Promise<ApplyResult>;
-  /** Resolves once a linearizable read may be served locally. */
-  /** Waits for a linearizable read point; `timeoutMs` shortens the request timeout (never lengthens it). */
+  /**
+   * Resolves once a linearizable read may be served locally; `timeoutMs` shortens the request
+   * timeout (never lengthens it).
+   */
   linearizableRead(timeoutMs?: number): Promise<void>;
   /** Adds a member with these peer URLs (raft AddNode); resolves with the new member. */
   addMember(peerURLs: string[]): Promise<MemberJSON>;

@@ -8,6 +8,7 @@
  * quorum for good.
  */
 import { goJsonSyntaxError } from '../http/go-json-syntax.js';
+import { compareKeys } from '../store/store-path.js';
 
 /** A body etcd refuses with 400, and its message. */
 export class PeerUrlsError extends Error {
@@ -44,11 +45,7 @@ export function parsePeerUrlsBody(text: string): string[] {
   }
   if (urls.length === 0) throw new PeerUrlsError('no valid URLs given');
   // Go leaves a JSON null in a []string as "".
-  return urls.map((u: string | null) => checkPeerUrl(u ?? '')).sort(compareBytes);
-}
-
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return urls.map((u: string | null) => checkPeerUrl(u ?? '')).sort(compareKeys);
 }
 
 /** One URL through `types.NewURLs`' checks; its `url.String()` form. */

@@ -93,11 +93,11 @@ export function createClientHandler(
     const route = routeOf(path);
     res.once('finish', () => record(route, req.method ?? '', res.statusCode, (performance.now() - started) / 1000));
     if (applyCors(req, res, member.config.corsOrigins)) return;
-    // Go's ServeMux answers a path with `//`, `.` or `..` segments with a 301 to the cleaned path,
-    // on every route (the keys API and the rest alike).
-    const redirect = redirectFor(rawUrl);
-    if (redirect !== null) return writeRedirect(res, redirect);
     try {
+      // Go's ServeMux answers a path with `//`, `.` or `..` segments with a 301 to the cleaned
+      // path, on every route (the keys API and the rest alike).
+      const redirect = redirectFor(rawUrl);
+      if (redirect !== null) return writeRedirect(res, redirect);
       dispatch(member, route, path, req, res, bigReads, dashboard);
     } catch (err) {
       member.logger.error('request handler failed', { path, error: (err as Error).stack ?? String(err) });

@@ -18,8 +18,7 @@ export const RESERVED_PREFIX = '/_deimos';
 /** Whether `path` is the reserved prefix or lies below it (see {@link RESERVED_PREFIX}). */
 export function isReservedPath(path: string): boolean {
   // '_' is char 95: the common case is decided by one comparison.
-  return path.charCodeAt(1) === 95 && path.startsWith(RESERVED_PREFIX)
-    && (path.length === RESERVED_PREFIX.length || path.charCodeAt(RESERVED_PREFIX.length) === 0x2f);
+  return path.charCodeAt(1) === 95 && isAtOrBelow(path, RESERVED_PREFIX);
 }
 
 /** Whether `path` is a clean absolute key path: `/`, or `/a/b` without empty or dot segments. */

@@ -431,12 +431,10 @@ export class Store {
   ): StoreEvent {
     const prevNode = node.record();
     const index = this.currentIndex + 1;
-    // etcd 3.4 keeps a directory's modified index through an update (its node write refuses
-    // directories and the error is ignored), while the event shows the new index: a later read
-    // of the directory, a prevNode or a listing shows the old one, here as there.
-    if (!node.isDir) this.tree.rewrite(node, value, index);
+    this.tree.rewrite(node, value, index);
     this.tree.setExpiry(node, expireAt(options.ttlSeconds, nowMs));
     this.changes.push({ kind: 'put', row: node.toRow() });
+    // A directory kept its own index (see Tree.rewrite); its event shows the update's.
     const record = node.isDir ? { ...node.record(), modifiedIndex: index } : node.record();
     return this.publish(makeEvent(action, record, prevNode, options.refresh ?? false));
   }

@@ -133,10 +133,15 @@ export class Tree {
     if (expireAtMs !== undefined) this.ttlHeap.push(node);
   }
 
-  /** Rewrites a node's value (files) and modified index in place. */
+  /**
+   * Rewrites a file's value and modified index in place. A directory keeps both, as in etcd 3.4's
+   * store (its node write refuses directories and the update ignores the error): only the update's
+   * event shows the new index, and later reads, prevNodes and listings the old one.
+   */
   rewrite(node: StoreNode, value: string | undefined, modifiedIndex: number): void {
+    if (node.isDir) return;
     if (this.views.size > 0) for (const view of this.views) view.keepState(node);
-    if (!node.isDir) node.value = value ?? '';
+    node.value = value ?? '';
     node.modifiedIndex = modifiedIndex;
   }
 
