@@ -23,9 +23,7 @@
 // - a TTL past 2^63 ns (~9.2e9 s): etcd's multiplication wraps and the key may expire at once;
 //   deimos keeps any key whose expiration is past 2262 for ever (as etcd does below that TTL);
 // - a method token node:http's parser does not know (CONNECTX, lower-case get): etcd answers 405,
-//   deimos a bare 400 from the parser;
-// - a watch answered from history shows the node's ttl at the time of the read, etcd's the ttl at
-//   the time of the event (differs by the seconds between them).
+//   deimos a bare 400 from the parser.
 //
 // Index normalisation: both servers get one identical warm-up write; its index becomes canonical
 // index 1000 on both sides. Every later successful write pairs the two sides' new indexes under

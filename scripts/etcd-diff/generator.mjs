@@ -364,7 +364,8 @@ export class Generator {
       case 'badWaitIndex': return this.build('GET', path, [['wait', 'true'], ['waitIndex', rng.pick(['abc', '-1', '18446744073709551616', ''])]], 'bad waitIndex', { timeoutMs: 1500 });
       case 'streamBad': return this.build('GET', path, [['stream', 'true']], 'stream without wait');
       case 'emptyPrevValueDelete': return this.build('DELETE', path, [['prevValue', '']], 'DELETE empty prevValue');
-      case 'waitIndexPost': return this.build('POST', path, [['waitIndex', '5'], ['value', 'v1']], 'POST with waitIndex');
+      // A canonical index, resolved per side: a redirect echoes it, and the normaliser maps it back.
+      case 'waitIndexPost': return this.build('POST', path, [['waitIndex', tokI(1000)], ['value', 'v1']], 'POST with waitIndex');
       default: throw new Error(kind);
     }
   }

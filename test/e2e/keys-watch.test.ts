@@ -115,6 +115,22 @@ for (const family of PATH_FAMILIES) {
       assert.equal((await exact.next(2000)).node.value, 'a', 'waitIndex equal to the event index matches it');
     });
 
+    test('an event from history shows the ttls of its own moment, as the writer was answered', async () => {
+      const key = uniqueKey('history-ttl');
+      const first = parseJsonBody(await keys.set(key, 'a', { ttl: '100' })).node;
+      assert.equal(first.ttl, 100);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const second = parseJsonBody(await keys.set(key, 'b', { ttl: '50' }));
+      assert.ok(second.prevNode.ttl < 100, 'a second passed before the second write');
+      // Read from the history at least a second later: a ttl counted at the read would be lower.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const fromFirst = await (await watch(keys.url(key, { wait: 'true', waitIndex: String(first.modifiedIndex) }))).next(2000);
+      assert.deepEqual([fromFirst.node.value, fromFirst.node.ttl], ['a', 100]);
+      const fromSecond = await (await watch(keys.url(key, { wait: 'true', waitIndex: String(first.modifiedIndex + 1) }))).next(2000);
+      assert.deepEqual([fromSecond.node.ttl, fromSecond.prevNode.ttl], [second.node.ttl, second.prevNode.ttl]);
+      assert.equal(fromSecond.node.expiration, second.node.expiration);
+    });
+
     test('waitIndex past the current index waits for a future event', async () => {
       const key = uniqueKey('future');
       await keys.set(key, 'a');

@@ -73,6 +73,8 @@ export interface DeleteRequest extends Base {
   path: string;
   dir: boolean;
   recursive: boolean;
+  /** The proposer's clock: the event's time (absent in entries of builds before it was sent). */
+  timeMs?: number;
 }
 
 /** DELETE with `prevValue` and/or `prevIndex`. */
@@ -83,6 +85,8 @@ export interface CompareAndDeleteRequest extends Base {
   prevIndex?: number;
   /** As in {@link CompareAndSwapRequest}. */
   prevIndexText?: string;
+  /** As in {@link DeleteRequest}. */
+  timeMs?: number;
 }
 
 /** The leader's clock, proposed periodically: keys whose expiration is ≤ timeMs expire. */

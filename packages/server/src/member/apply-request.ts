@@ -19,9 +19,9 @@ export function applyKeysRequest(store: Store, req: ReplicatedRequest): StoreEve
         prevValue: req.prevValue, prevIndex: req.prevIndex, prevIndexText: req.prevIndexText, value: req.value, ttlSeconds: req.ttlSeconds, refresh: req.refresh,
       }, req.timeMs);
     case 'delete':
-      return store.delete(req.path, { dir: req.dir, recursive: req.recursive });
+      return store.delete(req.path, { dir: req.dir, recursive: req.recursive }, req.timeMs);
     case 'compareAndDelete':
-      return store.compareAndDelete(req.path, { prevValue: req.prevValue, prevIndex: req.prevIndex, prevIndexText: req.prevIndexText });
+      return store.compareAndDelete(req.path, { prevValue: req.prevValue, prevIndex: req.prevIndex, prevIndexText: req.prevIndexText }, req.timeMs);
     case 'sync':
     case 'publish':
     case 'auth':

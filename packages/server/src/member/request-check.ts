@@ -23,6 +23,11 @@ function isTime(v: unknown): boolean {
   return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 8.64e15;
 }
 
+/** A delete's time is optional: entries of builds before it was sent have none. */
+function optionalTimeProblem(r: Fields): string | undefined {
+  return r.timeMs === undefined || isTime(r.timeMs) ? undefined : `timeMs ${String(r.timeMs)} is not a time`;
+}
+
 function isOptionalString(v: unknown): boolean {
   return v === undefined || typeof v === 'string';
 }
@@ -57,9 +62,10 @@ function keysProblem(r: Fields): string | undefined {
     case 'compareAndSwap':
       return valueWriteProblem(r) ?? compareProblem(r);
     case 'delete':
-      return typeof r.dir !== 'boolean' || typeof r.recursive !== 'boolean' ? 'dir or recursive is not a boolean' : undefined;
+      if (typeof r.dir !== 'boolean' || typeof r.recursive !== 'boolean') return 'dir or recursive is not a boolean';
+      return optionalTimeProblem(r);
     case 'compareAndDelete':
-      return compareProblem(r);
+      return compareProblem(r) ?? optionalTimeProblem(r);
     default:
       return `unknown op ${JSON.stringify(r.op)}`;
   }

@@ -141,7 +141,7 @@ function answerLocalGet(member: MemberView, keys: LocalKeys, r: GetKeysRequest, 
   reply(readParts(bigReads.stream(listing), headers));
 }
 
-/** The replicated request of a keys write (`timeMs` is the proposer's clock, for TTLs). */
+/** The replicated request of a keys write (`timeMs` is the proposer's clock: for TTLs, and the event's time). */
 export function toReplicated(r: WriteKeysRequest, nowMs: number): DistributiveOmit<ReplicatedRequest, 'id'> {
   switch (r.kind) {
     case 'set':
@@ -153,9 +153,9 @@ export function toReplicated(r: WriteKeysRequest, nowMs: number): DistributiveOm
     case 'compareAndSwap':
       return { op: 'compareAndSwap', path: r.path, value: r.value, prevValue: r.prevValue, prevIndex: r.prevIndex, prevIndexText: r.prevIndexText, ttlSeconds: r.ttlSeconds, refresh: r.refresh, timeMs: nowMs };
     case 'delete':
-      return { op: 'delete', path: r.path, dir: r.dir, recursive: r.recursive };
+      return { op: 'delete', path: r.path, dir: r.dir, recursive: r.recursive, timeMs: nowMs };
     case 'compareAndDelete':
-      return { op: 'compareAndDelete', path: r.path, prevValue: r.prevValue, prevIndex: r.prevIndex, prevIndexText: r.prevIndexText };
+      return { op: 'compareAndDelete', path: r.path, prevValue: r.prevValue, prevIndex: r.prevIndex, prevIndexText: r.prevIndexText, timeMs: nowMs };
   }
 }
 

@@ -28,6 +28,13 @@ export interface StoreEvent {
   readonly prevNode?: NodeRecord;
   /** A TTL refresh: kept in history, skipped by history scans, never sent to live watchers. */
   readonly refresh: boolean;
+  /**
+   * When the mutation happened (its request's time, ms since the epoch): the `ttl`s an event shows
+   * are counted from it, as etcd computes them once, when the event is made, so a watch answered
+   * from history shows the ttl the key had then, not at the read. Absent in events of entries
+   * proposed without a time (deletes by an older build) and in history rows written before it was kept.
+   */
+  readonly timeMs?: number;
 }
 
 /** Whether the event removed a node (and, for a dir, its whole subtree). */
@@ -35,15 +42,17 @@ export function isRemoval(event: StoreEvent): boolean {
   return event.action === 'delete' || event.action === 'compareAndDelete' || event.action === 'expire';
 }
 
-/** Builds an event; `prevNode` is left out when absent so the object stays small. */
+/** Builds an event; `prevNode` and `timeMs` are left out when absent so the object stays small. */
 export function makeEvent(
   action: MutationAction,
   node: NodeRecord,
   prevNode: NodeRecord | undefined,
   refresh = false,
+  timeMs?: number,
 ): StoreEvent {
-  const event: StoreEvent = prevNode === undefined
+  const event: { -readonly [K in keyof StoreEvent]: StoreEvent[K] } = prevNode === undefined
     ? { action, index: node.modifiedIndex, node, refresh }
     : { action, index: node.modifiedIndex, node, prevNode, refresh };
+  if (timeMs !== undefined) event.timeMs = timeMs;
   return event;
 }

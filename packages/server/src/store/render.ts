@@ -46,10 +46,15 @@ export function renderNode(record: NodeRecord, nowMs: number): NodeJSON {
   return json;
 }
 
-/** Renders an event as etcd writes it: `{action, node[, prevNode]}`. */
+/**
+ * Renders an event as etcd writes it: `{action, node[, prevNode]}`. Its `ttl`s count from the
+ * event's own time when it has one (etcd computes them once, when the event is made: a watch
+ * answered from history shows the ttl of that moment); `nowMs` only for events without one.
+ */
 export function renderEvent(event: StoreEvent, nowMs: number): EventJSON {
-  const json: EventJSON = { action: event.action, node: renderNode(event.node, nowMs) };
-  if (event.prevNode !== undefined) json.prevNode = renderNode(event.prevNode, nowMs);
+  const at = event.timeMs ?? nowMs;
+  const json: EventJSON = { action: event.action, node: renderNode(event.node, at) };
+  if (event.prevNode !== undefined) json.prevNode = renderNode(event.prevNode, at);
   return json;
 }
 

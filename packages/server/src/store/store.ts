@@ -195,7 +195,7 @@ export class Store {
       return this.createNode(path, {
         action: 'set', dir: options.dir ?? false, value, expireAtMs: expireAt(options.ttlSeconds, nowMs),
         replace: true, refresh: options.refresh ?? false,
-      });
+      }, nowMs);
     });
   }
 
@@ -211,7 +211,7 @@ export class Store {
       return this.createNode(target, {
         action: 'create', dir: options.dir ?? false, value: options.value ?? '',
         expireAtMs: expireAt(options.ttlSeconds, nowMs), replace: false, refresh: false,
-      });
+      }, nowMs);
     });
   }
 
@@ -237,8 +237,11 @@ export class Store {
     });
   }
 
-  /** `delete`: a file, an empty dir (`dir`), or a whole subtree (`recursive`, one event). */
-  delete(path: string, options: DeleteOptions): StoreEvent {
+  /**
+   * `delete`: a file, an empty dir (`dir`), or a whole subtree (`recursive`, one event). `nowMs` is
+   * the event's time (absent in entries proposed by a build that did not send it).
+   */
+  delete(path: string, options: DeleteOptions, nowMs?: number): StoreEvent {
     return this.counters.count('delete', () => {
       this.assertWritable(path);
       const node = this.tree.lookup(path, this.currentIndex);
@@ -249,17 +252,17 @@ export class Store {
           throw new EtcdError(ErrorCode.DirNotEmpty, path, this.currentIndex);
         }
       }
-      return this.remove(node, 'delete');
+      return this.remove(node, 'delete', nowMs);
     });
   }
 
-  /** `compareAndDelete`: deletes a file when `prevValue` and `prevIndex` (if given) match. */
-  compareAndDelete(path: string, options: CompareAndDeleteOptions): StoreEvent {
+  /** `compareAndDelete`: deletes a file when `prevValue` and `prevIndex` (if given) match; `nowMs` as for delete. */
+  compareAndDelete(path: string, options: CompareAndDeleteOptions, nowMs?: number): StoreEvent {
     return this.counters.count('compareAndDelete', () => {
       // etcd compares before the root check: the root is a directory, "Not a file" (no cause).
       if (path === ROOT_PATH) throw new EtcdError(ErrorCode.NotFile, '', this.currentIndex);
       this.assertWritable(path);
-      return this.remove(this.checkCompare(path, options), 'compareAndDelete');
+      return this.remove(this.checkCompare(path, options), 'compareAndDelete', nowMs);
     });
   }
 
@@ -271,7 +274,7 @@ export class Store {
     const events: StoreEvent[] = [];
     for (let node = this.tree.ttlHeap.peek(); node !== undefined; node = this.tree.ttlHeap.peek()) {
       if ((node.expireAtMs as number) > nowMs) break;
-      events.push(this.remove(node, 'expire'));
+      events.push(this.remove(node, 'expire', nowMs));
       this.counters.expired();
     }
     return events;
@@ -403,7 +406,7 @@ export class Store {
     return node;
   }
 
-  private createNode(path: string, spec: CreateSpec): StoreEvent {
+  private createNode(path: string, spec: CreateSpec, nowMs: number): StoreEvent {
     const resolution = this.tree.resolveDir(path.slice(0, Math.max(1, path.lastIndexOf('/'))), this.currentIndex);
     const existing = resolution.missing.length === 0
       ? (resolution.deepest.children as Map<string, StoreNode>).get(path)
@@ -422,7 +425,7 @@ export class Store {
       : StoreNode.file(path, spec.value, index, spec.expireAtMs);
     this.tree.attach(parent, node);
     this.changes.push({ kind: 'put', row: node.toRow() });
-    return this.publish(makeEvent(spec.action, node.record(), prevNode, spec.refresh));
+    return this.publish(makeEvent(spec.action, node.record(), prevNode, spec.refresh, nowMs));
   }
 
   private rewrite(
@@ -436,14 +439,14 @@ export class Store {
     this.changes.push({ kind: 'put', row: node.toRow() });
     // A directory kept its own index (see Tree.rewrite); its event shows the update's.
     const record = node.isDir ? { ...node.record(), modifiedIndex: index } : node.record();
-    return this.publish(makeEvent(action, record, prevNode, options.refresh ?? false));
+    return this.publish(makeEvent(action, record, prevNode, options.refresh ?? false, nowMs));
   }
 
-  private remove(node: StoreNode, action: MutationAction): StoreEvent {
+  private remove(node: StoreNode, action: MutationAction, nowMs: number | undefined): StoreEvent {
     const prevNode = node.record();
     this.tree.detach(node);
     this.changes.push({ kind: 'deleteTree', path: node.path });
-    return this.publish(makeEvent(action, removalRecord(node, this.currentIndex + 1), prevNode));
+    return this.publish(makeEvent(action, removalRecord(node, this.currentIndex + 1), prevNode, false, nowMs));
   }
 
   private publish(event: StoreEvent): StoreEvent {

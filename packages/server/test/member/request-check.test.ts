@@ -14,3 +14,15 @@ test('a large prevIndex may carry its digits; anything else there is refused', (
     assert.match(replicatedRequestProblem(cad({ prevIndexText: bad })) ?? '', /prevIndexText/, String(bad));
   }
 });
+
+test('a delete may carry its time (entries of older builds have none); a time that is not one is refused', () => {
+  const del = (extra: Record<string, unknown>): ReplicatedRequest =>
+    ({ op: 'delete', id: 'r2', path: '/a', dir: false, recursive: false, ...extra }) as ReplicatedRequest;
+  for (const make of [del, cad]) {
+    assert.equal(replicatedRequestProblem(make({})), undefined);
+    assert.equal(replicatedRequestProblem(make({ timeMs: 1_800_000_000_000 })), undefined);
+    for (const bad of ['1', null, Number.NaN, Infinity, 1e16]) {
+      assert.match(replicatedRequestProblem(make({ timeMs: bad })) ?? '', /timeMs/, String(bad));
+    }
+  }
+});

@@ -59,8 +59,9 @@ runTable([
     want: { action: 'set', node: { key: '/t', value: 'v', expiration: EXP5, ttl: 5, modifiedIndex: 1, createdIndex: 1 } } },
   { title: 'set without a ttl makes a ttl key permanent', setup: (s) => s.set('/t', { value: 'v', ttlSeconds: 5 }, T0),
     run: (s) => s.set('/t', { value: 'w' }, T0 + 1000),
+    // The prevNode's ttl is what the key had left when the event happened (T0 + 1 s), as etcd shows it.
     want: { action: 'set', node: { key: '/t', value: 'w', modifiedIndex: 2, createdIndex: 2 },
-      prevNode: { key: '/t', value: 'v', expiration: EXP5, ttl: 5, modifiedIndex: 1, createdIndex: 1 } } },
+      prevNode: { key: '/t', value: 'v', expiration: EXP5, ttl: 4, modifiedIndex: 1, createdIndex: 1 } } },
   { title: 'set with refresh keeps the value but resets createdIndex', setup: (s) => s.set('/t', { value: 'v', ttlSeconds: 5 }, T0),
     run: (s) => s.set('/t', { refresh: true, ttlSeconds: 5 }, T0),
     want: { action: 'set', node: { key: '/t', value: 'v', expiration: EXP5, ttl: 5, modifiedIndex: 2, createdIndex: 2 },

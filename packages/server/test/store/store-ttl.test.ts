@@ -116,3 +116,21 @@ test('a ttl ending after 2262 (past etcd\'s int64 nanoseconds) makes a permanent
   assert.deepEqual(store.deleteExpiredKeys(lastMs).map((ev) => ev.node.key), ['/e']);
   assert.equal(store.get('/d', {}, lastMs).event.node?.value, 'w');
 });
+
+test('an event shows the ttls of the moment it happened, however much later it is read (a watch from history)', () => {
+  const { store } = newStore();
+  store.set('/k', { value: 'v', ttlSeconds: 100 }, T0);
+  const set = store.watch('/k', { sinceIndex: 1 }).take()[0]!;
+  const later = T0 + 42_500;
+  assert.equal(json(set, later).node?.ttl, 100, 'the new key had 100 s when it was set');
+  const cas = store.compareAndSwap('/k', { value: 'w', prevValue: 'v', ttlSeconds: 60 }, T0 + 10_000);
+  assert.deepEqual([json(cas, later).node?.ttl, json(cas, later).prevNode?.ttl], [60, 90]);
+  const del = store.delete('/k', {}, T0 + 30_000);
+  assert.equal(json(del, later).prevNode?.ttl, 40, 'a delete counts from its own time too');
+  // From the history, read long after: the same ttls.
+  const replayed = store.watch('/k', { sinceIndex: 2 }).take()[0]!;
+  assert.deepEqual(json(replayed, later).prevNode?.ttl, 90);
+  // An event without a time (a delete proposed by an older build) counts from the reader's clock.
+  store.set('/old', { value: 'v', ttlSeconds: 100 }, T0);
+  assert.equal(json(store.delete('/old', {}), T0 + 42_500).prevNode?.ttl, 58);
+});

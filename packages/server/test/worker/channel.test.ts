@@ -11,10 +11,10 @@ import { duplexPair, until } from './support.js';
 const events: StoreEvent[] = [
   { action: 'set', index: 7, refresh: false, node: { key: '/a', value: 'x', dir: false, modifiedIndex: 7, createdIndex: 7 } },
   { action: 'set', index: 8, refresh: false, node: { key: '/a', value: '', dir: false, expireAtMs: 1_900_000_000_123, modifiedIndex: 8, createdIndex: 8 },
-    prevNode: { key: '/a', value: 'x', dir: false, modifiedIndex: 7, createdIndex: 7 } },
+    prevNode: { key: '/a', value: 'x', dir: false, modifiedIndex: 7, createdIndex: 7 }, timeMs: 1_899_999_990_123 },
   { action: 'delete', index: 9, refresh: false, node: { key: '/d', dir: true, modifiedIndex: 9, createdIndex: 3 }, prevNode: { key: '/d', dir: true, modifiedIndex: 3, createdIndex: 3 } },
   { action: 'update', index: 10, refresh: true, node: { key: '/é/ü', value: 'v\u{1F600}', dir: false, modifiedIndex: 10, createdIndex: 2 } },
-  { action: 'expire', index: 2 ** 40, refresh: false, node: { key: '/t', dir: false, modifiedIndex: 2 ** 40, createdIndex: 1 } },
+  { action: 'expire', index: 2 ** 40, refresh: false, node: { key: '/t', dir: false, modifiedIndex: 2 ** 40, createdIndex: 1 }, timeMs: 0 },
 ];
 
 describe('channel event codec', () => {
@@ -23,6 +23,13 @@ describe('channel event codec', () => {
       const back = decodeEventRecord(encodeStoreEvent(e));
       assert.deepEqual(back, e);
       assert.deepEqual(Object.keys(back.node).sort(), Object.keys(e.node).sort());
+    }
+  });
+
+  test('an event time the varint cannot carry is left out (the reader counts from its own clock)', () => {
+    for (const timeMs of [-1, 1.5, 2 ** 60]) {
+      const back = decodeEventRecord(encodeStoreEvent({ ...events[0]!, timeMs }));
+      assert.equal('timeMs' in back, false, String(timeMs));
     }
   });
 

@@ -1,7 +1,8 @@
 /**
  * Store events in the channel's binary form: what the primary streams to its client workers after
  * each apply (encoded once, sent to every worker) and what answers to writes and history scans
- * carry. Layout: action (u8), index, refresh, node, then prevNode when the presence byte says so.
+ * carry. Layout: action (u8), index, refresh, node, then prevNode and the event's time (ms) each
+ * when its presence byte says so.
  * A node is its key, flags (dir, has value, has expiry), value, expiry (ms), modified and created
  * indexes.
  */
@@ -50,6 +51,12 @@ export function writeStoreEvent(w: ByteWriter, event: StoreEvent): void {
   writeNode(w, event.node);
   w.writeBool(event.prevNode !== undefined);
   if (event.prevNode !== undefined) writeNode(w, event.prevNode);
+  // A time the varint cannot carry (never one a member proposes) is left out: the reader then
+  // counts ttls from its own clock, as for events without a time.
+  const timeMs = event.timeMs;
+  const hasTime = timeMs !== undefined && Number.isSafeInteger(timeMs) && timeMs >= 0;
+  w.writeBool(hasTime);
+  if (hasTime) w.writeVarint(timeMs);
 }
 
 /** Reads one event; throws a `CodecError` on malformed input. */
@@ -61,7 +68,13 @@ export function readStoreEvent(r: ByteReader): StoreEvent {
   const refresh = r.readBool();
   const node = readNode(r);
   const prevNode = r.readBool() ? readNode(r) : undefined;
-  return prevNode === undefined ? { action, index, node, refresh } : { action, index, node, prevNode, refresh };
+  const timeMs = r.readBool() ? r.readVarint() : undefined;
+  // Absent fields stay absent (not undefined-valued), as the store makes them.
+  const event: { -readonly [K in keyof StoreEvent]: StoreEvent[K] } = prevNode === undefined
+    ? { action, index, node, refresh }
+    : { action, index, node, prevNode, refresh };
+  if (timeMs !== undefined) event.timeMs = timeMs;
+  return event;
 }
 
 /** Scratch space kept between encodings up to this size (a bigger one is dropped after use). */
