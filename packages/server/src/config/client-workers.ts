@@ -6,7 +6,7 @@
 import { autoClientWorkers, cpuBudget } from '@deimos/net';
 import { FlagError } from './flag-parser.js';
 
-export { autoClientWorkers, cpuBudget, cpusFromCpuMax } from '@deimos/net';
+export { autoClientWorkers, cgroupCpuQuota, cpuBudget, cpusFromCpuMax } from '@deimos/net';
 
 /** Most client workers accepted (more processes than this only add memory and contention). */
 export const MAX_CLIENT_WORKERS = 64;
