@@ -129,6 +129,26 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
     assertMembersError(await membershipChange(() => postMembers(via, JSON.stringify({ peerURLs: existing.peerURLs }))), 409, 'membership: peerURL exists');
   });
 
+  test("a peer URL Go's parser takes and node's cannot dial is added as etcd adds it (an unreachable member), and no member falls", async () => {
+    const via = cluster.live()[0]!;
+    const before = cluster.live().length;
+    // Once, applying this membership change threw in every member, and again at every restart.
+    const res = await membershipChange(() => postMembers(via, JSON.stringify({ peerURLs: ['http://127.0.0.1:99999'] })));
+    assert.equal(res.status, 201, res.body);
+    const id = (res.json as MemberJson).id;
+    for (const m of cluster.live()) {
+      await waitFor(async () => (await members(m)).some((x) => x.id === id), { timeoutMs: 10_000, what: `${m.name} lists the new member` });
+      assert.equal(m.exitCode, null, `${m.name} is still running`);
+    }
+    // Three of four voters are up: writes still commit.
+    const key = `${prefix}/after-undiallable`;
+    assert.equal((await http('PUT', `${via.clientUrl}/v2/keys${key}`, { form: { value: 'v' } })).status, 201);
+    const removal = await membershipChange(() => http('DELETE', `${via.clientUrl}/v2/members/${id}`));
+    assert.equal(removal.status, 204, removal.body);
+    assert.equal(cluster.live().length, before);
+    for (const m of cluster.live()) assert.equal(m.exitCode, null, `${m.name} is still running`);
+  });
+
   test('removing an unknown or malformed id answers 404', async () => {
     const via = cluster.live()[0]!;
     for (const id of ['123456789abcdef', 'not-hex']) {

@@ -204,10 +204,19 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     logger,
     ...(peerTls !== undefined ? { tls: () => peerTls.clientOptions() } : {}),
   });
+  // Runs while committed membership changes are applied, which must never throw: a peer the
+  // transport cannot take is logged and left unreachable, and the others are still synced.
   const syncPeers = (): void => {
     const wanted = new Map(membership.list().map((m) => [m.id, m.peerURLs] as const));
-    for (const id of transport.peerIds()) if (!wanted.has(id)) transport.removePeer(id);
-    for (const [id, urls] of wanted) if (id !== config.memberId && urls.length > 0) transport.addPeer(id, urls);
+    const guarded = (id: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        logger.error('peer transport refused a member', { peer: id, error: err instanceof Error ? err.message : String(err) });
+      }
+    };
+    for (const id of transport.peerIds()) if (!wanted.has(id)) guarded(id, () => transport.removePeer(id));
+    for (const [id, urls] of wanted) if (id !== config.memberId && urls.length > 0) guarded(id, () => transport.addPeer(id, urls));
   };
   syncPeers();
   const fatal = (err: Error): void => {

@@ -5,6 +5,7 @@
 import http, { type ClientRequest, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { PeerCertificate, SecureContext } from 'node:tls';
+import { TransportError } from './transport-errors.js';
 
 /** TLS settings for https peer URLs (client side). */
 export interface PeerTlsOptions {
@@ -29,7 +30,17 @@ export function currentTls(source: PeerTlsSource | undefined): PeerTlsOptions | 
 
 /** Resolves `path` against the base peer URL (whose own path, if any, is ignored). */
 export function peerEndpoint(peerUrl: string, path: string): URL {
-  return new URL(path, peerUrl);
+  let url: URL;
+  try {
+    url = new URL(path, peerUrl);
+  } catch {
+    // A URL Go's parser takes and WHATWG's does not (a port past 65535, an IPv4 address out of
+    // range): etcd stores such a member and finds it unreachable; so does this transport.
+    throw new TransportError('ERR_PEER_URL', `cannot dial peer URL ${peerUrl}`);
+  }
+  // node:http would dial port 80 for an explicit port 0, which names no peer.
+  if (url.port === '0') throw new TransportError('ERR_PEER_URL', `cannot dial peer URL ${peerUrl}: port 0`);
+  return url;
 }
 
 /** Starts a request (a POST unless told) to `url` with `headers`; the caller writes the body and listens for events. */

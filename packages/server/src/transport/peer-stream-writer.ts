@@ -157,12 +157,14 @@ export class PeerStreamWriter {
   private connect(): void {
     const gen = ++this.generation;
     this.current = 'connecting';
-    const url = peerEndpoint(this.urls[this.urlIndex % this.urls.length]!, '/raft/stream');
     const chunked = this.chunked;
     const identity = peerHeaders(this.opts.clusterId, this.opts.localId, this.opts.peerId);
     const headers = chunked ? { ...identity, 'content-type': 'application/octet-stream' } : { ...identity, connection: 'Upgrade', upgrade: RAW_STREAM_UPGRADE };
     let req: ClientRequest;
     try {
+      // A URL that cannot be dialled fails like a refused connection: the peer is unreachable
+      // (this runs while a committed membership change is applied, which must never throw).
+      const url = peerEndpoint(this.urls[this.urlIndex % this.urls.length]!, '/raft/stream');
       req = openPeerRequest(url, headers, this.opts.tls, chunked ? 'POST' : 'GET');
     } catch (err) {
       this.req = undefined;

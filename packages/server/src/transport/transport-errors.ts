@@ -8,6 +8,8 @@ export type TransportErrorCode =
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_PEER_REFUSED'
   | 'ERR_PEER_TIMEOUT'
+  /** A peer URL this transport cannot dial (it is kept: the peer counts as unreachable). */
+  | 'ERR_PEER_URL'
   | 'ERR_SNAPSHOT_TOO_LARGE'
   | 'ERR_SNAPSHOT_SIZE'
   | 'ERR_SNAPSHOT_CRC'

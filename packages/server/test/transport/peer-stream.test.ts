@@ -121,6 +121,24 @@ describe('peer streams', () => {
     assert.equal(removedBy[0], 'b');
   });
 
+  test("a peer URL Go's parser takes and this one cannot dial makes the peer unreachable, never a throw", async () => {
+    const a = await member({ id: 'a' });
+    const b = await member({ id: 'b' });
+    // Each was accepted by etcd's URL checks (a member with it can be added); none names a peer.
+    const undiallable = ['http://127.0.0.1:99999', 'http://[zz]:2380', 'http://127.0.0.300:2380', 'http://127.0.0.1:0', 'unix://sock:1'];
+    undiallable.forEach((url, i) => assert.doesNotThrow(() => a.transport.addPeer(`x${i}`, [url]), url));
+    await waitFor('every one reported unreachable', () => undiallable.every((_, i) => a.unreachable.includes(`x${i}`)));
+    // Changing a good peer's URL to one of them, and back, neither throws.
+    a.transport.addPeer('b', [b.url]);
+    a.transport.send([app('a', 'b', 1)]);
+    await waitFor('first message', () => b.received.length === 1);
+    assert.doesNotThrow(() => a.transport.updatePeer('b', ['http://127.0.0.1:99999']));
+    a.transport.updatePeer('b', [b.url]);
+    await waitFor('reconnected', () => a.transport.stats().find((s) => s.id === 'b')?.connected === true, 5_000);
+    a.transport.send([app('a', 'b', 2)]);
+    await waitFor('message after the URL came back', () => b.received.length === 2);
+  });
+
   test('reconnects to a peer that went down and came back, reporting it unreachable meanwhile', async () => {
     const a = await member({ id: 'a' });
     let b = await member({ id: 'b' });
