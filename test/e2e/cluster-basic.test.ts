@@ -157,6 +157,31 @@ describe('a 3-node cluster started as in the README', { skip: SKIP }, () => {
     }, { timeoutMs: 15_000, what: 'stats of a stable leader' });
   });
 
+  test('/v2/stats/self shows append rates while appends flow (send on the leader, recv on followers), in etcd\'s field order, and none a second after', async () => {
+    const leader = await cluster.leader();
+    const follower = cluster.members.find((m) => m !== leader)!;
+    const self = async (m: DeimosProcess) => (await http('GET', `${m.clientUrl}/v2/stats/self`)).json as Record<string, unknown>;
+    const key = uniqueKey('rates');
+    let seen: { leader: Record<string, unknown>; follower: Record<string, unknown> } | undefined;
+    await waitFor(async () => {
+      await keys(leader).set(key, 'v');
+      await keys(leader).set(key, 'w');
+      const [l, f] = [await self(leader), await self(follower)];
+      if (typeof l.sendPkgRate !== 'number' || typeof f.recvPkgRate !== 'number') return false;
+      seen = { leader: l, follower: f };
+      return true;
+    }, { timeoutMs: 20_000, what: 'rates while writing' });
+    const order = ['name', 'id', 'state', 'startTime', 'leaderInfo', 'recvAppendRequestCnt', 'recvPkgRate', 'recvBandwidthRate', 'sendAppendRequestCnt', 'sendPkgRate', 'sendBandwidthRate'];
+    for (const stats of [seen!.leader, seen!.follower]) {
+      const keysShown = Object.keys(stats);
+      assert.deepEqual(keysShown, order.filter((k) => keysShown.includes(k)), 'Go\'s field order');
+    }
+    assert.ok((seen!.leader.sendPkgRate as number) > 0 && (seen!.leader.sendBandwidthRate as number) > 0);
+    assert.ok((seen!.follower.recvPkgRate as number) > 0 && (seen!.follower.recvBandwidthRate as number) > 0);
+    // Heartbeats are not appends: once writes stop, the rates go within about a second.
+    await waitFor(async () => !('sendPkgRate' in await self(leader)) && !('recvPkgRate' in await self(follower)), { timeoutMs: 20_000, what: 'rates gone when idle' });
+  });
+
   test('all members converge to the same keyspace hash', async () => {
     const before = await cluster.hash(cluster.members[0]!);
     const converged = await cluster.waitConverged({ timeoutMs: 15_000 });

@@ -24,6 +24,7 @@ import { newMemberId } from '../cluster/member-id.js';
 import { checkAddMember, checkRemoveMember, type ReconfigRefusal, type ReconfigView } from './reconfig-check.js';
 import { NoSpaceError } from '../util/no-space.js';
 import type { DiskSpaceAlarm } from './disk-space-alarm.js';
+import { AppendRate } from './append-rate.js';
 
 /** How long to wait before proposing again when the core dropped a proposal (no leader yet). */
 const PROPOSAL_RETRY_MS = 50;
@@ -73,8 +74,9 @@ export class Member implements MemberView {
   private readonly backend: SqliteBackend;
   private readonly flushState: () => void;
   private readonly spaceAlarm: DiskSpaceAlarm;
-  /** Raft appends sent and received (what etcd's stats/self counts). */
-  readonly appendCounts = { sent: 0, received: 0 };
+  /** Raft appends sent and received, and their recent rates (what etcd's stats/self shows). */
+  readonly appendsSent = new AppendRate();
+  readonly appendsReceived = new AppendRate();
   private readonly idPrefix = randomBytes(6).toString('hex');
   private seq = 0;
   private leaderSince = new Date();
@@ -307,8 +309,10 @@ export class Member implements MemberView {
         uptime: formatGoDuration(Date.now() - this.leaderSince.getTime()),
         startTime: this.leaderSince.toISOString(),
       },
-      recvAppendRequestCnt: this.appendCounts.received,
-      sendAppendRequestCnt: this.appendCounts.sent,
+      recvAppendRequestCnt: this.appendsReceived.count,
+      ...rateFields('recv', this.appendsReceived.rate()),
+      sendAppendRequestCnt: this.appendsSent.count,
+      ...rateFields('send', this.appendsSent.rate()),
     };
   }
 
@@ -331,4 +335,9 @@ export function formatGoDuration(ms: number): string {
   const m = Math.floor((ms % 3_600_000) / 60_000);
   const s = ((ms % 60_000) / 1000).toFixed(3).replace(/\.?0+$/, '');
   return `${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${s}s`;
+}
+
+/** etcd's `<dir>PkgRate` and `<dir>BandwidthRate`, left out when there is no rate (Go's omitempty). */
+function rateFields(dir: 'recv' | 'send', rate: { packages: number; bytes: number } | undefined): Record<string, number> {
+  return rate === undefined ? {} : { [`${dir}PkgRate`]: rate.packages, [`${dir}BandwidthRate`]: rate.bytes };
 }

@@ -28,6 +28,7 @@ import { gateUntilReady } from '../routes/ready-gate.js';
 import { sendJson } from '../routes/respond.js';
 import { discoverCluster } from '../cluster/join.js';
 import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js';
+import { estimateMessageBytes } from '../transport/send-queue.js';
 import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
 import { registerMemberMetrics } from './member-metrics.js';
 import { TlsSide } from '../tls/tls-side.js';
@@ -247,7 +248,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     node, log: wal, mirror: storage, stateMachine: applier,
     sender: {
       send: (msgs) => {
-        for (const m of msgs) if (m.type === MessageType.MsgApp) member!.appendCounts.sent++;
+        for (const m of msgs) if (m.type === MessageType.MsgApp) member!.appendsSent.note(estimateMessageBytes(m));
         transport.send(msgs);
       },
     },
@@ -278,7 +279,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   };
   member = new Member({ config, logger, metrics, store, loop, waiters, membership, auth, transport, backend, flushState: () => applier.flush(), spaceAlarm });
   transport.onMessage((m) => {
-    if (m.type === MessageType.MsgApp) member!.appendCounts.received++;
+    if (m.type === MessageType.MsgApp) member!.appendsReceived.note(estimateMessageBytes(m));
     loop.withNode((n) => n.step(m));
   });
   transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
