@@ -34,13 +34,19 @@ export interface PeerStatsSnapshot {
   messagesDropped: number;
   /** Connection attempts that failed or connections that broke. */
   connectFailures: number;
-  /** etcd-style counts: messages written to the peer's stream, and messages dropped. */
-  counts: { success: number; fail: number };
-  /** Heartbeat round-trip latency; all zero until the first sample. */
+  /** etcd-style counts, in etcd's field order: messages dropped, and messages written to the peer's stream. */
+  counts: { fail: number; success: number };
+  /** Heartbeat round-trip latency; until the first sample all zero but `minimum` (see {@link NO_SAMPLE_MINIMUM}). */
   latency: LatencyStats;
   /** Number of latency samples behind `latency`. */
   latencySamples: number;
 }
+
+/**
+ * The `minimum` shown before any sample: etcd starts it at the largest int64 (as a float64, written
+ * `9223372036854776000`), so a follower never reached shows that rather than a 0 that looks measured.
+ */
+export const NO_SAMPLE_MINIMUM = 2 ** 63;
 
 /** Mutable statistics of one peer; the transport updates it, {@link PeerStats.snapshot} reads it. */
 export class PeerStats {
@@ -136,12 +142,12 @@ export class PeerStats {
       queuedMessages: 0,
       messagesDropped: this.messagesDropped,
       connectFailures: this.connectFailures,
-      counts: { success: this.messagesSent, fail: this.messagesDropped },
+      counts: { fail: this.messagesDropped, success: this.messagesSent },
       latency: {
         current: this.currentMs,
         average,
         standardDeviation: Math.sqrt(variance),
-        minimum: n === 0 ? 0 : this.minMs,
+        minimum: n === 0 ? NO_SAMPLE_MINIMUM : this.minMs,
         maximum: this.maxMs,
       },
       latencySamples: n,

@@ -4,6 +4,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { MessageType } from '@deimos/protocol';
 import { app, connectAll, heartbeat, startMember, waitFor, type TestMember } from './support.js';
+import { PeerStats } from '../../src/transport/peer-stats.js';
 
 const running: TestMember[] = [];
 async function member(...args: Parameters<typeof startMember>): Promise<TestMember> {
@@ -195,6 +196,12 @@ describe('peer streams', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => stuck.close(() => resolve()));
     }
+  });
+
+  test("a peer never measured shows etcd's starting minimum (the largest int64) and counts in etcd's order", () => {
+    const s = new PeerStats('p', () => 0).snapshot();
+    assert.equal(JSON.stringify(s.latency), '{"current":0,"average":0,"standardDeviation":0,"minimum":9223372036854776000,"maximum":0}');
+    assert.equal(JSON.stringify(s.counts), '{"fail":0,"success":0}');
   });
 
   test('measures heartbeat round-trip latency per peer', async () => {
