@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEIMOS_BIN, DeimosProcess } from '../support/deimos-process.js';
@@ -311,6 +311,20 @@ describe('a damaged data directory', { skip: SKIP, timeout: 300_000 }, () => {
     });
   });
 
+  test("an etcd data directory, or etcd's member directory, is refused: deimos would start a new cluster beside etcd's files", async () => {
+    const etcdDir = join(root, 'etcd-data');
+    mkdirSync(join(etcdDir, 'member', 'wal'), { recursive: true });
+    mkdirSync(join(etcdDir, 'member', 'snap'), { recursive: true });
+    writeFileSync(join(etcdDir, 'member', 'snap', 'db'), 'bbolt');
+    writeFileSync(join(etcdDir, 'member', 'wal', '0000000000000000-0000000000000000.wal'), Buffer.alloc(64, 1));
+    for (const dir of [etcdDir, join(etcdDir, 'member')]) {
+      const o = await launch(dir, plain);
+      assertRefused(o, dir, "etcd's files");
+      assert.deepEqual(readdirSync(join(etcdDir, 'member')).sort(), ['snap', 'wal'], 'nothing written beside them');
+    }
+    assert.deepEqual(readdirSync(etcdDir), ['member']);
+  });
+
   describe('state.db', () => {
     test('missing, with the whole log from index 1: rebuilt from the WAL with exactly the acknowledged keys', async () => {
       const dir = copyOf(plain, 'db-missing-plain');
@@ -387,7 +401,45 @@ describe('a damaged data directory', { skip: SKIP, timeout: 300_000 }, () => {
     });
   });
 
+  describe('files the file system refuses, and cut short', () => {
+    test('state.db-shm a directory (SQLite would open the database read-only): refused before serving, naming the database', async () => {
+      const dir = copyOf(plain, 'db-shm-dir');
+      mkdirSync(join(dir, 'state.db-shm'));
+      assertRefused(await launch(dir, plain), join(dir, 'state.db'), 'cannot be used');
+    });
+
+    test('state.db missing its last bytes: the exact state or refused naming the database, never a bare JSON error', async () => {
+      for (const cut of [5, 8]) {
+        const dir = copyOf(plain, `db-tail-cut-${cut}`);
+        const db = join(dir, 'state.db');
+        truncateSync(db, statSync(db).size - cut);
+        assertExactOrRefused(await launch(dir, plain), plain, db);
+      }
+    });
+
+    test('a WAL segment replaced by a directory: refused, naming the segment', async () => {
+      const dir = copyOf(plain, 'wal-segment-dir');
+      const seg = segments(dir).at(-1)!;
+      rmSync(seg);
+      mkdirSync(seg);
+      assertRefused(await launch(dir, plain), seg);
+    });
+  });
+
   describe('the data-dir lock', () => {
+    test('a damaged LOCK file (nothing can hold it) is made again, and a LOCK that is a directory is refused naming it', async () => {
+      const damaged = copyOf(plain, 'lock-damaged');
+      const lock = join(damaged, 'LOCK');
+      const bytes = readFileSync(lock);
+      for (let i = 100; i < bytes.length; i += 512) bytes[i] = 0xff;
+      writeFileSync(lock, bytes);
+      assertExact(await launch(damaged, plain), plain);
+      const dirLock = copyOf(plain, 'lock-dir');
+      rmSync(join(dirLock, 'LOCK'));
+      mkdirSync(join(dirLock, 'LOCK'));
+      assertRefused(await launch(dirLock, plain), join(dirLock, 'LOCK'));
+    });
+
     test('a LOCK file naming a live process (a reused PID, a zombie) does not block a start', async () => {
       const dir = copyOf(plain, 'lock-stale-pid');
       writeFileSync(join(dir, 'LOCK'), `${process.pid}\n`);

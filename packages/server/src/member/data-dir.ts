@@ -67,9 +67,43 @@ function makeDirs(path: string, dataDir: string, mode: number): string | undefin
   return top ?? path;
 }
 
+/** True when `path` exists and is a directory (errors count as no). */
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** True when `path` exists and is a file (errors count as no). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What etcd left in `path`, if it is etcd's data directory (its `member/` with `wal/` or `snap/`)
+ * or etcd's `member/` directory itself (`snap/db`, the bbolt file, which deimos never writes).
+ * Started there, deimos would take it for an empty directory and begin a new, empty cluster beside
+ * etcd's files, or read etcd's WAL as damaged deimos segments.
+ */
+function etcdLayout(path: string): string | undefined {
+  if (isDir(join(path, 'member', 'wal')) || isDir(join(path, 'member', 'snap'))) return `${join(path, 'member')} (an etcd data directory)`;
+  if (isFile(join(path, 'snap', 'db'))) return `${join(path, 'snap', 'db')} (an etcd member directory)`;
+  return undefined;
+}
+
 /** Makes the data directory (mode 0700) if needed and checks that it is a writable directory. */
 export function prepareDataDir(path: string): PreparedDataDir {
   const before = statOrUndefined(path, path)?.isDirectory() ? new Set(readdirSync(path)) : undefined;
+  const etcd = before === undefined ? undefined : etcdLayout(path);
+  if (etcd !== undefined) {
+    throw new DataDirError(`--data-dir ${path} holds etcd's files: ${etcd}; deimos cannot read them and does not start beside them (give it a directory of its own)`);
+  }
   const made = makeDirs(path, path, 0o700);
   try {
     accessSync(path, constants.R_OK | constants.W_OK | constants.X_OK);

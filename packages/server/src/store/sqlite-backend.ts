@@ -133,6 +133,10 @@ export class SqliteBackend implements StoreBackend {
     } catch (err) {
       this.db?.close();
       if (err instanceof StoreStateError || !(err instanceof Database.SqliteError)) throw err;
+      // What the file system refused is not damage: say which files to look at.
+      if (/^SQLITE_(READONLY|CANTOPEN|IOERR|PERM|AUTH)/.test(err.code)) {
+        throw new StoreStateError('DATABASE_UNUSABLE', `state database ${path} cannot be used: ${err.message} (it, ${path}-wal and ${path}-shm must be files this process can write)`);
+      }
       throw new StoreStateError('DATABASE_DAMAGED', `state database ${path} is damaged: ${err.message}`);
     }
   }
@@ -278,7 +282,14 @@ export class SqliteBackend implements StoreBackend {
   readEvents(fromIndex: number, limit: number): StoreEvent[] {
     this.drain();
     const rows = this.sql.readEvents.all(fromIndex, limit) as { event: string }[];
-    return rows.map((row) => JSON.parse(row.event) as StoreEvent);
+    return rows.map((row, i) => {
+      try {
+        return JSON.parse(row.event) as StoreEvent;
+      } catch (err) {
+        // Text SQLite's checks pass but JSON does not (a file cut short, a changed byte): name the file.
+        throw new StoreStateError('DATABASE_DAMAGED', `state database ${this.path} is damaged: the event row ${i + 1} from index ${fromIndex} is not JSON (${(err as Error).message})`);
+      }
+    });
   }
 
   commit(batch: BackendBatch): void {
@@ -391,6 +402,10 @@ export class SqliteBackend implements StoreBackend {
     this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     this.db.exec(SCHEMA);
     checkSchema(this.db, true);
+    // SQLite opens a file it may not write read-only without a word, and fails at the first
+    // write: that would be the first apply, after the member began to serve. A write lock now
+    // finds it (a read-only file, a -shm that is a directory) before anything is served.
+    this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
     this.sql = new Statements(this.db);
   }
 

@@ -8,8 +8,10 @@ export type StoreStateErrorCode =
   | 'SCHEMA_VERSION_MISMATCH'
   /** A snapshot (object or file) is not a Deimos store snapshot or has an unknown version. */
   | 'INVALID_SNAPSHOT'
-  /** The state database cannot be opened or fails SQLite's quick check. */
-  | 'DATABASE_DAMAGED';
+  /** The state database's contents are damaged (SQLite's quick check, unreadable rows). */
+  | 'DATABASE_DAMAGED'
+  /** The file system refuses the state database or its -wal/-shm (permissions, a directory in its place). */
+  | 'DATABASE_UNUSABLE';
 
 /** A persisted or transferred store state that cannot be used. */
 export class StoreStateError extends Error {

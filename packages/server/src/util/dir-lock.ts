@@ -37,7 +37,12 @@ export function lockDataDir(dir: string): DirLock {
   const path = join(dir, 'LOCK');
   for (let attempt = 0; ; attempt++) {
     // timeout 0: a held lock is answered at once, not after SQLite's busy wait.
-    const db = new Database(path, { timeout: 0 });
+    let db: Database.Database;
+    try {
+      db = new Database(path, { timeout: 0 });
+    } catch (err) {
+      throw lockFileError(path, err);
+    }
     try {
       db.pragma('locking_mode = EXCLUSIVE');
       db.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER NOT NULL)');
@@ -58,12 +63,20 @@ export function lockDataDir(dir: string): DirLock {
       db.close();
       const code = (err as { code?: string }).code ?? '';
       if (BUSY.has(code)) throw new DataDirLockedError(dir);
-      // A PID-file LOCK from an older deimos (plain text, not a database): nothing holds it now.
-      if (code === 'SQLITE_NOTADB' && attempt === 0) {
+      // A PID-file LOCK from an older deimos (plain text, not a database), or a damaged one: nothing
+      // holds it now (a holder's EXCLUSIVE lock would have answered BUSY before any page was read).
+      if ((code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) && attempt === 0) {
         rmSync(path, { force: true });
+        rmSync(`${path}-journal`, { force: true });
         continue;
       }
-      throw err;
+      throw lockFileError(path, err);
     }
   }
+}
+
+/** A lock file that cannot be used (a directory in its place, no permission): one line naming it. */
+function lockFileError(path: string, err: unknown): Error {
+  const e = err as Error & { code?: string };
+  return Object.assign(new Error(`cannot take the data directory's lock ${path} (or its ${path}-journal): ${e.message}`), { code: e.code ?? 'ERR_DATA_DIR_LOCK' });
 }

@@ -8,7 +8,7 @@ import { LogReplay, ReplayError } from './log-replay.js';
 import { RecordType, WAL_FORMAT_VERSION, type SegmentHeader, type WalMetadata } from './record.js';
 import { listSegments, scanSegment, type ScannedRecord, type SegmentFile } from './segment.js';
 import { fsyncDir } from './sync-io.js';
-import { WalCorruptionError, WalNotFoundError } from './wal-errors.js';
+import { WalCorruptionError, WalError, WalNotFoundError } from './wal-errors.js';
 
 /** What recovery cut off or removed: a torn final write. */
 export interface WalRepair {
@@ -75,7 +75,7 @@ export function readWal(dir: string, check?: (rec: RecoveredWal) => void): Recov
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const isLast = i === segments.length - 1;
-    const bytes = readFileSync(seg.path);
+    const bytes = readSegment(seg.path);
     const scan = scanSegment(bytes);
     if (scan.end.kind === 'corrupt') throw new WalCorruptionError(seg.path, scan.end.offset, scan.end.reason);
     if (scan.zeroTailBytes > 0 && !isLast) {
@@ -191,5 +191,14 @@ function truncateFile(path: string, length: number): void {
     fdatasyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A segment's bytes; a segment that cannot be read (a directory in its place, no permission) is named. */
+function readSegment(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new WalError('ERR_WAL_UNREADABLE', `wal segment ${path} cannot be read: ${(err as Error).message.split(', ')[0]}`);
   }
 }

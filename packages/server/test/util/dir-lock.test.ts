@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLockedError, lockDataDir } from '../../src/util/dir-lock.js';
@@ -42,4 +42,19 @@ test('the kernel releases the lock of a process killed with SIGKILL', async (t) 
   child.kill('SIGKILL');
   await exited;
   lockDataDir(dir).release();
+});
+
+test('a damaged LOCK (nothing can hold it) is made again; a LOCK that cannot be opened is refused naming it', (t) => {
+  const dir = tempDir(t);
+  lockDataDir(dir).release();
+  const path = join(dir, 'LOCK');
+  const bytes = readFileSync(path);
+  for (let i = 100; i < bytes.length; i += 512) bytes[i] = 0xff;
+  writeFileSync(path, bytes);
+  const lock = lockDataDir(dir);
+  assert.throws(() => lockDataDir(dir), DataDirLockedError, 'the new lock holds');
+  lock.release();
+  const other = tempDir(t);
+  mkdirSync(join(other, 'LOCK'));
+  assert.throws(() => lockDataDir(other), (err: unknown) => err instanceof Error && err.message.includes(join(other, 'LOCK')) && !err.message.includes('\n'));
 });
