@@ -160,6 +160,28 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     assert.equal(valueOf(answer!), 'node');
   });
 
+  test('an absolute-form target (what clients send to a proxy) is served by its path, as Go serves it', async () => {
+    const setup = await connect();
+    setup.send(put('/v2/keys/absolute/k', 'abs'));
+    await setup.responses(1, 'the PUT');
+    setup.destroy();
+    const base = node.clientUrl;
+    const c = await connect();
+    c.send([`${base}/v2/keys/absolute/k`, 'http://other.example/version', `${base}/v2/keys/absolute/k?quorum=true`, 'HTTP://ELSEWHERE:1/health']
+      .map((target) => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
+    const [key, version, quorum, health] = await c.responses(4, 'four absolute-form answers');
+    assert.equal(valueOf(key!), 'abs');
+    assert.equal(version!.status, 200, version!.body);
+    assert.equal(JSON.parse(version!.body).etcdserver !== undefined, true);
+    assert.equal(valueOf(quorum!), 'abs');
+    assert.equal(health!.status, 200, health!.body);
+    const w = await connect();
+    w.send(`PUT ${base}/v2/keys/absolute/w HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\nContent-Length: 7\r\n\r\nvalue=w`);
+    const [written] = await w.responses(1, 'the absolute-form PUT');
+    assert.equal(written!.status, 201, written!.body);
+    assert.equal(valueOf(await read('/v2/keys/absolute/w')), 'w');
+  });
+
   test('JSON nested 65,000 deep on /v2/members is a 400 with Go\'s decoding error', async () => {
     for (const body of ['['.repeat(65_000), `{"peerURLs":${'['.repeat(65_000)}`]) {
       const c = await connect();

@@ -59,7 +59,7 @@ function suite(name: string, tlsCase: boolean): void {
       assert.match(head, /\r\nAccess-Control-Allow-Origin: \*\r\n/);
       assert.match(head, /\r\nContent-Type: application\/json\r\n/);
       assert.match(head, /\r\nX-Etcd-Index: \d+\r\nX-Deimos-Index: \d+\r\nX-Raft-Index: \d+\r\nX-Raft-Term: \d+\r\n/);
-      assert.match(head, /\r\nConnection: keep-alive\r\nKeep-Alive: timeout=30\r\nTransfer-Encoding: chunked\r\n\r\n$/);
+      assert.match(head, /\r\nConnection: keep-alive\r\nKeep-Alive: timeout=620\r\nTransfer-Encoding: chunked\r\n\r\n$/);
       await put('/held/a', 'one');
       const done = await c.until((t) => t.endsWith('\r\n0\r\n\r\n'), 'the end of the watch response');
       const body = done.slice(done.indexOf('\r\n\r\n') + 4);

@@ -64,6 +64,8 @@ describe('the proxy client loop in front of one member', { skip: SKIP }, () => {
       assert.deepEqual([json(r).node.key, json(r).node.value], [`${prefix}/p${9 - i}`, `v${9 - i}`]);
       assert.equal(r.headers['x-etcd-index'] !== undefined, true, 'cluster headers pass through');
       assert.equal(r.headers['connection'], 'keep-alive');
+      // Idle connections stay past the minute or more that balancers and pools in front keep theirs.
+      assert.equal(r.headers['keep-alive'], 'timeout=620');
     }
     assert.equal(json(res[20]!).action, 'delete');
     assert.equal(res[21]!.status, 404);

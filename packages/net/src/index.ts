@@ -22,4 +22,5 @@ export * from './connection-loop.js';
 export * from './open-files-limit.js';
 export * from './prometheus-merge.js';
 export * from './cpu-budget.js';
+export * from './keep-alive.js';
 export * from './auto-client-workers.js';

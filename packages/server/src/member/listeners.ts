@@ -12,7 +12,7 @@ import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '.
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { goRequestRefusal } from '@deimos/protocol';
-import { answerClientErrors, orderedRequests } from '@deimos/net';
+import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, orderedRequests } from '@deimos/net';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -75,8 +75,6 @@ async function listenEach(urls: readonly string[], make: (url: string) => Server
   return { close: closeAll };
 }
 
-/** Idle time before the client port closes a keep-alive connection. */
-const CLIENT_KEEP_ALIVE_MS = 30_000;
 /** Time a request may take to arrive (node:http's headersTimeout; the body reader's deadline). */
 const CLIENT_REQUEST_ARRIVAL_MS = 30_000;
 /**

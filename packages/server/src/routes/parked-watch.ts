@@ -7,6 +7,7 @@
  * left to node:http.
  */
 import type { Socket } from 'node:net';
+import { CLIENT_KEEP_ALIVE_MS } from '@deimos/net';
 import { EtcdError, type EventJSON, type RequestHead } from '@deimos/protocol';
 import { corsHeaders } from '../http/cors.js';
 import type { ConnectionTaker } from '../http/fast-connection.js';
@@ -19,7 +20,7 @@ import { pumpWatch, registerWatch, type RegisteredWatch, type WatchSink } from '
 /** Bytes a client may send while its watch is held (a pipelined next request); more closes it. */
 const MAX_PENDING_BYTES = 64 * 1024;
 /** node:http's `Keep-Alive: timeout=` of the client port, in seconds. */
-const KEEP_ALIVE_TIMEOUT_S = 30;
+const KEEP_ALIVE_TIMEOUT_S = Math.floor(CLIENT_KEEP_ALIVE_MS / 1000);
 
 /** The response head node:http writes for a watch (startWatch), byte for byte but the date. */
 function watchHead(headers: EventHeaders, cors: Record<string, string> | undefined, close: boolean): string {

@@ -87,6 +87,9 @@ export function createClientHandler(
   if (dashboard !== undefined && !dashboard.built) member.logger.warn('the dashboard was not built (npm run build): /dashboard/ answers 404');
   return (req, res) => {
     const started = performance.now();
+    // An absolute-form target (`GET http://host:port/v2/keys/a`, what a client speaking to a proxy
+    // sends) names its path after the authority; Go's server routes by that path, and so does this.
+    if (req.url !== undefined && req.url.charCodeAt(0) !== 0x2f) req.url = originForm(req.url);
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
@@ -168,4 +171,15 @@ function dispatch(
     default:
       return writeNotFound(res);
   }
+}
+
+/**
+ * The origin form (path and query) of an absolute-form request target: `http://h:1/a?b` is `/a?b`,
+ * `http://h:1` and `http://h:1?q` are `/` and `/?q`. Anything else (`*`, an authority) is left as it is.
+ */
+export function originForm(target: string): string {
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(target);
+  if (m === null) return target;
+  const rest = target.slice(m[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
 }

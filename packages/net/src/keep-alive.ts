@@ -1,0 +1,9 @@
+/**
+ * How long the client ports of members and proxies keep an idle keep-alive connection. etcd never
+ * closes one. Load balancers and connection pools in front reuse theirs for up to a minute or more
+ * (AWS ALB and nginx 60 s, Go's Transport 90 s, Google's load balancers 600 s), and a server that
+ * closes first races them: a request sent on a connection as it closes fails (a 502 at the
+ * balancer, a reset for a client that will not retry a PUT). So the bound is above all of those;
+ * the member-wide connection bound (`--max-client-conns`) limits what idle connections can hold.
+ */
+export const CLIENT_KEEP_ALIVE_MS = 620_000;
