@@ -293,6 +293,15 @@ for (const family of PATH_FAMILIES) {
       assert.equal(missing.body, '');
       assert.equal(header(missing, 'content-type'), 'application/json');
       assert.equal(header(missing, 'x-etcd-index'), header(get, 'x-etcd-index'));
+      // Go's server gives a HEAD the Content-Length of the body a GET gets, when it is under 2 KiB.
+      assert.equal(header(head, 'content-length'), String(Buffer.byteLength(get.body)));
+      const missingGet = await keys.get(`${key}-missing`);
+      assert.equal(header(missing, 'content-length'), String(Buffer.byteLength(missingGet.body)));
+      const big = uniqueKey('head-big');
+      await keys.set(big, 'x'.repeat(3000));
+      const bigHead = await keys.head(big);
+      assert.equal(bigHead.status, 200);
+      assert.equal(header(bigHead, 'content-length'), undefined, 'a body past 2 KiB: no length, as from Go');
     });
 
     test('error responses carry X-Etcd-Index at the current index, a cluster id and no X-Raft headers', async () => {

@@ -92,11 +92,29 @@ export function eventParts(event: EventJSON, options: WriteEventOptions): Respon
 }
 
 /**
- * The response for a successful read whose body text is already rendered (`Store.read`), or
- * streamed by `stream` (a big answer).
+ * Go's response buffer: a handler's answer that fits is sent with its Content-Length, to a HEAD too
+ * (the length of the body a GET gets, though none is sent); a larger one is chunked, and a HEAD
+ * then carries neither.
  */
-export function readParts(body: string | BodyStream | undefined, options: EventHeaders): ResponseParts {
+const GO_RESPONSE_BUFFER_BYTES = 2048;
+
+/** A HEAD answer's Content-Length header pair as Go's server writes it, for the body a GET would get. */
+function headLength(headers: (string | number)[], body: string | undefined): void {
+  if (body === undefined || body.length > GO_RESPONSE_BUFFER_BYTES) return;
+  const bytes = Buffer.byteLength(body);
+  if (bytes > 0 && bytes <= GO_RESPONSE_BUFFER_BYTES) headers.push('Content-Length', bytes);
+}
+
+/**
+ * The response for a successful read whose body text is already rendered (`Store.read`), or
+ * streamed by `stream` (a big answer). With `head`, no body (see {@link headLength}).
+ */
+export function readParts(body: string | BodyStream | undefined, options: EventHeaders, head = false): ResponseParts {
   const headers = indexHeaders(options);
+  if (head) {
+    headLength(headers, typeof body === 'string' ? body : undefined);
+    return { status: 200, headers, body: undefined };
+  }
   if (body === undefined || typeof body === 'string') {
     if (body !== undefined) headers.push('Content-Length', Buffer.byteLength(body));
     return { status: 200, headers, body };
@@ -111,8 +129,11 @@ export function readParts(body: string | BodyStream | undefined, options: EventH
 export function errorParts(err: EtcdError, options: WriteErrorOptions): ResponseParts {
   const headers: (string | number)[] = ['Content-Type', JSON_TYPE, 'X-Etcd-Cluster-Id', options.clusterId];
   if (options.includeIndexHeaders ?? true) headers.push('X-Etcd-Index', err.index, 'X-Deimos-Index', err.index);
-  if (options.head) return { status: err.status, headers, body: undefined };
   const body = renderErrorBody(err);
+  if (options.head) {
+    headLength(headers, body);
+    return { status: err.status, headers, body: undefined };
+  }
   headers.push('Content-Length', Buffer.byteLength(body));
   return { status: err.status, headers, body };
 }

@@ -132,7 +132,7 @@ function answerLocalGet(member: MemberView, keys: LocalKeys, r: GetKeysRequest, 
   if (listing === undefined || r.head) {
     listing?.close();
     if (admitted) bigReads.release();
-    return reply(readParts(r.head ? undefined : result.body, headers));
+    return reply(readParts(result.body, headers, r.head));
   }
   if (!admitted && !bigReads.tryAdmit()) {
     listing.close();

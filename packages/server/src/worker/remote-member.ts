@@ -314,7 +314,7 @@ export class RemoteMember implements MemberView {
       const s = this.status;
       const raftIndex = Math.max(hit.raftIndex, s?.appliedIndex ?? 0);
       const raftTerm = Math.max(hit.raftTerm, s?.term ?? 0);
-      return reply(readParts(r.head ? undefined : hit.body, { clusterId, etcdIndex: window!.index, raftIndex, raftTerm }));
+      return reply(readParts(hit.body, { clusterId, etcdIndex: window!.index, raftIndex, raftTerm }, r.head));
     }
     const failed = (): void => reply(errorParts(timeoutError(), { clusterId, includeIndexHeaders: true, head: r.head }));
     const tag = this.request(this.config.requestTimeoutMs, (a) => {
@@ -328,7 +328,7 @@ export class RemoteMember implements MemberView {
       if (!a.listing && this.window !== undefined && this.window.index === a.index) {
         this.cache.put(r.path, flags, { body: a.body, raftIndex: a.raftIndex, raftTerm: a.raftTerm });
       }
-      if (!a.listing) return reply(readParts(r.head ? undefined : a.body, headers));
+      if (!a.listing) return reply(readParts(a.body, headers, r.head));
       const listing = new RemoteListing({
         ack: (bytes) => this.end.send({ type: RecordType.ListingAck, tag: tag!, bytes }),
         cancel: () => {
