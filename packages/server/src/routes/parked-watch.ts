@@ -17,6 +17,8 @@ import type { Watcher } from '../store/index.js';
 import type { MemberView } from './member-view.js';
 import { pumpWatch, registerWatch, type RegisteredWatch, type WatchSink } from './watch-route.js';
 
+/** The end of a chunked body. */
+const LAST_CHUNK = '0\r\n\r\n';
 /** Bytes a client may send while its watch is held (a pipelined next request); more closes it. */
 const MAX_PENDING_BYTES = 64 * 1024;
 /** node:http's `Keep-Alive: timeout=` of the client port, in seconds. */
@@ -66,7 +68,7 @@ class ParkedWatch implements WatchSink {
     private readonly onEnd: () => void,
   ) {
     socket.on('data', this.onData);
-    socket.on('end', this.onGone);
+    socket.on('end', this.onHalfClose);
     socket.on('close', this.onGone);
     socket.on('error', this.onGone);
     socket.resume();
@@ -94,10 +96,10 @@ class ParkedWatch implements WatchSink {
       // The client may reset the connection while the last chunk goes out: an 'error' event with
       // no listener would end the whole process, so one stays until the socket is gone.
       this.socket.on('error', destroySocket);
-      this.socket.end('0\r\n\r\n');
+      this.socket.end(LAST_CHUNK);
       return;
     }
-    this.socket.write('0\r\n\r\n');
+    this.socket.write(LAST_CHUNK);
     // node:http takes the connection synchronously and adds its own 'error' listener.
     this.handBack(this.pending);
   }
@@ -108,16 +110,32 @@ class ParkedWatch implements WatchSink {
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
   };
 
-  /** The client went away (or half-closed, which node:http also treats as gone): drop the watch. */
+  /** The client went away: drop the watch. */
   private readonly onGone = (): void => {
     this.detach();
     this.watcher.close();
     this.socket.destroy();
   };
 
+  /**
+   * The client half-closed: the watch ends there, as Go's server cancels a waiting request at the
+   * connection's EOF, and its chunked body is finished (the last chunk) before the close, as etcd's
+   * is, so the client reads a complete answer rather than a cut one.
+   */
+  private readonly onHalfClose = (): void => {
+    if (this.finished) return;
+    this.ended = true;
+    this.detach();
+    this.watcher.close();
+    this.onEnd();
+    if (!this.socket.writable) return void this.socket.destroy();
+    this.socket.on('error', destroySocket);
+    this.socket.end(LAST_CHUNK);
+  };
+
   private detach(): void {
     this.socket.removeListener('data', this.onData);
-    this.socket.removeListener('end', this.onGone);
+    this.socket.removeListener('end', this.onHalfClose);
     this.socket.removeListener('close', this.onGone);
     this.socket.removeListener('error', this.onGone);
   }

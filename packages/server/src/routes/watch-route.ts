@@ -123,12 +123,14 @@ function serveRegistered(member: MemberView, r: WatchKeysRequest, req: IncomingM
   });
   res.on('close', () => watcher.close());
   // The client half-closed: Go's server cancels a waiting request at the connection's EOF (etcd's
-  // watch ends on it), and node:http, kept half-open so that writes are still answered, would hold
-  // the watch and its connection until the next event.
+  // watch ends on it, its chunked body finished before the close), and node:http, kept half-open
+  // so that writes are still answered, would hold the watch and its connection until the next event.
   const socket = req.socket;
   const onEnd = (): void => {
     watcher.close();
-    socket.destroy();
+    if (res.writableEnded || res.destroyed || !socket.writable) return void socket.destroy();
+    res.once('finish', () => socket.end());
+    res.end();
   };
   if (socket.readableEnded) return onEnd();
   socket.once('end', onEnd);
