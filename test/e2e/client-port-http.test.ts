@@ -184,6 +184,15 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     assert.equal(valueOf(await read('/v2/keys/absolute/w')), 'w');
   });
 
+  test('a request asking to upgrade is answered and its connection closed, so nothing pipelined behind it waits unanswered', async () => {
+    const c = await connect();
+    c.send('GET /v2/keys/upgrade-missing HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await c.until(() => c.closed, 'the close after the upgrade request was answered', 10_000);
+    const [first] = parseResponses(c.text);
+    assert.equal(first!.status, 404);
+    assert.match(c.text, /\r\nConnection: close\r\n/);
+  });
+
   test('JSON nested 65,000 deep on /v2/members is a 400 with Go\'s decoding error', async () => {
     for (const body of ['['.repeat(65_000), `{"peerURLs":${'['.repeat(65_000)}`]) {
       const c = await connect();
