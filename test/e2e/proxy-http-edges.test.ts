@@ -127,6 +127,15 @@ describe('proxy client port HTTP edges, on the loop and through node:http', { sk
     assert.equal((await read('/v2/keys/trickle/a')).status, 404, 'nothing of a trickled write was applied');
   });
 
+  test('a request asking to upgrade is answered and its connection closed, so nothing pipelined behind it waits unanswered', async () => {
+    const c = await connect(proxy.url);
+    c.send('GET /v2/keys/upgrade-missing HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await c.until(() => c.closed, 'the close after the upgrade request was answered', 10_000);
+    const [first] = parseResponses(c.text);
+    assert.equal(first!.status, 404);
+    assert.match(c.text, /\r\nConnection: close\r\n/);
+  });
+
   test('a request head with bare LF line ends gets 400 at once', async () => {
     for (const target of ['/version', '/v2/keys/lf']) {
       const c = await connect(proxy.url);

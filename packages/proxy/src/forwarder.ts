@@ -62,6 +62,9 @@ export class Forwarder {
 
   /** Handles one client request that came through node:http, end to end. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // node:http reads nothing more on a connection after a request that asked to upgrade (the
+    // proxy upgrades nothing): close after the answer rather than leave a pipelined request waiting.
+    if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false;
     const hops = headerText(req.headers[HOP_HEADER]);
     const hopList = hops === '' ? [] : hops.split(',').map((s) => s.trim());
     if (hopList.includes(this.opts.proxyId) || hopList.length >= MAX_HOPS) {
