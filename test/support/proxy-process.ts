@@ -56,7 +56,9 @@ export class ProxyProcess {
         if (p.exitCode !== null) throw new Error(`deimos exited (proxy) with ${p.exitCode}:\n${p.output}`);
         if (opts.https) return p.output.includes('proxy serving');
         try {
-          return (await http('GET', `${url}/metrics`, { timeoutMs: 2_000 })).status === 200;
+          // A connection of its own, closed after: an idle pooled one would hold one of the slots of
+          // a proxy started with a small --max-client-conns (the proxy keeps idle ones for minutes).
+          return (await http('GET', `${url}/metrics`, { timeoutMs: 2_000, fresh: true })).status === 200;
         } catch {
           return false;
         }
@@ -70,7 +72,7 @@ export class ProxyProcess {
 
   /** The proxy's /metrics text. */
   async metrics(): Promise<string> {
-    return (await http('GET', `${this.url}/metrics`)).body;
+    return (await http('GET', `${this.url}/metrics`, { fresh: true })).body;
   }
 
   /** Requests sent to `upstream` according to /metrics (0 when not listed). */

@@ -213,7 +213,22 @@ export class Member implements MemberView {
     return done;
   }
 
+  /**
+   * Waits until every membership change committed before this request is applied here (a read
+   * round): a member that answers a change request checks it against the membership it has
+   * applied, which on a follower could lag a change another member just acknowledged (a second
+   * unstarted member admitted past the strict check, a taken peer URL not seen).
+   */
+  private async membershipCurrent(): Promise<void> {
+    try {
+      await this.linearizableRead();
+    } catch (err) {
+      throw new MembersApiError(500, `membership change failed: ${(err as Error).message}`);
+    }
+  }
+
   async addMember(peerURLs: string[]): Promise<MemberJSON> {
+    await this.membershipCurrent();
     // etcd checks before proposing, and finds a taken peer URL only when the change is applied.
     this.checkReconfig('add', (view) => checkAddMember(view));
     const taken = new Set(this.membership.list().flatMap((m) => m.peerURLs));
@@ -224,6 +239,7 @@ export class Member implements MemberView {
   }
 
   async removeMember(id: string): Promise<void> {
+    await this.membershipCurrent();
     if (this.membership.isRemoved(id)) throw new MembersApiError(410, `Member permanently removed: ${id}`);
     if (!/^[0-9a-f]{1,16}$/.test(id) || !this.membership.get(id)) throw new MembersApiError(404, `No such member: ${id}`);
     this.checkReconfig('remove', (view) => checkRemoveMember(view, id));
@@ -231,6 +247,7 @@ export class Member implements MemberView {
   }
 
   async updateMember(id: string, peerURLs: string[]): Promise<void> {
+    await this.membershipCurrent();
     if (this.membership.isRemoved(id)) throw new MembersApiError(500, `Member permanently removed: ${id}`);
     if (!this.membership.get(id)) throw new MembersApiError(404, `No such member: ${id}`);
     const taken = new Set(this.membership.list().filter((m) => m.id !== id).flatMap((m) => m.peerURLs));
