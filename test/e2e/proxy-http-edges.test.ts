@@ -127,6 +127,19 @@ describe('proxy client port HTTP edges, on the loop and through node:http', { sk
     assert.equal((await read('/v2/keys/trickle/a')).status, 404, 'nothing of a trickled write was applied');
   });
 
+  test('an absolute-form target is forwarded by its path, a watch among them', async () => {
+    const w = await connect(proxy.url);
+    w.send(`PUT ${proxy.url}/v2/keys/absolute/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=a`);
+    const [put] = await w.responses(1, 'the absolute-form PUT');
+    assert.equal(put!.status, 201, put!.body);
+    const index = Number(JSON.parse(put!.body).node.modifiedIndex);
+    const c = await connect(proxy.url);
+    c.send(`GET http://elsewhere.example/v2/keys/absolute/k?wait=true&waitIndex=${index} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    const [watched] = await c.responses(1, 'the absolute-form watch');
+    assert.equal(watched!.status, 200, watched!.body);
+    assert.equal(JSON.parse(watched!.body).node.value, 'a');
+  });
+
   test('a request asking to upgrade is answered and its connection closed, so nothing pipelined behind it waits unanswered', async () => {
     const c = await connect(proxy.url);
     c.send('GET /v2/keys/upgrade-missing HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n');

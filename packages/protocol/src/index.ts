@@ -7,6 +7,7 @@ export * from './replicated-request.js';
 export * from './http/request-head.js';
 export * from './http/go-query.js';
 export * from './http/go-bad-request.js';
+export * from './http/origin-form.js';
 export * from './descriptor-budget.js';
 export * from './flags/go-duration.js';
 export * from './dashboard-status.js';

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { originForm } from '@deimos/protocol';
 import type { MemberView } from './member-view.js';
 import type { CounterSeries, HistogramSeries } from '../metrics/registry.js';
 import type { FastHandler } from '../http/fast-connection.js';
@@ -175,15 +176,4 @@ function dispatch(
     default:
       return writeNotFound(res);
   }
-}
-
-/**
- * The origin form (path and query) of an absolute-form request target: `http://h:1/a?b` is `/a?b`,
- * `http://h:1` and `http://h:1?q` are `/` and `/?q`. Anything else (`*`, an authority) is left as it is.
- */
-export function originForm(target: string): string {
-  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(target);
-  if (m === null) return target;
-  const rest = target.slice(m[0].length);
-  return rest.startsWith('/') ? rest : `/${rest}`;
 }
