@@ -83,10 +83,18 @@ export function cgroupCpuQuota(procCgroup: string | undefined, read: TextReader 
   return minDefined(quotas);
 }
 
+/** This process's quota, read once: start-up asks for the budget once per flag that depends on it. */
+let ownQuota: { cpus: number | undefined } | undefined;
+
+function processCpuQuota(): number | undefined {
+  ownQuota ??= { cpus: cgroupCpuQuota(readText('/proc/self/cgroup')) };
+  return ownQuota.cpus;
+}
+
 /**
  * The CPUs this process may use: its affinity mask, lowered to its cgroups' quota (in CPUs,
  * undefined for none) when one is set.
  */
-export function cpuBudget(mask: number = availableParallelism(), quota: number | undefined = cgroupCpuQuota(readText('/proc/self/cgroup'))): number {
+export function cpuBudget(mask: number = availableParallelism(), quota: number | undefined = processCpuQuota()): number {
   return quota === undefined ? mask : Math.min(mask, quota);
 }

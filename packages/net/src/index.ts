@@ -23,4 +23,5 @@ export * from './open-files-limit.js';
 export * from './prometheus-merge.js';
 export * from './cpu-budget.js';
 export * from './keep-alive.js';
+export * from './request-intake.js';
 export * from './auto-client-workers.js';

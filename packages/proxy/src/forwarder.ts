@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { originForm } from '@deimos/protocol';
+import { takeRequest } from '@deimos/net';
 import type { Endpoint, EndpointPool } from './endpoint-pool.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProxyLogger } from './logger.js';
@@ -63,11 +63,7 @@ export class Forwarder {
 
   /** Handles one client request that came through node:http, end to end. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // node:http reads nothing more on a connection after a request that asked to upgrade (the
-    // proxy upgrades nothing): close after the answer rather than leave a pipelined request waiting.
-    if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false;
-    // An absolute-form target is routed by its path (origin-form.ts), here as on the member.
-    if (req.url !== undefined && req.url.charCodeAt(0) !== 0x2f) req.url = originForm(req.url);
+    takeRequest(req, res);
     const hops = headerText(req.headers[HOP_HEADER]);
     const hopList = hops === '' ? [] : hops.split(',').map((s) => s.trim());
     if (hopList.includes(this.opts.proxyId) || hopList.length >= MAX_HOPS) {

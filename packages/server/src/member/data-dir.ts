@@ -67,24 +67,6 @@ function makeDirs(path: string, dataDir: string, mode: number): string | undefin
   return top ?? path;
 }
 
-/** True when `path` exists and is a directory (errors count as no). */
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** True when `path` exists and is a file (errors count as no). */
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * What etcd left in `path`, if it is etcd's data directory (its `member/` with `wal/` or `snap/`)
  * or etcd's `member/` directory itself (`snap/db`, the bbolt file, which deimos never writes).
@@ -92,8 +74,9 @@ function isFile(path: string): boolean {
  * etcd's files, or read etcd's WAL as damaged deimos segments.
  */
 function etcdLayout(path: string): string | undefined {
+  const isDir = (p: string) => statOrUndefined(p, path)?.isDirectory() === true;
   if (isDir(join(path, 'member', 'wal')) || isDir(join(path, 'member', 'snap'))) return `${join(path, 'member')} (an etcd data directory)`;
-  if (isFile(join(path, 'snap', 'db'))) return `${join(path, 'snap', 'db')} (an etcd member directory)`;
+  if (statOrUndefined(join(path, 'snap', 'db'), path)?.isFile() === true) return `${join(path, 'snap', 'db')} (an etcd member directory)`;
   return undefined;
 }
 

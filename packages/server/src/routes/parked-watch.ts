@@ -88,11 +88,16 @@ class ParkedWatch implements WatchSink {
   }
 
   end(): void {
+    this.finish(false);
+  }
+
+  /** Ends the response with its last chunk, then closes the connection (`close`, or none to hand back to) or hands it back. */
+  private finish(close: boolean): void {
     if (this.finished) return;
     this.ended = true;
     this.detach();
     this.onEnd();
-    if (this.handBack === undefined) {
+    if (close || this.handBack === undefined) {
       // The client may reset the connection while the last chunk goes out: an 'error' event with
       // no listener would end the whole process, so one stays until the socket is gone.
       this.socket.on('error', destroySocket);
@@ -101,7 +106,7 @@ class ParkedWatch implements WatchSink {
     }
     this.socket.write(LAST_CHUNK);
     // node:http takes the connection synchronously and adds its own 'error' listener.
-    this.handBack(this.pending);
+    this.handBack!(this.pending);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -124,13 +129,8 @@ class ParkedWatch implements WatchSink {
    */
   private readonly onHalfClose = (): void => {
     if (this.finished) return;
-    this.ended = true;
-    this.detach();
+    this.finish(true);
     this.watcher.close();
-    this.onEnd();
-    if (!this.socket.writable) return void this.socket.destroy();
-    this.socket.on('error', destroySocket);
-    this.socket.end(LAST_CHUNK);
   };
 
   private detach(): void {

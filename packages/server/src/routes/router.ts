@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { originForm } from '@deimos/protocol';
+import { takeRequest } from '@deimos/net';
 import type { MemberView } from './member-view.js';
 import type { CounterSeries, HistogramSeries } from '../metrics/registry.js';
 import type { FastHandler } from '../http/fast-connection.js';
@@ -88,13 +88,7 @@ export function createClientHandler(
   if (dashboard !== undefined && !dashboard.built) member.logger.warn('the dashboard was not built (npm run build): /dashboard/ answers 404');
   return (req, res) => {
     const started = performance.now();
-    // An absolute-form target (`GET http://host:port/v2/keys/a`, what a client speaking to a proxy
-    // sends) names its path after the authority; Go's server routes by that path, and so does this.
-    if (req.url !== undefined && req.url.charCodeAt(0) !== 0x2f) req.url = originForm(req.url);
-    // node:http reads nothing more on a connection after a request that asked to upgrade (this port
-    // upgrades nothing): a request pipelined behind it would wait unanswered until the idle close.
-    // The answer closes the connection instead, so the client sees at once that it must ask again.
-    if (req.headers.upgrade !== undefined) res.shouldKeepAlive = false;
+    takeRequest(req, res);
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;

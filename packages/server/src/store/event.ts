@@ -42,17 +42,21 @@ export function isRemoval(event: StoreEvent): boolean {
   return event.action === 'delete' || event.action === 'compareAndDelete' || event.action === 'expire';
 }
 
-/** Builds an event; `prevNode` and `timeMs` are left out when absent so the object stays small. */
+/**
+ * Builds an event; `prevNode` and `timeMs` are left out when absent so the object stays small. Its
+ * index is the node's modifiedIndex unless given (a decoder keeps the one it read).
+ */
 export function makeEvent(
   action: MutationAction,
   node: NodeRecord,
   prevNode: NodeRecord | undefined,
   refresh = false,
   timeMs?: number,
+  index = node.modifiedIndex,
 ): StoreEvent {
   const event: { -readonly [K in keyof StoreEvent]: StoreEvent[K] } = prevNode === undefined
-    ? { action, index: node.modifiedIndex, node, refresh }
-    : { action, index: node.modifiedIndex, node, prevNode, refresh };
+    ? { action, index, node, refresh }
+    : { action, index, node, prevNode, refresh };
   if (timeMs !== undefined) event.timeMs = timeMs;
   return event;
 }

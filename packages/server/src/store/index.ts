@@ -18,6 +18,7 @@ export type {
 } from './store-options.js';
 export type { StoreSnapshot } from './store-snapshotter.js';
 export type { MutationAction, NodeRecord, StoreEvent } from './event.js';
+export { makeEvent } from './event.js';
 export { Watcher } from './watcher.js';
 export type { WatcherCloseReason } from './watcher.js';
 export { formatRfc3339Nano, remainingTtlSeconds, renderEvent, renderNode } from './render.js';

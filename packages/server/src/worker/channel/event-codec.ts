@@ -7,7 +7,7 @@
  * indexes.
  */
 import { ByteReader, ByteWriter, CodecError } from '@deimos/protocol';
-import type { MutationAction, NodeRecord, StoreEvent } from '../../store/index.js';
+import { makeEvent, type MutationAction, type NodeRecord, type StoreEvent } from '../../store/index.js';
 
 /** The actions in wire order; an action's code is its position. */
 const ACTIONS: readonly MutationAction[] = ['set', 'create', 'update', 'compareAndSwap', 'delete', 'compareAndDelete', 'expire'];
@@ -70,11 +70,7 @@ export function readStoreEvent(r: ByteReader): StoreEvent {
   const prevNode = r.readBool() ? readNode(r) : undefined;
   const timeMs = r.readBool() ? r.readVarint() : undefined;
   // Absent fields stay absent (not undefined-valued), as the store makes them.
-  const event: { -readonly [K in keyof StoreEvent]: StoreEvent[K] } = prevNode === undefined
-    ? { action, index, node, refresh }
-    : { action, index, node, prevNode, refresh };
-  if (timeMs !== undefined) event.timeMs = timeMs;
-  return event;
+  return makeEvent(action, node, prevNode, refresh, timeMs, index);
 }
 
 /** Scratch space kept between encodings up to this size (a bigger one is dropped after use). */
