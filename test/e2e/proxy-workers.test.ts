@@ -97,11 +97,21 @@ describe('deimos-proxy with worker processes', { skip: SKIP }, () => {
       await waitFor(() => childPids(bounded.child.pid!).length === 2, { timeoutMs: 10_000, what: 'two workers' });
       const text = (await fresh('GET', `${bounded.url}/metrics`)).body;
       assert.equal(metricValue(text, 'deimos_proxy_client_connections_limit'), 4, 'the bound once, not once per worker');
-      // Four idle watches (whichever workers take them) fill the bound.
+      // Four idle watches (whichever workers take them) fill the bound. A connection closed just
+      // before (the /metrics above) gives its slot back when its close reaches the primary: a watch
+      // refused meanwhile is asked again, so that exactly four are held.
       for (let i = 0; i < 4; i++) {
-        const c = await RawConnection.open(bounded.url);
-        held.push(c);
-        c.send('GET /v2/keys/pw/never?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        await waitFor(async () => {
+          const c = await RawConnection.open(bounded.url);
+          c.send('GET /v2/keys/pw/never?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+          await c.until(() => c.text.includes('\r\n\r\n') || c.closed, 'the watch head');
+          if (c.text.startsWith('HTTP/1.1 200 ')) {
+            held.push(c);
+            return true;
+          }
+          c.destroy();
+          return false;
+        }, { timeoutMs: 10_000, what: `watch ${i + 1} to be held` });
       }
       await waitFor(async () => (await freshGet(bounded.url, '/v2/keys/pw/k1'))?.status === 503, { timeoutMs: 10_000, what: 'a fifth connection to be refused' });
       for (let i = 0; i < 6; i++) assert.equal((await freshGet(bounded.url, '/v2/keys/pw/k1'))?.status, 503, 'every further connection, on any worker');
