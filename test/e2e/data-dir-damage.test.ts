@@ -390,6 +390,24 @@ describe('a damaged data directory', { skip: SKIP, timeout: 300_000 }, () => {
       assertRefused(await launch(dir, plain), db);
     });
 
+    test('one character changed inside a stored value or event (SQLite\'s checks pass): refused by the row sums, naming the database', async () => {
+      for (const inEvent of [false, true]) {
+        const dir = copyOf(plain, `db-value-changed-${inEvent ? 'event' : 'node'}`);
+        const db = join(dir, 'state.db');
+        const bytes = readFileSync(db);
+        const [key, [value]] = [...plain.keys].find(([k]) => k.endsWith('0200'))!;
+        let at = -1;
+        for (;;) {
+          at = bytes.indexOf(value, at + 1);
+          assert.ok(at >= 0, `the value of ${key} is in ${db} ${inEvent ? 'inside an event' : 'as a node row'}`);
+          if ((bytes.subarray(at - 9, at).toString('latin1') === '"value":"') === inEvent) break;
+        }
+        bytes[at + value.length - 5] = 'y'.charCodeAt(0); // an 'x' of the value's padding: still valid text
+        writeFileSync(db, bytes);
+        assertRefused(await launch(dir, plain), db, 'does not match its sum');
+      }
+    });
+
     test('a flipped bit in a b-tree page header: refused by the quick check', async () => {
       const dir = copyOf(plain, 'db-btree-bitflip');
       const db = join(dir, 'state.db');

@@ -17,7 +17,8 @@ import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { DatabaseWriter, WriterCommitError } from './db-writer.js';
 import { encodeBatch, type EncodedBatch } from './db-writer-protocol.js';
 import { PAGE_CACHE_KIB } from './sqlite-pragmas.js';
-import { Statements } from './sqlite-statements.js';
+import { ROW_SUMS_META, Statements } from './sqlite-statements.js';
+import { eventRowSum, nodeRowSum } from './row-sum.js';
 
 /** The schema version this code reads and writes. */
 export const SCHEMA_VERSION = 1;
@@ -27,8 +28,8 @@ CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (
   path TEXT PRIMARY KEY, dir INTEGER NOT NULL, value TEXT,
-  created_index INTEGER NOT NULL, modified_index INTEGER NOT NULL, expire_at_ms INTEGER);
-CREATE TABLE IF NOT EXISTS events (idx INTEGER PRIMARY KEY, event TEXT NOT NULL);
+  created_index INTEGER NOT NULL, modified_index INTEGER NOT NULL, expire_at_ms INTEGER, sum INTEGER);
+CREATE TABLE IF NOT EXISTS events (idx INTEGER PRIMARY KEY, event TEXT NOT NULL, sum INTEGER);
 `;
 
 /** Options of a {@link SqliteBackend}. */
@@ -51,6 +52,25 @@ interface NodeRowSql {
   created_index: number;
   modified_index: number;
   expire_at_ms: number | null;
+  sum: number | null;
+}
+
+/** A short, printable form of a path read from a possibly damaged row. */
+function quotePath(path: unknown): string {
+  const text = JSON.stringify(typeof path === 'string' ? path : String(path));
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/**
+ * Adds the `sum` column to the tables of a file made before rows had sums (the same schema
+ * version: builds that keep no sums read and write such a file as before, leaving sums stale,
+ * which {@link SqliteBackend} then makes again).
+ */
+function addSumColumns(db: Database.Database): void {
+  for (const table of ['nodes', 'events']) {
+    const columns = db.pragma(`table_info(${table})`) as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'sum')) db.exec(`ALTER TABLE ${table} ADD COLUMN sum INTEGER`);
+  }
 }
 
 function fsyncPath(path: string): void {
@@ -263,14 +283,19 @@ export class SqliteBackend implements StoreBackend {
   load(): BackendState {
     const meta: Record<string, number> = {};
     for (const row of this.sql.getMeta.all() as { name: string; value: number }[]) meta[row.name] = row.value;
-    const nodes = (this.sql.allNodes.all() as NodeRowSql[]).map((r): NodeRow => ({
-      path: r.path,
-      dir: r.dir === 1,
-      value: r.value ?? undefined,
-      createdIndex: r.created_index,
-      modifiedIndex: r.modified_index,
-      expireAtMs: r.expire_at_ms ?? undefined,
-    }));
+    const nodes = (this.sql.allNodes.all() as NodeRowSql[]).map((r): NodeRow => {
+      if (r.sum !== nodeRowSum(r.path, r.dir, r.value, r.created_index, r.modified_index, r.expire_at_ms)) {
+        throw new StoreStateError('DATABASE_DAMAGED', `state database ${this.path} is damaged: the row of node ${quotePath(r.path)} does not match its sum`);
+      }
+      return {
+        path: r.path,
+        dir: r.dir === 1,
+        value: r.value ?? undefined,
+        createdIndex: r.created_index,
+        modifiedIndex: r.modified_index,
+        expireAtMs: r.expire_at_ms ?? undefined,
+      };
+    });
     return {
       storeIndex: meta.store_index ?? EMPTY_META.storeIndex,
       historyStartIndex: meta.history_start_index ?? EMPTY_META.historyStartIndex,
@@ -281,8 +306,11 @@ export class SqliteBackend implements StoreBackend {
 
   readEvents(fromIndex: number, limit: number): StoreEvent[] {
     this.drain();
-    const rows = this.sql.readEvents.all(fromIndex, limit) as { event: string }[];
+    const rows = this.sql.readEvents.all(fromIndex, limit) as { idx: number; event: string; sum: number | null }[];
     return rows.map((row, i) => {
+      if (row.sum !== eventRowSum(row.idx, row.event)) {
+        throw new StoreStateError('DATABASE_DAMAGED', `state database ${this.path} is damaged: the event row ${i + 1} from index ${fromIndex} does not match its sum`);
+      }
       try {
         return JSON.parse(row.event) as StoreEvent;
       } catch (err) {
@@ -312,7 +340,7 @@ export class SqliteBackend implements StoreBackend {
     this.db.transaction(() => {
       this.db.exec('DELETE FROM nodes; DELETE FROM events;');
       for (const row of state.nodes) this.applyChange({ kind: 'put', row });
-      for (const event of state.events) this.sql.putEvent.run(event.index, JSON.stringify(event));
+      for (const event of state.events) this.sql.putEventRow(event.index, JSON.stringify(event));
       this.sql.writeMeta(state);
     })();
   }
@@ -406,7 +434,29 @@ export class SqliteBackend implements StoreBackend {
     // write: that would be the first apply, after the member began to serve. A write lock now
     // finds it (a read-only file, a -shm that is a directory) before anything is served.
     this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    addSumColumns(this.db);
     this.sql = new Statements(this.db);
+    this.makeStaleSums();
+  }
+
+  /**
+   * Makes every row's sum again when the file was last written without them (made by an older
+   * build, or by one downgraded to): its `applied_index` is not the one the last batch with sums
+   * recorded. Such rows cannot be checked, only summed as they are now.
+   */
+  private makeStaleSums(): void {
+    const meta: Record<string, number> = {};
+    for (const row of this.sql.getMeta.all() as { name: string; value: number }[]) meta[row.name] = row.value;
+    if (meta[ROW_SUMS_META] !== undefined && meta[ROW_SUMS_META] === (meta.applied_index ?? 0)) return;
+    const nodes = this.db.prepare('SELECT path, dir, value, created_index, modified_index, expire_at_ms FROM nodes').all() as NodeRowSql[];
+    const events = this.db.prepare('SELECT idx, event FROM events').all() as { idx: number; event: string }[];
+    const putNodeSum = this.db.prepare('UPDATE nodes SET sum = ? WHERE path = ?');
+    const putEventSum = this.db.prepare('UPDATE events SET sum = ? WHERE idx = ?');
+    this.db.transaction(() => {
+      for (const r of nodes) putNodeSum.run(nodeRowSum(r.path, r.dir, r.value, r.created_index, r.modified_index, r.expire_at_ms), r.path);
+      for (const e of events) putEventSum.run(eventRowSum(e.idx, e.event), e.idx);
+      this.sql.putMeta.run(ROW_SUMS_META, meta.applied_index ?? 0);
+    })();
   }
 
   private applyChange(change: NodeChange): void {
