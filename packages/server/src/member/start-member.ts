@@ -57,6 +57,8 @@ const PUBLISH_RETRY_MS = 250;
 const JOIN_DEADLINE_MS = 30_000;
 /** Most requests waiting for consensus at once; more fail fast instead of queueing without bound. */
 const MAX_PENDING_PROPOSALS = 100_000;
+/** Ticks a member removed from the cluster keeps running, so that its answer to that DELETE gets out. */
+const REMOVED_STOP_TICKS = 10;
 
 /** A started member and how to stop it. */
 export interface RunningMember {
@@ -223,15 +225,27 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const fatal = (err: Error): void => {
     for (const l of fatalListeners) l(err);
   };
+  /**
+   * Stops a member removed from the cluster, not at once: the DELETE that removed it may have been
+   * sent to it, and its 204 must get out first (through a worker too); told by a peer's 410, it may
+   * still be applying its removal. etcd waits 10 ticks for the same reason.
+   */
+  let removedStop: NodeJS.Timeout | undefined;
+  const stopRemoved = (message: string): void => {
+    removedStop ??= setTimeout(() => fatal(Object.assign(new Error(message), { code: 'ERR_MEMBER_REMOVED' })), REMOVED_STOP_TICKS * config.tickMs).unref();
+  };
   const applier = new Applier({
     store, node: () => node, waiters, membership, auth, logger,
     restore: (snap) => {
       restoreFromSnapshot(backend, store, snap);
       syncPeers();
     },
-    onConfChange: syncPeers,
+    // After this turn: a leader sends the commit index of the change (an append without entries)
+    // at the end of the turn, and a member the change removes must get it to apply its own
+    // removal (and answer a DELETE it was sent); syncing now would drop it with the peer.
+    onConfChange: () => setImmediate(syncPeers),
     onMemberRemoved: (id) => {
-      if (id === config.memberId) setImmediate(() => fatal(Object.assign(new Error('this member was removed from the cluster'), { code: 'ERR_MEMBER_REMOVED' })));
+      if (id === config.memberId) stopRemoved('this member was removed from the cluster');
     },
     initialConfState: storage.initialState().confState,
     onNoSpace: noSpace('state database'),
@@ -284,7 +298,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   });
   transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
   transport.onSnapshotStatus((id, status) => loop.withNode((n) => n.reportSnapshot(id, status)));
-  transport.onRemoved((by) => fatal(Object.assign(new Error(`this member was removed from the cluster (told by ${by})`), { code: 'ERR_MEMBER_REMOVED' })));
+  transport.onRemoved((by) => stopRemoved(`this member was removed from the cluster (told by ${by})`));
   registerMemberMetrics(metrics, member, store, () => loop.appliedIndex);
   const peerGate = new ConnectionGate({ side: 'peer', limit: config.maxPeerConns, logger });
   peerGate.registerMetrics(metrics);
