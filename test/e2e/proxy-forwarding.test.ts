@@ -11,6 +11,7 @@ import { IS_EXTERNAL } from '../support/keys-target.js';
 import { freePorts } from '../support/ports.js';
 import { ProxyProcess } from '../support/proxy-process.js';
 import { Watch } from '../support/watch.js';
+import { waitFor } from '../support/wait-for.js';
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -90,6 +91,28 @@ describe('deimos-proxy forwarding rules', { skip: SKIP }, () => {
       await withTimeout(watch.ended, 5_000, 'the client side of the watch to end');
     } finally {
       a.behaviour = b.behaviour = 'answer';
+    }
+  });
+
+  test('asks another member a watch whose member sends no head within --response-timeout (members send it at once)', async () => {
+    const silent = await FakeMember.start();
+    const good = await FakeMember.start();
+    silent.behaviour = 'silent';
+    silent.memberUrls = good.memberUrls = [silent.url, good.url];
+    const p = await ProxyProcess.start({ args: ['--endpoints', silent.url, '--response-timeout', '1s', '--failure-wait', '60s'] });
+    try {
+      await waitFor(() => silent.membersAsked > 0, { timeoutMs: 10_000, what: 'the proxy to learn both members' });
+      // Ties between members not yet measured take turns: of two watches at once, one goes to each.
+      const answers = await withTimeout(Promise.all([0, 1].map((i) => http('GET', `${p.url}/v2/keys/w${i}?wait=true`, { timeoutMs: 20_000 }))), 15_000, 'both watches to be answered');
+      for (const res of answers) {
+        assert.equal(res.status, 200, res.body);
+        assert.equal(res.json.from, good.url);
+      }
+      assert.ok(silent.seen.some((r) => r.url.includes('wait=true')), 'one watch went to the silent member first');
+    } finally {
+      await p.stop();
+      await silent.stop();
+      await good.stop();
     }
   });
 

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 /** A scripted member: records requests, answers `/v2/members` with the given client URLs. */
 export class FakeMember {
   readonly seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
-  /** What to do with a keys request; default: 200 with a JSON echo. */
-  behaviour: 'answer' | 'reset' | 'stream-then-die' = 'answer';
+  /** What to do with a keys request; default: 200 with a JSON echo. `silent`: never answer (a stopped member). */
+  behaviour: 'answer' | 'reset' | 'stream-then-die' | 'silent' = 'answer';
   memberUrls: string[] = [];
   /** Delay before a keys request is answered (a slower member: a proxy prefers the faster). */
   answerDelayMs = 0;
@@ -42,6 +42,7 @@ export class FakeMember {
         req.socket.destroy();
         return;
       }
+      if (this.behaviour === 'silent') return;
       if (this.behaviour === 'stream-then-die') {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write('{"action":"set","node":{"key":"/w","value":"1"}}\n');

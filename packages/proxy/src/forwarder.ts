@@ -194,21 +194,22 @@ export class Forwarder {
       handle.abort();
       finish(undefined);
     });
-    if (!request.isWatch) {
-      const ms = this.opts.responseTimeoutMs;
-      const overdue = (): void => {
-        // Decided after the event loop's next poll for I/O: timers run before it, so when the proxy
-        // was starved of CPU (a loaded machine) past the timeout, an answer that has already arrived
-        // would otherwise be read only after the timer has blamed the member for it.
-        setImmediate(() => {
-          if (settled) return;
-          // Waiting behind another client's answer is not the member's fault: the read went elsewhere.
-          if (handle.unblock()) responseTimer = setTimeout(overdue, ms);
-          else handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${ms} ms`));
-        });
-      };
-      responseTimer = setTimeout(overdue, ms);
-    }
+    // Every request, a watch too, must get its head in time: members (deimos' and etcd's) send a
+    // watch's head as soon as it is registered, so a member that sends none is stuck (stopped,
+    // overloaded) and the watch is better asked of another; once its head is in, it may wait for ever.
+    const ms = this.opts.responseTimeoutMs;
+    const overdue = (): void => {
+      // Decided after the event loop's next poll for I/O: timers run before it, so when the proxy
+      // was starved of CPU (a loaded machine) past the timeout, an answer that has already arrived
+      // would otherwise be read only after the timer has blamed the member for it.
+      setImmediate(() => {
+        if (settled) return;
+        // Waiting behind another client's answer is not the member's fault: the read went elsewhere.
+        if (handle.unblock()) responseTimer = setTimeout(overdue, ms);
+        else handle.abort(codedError('ERESPONSETIMEOUT', `no response within ${ms} ms`));
+      });
+    };
+    responseTimer = setTimeout(overdue, ms);
   }
 
   /** Closes pooled connections. */
