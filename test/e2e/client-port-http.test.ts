@@ -184,6 +184,23 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     assert.equal(valueOf(await read('/v2/keys/absolute/w')), 'w');
   });
 
+  test('a request that closes the connection, with bytes pipelined after it, is served and then the connection closes (as Go)', async () => {
+    // Behind a chunked PUT (node:http's path): `Connection: close`, and an HTTP/1.0 request.
+    const closers = [
+      `GET /v2/keys/closer/k HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      `PUT /v2/keys/closer/k HTTP/1.0\r\nContent-Type: ${FORM}\r\nContent-Length: 8\r\n\r\nvalue=10`,
+    ];
+    for (const [i, closer] of closers.entries()) {
+      const c = await connect();
+      c.send(put('/v2/keys/closer/k', `v${i}`, 'chunked') + closer + get('/v2/keys/closer/never'));
+      await c.until(() => c.closed, `the close after the closing request ${i}`, 10_000);
+      const answers = parseResponses(c.text);
+      assert.deepEqual(answers.map((a) => a.status), [i === 0 ? 201 : 200, 200], `two answers, no 400: ${JSON.stringify(c.text.slice(-300))}`);
+      if (i === 0) assert.equal(valueOf(answers[1]!), 'v0');
+    }
+    assert.equal(valueOf(await read('/v2/keys/closer/k')), '10', 'the HTTP/1.0 PUT was applied');
+  });
+
   test('a request asking to upgrade is answered and its connection closed, so nothing pipelined behind it waits unanswered', async () => {
     const c = await connect();
     c.send('GET /v2/keys/upgrade-missing HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n');

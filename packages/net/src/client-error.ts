@@ -23,6 +23,10 @@ export function answerClientErrors<S extends { destroy(): unknown }>(
     // TLS socket would hold it open.
     if (options.handshakeUnfinished(socket)) return void socket.destroy();
     options.debug('client connection error', { error: err.message });
+    // Bytes after a request that closes the connection (`Connection: close`, HTTP/1.0): that
+    // request is served and its answer closes the connection, as Go's server does; the bytes after
+    // it are never read (llhttp refuses them, so node would have answered the request with a 400).
+    if (err.code === 'HPE_CLOSED_CONNECTION') return;
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       // A body still arriving belongs to a request that has (or will have) its own answer.
       if (turns.receiving(socket)) return void socket.destroy();
