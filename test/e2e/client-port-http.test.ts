@@ -133,6 +133,18 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     }
   });
 
+  test('a body in a transfer coding other than chunked alone gets Go\'s 501, is not applied, and the connection closes', async () => {
+    for (const coding of ['gzip, chunked', 'gzip', 'chunked, gzip', 'identity']) {
+      const c = await connect();
+      c.send(`PUT /v2/keys/te HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nTransfer-Encoding: ${coding}\r\n\r\n7\r\nvalue=1\r\n0\r\n\r\n`);
+      await c.until(() => c.closed, `the close after Transfer-Encoding: ${coding}`, 10_000);
+      const [answer] = parseResponses(c.text);
+      assert.equal(answer?.status, 501, `${coding}: ${JSON.stringify(c.text)}`);
+      assert.equal(answer!.body, 'Unsupported transfer encoding', coding);
+    }
+    assert.equal((await read('/v2/keys/te')).status, 404, 'nothing was written');
+  });
+
   test('HTTP/1.1 without Host (or with two) gets Go\'s 400 on every path; HTTP/1.0 needs none', async () => {
     const setup = await connect();
     setup.send(put('/v2/keys/host/k', 'before'));

@@ -5,6 +5,7 @@
  * Shared by server and proxy; node's objects come in structurally.
  */
 import type { RequestTurns } from './request-turns.js';
+import { UNSUPPORTED_TRANSFER_ENCODING } from './request-intake.js';
 
 /** node:http's answer to a request that did not arrive within its bound. */
 const REQUEST_TIMEOUT_ANSWER = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
@@ -31,6 +32,10 @@ export function answerClientErrors<S extends { destroy(): unknown }>(
       // A body still arriving belongs to a request that has (or will have) its own answer.
       if (turns.receiving(socket)) return void socket.destroy();
       return turns.endWith(socket, REQUEST_TIMEOUT_ANSWER);
+    }
+    // A transfer coding node's parser refuses (`gzip` alone, `chunked, gzip`): Go's 501.
+    if (err.code === 'HPE_INVALID_TRANSFER_ENCODING') {
+      return turns.endWith(socket, `HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${UNSUPPORTED_TRANSFER_ENCODING.length}\r\nConnection: close\r\n\r\n${UNSUPPORTED_TRANSFER_ENCODING}`);
     }
     // Headers past the size bound get 431 as from etcd's Go server; other malformed requests 400.
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';

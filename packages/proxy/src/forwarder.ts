@@ -63,7 +63,7 @@ export class Forwarder {
 
   /** Handles one client request that came through node:http, end to end. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    takeRequest(req, res);
+    if (takeRequest(req, res)) return;
     const hops = headerText(req.headers[HOP_HEADER]);
     const hopList = hops === '' ? [] : hops.split(',').map((s) => s.trim());
     if (hopList.includes(this.opts.proxyId) || hopList.length >= MAX_HOPS) {

@@ -88,7 +88,7 @@ export function createClientHandler(
   if (dashboard !== undefined && !dashboard.built) member.logger.warn('the dashboard was not built (npm run build): /dashboard/ answers 404');
   return (req, res) => {
     const started = performance.now();
-    takeRequest(req, res);
+    if (takeRequest(req, res)) return;
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
