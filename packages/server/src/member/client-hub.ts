@@ -20,6 +20,7 @@ import { MembersApiError } from '../routes/members-routes.js';
 import type { Store, StoreEvent, StoreEventSink, StoreRead } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
 import { mergePrometheusTexts } from '@deimos/net';
+import { timeoutKindOf } from './timeout-cause.js';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from '../worker/channel/channel-end.js';
 import { encodeStoreEvent } from '../worker/channel/event-codec.js';
@@ -295,7 +296,7 @@ export class ClientHub implements StoreEventSink {
   private propose(link: WorkerLink, tag: number, json: string): void {
     this.options.member.proposeSerialized(json).then(
       (result) => link.end.send(resultRecord(tag, result)),
-      (err: Error) => link.end.send({ type: RecordType.Result, tag, raftIndex: 0, raftTerm: 0, event: undefined, outcome: { kind: 'failure', failure: err instanceof NoSpaceError ? 'nospace' : 'timeout' } }),
+      (err: Error) => link.end.send({ type: RecordType.Result, tag, raftIndex: 0, raftTerm: 0, event: undefined, outcome: { kind: 'failure', failure: err instanceof NoSpaceError ? 'nospace' : timeoutKindOf(err.message) } }),
     );
   }
 

@@ -10,7 +10,8 @@ import { ProposalDroppedError, StateType, type RaftNode } from '@deimos/raft';
 import type { ServerConfig } from '../config/server-config.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { RaftLoop } from '../raft-node/raft-loop.js';
-import type { WaitRegistry } from '../raft-node/wait-registry.js';
+import { RequestTimeoutError, type WaitRegistry } from '../raft-node/wait-registry.js';
+import { timeoutCause } from './timeout-cause.js';
 import type { DistributiveOmit, KeyspaceHash, MemberView, RaftFacts } from '../routes/member-view.js';
 import type { SqliteBackend, Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
@@ -80,6 +81,8 @@ export class Member implements MemberView {
   private readonly idPrefix = randomBytes(6).toString('hex');
   private seq = 0;
   private leaderSince = new Date();
+  /** When this member last saw a new leader elected (transport clock). */
+  private leaderElectedMs = -Infinity;
 
   constructor(parts: MemberParts) {
     this.config = parts.config;
@@ -114,6 +117,24 @@ export class Member implements MemberView {
   /** Called by the loop when leadership changes. */
   noteLeaderChange(): void {
     this.leaderSince = new Date();
+  }
+
+  /** A new leader was elected, as this member sees it (for the cause of a timed-out write). */
+  noteLeaderElected(): void {
+    this.leaderElectedMs = this.transport.now();
+  }
+
+  /** etcd's cause of a write that started at `startedMs` (transport clock) and timed out. */
+  private timeoutCause(startedMs: number): string {
+    return timeoutCause({
+      startedMs,
+      leaderElectedMs: this.leaderElectedMs,
+      electionSpanMs: 2 * this.config.electionTicks * this.config.tickMs,
+      leader: this.loop.softState.lead,
+      selfId: this.config.memberId,
+      peers: this.membership.list().map((m) => m.id).filter((id) => id !== this.config.memberId),
+      activeSince: (id) => this.transport.activeSince(id),
+    });
   }
 
   raft(): RaftFacts {
@@ -197,7 +218,8 @@ export class Member implements MemberView {
   }
 
   private proposeData(id: string, data: Uint8Array): Promise<ApplyResult> {
-    const done = this.waiters.register(id, this.config.requestTimeoutMs);
+    const startedMs = this.transport.now();
+    const done = this.waiters.register(id, this.config.requestTimeoutMs, () => new RequestTimeoutError(this.timeoutCause(startedMs)));
     // A proposal is dropped while no leader is known or a transfer is under way: try again until
     // one takes it or the request's deadline (the waiter's timeout) passes.
     const attempt = (): void => {

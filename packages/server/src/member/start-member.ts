@@ -84,6 +84,8 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const etcdFsyncSeconds = metrics.histogram('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.');
   const leaderChanges = metrics.counter('etcd_server_leader_changes_seen_total', 'The number of leader changes seen.');
   let lastLeader = '0';
+  /** The leader of the last soft state ('0': none). */
+  let softLeader = '0';
   // Tried again while raised: the held raft Ready first (entries already accepted), then the WAL's
   // room ahead (what keeps raft writing and reads served), then the database written behind.
   const spaceAlarm = new DiskSpaceAlarm({
@@ -274,6 +276,9 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     onSoftState: (s) => {
       member?.noteLeaderChange();
       if (s.lead !== '0' && s.lead !== lastLeader) leaderChanges.inc();
+      // etcd's "new leader": one known now that was not just before (none counts), for timeouts' causes.
+      if (s.lead !== '0' && s.lead !== softLeader) member?.noteLeaderElected();
+      softLeader = s.lead;
       if (s.lead !== '0') lastLeader = s.lead;
       logger.info('raft state changed', { state: s.raftState, leader: s.lead });
       // A member serves clients only once published: propose it as soon as a leader is known

@@ -6,8 +6,9 @@
 /** Raised to a waiter whose request did not complete in time; the write may still happen later. */
 export class RequestTimeoutError extends Error {
   readonly code = 'ERR_REQUEST_TIMEOUT';
-  constructor() {
-    super('request timed out');
+  /** `message`: the cause a client is told (etcd's words; see member/timeout-cause.ts). */
+  constructor(message = 'request timed out') {
+    super(message);
     this.name = 'RequestTimeoutError';
   }
 }
@@ -34,12 +35,15 @@ export class WaitRegistry<T> {
     return this.waiters.size >= this.maxPending;
   }
 
-  /** Registers `id` and returns a promise settled by trigger/fail or by the timeout. */
-  register(id: string, timeoutMs: number): Promise<T> {
+  /**
+   * Registers `id` and returns a promise settled by trigger/fail or by the timeout, which rejects
+   * with `timedOut()` (made then, so it can say why), by default a plain {@link RequestTimeoutError}.
+   */
+  register(id: string, timeoutMs: number, timedOut: () => Error = () => new RequestTimeoutError()): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(id);
-        reject(new RequestTimeoutError());
+        reject(timedOut());
       }, timeoutMs);
       this.waiters.set(id, { resolve, reject, timer });
     });

@@ -17,13 +17,19 @@ import { isRemoteKeys, type LocalKeys } from './keys-access.js';
 import { serveWatch } from './watch-route.js';
 import { hasKeyAccess, writeKeysNoAuth } from '../auth/auth-routes.js';
 import { NO_SPACE_CAUSE, NoSpaceError } from '../util/no-space.js';
+import { RequestTimeoutError } from '../raft-node/wait-registry.js';
+import { TIMEOUT } from '../member/timeout-cause.js';
 
 /** A keys request that proposes a write. */
 export type WriteKeysRequest = Exclude<KeysRequest, { kind: 'get' | 'watch' }>;
 
-/** The error a request gets when consensus did not answer in time (etcd's 300). */
-function timeoutError(): EtcdError {
-  return new EtcdError(ErrorCode.RaftInternal, 'etcdserver: request timed out', 0);
+/**
+ * The error a request gets when consensus did not answer in time (etcd's 300), with the cause the
+ * member found for a write's timeout (timeout-cause.ts).
+ */
+function timeoutError(err?: unknown): EtcdError {
+  const cause = err instanceof RequestTimeoutError && err.message.startsWith('etcdserver: ') ? err.message : TIMEOUT;
+  return new EtcdError(ErrorCode.RaftInternal, cause, 0);
 }
 
 /**
@@ -172,7 +178,7 @@ export async function answerWrite(member: MemberView, r: WriteKeysRequest, reply
   try {
     result = await member.propose(toReplicated(r, Date.now()));
   } catch (err) {
-    return reply(errorParts(err instanceof NoSpaceError ? noSpaceError() : timeoutError(), { clusterId }));
+    return reply(errorParts(err instanceof NoSpaceError ? noSpaceError() : timeoutError(err), { clusterId }));
   }
   if (result.error) return reply(errorParts(result.error, { clusterId }));
   const event = renderEvent(result.event!, Date.now());

@@ -26,7 +26,9 @@ import { isReservedPath } from '../store/store-path.js';
 import type { Logger } from '../util/logger.js';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from './channel/channel-end.js';
-import { decodeEventRecord, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord } from './channel/records.js';
+import { decodeEventRecord, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord, type FailureKind } from './channel/records.js';
+import { RequestTimeoutError } from '../raft-node/wait-registry.js';
+import { causeOfTimeout } from '../member/timeout-cause.js';
 import { ReadCache } from './read-cache.js';
 import { RemoteListing } from './remote-listing.js';
 import { WatchWindow, type HistoryAnswer } from './watch-window.js';
@@ -61,6 +63,13 @@ export interface RemoteMemberOptions {
 
 function timeoutError(): EtcdError {
   return new EtcdError(ErrorCode.RaftInternal, 'etcdserver: request timed out', 0);
+}
+
+/** What a write the primary could not make is rejected with (the keys route answers it). */
+function failureError(failure: FailureKind): Error {
+  if (failure === 'nospace') return new NoSpaceError();
+  if (failure === 'overload') return new Error('request failed: overload');
+  return new RequestTimeoutError(causeOfTimeout(failure));
 }
 
 /** See the module comment. */
@@ -176,7 +185,7 @@ export class RemoteMember implements MemberView {
         if (r === undefined || r.type !== RecordType.Result) return reject(new Error('no answer from the primary'));
         this.noteRaft(r.raftIndex, r.raftTerm);
         const o = r.outcome;
-        if (o?.kind === 'failure') return reject(o.failure === 'nospace' ? new NoSpaceError() : new Error(`request failed: ${o.failure}`));
+        if (o?.kind === 'failure') return reject(failureError(o.failure));
         const result: ApplyResult = { raftIndex: r.raftIndex, raftTerm: r.raftTerm };
         if (r.event !== undefined) result.event = r.event;
         if (o?.kind === 'error') result.error = o.error;
