@@ -78,6 +78,35 @@ describe('a restart from an existing data directory', () => {
   });
 });
 
+describe('a --name that --initial-cluster lacks', () => {
+  test('restarts a member (the list is for new data directories, as etcd ignores it), and refuses a new one with one line', async () => {
+    const dataDir = join(work, 'renamed');
+    const first = await DeimosProcess.start({ name: 'n1', dataDir });
+    let second: DeimosProcess | undefined;
+    try {
+      await waitFor(async () => (await members(first))[0]?.name === 'n1', { timeoutMs: 10_000, what: 'n1 to publish its name' });
+      assert.equal((await new KeysClient(first.clientUrl).set('/kept', 'v')).status, 201);
+      await first.stop();
+      const [clientPort, peerPort, otherPort] = await freePorts(3);
+      const bootstrapConfig = `other=http://127.0.0.1:${otherPort}`;
+      second = await DeimosProcess.start({ name: 'renamed', dataDir, clientPort, peerPort, bootstrapConfig });
+      assert.equal(JSON.parse((await new KeysClient(second.clientUrl).get('/kept')).body).node.value, 'v');
+      assert.match(second.output, /WARN .*--name "renamed" differs from this member's stored name "n1"; keeping "n1"/);
+      await second.stop();
+      const fresh = join(work, 'renamed-new');
+      const run = await DeimosProcess.runOnce(['--name', 'renamed', '--data-dir', fresh, '--bootstrap-config', bootstrapConfig,
+        '--listen-client-urls', `http://127.0.0.1:${clientPort}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`]);
+      assert.equal(run.code, 2);
+      assert.deepEqual(lines(run.stderr), [`deimos: no member named "renamed" in --initial-cluster (--bootstrap-config: ${bootstrapConfig})`]);
+      assert.ok(!existsSync(fresh), 'no data directory is left behind');
+    } finally {
+      await second?.destroy();
+      await first.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('flags', () => {
   test('a flag given twice takes its last value (Go flag parsing, as etcd and python-etcd\'s test helper expect)', async () => {
     const [clientPort, peerPort] = await freePorts(2);

@@ -45,6 +45,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
   try {
     member = await startMember(config, logger);
   } catch (err) {
+    // Flags that cannot make a new data directory (found only once it is known to be new).
+    if (err instanceof FlagError) {
+      process.stderr.write(`deimos: ${err.message}\n`);
+      return 2;
+    }
     const e = err as Error & { code?: string };
     process.stderr.write(`deimos: cannot start: ${e.message}\n`);
     if (!e.code) logger.debug('start-up failure', { stack: e.stack ?? '' });

@@ -32,6 +32,11 @@ export interface ServerConfig {
   clusterToken: string;
   memberId: NodeId;
   clusterId: NodeId;
+  /**
+   * Why the bootstrap flags cannot make a new data directory (`--name` not among the members of
+   * `--initial-cluster`): refused at the start of a new member only, since a restart ignores them.
+   */
+  bootstrapProblem?: string;
   snapshotCount: number;
   requestTimeoutMs: number;
   tickMs: number;
@@ -139,11 +144,11 @@ export function loadServerConfig(
   const advertisePeerUrls = advertised(flags, 'advertise-peer-urls', 'listen-peer-urls', listenPeerUrls, 'the other members');
   const clusterText = str(flags, 'bootstrap-config') ?? advertisePeerUrls.map((u) => `${name}=${u}`).join(',');
   const clusterMap = parseClusterList(clusterText, 'bootstrap-config');
-  if (!clusterMap.has(name)) {
-    throw new FlagError(`no member named "${name}" in --bootstrap-config (${clusterText})`);
-  }
   const initialCluster = [...clusterMap].map(([n, urls]) => ({ id: memberId(n, urls), name: n, peerUrls: urls }));
-  const self = initialCluster.find((m) => m.name === name)!;
+  // A name the list lacks matters only to a new data directory (start-member.ts refuses it there):
+  // a restart takes its name and members from the data directory, as etcd's does.
+  const listed = initialCluster.find((m) => m.name === name);
+  const self = listed ?? { id: memberId(name, advertisePeerUrls), name, peerUrls: advertisePeerUrls };
   const token = str(flags, 'initial-cluster-token') ?? 'deimos-cluster';
   const electionTicks = int(flags, 'election-timeout', 2);
   const heartbeatTicks = int(flags, 'heartbeat-timeout', 1);
@@ -164,6 +169,7 @@ export function loadServerConfig(
     clusterToken: token,
     memberId: self.id,
     clusterId: clusterId(initialCluster.map((m) => m.id), token),
+    ...(listed === undefined ? { bootstrapProblem: `no member named "${name}" in --initial-cluster (--bootstrap-config: ${clusterText})` } : {}),
     snapshotCount: int(flags, 'snapshot-count', 1),
     requestTimeoutMs: parseDurationMs(str(flags, 'timeout')!, 'timeout'),
     tickMs: parseDurationMs(str(flags, 'tick-interval')!, 'tick-interval'),

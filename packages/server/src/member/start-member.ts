@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageType, type ConfState } from '@deimos/protocol';
 import { MemoryStorage, RawNode, StateType } from '@deimos/raft';
+import { FlagError } from '../config/flag-parser.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { RaftLoop } from '../raft-node/raft-loop.js';
@@ -145,6 +146,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       config = { ...config, ...ids, initialCluster };
       restarted = { stored };
     } else {
+      if (config.bootstrapProblem !== undefined) throw new FlagError(config.bootstrapProblem);
       checkLogAgainstDatabase(db, walDir, undefined);
       if (config.initialClusterState === 'existing') config = await joinConfig(config, logger, peerTls);
       // A new cluster starts from the bootstrap configuration. A member joining a running cluster

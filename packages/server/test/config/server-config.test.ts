@@ -52,7 +52,6 @@ test('bad flags are reported as FlagError with a clear message', () => {
     [['--snapshot-count', 'abc'], /invalid integer/],
     [['--listen-client-urls', 'ftp://x:1'], /scheme/],
     [['--listen-client-urls', 'http://127.0.0.1'], /port/],
-    [['--name', 'zz', '--bootstrap-config', 'a=http://127.0.0.1:1'], /no member named "zz"/],
     [['--initial-cluster-state', 'maybe'], /one of new, existing/],
     [['--timeout', 'soon'], /invalid duration/],
     [['--timeout', '1'], /--timeout: invalid duration "1": a unit is required/],
@@ -63,6 +62,12 @@ test('bad flags are reported as FlagError with a clear message', () => {
   for (const [argv, re] of bad) {
     assert.throws(() => loadServerConfig(argv, {}, '/'), (err: unknown) => err instanceof FlagError && re.test(err.message), argv.join(' '));
   }
+});
+
+test('a --name that --initial-cluster lacks is noted for a new data directory, not refused: a restart ignores the list', () => {
+  const c = run(['--name', 'zz', '--bootstrap-config', 'a=http://127.0.0.1:1']);
+  assert.match(c.bootstrapProblem ?? '', /^no member named "zz" in --initial-cluster \(--bootstrap-config: a=http:\/\/127\.0\.0\.1:1\)$/);
+  assert.equal(run(['--name', 'a', '--bootstrap-config', 'a=http://127.0.0.1:1']).bootstrapProblem, undefined);
 });
 
 test('a flag given twice takes its last value, as Go flag parsing (and etcd) does', () => {
