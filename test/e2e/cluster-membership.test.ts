@@ -10,6 +10,7 @@ import type { DeimosProcess } from '../support/deimos-process.js';
 import { http, type TestResponse } from '../support/http.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
+import { freePorts } from '../support/ports.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos processes' : false;
 
@@ -236,6 +237,30 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
     const res = await membershipChange(() => http('POST', `${via.clientUrl}/v2/members/anything`, jsonBody({ peerURLs: existing.peerURLs })));
     assertMembersError(res, 409, 'membership: peerURL exists');
     assert.equal((await members(via)).length, cluster.live().length);
+  });
+
+  test('a member whose peer URLs are updated keeps its place until it is restarted at the new ones, then serves from there (as etcd)', async () => {
+    const leader = await cluster.leader();
+    const moved = cluster.followers(leader)[0]!;
+    const id = await cluster.idOf(moved);
+    const [port] = await freePorts(1);
+    const url = `http://127.0.0.1:${port}`;
+    const update = await membershipChange(() => http('PUT', `${leader.clientUrl}/v2/members/${id}`, jsonBody({ peerURLs: [url] })));
+    assert.equal(update.status, 204, update.body);
+    const k = uniqueKey('peer-url-update');
+    for (const m of cluster.live()) {
+      const res = await http('PUT', `${m.clientUrl}/v2/keys${k}/${m.name}`, { form: { value: 'before the restart' } });
+      assert.equal(res.status, 201, `write through ${m.name} before the restart: ${res.body}`);
+    }
+    await moved.restartAtPeerUrl(url);
+    await cluster.leader({ timeoutMs: 20_000 });
+    const res = await http('PUT', `${moved.clientUrl}/v2/keys${k}/after`, { form: { value: 'after the restart' } });
+    assert.equal(res.status, 201, res.body);
+    for (const m of cluster.live()) {
+      const listed = (await members(m)).find((mm) => mm.id === id);
+      assert.deepEqual(listed?.peerURLs, [url], `the new peer URL as ${m.name} lists it`);
+    }
+    await cluster.waitConverged({ timeoutMs: 30_000 });
   });
 
   test('the leader removed through a follower exits by itself and the other two elect a new leader', async (t) => {

@@ -58,7 +58,8 @@ export class DeimosProcess {
   private constructor(
     readonly name: string,
     readonly clientUrl: string,
-    readonly peerUrl: string,
+    /** Changed by {@link restartAtPeerUrl}. */
+    public peerUrl: string,
     readonly dataDir: string,
     /** Credentials for requests to an https client URL (pass as `http(..., { tls })`). */
     readonly clientTls: TestTlsCredentials | undefined,
@@ -159,6 +160,18 @@ export class DeimosProcess {
   /** Starts the same member again on the same ports and data directory. */
   async restart(): Promise<void> {
     await this.stop();
+    this.spawn();
+    await this.waitReady();
+  }
+
+  /**
+   * Starts the member again listening for peers at `url` (after its peer URLs were updated to it
+   * through the members API); the flags are added after the others, and the last value of a flag wins.
+   */
+  async restartAtPeerUrl(url: string): Promise<void> {
+    await this.stop();
+    this.args.push('--listen-peer-urls', url, '--advertise-peer-urls', url);
+    this.peerUrl = url;
     this.spawn();
     await this.waitReady();
   }

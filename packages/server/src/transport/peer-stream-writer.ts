@@ -126,22 +126,18 @@ export class PeerStreamWriter {
     return true;
   }
 
-  /** Replaces the peer's URLs; reconnects if the current one is no longer among them. */
+  /**
+   * Replaces the peer's URLs for the connections made from now on. A connection open (or being
+   * made) to a URL no longer listed is kept until it breaks, as etcd keeps it: a member whose peer
+   * URLs are updated still listens on the old ones until it is restarted on the new, and cutting
+   * it off at once would take it out of the quorum meanwhile (a 2-member cluster stops).
+   */
   setUrls(urls: readonly string[]): void {
     if (urls.length === 0) throw new TypeError(`peer ${this.opts.peerId} has no URLs`);
     const active = this.urls[this.urlIndex % this.urls.length];
     this.urls = [...urls];
     const still = active === undefined ? -1 : this.urls.indexOf(active);
-    if (still >= 0) {
-      this.urlIndex = still;
-      return;
-    }
-    this.urlIndex = 0;
-    if (this.current === 'connecting' || this.current === 'connected') {
-      this.abandon();
-      this.opts.stats.setConnected(false);
-      this.connect();
-    }
+    this.urlIndex = still >= 0 ? still : 0;
   }
 
   /** Destroys the connection and timers; queued messages are dropped. */

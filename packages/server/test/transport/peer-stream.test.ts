@@ -18,6 +18,15 @@ afterEach(async () => {
 
 const streamRequests = (m: TestMember) => m.requests.filter((r) => r.path === '/raft/stream');
 
+/** A loopback port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 describe('peer streams', () => {
   test('a peer of a build before raw streams (405 to the upgrade) gets the stream as a chunked POST', async () => {
     const a = await member({ id: 'a' });
@@ -138,6 +147,30 @@ describe('peer streams', () => {
     await waitFor('reconnected', () => a.transport.stats().find((s) => s.id === 'b')?.connected === true, 5_000);
     a.transport.send([app('a', 'b', 2)]);
     await waitFor('message after the URL came back', () => b.received.length === 2);
+  });
+
+  test('a peer whose URLs change keeps its open stream until it breaks, then is dialled at the new URLs (as etcd)', async () => {
+    const a = await member({ id: 'a' });
+    let b = await member({ id: 'b' });
+    a.transport.addPeer('b', [b.url]);
+    a.transport.send([app('a', 'b', 1)]);
+    await waitFor('first message', () => b.received.length === 1);
+    // The member was updated to a URL it does not listen on yet (it is restarted there later).
+    const moved = await freePort();
+    a.transport.updatePeer('b', [`http://127.0.0.1:${moved}`]);
+    a.transport.send([app('a', 'b', 2), app('a', 'b', 3)]);
+    await waitFor('messages on the stream opened before the update', () => b.received.length === 3);
+    assert.deepEqual(a.unreachable, []);
+    assert.equal(streamRequests(b).length, 1, 'no new stream');
+    // Restarted on the new URL: the old stream breaks and the new URL is dialled.
+    await b.close();
+    running.splice(running.indexOf(b), 1);
+    await waitFor('a sees the old stream broken', () => a.transport.stats().find((s) => s.id === 'b')?.connected === false);
+    b = await member({ id: 'b', port: moved });
+    a.transport.send([app('a', 'b', 4)]);
+    await waitFor('reconnected at the new URL', () => a.transport.stats().find((s) => s.id === 'b')?.connected === true, 10_000);
+    a.transport.send([app('a', 'b', 5)]);
+    await waitFor('a message at the new URL', () => b.received.some((m) => m.entries[0]?.index === 5));
   });
 
   test('reconnects to a peer that went down and came back, reporting it unreachable meanwhile', async () => {
