@@ -160,10 +160,13 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
     assertMembersError(await http('GET', `${via.clientUrl}/v2/members/123456789abcdef`), 404, 'Not found');
   });
 
-  test('removing a removed member again answers 410', async () => {
+  test('removing a removed member again answers 410; updating it, etcd\'s bare 500', async () => {
     for (const via of cluster.live()) {
       const res = await http('DELETE', `${via.clientUrl}/v2/members/${removed.id}`);
       assertMembersError(res, 410, `Member permanently removed: ${removed.id}`);
+      // An update names no removal: etcd's bare 500.
+      const update = await http('PUT', `${via.clientUrl}/v2/members/${removed.id}`, jsonBody({ peerURLs: ['http://127.0.0.1:1'] }));
+      assertMembersError(update, 500, 'Internal Server Error');
     }
   });
 

@@ -250,6 +250,9 @@ export class Member implements MemberView {
   }
 
   async addMember(peerURLs: string[]): Promise<MemberJSON> {
+    // Checked at once too, as etcd checks (a cluster with members down refuses without waiting for
+    // a read round that cannot end without a leader), and again on the current membership.
+    this.checkReconfig('add', (view) => checkAddMember(view));
     await this.membershipCurrent();
     // etcd checks before proposing, and finds a taken peer URL only when the change is applied.
     this.checkReconfig('add', (view) => checkAddMember(view));
@@ -270,7 +273,8 @@ export class Member implements MemberView {
 
   async updateMember(id: string, peerURLs: string[]): Promise<void> {
     await this.membershipCurrent();
-    if (this.membership.isRemoved(id)) throw new MembersApiError(500, `Member permanently removed: ${id}`);
+    // etcd answers an update of a removed member with its bare 500 (only DELETE names the removal).
+    if (this.membership.isRemoved(id)) throw new MembersApiError(500, 'Internal Server Error');
     if (!this.membership.get(id)) throw new MembersApiError(404, `No such member: ${id}`);
     const taken = new Set(this.membership.list().filter((m) => m.id !== id).flatMap((m) => m.peerURLs));
     if (peerURLs.some((u) => taken.has(u))) throw new MembersApiError(409, 'membership: peerURL exists');
