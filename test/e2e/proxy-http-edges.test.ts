@@ -149,6 +149,28 @@ describe('proxy client port HTTP edges, on the loop and through node:http', { sk
     assert.match(c.text, /\r\nConnection: close\r\n/);
   });
 
+  test('Expect: 100-continue is answered 100 only when the body is wanted: past the size bound, or read-only, the refusal comes at once, then the close', async () => {
+    const expectPut = (length: number): string => `PUT /v2/keys/expect HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: ${FORM}\r\nContent-Length: ${length}\r\n\r\n`;
+    const readonly = await ProxyProcess.start({ args: ['--endpoints', member.clientUrl, '--proxy', 'readonly'] });
+    try {
+      for (const [url, length, status] of [[proxy.url, 5_000_000, 413], [readonly.url, 7, 501]] as const) {
+        const c = await connect(url);
+        c.send(expectPut(length)); // and no body: the client waits for the 100
+        await c.until(() => c.closed, `the close after the ${status}`, 10_000);
+        assert.match(c.text, new RegExp(`^HTTP/1\\.1 ${status} `), `no 100 Continue first: ${JSON.stringify(c.text.slice(0, 80))}`);
+      }
+      const c = await connect(proxy.url);
+      c.send(expectPut(7));
+      await c.until(() => c.text.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 'the 100 for a body that is wanted');
+      c.send('value=1');
+      const [answer] = await c.responses(1, 'the answer after the 100');
+      assert.equal(answer!.status, 201);
+      c.destroy();
+    } finally {
+      await readonly.stop();
+    }
+  });
+
   test('a request head with bare LF line ends gets 400 at once', async () => {
     for (const target of ['/version', '/v2/keys/lf']) {
       const c = await connect(proxy.url);

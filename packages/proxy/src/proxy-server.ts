@@ -95,6 +95,15 @@ async function listen(url: string, deps: ListenDeps): Promise<Listener> {
   // Answer a client that half-closes after its requests, then close (node:http's default drops the
   // requests still being answered at the client's FIN: a write applied but never answered).
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // A request asking to continue (Expect: 100-continue) is told to only when its body is wanted:
+  // one refused whatever its body (read-only mode, a length over the limit) gets its answer at once
+  // and then the close (its client sends no body), as etcd's proxy answers it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const refused = (config.mode === 'readonly' && readonlyRefuses(req.method)) || Number(req.headers['content-length']) > config.maxRequestBytes;
+    if (refused) res.shouldKeepAlive = false;
+    else res.writeContinue();
+    ordered.handler(req, res);
+  });
   // Parse errors and timeouts are answered as the member answers them, after the running request.
   server.on('clientError', answerClientErrors(ordered, { handshakeUnfinished, debug: (m, f) => logger.debug(m, f) }));
   const loop = serveClientsFirst(server, https ? 'secureConnection' : 'connection', deps.take, {
