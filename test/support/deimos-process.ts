@@ -164,6 +164,12 @@ export class DeimosProcess {
     await this.waitReady();
   }
 
+  /** Starts the same member again without waiting until it answers (what a client sees while it starts). */
+  async relaunch(): Promise<void> {
+    await this.stop();
+    this.spawn();
+  }
+
   /**
    * Starts the member again listening for peers at `url` (after its peer URLs were updated to it
    * through the members API); the flags are added after the others, and the last value of a flag wins.

@@ -168,7 +168,8 @@ export class Applier implements StateMachine {
     }
     if (req.op === 'publish') {
       membership.publish(req.memberId, req.name, req.clientUrls);
-      return undefined;
+      // The member that proposed it serves clients from then on (start-member.ts).
+      return this.answer(req.id, e, {});
     }
     if (req.op === 'auth') {
       const auth = this.deps.auth;

@@ -313,16 +313,27 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   loop.start();
   if (config.initialCluster.length === 1 && config.initialClusterState === 'new') loop.withNode((n) => n.campaign());
 
-  // Publish our name and client URLs through the log until every member can see them.
-  const isPublished = (): boolean => {
-    const me = membership.get(config.memberId);
-    return me !== undefined && me.name === config.name && me.clientURLs.join(',') === [...config.advertiseClientUrls].sort().join(',');
-  };
+  // As etcd does, every start publishes this member's name and client URLs through the log, even
+  // unchanged, and clients are served once that entry is applied here: by then the member has
+  // applied everything committed before it, so a restarted member serves no watch or serializable
+  // read from the state it stopped with while it catches up (it did, its stored attributes being
+  // taken for published).
+  let published = false;
+  let publishing = false;
   const publishTimer = setInterval(() => publish(), PUBLISH_RETRY_MS);
   publish = (): void => {
-    if (isPublished() || membership.isRemoved(config.memberId)) return clearInterval(publishTimer);
+    if (published || membership.isRemoved(config.memberId)) return clearInterval(publishTimer);
+    if (publishing || loop.softState.lead === '0') return;
+    publishing = true;
     const clientUrls = [...config.advertiseClientUrls].sort();
-    if (loop.softState.lead !== '0') member!.proposeAsync({ op: 'publish', memberId: config.memberId, name: config.name, clientUrls });
+    member!.propose({ op: 'publish', memberId: config.memberId, name: config.name, clientUrls }).then((result) => {
+      publishing = false;
+      if (result.error !== undefined) return;
+      published = true;
+      clearInterval(publishTimer);
+    }, () => {
+      publishing = false; // timed out (no leader, or it changed): the timer proposes it again
+    });
   };
 
   const syncTimer = setInterval(() => {
@@ -377,7 +388,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     throw err;
   }
   const checkReady = setInterval(() => {
-    if (!isPublished()) return;
+    if (!published) return;
     clearInterval(checkReady);
     markReady();
   }, 20);
