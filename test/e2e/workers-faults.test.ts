@@ -8,12 +8,14 @@ import assert from 'node:assert/strict';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { assertAllAcked, WriteLoad } from '../support/deimos-cluster.js';
 import { waitFor } from '../support/wait-for.js';
+import { http } from '../support/http.js';
 import { childPids, fresh, isAlive, metricValue } from '../support/client-workers.js';
 
 let member: DeimosProcess;
 
 before(async () => {
-  member = await DeimosProcess.start({ args: ['--client-workers', '2'] });
+  // A short request timeout: the stalled-primary test waits it out.
+  member = await DeimosProcess.start({ args: ['--client-workers', '2', '--timeout', '2s'] });
 });
 
 after(async () => {
@@ -40,6 +42,24 @@ test('kill -9 of one worker under writes: the member keeps serving, the worker c
     await load.stop();
   }
   await assertAllAcked(member, '/faults/worker', load.acked);
+});
+
+test('a stalled primary (SIGSTOP) bounds every wait: new connections get a 503 saying why, /health answers unhealthy, then all is served again', async () => {
+  // The shared keep-alive agent's idle connection, opened before the stall, takes the later /health.
+  const heldGet = (path: string) => http('GET', `${member.clientUrl}${path}`, { timeoutMs: 30_000 });
+  assert.equal((await heldGet('/health')).status, 200);
+  process.kill(member.pid!, 'SIGSTOP');
+  try {
+    const refused = await fresh('GET', `${member.clientUrl}/v2/keys/`, undefined, 30_000);
+    assert.equal(refused.status, 503, refused.body);
+    assert.match(JSON.parse(refused.body).message, /did not answer in time \(its consensus process is stalled or overloaded\)/);
+    const health = await heldGet('/health');
+    assert.equal(health.status, 503);
+    assert.equal(health.body.trim(), '{"health":"false"}');
+  } finally {
+    process.kill(member.pid!, 'SIGCONT');
+  }
+  await waitFor(async () => (await fresh('GET', `${member.clientUrl}/health`)).status === 200, { timeoutMs: 20_000, what: 'the member to serve again' });
 });
 
 test('kill -9 of the primary takes its workers down; a restart serves every acknowledged write', async () => {

@@ -32,8 +32,11 @@ const REFUSAL_WARNING_INTERVAL_MS = 10_000;
  * accepts under its own limit also needs a slot from the shared bound before it is served.
  */
 export interface ConnectionAdmission {
-  /** Asks for one slot; `done(true)` grants it (give it back with {@link release}), `done(false)` refuses. */
-  acquire(done: (granted: boolean) => void): void;
+  /**
+   * Asks for one slot; `done(true)` grants it (give it back with {@link release}), `done(false)`
+   * refuses: for the limit, or with `reason` when the bound's keeper did not answer.
+   */
+  acquire(done: (granted: boolean, reason?: string) => void): void;
   /** Gives back one granted slot (its connection closed). */
   release(): void;
 }
@@ -84,6 +87,7 @@ export class ConnectionGate {
   private lingering = 0;
   private readonly warning: LogThrottle;
   private readonly answer: string;
+  private readonly advice: string;
   private readonly admission: ConnectionAdmission | undefined;
 
   constructor(options: ConnectionGateOptions) {
@@ -92,10 +96,8 @@ export class ConnectionGate {
     this.limit = options.limit;
     this.admission = options.admission;
     this.warning = new LogThrottle(options.logger, REFUSAL_WARNING_INTERVAL_MS, options.now);
-    const advice = options.advice ?? 'retry later or use another member';
-    const body = JSON.stringify({ message: `too many open ${this.side} connections (limit ${this.limit}); ${advice}` }) + '\n';
-    this.answer = 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n'
-      + `Connection: close\r\nContent-Length: ${byteLength(body)}\r\n\r\n${body}`;
+    this.advice = options.advice ?? 'retry later or use another member';
+    this.answer = refusalAnswer(`too many open ${this.side} connections (limit ${this.limit}); ${this.advice}`);
   }
 
   /** Connections open now. */
@@ -141,7 +143,7 @@ export class ConnectionGate {
       socket.once('close', onGone);
       socket.once('end', onGone);
       socket.on('error', onGone);
-      admission.acquire((granted) => {
+      admission.acquire((granted, reason) => {
         socket.off('close', onGone);
         socket.off('end', onGone);
         socket.off('error', onGone);
@@ -151,7 +153,7 @@ export class ConnectionGate {
         }
         if (!granted) {
           this.openCount--;
-          return this.refuse(socket, options.tls);
+          return this.refuse(socket, options.tls, reason);
         }
         socket.once('close', () => {
           this.openCount--;
@@ -165,10 +167,11 @@ export class ConnectionGate {
   /** Called on each refusal, after it is counted (metrics). */
   protected refusedOne(): void {}
 
-  private refuse(socket: GatedSocket, tls: boolean): void {
+  private refuse(socket: GatedSocket, tls: boolean, reason?: string): void {
     this.refusedCount++;
     this.refusedOne();
-    this.warning.warn(`refusing ${this.side} connections: the limit is reached`, { open: this.openCount, limit: this.limit, refused: this.refusedCount });
+    if (reason === undefined) this.warning.warn(`refusing ${this.side} connections: the limit is reached`, { open: this.openCount, limit: this.limit, refused: this.refusedCount });
+    else this.warning.warn(`refusing ${this.side} connections: ${reason}`, { refused: this.refusedCount });
     // A reset or a write to a closed socket must not become an unhandled 'error'.
     socket.on('error', () => socket.destroy());
     if (tls || this.lingering >= MAX_LINGERING_REFUSALS) return void socket.destroy();
@@ -176,8 +179,15 @@ export class ConnectionGate {
     socket.once('close', () => void this.lingering--);
     socket.setTimeout(REFUSAL_LINGER_MS, () => socket.destroy());
     socket.resume();
-    socket.end(this.answer);
+    socket.end(reason === undefined ? this.answer : refusalAnswer(`${reason}; ${this.advice}`));
   }
+}
+
+/** The 503 a refused connection gets (then the close). */
+function refusalAnswer(message: string): string {
+  const body = JSON.stringify({ message }) + '\n';
+  return 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n'
+    + `Connection: close\r\nContent-Length: ${byteLength(body)}\r\n\r\n${body}`;
 }
 
 /** UTF-8 length of `text` (protocol has no Buffer). */

@@ -10,6 +10,7 @@
 export * from './request-turns.js';
 export * from './client-error.js';
 export * from './connection-gate.js';
+export * from './ordered-admission.js';
 export * from './log-throttle.js';
 export * from './ordered-requests.js';
 export * from './turn-writer.js';

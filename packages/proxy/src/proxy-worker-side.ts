@@ -5,7 +5,7 @@
  * metrics text, asks it for a slot of the proxy-wide `--max-client-conns` for each connection, and
  * stops when the primary says so or is gone. SIGINT and SIGTERM are the primary's to handle.
  */
-import type { ConnectionAdmission } from '@deimos/net';
+import { OrderedAdmission, type ConnectionAdmission } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
 import type { ProxyWorkerMessage } from './proxy-worker-message.js';
@@ -41,19 +41,17 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
     send({ proxy: 'metrics?', id });
   });
 
-  // The proxy-wide connection bound: a slot from the primary per accepted connection, in order.
-  const waitingSlots: Array<(granted: boolean) => void> = [];
+  // The proxy-wide connection bound: a slot from the primary per accepted connection, in order,
+  // refused when the primary does not answer in time.
+  const slots = new OrderedAdmission(() => send({ proxy: 'conn?' }), () => send({ proxy: 'conn-' }), config.responseTimeoutMs,
+    'the proxy did not answer in time (its primary process is stalled or overloaded)');
   const admission: ConnectionAdmission = {
-    acquire: (done) => {
-      if (!process.connected) return done(false);
-      waitingSlots.push(done);
-      send({ proxy: 'conn?' });
-    },
-    release: () => send({ proxy: 'conn-' }),
+    acquire: (done) => (process.connected ? slots.acquire(done) : done(false)),
+    release: () => slots.release(),
   };
   const memberList = new WorkerMemberList(send);
   process.on('disconnect', () => {
-    for (const done of waitingSlots.splice(0)) done(false);
+    slots.close();
     memberList.close();
   });
   // Listening starts inside startProxy, before it resolves: answers may come from then on, and
@@ -65,7 +63,7 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
     stopNow?.(why);
   };
   process.on('message', (m: ProxyWorkerMessage) => {
-    if (m.proxy === 'conn') waitingSlots.shift()?.(m.granted);
+    if (m.proxy === 'conn') slots.answer(1, m.granted ? 1 : 0);
     else if (m.proxy === 'stop') askStop('asked by the primary');
     // Taken from the start: a worker still waiting for its first member list already answers
     // /metrics (without this its asks waited METRICS_WAIT_MS for an answer that had come).

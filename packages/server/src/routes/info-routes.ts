@@ -19,13 +19,25 @@ export function serveVersion(req: IncomingMessage, res: ServerResponse): void {
  */
 const HEALTH_READ_TIMEOUT_MS = 1_000;
 
+/** `promise`, or a rejection after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * GET /health: healthy when no alarm is raised (etcd 3.4 answers unhealthy under any alarm, NOSPACE
  * included) and a linearizable read succeeds within a second (a leader exists and has quorum).
  */
 export async function serveHealth(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  let healthy = member.raft().leaderId !== '0' && (await member.alarms()).length === 0;
+  // A client worker asks its primary for the alarms: one that does not answer within the read's
+  // bound (stalled) is as unhealthy as an alarm.
+  const alarms = await within(Promise.resolve(member.alarms()), HEALTH_READ_TIMEOUT_MS).catch(() => undefined);
+  let healthy = member.raft().leaderId !== '0' && alarms !== undefined && alarms.length === 0;
   if (healthy) healthy = await member.linearizableRead(HEALTH_READ_TIMEOUT_MS).then(() => true, () => false);
   // etcd writes the healthy answer itself but the unhealthy one through http.Error (newline, nosniff).
   if (!healthy) return writePlainError(res, 503, '{"health":"false"}');

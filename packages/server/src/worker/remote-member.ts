@@ -5,8 +5,8 @@
  * leader and readiness come with the primary's status records (the member list and the alarms are
  * asked of the primary each time); the auth state follows the applied events of its key.
  */
-import { ConnectionSlots } from './connection-slots.js';
 import type { Duplex } from 'node:stream';
+import { OrderedAdmission } from '@deimos/net';
 import { EtcdError, ErrorCode, type MemberJSON, type ReplicatedRequest } from '@deimos/protocol';
 import { AuthError } from '../auth/auth-error.js';
 import { replicatedRequestProblem } from '../member/request-check.js';
@@ -99,7 +99,12 @@ export class RemoteMember implements MemberView {
   private cachedGets = 0;
   private markStarted!: () => void;
   /** The member-wide connection bound, for this worker's client gate. */
-  readonly connectionSlots: ConnectionSlots;
+  /**
+   * The member-wide `--max-client-conns` (docs/multi-core.md section 9): a slot from the primary per
+   * accepted connection (`ConnAcquire`, answered in order by `ConnGrant`; `ConnRelease` at its close),
+   * refused when the primary does not answer within the request timeout.
+   */
+  readonly connectionSlots: OrderedAdmission;
 
   constructor(options: RemoteMemberOptions) {
     this.config = options.config;
@@ -107,7 +112,12 @@ export class RemoteMember implements MemberView {
     this.metrics = options.metrics ?? new MetricsRegistry();
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    this.connectionSlots = new ConnectionSlots((r) => this.end.send(r));
+    this.connectionSlots = new OrderedAdmission(
+      () => this.end.send({ type: RecordType.ConnAcquire, count: 1 }),
+      () => this.end.send({ type: RecordType.ConnRelease, count: 1 }),
+      options.config.requestTimeoutMs,
+      'the member did not answer in time (its consensus process is stalled or overloaded)',
+    );
     this.end = new ChannelEnd(options.socket, {
       onRecord: (r) => this.onRecord(r),
       onClose: (err) => {

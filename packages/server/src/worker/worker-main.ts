@@ -49,7 +49,7 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   const member = new RemoteMember({ socket, config, logger, metrics, onClose: stop });
   process.on('disconnect', stop);
   const clientTls = config.clientTls && new TlsSide(config.clientTls, 'client');
-  // The member-wide bound: each connection also needs a slot from the primary (connection-slots.ts).
+  // The member-wide bound: each connection also needs a slot from the primary (RemoteMember.connectionSlots).
   const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger, admission: member.connectionSlots });
   gate.registerMetrics(metrics, false);
   registerProcessMemoryMetrics(metrics);
