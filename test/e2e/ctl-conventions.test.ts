@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { ctl, memberAndTempDir } from './ctl-support.js';
 
@@ -98,6 +99,33 @@ describe('deimosctl command-line conventions', { skip: SKIP }, () => {
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => hang.close(resolve));
+    }
+  });
+
+  test('an endpoint that answers what no etcd member would (a web page, null, wrong types) fails as etcdctl fails, exit 4', async () => {
+    const answers: Array<[string, string]> = [
+      ['text/html', '<html>hello</html>'],
+      ['application/json', 'null'],
+      ['application/json', '[1,2,3]'],
+      ['application/json', '{"action":"get","node":{"key":123,"value":{"a":1},"nodes":"zz"}}'],
+      ['application/json', '{"action":"get","node":{"key":"/a","value":"v","nodes":[{"key":7}]}}'],
+      ['application/json', '{"members":"oops"}'],
+    ];
+    for (const [type, body] of answers) {
+      const server = createHttpServer((_req, res) => {
+        res.writeHead(200, { 'Content-Type': type });
+        res.end(body);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+        for (const args of [['get', '/a'], ['set', '/a', '1'], ['ls', '/'], ['-o', 'json', 'get', '/a'], ['member', 'list']]) {
+          const r = await ctl(['--endpoints', endpoint, ...args]);
+          assert.deepEqual([r.code, r.stdout, r.stderr], [4, '', 'Error:  client: response is invalid json. The endpoint is probably not valid etcd cluster endpoint.\n'], `${args.join(' ')} against ${body}`);
+        }
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
     }
   });
 });

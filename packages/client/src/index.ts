@@ -10,6 +10,7 @@ export { neverReached } from './request.js';
 export {
   DeimosError, HistoryClearedError, ClusterUnavailableError, OutcomeUnknownError, ClientClosedError, KeyLostError, errorText, attemptedTls,
 } from './errors.js';
+export { InvalidResponseError, keysBody } from './response-shape.js';
 export { Lock, type LockOptions } from './lock.js';
 export { Election, type ElectionOptions } from './election.js';
 export { ServiceRegistry, type ServiceRegistryOptions, type RegisterOptions, type Registration, type ServiceInstance } from './service-registry.js';

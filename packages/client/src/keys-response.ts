@@ -1,6 +1,7 @@
 /** The typed result of a keys request: the event JSON plus the index headers. */
 import type { NodeJSON } from '@deimos/protocol';
 import { numericHeader, type HttpResponse } from './request.js';
+import { keysBody } from './response-shape.js';
 
 /** A keys API answer: the event body and the X-Etcd-Index / X-Raft-* / X-Etcd-Cluster-Id headers. */
 export interface KeysResponse {
@@ -16,7 +17,7 @@ export interface KeysResponse {
 
 /** Builds a {@link KeysResponse} from a 2xx keys answer. */
 export function keysResponse(res: HttpResponse): KeysResponse {
-  const body = JSON.parse(res.body) as { action: string; node?: NodeJSON; prevNode?: NodeJSON };
+  const body = keysBody(res.body);
   const out: KeysResponse = { action: body.action, etcdIndex: numericHeader(res.headers, 'x-etcd-index') ?? 0 };
   if (body.node !== undefined) out.node = body.node;
   if (body.prevNode !== undefined) out.prevNode = body.prevNode;

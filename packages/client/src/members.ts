@@ -2,6 +2,7 @@
 import type { MemberJSON } from '@deimos/protocol';
 import { ClusterUnavailableError, DeimosError } from './errors.js';
 import { responseError, type HttpRequest, type HttpResponse } from './request.js';
+import { memberBody, membersBody } from './response-shape.js';
 
 /** What the members calls need from the client. */
 export interface MembersContext {
@@ -13,19 +14,19 @@ const MEMBERS = '/v2/members';
 /** GET /v2/members. */
 export async function listMembers(ctx: MembersContext, signal?: AbortSignal): Promise<MemberJSON[]> {
   const res = await ok(ctx, { method: 'GET', path: MEMBERS, safety: 'read', ...(signal ? { signal } : {}) });
-  return (JSON.parse(res.body) as { members: MemberJSON[] }).members;
+  return membersBody(res.body);
 }
 
 /** GET /v2/members/leader. */
 export async function leaderMember(ctx: MembersContext): Promise<MemberJSON> {
   const res = await ok(ctx, { method: 'GET', path: `${MEMBERS}/leader`, safety: 'read' });
-  return JSON.parse(res.body) as MemberJSON;
+  return memberBody(res.body);
 }
 
 /** POST /v2/members: adds a member (not retried once it may have reached a member). */
 export async function addMember(ctx: MembersContext, peerURLs: string[]): Promise<MemberJSON> {
   const res = await ok(ctx, { method: 'POST', path: MEMBERS, json: { peerURLs }, safety: 'unsafe' });
-  return JSON.parse(res.body) as MemberJSON;
+  return memberBody(res.body);
 }
 
 /** DELETE /v2/members/<id>. */

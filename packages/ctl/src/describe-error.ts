@@ -4,7 +4,7 @@
  * {@link FailurePolicy} says (etcdctl: 4 for key commands, a bare line and 1 for member commands);
  * everything local (bad arguments, files) 1. A failed endpoint sync exits 2 (see `syncFailure`).
  */
-import { ClusterUnavailableError, DeimosError, OutcomeUnknownError, attemptedTls, errorText, neverReached } from '@deimos/client';
+import { ClusterUnavailableError, DeimosError, InvalidResponseError, OutcomeUnknownError, attemptedTls, errorText, neverReached } from '@deimos/client';
 import { Errors } from '@oclif/core';
 import { CtlError } from './ctl-error.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -53,6 +53,8 @@ export function describeError(err: unknown, policy: FailurePolicy = KEYS_FAILURE
     return { line: formatServerError(err) + (tooLarge ? MEMBER_TOO_LARGE_HINT : ''), exitCode: ExitCode.ServerError };
   }
   if (err instanceof ClusterUnavailableError) return { line: formatUnavailable(err, context), ...policy };
+  // Not an etcd member's answer (etcdctl's words and exit code).
+  if (err instanceof InvalidResponseError) return { line: err.message, exitCode: ExitCode.ServerError };
   if (err instanceof OutcomeUnknownError) return { line: oneLine(err.message), ...policy };
   if (err instanceof CtlError) return { line: err.message, exitCode: err.exitCode, ...(err.bare ? { bare: true } : {}) };
   if (err instanceof Errors.CLIError) return { line: oneLine(stripOclifDecoration(err.message)), exitCode: ExitCode.BadArgs };

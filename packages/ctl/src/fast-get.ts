@@ -18,6 +18,14 @@ import { DEFAULT_ENDPOINTS } from './default-endpoints.js';
 import { parseDurationMs } from './duration.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 
+/** A keys answer for one key with a text value (and a previous node of the same kind, if any). */
+function plainKeyAnswer(body: unknown): body is { action: string; node: NodeJSON; prevNode?: NodeJSON } {
+  const plain = (n: unknown): boolean => typeof n === 'object' && n !== null && typeof (n as NodeJSON).key === 'string'
+    && typeof (n as NodeJSON).value === 'string' && (n as NodeJSON).dir === undefined && (n as NodeJSON).nodes === undefined;
+  const b = body as { action?: unknown; node?: unknown; prevNode?: unknown } | null;
+  return b !== null && typeof b === 'object' && typeof b.action === 'string' && plain(b.node) && (b.prevNode === undefined || plain(b.prevNode));
+}
+
 /** What a plain `get` command line asks for. */
 export interface FastGetRequest {
   key: string;
@@ -99,7 +107,10 @@ export async function fastGet(argv: readonly string[], env: NodeJS.ProcessEnv): 
     const list = new EndpointList(req.endpoints);
     if (req.sync) {
       const members = await send(list, agent, '/v2/members', req.timeoutMs);
-      const urls = (JSON.parse(members.body) as { members: Array<{ clientURLs: string[] }> }).members.flatMap((m) => m.clientURLs);
+      const listed = (JSON.parse(members.body) as { members?: unknown }).members;
+      // Anything but a member list: the full command says what is wrong.
+      if (!Array.isArray(listed) || !listed.every((m) => Array.isArray(m?.clientURLs) && m.clientURLs.every((u: unknown) => typeof u === 'string'))) return false;
+      const urls = (listed as Array<{ clientURLs: string[] }>).flatMap((m) => m.clientURLs);
       if (urls.length > 0) {
         const normalized = endpointList(urls.join(','));
         if (!normalized) return false;
@@ -112,7 +123,8 @@ export async function fastGet(argv: readonly string[], env: NodeJS.ProcessEnv): 
     const qs = query.toString();
     const res = await send(list, agent, `${keyPath(req.key)}${qs === '' ? '' : `?${qs}`}`, req.timeoutMs);
     const body = JSON.parse(res.body) as { action: string; node?: NodeJSON; prevNode?: NodeJSON };
-    if (!body.node || body.node.dir) return false; // a directory: the full command says so
+    // A directory, or anything but a plain key's answer: the full command says what it is.
+    if (!plainKeyAnswer(body)) return false;
     const resp: FormattableResponse = { action: body.action, node: body.node, etcdIndex: numericHeader(res.headers, 'x-etcd-index') };
     if (body.prevNode) resp.prevNode = body.prevNode;
     process.stdout.write(formatResponse(resp, req.mode));
