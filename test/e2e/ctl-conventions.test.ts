@@ -87,6 +87,21 @@ describe('deimosctl command-line conventions', { skip: SKIP }, () => {
     assert.match(ca.stderr, /^open \/nonexistent\/ca\.pem: no such file or directory\n$/);
   });
 
+  test('etcdctl\'s short flags: -r (--recursive), -q (--quorum), -f (--forever)', async () => {
+    assert.equal((await ctl(['set', '/short/d/k', 'v', ...f.ep])).code, 0);
+    assert.deepEqual([(await ctl(['ls', '-r', '/short', ...f.ep])).stdout], ['/short/d\n/short/d/k\n']);
+    assert.deepEqual([(await ctl(['get', '-q', '/short/d/k', ...f.ep])).stdout], ['v\n']);
+    assert.deepEqual([(await ctl(['ls', '-q', '/short/d', ...f.ep])).stdout], ['/short/d/k\n']);
+    // A watch with -f -r from the index of a change gets it, and then, as a forever watch, keeps
+    // waiting (ended by the deadline).
+    const index = JSON.parse((await ctl(['-o', 'json', 'set', '/short/d/k', 'w', ...f.ep])).stdout).node.modifiedIndex as number;
+    const ended = await ctl(['watch', '-f', '-r', '--after-index', String(index - 1), '/short', ...f.ep], { timeoutMs: 5_000 }).catch((err: Error) => err);
+    assert.ok(ended instanceof Error && /did not exit/.test(ended.message) && /\[set\] \/short\/d\/k\nw\n/.test(ended.message), String(ended));
+    const rm = await ctl(['rm', '-r', '/short', ...f.ep]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal((await ctl(['get', '/short/d/k', ...f.ep])).code, 4);
+  });
+
   test('--total-timeout ends a command that hangs, as etcdctl\'s', async () => {
     // A server that accepts connections and never answers.
     const sockets = new Set<Socket>();

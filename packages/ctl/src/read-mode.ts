@@ -9,6 +9,7 @@ export const serializableFlag = Flags.boolean({
 
 /** `--quorum`: kept for etcdctl scripts; reads are already linearizable by default. */
 export const quorumFlag = Flags.boolean({
+  char: 'q',
   description: 'linearizable read through a quorum (the default; kept for etcdctl compatibility)',
   exclusive: ['serializable'],
 });

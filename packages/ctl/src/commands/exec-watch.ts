@@ -44,7 +44,7 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
   static override passThrough = true;
   static override flags = {
     'after-index': Flags.integer({ description: 'watch for changes after this index', min: 0 }),
-    recursive: Flags.boolean({ description: 'watch every key under the directory' }),
+    recursive: Flags.boolean({ char: 'r', description: 'watch every key under the directory' }),
   };
 
   async run(): Promise<void> {

@@ -17,7 +17,7 @@ export default class Ls extends DeimosCommand<typeof Ls> {
   static override args = { key: Args.string({ description: 'the directory (default /)', default: '/' }) };
   static override flags = {
     sort: Flags.boolean({ description: 'sort the output' }),
-    recursive: Flags.boolean({ description: 'list the subdirectories recursively' }),
+    recursive: Flags.boolean({ char: 'r', description: 'list the subdirectories recursively' }),
     p: Flags.boolean({ char: 'p', helpLabel: '-p', description: 'append a slash (/) to directories' }),
     serializable: serializableFlag,
     quorum: quorumFlag,

@@ -15,7 +15,7 @@ export default class Rm extends DeimosCommand<typeof Rm> {
   static override args = { key: keyArg };
   static override flags = {
     dir: Flags.boolean({ description: 'remove the key if it is an empty directory or a key-value pair' }),
-    recursive: Flags.boolean({ description: 'remove the key and all child keys (directories)' }),
+    recursive: Flags.boolean({ char: 'r', description: 'remove the key and all child keys (directories)' }),
     'with-value': Flags.string({ description: 'only remove if the current value is this' }),
     'with-index': Flags.integer({ description: 'only remove if the current modifiedIndex is this', min: 0 }),
   };

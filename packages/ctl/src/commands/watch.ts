@@ -17,9 +17,9 @@ export default class Watch extends DeimosCommand<typeof Watch> {
   ];
   static override args = { key: keyArg };
   static override flags = {
-    forever: Flags.boolean({ description: 'keep watching until interrupted (SIGINT)' }),
+    forever: Flags.boolean({ char: 'f', description: 'keep watching until interrupted (SIGINT)' }),
     'after-index': Flags.integer({ description: 'watch for changes after this index', min: 0 }),
-    recursive: Flags.boolean({ description: 'watch every key under the directory' }),
+    recursive: Flags.boolean({ char: 'r', description: 'watch every key under the directory' }),
     serializable: Flags.boolean({ description: 'start from the contacted member\'s own index, without asking a quorum: works without a leader (default: a linearizable start, which needs a quorum)' }),
   };
 
