@@ -90,6 +90,9 @@ describe('deimosctl key commands', { skip: SKIP }, () => {
     const idx = JSON.parse((await run('get', '/k/cas', '-o', 'json')).stdout).node.modifiedIndex as number;
     assert.equal((await run('set', '/k/cas', 'three', '--swap-with-index', String(idx + 100))).code, 4);
     assert.equal((await run('set', '/k/cas', 'three', '--swap-with-index', String(idx))).stdout, 'three\n');
+    // An empty --swap-with-value (or --with-value) is not given, as etcdctl reads it: a plain set (or delete).
+    assert.deepEqual([(await run('set', '/k/cas', 'four', '--swap-with-value', '')).stdout], ['four\n']);
+    assert.equal((await run('rm', '/k/cas', '--with-value', '')).code, 0);
   });
 
   test('get of a missing key prints one error line and exits 4', async () => {

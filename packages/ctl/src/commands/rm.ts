@@ -24,7 +24,8 @@ export default class Rm extends DeimosCommand<typeof Rm> {
     const resp = await this.client().delete(requireKey(this.args.key), {
       dir: this.flags.dir,
       recursive: this.flags.recursive,
-      ...(this.flags['with-value'] !== undefined ? { prevValue: this.flags['with-value'] } : {}),
+      // Empty is not given, as etcdctl reads it (as --with-index 0).
+      ...(this.flags['with-value'] ? { prevValue: this.flags['with-value'] } : {}),
       ...(this.flags['with-index'] ? { prevIndex: this.flags['with-index'] } : {}),
     });
     if (!resp.node?.dir || this.mode !== 'simple') this.printResponse(resp);

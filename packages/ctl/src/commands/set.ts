@@ -24,7 +24,8 @@ export default class Set extends DeimosCommand<typeof Set> {
     const value = await this.valueOrStdin(this.args.value);
     const resp = await this.client().set(key, value, {
       ...ttlOption(this.flags.ttl),
-      ...(this.flags['swap-with-value'] !== undefined ? { prevValue: this.flags['swap-with-value'] } : {}),
+      // Empty is not given, as etcdctl reads it (as --swap-with-index 0).
+      ...(this.flags['swap-with-value'] ? { prevValue: this.flags['swap-with-value'] } : {}),
       ...(this.flags['swap-with-index'] ? { prevIndex: this.flags['swap-with-index'] } : {}),
     });
     this.printResponse(resp);
