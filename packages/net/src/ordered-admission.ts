@@ -31,11 +31,11 @@ export class OrderedAdmission implements ConnectionAdmission {
   ) {}
 
   acquire(done: (granted: boolean, reason?: string) => void): void {
-    const entry: Ask = { done, expired: false, timer: undefined as unknown as ReturnType<typeof setTimeout> };
-    entry.timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       entry.expired = true;
       done(false, this.unanswered);
     }, this.timeoutMs);
+    const entry: Ask = { done, timer, expired: false };
     this.waiting.push(entry);
     this.ask();
   }

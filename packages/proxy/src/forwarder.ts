@@ -122,7 +122,7 @@ export class Forwarder {
   private readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined | null> | undefined {
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] === undefined) return undefined;
-    if (length !== undefined && Number(length) > this.opts.maxRequestBytes) {
+    if (declaresTooLarge(req, this.opts.maxRequestBytes)) {
       this.tooLarge(req, res);
       return Promise.resolve(null);
     }
@@ -216,6 +216,12 @@ export class Forwarder {
   close(): void {
     this.connections.close();
   }
+}
+
+/** A request whose Content-Length is over the body bound: refused without reading its body. */
+export function declaresTooLarge(req: { headers: { 'content-length'?: string } }, maxRequestBytes: number): boolean {
+  const length = req.headers['content-length'];
+  return length !== undefined && Number(length) > maxRequestBytes;
 }
 
 /**

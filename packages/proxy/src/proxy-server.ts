@@ -15,7 +15,7 @@ import { DashboardAssets } from '@deimos/dashboard';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery, discoveryOptions, seedsOf } from './discovery.js';
 import { EndpointPool } from './endpoint-pool.js';
-import { Forwarder } from './forwarder.js';
+import { Forwarder, declaresTooLarge } from './forwarder.js';
 import type { ProxyLogger } from './logger.js';
 import { MemberHealthLog } from './member-health-log.js';
 import { ProxyMetrics } from './metrics.js';
@@ -99,7 +99,7 @@ async function listen(url: string, deps: ListenDeps): Promise<Listener> {
   // one refused whatever its body (read-only mode, a length over the limit) gets its answer at once
   // and then the close (its client sends no body), as etcd's proxy answers it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    const refused = (config.mode === 'readonly' && readonlyRefuses(req.method)) || Number(req.headers['content-length']) > config.maxRequestBytes;
+    const refused = (config.mode === 'readonly' && readonlyRefuses(req.method)) || declaresTooLarge(req, config.maxRequestBytes);
     if (refused) res.shouldKeepAlive = false;
     else res.writeContinue();
     ordered.handler(req, res);

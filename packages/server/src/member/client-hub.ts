@@ -21,6 +21,7 @@ import type { Store, StoreEvent, StoreEventSink, StoreRead } from '../store/inde
 import type { Logger } from '../util/logger.js';
 import { mergePrometheusTexts } from '@deimos/net';
 import { timeoutKindOf } from './timeout-cause.js';
+import { RequestTimeoutError } from '../raft-node/wait-registry.js';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from '../worker/channel/channel-end.js';
 import { encodeStoreEvent } from '../worker/channel/event-codec.js';
@@ -296,7 +297,7 @@ export class ClientHub implements StoreEventSink {
   private propose(link: WorkerLink, tag: number, json: string): void {
     this.options.member.proposeSerialized(json).then(
       (result) => link.end.send(resultRecord(tag, result)),
-      (err: Error) => link.end.send({ type: RecordType.Result, tag, raftIndex: 0, raftTerm: 0, event: undefined, outcome: { kind: 'failure', failure: err instanceof NoSpaceError ? 'nospace' : timeoutKindOf(err.message) } }),
+      (err: Error) => link.end.send({ type: RecordType.Result, tag, raftIndex: 0, raftTerm: 0, event: undefined, outcome: { kind: 'failure', failure: err instanceof NoSpaceError ? 'nospace' : timeoutKindOf(err instanceof RequestTimeoutError ? err.etcdCause : undefined) } }),
     );
   }
 

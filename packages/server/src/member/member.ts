@@ -189,6 +189,18 @@ export class Member implements MemberView {
   }
 
   /**
+   * Publishes this member's name and client URLs through the log, answered once applied here. Not
+   * refused under the NOSPACE alarm, which refuses clients' writes: the member serves clients only
+   * once its start is published (start-member.ts), and the entry is small (the WAL keeps room ahead).
+   */
+  publishSelf(name: string, clientUrls: string[]): Promise<ApplyResult> {
+    const request: ReplicatedRequest = { op: 'publish', id: this.nextId(), memberId: this.config.memberId, name, clientUrls };
+    const problem = replicatedRequestProblem(request);
+    if (problem !== undefined) return Promise.reject(new Error(`cannot publish this member: ${problem}`));
+    return this.proposeData(request.id, requestToBytes(request));
+  }
+
+  /**
    * {@link propose} for a request a client worker has checked (`replicatedRequestProblem`) and
    * written as JSON without its `id`: the id is added to the text, so the consensus thread neither
    * parses nor re-serialises it (measured: 0.4 µs a request against 3.1 µs for parse, check,

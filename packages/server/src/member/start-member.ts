@@ -327,7 +327,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     if (publishing || loop.softState.lead === '0') return;
     publishing = true;
     const clientUrls = [...config.advertiseClientUrls].sort();
-    member!.propose({ op: 'publish', memberId: config.memberId, name: config.name, clientUrls }).then((result) => {
+    member!.publishSelf(config.name, clientUrls).then((result) => {
       publishing = false;
       if (result.error !== undefined) return;
       published = true;

@@ -22,7 +22,7 @@ export function causeOfTimeout(kind: TimeoutKind): string {
   return CAUSE_OF_KIND[kind];
 }
 
-export function timeoutKindOf(cause: string): TimeoutKind {
+export function timeoutKindOf(cause: string | undefined): TimeoutKind {
   if (cause === TIMEOUT_LEADER_FAIL) return 'timeout-leader-fail';
   if (cause === TIMEOUT_CONNECTION_LOST) return 'timeout-connection-lost';
   return 'timeout';

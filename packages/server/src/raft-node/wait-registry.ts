@@ -6,9 +6,9 @@
 /** Raised to a waiter whose request did not complete in time; the write may still happen later. */
 export class RequestTimeoutError extends Error {
   readonly code = 'ERR_REQUEST_TIMEOUT';
-  /** `message`: the cause a client is told (etcd's words; see member/timeout-cause.ts). */
-  constructor(message = 'request timed out') {
-    super(message);
+  /** `etcdCause`: why, in etcd's words, for a write's answer (see member/timeout-cause.ts). */
+  constructor(readonly etcdCause?: string) {
+    super('request timed out');
     this.name = 'RequestTimeoutError';
   }
 }

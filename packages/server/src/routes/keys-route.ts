@@ -28,8 +28,7 @@ export type WriteKeysRequest = Exclude<KeysRequest, { kind: 'get' | 'watch' }>;
  * member found for a write's timeout (timeout-cause.ts).
  */
 function timeoutError(err?: unknown): EtcdError {
-  const cause = err instanceof RequestTimeoutError && err.message.startsWith('etcdserver: ') ? err.message : TIMEOUT;
-  return new EtcdError(ErrorCode.RaftInternal, cause, 0);
+  return new EtcdError(ErrorCode.RaftInternal, (err instanceof RequestTimeoutError ? err.etcdCause : undefined) ?? TIMEOUT, 0);
 }
 
 /**
