@@ -62,6 +62,16 @@ describe('deimosctl key commands', { skip: SKIP }, () => {
     assert.equal(JSON.parse(r.stdout).node.value, 'x');
   });
 
+  test('a word that is not one of the command\'s flags is an argument, and a repeated flag takes its last value, as etcdctl', async () => {
+    assert.deepEqual([(await run('set', '/k/neg', '-bar')).stdout, (await run('get', '/k/neg')).stdout], ['-bar\n', '-bar\n']);
+    assert.equal((await run('set', '/k/neg', '--swap-with-value', '-bar', '-5')).stdout, '-5\n');
+    const twice = await run('set', '--ttl', '5', '/k/neg', '--ttl', '100', 'v', '-o', 'json');
+    assert.equal(twice.code, 0);
+    assert.equal(JSON.parse(twice.stdout).node.ttl, 100);
+    // A flag of the command still needs its value.
+    assert.match((await run('set', '/k/neg', '--ttl')).stderr, /flag needs a value: --ttl/);
+  });
+
   test('DEIMOSCTL_ENDPOINTS is used when --endpoints is absent', async () => {
     await run('set', '/k/env', 'e');
     const r = await ctl(['get', '/k/env'], { env: { DEIMOSCTL_ENDPOINTS: server.clientUrl } });

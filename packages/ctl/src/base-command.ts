@@ -10,6 +10,7 @@ import { debugPrinter } from './debug-output.js';
 import { KEYS_FAILURE, describeError, syncFailure, type FailurePolicy } from './describe-error.js';
 import { usageError } from './ctl-error.js';
 import { etcdctlParseError } from './parse-errors.js';
+import { etcdctlFlagOrder, type FlagShape } from './flag-order.js';
 import { formatResponse, type FormattableResponse, type OutputMode } from './format.js';
 import { readStdin } from './read-stdin.js';
 import { readTlsFiles } from './tls-files.js';
@@ -87,6 +88,8 @@ export abstract class DeimosCommand<T extends typeof Command> extends Command {
         argv = argv.slice(0, dashes);
       }
     }
+    const slots = ctor.strict === false ? Infinity : Object.keys(ctor.args ?? {}).length;
+    argv = etcdctlFlagOrder(argv, { ...ctor.baseFlags, ...ctor.flags } as Record<string, FlagShape>, slots);
     const { flags, args, argv: positional } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, args: withoutStdin(optionalArgs(ctor.args)), strict: ctor.strict }, argv);
     this.flags = flags as CtlFlags<T>;
     this.args = args as CtlArgs<T>;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { VALUE_FLAGS } from '../src/argv.js';
 import { applyEtcdctlEnv } from '../src/etcdctl-env.js';
 import { etcdctlArgv } from '../src/etcdctl-argv.js';
+import { etcdctlFlagOrder, type FlagShape } from '../src/flag-order.js';
 import { plainGet } from '../src/fast-get.js';
 import { editDistance, unknownCommandMessage } from '../src/unknown-command.js';
 
@@ -55,4 +56,28 @@ test('the fast get takes only plain command lines', () => {
   assert.equal(plainGet(['get', '/k'], { DEIMOSCTL_ENDPOINTS: '' }), undefined);
   // Credentials are sent by the full path only (the fast one would read without them).
   assert.equal(plainGet(['get', '/k'], { DEIMOSCTL_USERNAME: 'alice:pw' }), undefined);
+});
+
+test('only the command\'s own flags are flags; other words are arguments, a repeated flag keeps its last value', () => {
+  const flags: Record<string, FlagShape> = {
+    ttl: { type: 'option' }, output: { type: 'option', char: 'o' }, sync: { type: 'boolean', allowNo: true },
+    endpoints: { type: 'option', aliases: ['peers'], charAliases: ['C'] }, recursive: { type: 'boolean', char: 'r' },
+  };
+  const order = (...argv: string[]) => etcdctlFlagOrder(argv, flags, 2);
+  assert.deepEqual(order('/k', '-bar'), ['--', '/k', '-bar']);
+  assert.deepEqual(order('/k', 'v'), ['--', '/k', 'v']);
+  assert.deepEqual(order('/k', '-5', '--ttl', '7'), ['--ttl', '7', '--', '/k', '-5']);
+  assert.deepEqual(order('--ttl', '5', '/k', '--ttl=9', 'v'), ['--ttl=9', '--', '/k', 'v']);
+  assert.deepEqual(order('-ojson', '/k', '-o', 'simple'), ['-o', 'simple', '--', '/k']);
+  assert.deepEqual(order('--sync', '--no-sync', '-r', '/d'), ['--no-sync', '-r', '--', '/d']);
+  assert.deepEqual(order('--peers', 'http://a', '-C', 'http://b'), ['-C', 'http://b']);
+  // A value flag takes the next word even when it starts with '-'; a missing one is left for oclif to refuse.
+  assert.deepEqual(order('/k', '--ttl', '-1'), ['--ttl', '-1', '--', '/k']);
+  assert.deepEqual(order('/k', '--ttl'), ['/k', '--ttl']);
+  // Words after -- are arguments as they are.
+  assert.deepEqual(order('/k', '--', '--ttl', '-r'), ['--', '/k', '--ttl', '-r']);
+  // An unknown flag is an argument only while the command has room for one; past that oclif names it.
+  assert.deepEqual(order('/k', '--bogus', 'v'), ['--bogus', '--', '/k', 'v']);
+  assert.deepEqual(order('/k', '-x', '-y'), ['-y', '--', '/k', '-x']);
+  assert.deepEqual(etcdctlFlagOrder(['--bogus'], flags, 0), ['--bogus']);
 });
