@@ -196,6 +196,23 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     assert.equal(valueOf(await read('/v2/keys/absolute/w')), 'w');
   });
 
+  test('raw UTF-8 bytes in a target name the key their percent-encoding names, on every path (Go takes them; node:http alone refuses)', async () => {
+    const answer = async (request: string): Promise<RawResponse> => {
+      const c = await connect();
+      c.send(request);
+      const [r] = await c.responses(1, request.slice(0, 40));
+      return r!;
+    };
+    // On the loop; chunked (node:http from the start); OPTIONS (the loop declines, node:http answers).
+    const plain = await answer(put('/v2/keys/utf8/café', 'raw'));
+    const chunked = await answer(put('/v2/keys/utf8/naïve', 'chunky', 'chunked'));
+    const head = await answer('OPTIONS /v2/keys/utf8/café HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.deepEqual([plain.status, chunked.status, head.status], [201, 201, 200]);
+    assert.equal(JSON.parse(Buffer.from(plain.body, 'latin1').toString()).node.key, '/utf8/café');
+    assert.equal(valueOf(await read('/v2/keys/utf8/caf%C3%A9')), 'raw');
+    assert.equal(valueOf(await read('/v2/keys/utf8/na%C3%AFve')), 'chunky');
+  });
+
   test('a request that closes the connection, with bytes pipelined after it, is served and then the connection closes (as Go)', async () => {
     // Behind a chunked PUT (node:http's path): `Connection: close`, and an HTTP/1.0 request.
     const closers = [

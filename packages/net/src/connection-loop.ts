@@ -24,7 +24,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RequestHead } from '@deimos/protocol';
 import { LoopExchange, type ConnectionTaker, type ExchangeOwner } from './loop-exchange.js';
-import { readPlainRequest, RequestInput } from './request-input.js';
+import { readPlainRequest, RequestInput, withEscapedTarget } from './request-input.js';
 import { destroySocket, serveFirst, type LoopConnections, type ToNode } from './serve-first.js';
 import { TurnWriter } from './turn-writer.js';
 
@@ -312,7 +312,7 @@ export class ConnectionLoop implements ExchangeOwner {
     }
     this.release();
     this.socket.setTimeout(0);
-    this.toNode(this.socket, rest);
+    this.toNode(this.socket, rest === undefined ? rest : withEscapedTarget(rest));
   }
 
   private release(): void {

@@ -39,6 +39,33 @@ export function readPlainRequest(buf: Buffer, maxBodyBytes: number): PlainRead {
   return { kind: 'whole', head, body: bodyLength > 0 ? buf.subarray(headEnd + 4, total) : undefined, keepAlive, total };
 }
 const TO_NODE: PlainRead = { kind: 'to-node' };
+
+/**
+ * `buf` with the raw bytes of 0x80 and above in its first request line percent-encoded, as the
+ * loop's parser hands them on: node:http's parser refuses them (a bare 400) where Go's server takes
+ * them, so a request the loop leaves to node:http is given over in the form node:http reads.
+ * Requests after it on that connection reach node:http's parser unchanged (it reads the socket
+ * itself): raw bytes there still get its 400.
+ */
+export function withEscapedTarget(buf: Buffer): Buffer {
+  let end = buf.indexOf(0x0a);
+  if (end < 0) end = buf.length;
+  let high = 0;
+  for (let i = 0; i < end; i++) if (buf[i]! >= 0x80) high++;
+  if (high === 0) return buf;
+  const out = Buffer.allocUnsafe(buf.length + 2 * high);
+  let at = 0;
+  for (let i = 0; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x80) out[at++] = c;
+    else {
+      out[at++] = 0x25;
+      at += out.write(c.toString(16).toUpperCase(), at, 'latin1');
+    }
+  }
+  buf.copy(out, at, end);
+  return out;
+}
 const HEAD_INCOMPLETE: PlainRead = { kind: 'head-incomplete' };
 
 /** The unread bytes of one connection; see the module comment. */

@@ -302,3 +302,11 @@ test('a socket handed to the loop after its peer already ended, having sent noth
   });
   assert.equal(received, '');
 });
+
+test('a request handed to node:http has the raw bytes of its request line percent-encoded, and nothing else changed', async () => {
+  const { withEscapedTarget } = await import('../src/request-input.js');
+  const raw = Buffer.from('GET /caf\xc3\xa9?x=\xff HTTP/1.1\r\nHost: x\r\nX-Name: \xc3\xa9\r\n\r\nbody\xff', 'latin1');
+  assert.equal(withEscapedTarget(raw).toString('latin1'), 'GET /caf%C3%A9?x=%FF HTTP/1.1\r\nHost: x\r\nX-Name: \xc3\xa9\r\n\r\nbody\xff');
+  const plain = Buffer.from('GET /a HTTP/1.1\r\n\r\n');
+  assert.equal(withEscapedTarget(plain), plain);
+});

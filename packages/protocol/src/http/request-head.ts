@@ -2,7 +2,8 @@
  * A strict parser of HTTP/1.x request heads for the lean connection loops of the member's client port
  * and of the proxy. It accepts only the plain form real clients send (one space between the parts of
  * the request line, token header names, no folding, no duplicates, no control characters, a Host
- * header in HTTP/1.1); anything else is undefined, and the caller leaves that request to
+ * header in HTTP/1.1) and a target with raw non-ASCII bytes, which node:http's parser refuses and
+ * Go's takes (handed on percent-encoded, as Go reads them); anything else is undefined, and the caller leaves that request to
  * node:http, which knows every subtlety and answers errors. Plain string code, so that server and proxy share it.
  */
 
@@ -28,14 +29,31 @@ function isUpperMethod(s: string): boolean {
   return true;
 }
 
-/** A request target of visible ASCII only (no spaces, controls or raw non-ASCII bytes). */
+/**
+ * A request target of visible ASCII, or with raw bytes of 0x80 and above (a UTF-8 key that a
+ * client sent unescaped: Go's server takes those, and reads them as their percent-encoded form);
+ * false for spaces and control characters.
+ */
 function isPlainTarget(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return false;
+    if (c <= 0x20 || c === 0x7f) return false;
   }
   return true;
+}
+
+/** The target (latin1 text, a char a byte) with every byte of 0x80 and above percent-encoded. */
+function escapeHighBytes(s: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    out += s.slice(from, i) + '%' + c.toString(16).toUpperCase();
+    from = i + 1;
+  }
+  return from === 0 ? s : out + s.slice(from);
 }
 
 /** Optional whitespace around a header value. */
@@ -57,8 +75,9 @@ export function parseRequestHead(text: string): RequestHead | undefined {
   const version = text.slice(sp2 + 1, lineEnd);
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return undefined;
   const method = text.slice(0, sp1);
-  const url = text.slice(sp1 + 1, sp2);
-  if (!isUpperMethod(method) || !isPlainTarget(url)) return undefined;
+  const target = text.slice(sp1 + 1, sp2);
+  if (!isUpperMethod(method) || !isPlainTarget(target)) return undefined;
+  const url = escapeHighBytes(target);
   const headers = new Map<string, string>();
   let at = lineEnd + 2;
   while (at < text.length) {
