@@ -74,3 +74,26 @@ test('/metrics carries the etcd and process series that etcd dashboards and aler
     assert.ok(value(name) > 0, name);
   }
 });
+
+test('/debug/vars is etcd\'s expvar page: GET only, one variable a line, raft.status as etcd\'s raft prints it', async () => {
+  const res = await http('GET', `${target.clientUrl}/debug/vars`);
+  assert.equal(res.status, 200, res.body.slice(0, 200));
+  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+  assert.match(res.body, /^\{\n"cmdline": \[.*\],\n"file_descriptor_limit": \d+,\n"memstats": \{.*\},\n"raft\.status": \{.*\}\n\}\n$/);
+  const vars = JSON.parse(res.body) as { memstats: Record<string, number>; 'raft.status': Record<string, unknown> & { progress: Record<string, Record<string, unknown>> } };
+  for (const name of ['Alloc', 'Sys', 'HeapAlloc', 'HeapSys']) assert.equal(typeof vars.memstats[name], 'number', name);
+  const status = vars['raft.status'];
+  assert.deepEqual(Object.keys(status), ['id', 'term', 'vote', 'commit', 'lead', 'raftState', 'applied', 'progress', 'leadtransferee']);
+  // A single member leads itself; its progress lists itself, replicating up to the commit.
+  assert.equal(status.raftState, 'StateLeader');
+  assert.equal(status.lead, status.id);
+  const own = status.progress[status.id as string]!;
+  assert.deepEqual(Object.keys(own), ['match', 'next', 'state']);
+  assert.equal(own.state, 'StateReplicate');
+  assert.equal(own.match, status.commit);
+  for (const method of ['POST', 'PUT', 'DELETE']) {
+    const refused = await http(method, `${target.clientUrl}/debug/vars`);
+    assert.deepEqual([refused.status, refused.headers.allow, refused.body], [405, 'GET', 'Method Not Allowed\n'], method);
+  }
+  assert.equal((await http('GET', `${target.clientUrl}/debug/vars/`)).status, 404);
+});

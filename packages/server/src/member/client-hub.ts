@@ -40,7 +40,7 @@ const STATUS_INTERVAL_MS = 50;
 const WATCHER_QUERY_TIMEOUT_MS = 1000;
 
 /** What the hub needs of the member (the real `Member` fits; tests may give less). */
-export type HubMember = Pick<Member, 'proposeSerialized' | 'linearizableRead' | 'raft' | 'members' | 'alarms' | 'selfStats' | 'leaderStats' | 'keyspaceHash' | 'addMember' | 'removeMember' | 'updateMember' | 'renderMetrics'>;
+export type HubMember = Pick<Member, 'proposeSerialized' | 'linearizableRead' | 'raft' | 'members' | 'alarms' | 'selfStats' | 'leaderStats' | 'debugVars' | 'keyspaceHash' | 'addMember' | 'removeMember' | 'updateMember' | 'renderMetrics'>;
 
 /** Options of a {@link ClientHub}. */
 export interface ClientHubOptions {
@@ -377,6 +377,7 @@ export class ClientHub implements StoreEventSink {
         case 'members': return m.members();
         case 'selfStats': return m.selfStats();
         case 'leaderStats': return m.leaderStats() ?? null;
+        case 'debugVars': return m.debugVars();
         case 'keyspaceHash': return m.keyspaceHash();
         case 'storeStats': return this.storeStats();
         case 'metrics': return this.metricsText();

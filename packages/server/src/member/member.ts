@@ -2,6 +2,8 @@
  * A running member: the store, the WAL, the consensus core and its loop, the membership, and the
  * operations the HTTP routes use (propose, linearizable read, stats).
  */
+import { readOpenFilesLimit } from '@deimos/net';
+import { debugVarsText } from './debug-vars.js';
 import { randomBytes } from 'node:crypto';
 import type { AuthState } from '../auth/auth-state.js';
 import { AuthGuard } from '../auth/auth-guard.js';
@@ -369,6 +371,11 @@ export class Member implements MemberView {
       sendAppendRequestCnt: this.appendsSent.count,
       ...rateFields('send', this.appendsSent.rate()),
     };
+  }
+
+  /** etcd's `/debug/vars` page (see debug-vars.ts). */
+  debugVars(): string {
+    return debugVarsText(this.loop.withNode((node) => node.status()), process.argv.slice(2), readOpenFilesLimit());
   }
 
   leaderStats(): Record<string, unknown> | undefined {

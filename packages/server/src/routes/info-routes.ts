@@ -12,6 +12,12 @@ export function serveVersion(req: IncomingMessage, res: ServerResponse): void {
   sendBody(res, 200, 'application/json', body);
 }
 
+/** GET /debug/vars: etcd's expvar page (see member/debug-vars.ts). */
+export async function serveDebugVars(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
+  sendBody(res, 200, 'application/json; charset=utf-8', await member.debugVars());
+}
+
 /**
  * How long /health waits for its linearizable read, as etcd 3.4 bounds its QGET: a member that
  * still believes in a leader that lost its quorum answers unhealthy after this, not after the whole

@@ -72,6 +72,8 @@ export interface MemberView {
   /** Stats counters of raft traffic for /v2/stats/self and /v2/stats/leader. */
   selfStats(): Record<string, unknown> | Promise<Record<string, unknown>>;
   leaderStats(): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
+  /** The body of etcd's `/debug/vars` (the primary's, through a client worker). */
+  debugVars(): string | Promise<string>;
 }
 
 /** `Omit` that distributes over a union. */

@@ -16,7 +16,7 @@ import { applyCors } from '../http/cors.js';
 import { writeNotFound } from '../http/method-guard.js';
 import { redirectFor } from '../http/keys-request.js';
 import { writeRedirect } from '../http/write-response.js';
-import { serveHash, serveHealth, serveMachines, serveMetrics, serveVersion } from './info-routes.js';
+import { serveDebugVars, serveHash, serveHealth, serveMachines, serveMetrics, serveVersion } from './info-routes.js';
 import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
@@ -32,6 +32,7 @@ function routeOf(path: string): string {
   if (path.startsWith('/v2/auth/')) return 'auth';
   if (path === '/version' || path === '/health' || path === '/metrics') return path.slice(1);
   if (path === '/deimos/hash') return 'hash';
+  if (path === '/debug/vars') return 'debug-vars';
   // Last: the dashboard costs the API's routes nothing.
   if (isDashboardPath(path)) return 'dashboard';
   return 'unknown';
@@ -158,6 +159,8 @@ function dispatch(
       return void serveHealth(member, req, res);
     case 'metrics':
       return whenOpen(member, req, res, () => void serveMetrics(member, res).catch((err: Error) => failed(member, res, err)));
+    case 'debug-vars':
+      return void serveDebugVars(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'hash':
       return whenOpen(member, req, res, () => void serveHash(member, req, res).catch((err: Error) => failed(member, res, err)));
     case 'dashboard':

@@ -232,6 +232,10 @@ export class RemoteMember implements MemberView {
     return this.call('selfStats', []) as Promise<Record<string, unknown>>;
   }
 
+  async debugVars(): Promise<string> {
+    return (await this.call('debugVars', [])) as string;
+  }
+
   async leaderStats(): Promise<Record<string, unknown> | undefined> {
     return ((await this.call('leaderStats', [])) as Record<string, unknown> | null) ?? undefined;
   }

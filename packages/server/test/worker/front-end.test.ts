@@ -48,6 +48,7 @@ function setup(opts: { historyMemorySize?: number; maxClientConns?: number } = {
     members: () => [],
     alarms: () => [],
     selfStats: () => ({ name: 'primary' }),
+    debugVars: () => '{\n"raft.status": {}\n}\n',
     leaderStats: () => undefined,
     keyspaceHash: () => ({ hash: 'h', nodes: 0, storeIndex: store.index, appliedIndex: raftIndex }),
     addMember: async () => { throw new Error('no'); },
