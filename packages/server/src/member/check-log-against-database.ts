@@ -10,7 +10,8 @@
  * What is not a disagreement: a database behind the log's commit (it is written behind, up to
  * 50 ms after apply; the replay fills the gap), and a database restored from a leader's snapshot
  * that is ahead of this member's log (the leader's copy includes entries after its snapshot index
- * that this member has not appended yet; those arrive from the leader with the same content).
+ * that this member has not appended yet; those arrive from the leader with the same content), even
+ * when a crash came before the WAL recorded that snapshot.
  */
 import type { WalSummary } from '../wal/index.js';
 
@@ -30,6 +31,20 @@ export interface DatabaseSummary {
   appliedIndex: number;
   /** Set when the database was last replaced by a leader's snapshot (see `SqliteBackend.restoredFrom`). */
   restoredFrom?: { snapshotIndex: number; appliedIndex: number } | undefined;
+}
+
+/** The database was replaced by a leader's snapshot the WAL records or has not recorded yet, and nothing was applied since. */
+function isRestoreOnTop(db: DatabaseSummary, walSnapshotIndex: number): boolean {
+  const r = db.restoredFrom;
+  return r !== undefined && r.appliedIndex === db.appliedIndex && r.snapshotIndex >= walSnapshotIndex;
+}
+
+/**
+ * True when the last snapshot install was cut short (a crash after the database was replaced,
+ * before the WAL recorded the snapshot): worth a line in the log at start.
+ */
+export function installCutShort(db: DatabaseSummary, walSnapshotIndex: number): boolean {
+  return isRestoreOnTop(db, walSnapshotIndex) && db.restoredFrom!.snapshotIndex > walSnapshotIndex;
 }
 
 /**
@@ -54,9 +69,12 @@ export function checkLogAgainstDatabase(db: DatabaseSummary, walDir: string, wal
   const { lastIndex } = wal;
   const commit = wal.state.hardState.commit;
   if (lastIndex >= applied && commit >= applied) return;
-  const r = db.restoredFrom;
-  // Right after a snapshot from the leader, and before any later entry was applied on top of it.
-  if (r !== undefined && r.snapshotIndex === snapshotIndex && r.appliedIndex === applied) return;
+  // Right after a snapshot from the leader, and before any later entry was applied on top of it:
+  // with the WAL's snapshot marker written, or without it (the install was cut short between
+  // replacing the database and writing the marker). The log then is the log from before the
+  // install, term and vote included (nothing was sent on the install's behalf before the marker),
+  // and the leader sends again what this member lacks; see {@link installCutShort}.
+  if (isRestoreOnTop(db, snapshotIndex)) return;
   throw new DataDirInconsistentError(
     `WAL ${wal.segmentPaths.at(-1)} ends at index ${lastIndex} (commit ${commit}), below the state database ${db.path} applied index ${applied}: `
     + 'the log lost entries it had made durable (WAL truncated, zeroed, or replaced by an older copy)',

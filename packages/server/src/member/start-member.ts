@@ -19,7 +19,7 @@ import type { Logger } from '../util/logger.js';
 import { seededRng } from '../util/seeded-rng.js';
 import { Applier } from './applier.js';
 import { Compactor } from './compactor.js';
-import { checkLogAgainstDatabase } from './check-log-against-database.js';
+import { checkLogAgainstDatabase, installCutShort } from './check-log-against-database.js';
 import type { ApplyResult } from './apply-result.js';
 import { Member } from './member.js';
 import { Membership } from './membership.js';
@@ -135,6 +135,9 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       // Checked before a torn tail is truncated, so a refusal leaves the files as they were.
       const opened = Wal.open(walDir, { ...walOptions, check: (summary) => checkLogAgainstDatabase(db, walDir, summary) });
       if (opened.repaired) logger.warn('truncated a torn WAL tail (the last write, never acknowledged)', { repaired: opened.repaired });
+      if (installCutShort(db, opened.snapshot?.index ?? 0)) {
+        logger.warn('the last snapshot install stopped before the WAL recorded it: starting from the installed state; the leader sends the rest again', { snapshotIndex: db.restoredFrom!.snapshotIndex, appliedIndex: db.appliedIndex });
+      }
       wal = opened.wal;
       storage = loadRaftStorage(opened);
       snapshotIndex = opened.snapshot?.index ?? 0;

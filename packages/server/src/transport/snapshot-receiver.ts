@@ -39,11 +39,14 @@ export function receivedSnapshotName(m: Message): string {
 }
 
 /**
- * Removes temp files of transfers a crash interrupted; call once at startup, before the transport
- * serves requests. Returns how many were removed.
+ * Removes the files of snapshot transfers and installs that a stop or crash cut short: the partial
+ * downloads, received snapshots not installed (an install removes its file once done), and copies
+ * made for sending. None outlives a restart: the raft core asks for (or sends) a snapshot anew.
+ * Call once at startup, before the transport serves requests. Returns how many were removed.
  */
 export async function removeIncompleteSnapshots(snapshotDir: string): Promise<number> {
-  const stale = (await readdir(snapshotDir)).filter((name) => name.startsWith('.incoming-') && name.endsWith('.tmp'));
+  const stale = (await readdir(snapshotDir)).filter((name) => (name.startsWith('.incoming-') && name.endsWith('.tmp'))
+    || (name.startsWith('received-') && name.endsWith('.snap')) || (name.startsWith('send-') && name.endsWith('.db')));
   await Promise.all(stale.map((name) => rm(join(snapshotDir, name), { force: true })));
   return stale.length;
 }

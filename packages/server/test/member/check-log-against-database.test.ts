@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SnapshotMetadata } from '@deimos/protocol';
-import { checkLogAgainstDatabase, DataDirInconsistentError, type DatabaseSummary } from '../../src/member/check-log-against-database.js';
+import { checkLogAgainstDatabase, DataDirInconsistentError, installCutShort, type DatabaseSummary } from '../../src/member/check-log-against-database.js';
 import type { WalSummary } from '../../src/wal/index.js';
 
 const DB = '/data/state.db';
@@ -60,4 +60,14 @@ test('a database just restored from a leader snapshot may be ahead of the log, b
   checkLogAgainstDatabase(db(130, restored), WAL_DIR, wal({ snapshot: 100, last: 115, commit: 110 }));
   refused(() => checkLogAgainstDatabase(db(140, restored), WAL_DIR, wal({ snapshot: 100, last: 135, commit: 135 })), [DB], [135, 140]);
   refused(() => checkLogAgainstDatabase(db(130, restored), WAL_DIR, wal({ snapshot: 120, last: 125, commit: 125 })), [DB], [125, 130]);
+});
+
+test('a snapshot install cut short before the WAL recorded it is accepted, but not once entries were applied on top', () => {
+  const restored = { snapshotIndex: 100, appliedIndex: 130 };
+  const before = wal({ snapshot: 0, last: 4, commit: 4 });
+  checkLogAgainstDatabase(db(130, restored), WAL_DIR, before);
+  assert.equal(installCutShort(db(130, restored), 0), true);
+  assert.equal(installCutShort(db(130, restored), 100), false, 'recorded: complete');
+  refused(() => checkLogAgainstDatabase(db(131, restored), WAL_DIR, before), [DB], [4, 131]);
+  refused(() => checkLogAgainstDatabase(db(130), WAL_DIR, before), [DB], [4, 130]);
 });

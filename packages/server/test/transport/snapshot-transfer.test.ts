@@ -165,12 +165,15 @@ describe('snapshot transfer', () => {
     assert.deepEqual(a.snapshotStatuses.map((s) => s.status), [SnapshotStatus.Failure, SnapshotStatus.Failure]);
   });
 
-  test('removes temp files of interrupted transfers at startup and keeps finished ones', async () => {
+  test('removes at startup what transfers and installs a crash cut short, and nothing else', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deimos-snapdir-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, '.incoming-a-0011aa.tmp'), 'partial');
+    // Received whole but never installed (an install removes its file): the leader sends it again.
     writeFileSync(join(dir, 'received-0000000000000002-0000000000000064-a.snap'), 'whole');
-    assert.equal(await removeIncompleteSnapshots(dir), 1);
-    assert.deepEqual(readdirSync(dir), ['received-0000000000000002-0000000000000064-a.snap']);
+    writeFileSync(join(dir, 'send-b-100-1.db'), 'a copy for a follower');
+    writeFileSync(join(dir, 'notes.txt'), 'not ours');
+    assert.equal(await removeIncompleteSnapshots(dir), 3);
+    assert.deepEqual(readdirSync(dir), ['notes.txt']);
   });
 });
