@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { Watch } from '../support/watch.js';
 import { waitFor } from '../support/wait-for.js';
@@ -100,6 +101,8 @@ test('a write through one worker wakes the watches held by every worker', async 
   const ws = await Promise.all(Array.from({ length: 8 }, () => Watch.open(url('/wake?wait=true'))));
   watches.push(...ws);
   await waitFor(async () => (await fresh('GET', `${member.clientUrl}/v2/stats/store`)).json.watchers >= 8, { timeoutMs: 5000, what: 'eight watchers' });
+  // /metrics counts the watchers of every worker too.
+  assert.ok((metricValue((await fresh('GET', `${member.clientUrl}/metrics`)).body, 'deimos_store_watchers') ?? 0) >= 8);
   const written = await fresh('PUT', url('/wake'), { value: 'up' });
   for (const w of ws) {
     const event = await w.next(5000);
@@ -180,4 +183,28 @@ test('a big recursive read streams whole through a worker', async () => {
   assert.equal(res.status, 200);
   assert.ok(res.body.length > 1024 * 1024, 'past the first rendering step');
   assert.equal(res.json.node.nodes.length, 2500);
+});
+
+test('watches whose clients go away before their answer starts leave no watcher, connection or slot behind', async () => {
+  const storeWatchers = async (): Promise<number> => (JSON.parse((await fresh('GET', `${member.clientUrl}/v2/stats/store`)).body) as { watchers: number }).watchers;
+  const connections = async (): Promise<number> => metricValue((await fresh('GET', `${member.clientUrl}/metrics`)).body, 'deimos_client_connections') ?? -1;
+  await waitFor(async () => (await storeWatchers()) === 0, { timeoutMs: 10_000, what: 'no watchers before' });
+  const before = await connections();
+  const { port } = new URL(member.clientUrl);
+  // A worker registers a watch without waitIndex only once the primary answered where it starts:
+  // these clients half-close (or reset) right after sending, before that answer.
+  await Promise.all(Array.from({ length: 40 }, (_, i) => new Promise<void>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(`GET /v2/keys/gone-early/k${i}?wait=true${i % 2 === 0 ? '&stream=true' : ''} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      setImmediate(() => {
+        if (i % 4 === 3) socket.destroy();
+        else socket.end();
+        resolve();
+      });
+    });
+    socket.on('error', reject);
+    socket.resume();
+  })));
+  await waitFor(async () => (await storeWatchers()) === 0, { timeoutMs: 15_000, what: 'every abandoned watch dropped' });
+  await waitFor(async () => (await connections()) <= before, { timeoutMs: 15_000, what: `the connections back to ${before}` });
 });

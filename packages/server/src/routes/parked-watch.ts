@@ -72,6 +72,9 @@ class ParkedWatch implements WatchSink {
     socket.on('close', this.onGone);
     socket.on('error', this.onGone);
     socket.resume();
+    // Half-closed while the watch was being registered (a worker asks the primary first): the
+    // 'end' came before there was a listener for it, and a half-open socket never closes itself.
+    if (socket.readableEnded) this.onHalfClose();
   }
 
   get finished(): boolean {

@@ -110,6 +110,8 @@ export class RemoteMember implements MemberView {
     this.config = options.config;
     this.logger = options.logger;
     this.metrics = options.metrics ?? new MetricsRegistry();
+    // The watchers live here, not in the primary's store: /metrics sums this gauge over the processes.
+    this.metrics.gauge('deimos_store_watchers', 'Live watchers.', () => this.window?.watcherCount ?? 0);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.connectionSlots = new OrderedAdmission(
