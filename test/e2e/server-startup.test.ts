@@ -107,6 +107,33 @@ describe('a --name that --initial-cluster lacks', () => {
   });
 });
 
+describe('an --initial-cluster that does not parse', () => {
+  test('is ignored with a warning on a restart (etcd reads it only for a new member), and refuses a new member with one line', async () => {
+    const dataDir = join(work, 'bad-list');
+    const first = await DeimosProcess.start({ name: 'n1', dataDir });
+    let second: DeimosProcess | undefined;
+    try {
+      assert.equal((await new KeysClient(first.clientUrl).set('/kept', 'v')).status, 201);
+      await first.stop();
+      const [clientPort, peerPort] = await freePorts(2);
+      second = await DeimosProcess.start({ name: 'n1', dataDir, clientPort, peerPort, bootstrapConfig: 'bogus' });
+      assert.equal(JSON.parse((await new KeysClient(second.clientUrl).get('/kept')).body).node.value, 'v');
+      assert.match(second.output, /WARN .*ignoring the bootstrap flags of a new member on this restart: --bootstrap-config: "bogus" is not name=URL/);
+      await second.stop();
+      const fresh = join(work, 'bad-list-new');
+      const run = await DeimosProcess.runOnce(['--name', 'n1', '--data-dir', fresh, '--bootstrap-config', 'bogus',
+        '--listen-client-urls', `http://127.0.0.1:${clientPort}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`]);
+      assert.equal(run.code, 2);
+      assert.deepEqual(lines(run.stderr), ['deimos: --bootstrap-config: "bogus" is not name=URL']);
+      assert.ok(!existsSync(fresh), 'no data directory is left behind');
+    } finally {
+      await second?.destroy();
+      await first.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('flags', () => {
   test('a flag given twice takes its last value (Go flag parsing, as etcd and python-etcd\'s test helper expect)', async () => {
     const [clientPort, peerPort] = await freePorts(2);

@@ -33,8 +33,9 @@ export interface ServerConfig {
   memberId: NodeId;
   clusterId: NodeId;
   /**
-   * Why the bootstrap flags cannot make a new data directory (`--name` not among the members of
-   * `--initial-cluster`): refused at the start of a new member only, since a restart ignores them.
+   * Why the bootstrap flags cannot make a new data directory (`--initial-cluster` does not parse,
+   * or `--name` is not among its members): refused at the start of a new member only, since a
+   * restart ignores them.
    */
   bootstrapProblem?: string;
   snapshotCount: number;
@@ -142,11 +143,21 @@ export function loadServerConfig(
   const listenPeerUrls = parseUrlList(str(flags, 'listen-peer-urls')!, 'listen-peer-urls');
   const advertiseClientUrls = advertised(flags, 'advertise-client-urls', 'listen-client-urls', listenClientUrls, 'clients');
   const advertisePeerUrls = advertised(flags, 'advertise-peer-urls', 'listen-peer-urls', listenPeerUrls, 'the other members');
-  const clusterText = str(flags, 'bootstrap-config') ?? advertisePeerUrls.map((u) => `${name}=${u}`).join(',');
-  const clusterMap = parseClusterList(clusterText, 'bootstrap-config');
+  const alone = advertisePeerUrls.map((u) => `${name}=${u}`).join(',');
+  const clusterText = str(flags, 'bootstrap-config') ?? alone;
+  // A list that does not parse, or a name it lacks, matters only to a new data directory
+  // (start-member.ts refuses it there): a restart takes its name and members from the data
+  // directory, as etcd's does (it reads --initial-cluster only for a member not yet initialized).
+  let listProblem: string | undefined;
+  let clusterMap: Map<string, string[]>;
+  try {
+    clusterMap = parseClusterList(clusterText, 'bootstrap-config');
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    listProblem = err.message;
+    clusterMap = parseClusterList(alone, 'advertise-peer-urls');
+  }
   const initialCluster = [...clusterMap].map(([n, urls]) => ({ id: memberId(n, urls), name: n, peerUrls: urls }));
-  // A name the list lacks matters only to a new data directory (start-member.ts refuses it there):
-  // a restart takes its name and members from the data directory, as etcd's does.
   const listed = initialCluster.find((m) => m.name === name);
   const self = listed ?? { id: memberId(name, advertisePeerUrls), name, peerUrls: advertisePeerUrls };
   const token = str(flags, 'initial-cluster-token') ?? 'deimos-cluster';
@@ -169,7 +180,8 @@ export function loadServerConfig(
     clusterToken: token,
     memberId: self.id,
     clusterId: clusterId(initialCluster.map((m) => m.id), token),
-    ...(listed === undefined ? { bootstrapProblem: `no member named "${name}" in --initial-cluster (--bootstrap-config: ${clusterText})` } : {}),
+    ...(listProblem !== undefined ? { bootstrapProblem: listProblem }
+      : listed === undefined ? { bootstrapProblem: `no member named "${name}" in --initial-cluster (--bootstrap-config: ${clusterText})` } : {}),
     snapshotCount: int(flags, 'snapshot-count', 1),
     requestTimeoutMs: parseDurationMs(str(flags, 'timeout')!, 'timeout'),
     tickMs: parseDurationMs(str(flags, 'tick-interval')!, 'tick-interval'),

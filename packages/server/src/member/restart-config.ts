@@ -57,6 +57,7 @@ export function reconcileWithStored(config: ServerConfig, given: ServerConfig, s
     dataDir: config.dataDir, cluster: config.clusterId, id: config.memberId, name,
     members: describe(members.map((m) => ({ name: m.name, peerUrls: m.peerURLs }))),
   });
+  if (given.bootstrapProblem !== undefined) logger.warn(`ignoring the bootstrap flags of a new member on this restart: ${given.bootstrapProblem}`);
   if (given.name !== name) logger.warn(`--name "${given.name}" differs from this member's stored name "${name}"; keeping "${name}"`);
   if (!sameUrls(given.advertisePeerUrls, peerUrls)) {
     logger.warn(`--advertise-peer-urls ${given.advertisePeerUrls.join(',')} differs from this member's stored peer URLs ${peerUrls.join(',')}; keeping the stored ones (change them with PUT /v2/members/${config.memberId})`);
