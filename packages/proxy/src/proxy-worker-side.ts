@@ -5,6 +5,7 @@
  * metrics text, asks it for a slot of the proxy-wide `--max-client-conns` for each connection, and
  * stops when the primary says so or is gone. SIGINT and SIGTERM are the primary's to handle.
  */
+import cluster from 'node:cluster';
 import { OrderedAdmission, type ConnectionAdmission } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
@@ -71,6 +72,9 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
     else memberList.receive(m);
   });
   process.on('disconnect', () => askStop('the primary is gone'));
+  // A message to a primary that just went away fails (EPIPE) as an 'error' of the cluster's Worker
+  // object, which without a listener ends the process with a stack trace: it is the same going.
+  cluster.worker?.on('error', () => askStop('the primary is gone'));
 
   let proxy: RunningProxy;
   try {

@@ -4,6 +4,7 @@
  * the primary (fd 4). It ignores the terminal's and systemd's signals (they reach every process of
  * the member; the primary decides) and exits once its channel closes: the primary stopped or died.
  */
+import cluster from 'node:cluster';
 import { Socket } from 'node:net';
 import type { ServerConfig } from '../config/server-config.js';
 import { ConnectionGate } from '../http/connection-gate.js';
@@ -48,6 +49,9 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   const socket = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
   const member = new RemoteMember({ socket, config, logger, metrics, onClose: stop });
   process.on('disconnect', stop);
+  // A message to a primary that just went away fails (EPIPE) as an 'error' of the cluster's Worker
+  // object, which without a listener ends the process with a stack trace: it is the same going.
+  cluster.worker?.on('error', stop);
   const clientTls = config.clientTls && new TlsSide(config.clientTls, 'client');
   // The member-wide bound: each connection also needs a slot from the primary (RemoteMember.connectionSlots).
   const gate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger, admission: member.connectionSlots });
