@@ -114,6 +114,43 @@ describe('Lock', { skip: SKIP }, () => {
     await waiter.release();
   });
 
+  test('a holder whose refreshes stop landing counts the lock as lost before the cluster lets a waiter in', async (t) => {
+    const name = uniqueKey('lease').slice(1);
+    const cutOff = newClient();
+    let lostAt: number | undefined;
+    const holder = new Lock(cutOff, name, { ttl: 2, releaseOnExit: false, onLost: () => (lostAt ??= Date.now()) });
+    await holder.acquire();
+    const waiter = new Lock(newClient(), name, { ttl: 2 });
+    let acquiredAt: number | undefined;
+    const acquiring = waiter.acquire().then(() => void (acquiredAt = Date.now()));
+    await waitFor(() => waiter.key !== undefined, { timeoutMs: 5_000, what: 'the waiter to queue' });
+    const cutAt = Date.now();
+    cutOff.close(); // every refresh fails from now on, as against a cluster that does not answer
+    await withDeadline(acquiring, 10_000, 'the waiter to get the expired lock');
+    t.diagnostic(`holder gave up ${lostAt! - cutAt} ms after the cut, the waiter got the lock ${acquiredAt! - cutAt} ms after it`);
+    assert.ok(lostAt !== undefined && lostAt < acquiredAt!, 'the holder knew it lost the lock before the waiter got it');
+    assert.equal(holder.held, false);
+    await waiter.release();
+  });
+
+  test('a waiter whose queue key disappears queues again instead of giving up', async () => {
+    const name = uniqueKey('requeue').slice(1);
+    const holder = new Lock(newClient(), name, { ttl: 10 });
+    await holder.acquire();
+    const waiter = new Lock(newClient(), name, { ttl: 10 });
+    let settled = false;
+    const acquiring = waiter.acquire().finally(() => (settled = true));
+    await waitFor(() => waiter.key !== undefined, { timeoutMs: 5_000, what: 'the waiter to queue' });
+    const first = waiter.key!;
+    await newClient().delete(first); // as if it expired while the cluster could not be reached
+    await waitFor(() => waiter.key !== undefined && waiter.key !== first, { timeoutMs: 10_000, what: 'the waiter to queue again' });
+    assert.equal(settled, false, 'still waiting');
+    await holder.release();
+    await withDeadline(acquiring, 10_000, 'the waiter to get the lock');
+    assert.ok(waiter.held);
+    await waiter.release();
+  });
+
   test('a process that ends normally while holding the lock releases it on the way out', async () => {
     const name = uniqueKey('before-exit').slice(1);
     const script = `

@@ -84,6 +84,30 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
     assert.equal(await waiter.stop('SIGINT'), 0);
   });
 
+  test('a kill -9 of deimosctl lock ends the command it runs (the kernel signals it), so it never runs on without the lock', async () => {
+    const pidFile = join(f.dir, 'orphan.pid');
+    const holder = CtlProcess.start(['lock', 'orphan', '--ttl', '2', ...f.ep, '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`]);
+    await waitFor(() => {
+      try {
+        return readFileSync(pidFile, 'utf8').trim() !== '';
+      } catch {
+        return false;
+      }
+    }, { timeoutMs: 20_000, what: 'the command to start' });
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !alive(), { timeoutMs: 5_000, what: `the command (pid ${pid}) to end with its deimosctl` });
+  });
+
   test('elect prints the proposal once leading; a killed leader is replaced after its TTL', async () => {
     const first = CtlProcess.start(['elect', 'sched', 'node-a', '--ttl', '2', ...f.ep]);
     await first.waitForStdout(/^node-a\n$/);

@@ -116,9 +116,13 @@ export class DeimosClient {
     return this.keys(setRequest(this.keysPrefix, key, undefined, { ...opts, dir: true, prevExist: true }));
   }
 
-  /** Resets the TTL of an existing key without changing its value or waking watchers. */
-  async refresh(key: string, ttl: number): Promise<KeysResponse> {
-    return this.keys(setRequest(this.keysPrefix, key, undefined, { ttl, refresh: true, prevExist: true }));
+  /**
+   * Resets the TTL of an existing key without changing its value or waking watchers; `timeoutMs`
+   * bounds each attempt (default: the client's timeout).
+   */
+  async refresh(key: string, ttl: number, opts: { timeoutMs?: number } = {}): Promise<KeysResponse> {
+    const req = setRequest(this.keysPrefix, key, undefined, { ttl, refresh: true, prevExist: true });
+    return this.keys(opts.timeoutMs === undefined ? req : { ...req, timeoutMs: opts.timeoutMs });
   }
 
   /** Deletes a key (or a directory with `dir`/`recursive`); `prevValue`/`prevIndex` make it a compareAndDelete. */

@@ -37,7 +37,7 @@ export interface DeleteOptions {
 }
 
 /** A keys request without transport-level fields. */
-export type KeysRequest = Pick<HttpRequest, 'method' | 'path' | 'query' | 'form' | 'safety'>;
+export type KeysRequest = Pick<HttpRequest, 'method' | 'path' | 'query' | 'form' | 'safety' | 'timeoutMs'>;
 
 /**
  * The encoded request path of `key` under `prefix`: a leading `/` added, repeated slashes collapsed

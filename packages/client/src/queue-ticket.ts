@@ -3,6 +3,11 @@
  * `refresh=true` every ttl/3, that waits until it is the oldest entry by watching only its
  * predecessor, and that leaves with a compareAndDelete. If the process dies the key expires after
  * its TTL and the next waiter moves up.
+ *
+ * The holder counts its key as lost when the TTL it last confirmed is about to run out (a lease),
+ * not only when a refresh finds the key gone: during a failover the refreshes may not land, the
+ * key expires on the cluster and a waiter takes over, and the old holder must have stopped by then.
+ * A waiter whose key expired that way queues again (at the back) instead of giving up.
  */
 import type { DeimosClient } from './client.js';
 import { DeimosError, HistoryClearedError, KeyLostError, OutcomeUnknownError } from './errors.js';
@@ -11,6 +16,13 @@ import { Heartbeat } from './heartbeat.js';
 import type { KeysResponse } from './keys-response.js';
 import { queueEntries, queuePosition, type QueueEntry } from './queue.js';
 import { untilAnswered } from './watch.js';
+
+/** Node's timers take at most this many ms (a longer delay fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The holder stops counting on its key this long (at most) before the TTL it confirmed runs out. */
+const LEASE_GUARD_MS = 1_000;
+/** Enqueue attempts whose outcome stayed unknown (a timeout, a leader change) before giving up. */
+const ENQUEUE_ATTEMPTS = 5;
 
 /** Options of a queue entry. */
 export interface QueueTicketOptions {
@@ -33,6 +45,9 @@ export class QueueTicket {
   private readonly lostController = new AbortController();
   private readonly unregisterExit: () => void;
   private left = false;
+  /** Per-attempt timeout of a refresh: a member that does not answer must not hold it past the next beat. */
+  private readonly refreshTimeoutMs: number;
+  private leaseTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly client: DeimosClient,
@@ -40,11 +55,16 @@ export class QueueTicket {
     readonly key: string,
     readonly createdIndex: number,
     private readonly opts: QueueTicketOptions,
-    modifiedIndex = createdIndex,
+    modifiedIndex: number,
+    /** When the request that created (or adopted) the key was sent (performance.now()). */
+    confirmedAt: number,
   ) {
     this.modifiedIndex = modifiedIndex;
-    this.heartbeat = new Heartbeat(() => this.refresh(), Math.max(1, (opts.ttlSeconds * 1000) / 3), (err) => this.onBeatError(err));
+    const ttlMs = opts.ttlSeconds * 1000;
+    this.refreshTimeoutMs = Math.min(MAX_TIMER_MS, Math.max(500, ttlMs / 3));
+    this.heartbeat = new Heartbeat(() => this.refresh(), Math.min(MAX_TIMER_MS, Math.max(1, ttlMs / 3)), (err) => this.onBeatError(err));
     this.heartbeat.start();
+    this.confirmed(confirmedAt);
     this.unregisterExit = opts.releaseOnExit === false ? () => undefined : onProcessExit(() => this.leave());
   }
 
@@ -57,35 +77,53 @@ export class QueueTicket {
     client: DeimosClient, dir: string, value: string, opts: QueueTicketOptions,
     onTicket: (ticket: QueueTicket | undefined) => void, signal?: AbortSignal,
   ): Promise<QueueTicket> {
-    signal?.throwIfAborted();
-    const ticket = await QueueTicket.enqueue(client, dir, value, opts);
-    onTicket(ticket);
-    try {
-      await ticket.waitForHead(signal);
-    } catch (err) {
-      onTicket(undefined);
-      // Best effort: the caller gets why the wait ended (an abort, a lost key), not a failure to
-      // delete while the cluster is unreachable; an entry left behind expires after its TTL, as
-      // the ticket's keep-alive has stopped.
-      await ticket.leave().catch(() => undefined);
-      throw err;
+    for (;;) {
+      signal?.throwIfAborted();
+      let holding = false;
+      // A waiter's lost key is not the caller's loss: it queues again below.
+      const ticket = await QueueTicket.enqueue(client, dir, value, { ...opts, onLost: (err) => (holding ? opts.onLost?.(err) : undefined) });
+      onTicket(ticket);
+      try {
+        await ticket.waitForHead(signal);
+        if (!ticket.done) {
+          holding = true;
+          return ticket;
+        }
+        ticket.lostSignal.throwIfAborted();
+      } catch (err) {
+        onTicket(undefined);
+        // Best effort: the caller gets why the wait ended (an abort, a lost key), not a failure to
+        // delete while the cluster is unreachable; an entry left behind expires after its TTL, as
+        // the ticket's keep-alive has stopped.
+        await ticket.leave().catch(() => undefined);
+        // The key expired while waiting (its refreshes did not land during a failover, or someone
+        // deleted it): queue again, at the back, rather than give up the wait.
+        if (err instanceof KeyLostError && !signal?.aborted) continue;
+        throw err;
+      }
     }
-    return ticket;
   }
 
   static async enqueue(client: DeimosClient, dir: string, value: string, opts: QueueTicketOptions): Promise<QueueTicket> {
-    let res: KeysResponse;
-    try {
-      res = await client.createInOrder(dir, value, { ttl: opts.ttlSeconds });
-    } catch (err) {
-      if (!(err instanceof OutcomeUnknownError) || !opts.uniqueValue) throw err;
-      const mine = (await readQueue(client, dir)).entries.find((e) => e.value === value);
-      // Not found: the POST did not apply (or applies later and then expires unrefreshed).
-      if (mine === undefined) throw err;
-      return new QueueTicket(client, dir, mine.key, mine.createdIndex, opts, mine.modifiedIndex);
+    for (let attempt = 1; ; attempt++) {
+      const sentAt = performance.now();
+      let res: KeysResponse;
+      try {
+        res = await client.createInOrder(dir, value, { ttl: opts.ttlSeconds });
+      } catch (err) {
+        // A timeout or a leader change: the POST may have applied, or may still apply.
+        const unknown = err instanceof OutcomeUnknownError || (err instanceof DeimosError && err.errorCode === 300);
+        if (!unknown || !opts.uniqueValue) throw err;
+        const mine = (await untilAnswered(() => readQueue(client, dir))).entries.find((e) => e.value === value);
+        if (mine !== undefined) return new QueueTicket(client, dir, mine.key, mine.createdIndex, opts, mine.modifiedIndex, sentAt);
+        // Not there: it did not apply (or applies later, then expires unrefreshed): ask again.
+        if (attempt >= ENQUEUE_ATTEMPTS) throw err;
+        continue;
+      }
+      const node = res.node!;
+      const created = node.createdIndex ?? res.etcdIndex;
+      return new QueueTicket(client, dir, node.key!, created, opts, created, sentAt);
     }
-    const node = res.node!;
-    return new QueueTicket(client, dir, node.key!, node.createdIndex ?? res.etcdIndex, opts);
   }
 
   /** Aborted when the key was found gone; `reason` is the {@link KeyLostError}. */
@@ -127,6 +165,7 @@ export class QueueTicket {
   async leave(): Promise<void> {
     if (this.left) return;
     this.left = true;
+    clearTimeout(this.leaseTimer);
     this.unregisterExit();
     await this.heartbeat.stop();
     if (this.lostSignal.aborted) return;
@@ -142,8 +181,25 @@ export class QueueTicket {
   }
 
   private async refresh(): Promise<void> {
-    const res = await this.client.refresh(this.key, this.opts.ttlSeconds);
+    const sentAt = performance.now();
+    const res = await this.client.refresh(this.key, this.opts.ttlSeconds, { timeoutMs: this.refreshTimeoutMs });
     this.modifiedIndex = res.node?.modifiedIndex ?? this.modifiedIndex;
+    this.confirmed(sentAt);
+  }
+
+  /**
+   * The key was given its whole TTL by a request sent at `sentAt`: it lives at least until then
+   * plus the TTL (the cluster counts from when it applied the request). Past that, less a guard,
+   * the key is taken as lost unless a later refresh confirmed it again.
+   */
+  private confirmed(sentAt: number): void {
+    if (this.done) return;
+    const ttlMs = this.opts.ttlSeconds * 1000;
+    const deadline = sentAt + ttlMs - Math.min(LEASE_GUARD_MS, ttlMs / 6);
+    clearTimeout(this.leaseTimer);
+    this.leaseTimer = setTimeout(() => this.markLost('not refreshed within its ttl (the cluster did not answer): taken as expired'),
+      Math.min(MAX_TIMER_MS, Math.max(0, deadline - performance.now())));
+    this.leaseTimer.unref();
   }
 
   private onBeatError(err: unknown): void {
@@ -156,6 +212,7 @@ export class QueueTicket {
 
   private markLost(detail: string): void {
     if (this.lostSignal.aborted) return;
+    clearTimeout(this.leaseTimer);
     const err = new KeyLostError(this.key, detail);
     this.lostController.abort(err);
     this.unregisterExit();

@@ -15,7 +15,9 @@ export default class LockCommand extends DeimosCommand<typeof LockCommand> {
   static override description = 'Without a command the lock key is printed and the lock is held until SIGINT/SIGTERM. '
     + 'With `-- command...` the command runs while the lock is held (env DEIMOS_LOCK_KEY), the lock is released '
     + 'afterwards and deimosctl exits with the command\'s exit code (1 when it cannot be started, as exec-watch). A bare name lives under /locks; a name '
-    + 'starting with / is used as the lock directory. If the holder dies, the lock frees itself after --ttl seconds.';
+    + 'starting with / is used as the lock directory. If the holder dies, the lock frees itself after --ttl seconds; '
+    + 'on Linux the command gets SIGTERM when deimosctl dies, even by SIGKILL (a shell script should exec its last command), '
+    + 'and when the lock is lost (its key could not be refreshed within --ttl).';
   static override examples = [
     '<%= config.bin %> lock deploy -- ./deploy.sh',
     '<%= config.bin %> lock /locks/backup --ttl 10 -- sh -c \'pg_dump db > db.sql\'',
@@ -58,7 +60,7 @@ export default class LockCommand extends DeimosCommand<typeof LockCommand> {
 
   /** Runs the command while holding; a lost lock terminates it. Returns its exit code. */
   private async runHolding(lock: Lock, signal: AbortSignal, setOnLost: (f: () => void) => void): Promise<number> {
-    const running = startCommand(this.passThrough, { DEIMOS_LOCK_KEY: lock.key ?? '', DEIMOS_LOCK_NAME: lock.dir });
+    const running = startCommand(this.passThrough, { DEIMOS_LOCK_KEY: lock.key ?? '', DEIMOS_LOCK_NAME: lock.dir }, { endWithParent: true });
     const kill = () => running.child.kill('SIGTERM');
     setOnLost(kill);
     signal.addEventListener('abort', kill, { once: true });
