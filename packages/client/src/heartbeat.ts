@@ -34,13 +34,14 @@ export class Heartbeat {
 
   private schedule(): void {
     if (this.stopped) return;
+    // Node's timers take at most 2^31-1 ms: a longer interval (a TTL of months) would fire at once.
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.inFlight = this.beat().catch(this.onError).finally(() => {
         this.inFlight = undefined;
         this.schedule();
       });
-    }, this.intervalMs);
+    }, Math.min(this.intervalMs, 2 ** 31 - 1));
     this.timer.unref();
   }
 }

@@ -62,7 +62,7 @@ export class QueueTicket {
     this.modifiedIndex = modifiedIndex;
     const ttlMs = opts.ttlSeconds * 1000;
     this.refreshTimeoutMs = Math.min(MAX_TIMER_MS, Math.max(500, ttlMs / 3));
-    this.heartbeat = new Heartbeat(() => this.refresh(), Math.min(MAX_TIMER_MS, Math.max(1, ttlMs / 3)), (err) => this.onBeatError(err));
+    this.heartbeat = new Heartbeat(() => this.refresh(), Math.max(1, ttlMs / 3), (err) => this.onBeatError(err));
     this.heartbeat.start();
     this.confirmed(confirmedAt);
     this.unregisterExit = opts.releaseOnExit === false ? () => undefined : onProcessExit(() => this.leave());
