@@ -124,5 +124,7 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
     assert.equal(await observer.stop('SIGINT'), 0);
     const noProposal = await ctl(['elect', 'sched', ...f.ep]);
     assert.deepEqual([noProposal.code, noProposal.stderr], [1, 'Error:  proposal required\n']);
+    const both = await ctl(['elect', 'sched', 'node-c', '--listen', ...f.ep]);
+    assert.deepEqual([both.code, both.stderr], [1, 'Error:  a proposal is for a candidate: --listen observes only\n']);
   });
 });

@@ -42,7 +42,10 @@ export default class Elect extends DeimosCommand<typeof Elect> {
         onLost();
       },
     });
-    if (this.flags.listen) return this.listen(election, stop.signal);
+    if (this.flags.listen) {
+      if (proposal !== undefined) throw usageError('a proposal is for a candidate: --listen observes only');
+      return this.listen(election, stop.signal);
+    }
     if (proposal === undefined) throw usageError('proposal required');
     try {
       await election.campaign(proposal, stop.signal);
