@@ -77,11 +77,14 @@ export class QueueTicket {
     client: DeimosClient, dir: string, value: string, opts: QueueTicketOptions,
     onTicket: (ticket: QueueTicket | undefined) => void, signal?: AbortSignal,
   ): Promise<QueueTicket> {
-    for (;;) {
+    for (let requeue = false; ; requeue = true) {
       signal?.throwIfAborted();
       let holding = false;
       // A waiter's lost key is not the caller's loss: it queues again below.
-      const ticket = await QueueTicket.enqueue(client, dir, value, { ...opts, onLost: (err) => (holding ? opts.onLost?.(err) : undefined) });
+      const enqueue = (): Promise<QueueTicket> => QueueTicket.enqueue(client, dir, value, { ...opts, onLost: (err) => (holding ? opts.onLost?.(err) : undefined) });
+      // Queuing again happens in a failover as a rule: ride it out as the wait itself does (a first
+      // POST that reaches no member still fails at once: the cluster may not be there at all).
+      const ticket = requeue ? await untilAnswered(enqueue, signal) : await enqueue();
       onTicket(ticket);
       try {
         await ticket.waitForHead(signal);
