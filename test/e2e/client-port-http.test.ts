@@ -124,6 +124,21 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     assert.match(stats, /^HTTP\/1\.1 200 OK\r\n/);
   });
 
+  test('part of a request and then silence gets a 408 and a close after the arrival bound, not the keep-alive time', async () => {
+    const partial = async (text: string): Promise<string> => {
+      const c = await connect();
+      c.send(text);
+      await c.until(() => c.closed, `the close after ${JSON.stringify(text.slice(0, 30))}`, 60_000);
+      return c.text;
+    };
+    const answers = await Promise.all([
+      partial('GET /v2/keys/a HT'),
+      partial('GET /v2/keys/a HTTP/1.1\r\nHost: x\r\n'),
+      partial(`PUT /v2/keys/a HTTP/1.1\r\nHost: x\r\nContent-Type: ${FORM}\r\nContent-Length: 10\r\n\r\nval`),
+    ]);
+    for (const text of answers) assert.match(text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  });
+
   test('a request head with bare LF line ends gets 400 at once', async () => {
     for (const target of ['/version', '/v2/keys/lf']) {
       const c = await connect();

@@ -77,6 +77,8 @@ export class ConnectionLoop implements ExchangeOwner {
   private readonly input = new RequestInput();
   /** When the loop started waiting for the request at the front of the input (performance.now()). */
   private requestSince = 0;
+  /** The socket's idle timer counts down the arrival bound of a partial request (see armArrival). */
+  private arrivalArmed = false;
   /** Requests taken and not yet written, in order. */
   private readonly pending: LoopExchange[] = [];
   /** Every pending request is a read (more reads may join them). */
@@ -215,6 +217,7 @@ export class ConnectionLoop implements ExchangeOwner {
         if (r.kind !== 'whole') {
           if (r.kind === 'body-incomplete') input.needed = r.total;
           if (this.arrivalTimedOut()) return;
+          this.armArrival();
           break;
         }
         const { head, body, keepAlive } = r;
@@ -225,6 +228,10 @@ export class ConnectionLoop implements ExchangeOwner {
         }
         input.consume(r.total);
         this.requestSince = performance.now();
+        if (this.arrivalArmed) {
+          this.arrivalArmed = false;
+          socket.setTimeout(this.options.keepAliveTimeoutMs);
+        }
         const answer = new LoopExchange(this, head, !keepAlive);
         this.pending.push(answer);
         if (!read) this.pendingReadsOnly = false;
@@ -266,14 +273,35 @@ export class ConnectionLoop implements ExchangeOwner {
     this.input.holdBack(this.socket, this.readEnded);
   }
 
+  /** The arrival bound of the request being received: its head's, or the whole request's once the head is in. */
+  private arrivalLimitMs(): number {
+    return this.input.needed > 0 ? this.options.requestTimeoutMs : this.options.headersTimeoutMs;
+  }
+
   /** Answers 408 and closes when the request being received (with nothing pending) took too long to arrive. */
   private arrivalTimedOut(): boolean {
     if (this.pending.length > 0) return false;
-    const limit = this.input.needed > 0 ? this.options.requestTimeoutMs : this.options.headersTimeoutMs;
+    const limit = this.arrivalLimitMs();
     if (limit <= 0 || performance.now() - this.requestSince <= limit) return false;
+    this.answerTimeout();
+    return true;
+  }
+
+  private answerTimeout(): void {
     this.out.queue(REQUEST_TIMEOUT_ANSWER);
     this.endAfterFlush();
-    return true;
+  }
+
+  /**
+   * A part of a request is in and nothing is being answered: the socket's idle timer becomes what
+   * is left of the arrival bound. Checking the bound only when bytes arrive (a trickle) would let a
+   * client that sends half a request and then nothing hold the connection for the keep-alive time.
+   */
+  private armArrival(): void {
+    const limit = this.arrivalLimitMs();
+    if (this.pending.length > 0 || limit <= 0) return;
+    this.arrivalArmed = true;
+    this.socket.setTimeout(Math.max(1, Math.ceil(limit - (performance.now() - this.requestSince))));
   }
 
   private readonly onEnd = (): void => {
@@ -287,7 +315,10 @@ export class ConnectionLoop implements ExchangeOwner {
 
   private readonly onTimeout = (): void => {
     // A request being answered has its own deadline (the request timeout); only idle connections close.
-    if (this.pending.length === 0) this.socket.destroy();
+    if (this.pending.length > 0) return;
+    // Silent for the rest of the arrival bound with part of a request in: node:http's 408.
+    if (this.arrivalArmed && this.input.buf !== undefined) return this.answerTimeout();
+    this.socket.destroy();
   };
 
   private readonly onError = (): void => {
