@@ -1,6 +1,6 @@
 /** Public surface of @deimos/raft: the pure consensus core. */
 export * from './api.js';
-export { RawNode, StepLocalMessageError } from './raw-node.js';
+export { InvalidPeerMessageError, RawNode, StepLocalMessageError } from './raw-node.js';
 export { MemoryStorage } from './memory-storage.js';
 export { confChangeToBytes, confChangeFromBytes, ConfChangeDecodeError } from './conf-change-bytes.js';
 export { describeMessage, describeEntry, RaftInvariantError } from './util.js';

@@ -19,6 +19,35 @@ export class StepLocalMessageError extends RaftError {
   constructor(type: MessageType) { super('ERR_STEP_LOCAL_MSG', `cannot step local message ${MessageType[type]}`); }
 }
 
+/**
+ * A message from a peer that no correct member sends, refused before it changes anything: raft
+ * trusts its peers (as etcd's does) and would otherwise fail an invariant on it, taking the whole
+ * member down for one bad message.
+ */
+export class InvalidPeerMessageError extends RaftError {
+  constructor(m: Message, why: string) { super('ERR_INVALID_PEER_MSG', `refusing ${MessageType[m.type]} from ${m.from}: ${why}`); }
+}
+
+/** Why no correct peer would send `m` to a member whose log ends at `lastIndex`, or undefined. */
+function peerMessageProblem(m: Message, localId: NodeId, term: number, lastIndex: number): string | undefined {
+  if (m.from === localId) return 'it names this member as its sender';
+  // Only proposals and read requests forwarded to a leader travel without a term (as in etcd).
+  if (m.term === 0 && m.type !== MessageType.MsgProp && m.type !== MessageType.MsgReadIndex) return 'it carries no term';
+  if (m.type === MessageType.MsgProp && m.entries.length === 0) return 'a proposal without entries';
+  if (m.type === MessageType.MsgApp) {
+    for (let i = 0; i < m.entries.length; i++) {
+      if (m.entries[i]!.index !== m.index + 1 + i) return `entry ${i} has index ${m.entries[i]!.index}, not ${m.index + 1 + i}`;
+    }
+  }
+  // Older terms are ignored by the core anyway (a log may have been cut back since).
+  if (m.term < term) return undefined;
+  // A leader sends a commit index no further than what the follower acknowledged having.
+  if (m.type === MessageType.MsgHeartbeat && m.commit > lastIndex) return `commit ${m.commit} is past this log (last ${lastIndex})`;
+  // A follower acknowledges only what it was sent.
+  if (m.type === MessageType.MsgAppResp && !m.reject && m.index > lastIndex) return `index ${m.index} is past this log (last ${lastIndex})`;
+  return undefined;
+}
+
 /** What advance() acknowledges for one Ready. */
 interface Handout {
   /** The last entry handed out for persisting, if any. */
@@ -82,8 +111,14 @@ export class RawNode implements RaftNode {
   }
 
   /** Steps a message from the network; responses from unknown peers are ignored. */
+  /**
+   * Steps a message from a peer. Throws {@link StepLocalMessageError} for a local-only type and
+   * {@link InvalidPeerMessageError} for one no correct peer sends, in both cases having changed nothing.
+   */
   step(m: Message): void {
     if (isLocalMsg(m.type)) throw new StepLocalMessageError(m.type);
+    const problem = peerMessageProblem(m, this.raft.id, this.raft.term, this.raft.raftLog.lastIndex());
+    if (problem !== undefined) throw new InvalidPeerMessageError(m, problem);
     if (isResponseMsg(m.type) && !this.raft.trk.progress.has(m.from)) return;
     this.raft.step(m);
   }

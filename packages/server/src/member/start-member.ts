@@ -2,6 +2,9 @@
  * Builds a member from its configuration: data directory and lock, state database, WAL, raft core,
  * loop, HTTP listeners, and the leader's TTL sweep. The only place these real parts are wired.
  */
+import { performance } from 'node:perf_hooks';
+import { LogThrottle } from '@deimos/net';
+import { InvalidPeerMessageError } from '@deimos/raft';
 import { AuthState } from '../auth/auth-state.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -192,6 +195,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   auth.load(store);
   if (restarted) config = reconcileWithStored(config, given, restarted.stored, membership, logger);
   const waiters = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
+  let raftApplied = (): number => 0;
   const snapDir = snapshotDir(config.dataDir);
   await removeIncompleteSnapshots(snapDir);
   const transport = new PeerTransport({
@@ -211,6 +215,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       release: (f) => rmSync(f.path, { force: true }),
     },
     isRemoved: (id) => membership.isRemoved(id),
+    isMember: (id) => membership.get(id) !== undefined,
+    checkSnapshotFile: (path) => SqliteBackend.assertSnapshotFile(path),
+    // Raft's applied index (the store's may be ahead, after a snapshot restore): the loop comes later.
+    appliedIndex: () => raftApplied(),
     logger,
     ...(peerTls !== undefined ? { tls: () => peerTls.clientOptions() } : {}),
   });
@@ -301,10 +309,18 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
       logger.warn('state database not flushed at shutdown: no disk space; the WAL replays the changes at the next start', { error: (err as Error).message });
     }
   };
+  raftApplied = () => loop.appliedIndex;
   member = new Member({ config, logger, metrics, store, loop, waiters, membership, auth, transport, backend, flushState: () => applier.flush(), spaceAlarm });
+  const badPeerMessages = new LogThrottle(logger, 1_000, () => performance.now());
   transport.onMessage((m) => {
     if (m.type === MessageType.MsgApp) member!.appendsReceived.note(estimateMessageBytes(m));
-    loop.withNode((n) => n.step(m));
+    try {
+      loop.withNode((n) => n.step(m));
+    } catch (err) {
+      // Refused by the core before it changed anything: dropped, never the member's end.
+      if (!(err instanceof InvalidPeerMessageError)) throw err;
+      badPeerMessages.warn('dropped a peer message no correct member sends', { error: err.message });
+    }
   });
   transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
   transport.onSnapshotStatus((id, status) => loop.withNode((n) => n.reportSnapshot(id, status)));

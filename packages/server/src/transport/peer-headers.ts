@@ -22,6 +22,8 @@ export interface LocalIdentity {
   clusterId: string;
   /** True when `id` was removed from the cluster. */
   isRemoved(id: NodeId): boolean;
+  /** True when `id` is a member this one knows (unset: anyone not removed may talk raft). */
+  isMember?: (id: NodeId) => boolean;
 }
 
 /** Builds the identity headers of a request from `from` to `to`. */
@@ -44,7 +46,11 @@ export function peerRequestCheck(req: IncomingMessage, local: LocalIdentity): { 
   if (clusterId !== local.clusterId) return refused(412, `cluster ID mismatch: request is for ${clusterId ?? '(none)'}, this member is in ${local.clusterId}`);
   if (to !== local.localId) return refused(412, `member ID mismatch: request is for ${to ?? '(none)'}, this member is ${local.localId}`);
   if (from === undefined || !/^[0-9a-f]{1,16}$/.test(from)) return refused(400, `missing or malformed ${HEADER_FROM} header`);
+  if (from === local.localId) return refused(400, `${HEADER_FROM} names this member itself`);
   if (local.isRemoved(from)) return refused(410, `member ${from} was removed from the cluster`);
+  // As etcd: only members may talk raft here (a member just added may be refused until this one
+  // applied its addition; it retries).
+  if (local.isMember !== undefined && !local.isMember(from)) return refused(404, `sender ${from} not found: not a member of this cluster`);
   return { from };
 }
 
@@ -73,7 +79,9 @@ export function refuse(res: ServerResponse, status: number, message: string): vo
   });
   res.end(body);
   // The request body is not wanted; without this the socket would linger until the sender stops.
-  res.once('finish', () => res.req.socket.destroySoon());
+  // (Taken now: by 'finish' node:http may have let go of the request's socket.)
+  const socket = res.req.socket;
+  res.once('finish', () => socket?.destroySoon());
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -32,6 +32,12 @@ export interface PeerTransportOptions {
   /** Produces the file behind an outgoing MsgSnap; without it every MsgSnap fails. */
   snapshotSource?: SnapshotSource;
   /** True for IDs removed from the cluster; their requests are answered 410. */
+  /** Throws when a received snapshot file cannot be installed (not a state database): refused with 400 before raft sees it. */
+  checkSnapshotFile?: (path: string) => void;
+  /** The applied index: received snapshot files at or below it can never be installed, and are removed. */
+  appliedIndex?: () => number;
+  /** True when `id` is a member (peer requests from anyone else are refused with 404, as etcd's). */
+  isMember?: (id: NodeId) => boolean;
   isRemoved?: (id: NodeId) => boolean;
   logger?: Logger;
   /** TLS client settings for https peer URLs (a function: read at every connection, so reloads apply). */
@@ -77,7 +83,7 @@ export class PeerTransport {
     this.logger = opts.logger ?? NOOP_LOGGER;
     this.nowMs = opts.nowMs ?? (() => performance.now());
     const isRemoved = opts.isRemoved ?? (() => false);
-    this.identity = { localId: opts.localId, clusterId: opts.clusterId, isRemoved };
+    this.identity = { localId: opts.localId, clusterId: opts.clusterId, isRemoved, ...(opts.isMember !== undefined ? { isMember: opts.isMember } : {}) };
   }
 
   /** Sets the receiver of every message from peers (the raft loop steps it into the node). */
@@ -295,6 +301,8 @@ export class PeerTransport {
         const stats = this.peers.get(from)?.stats;
         if (stats) stats.bytesReceived += n;
       },
+      ...(this.opts.checkSnapshotFile !== undefined ? { checkFile: this.opts.checkSnapshotFile } : {}),
+      ...(this.opts.appliedIndex !== undefined ? { appliedIndex: this.opts.appliedIndex } : {}),
     }).finally(() => this.inboundSnapshots.delete(req)));
   }
 

@@ -26,6 +26,10 @@ export interface SnapshotReceiverContext {
   logger: Logger;
   deliver(m: Message): void;
   onBytes(n: number): void;
+  /** Throws when the received file cannot be installed; the transfer is then refused (400). */
+  checkFile?: (path: string) => void;
+  /** The member's applied index (see {@link removeStaleReceived}). */
+  appliedIndex?: () => number;
 }
 
 /** Largest encoded MsgSnap (without data) accepted in front of the file. */
@@ -51,6 +55,20 @@ export async function removeIncompleteSnapshots(snapshotDir: string): Promise<nu
   return stale.length;
 }
 
+/**
+ * Removes received snapshot files at or below `appliedIndex`: raft installs only a snapshot past
+ * its commit index, so these (a transfer that raft ignored, one that arrived late) would stay for
+ * ever. One that is still to be installed is above it.
+ */
+export async function removeStaleReceived(snapshotDir: string, appliedIndex: number): Promise<number> {
+  const stale = (await readdir(snapshotDir)).filter((name) => {
+    const m = /^received-[0-9a-f]{16}-([0-9a-f]{16})-[0-9a-f]+\.snap$/.exec(name);
+    return m !== null && parseInt(m[1]!, 16) <= appliedIndex;
+  });
+  await Promise.all(stale.map((name) => rm(join(snapshotDir, name), { force: true })));
+  return stale.length;
+}
+
 /** Serves one inbound snapshot transfer from `from`; never rejects. */
 export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse, from: NodeId, ctx: SnapshotReceiverContext): Promise<void> {
   const size = Number(req.headers[HEADER_SNAPSHOT_SIZE]);
@@ -71,10 +89,17 @@ export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse,
     await fh.sync();
     await fh.close();
     fh = undefined;
+    try {
+      ctx.checkFile?.(tmpPath);
+    } catch (err) {
+      // Raft would take it and fail to install it, at every try: refused here instead.
+      throw new TransportError('ERR_SNAPSHOT_INVALID', `snapshot file refused: ${(err as Error).message}`);
+    }
     const finalPath = join(ctx.snapshotDir, receivedSnapshotName(m));
     await rename(tmpPath, finalPath);
     await syncDir(ctx.snapshotDir);
     ctx.logger.info('received snapshot', { peer: from, index: m.snapshot!.metadata.index, bytes: size });
+    if (ctx.appliedIndex !== undefined) await removeStaleReceived(ctx.snapshotDir, ctx.appliedIndex());
     ctx.deliver({ ...m, snapshot: { ...m.snapshot!, data: encodeUtf8(finalPath) } });
     res.writeHead(204, { connection: 'close' });
     res.end();

@@ -14,6 +14,8 @@ export type TransportErrorCode =
   | 'ERR_SNAPSHOT_SIZE'
   | 'ERR_SNAPSHOT_CRC'
   | 'ERR_SNAPSHOT_MALFORMED'
+  /** The received file is not a state database raft could install. */
+  | 'ERR_SNAPSHOT_INVALID'
   | 'ERR_SNAPSHOT_BUSY'
   | 'ERR_TRANSPORT_CLOSED';
 

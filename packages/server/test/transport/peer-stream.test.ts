@@ -121,6 +121,22 @@ describe('peer streams', () => {
     assert.deepEqual(b.received, []);
   });
 
+  test('refuses a stream that names this member as its sender (400), and one from a non-member (404, as etcd)', async () => {
+    const b = await member({ id: 'b', isMember: (id) => id === 'a' || id === 'b' });
+    const ask = (headers: Record<string, string>) => new Promise<number>((resolve, reject) => {
+      const req = http.request(`${b.url}/raft/stream`, { method: 'POST', headers, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const id = { 'x-deimos-cluster-id': 'c1', 'x-deimos-to': 'b' };
+    assert.equal(await ask({ ...id, 'x-deimos-from': 'b' }), 400);
+    assert.equal(await ask({ ...id, 'x-deimos-from': 'c' }), 404);
+    assert.deepEqual(b.received, []);
+  });
+
   test('tells a removed member so when a peer answers 410', async () => {
     const a = await member({ id: 'a' });
     const b = await member({ id: 'b', isRemoved: (id) => id === 'a' });

@@ -1,9 +1,12 @@
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeUtf8, makeMessage, MessageType, type Message } from '@deimos/protocol';
+import http from 'node:http';
+import { decodeUtf8, encodeMessage, makeMessage, MessageType, type Message } from '@deimos/protocol';
+import { encodeFrame } from '../../src/transport/frame-codec.js';
+import { HEADER_SNAPSHOT_SIZE } from '../../src/transport/peer-headers.js';
 import { SnapshotStatus } from '@deimos/raft';
 import { removeIncompleteSnapshots, type SnapshotSource } from '../../src/transport/index.js';
 import type { Logger } from '../../src/util/logger.js';
@@ -33,6 +36,9 @@ interface Pair {
 }
 
 interface PairOptions {
+  /** b's check of a received file (a member's: is it a state database). */
+  checkSnapshotFile?: (path: string) => void;
+  appliedIndex?: () => number;
   corruptAtByte?: number;
   delayPerChunkMs?: number;
   fileBytes?: number;
@@ -53,7 +59,10 @@ async function pair(opts: PairOptions): Promise<Pair> {
   };
   const warnings = { a: [] as string[], b: [] as string[] };
   const a = await startMember({ id: 'a', snapshotSource: source, limits: opts.aLimits, logger: recorder(warnings.a) });
-  const b = await startMember({ id: 'b', limits: opts.bLimits, logger: recorder(warnings.b) });
+  const b = await startMember({
+    id: 'b', limits: opts.bLimits, logger: recorder(warnings.b),
+    ...(opts.checkSnapshotFile ? { checkSnapshotFile: opts.checkSnapshotFile } : {}), ...(opts.appliedIndex ? { appliedIndex: opts.appliedIndex } : {}),
+  });
   const proxy = await startProxy(b.port, { corruptAtByte: opts.corruptAtByte, delayPerChunkMs: opts.delayPerChunkMs ?? 1 });
   cleanup.push(() => a.close(), () => b.close(), () => proxy.close());
   a.transport.addPeer('b', [proxy.url]);
@@ -114,6 +123,53 @@ describe('snapshot transfer', () => {
     assert.ok(heartbeatsAt(p.b) > 0);
     await waitFor('temp file removed', () => leftovers(p.b).length === 0);
     assert.deepEqual(p.released, [p.file]);
+  });
+
+  test('refuses (400) a whole file the member could not install, before raft sees it, and removes it', async () => {
+    const p = await pair({ fileBytes: 100_000, checkSnapshotFile: () => { throw new Error('not a store snapshot'); } });
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot outcome', () => p.a.snapshotStatuses.length > 0);
+    assert.deepEqual(p.a.snapshotStatuses, [{ id: 'b', status: SnapshotStatus.Failure }]);
+    assert.match(p.warnings.b.join('\n'), /snapshot file refused: not a store snapshot/);
+    assert.equal(p.b.received.filter((m) => m.type === MessageType.MsgSnap).length, 0);
+    await waitFor('nothing left', () => readdirSync(p.b.snapshotDir).length === 0);
+  });
+
+  test('a received snapshot removes the received files at or below the applied index (raft can never install them)', async () => {
+    const p = await pair({ fileBytes: 100_000, appliedIndex: () => 500 });
+    const old = join(p.b.snapshotDir, 'received-0000000000000001-00000000000001f4-a.snap');
+    const pending = join(p.b.snapshotDir, 'received-0000000000000001-00000000000001f5-a.snap');
+    writeFileSync(old, 'stale');
+    writeFileSync(pending, 'still to install');
+    p.a.transport.send([msgSnap()]);
+    await waitFor('delivered', () => p.b.received.some((m) => m.type === MessageType.MsgSnap));
+    assert.ok(!existsSync(old), 'index 500 (the applied index) removed');
+    assert.ok(existsSync(pending), 'index 501 kept');
+  });
+
+  test('a transfer whose header is not a MsgSnap is refused with 400, the member unharmed', async () => {
+    const b = await startMember({ id: 'b', isMember: () => true });
+    cleanup.push(() => b.close());
+    const header = encodeFrame(encodeMessage(heartbeat('a', 'b')));
+    for (let round = 0; round < 3; round++) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${b.url}/raft/snapshot`, {
+          method: 'POST', agent: false,
+          headers: { 'x-deimos-cluster-id': 'c1', 'x-deimos-from': 'a', 'x-deimos-to': 'b', [HEADER_SNAPSHOT_SIZE]: '1000', 'content-type': 'application/octet-stream' },
+        }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        // The header, then a body still coming: the refusal comes while the request is being read.
+        req.write(header);
+        req.write(Buffer.alloc(500));
+        setTimeout(() => req.end(Buffer.alloc(504)), 50);
+      });
+      assert.equal(status, 400);
+    }
+    await new Promise((r) => setTimeout(r, 100)); // a crash in the refusal's 'finish' would come now
+    assert.equal(b.received.length, 0);
   });
 
   test('fails a transfer whose file is shorter than announced', async () => {
