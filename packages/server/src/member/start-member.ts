@@ -319,7 +319,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     } catch (err) {
       // Refused by the core before it changed anything: dropped, never the member's end.
       if (!(err instanceof InvalidPeerMessageError)) throw err;
-      badPeerMessages.warn('dropped a peer message no correct member sends', { error: err.message });
+      badPeerMessages.warn('dropped a peer message no correct member sends (a forged or broken peer, or a log here that lost entries it had acknowledged)', { error: err.message });
     }
   });
   transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
