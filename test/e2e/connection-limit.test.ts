@@ -188,3 +188,13 @@ test('--max-peer-conns bounds connections on the peer URL with the same clear re
   assert.equal(metric(metrics, 'deimos_peer_connections_refused_total'), 1);
   assert.equal(metric(metrics, 'deimos_peer_connections_limit'), 2);
 });
+
+test('a peer connection that sends nothing is closed after 10 s, so idle sockets cannot keep the members out', { timeout: 60_000 }, async () => {
+  const node = await start({ args: ['--max-peer-conns', '2'] });
+  const idle = [await connect(node.peerUrl), await connect(node.peerUrl)];
+  const opened = Date.now();
+  for (const c of idle) await c.until(() => c.closed, 'the close of an idle peer connection', 20_000);
+  assert.ok(Date.now() - opened >= 9_000, `closed after ${Date.now() - opened} ms, before its first-request bound`);
+  const fresh = await connect(node.peerUrl);
+  assert.equal((await exchange(fresh, get('/members'))).status, 200);
+});

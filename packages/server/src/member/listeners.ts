@@ -139,8 +139,22 @@ export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffe
  */
 export function listenPeers(config: ServerConfig, handler: RequestListener, logger: Logger, tls?: TlsSide, gate?: ConnectionGate, upgrade?: UpgradeListener): Promise<Listeners> {
   return listenEach(config.listenPeerUrls, (url) => {
-    const server = serverFor(url, PEER_SERVER_OPTIONS, handler, tls, logger);
-    if (upgrade !== undefined) server.on('upgrade', upgrade);
+    const server = serverFor(url, PEER_SERVER_OPTIONS, (req, res) => {
+      req.socket.setTimeout(0);
+      handler(req, res);
+    }, tls, logger);
+    if (upgrade !== undefined) {
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        (socket as Socket).setTimeout(0);
+        upgrade(req, socket, head);
+      });
+    }
+    // node:http's header bound starts with a connection's first byte: one that sends nothing would
+    // hold a place of the peer connection bound for ever (idle sockets could keep the members out).
+    server.on(url.startsWith('https://') ? 'secureConnection' : 'connection', (socket: Socket) => socket.setTimeout(PEER_FIRST_REQUEST_MS, () => socket.destroy()));
     return server;
   }, logger, gate);
 }
+
+/** How long a new peer connection may take to send its first request (TLS handshake included). */
+const PEER_FIRST_REQUEST_MS = 10_000;
