@@ -8,6 +8,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { http } from '../support/http.js';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { ProxyProcess } from '../support/proxy-process.js';
@@ -99,6 +101,34 @@ describe('deimos-proxy in front of a TLS cluster', { skip: SKIP }, () => {
     assert.equal(ok.json.node.value, 'v3');
     await assert.rejects(http('GET', `${secure.url}/v2/keys/ptls/k3`, { tls: certs.credentials() }), 'no client certificate');
     await assert.rejects(http('GET', `${secure.url}/v2/keys/ptls/k3`, { tls: certs.credentials(stranger) }), 'a certificate of another CA');
+  });
+
+  test('SIGHUP makes the proxy read its certificate again for new connections (it ended the proxy), and a broken file keeps the old one', async () => {
+    const servedCn = () => new Promise<string>((resolve, reject) => {
+      const u = new URL(secure.url);
+      const socket = tlsConnect({ host: u.hostname, port: Number(u.port), ca: readFileSync(ca), cert: readFileSync(client.cert), key: readFileSync(client.key), rejectUnauthorized: false }, () => {
+        resolve(String(socket.getPeerCertificate().subject.CN));
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(await servedCn(), 'peer');
+    const original = { cert: readFileSync(peer.cert), key: readFileSync(peer.key) };
+    const renewed = await certs.issue('peer', 'peer-renewed', { cn: 'peer-renewed' });
+    copyFileSync(renewed.cert, peer.cert);
+    copyFileSync(renewed.key, peer.key);
+    secure.child.kill('SIGHUP');
+    await waitFor(async () => (await servedCn()) === 'peer-renewed', { timeoutMs: 10_000, what: 'the renewed certificate' });
+    writeFileSync(peer.cert, 'not a certificate');
+    secure.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(secure.child.exitCode, null, 'still running');
+    assert.equal(await servedCn(), 'peer-renewed');
+    const ok = await http('GET', `${secure.url}/v2/keys/ptls/k3`, { tls: certs.credentials(client) });
+    assert.equal(ok.status, 200, ok.body);
+    // The members' peer ports take only CN peer: the later tests need the original files.
+    writeFileSync(peer.cert, original.cert);
+    writeFileSync(peer.key, original.key);
   });
 
   test('a proxy without a client certificate of its own answers 503 with the TLS failure', async () => {

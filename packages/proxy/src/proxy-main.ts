@@ -80,5 +80,7 @@ export async function runProxyCli(argv: readonly string[], env: Readonly<Record<
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // As the member: SIGHUP reloads the certificates (it ended the process).
+    process.on('SIGHUP', () => proxy.reloadTls());
   });
 }

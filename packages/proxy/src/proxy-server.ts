@@ -46,6 +46,11 @@ export interface RunningProxy {
   localMetrics(): string;
   /** Stops listening, closes every connection and stops discovery. */
   stop(): Promise<void>;
+  /**
+   * Reads the TLS files again (SIGHUP) for the connections made from now on; a file that cannot be
+   * used is logged and the old material kept.
+   */
+  reloadTls(): void;
 }
 
 /** A bound listener: node:http with the client loop in front. */
@@ -234,6 +239,22 @@ export async function startProxy(config: ProxyConfig, logger: ProxyLogger, optio
       discovery?.stop();
       await closeListeners();
       forwarder.close();
+    },
+    reloadTls() {
+      let fresh;
+      try {
+        fresh = readTls(config);
+        for (const l of listeners) {
+          if (l.url.startsWith('https:')) (l.server as unknown as { setSecureContext(o: object): void }).setSecureContext({ cert: fresh.client.cert, key: fresh.client.key, ca: fresh.client.ca });
+        }
+      } catch (err) {
+        logger.error('cannot reload TLS certificates; keeping the previous ones', { error: (err as Error).message });
+        return;
+      }
+      // The member connections read these objects at their next connection.
+      Object.assign(clientTls, fresh.client);
+      Object.assign(peerTls, fresh.peer);
+      logger.info('reloaded TLS certificates for new connections');
     },
   };
 }

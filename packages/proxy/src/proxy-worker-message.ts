@@ -23,6 +23,8 @@ export type ProxyWorkerMessage =
   | { proxy: 'rendered'; id: number; text: string }
   | { proxy: 'metrics'; id: number; text: string }
   | { proxy: 'stop' }
+  /** The primary got SIGHUP: read the TLS files again for new connections. */
+  | { proxy: 'reload-tls' }
   /** A worker accepted a connection and asks for a slot of the proxy-wide --max-client-conns. */
   | { proxy: 'conn?' }
   /** The answer to the worker's oldest unanswered `conn?`. */

@@ -25,6 +25,7 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
   const ignore = (): void => {};
   process.on('SIGINT', ignore);
   process.on('SIGTERM', ignore);
+  process.on('SIGHUP', ignore); // the primary's too: it sends 'reload-tls'
 
   let nextAsk = 1;
   const asks = new Map<number, (text: string) => void>();
@@ -59,6 +60,7 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
   // the primary may ask it to stop (or go) before it is up.
   let stopAsked: string | undefined;
   let stopNow: ((why: string) => void) | undefined;
+  let reloadTls: (() => void) | undefined;
   const askStop = (why: string): void => {
     stopAsked ??= why;
     stopNow?.(why);
@@ -66,6 +68,7 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
   process.on('message', (m: ProxyWorkerMessage) => {
     if (m.proxy === 'conn') slots.answer(1, m.granted ? 1 : 0);
     else if (m.proxy === 'stop') askStop('asked by the primary');
+    else if (m.proxy === 'reload-tls') reloadTls?.();
     // Taken from the start: a worker still waiting for its first member list already answers
     // /metrics (without this its asks waited METRICS_WAIT_MS for an answer that had come).
     else if (m.proxy === 'metrics') asks.get(m.id)?.(m.text);
@@ -101,6 +104,7 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
       if (m.proxy === 'render') send({ proxy: 'rendered', id: m.id, text: proxy.localMetrics() });
     });
     stopNow = stop;
+    reloadTls = () => proxy.reloadTls();
     if (stopAsked !== undefined) return stop(stopAsked);
     send({ proxy: 'ready' });
   });

@@ -213,5 +213,9 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, progra
         void stopAll(0);
       });
     }
+    // The workers hold the listeners: they reload the certificates (SIGHUP ended the process).
+    process.on('SIGHUP', () => {
+      for (const slot of slots) if (slot.worker?.isConnected() === true) slot.worker.send({ proxy: 'reload-tls' } satisfies ProxyWorkerMessage);
+    });
   });
 }
