@@ -7,6 +7,7 @@ import type { RequestListener } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../util/logger.js';
+import { LogThrottle } from '../util/log-throttle.js';
 import { certificateCn, TLS_HANDSHAKE_TIMEOUT_MS } from './tls-policy.js';
 import type { TlsSide } from './tls-side.js';
 
@@ -17,6 +18,17 @@ const PLAIN_HTTP_REFUSAL = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain
 
 /** Every TCP connection of each https server, handshaking ones included (node:http knows only the rest). */
 const rawConnections = new WeakMap<NetServer, Set<Socket>>();
+/**
+ * The remote address of each raw connection, taken when it arrives: a handshake refused for an
+ * untrusted certificate is reported after node destroyed the socket, when it knows no address.
+ */
+const remoteOf = new WeakMap<Socket, string>();
+
+/** Where a TLS connection came from, also once it is destroyed (its raw socket is `_parent`). */
+function remoteAddressOf(socket: TLSSocket): string {
+  const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+  return (raw !== undefined ? remoteOf.get(raw) : undefined) ?? socket.remoteAddress ?? '';
+}
 
 /**
  * Destroys every connection of an https server made here, including those still in the TLS
@@ -37,15 +49,17 @@ export function createHttpsServer(side: TlsSide, httpOptions: ServerOptions, han
     server.prependListener('secureConnection', (socket: TLSSocket) => {
       const cn = certificateCn(socket.getPeerCertificate());
       if (cn === allowedCn) return;
-      logger.warn(`rejected ${side.side} connection`, { remote: socket.remoteAddress ?? '', error: `certificate CN "${cn}" is not the allowed "${allowedCn}"` });
+      logger.warn(`rejected ${side.side} connection`, { remote: remoteAddressOf(socket), error: `certificate CN "${cn}" is not the allowed "${allowedCn}"` });
       socket.destroy();
     });
   }
-  // First, while the socket still knows its remote address (node then passes it to 'clientError').
+  // A refused peer is an operator's problem worth a warning, but one retrying (every backoff) would
+  // fill the log: one line per 10 s, with how many were left out. Refused clients could flood it.
+  const peerWarnings = new LogThrottle(logger, 10_000);
   server.prependListener('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    // A refused peer is an operator's problem worth a warning; refused clients could flood the log.
-    const log = side.side === 'peer' ? logger.warn : logger.debug;
-    log.call(logger, `rejected ${side.side} connection`, { remote: socket.remoteAddress ?? '', error: handshakeFailure(err, socket) });
+    const fields = { remote: remoteAddressOf(socket), error: handshakeFailure(err, socket) };
+    if (side.side === 'peer') peerWarnings.warn('rejected peer connection', fields);
+    else logger.debug(`rejected ${side.side} connection`, fields);
   });
   return server;
 }
@@ -72,6 +86,7 @@ function refusePlainHttp(server: Server): void {
   rawConnections.set(server, sockets);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
+    if (socket.remoteAddress !== undefined) remoteOf.set(socket, socket.remoteAddress);
     socket.once('close', () => sockets.delete(socket));
     const onError = (): void => {
       socket.destroy();
