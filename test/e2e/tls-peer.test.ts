@@ -34,18 +34,21 @@ describe('peer TLS with peer client-certificate auth (and client TLS)', () => {
   let cluster: DeimosCluster;
   let strangerPeer: CertPair;
   let wrongCnPeer: CertPair;
+  let elsewherePeer: CertPair;
 
   before(async () => {
     certs = await TestCerts.create();
     // Independent deimosctl runs at once: most of their time is process start-up.
-    const [, server, client, wrongCn] = await Promise.all([
+    const [, server, client, wrongCn, elsewhere] = await Promise.all([
       certs.issue('peer', 'peer', { cn: PEER_CN }),
       certs.issue('server', 'server'),
       certs.issue('client', 'client'),
       certs.issue('peer', 'intruder', { cn: 'intruder' }),
+      certs.issue('peer', 'elsewhere', { cn: PEER_CN, ip: '10.9.9.9', dns: 'wrong.invalid' }),
       certs.ca('other'),
     ]);
     wrongCnPeer = wrongCn;
+    elsewherePeer = elsewhere;
     strangerPeer = await certs.issue('peer', 'stranger', { caName: 'other', cn: PEER_CN });
     // The members read their certificate through a path that the reload test rewrites.
     copyFileSync(certs.path('peer.pem'), certs.path('live.pem'));
@@ -119,6 +122,10 @@ describe('peer TLS with peer client-certificate auth (and client TLS)', () => {
 
   test('a member presenting a peer certificate from another CA cannot join', async () => {
     await refusedJoin(strangerPeer, /rejected peer connection remote=\S*127\.0\.0\.1 error=certificate not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+  });
+
+  test('a member whose peer certificate names other addresses cannot join (etcd\'s SAN check)', async () => {
+    await refusedJoin(elsewherePeer, /rejected peer connection remote=\S*127\.0\.0\.1 error=certificate does not match the connection: 127\.0\.0\.1 is not among the certificate's addresses \(10\.9\.9\.9, wrong\.invalid\)/);
   });
 
   test('a member whose peer certificate CN is not allowed cannot join', async () => {

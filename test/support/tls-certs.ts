@@ -53,10 +53,11 @@ export class TestCerts {
    * Issues `deimosctl cert <kind>` as `<name>.pem` / `<name>-key.pem`, signed by the CA `caName`
    * (default the main one), for 127.0.0.1 and localhost, with subject CN `cn` (default the name).
    */
-  async issue(kind: 'server' | 'peer' | 'client', name: string, opts: { cn?: string; caName?: string; force?: boolean } = {}): Promise<CertPair> {
+  async issue(kind: 'server' | 'peer' | 'client', name: string, opts: { cn?: string; caName?: string; force?: boolean; ip?: string; dns?: string } = {}): Promise<CertPair> {
     const caDir = opts.caName === undefined || opts.caName === 'ca' ? this.dir : join(this.dir, opts.caName);
     await deimosctl(['cert', kind, '--out-dir', this.dir, '--name', name, '--ca-cert', join(caDir, 'ca.pem'), '--ca-key', join(caDir, 'ca-key.pem'),
-      ...(opts.cn !== undefined ? ['--cn', opts.cn] : []), ...(opts.force ? ['--force'] : [])]);
+      ...(opts.cn !== undefined ? ['--cn', opts.cn] : []), ...(opts.force ? ['--force'] : []),
+      ...(opts.ip !== undefined ? ['--ip', opts.ip] : []), ...(opts.dns !== undefined ? ['--dns', opts.dns] : [])]);
     return { cert: this.path(`${name}.pem`), key: this.path(`${name}-key.pem`) };
   }
 

@@ -8,6 +8,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../util/logger.js';
 import { LogThrottle } from '../util/log-throttle.js';
+import { PeerSanCheck } from './peer-san-check.js';
 import { certificateCn, TLS_HANDSHAKE_TIMEOUT_MS } from './tls-policy.js';
 import type { TlsSide } from './tls-side.js';
 
@@ -43,7 +44,23 @@ export function destroyTlsConnections(server: NetServer): void {
 export function createHttpsServer(side: TlsSide, httpOptions: ServerOptions, handler: RequestListener, logger: Logger): Server {
   const server = createServer({ ...httpOptions, ...side.serverOptions() }, handler);
   side.onReload((options) => server.setSecureContext(options));
+  // A refused peer is an operator's problem worth a warning, but one retrying (every backoff) would
+  // fill the log: one line per 10 s, with how many were left out. Refused clients could flood it.
+  const peerWarnings = new LogThrottle(logger, 10_000);
   refusePlainHttp(server);
+  if (side.side === 'peer' && side.files.clientCertAuth) {
+    // The certificate must name the address the member connects from (etcd's check), decided before
+    // node:http reads a request (see PeerSanCheck).
+    const sans = new PeerSanCheck();
+    server.prependListener('secureConnection', (socket: TLSSocket) => {
+      const remote = remoteAddressOf(socket);
+      const verdict = sans.check(socket.getPeerCertificate(), remote);
+      if (verdict.ok) return;
+      if (verdict.retry) logger.debug('refused a peer connection until its certificate\'s names are resolved', { remote, reason: verdict.problem });
+      else peerWarnings.warn('rejected peer connection', { remote, error: `certificate does not match the connection: ${verdict.problem}` });
+      socket.destroy();
+    });
+  }
   const allowedCn = side.files.allowedCn;
   if (allowedCn !== undefined) {
     server.prependListener('secureConnection', (socket: TLSSocket) => {
@@ -53,9 +70,6 @@ export function createHttpsServer(side: TlsSide, httpOptions: ServerOptions, han
       socket.destroy();
     });
   }
-  // A refused peer is an operator's problem worth a warning, but one retrying (every backoff) would
-  // fill the log: one line per 10 s, with how many were left out. Refused clients could flood it.
-  const peerWarnings = new LogThrottle(logger, 10_000);
   server.prependListener('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const fields = { remote: remoteAddressOf(socket), error: handshakeFailure(err, socket) };
     if (side.side === 'peer') peerWarnings.warn('rejected peer connection', fields);
