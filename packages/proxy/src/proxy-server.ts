@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { goRequestRefusal } from '@deimos/protocol';
-import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, ConnectionGate, LogThrottle, orderedRequests, type OrderedRequests, type ConnectionAdmission } from '@deimos/net';
+import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, ConnectionGate, LogThrottle, orderedRequests, TLS_CIPHERS, TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION, type OrderedRequests, type ConnectionAdmission } from '@deimos/net';
 import { DashboardAssets } from '@deimos/dashboard';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery, discoveryOptions, seedsOf } from './discovery.js';
@@ -95,7 +95,11 @@ async function listen(url: string, deps: ListenDeps): Promise<Listener> {
   const u = new URL(url);
   const https = u.protocol === 'https:';
   const server: Server = https
-    ? createHttpsServer({ ...LISTENER_OPTIONS, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: config.tls.clientCertAuth, rejectUnauthorized: config.tls.clientCertAuth }, ordered.handler)
+    ? createHttpsServer({
+      ...LISTENER_OPTIONS, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: config.tls.clientCertAuth, rejectUnauthorized: config.tls.clientCertAuth,
+      // The member's policy: no weaker protocols or suites in front of it, and a bounded handshake.
+      minVersion: TLS_MIN_VERSION, ciphers: TLS_CIPHERS, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+    }, ordered.handler)
     : createHttpServer(LISTENER_OPTIONS, ordered.handler);
   // Answer a client that half-closes after its requests, then close (node:http's default drops the
   // requests still being answered at the client's FIN: a write applied but never answered).

@@ -1,31 +1,11 @@
 /**
- * What every TLS endpoint of a member accepts: TLS 1.2 or newer, forward-secret AEAD cipher suites
- * only, and a bounded handshake. Shared by the client and peer listeners and outgoing peer
- * connections so that the two ends of a member-to-member link always agree.
+ * What every TLS endpoint of a member accepts (the listener policy of @deimos/net, which
+ * deimos-proxy shares), and the peer CN rule. Shared by the client and peer listeners and outgoing
+ * peer connections so that the two ends of a member-to-member link always agree.
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 
-/** The oldest protocol version accepted. */
-export const TLS_MIN_VERSION = 'TLSv1.2';
-
-/**
- * TLS 1.3 suites, then TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305: no CBC, RSA key
- * exchange, SHA-1 MACs, 3DES or RC4.
- */
-export const TLS_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
-
-/** A connection that has not finished its handshake by then is closed (slowloris bound). */
-export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+export { TLS_CIPHERS, TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION } from '@deimos/net';
 
 /**
  * The subject CN of a peer certificate, or '' when it has none. Of several CN attributes the last
