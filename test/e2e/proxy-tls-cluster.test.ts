@@ -103,6 +103,19 @@ describe('deimos-proxy in front of a TLS cluster', { skip: SKIP }, () => {
     await assert.rejects(http('GET', `${secure.url}/v2/keys/ptls/k3`, { tls: certs.credentials(stranger) }), 'a certificate of another CA');
   });
 
+  test('the TLS proxy takes the member\'s TLS policy: a CBC suite without forward secrecy is refused', async () => {
+    const u = new URL(secure.url);
+    const handshake = (ciphers: string) => new Promise<string>((resolve) => {
+      const socket = tlsConnect({ host: u.hostname, port: Number(u.port), ca: readFileSync(ca), cert: readFileSync(client.cert), key: readFileSync(client.key), rejectUnauthorized: false, maxVersion: 'TLSv1.2', ciphers }, () => {
+        resolve(socket.getCipher().name);
+        socket.destroy();
+      });
+      socket.on('error', (err) => resolve(`refused: ${err.message}`));
+    });
+    assert.match(await handshake('AES128-SHA'), /^refused: .*handshake failure/);
+    assert.equal(await handshake('ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256'), 'ECDHE-RSA-AES128-GCM-SHA256');
+  });
+
   test('SIGHUP makes the proxy read its certificate again for new connections (it ended the proxy), and a broken file keeps the old one', async () => {
     const servedCn = () => new Promise<string>((resolve, reject) => {
       const u = new URL(secure.url);
