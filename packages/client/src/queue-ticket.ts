@@ -108,8 +108,10 @@ export class QueueTicket {
   }
 
   static async enqueue(client: DeimosClient, dir: string, value: string, opts: QueueTicketOptions): Promise<QueueTicket> {
+    // An entry found after an unknown outcome may be any attempt's: its TTL is counted from the first.
+    const firstSentAt = performance.now();
     for (let attempt = 1; ; attempt++) {
-      const sentAt = performance.now();
+      const sentAt = attempt === 1 ? firstSentAt : performance.now();
       let res: KeysResponse;
       try {
         res = await client.createInOrder(dir, value, { ttl: opts.ttlSeconds });
@@ -118,7 +120,7 @@ export class QueueTicket {
         const unknown = err instanceof OutcomeUnknownError || (err instanceof DeimosError && err.errorCode === 300);
         if (!unknown || !opts.uniqueValue) throw err;
         const mine = (await untilAnswered(() => readQueue(client, dir))).entries.find((e) => e.value === value);
-        if (mine !== undefined) return new QueueTicket(client, dir, mine.key, mine.createdIndex, opts, mine.modifiedIndex, sentAt);
+        if (mine !== undefined) return new QueueTicket(client, dir, mine.key, mine.createdIndex, opts, mine.modifiedIndex, firstSentAt);
         // Not there: it did not apply (or applies later, then expires unrefreshed): ask again.
         if (attempt >= ENQUEUE_ATTEMPTS) throw err;
         continue;
