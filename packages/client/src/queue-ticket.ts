@@ -21,6 +21,8 @@ import { untilAnswered } from './watch.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The holder stops counting on its key this long (at most) before the TTL it confirmed runs out. */
 const LEASE_GUARD_MS = 1_000;
+/** The longest a refresh attempt waits before the next member is tried. */
+const REFRESH_ATTEMPT_MAX_MS = 5_000;
 /** Enqueue attempts whose outcome stayed unknown (a timeout, a leader change) before giving up. */
 const ENQUEUE_ATTEMPTS = 5;
 
@@ -61,7 +63,8 @@ export class QueueTicket {
   ) {
     this.modifiedIndex = modifiedIndex;
     const ttlMs = opts.ttlSeconds * 1000;
-    this.refreshTimeoutMs = Math.min(MAX_TIMER_MS, Math.max(500, ttlMs / 3));
+    // At most the client's default 5 s (a TTL of months must not make an attempt wait for weeks).
+    this.refreshTimeoutMs = Math.max(500, Math.min(ttlMs / 3, REFRESH_ATTEMPT_MAX_MS));
     this.heartbeat = new Heartbeat(() => this.refresh(), Math.max(1, ttlMs / 3), (err) => this.onBeatError(err));
     this.heartbeat.start();
     this.confirmed(confirmedAt);
@@ -200,10 +203,17 @@ export class QueueTicket {
   private confirmed(sentAt: number): void {
     if (this.done) return;
     const ttlMs = this.opts.ttlSeconds * 1000;
-    const deadline = sentAt + ttlMs - Math.min(LEASE_GUARD_MS, ttlMs / 6);
+    this.armLease(sentAt + ttlMs - Math.min(LEASE_GUARD_MS, ttlMs / 6));
+  }
+
+  /** Marks the key lost at `deadline`; one past Node's timer range is waited for in steps. */
+  private armLease(deadline: number): void {
     clearTimeout(this.leaseTimer);
-    this.leaseTimer = setTimeout(() => this.markLost('not refreshed within its ttl (the cluster did not answer): taken as expired'),
-      Math.min(MAX_TIMER_MS, Math.max(0, deadline - performance.now())));
+    const left = deadline - performance.now();
+    this.leaseTimer = setTimeout(() => {
+      if (left > MAX_TIMER_MS) return this.armLease(deadline);
+      this.markLost('not refreshed within its ttl (the cluster did not answer): taken as expired');
+    }, Math.min(MAX_TIMER_MS, Math.max(0, left)));
     this.leaseTimer.unref();
   }
 

@@ -4,7 +4,7 @@
  * chunks is gathered and joined once, when it is complete, instead of re-joined at every chunk.
  */
 import type { Socket } from 'node:net';
-import { hasBareLf, keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
+import { escapeHighBytes, hasBareLf, keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
 
 /** Longest head read by a loop; longer ones go to node:http, which applies its own bound (431). */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -50,21 +50,9 @@ const TO_NODE: PlainRead = { kind: 'to-node' };
 export function withEscapedTarget(buf: Buffer): Buffer {
   let end = buf.indexOf(0x0a);
   if (end < 0) end = buf.length;
-  let high = 0;
-  for (let i = 0; i < end; i++) if (buf[i]! >= 0x80) high++;
-  if (high === 0) return buf;
-  const out = Buffer.allocUnsafe(buf.length + 2 * high);
-  let at = 0;
-  for (let i = 0; i < end; i++) {
-    const c = buf[i]!;
-    if (c < 0x80) out[at++] = c;
-    else {
-      out[at++] = 0x25;
-      at += out.write(c.toString(16).toUpperCase(), at, 'latin1');
-    }
-  }
-  buf.copy(out, at, end);
-  return out;
+  const line = buf.toString('latin1', 0, end);
+  const escaped = escapeHighBytes(line);
+  return escaped === line ? buf : Buffer.concat([Buffer.from(escaped, 'latin1'), buf.subarray(end)]);
 }
 const HEAD_INCOMPLETE: PlainRead = { kind: 'head-incomplete' };
 

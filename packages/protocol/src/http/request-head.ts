@@ -30,21 +30,23 @@ function isUpperMethod(s: string): boolean {
 }
 
 /**
- * A request target of visible ASCII, or with raw bytes of 0x80 and above (a UTF-8 key that a
- * client sent unescaped: Go's server takes those, and reads them as their percent-encoded form);
- * false for spaces and control characters.
+ * A request target of visible ASCII, possibly with raw bytes of 0x80 and above (a UTF-8 key that a
+ * client sent unescaped: Go's server takes those, and reads them as their percent-encoded form), as
+ * it is handed on: those bytes percent-encoded. Undefined for spaces and control characters.
  */
-function isPlainTarget(s: string): boolean {
-  if (s.length === 0) return false;
+function plainTarget(s: string): string | undefined {
+  if (s.length === 0) return undefined;
+  let high = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c <= 0x20 || c === 0x7f) return false;
+    if (c <= 0x20 || c === 0x7f) return undefined;
+    if (c >= 0x80) high = true;
   }
-  return true;
+  return high ? escapeHighBytes(s) : s;
 }
 
-/** The target (latin1 text, a char a byte) with every byte of 0x80 and above percent-encoded. */
-function escapeHighBytes(s: string): string {
+/** `s` (latin1 text, a char a byte) with every byte of 0x80 and above percent-encoded. */
+export function escapeHighBytes(s: string): string {
   let out = '';
   let from = 0;
   for (let i = 0; i < s.length; i++) {
@@ -75,9 +77,8 @@ export function parseRequestHead(text: string): RequestHead | undefined {
   const version = text.slice(sp2 + 1, lineEnd);
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return undefined;
   const method = text.slice(0, sp1);
-  const target = text.slice(sp1 + 1, sp2);
-  if (!isUpperMethod(method) || !isPlainTarget(target)) return undefined;
-  const url = escapeHighBytes(target);
+  const url = isUpperMethod(method) ? plainTarget(text.slice(sp1 + 1, sp2)) : undefined;
+  if (url === undefined) return undefined;
   const headers = new Map<string, string>();
   let at = lineEnd + 2;
   while (at < text.length) {

@@ -375,7 +375,7 @@ export class Member implements MemberView {
 
   /** etcd's `/debug/vars` page (see debug-vars.ts). */
   debugVars(): string {
-    return debugVarsText(this.loop.withNode((node) => node.status()), process.argv.slice(2), readOpenFilesLimit());
+    return debugVarsText(this.loop.status(), process.argv.slice(2), readOpenFilesLimit());
   }
 
   leaderStats(): Record<string, unknown> | undefined {

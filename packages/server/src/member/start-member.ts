@@ -2,8 +2,7 @@
  * Builds a member from its configuration: data directory and lock, state database, WAL, raft core,
  * loop, HTTP listeners, and the leader's TTL sweep. The only place these real parts are wired.
  */
-import { performance } from 'node:perf_hooks';
-import { LogThrottle } from '@deimos/net';
+import { LogThrottle } from '../util/log-throttle.js';
 import { InvalidPeerMessageError } from '@deimos/raft';
 import { AuthState } from '../auth/auth-state.js';
 import { rmSync } from 'node:fs';
@@ -311,7 +310,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   };
   raftApplied = () => loop.appliedIndex;
   member = new Member({ config, logger, metrics, store, loop, waiters, membership, auth, transport, backend, flushState: () => applier.flush(), spaceAlarm });
-  const badPeerMessages = new LogThrottle(logger, 1_000, () => performance.now());
+  const badPeerMessages = new LogThrottle(logger, 1_000);
   transport.onMessage((m) => {
     if (m.type === MessageType.MsgApp) member!.appendsReceived.note(estimateMessageBytes(m));
     try {

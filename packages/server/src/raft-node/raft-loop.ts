@@ -18,7 +18,7 @@
  */
 import type { ConfState, Entry, HardState, Message, NodeId, Snapshot } from '@deimos/protocol';
 import { MessageType, NONE } from '@deimos/protocol';
-import { StateType, type RaftNode, type Ready, type ReadState, type SoftState } from '@deimos/raft';
+import { StateType, type RaftNode, type Ready, type ReadState, type SoftState, type Status } from '@deimos/raft';
 import { isNoSpaceError } from '../util/no-space.js';
 import { ReadyPipeline } from './ready-pipeline.js';
 import { RequestTimeoutError } from './wait-registry.js';
@@ -232,6 +232,11 @@ export class RaftLoop {
   /** True when this member is the leader. */
   get isLeader(): boolean {
     return this.soft.raftState === StateType.Leader;
+  }
+
+  /** The core's status (for /debug/vars): a read, nothing to process after it. */
+  status(): Status {
+    return this.node.status();
   }
 
   /** Runs `fn` against the core (propose, step, ...) and schedules processing of what it produced. */

@@ -51,6 +51,7 @@ const NAME_TTL_MS = 60_000;
  */
 export class PeerSanCheck {
   private readonly names = new Map<string, { addresses: string[]; at: number }>();
+  private readonly resolving = new Map<string, Promise<void>>();
 
   constructor(
     private readonly resolve: (name: string) => Promise<string[]> = async (name) => (await lookup(name, { all: true })).map((a) => a.address),
@@ -66,7 +67,7 @@ export class PeerSanCheck {
       const known = this.names.get(name);
       if (known === undefined || this.now() - known.at > NAME_TTL_MS) {
         unknown = true;
-        this.lookUp(name);
+        void this.lookUp(name);
         continue;
       }
       if (known.addresses.some((address) => sameAddress(address, remote))) return { ok: true };
@@ -76,11 +77,18 @@ export class PeerSanCheck {
     return { ok: false, retry: false, problem: `${plainAddress(remote)} is not among the certificate's addresses (${listed})` };
   }
 
-  /** Resolves `name` now; a name that does not resolve matches nothing (until it is asked again). */
+  /**
+   * Resolves `name` now (once at a time, however many connections ask); a name that does not
+   * resolve matches nothing (until it is asked again).
+   */
   lookUp(name: string): Promise<void> {
-    return this.resolve(name).then(
+    const running = this.resolving.get(name);
+    if (running !== undefined) return running;
+    const done = this.resolve(name).then(
       (addresses) => void this.names.set(name, { addresses, at: this.now() }),
       () => void this.names.set(name, { addresses: [], at: this.now() }),
-    );
+    ).finally(() => this.resolving.delete(name));
+    this.resolving.set(name, done);
+    return done;
   }
 }
