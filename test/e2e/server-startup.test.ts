@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -195,7 +195,7 @@ describe('data directory problems', () => {
     await refused(file, `--data-dir ${file}: not a directory (a file of that name exists)`);
     await refused(join(file, 'sub', 'dir'), `--data-dir ${join(file, 'sub', 'dir')}: ${file} is not a directory`);
     const damaged = join(work, 'damaged');
-    mkdirSync(damaged);
+    mkdirSync(damaged, { mode: 0o700 }); // as deimos makes it (a 0755 one adds a warning line)
     writeFileSync(join(damaged, 'state.db'), 'not a database at all, but long enough to have a header..................................................');
     await refused(damaged, `state database ${join(damaged, 'state.db')} is damaged: file is not a database`);
     assert.deepEqual(readdirSync(damaged), ['state.db'], 'the damaged file is left for the operator, and nothing added');
@@ -229,6 +229,64 @@ describe('joining a cluster that cannot be reached', () => {
       assert.equal(existsSync(join(work, 'join')), false, 'no half-made data directory (nor the parent it made)');
     } finally {
       await Promise.all(dead.map((d) => new Promise((resolve) => d.close(resolve))));
+    }
+  });
+});
+
+describe('an operator moving over from etcd', () => {
+  test('a first start whose port is taken leaves no data directory, so the corrected start is a first start too', async () => {
+    const taken = await new Promise<Server>((resolve) => {
+      const server = createServer((socket) => socket.destroy());
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    });
+    try {
+      const busy = (taken.address() as AddressInfo).port;
+      const [client, peer, other] = await freePorts(3);
+      for (const [c, p] of [[client, busy], [busy, peer]] as const) {
+        const dataDir = join(work, `bind-${c}-${p}`);
+        const r = await DeimosProcess.runOnce(['--name', 'a', '--data-dir', dataDir, '--initial-cluster', `a=http://127.0.0.1:${p},b=http://127.0.0.1:${other}`,
+          '--listen-client-urls', `http://127.0.0.1:${c}`, '--listen-peer-urls', `http://127.0.0.1:${p}`]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(lines(r.stderr).at(-1)!, new RegExp(`^deimos: cannot start: cannot listen on http://127\\.0\\.0\\.1:${busy}: address already in use$`));
+        assert.equal(existsSync(dataDir), false, `no data directory left (${c === busy ? 'client' : 'peer'} port taken)`);
+      }
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  test('settings come from DEIMOS_ variables named after etcd\'s flags; etcd\'s own variables and unknown ones are warned about', async () => {
+    const [c, p] = await freePorts(2);
+    const dataDir = join(work, 'env-names');
+    // DEIMOS_INITIAL_CLUSTER is read (it was not: each member then started a cluster of its own):
+    // the URL it gives twice is refused, as etcd refuses it.
+    const r = await DeimosProcess.runOnce([], {
+      DEIMOS_NAME: 'e1', DEIMOS_DATA_DIR: dataDir, DEIMOS_LISTEN_CLIENT_URLS: `http://127.0.0.1:${c}`, DEIMOS_LISTEN_PEER_URLS: `http://127.0.0.1:${p}`,
+      DEIMOS_INITIAL_CLUSTER: `e1=http://127.0.0.1:${p},e2=http://127.0.0.1:${p}`, ETCD_INITIAL_CLUSTER: 'e1=http://127.0.0.1:1', DEIMOS_HEARTBEAT_INTERVAL: '100',
+    });
+    assert.equal(r.code, 2, r.stderr);
+    const out = lines(r.stderr).map((l) => l.replace(/^\d\S* /, '')); // without the log lines' time
+    assert.deepEqual(out, [
+      'WARN  deimos[e1]: environment variable DEIMOS_HEARTBEAT_INTERVAL is not a setting of this program and is ignored (see --help for the DEIMOS_* names)',
+      'WARN  deimos[e1]: environment variable ETCD_INITIAL_CLUSTER is etcd\'s and is not read: this program reads DEIMOS_INITIAL_CLUSTER',
+      `deimos: --initial-cluster (--bootstrap-config) has duplicate URL http://127.0.0.1:${p} (members "e1" and "e2")`,
+    ]);
+    assert.equal(existsSync(dataDir), false);
+  });
+
+  test('in a data directory that others may read, the member warns and keeps its own files private', async () => {
+    const dataDir = join(work, 'open-dir');
+    mkdirSync(dataDir, { mode: 0o755 });
+    const m = await DeimosProcess.start({ name: 'p1', dataDir });
+    try {
+      await waitFor(async () => (await members(m))[0]?.name === 'p1', { timeoutMs: 10_000, what: 'the member to publish' });
+      assert.match(m.output, /WARN {2}deimos\[p1\]: data directory .*open-dir has permissions 0755; 0700 keeps other users of this host out of the keyspace/);
+      for (const entry of ['state.db', 'wal', 'LOCK']) {
+        assert.equal(statSync(join(dataDir, entry)).mode & 0o077, 0, `${entry} is not readable by group or others`);
+      }
+      for (const seg of readdirSync(join(dataDir, 'wal'))) assert.equal(statSync(join(dataDir, 'wal', seg)).mode & 0o077, 0, `wal/${seg}`);
+    } finally {
+      await m.destroy();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { DurationError, parseGoDurationMs } from '@deimos/protocol';
+import { DurationError, parseTimerDurationMs } from '@deimos/protocol';
 import { usageError } from './ctl-error.js';
 
 /**
@@ -7,13 +7,10 @@ import { usageError } from './ctl-error.js';
  * usage error naming the flag (it used to mean seconds here but milliseconds to the servers).
  */
 export function parseDurationMs(text: string, flag = 'timeout'): number {
-  let ms: number;
   try {
-    ms = parseGoDurationMs(text, flag);
+    return parseTimerDurationMs(text, flag);
   } catch (err) {
     if (err instanceof DurationError) throw usageError(err.message);
     throw err;
   }
-  if (!(ms > 0)) throw usageError(`--${flag}: duration must be positive (e.g. --${flag} 5s)`);
-  return Math.max(1, Math.round(ms));
 }

@@ -35,6 +35,11 @@ export function envName(prefix: string, flag: string): string {
   return `${prefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
+/** A flag's environment variables, its main name's first (one for each name it takes). */
+export function envNames(prefix: string, spec: FlagSpec): string[] {
+  return [spec.name, ...(spec.aliases ?? [])].map((n) => envName(prefix, n));
+}
+
 function convert(spec: FlagSpec, raw: string, origin: string): string | boolean {
   if (spec.kind === 'boolean') {
     if (TRUE_WORDS.has(raw)) return true;
@@ -82,9 +87,9 @@ export function parseFlags(
   }
   for (const spec of specs) {
     if (values.has(spec.name)) continue;
-    const variable = envName(envPrefix, spec.name);
-    const fromEnv = spec.noEnv ? undefined : env[variable];
-    if (fromEnv !== undefined && fromEnv !== '') values.set(spec.name, convert(spec, fromEnv, `environment variable ${variable}`));
+    // Every name the flag takes has a variable (see the server's envNames), its main name's first.
+    const variable = spec.noEnv ? undefined : envNames(envPrefix, spec).find((n) => env[n] !== undefined && env[n] !== '');
+    if (variable !== undefined) values.set(spec.name, convert(spec, env[variable]!, `environment variable ${variable}`));
     else if (spec.defaultValue !== undefined) values.set(spec.name, convert(spec, spec.defaultValue, `default of --${spec.name}`));
   }
   return values;
@@ -98,7 +103,7 @@ export function renderHelp(title: string, usage: string, specs: readonly FlagSpe
     lines.push(`  ${names}${spec.kind === 'boolean' ? '' : ' <value>'}`, `      ${spec.description}`);
     const extra: string[] = [];
     if (spec.defaultValue) extra.push(`default: ${spec.defaultValue}`);
-    if (!spec.noEnv) extra.push(`env: ${envName(envPrefix, spec.name)}`);
+    if (!spec.noEnv) extra.push(`env: ${envNames(envPrefix, spec).join(' or ')}`);
     if (extra.length > 0) lines.push(`      (${extra.join('; ')})`);
   }
   return `${lines.join('\n')}\n`;

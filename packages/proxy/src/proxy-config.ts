@@ -4,7 +4,7 @@
  */
 import { namesPort, portOf } from './url-port.js';
 import { defaultMaxClientConns, readOpenFilesLimit } from './client-connection-limit.js';
-import { DurationError, parseGoDurationMs } from '@deimos/protocol';
+import { DurationError, parseTimerDurationMs } from '@deimos/protocol';
 import { ProxyConfigError, parseFlags, renderHelp, type FlagSpec, type FlagValues } from './flags.js';
 import { AUTO_CLIENT_WORKERS_CAP, autoClientWorkers, cpuBudget } from '@deimos/net';
 
@@ -92,18 +92,15 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
 
 /**
  * Parses a positive duration flag with Go's rule, the same as `deimos` and `deimosctl` (a unit is
- * required: `5s`, `800ms`, `1m30s`; see `parseGoDurationMs`), in whole milliseconds (at least 1).
+ * required: `5s`, `800ms`, `1m30s`; see `parseGoDurationMs`), in whole milliseconds (at least 1, at most a timer's range: `parseTimerDurationMs`).
  */
 export function parseDurationMs(text: string, flag: string): number {
-  let ms: number;
   try {
-    ms = parseGoDurationMs(text, flag);
+    return parseTimerDurationMs(text, flag);
   } catch (err) {
     if (err instanceof DurationError) throw new ProxyConfigError(err.message);
     throw err;
   }
-  if (!(ms > 0)) throw new ProxyConfigError(`--${flag}: duration must be positive (e.g. --${flag} 5s)`);
-  return Math.max(1, Math.round(ms));
 }
 
 /** Checks one URL and returns it as `scheme://host:port`. */

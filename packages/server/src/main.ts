@@ -5,6 +5,7 @@
 import { FlagError, renderHelp } from './config/flag-parser.js';
 import { loadServerConfig } from './config/server-config.js';
 import { SERVER_FLAGS } from './config/server-flags.js';
+import { unreadEnvironment } from './config/unread-environment.js';
 import { DEIMOS_VERSION } from './version.js';
 import { createLogger } from './util/logger.js';
 import { startMember, type RunningMember } from './member/start-member.js';
@@ -37,7 +38,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
     return 0;
   }
   const config = request.config;
+  // The data directory's files hold the whole keyspace (auth's password hashes included): readable
+  // by their owner only, as etcd makes them (0600, directories 0700), whatever the inherited umask.
+  process.umask(process.umask() | 0o077);
   const logger = createLogger(config.logLevel, `deimos[${config.name}]`);
+  for (const line of unreadEnvironment(SERVER_FLAGS, env, 'DEIMOS')) logger.warn(line);
   if (config.unsafeLocalReads) logger.warn('TEST ONLY: linearizable reads are served locally (DEIMOS_TEST_UNSAFE_LOCAL_READS=1); this member is deliberately not linearizable');
   let member: RunningMember | undefined;
   // Registered before the start: SIGHUP's default action would end a member still starting (joining, say).

@@ -48,3 +48,21 @@ export function parseGoDurationMs(text: string, flag: string): number {
   }
   return sign * total;
 }
+
+/**
+ * The longest wait a Node timer takes (2^31-1 ms, about 24.8 days): a longer one fires after 1 ms,
+ * so `--timeout 1000h` meant "time every request out at once".
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A positive duration flag in whole milliseconds (at least 1) that a timer can wait: Go's rule
+ * (see {@link parseGoDurationMs}), then refused when not positive or past {@link MAX_TIMER_MS}.
+ * Throws {@link DurationError}; each tool turns it into its own usage error.
+ */
+export function parseTimerDurationMs(text: string, flag: string): number {
+  const ms = parseGoDurationMs(text, flag);
+  if (!(ms > 0)) throw new DurationError(`--${flag}: duration must be positive (e.g. --${flag} 5s)`);
+  if (ms > MAX_TIMER_MS) throw new DurationError(`--${flag}: duration ${JSON.stringify(text)} is too long (at most ${MAX_TIMER_MS} ms, about 24 days)`);
+  return Math.max(1, Math.round(ms));
+}

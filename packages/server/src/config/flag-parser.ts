@@ -59,12 +59,22 @@ export function envName(prefix: string, flag: string): string {
   return `${prefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
+/**
+ * The environment variables of a flag, its main name's first: every name it takes on the command
+ * line has one (`DEIMOS_INITIAL_CLUSTER` as well as `DEIMOS_BOOTSTRAP_CONFIG`), as etcd's
+ * `ETCD_<FLAG>` become `DEIMOS_<FLAG>`; a variable named after an alias was silently unread.
+ */
+export function envNames(prefix: string, spec: FlagSpec): string[] {
+  return [spec.name, ...(spec.aliases ?? [])].map((n) => envName(prefix, n));
+}
+
 /** Parses argv (without node and script) against the specs, then the environment, then defaults. */
 export function parseFlags(
   specs: readonly FlagSpec[],
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   envPrefix: string,
+  hints: ReadonlyMap<string, string> = new Map(),
 ): ParsedFlags {
   const byName = new Map<string, FlagSpec>();
   for (const spec of specs) {
@@ -88,7 +98,10 @@ export function parseFlags(
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const spec = byName.get(name);
-    if (!spec) throw new FlagError(`unknown flag: ${arg} (see --help)`);
+    if (!spec) {
+      const hint = hints.get(name);
+      throw new FlagError(hint !== undefined ? `unknown flag: --${name} (etcd's): ${hint}` : `unknown flag: ${arg} (see --help)`);
+    }
     let raw: string;
     if (eq >= 0) raw = body.slice(eq + 1);
     else if (spec.kind === 'boolean') raw = 'true';
@@ -102,9 +115,9 @@ export function parseFlags(
   }
   for (const spec of specs) {
     if (values.has(spec.name)) continue;
-    const fromEnv = spec.noEnv ? undefined : env[envName(envPrefix, spec.name)];
-    if (fromEnv !== undefined && fromEnv !== '') {
-      values.set(spec.name, convert(spec, fromEnv, `environment variable ${envName(envPrefix, spec.name)}`));
+    const variable = spec.noEnv ? undefined : envNames(envPrefix, spec).find((n) => env[n] !== undefined && env[n] !== '');
+    if (variable !== undefined) {
+      values.set(spec.name, convert(spec, env[variable]!, `environment variable ${variable}`));
       source.set(spec.name, 'env');
     } else if (spec.defaultValue !== undefined) {
       values.set(spec.name, convert(spec, spec.defaultValue, `default of --${spec.name}`));
@@ -124,7 +137,7 @@ export function renderHelp(title: string, usage: string, specs: readonly FlagSpe
     lines.push(`      ${spec.description}`);
     const extra: string[] = [];
     if (spec.defaultValue !== undefined && spec.defaultValue !== '') extra.push(`default: ${spec.defaultValue}`);
-    if (!spec.noEnv) extra.push(`env: ${envName(envPrefix, spec.name)}`);
+    if (!spec.noEnv) extra.push(`env: ${envNames(envPrefix, spec).join(' or ')}`);
     if (extra.length > 0) lines.push(`      (${extra.join('; ')})`);
   }
   return lines.join('\n') + '\n';

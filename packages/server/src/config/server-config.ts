@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import type { NodeId } from '@deimos/protocol';
 import { FlagError, parseFlags, type ParsedFlags } from './flag-parser.js';
-import { SERVER_FLAGS } from './server-flags.js';
+import { ETCD_FLAG_HINTS, SERVER_FLAGS } from './server-flags.js';
+import { clusterListProblem } from './cluster-list-check.js';
 import { isWildcardUrl, parseClusterList, parseDurationMs, parseUrlList } from './urls.js';
 import { clusterId, memberId } from '../cluster/member-id.js';
 import { clientTlsFiles, peerTlsFiles, type TlsFiles } from './tls-flags.js';
@@ -109,6 +110,21 @@ function oneOf<T extends string>(flags: ParsedFlags, name: string, allowed: read
   return v as T;
 }
 
+/** etcd's longest election timeout (it refuses more): failing over takes at least this long. */
+const MAX_ELECTION_MS = 50_000;
+
+/**
+ * Refuses an election timeout past {@link MAX_ELECTION_MS}. It is counted in ticks here and in
+ * milliseconds by etcd, so etcd's `--election-timeout 1000` (1 s) copied over means 1000 ticks:
+ * 100-200 s without a leader after each leader's stop. The message says how to write it.
+ */
+function checkElectionTime(electionTicks: number, tickMs: number): void {
+  const ms = electionTicks * tickMs;
+  if (ms <= MAX_ELECTION_MS) return;
+  throw new FlagError(`--election-timeout ${electionTicks} is in ticks of --tick-interval (${tickMs} ms): ${ms / 1000} s, more than the ${MAX_ELECTION_MS / 1000} s allowed. `
+    + `etcd counts it in milliseconds: etcd's --heartbeat-interval=100 --election-timeout=1000 is --tick-interval 100ms --election-timeout 10 here`);
+}
+
 /**
  * The advertised URLs: the flag's, or else the listen URLs. A wildcard listen address (0.0.0.0,
  * [::]) is no address anyone can reach, so it is never published: as etcd does, the advertise
@@ -132,10 +148,11 @@ export function loadServerConfig(
   argv: readonly string[], env: Record<string, string | undefined>, cwd: string,
   openFilesLimit: () => number | undefined = readOpenFilesLimit,
 ): StartRequest {
-  const flags = parseFlags(SERVER_FLAGS, argv, env, 'DEIMOS');
+  const flags = parseFlags(SERVER_FLAGS, argv, env, 'DEIMOS', ETCD_FLAG_HINTS);
   if (flags.values.get('help') === true) return { kind: 'help' };
   if (flags.values.get('version') === true) return { kind: 'version' };
   if (flags.positional.length > 0) throw new FlagError(`unexpected argument: ${flags.positional[0]} (see --help)`);
+  if (flags.values.get('enable-v2') === false) throw new FlagError('--enable-v2=false: deimos serves the v2 API only (it has no v3 API to serve instead)');
 
   const name = str(flags, 'name') ?? 'default';
   if (name === '') throw new FlagError('--name must not be empty');
@@ -160,10 +177,14 @@ export function loadServerConfig(
   const initialCluster = [...clusterMap].map(([n, urls]) => ({ id: memberId(n, urls), name: n, peerUrls: urls }));
   const listed = initialCluster.find((m) => m.name === name);
   const self = listed ?? { id: memberId(name, advertisePeerUrls), name, peerUrls: advertisePeerUrls };
+  const bootstrapProblem = listProblem
+    ?? (listed === undefined ? `no member named "${name}" in --initial-cluster (--bootstrap-config: ${clusterText})` : clusterListProblem(clusterMap, name, advertisePeerUrls));
   const token = str(flags, 'initial-cluster-token') ?? 'deimos-cluster';
   const electionTicks = int(flags, 'election-timeout', 2);
   const heartbeatTicks = int(flags, 'heartbeat-timeout', 1);
   if (heartbeatTicks >= electionTicks) throw new FlagError('--heartbeat-timeout must be smaller than --election-timeout');
+  const tickMs = parseDurationMs(str(flags, 'tick-interval')!, 'tick-interval');
+  checkElectionTime(electionTicks, tickMs);
   const openFiles = openFilesLimit();
   const connDefaults = defaultConnectionLimits(openFiles);
   const cors = (str(flags, 'cors') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -180,11 +201,10 @@ export function loadServerConfig(
     clusterToken: token,
     memberId: self.id,
     clusterId: clusterId(initialCluster.map((m) => m.id), token),
-    ...(listProblem !== undefined ? { bootstrapProblem: listProblem }
-      : listed === undefined ? { bootstrapProblem: `no member named "${name}" in --initial-cluster (--bootstrap-config: ${clusterText})` } : {}),
+    ...(bootstrapProblem !== undefined ? { bootstrapProblem } : {}),
     snapshotCount: int(flags, 'snapshot-count', 1),
     requestTimeoutMs: parseDurationMs(str(flags, 'timeout')!, 'timeout'),
-    tickMs: parseDurationMs(str(flags, 'tick-interval')!, 'tick-interval'),
+    tickMs,
     electionTicks,
     heartbeatTicks,
     historySize: int(flags, 'history-size', 1000),

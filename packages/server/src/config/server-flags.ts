@@ -42,7 +42,25 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
   { name: 'peer-cert-allowed-cn', kind: 'string', description: 'Accept only peer certificates with this subject common name (needs --peer-client-cert-auth); e.g. deimos-peer.' },
   { name: 'strict-reconfig-check', kind: 'boolean', defaultValue: 'true', description: 'Refuse a membership change that could leave fewer started, connected members than a quorum (as etcd does); --strict-reconfig-check=false turns the check off.' },
   { name: 'dashboard', kind: 'boolean', defaultValue: 'true', description: 'Serve the web dashboard (keys, live watches, cluster, metrics) at /dashboard/ on the client URLs; --dashboard=false turns it off.' },
+  { name: 'enable-v2', kind: 'boolean', defaultValue: 'true', description: 'Accepted so that etcd 3.4 command lines run unchanged: the v2 API is what deimos serves (--enable-v2=false is refused).' },
   { name: 'log-level', kind: 'string', defaultValue: 'info', description: "Least severe log level printed: 'debug', 'info', 'warn' or 'error'." },
   { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
   { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
 ];
+
+/**
+ * etcd 3.4 flags with no deimos equivalent, and what to write instead: an etcd command line moved
+ * over fails on the first of them with this line rather than a bare "unknown flag".
+ */
+export const ETCD_FLAG_HINTS: ReadonlyMap<string, string> = new Map([
+  ['heartbeat-interval', 'deimos counts raft time in ticks: --tick-interval is the heartbeat (etcd\'s --heartbeat-interval=100 is --tick-interval 100ms) and --election-timeout is in ticks (etcd\'s 1000 ms is 10)'],
+  ['initial-election-tick-advance', 'a starting member advances its election clock once its peers are connected, as etcd does by default'],
+  ['force-new-cluster', 'not supported: a cluster that lost its quorum cannot be restarted from one member here'],
+  ['config-file', 'not supported: give flags or DEIMOS_<FLAG> environment variables'],
+  ['wal-dir', 'not supported: the WAL is kept in <data-dir>/wal'],
+  ['quota-backend-bytes', "not supported: it sizes etcd's v3 backend, which deimos does not have"],
+  ['logger', 'not needed: deimos writes one structured line per event to stderr (--log-level sets the level)'],
+  ['log-outputs', 'not supported: deimos logs to stderr'],
+  ['listen-metrics-urls', 'not needed: /metrics is served on the client URLs'],
+  ['auto-compaction-retention', "not needed: the v2 store keeps --history-size events; etcd's compaction is for v3"],
+]);

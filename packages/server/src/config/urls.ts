@@ -1,5 +1,5 @@
 /** Validation of the URL lists and the name=URL cluster lists given on the command line. */
-import { DurationError, parseGoDurationMs } from '@deimos/protocol';
+import { DurationError, parseTimerDurationMs } from '@deimos/protocol';
 import { FlagError } from './flag-parser.js';
 
 /** Parses a comma-separated URL list; every URL must be http(s)://host:port with no path. */
@@ -64,16 +64,13 @@ export function parseClusterList(text: string, flag: string): Map<string, string
 
 /**
  * Parses a positive duration flag with Go's rule (a unit is required: `5s`, `800ms`, `1m30s`; see
- * `parseGoDurationMs`), in whole milliseconds (at least 1).
+ * `parseGoDurationMs`), in whole milliseconds (at least 1, at most a timer's range: `parseTimerDurationMs`).
  */
 export function parseDurationMs(text: string, flag: string): number {
-  let ms: number;
   try {
-    ms = parseGoDurationMs(text, flag);
+    return parseTimerDurationMs(text, flag);
   } catch (err) {
     if (err instanceof DurationError) throw new FlagError(err.message);
     throw err;
   }
-  if (!(ms > 0)) throw new FlagError(`--${flag}: duration must be positive (e.g. --${flag} 5s)`);
-  return Math.max(1, Math.round(ms));
 }

@@ -25,6 +25,12 @@ export interface PreparedDataDir {
    * there before. Only for a start that never ran (the caller holds the directory's lock).
    */
   discardNew(): void;
+  /**
+   * Set when the directory existed with access for its group or others (etcd warns of the same):
+   * what this member writes there is private (the process's umask drops those bits), but the
+   * directory itself lets others list it, or read what was put there before.
+   */
+  openPermissions?: string;
 }
 
 /** `ENOENT: no such file or directory` from node's `ENOENT: no such file or directory, mkdir '/x'`. */
@@ -93,8 +99,10 @@ export function prepareDataDir(path: string): PreparedDataDir {
   } catch (err) {
     throw new DataDirError(`--data-dir ${path}: not writable: ${reason(err)}`);
   }
+  const mode = before !== undefined ? statSync(path).mode & 0o777 : 0o700;
   return {
     path,
+    ...((mode & 0o077) !== 0 ? { openPermissions: `data directory ${path} has permissions ${mode.toString(8).padStart(4, '0')}; 0700 keeps other users of this host out of the keyspace (chmod 700 ${path})` } : {}),
     discardNew: () => {
       if (made !== undefined) return rmSync(made, { recursive: true, force: true });
       for (const entry of readdirSync(path)) if (!before?.has(entry)) rmSync(join(path, entry), { recursive: true, force: true });

@@ -80,6 +80,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const peerTls = config.peerTls && new TlsSide(config.peerTls, 'peer');
   const dataDir = prepareDataDir(config.dataDir);
   const lock = lockDataDir(config.dataDir);
+  if (dataDir.openPermissions !== undefined) logger.warn(dataDir.openPermissions);
   const fatalListeners: Array<(err: Error) => void> = [];
   const metrics = new MetricsRegistry();
   const fsyncSeconds = metrics.histogram('deimos_wal_fsync_duration_seconds', 'Latency of WAL fdatasync calls.');
@@ -405,6 +406,11 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     finalFlush(); // also cancels the pending flush, which must not run on a closed database
     backend.close();
     lock.release();
+    // A first start whose ports could not be bound takes back its data directory, as one that
+    // failed earlier does: left behind, it made the next start (ports fixed) a restart that
+    // ignores the corrected --initial-cluster. Only while no other member can rely on it: alone
+    // (it answered no one), or with raft's term still 0 (it voted for no one, took no entry).
+    if (fresh && (config.initialCluster.length === 1 || loop.currentTerm === 0)) dataDir.discardNew();
     throw err;
   }
   const checkReady = setInterval(() => {

@@ -67,7 +67,48 @@ test('bad flags are reported as FlagError with a clear message', () => {
 test('a --name that --initial-cluster lacks is noted for a new data directory, not refused: a restart ignores the list', () => {
   const c = run(['--name', 'zz', '--bootstrap-config', 'a=http://127.0.0.1:1']);
   assert.match(c.bootstrapProblem ?? '', /^no member named "zz" in --initial-cluster \(--bootstrap-config: a=http:\/\/127\.0\.0\.1:1\)$/);
-  assert.equal(run(['--name', 'a', '--bootstrap-config', 'a=http://127.0.0.1:1']).bootstrapProblem, undefined);
+  assert.equal(run(['--name', 'a', '--listen-peer-urls', 'http://127.0.0.1:1', '--bootstrap-config', 'a=http://127.0.0.1:1']).bootstrapProblem, undefined);
+});
+
+test('a list that names a URL twice, or gives this member URLs it does not advertise, is noted for a new data directory (etcd refuses both)', () => {
+  const dup = run(['--name', 'a', '--listen-peer-urls', 'http://127.0.0.1:1', '--initial-cluster', 'a=http://127.0.0.1:1,b=http://127.0.0.1:1']);
+  assert.equal(dup.bootstrapProblem, '--initial-cluster (--bootstrap-config) has duplicate URL http://127.0.0.1:1 (members "a" and "b")');
+  const elsewhere = run(['--name', 'a', '--listen-peer-urls', 'http://127.0.0.1:2', '--initial-cluster', 'a=http://127.0.0.1:1,b=http://127.0.0.1:3']);
+  assert.match(elsewhere.bootstrapProblem ?? '', /has a=http:\/\/127\.0\.0\.1:1 but it is missing from --initial-advertise-peer-urls \(--advertise-peer-urls: http:\/\/127\.0\.0\.1:2\)/);
+  const more = run(['--name', 'a', '--advertise-peer-urls', 'http://127.0.0.1:1,http://127.0.0.1:2', '--initial-cluster', 'a=http://127.0.0.1:1']);
+  assert.match(more.bootstrapProblem ?? '', /has http:\/\/127\.0\.0\.1:2 but --initial-cluster \(--bootstrap-config\) lists a=http:\/\/127\.0\.0\.1:1/);
+  // A host name is not resolved: the original README's localhost list beside 127.0.0.1 URLs starts.
+  const readme = run(['--name', 'node2', '--advertise-peer-urls', 'http://127.0.0.1:7002', '--bootstrap-config', 'node1=http://localhost:7001,node2=http://localhost:7002']);
+  assert.equal(readme.bootstrapProblem, undefined);
+  const otherPort = run(['--name', 'node2', '--advertise-peer-urls', 'http://127.0.0.1:7009', '--bootstrap-config', 'node1=http://localhost:7001,node2=http://localhost:7002']);
+  assert.match(otherPort.bootstrapProblem ?? '', /node2=http:\/\/localhost:7002 but it is missing/);
+});
+
+test('every name of a flag has its environment variable (etcd\'s ETCD_INITIAL_CLUSTER is DEIMOS_INITIAL_CLUSTER), the main name\'s first', () => {
+  const c = run([], { DEIMOS_NAME: 'b', DEIMOS_INITIAL_CLUSTER: 'a=http://127.0.0.1:1,b=http://127.0.0.1:2', DEIMOS_INITIAL_ADVERTISE_PEER_URLS: 'http://127.0.0.1:2', DEIMOS_REQUEST_TIMEOUT: '9s' });
+  assert.deepEqual(c.initialCluster.map((m) => m.name), ['a', 'b']);
+  assert.deepEqual(c.advertisePeerUrls, ['http://127.0.0.1:2']);
+  assert.equal(c.requestTimeoutMs, 9000);
+  assert.equal(c.bootstrapProblem, undefined);
+  assert.equal(run([], { DEIMOS_TIMEOUT: '3s', DEIMOS_REQUEST_TIMEOUT: '9s' }).requestTimeoutMs, 3000);
+});
+
+test('an election timeout past 50 s is refused with its units explained; durations past a timer\'s range are refused', () => {
+  const bad: Array<[string[], RegExp]> = [
+    [['--election-timeout', '1000'], /^--election-timeout 1000 is in ticks of --tick-interval \(100 ms\): 100 s, more than the 50 s allowed\. etcd counts it in milliseconds/],
+    [['--election-timeout', '9007199254740991'], /more than the 50 s allowed/],
+    [['--tick-interval', '10s', '--election-timeout', '6'], /60 s, more than the 50 s allowed/],
+    [['--timeout', '1000h'], /^--timeout: duration "1000h" is too long \(at most 2147483647 ms/],
+    [['--tick-interval', '600h'], /--tick-interval: duration "600h" is too long/],
+    [['--heartbeat-interval', '100'], /^unknown flag: --heartbeat-interval \(etcd's\): deimos counts raft time in ticks/],
+    [['--enable-v2=false'], /deimos serves the v2 API only/],
+  ];
+  for (const [argv, re] of bad) {
+    assert.throws(() => loadServerConfig(argv, {}, '/'), (err: unknown) => err instanceof FlagError && re.test(err.message), argv.join(' '));
+  }
+  assert.equal(run(['--tick-interval', '5s', '--election-timeout', '10']).electionTicks, 10);
+  assert.equal(run(['--enable-v2']).name, 'default');
+  assert.equal(run(['--enable-v2=true', '--timeout', '596h']).requestTimeoutMs, 596 * 3_600_000);
 });
 
 test('a flag given twice takes its last value, as Go flag parsing (and etcd) does', () => {
