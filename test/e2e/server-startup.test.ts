@@ -9,11 +9,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { DeimosProcess } from '../support/deimos-process.js';
+import { DEIMOS_BIN, DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
 import { KeysClient } from '../support/keys-client.js';
 import { freePorts } from '../support/ports.js';
@@ -229,6 +230,33 @@ describe('joining a cluster that cannot be reached', () => {
       assert.equal(existsSync(join(work, 'join')), false, 'no half-made data directory (nor the parent it made)');
     } finally {
       await Promise.all(dead.map((d) => new Promise((resolve) => d.close(resolve))));
+    }
+  });
+
+  test('SIGTERM while it waits ends the start cleanly (exit 0) and leaves no data directory', async () => {
+    const dead = await new Promise<Server>((resolve) => {
+      const server = createServer((socket) => socket.destroy());
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    });
+    try {
+      const a = (dead.address() as AddressInfo).port;
+      const [b, client] = await freePorts(2);
+      const dataDir = join(work, 'join-stopped');
+      const child = spawn(process.execPath, [DEIMOS_BIN, '--name', 'b', '--data-dir', dataDir, '--initial-cluster-state', 'existing',
+        '--bootstrap-config', `a=http://127.0.0.1:${a},b=http://127.0.0.1:${b}`,
+        '--listen-client-urls', `http://127.0.0.1:${client}`, '--listen-peer-urls', `http://127.0.0.1:${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await waitFor(async () => stderr.includes('cannot reach the cluster to join yet'), { timeoutMs: 20_000, what: 'the join to be waiting' });
+      assert.ok(existsSync(dataDir), 'the data directory was started');
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+      assert.match(stderr, /shutting down while starting signal=SIGTERM/);
+      assert.match(lines(stderr).at(-1)!, /INFO {2}deimos\[b\]: stopped$/);
+      assert.equal(existsSync(dataDir), false, 'no half-made data directory');
+    } finally {
+      await new Promise((resolve) => dead.close(resolve));
     }
   });
 });

@@ -47,9 +47,26 @@ export async function main(argv: string[], env: Record<string, string | undefine
   let member: RunningMember | undefined;
   // Registered before the start: SIGHUP's default action would end a member still starting (joining, say).
   process.on('SIGHUP', () => (member ? member.reloadTls() : logger.info('SIGHUP while starting: nothing to reload yet')));
+  // SIGINT/SIGTERM while starting (a join waits up to 30 s for the cluster) end the start as a
+  // failed join does, taking back its new data directory, instead of the default action (exit 143
+  // leaving LOCK and state.db behind); a start already past that point is stopped once it is up.
+  const starting = new AbortController();
+  const stopWhileStarting = (signal: string) => {
+    if (starting.signal.aborted) return;
+    logger.info('shutting down while starting', { signal });
+    starting.abort();
+  };
+  const onStartInt = () => stopWhileStarting('SIGINT');
+  const onStartTerm = () => stopWhileStarting('SIGTERM');
+  process.on('SIGINT', onStartInt);
+  process.on('SIGTERM', onStartTerm);
   try {
-    member = await startMember(config, logger);
+    member = await startMember(config, logger, starting.signal);
   } catch (err) {
+    if (starting.signal.aborted) {
+      logger.info('stopped');
+      return 0;
+    }
     // Flags that cannot make a new data directory (found only once it is known to be new).
     if (err instanceof FlagError) {
       process.stderr.write(`deimos: ${err.message}\n`);
@@ -74,8 +91,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
         resolve(1);
       });
     };
+    process.off('SIGINT', onStartInt);
+    process.off('SIGTERM', onStartTerm);
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    if (starting.signal.aborted) stop('a signal while starting');
     member.onFatal((err) => {
       logger.error('fatal', { error: err.message });
       stop('fatal');

@@ -70,7 +70,7 @@ function reasons(lastError: ReadonlyMap<string, string>): string {
  * reasons are reported through `progress` (at once, then every few seconds).
  */
 export async function discoverCluster(
-  peerUrls: readonly string[], ownPeerUrls: readonly string[], deadlineMs: number, tls?: PeerTlsOptions, progress?: JoinProgress,
+  peerUrls: readonly string[], ownPeerUrls: readonly string[], deadlineMs: number, tls?: PeerTlsOptions, progress?: JoinProgress, stopping?: AbortSignal,
 ): Promise<{ info: PeerClusterInfo; self: MemberJSON }> {
   const own = new Set(ownPeerUrls.map(normalize));
   const others = [...new Set(peerUrls)].filter((url) => !own.has(normalize(url)));
@@ -98,9 +98,25 @@ export async function discoverCluster(
       const leftS = Math.max(0, Math.ceil((stopAt - Date.now()) / 1000));
       progress(`cannot reach the cluster to join yet; retrying for ${leftS} s more`, { errors: reasons(lastError) });
     }
-    await new Promise((r) => setTimeout(r, 500));
+    if (await stoppedWithin(500, stopping)) throw new JoinError('stopped while waiting to join the cluster');
   }
   throw new JoinError(`could not reach the cluster to join it within ${Math.round(deadlineMs / 1000)} s (${reasons(lastError)})`);
+}
+
+/** Waits `ms`, or less when `signal` aborts; true when it did (or had). */
+function stoppedWithin(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(false);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Canonical form of a URL for comparison (localhost and 127.0.0.1 stay distinct, as etcd does). */

@@ -72,8 +72,12 @@ export interface RunningMember {
   reloadTls(): void;
 }
 
-/** Starts a member; throws an operational error (with `code`) when it cannot. */
-export async function startMember(given: ServerConfig, logger: Logger): Promise<RunningMember> {
+/**
+ * Starts a member; throws an operational error (with `code`) when it cannot. `stopping` ends a
+ * join still waiting for the cluster (SIGTERM while starting), which then fails like a join that
+ * found no one: its new data directory is taken back.
+ */
+export async function startMember(given: ServerConfig, logger: Logger, stopping?: AbortSignal): Promise<RunningMember> {
   let config = given;
   // Certificates are checked before anything touches the data directory.
   const clientTls = config.clientTls && new TlsSide(config.clientTls, 'client');
@@ -154,7 +158,7 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
     } else {
       if (config.bootstrapProblem !== undefined) throw new FlagError(config.bootstrapProblem);
       checkLogAgainstDatabase(db, walDir, undefined);
-      if (config.initialClusterState === 'existing') config = await joinConfig(config, logger, peerTls);
+      if (config.initialClusterState === 'existing') config = await joinConfig(config, logger, peerTls, stopping);
       // A new cluster starts from the bootstrap configuration. A member joining a running cluster
       // starts from the members it was told about, without itself: the log (or a snapshot) then
       // brings it the configuration change that added it.
@@ -240,6 +244,10 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
   const fatal = (err: Error): void => {
     for (const l of fatalListeners) l(err);
   };
+  lock.guard(LOCK_CHECK_MS, {
+    retaken: () => logger.warn('the data directory\'s LOCK file was removed while this member ran: taken again (a second process started on this directory would corrupt it)'),
+    lost: fatal,
+  });
   /**
    * Stops a member removed from the cluster, not at once: the DELETE that removed it may have been
    * sent to it, and its 204 must get out first (through a worker too); told by a peer's 410, it may
@@ -456,6 +464,12 @@ export async function startMember(given: ServerConfig, logger: Logger): Promise<
 
 export { StateType };
 
+/**
+ * How often the data directory's LOCK is checked (see DirLock.guard): a stat, so cheap; well
+ * under the few hundred milliseconds a second deimos takes from its start to the lock.
+ */
+const LOCK_CHECK_MS = 100;
+
 /** How often, and how long, a starting member looks for its peers' connections (etcd's 50 ms, 5 s). */
 const TICK_ADVANCE_POLL_MS = 50;
 const TICK_ADVANCE_WAIT_MS = 5_000;
@@ -483,10 +497,10 @@ function advanceElectionTicks(loop: RaftLoop, transport: PeerTransport, config: 
 }
 
 /** Finds this member's ID, the cluster ID and the current members from a running cluster. */
-async function joinConfig(config: ServerConfig, logger: Logger, tls: TlsSide | undefined): Promise<ServerConfig> {
+async function joinConfig(config: ServerConfig, logger: Logger, tls: TlsSide | undefined, stopping: AbortSignal | undefined): Promise<ServerConfig> {
   const peerUrls = config.initialCluster.flatMap((m) => m.peerUrls);
   logger.info('joining a running cluster: asking its members for the member list', { through: [...new Set(peerUrls)].join(',') });
-  const { info, self } = await discoverCluster(peerUrls, config.advertisePeerUrls, JOIN_DEADLINE_MS, tls?.clientOptions(), (message, fields) => logger.warn(message, fields));
+  const { info, self } = await discoverCluster(peerUrls, config.advertisePeerUrls, JOIN_DEADLINE_MS, tls?.clientOptions(), (message, fields) => logger.warn(message, fields), stopping);
   logger.info('joining a running cluster', { cluster: info.clusterId, id: self.id });
   return {
     ...config,

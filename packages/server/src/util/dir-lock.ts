@@ -13,7 +13,7 @@
  * sharing a data directory through a volume would both get it. The file lock follows the directory.
  */
 import Database from 'better-sqlite3';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Another live process holds the data directory. */
@@ -28,12 +28,64 @@ export class DataDirLockedError extends Error {
 /** A held lock; release it on shutdown. */
 export interface DirLock {
   release(): void;
+  /**
+   * Checks every `intervalMs` that `LOCK` is still the file this lock holds. An operator who
+   * deletes it (taking it for a stale lock file) would let a second process in beside this one, and
+   * the two would write the same WAL (found corrupt at the next start): the lock is taken again on
+   * a new file at once (`retaken`), before a second process, which takes longer to start, gets to
+   * it; when one did, this member must stop (`lost`). Stopped by {@link release}.
+   */
+  guard(intervalMs: number, handlers: { retaken(): void; lost(err: Error): void }): void;
 }
 
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
 
 /** Takes the lock of `dir` or throws {@link DataDirLockedError}. */
 export function lockDataDir(dir: string): DirLock {
+  let held = takeLock(dir);
+  let timer: NodeJS.Timeout | undefined;
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      if (timer !== undefined) clearInterval(timer);
+      held.db.close(); // the file stays: removing it could let a third process lock a new inode
+    },
+    guard: (intervalMs, handlers) => {
+      timer = setInterval(() => {
+        if (inodeOf(held.path) === held.inode) return;
+        try {
+          const next = takeLock(dir);
+          held.db.close();
+          held = next;
+          handlers.retaken();
+        } catch (err) {
+          clearInterval(timer);
+          handlers.lost(new Error(`the data directory's lock ${held.path} was removed while this member ran, and could not be taken again: ${(err as Error).message}`));
+        }
+      }, intervalMs);
+      timer.unref();
+    },
+  };
+}
+
+/** The inode of `path`, or -1 when it is gone. */
+function inodeOf(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return -1;
+  }
+}
+
+interface HeldLock {
+  path: string;
+  db: Database.Database;
+  inode: number;
+}
+
+function takeLock(dir: string): HeldLock {
   const path = join(dir, 'LOCK');
   for (let attempt = 0; ; attempt++) {
     // timeout 0: a held lock is answered at once, not after SQLite's busy wait.
@@ -51,14 +103,7 @@ export function lockDataDir(dir: string): DirLock {
         db.exec('DELETE FROM owner');
         db.prepare('INSERT INTO owner (pid) VALUES (?)').run(process.pid);
       }).exclusive();
-      let released = false;
-      return {
-        release: () => {
-          if (released) return;
-          released = true;
-          db.close(); // the file stays: removing it could let a third process lock a new inode
-        },
-      };
+      return { path, db, inode: inodeOf(path) };
     } catch (err) {
       db.close();
       const code = (err as { code?: string }).code ?? '';

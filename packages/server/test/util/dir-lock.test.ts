@@ -58,3 +58,42 @@ test('a damaged LOCK (nothing can hold it) is made again; a LOCK that cannot be 
   mkdirSync(join(other, 'LOCK'));
   assert.throws(() => lockDataDir(other), (err: unknown) => err instanceof Error && err.message.includes(join(other, 'LOCK')) && !err.message.includes('\n'));
 });
+
+/** Resolves once `check` holds, polling every few milliseconds (fails after 10 s). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('a LOCK removed while held is taken again, so a later taker is still refused', async (t) => {
+  const dir = tempDir(t);
+  const lock = lockDataDir(dir);
+  t.after(() => lock.release());
+  let retaken = 0;
+  const lost: Error[] = [];
+  lock.guard(10, { retaken: () => retaken++, lost: (err) => lost.push(err) });
+  rmSync(join(dir, 'LOCK'));
+  rmSync(join(dir, 'LOCK-journal'), { force: true });
+  await until(() => retaken === 1, 'the lock to be taken again');
+  assert.throws(() => lockDataDir(dir), DataDirLockedError);
+  assert.deepEqual(lost, []);
+});
+
+test('a LOCK removed and taken by another holder first is reported lost, once', async (t) => {
+  const dir = tempDir(t);
+  const lock = lockDataDir(dir);
+  t.after(() => lock.release());
+  rmSync(join(dir, 'LOCK'));
+  rmSync(join(dir, 'LOCK-journal'), { force: true });
+  const other = lockDataDir(dir); // the second process, faster than the check this time
+  t.after(() => other.release());
+  const lost: Error[] = [];
+  lock.guard(10, { retaken: () => assert.fail('taken again while another holds it'), lost: (err) => lost.push(err) });
+  await until(() => lost.length > 0, 'the loss to be reported');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(lost.length, 1);
+  assert.match(lost[0]!.message, /^the data directory's lock .*LOCK was removed while this member ran, and could not be taken again: data directory .* is in use by another deimos process/);
+});
