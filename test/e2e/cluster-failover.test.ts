@@ -93,6 +93,34 @@ describe('leader failover in a 3-node cluster under write load', { skip: SKIP },
   });
 });
 
+describe('a leader stopped with SIGTERM', { skip: SKIP }, () => {
+  let cluster: DeimosCluster;
+  before(async () => {
+    cluster = await DeimosCluster.start({ size: 3 });
+  });
+  after(async () => {
+    await cluster?.destroy();
+  });
+
+  test('hands its leadership to a follower before it stops (etcd does the same), losing no acknowledged write', async () => {
+    const prefix = uniqueKey('handover');
+    const load = cluster.startWriteLoad(prefix, 4);
+    await waitFor(() => load.count >= 50, { timeoutMs: 20_000, what: '50 acknowledged writes before the stop' });
+    const leader = await cluster.leader();
+    const seen = leader.output.length;
+    await cluster.stop(leader);
+    const said = /INFO {2}deimos\[[^\]]+\]: handed leadership over before stopping to=([0-9a-f]+)/.exec(leader.output.slice(seen));
+    assert.ok(said, `the stop says whom it handed over to:\n${leader.output.slice(seen)}`);
+    const next = await cluster.leader({ timeoutMs: NEW_LEADER_BOUND_MS });
+    const stats = JSON.parse((await http('GET', `${next.clientUrl}/v2/stats/self`)).body) as { id: string };
+    assert.equal(stats.id, said[1], 'the member it named leads');
+    const acked = load.count;
+    await waitFor(() => load.count >= acked + 20, { timeoutMs: 20_000, what: 'writes acknowledged by the new leader' });
+    await load.stop();
+    for (const survivor of cluster.live()) await assertAllAcked(survivor, prefix, load.acked);
+  });
+});
+
 describe('linearizable reads across the kill of the leader', { skip: SKIP }, () => {
   let cluster: DeimosCluster;
 

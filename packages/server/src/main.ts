@@ -83,7 +83,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       if (stopping) return;
       stopping = true;
       logger.info('shutting down', { signal });
-      member.stop().then(() => {
+      member.stop({ handOver: signal !== 'fatal' }).then(() => {
         logger.info('stopped');
         resolve(0);
       }, (err: Error) => {

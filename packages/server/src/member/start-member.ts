@@ -17,6 +17,7 @@ import { WaitRegistry } from '../raft-node/wait-registry.js';
 import { SqliteBackend, Store } from '../store/index.js';
 import { Wal, loadRaftStorage } from '../wal/index.js';
 import { lockDataDir } from '../util/dir-lock.js';
+import { handOverLeadership } from './leadership-handover.js';
 import type { Logger } from '../util/logger.js';
 import { seededRng } from '../util/seeded-rng.js';
 import { Applier } from './applier.js';
@@ -66,7 +67,8 @@ const REMOVED_STOP_TICKS = 10;
 /** A started member and how to stop it. */
 export interface RunningMember {
   member: Member;
-  stop(): Promise<void>;
+  /** Stops the member; with `handOver` (a stop asked for, not a failure) a leader first hands its leadership over. */
+  stop(options?: { handOver?: boolean }): Promise<void>;
   onFatal(listener: (err: Error) => void): void;
   /** Re-reads certificates and keys from disk (SIGHUP); a failure is logged and the old ones stay. */
   reloadTls(): void;
@@ -441,8 +443,13 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
       reloadTlsSides([clientTls, peerTls], logger);
       workers?.reloadTls();
     },
-    stop: () => {
+    stop: (options) => {
       stopped ??= (async () => {
+        if (options?.handOver === true) {
+          const result = await handOverLeadership(loop, config.memberId, config.electionTicks * config.tickMs);
+          if (result.outcome === 'handed-over') logger.info('handed leadership over before stopping', { to: result.to! });
+          else if (result.outcome === 'timed-out') logger.warn('leadership hand-over before stopping did not complete; stopping anyway', { to: result.to! });
+        }
         clearInterval(syncTimer);
         clearInterval(publishTimer);
         clearInterval(checkReady);
