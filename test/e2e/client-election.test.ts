@@ -154,4 +154,27 @@ describe('Election', { skip: SKIP }, () => {
     assert.equal((await admin.get(other.dir)).node?.nodes?.length, 1);
     await leader.resign();
   });
+
+  test('a leader whose process stood still past its TTL is no leader the moment it runs again, and may campaign again', async () => {
+    const name = uniqueKey('election-paused').slice(1);
+    const lost: Error[] = [];
+    const leader = new Election(newClient(), name, { ttl: 1, onLost: (err) => lost.push(err) });
+    await leader.campaign('one');
+    assert.equal(leader.isLeader, true);
+    // The whole process stands still (as under SIGSTOP): no timer can run, the lease runs out. The
+    // answer must not wait for the lease timer's turn (overdue timers of the application run first).
+    const until = performance.now() + 1_500;
+    while (performance.now() < until) { /* standing still */ }
+    assert.equal(leader.isLeader, false);
+    await waitFor(() => lost.length === 1, { timeoutMs: 5_000, what: 'onLost' });
+    const other = new Election(newClient(), name, { ttl: 5 });
+    await other.campaign('two');
+    assert.equal(other.isLeader, true);
+    // Lost leadership is not a campaign under way: asking again queues behind the new leader.
+    const again = leader.campaign('one again');
+    await other.resign();
+    await withDeadline(again, 10_000, 'the second campaign of the first candidate');
+    assert.equal(leader.isLeader, true);
+    await leader.resign();
+  });
 });

@@ -47,6 +47,17 @@ describe('ServiceRegistry', { skip: SKIP }, () => {
     assert.deepEqual(await registry.discover('api'), []);
   });
 
+  test('the stop of a registration replaced by a later one under the same id leaves the later one registered', async () => {
+    const prefix = uniqueKey('services-dup');
+    const first = await new ServiceRegistry(newClient(), { prefix }).register('api', 'i1', 'A', { ttl: 5 });
+    const second = await new ServiceRegistry(newClient(), { prefix }).register('api', 'i1', 'B', { ttl: 5 });
+    const registry = new ServiceRegistry(newClient(), { prefix });
+    await first.stop();
+    assert.deepEqual(await registry.discover('api'), [{ id: 'i1', value: 'B' }], 'the later registration is kept');
+    await second.stop();
+    assert.deepEqual(await registry.discover('api'), []);
+  });
+
   test('heartbeats keep an instance past its TTL; it disappears within its TTL once they stop', async (t) => {
     const prefix = uniqueKey('services-ttl');
     const observer = new ServiceRegistry(newClient(), { prefix });

@@ -5,6 +5,7 @@
 import type { DeimosClient } from './client.js';
 import { HistoryClearedError, type KeyLostError } from './errors.js';
 import { QueueTicket, nextEvent, readQueue } from './queue-ticket.js';
+import { keepAliveTtl } from './keys-options.js';
 import { untilAnswered } from './watch.js';
 
 /** Options of an {@link Election}. */
@@ -26,10 +27,11 @@ export class Election {
   private readonly ttlSeconds: number;
   private ticket: QueueTicket | undefined;
   private leading = false;
+  private campaigning = false;
 
   constructor(private readonly client: DeimosClient, readonly name: string, private readonly opts: ElectionOptions = {}) {
     this.dir = `${(opts.prefix ?? '/elections').replace(/\/+$/, '')}/${name}`;
-    this.ttlSeconds = opts.ttl ?? 30;
+    this.ttlSeconds = keepAliveTtl(opts.ttl ?? 30);
   }
 
   /** True while our candidacy leads. */
@@ -39,7 +41,19 @@ export class Election {
 
   /** Enters the election with `proposal` and resolves once we lead; on abort the candidacy is withdrawn. */
   async campaign(proposal: string, signal?: AbortSignal): Promise<void> {
-    if (this.ticket !== undefined) throw new Error(`already campaigning in ${this.dir}`);
+    // Once leadership is lost, a new campaign may start (the lost key expires on its own).
+    if (this.campaigning || (this.ticket !== undefined && !this.ticket.done)) throw new Error(`already campaigning in ${this.dir}`);
+    this.ticket = undefined;
+    this.campaigning = true;
+    try {
+      await this.enqueueAndWait(proposal, signal);
+    } finally {
+      this.campaigning = false;
+    }
+    this.leading = true;
+  }
+
+  private async enqueueAndWait(proposal: string, signal: AbortSignal | undefined): Promise<void> {
     await QueueTicket.enqueueAndWait(this.client, this.dir, proposal, {
       ttlSeconds: this.ttlSeconds,
       ...(this.opts.releaseOnExit !== undefined ? { releaseOnExit: this.opts.releaseOnExit } : {}),
@@ -48,7 +62,6 @@ export class Election {
         this.opts.onLost?.(err);
       },
     }, (t) => (this.ticket = t), signal);
-    this.leading = true;
   }
 
   /** Withdraws our candidacy (gives up leadership); the next candidate leads at once. */

@@ -44,7 +44,11 @@ export type KeysRequest = Pick<HttpRequest, 'method' | 'path' | 'query' | 'form'
  * (etcd answers `//` with a redirect), each segment percent-encoded.
  */
 export function keyPath(prefix: string, key: string): string {
+  if (typeof key !== 'string') throw new TypeError(`a key must be a string, got ${typeof key}`);
   const segments = key.split('/').filter((s) => s !== '');
+  // URL parsing resolves `.` and `..` (percent-encoding leaves them alone): `/services/../other`
+  // wrote /other and `/x/zz/..` deleted all of /x. No etcd key has such a segment (etcd cleans them).
+  if (segments.some((s) => s === '.' || s === '..')) throw new TypeError(`key ${JSON.stringify(key)} has a "." or ".." segment, which no key can have`);
   return `${prefix}/${segments.map(encodeURIComponent).join('/')}`;
 }
 
@@ -68,14 +72,14 @@ export function setRequest(prefix: string, key: string, value: string | undefine
   if (opts.prevIndex !== undefined && opts.prevIndex > 0) query['prevIndex'] = String(opts.prevIndex);
   flag(query, 'refresh', opts.refresh);
   flag(query, 'noValueOnSuccess', opts.noValueOnSuccess);
-  if (value !== undefined && !opts.dir && !opts.refresh) form['value'] = value;
+  if (value !== undefined && !opts.dir && !opts.refresh) form['value'] = valueText(value);
   if (opts.ttl !== undefined) form['ttl'] = String(ttlSeconds(opts.ttl));
   return { method: 'PUT', path: keyPath(prefix, key), query, form, safety: putSafety(opts) };
 }
 
 /** POST dir: an in-order key named by the new index. */
 export function createInOrderRequest(prefix: string, dirKey: string, value: string, opts: { ttl?: number } = {}): KeysRequest {
-  const form: Record<string, string> = { value };
+  const form: Record<string, string> = { value: valueText(value) };
   if (opts.ttl !== undefined) form['ttl'] = String(ttlSeconds(opts.ttl));
   return { method: 'POST', path: keyPath(prefix, dirKey), query: {}, form, safety: 'unsafe' };
 }
@@ -115,7 +119,32 @@ function flag(query: Record<string, string>, name: string, value: boolean | unde
   if (value) query[name] = 'true';
 }
 
+/**
+ * A value as it is sent: a string, or a finite number or boolean written out; anything else (null,
+ * an object) is refused rather than stored as "null" or "[object Object]".
+ */
+function valueText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return String(value);
+  throw new TypeError(`a value must be a string, got ${value === null ? 'null' : typeof value}`);
+}
+
 function ttlSeconds(ttl: number): number {
-  if (!Number.isInteger(ttl) || ttl < 0) throw new RangeError(`ttl must be a whole number of seconds >= 0, got ${ttl}`);
+  if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 0) throw new RangeError(`ttl must be a whole number of seconds >= 0, got ${JSON.stringify(ttl) ?? String(ttl)}`);
   return ttl;
 }
+
+/**
+ * The TTL of a key kept alive by heartbeats (locks, elections, service instances): at least 1 s,
+ * as each beat runs every ttl/3 (a TTL of 0 expired at once and was written again every
+ * millisecond), and within a timer's range.
+ */
+export function keepAliveTtl(ttl: number): number {
+  if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_KEEP_ALIVE_TTL_S) {
+    throw new RangeError(`ttl of a kept-alive key must be a whole number of seconds from 1 to ${MAX_KEEP_ALIVE_TTL_S}, got ${JSON.stringify(ttl) ?? String(ttl)}`);
+  }
+  return ttl;
+}
+
+/** The longest kept-alive TTL: a heartbeat every ttl/3 stays within a timer's range (2^31-1 ms). */
+const MAX_KEEP_ALIVE_TTL_S = Math.floor(((2 ** 31 - 1) * 3) / 1000);

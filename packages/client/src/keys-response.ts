@@ -17,7 +17,7 @@ export interface KeysResponse {
 
 /** Builds a {@link KeysResponse} from a 2xx keys answer. */
 export function keysResponse(res: HttpResponse): KeysResponse {
-  const body = keysBody(res.body);
+  const body = keysBody(res.body, res.endpoint);
   const out: KeysResponse = { action: body.action, etcdIndex: numericHeader(res.headers, 'x-etcd-index') ?? 0 };
   if (body.node !== undefined) out.node = body.node;
   if (body.prevNode !== undefined) out.prevNode = body.prevNode;

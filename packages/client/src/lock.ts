@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeimosClient } from './client.js';
 import type { KeyLostError } from './errors.js';
 import { QueueTicket } from './queue-ticket.js';
+import { keepAliveTtl } from './keys-options.js';
 
 /** Options of a {@link Lock}. */
 export interface LockOptions {
@@ -35,11 +36,12 @@ export class Lock {
   private readonly ttlSeconds: number;
   private ticket: QueueTicket | undefined;
   private holding = false;
+  private acquiring = false;
 
   constructor(private readonly client: DeimosClient, readonly name: string, private readonly opts: LockOptions = {}) {
     this.dir = `${(opts.prefix ?? '/locks').replace(/\/+$/, '')}/${name}`;
     this.value = opts.value ?? `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-    this.ttlSeconds = opts.ttl ?? 30;
+    this.ttlSeconds = keepAliveTtl(opts.ttl ?? 30);
   }
 
   /** True while this object holds the lock (false again once released or lost). */
@@ -54,7 +56,19 @@ export class Lock {
 
   /** Waits until the lock is ours; on abort or failure the queue key is deleted again. */
   async acquire(signal?: AbortSignal): Promise<void> {
-    if (this.ticket !== undefined) throw new Error(`lock ${this.dir} is already held or being acquired by this object`);
+    // Once lost, the lock may be asked for again (the lost key expires on its own).
+    if (this.acquiring || (this.ticket !== undefined && !this.ticket.done)) throw new Error(`lock ${this.dir} is already held or being acquired by this object`);
+    this.ticket = undefined;
+    this.acquiring = true;
+    try {
+      await this.enqueueAndWait(signal);
+    } finally {
+      this.acquiring = false;
+    }
+    this.holding = true;
+  }
+
+  private async enqueueAndWait(signal: AbortSignal | undefined): Promise<void> {
     await QueueTicket.enqueueAndWait(this.client, this.dir, this.value, {
       ttlSeconds: this.ttlSeconds,
       uniqueValue: this.opts.value === undefined,
@@ -64,7 +78,6 @@ export class Lock {
         this.opts.onLost?.(err);
       },
     }, (t) => (this.ticket = t), signal);
-    this.holding = true;
   }
 
   /** Releases the lock (or leaves the queue); the next waiter takes over at once. */

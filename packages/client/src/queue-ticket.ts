@@ -16,6 +16,7 @@ import { Heartbeat } from './heartbeat.js';
 import type { KeysResponse } from './keys-response.js';
 import { queueEntries, queuePosition, type QueueEntry } from './queue.js';
 import { untilAnswered } from './watch.js';
+import { linkedSignal } from './linked-signal.js';
 
 /** Node's timers take at most this many ms (a longer delay fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -50,6 +51,8 @@ export class QueueTicket {
   /** Per-attempt timeout of a refresh: a member that does not answer must not hold it past the next beat. */
   private readonly refreshTimeoutMs: number;
   private leaseTimer: NodeJS.Timeout | undefined;
+  /** When the lease runs out (performance.now() clock); see {@link confirmed}. */
+  private leaseDeadline = Infinity;
 
   private constructor(
     private readonly client: DeimosClient,
@@ -139,9 +142,13 @@ export class QueueTicket {
     return this.lostController.signal;
   }
 
-  /** True after `leave()` or once the key was lost. */
+  /**
+   * True after `leave()`, once the key was lost, or once its lease ran out: at that moment, not
+   * when the lease timer's turn comes. A process paused past its TTL runs its own overdue timers
+   * first when it resumes, and one asking `isLeader` there was told yes while another led.
+   */
   get done(): boolean {
-    return this.left || this.lostController.signal.aborted;
+    return this.left || this.lostController.signal.aborted || performance.now() >= this.leaseDeadline;
   }
 
   /**
@@ -149,7 +156,15 @@ export class QueueTicket {
    * predecessor, from the index of the read that found it, so a deletion in between is not missed.
    */
   async waitForHead(signal?: AbortSignal): Promise<void> {
-    const stop = signal ? AbortSignal.any([signal, this.lostSignal]) : this.lostSignal;
+    const link = signal ? linkedSignal(signal, this.lostSignal) : undefined;
+    try {
+      await this.waitForHeadUntil(link?.signal ?? this.lostSignal);
+    } finally {
+      link?.dispose();
+    }
+  }
+
+  private async waitForHeadUntil(stop: AbortSignal): Promise<void> {
     for (;;) {
       stop.throwIfAborted();
       const { entries, index } = await untilAnswered(() => readQueue(this.client, this.dir), stop);
@@ -209,6 +224,7 @@ export class QueueTicket {
   /** Marks the key lost at `deadline`; one past Node's timer range is waited for in steps. */
   private armLease(deadline: number): void {
     clearTimeout(this.leaseTimer);
+    this.leaseDeadline = deadline;
     const left = deadline - performance.now();
     this.leaseTimer = setTimeout(() => {
       if (left > MAX_TIMER_MS) return this.armLease(deadline);

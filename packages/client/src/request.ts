@@ -9,6 +9,8 @@ import got, { RequestError, type Got } from 'got';
 import { requestBody, requestUrl, type DebugListener } from './debug-events.js';
 import type { Endpoints } from './endpoints.js';
 import { ClientClosedError, ClusterUnavailableError, DeimosError, OutcomeUnknownError, errorFromResponse } from './errors.js';
+import { linkedSignal } from './linked-signal.js';
+import { InvalidResponseError } from './response-shape.js';
 
 /**
  * How a request may be retried on another endpoint.
@@ -142,6 +144,14 @@ export class Transport {
         continue;
       }
       res.afterUnknownOutcome = unknownOutcome;
+      // A web page (a server that is not a member, a balancer's error page): no member answers
+      // with markup, so a read or a conditional write goes on to the next endpoint instead of
+      // failing on this one for ever (it stayed pinned); a plain write cannot know what happened.
+      if (isMarkup(res.body) && req.safety !== 'unsafe') {
+        this.endpoints.failed(endpoint);
+        errors.push(new InvalidResponseError(endpoint));
+        continue;
+      }
       if (res.status >= 500 && req.safety !== 'unsafe') {
         this.endpoints.failed(endpoint);
         const err = errorFromResponse(res.status, res.body, endpoint);
@@ -152,6 +162,8 @@ export class Transport {
       if (req.endpoint === undefined) this.endpoints.pin(endpoint);
       return res;
     }
+    // Every endpoint a web page: not a cluster at all, said as etcd's client says it.
+    if (errors.length > 0 && errors.every((e) => e instanceof InvalidResponseError)) throw errors[0]!;
     throw new ClusterUnavailableError(errors);
   }
 
@@ -164,7 +176,15 @@ export class Transport {
 
   private async sendTo(endpoint: string, req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs === undefined ? this.timeoutMs : req.timeoutMs;
-    const signal = req.signal ? AbortSignal.any([this.closer.signal, req.signal]) : this.closer.signal;
+    const link = req.signal ? linkedSignal(this.closer.signal, req.signal) : undefined;
+    try {
+      return await this.sendWithSignal(endpoint, req, timeoutMs, link?.signal ?? this.closer.signal);
+    } finally {
+      link?.dispose();
+    }
+  }
+
+  private async sendWithSignal(endpoint: string, req: HttpRequest, timeoutMs: number | null, signal: AbortSignal): Promise<HttpResponse> {
     const query = typeof req.query === 'function' ? req.query() : req.query;
     if (this.debug) {
       const body = requestBody(req.form, req.json);
@@ -265,4 +285,14 @@ function closerController(): AbortController {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   return controller;
+}
+
+/** An answer in HTML or XML: its first non-blank character is `<` (JSON never starts so). */
+function isMarkup(body: string): boolean {
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    return c === 0x3c;
+  }
+  return false;
 }

@@ -6,6 +6,7 @@
 import type { DeimosClient } from './client.js';
 import { DeimosError, HistoryClearedError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
+import { keepAliveTtl } from './keys-options.js';
 import type { KeysResponse } from './keys-response.js';
 import { untilAnswered } from './watch.js';
 
@@ -44,8 +45,9 @@ export class ServiceRegistry {
     this.prefix = (opts.prefix ?? '/services').replace(/\/+$/, '');
   }
 
-  /** The directory of a service. */
+  /** The directory of a service (a name of one path segment, see {@link checkName}). */
   serviceDir(service: string): string {
+    checkName('service name', service);
     return `${this.prefix}/${service}`;
   }
 
@@ -54,8 +56,9 @@ export class ServiceRegistry {
    * expired anyway (a long outage), the next heartbeat writes it again.
    */
   async register(service: string, instanceId: string, value: string, opts: RegisterOptions = {}): Promise<Registration> {
+    checkName('instance id', instanceId);
     const key = `${this.serviceDir(service)}/${instanceId}`;
-    const ttl = opts.ttl ?? 10;
+    const ttl = keepAliveTtl(opts.ttl ?? 10);
     await this.client.set(key, value, { ttl });
     const beat = async (): Promise<void> => {
       try {
@@ -75,9 +78,12 @@ export class ServiceRegistry {
         stopped = true;
         await heartbeat.stop();
         try {
-          await this.client.delete(key);
+          // Only while the key still holds this registration's value: another instance registered
+          // under the same id since (last writer wins) keeps its entry (101: left alone). By value,
+          // not index: a refresh applied whose answer was lost changed the index unseen.
+          await this.client.delete(key, { prevValue: value });
         } catch (err) {
-          if (!(err instanceof DeimosError && err.errorCode === 100)) throw err;
+          if (!(err instanceof DeimosError && (err.errorCode === 100 || err.errorCode === 101))) throw err;
         }
       },
     };
@@ -119,6 +125,17 @@ export class ServiceRegistry {
       if (err instanceof DeimosError && err.errorCode === 100) return { instances, index: err.index };
       throw err;
     }
+  }
+}
+
+/**
+ * Service names and instance ids are one key segment each: an id with `/` was registered but never
+ * discovered (discovery lists one level), an empty service listed the whole prefix, and `..` wrote
+ * outside it.
+ */
+function checkName(what: string, name: string): void {
+  if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || name.includes('/')) {
+    throw new TypeError(`${what} ${JSON.stringify(name)} must be one non-empty key segment (no "/", not "." or "..")`);
   }
 }
 

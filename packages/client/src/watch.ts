@@ -6,6 +6,7 @@
 import { watchRequest } from './keys-options.js';
 import { keysResponse, type KeysResponse } from './keys-response.js';
 import { ClusterUnavailableError } from './errors.js';
+import { linkedSignal } from './linked-signal.js';
 import { numericHeader, responseError, type HttpRequest, type HttpResponse } from './request.js';
 
 /** What a watch needs from the client. */
@@ -22,8 +23,11 @@ export interface WatchOnceOptions {
   signal?: AbortSignal;
   /** Called when a registration without `waitIndex` fixed the resume index (registration index + 1). */
   onRegistered?: (waitIndex: number) => void;
-  /** Called when a member registered the watch (its response headers arrived). */
-  onHeaders?: () => void;
+  /**
+   * Called when a member registered the watch (its response headers arrived), with the store index
+   * it registered at (`X-Etcd-Index`): no matching event up to it was found.
+   */
+  onHeaders?: (registeredAt: number | undefined) => void;
 }
 
 /** Options of a resuming watch. */
@@ -52,14 +56,21 @@ const DEFAULT_REPOLL_MS = 60_000;
 export async function watchOnce(ctx: WatchContext, key: string, opts: WatchOnceOptions = {}): Promise<KeysResponse> {
   let waitIndex = opts.waitIndex;
   const base = watchRequest(ctx.keysPrefix, key, { ...(opts.recursive ? { recursive: true } : {}) });
+  let registeredAt: number | undefined;
   for (;;) {
+    registeredAt = undefined;
     const req: HttpRequest = {
       ...base,
-      query: () => ({ ...(base.query as Record<string, string>), ...(waitIndex !== undefined && waitIndex > 0 ? { waitIndex: String(waitIndex) } : {}) }),
+      // Asked again for each member tried: one after a member that registered this poll and failed
+      // resumes past what that member had seen (see resumeAfterIdle).
+      query: () => {
+        const from = resumeAfterIdle(waitIndex, registeredAt);
+        return { ...(base.query as Record<string, string>), ...(from !== undefined && from > 0 ? { waitIndex: String(from) } : {}) };
+      },
       timeoutMs: null,
       onHeaders: (headers) => {
-        const registeredAt = numericHeader(headers, 'x-etcd-index');
-        opts.onHeaders?.();
+        registeredAt = numericHeader(headers, 'x-etcd-index');
+        opts.onHeaders?.(registeredAt);
         if (waitIndex === undefined && registeredAt !== undefined) {
           waitIndex = registeredAt + 1;
           opts.onRegistered?.(waitIndex);
@@ -69,8 +80,12 @@ export async function watchOnce(ctx: WatchContext, key: string, opts: WatchOnceO
     };
     const res = await ctx.send(req);
     if (res.status !== 200) throw responseError(res);
-    // A poll the server ended without an event (watcher dropped): ask again from the same index.
-    if (res.body.trim() === '') continue;
+    // A poll the server ended without an event (watcher dropped): ask again, past what it had seen
+    // (the old index may have left the history meanwhile).
+    if (res.body.trim() === '') {
+      waitIndex = resumeAfterIdle(waitIndex, registeredAt);
+      continue;
+    }
     return keysResponse(res);
   }
 }
@@ -88,35 +103,56 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
   for (;;) {
     let event: KeysResponse;
     const idle = new AbortController();
+    const link = linkedSignal(opts.signal, idle.signal);
     let timer: NodeJS.Timeout | undefined;
+    let registeredAt: number | undefined;
     try {
       event = await watchOnce(ctx, key, {
         ...(opts.recursive ? { recursive: true } : {}),
         ...(waitIndex !== undefined ? { waitIndex } : {}),
-        signal: opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal,
+        signal: link.signal,
         onRegistered: (next) => {
           waitIndex ??= next;
         },
         // The idle clock runs from registration: before it, the client's timeout guards the headers.
-        onHeaders: () => {
+        onHeaders: (at) => {
+          registeredAt = at;
           clearTimeout(timer);
           if (repollAfterMs > 0) timer = setTimeout(() => idle.abort(new Repoll()), repollAfterMs);
         },
       });
     } catch (err) {
-      if (err instanceof Repoll) continue;
+      // A poll that was registered and ended without an event (the client's own repoll, a member
+      // lost) resumes past what that member had seen: from the old index, a quiet key's watch died
+      // with 401 once a busy cluster's history moved past it.
+      if (err instanceof Repoll) {
+        waitIndex = resumeAfterIdle(waitIndex, registeredAt);
+        continue;
+      }
       if (!(err instanceof ClusterUnavailableError)) throw err;
+      waitIndex = resumeAfterIdle(waitIndex, registeredAt);
       failures++;
       await sleep(unreachableBackoffMs(failures), opts.signal);
       continue;
     } finally {
       clearTimeout(timer);
+      link.dispose();
     }
     failures = 0;
     const index = event.node?.modifiedIndex ?? event.etcdIndex;
     waitIndex = Math.max(waitIndex ?? 0, index + 1);
     yield event;
   }
+}
+
+/**
+ * Where a watch resumes after a poll that a member registered at store index `registeredAt` and
+ * that ended without an event: that member found no matching event up to `registeredAt` (it would
+ * have answered at once), so the next poll may start after it. Unchanged when nothing registered.
+ */
+export function resumeAfterIdle(waitIndex: number | undefined, registeredAt: number | undefined): number | undefined {
+  if (registeredAt === undefined || waitIndex === undefined) return waitIndex;
+  return Math.max(waitIndex, registeredAt + 1);
 }
 
 /** The wait before the next try after `failures` (>= 1) passes that found no member answering. */

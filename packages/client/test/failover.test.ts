@@ -8,8 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DeimosClient } from '../src/client.js';
 import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '../src/errors.js';
+import { InvalidResponseError } from '../src/response-shape.js';
 
-type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only';
+type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only' | 'html';
 
 /** A scripted member: answers every request according to `behaviour`, counting requests. */
 class FakeMember {
@@ -53,6 +54,10 @@ class FakeMember {
         return;
       case 'hang':
         return; // never answers
+      case 'html':
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<!doctype html>\n<html><body>Welcome to nginx!</body></html>\n');
+        return;
       case 'headers-only':
         res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7' });
         res.flushHeaders(); // a registered watch that sees no event
@@ -98,6 +103,33 @@ describe('failover rules', () => {
     assert.equal(a.requests.length, 1);
     await c.get('/k');
     assert.equal(a.requests.length, 1, 'the next read goes to the pinned member first');
+  });
+
+  test('a web page (no member answers with markup) moves a read on; a plain write is not repeated; all pages say what etcd says', async () => {
+    reset('html', 'ok');
+    const c = client([a.url, b.url]);
+    assert.equal((await c.get('/k')).node?.value, 'v');
+    assert.equal(c.currentEndpoint, b.url, 'the page is not pinned');
+    await assert.rejects(client([a.url, b.url]).set('/k', 'v'), (err: unknown) => err instanceof InvalidResponseError && err.endpoint === a.url);
+    assert.equal(b.requests.length, 1, 'the write went to the page only');
+    reset('html', 'html');
+    await assert.rejects(client([a.url, b.url]).get('/k'), (err: unknown) => err instanceof InvalidResponseError && err.endpoint === a.url && /response is invalid json/.test(err.message));
+  });
+
+  test('a watch polled again after an idle poll resumes past the index the member registered it at', async () => {
+    reset('headers-only', 'ok');
+    const stop = new AbortController();
+    const c = client([a.url]);
+    const events = (async () => {
+      for await (const _ of c.watch('/k', { afterIndex: 2, repollAfterMs: 20, signal: stop.signal })) assert.fail('no event was sent');
+    })().catch((err: unknown) => err);
+    const deadline = Date.now() + 10_000;
+    while (a.requests.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    stop.abort();
+    await events;
+    const indexes = a.requests.slice(0, 3).map((r) => new URL(r.split(' ')[1]!, 'http://x').searchParams.get('waitIndex'));
+    // Registered at 7 (X-Etcd-Index) with nothing seen: the old index 3 may have left the history.
+    assert.deepEqual(indexes, ['3', '8', '8']);
   });
 
   test('a read moves on after a reset connection and after a timeout', async () => {

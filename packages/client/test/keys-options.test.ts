@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createInOrderRequest, deleteRequest, getRequest, keyPath, setRequest, watchRequest } from '../src/keys-options.js';
+import { createInOrderRequest, deleteRequest, getRequest, keepAliveTtl, keyPath, setRequest, watchRequest } from '../src/keys-options.js';
 
 describe('keys request building', () => {
   test('encodes each key segment and keeps the slashes', () => {
@@ -58,5 +58,30 @@ describe('keys request building', () => {
   test('builds long-poll watches with an optional waitIndex', () => {
     assert.deepEqual(watchRequest('/v2/keys', '/w', {}).query, { wait: 'true' });
     assert.deepEqual(watchRequest('/v2/keys', '/w', { recursive: true, waitIndex: 12 }).query, { wait: 'true', recursive: 'true', waitIndex: '12' });
+  });
+});
+
+describe('arguments checked before anything is sent', () => {
+  test('a "." or ".." key segment is refused (URL parsing resolved it: /services/../other wrote /other)', () => {
+    for (const key of ['/services/../other', '/x/zz/..', '.', '/a/./b', '../../version']) {
+      assert.throws(() => keyPath('/v2/keys', key), (err: unknown) => err instanceof TypeError && /has a "\." or "\.\." segment/.test(err.message), key);
+    }
+    assert.equal(keyPath('/v2/keys', '/a.b/..c/.d'), '/v2/keys/a.b/..c/.d', 'dots inside a segment are a name');
+    assert.throws(() => keyPath('/v2/keys', 5 as unknown as string), /a key must be a string, got number/);
+  });
+
+  test('a value is a string (numbers and booleans written out); null or an object is refused, not stored as "null"', () => {
+    assert.equal(setRequest('/v2/keys', '/k', 5 as unknown as string).form?.['value'], '5');
+    assert.equal(createInOrderRequest('/v2/keys', '/q', true as unknown as string).form?.['value'], 'true');
+    for (const bad of [null, { a: 1 }, Number.NaN]) {
+      assert.throws(() => setRequest('/v2/keys', '/k', bad as unknown as string), TypeError, String(bad));
+    }
+  });
+
+  test('a ttl is a whole number of seconds within the safe integers; a kept-alive one is at least 1 s', () => {
+    assert.throws(() => setRequest('/v2/keys', '/k', 'v', { ttl: 1e21 }), /ttl must be a whole number of seconds >= 0, got 1e\+21/);
+    assert.throws(() => setRequest('/v2/keys', '/k', 'v', { ttl: '5' as unknown as number }), /got "5"/);
+    for (const ttl of [0, -1, 1.5, 2 ** 53]) assert.throws(() => keepAliveTtl(ttl), RangeError, String(ttl));
+    assert.equal(keepAliveTtl(1), 1);
   });
 });

@@ -31,3 +31,22 @@ describe('service registry events', () => {
     assert.equal(m.size, 0);
   });
 });
+
+describe('service registry arguments', () => {
+  test('a service name or instance id is one key segment, and a kept-alive ttl at least 1 s, checked before anything is sent', async () => {
+    const { DeimosClient } = await import('../src/client.js');
+    const { ServiceRegistry } = await import('../src/service-registry.js');
+    // An endpoint nobody listens on: any request would fail with ClusterUnavailableError instead.
+    const client = new DeimosClient({ endpoints: ['http://127.0.0.1:1'], sync: false });
+    try {
+      const reg = new ServiceRegistry(client);
+      for (const [service, id] of [['s', 'a/b'], ['s', ''], ['s', '..'], ['', 'i'], ['..', 'other'], ['a/b', 'i']]) {
+        await assert.rejects(reg.register(service!, id!, 'v'), (err: unknown) => err instanceof TypeError && /must be one non-empty key segment/.test(err.message), `${service} ${id}`);
+      }
+      await assert.rejects(reg.discover(''), TypeError);
+      await assert.rejects(reg.register('s', 'i', 'v', { ttl: 0 }), RangeError);
+    } finally {
+      client.close();
+    }
+  });
+});
