@@ -191,4 +191,19 @@ describe('v2 auth on a 3-member cluster', { skip: SKIP }, () => {
     assert.equal(listing.status, 200, listing.body);
     assert.ok(!listing.body.includes('_deimos'), listing.body);
   });
+
+  test('a body past --max-request-bytes is a 413 with etcd\'s message; credentials etcd would not decode are refused', async () => {
+    const big = `{"user":"big","password":"${'p'.repeat(5 * 1024 * 1024)}"}`;
+    const res = await http('PUT', `${a.clientUrl}/v2/auth/users/big`, { headers: { ...ROOT, 'content-type': 'application/json' }, body: big, timeoutMs: 30_000 });
+    assert.equal(res.status, 413, res.body);
+    assert.deepEqual(res.json, { message: 'http: POST too large' });
+    assert.doesNotMatch(a.output, /request handler failed/);
+    const root = ROOT['Authorization']!;
+    for (const authorization of [root.replace(/=+$/, ''), `${root}AA`, basic('root', 'rootpw\0')['Authorization']!]) {
+      assertKeysNoAuth(await getKey(b, '/app', { authorization }), authorization);
+    }
+    const nul = await http('PUT', `${a.clientUrl}/v2/auth/users/nul`, { headers: { ...ROOT, 'content-type': 'application/json' }, body: JSON.stringify({ user: 'nul', password: 'pw\u0000' }) });
+    assert.equal(nul.status, 400, nul.body);
+    assert.deepEqual(nul.json, { message: 'A password must not end with a NUL character' });
+  });
 });

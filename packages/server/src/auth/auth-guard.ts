@@ -39,11 +39,27 @@ interface Failures {
   lastMs: number;
 }
 
-/** Parses `Basic base64(user:password)`; undefined when malformed. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses `Basic base64(user:password)`; undefined when malformed. As strict as Go's decoding in
+ * etcd: padded standard base64 only (node's decoder also took a missing or extra pad and junk after
+ * it), and UTF-8 only (an invalid byte became U+FFFD and matched a password holding that
+ * character). A password ending in NUL is refused too: the password hash (scrypt, through HMAC)
+ * pads short keys with zero bytes, so `rootpw\0` matched `rootpw`.
+ */
 export function parseBasic(header: string): { user: string; password: string } | undefined {
   const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
   if (m === null) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const bytes = Buffer.from(m[1]!, 'base64');
+  if (bytes.toString('base64') !== m[1]) return undefined;
+  let decoded: string;
+  try {
+    decoded = UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  if (decoded.endsWith('\0')) return undefined;
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

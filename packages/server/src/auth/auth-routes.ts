@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { EtcdError, ErrorCode, type KvPermissions } from '@deimos/protocol';
 import type { MemberView } from '../routes/member-view.js';
 import { sendBody, sendMethodNotAllowed } from '../routes/respond.js';
-import { readBody } from '../http/body-reader.js';
+import { BodyReadError, readBody } from '../http/body-reader.js';
 import { writeError } from '../http/write-response.js';
 import { writeNotFound } from '../http/method-guard.js';
 import { AuthError } from './auth-error.js';
@@ -137,7 +137,14 @@ function kvOf(v: unknown): KvPermissions | undefined {
 }
 
 async function readJson(member: MemberView, req: IncomingMessage): Promise<Record<string, unknown>> {
-  const body = await readBody(req, { maxBytes: member.config.maxRequestBytes });
+  let body: Buffer;
+  try {
+    body = await readBody(req, { maxBytes: member.config.maxRequestBytes });
+  } catch (err) {
+    // As the members API answers it (a 500 and a logged stack trace before).
+    if (err instanceof BodyReadError) throw new AuthError(err.code === 'BODY_TOO_LARGE' ? 413 : 400, err.message);
+    throw err;
+  }
   try {
     const v = JSON.parse(body.toString('utf8')) as unknown;
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
@@ -222,6 +229,8 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     if ((password != null && typeof password !== 'string') || [roles, grant, revoke].some((v) => v != null && !isStringList(v))) {
       throw new AuthError(400, 'Invalid JSON in request body.');
     }
+    // No login could give it (see parseBasic: the hash cannot tell it from the password without the NUL).
+    if (typeof password === 'string' && password.endsWith('\0')) throw new AuthError(400, 'A password must not end with a NUL character');
     const update = (grant as string[] | null | undefined ?? []).length > 0 || (revoke as string[] | null | undefined ?? []).length > 0;
     if (update && (roles as string[] | null | undefined ?? []).length > 0) throw new AuthError(400, 'User JSON contains both roles and grant/revoke');
     // etcd answers 201 only when CreateOrUpdateUser created the user (no roles, no grant/revoke).
