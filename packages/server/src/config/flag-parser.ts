@@ -34,6 +34,8 @@ export class FlagError extends Error {
 export interface ParsedFlags {
   values: Map<string, string | boolean | number>;
   source: Map<string, 'argv' | 'env' | 'default'>;
+  /** How each flag that was given was named: `--request-timeout`, `environment variable DEIMOS_X`. */
+  given: Map<string, string>;
   /** Non-flag arguments. */
   positional: string[];
 }
@@ -83,6 +85,7 @@ export function parseFlags(
   }
   const values = new Map<string, string | boolean | number>();
   const source = new Map<string, 'argv' | 'env' | 'default'>();
+  const given = new Map<string, string>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -112,6 +115,7 @@ export function parseFlags(
     // Each occurrence is still checked, so a bad earlier value is reported rather than hidden.
     values.set(spec.name, convert(spec, raw, `flag --${name}`));
     source.set(spec.name, 'argv');
+    given.set(spec.name, `--${name}`);
   }
   for (const spec of specs) {
     if (values.has(spec.name)) continue;
@@ -119,12 +123,13 @@ export function parseFlags(
     if (variable !== undefined) {
       values.set(spec.name, convert(spec, env[variable]!, `environment variable ${variable}`));
       source.set(spec.name, 'env');
+      given.set(spec.name, `environment variable ${variable}`);
     } else if (spec.defaultValue !== undefined) {
       values.set(spec.name, convert(spec, spec.defaultValue, `default of --${spec.name}`));
       source.set(spec.name, 'default');
     }
   }
-  return { values, source, positional };
+  return { values, source, given, positional };
 }
 
 /** Renders `--help` text: every flag with its aliases, default and environment variable. */

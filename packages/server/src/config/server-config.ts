@@ -149,6 +149,28 @@ export function loadServerConfig(
   openFilesLimit: () => number | undefined = readOpenFilesLimit,
 ): StartRequest {
   const flags = parseFlags(SERVER_FLAGS, argv, env, 'DEIMOS', ETCD_FLAG_HINTS);
+  try {
+    return configFrom(flags, env, cwd, openFilesLimit);
+  } catch (err) {
+    if (err instanceof FlagError) throw new FlagError(namedAsGiven(err.message, flags));
+    throw err;
+  }
+}
+
+/**
+ * A message about `--name` (the flag's main name, as the checks write it) with the flag named as
+ * the operator gave it: `--request-timeout`, or `environment variable DEIMOS_LISTEN_CLIENT_URLS`
+ * (a bad variable was reported as a flag nobody had typed).
+ */
+function namedAsGiven(message: string, flags: ParsedFlags): string {
+  const m = /^--([a-z0-9-]+)/.exec(message);
+  const given = m === null ? undefined : flags.given.get(m[1]!);
+  return given === undefined || given === `--${m![1]}` ? message : `${given}${message.slice(m![0].length)}`;
+}
+
+function configFrom(
+  flags: ParsedFlags, env: Record<string, string | undefined>, cwd: string, openFilesLimit: () => number | undefined,
+): StartRequest {
   if (flags.values.get('help') === true) return { kind: 'help' };
   if (flags.values.get('version') === true) return { kind: 'version' };
   if (flags.positional.length > 0) throw new FlagError(`unexpected argument: ${flags.positional[0]} (see --help)`);
@@ -171,7 +193,7 @@ export function loadServerConfig(
     clusterMap = parseClusterList(clusterText, 'bootstrap-config');
   } catch (err) {
     if (!(err instanceof FlagError)) throw err;
-    listProblem = err.message;
+    listProblem = namedAsGiven(err.message, flags);
     clusterMap = parseClusterList(alone, 'advertise-peer-urls');
   }
   const initialCluster = [...clusterMap].map(([n, urls]) => ({ id: memberId(n, urls), name: n, peerUrls: urls }));

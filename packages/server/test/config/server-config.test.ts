@@ -154,3 +154,16 @@ test('the dashboard is on by default; --dashboard=false and DEIMOS_DASHBOARD=fal
   assert.equal(run([], { DEIMOS_DASHBOARD: 'false' }).dashboard, false);
   assert.equal(run(['--dashboard'], { DEIMOS_DASHBOARD: 'false' }).dashboard, true);
 });
+
+test('a bad value is reported under the name it was given: an etcd alias, or the environment variable', () => {
+  const bad: Array<[string[], Record<string, string>, RegExp]> = [
+    [['--request-timeout=abc'], {}, /^--request-timeout: invalid duration "abc"/],
+    [[], { DEIMOS_LISTEN_CLIENT_URLS: 'ftp://x:1' }, /^environment variable DEIMOS_LISTEN_CLIENT_URLS: URL scheme must be http or https/],
+    [[], { DEIMOS_REQUEST_TIMEOUT: '1000h' }, /^environment variable DEIMOS_REQUEST_TIMEOUT: duration "1000h" is too long/],
+    [['--timeout', 'x'], {}, /^--timeout: invalid duration "x"/],
+  ];
+  for (const [argv, env, re] of bad) {
+    assert.throws(() => loadServerConfig(argv, env, '/'), (err: unknown) => err instanceof FlagError && re.test(err.message), `${argv.join(' ')} ${JSON.stringify(env)}`);
+  }
+  assert.match(run(['--initial-cluster', 'a=http://x']).bootstrapProblem ?? '', /^--initial-cluster: URL must name a port: http:\/\/x$/);
+});
