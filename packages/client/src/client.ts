@@ -284,8 +284,13 @@ export class DeimosClient {
     return { send: (req) => this.request(req) };
   }
 
-  private watchContext(): { keysPrefix: string; send(req: HttpRequest): Promise<HttpResponse> } {
-    return { keysPrefix: this.keysPrefix, send: (req) => this.request(req) };
+  /** Aborted once `close()` ran: waits between retries (watches, recipes) end with it. */
+  get closedSignal(): AbortSignal {
+    return this.transport.closedSignal;
+  }
+
+  private watchContext(): { keysPrefix: string; send(req: HttpRequest): Promise<HttpResponse>; closed: AbortSignal } {
+    return { keysPrefix: this.keysPrefix, send: (req) => this.request(req), closed: this.transport.closedSignal };
   }
 
   /**

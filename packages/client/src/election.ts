@@ -87,7 +87,7 @@ export class Election {
     let lastKey: string | null = null;
     for (;;) {
       signal?.throwIfAborted();
-      const { entries, index } = await untilAnswered(() => readQueue(this.client, this.dir), signal);
+      const { entries, index } = await untilAnswered(() => readQueue(this.client, this.dir), signal, this.client.closedSignal);
       const head = entries[0];
       if ((head?.key ?? '') !== lastKey) {
         lastKey = head?.key ?? '';

@@ -90,7 +90,7 @@ export class QueueTicket {
       const enqueue = (): Promise<QueueTicket> => QueueTicket.enqueue(client, dir, value, { ...opts, onLost: (err) => (holding ? opts.onLost?.(err) : undefined) });
       // Queuing again happens in a failover as a rule: ride it out as the wait itself does (a first
       // POST that reaches no member still fails at once: the cluster may not be there at all).
-      const ticket = requeue ? await untilAnswered(enqueue, signal) : await enqueue();
+      const ticket = requeue ? await untilAnswered(enqueue, signal, client.closedSignal) : await enqueue();
       onTicket(ticket);
       try {
         await ticket.waitForHead(signal);
@@ -125,7 +125,7 @@ export class QueueTicket {
         // A timeout or a leader change: the POST may have applied, or may still apply.
         const unknown = err instanceof OutcomeUnknownError || (err instanceof DeimosError && err.errorCode === 300);
         if (!unknown || !opts.uniqueValue) throw err;
-        const mine = (await untilAnswered(() => readQueue(client, dir))).entries.find((e) => e.value === value);
+        const mine = (await untilAnswered(() => readQueue(client, dir), undefined, client.closedSignal)).entries.find((e) => e.value === value);
         if (mine !== undefined) return new QueueTicket(client, dir, mine.key, mine.createdIndex, opts, mine.modifiedIndex, firstSentAt);
         // Not there: it did not apply (or applies later, then expires unrefreshed): ask again.
         if (attempt >= ENQUEUE_ATTEMPTS) throw err;
@@ -167,7 +167,7 @@ export class QueueTicket {
   private async waitForHeadUntil(stop: AbortSignal): Promise<void> {
     for (;;) {
       stop.throwIfAborted();
-      const { entries, index } = await untilAnswered(() => readQueue(this.client, this.dir), stop);
+      const { entries, index } = await untilAnswered(() => readQueue(this.client, this.dir), stop, this.client.closedSignal);
       const pos = queuePosition(entries, this.key);
       if (pos.kind === 'missing') {
         this.markLost('no longer in the queue (expired or deleted)');

@@ -116,6 +116,11 @@ export class Transport {
     return this.closer.signal.aborted;
   }
 
+  /** Aborted by `close()` (backoff waits listen to it, so a closed client lets its process exit). */
+  get closedSignal(): AbortSignal {
+    return this.closer.signal;
+  }
+
   /** Aborts every request in flight (watches included) and frees the sockets. */
   close(): void {
     if (this.closed) return;

@@ -101,7 +101,7 @@ export class ServiceRegistry {
   async *watch(service: string, signal?: AbortSignal): AsyncIterableIterator<ServiceInstance[]> {
     const dir = this.serviceDir(service);
     for (;;) {
-      const { instances, index } = await untilAnswered(() => this.snapshot(service), signal);
+      const { instances, index } = await untilAnswered(() => this.snapshot(service), signal, this.client.closedSignal);
       yield toList(instances);
       try {
         for await (const event of this.client.watch(dir, { recursive: true, afterIndex: index, ...(signal ? { signal } : {}) })) {

@@ -13,6 +13,8 @@ import { numericHeader, responseError, type HttpRequest, type HttpResponse } fro
 export interface WatchContext {
   keysPrefix: string;
   send(req: HttpRequest): Promise<HttpResponse>;
+  /** The client's close: a backoff wait ends with it (a closed client's process exits at once). */
+  closed?: AbortSignal;
 }
 
 /** Options of one watch request. */
@@ -132,7 +134,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
       if (!(err instanceof ClusterUnavailableError)) throw err;
       waitIndex = resumeAfterIdle(waitIndex, registeredAt);
       failures++;
-      await sleep(unreachableBackoffMs(failures), opts.signal);
+      await sleepUnless(unreachableBackoffMs(failures), opts.signal, ctx.closed);
       continue;
     } finally {
       clearTimeout(timer);
@@ -166,14 +168,25 @@ export function unreachableBackoffMs(failures: number): number {
  * long waits (lock and election queues, observers, service watches), which should ride out a
  * failover as a watch does instead of ending with it.
  */
-export async function untilAnswered<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function untilAnswered<T>(attempt: () => Promise<T>, signal?: AbortSignal, closed?: AbortSignal): Promise<T> {
   for (let failures = 1; ; failures++) {
     try {
       return await attempt();
     } catch (err) {
       if (!(err instanceof ClusterUnavailableError)) throw err;
     }
-    await sleep(unreachableBackoffMs(failures), signal);
+    await sleepUnless(unreachableBackoffMs(failures), signal, closed);
+  }
+}
+
+/** {@link sleep} that also ends when `closed` (the client's close) aborts. */
+async function sleepUnless(ms: number, signal: AbortSignal | undefined, closed: AbortSignal | undefined): Promise<void> {
+  if (closed === undefined) return sleep(ms, signal);
+  const link = linkedSignal(signal, closed);
+  try {
+    await sleep(ms, link.signal);
+  } finally {
+    link.dispose();
   }
 }
 
