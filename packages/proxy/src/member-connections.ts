@@ -15,6 +15,13 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Endpoint } from './endpoint-pool.js';
 import { MemberConnection, type ConnectionOwner, type Exchange, type Ticket } from './member-connection.js';
 
+/**
+ * TCP keep-alive on connections to members (etcd's proxy dials with 30 s): a member host that
+ * vanished without a FIN or RST is found out, and the watches held on its connection end instead
+ * of hanging for ever (a watch has no timeout of its own).
+ */
+const TCP_KEEPALIVE_MS = 30_000;
+
 export type { Exchange, FailurePhase } from './member-connection.js';
 
 /** Control over an exchange in progress. */
@@ -134,6 +141,7 @@ export class MemberConnections implements ConnectionOwner {
     const socket = tls
       ? tlsConnect({ host: ep.hostname, port: ep.port, servername: isIP(ep.hostname) ? undefined : ep.hostname, ...this.opts.tls })
       : netConnect({ host: ep.hostname, port: ep.port });
+    socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
     return new MemberConnection(socket, ep.url, this, this.opts.dialTimeoutMs, tls);
   }
 

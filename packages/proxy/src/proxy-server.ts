@@ -71,6 +71,9 @@ const REQUEST_ARRIVAL_MS = 30_000;
 const LISTENER_OPTIONS: ServerOptions = Object.freeze({
   requestTimeout: REQUEST_ARRIVAL_MS, headersTimeout: REQUEST_ARRIVAL_MS, connectionsCheckingInterval: 2_000, requireHostHeader: false,
   keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
+  // TCP keep-alive from accept (Go's servers, so etcd's proxy, use 15 s): a client that vanished
+  // without a FIN or RST in an open watch held its socket and a member connection for ever.
+  keepAlive: true, keepAliveInitialDelay: 15_000,
 });
 /** Least time between two warnings about failed accepts on one listener. */
 const ACCEPT_WARNING_INTERVAL_MS = 10_000;

@@ -87,6 +87,9 @@ const CLIENT_REQUEST_ARRIVAL_MS = 30_000;
 const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: CLIENT_REQUEST_ARRIVAL_MS, headersTimeout: CLIENT_REQUEST_ARRIVAL_MS,
   connectionsCheckingInterval: 2_000, maxHeaderSize: 64 * 1024, requireHostHeader: false,
+  // TCP keep-alive from accept, as Go's servers (so etcd's) set it: a client that vanished without
+  // a FIN or RST is found out on every connection, not only on watches (which set their own).
+  keepAlive: true, keepAliveInitialDelay: 15_000,
 });
 
 /** An http or https server by the URL's scheme (https URLs were checked to come with TLS settings). */
