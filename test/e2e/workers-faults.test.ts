@@ -22,6 +22,12 @@ after(async () => {
   await member?.destroy();
 });
 
+/** The sum of every series of a family in the member's /metrics (the workers' counts summed by the primary). */
+async function familySum(name: string): Promise<number> {
+  const res = await fresh('GET', `${member.clientUrl}/metrics`);
+  return res.body.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 async function restarts(): Promise<number | undefined> {
   const res = await fresh('GET', `${member.clientUrl}/metrics`);
   return metricValue(res.body, 'deimos_client_worker_restarts_total');
@@ -33,11 +39,20 @@ test('kill -9 of one worker under writes: the member keeps serving, the worker c
   const load = new WriteLoad('/faults/worker', 8, () => [member]);
   try {
     await waitFor(() => load.count >= 100, { timeoutMs: 10_000, what: '100 acknowledged writes' });
+    const countedBefore = await familySum('deimos_http_requests_total');
+    assert.ok(countedBefore >= 100, `requests counted by the workers: ${countedBefore}`);
     process.kill(victim!, 'SIGKILL');
     const before = load.count;
+    const ackedAtKill = load.count;
     await waitFor(() => load.count >= before + 200, { timeoutMs: 10_000, what: '200 more writes after the kill' });
     await waitFor(() => !isAlive(victim!) && childPids(member.pid!).length === 2, { timeoutMs: 10_000, what: 'the worker to be started again' });
     await waitFor(async () => (await restarts()) === 1, { timeoutMs: 5000, what: 'one restart counted' });
+    // The dead worker's counts stay in the sum (Prometheus reads a drop as a counter reset): every
+    // write acknowledged since the kill was counted by a live worker, on top of what was summed
+    // before it (less the load's 8 clients' writes that may have been in flight at the kill).
+    const ackedSince = load.count - ackedAtKill;
+    const countedAfter = await familySum('deimos_http_requests_total');
+    assert.ok(countedAfter >= countedBefore + ackedSince - 8, `counted ${countedBefore} before the kill, ${countedAfter} after, ${ackedSince} writes acknowledged since`);
   } finally {
     await load.stop();
   }

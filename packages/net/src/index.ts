@@ -22,6 +22,7 @@ export * from './loop-exchange.js';
 export * from './connection-loop.js';
 export * from './open-files-limit.js';
 export * from './prometheus-merge.js';
+export * from './retired-counters.js';
 export * from './cpu-budget.js';
 export * from './keep-alive.js';
 export * from './request-intake.js';

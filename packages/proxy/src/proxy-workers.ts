@@ -24,7 +24,7 @@
  *   Ctrl-C to the process group does not race the primary) and kills stragglers after 10 s.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { mergePrometheusTexts } from '@deimos/net';
+import { mergePrometheusTexts, RetiredCounters } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
 import { connectionLimitLines, upstreamUpLines } from './metrics.js';
@@ -76,6 +76,8 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, progra
     let restarts = 0;
     let nextGather = 1;
     const gatherings = new Map<number, Gathering>();
+    /** The counters of workers that died (the summed /metrics never goes backwards). */
+    const retiredCounters = new RetiredCounters<Slot>();
     /** Client connections granted across the workers (the proxy-wide --max-client-conns). */
     let connections = 0;
 
@@ -104,7 +106,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, progra
         done: () => {
           if (!gatherings.delete(id)) return;
           clearTimeout(timer);
-          const text = mergePrometheusTexts([...g.texts, poolMetrics()]);
+          const text = mergePrometheusTexts([...g.texts, poolMetrics(), retiredCounters.text()]);
           if (asker.isConnected()) asker.send({ proxy: 'metrics', id: askId, text } satisfies ProxyWorkerMessage);
         },
       };
@@ -167,6 +169,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, progra
             connections--;
           }
         } else if (m.proxy === 'rendered') {
+          if (slot.worker === worker) retiredCounters.remember(slot, m.text);
           const g = gatherings.get(m.id);
           if (g === undefined) return;
           g.texts.push(m.text);
@@ -174,6 +177,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, progra
         } else discovery.receive(m, send);
       });
       worker.once('exit', (code, signal) => {
+        retiredCounters.retire(slot);
         // Its connections closed with it.
         connections -= slot.connections;
         slot.connections = 0;

@@ -19,7 +19,7 @@ import { BigReads } from '../routes/big-reads.js';
 import { MembersApiError } from '../routes/members-routes.js';
 import type { Store, StoreEvent, StoreEventSink, StoreRead } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
-import { mergePrometheusTexts } from '@deimos/net';
+import { mergePrometheusTexts, RetiredCounters } from '@deimos/net';
 import { timeoutKindOf } from './timeout-cause.js';
 import { RequestTimeoutError } from '../raft-node/wait-registry.js';
 import { NoSpaceError } from '../util/no-space.js';
@@ -86,6 +86,8 @@ class WorkerLink {
 /** See the module comment. */
 export class ClientHub implements StoreEventSink {
   private readonly links = new Set<WorkerLink>();
+  /** The counters of workers that are gone (the member's /metrics never goes backwards). */
+  private readonly retiredCounters = new RetiredCounters<WorkerLink>();
   private readonly bigReads = new BigReads();
   private readonly statusTimer: NodeJS.Timeout;
   private readonly maxUnsentBytes: number;
@@ -160,6 +162,7 @@ export class ClientHub implements StoreEventSink {
 
   private detach(link: WorkerLink, err: Error | undefined): void {
     this.links.delete(link);
+    this.retiredCounters.retire(link);
     // Its connections closed with it.
     this.connections -= link.connections;
     link.connections = 0;
@@ -190,11 +193,16 @@ export class ClientHub implements StoreEventSink {
   /** The primary's metrics and every worker's own, merged (series summed over the processes). */
   private async metricsText(): Promise<string> {
     const own = await this.options.member.renderMetrics();
+    const asked = [...this.links];
     const workers = await this.askWorkers((link, tag) => {
       link.end.send({ type: RecordType.MetricsQuery, tag });
       return link.metricsQueries as Map<number, (v: string) => void>;
     }, '');
-    return mergePrometheusTexts([own, ...workers]);
+    // askWorkers asks the links in this same order; one gone meanwhile was retired already.
+    workers.forEach((text, i) => {
+      if (this.links.has(asked[i]!)) this.retiredCounters.remember(asked[i]!, text);
+    });
+    return mergePrometheusTexts([own, ...workers, this.retiredCounters.text()]);
   }
 
   /** Asks every worker (`ask` sends the query and gives the map its answer lands in); `missing` for one silent past a second. */
