@@ -302,6 +302,21 @@ describe('an operator moving over from etcd', () => {
     assert.equal(existsSync(dataDir), false);
   });
 
+  test('a member whose data directory lock cannot be taken again stops with exit 1, so a supervisor restarts it', async () => {
+    const dataDir = join(work, 'lock-lost');
+    const m = await DeimosProcess.start({ name: 'l1', dataDir });
+    try {
+      rmSync(join(dataDir, 'LOCK'));
+      rmSync(join(dataDir, 'LOCK-journal'), { force: true });
+      mkdirSync(join(dataDir, 'LOCK')); // nothing can lock a directory
+      await waitFor(() => m.exitCode !== null, { timeoutMs: 10_000, what: 'the member to stop' });
+      assert.equal(m.exitCode, 1, m.output);
+      assert.match(m.output, /ERROR deimos\[l1\]: fatal error=the data directory's lock .* was removed while this member ran, and could not be taken again/);
+    } finally {
+      await m.destroy();
+    }
+  });
+
   test('in a data directory that others may read, the member warns and keeps its own files private', async () => {
     const dataDir = join(work, 'open-dir');
     mkdirSync(dataDir, { mode: 0o755 });

@@ -110,8 +110,11 @@ describe('failover rules', () => {
     const c = client([a.url, b.url]);
     assert.equal((await c.get('/k')).node?.value, 'v');
     assert.equal(c.currentEndpoint, b.url, 'the page is not pinned');
-    await assert.rejects(client([a.url, b.url]).set('/k', 'v'), (err: unknown) => err instanceof InvalidResponseError && err.endpoint === a.url);
+    const writer = client([a.url, b.url]);
+    await assert.rejects(writer.set('/k', 'v'), (err: unknown) => err instanceof InvalidResponseError && err.endpoint === a.url);
     assert.equal(b.requests.length, 1, 'the write went to the page only');
+    assert.equal((await writer.set('/k', 'v')).action, 'set', 'the next write starts at the member');
+    assert.equal(b.requests.length, 2);
     reset('html', 'html');
     await assert.rejects(client([a.url, b.url]).get('/k'), (err: unknown) => err instanceof InvalidResponseError && err.endpoint === a.url && /response is invalid json/.test(err.message));
   });

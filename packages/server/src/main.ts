@@ -4,7 +4,7 @@
  */
 import { FlagError, renderHelp } from './config/flag-parser.js';
 import { loadServerConfig } from './config/server-config.js';
-import { SERVER_FLAGS } from './config/server-flags.js';
+import { ETCD_FLAG_HINTS, SERVER_FLAGS } from './config/server-flags.js';
 import { unreadEnvironment } from './config/unread-environment.js';
 import { DEIMOS_VERSION } from './version.js';
 import { createLogger } from './util/logger.js';
@@ -42,7 +42,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   // by their owner only, as etcd makes them (0600, directories 0700), whatever the inherited umask.
   process.umask(process.umask() | 0o077);
   const logger = createLogger(config.logLevel, `deimos[${config.name}]`);
-  for (const line of unreadEnvironment(SERVER_FLAGS, env, 'DEIMOS')) logger.warn(line);
+  for (const line of unreadEnvironment(SERVER_FLAGS, env, 'DEIMOS', ETCD_FLAG_HINTS)) logger.warn(line);
   if (config.unsafeLocalReads) logger.warn('TEST ONLY: linearizable reads are served locally (DEIMOS_TEST_UNSAFE_LOCAL_READS=1); this member is deliberately not linearizable');
   let member: RunningMember | undefined;
   // Registered before the start: SIGHUP's default action would end a member still starting (joining, say).
@@ -79,26 +79,31 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    // `code`: the exit status of a clean stop (1 after a failure a supervisor should see).
+    const stop = (signal: string, code = 0) => {
       if (stopping) return;
       stopping = true;
       logger.info('shutting down', { signal });
       member.stop({ handOver: signal !== 'fatal' }).then(() => {
         logger.info('stopped');
-        resolve(0);
+        resolve(code);
       }, (err: Error) => {
         logger.error('shutdown failed', { error: err.message });
         resolve(1);
       });
     };
-    process.off('SIGINT', onStartInt);
-    process.off('SIGTERM', onStartTerm);
+    // The running handlers first: with no listener left for a moment, node closes the signal's
+    // handle and a signal received but not yet dispatched is lost (a stop that never happens).
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    process.off('SIGINT', onStartInt);
+    process.off('SIGTERM', onStartTerm);
     if (starting.signal.aborted) stop('a signal while starting');
     member.onFatal((err) => {
       logger.error('fatal', { error: err.message });
-      stop('fatal');
+      // A member removed from the cluster is done, as asked; anything else (its data directory's
+      // lock lost) is a failure that Restart=on-failure must see.
+      stop('fatal', (err as Error & { code?: string }).code === 'ERR_MEMBER_REMOVED' ? 0 : 1);
     });
   });
 }

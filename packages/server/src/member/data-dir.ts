@@ -5,7 +5,7 @@
  * are made one level at a time here. A start that fails before the member ran can take back what
  * it made ({@link PreparedDataDir.discardNew}), so no half-made data directory is left behind.
  */
-import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The data directory cannot be made or used; the message names the path and the reason. */
@@ -86,6 +86,16 @@ function etcdLayout(path: string): string | undefined {
   return undefined;
 }
 
+/** Removes an empty directory; false when it is not empty (or gone, or cannot be removed). */
+function removeIfEmpty(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Makes the data directory (mode 0700) if needed and checks that it is a writable directory. */
 export function prepareDataDir(path: string): PreparedDataDir {
   const before = statOrUndefined(path, path)?.isDirectory() ? new Set(readdirSync(path)) : undefined;
@@ -104,7 +114,17 @@ export function prepareDataDir(path: string): PreparedDataDir {
     path,
     ...((mode & 0o077) !== 0 ? { openPermissions: `data directory ${path} has permissions ${mode.toString(8).padStart(4, '0')}; 0700 keeps other users of this host out of the keyspace (chmod 700 ${path})` } : {}),
     discardNew: () => {
-      if (made !== undefined) return rmSync(made, { recursive: true, force: true });
+      if (made !== undefined) {
+        // The data directory with what is in it, then each parent this start made while it is
+        // empty: members started together may have made their own directories in a parent made
+        // here (`cluster/node2.deimos` beside `cluster/node1.deimos`), and removing the parent
+        // recursively took theirs (a running member's) with it.
+        rmSync(path, { recursive: true, force: true });
+        for (let dir = dirname(path); dir.length >= made.length && dir !== dirname(dir); dir = dirname(dir)) {
+          if (!removeIfEmpty(dir) || dir === made) break;
+        }
+        return;
+      }
       for (const entry of readdirSync(path)) if (!before?.has(entry)) rmSync(join(path, entry), { recursive: true, force: true });
     },
   };

@@ -446,7 +446,10 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     stop: (options) => {
       stopped ??= (async () => {
         if (options?.handOver === true) {
-          const result = await handOverLeadership(loop, config.memberId, config.electionTicks * config.tickMs);
+          // A voter heard from over live streams within half an election timeout (it answers every
+          // heartbeat, each tick), the most lately heard among the most caught-up.
+          const electionMs = config.electionTicks * config.tickMs;
+          const result = await handOverLeadership(loop, config.memberId, (id) => transport.heardAgo(id), electionMs / 2, electionMs);
           if (result.outcome === 'handed-over') logger.info('handed leadership over before stopping', { to: result.to! });
           else if (result.outcome === 'timed-out') logger.warn('leadership hand-over before stopping did not complete; stopping anyway', { to: result.to! });
         }

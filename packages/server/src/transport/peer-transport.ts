@@ -181,6 +181,17 @@ export class PeerTransport {
     return this.peers.get(id)?.stats.activeSince(3 * this.limits.keepaliveIntervalMs);
   }
 
+  /**
+   * How many ms ago a peer was last heard from while both streams with it are up (ours to it
+   * connected, its to us open); undefined when either is down or it was never heard. A peer that
+   * died closes its streams at once; one that stands still (paused) falls silent.
+   */
+  heardAgo(id: NodeId): number | undefined {
+    const stats = this.peers.get(id)?.stats;
+    if (stats === undefined || !stats.connected || stats.inboundConnections === 0 || stats.lastHeardMs === undefined) return undefined;
+    return this.nowMs() - stats.lastHeardMs;
+  }
+
   /** This transport's clock (ms), the one {@link activeSince} answers in. */
   now(): number {
     return this.nowMs();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unreadEnvironment } from '../../src/config/unread-environment.js';
-import { SERVER_FLAGS } from '../../src/config/server-flags.js';
+import { ETCD_FLAG_HINTS, SERVER_FLAGS } from '../../src/config/server-flags.js';
 
 test('variables named like settings that no flag reads are each a line; flags (any name) and deimos\'s other readers are not', () => {
   const lines = unreadEnvironment(SERVER_FLAGS, {
@@ -17,4 +17,11 @@ test('variables named like settings that no flag reads are each a line; flags (a
     'environment variable ETCD_INITIAL_CLUSTER is etcd\'s and is not read: this program reads DEIMOS_INITIAL_CLUSTER',
   ]);
   assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { DEIMOS_VERSION: '1', DEIMOS_HELP: '1' }, 'DEIMOS').length, 2, '--version and --help are not read from the environment');
+});
+
+test('an etcd setting deimos has no flag for says what to write instead', () => {
+  assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { ETCD_HEARTBEAT_INTERVAL: '100', DEIMOS_WAL_DIR: '/x' }, 'DEIMOS', ETCD_FLAG_HINTS), [
+    'environment variable DEIMOS_WAL_DIR is not a setting of this program and is ignored: not supported: the WAL is kept in <data-dir>/wal',
+    `environment variable ETCD_HEARTBEAT_INTERVAL is etcd's and is not read: ${ETCD_FLAG_HINTS.get('heartbeat-interval')}`,
+  ]);
 });
