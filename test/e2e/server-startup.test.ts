@@ -295,7 +295,7 @@ describe('an operator moving over from etcd', () => {
     assert.equal(r.code, 2, r.stderr);
     const out = lines(r.stderr).map((l) => l.replace(/^\d\S* /, '')); // without the log lines' time
     assert.deepEqual(out, [
-      'WARN  deimos[e1]: environment variable DEIMOS_HEARTBEAT_INTERVAL is not a setting of this program and is ignored (see --help for the DEIMOS_* names)',
+      'WARN  deimos[e1]: environment variable DEIMOS_HEARTBEAT_INTERVAL is not a setting of this program and is ignored: deimos counts raft time in ticks: --tick-interval is the heartbeat (etcd\'s --heartbeat-interval=100 is --tick-interval 100ms) and --election-timeout is in ticks (etcd\'s 1000 ms is 10)',
       'WARN  deimos[e1]: environment variable ETCD_INITIAL_CLUSTER is etcd\'s and is not read: this program reads DEIMOS_INITIAL_CLUSTER',
       `deimos: --initial-cluster (--bootstrap-config) has duplicate URL http://127.0.0.1:${p} (members "e1" and "e2")`,
     ]);
