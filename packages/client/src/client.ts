@@ -290,7 +290,7 @@ export class DeimosClient {
   }
 
   private watchContext(): { keysPrefix: string; send(req: HttpRequest): Promise<HttpResponse>; closed: AbortSignal } {
-    return { keysPrefix: this.keysPrefix, send: (req) => this.request(req), closed: this.transport.closedSignal };
+    return { keysPrefix: this.keysPrefix, send: (req) => this.request(req), closed: this.closedSignal };
   }
 
   /**

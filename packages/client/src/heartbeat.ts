@@ -2,6 +2,7 @@
  * A periodic keep-alive: runs `beat` every `intervalMs`, never two at once, on unreferenced timers
  * (a held lock alone does not keep the process alive; process exit hooks release it instead).
  */
+import { MAX_TIMER_MS } from '@deimos/protocol';
 
 /** Runs an async keep-alive at a fixed interval until stopped. */
 export class Heartbeat {
@@ -41,7 +42,7 @@ export class Heartbeat {
         this.inFlight = undefined;
         this.schedule();
       });
-    }, Math.min(this.intervalMs, 2 ** 31 - 1));
+    }, Math.min(this.intervalMs, MAX_TIMER_MS));
     this.timer.unref();
   }
 }

@@ -2,6 +2,7 @@
  * Pure builders of keys-API requests: the path of a key and, per operation, the method, query,
  * form body and retry safety (etcdctl's split: conditions in the query, value and ttl in the body).
  */
+import { MAX_TIMER_MS } from '@deimos/protocol';
 import type { HttpRequest } from './request.js';
 
 /** Options of `get`. */
@@ -147,4 +148,4 @@ export function keepAliveTtl(ttl: number): number {
 }
 
 /** The longest kept-alive TTL: a heartbeat every ttl/3 stays within a timer's range (2^31-1 ms). */
-const MAX_KEEP_ALIVE_TTL_S = Math.floor(((2 ** 31 - 1) * 3) / 1000);
+const MAX_KEEP_ALIVE_TTL_S = Math.floor((MAX_TIMER_MS * 3) / 1000);

@@ -9,6 +9,7 @@
  * key expires on the cluster and a waiter takes over, and the old holder must have stopped by then.
  * A waiter whose key expired that way queues again (at the back) instead of giving up.
  */
+import { MAX_TIMER_MS } from '@deimos/protocol';
 import type { DeimosClient } from './client.js';
 import { DeimosError, HistoryClearedError, KeyLostError, OutcomeUnknownError } from './errors.js';
 import { onProcessExit } from './exit-hooks.js';
@@ -18,8 +19,6 @@ import { queueEntries, queuePosition, type QueueEntry } from './queue.js';
 import { untilAnswered } from './watch.js';
 import { linkedSignal } from './linked-signal.js';
 
-/** Node's timers take at most this many ms (a longer delay fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The holder stops counting on its key this long (at most) before the TTL it confirmed runs out. */
 const LEASE_GUARD_MS = 1_000;
 /** The longest a refresh attempt waits before the next member is tried. */

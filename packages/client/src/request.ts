@@ -151,10 +151,10 @@ export class Transport {
       res.afterUnknownOutcome = unknownOutcome;
       // A web page (a server that is not a member, a balancer's error page): no member answers
       // with markup, so a read or a conditional write goes on to the next endpoint instead of
-      // failing on this one for ever (it stayed pinned); a plain write cannot know what happened.
+      // failing on this one for ever (it stayed pinned); a plain write cannot know what happened
+      // and fails, and the next request starts elsewhere.
       if (isMarkup(res.body)) {
         this.endpoints.failed(endpoint);
-        // A plain write fails here (it cannot know what happened); the next request starts elsewhere.
         if (req.safety === 'unsafe') throw new InvalidResponseError(endpoint);
         errors.push(new InvalidResponseError(endpoint));
         continue;

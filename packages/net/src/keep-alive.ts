@@ -7,3 +7,10 @@
  * the member-wide connection bound (`--max-client-conns`) limits what idle connections can hold.
  */
 export const CLIENT_KEEP_ALIVE_MS = 620_000;
+
+/**
+ * TCP keep-alive on the client ports of members and proxies, from accept (Go's servers, so etcd's,
+ * use 15 s): a client that vanished without a FIN or RST is found out on every connection, an open
+ * watch included (through a proxy it held the proxy's socket and a member connection for ever).
+ */
+export const CLIENT_TCP_KEEPALIVE_MS = 15_000;

@@ -10,4 +10,5 @@ export * from './http/go-bad-request.js';
 export * from './http/origin-form.js';
 export * from './descriptor-budget.js';
 export * from './flags/go-duration.js';
+export * from './flags/env-names.js';
 export * from './dashboard-status.js';

@@ -3,6 +3,7 @@
  * from `<PREFIX>_<FLAG>` environment variables for flags not on the command line, then defaults.
  * Problems are {@link ProxyConfigError}s with a message meant for the user.
  */
+import { envName, envNames } from '@deimos/protocol';
 
 /** One flag's definition (structurally compatible with the server's flag specs). */
 export interface FlagSpec {
@@ -30,15 +31,7 @@ export type FlagValues = Map<string, string | boolean>;
 const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
-/** Environment variable name of a flag: `DEIMOS_PROXY_REFRESH_INTERVAL` for `refresh-interval`. */
-export function envName(prefix: string, flag: string): string {
-  return `${prefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
-}
-
-/** A flag's environment variables, its main name's first (one for each name it takes). */
-export function envNames(prefix: string, spec: FlagSpec): string[] {
-  return [spec.name, ...(spec.aliases ?? [])].map((n) => envName(prefix, n));
-}
+export { envName, envNames };
 
 function convert(spec: FlagSpec, raw: string, origin: string): string | boolean {
   if (spec.kind === 'boolean') {
@@ -87,7 +80,7 @@ export function parseFlags(
   }
   for (const spec of specs) {
     if (values.has(spec.name)) continue;
-    // Every name the flag takes has a variable (see the server's envNames), its main name's first.
+    // Every name the flag takes has a variable, its main name's first (see @deimos/protocol envNames).
     const variable = spec.noEnv ? undefined : envNames(envPrefix, spec).find((n) => env[n] !== undefined && env[n] !== '');
     if (variable !== undefined) values.set(spec.name, convert(spec, env[variable]!, `environment variable ${variable}`));
     else if (spec.defaultValue !== undefined) values.set(spec.name, convert(spec, spec.defaultValue, `default of --${spec.name}`));

@@ -92,7 +92,7 @@ export function proxyFlags(defaultListenUrl = 'http://127.0.0.1:8080'): FlagSpec
 
 /**
  * Parses a positive duration flag with Go's rule, the same as `deimos` and `deimosctl` (a unit is
- * required: `5s`, `800ms`, `1m30s`; see `parseGoDurationMs`), in whole milliseconds (at least 1, at most a timer's range: `parseTimerDurationMs`).
+ * required: `5s`, `800ms`, `1m30s`), in whole milliseconds within a timer's range (`parseTimerDurationMs`).
  */
 export function parseDurationMs(text: string, flag: string): number {
   try {

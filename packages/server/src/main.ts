@@ -50,16 +50,16 @@ export async function main(argv: string[], env: Record<string, string | undefine
   // SIGINT/SIGTERM while starting (a join waits up to 30 s for the cluster) end the start as a
   // failed join does, taking back its new data directory, instead of the default action (exit 143
   // leaving LOCK and state.db behind); a start already past that point is stopped once it is up.
+  // One listener per signal for the whole run, whose action changes once the member is up: with
+  // listeners swapped, there was a moment with none, and node dropped a signal received then.
   const starting = new AbortController();
-  const stopWhileStarting = (signal: string) => {
+  let onStopSignal = (signal: string): void => {
     if (starting.signal.aborted) return;
     logger.info('shutting down while starting', { signal });
     starting.abort();
   };
-  const onStartInt = () => stopWhileStarting('SIGINT');
-  const onStartTerm = () => stopWhileStarting('SIGTERM');
-  process.on('SIGINT', onStartInt);
-  process.on('SIGTERM', onStartTerm);
+  process.on('SIGINT', () => onStopSignal('SIGINT'));
+  process.on('SIGTERM', () => onStopSignal('SIGTERM'));
   try {
     member = await startMember(config, logger, starting.signal);
   } catch (err) {
@@ -92,12 +92,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         resolve(1);
       });
     };
-    // The running handlers first: with no listener left for a moment, node closes the signal's
-    // handle and a signal received but not yet dispatched is lost (a stop that never happens).
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.off('SIGINT', onStartInt);
-    process.off('SIGTERM', onStartTerm);
+    onStopSignal = (signal) => stop(signal);
     if (starting.signal.aborted) stop('a signal while starting');
     member.onFatal((err) => {
       logger.error('fatal', { error: err.message });

@@ -3,6 +3,7 @@
  * bootstrap configuration, on their peer URLs, for the cluster ID and the member list, and find
  * this member's ID there (it was assigned when the member was added through the members API).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { get } from 'node:http';
 import { get as getTls } from 'node:https';
 import type { MemberJSON } from '@deimos/protocol';
@@ -98,25 +99,14 @@ export async function discoverCluster(
       const leftS = Math.max(0, Math.ceil((stopAt - Date.now()) / 1000));
       progress(`cannot reach the cluster to join yet; retrying for ${leftS} s more`, { errors: reasons(lastError) });
     }
-    if (await stoppedWithin(500, stopping)) throw new JoinError('stopped while waiting to join the cluster');
+    try {
+      await delay(500, undefined, stopping !== undefined ? { signal: stopping } : {});
+    } catch (err) {
+      if (stopping?.aborted) throw new JoinError('stopped while waiting to join the cluster');
+      throw err;
+    }
   }
   throw new JoinError(`could not reach the cluster to join it within ${Math.round(deadlineMs / 1000)} s (${reasons(lastError)})`);
-}
-
-/** Waits `ms`, or less when `signal` aborts; true when it did (or had). */
-function stoppedWithin(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(false);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Canonical form of a URL for comparison (localhost and 127.0.0.1 stay distinct, as etcd does). */

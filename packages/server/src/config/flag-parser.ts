@@ -5,6 +5,7 @@
  * takes its last value, as Go's flag package (and so etcd) does: scripts and test helpers append an
  * override to a default command line.
  */
+import { envName, envNames } from '@deimos/protocol';
 
 /** One flag's definition. */
 export interface FlagSpec {
@@ -56,19 +57,7 @@ function convert(spec: FlagSpec, raw: string, origin: string): string | boolean 
   return n;
 }
 
-/** Environment variable name for a flag: `DEIMOS_LISTEN_CLIENT_URLS` for `listen-client-urls`. */
-export function envName(prefix: string, flag: string): string {
-  return `${prefix}_${flag.toUpperCase().replace(/-/g, '_')}`;
-}
-
-/**
- * The environment variables of a flag, its main name's first: every name it takes on the command
- * line has one (`DEIMOS_INITIAL_CLUSTER` as well as `DEIMOS_BOOTSTRAP_CONFIG`), as etcd's
- * `ETCD_<FLAG>` become `DEIMOS_<FLAG>`; a variable named after an alias was silently unread.
- */
-export function envNames(prefix: string, spec: FlagSpec): string[] {
-  return [spec.name, ...(spec.aliases ?? [])].map((n) => envName(prefix, n));
-}
+export { envName, envNames };
 
 /** Parses argv (without node and script) against the specs, then the environment, then defaults. */
 export function parseFlags(

@@ -63,8 +63,8 @@ export function parseClusterList(text: string, flag: string): Map<string, string
 }
 
 /**
- * Parses a positive duration flag with Go's rule (a unit is required: `5s`, `800ms`, `1m30s`; see
- * `parseGoDurationMs`), in whole milliseconds (at least 1, at most a timer's range: `parseTimerDurationMs`).
+ * Parses a positive duration flag with Go's rule (a unit is required: `5s`, `800ms`, `1m30s`), in
+ * whole milliseconds within a timer's range (`parseTimerDurationMs`).
  */
 export function parseDurationMs(text: string, flag: string): number {
   try {

@@ -120,8 +120,9 @@ export function prepareDataDir(path: string): PreparedDataDir {
         // here (`cluster/node2.deimos` beside `cluster/node1.deimos`), and removing the parent
         // recursively took theirs (a running member's) with it.
         rmSync(path, { recursive: true, force: true });
-        for (let dir = dirname(path); dir.length >= made.length && dir !== dirname(dir); dir = dirname(dir)) {
-          if (!removeIfEmpty(dir) || dir === made) break;
+        for (let dir = path; dir !== made && dir !== dirname(dir);) {
+          dir = dirname(dir);
+          if (!removeIfEmpty(dir)) break;
         }
         return;
       }

@@ -12,7 +12,7 @@ import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '.
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { goRequestRefusal } from '@deimos/protocol';
-import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, orderedRequests } from '@deimos/net';
+import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, CLIENT_TCP_KEEPALIVE_MS, orderedRequests } from '@deimos/net';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -87,9 +87,7 @@ const CLIENT_REQUEST_ARRIVAL_MS = 30_000;
 const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: CLIENT_REQUEST_ARRIVAL_MS, headersTimeout: CLIENT_REQUEST_ARRIVAL_MS,
   connectionsCheckingInterval: 2_000, maxHeaderSize: 64 * 1024, requireHostHeader: false,
-  // TCP keep-alive from accept, as Go's servers (so etcd's) set it: a client that vanished without
-  // a FIN or RST is found out on every connection, not only on watches (which set their own).
-  keepAlive: true, keepAliveInitialDelay: 15_000,
+  keepAlive: true, keepAliveInitialDelay: CLIENT_TCP_KEEPALIVE_MS,
 });
 
 /** An http or https server by the URL's scheme (https URLs were checked to come with TLS settings). */

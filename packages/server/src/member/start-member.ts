@@ -449,7 +449,9 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
           // A voter heard from over live streams within half an election timeout (it answers every
           // heartbeat, each tick), the most lately heard among the most caught-up.
           const electionMs = config.electionTicks * config.tickMs;
-          const result = await handOverLeadership(loop, config.memberId, (id) => transport.heardAgo(id), electionMs / 2, electionMs);
+          // Waited for at most an election timeout and never past HANDOVER_MAX_WAIT_MS: a supervisor
+          // gives a stop a grace period (Docker 10 s) before it kills.
+          const result = await handOverLeadership(loop, config.memberId, (id) => transport.heardAgo(id), electionMs / 2, Math.min(electionMs, HANDOVER_MAX_WAIT_MS));
           if (result.outcome === 'handed-over') logger.info('handed leadership over before stopping', { to: result.to! });
           else if (result.outcome === 'timed-out') logger.warn('leadership hand-over before stopping did not complete; stopping anyway', { to: result.to! });
         }
@@ -473,6 +475,9 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
 }
 
 export { StateType };
+
+/** The longest a stopping leader waits for its hand-over (see stop()). */
+const HANDOVER_MAX_WAIT_MS = 3_000;
 
 /**
  * How often the data directory's LOCK is checked (see DirLock.guard): a stat, so cheap; well
