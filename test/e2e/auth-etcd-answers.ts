@@ -50,6 +50,8 @@ export const ETCD_AUTH_ANSWERS: readonly EtcdAuthAnswer[] = [
   {"method": "GET", "path": "/v2/auth/roles/", "status": 200, "type": "application/json", "body": "{\"roles\":[{\"role\":\"root\",\"permissions\":{\"kv\":{\"read\":[\"/*\"],\"write\":[\"/*\"]}}}]}\n"},
   {"method": "GET", "path": "/v2/auth/roles/a/b", "status": 400, "type": "application/json", "body": "{\"message\":\"Invalid path\"}"},
   {"method": "PUT", "path": "/v2/auth/users/a/b", "json": "{\"user\":\"a/b\",\"password\":\"x\"}", "status": 400, "type": "application/json", "body": "{\"message\":\"Invalid path\"}"},
+  {"method": "PUT", "path": "/v2/auth/users/a%2Fb", "json": "{\"user\":\"a/b\",\"password\":\"x\"}", "status": 400, "type": "application/json", "body": "{\"message\":\"Invalid path\"}"},
+  {"method": "PUT", "path": "/v2/auth/users/a%2F", "json": "{\"user\":\"a/b\",\"password\":\"x\"}", "status": 400, "type": "application/json", "body": "{\"message\":\"User JSON name does not match the name in the URL\"}"},
   {"method": "GET", "path": "/v2/auth/enable/", "status": 404, "type": "text/plain; charset=utf-8", "body": "404 page not found\n"},
   {"method": "GET", "path": "/v2/auth/enable/x", "status": 404, "type": "text/plain; charset=utf-8", "body": "404 page not found\n"},
   {"method": "GET", "path": "/v2/auth/users?x=1", "status": 200, "type": "application/json", "body": "{\"users\":null}\n"},

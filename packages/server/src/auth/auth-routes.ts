@@ -196,16 +196,18 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
   const m = /^\/(users|roles)(\/.*)?$/.exec(rest);
   if (m === null) return writeNotFound(res);
   const kind = m[1]!;
-  const pieces = (m[2] ?? '').replace(/\/+$/, '').split('/');
-  if (pieces.length > 2) throw new AuthError(400, 'Invalid path');
-  let name: string | undefined;
+  let tail: string;
   try {
-    name = pieces.length === 2 ? decodeURIComponent(pieces[1]!) : undefined;
+    // Go's server hands handlers the decoded path: `a%2Fb` is two segments there, so a 400 below.
+    tail = decodeURIComponent(m[2] ?? '');
   } catch {
     // Go's server refuses a path with a malformed escape before any handler runs.
     res.setHeader('Connection', 'close');
     return sendBody(res, 400, 'text/plain; charset=utf-8', '400 Bad Request');
   }
+  const pieces = tail.replace(/\/+$/, '').split('/');
+  if (pieces.length > 2) throw new AuthError(400, 'Invalid path');
+  const name = pieces.length === 2 ? pieces[1]! : undefined;
   const allowed = name === undefined ? ['GET'] : ['GET', 'PUT', 'DELETE'];
   if (!allowed.includes(method)) return sendMethodNotAllowed(res, allowed.join(','));
   if (!(await hasRootAccess(member, req))) return writeNoAuth(res);
