@@ -103,6 +103,12 @@ describe('deimos-proxy in front of a TLS cluster', { skip: SKIP }, () => {
     await assert.rejects(http('GET', `${secure.url}/v2/keys/ptls/k3`, { tls: certs.credentials(stranger) }), 'a certificate of another CA');
   });
 
+  test('a plain-HTTP request to the TLS proxy gets the 400 that says why, as the member and Go\'s servers answer it', async () => {
+    const res = await http('GET', `${secure.url.replace('https://', 'http://')}/v2/keys/ptls/k3`, { timeoutMs: 5_000 });
+    assert.equal(res.status, 400);
+    assert.equal(res.body, 'Client sent an HTTP request to an HTTPS server.\n');
+  });
+
   test('the TLS proxy takes the member\'s TLS policy: a CBC suite without forward secrecy is refused', async () => {
     const u = new URL(secure.url);
     const handshake = (ciphers: string) => new Promise<string>((resolve) => {

@@ -27,4 +27,5 @@ export * from './cpu-budget.js';
 export * from './keep-alive.js';
 export * from './request-intake.js';
 export * from './auto-client-workers.js';
+export * from './plain-http-refusal.js';
 export { TLS_CIPHERS, TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION } from './tls-listener-policy.js';

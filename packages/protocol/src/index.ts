@@ -11,4 +11,5 @@ export * from './http/origin-form.js';
 export * from './descriptor-budget.js';
 export * from './flags/go-duration.js';
 export * from './flags/env-names.js';
+export * from './flags/unread-environment.js';
 export * from './dashboard-status.js';

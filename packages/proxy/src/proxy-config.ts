@@ -4,7 +4,7 @@
  */
 import { namesPort, portOf } from './url-port.js';
 import { defaultMaxClientConns, readOpenFilesLimit } from './client-connection-limit.js';
-import { DurationError, parseTimerDurationMs } from '@deimos/protocol';
+import { DEIMOS_OTHER_READERS, DurationError, parseTimerDurationMs, unreadEnvironment } from '@deimos/protocol';
 import { ProxyConfigError, parseFlags, renderHelp, type FlagSpec, type FlagValues } from './flags.js';
 import { AUTO_CLIENT_WORKERS_CAP, autoClientWorkers, cpuBudget } from '@deimos/net';
 
@@ -48,7 +48,12 @@ export interface ProxyConfig {
 }
 
 /** What a command line asks for. */
-export type ProxyStartRequest = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; config: ProxyConfig };
+export type ProxyStartRequest = { kind: 'help'; text: string } | { kind: 'version' } | {
+  kind: 'run';
+  config: ProxyConfig;
+  /** Environment variables named like settings that no flag reads, a line each (to warn of at start). */
+  unreadEnvironment: string[];
+};
 
 /** How the command line is read. */
 export interface ParseProxyOptions {
@@ -194,8 +199,12 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
   const connsFlag = str(values, 'max-client-conns');
   const maxClientConns = connsFlag === undefined ? defaultMaxClientConns(readOpenFilesLimit()) : Number(connsFlag);
   if (!Number.isSafeInteger(maxClientConns) || maxClientConns < 1) throw new ProxyConfigError('--max-client-conns must be an integer ≥ 1');
+  // Standalone, only the proxy's own prefix is checked (the worker index is set by the proxy itself);
+  // as `deimos --proxy`, the member's variables are read (and ignored) too.
+  const otherReaders = envPrefix === 'DEIMOS' ? DEIMOS_OTHER_READERS : ['WORKER_INDEX'];
   return {
     kind: 'run',
+    unreadEnvironment: unreadEnvironment([...specs, ...(opts.tolerated ?? [])], env, envPrefix, { otherReaders }),
     config: {
       mode: oneOf(values, 'proxy', ['on', 'readonly'] as const),
       listenUrls,

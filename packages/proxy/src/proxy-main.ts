@@ -58,6 +58,7 @@ export async function runProxyCli(argv: readonly string[], env: Readonly<Record<
     return runProxyWorker(config, createStderrLogger(config.logLevel, `${program}[${config.mode}] worker ${index}`), program);
   }
   const logger = createStderrLogger(config.logLevel, `${program}[${config.mode}]`);
+  for (const line of request.unreadEnvironment) logger.warn(line);
   if (config.clientWorkers > 0) return runProxyWorkers(config, logger, program);
   let proxy: RunningProxy;
   try {

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { goRequestRefusal } from '@deimos/protocol';
-import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, CLIENT_TCP_KEEPALIVE_MS, ConnectionGate, LogThrottle, orderedRequests, TLS_CIPHERS, TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION, type OrderedRequests, type ConnectionAdmission } from '@deimos/net';
+import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, CLIENT_TCP_KEEPALIVE_MS, ConnectionGate, LogThrottle, orderedRequests, refusePlainHttp, TLS_CIPHERS, TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION, type OrderedRequests, type ConnectionAdmission } from '@deimos/net';
 import { DashboardAssets } from '@deimos/dashboard';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery, discoveryOptions, seedsOf } from './discovery.js';
@@ -102,6 +102,8 @@ async function listen(url: string, deps: ListenDeps): Promise<Listener> {
       minVersion: TLS_MIN_VERSION, ciphers: TLS_CIPHERS, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
     }, ordered.handler)
     : createHttpServer(LISTENER_OPTIONS, ordered.handler);
+  // First, so that it takes over node's TLS connection listener before any other is added.
+  if (https) refusePlainHttp(server);
   // Answer a client that half-closes after its requests, then close (node:http's default drops the
   // requests still being answered at the client's FIN: a write applied but never answered).
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;

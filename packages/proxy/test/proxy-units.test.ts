@@ -26,6 +26,23 @@ test('defaults: listen on 127.0.0.1:8080, mode on, 30 s refresh, 5 s failure wai
   assert.equal(c.dialTimeoutMs, 1_000);
 });
 
+test('variables named like the proxy\'s settings that no flag reads are reported, etcd\'s with the name read instead', () => {
+  const r = parseProxyArgs(['--endpoints', 'http://127.0.0.1:2379'], {
+    DEIMOS_PROXY_ENDPOINT: 'http://x:1', DEIMOS_PROXY_WORKER_INDEX: '1', DEIMOS_PROXY_REFRESH_INTERVAL: '1s', ETCD_INITIAL_CLUSTER: 'a=http://x:1', DEIMOS_NAME: 'n', PATH: '/bin',
+  });
+  assert.equal(r.kind, 'run');
+  assert.deepEqual(r.unreadEnvironment, [
+    'environment variable DEIMOS_PROXY_ENDPOINT is not a setting of this program and is ignored (see --help for the DEIMOS_PROXY_* names)',
+    'environment variable ETCD_INITIAL_CLUSTER is etcd\'s and is not read: this program reads DEIMOS_PROXY_INITIAL_CLUSTER',
+  ]);
+  // As `deimos --proxy`, the member's own variables are read (and ignored) without a warning.
+  const inMember = parseProxyArgs(['--proxy', 'on', '--endpoints', 'http://127.0.0.1:2379'], { DEIMOS_PROXY_ENDPOINTS: 'x', DEIMOS_TYPO: '1' }, {
+    envPrefix: 'DEIMOS', tolerated: [{ name: 'data-dir', kind: 'string', description: 'x' }],
+  });
+  assert.equal(inMember.kind, 'run');
+  assert.deepEqual(inMember.unreadEnvironment, ['environment variable DEIMOS_TYPO is not a setting of this program and is ignored (see --help for the DEIMOS_* names)']);
+});
+
 test('flags come from DEIMOS_PROXY_* variables unless given on the command line', () => {
   const env = { DEIMOS_PROXY_ENDPOINTS: 'http://a:1,http://b:2', DEIMOS_PROXY_PROXY: 'readonly', DEIMOS_PROXY_FAILURE_WAIT: '250ms' };
   const c = config(['-failure-wait=2s'], env);

@@ -5,11 +5,11 @@
 import { FlagError, renderHelp } from './config/flag-parser.js';
 import { loadServerConfig } from './config/server-config.js';
 import { ETCD_FLAG_HINTS, SERVER_FLAGS } from './config/server-flags.js';
-import { unreadEnvironment } from './config/unread-environment.js';
 import { DEIMOS_VERSION } from './version.js';
 import { createLogger } from './util/logger.js';
 import { startMember, type RunningMember } from './member/start-member.js';
 import { proxyModeRequested, runProxyCli } from '@deimos/proxy';
+import { DEIMOS_OTHER_READERS, unreadEnvironment } from '@deimos/protocol';
 
 const USAGE = 'deimos [flags]\n\nWith no flags, runs a single-node cluster: client API on http://127.0.0.1:4001, peers on\nhttp://127.0.0.1:7001, data in ./default.deimos.\n\nTLS: https:// client or peer URLs need --cert-file/--key-file or --peer-cert-file/--peer-key-file\n(certificates from `deimosctl cert`). SIGHUP reloads certificates and keys from disk.';
 
@@ -42,7 +42,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   // by their owner only, as etcd makes them (0600, directories 0700), whatever the inherited umask.
   process.umask(process.umask() | 0o077);
   const logger = createLogger(config.logLevel, `deimos[${config.name}]`);
-  for (const line of unreadEnvironment(SERVER_FLAGS, env, 'DEIMOS', ETCD_FLAG_HINTS)) logger.warn(line);
+  for (const line of unreadEnvironment(SERVER_FLAGS, env, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS, hints: ETCD_FLAG_HINTS })) logger.warn(line);
   if (config.unsafeLocalReads) logger.warn('TEST ONLY: linearizable reads are served locally (DEIMOS_TEST_UNSAFE_LOCAL_READS=1); this member is deliberately not linearizable');
   let member: RunningMember | undefined;
   // Registered before the start: SIGHUP's default action would end a member still starting (joining, say).

@@ -9,13 +9,9 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../util/logger.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { PeerSanCheck } from './peer-san-check.js';
-import { certificateCn, TLS_HANDSHAKE_TIMEOUT_MS } from './tls-policy.js';
+import { refusePlainHttp as refusePlainHttpOn } from '@deimos/net';
+import { certificateCn } from './tls-policy.js';
 import type { TlsSide } from './tls-side.js';
-
-/** First byte of a TLS handshake record; anything else is not TLS. */
-const TLS_HANDSHAKE_RECORD = 0x16;
-
-const PLAIN_HTTP_REFUSAL = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
 /** Every TCP connection of each https server, handshaking ones included (node:http knows only the rest). */
 const rawConnections = new WeakMap<NetServer, Set<Socket>>();
@@ -88,38 +84,13 @@ function handshakeFailure(err: NodeJS.ErrnoException, socket: TLSSocket): string
   return err.message.split('\n')[0]!;
 }
 
-/**
- * Looks at the first byte of each connection before the TLS layer sees it: a TLS handshake goes
- * on to the server's own connection handling (its documented injection point), anything else gets
- * the 400. Connections that send nothing are closed after the handshake timeout.
- */
+/** Every raw connection of `server` is tracked (see destroyTlsConnections), then plain HTTP refused. */
 function refusePlainHttp(server: Server): void {
-  const tlsHandlers = server.listeners('connection') as Array<(socket: Socket) => void>;
-  server.removeAllListeners('connection');
   const sockets = new Set<Socket>();
   rawConnections.set(server, sockets);
-  server.on('connection', (socket: Socket) => {
+  refusePlainHttpOn(server, (socket) => {
     sockets.add(socket);
     if (socket.remoteAddress !== undefined) remoteOf.set(socket, socket.remoteAddress);
     socket.once('close', () => sockets.delete(socket));
-    const onError = (): void => {
-      socket.destroy();
-    };
-    socket.on('error', onError);
-    socket.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () => socket.destroy());
-    socket.once('data', (chunk: Buffer) => {
-      if (chunk[0] === TLS_HANDSHAKE_RECORD) {
-        socket.pause();
-        socket.setTimeout(0);
-        socket.unshift(chunk);
-        socket.off('error', onError);
-        for (const handle of tlsHandlers) handle.call(server, socket);
-      } else {
-        // Keep reading (and discarding) so that the client's close is seen and the socket ends;
-        // the timeout still bounds a client that never closes.
-        socket.resume();
-        socket.end(PLAIN_HTTP_REFUSAL);
-      }
-    });
   });
 }

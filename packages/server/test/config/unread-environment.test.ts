@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { unreadEnvironment } from '../../src/config/unread-environment.js';
+import { DEIMOS_OTHER_READERS, unreadEnvironment } from '@deimos/protocol';
 import { ETCD_FLAG_HINTS, SERVER_FLAGS } from '../../src/config/server-flags.js';
 
 test('variables named like settings that no flag reads are each a line; flags (any name) and deimos\'s other readers are not', () => {
@@ -9,18 +9,18 @@ test('variables named like settings that no flag reads are each a line; flags (a
     DEIMOS_BIN: 'x', DEIMOS_LOCK_KEY: 'k',
     DEIMOS_HEARTBEAT_INTERVAL: '100', DEIMOS_NAMe: 'typo',
     ETCD_INITIAL_CLUSTER: 'x', ETCD_ENABLE_PPROF: 'true', ETCDCTL_API: '2', PATH: '/bin',
-  }, 'DEIMOS');
+  }, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS });
   assert.deepEqual(lines, [
     'environment variable DEIMOS_HEARTBEAT_INTERVAL is not a setting of this program and is ignored (see --help for the DEIMOS_* names)',
     'environment variable DEIMOS_NAMe is not a setting of this program and is ignored (see --help for the DEIMOS_* names)',
     'environment variable ETCD_ENABLE_PPROF is etcd\'s and is not read (see --help for the DEIMOS_* names)',
     'environment variable ETCD_INITIAL_CLUSTER is etcd\'s and is not read: this program reads DEIMOS_INITIAL_CLUSTER',
   ]);
-  assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { DEIMOS_VERSION: '1', DEIMOS_HELP: '1' }, 'DEIMOS').length, 2, '--version and --help are not read from the environment');
+  assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { DEIMOS_VERSION: '1', DEIMOS_HELP: '1' }, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS }).length, 2, '--version and --help are not read from the environment');
 });
 
 test('an etcd setting deimos has no flag for says what to write instead', () => {
-  assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { ETCD_HEARTBEAT_INTERVAL: '100', DEIMOS_WAL_DIR: '/x' }, 'DEIMOS', ETCD_FLAG_HINTS), [
+  assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { ETCD_HEARTBEAT_INTERVAL: '100', DEIMOS_WAL_DIR: '/x' }, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS, hints: ETCD_FLAG_HINTS }), [
     'environment variable DEIMOS_WAL_DIR is not a setting of this program and is ignored: not supported: the WAL is kept in <data-dir>/wal',
     `environment variable ETCD_HEARTBEAT_INTERVAL is etcd's and is not read: ${ETCD_FLAG_HINTS.get('heartbeat-interval')}`,
   ]);

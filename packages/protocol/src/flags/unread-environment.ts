@@ -4,19 +4,37 @@
  * variable is otherwise silently unread: three members given `ETCD_INITIAL_CLUSTER` each started a
  * cluster of their own.
  */
-import { envName, envNames, type FlagSpec } from './flag-parser.js';
+import { envName, envNames } from './env-names.js';
+
+/** What of a flag's declaration the check needs (the server's and the proxy's parsers both have it). */
+export interface EnvFlagSpec {
+  name: string;
+  aliases?: readonly string[];
+  /** Set for flags that have no environment variable. */
+  noEnv?: boolean;
+}
 
 /**
- * Variables with the prefix that are not this binary's flags but are read by deimos's other parts
- * (tests, benchmarks, deimos-proxy, client workers, deimosctl's commands), so not worth a warning.
+ * Variables with the prefix `DEIMOS` that are not the member's flags but are read by deimos's other
+ * parts (tests, benchmarks, deimos-proxy, client workers, deimosctl's commands), so not worth a warning.
  */
-const OTHER_READERS = ['TEST_', 'PROXY_', 'WORKER_', 'LOCK_', 'WATCH_', 'SERVICE_', 'E2E_', 'BIN', 'SCREENSHOTS', 'CHROMIUM'];
+export const DEIMOS_OTHER_READERS: readonly string[] = ['TEST_', 'PROXY_', 'WORKER_', 'LOCK_', 'WATCH_', 'SERVICE_', 'E2E_', 'BIN', 'SCREENSHOTS', 'CHROMIUM'];
+
+/** What the check is told beyond the flags: who else reads the prefix, and what to say of etcd flags. */
+export interface UnreadEnvironmentOptions {
+  /** Names after `<prefix>_` read elsewhere: a name ending `_` covers every variable it starts. */
+  otherReaders?: readonly string[];
+  /** What to write instead of an etcd flag this program does not have, by flag name. */
+  hints?: ReadonlyMap<string, string>;
+}
 
 /** One line per variable of `env` named like a setting of `prefix` (or etcd's) that no flag of `specs` reads. */
 export function unreadEnvironment(
-  specs: readonly FlagSpec[], env: Readonly<Record<string, string | undefined>>, prefix: string,
-  hints: ReadonlyMap<string, string> = new Map(),
+  specs: readonly EnvFlagSpec[], env: Readonly<Record<string, string | undefined>>, prefix: string,
+  options: UnreadEnvironmentOptions = {},
 ): string[] {
+  const hints = options.hints ?? new Map<string, string>();
+  const otherReaders = options.otherReaders ?? [];
   /** What to write instead of an etcd flag deimos does not have (`ETCD_HEARTBEAT_INTERVAL`), if known. */
   const hintFor = (rest: string): string | undefined => hints.get(rest.toLowerCase().replace(/_/g, '-'));
   const read = new Set<string>();
@@ -31,7 +49,7 @@ export function unreadEnvironment(
   for (const name of Object.keys(env).sort()) {
     if (name.startsWith(`${prefix}_`)) {
       const rest = name.slice(prefix.length + 1);
-      if (read.has(name) || OTHER_READERS.some((p) => (p.endsWith('_') ? rest.startsWith(p) : rest === p))) continue;
+      if (read.has(name) || otherReaders.some((p) => (p.endsWith('_') ? rest.startsWith(p) : rest === p))) continue;
       const hint = hintFor(rest);
       lines.push(hint !== undefined
         ? `environment variable ${name} is not a setting of this program and is ignored: ${hint}`
