@@ -39,6 +39,14 @@ async function members(p: DeimosProcess): Promise<Array<{ id: string; name: stri
   return JSON.parse((await http('GET', `${p.clientUrl}/v2/members`)).body).members;
 }
 
+/** A port that accepts and at once closes every connection: a peer or client that is there but never answers. */
+function deadListener(): Promise<Server> {
+  return new Promise<Server>((resolve) => {
+    const server = createServer((socket) => socket.destroy());
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
 describe('a restart from an existing data directory', () => {
   test('keeps the stored membership whatever --name, peer URLs and --bootstrap-config say, and warns about each', async () => {
     const dataDir = join(work, 'restart');
@@ -207,10 +215,7 @@ describe('joining a cluster that cannot be reached', () => {
   test('reports progress while retrying, names each URL once, and leaves no data directory', async () => {
     // The other members' ports are held by listeners that drop every connection, so no other
     // process on this shared machine can take them and answer in the meantime.
-    const dead = await Promise.all([0, 1].map(() => new Promise<Server>((resolve) => {
-      const server = createServer((socket) => socket.destroy());
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })));
+    const dead = await Promise.all([0, 1].map(() => deadListener()));
     try {
       const [a, c] = dead.map((d) => (d.address() as AddressInfo).port);
       const [b, client] = await freePorts(2);
@@ -234,10 +239,7 @@ describe('joining a cluster that cannot be reached', () => {
   });
 
   test('SIGTERM while it waits ends the start cleanly (exit 0) and leaves no data directory', async () => {
-    const dead = await new Promise<Server>((resolve) => {
-      const server = createServer((socket) => socket.destroy());
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    });
+    const dead = await deadListener();
     try {
       const a = (dead.address() as AddressInfo).port;
       const [b, client] = await freePorts(2);
@@ -263,10 +265,7 @@ describe('joining a cluster that cannot be reached', () => {
 
 describe('an operator moving over from etcd', () => {
   test('a first start whose port is taken leaves no data directory, so the corrected start is a first start too', async () => {
-    const taken = await new Promise<Server>((resolve) => {
-      const server = createServer((socket) => socket.destroy());
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    });
+    const taken = await deadListener();
     try {
       const busy = (taken.address() as AddressInfo).port;
       const [client, peer, other] = await freePorts(3);
