@@ -55,6 +55,24 @@ describe('v2 auth on a 3-member cluster', { skip: SKIP }, () => {
     await cluster?.destroy();
   });
 
+  test('a browser\'s change of users, auth or the membership for a page of another site is refused; etcd clients are unaffected', async () => {
+    const forged = { Origin: 'http://evil.example', 'Sec-Fetch-Site': 'cross-site' };
+    const user = await put(a, '/v2/auth/users/csrf', { user: 'csrf', password: 'pw' }, forged);
+    assert.equal(user.status, 403, user.body);
+    assert.match(user.json.message, /cross-site write refused/);
+    assert.equal((await http('GET', `${a.clientUrl}/v2/auth/users/csrf`)).status, 404, 'no user was made');
+    const enable = await http('PUT', `${a.clientUrl}/v2/auth/enable`, { headers: { 'Sec-Fetch-Site': 'Same-Site' } });
+    assert.equal(enable.status, 403, enable.body);
+    const before = (await http('GET', `${a.clientUrl}/v2/members`)).json.members.length;
+    const member = await http('POST', `${a.clientUrl}/v2/members`, {
+      body: JSON.stringify({ peerURLs: ['http://127.0.0.1:9'] }), headers: { 'Content-Type': 'application/json', ...forged },
+    });
+    assert.equal(member.status, 403, member.body);
+    assert.equal((await http('GET', `${a.clientUrl}/v2/members`)).json.members.length, before, 'no member was added');
+    const listed = await http('GET', `${a.clientUrl}/v2/auth/users`, { headers: forged });
+    assert.equal(listed.status, 200, 'reads are not refused (a page of another site cannot read the answer)');
+  });
+
   test('root is created and auth enabled through one member; the guest keeps full access', async () => {
     const created = await put(a, '/v2/auth/users/root', { user: 'root', password: 'rootpw' });
     assert.equal(created.status, 201, created.body);

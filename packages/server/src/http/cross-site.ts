@@ -1,5 +1,5 @@
 /**
- * Refusal of keys writes that a browser sends on behalf of a page from another site (cross-site
+ * Refusal of writes (keys, members, users and roles) that a browser sends on behalf of a page from another site (cross-site
  * request forgery: a hidden form on any web page POSTing `value=...` to a member the visitor can
  * reach). Browsers mark such requests themselves with `Sec-Fetch-Site: cross-site` or `same-site`,
  * a header no page can set or remove; only that marker counts. An `Origin` alone decides nothing:
@@ -22,8 +22,21 @@ export interface BrowserMarkers {
  * answers (CORS), and etcd's behaviour for them stays.
  */
 export function crossSiteRefusal(markers: BrowserMarkers, corsOrigins: readonly string[]): EtcdError | undefined {
+  const why = crossSiteWrite(markers, corsOrigins);
+  return why === undefined ? undefined : new EtcdError(ErrorCode.Unauthorized, why, 0);
+}
+
+/**
+ * Why a state-changing request of any endpoint (a member added, a user or role written, auth
+ * turned on or off) is refused as a browser's for a page of another site, or undefined when it
+ * may go on. Header values are matched without regard to case, and a repeated header counts when
+ * any of its values marks another site.
+ */
+export function crossSiteWrite(markers: BrowserMarkers, corsOrigins: readonly string[]): string | undefined {
   const { origin, fetchSite } = markers;
-  if (fetchSite !== 'cross-site' && fetchSite !== 'same-site') return undefined;
+  if (fetchSite === undefined) return undefined;
+  const sites = fetchSite.toLowerCase().split(',').map((s) => s.trim());
+  if (!sites.includes('cross-site') && !sites.includes('same-site')) return undefined;
   if (origin !== undefined && origin !== 'null' && corsOrigins.includes(origin)) return undefined;
-  return new EtcdError(ErrorCode.Unauthorized, `cross-site write refused: a browser sent it for a page from ${origin ?? 'another site'}; list that origin in --cors to allow it`, 0);
+  return `cross-site write refused: a browser sent it for a page from ${origin ?? 'another site'}; list that origin in --cors to allow it`;
 }

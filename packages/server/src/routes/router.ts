@@ -23,6 +23,7 @@ import { serveKeys } from './keys-route.js';
 import { hasOpenAccess, hasRootAccess, serveAuth, writeKeysNoAuth, writeNoAuth } from '../auth/auth-routes.js';
 import { DashboardAssets, isDashboardPath } from '@deimos/dashboard';
 import { serveClusterStatus } from './dashboard-cluster.js';
+import { crossSiteWrite } from '../http/cross-site.js';
 
 function routeOf(path: string): string {
   if (path === '/v2/keys' || path.startsWith('/v2/keys/') || path === '/keys' || path.startsWith('/keys/')) return 'keys';
@@ -101,6 +102,7 @@ export function createClientHandler(
       // path, on every route (the keys API and the rest alike).
       const redirect = redirectFor(rawUrl);
       if (redirect !== null) return writeRedirect(res, redirect);
+      if ((route === 'members' || route === 'auth') && refusedCrossSite(member, req, res)) return;
       dispatch(member, route, path, req, res, bigReads, dashboard);
     } catch (err) {
       member.logger.error('request handler failed', { path, error: (err as Error).stack ?? String(err) });
@@ -108,6 +110,21 @@ export function createClientHandler(
       else res.destroy();
     }
   };
+}
+
+/**
+ * A browser's change of the membership or of users, roles and auth for a page of another site
+ * (the keys API checks its own writes): a 403 that says why, as the keys API refuses them. Without
+ * it any web page an operator visits could add a member or a root user with a password of its own.
+ */
+function refusedCrossSite(member: MemberView, req: IncomingMessage, res: ServerResponse): boolean {
+  const method = req.method ?? 'GET';
+  const fetchSite = req.headers['sec-fetch-site'];
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || fetchSite === undefined) return false;
+  const why = crossSiteWrite({ origin: req.headers.origin, fetchSite }, member.config.corsOrigins);
+  if (why === undefined) return false;
+  sendBody(res, 403, 'application/json', `${JSON.stringify({ message: why })}\n`);
+  return true;
 }
 
 function failed(member: MemberView, res: ServerResponse, err: Error): void {

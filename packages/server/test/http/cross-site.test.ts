@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '@deimos/protocol';
-import { crossSiteRefusal } from '../../src/http/cross-site.js';
+import { crossSiteRefusal, crossSiteWrite } from '../../src/http/cross-site.js';
 
 const none = { origin: undefined, fetchSite: undefined };
 
@@ -32,4 +32,10 @@ test('same-origin pages (the dashboard, also behind deimos-proxy) and origins li
   assert.equal(crossSiteRefusal({ origin: 'http://proxy:8080', fetchSite: 'same-origin' }, []), undefined);
   assert.equal(crossSiteRefusal({ origin: undefined, fetchSite: 'none' }, []), undefined);
   assert.equal(crossSiteRefusal({ origin: 'https://app.example', fetchSite: 'cross-site' }, ['https://app.example']), undefined);
+});
+
+test('the marker is read without regard to case, and a repeated header (joined with commas) counts when any value marks another site', () => {
+  assert.match(crossSiteWrite({ origin: undefined, fetchSite: 'Cross-Site' }, ['*']) ?? '', /cross-site write refused/);
+  assert.match(crossSiteWrite({ origin: undefined, fetchSite: 'same-origin, cross-site' }, ['*']) ?? '', /cross-site write refused/);
+  assert.equal(crossSiteWrite({ origin: undefined, fetchSite: 'same-origin' }, ['*']), undefined);
 });
