@@ -3,7 +3,7 @@
  * four views chosen by the URL's hash (#/keys, #/live, #/cluster, #/metrics).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { authEnabled, describeError, getKey, hasCredentials, setCredentials, ApiError, UNAUTHORIZED } from './api.js';
+import { authEnabled, describeError, hasCredentials, request, setCredentials, ApiError, UNAUTHORIZED } from './api.js';
 import { ClusterView } from './cluster-view.js';
 import { KeysView } from './keys-view.js';
 import { feed } from './live-feed.js';
@@ -23,7 +23,13 @@ function viewFromHash(): ViewId {
   return (VIEWS.find((v) => v.id === id)?.id) ?? 'keys';
 }
 
-/** Asks for a user name and password and checks them with a read of `/`. */
+const WRONG_CREDENTIALS = 'The user name or password is wrong.';
+
+/**
+ * Asks for a user name and password and checks them with a read of the member's own statistics,
+ * which any user may read and which refuse wrong credentials (a read of `/` is refused to a user
+ * whose roles grant only part of the keyspace, so it could not tell such a user from a wrong password).
+ */
 function SignIn({ onDone }: { onDone(): void }) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
@@ -31,12 +37,11 @@ function SignIn({ onDone }: { onDone(): void }) {
   const submit = async (): Promise<void> => {
     setCredentials(user, password);
     try {
-      await getKey('/');
+      await request('GET', '/v2/stats/self');
       onDone();
     } catch (err) {
-      // The API answers a wrong password and a user without read access to / alike (110): say both.
       if (err instanceof ApiError && err.errorCode === UNAUTHORIZED) {
-        setError('Either the password is wrong or this user may not read /. Continue to open a path the user may read, or try again.');
+        setError(WRONG_CREDENTIALS);
         return;
       }
       setError(describeError(err));
@@ -56,7 +61,7 @@ function SignIn({ onDone }: { onDone(): void }) {
       {error !== undefined && (
         <>
           <p class="error" role="alert">{error}</p>
-          <button type="button" onClick={onDone}>Continue</button>
+          {error !== WRONG_CREDENTIALS && <button type="button" onClick={onDone}>Continue</button>}
         </>
       )}
     </main>

@@ -7,6 +7,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, describeError, deleteKey, getKey, KEY_NOT_FOUND, putKey, TEST_FAILED, type EventJSON, type NodeJSON } from './api.js';
 import { feed } from './live-feed.js';
 import { keyHistory } from './key-history.js';
+import { shortValue } from './short-value.js';
+import { watchLoop, watchPrefix } from './watch-loop.js';
 
 /** The value as pretty JSON when it parses as an object or array, else undefined. */
 export function prettyJson(value: string): string | undefined {
@@ -51,7 +53,9 @@ export function KeyDetail({ path, onDeleted }: { path: string; onDeleted(path: s
   const [conflict, setConflict] = useState<Conflict | undefined>(undefined);
   const [status, setStatus] = useState<string>('');
   const [asJson, setAsJson] = useState(true);
-  const [confirmDelete, setConfirmDelete] = useState(false);
+  /** While a delete waits for confirmation: the modified index shown when Delete was pressed. */
+  const [confirmDelete, setConfirmDelete] = useState<number | undefined>(undefined);
+  const [feedRefused, setFeedRefused] = useState(feed.refused);
   const [history, setHistory] = useState<EventJSON[] | undefined>(undefined);
   const [historyError, setHistoryError] = useState<string | undefined>(undefined);
 
@@ -78,18 +82,26 @@ export function KeyDetail({ path, onDeleted }: { path: string; onDeleted(path: s
     setEditing(undefined);
     setConflict(undefined);
     setStatus('');
-    setConfirmDelete(false);
+    setConfirmDelete(undefined);
     setHistory(undefined);
     void load();
-    return feed.subscribe((event) => {
+    const onEvent = (event: EventJSON): void => {
       const key = event.node?.key;
       if (key === undefined) return;
       if (key === path || path.startsWith(`${key}/`) || key.startsWith(`${path}/`)) {
         void load();
         setHistory((h) => (h === undefined || key !== path ? h : [...h, event].slice(-20)));
       }
-    });
-  }, [path]);
+    };
+    if (!feedRefused) return feed.subscribe(onEvent);
+    // The page's watch on the whole keyspace was refused (the user may read only parts of it): this
+    // key's own watch keeps it current instead (refused too if the user may not watch it).
+    const controller = new AbortController();
+    void watchLoop(watchPrefix(path), controller.signal, { onEvent });
+    return () => controller.abort();
+  }, [path, feedRefused]);
+
+  useEffect(() => feed.onRefused(() => setFeedRefused(true)), []);
 
   const modifiedIndex = node?.modifiedIndex;
   useEffect(() => {
@@ -131,12 +143,14 @@ export function KeyDetail({ path, onDeleted }: { path: string; onDeleted(path: s
 
   const remove = async (): Promise<void> => {
     try {
+      // The index shown when Delete was pressed, not the one shown now: a change that came in
+      // while the confirmation waited is a conflict, not a value deleted unseen.
       if (node?.dir) await deleteKey(path, { dir: true, recursive: true });
-      else await deleteKey(path, { prevIndex: node?.modifiedIndex });
-      setConfirmDelete(false);
+      else await deleteKey(path, { prevIndex: confirmDelete ?? node?.modifiedIndex });
+      setConfirmDelete(undefined);
       onDeleted(path);
     } catch (err) {
-      setConfirmDelete(false);
+      setConfirmDelete(undefined);
       setStatus(err instanceof ApiError && err.errorCode === TEST_FAILED
         ? 'Not deleted: the key changed since it was shown (conflict). Look at the new value first.'
         : `Delete failed: ${describeError(err)}`);
@@ -176,8 +190,10 @@ export function KeyDetail({ path, onDeleted }: { path: string; onDeleted(path: s
       {conflict !== undefined && (
         <div class="conflict" role="alert" data-testid="conflict">
           <strong>Conflict: not saved.</strong> The key changed after you opened it (your edit was based on index {conflict.base};
-          it is now {conflict.current ? `at index ${conflict.current.modifiedIndex} with value “${conflict.current.value ?? ''}”` : 'gone'}).
-          Your text is kept below; save again to replace the new value.
+          it is now {conflict.current ? `at index ${conflict.current.modifiedIndex} with value “${shortValue(conflict.current.value)}”` : 'gone'}).
+          {conflict.current
+            ? ' Your text is kept below: “Rebase my edit on the new value” makes the new value the base, and Save then replaces it; Cancel keeps it.'
+            : ' Your text is kept below; Cancel leaves the key as it is now.'}
         </div>
       )}
       <div class="actions">
@@ -189,11 +205,11 @@ export function KeyDetail({ path, onDeleted }: { path: string; onDeleted(path: s
         {conflict !== undefined && editing !== undefined && conflict.current !== undefined && (
           <button type="button" onClick={() => { setEditing({ base: conflict.current!.modifiedIndex ?? 0, text: conflict.text }); setConflict(undefined); }}>Rebase my edit on the new value</button>
         )}
-        {!confirmDelete && <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>Delete</button>}
-        {confirmDelete && (
+        {confirmDelete === undefined && <button type="button" class="danger" onClick={() => setConfirmDelete(node.modifiedIndex ?? 0)}>Delete</button>}
+        {confirmDelete !== undefined && (
           <>
             <button type="button" class="danger" onClick={() => void remove()}>Confirm delete{node.dir ? ' (recursive)' : ''}</button>
-            <button type="button" onClick={() => setConfirmDelete(false)}>Keep it</button>
+            <button type="button" onClick={() => setConfirmDelete(undefined)}>Keep it</button>
           </>
         )}
       </div>
@@ -208,8 +224,8 @@ export function KeyDetail({ path, onDeleted }: { path: string; onDeleted(path: s
               {history.map((e, i) => (
                 <li key={`${e.node?.modifiedIndex}-${i}`}>
                   <span class="idx">#{e.node?.modifiedIndex}</span> <span class="action">{e.action}</span>
-                  {e.node?.value !== undefined && <> → <code>{e.node.value}</code></>}
-                  {e.prevNode?.value !== undefined && <span class="muted"> (was <code>{e.prevNode.value}</code>)</span>}
+                  {e.node?.value !== undefined && <> → <code>{shortValue(e.node.value)}</code></>}
+                  {e.prevNode?.value !== undefined && <span class="muted"> (was <code>{shortValue(e.prevNode.value)}</code>)</span>}
                 </li>
               ))}
             </ol>

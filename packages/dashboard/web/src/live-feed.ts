@@ -11,7 +11,23 @@ export type FeedListener = (event: EventJSON) => void;
 /** Fans out the events of one recursive watch on `/`. */
 export class LiveFeed {
   private readonly listeners = new Set<FeedListener>();
+  private readonly refusalListeners = new Set<() => void>();
   private controller: AbortController | undefined;
+  private refusedNow = false;
+
+  /**
+   * True once the user was refused a watch on `/` (a user whose roles grant only parts of the
+   * keyspace): views then watch what they show themselves.
+   */
+  get refused(): boolean {
+    return this.refusedNow;
+  }
+
+  /** Calls `listener` when the watch on `/` is refused; the returned function removes it. */
+  onRefused(listener: () => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
+  }
 
   /** Adds a listener; the returned function removes it. */
   subscribe(listener: FeedListener): () => void {
@@ -24,9 +40,14 @@ export class LiveFeed {
     this.stop();
     const controller = new AbortController();
     this.controller = controller;
+    this.refusedNow = false;
     void watchLoop('/', controller.signal, {
       onEvent: (event) => {
         for (const l of [...this.listeners]) l(event);
+      },
+      onRefused: () => {
+        this.refusedNow = true;
+        for (const l of [...this.refusalListeners]) l();
       },
     });
   }
