@@ -214,6 +214,12 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
     assertMembersError(await http('PUT', `${via.clientUrl}/v2/members/zzz`, { body: 'x', headers: { 'content-type': 'text/plain' } }), 404, 'No such member: zzz');
     const leader = await http('GET', `${via.clientUrl}/v2/members/%6Ceader`);
     assert.equal(leader.status, 200, leader.body);
+    // A slash after the id stays part of it (etcd): no member is removed or changed, and `leader/` is not found.
+    const other = (await members(via)).at(-1)!;
+    assertMembersError(await http('DELETE', `${via.clientUrl}/v2/members/${other.id}/`), 404, `No such member: ${other.id}/`);
+    assertMembersError(await http('PUT', `${via.clientUrl}/v2/members/${other.id}/`, jsonBody({ peerURLs: other.peerURLs })), 404, `No such member: ${other.id}/`);
+    assertMembersError(await http('GET', `${via.clientUrl}/v2/members/leader/`), 404, 'Not found');
+    assert.equal((await members(via)).length, cluster.live().length, 'no member was removed');
   });
 
   test('DELETE or PUT without an id answers a bare 405, as etcd does (no Allow header)', async () => {

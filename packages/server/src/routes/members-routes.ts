@@ -10,7 +10,6 @@ import { writePlainError } from '../http/method-guard.js';
 import { parsePeerUrlsBody, PeerUrlsError } from './peer-urls.js';
 
 const ALLOW = 'GET,POST,DELETE,PUT';
-const MAX_BODY_BYTES = 64 * 1024;
 
 /** A members API failure with the status and message etcd uses. */
 export class MembersApiError extends Error {
@@ -25,12 +24,14 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
   const headers = { 'X-Etcd-Cluster-Id': member.clusterId };
   const method = req.method ?? 'GET';
   if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method)) return sendMethodNotAllowed(res, ALLOW);
-  const sub = decodedPath(rest.replace(/^\/+/, '').replace(/\/+$/, ''));
+  // `/v2/members/` lists, but a slash after an id or `leader` stays part of it, as in etcd: `<id>/`
+  // names no member (a DELETE of it removed the member) and `leader/` is not found.
+  const sub = decodedPath(rest.replace(/^\/+/, ''));
   try {
     if (method === 'GET') return await serveGet(member, sub, res, headers);
     // etcd adds whatever follows the prefix on a POST, and takes `leader` as a (missing) id on PUT/DELETE.
     if (method === 'POST') {
-      const peerURLs = await readPeerUrls(req);
+      const peerURLs = await readPeerUrls(req, member.config.maxRequestBytes);
       const added = await member.addMember(peerURLs);
       return sendJsonLine(res, 201, added, headers);
     }
@@ -43,7 +44,7 @@ export async function serveMembers(member: MemberView, rest: string, req: Incomi
     }
     // etcd parses the id before it reads the body.
     if (!/^[0-9a-f]{1,16}$/.test(id)) throw new MembersApiError(404, `No such member: ${id}`);
-    const peerURLs = await readPeerUrls(req);
+    const peerURLs = await readPeerUrls(req, member.config.maxRequestBytes);
     await member.updateMember(id, peerURLs);
     return sendNoContent(res, headers);
   } catch (err) {
@@ -73,7 +74,8 @@ function isJsonContentType(ct: string): boolean {
   return (semi < 0 ? ct : ct.slice(0, semi).trim().toLowerCase()) === 'application/json';
 }
 
-async function readPeerUrls(req: IncomingMessage): Promise<string[]> {
+/** The peer URLs of an add or update; the body is bounded as the keys API's are (--max-request-bytes; etcd has no lower bound for it). */
+async function readPeerUrls(req: IncomingMessage, maxBytes: number): Promise<string[]> {
   const ct = req.headers['content-type'] ?? '';
   if (!isJsonContentType(ct)) {
     req.resume();
@@ -81,7 +83,7 @@ async function readPeerUrls(req: IncomingMessage): Promise<string[]> {
   }
   let body: Buffer | undefined;
   try {
-    body = await readBody(req, { maxBytes: MAX_BODY_BYTES });
+    body = await readBody(req, { maxBytes });
   } catch (err) {
     if (err instanceof BodyReadError) throw new MembersApiError(err.code === 'BODY_TOO_LARGE' ? 413 : 400, err.message);
     throw err;
