@@ -282,6 +282,24 @@ describe('an operator moving over from etcd', () => {
     }
   });
 
+  test('with client workers, a taken client port stops the start before raft runs: a single member never becomes leader first', async () => {
+    const taken = await deadListener();
+    try {
+      const busy = (taken.address() as AddressInfo).port;
+      const [peer] = await freePorts(1);
+      const dataDir = join(work, 'bind-workers');
+      const r = await DeimosProcess.runOnce(['--name', 'w', '--data-dir', dataDir, '--client-workers', '1',
+        '--listen-client-urls', `http://127.0.0.1:${busy}`, '--listen-peer-urls', `http://127.0.0.1:${peer}`]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(lines(r.stderr).at(-1)!, /^deimos: cannot start: .*address already in use/);
+      // Its raft clock started only after the ports were bound: it campaigned at once, and won, before.
+      assert.doesNotMatch(r.stderr, /StateLeader/);
+      assert.equal(existsSync(dataDir), false, 'no data directory left');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
   test('settings come from DEIMOS_ variables named after etcd\'s flags; etcd\'s own variables and unknown ones are warned about', async () => {
     const [c, p] = await freePorts(2);
     const dataDir = join(work, 'env-names');

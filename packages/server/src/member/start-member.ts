@@ -339,9 +339,6 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   const peerGate = new ConnectionGate({ side: 'peer', limit: config.maxPeerConns, logger });
   peerGate.registerMetrics(metrics);
 
-  loop.start();
-  if (config.initialCluster.length === 1 && config.initialClusterState === 'new') loop.withNode((n) => n.campaign());
-  const tickAdvance = advanceElectionTicks(loop, transport, config);
 
   // As etcd does, every start publishes this member's name and client URLs through the log, even
   // unchanged, and clients are served once that entry is applied here: by then the member has
@@ -409,7 +406,6 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     await Promise.all(listeners.map((l) => l.close()));
     clearInterval(syncTimer);
     clearInterval(publishTimer);
-    clearInterval(tickAdvance);
     loop.stop();
     spaceAlarm.stop();
     wal.close();
@@ -423,6 +419,12 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     if (fresh && (config.initialCluster.length === 1 || loop.currentTerm === 0)) dataDir.discardNew();
     throw err;
   }
+  // Raft's clock starts once every port is bound, as etcd binds its listeners before its raft node
+  // starts: a member whose client port is taken (the workers bind it, a moment after the peer port)
+  // took part in elections, or won one, before it failed.
+  loop.start();
+  if (config.initialCluster.length === 1 && config.initialClusterState === 'new') loop.withNode((n) => n.campaign());
+  const tickAdvance = advanceElectionTicks(loop, transport, config);
   const checkReady = setInterval(() => {
     if (!published) return;
     clearInterval(checkReady);
