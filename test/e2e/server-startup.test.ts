@@ -85,6 +85,34 @@ describe('a restart from an existing data directory', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+  test('a data directory from before bootstrap.json gets the file at a restart whose --bootstrap-config names every member, and needs the flags no more', async () => {
+    const dataDir = join(work, 'no-bootstrap-file');
+    const first = await DeimosProcess.start({ name: 'b1', dataDir });
+    let second: DeimosProcess | undefined;
+    try {
+      await waitFor(async () => (await members(first))[0]?.name === 'b1', { timeoutMs: 10_000, what: 'b1 to publish its name' });
+      const before = await members(first);
+      assert.equal((await new KeysClient(first.clientUrl).set('/kept', 'v')).status, 201);
+      await first.stop();
+      rmSync(join(dataDir, 'bootstrap.json')); // as an older deimos left it
+      const seen = first.output.length;
+      await first.restart();
+      const again = first.output.slice(seen);
+      assert.match(again, /no bootstrap\.json in the data directory/);
+      assert.match(again, /wrote bootstrap\.json from --bootstrap-config/);
+      await first.stop();
+      // Other bootstrap flags now: the stored file wins, as for any directory made with it.
+      const [clientPort, peerPort] = await freePorts(2);
+      second = await DeimosProcess.start({ name: 'default', dataDir, clientPort, peerPort, bootstrapConfig: `default=http://127.0.0.1:${peerPort}` });
+      assert.doesNotMatch(second.output, /no bootstrap\.json/);
+      assert.deepEqual((await members(second)).map((m) => [m.id, m.name, m.peerURLs]), before.map((m) => [m.id, m.name, m.peerURLs]));
+      assert.equal(JSON.parse((await new KeysClient(second.clientUrl).get('/kept')).body).node.value, 'v');
+    } finally {
+      await second?.destroy();
+      await first.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('a --name that --initial-cluster lacks', () => {

@@ -45,6 +45,16 @@ export function restartMembers(
 }
 
 /**
+ * Whether `members` names every member raft knows (`confState`): then a data directory from before
+ * `bootstrap.json` can be given the file, and its later restarts need no bootstrap flags (without
+ * it, one restarted with the README's plain flags knew no peer's address and took no part).
+ */
+export function namesEveryRaftMember(members: readonly InitialMember[], confState: ConfState): boolean {
+  const named = new Set(members.map((m) => m.id));
+  return [...confState.voters, ...confState.learners].every((id) => named.has(id)) && members.every((m) => m.peerUrls.length > 0);
+}
+
+/**
  * Logs the restart (cluster ID and members), warns about each bootstrap flag that differs from
  * what is stored, and returns the configuration with the stored name and peer URLs.
  */

@@ -42,7 +42,7 @@ import { isNoSpaceError, NoSpaceError } from '../util/no-space.js';
 import { DiskSpaceAlarm } from './disk-space-alarm.js';
 import { prepareDataDir } from './data-dir.js';
 import { readStoredBootstrap, writeStoredBootstrap, type StoredBootstrap } from './stored-bootstrap.js';
-import { reconcileWithStored, restartMembers } from './restart-config.js';
+import { namesEveryRaftMember, reconcileWithStored, restartMembers } from './restart-config.js';
 import { ClientHub } from './client-hub.js';
 import { WorkerPool } from '../worker/worker-pool.js';
 
@@ -154,7 +154,12 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
       // and the data directory which members the cluster started from: not this start's flags.
       const ids = { memberId: opened.metadata.nodeId, clusterId: opened.metadata.clusterId };
       const stored = readStoredBootstrap(config.dataDir);
-      const initialCluster = restartMembers(config.dataDir, ids, stored, given, storage.initialState().confState, logger);
+      const confState = storage.initialState().confState;
+      const initialCluster = restartMembers(config.dataDir, ids, stored, given, confState, logger);
+      if (stored === undefined && namesEveryRaftMember(initialCluster, confState)) {
+        writeStoredBootstrap(config.dataDir, { name: given.name, ...ids, members: initialCluster });
+        logger.info('wrote bootstrap.json from --bootstrap-config, which names every member raft knows: later restarts need no bootstrap flags');
+      }
       config = { ...config, ...ids, initialCluster };
       restarted = { stored };
     } else {
