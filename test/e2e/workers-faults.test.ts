@@ -35,11 +35,13 @@ async function restarts(): Promise<number | undefined> {
 
 test('kill -9 of one worker under writes: the member keeps serving, the worker comes back, nothing acknowledged is lost', async () => {
   await waitFor(() => childPids(member.pid!).length === 2, { timeoutMs: 5000, what: 'two workers' });
+  assert.equal(await restarts(), 0, 'the restart counter is shown from the start (increase() would miss a first restart from nothing)');
   const [victim] = childPids(member.pid!);
   const load = new WriteLoad('/faults/worker', 8, () => [member]);
   try {
     await waitFor(() => load.count >= 100, { timeoutMs: 10_000, what: '100 acknowledged writes' });
     const countedBefore = await familySum('deimos_http_requests_total');
+    const cpuBefore = await familySum('process_cpu_seconds_total');
     assert.ok(countedBefore >= 100, `requests counted by the workers: ${countedBefore}`);
     process.kill(victim!, 'SIGKILL');
     const before = load.count;
@@ -53,6 +55,9 @@ test('kill -9 of one worker under writes: the member keeps serving, the worker c
     const ackedSince = load.count - ackedAtKill;
     const countedAfter = await familySum('deimos_http_requests_total');
     assert.ok(countedAfter >= countedBefore + ackedSince - 8, `counted ${countedBefore} before the kill, ${countedAfter} after, ${ackedSince} writes acknowledged since`);
+    // The member's CPU time is a counter too: the dead worker's share stays in it.
+    const cpuAfter = await familySum('process_cpu_seconds_total');
+    assert.ok(cpuAfter >= cpuBefore, `process_cpu_seconds_total ${cpuBefore} before the kill, ${cpuAfter} after`);
   } finally {
     await load.stop();
   }

@@ -38,6 +38,13 @@ const STABLE_AFTER_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 /** Longest the primary waits for the workers' metrics texts (the ones that came are merged). */
 const METRICS_WAIT_MS = 2000;
+/**
+ * How often each worker's counters are collected unasked (a render no scrape waits for): what a
+ * worker counted since is lost when it dies (it was everything since the last scrape).
+ */
+const COUNTS_PULL_MS = 1000;
+/** The id of those renders: no gathering has it. */
+const PULL_ID = -1;
 
 interface Slot {
   index: number;
@@ -116,9 +123,15 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, progra
       if (serving.length === 0) g.done();
     };
 
+    const countsPull = setInterval(() => {
+      for (const s of slots) if (s.ready && s.worker?.isConnected()) s.worker.send({ proxy: 'render', id: PULL_ID } satisfies ProxyWorkerMessage);
+    }, COUNTS_PULL_MS);
+    countsPull.unref();
+
     const stopAll = async (exitCode: number): Promise<void> => {
       if (stopping) return;
       stopping = true;
+      clearInterval(countsPull);
       discovery.stop();
       await Promise.all(slots.map(async (slot) => {
         clearTimeout(slot.timer);

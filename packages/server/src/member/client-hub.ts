@@ -38,6 +38,11 @@ const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
 const STATUS_INTERVAL_MS = 50;
 /** How long a worker may take to tell its watcher count or its metrics. */
 const WATCHER_QUERY_TIMEOUT_MS = 1000;
+/**
+ * How often the workers' counts are collected unasked: what a worker counted since the last
+ * collection is lost when it dies (it was everything since the last scrape, up to a scrape interval).
+ */
+const COUNTS_PULL_MS = 1000;
 
 /** What the hub needs of the member (the real `Member` fits; tests may give less). */
 export type HubMember = Pick<Member, 'proposeSerialized' | 'linearizableRead' | 'raft' | 'members' | 'alarms' | 'selfStats' | 'leaderStats' | 'debugVars' | 'keyspaceHash' | 'addMember' | 'removeMember' | 'updateMember' | 'renderMetrics'>;
@@ -94,6 +99,8 @@ export class ClientHub implements StoreEventSink {
   private nextQueryTag = 1;
   /** Successful reads the workers answered from their caches (reported with watcher counts). */
   private cachedGets = 0;
+  private readonly countsTimer: NodeJS.Timeout;
+  private pulling = false;
   /** Client connection slots granted to the workers, member-wide. */
   private connections = 0;
 
@@ -102,6 +109,8 @@ export class ClientHub implements StoreEventSink {
     options.store.setEventSink(this);
     this.statusTimer = setInterval(() => this.pushStatus(), STATUS_INTERVAL_MS);
     this.statusTimer.unref();
+    this.countsTimer = setInterval(() => this.pullCounts(), COUNTS_PULL_MS);
+    this.countsTimer.unref();
   }
 
   /** Client connections the workers hold slots for (the member's open client connections). */
@@ -124,6 +133,7 @@ export class ClientHub implements StoreEventSink {
   /** Stops serving every worker. */
   close(): void {
     clearInterval(this.statusTimer);
+    clearInterval(this.countsTimer);
     this.options.store.setEventSink(undefined);
     for (const link of this.links) link.end.close();
   }
@@ -193,6 +203,12 @@ export class ClientHub implements StoreEventSink {
   /** The primary's metrics and every worker's own, merged (series summed over the processes). */
   private async metricsText(): Promise<string> {
     const own = await this.options.member.renderMetrics();
+    const workers = await this.workerMetrics();
+    return mergePrometheusTexts([own, ...workers, this.retiredCounters.text()]);
+  }
+
+  /** Every worker's metrics text, each remembered for when that worker is gone. */
+  private async workerMetrics(): Promise<string[]> {
     const asked = [...this.links];
     const workers = await this.askWorkers((link, tag) => {
       link.end.send({ type: RecordType.MetricsQuery, tag });
@@ -202,7 +218,14 @@ export class ClientHub implements StoreEventSink {
     workers.forEach((text, i) => {
       if (this.links.has(asked[i]!)) this.retiredCounters.remember(asked[i]!, text);
     });
-    return mergePrometheusTexts([own, ...workers, this.retiredCounters.text()]);
+    return workers;
+  }
+
+  /** Collects the workers' counts (their cached reads, their metrics) so that a death loses little of them. */
+  private pullCounts(): void {
+    if (this.pulling || this.links.size === 0) return;
+    this.pulling = true;
+    void Promise.all([this.storeStats(), this.workerMetrics()]).finally(() => (this.pulling = false));
   }
 
   /** Asks every worker (`ask` sends the query and gives the map its answer lands in); `missing` for one silent past a second. */

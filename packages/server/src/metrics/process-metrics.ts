@@ -37,7 +37,7 @@ export function maxFdsFromLimits(text: string): number {
 
 /** Registers the process series; `primary` adds those that belong to the member as a whole. */
 export function registerProcessMetrics(metrics: MetricsRegistry, primary: boolean): void {
-  metrics.gauge('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', () => {
+  metrics.counterFrom('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
   });

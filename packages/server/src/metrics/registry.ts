@@ -41,11 +41,14 @@ export class Counter {
   }
 }
 
-/** A value read at scrape time. */
+/**
+ * A value read at scrape time: a gauge, or a counter kept elsewhere (a process's CPU time), typed as
+ * a counter so that a sum over processes keeps a dead worker's share (RetiredCounters).
+ */
 export class Gauge {
-  constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
+  constructor(readonly name: string, readonly help: string, private readonly read: () => number, private readonly type: 'gauge' | 'counter' = 'gauge') {}
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, `${this.name} ${this.read()}`].join('\n');
   }
 }
 
@@ -118,6 +121,12 @@ export class MetricsRegistry {
   }
   gauge(name: string, help: string, read: () => number): Gauge {
     const g = new Gauge(name, help, read);
+    this.metrics.push(g);
+    return g;
+  }
+  /** A counter whose value is read at scrape time (kept by something else: the kernel, a library). */
+  counterFrom(name: string, help: string, read: () => number): Gauge {
+    const g = new Gauge(name, help, read, 'counter');
     this.metrics.push(g);
     return g;
   }

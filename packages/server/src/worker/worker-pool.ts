@@ -57,6 +57,8 @@ export class WorkerPool {
     options.metrics.gauge('deimos_client_workers', 'Client worker processes configured (--client-workers).', () => options.count);
     options.metrics.gauge('deimos_client_workers_up', 'Client worker processes serving now.', () => this.up);
     this.restarts = options.metrics.counter('deimos_client_worker_restarts_total', 'Client worker processes started again after they died.');
+    // Shown from the start at 0: increase() over a series that appears at 1 misses the first restart.
+    this.restarts.inc({}, 0);
   }
 
   /** Forks every worker; resolves once all listen, rejects (stopping them) when one cannot. */
