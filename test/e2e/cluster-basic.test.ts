@@ -157,6 +157,15 @@ describe('a 3-node cluster started as in the README', { skip: SKIP }, () => {
     }, { timeoutMs: 15_000, what: 'stats of a stable leader' });
   });
 
+  test('the leader\'s /metrics has etcd\'s peer round-trip histogram, a series per follower', async () => {
+    await waitFor(async () => {
+      const leader = await cluster.leader();
+      const text = (await http('GET', `${leader.clientUrl}/metrics`)).body;
+      const followerIds = await Promise.all(cluster.followers(leader).map((f) => cluster.idOf(f)));
+      return followerIds.every((id) => new RegExp(`^etcd_network_peer_round_trip_time_seconds_count\\{To="${id}"\\} [1-9]`, 'm').test(text));
+    }, { timeoutMs: 15_000, what: 'round trips to both followers in the leader\'s metrics' });
+  });
+
   test('/v2/stats/self shows append rates while appends flow (send on the leader, recv on followers), in etcd\'s field order, and none a second after', async () => {
     const leader = await cluster.leader();
     const follower = cluster.members.find((m) => m !== leader)!;

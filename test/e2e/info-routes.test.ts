@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { http } from '../support/http.js';
 import { KeysTarget } from '../support/keys-target.js';
+import { waitFor } from '../support/wait-for.js';
 
 let target: KeysTarget;
 
@@ -70,6 +71,11 @@ test('/metrics carries the etcd and process series that etcd dashboards and aler
   assert.ok(value('etcd_server_proposals_applied_total') >= 1);
   assert.equal(value('etcd_server_proposals_pending'), 0);
   assert.ok(value('etcd_disk_wal_fsync_duration_seconds_count') >= 1);
+  assert.equal(value('etcd_server_proposals_failed_total'), 0);
+  assert.ok(value('etcd_mvcc_db_total_size_in_bytes') > 0);
+  // The state database is written behind the log: its commit is counted once it ran.
+  await waitFor(async () => /^etcd_disk_backend_commit_duration_seconds_count [1-9]/m.test((await http('GET', `${target.clientUrl}/metrics`)).body),
+    { timeoutMs: 10_000, what: 'a state database commit to be counted' });
   for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds']) {
     assert.ok(value(name) > 0, name);
   }

@@ -1,12 +1,26 @@
 /** Gauges describing a member, read at scrape time. */
+import { statSync } from 'node:fs';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { registerHeapMetrics, registerProcessMemoryMetrics } from '../metrics/process-memory.js';
 import { registerProcessMetrics } from '../metrics/process-metrics.js';
 import type { Store } from '../store/index.js';
 import type { Member } from './member.js';
 
-/** Registers the raft and store gauges of a member. */
-export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, store: Store, applied: () => number): void {
+/** The size of the state database's files (the database and its write-ahead log), 0 for one missing. */
+function databaseBytes(path: string): number {
+  let total = 0;
+  for (const file of [path, `${path}-wal`]) {
+    try {
+      total += statSync(file).size;
+    } catch {
+      // not there (yet): counts nothing
+    }
+  }
+  return total;
+}
+
+/** Registers the raft and store gauges of a member; `dbPath` is its state database. */
+export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, store: Store, applied: () => number, dbPath: string): void {
   const committed = (): number => member.raft().commitIndex ?? 0;
   const isLeader = (): number => (member.raft().isLeader ? 1 : 0);
   const hasLeader = (): number => (member.raft().leaderId !== '0' ? 1 : 0);
@@ -24,6 +38,9 @@ export function registerMemberMetrics(metrics: MetricsRegistry, member: Member, 
   metrics.gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed.', committed);
   metrics.gauge('etcd_server_proposals_applied_total', 'The total number of consensus proposals applied.', applied);
   metrics.gauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.', () => member.pendingProposals);
+  metrics.counterFrom('etcd_server_proposals_failed_total', 'The total number of failed proposals seen.', () => member.failedProposals);
+  // etcd's backend is its bolt file; here the state database is (etcd's quota alerts read this).
+  metrics.gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', () => databaseBytes(dbPath));
   registerProcessMemoryMetrics(metrics);
   registerHeapMetrics(metrics);
   registerProcessMetrics(metrics, true);

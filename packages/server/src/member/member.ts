@@ -72,6 +72,7 @@ export class Member implements MemberView {
   readonly authGuard: AuthGuard;
   private readonly loop: RaftLoop;
   private readonly waiters: WaitRegistry<ApplyResult>;
+  private failedCount = 0;
   private readonly membership: Membership;
   private readonly transport: PeerTransport;
   private readonly backend: SqliteBackend;
@@ -112,6 +113,11 @@ export class Member implements MemberView {
   }
 
   /** Requests proposed and not yet answered. */
+  /** Proposals that failed after they were handed to raft (timed out, dropped, lost with a leader). */
+  get failedProposals(): number {
+    return this.failedCount;
+  }
+
   get pendingProposals(): number {
     return this.waiters.size;
   }
@@ -234,6 +240,8 @@ export class Member implements MemberView {
   private proposeData(id: string, data: Uint8Array): Promise<ApplyResult> {
     const startedMs = this.transport.now();
     const done = this.waiters.register(id, this.config.requestTimeoutMs, () => new RequestTimeoutError(this.timeoutCause(startedMs)));
+    // etcd counts a proposal that timed out or was dropped as failed (its HighNumberOfFailedProposals alert).
+    done.then(undefined, () => void this.failedCount++);
     // A proposal is dropped while no leader is known or a transfer is under way: try again until
     // one takes it or the request's deadline (the waiter's timeout) passes.
     const attempt = (): void => {

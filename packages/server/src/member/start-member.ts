@@ -93,6 +93,8 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   // The same under etcd's names (dashboards and alerts made for etcd read these).
   const etcdFsyncSeconds = metrics.histogram('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.');
   const leaderChanges = metrics.counter('etcd_server_leader_changes_seen_total', 'The number of leader changes seen.');
+  const commitSeconds = metrics.histogram('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.');
+  const peerRoundTrip = metrics.histogram('etcd_network_peer_round_trip_time_seconds', 'Round-Trip-Time histogram between peers (a heartbeat and its answer).');
   let lastLeader = '0';
   /** The leader of the last soft state ('0': none). */
   let softLeader = '0';
@@ -132,6 +134,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   try {
     backend = new SqliteBackend(join(config.dataDir, 'state.db'), {
       synchronous: 'NORMAL', quickCheck: true, checkpointThread: config.checkpointThread, writerThread: config.commitThread,
+      onCommit: (seconds) => commitSeconds.observe(seconds),
       onCheckpointError: (message) => logger.warn('state database checkpoint failed (the next compaction checkpoints again)', { error: message }),
       onWriterError: (err) => {
         if (isNoSpaceError(err)) noSpace('state database')(err);
@@ -210,6 +213,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   const snapDir = snapshotDir(config.dataDir);
   await removeIncompleteSnapshots(snapDir);
   const transport = new PeerTransport({
+    onRoundTrip: (peer, ms) => peerRoundTrip.observe(ms / 1000, { To: peer }),
     localId: config.memberId,
     clusterId: config.clusterId,
     snapshotDir: snapDir,
@@ -340,7 +344,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
   transport.onSnapshotStatus((id, status) => loop.withNode((n) => n.reportSnapshot(id, status)));
   transport.onRemoved((by) => stopRemoved(`this member was removed from the cluster (told by ${by})`));
-  registerMemberMetrics(metrics, member, store, () => loop.appliedIndex);
+  registerMemberMetrics(metrics, member, store, () => loop.appliedIndex, backend.path);
   const peerGate = new ConnectionGate({ side: 'peer', limit: config.maxPeerConns, logger });
   peerGate.registerMetrics(metrics);
 

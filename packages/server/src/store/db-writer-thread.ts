@@ -1,7 +1,8 @@
 /**
  * The state database's writer thread (see db-writer.ts): its own connection to the file, one
  * transaction per posted batch, in order. A batch that fails (SQLITE_FULL on a full disk) stays at
- * the head of the queue with every later one; the failure is reported on the errors port and the
+ * the head of the queue with every later one; the failure is reported on the errors port (which
+ * also carries each commit's duration, for etcd_disk_backend_commit_duration_seconds) and the
  * thread tries again when told to (`retry`), never on its own, so a full disk costs one failed
  * transaction per retry of the member's NOSPACE alarm.
  */
@@ -26,6 +27,7 @@ let failing = false;
 
 function pump(): void {
   while (queue.length > 0) {
+    const started = performance.now();
     try {
       commit(queue[0]!);
     } catch (err) {
@@ -37,6 +39,7 @@ function pump(): void {
       return;
     }
     failing = false;
+    errors.postMessage({ commitSeconds: (performance.now() - started) / 1000 });
     queue.shift();
     Atomics.add(state, WriterWord.Committed, 1);
     Atomics.notify(state, WriterWord.Committed);

@@ -36,6 +36,8 @@ export interface DatabaseWriterOptions {
   onError?: (err: WriterCommitError) => void;
   /** The thread died: the owner commits by itself again (after {@link DatabaseWriter.takeBack}). */
   onLost?: () => void;
+  /** A batch was committed, taking this long. */
+  onCommit?: (seconds: number) => void;
 }
 
 /** See the module comment. */
@@ -60,7 +62,8 @@ export class DatabaseWriter {
       // The thread holds at most the batches in flight; its heap stays small.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
     });
-    this.errors.on('message', (m: { message: string; code: unknown }) => {
+    this.errors.on('message', (m: { message: string; code: unknown } | { commitSeconds: number }) => {
+      if ('commitSeconds' in m) return options.onCommit?.(m.commitSeconds);
       this.lastFailure = new WriterCommitError(m.message, m.code);
       options.onError?.(this.lastFailure);
     });

@@ -43,6 +43,8 @@ export interface SqliteBackendOptions {
   writerThread?: boolean;
   /** A batch the writer thread could not commit (SQLITE_FULL); it stays queued for the next {@link SqliteBackend.drain}. */
   onWriterError?: (err: WriterCommitError) => void;
+  /** A write-behind batch was committed (here or on the writer thread), taking this long. */
+  onCommit?: (seconds: number) => void;
 }
 
 interface NodeRowSql {
@@ -126,6 +128,7 @@ export class SqliteBackend implements StoreBackend {
   private background: BackgroundCheckpointer | undefined;
   private readonly writerThread: boolean;
   private readonly onWriterError: ((err: WriterCommitError) => void) | undefined;
+  private readonly onCommit: ((seconds: number) => void) | undefined;
   private writer: DatabaseWriter | undefined;
   /**
    * Batches a dead writer thread had not committed, committed on this connection before anything
@@ -146,6 +149,7 @@ export class SqliteBackend implements StoreBackend {
     this.checkpointThread = (options.checkpointThread ?? false) && !this.writerThread;
     this.onCheckpointError = options.onCheckpointError;
     this.onWriterError = options.onWriterError;
+    this.onCommit = options.onCommit;
     try {
       this.open();
       if (options.quickCheck) this.quickCheck();
@@ -254,6 +258,7 @@ export class SqliteBackend implements StoreBackend {
     this.db.pragma('wal_autocheckpoint = 0');
     const writer = new DatabaseWriter(this.path, {
       onError: (err) => this.onWriterError?.(err),
+      onCommit: this.onCommit,
       onLost: () => {
         if (this.writer !== writer) return;
         // Back to commits on this connection, starting with what the thread had not committed
@@ -329,9 +334,11 @@ export class SqliteBackend implements StoreBackend {
   /** Commits the backlog and `batches` in one transaction on this connection (the thread's same writes). */
   private commitHere(batches: EncodedBatch[]): void {
     const all = this.backlog.length > 0 ? [...this.backlog, ...batches] : batches;
+    const started = performance.now();
     this.db.transaction(() => {
       for (const b of all) this.sql.writeEncoded(b);
     })();
+    this.onCommit?.((performance.now() - started) / 1000);
     this.backlog = [];
   }
 

@@ -73,7 +73,7 @@ export class PeerStats {
   private minMs = Infinity;
   private maxMs = 0;
 
-  constructor(readonly id: NodeId, private readonly nowMs: () => number) {}
+  constructor(readonly id: NodeId, private readonly nowMs: () => number, private readonly onRoundTrip?: (peer: NodeId, ms: number) => void) {}
 
   /** Records the outgoing stream's state, and since when it is connected. */
   setConnected(connected: boolean): void {
@@ -105,7 +105,9 @@ export class PeerStats {
   /** Notes a MsgHeartbeatResp from the peer, closing the round trip if one is open. */
   heartbeatAnswered(): void {
     if (this.heartbeatSentAtMs < 0) return;
-    this.recordLatency(this.nowMs() - this.heartbeatSentAtMs);
+    const ms = this.nowMs() - this.heartbeatSentAtMs;
+    this.recordLatency(ms);
+    this.onRoundTrip?.(this.id, ms);
     this.heartbeatSentAtMs = -1;
   }
 

@@ -47,6 +47,8 @@ export interface PeerTransportOptions {
   random?: () => number;
   /** Monotonic clock in ms for latency; performance.now by default. */
   nowMs?: () => number;
+  /** Each heartbeat round trip to a peer, in ms, as it is measured (the per-peer summary is in stats()). */
+  onRoundTrip?: (peer: NodeId, ms: number) => void;
 }
 
 interface Peer {
@@ -111,7 +113,7 @@ export class PeerTransport {
     if (this.closed || id === this.opts.localId) return;
     const existing = this.peers.get(id);
     if (existing !== undefined) return existing.writer.setUrls(peerUrls);
-    const stats = new PeerStats(id, this.nowMs);
+    const stats = new PeerStats(id, this.nowMs, this.opts.onRoundTrip);
     const writer = new PeerStreamWriter({
       localId: this.opts.localId,
       peerId: id,
