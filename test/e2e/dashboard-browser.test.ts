@@ -292,6 +292,16 @@ describe('the dashboard in a browser', { skip: SKIP }, () => {
         form: { value: 'from-page' }, headers: { Origin: proxy.url, 'Sec-Fetch-Site': 'same-origin', Host: host },
       });
       assert.equal(write.status, 201);
+      // The Metrics view reads the proxy's own /metrics there: it says so, and charts its memory.
+      const viaProxy = await browser.newPage();
+      try {
+        await viaProxy.goto(`${proxy.url}/dashboard/#/metrics`);
+        await viaProxy.getByTestId('proxied').waitFor({ timeout: 10_000 });
+        await waitFor(async () => (await viaProxy.getByTestId('chart').count()) === 5, { timeoutMs: 10_000, what: 'the charts' });
+        assert.doesNotMatch(await viaProxy.locator('section.metrics').textContent() ?? '', /deimos_process_resident_memory_bytes/, 'memory is charted from the proxy\'s process series');
+      } finally {
+        await viaProxy.close();
+      }
     } finally {
       await proxy.stop();
     }

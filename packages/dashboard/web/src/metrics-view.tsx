@@ -16,6 +16,12 @@ const REQUESTS = 'deimos_http_requests_total';
 const LATENCY = 'deimos_http_request_duration_seconds';
 const FSYNC = 'deimos_wal_fsync_duration_seconds';
 const KINDS = ['GET', 'PUT', 'POST', 'DELETE'] as const;
+const MEMORY = 'deimos_process_resident_memory_bytes';
+const HEAP = 'deimos_process_heap_used_bytes';
+/** What deimos-proxy's /metrics has instead. */
+const PROXY_REQUESTS = 'deimos_proxy_requests_received_total';
+const PROXY_LATENCY = 'deimos_proxy_upstream_latency_seconds';
+const PROCESS_MEMORY = 'process_resident_memory_bytes';
 
 type Series = [number[], ...(number | null)[][]];
 
@@ -61,6 +67,7 @@ export function MetricsView() {
   const [h, setH] = useState<Histories>({ requests: empty(5), latency: empty(2), fsync: empty(2), watchers: empty(1), memory: empty(2) });
   const [error, setError] = useState<string | undefined>(undefined);
   const [missing, setMissing] = useState<string[]>([]);
+  const [proxied, setProxied] = useState(false);
   const prev = useRef<{ t: number; samples: Sample[] } | undefined>(undefined);
 
   useEffect(() => {
@@ -73,19 +80,27 @@ export function MetricsView() {
         const p = prev.current;
         prev.current = { t, samples };
         setError(undefined);
-        setMissing([REQUESTS, LATENCY, FSYNC, 'deimos_store_watchers'].filter((n) => !has(samples, n) && !has(samples, `${n}_count`)));
+        // Behind deimos-proxy this is the proxy's own /metrics: its requests, the time to its members'
+        // answers and its memory are charted instead of the member's; what neither has is named.
+        const proxied = !has(samples, REQUESTS) && has(samples, PROXY_REQUESTS);
+        setProxied(proxied);
+        setMissing([REQUESTS, LATENCY, FSYNC, 'deimos_store_watchers', MEMORY, HEAP]
+          .filter((n) => !has(samples, n) && !has(samples, `${n}_count`))
+          .filter((n) => !(proxied && (n === REQUESTS || n === LATENCY)) && !(n === MEMORY && has(samples, PROCESS_MEMORY))));
         if (p !== undefined && !stopped) {
           const dt = t - p.t;
           const rate = (match: Record<string, string>): number => Math.max(0, (sumOf(samples, REQUESTS, match) - sumOf(p.samples, REQUESTS, match)) / dt);
           const keys = KINDS.map((m) => rate({ route: 'keys', method: m }));
-          const other = rate({}) - KINDS.reduce((s, m) => s + rate({ route: 'keys', method: m }), 0);
+          const other = proxied
+            ? Math.max(0, (sumOf(samples, PROXY_REQUESTS) - sumOf(p.samples, PROXY_REQUESTS)) / dt)
+            : rate({}) - KINDS.reduce((s, m) => s + rate({ route: 'keys', method: m }), 0);
           const mb = (n: string): number | null => (has(samples, n) ? sumOf(samples, n) / 1048576 : null);
           setH((old) => ({
             requests: push(old.requests, t, [...keys, Math.max(0, other)]),
-            latency: push(old.latency, t, latencyMs(p.samples, samples, LATENCY, WRITES)),
+            latency: push(old.latency, t, proxied ? latencyMs(p.samples, samples, PROXY_LATENCY, [{}]) : latencyMs(p.samples, samples, LATENCY, WRITES)),
             fsync: push(old.fsync, t, latencyMs(p.samples, samples, FSYNC, [{}])),
             watchers: push(old.watchers, t, [has(samples, 'deimos_store_watchers') ? sumOf(samples, 'deimos_store_watchers') : null]),
-            memory: push(old.memory, t, [mb('deimos_process_resident_memory_bytes'), mb('deimos_process_heap_used_bytes')]),
+            memory: push(old.memory, t, [mb(MEMORY) ?? mb(PROCESS_MEMORY), mb(HEAP)]),
           }));
         }
       } catch (err) {
@@ -100,13 +115,14 @@ export function MetricsView() {
   return (
     <section class="metrics" aria-label="metrics">
       {error !== undefined && <p class="error" role="alert">Cannot read /metrics: {error}</p>}
-      {missing.length > 0 && <p class="muted">Not in this server's /metrics (a proxy has its own): {missing.join(', ')}</p>}
+      {proxied && <p class="muted" data-testid="proxied">Served by deimos-proxy: the charts show the proxy's own requests (as other), the time to its members' answers and its memory.</p>}
+      {missing.length > 0 && <p class="muted">Not in this server's /metrics{proxied ? ' (a proxy has its own)' : ''}: {missing.join(', ')}</p>}
       <div class="charts">
         <Chart title="Requests per second by kind" unit="req/s" data={h.requests} lines={[
           { label: 'GET', color: '#1f77b4' }, { label: 'PUT', color: '#d62728' }, { label: 'POST', color: '#9467bd' },
           { label: 'DELETE', color: '#8c564b' }, { label: 'other', color: '#7f7f7f' },
         ]} />
-        <Chart title="Write latency (keys PUT, POST, DELETE)" unit="ms" data={h.latency} lines={[{ label: 'average', color: '#2ca02c' }, { label: 'p99 (bucket bound)', color: '#ff7f0e' }]} />
+        <Chart title={proxied ? "Time to the members' answers (every request)" : 'Write latency (keys PUT, POST, DELETE)'} unit="ms" data={h.latency} lines={[{ label: 'average', color: '#2ca02c' }, { label: 'p99 (bucket bound)', color: '#ff7f0e' }]} />
         <Chart title="WAL fsync latency" unit="ms" data={h.fsync} lines={[{ label: 'average', color: '#2ca02c' }, { label: 'p99 (bucket bound)', color: '#ff7f0e' }]} />
         <Chart title="Watchers" unit="count" data={h.watchers} lines={[{ label: 'watchers', color: '#17becf' }]} />
         <Chart title="Memory" unit="MiB" data={h.memory} lines={[{ label: 'resident', color: '#1f77b4' }, { label: 'heap used', color: '#bcbd22' }]} />
