@@ -103,12 +103,12 @@ export class DashboardAssets {
       return;
     }
     if (method !== 'GET' && method !== 'HEAD') return plain(res, 405, 'Method Not Allowed\n', ['Allow', 'GET, HEAD']);
-    const name = path === '/dashboard/' ? 'index.html' : path.slice('/dashboard/'.length);
-    const asset = name.includes('/') ? undefined : this.files.get(name);
+    const name = path === '/dashboard/' ? 'index.html' : decodedName(path.slice('/dashboard/'.length));
+    const asset = name === undefined || name.includes('/') ? undefined : this.files.get(name);
     if (asset === undefined) {
       return plain(res, 404, this.built ? '404 page not found\n' : 'the dashboard was not built: run `npm run build` in the Deimos checkout\n');
     }
-    if (req.headers['if-none-match'] === asset.etag) {
+    if (matchesEtag(req.headers['if-none-match'], asset.etag)) {
       res.writeHead(304, asset.headers as (string | number)[]);
       res.end();
       return;
@@ -116,6 +116,25 @@ export class DashboardAssets {
     res.writeHead(200, [...asset.headers, 'Content-Length', asset.body.length]);
     res.end(method === 'HEAD' ? undefined : asset.body);
   }
+}
+
+/** An asset name percent-decoded (`%69ndex.html` is index.html, as Go's file server reads it); undefined when malformed. */
+function decodedName(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * If-None-Match's weak comparison (RFC 9110 13.1.2): `*`, or any tag of the list equal to `etag`
+ * once a `W/` prefix is set aside.
+ */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
 function plain(res: ServerResponse, status: number, text: string, extra: readonly string[] = []): void {

@@ -86,6 +86,20 @@ describe('the dashboard assets', () => {
     assert.equal(again.headers.etag, first.headers.etag);
   });
 
+  test('If-None-Match is compared weakly, as a list, and * matches: each gets 304; another tag gets the file', async () => {
+    const etag = String((await get(`${base}/dashboard/`)).headers.etag);
+    for (const header of [`W/${etag}`, `"other", ${etag}`, '*']) {
+      assert.equal((await get(`${base}/dashboard/`, { headers: { 'If-None-Match': header } })).status, 304, header);
+    }
+    assert.equal((await get(`${base}/dashboard/`, { headers: { 'If-None-Match': '"other"' } })).status, 200);
+  });
+
+  test('asset names are percent-decoded; a malformed escape is not found', async () => {
+    assert.equal((await get(`${base}/dashboard/%69ndex.html`)).status, 200);
+    assert.equal((await get(`${base}/dashboard/%zz`)).status, 404);
+    assert.equal((await get(`${base}/dashboard/..%2Fapp-ABCD1234.js`)).status, 404);
+  });
+
   test('HEAD answers the headers only', async () => {
     const r = await get(`${base}/dashboard/app-ABCD1234.js`, { method: 'HEAD' });
     assert.equal(r.status, 200);

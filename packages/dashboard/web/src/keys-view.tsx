@@ -7,8 +7,9 @@ import { describeError, putKey } from './api.js';
 import { KeyDetail } from './key-detail.js';
 import { TreeDir } from './key-tree.js';
 
+/** A typed path with a leading `/`: spaces are kept (`/a ` and `/ b` are keys), pasted line breaks are not. */
 function normalize(path: string): string {
-  const p = path.trim();
+  const p = path.replace(/^[\r\n]+|[\r\n]+$/g, '');
   return p.startsWith('/') ? p : `/${p}`;
 }
 
