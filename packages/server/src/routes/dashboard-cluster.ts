@@ -143,7 +143,8 @@ export async function serveClusterStatus(member: MemberView, req: IncomingMessag
   const latencies = await followerLatencies(member, members.find((m) => m.id === leaderId), tls);
   for (const s of statuses) {
     const l = latencies[s.id]?.latency;
-    if (l !== undefined && s.id !== leaderId) s.latency = { current: l.current, average: l.average, maximum: l.maximum };
+    // A member that does not answer has no current latency: the leader's last sample is from before.
+    if (l !== undefined && s.id !== leaderId && s.up) s.latency = { current: l.current, average: l.average, maximum: l.maximum };
   }
   const body = JSON.stringify({ servedBy: member.config.name, leaderId, members: statuses });
   sendBody(res, 200, 'application/json', body, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
