@@ -41,8 +41,8 @@ export interface HttpRequest {
    */
   timeoutMs?: number | null;
   signal?: AbortSignal;
-  /** Called with the headers of every response (before its body), e.g. to learn a watch's X-Etcd-Index. */
-  onHeaders?: (headers: IncomingHttpHeaders) => void;
+  /** Called with the headers of every response (before its body) and the endpoint that sent them, e.g. to learn a watch's X-Etcd-Index. */
+  onHeaders?: (headers: IncomingHttpHeaders, endpoint: string) => void;
   /** Send to exactly this endpoint (no failover). */
   endpoint?: string;
 }
@@ -219,7 +219,7 @@ export class Transport {
       // got's own 'response' event comes after the body in promise mode; the native one does not.
       pending.on('request', (nativeRequest: ClientRequest) => {
         nativeRequest.once('response', (nativeResponse: IncomingMessage) => {
-          onHeaders?.(nativeResponse.headers);
+          onHeaders?.(nativeResponse.headers, endpoint);
           if (hasBody) early = readEarlyAnswer(nativeResponse);
         });
       });

@@ -27,9 +27,9 @@ export interface WatchOnceOptions {
   onRegistered?: (waitIndex: number) => void;
   /**
    * Called when a member registered the watch (its response headers arrived), with the store index
-   * it registered at (`X-Etcd-Index`): no matching event up to it was found.
+   * it registered at (`X-Etcd-Index`): no matching event up to it was found; and the endpoint.
    */
-  onHeaders?: (registeredAt: number | undefined) => void;
+  onHeaders?: (registeredAt: number | undefined, endpoint: string) => void;
 }
 
 /** Options of a resuming watch. */
@@ -39,8 +39,11 @@ export interface WatchOptions {
   afterIndex?: number;
   signal?: AbortSignal;
   /**
-   * Re-register an idle long poll after this many ms (default 60000), from the same index, so that
-   * a member that stopped answering (paused, partitioned) is noticed and left; 0 disables it.
+   * Every this many ms (default 60000) of an idle long poll, ask the member that holds it for
+   * `/version`: one that does not answer within the client's timeout (paused, cut off) is left and
+   * the watch resumes elsewhere; 0 disables it. The poll itself stays registered while the member
+   * answers, as etcdctl's does: polled again from its old index, a quiet key's watch died with 401
+   * once a busy cluster's history had moved past it.
    */
   repollAfterMs?: number;
 }
@@ -70,9 +73,9 @@ export async function watchOnce(ctx: WatchContext, key: string, opts: WatchOnceO
         return { ...(base.query as Record<string, string>), ...(from !== undefined && from > 0 ? { waitIndex: String(from) } : {}) };
       },
       timeoutMs: null,
-      onHeaders: (headers) => {
+      onHeaders: (headers, endpoint) => {
         registeredAt = numericHeader(headers, 'x-etcd-index');
-        opts.onHeaders?.(registeredAt);
+        opts.onHeaders?.(registeredAt, endpoint);
         if (waitIndex === undefined && registeredAt !== undefined) {
           waitIndex = registeredAt + 1;
           opts.onRegistered?.(waitIndex);
@@ -107,6 +110,8 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
     const idle = new AbortController();
     const link = linkedSignal(opts.signal, idle.signal);
     let timer: NodeJS.Timeout | undefined;
+    /** False once this poll ended: a liveness check still in flight then arms nothing. */
+    let polling = true;
     let registeredAt: number | undefined;
     try {
       event = await watchOnce(ctx, key, {
@@ -117,10 +122,19 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
           waitIndex ??= next;
         },
         // The idle clock runs from registration: before it, the client's timeout guards the headers.
-        onHeaders: (at) => {
+        onHeaders: (at, endpoint) => {
           registeredAt = at;
           clearTimeout(timer);
-          if (repollAfterMs > 0) timer = setTimeout(() => idle.abort(new Repoll()), repollAfterMs);
+          if (repollAfterMs <= 0) return;
+          const check = (): void => {
+            timer = undefined;
+            void memberAnswers(ctx, endpoint, link.signal).then((answers) => {
+              if (!polling) return;
+              if (!answers) return idle.abort(new Repoll());
+              timer = setTimeout(check, repollAfterMs);
+            });
+          };
+          timer = setTimeout(check, repollAfterMs);
         },
       });
     } catch (err) {
@@ -137,6 +151,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
       await sleepUnless(unreachableBackoffMs(failures), opts.signal, ctx.closed);
       continue;
     } finally {
+      polling = false;
       clearTimeout(timer);
       link.dispose();
     }
@@ -144,6 +159,16 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
     const index = event.node?.modifiedIndex ?? event.etcdIndex;
     waitIndex = Math.max(waitIndex ?? 0, index + 1);
     yield event;
+  }
+}
+
+/** Whether `endpoint` answers `/version` (any HTTP answer counts) within the client's timeout. */
+async function memberAnswers(ctx: WatchContext, endpoint: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    await ctx.send({ method: 'GET', path: '/version', safety: 'read', endpoint, signal });
+    return true;
+  } catch {
+    return false;
   }
 }
 
