@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IS_EXTERNAL } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
+import { freePorts } from '../support/ports.js';
 import { CtlProcess, ctl, memberAndTempDir } from './ctl-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
@@ -51,6 +52,28 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
     assert.match(w.stdout, /\[set\] \/w\/tree\/a\nv1\n/);
     assert.match(w.stdout, /\[set\] \/w\/tree\/b\nv2\n\[delete\] \/w\/tree\/b\nPrevNode\.Value: v2\n$/);
     assert.equal(await w.stop('SIGINT'), 0);
+  });
+
+  test('watch --forever ends with status 141 once its reader has gone (etcdctl dies of SIGPIPE), and with 143 on SIGTERM', async () => {
+    const w = CtlProcess.start(['watch', '/w/pipe', '--forever', ...f.ep]);
+    await writeUntilSeen(w, '/w/pipe', 'p1');
+    w.child.stdout!.destroy(); // `| head -1` has exited
+    // Writes until the watcher has had something to write into the closed pipe.
+    await waitFor(async () => {
+      await run('set', '/w/pipe', 'more');
+      return w.code !== undefined;
+    }, { timeoutMs: 20_000, intervalMs: 300, what: 'the watcher to end once its reader is gone' });
+    assert.equal(w.code, 141);
+    const t = CtlProcess.start(['watch', '/w/term', '--forever', ...f.ep]);
+    await writeUntilSeen(t, '/w/term', 't1');
+    assert.equal(await t.stop('SIGTERM'), 143, 'as etcdctl, which handles only SIGINT');
+  });
+
+  test('a watch that no endpoint answers ends with exit 4 and the cluster-unavailable error, as etcdctl\'s', async () => {
+    const [port] = await freePorts(1); // nothing listens there
+    const r = await ctl(['watch', '/w/none', '--forever', '--after-index', '1', '--no-sync', '--endpoints', `http://127.0.0.1:${port}`]);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /cluster is unavailable/);
   });
 
   test('watch -o json prints one JSON document per event', async () => {

@@ -46,6 +46,11 @@ export interface WatchOptions {
    * once a busy cluster's history had moved past it.
    */
   repollAfterMs?: number;
+  /**
+   * End with the {@link ClusterUnavailableError} once no endpoint answers a poll (one pass over
+   * them), as etcdctl's watch ends, instead of backing off and trying again until one does.
+   */
+  endWhenUnavailable?: boolean;
 }
 
 /** The reason an idle poll is ended by the client itself (not a failure). */
@@ -145,7 +150,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
         waitIndex = resumeAfterIdle(waitIndex, registeredAt);
         continue;
       }
-      if (!(err instanceof ClusterUnavailableError)) throw err;
+      if (!(err instanceof ClusterUnavailableError) || opts.endWhenUnavailable) throw err;
       waitIndex = resumeAfterIdle(waitIndex, registeredAt);
       failures++;
       await sleepUnless(unreachableBackoffMs(failures), opts.signal, ctx.closed);

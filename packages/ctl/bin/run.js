@@ -9,6 +9,13 @@ import { etcdctlArgv } from '../dist/src/etcdctl-argv.js';
 import { fastGet } from '../dist/src/fast-get.js';
 import { dropStaleManifest } from '../dist/src/oclif-manifest.js';
 
+// A reader that went away (`deimosctl watch --forever /k | head -1`) ends the command as it ends a
+// Go program such as etcdctl, killed by SIGPIPE (status 141); node ignores SIGPIPE, and a watch
+// went on writing into the closed pipe for ever.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(141);
+  throw err;
+});
 applyEtcdctlEnv(process.env);
 // etcdctl style `deimosctl -o json get /foo`: oclif wants flags after the command.
 const args = globalFlagsLast(etcdctlArgv(process.argv.slice(2)));

@@ -24,11 +24,13 @@ export function untilSignal(): { promise: Promise<NodeJS.Signals>; signal: Abort
   return { promise, signal: controller.signal };
 }
 
-/** Watches end on SIGINT/SIGTERM with exit 0, as etcdctl's do (they hold nothing to release). */
+/**
+ * Watches end on SIGINT with exit 0, as etcdctl's do (they hold nothing to release), and on
+ * SIGTERM with 143, the status of etcdctl killed by it (it handles only SIGINT).
+ */
 export function exitOnSignal(): void {
-  const bye = () => process.exit(0);
-  process.once('SIGINT', bye);
-  process.once('SIGTERM', bye);
+  process.once('SIGINT', () => process.exit(0));
+  process.once('SIGTERM', () => process.exit(143));
 }
 
 /**

@@ -50,7 +50,7 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
   async run(): Promise<void> {
     const { key, command } = this.keyAndCommand();
     exitOnSignal();
-    const events = this.client().watch(key, { recursive: this.flags.recursive, ...afterIndexOption(this.flags['after-index']) });
+    const events = this.client().watch(key, { recursive: this.flags.recursive, endWhenUnavailable: true, ...afterIndexOption(this.flags['after-index']) });
     const running = new Set<Promise<void>>();
     for await (const resp of events) {
       if (resp.node?.dir) {

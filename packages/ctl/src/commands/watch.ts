@@ -33,7 +33,8 @@ export default class Watch extends DeimosCommand<typeof Watch> {
     exitOnSignal();
     const client = this.client();
     const afterIndex = this.flags['after-index'] || (this.flags.serializable ? undefined : await linearizableIndex(client, key));
-    const events = client.watch(key, { recursive, ...afterIndexOption(afterIndex) });
+    // Ends (exit 4) once no endpoint answers, as etcdctl's watch does: a script restarting it learns.
+    const events = client.watch(key, { recursive, endWhenUnavailable: true, ...afterIndexOption(afterIndex) });
     for await (const resp of events) {
       if (resp.node?.dir) continue;
       this.write(formatWatchEvent(resp, this.mode, { recursive }));
