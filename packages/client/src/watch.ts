@@ -29,7 +29,7 @@ export interface WatchOnceOptions {
    * Called when a member registered the watch (its response headers arrived), with the store index
    * it registered at (`X-Etcd-Index`): no matching event up to it was found; and the endpoint.
    */
-  onHeaders?: (registeredAt: number | undefined, endpoint: string) => void;
+  onHeaders?: (registeredAt: number | undefined, endpoint: string, member: string | undefined) => void;
 }
 
 /** Options of a resuming watch. */
@@ -80,7 +80,7 @@ export async function watchOnce(ctx: WatchContext, key: string, opts: WatchOnceO
       timeoutMs: null,
       onHeaders: (headers, endpoint) => {
         registeredAt = numericHeader(headers, 'x-etcd-index');
-        opts.onHeaders?.(registeredAt, endpoint);
+        opts.onHeaders?.(registeredAt, endpoint, memberHeader(headers));
         if (waitIndex === undefined && registeredAt !== undefined) {
           waitIndex = registeredAt + 1;
           opts.onRegistered?.(waitIndex);
@@ -127,13 +127,13 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
           waitIndex ??= next;
         },
         // The idle clock runs from registration: before it, the client's timeout guards the headers.
-        onHeaders: (at, endpoint) => {
+        onHeaders: (at, endpoint, member) => {
           registeredAt = at;
           clearTimeout(timer);
           if (repollAfterMs <= 0) return;
           const check = (): void => {
             timer = undefined;
-            void memberAnswers(ctx, endpoint, link.signal).then((answers) => {
+            void memberAnswers(ctx, endpoint, member, link.signal).then((answers) => {
               if (!polling) return;
               if (!answers) return idle.abort(new Repoll());
               timer = setTimeout(check, repollAfterMs);
@@ -167,11 +167,22 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
   }
 }
 
-/** Whether `endpoint` answers `/version` (any HTTP answer counts) within the client's timeout. */
-async function memberAnswers(ctx: WatchContext, endpoint: string, signal: AbortSignal): Promise<boolean> {
+/** The `X-Deimos-Member` a deimos member puts on a watch's registration and on `/version`. */
+function memberHeader(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const v = headers['x-deimos-member'];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * Whether the member holding a watch (`member`, when it said which) answers `/version` at
+ * `endpoint` within the client's timeout. An answer from another member (a proxy in front sent the
+ * check elsewhere, perhaps around the very member that stopped) says nothing of the watch's: the
+ * poll is then asked again, as it was before the check existed.
+ */
+async function memberAnswers(ctx: WatchContext, endpoint: string, member: string | undefined, signal: AbortSignal): Promise<boolean> {
   try {
-    await ctx.send({ method: 'GET', path: '/version', safety: 'read', endpoint, signal });
-    return true;
+    const res = await ctx.send({ method: 'GET', path: '/version', safety: 'read', endpoint, signal });
+    return member === undefined || memberHeader(res.headers) === member;
   } catch {
     return false;
   }

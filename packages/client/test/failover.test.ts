@@ -16,6 +16,9 @@ type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only
 class FakeMember {
   behaviour: Behaviour = 'ok';
   requests: string[] = [];
+  /** `X-Deimos-Member` on watch registrations and on /version (a proxy in front: they differ). */
+  watchMember: string | undefined;
+  versionMember: string | undefined;
   private readonly server: Server;
 
   constructor() {
@@ -43,7 +46,10 @@ class FakeMember {
       res.end(`${JSON.stringify(body)}\n`);
     };
     // A member that holds watches answers the liveness check (a paused or cut-off one does not).
-    if (req.url === '/version' && (this.behaviour === 'ok' || this.behaviour === 'headers-only')) return json(200, { etcdserver: '3.4.23', etcdcluster: '3.4.0' });
+    if (req.url === '/version' && (this.behaviour === 'ok' || this.behaviour === 'headers-only')) {
+      if (this.versionMember !== undefined) res.setHeader('X-Deimos-Member', this.versionMember);
+      return json(200, { etcdserver: '3.4.23', etcdcluster: '3.4.0' });
+    }
     switch (this.behaviour) {
       case 'ok':
         return json(200, { action: req.method === 'GET' ? 'get' : 'set', node: { key: '/k', value: 'v', modifiedIndex: 7, createdIndex: 7 } });
@@ -61,7 +67,7 @@ class FakeMember {
         res.end('<!doctype html>\n<html><body>Welcome to nginx!</body></html>\n');
         return;
       case 'headers-only':
-        res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7' });
+        res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7', ...(this.watchMember !== undefined ? { 'X-Deimos-Member': this.watchMember } : {}) });
         res.flushHeaders(); // a registered watch that sees no event
         return;
     }
@@ -95,6 +101,7 @@ describe('failover rules', () => {
     b.behaviour = bb;
     a.requests = [];
     b.requests = [];
+    a.watchMember = a.versionMember = b.watchMember = b.versionMember = undefined;
   };
 
   test('a read moves on after a 500 (errorCode 300) and pins the member that answered', async () => {
@@ -137,6 +144,34 @@ describe('failover rules', () => {
     // Polled again from its old index, a quiet key's watch died with 401 once a busy cluster's
     // history had moved past that index.
     assert.deepEqual(a.requests.filter((r) => r.includes('wait=true')).map((r) => new URL(r.split(' ')[1]!, 'http://x').searchParams.get('waitIndex')), ['3']);
+  });
+
+  test('an idle watch whose check another member answered (a proxy in front) is polled again past its registration index', async () => {
+    reset('headers-only', 'ok');
+    a.watchMember = 'm1';
+    a.versionMember = 'm2'; // the proxy sent the check to another member: m1 may be the one that stopped
+    const stop = new AbortController();
+    const c = client([a.url], 300);
+    const events = (async () => {
+      for await (const _ of c.watch('/k', { afterIndex: 2, repollAfterMs: 20, signal: stop.signal })) assert.fail('no event was sent');
+    })().catch((err: unknown) => err);
+    const polls = () => a.requests.filter((r) => r.includes('wait=true'));
+    const deadline = Date.now() + 10_000;
+    while (polls().length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    stop.abort();
+    await events;
+    assert.deepEqual(polls().slice(0, 3).map((r) => new URL(r.split(' ')[1]!, 'http://x').searchParams.get('waitIndex')), ['3', '8', '8']);
+    // Answered by the member that holds the watch: it stays registered.
+    reset('headers-only', 'ok');
+    a.watchMember = a.versionMember = 'm1';
+    const stop2 = new AbortController();
+    const quiet = (async () => {
+      for await (const _ of client([a.url], 300).watch('/k', { afterIndex: 2, repollAfterMs: 20, signal: stop2.signal })) assert.fail('no event was sent');
+    })().catch((err: unknown) => err);
+    while (a.requests.filter((r) => r === 'GET /version').length < 3 && Date.now() < deadline + 10_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    stop2.abort();
+    await quiet;
+    assert.equal(polls().length, 1);
   });
 
   test('a read moves on after a reset connection and after a timeout', async () => {

@@ -18,6 +18,11 @@ export interface EventHeaders {
   /** Raft applied index and term (`X-Raft-Index`, `X-Raft-Term`). */
   raftIndex: number;
   raftTerm: number;
+  /**
+   * The answering member (`X-Deimos-Member`), on a watch's registration: a client that checks the
+   * member holding its watch learns whether its check reached that member or, through a proxy, another.
+   */
+  memberId?: string;
 }
 
 /** Options of {@link writeEvent}. */
@@ -67,6 +72,7 @@ function indexHeaders(h: EventHeaders): (string | number)[] {
     'X-Deimos-Index', h.etcdIndex,
     'X-Raft-Index', h.raftIndex,
     'X-Raft-Term', h.raftTerm,
+    ...(h.memberId !== undefined ? ['X-Deimos-Member', h.memberId] : []),
   ];
 }
 

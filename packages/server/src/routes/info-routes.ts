@@ -6,10 +6,11 @@ import { writePlainError } from '../http/method-guard.js';
 import { DEIMOS_VERSION, ETCD_COMPAT_CLUSTER_VERSION, ETCD_COMPAT_SERVER_VERSION } from '../version.js';
 
 /** GET /version. */
-export function serveVersion(req: IncomingMessage, res: ServerResponse): void {
+export function serveVersion(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
   const body = JSON.stringify({ etcdserver: ETCD_COMPAT_SERVER_VERSION, etcdcluster: ETCD_COMPAT_CLUSTER_VERSION, deimos: DEIMOS_VERSION });
-  sendBody(res, 200, 'application/json', body);
+  // Which member answered: a watch's liveness check compares it with its watch's (X-Deimos-Member).
+  sendBody(res, 200, 'application/json', body, { 'X-Deimos-Member': member.memberId });
 }
 
 /** GET /debug/vars: etcd's expvar page (see member/debug-vars.ts). */

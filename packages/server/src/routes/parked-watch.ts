@@ -31,6 +31,7 @@ function watchHead(headers: EventHeaders, cors: Record<string, string> | undefin
   return `${head}Content-Type: application/json\r\nX-Etcd-Cluster-Id: ${headers.clusterId}\r\n`
     + `X-Etcd-Index: ${headers.etcdIndex}\r\nX-Deimos-Index: ${headers.etcdIndex}\r\n`
     + `X-Raft-Index: ${headers.raftIndex}\r\nX-Raft-Term: ${headers.raftTerm}\r\n`
+    + (headers.memberId !== undefined ? `X-Deimos-Member: ${headers.memberId}\r\n` : '')
     + `Date: ${new Date().toUTCString()}\r\n`
     + (close ? 'Connection: close\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_TIMEOUT_S}\r\n`)
     + 'Transfer-Encoding: chunked\r\n\r\n';

@@ -171,7 +171,7 @@ function dispatch(
     case 'stats':
       return whenOpen(member, req, res, () => void serveStats(member, path.replace(/^(\/v2)?\/stats\//, ''), req, res).catch((err: Error) => failed(member, res, err)));
     case 'version':
-      return serveVersion(req, res);
+      return serveVersion(member, req, res);
     case 'health':
       return void serveHealth(member, req, res);
     case 'metrics':

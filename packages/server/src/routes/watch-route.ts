@@ -37,7 +37,7 @@ export interface RegisteredWatch {
 export function registerWatch(member: MemberView, r: WatchKeysRequest): RegisteredWatch | EtcdError | Promise<RegisteredWatch | EtcdError> {
   const headersOf = (watcher: Watcher): RegisteredWatch => {
     const raft = member.raft();
-    return { watcher, headers: { clusterId: member.clusterId, etcdIndex: watcher.startIndex, raftIndex: raft.appliedIndex, raftTerm: raft.term } };
+    return { watcher, headers: { clusterId: member.clusterId, etcdIndex: watcher.startIndex, raftIndex: raft.appliedIndex, raftTerm: raft.term, memberId: member.memberId } };
   };
   const failed = (err: unknown): EtcdError => {
     if (err instanceof EtcdError) return err;
