@@ -328,6 +328,30 @@ describe('an operator moving over from etcd', () => {
     }
   });
 
+  test('with client workers, a first start whose client port is taken beside a running leader leaves no data directory', async () => {
+    const taken = await deadListener();
+    const busy = (taken.address() as AddressInfo).port;
+    const [p1, p2, p3, c1, c2] = await freePorts(5);
+    const cfg = `t1=http://127.0.0.1:${p1},t2=http://127.0.0.1:${p2},t3=http://127.0.0.1:${p3}`;
+    const running = await Promise.all([
+      DeimosProcess.start({ name: 't1', dataDir: join(work, 't1'), clientPort: c1, peerPort: p1, bootstrapConfig: cfg }),
+      DeimosProcess.start({ name: 't2', dataDir: join(work, 't2'), clientPort: c2, peerPort: p2, bootstrapConfig: cfg }),
+    ]);
+    try {
+      const dataDir = join(work, 't3');
+      // The leader's appends reach its peer port while its workers start: answered, they moved its
+      // term on and the failed start kept its data directory.
+      const r = await DeimosProcess.runOnce(['--name', 't3', '--data-dir', dataDir, '--client-workers', '1', '--initial-cluster', cfg,
+        '--listen-client-urls', `http://127.0.0.1:${busy}`, '--listen-peer-urls', `http://127.0.0.1:${p3}`]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(lines(r.stderr).at(-1)!, /^deimos: cannot start: .*address already in use/);
+      assert.equal(existsSync(dataDir), false, 'no data directory left');
+    } finally {
+      await Promise.all(running.map((m) => m.destroy()));
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
   test('settings come from DEIMOS_ variables named after etcd\'s flags; etcd\'s own variables and unknown ones are warned about', async () => {
     const [c, p] = await freePorts(2);
     const dataDir = join(work, 'env-names');

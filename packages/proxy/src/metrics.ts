@@ -121,15 +121,23 @@ export class ProxyMetrics {
       out.push(`deimos_proxy_upstream_latency_seconds_count{${label(url)}} ${s.latencyCount}`);
     }
     if (members !== undefined) out.push(...upstreamUpLines(members));
-    // Each process's own (summed over workers by the primary, as a member's are): the usual
-    // process series, which the dashboard's memory chart also reads behind a proxy.
-    const cpu = process.cpuUsage();
-    out.push('# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.', '# TYPE process_cpu_seconds_total counter');
-    out.push(`process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`);
-    out.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge');
-    out.push(`process_resident_memory_bytes ${process.memoryUsage.rss()}`);
+    out.push(...processLines());
     return `${out.join('\n')}\n`;
   }
+}
+
+/**
+ * This process's CPU time and resident memory, the usual process series (summed over the workers
+ * and the primary, as a member's are; the dashboard's memory chart reads them behind a proxy).
+ */
+export function processLines(): string[] {
+  const cpu = process.cpuUsage();
+  return [
+    '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.', '# TYPE process_cpu_seconds_total counter',
+    `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    '# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge',
+    `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
+  ];
 }
 
 /** A member in the proxy's list, and whether it is skipped after a failure now. */

@@ -27,7 +27,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { mergePrometheusTexts, RetiredCounters } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
-import { connectionLimitLines, upstreamUpLines } from './metrics.js';
+import { connectionLimitLines, processLines, upstreamUpLines } from './metrics.js';
 import { PrimaryDiscovery } from './primary-discovery.js';
 import type { ProxyWorkerMessage } from './proxy-worker-message.js';
 import { readTls } from './tls-material.js';
@@ -100,6 +100,7 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, progra
       `deimos_proxy_worker_restarts_total ${restarts}`,
       ...connectionLimitLines(config.maxClientConns),
       ...upstreamUpLines(discovery.upstreams()),
+      ...processLines(), // the primary's own, added to its workers'
       '',
     ].join('\n');
 

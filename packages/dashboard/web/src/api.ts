@@ -86,9 +86,10 @@ export async function request<T>(method: string, url: string, opts: { form?: Rec
  * of a request per event, which fell far behind a busy keyspace. Ends when the server ends the
  * stream; an error answer throws {@link ApiError}.
  */
-export async function* watchStream(path: string, waitIndex: number, opts: { recursive?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<EventJSON> {
+export async function* watchStream(path: string, waitIndex: number, opts: { recursive?: boolean; signal?: AbortSignal; onOpen?: () => void } = {}): AsyncGenerator<EventJSON> {
   const res = await send('GET', keysUrl(path, { wait: true, recursive: opts.recursive, stream: true, waitIndex }), { signal: opts.signal });
   if (!res.ok || res.body === null) throw errorOf(res, await res.text());
+  opts.onOpen?.();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = '';
   try {

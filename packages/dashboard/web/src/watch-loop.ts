@@ -61,11 +61,11 @@ export async function watchLoop(prefix: string, signal: AbortSignal, cb: WatchCa
     try {
       if (next === undefined) {
         next = (await currentIndex(prefix, signal)) + 1;
-        cb.onState?.('watching');
       }
       const opened = Date.now();
       let got = 0;
-      for await (const event of watchStream(prefix, next, { recursive: true, signal })) {
+      // Registered again after a failure: say so (the error shown stayed after the member was back).
+      for await (const event of watchStream(prefix, next, { recursive: true, signal, onOpen: () => cb.onState?.('watching') })) {
         if (signal.aborted) return;
         next = (event.node?.modifiedIndex ?? next) + 1;
         got++;

@@ -159,7 +159,9 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
       const stored = readStoredBootstrap(config.dataDir);
       const confState = storage.initialState().confState;
       const initialCluster = restartMembers(config.dataDir, ids, stored, given, confState, logger);
-      if (stored === undefined && namesEveryRaftMember(initialCluster, confState)) {
+      // Only where the flags name this member too (a member that joined got its ID from the
+      // cluster, not from its flags: the file would lack it).
+      if (stored === undefined && initialCluster.some((m) => m.id === ids.memberId) && namesEveryRaftMember(initialCluster, confState)) {
         writeStoredBootstrap(config.dataDir, { name: given.name, ...ids, members: initialCluster });
         logger.info('wrote bootstrap.json from --bootstrap-config, which names every member raft knows: later restarts need no bootstrap flags');
       }
@@ -331,7 +333,14 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   raftApplied = () => loop.appliedIndex;
   member = new Member({ config, logger, metrics, store, loop, waiters, membership, auth, transport, backend, flushState: () => applier.flush(), spaceAlarm });
   const badPeerMessages = new LogThrottle(logger, 1_000);
+  /**
+   * Peer messages are dropped until raft runs (every port bound): a first start that then fails
+   * had answered a leader's appends (its term moved on, its acknowledgements may count), so its
+   * data directory had to be kept. Raft sends again what was lost.
+   */
+  let raftRunning = false;
   transport.onMessage((m) => {
+    if (!raftRunning) return;
     if (m.type === MessageType.MsgApp) member!.appendsReceived.note(estimateMessageBytes(m));
     try {
       loop.withNode((n) => n.step(m));
@@ -431,6 +440,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   // Raft's clock starts once every port is bound, as etcd binds its listeners before its raft node
   // starts: a member whose client port is taken (the workers bind it, a moment after the peer port)
   // took part in elections, or won one, before it failed.
+  raftRunning = true;
   loop.start();
   if (config.initialCluster.length === 1 && config.initialClusterState === 'new') loop.withNode((n) => n.campaign());
   const tickAdvance = advanceElectionTicks(loop, transport, config);
