@@ -53,6 +53,10 @@ import { WorkerPool } from '../worker/worker-pool.js';
  */
 export const WAL_PREALLOCATE_BYTES = 1024 * 1024;
 
+/** etcd's buckets for its disk histograms (1 ms doubling 14 times) and peer round trips (0.1 ms doubling 16 times), so queries written for etcd read the same bounds. */
+const ETCD_DISK_BUCKETS = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
+const ETCD_RTT_BUCKETS = Array.from({ length: 16 }, (_, i) => 0.0001 * 2 ** i);
+
 /** How often the leader proposes a TTL sweep when keys are due. */
 const SYNC_INTERVAL_MS = 500;
 /** How often a member retries publishing its attributes until they are applied. */
@@ -91,10 +95,10 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   const metrics = new MetricsRegistry();
   const fsyncSeconds = metrics.histogram('deimos_wal_fsync_duration_seconds', 'Latency of WAL fdatasync calls.');
   // The same under etcd's names (dashboards and alerts made for etcd read these).
-  const etcdFsyncSeconds = metrics.histogram('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.');
+  const etcdFsyncSeconds = metrics.histogram('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.', ETCD_DISK_BUCKETS);
   const leaderChanges = metrics.counter('etcd_server_leader_changes_seen_total', 'The number of leader changes seen.');
-  const commitSeconds = metrics.histogram('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.');
-  const peerRoundTrip = metrics.histogram('etcd_network_peer_round_trip_time_seconds', 'Round-Trip-Time histogram between peers (a heartbeat and its answer).');
+  const commitSeconds = metrics.histogram('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.', ETCD_DISK_BUCKETS);
+  const peerRoundTrip = metrics.histogram('etcd_network_peer_round_trip_time_seconds', 'Round-Trip-Time histogram between peers (a heartbeat and its answer).', ETCD_RTT_BUCKETS);
   let lastLeader = '0';
   /** The leader of the last soft state ('0': none). */
   let softLeader = '0';
