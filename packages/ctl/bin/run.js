@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { VALUE_FLAGS, globalFlagsLast } from '../dist/src/argv.js';
 import { applyEtcdctlEnv } from '../dist/src/etcdctl-env.js';
 import { etcdctlArgv } from '../dist/src/etcdctl-argv.js';
+import { etcdctlEndpointArgv } from '../dist/src/endpoint-precedence.js';
 import { fastGet } from '../dist/src/fast-get.js';
 import { dropStaleManifest } from '../dist/src/oclif-manifest.js';
 
@@ -16,9 +17,11 @@ process.stdout.on('error', (err) => {
   if (err.code === 'EPIPE') process.exit(141);
   throw err;
 });
+// etcdctl's order among its endpoint flags and variables, read before the variables are copied.
+const argv = etcdctlEndpointArgv(process.argv.slice(2), process.env);
 applyEtcdctlEnv(process.env);
 // etcdctl style `deimosctl -o json get /foo`: oclif wants flags after the command.
-const args = globalFlagsLast(etcdctlArgv(process.argv.slice(2)));
+const args = globalFlagsLast(etcdctlArgv(argv));
 // A plain `get` that succeeds is answered without oclif (see fast-get.ts); everything else, and
 // any `get` it does not answer, runs the full way. DEIMOSCTL_NO_FAST_PATH=1 turns it off.
 if (process.env.DEIMOSCTL_NO_FAST_PATH === '1' || !(await fastGet(args, process.env))) await runOclif();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { VALUE_FLAGS } from '../src/argv.js';
 import { applyEtcdctlEnv } from '../src/etcdctl-env.js';
 import { etcdctlArgv } from '../src/etcdctl-argv.js';
+import { etcdctlEndpointArgv } from '../src/endpoint-precedence.js';
 import { etcdctlFlagOrder, type FlagShape } from '../src/flag-order.js';
 import { plainGet } from '../src/fast-get.js';
 import { editDistance, unknownCommandMessage } from '../src/unknown-command.js';
@@ -80,4 +81,23 @@ test('only the command\'s own flags are flags; other words are arguments, a repe
   assert.deepEqual(order('/k', '--bogus', 'v'), ['--bogus', '--', '/k', 'v']);
   assert.deepEqual(order('/k', '-x', '-y'), ['-y', '--', '/k', '-x']);
   assert.deepEqual(etcdctlFlagOrder(['--bogus'], flags, 0), ['--bogus']);
+});
+
+test('endpoint flags and variables rank as in etcdctl: --endpoints, ETCDCTL_ENDPOINTS, --endpoint, ETCDCTL_ENDPOINT, --peers/-C, ETCDCTL_PEERS', () => {
+  const a = 'http://a:1';
+  const b = 'http://b:2';
+  const c = 'http://c:3';
+  assert.deepEqual(etcdctlEndpointArgv(['--peers', b, 'get', '/k'], { ETCDCTL_ENDPOINTS: a }), ['get', '/k', '--endpoints', a]);
+  assert.deepEqual(etcdctlEndpointArgv(['-C', b, 'get', '/k'], { ETCDCTL_ENDPOINT: a }), ['get', '/k', '--endpoints', a]);
+  assert.deepEqual(etcdctlEndpointArgv(['--endpoint', b, 'get', '/k'], { ETCDCTL_ENDPOINT: a }), ['get', '/k', '--endpoints', b]);
+  // --endpoints wins whatever the order; each flag keeps its last value.
+  assert.deepEqual(etcdctlEndpointArgv(['--endpoints', a, '--endpoint', b, '--endpoints=' + c, 'get', '/k'], {}), ['get', '/k', '--endpoints', c]);
+  assert.deepEqual(etcdctlEndpointArgv(['get', '/k', '--peers', b], { ETCDCTL_PEERS: a }), ['get', '/k', '--endpoints', b]);
+  // Our own variable ranks with etcdctl's ETCDCTL_ENDPOINTS.
+  assert.deepEqual(etcdctlEndpointArgv(['--peers', b, 'get', '/k'], { DEIMOSCTL_ENDPOINTS: c }), ['get', '/k', '--endpoints', c]);
+  // No endpoint flag: unchanged (the variables are read as before); nothing after -- is touched.
+  assert.deepEqual(etcdctlEndpointArgv(['get', '/k'], { ETCDCTL_ENDPOINTS: a }), ['get', '/k']);
+  assert.deepEqual(etcdctlEndpointArgv(['exec-watch', '/k', '--endpoint', a, '--', 'sh', '--peers', b], {}), ['exec-watch', '/k', '--endpoints', a, '--', 'sh', '--peers', b]);
+  // A flag without its value is left for oclif to report.
+  assert.deepEqual(etcdctlEndpointArgv(['get', '/k', '--peers'], {}), ['get', '/k', '--peers']);
 });
