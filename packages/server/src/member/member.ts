@@ -239,9 +239,12 @@ export class Member implements MemberView {
 
   private proposeData(id: string, data: Uint8Array): Promise<ApplyResult> {
     const startedMs = this.transport.now();
-    const done = this.waiters.register(id, this.config.requestTimeoutMs, () => new RequestTimeoutError(this.timeoutCause(startedMs)));
-    // etcd counts a proposal that timed out or was dropped as failed (its HighNumberOfFailedProposals alert).
-    done.then(undefined, () => void this.failedCount++);
+    // etcd counts a proposal that timed out or was refused as failed (its HighNumberOfFailedProposals
+    // alert): counted where that happens, not with a handler on every write's promise.
+    const done = this.waiters.register(id, this.config.requestTimeoutMs, () => {
+      this.failedCount++;
+      return new RequestTimeoutError(this.timeoutCause(startedMs));
+    });
     // A proposal is dropped while no leader is known or a transfer is under way: try again until
     // one takes it or the request's deadline (the waiter's timeout) passes.
     const attempt = (): void => {
@@ -249,7 +252,10 @@ export class Member implements MemberView {
       try {
         this.loop.withNode((node: RaftNode) => node.propose(data));
       } catch (err) {
-        if (!(err instanceof ProposalDroppedError)) return this.waiters.fail(id, err as Error);
+        if (!(err instanceof ProposalDroppedError)) {
+          this.failedCount++;
+          return this.waiters.fail(id, err as Error);
+        }
         setTimeout(attempt, PROPOSAL_RETRY_MS);
       }
     };
