@@ -14,7 +14,8 @@ import {
 import { keysResponse, type KeysResponse } from './keys-response.js';
 import * as members from './members.js';
 import { Transport, responseError, type HttpRequest, type HttpResponse, type TlsOptions } from './request.js';
-import { watch, watchOnce, type WatchOptions } from './watch.js';
+import { LivenessChecks } from './liveness-checks.js';
+import { askVersion, watch, watchOnce, type WatchContext, type WatchOptions } from './watch.js';
 
 /** Options of a {@link DeimosClient}. */
 export interface ClientOptions {
@@ -56,6 +57,8 @@ export class DeimosClient {
   private readonly transport: Transport;
   private synced: Promise<void> | undefined;
   private readonly debug: DebugListener | undefined;
+  /** One liveness check per endpoint for all of this client's idle watches. */
+  private readonly liveness = new LivenessChecks((endpoint, signal) => askVersion({ send: (req) => this.request(req) }, endpoint, signal));
 
   constructor(options: ClientOptions) {
     this.list = new Endpoints(options.endpoints);
@@ -289,8 +292,8 @@ export class DeimosClient {
     return this.transport.closedSignal;
   }
 
-  private watchContext(): { keysPrefix: string; send(req: HttpRequest): Promise<HttpResponse>; closed: AbortSignal } {
-    return { keysPrefix: this.keysPrefix, send: (req) => this.request(req), closed: this.closedSignal };
+  private watchContext(): WatchContext {
+    return { keysPrefix: this.keysPrefix, send: (req) => this.request(req), closed: this.closedSignal, liveness: this.liveness };
   }
 
   /**

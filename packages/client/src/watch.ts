@@ -7,6 +7,7 @@ import { watchRequest } from './keys-options.js';
 import { keysResponse, type KeysResponse } from './keys-response.js';
 import { ClusterUnavailableError } from './errors.js';
 import { linkedSignal } from './linked-signal.js';
+import { LivenessChecks, type CheckOutcome } from './liveness-checks.js';
 import { numericHeader, responseError, type HttpRequest, type HttpResponse } from './request.js';
 
 /** What a watch needs from the client. */
@@ -15,6 +16,8 @@ export interface WatchContext {
   send(req: HttpRequest): Promise<HttpResponse>;
   /** The client's close: a backoff wait ends with it (a closed client's process exits at once). */
   closed?: AbortSignal;
+  /** The client's liveness checks, shared by its watches; absent: each watch checks for itself. */
+  liveness?: LivenessChecks;
 }
 
 /** Options of one watch request. */
@@ -43,7 +46,8 @@ export interface WatchOptions {
    * `/version`: one that does not answer within the client's timeout (paused, cut off) is left and
    * the watch resumes elsewhere; 0 disables it. The poll itself stays registered while the member
    * answers, as etcdctl's does: polled again from its old index, a quiet key's watch died with 401
-   * once a busy cluster's history had moved past it.
+   * once a busy cluster's history had moved past it. One check per endpoint and interval serves
+   * all of a client's watches (see liveness-checks.ts), so the first may come sooner.
    */
   repollAfterMs?: number;
   /**
@@ -110,12 +114,13 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
   let waitIndex = opts.afterIndex !== undefined ? opts.afterIndex + 1 : undefined;
   let failures = 0;
   const repollAfterMs = opts.repollAfterMs ?? DEFAULT_REPOLL_MS;
+  const liveness = ctx.liveness ?? new LivenessChecks((endpoint, signal) => askVersion(ctx, endpoint, signal));
   for (;;) {
     let event: KeysResponse;
     const idle = new AbortController();
     const link = linkedSignal(opts.signal, idle.signal);
-    let timer: NodeJS.Timeout | undefined;
-    /** False once this poll ended: a liveness check still in flight then arms nothing. */
+    let unsubscribe: (() => void) | undefined;
+    /** False once this poll ended: an outcome handed out meanwhile is ignored. */
     let polling = true;
     let registeredAt: number | undefined;
     try {
@@ -129,17 +134,11 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
         // The idle clock runs from registration: before it, the client's timeout guards the headers.
         onHeaders: (at, endpoint, member) => {
           registeredAt = at;
-          clearTimeout(timer);
+          unsubscribe?.();
           if (repollAfterMs <= 0) return;
-          const check = (): void => {
-            timer = undefined;
-            void memberAnswers(ctx, endpoint, member, link.signal).then((answers) => {
-              if (!polling) return;
-              if (!answers) return idle.abort(new Repoll());
-              timer = setTimeout(check, repollAfterMs);
-            });
-          };
-          timer = setTimeout(check, repollAfterMs);
+          unsubscribe = liveness.subscribe(endpoint, repollAfterMs, (outcome) => {
+            if (polling && !memberAnswered(outcome, member)) idle.abort(new Repoll());
+          });
         },
       });
     } catch (err) {
@@ -157,7 +156,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
       continue;
     } finally {
       polling = false;
-      clearTimeout(timer);
+      unsubscribe?.();
       link.dispose();
     }
     failures = 0;
@@ -174,17 +173,22 @@ function memberHeader(headers: Record<string, string | string[] | undefined>): s
 }
 
 /**
- * Whether the member holding a watch (`member`, when it said which) answers `/version` at
- * `endpoint` within the client's timeout. An answer from another member (a proxy in front sent the
- * check elsewhere, perhaps around the very member that stopped) says nothing of the watch's: the
- * poll is then asked again, as it was before the check existed.
+ * Whether the member holding a watch (`member`, when it said which) answered a liveness check. An
+ * answer from another member (a proxy in front sent the check elsewhere, perhaps around the very
+ * member that stopped) says nothing of the watch's: the poll is then asked again, as it was
+ * before the check existed.
  */
-async function memberAnswers(ctx: WatchContext, endpoint: string, member: string | undefined, signal: AbortSignal): Promise<boolean> {
+function memberAnswered(outcome: CheckOutcome, member: string | undefined): boolean {
+  return outcome !== null && (member === undefined || outcome === member);
+}
+
+/** One `/version` check of `endpoint` within the client's timeout: the member that answered, or null. */
+export async function askVersion(ctx: Pick<WatchContext, 'send'>, endpoint: string, signal: AbortSignal): Promise<CheckOutcome> {
   try {
     const res = await ctx.send({ method: 'GET', path: '/version', safety: 'read', endpoint, signal });
-    return member === undefined || memberHeader(res.headers) === member;
+    return memberHeader(res.headers);
   } catch {
-    return false;
+    return null;
   }
 }
 

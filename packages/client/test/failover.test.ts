@@ -146,6 +146,30 @@ describe('failover rules', () => {
     assert.deepEqual(a.requests.filter((r) => r.includes('wait=true')).map((r) => new URL(r.split(' ')[1]!, 'http://x').searchParams.get('waitIndex')), ['3']);
   });
 
+  test('a client\'s idle watches on one member share one liveness check per interval', async () => {
+    reset('headers-only', 'ok');
+    const stop = new AbortController();
+    const c = client([a.url], 300);
+    const watches = 30;
+    const running = Array.from({ length: watches }, (_, i) =>
+      (async () => {
+        for await (const _ of c.watch(`/k${i}`, { afterIndex: 2, repollAfterMs: 100, signal: stop.signal })) assert.fail('no event was sent');
+      })().catch((err: unknown) => err),
+    );
+    const checks = () => a.requests.filter((r) => r === 'GET /version').length;
+    const polls = () => a.requests.filter((r) => r.includes('wait=true')).length;
+    const deadline = Date.now() + 10_000;
+    while ((polls() < watches || checks() < 2) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Every watch is registered and past its first interval: each checking for itself made 30
+    // checks by now (shared, 30 take 3 s).
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const seen = checks();
+    stop.abort();
+    await Promise.all(running);
+    assert.ok(seen >= 2 && seen < watches, `${seen} checks for ${watches} watches`);
+    assert.equal(polls(), watches, 'every watch stayed registered once');
+  });
+
   test('an idle watch whose check another member answered (a proxy in front) is polled again past its registration index', async () => {
     reset('headers-only', 'ok');
     a.watchMember = 'm1';
