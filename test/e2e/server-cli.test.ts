@@ -131,8 +131,10 @@ describe('info endpoints', () => {
     assert.equal(res.status, 200);
     assert.ok(!res.body.endsWith('\n'), JSON.stringify(res.body));
     const body = JSON.parse(res.body);
+    assert.deepEqual(Object.keys(body), ['etcdserver', 'etcdcluster'], 'etcd\'s fields only');
     assert.match(body.etcdserver, /^\d+\.\d+\.\d+/);
     assert.match(body.etcdcluster, /^\d+\.\d+\.\d+/);
+    assert.match(header(res, 'x-deimos-version') ?? '', /^\d+\.\d+\.\d+/, 'deimos\'s own version is a header');
     for (const method of ['POST', 'HEAD']) {
       const other = await http(method, `${target.clientUrl}/version`);
       assert.equal(other.status, 405, method);

@@ -8,9 +8,10 @@ import { DEIMOS_VERSION, ETCD_COMPAT_CLUSTER_VERSION, ETCD_COMPAT_SERVER_VERSION
 /** GET /version. */
 export function serveVersion(member: MemberView, req: IncomingMessage, res: ServerResponse): void {
   if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
-  const body = JSON.stringify({ etcdserver: ETCD_COMPAT_SERVER_VERSION, etcdcluster: ETCD_COMPAT_CLUSTER_VERSION, deimos: DEIMOS_VERSION });
+  // etcd's two fields only (tools compare the whole object); deimos's own version is a header.
+  const body = JSON.stringify({ etcdserver: ETCD_COMPAT_SERVER_VERSION, etcdcluster: ETCD_COMPAT_CLUSTER_VERSION });
   // Which member answered: a watch's liveness check compares it with its watch's (X-Deimos-Member).
-  sendBody(res, 200, 'application/json', body, { 'X-Deimos-Member': member.memberId });
+  sendBody(res, 200, 'application/json', body, { 'X-Deimos-Member': member.memberId, 'X-Deimos-Version': DEIMOS_VERSION });
 }
 
 /** GET /debug/vars: etcd's expvar page (see member/debug-vars.ts). */
