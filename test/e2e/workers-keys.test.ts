@@ -208,3 +208,36 @@ test('watches whose clients go away before their answer starts leave no watcher,
   await waitFor(async () => (await storeWatchers()) === 0, { timeoutMs: 15_000, what: 'every abandoned watch dropped' });
   await waitFor(async () => (await connections()) <= before, { timeoutMs: 15_000, what: `the connections back to ${before}` });
 });
+
+test('big reads whose clients stalled and left while others waited for a slot leave every slot free for the next', async () => {
+  // A short request timeout, so that the reads queued behind the stalled ones are given up on by
+  // their worker soon: each used to be started once admitted, its listing acknowledged by no one,
+  // holding a slot for the minute of the stall bound, and new reads queued behind them timed out.
+  const small = await DeimosProcess.start({ args: ['--client-workers', '1', '--timeout', '1s'] });
+  try {
+    const at = (path: string): string => `${small.clientUrl}/v2/keys${path}`;
+    const value = 'x'.repeat(32 * 1024);
+    for (let i = 0; i < 320; i += 40) {
+      await Promise.all(Array.from({ length: 40 }, (_, j) => fresh('PUT', at(`/big/k${i + j}`), { value })));
+    }
+    const { port } = new URL(small.clientUrl);
+    // Twenty readers that never read an answer of ~10 MB: more than the member's big-read slots.
+    const stalled = await Promise.all(Array.from({ length: 20 }, () => new Promise<import('node:net').Socket>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('GET /v2/keys/big?recursive=true HTTP/1.1\r\nHost: x\r\n\r\n');
+        socket.pause();
+        resolve(socket);
+      });
+      socket.on('error', reject);
+    })));
+    // Past the worker's patience (timeout and its grace) for the reads waiting for a slot.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    for (const s of stalled) s.destroy();
+    await waitFor(async () => (await fresh('GET', at('/big?recursive=true'), undefined, 20_000)).status === 200, { timeoutMs: 20_000, what: 'a big read answered again' });
+    const res = await fresh('GET', at('/big?recursive=true'), undefined, 20_000);
+    assert.equal(res.status, 200, res.body.slice(0, 300));
+    assert.equal(res.json.node.nodes.length, 320);
+  } finally {
+    await small.destroy();
+  }
+});

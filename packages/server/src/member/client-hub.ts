@@ -57,6 +57,11 @@ export interface ClientHubOptions {
   maxUnsentBytes?: number;
   /** The member-wide bound on client connections (`--max-client-conns`) granted to the workers. */
   maxClientConns?: number;
+  /**
+   * How long a worker waits for a read's answer (the request timeout): a big read admitted later
+   * is not started, since its worker has answered it "timed out" and would take none of it.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** The status a worker follows (JSON in a `Status` record). */
@@ -333,15 +338,20 @@ export class ClientHub implements StoreEventSink {
   }
 
   private read(link: WorkerLink, tag: number, flags: number, path: string): void {
-    const serve = (admitted: boolean): void => this.serveRead(link, tag, flags, path, admitted);
+    const askedMs = Date.now();
+    const serve = (admitted: boolean): void => this.serveRead(link, tag, flags, path, admitted, askedMs);
     if ((flags & READ_LINEARIZABLE) === 0) return serve(false);
     this.options.member.linearizableRead().then(() => serve(false), () => link.end.send(readFailure(tag)));
   }
 
   /** Reads from the store as the keys route does locally (big answers under BigReads). */
-  private serveRead(link: WorkerLink, tag: number, flags: number, path: string, admitted: boolean): void {
-    if (link.end.isClosed) {
+  private serveRead(link: WorkerLink, tag: number, flags: number, path: string, admitted: boolean, askedMs: number): void {
+    const timeoutMs = this.options.requestTimeoutMs;
+    // Admitted after its worker gave up (it waited behind other big reads): the worker would drop
+    // the answer, and a listing nobody acknowledges would hold its slot until the stall bound.
+    if (link.end.isClosed || (admitted && timeoutMs !== undefined && Date.now() - askedMs >= timeoutMs)) {
       if (admitted) this.bigReads.release();
+      if (!link.end.isClosed) link.end.send(readFailure(tag));
       return;
     }
     const store = this.options.store;
@@ -361,7 +371,7 @@ export class ClientHub implements StoreEventSink {
     }
     if (!admitted && !this.bigReads.tryAdmit()) {
       listing.close();
-      void this.bigReads.admitted().then(() => this.serveRead(link, tag, flags, path, true));
+      void this.bigReads.admitted().then(() => this.serveRead(link, tag, flags, path, true, askedMs));
       return;
     }
     link.end.send({ type: RecordType.ReadAnswer, tag, raftIndex: raft.appliedIndex, raftTerm: raft.term, index: result.index, body: '', listing: true, outcome: undefined });

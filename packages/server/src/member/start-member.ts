@@ -407,7 +407,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     void ready.then(() => (isReady = true));
     if (config.clientWorkers > 0) {
       // The client port is served by worker processes (docs/multi-core.md); this one never accepts on it.
-      const hub = new ClientHub({ member, store, logger, isReady: () => isReady, maxClientConns: config.maxClientConns });
+      const hub = new ClientHub({ member, store, logger, isReady: () => isReady, maxClientConns: config.maxClientConns, requestTimeoutMs: config.requestTimeoutMs });
       // The workers' gates each report their own open connections (summed on /metrics); the bound is member-wide.
       registerConnectionLimit(metrics, 'client', config.maxClientConns);
       const pool = new WorkerPool({ count: config.clientWorkers, config, logger, metrics, attach: (socket) => hub.attach(socket) });

@@ -420,6 +420,9 @@ export class RemoteMember implements MemberView {
       case RecordType.ListingChunk: {
         const listing = this.listings.get(r.tag);
         if (r.end !== 0) this.listings.delete(r.tag);
+        // A listing no one here takes (its read was given up on): the primary would otherwise
+        // wait for acknowledgements, holding one of its few big-read slots.
+        if (listing === undefined && r.end === 0) return this.end.send({ type: RecordType.ListingCancel, tag: r.tag });
         return listing?.chunk(r.text, r.end);
       }
       case RecordType.WatcherQuery: {
@@ -436,7 +439,11 @@ export class RemoteMember implements MemberView {
       case RecordType.HistoryAnswer:
       case RecordType.CallAnswer: {
         const p = this.pending.get(r.tag);
-        if (p === undefined) return; // given up on (past its deadline)
+        if (p === undefined) {
+          // Given up on (past its deadline); a listing it started is cancelled (see ListingChunk).
+          if (r.type === RecordType.ReadAnswer && r.listing) this.end.send({ type: RecordType.ListingCancel, tag: r.tag });
+          return;
+        }
         this.pending.delete(r.tag);
         return p.answer(r);
       }
