@@ -19,9 +19,10 @@ export function snapshotDir(dataDir: string): string {
 let seq = 0;
 
 /** Leader side: writes a consistent copy of the state for the follower a MsgSnap is addressed to. */
-export function openSnapshotForSend(backend: SqliteBackend, dir: string, m: Message): { path: string; sizeBytes: number } {
+export async function openSnapshotForSend(backend: SqliteBackend, dir: string, m: Message): Promise<{ path: string; sizeBytes: number }> {
   const path = join(dir, `send-${m.to}-${m.snapshot?.metadata.index ?? 0}-${++seq}.db`);
-  backend.checkpointTo(path);
+  // On a thread: a copy of a big state took the leader's thread long enough to lose its term.
+  await backend.checkpointToInThread(path);
   return { path, sizeBytes: statSync(path).size };
 }
 

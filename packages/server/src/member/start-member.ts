@@ -224,10 +224,10 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     clusterId: config.clusterId,
     snapshotDir: snapDir,
     snapshotSource: {
-      open: (m) => {
+      open: async (m) => {
         try {
           applier.flush();
-          return openSnapshotForSend(backend, snapDir, m);
+          return await openSnapshotForSend(backend, snapDir, m);
         } catch (err) {
           if (isNoSpaceError(err)) spaceAlarm.raise('snapshot', err);
           throw err; // the transfer fails and raft retries it later

@@ -17,6 +17,7 @@ import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { DatabaseWriter, WriterCommitError } from './db-writer.js';
 import { encodeBatch, type EncodedBatch } from './db-writer-protocol.js';
 import { PAGE_CACHE_KIB } from './sqlite-pragmas.js';
+import { SnapshotCopies } from './snapshot-copy.js';
 import { ROW_SUMS_META, Statements } from './sqlite-statements.js';
 import { eventRowSum, nodeRowSum } from './row-sum.js';
 
@@ -126,6 +127,8 @@ export class SqliteBackend implements StoreBackend {
   private readonly checkpointThread: boolean;
   private readonly onCheckpointError: ((message: string) => void) | undefined;
   private background: BackgroundCheckpointer | undefined;
+  /** Snapshot files being written on threads (made at the first). */
+  private copies: SnapshotCopies | undefined;
   private readonly writerThread: boolean;
   private readonly onWriterError: ((err: WriterCommitError) => void) | undefined;
   private readonly onCommit: ((seconds: number) => void) | undefined;
@@ -279,6 +282,7 @@ export class SqliteBackend implements StoreBackend {
   }
 
   private stopBackground(): void {
+    this.copies?.waitClosed();
     this.background?.stop();
     this.background = undefined;
     this.writer?.stop();
@@ -356,6 +360,25 @@ export class SqliteBackend implements StoreBackend {
    * Writes a consistent, self-contained copy of the committed state to `file` (VACUUM INTO a
    * temporary file, fsync, atomic rename): the snapshot to send to a follower.
    */
+  /**
+   * {@link checkpointTo} with the copy made on a thread (snapshot-copy.ts): the member's thread
+   * only flushes its write-behind and renames the finished file.
+   */
+  async checkpointToInThread(file: string): Promise<void> {
+    this.drain();
+    const tmp = `${file}.tmp`;
+    rmSync(tmp, { force: true });
+    this.copies ??= new SnapshotCopies(this.path);
+    try {
+      await this.copies.copyTo(tmp);
+    } catch (err) {
+      rmSync(tmp, { force: true }); // a full disk must not keep the partial copy's space
+      throw err;
+    }
+    renameSync(tmp, file);
+    fsyncPath(dirname(file));
+  }
+
   checkpointTo(file: string): void {
     this.drain();
     const tmp = `${file}.tmp`;

@@ -163,3 +163,48 @@ test('with quickCheck, a damaged database is refused at open with DATABASE_DAMAG
     assert.throws(() => new SqliteBackend(path, { quickCheck: true }), (err: unknown) => err instanceof StoreStateError && err.code === 'DATABASE_DAMAGED');
   });
 });
+
+test('a checkpoint file written on a thread holds the committed state while writes go on, and restores', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deimos-sqlite-'));
+  try {
+    const leaderBackend = new SqliteBackend(join(dir, 'leader.db'));
+    const leader = new Store({ backend: leaderBackend });
+    populate(leader);
+    const snap = join(dir, 'snap.db');
+    const copying = leaderBackend.checkpointToInThread(snap);
+    // The member's thread goes on while the copy is made.
+    leader.set('/during', { value: 'd' }, T0);
+    leader.commit({ index: 15, term: 3 });
+    await copying;
+    assert.equal(existsSync(`${snap}.tmp`), false, 'the temporary file was renamed');
+    SqliteBackend.assertSnapshotFile(snap);
+
+    const followerBackend = new SqliteBackend(join(dir, 'follower.db'));
+    const follower = new Store({ backend: followerBackend });
+    followerBackend.restoreFrom(snap);
+    follower.reload();
+    const { event } = leader.get('/u', {}, T0);
+    assert.deepEqual(follower.get('/u', {}, T0).event, event);
+    // The copy is of one committed state: with its own applied index, the write it missed or not.
+    const applied = follower.applied.index;
+    assert.ok(applied === 14 || applied === 15, `applied ${applied}`);
+    assert.equal(applied === 15, follower.index === leader.index);
+    followerBackend.close();
+    // The thread closed its connection: the leader's file can be replaced or closed.
+    leaderBackend.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checkpoint on a thread into a directory that does not exist fails and leaves nothing behind', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deimos-sqlite-'));
+  try {
+    const backend = new SqliteBackend(join(dir, 'a.db'));
+    populate(new Store({ backend }));
+    await assert.rejects(backend.checkpointToInThread(join(dir, 'missing', 'snap.db')));
+    backend.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

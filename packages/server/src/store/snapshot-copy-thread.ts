@@ -1,0 +1,34 @@
+/**
+ * Writes one snapshot file (see snapshot-copy.ts): `VACUUM INTO` from a connection of its own,
+ * then fsync. Its connection is closed before it clears its flag, which the member's thread waits
+ * on before it replaces or closes the database file.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { SnapshotCopyData, SnapshotCopyOutcome } from './snapshot-copy.js';
+
+const { source, target, flag } = workerData as SnapshotCopyData;
+let outcome: SnapshotCopyOutcome;
+try {
+  const db = new Database(source, { fileMustExist: true, timeout: 5_000 });
+  try {
+    db.prepare('VACUUM INTO ?').run(target);
+  } finally {
+    db.close();
+  }
+  const fd = openSync(target, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  outcome = { ok: true };
+} catch (err) {
+  outcome = { ok: false, message: (err as Error).message, code: (err as { code?: unknown }).code };
+} finally {
+  const open = new Int32Array(flag);
+  Atomics.store(open, 0, 0);
+  Atomics.notify(open, 0);
+}
+parentPort!.postMessage(outcome);
