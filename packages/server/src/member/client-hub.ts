@@ -357,7 +357,7 @@ export class ClientHub implements StoreEventSink {
     const store = this.options.store;
     let result: StoreRead;
     try {
-      result = store.read(path, { recursive: (flags & READ_RECURSIVE) !== 0, sorted: (flags & READ_SORTED) !== 0, quiet: admitted }, Date.now(), this.bigReads.limits.firstStep);
+      result = store.read(path, { recursive: (flags & READ_RECURSIVE) !== 0, sorted: (flags & READ_SORTED) !== 0, quiet: admitted }, Date.now(), this.bigReads.firstStep(admitted));
     } catch (err) {
       if (admitted) this.bigReads.release();
       if (!(err instanceof EtcdError)) throw err;

@@ -21,6 +21,12 @@ import type { BigListing, RenderStepLimits } from '../store/index.js';
 export interface BigReadLimits {
   /** The first, synchronous rendering step on the live tree; an answer past it is big. */
   readonly firstStep: RenderStepLimits;
+  /**
+   * The first step while every slot is taken: an answer past it waits for a slot and is read
+   * again then, so rendering the whole first step for it would be wasted (300 clients asking
+   * for a big directory at once rendered 300 MB on the member's thread and cost it its term).
+   */
+  readonly busyFirstStep: RenderStepLimits;
   /** One step of a big answer (the scheduler checks the clock between steps). */
   readonly step: RenderStepLimits;
   /** Rendering time per event-loop turn, all big answers together. */
@@ -38,6 +44,7 @@ export interface BigReadLimits {
 /** The bounds the server uses. */
 export const BIG_READ_LIMITS: BigReadLimits = {
   firstStep: { maxWork: 4096, maxChars: 1024 * 1024 },
+  busyFirstStep: { maxWork: 64, maxChars: 16 * 1024 },
   step: { maxWork: 256, maxChars: 64 * 1024 },
   sliceMs: 5,
   highWaterBytes: 256 * 1024,
@@ -106,6 +113,11 @@ export class BigReads {
   /** Big answers being written now. */
   get runningCount(): number {
     return this.running;
+  }
+
+  /** The first rendering step for a read that holds a slot (`admitted`) or may get one now. */
+  firstStep(admitted: boolean): RenderStepLimits {
+    return admitted || this.running < this.limits.maxRunning ? this.limits.firstStep : this.limits.busyFirstStep;
   }
 
   /** Takes a slot if one is free. */

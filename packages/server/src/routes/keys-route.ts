@@ -125,7 +125,7 @@ function answerLocalGet(member: MemberView, keys: LocalKeys, r: GetKeysRequest, 
   try {
     // The cluster's own records (members, auth) are not in the clients' keyspace (store-path.ts).
     if (isReservedPath(r.path)) throw new EtcdError(ErrorCode.KeyNotFound, r.path, keys.index);
-    result = keys.read(r.path, { recursive: r.recursive, sorted: r.sorted, quiet: admitted }, Date.now(), bigReads.limits.firstStep);
+    result = keys.read(r.path, { recursive: r.recursive, sorted: r.sorted, quiet: admitted }, Date.now(), bigReads.firstStep(admitted));
   } catch (err) {
     if (admitted) bigReads.release();
     if (err instanceof EtcdError) return reply(errorParts(err, { clusterId, head: r.head }));
