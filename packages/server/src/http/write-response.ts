@@ -163,19 +163,11 @@ export function writeError(res: ServerResponse, err: EtcdError, options: WriteEr
 
 /**
  * Starts a watch response: 200 with the index headers (`X-Etcd-Index` = CUR when the watch was
- * registered), flushed at once; the body is chunked. Follow with {@link writeWatchEvent}.
+ * registered), flushed at once; the body is chunked. Follow with each event's line (routes/watch-lines.ts).
  */
 export function startWatch(res: ServerResponse, headers: EventHeaders): void {
   writeHeadWithCors(res, 200, indexHeaders(headers));
   res.flushHeaders();
-}
-
-/**
- * Writes one watch event line. Returns `res.write`'s result: false means the socket buffer is
- * full (a slow watcher); the caller decides whether to wait for 'drain' or drop the watcher.
- */
-export function writeWatchEvent(res: ServerResponse, event: EventJSON): boolean {
-  return res.write(watchEventLine(event));
 }
 
 /** The text of one watch event: its JSON and a newline. */

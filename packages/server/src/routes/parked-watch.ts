@@ -8,11 +8,11 @@
  */
 import type { Socket } from 'node:net';
 import { CLIENT_KEEP_ALIVE_MS } from '@deimos/net';
-import { EtcdError, type EventJSON, type RequestHead } from '@deimos/protocol';
+import { EtcdError, type RequestHead } from '@deimos/protocol';
 import { corsHeaders } from '../http/cors.js';
 import type { ConnectionTaker } from '../http/fast-connection.js';
 import { matchKeysPath, parseKeysRequest, redirectFor, splitRawUrl } from '../http/keys-request.js';
-import { watchEventLine, type EventHeaders } from '../http/write-response.js';
+import type { EventHeaders } from '../http/write-response.js';
 import type { Watcher } from '../store/index.js';
 import type { MemberView } from './member-view.js';
 import { pumpWatch, registerWatch, type RegisteredWatch, type WatchSink } from './watch-route.js';
@@ -82,8 +82,7 @@ class ParkedWatch implements WatchSink {
     return this.ended || this.socket.destroyed;
   }
 
-  write(event: EventJSON): boolean {
-    const line = watchEventLine(event);
+  write(line: string): boolean {
     return this.socket.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`);
   }
 

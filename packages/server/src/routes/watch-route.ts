@@ -6,16 +6,17 @@
  * watches held on a bare connection (parked-watch.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EtcdError, ErrorCode, type EventJSON } from '@deimos/protocol';
+import { EtcdError, ErrorCode } from '@deimos/protocol';
 import type { WatchKeysRequest } from '../http/keys-request.js';
-import { startWatch, writeError, writeWatchEvent, type EventHeaders } from '../http/write-response.js';
-import { renderEvent, type Watcher } from '../store/index.js';
+import { startWatch, writeError, type EventHeaders } from '../http/write-response.js';
+import type { Watcher } from '../store/index.js';
+import { watchLineOf } from './watch-lines.js';
 import type { MemberView } from './member-view.js';
 
 /** Where a watch's events go. */
 export interface WatchSink {
-  /** Writes one event; false when the connection's buffer is full (a slow client). */
-  write(event: EventJSON): boolean;
+  /** Writes one event's line (see watch-lines.ts); false when the connection's buffer is full (a slow client). */
+  write(line: string): boolean;
   /** Ends the response. */
   end(): void;
   /** Calls `fn` once the buffer has drained. */
@@ -67,7 +68,7 @@ export function pumpWatch(watcher: Watcher, stream: boolean, sink: WatchSink): v
     // bounded by the watcher's capacity); backpressure only holds back the next batch.
     let ok = true;
     for (const event of watcher.take()) {
-      ok = sink.write(renderEvent(event, Date.now()));
+      ok = sink.write(watchLineOf(event, Date.now()));
       if (!stream) break;
     }
     if (!ok && stream) {
@@ -114,7 +115,7 @@ function serveRegistered(member: MemberView, r: WatchKeysRequest, req: IncomingM
   req.socket.setTimeout(0);
   req.socket.setKeepAlive(true, 30_000);
   pumpWatch(watcher, r.stream, {
-    write: (event) => writeWatchEvent(res, event),
+    write: (line) => res.write(line),
     end: () => res.end(),
     onceDrain: (fn) => res.once('drain', fn),
     get finished() {

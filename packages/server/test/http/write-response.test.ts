@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, type EventJSON } from '@deimos/protocol';
-import { writeEvent, writeError, writeRedirect, startWatch, writeWatchEvent } from '../../src/http/write-response.js';
+import { writeEvent, writeError, writeRedirect, startWatch, watchEventLine } from '../../src/http/write-response.js';
 import { allowMethod, writeNotFound } from '../../src/http/method-guard.js';
 import { applyCors, corsHeaders, parseCorsList } from '../../src/http/cors.js';
 import { parseKeysRequest, KEYS_METHODS, matchKeysPath, redirectFor, splitRawUrl } from '../../src/http/keys-request.js';
@@ -33,7 +33,7 @@ function route(req: IncomingMessage, res: ServerResponse): void {
   if (url.startsWith('/watch')) {
     startWatch(res, headers);
     setTimeout(() => {
-      writeWatchEvent(res, replaced);
+      res.write(watchEventLine(replaced));
       res.end();
     }, 20);
     return;
