@@ -13,7 +13,7 @@ let cluster: DeimosCluster;
 const watches: Watch[] = [];
 
 before(async () => {
-  cluster = await DeimosCluster.start({ args: [...CLUSTER_DEFAULT_ARGS, '--client-workers', '2'] });
+  cluster = await DeimosCluster.start({ args: [...CLUSTER_DEFAULT_ARGS, '--client-workers', '2', '--commit-thread', 'on', '--peer-thread', 'on'] });
 });
 
 after(async () => {
@@ -41,4 +41,22 @@ test('a write through one member wakes watches held by every worker of another',
   watches.push(...ws);
   const w = await fresh('PUT', `${a!.clientUrl}/v2/keys/cw`, { value: 'x' });
   for (const watch of ws) assert.equal((await watch.next(10_000)).node.modifiedIndex, w.json.node.modifiedIndex);
+});
+
+test('a follower killed and restarted is dialled again through the peer socket thread and catches up', async () => {
+  for (const m of cluster.members) assert.match(m.output, /peerThread=true/, `${m.name} writes its peer streams on the thread`);
+  const leader = await cluster.leader();
+  const follower = cluster.followers(leader)[0]!;
+  await follower.kill();
+  for (let i = 0; i < 20; i++) {
+    const w = await fresh('PUT', `${leader.clientUrl}/v2/keys/while-down/k${i}`, { value: String(i) });
+    assert.ok(w.status === 201, w.body);
+  }
+  await follower.restart();
+  // A linearizable read through the restarted member waits until it has every write above.
+  const r = await fresh('GET', `${follower.clientUrl}/v2/keys/while-down?recursive=true`, undefined, 30_000);
+  assert.equal(r.status, 200, r.body);
+  assert.equal(r.json.node.nodes.length, 20);
+  const w = await fresh('PUT', `${follower.clientUrl}/v2/keys/after-restart`, { value: 'x' });
+  assert.ok(w.status === 201, w.body);
 });

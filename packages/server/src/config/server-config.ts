@@ -54,6 +54,8 @@ export interface ServerConfig {
   checkpointThread: boolean;
   /** Whether the state database's write-behind commits run on a thread of their own (store/db-writer.ts). */
   commitThread: boolean;
+  /** Outgoing peer streams dialled and written on a thread of their own (--peer-thread). */
+  peerThread: boolean;
   /** Most connections open at once on the peer URLs. */
   maxPeerConns: number;
   /** The process's open-files limit the defaults were derived from; undefined when unknown. */
@@ -236,6 +238,7 @@ function configFrom(
     clientWorkers: parseClientWorkers(str(flags, 'client-workers') ?? 'auto'),
     checkpointThread: parseCheckpointThread(str(flags, 'checkpoint-thread') ?? 'auto'),
     commitThread: parseThreadChoice('commit-thread', str(flags, 'commit-thread') ?? 'auto', cpuBudget, COMMIT_THREAD_MIN_CPUS),
+    peerThread: parseThreadChoice('peer-thread', str(flags, 'peer-thread') ?? 'auto', cpuBudget, PEER_THREAD_MIN_CPUS),
     openFilesLimit: openFiles,
     corsOrigins: cors,
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
@@ -267,6 +270,9 @@ export function parseCheckpointThread(value: string, cpus: () => number = () => 
  * without (3 rounds each, ranges overlapping): with no core of its own, it is left off there.
  */
 export const COMMIT_THREAD_MIN_CPUS = 3;
+
+/** The fewest CPUs with which `--peer-thread auto` is on (on 2 shared cores the thread has no core of its own). */
+export const PEER_THREAD_MIN_CPUS = 3;
 
 /**
  * A `--<flag> on|off|auto` choice of a thread beside consensus (`--checkpoint-thread`,

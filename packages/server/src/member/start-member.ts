@@ -242,6 +242,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     appliedIndex: () => raftApplied(),
     logger,
     ...(peerTls !== undefined ? { tls: () => peerTls.clientOptions() } : {}),
+    socketThread: config.peerThread,
   });
   // Runs while committed membership changes are applied, which must never throw: a peer the
   // transport cannot take is logged and left unreachable, and the others are still synced.
@@ -455,7 +456,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   }, 20);
   logger.info('member started', {
     id: config.memberId, cluster: config.clusterId, client: config.listenClientUrls.join(','), dataDir: config.dataDir,
-    maxClientConns: config.maxClientConns, clientWorkers: config.clientWorkers, checkpointThread: config.checkpointThread, commitThread: config.commitThread, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
+    maxClientConns: config.maxClientConns, clientWorkers: config.clientWorkers, checkpointThread: config.checkpointThread, commitThread: config.commitThread, peerThread: config.peerThread, maxPeerConns: config.maxPeerConns, openFilesLimit: config.openFilesLimit ?? 'unknown',
     ...(clientTls ? { clientCert: clientTls.description.subject, clientCertAuth: clientTls.files.clientCertAuth } : {}),
     ...(peerTls ? { peerCert: peerTls.description.subject, peerCertAuth: peerTls.files.clientCertAuth } : {}),
   });

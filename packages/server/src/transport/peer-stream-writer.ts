@@ -9,7 +9,6 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { encodeMessageBatch, MessageType, type Message, type NodeId } from '@deimos/protocol';
 import type { Logger } from '../util/logger.js';
 import { encodeFrame } from './frame-codec.js';
@@ -17,6 +16,7 @@ import { peerHeaders } from './peer-headers.js';
 import { errorMessageOf, openPeerRequest, peerEndpoint, readSmallBody, type PeerTlsSource } from './peer-request.js';
 import type { PeerStats } from './peer-stats.js';
 import { SendQueue, type SendQueueLimits } from './send-queue.js';
+import { LocalDialer, type DialHandle, type FrameSocket, type StreamDialer } from './stream-dialer.js';
 import { RAW_STREAM_UPGRADE } from './stream-receiver.js';
 import { TransportError } from './transport-errors.js';
 
@@ -62,7 +62,12 @@ export interface PeerStreamWriterOptions {
   onUnreachable: () => void;
   /** The peer answered 410: this member was removed from the cluster. */
   onRemoved: () => void;
+  /** Makes the upgraded streams (default: on this thread); the chunked form of older peers is always made here. */
+  dialer?: StreamDialer;
 }
+
+/** The default dialer: streams on the calling thread. */
+const LOCAL_DIALER = new LocalDialer();
 
 /** The outgoing stream to one peer; see the module comment. */
 export class PeerStreamWriter {
@@ -70,12 +75,15 @@ export class PeerStreamWriter {
   private urls: string[];
   private urlIndex = 0;
   private readonly queue: SendQueue;
+  /** The chunked POST being made or carrying the stream (an older peer). */
   private req: ClientRequest | undefined;
+  /** The upgrade being dialled or carrying the stream. */
+  private dialing: DialHandle | undefined;
   /**
    * Where frames are written once connected: the upgraded socket, or (an older peer) the chunked
    * POST body, with the socket under it to cork.
    */
-  private out: { stream: FrameSink; socket: Socket } | undefined;
+  private out: { stream: FrameSink; socket: Pick<FrameSocket, 'cork' | 'uncork' | 'destroy'> } | undefined;
   /** The peer answered the upgrade 405: it takes the stream only as a chunked POST. */
   private chunked = false;
   /** Bumped whenever a connection is abandoned, so late events of an old request are ignored. */
@@ -153,40 +161,44 @@ export class PeerStreamWriter {
   private connect(): void {
     const gen = ++this.generation;
     this.current = 'connecting';
-    const chunked = this.chunked;
     const identity = peerHeaders(this.opts.clusterId, this.opts.localId, this.opts.peerId);
-    const headers = chunked ? { ...identity, 'content-type': 'application/octet-stream' } : { ...identity, connection: 'Upgrade', upgrade: RAW_STREAM_UPGRADE };
-    let req: ClientRequest;
     try {
       // A URL that cannot be dialled fails like a refused connection: the peer is unreachable
       // (this runs while a committed membership change is applied, which must never throw).
       const url = peerEndpoint(this.urls[this.urlIndex % this.urls.length]!, '/raft/stream');
-      req = openPeerRequest(url, headers, this.opts.tls, chunked ? 'POST' : 'GET');
+      if (this.chunked) this.connectChunked(gen, url, identity);
+      else {
+        this.dialing = (this.opts.dialer ?? LOCAL_DIALER).dial(url, { ...identity, connection: 'Upgrade', upgrade: RAW_STREAM_UPGRADE }, this.opts.tls, {
+          upgraded: (socket) => this.onUpgrade(gen, socket),
+          refused: (status, message) => this.onRefused(gen, status, message),
+          failed: (err) => this.fail(gen, err),
+          drain: () => this.onDrain(gen),
+        });
+      }
     } catch (err) {
       this.req = undefined;
+      this.dialing = undefined;
       queueMicrotask(() => this.fail(gen, err as Error));
       return;
     }
-    this.req = req;
-    let upgraded = false;
-    req.on('upgrade', (_res: IncomingMessage, socket: Duplex) => {
-      upgraded = true;
-      this.onUpgrade(gen, socket as Socket);
-    });
-    req.on('response', (res) => (chunked && res.statusCode === 200 ? this.onChunkedStream(gen, req, res) : this.onRefused(gen, res)));
-    req.on('error', (err) => this.fail(gen, err));
-    // node:http closes the request itself once it handed the socket over.
-    req.on('close', () => {
-      if (!upgraded) this.fail(gen, new Error('connection closed'));
-    });
-    if (chunked) {
-      req.on('drain', () => this.onDrain(gen));
-      // The headers now: the peer answers as soon as it has checked them; the body is the stream.
-      req.flushHeaders();
-    } else req.end();
     this.connectTimer = setTimeout(() => {
       this.fail(gen, new TransportError('ERR_PEER_TIMEOUT', `no answer within ${this.opts.limits.connectTimeoutMs} ms`));
     }, this.opts.limits.connectTimeoutMs);
+  }
+
+  /** The stream as the chunked body of a `POST`, for a peer of a build before raw streams. */
+  private connectChunked(gen: number, url: URL, identity: Record<string, string>): void {
+    const req = openPeerRequest(url, { ...identity, 'content-type': 'application/octet-stream' }, this.opts.tls, 'POST');
+    this.req = req;
+    req.on('response', (res) => {
+      if (res.statusCode === 200) return this.onChunkedStream(gen, req, res);
+      readSmallBody(res, 4096, (body) => this.onRefused(gen, res.statusCode ?? 0, errorMessageOf(body)));
+    });
+    req.on('error', (err) => this.fail(gen, err));
+    req.on('close', () => this.fail(gen, new Error('connection closed')));
+    req.on('drain', () => this.onDrain(gen));
+    // The headers now: the peer answers as soon as it has checked them; the body is the stream.
+    req.flushHeaders();
   }
 
   /**
@@ -194,39 +206,27 @@ export class PeerStreamWriter {
    * the upgrade is a member of a build before raw streams (it takes the stream only as a chunked
    * POST): the next attempt, at once, is that.
    */
-  private onRefused(gen: number, res: IncomingMessage): void {
+  private onRefused(gen: number, status: number, message: string): void {
     if (gen !== this.generation) return;
     clearTimeout(this.connectTimer);
-    if (res.statusCode === 405 && !this.chunked) {
-      res.resume();
+    if (status === 405 && !this.chunked) {
       this.abandon();
       this.chunked = true;
       this.connect();
       return;
     }
-    readSmallBody(res, 4096, (body) => {
-      if (res.statusCode === 410 && gen === this.generation) this.opts.onRemoved();
-      const text = errorMessageOf(body);
-      this.fail(gen, new TransportError('ERR_PEER_REFUSED', `peer answered ${res.statusCode}: ${text}`, res.statusCode));
-    });
+    if (status === 410) this.opts.onRemoved();
+    this.fail(gen, new TransportError('ERR_PEER_REFUSED', `peer answered ${status}: ${message}`, status));
   }
 
   /** The peer took the stream (101): frames go straight onto the socket from now on. */
-  private onUpgrade(gen: number, socket: Socket): void {
+  private onUpgrade(gen: number, socket: FrameSocket): void {
     if (gen !== this.generation) {
       socket.destroy();
       return;
     }
     clearTimeout(this.connectTimer);
     this.out = { stream: socket, socket };
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, 2_000);
-    socket.on('error', (err) => this.fail(gen, err));
-    socket.on('close', () => this.fail(gen, new Error('connection closed')));
-    socket.on('end', () => this.fail(gen, new Error('peer ended the stream')));
-    socket.on('drain', () => this.onDrain(gen));
-    // The peer sends nothing on this stream; reading is how its end is seen.
-    socket.resume();
     this.connected(gen);
   }
 
@@ -352,10 +352,13 @@ export class PeerStreamWriter {
     this.waitingDrain = false;
     this.opts.stats.heartbeatLost();
     const req = this.req;
+    const dialing = this.dialing;
     const out = this.out;
     this.req = undefined;
+    this.dialing = undefined;
     this.out = undefined;
     req?.destroy();
+    dialing?.destroy();
     out?.socket.destroy();
   }
 }

@@ -14,6 +14,7 @@ import type { Logger } from '../util/logger.js';
 import { checkPeerRequest, peerHeaders, peerRequestCheck, refuse, refuseRaw, type LocalIdentity } from './peer-headers.js';
 import { peerEndpoint, type PeerTlsSource } from './peer-request.js';
 import { PeerStats, type PeerStatsSnapshot } from './peer-stats.js';
+import { PeerSocketThread } from './peer-socket-thread.js';
 import { PeerStreamWriter } from './peer-stream-writer.js';
 import { sendSnapshot, type SnapshotFile, type SnapshotSource } from './snapshot-sender.js';
 import { receiveSnapshot } from './snapshot-receiver.js';
@@ -49,6 +50,8 @@ export interface PeerTransportOptions {
   nowMs?: () => number;
   /** Each heartbeat round trip to a peer, in ms, as it is measured (the per-peer summary is in stats()). */
   onRoundTrip?: (peer: NodeId, ms: number) => void;
+  /** Dial and write the outgoing streams on a thread of their own (peer-socket-thread.ts). */
+  socketThread?: boolean;
 }
 
 interface Peer {
@@ -79,12 +82,14 @@ export class PeerTransport {
   private removedListener: ((by: NodeId) => void) | undefined;
   private closed = false;
   private readonly nowMs: () => number;
+  private readonly socketThread: PeerSocketThread | undefined;
 
   constructor(private readonly opts: PeerTransportOptions) {
     this.limits = { ...DEFAULT_TRANSPORT_LIMITS, ...opts.limits };
     this.logger = opts.logger ?? NOOP_LOGGER;
     this.nowMs = opts.nowMs ?? (() => performance.now());
     const isRemoved = opts.isRemoved ?? (() => false);
+    this.socketThread = opts.socketThread === true ? new PeerSocketThread(this.logger) : undefined;
     this.identity = { localId: opts.localId, clusterId: opts.clusterId, isRemoved, ...(opts.isMember !== undefined ? { isMember: opts.isMember } : {}) };
   }
 
@@ -126,6 +131,7 @@ export class PeerTransport {
       random: this.opts.random ?? Math.random,
       onUnreachable: () => this.reportUnreachable(id),
       onRemoved: () => this.removedListener?.(id),
+      ...(this.socketThread !== undefined ? { dialer: this.socketThread } : {}),
     });
     this.peers.set(id, { writer, stats, snapshot: undefined });
   }
@@ -251,7 +257,7 @@ export class PeerTransport {
     for (const id of [...this.peers.keys()]) this.removePeer(id);
     for (const socket of this.inboundStreams.values()) socket.destroy();
     for (const req of this.inboundSnapshots) req.destroy();
-    await Promise.allSettled([...this.tasks]);
+    await Promise.allSettled([...this.tasks, this.socketThread?.close()]);
   }
 
   private acceptStream(req: IncomingMessage, res: ServerResponse, from: NodeId): void {

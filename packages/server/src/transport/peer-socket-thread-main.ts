@@ -1,0 +1,67 @@
+/**
+ * The peer socket thread: dials the member's outgoing peer streams and writes the frames the
+ * consensus thread sends it (see peer-socket-thread.ts). It keeps no raft state: a stream here is
+ * a socket, its dial and its backpressure.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { parentPort } from 'node:worker_threads';
+import { LocalDialer, type DialHandle, type FrameSocket } from './stream-dialer.js';
+import type { FromSocketThread, ToSocketThread } from './peer-socket-protocol.js';
+
+const port = parentPort!;
+const dialer = new LocalDialer();
+const streams = new Map<number, { handle: DialHandle; socket: FrameSocket | undefined; full: boolean }>();
+const post = (m: FromSocketThread): void => port.postMessage(m);
+
+port.on('message', (m: ToSocketThread) => {
+  switch (m.t) {
+    case 'dial':
+      return dial(m.id, m.url, m.headers);
+    case 'write': {
+      const s = streams.get(m.id);
+      if (s?.socket === undefined) return;
+      if (!s.socket.write(m.bytes) && !s.full) {
+        s.full = true;
+        post({ t: 'full', id: m.id });
+      }
+      return;
+    }
+    case 'destroy': {
+      const s = streams.get(m.id);
+      streams.delete(m.id);
+      s?.handle.destroy();
+      return;
+    }
+  }
+});
+
+function dial(id: number, url: string, headers: OutgoingHttpHeaders): void {
+  const entry: { handle: DialHandle; socket: FrameSocket | undefined; full: boolean } = { handle: { destroy() {} }, socket: undefined, full: false };
+  streams.set(id, entry);
+  const ended = (): boolean => streams.get(id) !== entry;
+  try {
+    entry.handle = dialer.dial(new URL(url), headers, undefined, {
+      upgraded: (socket) => {
+        if (ended()) return socket.destroy();
+        entry.socket = socket;
+        post({ t: 'upgraded', id });
+      },
+      refused: (status, message) => {
+        if (!ended()) post({ t: 'refused', id, status, message });
+        streams.delete(id);
+      },
+      failed: (err) => {
+        if (!ended()) post({ t: 'failed', id, message: err.message });
+        streams.delete(id);
+      },
+      drain: () => {
+        if (ended() || !entry.full) return;
+        entry.full = false;
+        post({ t: 'drain', id });
+      },
+    });
+  } catch (err) {
+    streams.delete(id);
+    post({ t: 'failed', id, message: (err as Error).message });
+  }
+}
