@@ -381,7 +381,10 @@ export class Store {
 
   /**
    * Re-reads everything from the backend (after the backend's file was replaced, e.g.
-   * `SqliteBackend.restoreFrom`). Live watchers are closed as `cleared`.
+   * `SqliteBackend.restoreFrom`). Stream watchers are closed as `cleared` (clients resume by
+   * index); a long poll still waiting is answered from the new history, or goes on waiting, as
+   * etcd's does (ended without its event, a client such as etcd's Go client failed on the empty
+   * body); one whose index the new history no longer holds is closed as `cleared`.
    */
   reload(): void {
     const loaded = this.snapshotter.load();
@@ -389,8 +392,23 @@ export class Store {
     this.appliedPosition = loaded.applied;
     this.positionDirty = false;
     this.changes = [];
+    const polls = this.hub.takeOneShots();
     this.hub.closeAll('cleared');
+    for (const watcher of polls) this.rewatch(watcher);
     this.sink?.reset(this.currentIndex);
+  }
+
+  /** Registers a long poll again after a reload: its event from the history, or the hub. */
+  private rewatch(watcher: Watcher): void {
+    if (watcher.sinceIndex <= this.currentIndex) {
+      if (watcher.sinceIndex < this.history.startIndex) return watcher.finish('cleared');
+      this.history.scan(watcher.sinceIndex, (event) => {
+        if (matchesHistory(event, watcher)) watcher.deliver(event);
+        return watcher.closed;
+      });
+      if (watcher.closed) return;
+    }
+    this.hub.add(watcher);
   }
 
   private assertWritable(path: string): void {

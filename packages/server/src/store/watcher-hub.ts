@@ -57,6 +57,20 @@ export class WatcherHub implements WatcherRegistry {
     if (isRemoval(event) && event.node.dir) this.notifyInside(event);
   }
 
+  /**
+   * Takes every live one-shot watcher out (detached, to be added again): a long poll outlives a
+   * replaced state, found again in the new history or left waiting (see `Store.reload`).
+   */
+  takeOneShots(): Watcher[] {
+    const taken: Watcher[] = [];
+    for (const set of this.byPath.values()) for (const watcher of set) if (!watcher.stream) taken.push(watcher);
+    for (const watcher of taken) {
+      this.remove(watcher);
+      watcher.detach();
+    }
+    return taken;
+  }
+
   /** Closes every live watcher (e.g. `cleared` when the whole state is replaced). */
   closeAll(reason: WatcherCloseReason): void {
     for (const set of [...this.byPath.values()]) {

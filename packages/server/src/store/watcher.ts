@@ -117,6 +117,11 @@ export class Watcher {
     this.registry = registry;
   }
 
+  /** @internal Unlinks a live watcher from its hub, which dropped it, so that it can be added again. */
+  detach(): void {
+    this.registry = undefined;
+  }
+
   /** @internal Offers a matching event; never blocks: a full buffer closes the watcher. */
   deliver(event: StoreEvent): void {
     if (this.closed) return;

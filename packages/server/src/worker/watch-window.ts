@@ -86,12 +86,22 @@ export class WatchWindow {
     this.hub.notify(event);
   }
 
-  /** The primary's state was replaced (a snapshot install): watchers end as `cleared`, as in the store. */
+  /**
+   * The primary's state was replaced (a snapshot install): stream watchers end as `cleared`, and
+   * long polls still waiting are asked again of the primary's new history, as in the store
+   * (`Store.reload`).
+   */
   reset(index: number): void {
+    const polls = this.hub.takeOneShots();
     this.hub.closeAll('cleared');
     this.recent = [];
     this.head = 0;
     this.current = index;
+    for (const watcher of polls) {
+      if (watcher.sinceIndex > index) this.hub.add(watcher);
+      else if (watcher.sinceIndex < this.historyStart) watcher.finish('cleared');
+      else this.options.fetch(watcher, (answer) => this.fetched(watcher, answer));
+    }
   }
 
   /**

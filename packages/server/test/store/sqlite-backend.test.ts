@@ -84,9 +84,15 @@ test('a checkpoint file restores into another backend and the store reloads from
     follower.set('/old', { value: 'old' }, T0);
     follower.commit({ index: 1, term: 1 });
     const w = follower.watch('/old', {});
+    const found = follower.watch('/u', {});
+    const stream = follower.watch('/old', { stream: true });
     followerBackend.restoreFrom(snap);
     follower.reload();
-    assert.equal(w.closeReason, 'cleared');
+    // Long polls outlive the replaced state: answered from its history, or still waiting.
+    assert.equal(found.closeReason, 'delivered');
+    assert.equal(found.take()[0]?.node.key, '/u');
+    assert.equal(w.closed, false, 'nothing for /old in the new history: still waiting');
+    assert.equal(stream.closeReason, 'cleared', 'a stream ends (its client resumes by index)');
     assert.equal(follower.index, 9);
     assert.deepEqual(follower.applied, { index: 14, term: 3 });
     assert.throws(() => follower.get('/not-yet-committed', {}, T0));
@@ -95,6 +101,9 @@ test('a checkpoint file restores into another backend and the store reloads from
     assert.deepEqual(follower.get('/u', {}, T0).event, event);
     follower.set('/after', { value: 'a' }, T0);
     follower.commit({ index: 15, term: 3 });
+    follower.set('/old', { value: 'again' }, T0);
+    assert.equal(w.take()[0]?.node.value, 'again', 'the waiting long poll gets the next event on its key');
+    follower.commit({ index: 16, term: 3 });
     followerBackend.close();
     const again = new Store({ backend: new SqliteBackend(join(dir, 'follower.db')) });
     assert.equal(again.get('/after', {}, T0).event.node?.modifiedIndex, 10);

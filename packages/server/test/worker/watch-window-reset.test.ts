@@ -1,0 +1,48 @@
+/**
+ * A client worker's watches across a replaced state (a snapshot install on its member): stream
+ * watchers end as `cleared`, long polls are answered from the primary's new history or go on
+ * waiting, as in the store (`Store.reload`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeEvent, type StoreEvent, type Watcher } from '../../src/store/index.js';
+import { WatchWindow, type HistoryAnswer } from '../../src/worker/watch-window.js';
+
+const setEvent = (key: string, index: number): StoreEvent => makeEvent('set', { key, value: `v${index}`, dir: false, modifiedIndex: index, createdIndex: index }, undefined, false, 1_000);
+
+test('after a reset, a waiting long poll is asked again of the primary, a later one waits, a stream ends', () => {
+  const asked: Array<{ watcher: Watcher; done: (a: HistoryAnswer) => void }> = [];
+  const window = new WatchWindow({
+    startIndex: 10,
+    historyLimit: 1000,
+    fetch: (watcher, done) => asked.push({ watcher, done }),
+    start: (done) => done(10),
+  });
+  const answered = window.watch('/a', { sinceIndex: 11 }) as Watcher;
+  const later = window.watch('/b', { sinceIndex: 60 }) as Watcher;
+  const stream = window.watch('/a', { sinceIndex: 11, stream: true }) as Watcher;
+  assert.equal(window.watcherCount, 3);
+
+  window.reset(50);
+  assert.equal(stream.closeReason, 'cleared');
+  assert.equal(answered.closed, false);
+  assert.equal(asked.length, 1, 'the poll within the new state is asked of the primary');
+  assert.equal(asked[0]!.watcher, answered);
+  asked[0]!.done({ events: [setEvent('/a', 42)], truncated: false });
+  assert.equal(answered.closeReason, 'delivered');
+  assert.equal(answered.take()[0]?.index, 42);
+
+  assert.equal(later.closed, false, 'a poll past the new state waits');
+  window.apply(setEvent('/b', 60));
+  assert.equal(later.closeReason, 'delivered');
+  assert.equal(window.watcherCount, 0);
+});
+
+test('after a reset, a long poll whose events the primary no longer holds ends as cleared', () => {
+  const asked: Array<(a: HistoryAnswer) => void> = [];
+  const window = new WatchWindow({ startIndex: 10, historyLimit: 1000, fetch: (_w, done) => asked.push(done), start: (done) => done(10) });
+  const poll = window.watch('/a', { sinceIndex: 11 }) as Watcher;
+  window.reset(5000);
+  asked[0]!({ error: Object.assign(new Error('cleared'), { errorCode: 401 }) as never });
+  assert.equal(poll.closeReason, 'cleared');
+});
