@@ -58,7 +58,9 @@ describe('peer TLS with peer client-certificate auth (and client TLS)', () => {
     const clientFlags = ['--cert-file', server.cert, '--key-file', server.key, '--trusted-ca-file', certs.path('ca.pem'), '--client-cert-auth'];
     cluster = await DeimosCluster.start({
       peerScheme: 'https', clientScheme: 'https', clientTls: certs.credentials(client),
-      args: [...CLUSTER_DEFAULT_ARGS, '--snapshot-count', String(SNAPSHOT_COUNT), ...clientFlags, ...peerFlags(certs, live)],
+      // The streams are dialled and written on the peer socket thread (a TLS context of its own,
+      // rebuilt from the files at every dial): proxy-tls-cluster and tls-startup cover the other way.
+      args: [...CLUSTER_DEFAULT_ARGS, '--snapshot-count', String(SNAPSHOT_COUNT), '--peer-thread', 'on', ...clientFlags, ...peerFlags(certs, live)],
     });
   });
   after(async () => {

@@ -241,7 +241,10 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     // Raft's applied index (the store's may be ahead, after a snapshot restore): the loop comes later.
     appliedIndex: () => raftApplied(),
     logger,
-    ...(peerTls !== undefined ? { tls: () => peerTls.clientOptions() } : {}),
+    ...(peerTls !== undefined ? {
+      tls: () => peerTls.clientOptions(),
+      threadTls: () => ({ options: peerTls.contextOptions(), ...(peerTls.files.allowedCn !== undefined ? { allowedCn: peerTls.files.allowedCn } : {}) }),
+    } : {}),
     socketThread: config.peerThread,
   });
   // Runs while committed membership changes are applied, which must never throw: a peer the

@@ -1,9 +1,20 @@
 /** The messages between the consensus thread and the peer socket thread (peer-socket-thread.ts). */
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { SecureContextOptions } from 'node:tls';
+
+/**
+ * The TLS client settings of a stream dialled on the thread, in a form that crosses threads (a
+ * secure context and an identity-check function do not): the certificate material, and the CN the
+ * peer's certificate must carry, if any. Read at every dial, so a reload (SIGHUP) applies.
+ */
+export interface ThreadTls {
+  options: SecureContextOptions;
+  allowedCn?: string;
+}
 
 /** Consensus thread → socket thread. */
 export type ToSocketThread =
-  | { t: 'dial'; id: number; url: string; headers: OutgoingHttpHeaders }
+  | { t: 'dial'; id: number; url: string; headers: OutgoingHttpHeaders; tls?: ThreadTls }
   /** Bytes for the stream `id`, in one buffer (transferred, not copied). */
   | { t: 'write'; id: number; bytes: Uint8Array }
   | { t: 'destroy'; id: number };

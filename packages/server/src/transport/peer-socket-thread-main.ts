@@ -4,9 +4,12 @@
  * a socket, its dial and its backpressure.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import { createSecureContext } from 'node:tls';
 import { parentPort } from 'node:worker_threads';
+import { identityCheck } from '../tls/tls-policy.js';
 import { LocalDialer, type DialHandle, type FrameSocket } from './stream-dialer.js';
-import type { FromSocketThread, ToSocketThread } from './peer-socket-protocol.js';
+import type { FromSocketThread, ThreadTls, ToSocketThread } from './peer-socket-protocol.js';
+import type { PeerTlsOptions } from './peer-request.js';
 
 const port = parentPort!;
 const dialer = new LocalDialer();
@@ -16,7 +19,7 @@ const post = (m: FromSocketThread): void => port.postMessage(m);
 port.on('message', (m: ToSocketThread) => {
   switch (m.t) {
     case 'dial':
-      return dial(m.id, m.url, m.headers);
+      return dial(m.id, m.url, m.headers, m.tls);
     case 'write': {
       const s = streams.get(m.id);
       if (s?.socket === undefined) return;
@@ -35,12 +38,19 @@ port.on('message', (m: ToSocketThread) => {
   }
 });
 
-function dial(id: number, url: string, headers: OutgoingHttpHeaders): void {
+/** The settings `tls` describes, as the consensus thread's own dials use them (tls-side.ts). */
+function clientTls(tls: ThreadTls | undefined): PeerTlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  const check = identityCheck(tls.allowedCn);
+  return { secureContext: createSecureContext(tls.options), ...(check !== undefined ? { checkServerIdentity: check } : {}) };
+}
+
+function dial(id: number, url: string, headers: OutgoingHttpHeaders, tls: ThreadTls | undefined): void {
   const entry: { handle: DialHandle; socket: FrameSocket | undefined; full: boolean } = { handle: { destroy() {} }, socket: undefined, full: false };
   streams.set(id, entry);
   const ended = (): boolean => streams.get(id) !== entry;
   try {
-    entry.handle = dialer.dial(new URL(url), headers, undefined, {
+    entry.handle = dialer.dial(new URL(url), headers, clientTls(tls), {
       upgraded: (socket) => {
         if (ended()) return socket.destroy();
         entry.socket = socket;

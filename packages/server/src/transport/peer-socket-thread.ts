@@ -11,7 +11,8 @@
  * port, one thread). Backpressure: the thread says when a socket is backed up (`full`) and when
  * it drained; writes in between are still queued on the socket, as a backed-up local socket
  * queues them, and the stream writer stops writing until the drain (its stall timer bounds it).
- * TLS streams are dialled on the calling thread (their context and identity check live there).
+ * TLS streams are dialled here when the owner gives the certificate material in a form that
+ * crosses threads (`threadTls`); otherwise on the calling thread.
  * If the thread dies, its streams fail (the writers reconnect) and later dials are made locally.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
@@ -19,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
 import { keepYoungGenerationCap } from '../heap-tuning.js';
 import type { PeerTlsSource } from './peer-request.js';
-import type { FromSocketThread, ToSocketThread } from './peer-socket-protocol.js';
+import type { FromSocketThread, ThreadTls, ToSocketThread } from './peer-socket-protocol.js';
 import { LocalDialer, type DialEvents, type DialHandle, type FrameSocket, type StreamDialer } from './stream-dialer.js';
 
 interface Stream {
@@ -37,7 +38,7 @@ export class PeerSocketThread implements StreamDialer {
   private nextId = 1;
   private alive = true;
 
-  constructor(private readonly logger?: Logger) {
+  constructor(private readonly logger?: Logger, private readonly threadTls?: () => ThreadTls | undefined) {
     this.worker = new Worker(new URL('./peer-socket-thread-main.js', import.meta.url), {
       // The thread holds sockets and the frames in flight; its heap stays small.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
@@ -55,10 +56,11 @@ export class PeerSocketThread implements StreamDialer {
   }
 
   dial(url: URL, headers: OutgoingHttpHeaders, tls: PeerTlsSource | undefined, events: DialEvents): DialHandle {
-    if (!this.alive || url.protocol !== 'http:') return this.local.dial(url, headers, tls, events);
+    const material = url.protocol === 'https:' ? this.threadTls?.() : undefined;
+    if (!this.alive || (url.protocol !== 'http:' && material === undefined)) return this.local.dial(url, headers, tls, events);
     const id = this.nextId++;
     this.streams.set(id, { events, full: false, corked: undefined });
-    this.post({ t: 'dial', id, url: url.href, headers });
+    this.post({ t: 'dial', id, url: url.href, headers, ...(material !== undefined ? { tls: material } : {}) });
     return { destroy: () => this.destroy(id) };
   }
 

@@ -15,6 +15,7 @@ import { checkPeerRequest, peerHeaders, peerRequestCheck, refuse, refuseRaw, typ
 import { peerEndpoint, type PeerTlsSource } from './peer-request.js';
 import { PeerStats, type PeerStatsSnapshot } from './peer-stats.js';
 import { PeerSocketThread } from './peer-socket-thread.js';
+import type { ThreadTls } from './peer-socket-protocol.js';
 import { PeerStreamWriter } from './peer-stream-writer.js';
 import { sendSnapshot, type SnapshotFile, type SnapshotSource } from './snapshot-sender.js';
 import { receiveSnapshot } from './snapshot-receiver.js';
@@ -52,6 +53,8 @@ export interface PeerTransportOptions {
   onRoundTrip?: (peer: NodeId, ms: number) => void;
   /** Dial and write the outgoing streams on a thread of their own (peer-socket-thread.ts). */
   socketThread?: boolean;
+  /** For https peers on that thread: the TLS settings in a form that crosses threads (else they are dialled here). */
+  threadTls?: () => ThreadTls | undefined;
 }
 
 interface Peer {
@@ -89,7 +92,7 @@ export class PeerTransport {
     this.logger = opts.logger ?? NOOP_LOGGER;
     this.nowMs = opts.nowMs ?? (() => performance.now());
     const isRemoved = opts.isRemoved ?? (() => false);
-    this.socketThread = opts.socketThread === true ? new PeerSocketThread(this.logger) : undefined;
+    this.socketThread = opts.socketThread === true ? new PeerSocketThread(this.logger, opts.threadTls) : undefined;
     this.identity = { localId: opts.localId, clusterId: opts.clusterId, isRemoved, ...(opts.isMember !== undefined ? { isMember: opts.isMember } : {}) };
   }
 
