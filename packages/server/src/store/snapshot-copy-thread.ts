@@ -1,6 +1,6 @@
 /**
- * Writes one snapshot file (see snapshot-copy.ts): `VACUUM INTO` from a connection of its own,
- * then fsync. Its connection is closed before it clears its flag, which the member's thread waits
+ * Writes one snapshot file (see snapshot-copy.ts): `VACUUM INTO` from a read-only connection of
+ * its own, then fsync. Its connection is closed before it clears its flag, which the member's thread waits
  * on before it replaces or closes the database file.
  */
 import Database from 'better-sqlite3';
@@ -11,7 +11,9 @@ import type { SnapshotCopyData, SnapshotCopyOutcome } from './snapshot-copy.js';
 const { source, target, flag } = workerData as SnapshotCopyData;
 let outcome: SnapshotCopyOutcome;
 try {
-  const db = new Database(source, { fileMustExist: true, timeout: 5_000 });
+  // Read-only: such a connection can never checkpoint the WAL or delete it at its close (it cannot
+  // take the write lock), so even one that outlives a replaced file cannot harm the new one.
+  const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 5_000 });
   try {
     db.prepare('VACUUM INTO ?').run(target);
   } finally {

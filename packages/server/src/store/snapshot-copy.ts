@@ -7,9 +7,10 @@
  * member's writes go on meanwhile, and the copy carries its own applied index, so a copy newer than
  * the raft snapshot it goes with is installed correctly, as it always could be).
  *
- * A connection must never be closed after its database file was replaced (it could take itself for
- * the last one and delete the new WAL), so the owner calls {@link SnapshotCopies.waitClosed} before
- * it replaces or closes the file.
+ * A writable connection closed after its database file was replaced could take itself for the last
+ * one and delete the new WAL. The copies' connections are read-only, which cannot (they never take
+ * the write lock), and the owner still calls {@link SnapshotCopies.waitClosed} before it replaces or
+ * closes the file, so a copy never reads a file being swapped.
  */
 import { Worker } from 'node:worker_threads';
 import { keepYoungGenerationCap } from '../heap-tuning.js';

@@ -49,6 +49,11 @@ function dial(id: number, url: string, headers: OutgoingHttpHeaders, tls: Thread
   const entry: { handle: DialHandle; socket: FrameSocket | undefined; full: boolean } = { handle: { destroy() {} }, socket: undefined, full: false };
   streams.set(id, entry);
   const ended = (): boolean => streams.get(id) !== entry;
+  // The request and socket go with the entry, as the consensus thread's writer destroys its own.
+  const end = (): void => {
+    if (streams.get(id) === entry) streams.delete(id);
+    entry.handle.destroy();
+  };
   try {
     entry.handle = dialer.dial(new URL(url), headers, clientTls(tls), {
       upgraded: (socket) => {
@@ -58,11 +63,11 @@ function dial(id: number, url: string, headers: OutgoingHttpHeaders, tls: Thread
       },
       refused: (status, message) => {
         if (!ended()) post({ t: 'refused', id, status, message });
-        streams.delete(id);
+        end();
       },
       failed: (err) => {
         if (!ended()) post({ t: 'failed', id, message: err.message });
-        streams.delete(id);
+        end();
       },
       drain: () => {
         if (ended() || !entry.full) return;

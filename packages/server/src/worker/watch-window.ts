@@ -13,7 +13,7 @@
  *   after, so the answer's events and the live ones that follow it neither overlap nor leave a gap.
  */
 import { EtcdError, ErrorCode } from '@deimos/protocol';
-import { matchesHistory } from '../store/store.js';
+import { matchesHistory, matchesLive } from '../store/store.js';
 import { WatcherHub } from '../store/watcher-hub.js';
 import { Watcher, type StoreEvent, type WatchOptions } from '../store/index.js';
 import { isCleanPath } from '../store/index.js';
@@ -100,7 +100,7 @@ export class WatchWindow {
     for (const watcher of polls) {
       if (watcher.sinceIndex > index) this.hub.add(watcher);
       else if (watcher.sinceIndex < this.historyStart) watcher.finish('cleared');
-      else this.options.fetch(watcher, (answer) => this.fetched(watcher, answer));
+      else this.options.fetch(watcher, (answer) => this.fetched(watcher, answer, true));
     }
   }
 
@@ -154,11 +154,12 @@ export class WatchWindow {
     this.hub.closeAll('cleared');
   }
 
-  private fetched(watcher: Watcher, answer: HistoryAnswer): void {
+  /** `live`: a poll registered before a reset, found again by the hub's rules (see `matchesLive`). */
+  private fetched(watcher: Watcher, answer: HistoryAnswer, live = false): void {
     if (watcher.closed) return;
     // The history was cleared meanwhile: end the watch; the client resumes by index as after a reset.
     if (answer.error !== undefined) return watcher.finish('cleared');
-    for (const event of answer.events) watcher.deliver(event);
+    for (const event of answer.events) if (!live || matchesLive(event, watcher)) watcher.deliver(event);
     if (answer.truncated) watcher.finish('overflowed');
     if (!watcher.closed) this.hub.add(watcher);
   }

@@ -85,6 +85,8 @@ test('a checkpoint file restores into another backend and the store reloads from
     follower.commit({ index: 1, term: 1 });
     const w = follower.watch('/old', {});
     const found = follower.watch('/u', {});
+    // The leader's history has /d/_h (hidden): a live recursive watch on /d never gets it.
+    const hidden = follower.watch('/d', { recursive: true });
     const stream = follower.watch('/old', { stream: true });
     followerBackend.restoreFrom(snap);
     follower.reload();
@@ -92,6 +94,7 @@ test('a checkpoint file restores into another backend and the store reloads from
     assert.equal(found.closeReason, 'delivered');
     assert.equal(found.take()[0]?.node.key, '/u');
     assert.equal(w.closed, false, 'nothing for /old in the new history: still waiting');
+    assert.equal(hidden.closed, false, 'a hidden key below the watched dir is not given to a live poll');
     assert.equal(stream.closeReason, 'cleared', 'a stream ends (its client resumes by index)');
     assert.equal(follower.index, 9);
     assert.deepEqual(follower.applied, { index: 14, term: 3 });

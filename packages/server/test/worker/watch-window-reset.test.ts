@@ -46,3 +46,13 @@ test('after a reset, a long poll whose events the primary no longer holds ends a
   asked[0]!({ error: Object.assign(new Error('cleared'), { errorCode: 401 }) as never });
   assert.equal(poll.closeReason, 'cleared');
 });
+
+test('after a reset, a recursive long poll is not given a hidden key below it from the history, as live', () => {
+  const asked: Array<(a: HistoryAnswer) => void> = [];
+  const window = new WatchWindow({ startIndex: 10, historyLimit: 1000, fetch: (_w, done) => asked.push(done), start: (done) => done(10) });
+  const poll = window.watch('/d', { sinceIndex: 11, recursive: true }) as Watcher;
+  window.reset(50);
+  asked[0]!({ events: [setEvent('/d/_hidden', 20), setEvent('/d/shown', 30)], truncated: false });
+  assert.equal(poll.closeReason, 'delivered');
+  assert.equal(poll.take()[0]?.node.key, '/d/shown');
+});
