@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newStore } from '../store/support.js';
-import { watchLineOf } from '../../src/routes/watch-lines.js';
+import { keptWatchLines, watchLineOf } from '../../src/routes/watch-lines.js';
 
 test('an event with its proposer\'s time renders once, the same at any time; one without is rendered each time', () => {
   const { store } = newStore();
@@ -18,4 +18,17 @@ test('an event with its proposer\'s time renders once, the same at any time; one
   assert.ok(first.endsWith('\n'));
   const parsed = JSON.parse(first) as { action: string; node: { value: string } };
   assert.equal(parsed.action, 'set');
+});
+
+test('only the latest events\' lines are kept: a bounded count, whatever the history holds', () => {
+  const { store } = newStore();
+  const watcher = store.watch('/k', { stream: true });
+  for (let i = 0; i < 200; i++) store.set('/k', { value: `v${i}` }, 1_000_000);
+  const events = watcher.take();
+  assert.equal(events.length, 200);
+  const lines = events.map((e) => watchLineOf(e, 1_000_000));
+  assert.ok(keptWatchLines() <= 64, `${keptWatchLines()} kept`);
+  // An evicted event renders the same text again.
+  assert.equal(watchLineOf(events[0]!, 2_000_000), lines[0]);
+  assert.equal(watchLineOf(events[199]!, 2_000_000), lines[199]);
 });
