@@ -7,9 +7,10 @@
  * answer is queued when it is ready, after the events of the state it reflects; a channel sends in
  * queue order. So a worker has every event an answer reflects before the answer: its watches are
  * never behind what its clients were told, and a write is answered only once the worker has its
- * event. Bounds: a worker whose channel holds more than `maxUnsentBytes` unsent (a stuck process)
- * is disconnected (its process exits and is started again); big reads stream under BigReads and
- * only as fast as the worker acknowledges them.
+ * event. Bounds: a worker whose channel has held more than `maxUnsentBytes` unsent for
+ * {@link LAG_GRACE_MS} (a stuck process), or holds four times that at any moment, is disconnected
+ * (its process exits and is started again); big reads stream under BigReads and only as fast as
+ * the worker acknowledges them.
  */
 import { EtcdError, ErrorCode } from '@deimos/protocol';
 import type { Duplex } from 'node:stream';
@@ -32,6 +33,17 @@ import type { Member } from './member.js';
 
 /** Unsent bytes past which a worker is disconnected (it cannot be keeping up). */
 export const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * How long a channel may hold more than `maxUnsentBytes` before its worker is judged stuck. A
+ * follower applying a catch-up batch queues every event of it in one synchronous run, before the
+ * socket can drain: judged at once, ~1,200 writes of 100 KB cut healthy workers (and their
+ * clients' connections) as if they were stuck.
+ */
+export const LAG_GRACE_MS = 10_000;
+
+/** Past this many times `maxUnsentBytes` unsent, a worker is disconnected at once (memory). */
+const HARD_UNSENT_FACTOR = 4;
 /** Encoded size of events past which a history answer is cut (the watch then ends as overflowed). */
 const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
 /** How often changed status (leader, term, readiness) is pushed to workers. */
@@ -87,6 +99,8 @@ class WorkerLink {
   readonly metricsQueries = new Map<number, (text: string) => void>();
   /** Client connection slots this worker holds (given back all at once if it goes). */
   connections = 0;
+  /** Since when (ms) its channel has held more than the bound unsent, if it does. */
+  overSinceMs: number | undefined;
 
   constructor(socket: Duplex, onRecord: (link: WorkerLink, r: ChannelRecord) => void, onClose: (link: WorkerLink, err: Error | undefined) => void) {
     this.end = new ChannelEnd(socket, { onRecord: (r) => onRecord(this, r), onClose: (err) => onClose(this, err) });
@@ -169,8 +183,15 @@ export class ClientHub implements StoreEventSink {
 
   private sendBounded(link: WorkerLink, record: ChannelRecord): void {
     link.end.send(record);
-    if (link.end.unsentBytes > this.maxUnsentBytes) {
-      this.options.logger.warn('a client worker does not take its channel: disconnecting it', { unsentBytes: link.end.unsentBytes });
+    const unsent = link.end.unsentBytes;
+    if (unsent <= this.maxUnsentBytes) {
+      link.overSinceMs = undefined;
+      return;
+    }
+    const now = Date.now();
+    link.overSinceMs ??= now;
+    if (unsent > this.maxUnsentBytes * HARD_UNSENT_FACTOR || now - link.overSinceMs > LAG_GRACE_MS) {
+      this.options.logger.warn('a client worker does not take its channel: disconnecting it', { unsentBytes: unsent });
       link.end.destroy(new Error('client worker lagging'));
     }
   }

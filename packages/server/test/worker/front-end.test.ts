@@ -20,7 +20,7 @@ import { BigReads } from '../../src/routes/big-reads.js';
 import type { ResponseParts } from '../../src/http/write-response.js';
 import type { BodySink } from '../../src/http/body-stream.js';
 import type { Duplex } from 'node:stream';
-import { duplexPair, Gate, until } from './support.js';
+import { duplexPair, Gate, until, Valve } from './support.js';
 
 const logger = createLogger('error', 'test', () => {});
 
@@ -30,7 +30,7 @@ function config(): ServerConfig {
   return (req as { config: ServerConfig }).config;
 }
 
-function setup(opts: { historyMemorySize?: number; maxClientConns?: number } = {}) {
+function setup(opts: { historyMemorySize?: number; maxClientConns?: number; maxUnsentBytes?: number } = {}) {
   const store = new Store({ backend: new MemoryBackend(), historyMemorySize: opts.historyMemorySize });
   let raftIndex = 0;
   const member: HubMember = {
@@ -56,10 +56,10 @@ function setup(opts: { historyMemorySize?: number; maxClientConns?: number } = {
     updateMember: async () => {},
     renderMetrics: () => '# primary\n',
   };
-  const hub = new ClientHub({ member, store, logger, isReady: () => true, maxClientConns: opts.maxClientConns });
+  const hub = new ClientHub({ member, store, logger, isReady: () => true, maxClientConns: opts.maxClientConns, ...(opts.maxUnsentBytes !== undefined ? { maxUnsentBytes: opts.maxUnsentBytes } : {}) });
   const sockets = new Map<RemoteMember, Duplex>();
-  const worker = (gate?: Gate): RemoteMember => {
-    const [a, b] = duplexPair(gate);
+  const worker = (gate?: Gate, valve?: Valve): RemoteMember => {
+    const [a, b] = duplexPair(gate, valve);
     hub.attach(a);
     const m = new RemoteMember({ socket: b, config: config(), logger });
     sockets.set(m, b);
@@ -256,6 +256,34 @@ describe('client workers in process', () => {
     store.reload();
     await until(() => w.closed);
     assert.equal(w.closeReason, 'cleared');
+    hub.close();
+  });
+
+  test('a worker whose channel falls behind in one burst (a catch-up batch) is kept, and gets every event', async () => {
+    const { worker, hub, store } = setup({ maxUnsentBytes: 64 * 1024 });
+    const valve = new Valve();
+    const a = worker(undefined, valve);
+    await a.started;
+    const w = await a.keys.watch('/burst', { stream: true, recursive: true });
+    valve.close();
+    // Twice the bound in one synchronous run, as a follower applies a catch-up batch.
+    for (let i = 0; i < 32; i++) store.set(`/burst/k${i}`, { value: 'v'.repeat(4096) }, Date.now());
+    assert.equal(hub.workerCount, 1, 'over the bound for an instant: not judged stuck');
+    valve.open();
+    await until(() => w.pending >= 32);
+    assert.equal(w.closed, false);
+    assert.deepEqual(w.take().map((e) => e.node.key), Array.from({ length: 32 }, (_, i) => `/burst/k${i}`));
+    hub.close();
+  });
+
+  test('a worker holding four times the bound unsent is disconnected at once', async () => {
+    const { worker, hub, store } = setup({ maxUnsentBytes: 64 * 1024 });
+    const valve = new Valve();
+    const a = worker(undefined, valve);
+    await a.started;
+    valve.close();
+    for (let i = 0; i < 80; i++) store.set(`/stuck/k${i}`, { value: 'v'.repeat(4096) }, Date.now());
+    await until(() => hub.workerCount === 0);
     hub.close();
   });
 

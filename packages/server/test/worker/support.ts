@@ -27,7 +27,28 @@ export class Gate {
   }
 }
 
-export function duplexPair(toB?: Gate): [Duplex, Duplex] {
+/**
+ * Holds back the write callbacks of the side it is given to while closed, so that side's
+ * `writableLength` grows as a real socket's does when its peer stops reading.
+ */
+export class Valve {
+  private held: Array<() => void> | undefined;
+  /** @internal */
+  pass(deliver: () => void): void {
+    if (this.held !== undefined) this.held.push(deliver);
+    else deliver();
+  }
+  close(): void {
+    this.held ??= [];
+  }
+  open(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const d of held) d();
+  }
+}
+
+export function duplexPair(toB?: Gate, valveToB?: Valve): [Duplex, Duplex] {
   let a!: Duplex;
   let b!: Duplex;
   const make = (peer: () => Duplex): Duplex => new Duplex({
@@ -48,6 +69,12 @@ export function duplexPair(toB?: Gate): [Duplex, Duplex] {
   });
   a = make(() => b);
   b = make(() => a);
+  if (valveToB !== undefined) {
+    a._write = (chunk: Buffer, _enc, done) => valveToB.pass(() => {
+      b.push(chunk);
+      done();
+    });
+  }
   if (toB !== undefined) {
     toB.connect((chunk) => b.push(chunk));
     // What `a` writes goes through the gate.
