@@ -13,6 +13,7 @@
  * the worker acknowledges them.
  */
 import { EtcdError, ErrorCode } from '@deimos/protocol';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { AuthError } from '../auth/auth-error.js';
 import { AUTH_STATE_PATH } from '../auth/auth-state.js';
@@ -99,7 +100,7 @@ class WorkerLink {
   readonly metricsQueries = new Map<number, (text: string) => void>();
   /** Client connection slots this worker holds (given back all at once if it goes). */
   connections = 0;
-  /** Since when (ms) its channel has held more than the bound unsent, if it does. */
+  /** Since when (ms, monotonic clock) its channel has held more than the bound unsent, if it does. */
   overSinceMs: number | undefined;
 
   constructor(socket: Duplex, onRecord: (link: WorkerLink, r: ChannelRecord) => void, onClose: (link: WorkerLink, err: Error | undefined) => void) {
@@ -188,7 +189,7 @@ export class ClientHub implements StoreEventSink {
       link.overSinceMs = undefined;
       return;
     }
-    const now = Date.now();
+    const now = performance.now();
     link.overSinceMs ??= now;
     if (unsent > this.maxUnsentBytes * HARD_UNSENT_FACTOR || now - link.overSinceMs > LAG_GRACE_MS) {
       this.options.logger.warn('a client worker does not take its channel: disconnecting it', { unsentBytes: unsent });
@@ -359,7 +360,8 @@ export class ClientHub implements StoreEventSink {
   }
 
   private read(link: WorkerLink, tag: number, flags: number, path: string): void {
-    const askedMs = Date.now();
+    // Elapsed time on the monotonic clock: a wall-clock step must not refuse or start reads.
+    const askedMs = performance.now();
     const serve = (admitted: boolean): void => this.serveRead(link, tag, flags, path, admitted, askedMs);
     if ((flags & READ_LINEARIZABLE) === 0) return serve(false);
     this.options.member.linearizableRead().then(() => serve(false), () => link.end.send(readFailure(tag)));
@@ -370,7 +372,7 @@ export class ClientHub implements StoreEventSink {
     const timeoutMs = this.options.requestTimeoutMs;
     // Admitted after its worker gave up (it waited behind other big reads): the worker would drop
     // the answer, and a listing nobody acknowledges would hold its slot until the stall bound.
-    if (link.end.isClosed || (admitted && timeoutMs !== undefined && Date.now() - askedMs >= timeoutMs)) {
+    if (link.end.isClosed || (admitted && timeoutMs !== undefined && performance.now() - askedMs >= timeoutMs)) {
       if (admitted) this.bigReads.release();
       if (!link.end.isClosed) link.end.send(readFailure(tag));
       return;

@@ -18,22 +18,15 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { WRITER_WORDS, WriterWord, type EncodedBatch, type WriterMessage, type WriterThreadData } from './db-writer-protocol.js';
 import { keepYoungGenerationCap } from '../heap-tuning.js';
+import { SqliteThreadError } from './store-errors.js';
 
 /** Longest a {@link DatabaseWriter.drain} (or stop) waits for the thread. */
 const WAIT_LIMIT_MS = 30_000;
 
-/** A commit failure as the thread reported it. */
-export class WriterCommitError extends Error {
-  constructor(message: string, readonly code: unknown) {
-    super(message);
-    this.name = 'WriterCommitError';
-  }
-}
-
 /** Options of a {@link DatabaseWriter}. */
 export interface DatabaseWriterOptions {
   /** A batch failed in the background (reported as it happened; `drain` throws it again). */
-  onError?: (err: WriterCommitError) => void;
+  onError?: (err: SqliteThreadError) => void;
   /** The thread died: the owner commits by itself again (after {@link DatabaseWriter.takeBack}). */
   onLost?: () => void;
   /** A batch was committed, taking this long. */
@@ -50,7 +43,7 @@ export class DatabaseWriter {
   private posted = 0;
   private alive = true;
   /** The last failure the thread reported (the async listener may have taken it off the port). */
-  private lastFailure: WriterCommitError | undefined;
+  private lastFailure: SqliteThreadError | undefined;
 
   constructor(path: string, private readonly options: DatabaseWriterOptions = {}) {
     const channel = new MessageChannel();
@@ -64,7 +57,7 @@ export class DatabaseWriter {
     });
     this.errors.on('message', (m: { message: string; code: unknown } | { commitSeconds: number }) => {
       if ('commitSeconds' in m) return options.onCommit?.(m.commitSeconds);
-      this.lastFailure = new WriterCommitError(m.message, m.code);
+      this.lastFailure = new SqliteThreadError(m.message, m.code);
       options.onError?.(this.lastFailure);
     });
     keepYoungGenerationCap(this.worker);
@@ -150,12 +143,12 @@ export class DatabaseWriter {
     if (left < this.inFlight.length) this.inFlight.splice(0, this.inFlight.length - left);
   }
 
-  private lastError(): WriterCommitError {
+  private lastError(): SqliteThreadError {
     for (let m = receiveMessageOnPort(this.errors); m !== undefined; m = receiveMessageOnPort(this.errors)) {
       const failure = m.message as { message: string; code: unknown };
-      this.lastFailure = new WriterCommitError(failure.message, failure.code);
+      this.lastFailure = new SqliteThreadError(failure.message, failure.code);
     }
-    return this.lastFailure ?? new WriterCommitError('the state database writer thread failed a commit', undefined);
+    return this.lastFailure ?? new SqliteThreadError('the state database writer thread failed a commit', undefined);
   }
 
   private lose(): void {

@@ -1,17 +1,16 @@
 /**
  * Writes one snapshot file (see snapshot-copy.ts): `VACUUM INTO` from a read-only connection of
- * its own, then fsync. Its connection is closed before it clears its flag, which the member's thread waits
- * on before it replaces or closes the database file.
+ * its own, then fsync.
  */
 import Database from 'better-sqlite3';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SnapshotCopyData, SnapshotCopyOutcome } from './snapshot-copy.js';
 
-const { source, target, flag } = workerData as SnapshotCopyData;
+const { source, target } = workerData as SnapshotCopyData;
 let outcome: SnapshotCopyOutcome;
 try {
-  // Read-only: such a connection can never checkpoint the WAL or delete it at its close (it cannot
+  // Read-only: such a connection never checkpoints the WAL or deletes it at its close (it cannot
   // take the write lock), so even one that outlives a replaced file cannot harm the new one.
   const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 5_000 });
   try {
@@ -28,9 +27,5 @@ try {
   outcome = { ok: true };
 } catch (err) {
   outcome = { ok: false, message: (err as Error).message, code: (err as { code?: unknown }).code };
-} finally {
-  const open = new Int32Array(flag);
-  Atomics.store(open, 0, 0);
-  Atomics.notify(open, 0);
 }
 parentPort!.postMessage(outcome);

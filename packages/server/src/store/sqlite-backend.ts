@@ -12,12 +12,12 @@ import { EMPTY_META } from './store-backend.js';
 import type {
   BackendBatch, BackendReplacement, BackendState, NodeChange, NodeRow, StoreBackend, StoreMeta,
 } from './store-backend.js';
-import { StoreStateError } from './store-errors.js';
+import { SqliteThreadError, StoreStateError } from './store-errors.js';
 import { BackgroundCheckpointer } from './background-checkpointer.js';
-import { DatabaseWriter, WriterCommitError } from './db-writer.js';
+import { DatabaseWriter } from './db-writer.js';
 import { encodeBatch, type EncodedBatch } from './db-writer-protocol.js';
 import { PAGE_CACHE_KIB } from './sqlite-pragmas.js';
-import { SnapshotCopies } from './snapshot-copy.js';
+import { copyStateInThread } from './snapshot-copy.js';
 import { ROW_SUMS_META, Statements } from './sqlite-statements.js';
 import { eventRowSum, nodeRowSum } from './row-sum.js';
 
@@ -43,7 +43,7 @@ export interface SqliteBackendOptions {
   /** Batch commits (and their checkpoints) on a thread of their own (db-writer.ts). */
   writerThread?: boolean;
   /** A batch the writer thread could not commit (SQLITE_FULL); it stays queued for the next {@link SqliteBackend.drain}. */
-  onWriterError?: (err: WriterCommitError) => void;
+  onWriterError?: (err: SqliteThreadError) => void;
   /** A write-behind batch was committed (here or on the writer thread), taking this long. */
   onCommit?: (seconds: number) => void;
 }
@@ -127,10 +127,8 @@ export class SqliteBackend implements StoreBackend {
   private readonly checkpointThread: boolean;
   private readonly onCheckpointError: ((message: string) => void) | undefined;
   private background: BackgroundCheckpointer | undefined;
-  /** Snapshot files being written on threads (made at the first). */
-  private copies: SnapshotCopies | undefined;
   private readonly writerThread: boolean;
-  private readonly onWriterError: ((err: WriterCommitError) => void) | undefined;
+  private readonly onWriterError: ((err: SqliteThreadError) => void) | undefined;
   private readonly onCommit: ((seconds: number) => void) | undefined;
   private writer: DatabaseWriter | undefined;
   /**
@@ -269,12 +267,12 @@ export class SqliteBackend implements StoreBackend {
         this.writer = undefined;
         this.db.pragma('wal_autocheckpoint = 1000');
         this.backlog = writer.takeBack();
-        this.onWriterError?.(new WriterCommitError('the state database writer thread died; commits run on the member thread again', 'WRITER_LOST'));
+        this.onWriterError?.(new SqliteThreadError('the state database writer thread died; commits run on the member thread again', 'WRITER_LOST'));
         try {
           this.drain();
         } catch (err) {
           // Kept: the next commit or drain tries again (and throws), as any failed commit here.
-          this.onWriterError?.(new WriterCommitError((err as Error).message, (err as { code?: unknown }).code));
+          this.onWriterError?.(new SqliteThreadError((err as Error).message, (err as { code?: unknown }).code));
         }
       },
     });
@@ -282,7 +280,6 @@ export class SqliteBackend implements StoreBackend {
   }
 
   private stopBackground(): void {
-    this.copies?.waitClosed();
     this.background?.stop();
     this.background = undefined;
     this.writer?.stop();
@@ -368,9 +365,8 @@ export class SqliteBackend implements StoreBackend {
     this.drain();
     const tmp = `${file}.tmp`;
     rmSync(tmp, { force: true });
-    this.copies ??= new SnapshotCopies(this.path);
     try {
-      await this.copies.copyTo(tmp);
+      await copyStateInThread(this.path, tmp);
     } catch (err) {
       rmSync(tmp, { force: true }); // a full disk must not keep the partial copy's space
       throw err;

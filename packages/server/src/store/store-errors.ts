@@ -13,6 +13,17 @@ export type StoreStateErrorCode =
   /** The file system refuses the state database or its -wal/-shm (permissions, a directory in its place). */
   | 'DATABASE_UNUSABLE';
 
+/**
+ * A failure a SQLite thread of the member reported (the commit thread, a snapshot copy), with
+ * SQLite's code (SQLITE_FULL for a full disk, which the member's NOSPACE alarm reads).
+ */
+export class SqliteThreadError extends Error {
+  constructor(message: string, readonly code: unknown) {
+    super(message);
+    this.name = 'SqliteThreadError';
+  }
+}
+
 /** A persisted or transferred store state that cannot be used. */
 export class StoreStateError extends Error {
   readonly code: StoreStateErrorCode;

@@ -15,7 +15,7 @@ import { BigListing, ListingRenderer } from './listing-renderer.js';
 import type { RenderStepLimits } from './listing-renderer.js';
 import { LIVE_TREE } from './tree-view.js';
 import type { AppliedPosition, NodeChange, StoreBackend } from './store-backend.js';
-import { ROOT_PATH, assertCleanPath, childPath, isAtOrBelow, isHiddenBelow, isReservedPath } from './store-path.js';
+import { ROOT_PATH, assertCleanPath, childPath, isAtOrBelow, isReservedPath } from './store-path.js';
 import { StoreStats } from './stats.js';
 import type { StoreStatsJSON } from './stats.js';
 import { Tree } from './tree.js';
@@ -394,21 +394,30 @@ export class Store {
     this.changes = [];
     const polls = this.hub.takeOneShots();
     this.hub.closeAll('cleared');
-    for (const watcher of polls) this.rewatch(watcher);
+    this.rewatch(polls);
     this.sink?.reset(this.currentIndex);
   }
 
-  /** Registers a long poll again after a reload: its event from the history, or the hub. */
-  private rewatch(watcher: Watcher): void {
-    if (watcher.sinceIndex <= this.currentIndex) {
-      if (watcher.sinceIndex < this.history.startIndex) return watcher.finish('cleared');
-      this.history.scan(watcher.sinceIndex, (event) => {
-        if (matchesLive(event, watcher)) watcher.deliver(event);
-        return watcher.closed;
-      });
-      if (watcher.closed) return;
+  /**
+   * Registers long polls again after a reload, then replays the new history to them once, through
+   * the hub and so by its live rules (one pass whatever the number of polls: a scan per poll was
+   * history x polls of work on the member's thread at each snapshot install).
+   */
+  private rewatch(polls: readonly Watcher[]): void {
+    let from = Number.POSITIVE_INFINITY;
+    for (const watcher of polls) {
+      if (watcher.sinceIndex <= this.currentIndex && watcher.sinceIndex < this.history.startIndex) {
+        watcher.finish('cleared');
+        continue;
+      }
+      this.hub.add(watcher);
+      from = Math.min(from, watcher.sinceIndex);
     }
-    this.hub.add(watcher);
+    if (from > this.currentIndex) return;
+    this.history.scan(from, (event) => {
+      this.hub.notify(event);
+      return this.hub.count === 0;
+    });
   }
 
   private assertWritable(path: string): void {
@@ -498,18 +507,6 @@ interface CreateSpec {
  * Whether a history event answers a watcher: etcd's scan rule, with a proper path prefix. The
  * cluster's own records answer none (see `RESERVED_PREFIX`).
  */
-/**
- * Whether a watcher registered live (in the hub) would have been given `event`: the history rule,
- * and a hidden key below the watched path reaches only a watch on that key itself. Used when a
- * live long poll is found again in a new state's history (a fresh `waitIndex` scan shows hidden
- * keys, as etcd's history scan does; the live hub never does).
- */
-export function matchesLive(event: StoreEvent, watcher: Watcher): boolean {
-  if (!matchesHistory(event, watcher)) return false;
-  const key = event.node.key;
-  return key === watcher.key || !isHiddenBelow(watcher.key, key);
-}
-
 export function matchesHistory(event: StoreEvent, watcher: Watcher): boolean {
   if (event.refresh || event.index < watcher.sinceIndex) return false;
   const key = event.node.key;

@@ -50,11 +50,6 @@ export class PeerSocketThread implements StreamDialer {
     this.worker.unref();
   }
 
-  /** False once the thread is gone (stopped or dead): dials are made on the calling thread. */
-  get running(): boolean {
-    return this.alive;
-  }
-
   dial(url: URL, headers: OutgoingHttpHeaders, tls: PeerTlsSource | undefined, events: DialEvents): DialHandle {
     const material = url.protocol === 'https:' ? this.threadTls?.() : undefined;
     if (!this.alive || (url.protocol !== 'http:' && material === undefined)) return this.local.dial(url, headers, tls, events);

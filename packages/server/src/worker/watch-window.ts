@@ -13,7 +13,8 @@
  *   after, so the answer's events and the live ones that follow it neither overlap nor leave a gap.
  */
 import { EtcdError, ErrorCode } from '@deimos/protocol';
-import { matchesHistory, matchesLive } from '../store/store.js';
+import { matchesHistory } from '../store/store.js';
+import { ROOT_PATH } from '../store/store-path.js';
 import { WatcherHub } from '../store/watcher-hub.js';
 import { Watcher, type StoreEvent, type WatchOptions } from '../store/index.js';
 import { isCleanPath } from '../store/index.js';
@@ -88,8 +89,10 @@ export class WatchWindow {
 
   /**
    * The primary's state was replaced (a snapshot install): stream watchers end as `cleared`, and
-   * long polls still waiting are asked again of the primary's new history, as in the store
-   * (`Store.reload`).
+   * long polls still waiting are found again in the primary's new history, as in the store
+   * (`Store.reload`): one history scan for all of them (from the oldest index they wait for), its
+   * events given to them by the hub's live rules; a poll waiting past the new state is registered
+   * at once. A scan the primary refuses or cuts short is asked again per poll.
    */
   reset(index: number): void {
     const polls = this.hub.takeOneShots();
@@ -97,11 +100,41 @@ export class WatchWindow {
     this.recent = [];
     this.head = 0;
     this.current = index;
+    const waiting: Watcher[] = [];
+    let from = Number.POSITIVE_INFINITY;
     for (const watcher of polls) {
       if (watcher.sinceIndex > index) this.hub.add(watcher);
       else if (watcher.sinceIndex < this.historyStart) watcher.finish('cleared');
-      else this.options.fetch(watcher, (answer) => this.fetched(watcher, answer, true));
+      else {
+        waiting.push(watcher);
+        from = Math.min(from, watcher.sinceIndex);
+      }
     }
+    if (waiting.length > 0) this.refind(waiting, from, index);
+  }
+
+  /**
+   * Asks the primary's history once for `polls` (from `from`) and gives its events to them by the
+   * hub's live rules (a hidden key below a recursive watch reaches only a watch on that key), in a
+   * hub of their own until the answer: the live events up to the answer's index are in it, those
+   * after it come after it (see the module comment). Several polls are scanned for together, over
+   * the whole keyspace; if that scan is refused or cut short, each is asked again alone, over its
+   * own key; one whose own scan is refused ends as `cleared`.
+   */
+  private refind(polls: readonly Watcher[], from: number, index: number): void {
+    const alone = polls.length === 1 ? polls[0]! : undefined;
+    const scan = new Watcher({
+      key: alone?.key ?? ROOT_PATH, recursive: alone?.recursive ?? true, stream: true, sinceIndex: from, startIndex: index, capacity: this.options.historyLimit,
+    });
+    this.options.fetch(scan, (answer) => {
+      const found = new WatcherHub();
+      for (const watcher of polls) if (!watcher.closed) found.add(watcher);
+      if (answer.error === undefined) for (const event of answer.events) found.notify(event);
+      const left = found.takeOneShots();
+      if (answer.error === undefined && !answer.truncated) for (const watcher of left) this.hub.add(watcher);
+      else if (alone === undefined) for (const watcher of left) this.refind([watcher], watcher.sinceIndex, index);
+      else for (const watcher of left) watcher.finish('cleared');
+    });
   }
 
   /**
@@ -154,12 +187,11 @@ export class WatchWindow {
     this.hub.closeAll('cleared');
   }
 
-  /** `live`: a poll registered before a reset, found again by the hub's rules (see `matchesLive`). */
-  private fetched(watcher: Watcher, answer: HistoryAnswer, live = false): void {
+  private fetched(watcher: Watcher, answer: HistoryAnswer): void {
     if (watcher.closed) return;
     // The history was cleared meanwhile: end the watch; the client resumes by index as after a reset.
     if (answer.error !== undefined) return watcher.finish('cleared');
-    for (const event of answer.events) if (!live || matchesLive(event, watcher)) watcher.deliver(event);
+    for (const event of answer.events) watcher.deliver(event);
     if (answer.truncated) watcher.finish('overflowed');
     if (!watcher.closed) this.hub.add(watcher);
   }

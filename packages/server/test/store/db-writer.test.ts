@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SqliteBackend, Store, type StoreEvent } from '../../src/store/index.js';
-import type { WriterCommitError } from '../../src/store/db-writer.js';
+import type { SqliteThreadError } from '../../src/store/store-errors.js';
 import { T0, withTempDir } from './support.js';
 import { until } from '../worker/support.js';
 
@@ -76,7 +76,7 @@ test('reads of old events, hashes and snapshot copies see every batch handed to 
 test('a batch the thread cannot commit is reported, stays queued, and fails every drain; nothing after it is committed', async () => {
   await withTempDir('deimos-writer-', async (dir) => {
     const file = join(dir, 'state.db');
-    const reported: WriterCommitError[] = [];
+    const reported: SqliteThreadError[] = [];
     const backend = new SqliteBackend(file, { synchronous: 'NORMAL', writerThread: true, onWriterError: (err) => void reported.push(err) });
     const event = (index: number): StoreEvent => ({ action: 'set', node: { key: `/k${index}`, value: 'v', modifiedIndex: index, createdIndex: index }, index } as unknown as StoreEvent);
     const batch = (index: number, events: StoreEvent[]) => ({ changes: [], events, storeIndex: index, historyStartIndex: 1, applied: { index, term: 1 } });
@@ -89,8 +89,8 @@ test('a batch the thread cannot commit is reported, stays queued, and fails ever
     await until(() => reported.length > 0, 10_000);
     assert.equal(reported[0]!.code, 'SQLITE_CONSTRAINT_PRIMARYKEY');
     // ...and thrown by every drain, which tries the batch again.
-    assert.throws(() => backend.drain(), (err: WriterCommitError) => err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
-    assert.throws(() => backend.drain(), (err: WriterCommitError) => err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+    assert.throws(() => backend.drain(), (err: SqliteThreadError) => err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+    assert.throws(() => backend.drain(), (err: SqliteThreadError) => err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
     const peek = new SqliteBackend(file);
     assert.deepEqual(peek.load().applied, { index: 1, term: 1 }, 'the batch after the failed one waits behind it');
     peek.close();

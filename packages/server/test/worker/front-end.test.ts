@@ -259,15 +259,24 @@ describe('client workers in process', () => {
     hub.close();
   });
 
-  test('a worker whose channel falls behind in one burst (a catch-up batch) is kept, and gets every event', async () => {
-    const { worker, hub, store } = setup({ maxUnsentBytes: 64 * 1024 });
+  /** One worker behind a channel of a 64 KiB bound that `valve` can stop, and writes of 4 KiB values in one synchronous run. */
+  async function valvedWorker() {
+    const s = setup({ maxUnsentBytes: 64 * 1024 });
     const valve = new Valve();
-    const a = worker(undefined, valve);
+    const a = s.worker(undefined, valve);
     await a.started;
+    const burst = (prefix: string, n: number): void => {
+      for (let i = 0; i < n; i++) s.store.set(`${prefix}/k${i}`, { value: 'v'.repeat(4096) }, Date.now());
+    };
+    return { ...s, a, valve, burst };
+  }
+
+  test('a worker whose channel falls behind in one burst (a catch-up batch) is kept, and gets every event', async () => {
+    const { hub, a, valve, burst } = await valvedWorker();
     const w = await a.keys.watch('/burst', { stream: true, recursive: true });
     valve.close();
     // Twice the bound in one synchronous run, as a follower applies a catch-up batch.
-    for (let i = 0; i < 32; i++) store.set(`/burst/k${i}`, { value: 'v'.repeat(4096) }, Date.now());
+    burst('/burst', 32);
     assert.equal(hub.workerCount, 1, 'over the bound for an instant: not judged stuck');
     valve.open();
     await until(() => w.pending >= 32);
@@ -277,12 +286,9 @@ describe('client workers in process', () => {
   });
 
   test('a worker holding four times the bound unsent is disconnected at once', async () => {
-    const { worker, hub, store } = setup({ maxUnsentBytes: 64 * 1024 });
-    const valve = new Valve();
-    const a = worker(undefined, valve);
-    await a.started;
+    const { hub, valve, burst } = await valvedWorker();
     valve.close();
-    for (let i = 0; i < 80; i++) store.set(`/stuck/k${i}`, { value: 'v'.repeat(4096) }, Date.now());
+    burst('/stuck', 80);
     await until(() => hub.workerCount === 0);
     hub.close();
   });
