@@ -3,7 +3,7 @@
  * streams to a follower; the follower restores its database from the received file. A raft
  * snapshot's `data` is just the UTF-8 path of such a file.
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeUtf8, type Message, type Snapshot } from '@deimos/protocol';
 import type { SqliteBackend, Store } from '../store/index.js';
@@ -26,11 +26,10 @@ export async function openSnapshotForSend(backend: SqliteBackend, dir: string, m
   return { path, sizeBytes: statSync(path).size };
 }
 
-/** Follower side: replaces the state with the received snapshot file, then removes the file. */
+/** Follower side: replaces the state with the received snapshot file, which it takes (renames into place). */
 export function restoreFromSnapshot(backend: SqliteBackend, store: Store, snapshot: Snapshot): void {
   const path = decodeUtf8(snapshot.data);
   if (path === '') throw new Error(`snapshot at index ${snapshot.metadata.index} carries no state file`);
-  backend.restoreFrom(path, snapshot.metadata.index);
+  backend.restoreFrom(path, snapshot.metadata.index, { consume: true });
   store.reload();
-  rmSync(path, { force: true });
 }

@@ -20,6 +20,8 @@ export class Statements {
   readonly getMeta: Database.Statement;
   readonly putMeta: Database.Statement;
   readonly allNodes: Database.Statement;
+  /** Every node in the table's own order, as arrays (the fast whole-tree load). */
+  readonly allNodesRaw: Database.Statement;
   readonly putNode: Database.Statement;
   readonly deleteNode: Database.Statement;
   readonly deleteRange: Database.Statement;
@@ -31,6 +33,7 @@ export class Statements {
     this.getMeta = db.prepare('SELECT name, value FROM meta');
     this.putMeta = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');
     this.allNodes = db.prepare('SELECT path, dir, value, created_index, modified_index, expire_at_ms, sum FROM nodes ORDER BY path');
+    this.allNodesRaw = db.prepare('SELECT path, dir, value, created_index, modified_index, expire_at_ms, sum FROM nodes').raw(true);
     this.putNode = db.prepare(`INSERT INTO nodes (path, dir, value, created_index, modified_index, expire_at_ms, sum)
       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET dir = excluded.dir, value = excluded.value,
       created_index = excluded.created_index, modified_index = excluded.modified_index, expire_at_ms = excluded.expire_at_ms,

@@ -46,7 +46,7 @@ export interface BackendBatch extends StoreMeta {
 
 /** A full state, as loaded on open or installed from a snapshot. */
 export interface BackendState extends StoreMeta {
-  /** All nodes, every parent before its children (path order does that). */
+  /** All nodes, every parent before its children (in no other order). */
   readonly nodes: readonly NodeRow[];
 }
 

@@ -220,3 +220,62 @@ test('a checkpoint on a thread into a directory that does not exist fails and le
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a consumed restore takes the snapshot file (no copy), and a try that took it but could not finish is resumed', () => {
+  withTempDir((dir) => {
+    const leaderBackend = new SqliteBackend(join(dir, 'leader.db'));
+    const leader = new Store({ backend: leaderBackend });
+    populate(leader);
+    const expected = everything(leader);
+    const snap = join(dir, 'snap.db');
+    leaderBackend.checkpointTo(snap);
+    leaderBackend.close();
+
+    const followerBackend = new SqliteBackend(join(dir, 'follower.db'));
+    const follower = new Store({ backend: followerBackend });
+    followerBackend.restoreFrom(snap, 12, { consume: true });
+    follower.reload();
+    assert.equal(existsSync(snap), false, 'the received file was taken');
+    assert.deepEqual(everything(follower), expected);
+    assert.deepEqual(followerBackend.restoredFrom(), { snapshotIndex: 12, appliedIndex: 14 });
+    followerBackend.close();
+
+    // A try that renamed the file into place and then failed (a full disk at the mark) left it as
+    // the restore's tmp: the next try goes on from there.
+    const again = join(dir, 'again.db');
+    const replay = new SqliteBackend(join(dir, 'leader.db'));
+    replay.checkpointTo(again);
+    replay.close();
+    const secondBackend = new SqliteBackend(join(dir, 'second.db'));
+    const second = new Store({ backend: secondBackend });
+    writeFileSync(join(dir, 'second.db.restore.tmp'), readFileSync(again));
+    rmSync(again);
+    secondBackend.restoreFrom(again, 12, { consume: true });
+    second.reload();
+    assert.deepEqual(everything(second), expected);
+    secondBackend.close();
+  });
+});
+
+test('a state whose rows lie in the table with children before their parents loads whole', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'store.db');
+    const backend = new SqliteBackend(file);
+    const store = new Store({ backend });
+    populate(store);
+    store.set('/deep/a/b/c/d/e', { value: 'leaf' }, T0);
+    store.set('/deep/a/b/x', { dir: true }, T0);
+    store.commit({ index: 20, term: 3 });
+    const before = everything(store);
+    backend.close();
+    // Put the rows back in reverse path order: every child's row now precedes its parent's.
+    const db = new Database(file);
+    db.exec('CREATE TABLE reordered AS SELECT * FROM nodes; DELETE FROM nodes; INSERT INTO nodes SELECT * FROM reordered ORDER BY path DESC; DROP TABLE reordered;');
+    const first = db.prepare('SELECT path FROM nodes ORDER BY rowid LIMIT 1').get() as { path: string };
+    db.close();
+    assert.equal(first.path, '/u', 'the table starts with the last path now');
+    const reopenedBackend = new SqliteBackend(file);
+    assert.deepEqual(everything(new Store({ backend: reopenedBackend })), before);
+    reopenedBackend.close();
+  });
+});
