@@ -15,8 +15,11 @@ export interface ThreadTls {
 /** Consensus thread → socket thread. */
 export type ToSocketThread =
   | { t: 'dial'; id: number; url: string; headers: OutgoingHttpHeaders; tls?: ThreadTls }
-  /** Bytes for the stream `id`, in one buffer (transferred, not copied). */
-  | { t: 'write'; id: number; bytes: Uint8Array }
+  /**
+   * Bytes for several streams, in one buffer (transferred, not copied): `parts` holds a stream id
+   * and a length for each run of bytes, in order.
+   */
+  | { t: 'write'; parts: number[]; bytes: Uint8Array }
   | { t: 'destroy'; id: number };
 
 /** Socket thread → consensus thread. */

@@ -21,11 +21,16 @@ port.on('message', (m: ToSocketThread) => {
     case 'dial':
       return dial(m.id, m.url, m.headers, m.tls);
     case 'write': {
-      const s = streams.get(m.id);
-      if (s?.socket === undefined) return;
-      if (!s.socket.write(m.bytes) && !s.full) {
-        s.full = true;
-        post({ t: 'full', id: m.id });
+      let at = 0;
+      for (let i = 0; i < m.parts.length; i += 2) {
+        const id = m.parts[i]!;
+        const length = m.parts[i + 1]!;
+        const s = streams.get(id);
+        if (s?.socket !== undefined && !s.socket.write(m.bytes.subarray(at, at + length)) && !s.full) {
+          s.full = true;
+          post({ t: 'full', id });
+        }
+        at += length;
       }
       return;
     }

@@ -3,9 +3,12 @@
  * networks the socket write of a frame is among the largest costs of a leader's consensus thread
  * (profiled at 64 clients: ~20 % of its time in `writeBuffer`; the kernel runs the receiver's TCP
  * processing in the writer's context), and while the thread writes to each follower it is not
- * writing its own log. Here the consensus thread only hands each stream's bytes over (one message
- * per flush, the buffer transferred), and the socket thread writes them while the consensus thread
- * goes on. Used where the member has CPUs to spare for it (see `--peer-thread`).
+ * writing its own log. Here the consensus thread only hands each stream's bytes over, and the
+ * socket thread writes them while the consensus thread goes on. Used where the member has CPUs to
+ * spare for it (see `--peer-thread`). The bytes of every stream flushed in one task go over in one
+ * message at its end (one transferred buffer): each post serialises a message and may wake the
+ * thread, and a leader posted 4.5 times a write at one client and 0.25 at 64 with one post per
+ * flush, against 2.3 and 0.11 so (batching to the end of the loop turn instead saved little more).
  *
  * Ordering: the bytes of one stream reach its socket in the order they were written here (one
  * port, one thread). Backpressure: the thread says when a socket is backed up (`full`) and when
@@ -37,6 +40,10 @@ export class PeerSocketThread implements StreamDialer {
   private readonly local = new LocalDialer();
   private nextId = 1;
   private alive = true;
+  /** Flushed bytes not yet posted: stream ids and their chunks, in flush order. */
+  private pending: { id: number; chunks: Uint8Array[] }[] = [];
+  private pendingBytes = 0;
+  private readonly postPending = (): void => this.postWrites();
 
   constructor(private readonly logger?: Logger, private readonly threadTls?: () => ThreadTls | undefined) {
     this.worker = new Worker(new URL('./peer-socket-thread-main.js', import.meta.url), {
@@ -98,17 +105,9 @@ export class PeerSocketThread implements StreamDialer {
   private socketOf(id: number, stream: Stream): FrameSocket {
     const send = (chunks: Uint8Array[]): void => {
       if (chunks.length === 0 || this.streams.get(id) !== stream) return;
-      // A buffer of its own, transferred: frames are often slices of node's shared pool, which
-      // must not be detached (and whose whole 8 KiB a clone would copy).
-      let total = 0;
-      for (const c of chunks) total += c.length;
-      const bytes = new Uint8Array(total);
-      let at = 0;
-      for (const c of chunks) {
-        bytes.set(c, at);
-        at += c.length;
-      }
-      this.post({ t: 'write', id, bytes }, [bytes.buffer]);
+      if (this.pending.length === 0) queueMicrotask(this.postPending);
+      this.pending.push({ id, chunks });
+      for (const c of chunks) this.pendingBytes += c.length;
     };
     return {
       write: (chunk) => {
@@ -126,6 +125,30 @@ export class PeerSocketThread implements StreamDialer {
       },
       destroy: () => this.destroy(id),
     };
+  }
+
+  /**
+   * Posts every flush of the task that just ended, in one buffer of its own, transferred: frames
+   * are often slices of node's shared pool, which must not be detached (and whose whole 8 KiB a
+   * clone would copy).
+   */
+  private postWrites(): void {
+    const pending = this.pending;
+    const bytes = new Uint8Array(this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.alive) return;
+    const parts: number[] = [];
+    let at = 0;
+    for (const { id, chunks } of pending) {
+      const start = at;
+      for (const c of chunks) {
+        bytes.set(c, at);
+        at += c.length;
+      }
+      parts.push(id, at - start);
+    }
+    this.post({ t: 'write', parts, bytes }, [bytes.buffer]);
   }
 
   private lose(err: Error): void {

@@ -92,6 +92,23 @@ for (const onThread of [false, true]) describe(`peer streams${onThread ? ', writ
     }
   });
 
+  test('sends to several peers in one task, on open streams, each in its own order', async () => {
+    const ms = [await member({ id: '1' }), await member({ id: '2' }), await member({ id: '3' })];
+    connectAll(ms);
+    await waitFor('streams up', () => ms.every((m) => m.transport.stats().every((s) => s.connected)));
+    // One synchronous run: on the thread, every flush of it goes over in one message.
+    for (let i = 1; i <= 300; i++) {
+      for (const from of ms) from.transport.send(ms.filter((to) => to !== from).map((to) => app(from.id, to.id, i)));
+    }
+    await waitFor('every message', () => ms.every((m) => m.received.length === 600));
+    for (const to of ms) {
+      for (const from of ms.filter((f) => f !== to)) {
+        const indexes = to.received.filter((m) => m.from === from.id).map((m) => m.entries[0]!.index);
+        assert.deepEqual(indexes, Array.from({ length: 300 }, (_, i) => i + 1), `${from.id} -> ${to.id}`);
+      }
+    }
+  });
+
   test('refuses a stream from another cluster with 412 and delivers nothing', async () => {
     const a = await member({ id: 'a', clusterId: 'c1' });
     const b = await member({ id: 'b', clusterId: 'c2' });
