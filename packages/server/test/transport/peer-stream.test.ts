@@ -29,6 +29,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Sends `n` appends from every member to every other in one synchronous run; each arrives in its sender's order. */
+async function sendAllToAllInOrder(ms: TestMember[], n: number): Promise<void> {
+  for (let i = 1; i <= n; i++) {
+    for (const from of ms) from.transport.send(ms.filter((to) => to !== from).map((to) => app(from.id, to.id, i)));
+  }
+  await waitFor('every message', () => ms.every((m) => m.received.length === n * (ms.length - 1)));
+  for (const to of ms) {
+    for (const from of ms.filter((f) => f !== to)) {
+      const indexes = to.received.filter((m) => m.from === from.id).map((m) => m.entries[0]!.index);
+      assert.deepEqual(indexes, Array.from({ length: n }, (_, i) => i + 1), `${from.id} -> ${to.id}`);
+    }
+  }
+}
+
 for (const onThread of [false, true]) describe(`peer streams${onThread ? ', written on the peer socket thread' : ''}`, () => {
   before(() => {
     socketThread = onThread;
@@ -79,17 +93,8 @@ for (const onThread of [false, true]) describe(`peer streams${onThread ? ', writ
   test('connects three members all to all and keeps per-sender order', async () => {
     const ms = [await member({ id: '1' }), await member({ id: '2' }), await member({ id: '3' })];
     connectAll(ms);
-    for (let i = 1; i <= 200; i++) {
-      for (const from of ms) from.transport.send(ms.filter((to) => to !== from).map((to) => app(from.id, to.id, i)));
-    }
-    await waitFor('every message', () => ms.every((m) => m.received.length === 400));
-    for (const to of ms) {
-      for (const from of ms.filter((f) => f !== to)) {
-        const indexes = to.received.filter((m) => m.from === from.id).map((m) => m.entries[0]!.index);
-        assert.deepEqual(indexes, Array.from({ length: 200 }, (_, i) => i + 1), `${from.id} -> ${to.id}`);
-      }
-      assert.equal(streamRequests(to).length, 2);
-    }
+    await sendAllToAllInOrder(ms, 200);
+    for (const to of ms) assert.equal(streamRequests(to).length, 2);
   });
 
   test('sends to several peers in one task, on open streams, each in its own order', async () => {
@@ -97,16 +102,7 @@ for (const onThread of [false, true]) describe(`peer streams${onThread ? ', writ
     connectAll(ms);
     await waitFor('streams up', () => ms.every((m) => m.transport.stats().every((s) => s.connected)));
     // One synchronous run: on the thread, every flush of it goes over in one message.
-    for (let i = 1; i <= 300; i++) {
-      for (const from of ms) from.transport.send(ms.filter((to) => to !== from).map((to) => app(from.id, to.id, i)));
-    }
-    await waitFor('every message', () => ms.every((m) => m.received.length === 600));
-    for (const to of ms) {
-      for (const from of ms.filter((f) => f !== to)) {
-        const indexes = to.received.filter((m) => m.from === from.id).map((m) => m.entries[0]!.index);
-        assert.deepEqual(indexes, Array.from({ length: 300 }, (_, i) => i + 1), `${from.id} -> ${to.id}`);
-      }
-    }
+    await sendAllToAllInOrder(ms, 300);
   });
 
   test('refuses a stream from another cluster with 412 and delivers nothing', async () => {
