@@ -4,6 +4,7 @@
  * sources, Go-style value syntax, validation order, error codes and cause texts.
  */
 import { EtcdError, ErrorCode, goParseBool } from '@deimos/protocol';
+import { goParseMediaType } from './go-media-type.js';
 import { goCleanPath, goEscapePath, goParseQuery, goUnescape, UrlEscapeError, type ParsedQuery } from './go-url.js';
 
 /** A plain read (`GET`/`HEAD` without `wait`). */
@@ -204,12 +205,24 @@ export function parseKeysRequest(input: KeysRequestInput, options: KeysRequestOp
   return buildRequest(method, path, form);
 }
 
-/** Body first, then the query: the first value of a name is the body's when both have it. */
+/**
+ * Body first, then the query: the first value of a name is the body's when both have it. A PUT or
+ * POST has its Content-Type checked as Go's net/http does before anything else (none counts as
+ * `application/octet-stream`), whether or not there is a body; a DELETE's form body is read only
+ * under a well-formed form type (it is not read at all by Go: see the README's differences).
+ */
 function parseForm(method: string, rawQuery: string, body: Buffer | undefined, contentType: string | undefined): ParsedQuery {
   const parsed: ParsedQuery = { values: new Map() };
-  if (body !== undefined && body.length > 0 && (method === 'PUT' || method === 'POST' || method === 'DELETE')) {
-    if (isFormContentType(contentType)) goParseQuery(body.toString('utf8'), parsed);
+  let isForm = false;
+  if (method === 'PUT' || method === 'POST') {
+    const media = goParseMediaType(contentType || 'application/octet-stream');
+    if (media.error !== undefined) throw new EtcdError(ErrorCode.InvalidForm, media.error);
+    isForm = media.mediaType === FORM_TYPE;
+  } else if (method === 'DELETE' && contentType !== undefined) {
+    const media = goParseMediaType(contentType);
+    isForm = media.error === undefined && media.mediaType === FORM_TYPE;
   }
+  if (isForm && body !== undefined && body.length > 0) goParseQuery(body.toString('utf8'), parsed);
   const bodyError = parsed.error;
   goParseQuery(rawQuery, parsed);
   const error = bodyError ?? parsed.error;
@@ -217,12 +230,7 @@ function parseForm(method: string, rawQuery: string, body: Buffer | undefined, c
   return parsed;
 }
 
-function isFormContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
-  const semi = contentType.indexOf(';');
-  const media = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
-  return media === 'application/x-www-form-urlencoded';
-}
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 function decodeOrThrow(s: string, mode: 'path' | 'query'): string {
   try {

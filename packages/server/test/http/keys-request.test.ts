@@ -238,3 +238,56 @@ describe('path helpers', () => {
     assert.throws(() => parse('PATCH', '/v2/keys/a'), RangeError);
   });
 });
+
+describe("a PUT or POST's Content-Type, checked as Go's mime.ParseMediaType (each row as etcd 3.4 answered it)", () => {
+  const refused: [string, string][] = [
+    [`${FORM}; charset`, 'mime: invalid media parameter'],
+    [`${FORM}; ;`, 'mime: invalid media parameter'],
+    [`${FORM};;`, 'mime: invalid media parameter'],
+    [`${FORM}; charset="utf-8`, 'mime: invalid media parameter'],
+    [`${FORM}; a=b x`, 'mime: invalid media parameter'],
+    [`${FORM}; =b`, 'mime: invalid media parameter'],
+    [`${FORM}; a=b; a=b`, 'mime: duplicate parameter name'],
+    [`${FORM}; A=b; a=c`, 'mime: duplicate parameter name'],
+    [`${FORM}; a*=b; a*=c`, 'mime: duplicate parameter name'],
+    [`${FORM} , text/plain`, 'mime: unexpected content after media subtype'],
+    ['a/b/c', 'mime: unexpected content after media subtype'],
+    ['text/', 'mime: expected token after slash'],
+    ['/x', 'mime: no media type'],
+    ['text x', 'mime: expected slash after first token'],
+    ['text;x', 'mime: invalid media parameter'],
+  ];
+  for (const [contentType, cause] of refused) {
+    test(`[${contentType}] is 210 ${cause}, body or not, PUT or POST`, () => {
+      assert.deepEqual(parseError('PUT', '/v2/keys/a?value=q', 'value=b', contentType), { code: 210, cause, index: 0 });
+      assert.deepEqual(parseError('PUT', '/v2/keys/a?value=q', undefined, contentType), { code: 210, cause, index: 0 });
+      assert.deepEqual(parseError('POST', '/v2/keys/a', 'value=b', contentType), { code: 210, cause, index: 0 });
+    });
+  }
+  const taken: [string, string][] = [
+    [`${FORM};`, 'b'],
+    [`${FORM}; a=b;`, 'b'],
+    [`${FORM}; a=b ;`, 'b'],
+    [`${FORM} ; charset=utf-8`, 'b'],
+    [`${FORM}; charset="utf-8"`, 'b'],
+    [`${FORM}; a="b\\"c"`, 'b'],
+    [`${FORM}; a=""`, 'b'],
+    [`${FORM}; a =b`, 'b'],
+    [`${FORM}; a=b; a*=c`, 'b'],
+    [FORM.toUpperCase(), 'b'],
+    ['text', 'q'],
+    ['text/plain; a=b', 'q'],
+    ['', 'q'],
+  ];
+  for (const [contentType, value] of taken) {
+    test(`[${contentType}] is taken, the value from the ${value === 'b' ? 'body' : 'query'}`, () => {
+      const req = parse('PUT', '/v2/keys/a?value=q', 'value=b', contentType) as KeysRequest;
+      assert.equal((req as { value?: string }).value, value);
+    });
+  }
+  test('a DELETE ignores a malformed Content-Type (Go reads no DELETE form) and its body with it', () => {
+    assert.doesNotThrow(() => parse('DELETE', '/v2/keys/a', 'prevValue=x', 'text/'));
+    const req = parse('DELETE', '/v2/keys/a', 'prevValue=x', `${FORM}; charset`) as { prevValue?: string };
+    assert.equal(req.prevValue, undefined);
+  });
+});
