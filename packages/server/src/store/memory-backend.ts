@@ -55,7 +55,7 @@ export class MemoryBackend implements StoreBackend {
 
   replaceAll(state: BackendReplacement): void {
     this.assertOpen();
-    this.nodes = new Map(state.nodes.map((row) => [row.path, row]));
+    this.nodes = new Map(Array.from(state.nodes, (row) => [row.path, row]));
     this.events = new Map(state.events.map((event) => [event.index, event]));
     this.meta = { storeIndex: state.storeIndex, historyStartIndex: state.historyStartIndex, applied: state.applied };
   }

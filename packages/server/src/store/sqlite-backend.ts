@@ -51,13 +51,6 @@ export interface SqliteBackendOptions {
 /** A node row as `allNodesRaw` gives it (the columns of `NodeRowSql`, in order). */
 type NodeRowRaw = [string, number, string | null, number, number, number | null, number | null];
 
-/** How many '/' a path holds: its depth below the root. */
-function slashes(path: string): number {
-  let n = 0;
-  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) n++;
-  return n;
-}
-
 interface NodeRowSql {
   path: string;
   dir: number;
@@ -319,33 +312,27 @@ export class SqliteBackend implements StoreBackend {
   }
 
   /**
-   * Every node, parents first: read in the table's own order and put in order by depth. Reading
-   * in path order instead walks the path index and looks each row up in the table, about three
-   * times as long (200k keys: ~1.9 s against ~0.6 s), and a member's start and a snapshot install
-   * wait for it. Raw rows, since named-column objects cost as much again in allocation.
+   * Every node, read lazily in the table's own order (mostly parents first; `Tree.load` places the
+   * rest). Reading in path order instead walks the path index and looks each row up in the table,
+   * about three times as long (200k keys: ~1.9 s against ~0.6 s), and a member's start and a
+   * snapshot install wait for it. Raw rows, since named-column objects cost as much again in
+   * allocation; one at a time, so that none outlives its node's creation.
    */
-  private loadNodes(): NodeRow[] {
-    const byDepth: NodeRow[][] = [];
+  private *loadNodes(): Generator<NodeRow> {
     for (const r of this.sql.allNodesRaw.iterate() as Iterable<NodeRowRaw>) {
       const [path, dir, value, createdIndex, modifiedIndex, expireAtMs, sum] = r;
       if (sum !== nodeRowSum(path, dir, value, createdIndex, modifiedIndex, expireAtMs)) {
         throw new StoreStateError('DATABASE_DAMAGED', `state database ${this.path} is damaged: the row of node ${quotePath(path)} does not match its sum`);
       }
-      const depth = slashes(path);
-      (byDepth[depth] ??= []).push({
+      yield {
         path,
         dir: dir === 1,
         value: value ?? undefined,
         createdIndex,
         modifiedIndex,
         expireAtMs: expireAtMs ?? undefined,
-      });
+      };
     }
-    const nodes: NodeRow[] = [];
-    for (const level of byDepth) {
-      if (level !== undefined) for (const row of level) nodes.push(row);
-    }
-    return nodes;
   }
 
   readEvents(fromIndex: number, limit: number): StoreEvent[] {

@@ -46,8 +46,8 @@ export interface BackendBatch extends StoreMeta {
 
 /** A full state, as loaded on open or installed from a snapshot. */
 export interface BackendState extends StoreMeta {
-  /** All nodes, every parent before its children (in no other order). */
-  readonly nodes: readonly NodeRow[];
+  /** All nodes, once each, in any order (a loaded state's may be read lazily, once). */
+  readonly nodes: Iterable<NodeRow>;
 }
 
 /** A full state with its kept event history, for replacing everything at once. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode, EtcdError } from '@deimos/protocol';
 import { StoreNode } from './node.js';
 import type { NodeRow } from './store-backend.js';
-import { ROOT_PATH, baseName, childPath } from './store-path.js';
+import { ROOT_PATH, childPath } from './store-path.js';
 import { TtlHeap } from './ttl-heap.js';
 import { TreeView } from './tree-view.js';
 
@@ -106,8 +106,9 @@ export class Tree {
   attach(parent: StoreNode, node: StoreNode): void {
     const children = parent.children;
     assert.ok(children !== undefined, 'attach under a file');
-    assert.ok(!children.has(node.path), `attach over an existing child ${node.path}`);
-    assert.equal(childPath(parent.path, baseName(node.path)), node.path, 'attach at the wrong path');
+    // (Checked without building strings: this runs for every node a write creates and a load reads.)
+    if (children.has(node.path)) assert.fail(`attach over an existing child ${node.path}`);
+    assert.ok(isChildPathOf(parent.path, node.path), 'attach at the wrong path');
     if (this.views.size > 0) for (const view of this.views) view.keepChildren(parent);
     children.set(node.path, node);
     node.parent = parent;
@@ -166,20 +167,32 @@ export class Tree {
   }
 
   /**
-   * Replaces the whole tree with persisted rows (parents before children). Linear in the size of
-   * the rows: each parent is found by its path among the dirs loaded so far, not by walking down
-   * from the root (which cost O(depth^2) per row, O(depth^3) per chain of nested dirs).
+   * Replaces the whole tree with persisted rows, in any order. Linear in the size of the rows: each
+   * parent is found by its path among the dirs loaded so far, not by walking down from the root
+   * (which cost O(depth^2) per row, O(depth^3) per chain of nested dirs). A row that comes before
+   * its parent's waits, and such rows are placed at the end, shallowest first; the rows of a state
+   * database come mostly parents first, so almost none wait and each row is garbage at once.
    */
   load(rows: Iterable<NodeRow>): void {
     this.clear();
     const dirs = new Map<string, StoreNode>([[ROOT_PATH, this.root]]);
-    for (const row of rows) {
+    const waiting: NodeRow[] = [];
+    const place = (row: NodeRow, parent: StoreNode): void => {
       const node = StoreNode.fromRow(row);
-      const parentPath = row.path.slice(0, Math.max(1, row.path.lastIndexOf('/')));
-      // A row without its parent dir: the lookup throws 100 or finds the file in the way.
-      const parent = dirs.get(parentPath) ?? this.lookup(parentPath, 0);
       this.attach(parent, node);
       if (node.isDir) dirs.set(node.path, node);
+    };
+    for (const row of rows) {
+      const parent = dirs.get(parentPathOf(row.path));
+      if (parent === undefined) waiting.push(row);
+      else place(row, parent);
+    }
+    if (waiting.length === 0) return;
+    waiting.sort((a, b) => depthOf(a.path) - depthOf(b.path));
+    for (const row of waiting) {
+      const parentPath = parentPathOf(row.path);
+      // A row without its parent dir: the lookup throws 100 or finds the file in the way.
+      place(row, dirs.get(parentPath) ?? this.lookup(parentPath, 0));
     }
   }
 
@@ -202,4 +215,21 @@ export class Tree {
       if (child !== node) this.ttlHeap.remove(child);
     }
   }
+}
+
+/** The path of a row's parent dir (`/` for a child of the root). */
+function parentPathOf(path: string): string {
+  return path.slice(0, Math.max(1, path.lastIndexOf('/')));
+}
+
+/** How many '/' a path holds: its depth below the root. */
+function depthOf(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) n++;
+  return n;
+}
+
+/** Whether `path` names a direct child of the dir at `parentPath` (what `childPath` would make). */
+function isChildPathOf(parentPath: string, path: string): boolean {
+  return path.lastIndexOf('/') === (parentPath === ROOT_PATH ? 0 : parentPath.length) && path.startsWith(parentPath);
 }
