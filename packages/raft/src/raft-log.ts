@@ -195,7 +195,7 @@ export class RaftLog {
 
   /** Marks committed entries up to `i` as handed to the application. */
   acceptApplying(i: number): void {
-    assert(i <= this.committed, `applying ${i} beyond committed ${this.committed}`);
+    assert(i <= this.committed, () => `applying ${i} beyond committed ${this.committed}`);
     this.applying = max(this.applying, i);
   }
 

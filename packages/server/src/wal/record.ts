@@ -55,7 +55,8 @@ export type WalRecord =
 const TWO_32 = 0x1_0000_0000;
 
 function putU64(view: DataView, at: number, n: number): void {
-  assert.ok(Number.isSafeInteger(n) && n >= 0, `not a u64-safe integer: ${n}`);
+  // (Messages built only on failure: this runs for every field of every record.)
+  if (!(Number.isSafeInteger(n) && n >= 0)) assert.fail(`not a u64-safe integer: ${n}`);
   view.setUint32(at, n >>> 0, true);
   view.setUint32(at + 4, Math.floor(n / TWO_32), true);
 }
@@ -134,7 +135,7 @@ export class RecordBatch {
     const p = this.begin(RecordType.Entry, len);
     putU64(this.view, p, e.term);
     putU64(this.view, p + 8, e.index);
-    assert.ok(e.type >= 0 && e.type <= 255, `entry type out of range: ${e.type}`);
+    if (!(e.type >= 0 && e.type <= 255)) assert.fail(`entry type out of range: ${e.type}`);
     this.buf[p + 16] = e.type;
     this.buf.set(e.data, p + 17);
     return this.end(len);

@@ -220,8 +220,8 @@ export class Wal {
     let bytes = hardState ? HARD_STATE_RECORD_BYTES : 0;
     if (entries.length > 0) {
       const first = entries[0]!.index;
-      assert.ok(first > (this.snapshot?.index ?? 0), `entry ${first} is covered by snapshot ${this.snapshot?.index}`);
-      assert.ok(first <= this.last + 1, `entry ${first} would leave a gap after ${this.last}`);
+      if (first <= (this.snapshot?.index ?? 0)) assert.fail(`entry ${first} is covered by snapshot ${this.snapshot?.index}`);
+      if (first > this.last + 1) assert.fail(`entry ${first} would leave a gap after ${this.last}`);
       for (let i = 0; i < entries.length; i++) {
         assert.equal(entries[i]!.index, first + i, 'entries must be contiguous');
         bytes += entryRecordBytes(entries[i]!);
