@@ -340,7 +340,7 @@ export class Generator {
     const kind = rng.pick([
       'method', 'method', 'options', 'badBool', 'badBool', 'waitOnWrite', 'badEscapeQuery', 'badEscapeBody',
       'jsonBody', 'bothValues', 'noValue', 'badPrevExist', 'badRefresh', 'refreshNoTtl', 'badNoValue',
-      'badWaitIndex', 'streamBad', 'textBody', 'badDirBool', 'emptyPrevValueDelete', 'waitIndexPost',
+      'badWaitIndex', 'streamBad', 'textBody', 'badDirBool', 'emptyPrevValueDelete', 'waitIndexPost', 'oddContentType',
     ]);
     switch (kind) {
       case 'method': if (this.skip.has('bad-method')) return this.get(); return { method: rng.pick(['PATCH', 'TRACE', 'PROPFIND', 'CONNECTX']), path: `/v2/keys${path}`, headers: {}, label: 'bad method' };
@@ -355,6 +355,11 @@ export class Generator {
       case 'badEscapeBody': return { method: rng.pick(['PUT', 'POST']), path: `/v2/keys${path}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'value=a%zzb', label: 'bad %-escape in body' };
       case 'jsonBody': return { method: 'PUT', path: `/v2/keys${path}`, headers: { 'content-type': 'application/json' }, body: '{"value":"j"}', label: 'JSON body' };
       case 'textBody': return { method: 'PUT', path: `/v2/keys${path}?value=q`, headers: { 'content-type': 'text/plain' }, body: 'value=b', label: 'text/plain body + query value' };
+      // Go parses a PUT or POST's media type before its form, body or not (its errors are a 210).
+      case 'oddContentType': return {
+        method: rng.pick(['PUT', 'POST']), path: `/v2/keys${path}?value=q`, headers: { 'content-type': rng.pick(ODD_CONTENT_TYPES) },
+        ...(rng.chance(0.8) ? { body: 'value=b' } : {}), label: 'odd Content-Type',
+      };
       case 'bothValues': return { method: 'PUT', path: `/v2/keys${path}?value=fromquery`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'value=frombody', label: 'value in query and body' };
       case 'noValue': return { method: rng.pick(['PUT', 'POST']), path: `/v2/keys${path}`, headers: {}, label: 'no value' };
       case 'badPrevExist': return this.build('PUT', path, [['prevExist', rng.pick(BAD_BOOLS)], ['value', 'v1']], 'bad prevExist');
@@ -370,6 +375,14 @@ export class Generator {
     }
   }
 }
+
+/** Content-Types around the edges of Go's mime.ParseMediaType, accepted and refused. */
+const ODD_CONTENT_TYPES = [
+  'application/x-www-form-urlencoded; charset', 'application/x-www-form-urlencoded; a=b; a=b', 'application/x-www-form-urlencoded;',
+  'application/x-www-form-urlencoded;;', 'application/x-www-form-urlencoded , text/plain', 'text/', '/x', 'text x', 'text;x',
+  'application/x-www-form-urlencoded; charset="utf-8', 'APPLICATION/X-WWW-FORM-URLENCODED', 'application/x-www-form-urlencoded; a=""',
+  'application/x-www-form-urlencoded; a*=b; a*=c', 'application/x-www-form-urlencoded; a=b; a*=c', 'text/plain; a=b',
+];
 
 /** Canonical key of a request path (undefined for paths the server redirects or rejects). */
 export function decodePathKey(p) {
