@@ -74,7 +74,10 @@ export class PeerSocketThread implements StreamDialer {
   }
 
   private destroy(id: number): void {
-    if (this.streams.delete(id) && this.alive) this.post({ t: 'destroy', id });
+    if (!this.streams.delete(id) || !this.alive) return;
+    // What the stream flushed before goes first, as it would have on a socket of this thread.
+    this.postWrites();
+    this.post({ t: 'destroy', id });
   }
 
   private post(m: ToSocketThread, transfer?: ArrayBuffer[]): void {
@@ -133,6 +136,7 @@ export class PeerSocketThread implements StreamDialer {
    * clone would copy).
    */
   private postWrites(): void {
+    if (this.pending.length === 0) return;
     const pending = this.pending;
     const bytes = new Uint8Array(this.pendingBytes);
     this.pending = [];
