@@ -7,6 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, renameSync, rmSync } from 'node:fs';
 import { CLUSTER_DEFAULT_ARGS, DeimosCluster, assertAllAcked, type WriteLoad } from '../support/deimos-cluster.js';
 import type { DeimosProcess } from '../support/deimos-process.js';
 import { http } from '../support/http.js';
@@ -90,6 +91,30 @@ describe('leader failover in a 3-node cluster under write load', { skip: SKIP },
     assert.equal(first!.status, 200, `the last write before the restart: ${first!.body}`);
     assert.equal(first!.json.node.value, 'v199');
     assert.ok(Number(first!.headers['x-etcd-index']) >= index, `X-Etcd-Index ${first!.headers['x-etcd-index']} covers ${index}`);
+  });
+
+  test('a member put back on an older copy of its data directory ends, saying so, instead of running on as a voter that lost acknowledged entries', async () => {
+    const leader = await cluster.leader();
+    const member = cluster.followers(leader).at(-1)!;
+    await member.stop();
+    const copy = `${member.dataDir}.older`;
+    cpSync(member.dataDir, copy, { recursive: true });
+    await member.restart();
+    const keys = new KeysClient(leader.clientUrl);
+    const top = uniqueKey('older-copy');
+    for (let i = 0; i < 100; i++) assert.equal((await keys.set(`${top}/k${i}`, `v${i}`)).status, 201);
+    const index = await keys.index();
+    // It acknowledged them: its own store has the last one.
+    const own = new KeysClient(member.clientUrl);
+    await waitFor(async () => Number((await own.get('/', { serializable: 'true' })).headers['x-etcd-index']) >= index, { timeoutMs: 20_000, what: `${member.name} to apply ${index}` });
+    await member.stop();
+    rmSync(member.dataDir, { recursive: true, force: true });
+    renameSync(copy, member.dataDir);
+    await member.relaunch();
+    // The leader's heartbeats carry a commit index past its log: etcd panics at the first one.
+    await waitFor(() => member.exitCode !== null, { timeoutMs: 40_000, what: `${member.name} to end` });
+    assert.equal(member.exitCode, 1);
+    assert.match(member.output, /this member's log lost entries it had acknowledged .*remove the member and add it again with an empty data directory/);
   });
 });
 

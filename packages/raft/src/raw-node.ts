@@ -25,8 +25,18 @@ export class StepLocalMessageError extends RaftError {
  * member down for one bad message.
  */
 export class InvalidPeerMessageError extends RaftError {
-  constructor(m: Message, why: string) { super('ERR_INVALID_PEER_MSG', `refusing ${MessageType[m.type]} from ${m.from}: ${why}`); }
+  /**
+   * A heartbeat of a current term whose commit index is past this log: its sender acknowledged
+   * entries this log no longer has (or it is broken). See `peerMessageProblem`.
+   */
+  readonly commitPastLog: boolean;
+  constructor(m: Message, why: string, commitPastLog = false) {
+    super('ERR_INVALID_PEER_MSG', `refusing ${MessageType[m.type]} from ${m.from}: ${why}`);
+    this.commitPastLog = commitPastLog;
+  }
 }
+
+const COMMIT_PAST_LOG = (commit: number, lastIndex: number): string => `commit ${commit} is past this log (last ${lastIndex})`;
 
 /** Why no correct peer would send `m` to a member whose log ends at `lastIndex`, or undefined. */
 function peerMessageProblem(m: Message, localId: NodeId, term: number, lastIndex: number): string | undefined {
@@ -42,7 +52,7 @@ function peerMessageProblem(m: Message, localId: NodeId, term: number, lastIndex
   // Older terms are ignored by the core anyway (a log may have been cut back since).
   if (m.term < term) return undefined;
   // A leader sends a commit index no further than what the follower acknowledged having.
-  if (m.type === MessageType.MsgHeartbeat && m.commit > lastIndex) return `commit ${m.commit} is past this log (last ${lastIndex})`;
+  if (m.type === MessageType.MsgHeartbeat && m.commit > lastIndex) return COMMIT_PAST_LOG(m.commit, lastIndex);
   // A follower acknowledges only what it was sent.
   if (m.type === MessageType.MsgAppResp && !m.reject && m.index > lastIndex) return `index ${m.index} is past this log (last ${lastIndex})`;
   return undefined;
@@ -118,7 +128,9 @@ export class RawNode implements RaftNode {
   step(m: Message): void {
     if (isLocalMsg(m.type)) throw new StepLocalMessageError(m.type);
     const problem = peerMessageProblem(m, this.raft.id, this.raft.term, this.raft.raftLog.lastIndex());
-    if (problem !== undefined) throw new InvalidPeerMessageError(m, problem);
+    if (problem !== undefined) {
+      throw new InvalidPeerMessageError(m, problem, problem === COMMIT_PAST_LOG(m.commit, this.raft.raftLog.lastIndex()));
+    }
     if (isResponseMsg(m.type) && !this.raft.trk.progress.has(m.from)) return;
     this.raft.step(m);
   }

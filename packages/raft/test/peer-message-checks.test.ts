@@ -39,3 +39,21 @@ test('messages no correct peer sends are refused before they change anything, in
   // Proposals forwarded by followers travel without a term, as in etcd.
   assert.ok(!refused(net, '3', makeMessage({ type: MessageType.MsgProp, from: '2', to: '3', entries: [entry(0)] })));
 });
+
+test('a refused heartbeat of a current term whose commit is past the log says so (the log lost acknowledged entries); other refusals do not', () => {
+  const net = threeNodes();
+  net.campaign('3');
+  const term = net.term('3');
+  const why = (id: string, m: Message): boolean | undefined => {
+    try {
+      net.raw(id).step(m);
+    } catch (err) {
+      assert.ok(err instanceof InvalidPeerMessageError);
+      return err.commitPastLog;
+    }
+    return undefined;
+  };
+  assert.equal(why('2', makeMessage({ type: MessageType.MsgHeartbeat, from: '3', to: '2', term, commit: 1000 })), true);
+  assert.equal(why('3', makeMessage({ type: MessageType.MsgAppResp, from: '2', to: '3', term, index: 1000 })), false);
+  assert.equal(why('2', makeMessage({ type: MessageType.MsgHeartbeat, from: '2', to: '2', term, commit: 1000 })), false);
+});

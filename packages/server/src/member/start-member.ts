@@ -34,6 +34,7 @@ import { discoverCluster } from '../cluster/join.js';
 import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js';
 import { estimateMessageBytes } from '../transport/send-queue.js';
 import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
+import { LostEntriesWatch } from './lost-entries-watch.js';
 import { registerMemberMetrics } from './member-metrics.js';
 import { TlsSide } from '../tls/tls-side.js';
 import { ConnectionGate, registerConnectionLimit } from '../http/connection-gate.js';
@@ -341,6 +342,8 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   raftApplied = () => loop.appliedIndex;
   member = new Member({ config, logger, metrics, store, loop, waiters, membership, auth, transport, backend, flushState: () => applier.flush(), spaceAlarm });
   const badPeerMessages = new LogThrottle(logger, 1_000);
+  // Five election timeouts of a leader's refused heartbeats, with none of them a timeout apart.
+  const lostEntries = new LostEntriesWatch(5 * config.electionTicks * config.tickMs, config.electionTicks * config.tickMs, () => performance.now());
   /**
    * Peer messages are dropped until raft runs (every port bound): a first start that then fails
    * had answered a leader's appends (its term moved on, its acknowledgements may count), so its
@@ -356,6 +359,10 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
       // Refused by the core before it changed anything: dropped, never the member's end.
       if (!(err instanceof InvalidPeerMessageError)) throw err;
       badPeerMessages.warn('dropped a peer message no correct member sends (a forged or broken peer, or a log here that lost entries it had acknowledged)', { error: err.message });
+      if (err.commitPastLog && lostEntries.note()) {
+        fatal(new Error(`this member's log lost entries it had acknowledged (${err.message}): its data directory ${config.dataDir} `
+          + 'is older than what it told the cluster (a copy put back, or a disk that lost writes); remove the member and add it again with an empty data directory'));
+      }
     }
   });
   transport.onUnreachable((id) => loop.withNode((n) => n.reportUnreachable(id)));
