@@ -492,9 +492,10 @@ export class SqliteBackend implements StoreBackend {
     this.db.exec(SCHEMA);
     checkSchema(this.db, true);
     // SQLite opens a file it may not write read-only without a word, and fails at the first
-    // write: that would be the first apply, after the member began to serve. A write lock now
-    // finds it (a read-only file, a -shm that is a directory) before anything is served.
-    this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    // write: that would be the first apply, after the member began to serve. A row written and
+    // rolled back now finds it (a read-only file or -wal, a -shm that is a directory) before
+    // anything is served; taking the write lock alone passes on a read-only state.db.
+    this.db.exec("BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta (name, value) VALUES ('write_check', 0); ROLLBACK");
     addSumColumns(this.db);
     this.sql = new Statements(this.db);
     this.makeStaleSums();

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -277,5 +278,32 @@ test('a state whose rows lie in the table with children before their parents loa
     const reopenedBackend = new SqliteBackend(file);
     assert.deepEqual(everything(new Store({ backend: reopenedBackend })), before);
     reopenedBackend.close();
+  });
+});
+
+test('a state database this process may not write is refused at open, naming it (SQLite would open it read-only and fail at the first commit)', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'state.db');
+    const backend = new SqliteBackend(file);
+    const store = new Store({ backend });
+    store.set('/a', { value: '1' }, T0);
+    store.commit({ index: 1, term: 1 });
+    backend.close();
+    chmodSync(file, 0o400);
+    // Root writes any file: the open runs as nobody there, in a child process.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      chownSync(dir, 65534, 65534);
+      chownSync(file, 65534, 65534);
+    }
+    const script = `import('${new URL('../../src/store/index.js', import.meta.url).href}').then(({ SqliteBackend }) => {
+      try { new SqliteBackend(${JSON.stringify(file)}).close(); console.log('opened'); } catch (e) { console.log(e.code + ' ' + e.message); }
+    })`;
+    const args = ['node', '--input-type=module', '-e', script];
+    const run = asRoot
+      ? spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...args], { encoding: 'utf8' })
+      : spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^DATABASE_UNUSABLE state database ${file} cannot be used: attempt to write a readonly database`));
   });
 });
