@@ -168,6 +168,8 @@ export interface RaftNode {
    */
   advance(): void;
   status(): Status;
+  /** The current leader and role, as the next Ready would report them (without building a status). */
+  softState(): SoftState;
 }
 
 /** Operational errors of the core, with stable codes. */

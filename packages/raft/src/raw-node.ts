@@ -222,6 +222,10 @@ export class RawNode implements RaftNode {
     if (handout.applied > log.applied) log.appliedTo(handout.applied);
   }
 
+  softState(): SoftState {
+    return this.raft.softState();
+  }
+
   status(): Status {
     const r = this.raft;
     const progress = new Map<NodeId, ProgressStatus>();

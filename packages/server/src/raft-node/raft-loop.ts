@@ -289,17 +289,14 @@ export class RaftLoop {
   }
 
   private process(): void {
+    // A held Ready keeps the next ones (and the role changes they carry) back: a leader whose disk
+    // is full steps down in the core meanwhile, and must not go on saying it leads.
+    if (this.held !== undefined) this.noteSoftState(this.node.softState());
     this.startReadRound();
     const maxPending = this.opts.hasPeers?.() === true ? MAX_PENDING_READIES_WITH_PEERS : MAX_PENDING_READIES_ALONE;
     while (this.held === undefined && this.pipeline.size < maxPending && this.node.hasReady()) {
       const rd = this.node.ready();
-      if (rd.softState) {
-        this.soft = rd.softState;
-        this.opts.onSoftState?.(rd.softState);
-        // Rounds asked before a change of leader or role were sent to a former leader or dropped
-        // by a candidate (a member that wins an election would otherwise never answer them).
-        this.reaskRounds(0);
-      }
+      if (rd.softState) this.noteSoftState(rd.softState);
       if (rd.hardState) {
         this.term = rd.hardState.term;
         this.commit = rd.hardState.commit;
@@ -312,6 +309,16 @@ export class RaftLoop {
       this.handleReady({ rd, sentFirst, installed, restored: false, markerSaved: false });
     }
     this.releaseAppliedReads();
+  }
+
+  /** Takes a change of leader or role (once: a held Ready's may have been taken from the core before). */
+  private noteSoftState(soft: SoftState): void {
+    if (soft.lead === this.soft.lead && soft.raftState === this.soft.raftState) return;
+    this.soft = soft;
+    this.opts.onSoftState?.(soft);
+    // Rounds asked before a change of leader or role were sent to a former leader or dropped
+    // by a candidate (a member that wins an election would otherwise never answer them).
+    this.reaskRounds(0);
   }
 
   /**

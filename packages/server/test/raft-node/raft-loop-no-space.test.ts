@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeUtf8, encodeUtf8, EntryType, type Entry, type HardState } from '@deimos/protocol';
+import { decodeUtf8, encodeUtf8, EntryType, MessageType, makeMessage, type Entry, type HardState } from '@deimos/protocol';
 import { MemoryStorage, RawNode } from '@deimos/raft';
 import { RaftLoop } from '../../src/raft-node/raft-loop.js';
 import { seededRng } from '../../src/util/seeded-rng.js';
@@ -85,4 +85,21 @@ test('a Ready that finds no disk space is held, nothing after it is applied, and
   assert.deepEqual(h.applied, ['a', 'b', 'c'], 'applied once each, in order');
   const indexes = h.saved.map((e) => e.index);
   assert.deepEqual(indexes, indexes.map((_, i) => indexes[0]! + i), 'every entry saved once, contiguous');
+});
+
+test('a leader that steps down while its Ready is held for disk space no longer says it leads', async (t) => {
+  const h = harness();
+  t.after(() => h.loop.stop());
+  h.loop.start();
+  h.loop.withNode((n) => n.campaign());
+  await until(() => h.loop.isLeader, 'leadership');
+  h.state.full = true;
+  h.loop.withNode((n) => n.propose(encodeUtf8('b')));
+  await until(() => h.loop.holdingReady, 'the Ready to be held');
+  // Another member leads in a later term (as the rest of a cluster elects one past a leader that cannot write).
+  const term = h.loop.currentTerm + 1;
+  h.loop.withNode((n) => n.step(makeMessage({ type: MessageType.MsgHeartbeat, from: '2', to: '1', term, commit: 0 })));
+  await until(() => !h.loop.isLeader, 'the loop to see the step-down');
+  assert.equal(h.loop.softState.lead, '2');
+  assert.ok(h.loop.holdingReady, 'still held: nothing was persisted meanwhile');
 });
