@@ -18,6 +18,8 @@ interface Ask {
 /** See the module comment. */
 export class OrderedAdmission implements ConnectionAdmission {
   private readonly waiting: Ask[] = [];
+  /** Why every ask is refused now: the keeper is gone. */
+  private gone: string | undefined;
 
   /**
    * `ask` sends one ask to the keeper, `giveBack` one slot back. `unanswered` is the refusal's
@@ -31,6 +33,7 @@ export class OrderedAdmission implements ConnectionAdmission {
   ) {}
 
   acquire(done: (granted: boolean, reason?: string) => void): void {
+    if (this.gone !== undefined) return done(false, this.gone);
     const timer = setTimeout(() => {
       entry.expired = true;
       done(false, this.unanswered);
@@ -54,11 +57,16 @@ export class OrderedAdmission implements ConnectionAdmission {
     });
   }
 
-  /** The keeper is gone: every ask still waiting is refused (the process is exiting). */
-  close(): void {
+  /**
+   * The keeper is gone: every ask still waiting, and every later one, is refused with `reason`
+   * (the process is exiting). Refused without one, they were answered as past the connection
+   * limit, which they were not.
+   */
+  close(reason: string): void {
+    this.gone = reason;
     for (const entry of this.waiting.splice(0)) {
       clearTimeout(entry.timer);
-      if (!entry.expired) entry.done(false);
+      if (!entry.expired) entry.done(false, reason);
     }
   }
 }

@@ -33,13 +33,14 @@ test('an ask unanswered within the bound is refused with the reason; a slot gran
   assert.equal(got.length, 3, 'each caller is answered once');
 });
 
-test('close refuses every ask still waiting, once, and gives nothing back (the keeper is gone)', () => {
+test('close refuses every ask still waiting and every later one, once, with its reason (not as past the limit), and gives nothing back (the keeper is gone)', () => {
   const { a, sent } = admission();
-  const got: boolean[] = [];
-  a.acquire((g) => got.push(g));
-  a.acquire((g) => got.push(g));
-  a.close();
+  const got: [boolean, string | undefined][] = [];
+  a.acquire((g, why) => got.push([g, why]));
+  a.acquire((g, why) => got.push([g, why]));
+  a.close('the keeper is gone');
   a.answer(2, 2);
-  assert.deepEqual(got, [false, false]);
-  assert.deepEqual(sent, ['ask', 'ask']);
+  a.acquire((g, why) => got.push([g, why]));
+  assert.deepEqual(got, [[false, 'the keeper is gone'], [false, 'the keeper is gone'], [false, 'the keeper is gone']]);
+  assert.deepEqual(sent, ['ask', 'ask'], 'no ask once it is gone');
 });

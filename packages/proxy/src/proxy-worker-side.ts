@@ -45,15 +45,16 @@ export async function runProxyWorker(config: ProxyConfig, logger: ProxyLogger, p
 
   // The proxy-wide connection bound: a slot from the primary per accepted connection, in order,
   // refused when the primary does not answer in time.
+  const PRIMARY_GONE = 'the proxy is stopping (its primary process is gone)';
   const slots = new OrderedAdmission(() => send({ proxy: 'conn?' }), () => send({ proxy: 'conn-' }), config.responseTimeoutMs,
     'the proxy did not answer in time (its primary process is stalled or overloaded)');
   const admission: ConnectionAdmission = {
-    acquire: (done) => (process.connected ? slots.acquire(done) : done(false)),
+    acquire: (done) => (process.connected ? slots.acquire(done) : done(false, PRIMARY_GONE)),
     release: () => slots.release(),
   };
   const memberList = new WorkerMemberList(send);
   process.on('disconnect', () => {
-    slots.close();
+    slots.close(PRIMARY_GONE);
     memberList.close();
   });
   // Listening starts inside startProxy, before it resolves: answers may come from then on, and

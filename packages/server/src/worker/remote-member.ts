@@ -127,7 +127,7 @@ export class RemoteMember implements MemberView {
         // known: a write may have been applied); the owner closes the client connections, as a
         // crash of a single-process member would.
         clearInterval(this.sweep);
-        this.connectionSlots.close();
+        this.connectionSlots.close('the member is stopping (its consensus process is gone)');
         this.pending.clear();
         for (const l of this.listings.values()) l.abort();
         this.listings.clear();
