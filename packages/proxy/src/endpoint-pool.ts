@@ -136,6 +136,18 @@ export class EndpointPool {
     this.answered(e, now);
   }
 
+  /**
+   * A wait of `ms` that got no answer: its client gave up first (a client's timeout is often shorter
+   * than the proxy's own). Counted in the latency, never lowering it, so that the next picks avoid a
+   * member that stopped answering: a paused member otherwise kept its low average, took the client's
+   * next try too, and held a watch through the proxy for as long as it was paused. Not an answer.
+   */
+  recordUnanswered(e: Endpoint, ms: number): void {
+    if (e.latencyEwmaMs !== undefined && ms <= e.latencyEwmaMs) return;
+    e.latencyEwmaMs = e.latencyEwmaMs === undefined ? ms : e.latencyEwmaMs + EWMA_ALPHA * (ms - e.latencyEwmaMs);
+    e.latencySampledAtMs = this.now();
+  }
+
   /** Skips `e` for the failure wait; `reason` (an error code) goes to the health observer. */
   markFailed(e: Endpoint, reason = 'no answer'): void {
     const now = this.now();

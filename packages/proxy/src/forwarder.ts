@@ -191,6 +191,7 @@ export class Forwarder {
       },
     }, plainRead);
     client.watchGone(() => {
+      if (!settled) this.pool.recordUnanswered(ep, performance.now() - started);
       handle.abort();
       finish(undefined);
     });

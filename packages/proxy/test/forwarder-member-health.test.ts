@@ -113,6 +113,36 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+test('a member whose answer a client gave up waiting for is avoided by the next picks (a paused member held watches through the proxy while it was paused)', async () => {
+  const a = await fakeMember();
+  const b = await fakeMember();
+  const pool = new EndpointPool(5000);
+  pool.setUrls([a.ep.url, b.ep.url]);
+  const forwarder = new Forwarder(pool, new ProxyMetrics(), { proxyId: 'test', dialTimeoutMs: 2000, responseTimeoutMs: 10_000, maxRequestBytes: 1 << 20 }, quiet);
+  try {
+    // Both measured first (a member never measured is picked before any other).
+    await within(Promise.all([get(forwarder, '/first').done, get(forwarder, '/second').done]), 5000, 'the first reads');
+    assert.deepEqual([a.requests(), b.requests()], [1, 1]);
+    // A watch that its member never answers, as a paused one does, and whose client gives up.
+    const watch = new TestClient();
+    forwarder.forward({ method: 'GET', head: 'GET /hold HTTP/1.1\r\nHost: m\r\n\r\n', body: undefined, isWatch: true }, watch);
+    await waitUntil(() => a.held.length + b.held.length === 1, 'the watch to reach a member');
+    const stuck = a.held.length === 1 ? a : b;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    watch.leave();
+    const before = stuck.requests();
+    const reads = Array.from({ length: 6 }, (_, i) => get(forwarder, `/after${i}`));
+    await within(Promise.all(reads.map((c) => c.done)), 5000, 'the later reads');
+    assert.equal(stuck.requests(), before, 'no later read went to the member that left a client waiting');
+  } finally {
+    forwarder.close();
+    for (const m of [a, b]) {
+      for (const release of m.held.splice(0)) release();
+      m.stop();
+    }
+  }
+});
+
 async function waitUntil(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
   while (!check()) {
