@@ -4,13 +4,16 @@
  */
 import type { DeimosClient } from './client.js';
 import { HistoryClearedError, type KeyLostError } from './errors.js';
-import { QueueTicket, nextEvent, readQueue } from './queue-ticket.js';
+import { QueueTicket, nextEvent, readQueue, waitCheckMs } from './queue-ticket.js';
 import { keepAliveTtl } from './keys-options.js';
 import { untilAnswered } from './watch.js';
 
 /** Options of an {@link Election}. */
 export interface ElectionOptions {
-  /** Seconds a dead leader keeps its place (default 30). */
+  /**
+   * Seconds a dead leader keeps its place (default 30). Waiting and observing watches also check
+   * every ttl/3 that their member answers, and move to another one if not.
+   */
   ttl?: number;
   /** Directory of all elections (default `/elections`); the queue is `<prefix>/<name>`. */
   prefix?: string;
@@ -94,7 +97,7 @@ export class Election {
         yield head?.value;
       }
       try {
-        await nextEvent(this.client, this.dir, index, { recursive: true, ...(signal ? { signal } : {}) });
+        await nextEvent(this.client, this.dir, index, { recursive: true, repollAfterMs: waitCheckMs(this.ttlSeconds), ...(signal ? { signal } : {}) });
       } catch (err) {
         if (!(err instanceof HistoryClearedError)) throw err;
       }

@@ -11,7 +11,10 @@ import { keepAliveTtl } from './keys-options.js';
 
 /** Options of a {@link Lock}. */
 export interface LockOptions {
-  /** Seconds the lock outlives a holder that stopped refreshing (default 30). */
+  /**
+   * Seconds the lock outlives a holder that stopped refreshing (default 30). A waiter's watch also
+   * checks every ttl/3 that its member answers, and moves to another one if not.
+   */
   ttl?: number;
   /** Value of the queue key, e.g. who holds it (default `<host>:<pid>:<random>`). */
   value?: string;

@@ -175,7 +175,7 @@ export class QueueTicket {
       if (pos.kind === 'head') return;
       if (pos.kind !== 'waiting') continue;
       try {
-        await nextEvent(this.client, pos.predecessor.key, index, { signal: stop });
+        await nextEvent(this.client, pos.predecessor.key, index, { signal: stop, repollAfterMs: waitCheckMs(this.opts.ttlSeconds) });
       } catch (err) {
         if (stop.aborted) throw stop.reason;
         if (!(err instanceof HistoryClearedError)) throw err;
@@ -252,10 +252,20 @@ export class QueueTicket {
 }
 
 /**
+ * How often a queue's waiting watch asks its member whether it is alive (the watch's
+ * `repollAfterMs`): as often as the entry's own key is refreshed (ttl/3), not the watch's default
+ * minute. A waiter whose member was paused went on waiting there for a minute after the lock was
+ * freed, though its refreshes had failed over at once.
+ */
+export function waitCheckMs(ttlSeconds: number): number {
+  return Math.max(1_000, Math.round((ttlSeconds * 1000) / 3));
+}
+
+/**
  * The first event on `key` after store index `afterIndex`, through the resuming watch (so it
  * survives member failures and backs off while the cluster is unreachable).
  */
-export async function nextEvent(client: DeimosClient, key: string, afterIndex: number, opts: { recursive?: boolean; signal?: AbortSignal } = {}): Promise<KeysResponse> {
+export async function nextEvent(client: DeimosClient, key: string, afterIndex: number, opts: { recursive?: boolean; signal?: AbortSignal; repollAfterMs?: number } = {}): Promise<KeysResponse> {
   for await (const event of client.watch(key, { ...opts, afterIndex })) return event;
   throw new Error(`the watch on ${key} ended without an event`);
 }
