@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeimosClient, DeimosError, Election, type KeysResponse } from '@deimos/client';
+import { DeimosClient, DeimosError, Election, Lock, type KeysResponse } from '@deimos/client';
 import { DeimosCluster, withDeadline } from '../support/deimos-cluster.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { waitFor } from '../support/wait-for.js';
@@ -133,6 +133,34 @@ describe('client failover in a 3-node cluster', { skip: SKIP }, () => {
     }
     assert.deepEqual(events.map((e) => e.node?.value), ['a', 'b', 'c']);
     assert.notEqual(watcher.currentEndpoint, follower.clientUrl);
+  });
+
+  test('a lock waiter whose member is paused gets the lock soon after it is freed (its wait checks the member every ttl/3)', async (t) => {
+    const name = uniqueKey('paused-lock').slice(1);
+    const leader = await cluster.leader();
+    const follower = cluster.followers(leader)[0]!;
+    const others = cluster.members.filter((m) => m !== follower).map((m) => m.clientUrl);
+    const holder = new Lock(newClient(others, false), name, { ttl: 6 });
+    await holder.acquire();
+    const waiterClient = new DeimosClient({ endpoints: [follower.clientUrl, ...others], sync: false, timeoutMs: 1_000 });
+    clients.push(waiterClient);
+    const watchersOn = async () => ((await http('GET', `${follower.clientUrl}/v2/stats/store`)).json as { watchers: number }).watchers;
+    const before = await watchersOn();
+    const waiter = new Lock(waiterClient, name, { ttl: 6 });
+    const acquiring = waiter.acquire();
+    await waitFor(async () => (await watchersOn()) > before, { timeoutMs: 5_000, what: 'the waiter to watch on the follower' });
+    cluster.pause(follower);
+    try {
+      const freedAt = Date.now();
+      await holder.release();
+      // Its watch used to stay on the paused member for the watch's default minute.
+      await withDeadline(acquiring, 15_000, 'the waiter to get the lock');
+      t.diagnostic(`the waiter got the lock ${Date.now() - freedAt} ms after it was freed`);
+    } finally {
+      cluster.resume(follower);
+    }
+    assert.ok(waiter.held);
+    await waiter.release();
   });
 
   test('an election keeps its leader across the kill of the raft leader, then hands over on resign', async () => {
