@@ -352,7 +352,7 @@ describe('an operator moving over from etcd', () => {
     }
   });
 
-  test('settings come from DEIMOS_ variables named after etcd\'s flags; etcd\'s own variables and unknown ones are warned about', async () => {
+  test('settings come from DEIMOS_ variables named after etcd\'s flags, then from etcd\'s own; variables no flag reads are warned about', async () => {
     const [c, p] = await freePorts(2);
     const dataDir = join(work, 'env-names');
     // DEIMOS_INITIAL_CLUSTER is read (it was not: each member then started a cluster of its own):
@@ -360,12 +360,13 @@ describe('an operator moving over from etcd', () => {
     const r = await DeimosProcess.runOnce([], {
       DEIMOS_NAME: 'e1', DEIMOS_DATA_DIR: dataDir, DEIMOS_LISTEN_CLIENT_URLS: `http://127.0.0.1:${c}`, DEIMOS_LISTEN_PEER_URLS: `http://127.0.0.1:${p}`,
       DEIMOS_INITIAL_CLUSTER: `e1=http://127.0.0.1:${p},e2=http://127.0.0.1:${p}`, ETCD_INITIAL_CLUSTER: 'e1=http://127.0.0.1:1', DEIMOS_HEARTBEAT_INTERVAL: '100',
+      ETCD_ENABLE_PPROF: 'true',
     });
     assert.equal(r.code, 2, r.stderr);
     const out = lines(r.stderr).map((l) => l.replace(/^\d\S* /, '')); // without the log lines' time
     assert.deepEqual(out, [
       'WARN  deimos[e1]: environment variable DEIMOS_HEARTBEAT_INTERVAL is not a setting of this program and is ignored: deimos counts raft time in ticks: --tick-interval is the heartbeat (etcd\'s --heartbeat-interval=100 is --tick-interval 100ms) and --election-timeout is in ticks (etcd\'s 1000 ms is 10)',
-      'WARN  deimos[e1]: environment variable ETCD_INITIAL_CLUSTER is etcd\'s and is not read: this program reads DEIMOS_INITIAL_CLUSTER',
+      'WARN  deimos[e1]: environment variable ETCD_ENABLE_PPROF is etcd\'s and is not read (see --help for the DEIMOS_* names)',
       `deimos: --initial-cluster (--bootstrap-config) has duplicate URL http://127.0.0.1:${p} (members "e1" and "e2")`,
     ]);
     assert.equal(existsSync(dataDir), false);

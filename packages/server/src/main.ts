@@ -42,7 +42,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
   // by their owner only, as etcd makes them (0600, directories 0700), whatever the inherited umask.
   process.umask(process.umask() | 0o077);
   const logger = createLogger(config.logLevel, `deimos[${config.name}]`);
-  for (const line of unreadEnvironment(SERVER_FLAGS, env, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS, hints: ETCD_FLAG_HINTS })) logger.warn(line);
+  for (const line of unreadEnvironment(SERVER_FLAGS, env, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS, hints: ETCD_FLAG_HINTS, readsEtcd: true })) logger.warn(line);
+  for (const line of request.warnings) logger.warn(line);
   if (config.unsafeLocalReads) logger.warn('TEST ONLY: linearizable reads are served locally (DEIMOS_TEST_UNSAFE_LOCAL_READS=1); this member is deliberately not linearizable');
   let member: RunningMember | undefined;
   // Registered before the start: SIGHUP's default action would end a member still starting (joining, say).

@@ -26,6 +26,8 @@ export interface UnreadEnvironmentOptions {
   otherReaders?: readonly string[];
   /** What to write instead of an etcd flag this program does not have, by flag name. */
   hints?: ReadonlyMap<string, string>;
+  /** The flags read etcd's `ETCD_<FLAG>` names too (after the prefix's): those are not warned about. */
+  readsEtcd?: boolean;
 }
 
 /** One line per variable of `env` named like a setting of `prefix` (or etcd's) that no flag of `specs` reads. */
@@ -56,6 +58,7 @@ export function unreadEnvironment(
         : `environment variable ${name} is not a setting of this program and is ignored (see --help for the ${prefix}_* names)`);
     } else if (name.startsWith('ETCD_')) {
       const ours = byFlag.get(name);
+      if (ours !== undefined && options.readsEtcd === true) continue;
       const hint = hintFor(name.slice('ETCD_'.length));
       lines.push(ours !== undefined
         ? `environment variable ${name} is etcd's and is not read: this program reads ${ours}`

@@ -39,6 +39,8 @@ export interface ParsedFlags {
   given: Map<string, string>;
   /** Non-flag arguments. */
   positional: string[];
+  /** One line per environment variable that a flag on the command line shadows (etcd refuses to start then). */
+  shadowed: string[];
 }
 
 const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
@@ -66,6 +68,8 @@ export function parseFlags(
   env: Readonly<Record<string, string | undefined>>,
   envPrefix: string,
   hints: ReadonlyMap<string, string> = new Map(),
+  /** A second prefix read after `envPrefix` (the member reads etcd's `ETCD_*` names too). */
+  fallbackPrefix?: string,
 ): ParsedFlags {
   const byName = new Map<string, FlagSpec>();
   for (const spec of specs) {
@@ -106,9 +110,17 @@ export function parseFlags(
     source.set(spec.name, 'argv');
     given.set(spec.name, `--${name}`);
   }
+  const variablesOf = (spec: FlagSpec): string[] => (spec.noEnv
+    ? []
+    : [...envNames(envPrefix, spec), ...(fallbackPrefix !== undefined ? envNames(fallbackPrefix, spec) : [])].filter((n) => env[n] !== undefined && env[n] !== ''));
+  const shadowed: string[] = [];
+  for (const spec of specs) {
+    if (!values.has(spec.name)) continue;
+    for (const n of variablesOf(spec)) shadowed.push(`environment variable ${n} is shadowed by the flag ${given.get(spec.name)} (the flag is used)`);
+  }
   for (const spec of specs) {
     if (values.has(spec.name)) continue;
-    const variable = spec.noEnv ? undefined : envNames(envPrefix, spec).find((n) => env[n] !== undefined && env[n] !== '');
+    const variable = variablesOf(spec)[0];
     if (variable !== undefined) {
       values.set(spec.name, convert(spec, env[variable]!, `environment variable ${variable}`));
       source.set(spec.name, 'env');
@@ -118,7 +130,7 @@ export function parseFlags(
       source.set(spec.name, 'default');
     }
   }
-  return { values, source, given, positional };
+  return { values, source, given, positional, shadowed };
 }
 
 /** Renders `--help` text: every flag with its aliases, default and environment variable. */

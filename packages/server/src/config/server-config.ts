@@ -86,7 +86,8 @@ export const UNSAFE_LOCAL_READS_ENV = 'DEIMOS_TEST_UNSAFE_LOCAL_READS';
 export type StartRequest =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; config: ServerConfig };
+  /** `warnings`: lines to log once the logger exists (a shadowed variable, a long election timeout). */
+  | { kind: 'run'; config: ServerConfig; warnings: string[] };
 
 function str(flags: ParsedFlags, name: string): string | undefined {
   const v = flags.values.get(name);
@@ -150,7 +151,7 @@ export function loadServerConfig(
   argv: readonly string[], env: Record<string, string | undefined>, cwd: string,
   openFilesLimit: () => number | undefined = readOpenFilesLimit,
 ): StartRequest {
-  const flags = parseFlags(SERVER_FLAGS, argv, env, 'DEIMOS', ETCD_FLAG_HINTS);
+  const flags = parseFlags(SERVER_FLAGS, argv, env, 'DEIMOS', ETCD_FLAG_HINTS, 'ETCD');
   try {
     return configFrom(flags, env, cwd, openFilesLimit);
   } catch (err) {
@@ -251,7 +252,22 @@ function configFrom(
   const peerTls = peerTlsFiles(flags, cwd, listenPeerUrls, [...advertisePeerUrls, ...initialCluster.flatMap((m) => m.peerUrls)]);
   if (clientTls) config.clientTls = clientTls;
   if (peerTls) config.peerTls = peerTls;
-  return { kind: 'run', config };
+  return { kind: 'run', config, warnings: [...flags.shadowed, ...electionTimeWarnings(electionTicks, tickMs)] };
+}
+
+/** Above this an election timeout is worth a word: etcd's milliseconds read as ticks land here. */
+const LONG_ELECTION_MS = 10_000;
+
+/**
+ * A long election timeout is allowed (up to {@link MAX_ELECTION_MS}) but said at start: it is counted
+ * in ticks here and in milliseconds by etcd, so etcd's `--election-timeout=500` (half a second)
+ * copied over is 50 s without a leader after each leader's loss.
+ */
+function electionTimeWarnings(electionTicks: number, tickMs: number): string[] {
+  const ms = electionTicks * tickMs;
+  if (ms <= LONG_ELECTION_MS) return [];
+  return [`the election timeout is ${ms / 1000} s (--election-timeout ${electionTicks} ticks of --tick-interval ${tickMs} ms); `
+    + `etcd counts --election-timeout in milliseconds: etcd's --election-timeout=${electionTicks} is --election-timeout ${Math.max(1, Math.round(electionTicks / tickMs))} here`];
 }
 
 /**

@@ -93,6 +93,31 @@ test('every name of a flag has its environment variable (etcd\'s ETCD_INITIAL_CL
   assert.equal(run([], { DEIMOS_TIMEOUT: '3s', DEIMOS_REQUEST_TIMEOUT: '9s' }).requestTimeoutMs, 3000);
 });
 
+test("etcd's ETCD_<FLAG> variables are read after the DEIMOS_ ones; a flag on the command line shadows both, with a warning", () => {
+  const etcdOnly = run([], { ETCD_NAME: 'b', ETCD_INITIAL_CLUSTER: 'a=http://127.0.0.1:1,b=http://127.0.0.1:2', ETCD_INITIAL_ADVERTISE_PEER_URLS: 'http://127.0.0.1:2' });
+  assert.equal(etcdOnly.name, 'b');
+  assert.deepEqual(etcdOnly.initialCluster.map((m) => m.name), ['a', 'b']);
+  assert.equal(etcdOnly.bootstrapProblem, undefined);
+  assert.equal(run([], { DEIMOS_NAME: 'd', ETCD_NAME: 'e' }).name, 'd', 'DEIMOS_ first');
+  const req = loadServerConfig(['--name', 'f'], { DEIMOS_NAME: 'd', ETCD_NAME: 'e' }, '/work');
+  assert.equal(req.kind, 'run');
+  const started = req as Extract<typeof req, { kind: 'run' }>;
+  assert.equal(started.config.name, 'f');
+  assert.deepEqual(started.warnings, [
+    'environment variable DEIMOS_NAME is shadowed by the flag --name (the flag is used)',
+    'environment variable ETCD_NAME is shadowed by the flag --name (the flag is used)',
+  ]);
+  assert.throws(() => loadServerConfig([], { ETCD_ELECTION_TIMEOUT: '1000' }, '/work'), /^FlagError: environment variable ETCD_ELECTION_TIMEOUT 1000 is in ticks/);
+});
+
+test("an election timeout over 10 s is a warning at start that names etcd's milliseconds", () => {
+  const warnings = (argv: string[]) => (loadServerConfig(argv, {}, '/work') as { warnings: string[] }).warnings;
+  assert.deepEqual(warnings(['--election-timeout', '100']), []);
+  assert.deepEqual(warnings(['--election-timeout', '500']), [
+    "the election timeout is 50 s (--election-timeout 500 ticks of --tick-interval 100 ms); etcd counts --election-timeout in milliseconds: etcd's --election-timeout=500 is --election-timeout 5 here",
+  ]);
+});
+
 test('an election timeout past 50 s is refused with its units explained; durations past a timer\'s range are refused', () => {
   const bad: Array<[string[], RegExp]> = [
     [['--election-timeout', '1000'], /^--election-timeout 1000 is in ticks of --tick-interval \(100 ms\): 100 s, more than the 50 s allowed\. etcd counts it in milliseconds/],

@@ -19,6 +19,12 @@ test('variables named like settings that no flag reads are each a line; flags (a
   assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { DEIMOS_VERSION: '1', DEIMOS_HELP: '1' }, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS }).length, 2, '--version and --help are not read from the environment');
 });
 
+test("a program that reads etcd's names too is not warned about those, only about the etcd variables none of its flags has", () => {
+  assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { ETCD_INITIAL_CLUSTER: 'x', ETCD_NAME: 'n', ETCD_ENABLE_PPROF: 'true' }, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS, readsEtcd: true }), [
+    'environment variable ETCD_ENABLE_PPROF is etcd\'s and is not read (see --help for the DEIMOS_* names)',
+  ]);
+});
+
 test('an etcd setting deimos has no flag for says what to write instead', () => {
   assert.deepEqual(unreadEnvironment(SERVER_FLAGS, { ETCD_HEARTBEAT_INTERVAL: '100', DEIMOS_WAL_DIR: '/x' }, 'DEIMOS', { otherReaders: DEIMOS_OTHER_READERS, hints: ETCD_FLAG_HINTS }), [
     'environment variable DEIMOS_WAL_DIR is not a setting of this program and is ignored: not supported: the WAL is kept in <data-dir>/wal',
