@@ -99,24 +99,27 @@ describe('TLS start-up errors', () => {
     }
   });
 
-  test('--ca-file (the original Deimos and etcd 2 flag) requires client certificates, and --help says so', async () => {
-    const node = await DeimosProcess.start({
-      clientScheme: 'https', peerScheme: 'https', clientTls: certs.credentials({ cert: certs.path('client.pem'), key: certs.path('client-key.pem') }),
-      args: ['--cert-file', certs.path('server.pem'), '--key-file', certs.path('server-key.pem'), '--ca-file', certs.path('ca.pem'),
-        '--peer-cert-file', certs.path('peer.pem'), '--peer-key-file', certs.path('peer-key.pem'), '--peer-ca-file', certs.path('ca.pem')],
-    });
-    try {
-      // With a client certificate signed by the CA: served (DeimosProcess.start waited for that).
-      assert.equal((await http('GET', `${node.clientUrl}/v2/keys/`, { tls: node.clientTls })).status, 200);
-      // Without one: refused at the handshake, on the client and on the peer port alike.
-      await assert.rejects(http('GET', `${node.clientUrl}/v2/keys/`, { tls: certs.credentials() }));
-      await assert.rejects(http('GET', `${node.peerUrl}/members`, { tls: certs.credentials() }));
-      assert.equal((await http('GET', `${node.peerUrl}/members`, { tls: certs.credentials({ cert: certs.path('peer.pem'), key: certs.path('peer-key.pem') }) })).status, 200);
-    } finally {
-      await node.destroy();
+  test('a CA requires client certificates, on the client and the peer port, as etcd has it: --trusted-ca-file alone, and --ca-file (the original Deimos and etcd 2 flag); --help says so', async () => {
+    for (const [clientCa, peerCa] of [['--trusted-ca-file', '--peer-trusted-ca-file'], ['--ca-file', '--peer-ca-file']] as const) {
+      const node = await DeimosProcess.start({
+        clientScheme: 'https', peerScheme: 'https', clientTls: certs.credentials({ cert: certs.path('client.pem'), key: certs.path('client-key.pem') }),
+        args: ['--cert-file', certs.path('server.pem'), '--key-file', certs.path('server-key.pem'), clientCa, certs.path('ca.pem'),
+          '--peer-cert-file', certs.path('peer.pem'), '--peer-key-file', certs.path('peer-key.pem'), peerCa, certs.path('ca.pem')],
+      });
+      try {
+        // With a client certificate signed by the CA: served (DeimosProcess.start waited for that).
+        assert.equal((await http('GET', `${node.clientUrl}/v2/keys/`, { tls: node.clientTls })).status, 200);
+        // Without one: refused at the handshake, on the client and on the peer port alike.
+        await assert.rejects(http('GET', `${node.clientUrl}/v2/keys/`, { tls: certs.credentials() }), `${clientCa}: no client certificate`);
+        await assert.rejects(http('GET', `${node.peerUrl}/members`, { tls: certs.credentials() }), `${peerCa}: no peer certificate`);
+        assert.equal((await http('GET', `${node.peerUrl}/members`, { tls: certs.credentials({ cert: certs.path('peer.pem'), key: certs.path('peer-key.pem') }) })).status, 200);
+      } finally {
+        await node.destroy();
+      }
     }
     const help = await DeimosProcess.runOnce(['--help']);
-    assert.match(help.stdout, /--ca-file <value>\n\s+The original Deimos \(and etcd 2\) flag: --trusted-ca-file AND --client-cert-auth/);
-    assert.match(help.stdout, /--peer-ca-file <value>\n\s+The original Deimos \(and etcd 2\) flag: --peer-trusted-ca-file AND --peer-client-cert-auth/);
+    assert.match(help.stdout, /--trusted-ca-file <value>\n\s+PEM CA bundle that client certificates must chain to; given, every client must present one/);
+    assert.match(help.stdout, /--ca-file <value>\n\s+The original Deimos \(and etcd 2\) flag: --trusted-ca-file, i\.e\. every client must present a certificate signed by this CA/);
+    assert.match(help.stdout, /--peer-ca-file <value>\n\s+The original Deimos \(and etcd 2\) flag: --peer-trusted-ca-file, i\.e\. members must present/);
   });
 });

@@ -62,10 +62,11 @@ function sideFiles(flags: ParsedFlags, cwd: string, side: SideFlags, listenFlag:
     throw new FlagError(`--${side.ca} and --${side.caRequiring} name different files; give one`);
   }
   const ca = trusted ?? requiring;
-  // --ca-file meant "verify and require client certificates" in the original Deimos and etcd 2:
-  // a user following those docs must not silently get no client authentication. An explicit
-  // --client-cert-auth (true or false) still decides.
-  const auth = flags.values.has(side.auth) ? flags.values.get(side.auth) === true : requiring !== undefined;
+  // A CA means client certificates signed by it are required, as etcd 3.4 has it (its TLS server
+  // requires and verifies them when a trusted CA file is given, whatever --client-cert-auth says)
+  // and as --ca-file meant in the original Deimos and etcd 2. An etcd command line with
+  // --trusted-ca-file alone was served here to any client, its peer port too.
+  const auth = flags.values.get(side.auth) === true || ca !== undefined;
   const allowedCn = side.allowedCn === undefined ? undefined : str(flags, side.allowedCn);
   const httpsListen = listenUrls.find(isHttps);
   const httpsAny = httpsListen ?? otherHttpsUrls[0];

@@ -24,16 +24,19 @@ test('client TLS flags resolve against the working directory; --ca-file is an al
   assert.equal(c.peerTls, undefined);
 });
 
-test('--ca-file and --peer-ca-file (original Deimos, etcd 2) also require client certificates', () => {
+test('a CA requires client certificates, as etcd 3.4 has it: --trusted-ca-file, --ca-file (original Deimos, etcd 2) and their peer flags', () => {
   const c = run([...HTTPS_CLIENT, ...HTTPS_PEER, '--cert-file', 's.pem', '--key-file', 's-key.pem', '--ca-file', 'ca.pem',
     '--peer-cert-file', 'p.pem', '--peer-key-file', 'p-key.pem', '--peer-ca-file', 'ca.pem']);
   assert.deepEqual([c.clientTls?.trustedCaFile, c.clientTls?.clientCertAuth], ['/work/ca.pem', true]);
   assert.deepEqual([c.peerTls?.trustedCaFile, c.peerTls?.clientCertAuth], ['/work/ca.pem', true]);
   const env = run(HTTPS_CLIENT, { DEIMOS_CERT_FILE: 's.pem', DEIMOS_KEY_FILE: 'k.pem', DEIMOS_CA_FILE: 'ca.pem' });
   assert.equal(env.clientTls?.clientCertAuth, true);
-  // --trusted-ca-file alone still only names the CA, and an explicit --client-cert-auth=false wins.
-  assert.equal(run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem', '--trusted-ca-file', 'ca.pem']).clientTls?.clientCertAuth, false);
-  assert.equal(run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem', '--ca-file', 'ca.pem', '--client-cert-auth=false']).clientTls?.clientCertAuth, false);
+  // etcd's TLS server requires client certificates once it has a CA, --client-cert-auth=false or not.
+  assert.equal(run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem', '--trusted-ca-file', 'ca.pem']).clientTls?.clientCertAuth, true);
+  assert.equal(run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem', '--ca-file', 'ca.pem', '--client-cert-auth=false']).clientTls?.clientCertAuth, true);
+  const peer = run([...HTTPS_PEER, '--peer-cert-file', 'p.pem', '--peer-key-file', 'p-key.pem', '--peer-trusted-ca-file', 'ca.pem']).peerTls;
+  assert.deepEqual([peer?.clientCertAuth, peer?.usages], [true, ['serverAuth', 'clientAuth']]);
+  assert.equal(run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem']).clientTls?.clientCertAuth, false, 'no CA: none asked');
   assert.throws(() => run([...HTTPS_CLIENT, '--cert-file', 's.pem', '--key-file', 'k.pem', '--ca-file', 'a.pem', '--trusted-ca-file', 'b.pem']),
     /^FlagError: --trusted-ca-file and --ca-file name different files; give one$/);
 });
