@@ -169,6 +169,24 @@ describe('Lock', { skip: SKIP }, () => {
     await assert.rejects(admin.get(output.trim()), (err: unknown) => err instanceof DeimosError && err.errorCode === 100);
   });
 
+  test('a process that closes its client while holding a lock exits without trying a delete through the closed client', async () => {
+    const name = uniqueKey('closed').slice(1);
+    const script = `
+      import { DeimosClient, Lock } from '@deimos/client';
+      const client = new DeimosClient({ endpoints: [${JSON.stringify(server().clientUrl)}] });
+      const lock = new Lock(client, ${JSON.stringify(name)}, { ttl: 60 });
+      await lock.acquire();
+      client.close();
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await withDeadline(new Promise<number | null>((resolve) => child.once('exit', resolve)), 10_000, 'the child to exit by itself');
+    assert.equal(code, 0, output);
+    assert.equal(output, '', 'no warning: the closed client was not asked to delete the key');
+  });
+
   test('a process holding the lock releases it on SIGTERM', async () => {
     const name = uniqueKey('sigterm').slice(1);
     const script = `

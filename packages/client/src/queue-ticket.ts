@@ -71,7 +71,17 @@ export class QueueTicket {
     this.heartbeat.start();
     this.confirmed(confirmedAt);
     this.unregisterExit = opts.releaseOnExit === false ? () => undefined : onProcessExit(() => this.leave());
+    client.closedSignal.addEventListener('abort', this.onClientClosed, { once: true });
   }
+
+  /**
+   * A closed client cannot delete the key: no exit hook tries (it warned "the Deimos client is
+   * closed" at exit). The lease runs on as against a cluster that stopped answering: the ticket is
+   * held until it runs out, then lost (`onLost`), and the key expires at its TTL.
+   */
+  private readonly onClientClosed = (): void => {
+    this.unregisterExit();
+  };
 
   /** POSTs a new entry under `dir` and starts keeping it alive. */
   /**
@@ -189,6 +199,7 @@ export class QueueTicket {
     this.left = true;
     clearTimeout(this.leaseTimer);
     this.unregisterExit();
+    this.client.closedSignal.removeEventListener('abort', this.onClientClosed);
     await this.heartbeat.stop();
     if (this.lostSignal.aborted) return;
     try {
@@ -246,6 +257,7 @@ export class QueueTicket {
     const err = new KeyLostError(this.key, detail);
     this.lostController.abort(err);
     this.unregisterExit();
+    this.client.closedSignal.removeEventListener('abort', this.onClientClosed);
     void this.heartbeat.stop();
     this.opts.onLost?.(err);
   }

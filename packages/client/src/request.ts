@@ -159,7 +159,9 @@ export class Transport {
         errors.push(new InvalidResponseError(endpoint));
         continue;
       }
-      if (res.status >= 500 && req.safety !== 'unsafe') {
+      // 501 is an answer, not a failure: a read-only deimos-proxy refusing a write (tried elsewhere,
+      // the same refusal ended as "cluster unavailable", hiding it).
+      if (res.status >= 500 && res.status !== 501 && req.safety !== 'unsafe') {
         this.endpoints.failed(endpoint);
         const err = errorFromResponse(res.status, res.body, endpoint);
         errors.push(err);

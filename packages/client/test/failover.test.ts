@@ -10,7 +10,7 @@ import { DeimosClient } from '../src/client.js';
 import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '../src/errors.js';
 import { InvalidResponseError } from '../src/response-shape.js';
 
-type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only' | 'html';
+type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only' | 'html' | 'read-only';
 
 /** A scripted member: answers every request according to `behaviour`, counting requests. */
 class FakeMember {
@@ -55,6 +55,8 @@ class FakeMember {
         return json(200, { action: req.method === 'GET' ? 'get' : 'set', node: { key: '/k', value: 'v', modifiedIndex: 7, createdIndex: 7 } });
       case 'raft-500':
         return json(500, { errorCode: 300, message: 'Raft Internal Error', cause: 'etcdserver: request timed out', index: 0 });
+      case 'read-only': // a read-only deimos-proxy refusing a write
+        return json(501, { message: 'deimos-proxy is read-only: PUT is not allowed (only GET and HEAD)' });
       case 'exists':
         return json(412, { errorCode: 105, message: 'Key already exists', cause: '/k', index: 7 });
       case 'reset':
@@ -227,6 +229,15 @@ describe('failover rules', () => {
     await refused.close();
     assert.equal((await client([deadUrl, b.url]).set('/k', 'v')).action, 'set');
     assert.equal(b.requests.length, 1);
+  });
+
+  test("a conditional write answered 501 (a read-only proxy) gets that answer, not a 'cluster unavailable' after trying the others", async () => {
+    reset('read-only', 'ok');
+    const err = await client([a.url, b.url]).create('/k', 'v').catch((e: unknown) => e);
+    assert.ok(err instanceof DeimosError, String(err));
+    assert.equal(err.status, 501);
+    assert.match(err.message, /read-only/);
+    assert.equal(b.requests.length, 0);
   });
 
   test('a retried create flags a 105 that may come from its own first attempt', async () => {
