@@ -18,6 +18,16 @@ import { oneMemberWithClients } from './client-support.js';
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** Runs `script` (an ES module) in a child node from the repository root until it exits by itself: its code and output. */
+async function runToExit(script: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await withDeadline(new Promise<number | null>((resolve) => child.once('exit', resolve)), 10_000, 'the child to exit by itself');
+  return { code, output };
+}
+
 describe('Lock', { skip: SKIP }, () => {
   const { server, newClient } = oneMemberWithClients();
 
@@ -159,11 +169,7 @@ describe('Lock', { skip: SKIP }, () => {
       await lock.acquire();
       console.log(lock.key);
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const code = await withDeadline(new Promise<number | null>((resolve) => child.once('exit', resolve)), 10_000, 'the child to exit by itself');
+    const { code, output } = await runToExit(script);
     assert.equal(code, 0, output);
     const admin = newClient();
     await assert.rejects(admin.get(output.trim()), (err: unknown) => err instanceof DeimosError && err.errorCode === 100);
@@ -178,11 +184,7 @@ describe('Lock', { skip: SKIP }, () => {
       await lock.acquire();
       client.close();
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const code = await withDeadline(new Promise<number | null>((resolve) => child.once('exit', resolve)), 10_000, 'the child to exit by itself');
+    const { code, output } = await runToExit(script);
     assert.equal(code, 0, output);
     assert.equal(output, '', 'no warning: the closed client was not asked to delete the key');
   });
