@@ -38,6 +38,13 @@ const GO_POST_TOO_LARGE = 'http: POST too large';
 const MEMBER_TOO_LARGE_HINT = ': the request is larger than the member accepts (deimos --max-request-bytes, default 4194304 bytes); nothing was written';
 const PROXY_TOO_LARGE_HINT = ' (deimos-proxy --max-request-bytes); nothing was written';
 
+/**
+ * The members API answers a refused change with etcd's bare 500 `Internal Server Error` (the
+ * reason is in the member's log): said alone, it gave an operator nothing to act on.
+ */
+const MEMBERS_500_HINT = ': the cluster refused the change (without a leader and a quorum of connected members it takes none, '
+  + 'and the strict reconfiguration check refuses one that would leave too few of them connected; the members\' logs say which)';
+
 /** What the command was doing, for the hint after a cluster failure. */
 export interface ErrorContext {
   /** A linearizable read (get, ls, watch without --serializable): `--serializable` is the way out. */
@@ -48,7 +55,10 @@ export interface ErrorContext {
 export function describeError(err: unknown, policy: FailurePolicy = KEYS_FAILURE, context: ErrorContext = {}): ErrorDescription {
   if (err instanceof DeimosError) {
     // errorCode 0: not an etcd error JSON (the members API's `{"message"}`, a proxy's or a TLS port's text).
-    if (err.errorCode === 0) return { line: oneLine(err.message) + (err.status === 413 ? PROXY_TOO_LARGE_HINT : ''), ...policy };
+    if (err.errorCode === 0) {
+      const hint = err.status === 413 ? PROXY_TOO_LARGE_HINT : policy === MEMBERS_FAILURE && err.status === 500 ? MEMBERS_500_HINT : '';
+      return { line: oneLine(err.message) + hint, ...policy };
+    }
     const tooLarge = err.errorCode === INVALID_FORM && err.cause === GO_POST_TOO_LARGE;
     return { line: formatServerError(err) + (tooLarge ? MEMBER_TOO_LARGE_HINT : ''), exitCode: ExitCode.ServerError };
   }

@@ -38,6 +38,10 @@ test('errors map to etcdctl exit codes: server 4, unreachable 2, local 1, member
   assert.equal(describeError(new OutcomeUnknownError('http://a', new Error('socket hang up'))).exitCode, 4);
   assert.deepEqual(describeError(new DeimosError(0, 'membership: peerURL exists', { status: 409 }), MEMBERS_FAILURE), { line: 'membership: peerURL exists', exitCode: 1, bare: true });
   assert.deepEqual(describeError(new DeimosError(0, 'Client sent an HTTP request to an HTTPS server.', { status: 400 })), { line: 'Client sent an HTTP request to an HTTPS server.', exitCode: 4, bare: false });
+  // The members API's bare 500 (a change refused without quorum, or by the strict reconfiguration check) says why it may be.
+  const refusedChange = describeError(new DeimosError(0, 'Internal Server Error', { status: 500 }), MEMBERS_FAILURE);
+  assert.match(refusedChange.line, /^Internal Server Error: the cluster refused the change \(without a leader and a quorum of connected members/);
+  assert.equal(refusedChange.exitCode, 1);
   assert.deepEqual(describeError(usageError('key required')), { line: 'key required', exitCode: 1 });
   assert.deepEqual(describeError(new Error('two\nlines')), { line: 'two lines', exitCode: 1 });
 });
