@@ -252,7 +252,7 @@ function configFrom(
   const peerTls = peerTlsFiles(flags, cwd, listenPeerUrls, [...advertisePeerUrls, ...initialCluster.flatMap((m) => m.peerUrls)]);
   if (clientTls) config.clientTls = clientTls;
   if (peerTls) config.peerTls = peerTls;
-  return { kind: 'run', config, warnings: [...flags.shadowed, ...electionTimeWarnings(electionTicks, tickMs)] };
+  return { kind: 'run', config, warnings: [...flags.shadowed, ...electionTimeWarnings(electionTicks, heartbeatTicks, tickMs)] };
 }
 
 /** Above this an election timeout is worth a word: etcd's milliseconds read as ticks land here. */
@@ -263,10 +263,15 @@ const LONG_ELECTION_MS = 10_000;
  * in ticks here and in milliseconds by etcd, so etcd's `--election-timeout=500` (half a second)
  * copied over is 50 s without a leader after each leader's loss.
  */
-function electionTimeWarnings(electionTicks: number, tickMs: number): string[] {
+function electionTimeWarnings(electionTicks: number, heartbeatTicks: number, tickMs: number): string[] {
   const ms = electionTicks * tickMs;
-  if (ms <= LONG_ELECTION_MS) return [];
-  return [`the election timeout is ${ms / 1000} s (--election-timeout ${electionTicks} ticks of --tick-interval ${tickMs} ms); `
+  // etcd refuses an election timeout under 5 heartbeats: a few heartbeats late (a pause, a busy
+  // disk) then start an election. Allowed here (tests and the original Deimos use short ones), said.
+  const short = electionTicks < 5 * heartbeatTicks
+    ? [`the election timeout (${electionTicks} ticks) is under 5 heartbeats (--heartbeat-timeout ${heartbeatTicks} ticks), which etcd refuses: a few late heartbeats start an election`]
+    : [];
+  if (ms <= LONG_ELECTION_MS) return short;
+  return [...short, `the election timeout is ${ms / 1000} s (--election-timeout ${electionTicks} ticks of --tick-interval ${tickMs} ms); `
     + `etcd counts --election-timeout in milliseconds: etcd's --election-timeout=${electionTicks} is --election-timeout ${Math.max(1, Math.round(electionTicks / tickMs))} here`];
 }
 

@@ -110,9 +110,13 @@ test("etcd's ETCD_<FLAG> variables are read after the DEIMOS_ ones; a flag on th
   assert.throws(() => loadServerConfig([], { ETCD_ELECTION_TIMEOUT: '1000' }, '/work'), /^FlagError: environment variable ETCD_ELECTION_TIMEOUT 1000 is in ticks/);
 });
 
-test("an election timeout over 10 s is a warning at start that names etcd's milliseconds", () => {
+test("an election timeout over 10 s, or under 5 heartbeats (etcd refuses that), is a warning at start", () => {
   const warnings = (argv: string[]) => (loadServerConfig(argv, {}, '/work') as { warnings: string[] }).warnings;
   assert.deepEqual(warnings(['--election-timeout', '100']), []);
+  assert.deepEqual(warnings(['--election-timeout', '10', '--heartbeat-timeout', '2']), []);
+  assert.deepEqual(warnings(['--election-timeout', '6', '--heartbeat-timeout', '2']), [
+    'the election timeout (6 ticks) is under 5 heartbeats (--heartbeat-timeout 2 ticks), which etcd refuses: a few late heartbeats start an election',
+  ]);
   assert.deepEqual(warnings(['--election-timeout', '500']), [
     "the election timeout is 50 s (--election-timeout 500 ticks of --tick-interval 100 ms); etcd counts --election-timeout in milliseconds: etcd's --election-timeout=500 is --election-timeout 5 here",
   ]);
