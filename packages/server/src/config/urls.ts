@@ -6,7 +6,8 @@ import { FlagError } from './flag-parser.js';
 export function parseUrlList(text: string, flag: string): string[] {
   const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (parts.length === 0) throw new FlagError(`--${flag} needs at least one URL`);
-  return parts.map((p) => normalizeUrl(p, flag));
+  // The same URL twice is one (as etcd takes it); listening on it twice failed as "address in use".
+  return [...new Set(parts.map((p) => normalizeUrl(p, flag)))];
 }
 
 /** Checks one URL and returns it in canonical form (`scheme://host:port`). */
@@ -21,9 +22,8 @@ export function normalizeUrl(text: string, flag: string): string {
     throw new FlagError(`--${flag}: URL scheme must be http or https: ${text}`);
   }
   if (url.port === '' && !namesPort(text)) throw new FlagError(`--${flag}: URL must name a port: ${text}`);
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    throw new FlagError(`--${flag}: URL must not have a path: ${text}`);
-  }
+  if (url.pathname !== '/' && url.pathname !== '') throw new FlagError(`--${flag}: URL must not have a path: ${text}`);
+  if (url.search !== '' || url.hash !== '') throw new FlagError(`--${flag}: URL must not have a query or fragment: ${text}`);
   return `${url.protocol}//${url.hostname}:${portOf(url)}`;
 }
 

@@ -110,6 +110,11 @@ test("etcd's ETCD_<FLAG> variables are read after the DEIMOS_ ones; a flag on th
   assert.throws(() => loadServerConfig([], { ETCD_ELECTION_TIMEOUT: '1000' }, '/work'), /^FlagError: environment variable ETCD_ELECTION_TIMEOUT 1000 is in ticks/);
 });
 
+test('a URL given twice in a listen list is one listener (as etcd takes it); a query is named as such', () => {
+  assert.deepEqual(run(['--listen-client-urls', 'http://127.0.0.1:4001,http://127.0.0.1:4001']).listenClientUrls, ['http://127.0.0.1:4001']);
+  assert.throws(() => run(['--listen-client-urls', 'http://127.0.0.1:4001?x=1']), /^FlagError: --listen-client-urls: URL must not have a query or fragment: http:\/\/127\.0\.0\.1:4001\?x=1$/);
+});
+
 test("an election timeout over 10 s, or under 5 heartbeats (etcd refuses that), is a warning at start", () => {
   const warnings = (argv: string[]) => (loadServerConfig(argv, {}, '/work') as { warnings: string[] }).warnings;
   assert.deepEqual(warnings(['--election-timeout', '100']), []);
