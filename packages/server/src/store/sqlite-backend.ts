@@ -426,7 +426,7 @@ export class SqliteBackend implements StoreBackend {
     const tmp = `${this.path}.restore.tmp`;
     // A consumed file that an earlier try already took (and then found no room to mark) is the tmp.
     const resumed = options.consume === true && !existsSync(file) && existsSync(tmp);
-    if (!resumed) SqliteBackend.assertSnapshotFile(file);
+    SqliteBackend.assertSnapshotFile(resumed ? tmp : file);
     this.drain();
     // The copy or the mark (each needs disk space) is made while this database is still open, so a
     // failure (a full disk) leaves it open and unchanged, and the restore can be tried again.
