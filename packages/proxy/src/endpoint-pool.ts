@@ -26,6 +26,8 @@ export interface Endpoint {
   /** When the member last answered (a forwarded request, or discovery); 0: not yet (ms since epoch). */
   answeredAtMs: number;
   inFlight: number;
+  /** The latency holds a wait that got no answer (see `recordUnanswered`): the next answer replaces it. */
+  latencyUnanswered?: boolean;
 }
 
 /** Who hears of a member's failures and answers. */
@@ -130,7 +132,8 @@ export class EndpointPool {
 
   /** Records a response's time to headers (so the member is up). */
   recordLatency(e: Endpoint, ms: number): void {
-    e.latencyEwmaMs = e.latencyEwmaMs === undefined ? ms : e.latencyEwmaMs + EWMA_ALPHA * (ms - e.latencyEwmaMs);
+    e.latencyEwmaMs = e.latencyEwmaMs === undefined || e.latencyUnanswered === true ? ms : e.latencyEwmaMs + EWMA_ALPHA * (ms - e.latencyEwmaMs);
+    e.latencyUnanswered = false;
     const now = this.now();
     e.latencySampledAtMs = now;
     this.answered(e, now);
@@ -140,11 +143,14 @@ export class EndpointPool {
    * A wait of `ms` that got no answer: its client gave up first (a client's timeout is often shorter
    * than the proxy's own). Counted in the latency, never lowering it, so that the next picks avoid a
    * member that stopped answering: a paused member otherwise kept its low average, took the client's
-   * next try too, and held a watch through the proxy for as long as it was paused. Not an answer.
+   * next try too, and held a watch through the proxy for as long as it was paused. Not an answer. The
+   * wait stands alone, and so does the next answer (the probe once the latency is stale): a member
+   * that answers again is ranked by that, not after many answers averaged down from a long wait.
    */
   recordUnanswered(e: Endpoint, ms: number): void {
     if (e.latencyEwmaMs !== undefined && ms <= e.latencyEwmaMs) return;
-    e.latencyEwmaMs = e.latencyEwmaMs === undefined ? ms : e.latencyEwmaMs + EWMA_ALPHA * (ms - e.latencyEwmaMs);
+    e.latencyEwmaMs = ms;
+    e.latencyUnanswered = true;
     e.latencySampledAtMs = this.now();
   }
 

@@ -138,6 +138,27 @@ test('the pool prefers the lowest latency, spreads by requests in flight, and sk
   assert.equal(pool.pick(), a);
 });
 
+test('a wait its client gave up on ranks a member by that wait alone, and its next answer (the stale probe) ranks it again', () => {
+  let now = 1000;
+  const pool = new EndpointPool(5000, () => now);
+  pool.setUrls(['http://a:1', 'http://b:2']);
+  const [a, b] = pool.all() as [ReturnType<typeof pool.all>[number], ReturnType<typeof pool.all>[number]];
+  pool.recordLatency(a, 1);
+  pool.recordLatency(b, 2);
+  pool.recordUnanswered(a, 3000); // paused: a client gave up after 3 s
+  assert.equal(a.latencyEwmaMs, 3000);
+  assert.equal(pool.pick(), b);
+  pool.recordUnanswered(b, 1); // shorter than what it answers in: no news
+  assert.equal(b.latencyEwmaMs, 2);
+  now = 3000;
+  pool.recordLatency(b, 2); // b serves meanwhile
+  now = 6001; // a's latency is stale: a is probed, and answers at once
+  assert.equal(pool.pick(), a);
+  pool.recordLatency(a, 1);
+  assert.equal(a.latencyEwmaMs, 1, 'not averaged down from 3 s over many answers');
+  assert.equal(pool.pick(), a);
+});
+
 test('a member not measured for a failure wait is picked once to measure it again, so a slow one that dies is found', () => {
   let now = 1000;
   const pool = new EndpointPool(5000, () => now);
