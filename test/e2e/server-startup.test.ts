@@ -366,7 +366,7 @@ describe('an operator moving over from etcd', () => {
     const out = lines(r.stderr).map((l) => l.replace(/^\d\S* /, '')); // without the log lines' time
     assert.deepEqual(out, [
       'WARN  deimos[e1]: environment variable DEIMOS_HEARTBEAT_INTERVAL is not a setting of this program and is ignored: deimos counts raft time in ticks: --tick-interval is the heartbeat (etcd\'s --heartbeat-interval=100 is --tick-interval 100ms) and --election-timeout is in ticks (etcd\'s 1000 ms is 10)',
-      'WARN  deimos[e1]: environment variable ETCD_ENABLE_PPROF is etcd\'s and is not read (see --help for the DEIMOS_* names)',
+      'WARN  deimos[e1]: environment variable ETCD_ENABLE_PPROF is etcd\'s and is not read: not supported: /debug/vars is served; profile a member with node --cpu-prof',
       `deimos: --initial-cluster (--bootstrap-config) has duplicate URL http://127.0.0.1:${p} (members "e1" and "e2")`,
     ]);
     assert.equal(existsSync(dataDir), false);
