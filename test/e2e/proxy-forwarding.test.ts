@@ -116,10 +116,13 @@ describe('deimos-proxy forwarding rules', { skip: SKIP }, () => {
     }
   });
 
-  test('answers 413 to a body over --max-request-bytes', async () => {
+  test("answers a keys request's body over --max-request-bytes as a member does (400, 210 http: POST too large), and others with 413", async () => {
     const res = await http('PUT', `${proxy.url}/v2/keys/big`, { form: { value: 'x'.repeat(4096) } });
-    assert.equal(res.status, 413);
-    assert.match(res.json.message, /2048/);
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.json, { errorCode: 210, message: 'Invalid POST form', cause: 'http: POST too large', index: 0 });
+    const members = await http('POST', `${proxy.url}/v2/members`, { body: JSON.stringify({ peerURLs: ['x'.repeat(4096)] }), headers: { 'Content-Type': 'application/json' } });
+    assert.equal(members.status, 413);
+    assert.match(members.json.message, /2048/);
   });
 });
 

@@ -146,6 +146,12 @@ export class Forwarder {
     this.metrics.answeredLocally('too-large');
     req.resume();
     res.shouldKeepAlive = false;
+    // The keys API's own answer to such a body (a member's, as etcd's Go server words it), so that
+    // a client sees the same error through the proxy as without it.
+    if (isKeysPath(req.url ?? '/')) {
+      sendJsonError(res, 400, { errorCode: 210, message: 'Invalid POST form', cause: 'http: POST too large', index: 0 });
+      return;
+    }
     sendJsonError(res, 413, { message: `request body larger than ${this.opts.maxRequestBytes} bytes` });
   }
 
@@ -253,4 +259,10 @@ function codedError(code: string, message: string): Error & { code: string } {
  */
 function refusedAtHandshake(error: Error & { code?: string }): boolean {
   return typeof error.code === 'string' && /^ERR_SSL_\w*ALERT/.test(error.code);
+}
+
+/** Whether `url` is a keys API request (`/v2/keys...`, or the original Deimos's `/keys...`). */
+function isKeysPath(url: string): boolean {
+  const path = url.split('?', 1)[0]!;
+  return /^\/(?:v2\/)?keys(?:\/|$)/.test(path);
 }
