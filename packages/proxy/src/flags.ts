@@ -53,6 +53,8 @@ export function parseFlags(
   env: Readonly<Record<string, string | undefined>>,
   envPrefix: string,
   tolerated: readonly FlagSpec[] = [],
+  /** A second prefix read after `envPrefix` (`deimos --proxy` reads etcd's `ETCD_*` names too, as a member does). */
+  fallbackPrefix?: string,
 ): FlagValues {
   const byName = new Map<string, { spec: FlagSpec; own: boolean }>();
   for (const [list, own] of [[tolerated, false], [specs, true]] as const) {
@@ -81,7 +83,8 @@ export function parseFlags(
   for (const spec of specs) {
     if (values.has(spec.name)) continue;
     // Every name the flag takes has a variable, its main name's first (see @deimos/protocol envNames).
-    const variable = spec.noEnv ? undefined : envNames(envPrefix, spec).find((n) => env[n] !== undefined && env[n] !== '');
+    const names = spec.noEnv ? [] : [...envNames(envPrefix, spec), ...(fallbackPrefix !== undefined ? envNames(fallbackPrefix, spec) : [])];
+    const variable = names.find((n) => env[n] !== undefined && env[n] !== '');
     if (variable !== undefined) values.set(spec.name, convert(spec, env[variable]!, `environment variable ${variable}`));
     else if (spec.defaultValue !== undefined) values.set(spec.name, convert(spec, spec.defaultValue, `default of --${spec.name}`));
   }

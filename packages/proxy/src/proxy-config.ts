@@ -65,6 +65,8 @@ export interface ParseProxyOptions {
   tolerated?: readonly FlagSpec[];
   /** Default of --listen-client-urls (default http://127.0.0.1:8080). */
   defaultListenUrl?: string;
+  /** Also read `<prefix>_<FLAG>` variables after `envPrefix`'s (`deimos --proxy`: `ETCD`, as a member does). */
+  fallbackEnvPrefix?: string;
 }
 
 /** Every flag of the proxy. */
@@ -165,7 +167,7 @@ function oneOf<T extends string>(values: FlagValues, name: string, allowed: read
 export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, opts: ParseProxyOptions = {}): ProxyStartRequest {
   const envPrefix = opts.envPrefix ?? 'DEIMOS_PROXY';
   const specs = proxyFlags(opts.defaultListenUrl);
-  const values = parseFlags(specs, argv, env, envPrefix, opts.tolerated);
+  const values = parseFlags(specs, argv, env, envPrefix, opts.tolerated, opts.fallbackEnvPrefix);
   if (values.get('help') === true) {
     const program = opts.program ?? 'deimos-proxy';
     const title = `${program}: forwards the etcd v2 API to the members of a Deimos cluster, discovered and kept current`;
@@ -204,7 +206,7 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
   const otherReaders = envPrefix === 'DEIMOS' ? DEIMOS_OTHER_READERS : ['WORKER_INDEX'];
   return {
     kind: 'run',
-    unreadEnvironment: unreadEnvironment([...specs, ...(opts.tolerated ?? [])], env, envPrefix, { otherReaders }),
+    unreadEnvironment: unreadEnvironment([...specs, ...(opts.tolerated ?? [])], env, envPrefix, { otherReaders, readsEtcd: opts.fallbackEnvPrefix === 'ETCD' }),
     config: {
       mode: oneOf(values, 'proxy', ['on', 'readonly'] as const),
       listenUrls,

@@ -14,14 +14,15 @@ import { runProxyWorker } from './proxy-worker-side.js';
 export const PROXY_VERSION = '0.1.0';
 
 /** True when argv or `<envPrefix>_PROXY` asks for proxy mode (`--proxy on` or `--proxy readonly`). */
-export function proxyModeRequested(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, envPrefix = 'DEIMOS'): boolean {
+export function proxyModeRequested(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, envPrefix = 'DEIMOS', fallbackEnvPrefix?: string): boolean {
   for (let i = 0; i < argv.length; i++) {
     const m = /^--?proxy(?:=(.*))?$/.exec(argv[i]!);
     if (!m) continue;
     const value = m[1] ?? argv[i + 1];
     return value === 'on' || value === 'readonly';
   }
-  const fromEnv = env[`${envPrefix}_PROXY`];
+  const own = env[`${envPrefix}_PROXY`];
+  const fromEnv = own !== undefined && own !== '' ? own : fallbackEnvPrefix !== undefined ? env[`${fallbackEnvPrefix}_PROXY`] : undefined;
   return fromEnv === 'on' || fromEnv === 'readonly';
 }
 

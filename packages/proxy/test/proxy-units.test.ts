@@ -43,6 +43,19 @@ test('variables named like the proxy\'s settings that no flag reads are reported
   assert.deepEqual(inMember.unreadEnvironment, ['environment variable DEIMOS_TYPO is not a setting of this program and is ignored (see --help for the DEIMOS_* names)']);
 });
 
+test("as `deimos --proxy`, etcd's ETCD_<FLAG> variables are read after the DEIMOS_ ones, as a member reads them", () => {
+  const env = { ETCD_INITIAL_CLUSTER: 'a=http://127.0.0.1:7001', ETCD_PROXY: 'readonly', DEIMOS_LISTEN_CLIENT_URLS: 'http://127.0.0.1:4101', ETCD_LISTEN_CLIENT_URLS: 'http://127.0.0.1:4102' };
+  assert.equal(proxyModeRequested([], env, 'DEIMOS', 'ETCD'), true);
+  assert.equal(proxyModeRequested([], { ...env, DEIMOS_PROXY: 'off' }, 'DEIMOS', 'ETCD'), false, 'DEIMOS_PROXY first');
+  assert.equal(proxyModeRequested([], env, 'DEIMOS'), false, 'not without the fallback');
+  const r = parseProxyArgs([], env, { envPrefix: 'DEIMOS', fallbackEnvPrefix: 'ETCD' });
+  assert.equal(r.kind, 'run');
+  const c = (r as Extract<typeof r, { kind: 'run' }>).config;
+  assert.equal(c.mode, 'readonly');
+  assert.deepEqual(c.listenUrls, ['http://127.0.0.1:4101']);
+  assert.deepEqual((r as Extract<typeof r, { kind: 'run' }>).unreadEnvironment, []);
+});
+
 test('flags come from DEIMOS_PROXY_* variables unless given on the command line', () => {
   const env = { DEIMOS_PROXY_ENDPOINTS: 'http://a:1,http://b:2', DEIMOS_PROXY_PROXY: 'readonly', DEIMOS_PROXY_FAILURE_WAIT: '250ms' };
   const c = config(['-failure-wait=2s'], env);
