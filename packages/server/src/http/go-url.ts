@@ -27,8 +27,9 @@ function hexValue(code: number): number {
 
 /**
  * Percent-decodes `s` like Go's `url.PathUnescape` / `url.QueryUnescape`. The decoded bytes are read
- * as UTF-8; invalid sequences become U+FFFD (Go would keep the raw bytes, and its JSON encoder would
- * then print U+FFFD, so the visible result is the same). Throws {@link UrlEscapeError}.
+ * as UTF-8; invalid sequences become U+FFFD. Go keeps the raw bytes: its JSON shows U+FFFD as well,
+ * but two keys or values that differ only in such bytes stay apart there and are one here (the
+ * README's differences say so). Throws {@link UrlEscapeError}.
  */
 export function goUnescape(s: string, mode: EscapeMode): string {
   const pct = s.indexOf('%');
