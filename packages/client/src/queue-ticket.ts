@@ -16,7 +16,7 @@ import { onProcessExit } from './exit-hooks.js';
 import { Heartbeat } from './heartbeat.js';
 import type { KeysResponse } from './keys-response.js';
 import { queueEntries, queuePosition, type QueueEntry } from './queue.js';
-import { untilAnswered } from './watch.js';
+import { DEFAULT_REPOLL_MS, untilAnswered } from './watch.js';
 import { linkedSignal } from './linked-signal.js';
 
 /** The holder stops counting on its key this long (at most) before the TTL it confirmed runs out. */
@@ -265,12 +265,13 @@ export class QueueTicket {
 
 /**
  * How often a queue's waiting watch asks its member whether it is alive (the watch's
- * `repollAfterMs`): as often as the entry's own key is refreshed (ttl/3), not the watch's default
- * minute. A waiter whose member was paused went on waiting there for a minute after the lock was
+ * `repollAfterMs`): as often as the entry's own key is refreshed (ttl/3), at most the watch's
+ * default minute. A waiter whose member was paused went on waiting there for a minute after the lock was
  * freed, though its refreshes had failed over at once.
  */
 export function waitCheckMs(ttlSeconds: number): number {
-  return Math.max(1_000, Math.round((ttlSeconds * 1000) / 3));
+  // (A long TTL must not make a wait check less often than a plain watch does.)
+  return Math.min(DEFAULT_REPOLL_MS, Math.max(1_000, Math.round((ttlSeconds * 1000) / 3)));
 }
 
 /**

@@ -61,7 +61,7 @@ export interface WatchOptions {
 class Repoll extends Error {}
 
 const MAX_BACKOFF_MS = 5_000;
-const DEFAULT_REPOLL_MS = 60_000;
+export const DEFAULT_REPOLL_MS = 60_000;
 
 /**
  * Waits for one event. Without `waitIndex` the first registration's `X-Etcd-Index` fixes where a

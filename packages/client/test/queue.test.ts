@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { queueEntries, queuePosition } from '../src/queue.js';
+import { waitCheckMs } from '../src/queue-ticket.js';
 
 const dir = {
   key: '/locks/x', dir: true as const, modifiedIndex: 3, createdIndex: 3,
@@ -33,4 +34,11 @@ describe('lock queue', () => {
   test('an entry that expired is missing', () => {
     assert.deepEqual(queuePosition(queueEntries(dir), '/locks/x/00000000000000000007'), { kind: 'missing' });
   });
+});
+
+test("a queue's waiting watch checks its member as often as the key is refreshed (ttl/3), between 1 s and the watch's default minute", () => {
+  assert.equal(waitCheckMs(6), 2_000);
+  assert.equal(waitCheckMs(1), 1_000);
+  assert.equal(waitCheckMs(300), 60_000, 'a long TTL checks no less often than a plain watch');
+  assert.equal(waitCheckMs(6_000_000), 60_000);
 });
