@@ -238,7 +238,7 @@ export class QueueTicket {
     const left = deadline - performance.now();
     this.leaseTimer = setTimeout(() => {
       if (left > MAX_TIMER_MS) return this.armLease(deadline);
-      this.markLost('not refreshed within its ttl (the cluster did not answer): taken as expired');
+      this.markLost(`not refreshed within its ttl (${this.client.closedSignal.aborted ? 'its client was closed' : 'the cluster did not answer'}): taken as expired`);
     }, Math.min(MAX_TIMER_MS, Math.max(0, left)));
     this.leaseTimer.unref();
   }
