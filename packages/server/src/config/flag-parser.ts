@@ -120,7 +120,8 @@ export function parseFlags(
   }
   for (const spec of specs) {
     if (values.has(spec.name)) continue;
-    const variable = variablesOf(spec)[0];
+    const [variable, ...others] = variablesOf(spec);
+    for (const other of others) shadowed.push(`environment variable ${other} is shadowed by ${variable} (${variable} is used)`);
     if (variable !== undefined) {
       values.set(spec.name, convert(spec, env[variable]!, `environment variable ${variable}`));
       source.set(spec.name, 'env');

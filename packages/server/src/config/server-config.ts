@@ -176,6 +176,7 @@ function configFrom(
 ): StartRequest {
   if (flags.values.get('help') === true) return { kind: 'help' };
   if (flags.values.get('version') === true) return { kind: 'version' };
+  const warnings: string[] = [];
   if (flags.positional.length > 0) throw new FlagError(`unexpected argument: ${flags.positional[0]} (see --help)`);
   if (flags.values.get('enable-v2') === false) throw new FlagError('--enable-v2=false: deimos serves the v2 API only (it has no v3 API to serve instead)');
 
@@ -243,7 +244,7 @@ function configFrom(
     openFilesLimit: openFiles,
     corsOrigins: cors,
     proxy: oneOf(flags, 'proxy', ['off', 'on', 'readonly'] as const),
-    logLevel: oneOf(flags, 'log-level', ['debug', 'info', 'warn', 'error'] as const),
+    logLevel: logLevel(flags, warnings),
     strictReconfigCheck: flags.values.get('strict-reconfig-check') !== false,
     dashboard: flags.values.get('dashboard') !== false,
     unsafeLocalReads: env[UNSAFE_LOCAL_READS_ENV] === '1',
@@ -252,7 +253,27 @@ function configFrom(
   const peerTls = peerTlsFiles(flags, cwd, listenPeerUrls, [...advertisePeerUrls, ...initialCluster.flatMap((m) => m.peerUrls)]);
   if (clientTls) config.clientTls = clientTls;
   if (peerTls) config.peerTls = peerTls;
-  return { kind: 'run', config, warnings: [...flags.shadowed, ...electionTimeWarnings(electionTicks, heartbeatTicks, tickMs)] };
+  for (const [auth, ...cas] of [['client-cert-auth', 'trusted-ca-file', 'ca-file'], ['peer-client-cert-auth', 'peer-trusted-ca-file', 'peer-ca-file']]) {
+    const ca = cas.find((c) => str(flags, c!) !== undefined);
+    if (flags.values.get(auth!) === false && ca !== undefined) {
+      warnings.push(`${flags.given.get(auth!)}=false is overridden: with ${flags.given.get(ca)} client certificates are required (as etcd requires them once it has a CA)`);
+    }
+  }
+  const electionGiven = flags.given.get('election-timeout') ?? '--election-timeout';
+  return { kind: 'run', config, warnings: [...flags.shadowed, ...warnings, ...electionTimeWarnings(electionTicks, heartbeatTicks, tickMs, electionGiven)] };
+}
+
+/**
+ * `--log-level`: etcd's `dpanic`, `panic` and `fatal` (levels deimos has no messages for) are taken
+ * as `error`, with a warning, so that an etcd setup does not stop at them.
+ */
+function logLevel(flags: ParsedFlags, warnings: string[]): 'debug' | 'info' | 'warn' | 'error' {
+  const v = str(flags, 'log-level');
+  if (v === 'dpanic' || v === 'panic' || v === 'fatal') {
+    warnings.push(`${flags.given.get('log-level')} ${v} is etcd's: taken as error (deimos logs debug, info, warn and error)`);
+    return 'error';
+  }
+  return oneOf(flags, 'log-level', ['debug', 'info', 'warn', 'error'] as const);
 }
 
 /** Above this an election timeout is worth a word: etcd's milliseconds read as ticks land here. */
@@ -263,7 +284,7 @@ const LONG_ELECTION_MS = 10_000;
  * in ticks here and in milliseconds by etcd, so etcd's `--election-timeout=500` (half a second)
  * copied over is 50 s without a leader after each leader's loss.
  */
-function electionTimeWarnings(electionTicks: number, heartbeatTicks: number, tickMs: number): string[] {
+function electionTimeWarnings(electionTicks: number, heartbeatTicks: number, tickMs: number, given: string): string[] {
   const ms = electionTicks * tickMs;
   // etcd refuses an election timeout under 5 heartbeats: a few heartbeats late (a pause, a busy
   // disk) then start an election. Allowed here (tests and the original Deimos use short ones), said.
@@ -271,8 +292,10 @@ function electionTimeWarnings(electionTicks: number, heartbeatTicks: number, tic
     ? [`the election timeout (${electionTicks} ticks) is under 5 heartbeats (--heartbeat-timeout ${heartbeatTicks} ticks), which etcd refuses: a few late heartbeats start an election`]
     : [];
   if (ms <= LONG_ELECTION_MS) return short;
-  return [...short, `the election timeout is ${ms / 1000} s (--election-timeout ${electionTicks} ticks of --tick-interval ${tickMs} ms); `
-    + `etcd counts --election-timeout in milliseconds: etcd's --election-timeout=${electionTicks} is --election-timeout ${Math.max(1, Math.round(electionTicks / tickMs))} here`];
+  const asTicks = Math.max(1, Math.round(electionTicks / tickMs));
+  return [...short, `the election timeout is ${ms / 1000} s (${given} ${electionTicks} ticks of --tick-interval ${tickMs} ms); `
+    + `etcd counts --election-timeout in milliseconds: etcd's --election-timeout=${electionTicks} is --election-timeout ${asTicks} here`
+    + (asTicks <= heartbeatTicks ? ` (with a --heartbeat-timeout below ${asTicks})` : '')];
 }
 
 /**

@@ -44,7 +44,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
   { name: 'strict-reconfig-check', kind: 'boolean', defaultValue: 'true', description: 'Refuse a membership change that could leave fewer started, connected members than a quorum (as etcd does); --strict-reconfig-check=false turns the check off.' },
   { name: 'dashboard', kind: 'boolean', defaultValue: 'true', description: 'Serve the web dashboard (keys, live watches, cluster, metrics) at /dashboard/ on the client URLs; --dashboard=false turns it off.' },
   { name: 'enable-v2', kind: 'boolean', defaultValue: 'true', description: 'Accepted so that etcd 3.4 command lines run unchanged: the v2 API is what deimos serves (--enable-v2=false is refused).' },
-  { name: 'log-level', kind: 'string', defaultValue: 'info', description: "Least severe log level printed: 'debug', 'info', 'warn' or 'error'." },
+  { name: 'log-level', kind: 'string', defaultValue: 'info', description: "Least severe log level printed: 'debug', 'info', 'warn' or 'error' (etcd's 'dpanic', 'panic' and 'fatal' are taken as 'error')." },
   { name: 'version', kind: 'boolean', noEnv: true, description: 'Print the version and exit.' },
   { name: 'help', aliases: ['h'], kind: 'boolean', noEnv: true, description: 'Print this help and exit.' },
 ];

@@ -115,6 +115,23 @@ test('a URL given twice in a listen list is one listener (as etcd takes it); a q
   assert.throws(() => run(['--listen-client-urls', 'http://127.0.0.1:4001?x=1']), /^FlagError: --listen-client-urls: URL must not have a query or fragment: http:\/\/127\.0\.0\.1:4001\?x=1$/);
 });
 
+test("start warnings: etcd's log levels past error, a variable shadowed by another, --client-cert-auth=false beside a CA, the election timeout as given", () => {
+  const warnings = (argv: string[], env: Record<string, string> = {}) => {
+    const r = loadServerConfig(argv, env, '/work');
+    assert.equal(r.kind, 'run');
+    return r as Extract<typeof r, { kind: 'run' }>;
+  };
+  const panic = warnings([], { ETCD_LOG_LEVEL: 'panic' });
+  assert.equal(panic.config.logLevel, 'error');
+  assert.deepEqual(panic.warnings, ["environment variable ETCD_LOG_LEVEL panic is etcd's: taken as error (deimos logs debug, info, warn and error)"]);
+  assert.throws(() => loadServerConfig(['--log-level', 'loud'], {}, '/work'), /--log-level must be one of/);
+  assert.deepEqual(warnings([], { DEIMOS_NAME: 'a', ETCD_NAME: 'b' }).warnings, ['environment variable ETCD_NAME is shadowed by DEIMOS_NAME (DEIMOS_NAME is used)']);
+  const tls = warnings(['--listen-client-urls', 'https://127.0.0.1:2379', '--cert-file', 's.pem', '--key-file', 'k.pem', '--trusted-ca-file', 'ca.pem', '--client-cert-auth=false']);
+  assert.equal(tls.config.clientTls?.clientCertAuth, true);
+  assert.deepEqual(tls.warnings, ['--client-cert-auth=false is overridden: with --trusted-ca-file client certificates are required (as etcd requires them once it has a CA)']);
+  assert.match(warnings([], { DEIMOS_ELECTION_TIMEOUT: '300' }).warnings[0]!, /^the election timeout is 30 s \(environment variable DEIMOS_ELECTION_TIMEOUT 300 ticks of --tick-interval 100 ms\)/);
+});
+
 test("an election timeout over 10 s, or under 5 heartbeats (etcd refuses that), is a warning at start", () => {
   const warnings = (argv: string[]) => (loadServerConfig(argv, {}, '/work') as { warnings: string[] }).warnings;
   assert.deepEqual(warnings(['--election-timeout', '100']), []);
