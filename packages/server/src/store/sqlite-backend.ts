@@ -165,6 +165,9 @@ export class SqliteBackend implements StoreBackend {
     this.onCheckpointError = options.onCheckpointError;
     this.onWriterError = options.onWriterError;
     this.onCommit = options.onCommit;
+    // A restore's copy (or taken snapshot file) left by a crash before it was renamed into place:
+    // nothing reads it at a start (the leader sends a snapshot again), and it is as big as the state.
+    rmSync(`${path}.restore.tmp`, { force: true });
     try {
       this.open();
       if (options.quickCheck) this.quickCheck();

@@ -307,3 +307,13 @@ test('a state database this process may not write is refused at open, naming it 
     assert.match(run.stdout, new RegExp(`^DATABASE_UNUSABLE state database ${file} cannot be used: attempt to write a readonly database`));
   });
 });
+
+test("a restore's file left by a crash before it was renamed into place is removed when the database is opened", () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'state.db');
+    writeFileSync(`${file}.restore.tmp`, 'a crashed restore');
+    const backend = new SqliteBackend(file);
+    assert.equal(existsSync(`${file}.restore.tmp`), false);
+    backend.close();
+  });
+});
