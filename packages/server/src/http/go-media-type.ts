@@ -19,9 +19,26 @@ function isTokenChar(c: string): boolean {
   return code > 0x20 && code < 0x7f && !TSPECIALS.includes(c);
 }
 
-/** Go's `unicode.IsSpace` over the ASCII a header carries. */
+/** Go's `unicode.IsSpace`: the ASCII six, U+0085, U+00A0 and Unicode's other White_Space. */
 function isSpace(c: string): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+  if (c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r') return true;
+  const code = c.charCodeAt(0);
+  if (code < 0x85) return false;
+  // JavaScript's \s is that set without U+0085 and with U+FEFF.
+  return code === 0x85 || (code !== 0xfeff && /\s/.test(c));
+}
+
+/**
+ * The header as Go sees it: node gives its bytes as Latin-1 characters, Go reads them as UTF-8
+ * (an invalid byte is a rune that is neither space nor token, as U+FFFD is here).
+ */
+function asGoString(header: string): string {
+  return /[^\x00-\x7f]/.test(header) ? Buffer.from(header, 'latin1').toString('utf8') : header;
+}
+
+/** Go's `strings.ToLower`: as JavaScript's, but U+0130 (İ) is a plain `i` there. */
+function goToLower(s: string): string {
+  return s.replaceAll('\u0130', 'i').toLowerCase();
 }
 
 function trimLeftSpace(s: string): string {
@@ -70,7 +87,7 @@ function consumeParam(v: string): [string, string, string] {
   rest = trimLeftSpace(rest.slice(1));
   let name: string;
   [name, rest] = consumeToken(rest);
-  name = name.toLowerCase();
+  name = goToLower(name);
   if (name === '') return ['', '', v];
   rest = trimLeftSpace(rest);
   if (!rest.startsWith('=')) return ['', '', v];
@@ -92,10 +109,11 @@ function typeProblem(s: string): string | undefined {
 }
 
 /** See the module comment. Duplicate parameter names are an error even with equal values (Go before 1.21). */
-export function goParseMediaType(header: string): GoMediaType {
+export function goParseMediaType(latin1Header: string): GoMediaType {
+  const header = asGoString(latin1Header);
   const semi = header.indexOf(';');
   const base = semi === -1 ? header : header.slice(0, semi);
-  const mediaType = trimSpace(base).toLowerCase();
+  const mediaType = trimSpace(goToLower(base));
   const problem = typeProblem(mediaType);
   if (problem !== undefined) return { mediaType: '', error: problem };
   // Names with a '*' (RFC 2231 continuations) are kept apart from plain ones, per base name.
