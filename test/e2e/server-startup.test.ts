@@ -367,6 +367,7 @@ describe('an operator moving over from etcd', () => {
     assert.deepEqual(out, [
       'WARN  deimos[e1]: environment variable DEIMOS_HEARTBEAT_INTERVAL is not a setting of this program and is ignored: deimos counts raft time in ticks: --tick-interval is the heartbeat (etcd\'s --heartbeat-interval=100 is --tick-interval 100ms) and --election-timeout is in ticks (etcd\'s 1000 ms is 10)',
       'WARN  deimos[e1]: environment variable ETCD_ENABLE_PPROF is etcd\'s and is not read: not supported: /debug/vars is served; profile a member with node --cpu-prof',
+      'WARN  deimos[e1]: environment variable ETCD_INITIAL_CLUSTER is shadowed by DEIMOS_INITIAL_CLUSTER (DEIMOS_INITIAL_CLUSTER is used)',
       `deimos: --initial-cluster (--bootstrap-config) has duplicate URL http://127.0.0.1:${p} (members "e1" and "e2")`,
     ]);
     assert.equal(existsSync(dataDir), false);
