@@ -12,6 +12,8 @@ export interface GoMediaType {
   error?: string;
 }
 
+const PLAIN_FORM = 'application/x-www-form-urlencoded';
+
 const TSPECIALS = '()<>@,;:\\"/[]?=';
 
 function isTokenChar(c: string): boolean {
@@ -110,6 +112,8 @@ function typeProblem(s: string): string | undefined {
 
 /** See the module comment. Duplicate parameter names are an error even with equal values (Go before 1.21). */
 export function goParseMediaType(latin1Header: string): GoMediaType {
+  // Every PUT and POST passes here: the usual header is answered without the parse's substrings.
+  if (latin1Header === PLAIN_FORM) return { mediaType: PLAIN_FORM };
   const header = asGoString(latin1Header);
   const semi = header.indexOf(';');
   const base = semi === -1 ? header : header.slice(0, semi);
