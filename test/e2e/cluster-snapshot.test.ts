@@ -84,6 +84,8 @@ describe('a follower that missed 20,000 writes catches up through a snapshot', {
     const sender = leaderNow === leader ? leader.output.slice(leaderMark) : leaderNow.output;
     assert.match(sender, new RegExp(`sent snapshot peer=${followerId}`), `the leader sent the follower a snapshot:\n${sender.slice(-3_000)}`);
     assert.match(follower.output.slice(followerMark), /received snapshot/, `the follower received a snapshot:\n${follower.output.slice(followerMark).slice(-3_000)}`);
+    // Its state was read while raft ran on, so the install only took the file and the tree.
+    assert.match(follower.output.slice(followerMark), /installed snapshot .*preloaded=true/, `the follower installed the state it had read:\n${follower.output.slice(followerMark).slice(-3_000)}`);
     // The follower's own data, read locally: a sample of keys, the first and the last.
     for (const i of [0, 1, 999, 5_000, 12_345, WRITES - 1]) {
       const res = await http('GET', `${follower.clientUrl}/v2/keys${keyOf(i)}?serializable=true`);

@@ -7,6 +7,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeUtf8, type Message, type Snapshot } from '@deimos/protocol';
 import type { SqliteBackend, Store } from '../store/index.js';
+import type { SnapshotPreloads } from './snapshot-preloads.js';
 
 /** Where snapshot files live: `<data-dir>/snap`. */
 export function snapshotDir(dataDir: string): string {
@@ -26,10 +27,16 @@ export async function openSnapshotForSend(backend: SqliteBackend, dir: string, m
   return { path, sizeBytes: statSync(path).size };
 }
 
-/** Follower side: replaces the state with the received snapshot file, which it takes (renames into place). */
-export function restoreFromSnapshot(backend: SqliteBackend, store: Store, snapshot: Snapshot): void {
+/**
+ * Follower side: replaces the state with the received snapshot file, which it takes (renames into
+ * place), and with the tree read from it beforehand where `preloads` has it (`preloaded`).
+ */
+export function restoreFromSnapshot(backend: SqliteBackend, store: Store, snapshot: Snapshot, preloads?: SnapshotPreloads): { preloaded: boolean } {
   const path = decodeUtf8(snapshot.data);
   if (path === '') throw new Error(`snapshot at index ${snapshot.metadata.index} carries no state file`);
-  backend.restoreFrom(path, snapshot.metadata.index, { consume: true });
-  store.reload();
+  // Taken first: a restore that fails (no room) is tried again later, and that try loads the file.
+  const tree = preloads?.take(path);
+  backend.restoreFrom(path, snapshot.metadata.index, { consume: true, verified: tree !== undefined });
+  store.reload(tree);
+  return { preloaded: tree !== undefined };
 }

@@ -34,6 +34,7 @@ import { discoverCluster } from '../cluster/join.js';
 import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js';
 import { estimateMessageBytes } from '../transport/send-queue.js';
 import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
+import { SnapshotPreloads } from './snapshot-preloads.js';
 import { LostEntriesWatch } from './lost-entries-watch.js';
 import { registerMemberMetrics } from './member-metrics.js';
 import { TlsSide } from '../tls/tls-side.js';
@@ -219,6 +220,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   let raftApplied = (): number => 0;
   const snapDir = snapshotDir(config.dataDir);
   await removeIncompleteSnapshots(snapDir);
+  const preloads = new SnapshotPreloads();
   const transport = new PeerTransport({
     onRoundTrip: (peer, ms) => peerRoundTrip.observe(ms / 1000, { To: peer }),
     localId: config.memberId,
@@ -239,6 +241,12 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     isRemoved: (id) => membership.isRemoved(id),
     isMember: (id) => membership.get(id) !== undefined,
     checkSnapshotFile: (path) => SqliteBackend.assertSnapshotFile(path),
+    // Read while raft runs on, so the install does not hold this thread for the whole load.
+    prepareSnapshotFile: async (path) => {
+      const started = performance.now();
+      await preloads.prepare(path);
+      logger.info('read received snapshot state', { ms: Math.round(performance.now() - started) });
+    },
     // Raft's applied index (the store's may be ahead, after a snapshot restore): the loop comes later.
     appliedIndex: () => raftApplied(),
     logger,
@@ -282,7 +290,9 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   const applier = new Applier({
     store, node: () => node, waiters, membership, auth, logger,
     restore: (snap) => {
-      restoreFromSnapshot(backend, store, snap);
+      const started = performance.now();
+      const { preloaded } = restoreFromSnapshot(backend, store, snap, preloads);
+      logger.info('installed snapshot', { index: snap.metadata.index, ms: Math.round(performance.now() - started), preloaded });
       syncPeers();
     },
     // After this turn: a leader sends the commit index of the change (an append without entries)
@@ -435,6 +445,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
       listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, { tls: clientTls, fastHandler: api.fastHandler, gate: clientGate }));
     }
   } catch (err) {
+    preloads.close();
     await transport.close();
     await Promise.all(listeners.map((l) => l.close()));
     clearInterval(syncTimer);
@@ -495,6 +506,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
         clearInterval(publishTimer);
         clearInterval(checkReady);
         clearInterval(tickAdvance);
+        preloads.close();
         await transport.close();
         await Promise.all(listeners.map((l) => l.close()));
         loop.stop();

@@ -32,4 +32,6 @@ export { StoreStateError } from './store-errors.js';
 export type { StoreStateErrorCode } from './store-errors.js';
 export { isCleanPath, isReservedPath, RESERVED_PREFIX } from './store-path.js';
 export { BigListing } from './listing-renderer.js';
+export { preloadTree, PRELOAD_ROWS_PER_STEP } from './tree-preload.js';
+export type { Tree } from './tree.js';
 export type { RenderStepLimits } from './listing-renderer.js';

@@ -27,10 +27,15 @@ export class StoreSnapshotter {
     private readonly history: EventHistory,
   ) {}
 
-  /** Rebuilds the tree and history from the backend; returns the persisted scalars. */
-  load(): StoreMeta {
+  /**
+   * Rebuilds the tree and history from the backend; returns the persisted scalars. `prepared`, a
+   * tree already built from the rows the backend now holds (tree-preload.ts), is taken instead of
+   * reading them again.
+   */
+  load(prepared?: Tree): StoreMeta {
     const state = this.backend.load();
-    this.tree.load(state.nodes);
+    if (prepared !== undefined) this.tree.adopt(prepared);
+    else this.tree.load(state.nodes);
     const from = Math.max(state.historyStartIndex, state.storeIndex - this.history.memoryWindow + 1);
     const recent = from <= state.storeIndex ? this.backend.readEvents(from, state.storeIndex - from + 1) : [];
     this.history.reset(state.historyStartIndex, state.storeIndex, recent);

@@ -384,10 +384,11 @@ export class Store {
    * `SqliteBackend.restoreFrom`). Stream watchers are closed as `cleared` (clients resume by
    * index); a long poll still waiting is answered from the new history, or goes on waiting, as
    * etcd's does (ended without its event, a client such as etcd's Go client failed on the empty
-   * body); one whose index the new history no longer holds is closed as `cleared`.
+   * body); one whose index the new history no longer holds is closed as `cleared`. `prepared` is
+   * the backend's tree built beforehand (`preloadTree` of the file now in place), which is taken.
    */
-  reload(): void {
-    const loaded = this.snapshotter.load();
+  reload(prepared?: Tree): void {
+    const loaded = this.snapshotter.load(prepared);
     this.currentIndex = loaded.storeIndex;
     this.appliedPosition = loaded.applied;
     this.positionDirty = false;

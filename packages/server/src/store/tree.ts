@@ -7,6 +7,7 @@ import { ErrorCode, EtcdError } from '@deimos/protocol';
 import { StoreNode } from './node.js';
 import type { NodeRow } from './store-backend.js';
 import { ROOT_PATH, childPath } from './store-path.js';
+import { TreeLoader } from './tree-loader.js';
 import { TtlHeap } from './ttl-heap.js';
 import { TreeView } from './tree-view.js';
 
@@ -166,34 +167,28 @@ export class Tree {
     }
   }
 
-  /**
-   * Replaces the whole tree with persisted rows, in any order. Linear in the size of the rows: each
-   * parent is found by its path among the dirs loaded so far, not by walking down from the root
-   * (which cost O(depth^2) per row, O(depth^3) per chain of nested dirs). A row that comes before
-   * its parent's waits, and such rows are placed at the end, shallowest first; the rows of a state
-   * database come mostly parents first, so almost none wait and each row is garbage at once.
-   */
+  /** Replaces the whole tree with persisted rows, in any order (see tree-loader.ts). */
   load(rows: Iterable<NodeRow>): void {
     this.clear();
-    const dirs = new Map<string, StoreNode>([[ROOT_PATH, this.root]]);
-    const waiting: NodeRow[] = [];
-    const place = (row: NodeRow, parent: StoreNode): void => {
-      const node = StoreNode.fromRow(row);
-      this.attach(parent, node);
-      if (node.isDir) dirs.set(node.path, node);
-    };
-    for (const row of rows) {
-      const parent = dirs.get(parentPathOf(row.path));
-      if (parent === undefined) waiting.push(row);
-      else place(row, parent);
+    const loader = new TreeLoader(this);
+    for (const row of rows) loader.add(row);
+    loader.finish();
+  }
+
+  /**
+   * Replaces the whole tree with the nodes of `built` (a tree no one else uses, loaded off to the
+   * side), which is left empty: the nodes move, nothing is copied.
+   */
+  adopt(built: Tree): void {
+    assert.ok(built !== this && built.views.size === 0, 'adopt of a tree in use');
+    this.clear();
+    const children = this.root.children as Map<string, StoreNode>;
+    for (const [path, child] of built.root.children as Map<string, StoreNode>) {
+      child.parent = this.root;
+      children.set(path, child);
     }
-    if (waiting.length === 0) return;
-    waiting.sort((a, b) => depthOf(a.path) - depthOf(b.path));
-    for (const row of waiting) {
-      const parentPath = parentPathOf(row.path);
-      // A row without its parent dir: the lookup throws 100 or finds the file in the way.
-      place(row, dirs.get(parentPath) ?? this.lookup(parentPath, 0));
-    }
+    (built.root.children as Map<string, StoreNode>).clear();
+    this.ttlHeap.adopt(built.ttlHeap);
   }
 
   /** Empties the tree. */
@@ -215,18 +210,6 @@ export class Tree {
       if (child !== node) this.ttlHeap.remove(child);
     }
   }
-}
-
-/** The path of a row's parent dir (`/` for a child of the root). */
-function parentPathOf(path: string): string {
-  return path.slice(0, Math.max(1, path.lastIndexOf('/')));
-}
-
-/** How many '/' a path holds: its depth below the root. */
-function depthOf(path: string): number {
-  let n = 0;
-  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) n++;
-  return n;
 }
 
 /** Whether `path` names a direct child of the dir at `parentPath` (what `childPath` would make). */

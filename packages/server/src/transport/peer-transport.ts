@@ -36,6 +36,8 @@ export interface PeerTransportOptions {
   /** True for IDs removed from the cluster; their requests are answered 410. */
   /** Throws when a received snapshot file cannot be installed (not a state database): refused with 400 before raft sees it. */
   checkSnapshotFile?: (path: string) => void;
+  /** Reads a received snapshot file before raft gets its MsgSnap; rejects when it cannot be installed (refused with 400). */
+  prepareSnapshotFile?: (path: string) => Promise<void>;
   /** The applied index: received snapshot files at or below it can never be installed, and are removed. */
   appliedIndex?: () => number;
   /** True when `id` is a member (peer requests from anyone else are refused with 404, as etcd's). */
@@ -324,6 +326,7 @@ export class PeerTransport {
         if (stats) stats.bytesReceived += n;
       },
       ...(this.opts.checkSnapshotFile !== undefined ? { checkFile: this.opts.checkSnapshotFile } : {}),
+      ...(this.opts.prepareSnapshotFile !== undefined ? { prepareFile: this.opts.prepareSnapshotFile } : {}),
       ...(this.opts.appliedIndex !== undefined ? { appliedIndex: this.opts.appliedIndex } : {}),
     }).finally(() => this.inboundSnapshots.delete(req)));
   }

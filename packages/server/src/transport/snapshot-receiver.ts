@@ -1,8 +1,9 @@
 /**
  * The receiving end of `POST /raft/snapshot` (layout in snapshot-sender.ts): streams the file into
  * a temp file under the snapshot directory while computing its CRC32C, checks size and checksum,
- * fsyncs the file, renames it to its final name and fsyncs the directory, then hands the MsgSnap to
- * the raft loop with `snapshot.data` set to the UTF-8 bytes of the file's path and answers 204.
+ * fsyncs the file, renames it to its final name and fsyncs the directory, lets the member read it
+ * (`prepareFile`), then hands the MsgSnap to the raft loop with `snapshot.data` set to the UTF-8
+ * bytes of the file's path and answers 204.
  * Any failure removes the temp file and answers 4xx (or drops the connection if it is gone).
  */
 import { randomBytes } from 'node:crypto';
@@ -28,6 +29,11 @@ export interface SnapshotReceiverContext {
   onBytes(n: number): void;
   /** Throws when the received file cannot be installed; the transfer is then refused (400). */
   checkFile?: (path: string) => void;
+  /**
+   * Work on the received file (at its final path) before raft gets the MsgSnap: reading its state
+   * while raft runs on. Rejects when the file cannot be installed; the transfer is then refused (400).
+   */
+  prepareFile?: (path: string) => Promise<void>;
   /** The member's applied index (see {@link removeStaleReceived}). */
   appliedIndex?: () => number;
 }
@@ -99,6 +105,12 @@ export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse,
     await rename(tmpPath, finalPath);
     await syncDir(ctx.snapshotDir);
     ctx.logger.info('received snapshot', { peer: from, index: m.snapshot!.metadata.index, bytes: size });
+    try {
+      await ctx.prepareFile?.(finalPath);
+    } catch (err) {
+      await rm(finalPath, { force: true });
+      throw new TransportError('ERR_SNAPSHOT_INVALID', `snapshot file refused: ${(err as Error).message}`);
+    }
     if (ctx.appliedIndex !== undefined) await removeStaleReceived(ctx.snapshotDir, ctx.appliedIndex());
     ctx.deliver({ ...m, snapshot: { ...m.snapshot!, data: encodeUtf8(finalPath) } });
     res.writeHead(204, { connection: 'close' });

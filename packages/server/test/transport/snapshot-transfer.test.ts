@@ -38,6 +38,8 @@ interface Pair {
 interface PairOptions {
   /** b's check of a received file (a member's: is it a state database). */
   checkSnapshotFile?: (path: string) => void;
+  /** b's read of a received file before raft gets it (a member's: the snapshot preload). */
+  prepareSnapshotFile?: (path: string) => Promise<void>;
   appliedIndex?: () => number;
   corruptAtByte?: number;
   delayPerChunkMs?: number;
@@ -61,7 +63,8 @@ async function pair(opts: PairOptions): Promise<Pair> {
   const a = await startMember({ id: 'a', snapshotSource: source, limits: opts.aLimits, logger: recorder(warnings.a) });
   const b = await startMember({
     id: 'b', limits: opts.bLimits, logger: recorder(warnings.b),
-    ...(opts.checkSnapshotFile ? { checkSnapshotFile: opts.checkSnapshotFile } : {}), ...(opts.appliedIndex ? { appliedIndex: opts.appliedIndex } : {}),
+    ...(opts.checkSnapshotFile ? { checkSnapshotFile: opts.checkSnapshotFile } : {}),
+    ...(opts.prepareSnapshotFile ? { prepareSnapshotFile: opts.prepareSnapshotFile } : {}), ...(opts.appliedIndex ? { appliedIndex: opts.appliedIndex } : {}),
   });
   const proxy = await startProxy(b.port, { corruptAtByte: opts.corruptAtByte, delayPerChunkMs: opts.delayPerChunkMs ?? 1 });
   cleanup.push(() => a.close(), () => b.close(), () => proxy.close());
@@ -131,6 +134,41 @@ describe('snapshot transfer', () => {
     await waitFor('snapshot outcome', () => p.a.snapshotStatuses.length > 0);
     assert.deepEqual(p.a.snapshotStatuses, [{ id: 'b', status: SnapshotStatus.Failure }]);
     assert.match(p.warnings.b.join('\n'), /snapshot file refused: not a store snapshot/);
+    assert.equal(p.b.received.filter((m) => m.type === MessageType.MsgSnap).length, 0);
+    await waitFor('nothing left', () => readdirSync(p.b.snapshotDir).length === 0);
+  });
+
+  test('the member reads the received file before raft gets the MsgSnap, heartbeats delivered meanwhile', async () => {
+    let p: Pair | undefined;
+    const prepared: string[] = [];
+    let heartbeatsDuringPrepare = 0;
+    p = await pair({
+      fileBytes: 100_000,
+      prepareSnapshotFile: async (path) => {
+        assert.ok(existsSync(path), 'the file is at its final path');
+        assert.equal(p!.b.received.filter((m) => m.type === MessageType.MsgSnap).length, 0, 'raft has not seen it yet');
+        const before = heartbeatsAt(p!.b);
+        await waitFor('heartbeats during the read', () => heartbeatsAt(p!.b) >= before + 3);
+        heartbeatsDuringPrepare = heartbeatsAt(p!.b) - before;
+        prepared.push(path);
+      },
+    });
+    heartbeats(p);
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot outcome', () => p!.a.snapshotStatuses.length > 0);
+    assert.deepEqual(p.a.snapshotStatuses, [{ id: 'b', status: SnapshotStatus.Finish }]);
+    const delivered = p.b.received.filter((m) => m.type === MessageType.MsgSnap);
+    assert.equal(delivered.length, 1);
+    assert.deepEqual(prepared, [decodeUtf8(delivered[0]!.snapshot!.data)]);
+    assert.ok(heartbeatsDuringPrepare >= 3);
+  });
+
+  test('refuses (400) a file whose read fails, before raft sees it, and removes it', async () => {
+    const p = await pair({ fileBytes: 100_000, prepareSnapshotFile: async () => { throw new Error('row of node /x does not match its sum'); } });
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot outcome', () => p.a.snapshotStatuses.length > 0);
+    assert.deepEqual(p.a.snapshotStatuses, [{ id: 'b', status: SnapshotStatus.Failure }]);
+    assert.match(p.warnings.b.join('\n'), /snapshot file refused: row of node \/x does not match its sum/);
     assert.equal(p.b.received.filter((m) => m.type === MessageType.MsgSnap).length, 0);
     await waitFor('nothing left', () => readdirSync(p.b.snapshotDir).length === 0);
   });
