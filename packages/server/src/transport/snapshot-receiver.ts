@@ -38,6 +38,9 @@ export interface SnapshotReceiverContext {
   appliedIndex?: () => number;
 }
 
+/** How often a transfer whose file is being read (`prepareFile`) is told so (102 Processing), at most. */
+const PROCESSING_EVERY_MS = 5_000;
+
 /** Largest encoded MsgSnap (without data) accepted in front of the file. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -105,11 +108,17 @@ export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse,
     await rename(tmpPath, finalPath);
     await syncDir(ctx.snapshotDir);
     ctx.logger.info('received snapshot', { peer: from, index: m.snapshot!.metadata.index, bytes: size });
+    // A big state takes a while to read: 102s keep the sender's idle timer from ending the transfer.
+    const processing = setInterval(() => {
+      if (!res.headersSent && res.writable) res.writeProcessing();
+    }, Math.min(PROCESSING_EVERY_MS, ctx.idleTimeoutMs / 3));
     try {
       await ctx.prepareFile?.(finalPath);
     } catch (err) {
       await rm(finalPath, { force: true });
       throw new TransportError('ERR_SNAPSHOT_INVALID', `snapshot file refused: ${(err as Error).message}`);
+    } finally {
+      clearInterval(processing);
     }
     if (ctx.appliedIndex !== undefined) await removeStaleReceived(ctx.snapshotDir, ctx.appliedIndex());
     ctx.deliver({ ...m, snapshot: { ...m.snapshot!, data: encodeUtf8(finalPath) } });

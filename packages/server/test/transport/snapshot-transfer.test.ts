@@ -163,6 +163,18 @@ describe('snapshot transfer', () => {
     assert.ok(heartbeatsDuringPrepare >= 3);
   });
 
+  test('a read longer than the idle timeout keeps the transfer alive (102 Processing), not failed', async () => {
+    const limits = { snapshotIdleTimeoutMs: 300 };
+    const p = await pair({
+      fileBytes: 100_000, aLimits: limits, bLimits: limits,
+      prepareSnapshotFile: () => new Promise((resolve) => setTimeout(resolve, 1_200)),
+    });
+    p.a.transport.send([msgSnap()]);
+    await waitFor('snapshot outcome', () => p.a.snapshotStatuses.length > 0);
+    assert.deepEqual(p.a.snapshotStatuses, [{ id: 'b', status: SnapshotStatus.Finish }], p.warnings.a.join('\n'));
+    assert.equal(p.b.received.filter((m) => m.type === MessageType.MsgSnap).length, 1);
+  });
+
   test('refuses (400) a file whose read fails, before raft sees it, and removes it', async () => {
     const p = await pair({ fileBytes: 100_000, prepareSnapshotFile: async () => { throw new Error('row of node /x does not match its sum'); } });
     p.a.transport.send([msgSnap()]);
