@@ -17,6 +17,9 @@ import type { TlsMaterial } from './tls-material.js';
 import { namesPort, portOf } from './url-port.js';
 import { formatDuration, OutageLog } from './outage-log.js';
 
+
+/** Largest member list read (a few thousand members); a bigger answer is no member's. */
+const MAX_MEMBERS_BYTES = 4 * 1024 * 1024;
 /** Where discovery starts and how often it runs. */
 export interface DiscoveryOptions {
   /** Client URLs given with --endpoints. */
@@ -189,15 +192,23 @@ export class Discovery {
       const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
       const req = send(u, { method: 'GET', agent: false, timeout: this.opts.requestTimeoutMs, ...tls }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_MEMBERS_BYTES) req.destroy(new Error(`member list over ${MAX_MEMBERS_BYTES} bytes`));
+          else chunks.push(c);
+        });
         res.on('error', () => resolve(undefined));
         res.on('end', () => {
           if (res.statusCode !== 200) return resolve(undefined);
           try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { members?: unknown };
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { members?: unknown } | unknown[];
+            // An etcd member's peer port answers `/members` with a bare array (ids as numbers, which
+            // lose digits here but are not used: only client URLs are); a Deimos member's with an object.
+            const members = Array.isArray(body) ? body : body.members;
             const id = res.headers['x-etcd-cluster-id'];
             const clusterId = typeof id === 'string' && id !== '' ? id : undefined;
-            resolve(Array.isArray(body.members) ? { members: body.members as MemberJSON[], clusterId } : undefined);
+            resolve(Array.isArray(members) ? { members: members as MemberJSON[], clusterId } : undefined);
           } catch {
             resolve(undefined); // not a member's answer: try the next candidate
           }

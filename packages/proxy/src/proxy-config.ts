@@ -67,6 +67,11 @@ export interface ParseProxyOptions {
   defaultListenUrl?: string;
   /** Also read `<prefix>_<FLAG>` variables after `envPrefix`'s (`deimos --proxy`: `ETCD`, as a member does). */
   fallbackEnvPrefix?: string;
+  /**
+   * --trusted-ca-file alone requires client certificates signed by it (`deimos --proxy`: as a member
+   * does, and as etcd 3.4's proxy mode does); otherwise only --client-cert-auth does.
+   */
+  caRequiresClientCerts?: boolean;
 }
 
 /** Every flag of the proxy. */
@@ -185,7 +190,7 @@ export function parseProxyArgs(argv: readonly string[], env: Readonly<Record<str
     certFile: str(values, 'cert-file'),
     keyFile: str(values, 'key-file'),
     trustedCaFile: str(values, 'trusted-ca-file'),
-    clientCertAuth: values.get('client-cert-auth') === true,
+    clientCertAuth: values.get('client-cert-auth') === true || (opts.caRequiresClientCerts === true && str(values, 'trusted-ca-file') !== undefined),
     peerCertFile: str(values, 'peer-cert-file'),
     peerKeyFile: str(values, 'peer-key-file'),
     peerTrustedCaFile: str(values, 'peer-trusted-ca-file'),

@@ -70,6 +70,14 @@ test('--bootstrap-config gives sorted unique peer URLs; --ca-file is an alias of
   assert.equal(c.tls.trustedCaFile, '/x/ca.pem');
 });
 
+test('a trusted CA requires client certificates in `deimos --proxy` (as etcd 3.4\'s proxy mode), not standalone', () => {
+  const argv = ['--endpoints', 'http://a:1', '--listen-client-urls', 'https://127.0.0.1:8443', '--cert-file', 'c.pem', '--key-file', 'k.pem', '--trusted-ca-file', 'ca.pem'];
+  assert.equal(config(argv, {}, { envPrefix: 'DEIMOS', caRequiresClientCerts: true }).tls.clientCertAuth, true);
+  assert.equal(config(argv).tls.clientCertAuth, false, 'deimos-proxy: only with --client-cert-auth');
+  assert.equal(config([...argv, '--client-cert-auth']).tls.clientCertAuth, true);
+  assert.equal(config(argv.slice(0, -2), {}, { envPrefix: 'DEIMOS', caRequiresClientCerts: true }).tls.clientCertAuth, false, 'no CA, no client certificates');
+});
+
 test('rejects a missing cluster, bad modes, URLs with paths, https without a certificate, and unknown flags', () => {
   const bad: Array<[string[], RegExp]> = [
     [[], /--endpoints/],

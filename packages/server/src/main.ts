@@ -17,7 +17,7 @@ const USAGE = 'deimos [flags]\n\nWith no flags, runs a single-node cluster: clie
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   if (proxyModeRequested(argv, env, 'DEIMOS', 'ETCD')) {
     // The original Deimos proxy mode runs the deimos-proxy code; member-only flags are accepted and ignored.
-    return runProxyCli(argv, env, { program: 'deimos', envPrefix: 'DEIMOS', fallbackEnvPrefix: 'ETCD', tolerated: SERVER_FLAGS, defaultListenUrl: 'http://127.0.0.1:4001' });
+    return runProxyCli(argv, env, { program: 'deimos', envPrefix: 'DEIMOS', fallbackEnvPrefix: 'ETCD', tolerated: SERVER_FLAGS, defaultListenUrl: 'http://127.0.0.1:4001', caRequiresClientCerts: true });
   }
   let request;
   try {
