@@ -176,6 +176,11 @@ export const ETCD_AUTH_ANSWERS: readonly EtcdAuthAnswer[] = [
   {"method": "POST", "path": "/v2/members", "as": "BOB", "json": "{\"peerURLs\":[\"http://127.0.0.1:9\"]}", "status": 401, "type": "application/json", "body": "{\"message\":\"Insufficient credentials\"}"},
   {"method": "DELETE", "path": "/v2/members/abc", "as": "BOB", "status": 401, "type": "application/json", "body": "{\"message\":\"Insufficient credentials\"}"},
   {"method": "DELETE", "path": "/v2/members/abc", "as": "WRONG", "status": 401, "type": "application/json", "body": "{\"message\":\"Insufficient credentials\"}"},
+  {"method": "PUT", "path": "/v2/auth/roles/app", "as": "ROOT", "json": "{\"role\":\"app\",\"grant\":{\"kv\":{\"write\":[\"/w1\"]}}}", "status": 200, "type": "application/json", "body": "{\"role\":\"app\",\"permissions\":{\"kv\":{\"read\":[\"/app/*\"],\"write\":[\"/app/*\",\"/w1\"]}}}\n"},
+  {"method": "PUT", "path": "/v2/keys/w1?recursive=true", "as": "BOB", "form": "value=1", "status": 401, "type": "application/json", "body": "{\"errorCode\":110,\"message\":\"The request requires user authentication\",\"cause\":\"Insufficient credentials\",\"index\":N}\n"},
+  {"method": "PUT", "path": "/v2/keys/w1", "as": "BOB", "form": "value=1", "status": 201, "type": "application/json", "body": "{\"action\":\"set\",\"node\":{\"key\":\"/w1\",\"value\":\"1\",\"modifiedIndex\":N,\"createdIndex\":N}}\n"},
+  {"method": "DELETE", "path": "/v2/keys/w1?recursive=true&prevValue=nope", "as": "BOB", "status": 401, "type": "application/json", "body": "{\"errorCode\":110,\"message\":\"The request requires user authentication\",\"cause\":\"Insufficient credentials\",\"index\":N}\n"},
+  {"method": "DELETE", "path": "/v2/keys/w1?prevValue=nope", "as": "BOB", "status": 412, "type": "application/json", "body": "{\"errorCode\":101,\"message\":\"Compare failed\",\"cause\":\"[nope != 1]\",\"index\":N}\n"},
   {"method": "DELETE", "path": "/v2/auth/enable", "as": "ROOT", "status": 200, "type": "application/json", "body": ""},
   {"method": "GET", "path": "/v2/keys/x", "as": "WRONG", "status": 200, "type": "application/json", "body": "{\"action\":\"get\",\"node\":{\"key\":\"/x\",\"value\":\"1\",\"modifiedIndex\":N,\"createdIndex\":N}}\n"},
 ];

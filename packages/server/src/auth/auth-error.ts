@@ -5,3 +5,14 @@ export class AuthError extends Error {
     this.name = 'AuthError';
   }
 }
+
+/**
+ * Too many password checks are waiting (a flood of uncached credentials): the caller is told to
+ * retry, never that its credentials are wrong, and nothing is counted against its name or address.
+ */
+export class AuthBusyError extends AuthError {
+  constructor() {
+    super(503, 'too many password checks are waiting; retry later');
+    this.name = 'AuthBusyError';
+  }
+}

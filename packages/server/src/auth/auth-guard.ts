@@ -6,12 +6,15 @@
  * - scrypt runs once per (user, password, auth state version): the cache key holds the version, so a
  *   password, role or permission change applied from any member is seen by the next request. The
  *   key is a SHA-256 of the credentials, never the password itself.
- * - A failed check answers the same whether the user exists or not (an unknown user still costs one
- *   scrypt), and each further failure of the same user name or client address within
- *   {@link FAILURE_WINDOW_MS} waits longer before it is answered (up to {@link MAX_DELAY_MS}).
+ * - A name that is no user's is refused without a password check, as etcd does: a flood of made-up
+ *   names must not fill the bounded queue of checks ahead of real users' logins. Each further
+ *   failure of the same user name or client address within {@link FAILURE_WINDOW_MS} waits longer
+ *   before it is answered (up to {@link MAX_DELAY_MS}).
+ * - Past the queue's bound a check is not made: {@link AuthBusyError} (retry later), never "wrong".
  */
 import { createHash } from 'node:crypto';
 import type { AuthState } from './auth-state.js';
+import { AuthBusyError } from './auth-error.js';
 import { verifyPassword } from './password-hash.js';
 
 /** A known caller: the guest, or a user whose password was checked. */
@@ -23,15 +26,13 @@ const MAX_TRACKED_FAILURES = 4096;
 const FAILURE_WINDOW_MS = 60_000;
 const BASE_DELAY_MS = 100;
 const MAX_DELAY_MS = 3_000;
-/** A well-formed hash no password matches in practice: unknown users cost one scrypt too. */
-const DUMMY_HASH = `scrypt$${'0'.repeat(32)}$${'0'.repeat(64)}`;
 /**
  * scrypt runs in libuv's thread pool (4 threads), where the WAL's fdatasync runs too: a flood of
  * distinct wrong credentials from many connections would queue thousands of scrypts ahead of the
  * log's syncs. At most this many run at once...
  */
 const MAX_CONCURRENT_VERIFICATIONS = 2;
-/** ...and at most this many wait; past that a check fails at once (cached credentials still pass). */
+/** ...and at most this many wait; past that a check is refused as busy (cached credentials still pass). */
 const MAX_WAITING_VERIFICATIONS = 256;
 
 interface Failures {
@@ -99,9 +100,14 @@ export class AuthGuard {
     if (user !== undefined && this.verified.has(key)) return { guest: false, name: creds.user, roles: user.roles ?? [] };
     const delay = Math.max(this.delayFor(`u:${creds.user}`), this.delayFor(`a:${address}`));
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (user === undefined) {
+      // Only the address: made-up names must not push real users' failure records out of the map.
+      this.fail(`a:${address}`);
+      return undefined;
+    }
     const version = this.state.version;
-    const ok = await this.verify(creds.password, user?.passwordHash ?? DUMMY_HASH);
-    if (!ok || user === undefined) {
+    const ok = await this.verify(creds.password, user.passwordHash);
+    if (!ok) {
       this.fail(`u:${creds.user}`);
       this.fail(`a:${address}`);
       return undefined;
@@ -119,10 +125,10 @@ export class AuthGuard {
     return who;
   }
 
-  /** One scrypt check within the bounds above; false (a failed check) when too many wait. */
+  /** One scrypt check within the bounds above; throws {@link AuthBusyError} when too many wait. */
   private async verify(password: string, hash: string): Promise<boolean> {
     if (this.verifying >= MAX_CONCURRENT_VERIFICATIONS) {
-      if (this.waiting.length >= MAX_WAITING_VERIFICATIONS) return false;
+      if (this.waiting.length >= MAX_WAITING_VERIFICATIONS) throw new AuthBusyError();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
     this.verifying++;

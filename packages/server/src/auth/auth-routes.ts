@@ -69,19 +69,6 @@ export async function hasRootAccess(member: MemberView, req: IncomingMessage): P
   return who !== undefined && !who.guest && who.roles.includes(ROOT_ROLE);
 }
 
-/**
- * Whether a request may read an endpoint that etcd serves to anyone (`/v2/stats/*`, `/metrics`, and
- * deimos's own `/deimos/hash`): while auth is enabled, a request without credentials or with valid
- * ones (any user) is served as etcd serves it; wrong or malformed credentials are refused (401,
- * error code 110), as on every other endpoint, instead of being ignored as etcd ignores them there.
- */
-export async function hasOpenAccess(member: MemberView, req: IncomingMessage): Promise<boolean> {
-  if (!member.auth.enabled) return true;
-  const header = req.headers.authorization;
-  if (header === undefined || header === '') return true;
-  return (await member.authGuard.identify(header, address(req))) !== undefined;
-}
-
 /** etcd's hasKeyPrefixAccess: whether this request may read (GET/HEAD) or write `key`. */
 export async function hasKeyAccess(member: MemberView, req: IncomingMessage, key: string, recursive: boolean): Promise<boolean> {
   const auth = member.auth;

@@ -42,6 +42,8 @@ interface ValueWrite {
   refresh: boolean;
   /** Answer a success with only `{"action":...}`. */
   noValueOnSuccess: boolean;
+  /** `recursive=true` was given: no effect on the write, but etcd checks permissions recursively. */
+  recursiveParam: boolean;
 }
 
 /** PUT without conditions: create or replace (also `dir=true`). */
@@ -82,6 +84,8 @@ export interface DeleteKeysRequest {
 export interface CompareAndDeleteKeysRequest {
   kind: 'compareAndDelete';
   path: string;
+  /** As in {@link ValueWrite}. */
+  recursiveParam: boolean;
   prevValue?: string;
   prevIndex?: number;
   prevIndexText?: string;
@@ -361,6 +365,14 @@ function parseParams(method: string, form: Form): Params {
   };
 }
 
+/**
+ * Whether permissions are checked for the whole subtree: etcd's hasKeyPrefixAccess takes the
+ * request's `recursive` whatever the method, so `PUT ...?recursive=true` needs recursive access too.
+ */
+export function checksRecursively(r: KeysRequest): boolean {
+  return 'recursive' in r ? r.recursive : r.recursiveParam;
+}
+
 function buildRequest(method: string, path: string, form: Form): KeysRequest {
   const p = parseParams(method, form);
   if (method === 'GET' || method === 'HEAD') {
@@ -379,7 +391,7 @@ function buildRequest(method: string, path: string, form: Form): KeysRequest {
   };
   const hasConditions = p.prevValue !== '' || p.prevIndex > 0;
   if (method === 'DELETE') {
-    if (hasConditions) return { kind: 'compareAndDelete', path, ...conditions };
+    if (hasConditions) return { kind: 'compareAndDelete', path, recursiveParam: p.recursive, ...conditions };
     return { kind: 'delete', path, dir: p.dir, recursive: p.recursive };
   }
   const write = {
@@ -387,6 +399,7 @@ function buildRequest(method: string, path: string, form: Form): KeysRequest {
     ...(p.ttlSeconds !== undefined ? { ttlSeconds: p.ttlSeconds } : {}),
     refresh: p.refresh,
     noValueOnSuccess: p.noValueOnSuccess,
+    recursiveParam: p.recursive,
   };
   // A directory has no value; update and compareAndSwap ignore `dir` and set the given value.
   const dirValue = p.dir ? '' : p.value;

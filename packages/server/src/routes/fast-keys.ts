@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { EtcdError } from '@deimos/protocol';
 import { corsHeaders } from '../http/cors.js';
 import type { ConnectionTaker, FastHandler } from '../http/fast-connection.js';
-import { parseKeysRequest } from '../http/keys-request.js';
+import { checksRecursively, parseKeysRequest } from '../http/keys-request.js';
 import { crossSiteRefusal } from '../http/cross-site.js';
 import { errorParts, type ResponseParts } from '../http/write-response.js';
 import { answerGet, answerWrite, authKeyOf } from './keys-route.js';
@@ -64,8 +64,7 @@ export function fastKeysHandler(member: MemberView, isReady: () => boolean, reco
     if (!(parsed instanceof EtcdError)) {
       if (who !== undefined) {
         if (parsed.kind === 'watch' || parsed.kind === 'redirect') return false;
-        const recursive = 'recursive' in parsed && parsed.recursive;
-        if (!member.auth.userAllows(who.roles, authKeyOf(url), method !== 'GET', recursive)) return false;
+        if (!member.auth.userAllows(who.roles, authKeyOf(url), method !== 'GET', checksRecursively(parsed))) return false;
       }
       if (parsed.kind === 'watch') return exchange.lend(takeWatch);
       // A non-canonical path (rare) keeps node:http's exact 301.

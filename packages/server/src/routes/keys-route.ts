@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, ErrorCode, type ReplicatedRequest } from '@deimos/protocol';
-import { KEYS_METHODS, parseKeysRequest, type GetKeysRequest, type KeysRequest } from '../http/keys-request.js';
+import { checksRecursively, KEYS_METHODS, parseKeysRequest, type GetKeysRequest, type KeysRequest } from '../http/keys-request.js';
 import { BodyReadError, readBody, writeBodyError } from '../http/body-reader.js';
 import { allowMethod } from '../http/method-guard.js';
 import { crossSiteRefusal } from '../http/cross-site.js';
@@ -15,6 +15,7 @@ import type { BigReads } from './big-reads.js';
 import type { DistributiveOmit, MemberView } from './member-view.js';
 import { isRemoteKeys, type LocalKeys } from './keys-access.js';
 import { serveWatch } from './watch-route.js';
+import { AuthBusyError } from '../auth/auth-error.js';
 import { hasKeyAccess, writeKeysNoAuth } from '../auth/auth-routes.js';
 import { NO_SPACE_CAUSE, NoSpaceError } from '../util/no-space.js';
 import { RequestTimeoutError } from '../raft-node/wait-registry.js';
@@ -87,8 +88,16 @@ export async function serveKeys(member: MemberView, req: IncomingMessage, res: S
     throw err;
   }
   if (parsed.kind === 'redirect') return writeRedirect(res, parsed);
-  if (member.auth.enabled && !(await hasKeyAccess(member, req, authKeyOf(req.url ?? '/'), 'recursive' in parsed && parsed.recursive))) {
-    return writeKeysNoAuth(res, clusterId);
+  if (member.auth.enabled) {
+    let allowed;
+    try {
+      allowed = await hasKeyAccess(member, req, authKeyOf(req.url ?? '/'), checksRecursively(parsed));
+    } catch (err) {
+      if (!(err instanceof AuthBusyError)) throw err;
+      // Not "wrong credentials": etcd's answer for a server that cannot serve now (clients move on).
+      return writeError(res, new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${err.message}`, member.keys.index), { clusterId });
+    }
+    if (!allowed) return writeKeysNoAuth(res, clusterId);
   }
   if (parsed.kind === 'watch') return serveWatch(member, parsed, req, res);
   const reply = (parts: ResponseParts): void => sendParts(res, parts);

@@ -20,7 +20,8 @@ import { serveDebugVars, serveHash, serveHealth, serveMachines, serveMetrics, se
 import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
-import { hasOpenAccess, hasRootAccess, serveAuth, writeKeysNoAuth, writeNoAuth } from '../auth/auth-routes.js';
+import { AuthBusyError } from '../auth/auth-error.js';
+import { hasRootAccess, serveAuth, writeNoAuth } from '../auth/auth-routes.js';
 import { DashboardAssets, isDashboardPath } from '@deimos/dashboard';
 import { serveClusterStatus } from './dashboard-cluster.js';
 import { crossSiteWrite } from '../http/cross-site.js';
@@ -128,21 +129,19 @@ function refusedCrossSite(member: MemberView, req: IncomingMessage, res: ServerR
 }
 
 function failed(member: MemberView, res: ServerResponse, err: Error): void {
+  if (err instanceof AuthBusyError && !res.headersSent) return sendBody(res, err.status, 'application/json', JSON.stringify({ message: err.message }));
   member.logger.error('request handler failed', { error: err.stack ?? String(err) });
   if (!res.headersSent) sendBody(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
   else res.destroy();
 }
 
 /**
- * Serves an endpoint etcd serves to anyone (stats, metrics; see hasOpenAccess): wrong credentials
- * get the keys API's 401 (error code 110) while auth is enabled. /version, /health, /v2/machines and
- * reading /v2/members stay as in etcd, which never looks at credentials there (health checks and
- * clients' endpoint discovery must keep working).
+ * Serves an endpoint etcd serves to anyone (stats, metrics, and deimos's own hash and dashboard
+ * status): credentials are not looked at, as etcd never looks at them there, so a scraper whose
+ * password went stale keeps working, as do /version, /health, /v2/machines and reading /v2/members.
  */
-function whenOpen(member: MemberView, req: IncomingMessage, res: ServerResponse, serve: () => void): void {
-  if (!member.auth.enabled || req.headers.authorization === undefined) return serve();
-  void hasOpenAccess(member, req).then((ok) => (ok ? serve() : writeKeysNoAuth(res, member.clusterId)))
-    .catch((err: Error) => failed(member, res, err));
+function whenOpen(serve: () => void): void {
+  serve();
 }
 
 function dispatch(
@@ -169,22 +168,22 @@ function dispatch(
     case 'machines':
       return void serveMachines(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'stats':
-      return whenOpen(member, req, res, () => void serveStats(member, path.replace(/^(\/v2)?\/stats\//, ''), req, res).catch((err: Error) => failed(member, res, err)));
+      return whenOpen(() => void serveStats(member, path.replace(/^(\/v2)?\/stats\//, ''), req, res).catch((err: Error) => failed(member, res, err)));
     case 'version':
       return serveVersion(member, req, res);
     case 'health':
       return void serveHealth(member, req, res);
     case 'metrics':
-      return whenOpen(member, req, res, () => void serveMetrics(member, res).catch((err: Error) => failed(member, res, err)));
+      return whenOpen(() => void serveMetrics(member, res).catch((err: Error) => failed(member, res, err)));
     case 'debug-vars':
       return void serveDebugVars(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'hash':
-      return whenOpen(member, req, res, () => void serveHash(member, req, res).catch((err: Error) => failed(member, res, err)));
+      return whenOpen(() => void serveHash(member, req, res).catch((err: Error) => failed(member, res, err)));
     case 'dashboard':
       if (dashboard === undefined) return writeNotFound(res);
       // The cluster view carries the stats and metrics of every member: the same rule as they.
       if (path === '/dashboard/api/cluster') {
-        return whenOpen(member, req, res, () => void serveClusterStatus(member, req, res).catch((err: Error) => failed(member, res, err)));
+        return whenOpen(() => void serveClusterStatus(member, req, res).catch((err: Error) => failed(member, res, err)));
       }
       return dashboard.serve(req, res, path);
     default:

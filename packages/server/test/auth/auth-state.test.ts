@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuthRequest } from '@deimos/protocol';
 import { AuthState, roleAllows } from '../../src/auth/auth-state.js';
-import { AuthError } from '../../src/auth/auth-error.js';
+import { AuthBusyError, AuthError } from '../../src/auth/auth-error.js';
 import { AuthGuard } from '../../src/auth/auth-guard.js';
 import { hashPassword } from '../../src/auth/password-hash.js';
 import { replicatedRequestProblem } from '../../src/member/request-check.js';
@@ -85,17 +85,36 @@ test('the guard: guest without a header, a changed password takes effect at once
 
 test('the guard: a flood of wrong credentials runs a bounded number of scrypts, and cached credentials still pass', async () => {
   const s = new AuthState();
-  s.apply(req({ action: 'putUser', name: 'root', passwordHash: await hashPassword('pw') }));
+  const h = await hashPassword('pw');
+  s.apply(req({ action: 'putUser', name: 'root', passwordHash: h }));
+  // Real users (one hash for all: the check costs the same), so every wrong password costs a scrypt.
+  for (let i = 0; i < 300; i++) s.apply(req({ action: 'putUser', name: `u${i}`, passwordHash: h }));
   const g = new AuthGuard(s);
   const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
   assert.equal((await g.identify(basic('root', 'pw'), 'good'))?.guest, false); // now cached
   // Distinct users and addresses: no failure delay applies, only the bound on waiting checks.
   let settled = 0;
-  const flood = Array.from({ length: 300 }, (_, i) => g.identify(basic(`u${i}`, 'x'), `addr${i}`).finally(() => settled++));
+  const flood = Array.from({ length: 300 }, (_, i) => g.identify(basic(`u${i}`, 'x'), `addr${i}`).catch((e: unknown) => e).finally(() => settled++));
   assert.equal((await g.identify(basic('root', 'pw'), 'good'))?.guest, false);
   assert.ok(settled < 300, 'a cached credential does not wait behind the flood of scrypts');
+  // A right password past the queue's bound is "busy", not "wrong".
+  await assert.rejects(g.identify(basic('u299', 'pw'), 'late'), AuthBusyError);
   const answers = await Promise.all(flood);
-  assert.ok(answers.every((a) => a === undefined), 'every wrong credential fails');
+  assert.ok(answers.every((a) => a === undefined || a instanceof AuthBusyError), 'no wrong credential passes');
+  assert.ok(answers.some((a) => a instanceof AuthBusyError), 'past the bound, checks are refused as busy');
+  // Once the flood has drained, the same credentials pass.
+  assert.equal((await g.identify(basic('u299', 'pw'), 'late'))?.guest, false);
+});
+
+test('the guard: a name that is no user is refused without a password check, so made-up names cannot fill the queue', async () => {
+  const s = new AuthState();
+  s.apply(req({ action: 'putUser', name: 'root', passwordHash: await hashPassword('pw') }));
+  const g = new AuthGuard(s);
+  const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+  const flood = Array.from({ length: 1000 }, (_, i) => g.identify(basic(`ghost${i}`, 'x'), `addr${i}`));
+  // Not cached, so it needs a check: a slot is free.
+  assert.equal((await g.identify(basic('root', 'pw'), 'good'))?.guest, false);
+  assert.ok((await Promise.all(flood)).every((a) => a === undefined));
 });
 
 test("etcd's user PUT rules: roles mean create only, updates sort and refuse no-ops, root keeps the root role", async () => {
