@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EtcdError, ErrorCode } from '@deimos/protocol';
 import type { WatchKeysRequest } from '../http/keys-request.js';
 import { startWatch, writeError, type EventHeaders } from '../http/write-response.js';
-import type { Watcher } from '../store/index.js';
+import type { StoreEvent, Watcher } from '../store/index.js';
 import { watchLineOf } from './watch-lines.js';
 import type { MemberView } from './member-view.js';
 
@@ -57,27 +57,41 @@ export function registerWatch(member: MemberView, r: WatchKeysRequest): Register
 /**
  * Moves the watcher's events to `sink` as they come, with backpressure for streams, and ends the
  * sink once the watch is over. The caller closes the watcher when the client goes away.
+ *
+ * A stream's events are rendered and written one at a time while the connection takes them: a
+ * backlog (up to the watcher's capacity, kept while its client did not read) is written as the
+ * client reads it. Written in one go, 1000 events of 100 KB held the member's thread ~5 s (a
+ * leader lost its term) and their text sat in memory at once. Events taken from the watcher wait in
+ * `pending`; the watcher is asked for more only once those are written, so a client that stays slow
+ * lets the watcher's own buffer fill and overflow, which ends its stream (as etcd drops slow watchers).
  */
 export function pumpWatch(watcher: Watcher, stream: boolean, sink: WatchSink): void {
   let scheduled = false;
   let waitingDrain = false;
+  let pending: StoreEvent[] = [];
+  let next = 0;
   const flush = (): void => {
     scheduled = false;
     if (waitingDrain || sink.finished) return;
-    // take() empties the watcher's buffer, so every taken event must be written now (a batch is
-    // bounded by the watcher's capacity); backpressure only holds back the next batch.
-    let ok = true;
-    for (const event of watcher.take()) {
-      ok = sink.write(watchLineOf(event, Date.now()));
-      if (!stream) break;
-    }
-    if (!ok && stream) {
-      waitingDrain = true;
-      sink.onceDrain(() => {
-        waitingDrain = false;
-        flush();
-      });
-      return;
+    if (!stream) {
+      const first = watcher.take()[0];
+      if (first !== undefined) sink.write(watchLineOf(first, Date.now()));
+    } else {
+      for (;;) {
+        if (next === pending.length) {
+          pending = watcher.take();
+          next = 0;
+          if (pending.length === 0) break;
+        }
+        if (!sink.write(watchLineOf(pending[next++]!, Date.now()))) {
+          waitingDrain = true;
+          sink.onceDrain(() => {
+            waitingDrain = false;
+            flush();
+          });
+          return;
+        }
+      }
     }
     if (watcher.done || (!stream && watcher.closed)) {
       watcher.close();
