@@ -83,7 +83,14 @@ class ParkedWatch implements WatchSink {
   }
 
   write(line: string): boolean {
-    return this.socket.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`);
+    // Encoded once: the chunk's size and its bytes (Buffer.byteLength scanned a 200 KB line again).
+    const bytes = Buffer.from(line);
+    this.socket.cork();
+    this.socket.write(`${bytes.length.toString(16)}\r\n`);
+    this.socket.write(bytes);
+    const ok = this.socket.write('\r\n');
+    this.socket.uncork();
+    return ok;
   }
 
   onceDrain(fn: () => void): void {

@@ -54,6 +54,9 @@ export function registerWatch(member: MemberView, r: WatchKeysRequest): Register
   return headersOf(watcher);
 }
 
+/** Characters of event lines a stream writes in one turn of the event loop before it yields (~1 ms of work per 100 KB). */
+const TURN_BUDGET_CHARS = 256 * 1024;
+
 /**
  * Moves the watcher's events to `sink` as they come, with backpressure for streams, and ends the
  * sink once the watch is over. The caller closes the watcher when the client goes away.
@@ -64,6 +67,7 @@ export function registerWatch(member: MemberView, r: WatchKeysRequest): Register
  * leader lost its term) and their text sat in memory at once. Events taken from the watcher wait in
  * `pending`; the watcher is asked for more only once those are written, so a client that stays slow
  * lets the watcher's own buffer fill and overflow, which ends its stream (as etcd drops slow watchers).
+ * A client that reads fast is written at most {@link TURN_BUDGET_CHARS} a turn.
  */
 export function pumpWatch(watcher: Watcher, stream: boolean, sink: WatchSink): void {
   let scheduled = false;
@@ -77,17 +81,29 @@ export function pumpWatch(watcher: Watcher, stream: boolean, sink: WatchSink): v
       const first = watcher.take()[0];
       if (first !== undefined) sink.write(watchLineOf(first, Date.now()));
     } else {
+      let budget = TURN_BUDGET_CHARS;
       for (;;) {
         if (next === pending.length) {
           pending = watcher.take();
           next = 0;
           if (pending.length === 0) break;
         }
-        if (!sink.write(watchLineOf(pending[next++]!, Date.now()))) {
+        if (budget <= 0) {
+          // A fast reader takes every write at once (the kernel has room): yield to the loop anyway.
+          scheduled = true;
+          setImmediate(flush);
+          return;
+        }
+        const line = watchLineOf(pending[next++]!, Date.now());
+        budget -= line.length;
+        if (!sink.write(line)) {
           waitingDrain = true;
           sink.onceDrain(() => {
             waitingDrain = false;
-            flush();
+            // Not at once: a write the kernel took whole is drained from a process.nextTick, and
+            // flushing there again chained the whole backlog into one task.
+            scheduled = true;
+            setImmediate(flush);
           });
           return;
         }

@@ -57,6 +57,21 @@ test('a stream backlog is written as the client reads it, in order, not all at o
   assert.equal(sink.ended, false, 'a stream stays open');
 });
 
+test('a client that takes every write at once still gets a big backlog over several turns', async () => {
+  const store = new Store({ backend: new MemoryBackend(), streamBufferSize: 1000 });
+  const watcher = store.watch('/w', { recursive: true, stream: true });
+  const sink = slowSink(Number.POSITIVE_INFINITY);
+  const big = 'x'.repeat(20_000);
+  for (let i = 0; i < 50; i++) store.set(`/w/k${i}`, { value: `${i}:${big}` }, T0);
+  pumpWatch(watcher, true, sink);
+  store.set('/w/last', { value: 'last' }, T0);
+  await turn();
+  await turn();
+  assert.ok(sink.lines.length > 0 && sink.lines.length < 50, `one turn wrote ${sink.lines.length} of 51 lines`);
+  for (let rounds = 0; sink.lines.length < 51 && rounds < 100; rounds++) await turn();
+  assert.equal(sink.lines.length, 51);
+});
+
 test('a client that stays slow lets the watcher overflow: what was taken is written, then the stream ends', async () => {
   const store = new Store({ backend: new MemoryBackend(), streamBufferSize: 10 });
   const watcher = store.watch('/w', { recursive: true, stream: true });
