@@ -199,6 +199,20 @@ describe('a 3-node cluster started as in the README', { skip: SKIP }, () => {
     const reported = await Promise.all(cluster.members.map((m) => cluster.hash(m)));
     assert.ok(reported.every((h) => h.nodes === converged.nodes), 'same number of nodes everywhere');
   });
+
+  // Last: it takes the cluster down.
+  test('a write still waiting when its member stops gets etcd\'s 300 "server stopped", not a cut connection', async () => {
+    const [a, b, c] = cluster.members as [DeimosProcess, DeimosProcess, DeimosProcess];
+    await cluster.kill(b);
+    await cluster.kill(c);
+    const pending = http('PUT', `${a.clientUrl}/v2/keys${uniqueKey('stopping')}`, { form: { value: 'v' }, timeoutMs: 30_000 });
+    await waitFor(async () => /^etcd_server_proposals_pending 1$/m.test((await http('GET', `${a.clientUrl}/metrics`)).body), { timeoutMs: 4_000, what: 'the write waiting for a quorum' });
+    await a.stop();
+    const res = await pending;
+    assert.equal(res.status, 500, res.body);
+    assert.equal(res.json.errorCode, 300, res.body);
+    assert.equal(res.json.cause, 'etcdserver: server stopped');
+  });
 });
 
 describe('a fresh 3-node cluster, as each member first answers', { skip: SKIP }, () => {

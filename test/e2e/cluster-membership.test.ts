@@ -107,6 +107,8 @@ describe('membership changes at runtime', { skip: SKIP }, () => {
       await cluster.removeMember(victim, { via: victim });
       removed = { member: victim, id };
       t.diagnostic(`${victim.name} exited with code ${victim.exitCode} ${Date.now() - started} ms after the DELETE`);
+      // As etcd says it: what the operator must do before this member can come back.
+      assert.match(victim.output, /removed from the cluster; the data directory used by this member \(.*\) must be removed before it is added again/);
       const ackedAtRemoval = load.count;
       await waitFor(() => load.count >= ackedAtRemoval + 50, { timeoutMs: 20_000, what: '50 writes after the removal' });
     } finally {

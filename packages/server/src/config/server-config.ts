@@ -135,12 +135,20 @@ function checkElectionTime(electionTicks: number, tickMs: number): void {
  */
 function advertised(flags: ParsedFlags, flag: string, listenFlag: string, listenUrls: readonly string[], audience: string): string[] {
   const given = str(flags, flag);
-  if (given !== undefined) return parseUrlList(given, flag);
-  const wildcard = listenUrls.find(isWildcardUrl);
-  if (wildcard !== undefined) {
-    throw new FlagError(`--${flag} is required when --${listenFlag} is set explicitly (${wildcard} listens on every address of this host; advertise the URLs ${audience} can reach). See 'deimos --help'.`);
+  const urls = given !== undefined ? parseUrlList(given, flag) : [...listenUrls];
+  if (given === undefined) {
+    const wildcard = listenUrls.find(isWildcardUrl);
+    if (wildcard !== undefined) {
+      throw new FlagError(`--${flag} is required when --${listenFlag} is set explicitly (${wildcard} listens on every address of this host; advertise the URLs ${audience} can reach). See 'deimos --help'.`);
+    }
   }
-  return [...listenUrls];
+  // Port 0 listens on any free port, which no one else can know: published, ${audience} would dial
+  // port 0 and the member would wait for ever, never hearing from a leader.
+  const anyPort = urls.find((u) => new URL(u).port === '0');
+  if (anyPort !== undefined) {
+    throw new FlagError(`--${flag}: ${anyPort} has port 0, which ${audience} cannot dial${given === undefined ? ` (taken from --${listenFlag}; give --${flag} with the port it listens on)` : ''}`);
+  }
+  return urls;
 }
 
 /**

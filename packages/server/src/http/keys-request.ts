@@ -376,7 +376,8 @@ export function checksRecursively(r: KeysRequest): boolean {
 function buildRequest(method: string, path: string, form: Form): KeysRequest {
   const p = parseParams(method, form);
   if (method === 'GET' || method === 'HEAD') {
-    if (p.wait) {
+    // etcd turns a quorum GET into a read through raft before it looks at `wait`: no watch.
+    if (p.wait && !p.quorum) {
       return { kind: 'watch', path, recursive: p.recursive, stream: p.stream, ...(p.waitIndex > 0 ? { waitIndex: p.waitIndex } : {}) };
     }
     return {

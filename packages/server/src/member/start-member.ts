@@ -13,7 +13,8 @@ import { FlagError } from '../config/flag-parser.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { RaftLoop } from '../raft-node/raft-loop.js';
-import { WaitRegistry } from '../raft-node/wait-registry.js';
+import { RequestTimeoutError, WaitRegistry } from '../raft-node/wait-registry.js';
+import { SERVER_STOPPED } from './timeout-cause.js';
 import { SqliteBackend, Store } from '../store/index.js';
 import { Wal, loadRaftStorage } from '../wal/index.js';
 import { lockDataDir } from '../util/dir-lock.js';
@@ -285,7 +286,9 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
    */
   let removedStop: NodeJS.Timeout | undefined;
   const stopRemoved = (message: string): void => {
-    removedStop ??= setTimeout(() => fatal(Object.assign(new Error(message), { code: 'ERR_MEMBER_REMOVED' })), REMOVED_STOP_TICKS * config.tickMs).unref();
+    // etcd says the same: the directory holds a removed member's identity and cannot serve again.
+    const next = `; the data directory used by this member (${config.dataDir}) must be removed before it is added again`;
+    removedStop ??= setTimeout(() => fatal(Object.assign(new Error(message + next), { code: 'ERR_MEMBER_REMOVED' })), REMOVED_STOP_TICKS * config.tickMs).unref();
   };
   const applier = new Applier({
     store, node: () => node, waiters, membership, auth, logger,
@@ -507,6 +510,14 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
         clearInterval(checkReady);
         clearInterval(tickAdvance);
         preloads.close();
+        if (waiters.size > 0) {
+          // Writes still waiting are answered before their connections close, with etcd's answer
+          // for a stopping server (a removed member's clients saw their connections cut): outcome
+          // unknown, as a timeout's. Two turns let the answers reach the sockets and the workers.
+          waiters.failAll(new RequestTimeoutError(SERVER_STOPPED));
+          await new Promise((resolve) => setImmediate(resolve));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         await transport.close();
         await Promise.all(listeners.map((l) => l.close()));
         loop.stop();

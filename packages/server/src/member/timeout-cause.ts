@@ -9,12 +9,15 @@
 export const TIMEOUT = 'etcdserver: request timed out';
 export const TIMEOUT_LEADER_FAIL = 'etcdserver: request timed out, possibly due to previous leader failure';
 export const TIMEOUT_CONNECTION_LOST = 'etcdserver: request timed out, possibly due to connection lost';
+/** A write still waiting when the member stops (it was removed, or told to stop): outcome unknown, as etcd says. */
+export const SERVER_STOPPED = 'etcdserver: server stopped';
 
 /** The cause of each timeout kind a worker is told over the channel (records.ts), and back. */
 const CAUSE_OF_KIND = {
   'timeout': TIMEOUT,
   'timeout-leader-fail': TIMEOUT_LEADER_FAIL,
   'timeout-connection-lost': TIMEOUT_CONNECTION_LOST,
+  'server-stopped': SERVER_STOPPED,
 } as const;
 export type TimeoutKind = keyof typeof CAUSE_OF_KIND;
 
@@ -25,6 +28,7 @@ export function causeOfTimeout(kind: TimeoutKind): string {
 export function timeoutKindOf(cause: string | undefined): TimeoutKind {
   if (cause === TIMEOUT_LEADER_FAIL) return 'timeout-leader-fail';
   if (cause === TIMEOUT_CONNECTION_LOST) return 'timeout-connection-lost';
+  if (cause === SERVER_STOPPED) return 'server-stopped';
   return 'timeout';
 }
 

@@ -183,6 +183,14 @@ test('an explicit default port (:80, :443) is a port', () => {
   }
 });
 
+test('an advertised URL with port 0 is refused: no one can dial it', () => {
+  assert.throws(() => run(['--listen-peer-urls', 'http://127.0.0.1:0']),
+    /^FlagError: --advertise-peer-urls: http:\/\/127\.0\.0\.1:0 has port 0, which the other members cannot dial \(taken from --listen-peer-urls/);
+  assert.throws(() => run(['--advertise-client-urls', 'http://127.0.0.1:0']), /^FlagError: --advertise-client-urls: http:\/\/127\.0\.0\.1:0 has port 0, which clients cannot dial$/);
+  const c = run(['--listen-peer-urls', 'http://127.0.0.1:0', '--advertise-peer-urls', 'http://127.0.0.1:7001']);
+  assert.deepEqual(c.initialCluster[0]!.peerUrls, ['http://127.0.0.1:7001'], 'listening on port 0 is the operator\'s business');
+});
+
 test('listening on 0.0.0.0 or [::] needs the advertise flag (etcd refuses the same way)', () => {
   assert.throws(() => run(['--listen-client-urls', 'http://0.0.0.0:4001']),
     /^FlagError: --advertise-client-urls is required when --listen-client-urls is set explicitly \(http:\/\/0\.0\.0\.0:4001 listens on every address/);

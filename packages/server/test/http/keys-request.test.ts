@@ -108,6 +108,7 @@ describe('successful parses', () => {
     { title: 'unknown parameters are ignored', method: 'GET', url: '/v2/keys/a?foo=bar&&x', want: get },
     { title: 'a watch without waitIndex waits for the next event', method: 'GET', url: '/v2/keys/a?wait=true', want: { kind: 'watch', path: '/a', recursive: false, stream: false } },
     { title: 'a watch with waitIndex=0 has no waitIndex', method: 'GET', url: '/v2/keys/a?wait=true&waitIndex=0', want: { kind: 'watch', path: '/a', recursive: false, stream: false } },
+    { title: 'wait=true with quorum=true is a quorum GET, as in etcd', method: 'GET', url: '/v2/keys/a?wait=true&quorum=true&stream=true', want: { ...get, quorum: true } },
     { title: 'a recursive streaming watch from an index', method: 'GET', url: '/v2/keys/a?wait=true&recursive=true&stream=1&waitIndex=0042', want: { kind: 'watch', path: '/a', recursive: true, stream: true, waitIndex: 42 } },
     { title: 'recursive=true on a PUT is kept for the permission check only', method: 'PUT', url: '/v2/keys/a?recursive=true&value=q', want: { ...set, value: 'q', recursiveParam: true } },
     { title: 'recursive=true on a compare-and-delete likewise', method: 'DELETE', url: '/v2/keys/a?recursive=true&prevIndex=4', want: { kind: 'compareAndDelete', path: '/a', recursiveParam: true, prevIndex: 4 } },
