@@ -181,6 +181,12 @@ export const ETCD_AUTH_ANSWERS: readonly EtcdAuthAnswer[] = [
   {"method": "PUT", "path": "/v2/keys/w1", "as": "BOB", "form": "value=1", "status": 201, "type": "application/json", "body": "{\"action\":\"set\",\"node\":{\"key\":\"/w1\",\"value\":\"1\",\"modifiedIndex\":N,\"createdIndex\":N}}\n"},
   {"method": "DELETE", "path": "/v2/keys/w1?recursive=true&prevValue=nope", "as": "BOB", "status": 401, "type": "application/json", "body": "{\"errorCode\":110,\"message\":\"The request requires user authentication\",\"cause\":\"Insufficient credentials\",\"index\":N}\n"},
   {"method": "DELETE", "path": "/v2/keys/w1?prevValue=nope", "as": "BOB", "status": 412, "type": "application/json", "body": "{\"errorCode\":101,\"message\":\"Compare failed\",\"cause\":\"[nope != 1]\",\"index\":N}\n"},
+  {"method": "PUT", "path": "/v2/auth/roles/j7", "as": "ROOT", "json": "{\"role\":\"j7\",\"permissions\":{\"KV\":{\"Read\":[\"/a\"]}}}", "status": 201, "type": "application/json", "body": "{\"role\":\"j7\",\"permissions\":{\"kv\":{\"read\":[\"/a\"],\"write\":null}}}\n"},
+  {"method": "PUT", "path": "/v2/auth/roles/j6", "as": "ROOT", "json": "{\"Role\":\"j6\"} trailing", "status": 201, "type": "application/json", "body": "{\"role\":\"j6\",\"permissions\":{\"kv\":{\"read\":null,\"write\":null}}}\n"},
+  {"method": "PUT", "path": "/v2/auth/users/j8", "as": "ROOT", "json": "{\"User\":\"j8\",\"Password\":\"x\",\"Roles\":[\"j7\"]}{\"a\":1}", "status": 200, "type": "application/json", "body": "{\"user\":\"j8\",\"roles\":[\"j7\"]}\n"},
+  {"method": "PUT", "path": "/v2/auth/users/j9", "as": "ROOT", "json": "null", "status": 400, "type": "application/json", "body": "{\"message\":\"User JSON name does not match the name in the URL\"}"},
+  {"method": "PUT", "path": "/v2/auth/users/root", "as": "ROOT", "json": "{\"password\":\"x\",\"roles\":\"root\"}", "status": 400, "type": "application/json", "body": "{\"message\":\"Invalid JSON in request body.\"}"},
+  {"method": "PUT", "path": "/v2/auth/roles/j5", "as": "ROOT", "json": "{\"role\":\"other\",\"permissions\":{\"kv\":{\"read\":\"x\"}}}", "status": 400, "type": "application/json", "body": "{\"message\":\"Invalid JSON in request body.\"}"},
   {"method": "DELETE", "path": "/v2/auth/enable", "as": "ROOT", "status": 200, "type": "application/json", "body": ""},
   {"method": "GET", "path": "/v2/keys/x", "as": "WRONG", "status": 200, "type": "application/json", "body": "{\"action\":\"get\",\"node\":{\"key\":\"/x\",\"value\":\"1\",\"modifiedIndex\":N,\"createdIndex\":N}}\n"},
 ];

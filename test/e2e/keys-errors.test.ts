@@ -271,8 +271,12 @@ describe('unknown paths and hostile requests', () => {
     assert.equal((await keys.get('/')).status, 200, 'still answering');
   });
 
-  test('request headers over the 64 KiB bound get 431, and the server keeps answering', deimosOnly('etcd bounds headers at 1 MiB'), async () => {
-    const res = await http('GET', `${target.clientUrl}/v2/keys/`, { headers: { 'X-Big': 'x'.repeat(100 * 1024) } });
+  test('request headers up to 1 MiB are served (Go\'s bound, as etcd: a long password in Basic credentials)', async () => {
+    assert.equal((await http('GET', `${target.clientUrl}/v2/keys/`, { headers: { 'X-Big': 'x'.repeat(900 * 1024) } })).status, 200);
+  });
+
+  test('request headers over 1 MiB get 431, and the server keeps answering', deimosOnly('etcd resets the connection while such a head still arrives'), async () => {
+    const res = await http('GET', `${target.clientUrl}/v2/keys/`, { headers: { 'X-Big': 'x'.repeat(1100 * 1024) } });
     assert.equal(res.status, 431, res.body);
     assert.equal((await http('GET', `${target.clientUrl}/v2/keys/`)).status, 200, 'still answering');
   });

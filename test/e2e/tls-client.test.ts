@@ -112,8 +112,8 @@ describe('client TLS with client-certificate auth', () => {
     await assert.rejects(handshake({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' }), failsWith(/ALERT_PROTOCOL_VERSION$|UNSUPPORTED_PROTOCOL$/));
   });
 
-  test('request headers are bounded over TLS as over plain HTTP (64 KiB, then a 431)', async () => {
-    const res = await http('GET', `${node.clientUrl}/v2/keys/secure`, { headers: { 'X-Big': 'x'.repeat(100 * 1024) }, tls: certs.credentials(client) });
+  test('request headers are bounded over TLS as over plain HTTP (1 MiB, then a 431)', async () => {
+    const res = await http('GET', `${node.clientUrl}/v2/keys/secure`, { headers: { 'X-Big': 'x'.repeat(1100 * 1024) }, tls: certs.credentials(client) });
     assert.equal(res.status, 431);
   });
 

@@ -14,3 +14,12 @@ export const CLIENT_KEEP_ALIVE_MS = 620_000;
  * watch included (through a proxy it held the proxy's socket and a member connection for ever).
  */
 export const CLIENT_TCP_KEEPALIVE_MS = 15_000;
+
+/**
+ * The request-head bound of the client ports of members and proxies (node:http's `maxHeaderSize`):
+ * Go's `http.DefaultMaxHeaderBytes` (1 MiB) plus the 4096 bytes its server allows over it, as etcd
+ * serves. At node's 16 KiB (64 KiB before), long headers that etcd takes (a long password in Basic
+ * credentials, big cookies from a gateway) got a 431. Each connection's head is held only
+ * until the arrival bound, and the connection bound limits how many are held.
+ */
+export const CLIENT_MAX_HEADER_BYTES = 1024 * 1024 + 4096;

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { goRequestRefusal } from '@deimos/protocol';
-import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, CLIENT_TCP_KEEPALIVE_MS, ConnectionGate, LogThrottle, orderedRequests, refusePlainHttp, TLS_CIPHERS, TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION, type OrderedRequests, type ConnectionAdmission } from '@deimos/net';
+import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, CLIENT_MAX_HEADER_BYTES, CLIENT_TCP_KEEPALIVE_MS, ConnectionGate, LogThrottle, orderedRequests, refusePlainHttp, TLS_CIPHERS, TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION, type OrderedRequests, type ConnectionAdmission } from '@deimos/net';
 import { DashboardAssets } from '@deimos/dashboard';
 import { serveClientsFirst, type LoopConnections, type RequestTaker } from './client-loop.js';
 import { Discovery, discoveryOptions, seedsOf } from './discovery.js';
@@ -70,6 +70,7 @@ const REQUEST_ARRIVAL_MS = 30_000;
  */
 const LISTENER_OPTIONS: ServerOptions = Object.freeze({
   requestTimeout: REQUEST_ARRIVAL_MS, headersTimeout: REQUEST_ARRIVAL_MS, connectionsCheckingInterval: 2_000, requireHostHeader: false,
+  maxHeaderSize: CLIENT_MAX_HEADER_BYTES,
   keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
   keepAlive: true, keepAliveInitialDelay: CLIENT_TCP_KEEPALIVE_MS,
 });

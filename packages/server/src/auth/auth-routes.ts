@@ -14,7 +14,9 @@ import { sendBody, sendMethodNotAllowed } from '../routes/respond.js';
 import { BodyReadError, readBody } from '../http/body-reader.js';
 import { writeError } from '../http/write-response.js';
 import { writeNotFound } from '../http/method-guard.js';
+import { goFirstJsonValue } from '../http/go-json-syntax.js';
 import { AuthError } from './auth-error.js';
+import { goStructFields } from './go-struct-fields.js';
 import { isEmptyKv, ROOT_ROLE, type AuthState } from './auth-state.js';
 import { hashPassword } from './password-hash.js';
 import type { Identity } from './auth-guard.js';
@@ -107,22 +109,43 @@ function sendAuthError(res: ServerResponse, err: AuthError): void {
   sendBody(res, err.status, 'application/json', JSON.stringify({ message: err.message }));
 }
 
-function isStringList(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+const INVALID_JSON = 'Invalid JSON in request body.';
+
+/** A JSON list as Go decodes it into a []string: null is nil, a null element is "" (else a type error). */
+function stringList(v: unknown): string[] | null | undefined {
+  if (v === undefined || v === null) return v;
+  if (!Array.isArray(v) || !v.every((x) => x === null || typeof x === 'string')) throw new AuthError(400, INVALID_JSON);
+  return v.map((x: string | null) => x ?? '');
+}
+
+/** A JSON string as Go decodes it into a string: null leaves it "" (else a type error). */
+function stringField(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new AuthError(400, INVALID_JSON);
+  return v;
+}
+
+function objectOrNull(v: unknown): Record<string, unknown> | null | undefined {
+  if (v === undefined || v === null) return v;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new AuthError(400, INVALID_JSON);
+  return v as Record<string, unknown>;
 }
 
 function kvOf(v: unknown): KvPermissions | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new AuthError(400, 'Invalid JSON in request body.');
-  const kv = (v as { kv?: unknown }).kv;
+  const permissions = objectOrNull(v);
+  if (permissions === undefined || permissions === null) return undefined;
   // Go decodes into a struct: an absent or null `kv` leaves both lists nil.
+  const kv = objectOrNull(goStructFields(permissions, ['kv'] as const).kv);
   if (kv === undefined || kv === null) return { read: null, write: null };
-  if (typeof kv !== 'object' || Array.isArray(kv)) throw new AuthError(400, 'Invalid JSON in request body.');
-  const { read, write } = kv as { read?: unknown; write?: unknown };
-  if ((read != null && !isStringList(read)) || (write != null && !isStringList(write))) throw new AuthError(400, 'Invalid JSON in request body.');
-  return { read: (read as string[] | null | undefined) ?? null, write: (write as string[] | null | undefined) ?? null };
+  const { read, write } = goStructFields(kv, ['read', 'write'] as const);
+  return { read: stringList(read) ?? null, write: stringList(write) ?? null };
 }
 
+/**
+ * The body as etcd's `json.NewDecoder(r.Body).Decode(&v)` reads it into its struct: the first JSON
+ * value only (what follows is never read), `null` leaving the struct empty, anything but an
+ * object a decoding error.
+ */
 async function readJson(member: MemberView, req: IncomingMessage): Promise<Record<string, unknown>> {
   let body: Buffer;
   try {
@@ -132,13 +155,10 @@ async function readJson(member: MemberView, req: IncomingMessage): Promise<Recor
     if (err instanceof BodyReadError) throw new AuthError(err.code === 'BODY_TOO_LARGE' ? 413 : 400, err.message);
     throw err;
   }
-  try {
-    const v = JSON.parse(body.toString('utf8')) as unknown;
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // answered below
-  }
-  throw new AuthError(400, 'Invalid JSON in request body.');
+  const decoded = goFirstJsonValue(body.toString('utf8'));
+  if ('error' in decoded) throw new AuthError(400, INVALID_JSON);
+  const object = objectOrNull(decoded.value);
+  return object ?? {};
 }
 
 type Change = Parameters<MemberView['propose']>[0] & { op: 'auth' };
@@ -212,24 +232,26 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
       await propose(member, { action: 'deleteUser', name });
       return sendBody(res, 200, 'application/json', '');
     }
-    const body = await readJson(member, req);
-    if (body.user !== name) throw new AuthError(400, 'User JSON name does not match the name in the URL');
-    const { password, roles, grant, revoke } = body;
-    if ((password != null && typeof password !== 'string') || [roles, grant, revoke].some((v) => v != null && !isStringList(v))) {
-      throw new AuthError(400, 'Invalid JSON in request body.');
-    }
+    const fields = goStructFields(await readJson(member, req), ['user', 'password', 'roles', 'grant', 'revoke'] as const);
+    // Decoded whole first (a type error is Go's Decode error), then the name compared, as etcd does.
+    const user = stringField(fields.user);
+    const password = stringField(fields.password);
+    const roles = stringList(fields.roles);
+    const grant = stringList(fields.grant);
+    const revoke = stringList(fields.revoke);
+    if (user !== name) throw new AuthError(400, 'User JSON name does not match the name in the URL');
     // No login could give it (see parseBasic: the hash cannot tell it from the password without the NUL).
-    if (typeof password === 'string' && password.endsWith('\0')) throw new AuthError(400, 'A password must not end with a NUL character');
-    const update = (grant as string[] | null | undefined ?? []).length > 0 || (revoke as string[] | null | undefined ?? []).length > 0;
-    if (update && (roles as string[] | null | undefined ?? []).length > 0) throw new AuthError(400, 'User JSON contains both roles and grant/revoke');
+    if (password.endsWith('\0')) throw new AuthError(400, 'A password must not end with a NUL character');
+    const update = (grant ?? []).length > 0 || (revoke ?? []).length > 0;
+    if (update && (roles ?? []).length > 0) throw new AuthError(400, 'User JSON contains both roles and grant/revoke');
     // etcd answers 201 only when CreateOrUpdateUser created the user (no roles, no grant/revoke).
-    const created = !update && (roles as string[] | null | undefined ?? []).length === 0 && auth.user(name) === undefined;
-    const passwordHash = typeof password === 'string' && password !== '' ? await hashPassword(password) : undefined;
+    const created = !update && (roles ?? []).length === 0 && auth.user(name) === undefined;
+    const passwordHash = password !== '' ? await hashPassword(password) : undefined;
     await propose(member, {
       action: 'putUser', name, passwordHash,
-      roles: (roles as string[] | null | undefined) ?? undefined,
-      grant: (grant as string[] | null | undefined) ?? undefined,
-      revoke: (revoke as string[] | null | undefined) ?? undefined,
+      roles: roles ?? undefined,
+      grant: grant ?? undefined,
+      revoke: revoke ?? undefined,
     });
     // What etcd answers is the record it wrote: the roles as sent for a new user, sorted after an update.
     return sendAuthJson(res, created ? 201 : 200, { user: name, roles: auth.storedUser(name)?.roles ?? null });
@@ -244,11 +266,13 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     await propose(member, { action: 'deleteRole', name });
     return sendBody(res, 200, 'application/json', '');
   }
-  const body = await readJson(member, req);
-  if (body.role !== name) throw new AuthError(400, 'Role JSON name does not match the name in the URL');
-  const permissions = kvOf(body.permissions);
-  const grantKv = kvOf(body.grant);
-  const revokeKv = kvOf(body.revoke);
+  const fields = goStructFields(await readJson(member, req), ['role', 'permissions', 'grant', 'revoke'] as const);
+  // Decoded whole first (a type error is Go's Decode error), then the name compared, as etcd does.
+  const role = stringField(fields.role);
+  const permissions = kvOf(fields.permissions);
+  const grantKv = kvOf(fields.grant);
+  const revokeKv = kvOf(fields.revoke);
+  if (role !== name) throw new AuthError(400, 'Role JSON name does not match the name in the URL');
   const create = isEmptyKv(grantKv) && isEmptyKv(revokeKv);
   if (!create && !isEmptyKv(permissions)) throw new AuthError(400, 'Role JSON contains both permissions and grant/revoke');
   await propose(member, { action: 'putRole', name, permissions, grantKv, revokeKv });

@@ -177,3 +177,22 @@ export function goJsonSyntaxError(text: string): string | undefined {
     throw err;
   }
 }
+
+/**
+ * What Go's `json.NewDecoder(r).Decode(&v)` reads: the first JSON value of `text` (anything after it
+ * is never looked at), parsed; or the syntax error it meets first. etcd's v2 auth API decodes its
+ * bodies this way, so `{"user":"a"} trailing` is taken as `{"user":"a"}`.
+ */
+export function goFirstJsonValue(text: string): { value: unknown } | { error: string } {
+  const sc = new Scanner(text);
+  try {
+    sc.skipSpace();
+    if (sc.peek() === undefined) throw eof();
+    const start = sc.i;
+    sc.value();
+    return { value: JSON.parse(text.slice(start, sc.i)) as unknown };
+  } catch (err) {
+    if (err instanceof GoJsonSyntaxError) return { error: err.message };
+    throw err;
+  }
+}

@@ -12,7 +12,7 @@ import { serveConnectionsFirst, type FastHandler, type LoopConnections } from '.
 import type { ConnectionGate } from '../http/connection-gate.js';
 import { LogThrottle } from '../util/log-throttle.js';
 import { goRequestRefusal } from '@deimos/protocol';
-import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, CLIENT_TCP_KEEPALIVE_MS, orderedRequests } from '@deimos/net';
+import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, CLIENT_MAX_HEADER_BYTES, CLIENT_TCP_KEEPALIVE_MS, orderedRequests } from '@deimos/net';
 
 /** Open listeners and how to close them. */
 export interface Listeners {
@@ -86,7 +86,7 @@ const CLIENT_REQUEST_ARRIVAL_MS = 30_000;
  */
 const CLIENT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, requestTimeout: CLIENT_REQUEST_ARRIVAL_MS, headersTimeout: CLIENT_REQUEST_ARRIVAL_MS,
-  connectionsCheckingInterval: 2_000, maxHeaderSize: 64 * 1024, requireHostHeader: false,
+  connectionsCheckingInterval: 2_000, maxHeaderSize: CLIENT_MAX_HEADER_BYTES, requireHostHeader: false,
   keepAlive: true, keepAliveInitialDelay: CLIENT_TCP_KEEPALIVE_MS,
 });
 
