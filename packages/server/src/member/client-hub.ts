@@ -45,7 +45,7 @@ export const LAG_GRACE_MS = 10_000;
 
 /** Past this many times `maxUnsentBytes` unsent, a worker is disconnected at once (memory). */
 const HARD_UNSENT_FACTOR = 4;
-/** Encoded size of events past which a history answer is cut (the watch then ends as overflowed). */
+/** Encoded size of events past which a history answer is cut (the worker asks for the rest next). */
 const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
 /** How often changed status (leader, term, readiness) is pushed to workers. */
 const STATUS_INTERVAL_MS = 50;
@@ -419,16 +419,21 @@ export class ClientHub implements StoreEventSink {
       return link.end.send({ type: RecordType.HistoryAnswer, tag: r.tag, index: store.index, events: [], outcome: { kind: 'error', error: err } });
     }
     let chars = 0;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
+    let partial = false;
+    // At least one event goes, so that the worker's next ask (from after the last) moves on.
+    for (let i = 1; i < events.length; i++) {
+      const e = events[i - 1]!;
       chars += e.node.key.length + (e.node.value?.length ?? 0) + (e.prevNode?.value?.length ?? 0) + 64;
       if (chars > MAX_HISTORY_ANSWER_CHARS) {
         events = events.slice(0, i);
-        truncated = true;
+        partial = true;
         break;
       }
     }
-    link.end.send({ type: RecordType.HistoryAnswer, tag: r.tag, index: store.index, events, outcome: truncated ? { kind: 'failure', failure: 'overload' } : undefined });
+    // `partial`: the rest is there, asked for next from after the last event; `overload`: the
+    // watcher's own capacity was passed, so the watch ends as overflowed (as in one process).
+    const outcome = partial ? 'partial' : truncated ? 'overload' : undefined;
+    link.end.send({ type: RecordType.HistoryAnswer, tag: r.tag, index: store.index, events, outcome: outcome === undefined ? undefined : { kind: 'failure', failure: outcome } });
   }
 
   private call(link: WorkerLink, tag: number, method: string, argsJson: string): void {

@@ -68,7 +68,8 @@ function timeoutError(): EtcdError {
 /** What a write the primary could not make is rejected with (the keys route answers it). */
 function failureError(failure: FailureKind): Error {
   if (failure === 'nospace') return new NoSpaceError();
-  if (failure === 'overload') return new Error('request failed: overload');
+  // ('partial' is only ever a history answer's.)
+  if (failure === 'overload' || failure === 'partial') return new Error('request failed: overload');
   return new RequestTimeoutError(causeOfTimeout(failure));
 }
 
@@ -378,15 +379,17 @@ export class RemoteMember implements MemberView {
     return this.window.watch(path, options);
   }
 
-  private fetchHistory(watcher: Watcher, done: (answer: HistoryAnswer) => void): void {
+  private fetchHistory(watcher: Watcher, done: (answer: HistoryAnswer) => void, fromIndex = watcher.sinceIndex): void {
     const tag = this.request(this.config.requestTimeoutMs, (r) => {
       if (r === undefined || r.type !== RecordType.HistoryAnswer) return done({ error: timeoutError() });
       if (r.outcome?.kind === 'error') return done({ error: r.outcome.error });
+      const partial = r.outcome?.kind === 'failure' && r.outcome.failure === 'partial' && r.events.length > 0;
+      if (partial) return done({ events: r.events, truncated: false, next: r.events[r.events.length - 1]!.index + 1 });
       done({ events: r.events, truncated: r.outcome !== undefined });
     });
     if (tag === null) return;
     if (tag === undefined) return done({ error: timeoutError() });
-    this.end.send({ type: RecordType.History, tag, path: watcher.key, recursive: watcher.recursive, stream: watcher.stream, fromIndex: watcher.sinceIndex, capacity: watcher.capacity });
+    this.end.send({ type: RecordType.History, tag, path: watcher.key, recursive: watcher.recursive, stream: watcher.stream, fromIndex, capacity: watcher.capacity });
   }
 
   /** Asks for the primary's store index: a history scan from 0 (see records.ts). */
@@ -460,7 +463,7 @@ export class RemoteMember implements MemberView {
     if (s.index !== undefined) {
       this.window ??= new WatchWindow({
         startIndex: s.index, historyLimit: this.config.historySize,
-        fetch: (w, done) => this.fetchHistory(w, done), start: (done) => this.fetchIndex(done),
+        fetch: (w, done, from) => this.fetchHistory(w, done, from), start: (done) => this.fetchIndex(done),
       });
       this.window.historyStart = s.historyStart ?? 1;
       this.auth.loadValue(s.auth ?? undefined);

@@ -24,15 +24,16 @@ export const WATCH_WINDOW_EVENTS = 1000;
 
 /** The primary's answer to a history scan. */
 export type HistoryAnswer =
-  | { events: StoreEvent[]; error?: undefined; truncated: boolean }
-  | { events?: undefined; error: EtcdError; truncated?: undefined };
+  /** `next`: the answer was cut for size; the rest is asked for from this index. */
+  | { events: StoreEvent[]; error?: undefined; truncated: boolean; next?: number }
+  | { events?: undefined; error: EtcdError; truncated?: undefined; next?: undefined };
 
 /** Options of a {@link WatchWindow}. */
 export interface WatchWindowOptions {
   /** The store index when the stream starts. */
   startIndex: number;
-  /** Asks the primary for the events from `fromIndex` that match `watcher`, up to its store index. */
-  fetch(watcher: Watcher, done: (answer: HistoryAnswer) => void): void;
+  /** Asks the primary for the events from `fromIndex` (default: the watcher's) that match `watcher`, up to its store index. */
+  fetch(watcher: Watcher, done: (answer: HistoryAnswer) => void, fromIndex?: number): void;
   /** Asks the primary for its store index (undefined: no answer). */
   start(done: (index: number | undefined) => void): void;
   /** Default buffer of a stream watcher, in events (as the store's). */
@@ -131,6 +132,11 @@ export class WatchWindow {
       for (const watcher of polls) if (!watcher.closed) found.add(watcher);
       if (answer.error === undefined) for (const event of answer.events) found.notify(event);
       const left = found.takeOneShots();
+      if (answer.next !== undefined) {
+        // Cut for size: every event before `next` was seen; those polls still waiting go on from there.
+        if (left.length > 0) this.refind(left, answer.next, index);
+        return;
+      }
       if (answer.error === undefined && !answer.truncated) for (const watcher of left) this.hub.add(watcher);
       else if (alone === undefined) for (const watcher of left) this.refind([watcher], watcher.sinceIndex, index);
       else for (const watcher of left) watcher.finish('cleared');
@@ -193,6 +199,9 @@ export class WatchWindow {
     if (answer.error !== undefined) return watcher.finish('cleared');
     for (const event of answer.events) watcher.deliver(event);
     if (answer.truncated) watcher.finish('overflowed');
-    if (!watcher.closed) this.hub.add(watcher);
+    if (watcher.closed) return;
+    // Cut for size (big values): the rest, in order, before the watcher joins the live events.
+    if (answer.next !== undefined) return this.options.fetch(watcher, (more) => this.fetched(watcher, more), answer.next);
+    this.hub.add(watcher);
   }
 }

@@ -219,6 +219,28 @@ describe('client workers in process', () => {
     hub.close();
   });
 
+  test('a history scan of big events comes in several answers: a stream gets them all, then live, and stays open', async () => {
+    const { worker, hub } = setup();
+    const a = worker();
+    const b = worker();
+    await Promise.all([a.started, b.started]);
+    // 1100 writes of ~12 KB (the window holds 1000 events): ~26 MB of history to scan, over the 8 MB an answer holds.
+    const big = 'v'.repeat(12 * 1024);
+    for (let i = 1; i <= 1100; i++) await ask(a, set('/big', `${i}:${big}`));
+    await until(() => b.keys.index === 1100);
+    const watcher = await b.keys.watch('/big', { stream: true, sinceIndex: 2, bufferSize: 5000 });
+    await ask(a, set('/big', 'live'));
+    await until(() => (watcher.pending as number) >= 1100 || watcher.closed);
+    const got = watcher.take();
+    assert.equal(watcher.closed, false, 'not ended as overflowed');
+    assert.deepEqual(got.map((e) => e.index), Array.from({ length: 1100 }, (_, i) => i + 2));
+    assert.equal(got[got.length - 1]!.node.value, 'live');
+    // A long poll from as far back finds its event in the first answer.
+    const poll = await b.keys.watch('/big', { sinceIndex: 3 });
+    assert.equal((await takeOne(poll)).index, 3);
+    hub.close();
+  });
+
   test('a watch without waitIndex starts after the last event the worker received', async () => {
     const { worker, hub } = setup();
     const a = worker();

@@ -39,8 +39,8 @@ export const READ_RECURSIVE = 2;
 export const READ_SORTED = 4;
 
 /** Why a request failed without an etcd answer of its own. */
-export type FailureKind = 'timeout' | 'nospace' | 'overload' | 'timeout-leader-fail' | 'timeout-connection-lost' | 'server-stopped';
-const FAILURES: readonly FailureKind[] = ['timeout', 'nospace', 'overload', 'timeout-leader-fail', 'timeout-connection-lost', 'server-stopped'];
+export type FailureKind = 'timeout' | 'nospace' | 'overload' | 'timeout-leader-fail' | 'timeout-connection-lost' | 'server-stopped' | 'partial';
+const FAILURES: readonly FailureKind[] = ['timeout', 'nospace', 'overload', 'timeout-leader-fail', 'timeout-connection-lost', 'server-stopped', 'partial'];
 
 /** How a request ended, when not with its own payload. */
 export type Outcome =
