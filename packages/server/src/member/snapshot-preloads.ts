@@ -2,19 +2,36 @@
  * The state of a received snapshot, read while the transfer is answered and before raft sees the
  * MsgSnap, so that the install itself only renames the file into place and takes the tree (see
  * store/tree-preload.ts). One at a time: a newer transfer supersedes the one being read, whose
- * install (if raft takes it) then loads its file in one run as before.
+ * install (if raft takes it) then loads its file in one run as before, as does the install of a
+ * state too big to hold beside the one in use ({@link heapRoomFor}).
  */
+import { statSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { preloadTree, type Tree } from '../store/index.js';
 
 /** How long a prepared tree that no install took is kept (raft ignored its MsgSnap: a stale term or index). */
 const UNCLAIMED_MS = 60_000;
+
+/** Share of V8's heap limit that the heap may reach with the new tree beside the old one. */
+const PRELOAD_HEAP_SHARE = 0.75;
+
+/**
+ * Whether a tree read from `file` fits beside the one in use: the old and the new state are both
+ * held until the install, where a load in one run drops the old tree first. The file's size is
+ * taken for the new tree's (200k keys: a 107 MB file, an 80 MB tree); past the share, the install
+ * loads in one run as before, rather than risk the heap limit (a crash at every try).
+ */
+export function heapRoomFor(file: string): boolean {
+  const heap = getHeapStatistics();
+  return heap.used_heap_size + statSync(file).size <= heap.heap_size_limit * PRELOAD_HEAP_SHARE;
+}
 
 export class SnapshotPreloads {
   private prepared: { file: string; tree: Tree; expiry: NodeJS.Timeout } | undefined;
   private running: AbortController | undefined;
   private closed = false;
 
-  constructor(private readonly rowsPerStep?: number) {}
+  constructor(private readonly rowsPerStep?: number, private readonly heapRoom: (file: string) => boolean = heapRoomFor) {}
 
   /**
    * Reads the state of `file` into a tree for {@link take}. Rejects when the file holds no loadable
@@ -23,7 +40,7 @@ export class SnapshotPreloads {
   async prepare(file: string): Promise<void> {
     this.running?.abort();
     this.drop();
-    if (this.closed) return;
+    if (this.closed || !this.heapRoom(file)) return;
     const abort = new AbortController();
     this.running = abort;
     try {

@@ -127,5 +127,9 @@ test('preloads: the install takes the tree of its own file only; a newer read su
     assert.equal(preloads.take(file), undefined);
     await preloads.prepare(file);
     assert.equal(preloads.take(file), undefined, 'closed: prepares nothing');
+
+    const noRoom = new SnapshotPreloads(2, () => false);
+    await noRoom.prepare(file);
+    assert.equal(noRoom.take(file), undefined, 'no heap room beside the state in use: the install loads the file itself');
   });
 });
