@@ -103,6 +103,11 @@ describe('v2 auth around a cluster: watches, open endpoints, the proxy, a new me
       // A scraper whose password went stale keeps working (etcd never looks at credentials here).
       assert.equal((await http('GET', `${a.clientUrl}${path}`, { headers: basic('alice', 'wrong') })).status, 200, `${path} with a wrong password`);
     }
+    // The dashboard's sign-in check (Deimos's own) is where wrong credentials are told apart.
+    assertNoAuth(await http('GET', `${a.clientUrl}/dashboard/api/signin`, { headers: basic('alice', 'wrong') }), 'sign-in check with a wrong password');
+    const signedIn = await http('GET', `${a.clientUrl}/dashboard/api/signin`, { headers: ALICE });
+    assert.equal(signedIn.status, 200, signedIn.body);
+    assert.equal(signedIn.json.user, 'alice');
     // Likewise.
     for (const path of ['/version', '/health', '/v2/machines', '/v2/members']) {
       assert.equal((await http('GET', `${a.clientUrl}${path}`, { headers: basic('alice', 'wrong') })).status, 200, path);

@@ -360,7 +360,7 @@ describe('the dashboard in a browser', { skip: SKIP }, () => {
     // are the restricted user's refused reads and watch of / (which make the page watch the open
     // key itself) and the wrong password tried at sign-in. Chrome logs them anyway.
     const expected = (e: ConsoleEntry): boolean => (/status of 412/.test(e.text) && e.url.includes('/v2/keys/'))
-      || (/status of 401/.test(e.text) && /\/v2\/keys\/(\?.*)?$|\/v2\/stats\/self$/.test(e.url));
+      || (/status of 401/.test(e.text) && /\/v2\/keys\/(\?.*)?$|\/dashboard\/api\/signin$/.test(e.url));
     const unexpected = consoleErrors.filter((e) => !expected(e));
     assert.deepEqual(unexpected, []);
     assert.deepEqual(a11y, []);

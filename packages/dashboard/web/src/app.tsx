@@ -26,9 +26,9 @@ function viewFromHash(): ViewId {
 const WRONG_CREDENTIALS = 'The user name or password is wrong.';
 
 /**
- * Asks for a user name and password and checks them with a read of the member's own statistics,
- * which any user may read and which refuse wrong credentials (a read of `/` is refused to a user
- * whose roles grant only part of the keyspace, so it could not tell such a user from a wrong password).
+ * Asks for a user name and password and checks them with the member's sign-in check (Deimos's own:
+ * etcd's statistics ignore credentials, and a read of `/` is refused to a user whose roles grant only
+ * part of the keyspace, so neither could tell such a user from a wrong password).
  */
 function SignIn({ onDone }: { onDone(): void }) {
   const [user, setUser] = useState('');
@@ -37,7 +37,7 @@ function SignIn({ onDone }: { onDone(): void }) {
   const submit = async (): Promise<void> => {
     setCredentials(user, password);
     try {
-      await request('GET', '/v2/stats/self');
+      await request('GET', '/dashboard/api/signin');
       onDone();
     } catch (err) {
       if (err instanceof ApiError && err.errorCode === UNAUTHORIZED) {

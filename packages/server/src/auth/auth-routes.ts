@@ -71,6 +71,20 @@ export async function hasRootAccess(member: MemberView, req: IncomingMessage): P
   return who !== undefined && !who.guest && who.roles.includes(ROOT_ROLE);
 }
 
+/**
+ * `GET /dashboard/api/signin` (Deimos's own): 200 with the caller's name when its credentials are
+ * right (or auth is off), the keys API's 401 (error code 110) when they are wrong. The dashboard
+ * checks a sign-in here: etcd's endpoints either ignore credentials (stats, metrics) or refuse a
+ * user who may read only part of the keyspace as they refuse a wrong password (a read of `/`).
+ */
+export async function serveSignInCheck(member: MemberView, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET') return sendMethodNotAllowed(res, 'GET');
+  if (!member.auth.enabled) return sendAuthJson(res, 200, { enabled: false });
+  const who = await identify(member, req);
+  if (who === undefined) return writeKeysNoAuth(res, member.clusterId);
+  return sendAuthJson(res, 200, { enabled: true, user: who.guest ? null : who.name });
+}
+
 /** etcd's hasKeyPrefixAccess: whether this request may read (GET/HEAD) or write `key`. */
 export async function hasKeyAccess(member: MemberView, req: IncomingMessage, key: string, recursive: boolean): Promise<boolean> {
   const auth = member.auth;

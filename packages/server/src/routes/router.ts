@@ -21,7 +21,7 @@ import { serveStats } from './stats-routes.js';
 import { serveMembers } from './members-routes.js';
 import { serveKeys } from './keys-route.js';
 import { AuthBusyError } from '../auth/auth-error.js';
-import { hasRootAccess, serveAuth, writeNoAuth } from '../auth/auth-routes.js';
+import { hasRootAccess, serveAuth, serveSignInCheck, writeNoAuth } from '../auth/auth-routes.js';
 import { DashboardAssets, isDashboardPath } from '@deimos/dashboard';
 import { serveClusterStatus } from './dashboard-cluster.js';
 import { crossSiteWrite } from '../http/cross-site.js';
@@ -182,6 +182,7 @@ function dispatch(
     case 'dashboard':
       if (dashboard === undefined) return writeNotFound(res);
       // The cluster view carries the stats and metrics of every member: the same rule as they.
+      if (path === '/dashboard/api/signin') return void serveSignInCheck(member, req, res).catch((err: Error) => failed(member, res, err));
       if (path === '/dashboard/api/cluster') {
         return whenOpen(() => void serveClusterStatus(member, req, res).catch((err: Error) => failed(member, res, err)));
       }
