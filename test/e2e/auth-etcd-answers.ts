@@ -187,6 +187,8 @@ export const ETCD_AUTH_ANSWERS: readonly EtcdAuthAnswer[] = [
   {"method": "PUT", "path": "/v2/auth/users/j9", "as": "ROOT", "json": "null", "status": 400, "type": "application/json", "body": "{\"message\":\"User JSON name does not match the name in the URL\"}"},
   {"method": "PUT", "path": "/v2/auth/users/root", "as": "ROOT", "json": "{\"password\":\"x\",\"roles\":\"root\"}", "status": 400, "type": "application/json", "body": "{\"message\":\"Invalid JSON in request body.\"}"},
   {"method": "PUT", "path": "/v2/auth/roles/j5", "as": "ROOT", "json": "{\"role\":\"other\",\"permissions\":{\"kv\":{\"read\":\"x\"}}}", "status": 400, "type": "application/json", "body": "{\"message\":\"Invalid JSON in request body.\"}"},
+  {"method": "PUT", "path": "/v2/auth/users/u12", "as": "ROOT", "json": "{\"uſer\":\"u12\",\"paſsword\":\"p\"}", "status": 201, "type": "application/json", "body": "{\"user\":\"u12\",\"roles\":null}\n"},
+  {"method": "PUT", "path": "/v2/auth/roles/rr6", "as": "ROOT", "json": "{\"role\":\"rr6\",\"permiſſions\":{\"kv\":{\"read\":[\"/q\"]}}}", "status": 201, "type": "application/json", "body": "{\"role\":\"rr6\",\"permissions\":{\"kv\":{\"read\":[\"/q\"],\"write\":null}}}\n"},
   {"method": "DELETE", "path": "/v2/auth/enable", "as": "ROOT", "status": 200, "type": "application/json", "body": ""},
   {"method": "GET", "path": "/v2/keys/x", "as": "WRONG", "status": 200, "type": "application/json", "body": "{\"action\":\"get\",\"node\":{\"key\":\"/x\",\"value\":\"1\",\"modifiedIndex\":N,\"createdIndex\":N}}\n"},
 ];

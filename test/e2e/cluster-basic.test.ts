@@ -201,17 +201,21 @@ describe('a 3-node cluster started as in the README', { skip: SKIP }, () => {
   });
 
   // Last: it takes the cluster down.
-  test('a write still waiting when its member stops gets etcd\'s 300 "server stopped", not a cut connection', async () => {
+  test('a write and a quorum read still waiting when their member stops get etcd\'s 300 "server stopped", not a cut connection', async () => {
     const [a, b, c] = cluster.members as [DeimosProcess, DeimosProcess, DeimosProcess];
     await cluster.kill(b);
     await cluster.kill(c);
+    // A quorum read too: it waits for a read round no quorum answers (sent first, so it is held by
+    // the time the write is seen waiting).
+    const read = http('GET', `${a.clientUrl}/v2/keys/?quorum=true`, { timeoutMs: 30_000 });
     const pending = http('PUT', `${a.clientUrl}/v2/keys${uniqueKey('stopping')}`, { form: { value: 'v' }, timeoutMs: 30_000 });
     await waitFor(async () => /^etcd_server_proposals_pending 1$/m.test((await http('GET', `${a.clientUrl}/metrics`)).body), { timeoutMs: 4_000, what: 'the write waiting for a quorum' });
     await a.stop();
-    const res = await pending;
-    assert.equal(res.status, 500, res.body);
-    assert.equal(res.json.errorCode, 300, res.body);
-    assert.equal(res.json.cause, 'etcdserver: server stopped');
+    for (const res of [await pending, await read]) {
+      assert.equal(res.status, 500, res.body);
+      assert.equal(res.json.errorCode, 300, res.body);
+      assert.equal(res.json.cause, 'etcdserver: server stopped');
+    }
   });
 });
 

@@ -149,7 +149,7 @@ function kvOf(v: unknown): KvPermissions | undefined {
   const permissions = objectOrNull(v);
   if (permissions === undefined || permissions === null) return undefined;
   // Go decodes into a struct: an absent or null `kv` leaves both lists nil.
-  const kv = objectOrNull(goStructFields(permissions, ['kv'] as const).kv);
+  const kv = objectOrNull(goStructFields(permissions, ['kv'] as const, ['kv']).kv);
   if (kv === undefined || kv === null) return { read: null, write: null };
   const { read, write } = goStructFields(kv, ['read', 'write'] as const);
   return { read: stringList(read) ?? null, write: stringList(write) ?? null };
@@ -246,7 +246,7 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
       await propose(member, { action: 'deleteUser', name });
       return sendBody(res, 200, 'application/json', '');
     }
-    const fields = goStructFields(await readJson(member, req), ['user', 'password', 'roles', 'grant', 'revoke'] as const);
+    const fields = goStructFields(await readJson(member, req), ['user', 'password', 'roles', 'grant', 'revoke'] as const, ['user', 'password']);
     // Decoded whole first (a type error is Go's Decode error), then the name compared, as etcd does.
     const user = stringField(fields.user);
     const password = stringField(fields.password);
@@ -280,7 +280,7 @@ async function dispatch(member: MemberView, rest: string, req: IncomingMessage, 
     await propose(member, { action: 'deleteRole', name });
     return sendBody(res, 200, 'application/json', '');
   }
-  const fields = goStructFields(await readJson(member, req), ['role', 'permissions', 'grant', 'revoke'] as const);
+  const fields = goStructFields(await readJson(member, req), ['role', 'permissions', 'grant', 'revoke'] as const, ['role', 'permissions']);
   // Decoded whole first (a type error is Go's Decode error), then the name compared, as etcd does.
   const role = stringField(fields.role);
   const permissions = kvOf(fields.permissions);

@@ -460,7 +460,7 @@ export class ClientHub implements StoreEventSink {
       (value) => link.end.send({ type: RecordType.CallAnswer, tag, ok: true, json: JSON.stringify(value ?? null) }),
       (err: Error) => link.end.send({
         type: RecordType.CallAnswer, tag, ok: false,
-        json: JSON.stringify({ message: err.message, status: err instanceof MembersApiError ? err.status : undefined }),
+        json: JSON.stringify({ message: err.message, status: err instanceof MembersApiError ? err.status : undefined, cause: err instanceof RequestTimeoutError ? err.etcdCause : undefined }),
       }),
     );
   }

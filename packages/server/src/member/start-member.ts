@@ -510,11 +510,13 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
         clearInterval(checkReady);
         clearInterval(tickAdvance);
         preloads.close();
-        if (waiters.size > 0) {
-          // Writes still waiting are answered before their connections close, with etcd's answer
-          // for a stopping server (a removed member's clients saw their connections cut): outcome
-          // unknown, as a timeout's. Two turns let the answers reach the sockets and the workers.
+        if (waiters.size > 0 || loop.heldReads > 0) {
+          // Writes and quorum reads still waiting are answered before their connections close, with
+          // etcd's answer for a stopping server (a removed member's clients saw their connections
+          // cut): a write's outcome unknown, as a timeout's. Two turns let the answers reach the
+          // sockets and the workers.
           waiters.failAll(new RequestTimeoutError(SERVER_STOPPED));
+          loop.failReads(new RequestTimeoutError(SERVER_STOPPED));
           await new Promise((resolve) => setImmediate(resolve));
           await new Promise((resolve) => setImmediate(resolve));
         }

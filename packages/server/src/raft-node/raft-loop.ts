@@ -84,6 +84,8 @@ export type SoftStateListener = (state: SoftState) => void;
 /** A linearizable read waiting for its round. */
 interface PendingRead {
   settle(index: number): void;
+  /** Ends it with `err` (the member is stopping). */
+  fail(err: Error): void;
   /** True once it was answered or timed out. */
   settled(): boolean;
 }
@@ -217,6 +219,12 @@ export class RaftLoop {
     return this.term;
   }
 
+  /** Ends every read still waiting with `err` (the member is stopping: they are answered, not cut). */
+  failReads(err: Error): void {
+    for (const r of this.queuedReads) r.fail(err);
+    for (const round of [...this.rounds.values(), ...this.waitingApply]) for (const r of round.readers) r.fail(err);
+  }
+
   /** Reads held for a round (queued or asked), settled ones included: what the loop keeps in memory. */
   get heldReads(): number {
     let n = this.queuedReads.length;
@@ -263,6 +271,12 @@ export class RaftLoop {
           done = true;
           clearTimeout(timer);
           resolve(index);
+        },
+        fail: (err) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          reject(err);
         },
         settled: () => done,
       });

@@ -120,7 +120,7 @@ export function answerGet(member: MemberView, r: GetKeysRequest, reply: KeysRepl
   if (local) return answerLocalGet(member, keys, r, reply, bigReads, false);
   return member.linearizableRead().then(
     () => answerLocalGet(member, keys, r, reply, bigReads, false),
-    () => reply(errorParts(timeoutError(), { clusterId: member.clusterId, includeIndexHeaders: true, head: r.head })),
+    (err: unknown) => reply(errorParts(timeoutError(err), { clusterId: member.clusterId, includeIndexHeaders: true, head: r.head })),
   );
 }
 

@@ -43,9 +43,12 @@ const WORKER_GRACE_MS = 1000;
 type Answer = (record: ChannelRecord | undefined) => void;
 
 /** Reads waiting for the next barrier of one kind (see `RemoteMember.get`), and how to ask for it. */
+/** `cause`: why it failed, in etcd's words, when the primary said (a stopping member). */
+type BarrierDone = (ok: boolean, cause?: string) => void;
+
 interface Barrier {
-  waiters: ((ok: boolean) => void)[] | undefined;
-  ask(done: (ok: boolean) => void): void;
+  waiters: BarrierDone[] | undefined;
+  ask(done: BarrierDone): void;
 }
 
 /** Options of a {@link RemoteMember}. */
@@ -61,8 +64,8 @@ export interface RemoteMemberOptions {
   onClose?: (error: Error | undefined) => void;
 }
 
-function timeoutError(): EtcdError {
-  return new EtcdError(ErrorCode.RaftInternal, 'etcdserver: request timed out', 0);
+function timeoutError(cause = 'etcdserver: request timed out'): EtcdError {
+  return new EtcdError(ErrorCode.RaftInternal, cause, 0);
 }
 
 /** What a write the primary could not make is rejected with (the keys route answers it). */
@@ -278,7 +281,8 @@ export class RemoteMember implements MemberView {
         if (r === undefined || r.type !== RecordType.CallAnswer) return reject(new Error('no answer from the primary'));
         const value = JSON.parse(r.json) as unknown;
         if (r.ok) return resolve(value);
-        const e = value as { message: string; status?: number };
+        const e = value as { message: string; status?: number; cause?: string };
+        if (e.cause !== undefined) return reject(new RequestTimeoutError(e.cause));
         reject(e.status !== undefined ? new MembersApiError(e.status, e.message) : new Error(e.message));
       });
       if (tag === null) return;
@@ -297,15 +301,15 @@ export class RemoteMember implements MemberView {
   private get(r: GetKeysRequest, linearizable: boolean, reply: (parts: ResponseParts) => void): void {
     // The cluster's own records are not in the clients' keyspace (store-path.ts).
     if (isReservedPath(r.path)) return reply(errorParts(new EtcdError(ErrorCode.KeyNotFound, r.path, this.keys.index), { clusterId: this.clusterId, head: r.head }));
-    this.awaitBarrier(linearizable ? this.linearBarrier : this.positionBarrier, (ok) => {
+    this.awaitBarrier(linearizable ? this.linearBarrier : this.positionBarrier, (ok, cause) => {
       if (ok) return this.readNow(r, reply);
-      reply(errorParts(timeoutError(), { clusterId: this.clusterId, includeIndexHeaders: true, head: r.head }));
+      reply(errorParts(timeoutError(cause), { clusterId: this.clusterId, includeIndexHeaders: true, head: r.head }));
     });
   }
 
   private readonly linearBarrier: Barrier = {
     waiters: undefined,
-    ask: (done) => this.linearizableRead().then(() => done(true), () => done(false)),
+    ask: (done) => this.linearizableRead().then(() => done(true), (err: unknown) => done(false, err instanceof RequestTimeoutError ? err.etcdCause : undefined)),
   };
 
   private readonly positionBarrier: Barrier = {
@@ -313,7 +317,7 @@ export class RemoteMember implements MemberView {
     ask: (done) => this.fetchIndex((index) => done(index !== undefined)),
   };
 
-  private awaitBarrier(barrier: Barrier, done: (ok: boolean) => void): void {
+  private awaitBarrier(barrier: Barrier, done: BarrierDone): void {
     if (barrier.waiters === undefined) {
       barrier.waiters = [];
       // Reads that arrive in this turn share one barrier; one that arrives later needs a later one.
@@ -321,8 +325,8 @@ export class RemoteMember implements MemberView {
         const waiters = barrier.waiters ?? [];
         barrier.waiters = undefined;
         if (this.end.isClosed) return; // nothing is answered once the channel is gone
-        barrier.ask((ok) => {
-          for (const w of waiters) w(ok);
+        barrier.ask((ok, cause) => {
+          for (const w of waiters) w(ok, cause);
         });
       });
     }
