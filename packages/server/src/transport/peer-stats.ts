@@ -43,8 +43,9 @@ export interface PeerStatsSnapshot {
 }
 
 /**
- * The `minimum` shown before any sample: etcd starts it at the largest int64 (as a float64, written
- * `9223372036854776000`), so a follower never reached shows that rather than a 0 that looks measured.
+ * The `minimum` shown before any sample: etcd starts it at 2^63 (as a float64, which Go writes
+ * `9223372036854775808`: see the stats route), so a follower never reached shows that rather than a 0
+ * that looks measured.
  */
 export const NO_SAMPLE_MINIMUM = 2 ** 63;
 
