@@ -85,6 +85,11 @@ describe('peer TLS with peer client-certificate auth (and client TLS)', () => {
       const get = await http('GET', `${f.clientUrl}/v2/keys/tls/k19?consistent=false`, { tls: f.clientTls });
       assert.equal(get.json?.node?.value, 'v19', `${f.name}: ${get.body}`);
     }
+    // Round trips are probed over https with the peer certificate, by followers too.
+    const follower = followers[0]!;
+    const leaderId = (await http('GET', `${follower.clientUrl}/v2/stats/self`, { tls: follower.clientTls })).json.leaderInfo.leader as string;
+    await waitFor(async () => new RegExp(`^etcd_network_peer_round_trip_time_seconds_count\\{To="${leaderId}"\\} [1-9]`, 'm')
+      .test((await http('GET', `${follower.clientUrl}/metrics`, { tls: follower.clientTls })).body), { timeoutMs: 20_000, what: 'a probed round trip to the leader' });
   });
 
   /**

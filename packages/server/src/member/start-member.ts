@@ -32,7 +32,7 @@ import { createClientApi } from '../routes/router.js';
 import { gateUntilReady } from '../routes/ready-gate.js';
 import { sendJson } from '../routes/respond.js';
 import { discoverCluster } from '../cluster/join.js';
-import { PeerTransport, removeIncompleteSnapshots } from '../transport/index.js';
+import { PeerTransport, PROBING_PATH, removeIncompleteSnapshots } from '../transport/index.js';
 import { estimateMessageBytes } from '../transport/send-queue.js';
 import { openSnapshotForSend, restoreFromSnapshot, snapshotDir } from './snapshot-files.js';
 import { SnapshotPreloads } from './snapshot-preloads.js';
@@ -101,7 +101,8 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   const etcdFsyncSeconds = metrics.histogram('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.', ETCD_DISK_BUCKETS);
   const leaderChanges = metrics.counter('etcd_server_leader_changes_seen_total', 'The number of leader changes seen.');
   const commitSeconds = metrics.histogram('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.', ETCD_DISK_BUCKETS);
-  const peerRoundTrip = metrics.histogram('etcd_network_peer_round_trip_time_seconds', 'Round-Trip-Time histogram between peers (a heartbeat and its answer).', ETCD_RTT_BUCKETS);
+  // As etcd: every member probes every peer and samples the smoothed round trip (transport/peer-prober.ts).
+  const peerRoundTrip = metrics.histogram('etcd_network_peer_round_trip_time_seconds', 'Round-Trip-Time histogram between peers.', ETCD_RTT_BUCKETS);
   let lastLeader = '0';
   /** The leader of the last soft state ('0': none). */
   let softLeader = '0';
@@ -223,7 +224,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   await removeIncompleteSnapshots(snapDir);
   const preloads = new SnapshotPreloads();
   const transport = new PeerTransport({
-    onRoundTrip: (peer, ms) => peerRoundTrip.observe(ms / 1000, { To: peer }),
+    onProbeSample: (peer, seconds) => peerRoundTrip.observe(seconds, { To: peer }),
     localId: config.memberId,
     clusterId: config.clusterId,
     snapshotDir: snapDir,
@@ -425,6 +426,8 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     listeners.push(await listenPeers(config, (req, res) => {
       // Members joining the cluster ask any peer for the cluster ID and member list.
       if (req.method === 'GET' && req.url === '/members') return sendJson(res, 200, { clusterId: config.clusterId, members: membership.list() });
+      // etcd's prober answer: what other members time their round trips with.
+      if (req.method === 'GET' && req.url === PROBING_PATH) return sendJson(res, 200, { Health: true, Now: new Date().toISOString() });
       transport.handler(req, res);
     }, logger, peerTls, peerGate, transport.upgradeHandler));
     let isReady = false;

@@ -8,3 +8,4 @@ export { TransportError, type TransportErrorCode } from './transport-errors.js';
 export { receivedSnapshotName, removeIncompleteSnapshots } from './snapshot-receiver.js';
 export { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from './frame-codec.js';
 export { HEADER_CLUSTER_ID, HEADER_FROM, HEADER_TO, HEADER_SNAPSHOT_SIZE } from './peer-headers.js';
+export { PeerProber, PROBING_PATH, ETCD_PROBE_TIMINGS, type ProbeTimings } from './peer-prober.js';

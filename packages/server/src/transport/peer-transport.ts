@@ -19,6 +19,7 @@ import type { ThreadTls } from './peer-socket-protocol.js';
 import { PeerStreamWriter } from './peer-stream-writer.js';
 import { sendSnapshot, type SnapshotFile, type SnapshotSource } from './snapshot-sender.js';
 import { receiveSnapshot } from './snapshot-receiver.js';
+import { PeerProber, type ProbeTimings } from './peer-prober.js';
 import { RAW_STREAM_UPGRADE, receiveRawStream, receiveStream, type StreamReceiverContext } from './stream-receiver.js';
 import { DEFAULT_TRANSPORT_LIMITS, type TransportLimits } from './transport-limits.js';
 import { TransportError } from './transport-errors.js';
@@ -53,6 +54,10 @@ export interface PeerTransportOptions {
   nowMs?: () => number;
   /** Each heartbeat round trip to a peer, in ms, as it is measured (the per-peer summary is in stats()). */
   onRoundTrip?: (peer: NodeId, ms: number) => void;
+  /** Probes every peer (peer-prober.ts) and gives each sample of its smoothed round trip, in seconds. */
+  onProbeSample?: (peer: NodeId, seconds: number) => void;
+  /** The prober's timings (etcd's by default). */
+  probeTimings?: ProbeTimings;
   /** Dial and write the outgoing streams on a thread of their own (peer-socket-thread.ts). */
   socketThread?: boolean;
   /** For https peers on that thread: the TLS settings in a form that crosses threads (else they are dialled here). */
@@ -87,6 +92,7 @@ export class PeerTransport {
   private removedListener: ((by: NodeId) => void) | undefined;
   private closed = false;
   private readonly nowMs: () => number;
+  private readonly prober: PeerProber | undefined;
   private readonly socketThread: PeerSocketThread | undefined;
 
   constructor(private readonly opts: PeerTransportOptions) {
@@ -96,6 +102,10 @@ export class PeerTransport {
     const isRemoved = opts.isRemoved ?? (() => false);
     this.socketThread = opts.socketThread === true ? new PeerSocketThread(this.logger, opts.threadTls) : undefined;
     this.identity = { localId: opts.localId, clusterId: opts.clusterId, isRemoved, ...(opts.isMember !== undefined ? { isMember: opts.isMember } : {}) };
+    const onSample = opts.onProbeSample;
+    this.prober = onSample === undefined ? undefined : new PeerProber({
+      onSample, nowMs: this.nowMs, ...(opts.tls !== undefined ? { tls: opts.tls } : {}), ...(opts.probeTimings !== undefined ? { timings: opts.probeTimings } : {}),
+    });
   }
 
   /** Sets the receiver of every message from peers (the raft loop steps it into the node). */
@@ -121,6 +131,7 @@ export class PeerTransport {
   /** Starts talking to a peer; an existing peer gets its URLs updated; the local ID is ignored. */
   addPeer(id: NodeId, peerUrls: readonly string[]): void {
     if (this.closed || id === this.opts.localId) return;
+    this.prober?.set(id, peerUrls);
     const existing = this.peers.get(id);
     if (existing !== undefined) return existing.writer.setUrls(peerUrls);
     const stats = new PeerStats(id, this.nowMs, this.opts.onRoundTrip);
@@ -143,11 +154,13 @@ export class PeerTransport {
 
   /** Changes a known peer's URLs (reconnecting if the one in use went away). */
   updatePeer(id: NodeId, peerUrls: readonly string[]): void {
+    if (this.peers.has(id)) this.prober?.set(id, peerUrls);
     this.peers.get(id)?.writer.setUrls(peerUrls);
   }
 
   /** Stops talking to a peer: its streams and snapshot transfers are cut, its stats dropped. */
   removePeer(id: NodeId): void {
+    this.prober?.remove(id);
     const peer = this.peers.get(id);
     if (peer !== undefined) {
       this.peers.delete(id);
@@ -260,6 +273,7 @@ export class PeerTransport {
   async close(): Promise<void> {
     this.closed = true;
     for (const id of [...this.peers.keys()]) this.removePeer(id);
+    this.prober?.close();
     for (const socket of this.inboundStreams.values()) socket.destroy();
     for (const req of this.inboundSnapshots) req.destroy();
     await Promise.allSettled([...this.tasks, this.socketThread?.close()]);
