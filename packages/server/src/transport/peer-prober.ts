@@ -107,6 +107,7 @@ export class PeerProber {
     const base = peer.urls[peer.next % peer.urls.length]!;
     const started = this.nowMs();
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (ok: boolean): void => {
       if (settled) return;
       settled = true;
@@ -126,7 +127,7 @@ export class PeerProber {
     } catch {
       return finish(false); // a URL this member cannot dial: unhealthy, as the stream finds it
     }
-    const timer = setTimeout(() => req.destroy(), this.timings.timeoutMs).unref();
+    timer = setTimeout(() => req.destroy(), this.timings.timeoutMs).unref();
     peer.abort = () => {
       settled = true;
       clearTimeout(timer);
