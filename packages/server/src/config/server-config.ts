@@ -142,7 +142,7 @@ function advertised(flags: ParsedFlags, flag: string, listenFlag: string, listen
       throw new FlagError(`--${flag} is required when --${listenFlag} is set explicitly (${wildcard} listens on every address of this host; advertise the URLs ${audience} can reach). See 'deimos --help'.`);
     }
   }
-  // Port 0 listens on any free port, which no one else can know: published, ${audience} would dial
+  // Port 0 listens on any free port, which no one else can know: published, the others would dial
   // port 0 and the member would wait for ever, never hearing from a leader.
   const anyPort = urls.find((u) => new URL(u).port === '0');
   if (anyPort !== undefined) {

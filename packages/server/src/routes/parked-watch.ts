@@ -57,6 +57,9 @@ function destroySocket(this: Socket): void {
 }
 
 /** One held watch: the socket, its watcher, and what the client sent meanwhile. */
+/** Event lines from this long on are encoded once into a buffer (see `ParkedWatch.write`). */
+const ENCODE_ONCE_CHARS = 16 * 1024;
+
 class ParkedWatch implements WatchSink {
   private pending: Buffer | undefined;
   private ended = false;
@@ -83,7 +86,10 @@ class ParkedWatch implements WatchSink {
   }
 
   write(line: string): boolean {
-    // Encoded once: the chunk's size and its bytes (Buffer.byteLength scanned a 200 KB line again).
+    // The usual small line goes in one write (a watch event reaches every watcher of its key: this
+    // is per watcher). A big one is encoded once for both its size and its bytes: Buffer.byteLength
+    // and the write each scanned a 200 KB line; the three writes cost more than that for small ones.
+    if (line.length < ENCODE_ONCE_CHARS) return this.socket.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`);
     const bytes = Buffer.from(line);
     this.socket.cork();
     this.socket.write(`${bytes.length.toString(16)}\r\n`);

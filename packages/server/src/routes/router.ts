@@ -135,15 +135,6 @@ function failed(member: MemberView, res: ServerResponse, err: Error): void {
   else res.destroy();
 }
 
-/**
- * Serves an endpoint etcd serves to anyone (stats, metrics, and deimos's own hash and dashboard
- * status): credentials are not looked at, as etcd never looks at them there, so a scraper whose
- * password went stale keeps working, as do /version, /health, /v2/machines and reading /v2/members.
- */
-function whenOpen(serve: () => void): void {
-  serve();
-}
-
 function dispatch(
   member: MemberView, route: string, path: string, req: IncomingMessage, res: ServerResponse, bigReads: BigReads, dashboard: DashboardAssets | undefined,
 ): void {
@@ -168,24 +159,25 @@ function dispatch(
     case 'machines':
       return void serveMachines(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'stats':
-      return whenOpen(() => void serveStats(member, path.replace(/^(\/v2)?\/stats\//, ''), req, res).catch((err: Error) => failed(member, res, err)));
+      // Stats, metrics, the hash and the dashboard's cluster status never look at credentials, as
+      // etcd's stats and metrics do not (a scraper whose password went stale keeps working).
+      return void serveStats(member, path.replace(/^(\/v2)?\/stats\//, ''), req, res).catch((err: Error) => failed(member, res, err));
     case 'version':
       return serveVersion(member, req, res);
     case 'health':
       return void serveHealth(member, req, res);
     case 'metrics':
-      return whenOpen(() => void serveMetrics(member, res).catch((err: Error) => failed(member, res, err)));
+      return void serveMetrics(member, res).catch((err: Error) => failed(member, res, err));
     case 'debug-vars':
       return void serveDebugVars(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'hash':
-      return whenOpen(() => void serveHash(member, req, res).catch((err: Error) => failed(member, res, err)));
+      return void serveHash(member, req, res).catch((err: Error) => failed(member, res, err));
     case 'dashboard':
       if (dashboard === undefined) return writeNotFound(res);
-      // The cluster view carries the stats and metrics of every member: the same rule as they.
+      // The sign-in check is where a dashboard tells wrong credentials apart (auth-routes.ts); the
+      // cluster view carries the stats and metrics of every member: the same rule as they.
       if (path === '/dashboard/api/signin') return void serveSignInCheck(member, req, res).catch((err: Error) => failed(member, res, err));
-      if (path === '/dashboard/api/cluster') {
-        return whenOpen(() => void serveClusterStatus(member, req, res).catch((err: Error) => failed(member, res, err)));
-      }
+      if (path === '/dashboard/api/cluster') return void serveClusterStatus(member, req, res).catch((err: Error) => failed(member, res, err));
       return dashboard.serve(req, res, path);
     default:
       return writeNotFound(res);

@@ -40,6 +40,8 @@ export interface SnapshotReceiverContext {
 
 /** How often a transfer whose file is being read (`prepareFile`) is told so (102 Processing), at most. */
 const PROCESSING_EVERY_MS = 5_000;
+/** ...and at least (a tiny idle timeout must not make it a stream of 102s). */
+const MIN_PROCESSING_EVERY_MS = 50;
 
 /** Largest encoded MsgSnap (without data) accepted in front of the file. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -111,7 +113,7 @@ export async function receiveSnapshot(req: IncomingMessage, res: ServerResponse,
     // A big state takes a while to read: 102s keep the sender's idle timer from ending the transfer.
     const processing = setInterval(() => {
       if (!res.headersSent && res.writable) res.writeProcessing();
-    }, Math.min(PROCESSING_EVERY_MS, ctx.idleTimeoutMs / 3));
+    }, Math.max(MIN_PROCESSING_EVERY_MS, Math.min(PROCESSING_EVERY_MS, ctx.idleTimeoutMs / 3)));
     try {
       await ctx.prepareFile?.(finalPath);
     } catch (err) {

@@ -42,10 +42,10 @@ const WORKER_GRACE_MS = 1000;
 
 type Answer = (record: ChannelRecord | undefined) => void;
 
-/** Reads waiting for the next barrier of one kind (see `RemoteMember.get`), and how to ask for it. */
 /** `cause`: why it failed, in etcd's words, when the primary said (a stopping member). */
 type BarrierDone = (ok: boolean, cause?: string) => void;
 
+/** Reads waiting for the next barrier of one kind (see `RemoteMember.get`), and how to ask for it. */
 interface Barrier {
   waiters: BarrierDone[] | undefined;
   ask(done: BarrierDone): void;
