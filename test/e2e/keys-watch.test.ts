@@ -198,6 +198,24 @@ for (const family of PATH_FAMILIES) {
       assert.equal(event.node.modifiedIndex, del.modifiedIndex);
     });
 
+    test('deleting a directory leaves waiting a watcher of a path it never held (etcd notifies the removed paths only)', async () => {
+      const top = uniqueKey('never-held');
+      await keys.set(`${top}/a/held`, 'v');
+      const never = await watch(keys.url(`${top}/a/never`, { wait: 'true' }));
+      const neverRecursive = await watch(keys.url(`${top}/a/held/below`, { wait: 'true', recursive: 'true' }));
+      const held = await watch(keys.url(`${top}/a/held`, { wait: 'true' }));
+      const del = parseJsonBody(await keys.delete(`${top}/a`, { recursive: 'true' })).node;
+      assert.equal((await held.next(5000)).node.modifiedIndex, del.modifiedIndex);
+      // Their next event is the one that makes each path, not the deletion.
+      const made = parseJsonBody(await keys.set(`${top}/a/never`, 'n')).node;
+      assert.equal((await never.next(5000)).node.modifiedIndex, made.modifiedIndex);
+      const below = parseJsonBody(await keys.set(`${top}/a/held/below/x`, 'x')).node;
+      assert.equal((await neverRecursive.next(5000)).node.modifiedIndex, below.modifiedIndex);
+      // A history scan from the deletion's index matches any path below it, as etcd's does.
+      const scanned = await keys.get(`${top}/a/never`, { wait: 'true', waitIndex: String(del.modifiedIndex) });
+      assert.equal(parseJsonBody(scanned).node.key, `${top}/a`);
+    });
+
     test('events on hidden keys are not delivered live to recursive watchers of a parent, but reach a direct watcher', async () => {
       const dir = uniqueKey('hidden-watch');
       await keys.put(dir, { dir: 'true' });

@@ -26,7 +26,8 @@ import { timeoutKindOf } from './timeout-cause.js';
 import { RequestTimeoutError } from '../raft-node/wait-registry.js';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from '../worker/channel/channel-end.js';
-import { encodeStoreEvent } from '../worker/channel/event-codec.js';
+import { encodeAppliedEvent } from '../worker/channel/event-codec.js';
+import type { RemovedSubtree } from '../store/removed-paths.js';
 import { READ_LINEARIZABLE, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord, type Outcome } from '../worker/channel/records.js';
 import type { ApplyResult } from './apply-result.js';
 import { ListingSink } from './listing-sink.js';
@@ -45,6 +46,12 @@ export const LAG_GRACE_MS = 10_000;
 
 /** Past this many times `maxUnsentBytes` unsent, a worker is disconnected at once (memory). */
 const HARD_UNSENT_FACTOR = 4;
+/**
+ * The most paths of a removed directory sent with its event. A bigger directory is sent without
+ * them, and a worker then wakes every watcher below it (as a history scan matches): exact for the
+ * deletions clients make, bounded for one that takes out a huge subtree.
+ */
+export const INSIDE_PATHS_LIMIT = 10_000;
 /** Encoded size of events past which a history answer is cut (the worker asks for the rest next). */
 const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
 /** How often changed status (leader, term, readiness) is pushed to workers. */
@@ -158,13 +165,16 @@ export class ClientHub implements StoreEventSink {
     for (const link of this.links) link.end.close();
   }
 
-  /** @internal The store's sink: each applied event, encoded once, to every worker. Never throws. */
-  event(event: StoreEvent): void {
+  /**
+   * @internal The store's sink: each applied event, encoded once, to every worker, with the paths a
+   * removed directory held (up to {@link INSIDE_PATHS_LIMIT}) for the workers' watchers. Never throws.
+   */
+  event(event: StoreEvent, inside?: RemovedSubtree): void {
     if (this.links.size === 0) return;
     let bytes: Uint8Array;
     try {
       // A scratch view: each link's send copies it into its frame at once.
-      bytes = encodeStoreEvent(event, true);
+      bytes = encodeAppliedEvent(event, inside?.list(INSIDE_PATHS_LIMIT), true);
     } catch (err) {
       // The apply must go on whatever happens here: the workers lose their stream and start again.
       this.options.logger.error('cannot encode an applied event for the client workers', { error: (err as Error).message });

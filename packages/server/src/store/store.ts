@@ -10,6 +10,7 @@ import { makeEvent } from './event.js';
 import type { MutationAction, NodeRecord, StoreEvent } from './event.js';
 import { EventHistory } from './event-history.js';
 import { StoreNode } from './node.js';
+import { RemovedSubtree } from './removed-paths.js';
 import { renderTree } from './render.js';
 import { BigListing, ListingRenderer } from './listing-renderer.js';
 import type { RenderStepLimits } from './listing-renderer.js';
@@ -474,23 +475,25 @@ export class Store {
     const prevNode = node.record();
     this.tree.detach(node);
     this.changes.push({ kind: 'deleteTree', path: node.path });
-    return this.publish(makeEvent(action, removalRecord(node, this.currentIndex + 1), prevNode, false, nowMs));
+    const event = makeEvent(action, removalRecord(node, this.currentIndex + 1), prevNode, false, nowMs);
+    return this.publish(event, node.isDir ? new RemovedSubtree(node) : undefined);
   }
 
-  private publish(event: StoreEvent): StoreEvent {
+  /** `inside`: a removed directory's paths, for live watchers only (the history keeps no paths). */
+  private publish(event: StoreEvent, inside?: RemovedSubtree): StoreEvent {
     assert.equal(event.index, this.currentIndex + 1, 'a mutation must take exactly the next index');
     this.currentIndex = event.index;
     this.history.append(event);
-    this.hub.notify(event);
-    this.sink?.event(event);
+    this.hub.notify(event, inside);
+    this.sink?.event(event, inside);
     return event;
   }
 }
 
 /** Receives the store's events as they are made (see `Store.setEventSink`). */
 export interface StoreEventSink {
-  /** One event, right after it was applied. */
-  event(event: StoreEvent): void;
+  /** One event, right after it was applied; `inside`: the paths a removed directory held. */
+  event(event: StoreEvent, inside?: RemovedSubtree): void;
   /** The whole state was replaced (a snapshot install): the store is now at `index`. */
   reset(index: number): void;
 }

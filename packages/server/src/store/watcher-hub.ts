@@ -4,13 +4,16 @@
 import type { StoreEvent } from './event.js';
 import { isRemoval } from './event.js';
 import { ROOT_PATH, isBelow, isHiddenBelow, isReservedPath, pathSegments } from './store-path.js';
+import type { RemovedPaths } from './removed-paths.js';
 import type { Watcher, WatcherCloseReason, WatcherRegistry } from './watcher.js';
 
 /**
  * Holds live watchers by watched path. An event reaches a watcher on:
  * - the event's key itself;
  * - an ancestor of the key, if the watcher is recursive and no segment in between is hidden;
- * - a path inside a removed (deleted/expired) directory: the directory's event.
+ * - a path inside a removed (deleted/expired) directory that held it: the directory's event
+ *   (`inside` says which paths it held; without it, as for events replayed from history, every
+ *   path below).
  * Refresh events and the cluster's own records (see `RESERVED_PREFIX`) reach nobody. Each watcher
  * sees an event at most once.
  */
@@ -44,7 +47,7 @@ export class WatcherHub implements WatcherRegistry {
   }
 
   /** Delivers an event to every live watcher it concerns. */
-  notify(event: StoreEvent): void {
+  notify(event: StoreEvent, inside?: RemovedPaths): void {
     if (event.refresh || this.byPath.size === 0) return;
     const key = event.node.key;
     if (isReservedPath(key)) return;
@@ -54,7 +57,7 @@ export class WatcherHub implements WatcherRegistry {
       path = `${path}/${name}`;
       this.notifyAt(path, event, path === key);
     }
-    if (isRemoval(event) && event.node.dir) this.notifyInside(event);
+    if (isRemoval(event) && event.node.dir) this.notifyInside(event, inside);
   }
 
   /**
@@ -87,11 +90,11 @@ export class WatcherHub implements WatcherRegistry {
     }
   }
 
-  /** Watchers inside a removed dir get the dir's event; O(distinct watched paths). */
-  private notifyInside(event: StoreEvent): void {
+  /** Watchers of paths a removed dir held get the dir's event; O(distinct watched paths). */
+  private notifyInside(event: StoreEvent, inside: RemovedPaths | undefined): void {
     const dirKey = event.node.key;
     for (const [path, set] of this.byPath) {
-      if (!isBelow(path, dirKey)) continue;
+      if (!isBelow(path, dirKey) || (inside !== undefined && !inside.has(path))) continue;
       for (const watcher of set) {
         if (event.index >= watcher.sinceIndex) watcher.deliver(event);
       }

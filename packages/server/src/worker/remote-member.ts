@@ -26,6 +26,7 @@ import { isReservedPath } from '../store/store-path.js';
 import type { Logger } from '../util/logger.js';
 import { NoSpaceError } from '../util/no-space.js';
 import { ChannelEnd } from './channel/channel-end.js';
+import { RemovedPathSet } from '../store/removed-paths.js';
 import { decodeEventRecord, READ_RECURSIVE, READ_SORTED, RecordType, type ChannelRecord, type FailureKind } from './channel/records.js';
 import { RequestTimeoutError } from '../raft-node/wait-registry.js';
 import { causeOfTimeout } from '../member/timeout-cause.js';
@@ -414,10 +415,10 @@ export class RemoteMember implements MemberView {
   private onRecord(r: ChannelRecord): void {
     switch (r.type) {
       case RecordType.Event: {
-        const event = decodeEventRecord(r.bytes);
+        const { event, inside } = decodeEventRecord(r.bytes);
         if (event.node.key === AUTH_STATE_PATH) this.auth.loadValue(event.node.value);
         this.cache.invalidate(event);
-        return this.window?.apply(event);
+        return this.window?.apply(event, inside === undefined ? undefined : new RemovedPathSet(inside));
       }
       case RecordType.Status:
         return this.onStatus(JSON.parse(r.json) as WorkerStatus);

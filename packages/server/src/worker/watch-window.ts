@@ -16,6 +16,7 @@ import { EtcdError, ErrorCode } from '@deimos/protocol';
 import { matchesHistory } from '../store/store.js';
 import { ROOT_PATH } from '../store/store-path.js';
 import { WatcherHub } from '../store/watcher-hub.js';
+import type { RemovedPaths } from '../store/removed-paths.js';
 import { Watcher, type StoreEvent, type WatchOptions } from '../store/index.js';
 import { isCleanPath } from '../store/index.js';
 
@@ -72,8 +73,8 @@ export class WatchWindow {
     return this.hub.count;
   }
 
-  /** Takes the next applied event (they come in index order). */
-  apply(event: StoreEvent): void {
+  /** Takes the next applied event (they come in index order); `inside` as for `WatcherHub.notify`. */
+  apply(event: StoreEvent, inside?: RemovedPaths): void {
     this.current = event.index;
     if (this.current - this.historyStart + 1 > this.options.historyLimit) this.historyStart = this.current - this.options.historyLimit + 1;
     this.recent.push(event);
@@ -85,7 +86,7 @@ export class WatchWindow {
         this.head = 0;
       }
     }
-    this.hub.notify(event);
+    this.hub.notify(event, inside);
   }
 
   /**

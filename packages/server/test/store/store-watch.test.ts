@@ -59,25 +59,44 @@ test('hidden keys can be watched directly, and a watch on a hidden dir sees its 
   assert.deepEqual(keys(inside.take()), ['set /_top/x 2']);
 });
 
-test('watchers inside a deleted dir get the dir event, once, even on paths that never existed', () => {
+test('watchers of paths a deleted dir held get the dir event, once; watchers of paths it never held wait on, as in etcd', () => {
   const { store } = newStore();
   store.set('/a/b/c', { value: '1' }, T0);
   store.set('/a/_h', { value: '1' }, T0);
-  const ws: Watcher[] = ['/a/b/c', '/a/b', '/a/nope/deeper', '/a/_h', '/a'].map((p) => store.watch(p, { stream: true }));
+  const held: Watcher[] = ['/a/b/c', '/a/b', '/a/_h', '/a'].map((p) => store.watch(p, { stream: true }));
   const recursive = store.watch('/a', { recursive: true, stream: true });
+  const recursiveBelow = store.watch('/a/b', { recursive: true, stream: true });
+  const never: Watcher[] = ['/a/nope', '/a/nope/deeper', '/a/b/c/under-a-file'].map((p) => store.watch(p, { stream: true }));
+  const neverRecursive = store.watch('/a/b/nope', { recursive: true, stream: true });
   const other = store.watch('/ab', { stream: true });
   store.delete('/a', { recursive: true });
-  for (const w of [...ws, recursive]) assert.deepEqual(keys(w.take()), ['delete /a 3'], w.key);
-  assert.equal(other.pending, 0);
+  for (const w of [...held, recursive, recursiveBelow]) assert.deepEqual(keys(w.take()), ['delete /a 3'], w.key);
+  for (const w of [...never, neverRecursive, other]) assert.equal(w.pending, 0, w.key);
+  // A history scan matches every path below a removed dir, as etcd's does.
+  assert.deepEqual(keys(store.watch('/a/nope', { sinceIndex: 3 }).take()), ['delete /a 3']);
+  assert.deepEqual(keys(store.watch('/a/x/y', { recursive: true, sinceIndex: 3 }).take()), ['delete /a 3']);
 });
 
-test('watchers inside an expired dir get the expire event', () => {
+test('watchers inside an expired dir get the expire event when the dir held their path', () => {
   const { store } = newStore();
   store.set('/d', { dir: true, ttlSeconds: 1 }, T0);
   store.set('/d/k', { value: 'v' }, T0);
   const w = store.watch('/d/k', {});
+  const never = store.watch('/d/none', {});
   store.deleteExpiredKeys(T0 + 1000);
   assert.deepEqual(keys(w.take()), ['expire /d 3']);
+  assert.equal(never.pending, 0);
+  assert.equal(never.closed, false);
+});
+
+test('an empty dir deleted without recursive wakes the watchers of the dir only', () => {
+  const { store } = newStore();
+  store.set('/e', { dir: true }, T0);
+  const onDir = store.watch('/e', {});
+  const below = store.watch('/e/x', { recursive: true });
+  store.delete('/e', { dir: true });
+  assert.deepEqual(keys(onDir.take()), ['delete /e 2']);
+  assert.equal(below.pending, 0);
 });
 
 test('refreshes never wake live watchers', () => {

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteReader, ByteWriter, CodecError, EtcdError, ErrorCode } from '@deimos/protocol';
-import { encodeStoreEvent, readStoreEvent, writeStoreEvent } from '../../src/worker/channel/event-codec.js';
+import { encodeAppliedEvent, readStoreEvent, writeStoreEvent } from '../../src/worker/channel/event-codec.js';
 import { decodeEventRecord, readRecords, RecordType, writeRecord, type ChannelRecord } from '../../src/worker/channel/records.js';
 import { ChannelEnd } from '../../src/worker/channel/channel-end.js';
 import { encodeFrame } from '../../src/transport/frame-codec.js';
@@ -20,33 +20,48 @@ const events: StoreEvent[] = [
 describe('channel event codec', () => {
   test('round-trips every kind of event field for field (absent fields stay absent)', () => {
     for (const e of events) {
-      const back = decodeEventRecord(encodeStoreEvent(e));
+      const { event: back, inside } = decodeEventRecord(encodeAppliedEvent(e, undefined));
       assert.deepEqual(back, e);
+      assert.equal(inside, undefined);
       assert.deepEqual(Object.keys(back.node).sort(), Object.keys(e.node).sort());
     }
   });
 
   test('an event time the varint cannot carry is left out (the reader counts from its own clock)', () => {
     for (const timeMs of [-1, 1.5, 2 ** 60]) {
-      const back = decodeEventRecord(encodeStoreEvent({ ...events[0]!, timeMs }));
+      const back = decodeEventRecord(encodeAppliedEvent({ ...events[0]!, timeMs }, undefined)).event;
       assert.equal('timeMs' in back, false, String(timeMs));
     }
   });
 
   test('the reused scratch encoding gives the same bytes, each call overwriting the last, and a big event does not keep its buffer', () => {
-    for (const e of events) assert.deepEqual(Uint8Array.from(encodeStoreEvent(e, true)), encodeStoreEvent(e));
+    for (const e of events) assert.deepEqual(Uint8Array.from(encodeAppliedEvent(e, undefined, true)), encodeAppliedEvent(e, undefined));
     const big = { action: 'set', index: 3, refresh: false, node: { key: '/big', value: 'b'.repeat(2 * 1024 * 1024), modifiedIndex: 3, createdIndex: 3 } } as StoreEvent;
-    assert.equal(decodeEventRecord(encodeStoreEvent(big, true)).node.value, big.node.value);
-    const small = encodeStoreEvent(events[0]!, true);
+    assert.equal(decodeEventRecord(encodeAppliedEvent(big, undefined, true)).event.node.value, big.node.value);
+    const small = encodeAppliedEvent(events[0]!, undefined, true);
     assert.ok(small.buffer.byteLength <= 1024 * 1024, 'the 6 MiB scratch buffer was dropped');
-    assert.deepEqual(decodeEventRecord(small), events[0]);
+    assert.deepEqual(decodeEventRecord(small).event, events[0]);
+  });
+
+  test("a removed directory's paths travel with its event: none, an empty list, several", () => {
+    for (const inside of [undefined, [], ['/d/a', '/d/sub', '/d/sub/é', '/d/_hidden']]) {
+      const back = decodeEventRecord(encodeAppliedEvent(events[2]!, inside, true));
+      assert.deepEqual(back, { event: events[2], inside });
+    }
   });
 
   test('refuses truncated and malformed events', () => {
-    const bytes = encodeStoreEvent(events[1]!);
-    for (let cut = 0; cut < bytes.length; cut++) {
+    const bytes = encodeAppliedEvent(events[1]!, undefined);
+    for (let cut = 0; cut < bytes.length - 1; cut++) {
       assert.throws(() => readStoreEvent(new ByteReader(bytes.subarray(0, cut))), CodecError);
     }
+    const withPaths = encodeAppliedEvent(events[2]!, ['/d/a', '/d/b']);
+    for (let cut = 0; cut < withPaths.length; cut++) {
+      assert.throws(() => decodeEventRecord(withPaths.subarray(0, cut)), CodecError);
+    }
+    const huge = Uint8Array.from(encodeAppliedEvent(events[2]!, []));
+    huge[huge.length - 1] = 0x7f; // a count of 127 paths with no bytes left for them
+    assert.throws(() => decodeEventRecord(huge), CodecError);
     const bad = Uint8Array.from(bytes);
     bad[0] = 99;
     assert.throws(() => decodeEventRecord(bad), CodecError);
@@ -60,7 +75,7 @@ const records: ChannelRecord[] = [
   { type: RecordType.Call, tag: 4, method: 'selfStats', args: '[]' },
   { type: RecordType.ListingAck, tag: 5, bytes: 65536 },
   { type: RecordType.ListingCancel, tag: 6 },
-  { type: RecordType.Event, bytes: encodeStoreEvent(events[0]!) },
+  { type: RecordType.Event, bytes: encodeAppliedEvent(events[0]!, undefined) },
   { type: RecordType.Reset, index: 77 },
   { type: RecordType.Status, json: '{"ready":true}' },
   { type: RecordType.Result, tag: 7, raftIndex: 12, raftTerm: 2, event: events[1], outcome: undefined },

@@ -8,7 +8,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReplicatedRequest } from '@deimos/protocol';
-import { ClientHub, type HubMember } from '../../src/member/client-hub.js';
+import { ClientHub, INSIDE_PATHS_LIMIT, type HubMember } from '../../src/member/client-hub.js';
 import type { ApplyResult } from '../../src/member/apply-result.js';
 import { applyKeysRequest } from '../../src/member/apply-request.js';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
@@ -101,6 +101,36 @@ describe('client workers in process', () => {
     assert.equal(read.status, 200);
     assert.equal(body(read).node?.value, 'v1');
     assert.equal(header(read, 'X-Etcd-Index'), event.index);
+    hub.close();
+  });
+
+  test('a deleted dir wakes the watchers of paths it held on every worker, not those of paths it never held (as etcd)', async () => {
+    const { worker, hub, store } = setup();
+    const a = worker();
+    const b = worker();
+    await Promise.all([a.started, b.started]);
+    await ask(a, set('/d/x', '1'));
+    await ask(a, set('/d/sub/y', '2'));
+    const held = await Promise.all([b.keys.watch('/d/x', {}), b.keys.watch('/d/sub', {}), a.keys.watch('/d/sub/y', {})]);
+    const never = await Promise.all([b.keys.watch('/d/never', {}), a.keys.watch('/d/x/z', { recursive: true })]);
+    const removed = store.delete('/d', { recursive: true });
+    for (const w of held) assert.deepEqual(await takeOne(w), removed, w.key);
+    // The next event on each never-held path is the one that makes it, not the deletion.
+    await ask(b, set('/d/never', 'n'));
+    assert.equal((await takeOne(never[0]!)).node.key, '/d/never');
+    await ask(a, set('/d/x/z', 'z'));
+    assert.equal((await takeOne(never[1]!)).node.key, '/d/x/z');
+    hub.close();
+  });
+
+  test(`a deleted dir of more than ${INSIDE_PATHS_LIMIT} nodes is sent without its paths: every watcher below it on a worker is woken`, async () => {
+    const { worker, hub, store } = setup();
+    const a = worker();
+    await a.started;
+    for (let i = 0; i <= INSIDE_PATHS_LIMIT; i++) store.set(`/big/k${i}`, { value: '' }, Date.now());
+    const never = await a.keys.watch('/big/never', {});
+    const removed = store.delete('/big', { recursive: true });
+    assert.deepEqual(await takeOne(never), removed);
     hub.close();
   });
 

@@ -4,7 +4,8 @@
  * carry. Layout: action (u8), index, refresh, node, then prevNode and the event's time (ms) each
  * when its presence byte says so.
  * A node is its key, flags (dir, has value, has expiry), value, expiry (ms), modified and created
- * indexes.
+ * indexes. An applied event (the stream) is followed by a presence byte and, for a removed
+ * directory, the paths it held (a count, then each path): the worker's watchers are woken by them.
  */
 import { ByteReader, ByteWriter, CodecError } from '@deimos/protocol';
 import { makeEvent, type MutationAction, type NodeRecord, type StoreEvent } from '../../store/index.js';
@@ -78,18 +79,37 @@ const SCRATCH_KEEP_BYTES = 1024 * 1024;
 let scratch: ByteWriter | undefined;
 
 /**
- * One event as bytes (the primary encodes each applied event once, for every worker). With
- * `reuse`, the bytes are a view of a scratch buffer that the next call overwrites: for a caller
- * that copies them at once (a channel's `send` does), it saves an allocation per event.
+ * An applied event for the stream to the workers, with the paths a removed directory held
+ * (`inside`; undefined: not sent, every path below is taken as held). The primary encodes each
+ * applied event once, for every worker. With `reuse`, the bytes are a view of a scratch buffer that
+ * the next call overwrites: for a caller that copies them at once (a channel's `send` does), it
+ * saves an allocation per event.
  */
-export function encodeStoreEvent(event: StoreEvent, reuse = false): Uint8Array {
-  if (!reuse) {
-    const w = new ByteWriter(64 + event.node.key.length * 2 + (event.node.value?.length ?? 0) * 3 + (event.prevNode?.value?.length ?? 0) * 3);
-    writeStoreEvent(w, event);
-    return w.finish();
+export function encodeAppliedEvent(event: StoreEvent, inside: readonly string[] | undefined, reuse = false): Uint8Array {
+  let w: ByteWriter;
+  if (reuse) {
+    if (scratch === undefined || scratch.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(4096);
+    w = scratch;
+    w.reset();
+  } else {
+    w = new ByteWriter(64 + event.node.key.length * 2 + (event.node.value?.length ?? 0) * 3 + (event.prevNode?.value?.length ?? 0) * 3);
   }
-  if (scratch === undefined || scratch.capacity > SCRATCH_KEEP_BYTES) scratch = new ByteWriter(4096);
-  scratch.reset();
-  writeStoreEvent(scratch, event);
-  return scratch.finish();
+  writeStoreEvent(w, event);
+  w.writeBool(inside !== undefined);
+  if (inside !== undefined) {
+    w.writeVarint(inside.length);
+    for (const path of inside) w.writeString(path);
+  }
+  return w.finish();
+}
+
+/** Reads what {@link encodeAppliedEvent} wrote. */
+export function readAppliedEvent(r: ByteReader): { event: StoreEvent; inside: string[] | undefined } {
+  const event = readStoreEvent(r);
+  if (!r.readBool()) return { event, inside: undefined };
+  // Each path is at least its length byte and a '/'.
+  const n = r.readLength(2);
+  const inside: string[] = [];
+  for (let i = 0; i < n; i++) inside.push(r.readString());
+  return { event, inside };
 }

@@ -6,7 +6,7 @@
  */
 import { ByteReader, ByteWriter, CodecError, EtcdError } from '@deimos/protocol';
 import type { StoreEvent } from '../../store/index.js';
-import { readStoreEvent, writeStoreEvent } from './event-codec.js';
+import { readAppliedEvent, readStoreEvent, writeStoreEvent } from './event-codec.js';
 
 /** Record types; worker to primary below 16, primary to worker from 16. */
 export const enum RecordType {
@@ -274,10 +274,10 @@ export function readRecords(frame: Uint8Array): ChannelRecord[] {
   return out;
 }
 
-/** Reads the event of an `Event` record. */
-export function decodeEventRecord(bytes: Uint8Array): StoreEvent {
+/** Reads the event of an `Event` record, with the paths of a removed directory when sent. */
+export function decodeEventRecord(bytes: Uint8Array): { event: StoreEvent; inside: string[] | undefined } {
   const r = new ByteReader(bytes);
-  const event = readStoreEvent(r);
+  const applied = readAppliedEvent(r);
   r.expectEnd();
-  return event;
+  return applied;
 }
