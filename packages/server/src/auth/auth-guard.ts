@@ -8,8 +8,10 @@
  *   key is a SHA-256 of the credentials, never the password itself.
  * - A name that is no user's is refused without a password check, as etcd does: a flood of made-up
  *   names must not fill the bounded queue of checks ahead of real users' logins. Each further
- *   failure of the same user name or client address within {@link FAILURE_WINDOW_MS} waits longer
- *   before it is answered (up to {@link MAX_DELAY_MS}).
+ *   failure of the same user name or client address within {@link FAILURE_WINDOW_MS} is answered
+ *   later (up to {@link MAX_DELAY_MS}). Only the refusal waits: right credentials are checked and
+ *   answered at once, so a user who mistyped a few times is not kept past a client's timeout
+ *   (etcdctl's is 2 s) when the right password comes.
  * - Past the queue's bound a check is not made: {@link AuthBusyError} (retry later), never "wrong".
  */
 import { createHash } from 'node:crypto';
@@ -80,7 +82,11 @@ export class AuthGuard {
   private verifying = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly state: AuthState, private readonly nowMs: () => number = Date.now) {}
+  constructor(
+    private readonly state: AuthState,
+    private readonly nowMs: () => number = Date.now,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
 
   /** Who sent `authorization` when a check of that exact header is cached for the current state; else undefined. */
   cached(authorization: string): Identity | undefined {
@@ -99,18 +105,17 @@ export class AuthGuard {
     const user = this.state.user(creds.user);
     if (user !== undefined && this.verified.has(key)) return { guest: false, name: creds.user, roles: user.roles ?? [] };
     const delay = Math.max(this.delayFor(`u:${creds.user}`), this.delayFor(`a:${address}`));
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (user === undefined) {
       // Only the address: made-up names must not push real users' failure records out of the map.
       this.fail(`a:${address}`);
-      return undefined;
+      return this.refuse(delay);
     }
     const version = this.state.version;
     const ok = await this.verify(creds.password, user.passwordHash);
     if (!ok) {
       this.fail(`u:${creds.user}`);
       this.fail(`a:${address}`);
-      return undefined;
+      return this.refuse(delay);
     }
     this.failures.delete(`u:${creds.user}`);
     // A change applied while scrypt ran makes this answer stale: check again on the next request.
@@ -123,6 +128,12 @@ export class AuthGuard {
       this.byHeader.set(authorization, { version, who });
     }
     return who;
+  }
+
+  /** A refusal, answered after `delay` ms (the earlier failures' slow-down). */
+  private async refuse(delay: number): Promise<undefined> {
+    if (delay > 0) await this.sleep(delay);
+    return undefined;
   }
 
   /** One scrypt check within the bounds above; throws {@link AuthBusyError} when too many wait. */

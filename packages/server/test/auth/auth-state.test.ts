@@ -83,6 +83,27 @@ test('the guard: guest without a header, a changed password takes effect at once
   assert.equal(await g.identify(basic('nobody', 'pw'), 'b'), undefined);
 });
 
+test('the guard: repeated failures slow the refusals down, never the right password that follows', async () => {
+  const s = new AuthState();
+  s.apply(req({ action: 'putUser', name: 'root', passwordHash: await hashPassword('pw') }));
+  const slept: number[] = [];
+  let now = 1_000_000;
+  const g = new AuthGuard(s, () => now, async (ms) => { slept.push(ms); });
+  const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+  for (let i = 0; i < 6; i++) assert.equal(await g.identify(basic('root', `typo${i}`), 'a'), undefined);
+  assert.deepEqual(slept, [0, 100, 200, 400, 800, 1600].filter((ms) => ms > 0), 'each refusal after the first waits longer');
+  slept.length = 0;
+  assert.equal((await g.identify(basic('root', 'pw'), 'a'))?.guest, false);
+  assert.deepEqual(slept, [], 'the right password is answered at once');
+  // The user's record is cleared by the success; the address's still slows a wrong guess from it.
+  assert.equal(await g.identify(basic('ghost', 'x'), 'a'), undefined);
+  assert.deepEqual(slept, [3000]);
+  now += 61_000;
+  slept.length = 0;
+  assert.equal(await g.identify(basic('root', 'typo'), 'a'), undefined);
+  assert.deepEqual(slept, [], 'failures older than the window are forgotten');
+});
+
 test('the guard: a flood of wrong credentials runs a bounded number of scrypts, and cached credentials still pass', async () => {
   const s = new AuthState();
   const h = await hashPassword('pw');
