@@ -189,6 +189,21 @@ describe('client port HTTP edges, on the loop and through node:http', () => {
     assert.equal(valueOf(answer!), 'node');
   });
 
+  test("a malformed escape in the path gets Go's bare 400 and a close on every route; in the query it is the keys API's form error", async () => {
+    for (const target of ['/v2/keys/esc/%zz', '/v2/keys/esc%2', '/version%', '/v2/members/%zz']) {
+      const c = await connect();
+      c.send(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await c.until(() => c.closed, `the close after ${target}`);
+      assert.equal(c.text, 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request', target);
+    }
+    const c = await connect();
+    c.send('GET /v2/keys/esc?x=%zz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const [answer] = await c.responses(1, 'the form error');
+    assert.equal(answer!.status, 400);
+    assert.equal(JSON.parse(answer!.body).errorCode, 210);
+    c.destroy();
+  });
+
   test('an absolute-form target (what clients send to a proxy) is served by its path, as Go serves it', async () => {
     const setup = await connect();
     setup.send(put('/v2/keys/absolute/k', 'abs'));

@@ -4,7 +4,7 @@
  * chunks is gathered and joined once, when it is complete, instead of re-joined at every chunk.
  */
 import type { Socket } from 'node:net';
-import { escapeHighBytes, hasBareLf, keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
+import { escapeHighBytes, hasBareLf, hasMalformedPathEscape, keepsAlive, parseRequestHead, plainBodyLength, type RequestHead } from '@deimos/protocol';
 
 /** Longest head read by a loop; longer ones go to node:http, which applies its own bound (431). */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -30,7 +30,8 @@ export function readPlainRequest(buf: Buffer, maxBodyBytes: number): PlainRead {
   const headEnd = buf.indexOf(HEAD_END);
   if (headEnd < 0) return buf.length > MAX_HEAD_BYTES || hasBareLf(buf) ? TO_NODE : HEAD_INCOMPLETE;
   const head = parseRequestHead(buf.toString('latin1', 0, headEnd));
-  if (head === undefined) return TO_NODE;
+  // A malformed escape in the path is Go's bare 400 (goRequestRefusal, at node:http's turn).
+  if (head === undefined || hasMalformedPathEscape(head.url)) return TO_NODE;
   const bodyLength = plainBodyLength(head.headers);
   const keepAlive = keepsAlive(head);
   if (bodyLength < 0 || bodyLength > maxBodyBytes || keepAlive === undefined) return TO_NODE;

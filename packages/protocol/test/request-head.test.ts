@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasBareLf, keepsAlive, parseRequestHead, plainBodyLength } from '../src/http/request-head.js';
-import { goRequestRefusal } from '../src/http/go-bad-request.js';
+import { GO_BAD_REQUEST_ANSWER, goRequestRefusal, hasMalformedPathEscape } from '../src/http/go-bad-request.js';
 
 test('parses the request line and headers of a request head, names lowercased', () => {
   const head = parseRequestHead('GET /v2/keys/a?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin:  http://x \r\nCONNECTION: close');
@@ -67,4 +67,14 @@ test("Go's Host refusal: none in HTTP/1.1, or two in any version; HTTP/1.0 and C
   assert.equal(goRequestRefusal(req(['host', 'a'])), undefined);
   assert.equal(goRequestRefusal(req([], 0)), undefined);
   assert.equal(goRequestRefusal(req([], 1, 'CONNECT')), undefined);
+});
+
+test("Go's bare 400 for a malformed escape in the target's path (not in its query), before the version and Host checks", () => {
+  for (const bad of ['/v2/keys/%zz', '/v2/keys/a%2', '/v2/keys/a%', '/%4g', '/a%?x=1', 'http://h/%zz']) assert.equal(hasMalformedPathEscape(bad), true, bad);
+  for (const good of ['/v2/keys/a', '/v2/keys/%41%2F%e2%82%ac', '/v2/keys/a?x=%zz', '/a?%', '/%2F?v=%']) assert.equal(hasMalformedPathEscape(good), false, good);
+  const req = (url: string, major = 1, rawHeaders: string[] = []) => ({ method: 'GET', url, httpVersionMajor: major, httpVersionMinor: 1, rawHeaders });
+  assert.equal(goRequestRefusal(req('/v2/keys/%zz')), GO_BAD_REQUEST_ANSWER);
+  assert.equal(goRequestRefusal(req('/v2/keys/%zz', 2)), GO_BAD_REQUEST_ANSWER);
+  assert.equal(goRequestRefusal(req('/v2/keys/a?x=%zz', 1, ['Host', 'h'])), undefined);
+  assert.equal(GO_BAD_REQUEST_ANSWER, 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
 });
