@@ -2,7 +2,8 @@
  * Partitions by SIGSTOP in a 3-node cluster: a paused leader is replaced and, when resumed, steps
  * down and catches up without ever serving a stale linearizable read; with two of three members
  * paused the remaining one refuses writes and linearizable reads within --timeout (HTTP 500,
- * errorCode 300) but still answers serializable reads, and everything recovers on resume.
+ * errorCode 300) but still answers serializable reads (and `quorum=false` ones, as etcdctl's), and
+ * everything recovers on resume.
  *
  * e2e-lane: beside (mostly waiting: 3 s of CPU in 13 s alone; see scripts/run-tests.mjs).
  */
@@ -112,6 +113,10 @@ describe('partitions of a 3-node cluster by SIGSTOP', { skip: SKIP }, () => {
     assert.equal(local.status, 200, local.body);
     assert.equal(parseJsonBody(local).node.value, 'before', 'the refused write is not applied');
     assert.equal(parseJsonBody(local).node.modifiedIndex, written.node.modifiedIndex);
+    // etcdctl v2's `get` sends quorum=false: etcd answers it from the member's store, and so do we.
+    const asEtcdctl = await keys(alone).get(k, { quorum: 'false', recursive: 'false', sorted: 'false' });
+    assert.equal(asEtcdctl.status, 200, asEtcdctl.body);
+    assert.equal(parseJsonBody(asEtcdctl).node.value, 'before');
 
     // etcd answers an unhealthy member through Go's http.Error: a trailing newline and nosniff.
     const health = await http('GET', `${alone.clientUrl}/health`);

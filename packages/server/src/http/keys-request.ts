@@ -17,7 +17,7 @@ export interface GetKeysRequest {
   sorted: boolean;
   /** `quorum=true` was given; it always forces a linearizable read. */
   quorum: boolean;
-  /** Answer from the local store (`serializable=true` or `consistent=false`, and no `quorum=true`). */
+  /** Answer from the local store (`serializable=true`, `consistent=false` or `quorum=false`, and no `quorum=true`). */
   serializable: boolean;
 }
 
@@ -310,11 +310,18 @@ function parseFlags(form: Form): Flags {
   const sorted = form.bool('sorted') ?? false;
   const wait = form.bool('wait') ?? false;
   const dir = form.bool('dir') ?? false;
-  const quorum = form.bool('quorum') ?? false;
+  const quorumParam = form.bool('quorum');
+  const quorum = quorumParam ?? false;
   const stream = form.bool('stream') ?? false;
   const consistent = form.bool('consistent');
   const serializableParam = form.bool('serializable');
-  const serializable = !quorum && (consistent === false || serializableParam === true);
+  // A read is linearizable unless it asks otherwise: `serializable=true`, `consistent=false`, or an
+  // explicit `quorum=false`, which etcd's clients send for a plain read (etcdctl's `get` and `ls`
+  // always do) and etcd answers from the member's own store, with or without a quorum. An explicit
+  // `serializable=false` or `consistent=true` keeps the read linearizable.
+  const local = consistent === false || serializableParam === true
+    || (quorumParam === false && serializableParam !== false && consistent !== true);
+  const serializable = !quorum && local;
   return { recursive, sorted, wait, dir, quorum, stream, serializable };
 }
 
