@@ -24,6 +24,7 @@
  *   Ctrl-C to the process group does not race the primary) and kills stragglers after 10 s.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { mergePrometheusTexts, RetiredCounters } from '@deimos/net';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ProxyLogger } from './logger.js';
@@ -31,6 +32,9 @@ import { connectionLimitLines, processLines, upstreamUpLines } from './metrics.j
 import { PrimaryDiscovery } from './primary-discovery.js';
 import type { ProxyWorkerMessage } from './proxy-worker-message.js';
 import { readTls } from './tls-material.js';
+
+/** The workers' entry (CommonJS: see the file). */
+const PROXY_WORKER_BIN = fileURLToPath(new URL('../../bin/proxy-worker.cjs', import.meta.url));
 
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
@@ -218,8 +222,9 @@ export function runProxyWorkers(config: ProxyConfig, logger: ProxyLogger, progra
     };
 
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    // The workers run this same program with the same arguments (cluster's defaults).
-    cluster.setupPrimary({});
+    // The workers run this same program with the same arguments, through an entry that is quiet
+    // when this primary is gone before they start (bin/proxy-worker.cjs).
+    cluster.setupPrimary({ exec: PROXY_WORKER_BIN, args: [process.argv[1]!, ...process.argv.slice(2)] });
     for (let i = 0; i < config.clientWorkers; i++) {
       const slot: Slot = { index: i, connections: 0, worker: undefined, ready: false, startedAt: 0, backoffMs: FIRST_BACKOFF_MS, timer: undefined };
       slots.push(slot);

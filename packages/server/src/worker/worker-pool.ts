@@ -19,7 +19,7 @@ import type { Logger } from '../util/logger.js';
 /** Environment variable carrying a worker's configuration (JSON of the primary's `ServerConfig`). */
 export const WORKER_CONFIG_ENV = 'DEIMOS_WORKER_CONFIG';
 /** The worker's entry script. */
-const WORKER_BIN = fileURLToPath(new URL('../../../bin/deimos-worker.js', import.meta.url));
+const WORKER_BIN = fileURLToPath(new URL('../../../bin/deimos-worker.cjs', import.meta.url));
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 const STABLE_AFTER_MS = 60_000;
