@@ -9,8 +9,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEIMOS_BIN, DeimosProcess } from '../support/deimos-process.js';
@@ -332,10 +332,18 @@ describe('a damaged data directory', { skip: SKIP, timeout: 300_000 }, () => {
       assertExact(await launch(dir, plain), plain);
     });
 
-    test('missing, with a compacted log: refused, naming the database and both indexes', async () => {
+    test('missing, with a compacted log: refused, naming the database and both indexes; no database is left made', async () => {
       const dir = copyOf(compacted, 'db-missing-compacted');
       removeDb(dir);
+      const before = readdirSync(dir).sort();
       assertRefused(await launch(dir, compacted), join(dir, 'state.db'), 'applied index 0', BOTH_INDEXES);
+      assert.deepEqual(readdirSync(dir).sort(), before, 'the refused start left the files as they were');
+      // The same through a dangling symlink: nothing is made at its target either.
+      const target = join(dir, '..', 'db-missing-compacted-target.db');
+      symlinkSync(target, join(dir, 'state.db'));
+      assertRefused(await launch(dir, compacted), join(dir, 'state.db'), 'applied index 0');
+      assert.equal(existsSync(target), false, 'no database made at the symlink target');
+      assert.equal(existsSync(`${target}-wal`), false);
     });
 
     test('swapped for an older copy the log still covers: the exact state (the log is replayed)', async () => {
@@ -433,6 +441,19 @@ describe('a damaged data directory', { skip: SKIP, timeout: 300_000 }, () => {
         truncateSync(db, statSync(db).size - cut);
         assertExactOrRefused(await launch(dir, plain), plain, db);
       }
+    });
+
+    test('a WAL segment or bootstrap.json replaced by a FIFO: refused at once, naming it (the open never waits for a writer)', async () => {
+      const dir = copyOf(plain, 'wal-segment-fifo');
+      const seg = segments(dir).at(-1)!;
+      rmSync(seg);
+      execFileSync('mkfifo', [seg]);
+      assertRefused(await launch(dir, plain), seg, 'not a regular file');
+      const other = copyOf(plain, 'bootstrap-fifo');
+      const bootstrap = join(other, 'bootstrap.json');
+      rmSync(bootstrap);
+      execFileSync('mkfifo', [bootstrap]);
+      assertRefused(await launch(other, plain), bootstrap, 'not a regular file');
     });
 
     test('a WAL segment replaced by a directory: refused, naming the segment', async () => {

@@ -5,8 +5,8 @@
  * are made one level at a time here. A start that fails before the member ran can take back what
  * it made ({@link PreparedDataDir.discardNew}), so no half-made data directory is left behind.
  */
-import { accessSync, constants, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, lstatSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /** The data directory cannot be made or used; the message names the path and the reason. */
 export class DataDirError extends Error {
@@ -129,4 +129,23 @@ export function prepareDataDir(path: string): PreparedDataDir {
       for (const entry of readdirSync(path)) if (!before?.has(entry)) rmSync(join(path, entry), { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Where the symlink at `path` points when nothing is there (a dangling link), else undefined: a
+ * file opened through it is made at that target, which a refused start must take back.
+ */
+export function danglingLinkTarget(path: string): string | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+    statSync(path);
+    return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  try {
+    return resolve(dirname(path), readlinkSync(path));
+  } catch {
+    return undefined;
+  }
 }

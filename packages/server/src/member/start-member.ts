@@ -43,7 +43,7 @@ import { ConnectionGate, registerConnectionLimit } from '../http/connection-gate
 import { reloadTlsSides } from '../tls/reload.js';
 import { isNoSpaceError, NoSpaceError } from '../util/no-space.js';
 import { DiskSpaceAlarm } from './disk-space-alarm.js';
-import { prepareDataDir } from './data-dir.js';
+import { danglingLinkTarget, prepareDataDir } from './data-dir.js';
 import { readStoredBootstrap, writeStoredBootstrap, type StoredBootstrap } from './stored-bootstrap.js';
 import { namesEveryRaftMember, reconcileWithStored, restartMembers } from './restart-config.js';
 import { ClientHub } from './client-hub.js';
@@ -137,10 +137,14 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   let snapshotIndex = 0;
   /** Set on a restart: the stored membership this data directory was made with (when recorded). */
   let restarted: { stored: StoredBootstrap | undefined } | undefined;
-  // A first start that fails before the member runs takes back what it made (no half-made data dir).
+  // A start that fails before the member runs takes back what it made: a first start its whole data
+  // dir, a restart the files it added (a state database made in place of a missing one, also at
+  // the target of a dangling symlink), so that a refused start leaves the files as they were.
   const fresh = !Wal.exists(walDir);
+  const dbPath = join(config.dataDir, 'state.db');
+  const dbLinkTarget = danglingLinkTarget(dbPath);
   try {
-    backend = new SqliteBackend(join(config.dataDir, 'state.db'), {
+    backend = new SqliteBackend(dbPath, {
       synchronous: 'NORMAL', quickCheck: true, checkpointThread: config.checkpointThread, writerThread: config.commitThread,
       onCommit: (seconds) => commitSeconds.observe(seconds),
       onCheckpointError: (message) => logger.warn('state database checkpoint failed (the next compaction checkpoints again)', { error: message }),
@@ -197,7 +201,8 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     wal?.close();
     backend?.close();
     lock.release();
-    if (fresh) dataDir.discardNew();
+    dataDir.discardNew();
+    if (dbLinkTarget !== undefined) for (const suffix of ['', '-wal', '-shm']) rmSync(dbLinkTarget + suffix, { force: true });
     throw err;
   }
 

@@ -7,7 +7,8 @@
  * data directory with a WAL always has it (directories from before the file are handled by the
  * caller).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { readRegularFileSync } from '../util/read-regular-file.js';
 import { join } from 'node:path';
 import type { InitialMember } from '../config/server-config.js';
 import { DataDirError } from './data-dir.js';
@@ -56,7 +57,7 @@ export function readStoredBootstrap(dataDir: string): StoredBootstrap | undefine
   const path = storedBootstrapPath(dataDir);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path).toString('utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new DataDirError(`${path}: cannot read: ${(err as Error).message}`);

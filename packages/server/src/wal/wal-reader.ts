@@ -2,7 +2,8 @@
  * Recovery: reads every segment of a WAL directory in order, verifies the segment chain, repairs a
  * torn tail of the last segment, and rebuilds the durable raft state.
  */
-import { closeSync, fdatasyncSync, openSync, readFileSync, ftruncateSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, ftruncateSync, unlinkSync } from 'node:fs';
+import { readRegularFileSync } from '../util/read-regular-file.js';
 import type { Entry, HardState, SnapshotMetadata } from '@deimos/protocol';
 import { LogReplay, ReplayError } from './log-replay.js';
 import { RecordType, WAL_FORMAT_VERSION, type SegmentHeader, type WalMetadata } from './record.js';
@@ -197,7 +198,7 @@ function truncateFile(path: string, length: number): void {
 /** A segment's bytes; a segment that cannot be read (a directory in its place, no permission) is named. */
 function readSegment(path: string): Buffer {
   try {
-    return readFileSync(path);
+    return readRegularFileSync(path);
   } catch (err) {
     throw new WalError('ERR_WAL_UNREADABLE', `wal segment ${path} cannot be read: ${(err as Error).message.split(', ')[0]}`);
   }
