@@ -108,6 +108,38 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
     await waitFor(() => !alive(), { timeoutMs: 5_000, what: `the command (pid ${pid}) to end with its deimosctl` });
   });
 
+  test('a second SIGINT kills a command that ignores the first, and the lock is released only once it has ended', async () => {
+    const pidFile = join(f.dir, 'stubborn.pid');
+    // The shell ignores SIGINT and SIGTERM; `exec`-less, so its pid is the one signalled.
+    const holder = CtlProcess.start(['lock', 'stubborn', '--ttl', '5', ...f.ep, '--', 'sh', '-c', `trap "" TERM INT; echo $$ > ${pidFile}; while :; do sleep 0.1; done`]);
+    await waitFor(() => {
+      try {
+        return readFileSync(pidFile, 'utf8').trim() !== '';
+      } catch {
+        return false;
+      }
+    }, { timeoutMs: 20_000, what: 'the command to start' });
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    holder.child.kill('SIGINT');
+    // The command ignores the SIGTERM it was sent: deimosctl waits, still holding the lock. Signals
+    // sent close together may arrive as one, so SIGINT goes again until deimosctl has ended.
+    const again = setInterval(() => holder.child.kill('SIGINT'), 200);
+    const code = await holder.exited;
+    clearInterval(again);
+    assert.equal(code, 137, 'the command was killed (SIGKILL), its status passed on');
+    assert.equal(alive(), false, 'the command ended before deimosctl did');
+    const waiter = await ctl(['lock', 'stubborn', ...f.ep, '--', 'true']);
+    assert.equal(waiter.code, 0, waiter.stderr);
+  });
+
   test('elect prints the proposal once leading; a killed leader is replaced after its TTL', async () => {
     const first = CtlProcess.start(['elect', 'sched', 'node-a', '--ttl', '2', ...f.ep]);
     await first.waitForStdout(/^node-a\n$/);

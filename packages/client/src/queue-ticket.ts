@@ -52,6 +52,8 @@ export class QueueTicket {
   private leaseTimer: NodeJS.Timeout | undefined;
   /** When the lease runs out (performance.now() clock); see {@link confirmed}. */
   private leaseDeadline = Infinity;
+  /** The keep-alive's interval (ttl/3). */
+  private readonly beatMs: number;
 
   private constructor(
     private readonly client: DeimosClient,
@@ -67,7 +69,8 @@ export class QueueTicket {
     const ttlMs = opts.ttlSeconds * 1000;
     // At most the client's default 5 s (a TTL of months must not make an attempt wait for weeks).
     this.refreshTimeoutMs = Math.max(500, Math.min(ttlMs / 3, REFRESH_ATTEMPT_MAX_MS));
-    this.heartbeat = new Heartbeat(() => this.refresh(), Math.max(1, ttlMs / 3), (err) => this.onBeatError(err));
+    this.beatMs = Math.max(1, ttlMs / 3);
+    this.heartbeat = new Heartbeat(() => this.refresh(), this.beatMs, (err) => this.onBeatError(err));
     this.heartbeat.start();
     this.confirmed(confirmedAt);
     this.unregisterExit = opts.releaseOnExit === false ? () => undefined : onProcessExit(() => this.leave());
@@ -103,11 +106,16 @@ export class QueueTicket {
       onTicket(ticket);
       try {
         await ticket.waitForHead(signal);
+        // Made or found at the head after a stall, the lease may be nearly spent (it counts from
+        // when the request was sent): confirm the key first, so the lock is not handed over on a
+        // lease that runs out before the next keep-alive.
+        await ticket.renewIfShort();
         if (!ticket.done) {
           holding = true;
           return ticket;
         }
         ticket.lostSignal.throwIfAborted();
+        throw new KeyLostError(ticket.key, 'its lease ran out before it headed the queue: taken as expired');
       } catch (err) {
         onTicket(undefined);
         // Best effort: the caller gets why the wait ended (an abort, a lost key), not a failure to
@@ -210,6 +218,19 @@ export class QueueTicket {
       // 101: changed behind our back; the key is ours by name (in-order keys are never reused).
       if (err.errorCode === 101) await this.client.delete(this.key);
       else if (err.errorCode !== 100) throw err;
+    }
+  }
+
+  /**
+   * Refreshes the key now when less of its lease is left than one keep-alive interval (a key
+   * found gone is marked lost; a cluster that does not answer leaves the lease as it was).
+   */
+  async renewIfShort(): Promise<void> {
+    if (this.done || this.leaseDeadline - performance.now() >= this.beatMs) return;
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.onBeatError(err);
     }
   }
 

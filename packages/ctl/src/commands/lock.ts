@@ -58,13 +58,31 @@ export default class LockCommand extends DeimosCommand<typeof LockCommand> {
     if (code !== 0) this.exit(code);
   }
 
-  /** Runs the command while holding; a lost lock terminates it. Returns its exit code. */
+  /**
+   * Runs the command while holding; a lost lock or a signal terminates it (SIGTERM), a further
+   * signal kills it (SIGKILL). Either way deimosctl waits for it to end before the lock is released:
+   * a second Ctrl-C that ended deimosctl at once left the command running while a waiter took the
+   * lock. Returns its exit code.
+   */
   private async runHolding(lock: Lock, signal: AbortSignal, setOnLost: (f: () => void) => void): Promise<number> {
+    if (signal.aborted) return 130; // interrupted between the acquire and the start: nothing to run
     const running = startCommand(this.passThrough, { DEIMOS_LOCK_KEY: lock.key ?? '', DEIMOS_LOCK_NAME: lock.dir }, { endWithParent: true });
+    let signals = 0;
     const kill = () => running.child.kill('SIGTERM');
+    const onSignal = () => {
+      // The first signal also aborts `signal` (its SIGTERM is sent there); later ones escalate.
+      if (++signals > 1) running.child.kill('SIGKILL');
+    };
     setOnLost(kill);
     signal.addEventListener('abort', kill, { once: true });
-    return running.exited;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      return await running.exited;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 
   /** Prints the lock key and holds until a signal or the loss of the lock. */
