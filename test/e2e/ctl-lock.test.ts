@@ -13,6 +13,27 @@ import { CtlProcess, ctl, memberAndTempDir } from './ctl-support.js';
 
 const SKIP = IS_EXTERNAL ? 'needs its own deimos process' : false;
 
+/** The pid a lock's command wrote into `pidFile` once it started. */
+async function commandPid(pidFile: string): Promise<number> {
+  await waitFor(() => {
+    try {
+      return readFileSync(pidFile, 'utf8').trim() !== '';
+    } catch {
+      return false;
+    }
+  }, { timeoutMs: 20_000, what: 'the command to start' });
+  return Number(readFileSync(pidFile, 'utf8').trim());
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('deimosctl lock and elect', { skip: SKIP }, () => {
   const f = memberAndTempDir('deimosctl-lock-');
 
@@ -87,24 +108,10 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
   test('a kill -9 of deimosctl lock ends the command it runs (the kernel signals it), so it never runs on without the lock', async () => {
     const pidFile = join(f.dir, 'orphan.pid');
     const holder = CtlProcess.start(['lock', 'orphan', '--ttl', '2', ...f.ep, '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`]);
-    await waitFor(() => {
-      try {
-        return readFileSync(pidFile, 'utf8').trim() !== '';
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 20_000, what: 'the command to start' });
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const pid = await commandPid(pidFile);
     holder.child.kill('SIGKILL');
     await holder.exited;
-    const alive = (): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = (): boolean => isAlive(pid);
     await waitFor(() => !alive(), { timeoutMs: 5_000, what: `the command (pid ${pid}) to end with its deimosctl` });
   });
 
@@ -112,22 +119,8 @@ describe('deimosctl lock and elect', { skip: SKIP }, () => {
     const pidFile = join(f.dir, 'stubborn.pid');
     // The shell ignores SIGINT and SIGTERM; `exec`-less, so its pid is the one signalled.
     const holder = CtlProcess.start(['lock', 'stubborn', '--ttl', '5', ...f.ep, '--', 'sh', '-c', `trap "" TERM INT; echo $$ > ${pidFile}; while :; do sleep 0.1; done`]);
-    await waitFor(() => {
-      try {
-        return readFileSync(pidFile, 'utf8').trim() !== '';
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 20_000, what: 'the command to start' });
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    const alive = (): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const pid = await commandPid(pidFile);
+    const alive = (): boolean => isAlive(pid);
     holder.child.kill('SIGINT');
     // The command ignores the SIGTERM it was sent: deimosctl waits, still holding the lock. Signals
     // sent close together may arrive as one, so SIGINT goes again until deimosctl has ended.
