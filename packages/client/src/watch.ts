@@ -134,6 +134,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
         // The idle clock runs from registration: before it, the client's timeout guards the headers.
         onHeaders: (at, endpoint, member) => {
           registeredAt = at;
+          failures = 0;
           unsubscribe?.();
           if (repollAfterMs <= 0) return;
           unsubscribe = liveness.subscribe(endpoint, repollAfterMs, (outcome) => {
@@ -149,8 +150,17 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
         waitIndex = resumeAfterIdle(waitIndex, registeredAt);
         continue;
       }
-      if (!(err instanceof ClusterUnavailableError) || opts.endWhenUnavailable) throw err;
+      if (!(err instanceof ClusterUnavailableError)) throw err;
+      // A poll a member had registered, then cut (a proxy in front whose member went, a member
+      // stopping): the endpoint did answer, so poll it again at once before calling the cluster
+      // unreachable. The next poll's own failure to connect is what ends an `endWhenUnavailable` watch.
+      const wasRegistered = registeredAt !== undefined;
       waitIndex = resumeAfterIdle(waitIndex, registeredAt);
+      if (wasRegistered) {
+        failures = 1;
+        continue;
+      }
+      if (opts.endWhenUnavailable) throw err;
       failures++;
       await sleepUnless(unreachableBackoffMs(failures), opts.signal, ctx.closed);
       continue;

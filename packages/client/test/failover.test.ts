@@ -10,7 +10,7 @@ import { DeimosClient } from '../src/client.js';
 import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '../src/errors.js';
 import { InvalidResponseError } from '../src/response-shape.js';
 
-type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only' | 'html' | 'read-only';
+type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only' | 'html' | 'read-only' | 'cut-after-headers';
 
 /** A scripted member: answers every request according to `behaviour`, counting requests. */
 class FakeMember {
@@ -67,6 +67,12 @@ class FakeMember {
       case 'html':
         res.writeHead(200, { 'Content-Type': 'text/html' });
         res.end('<!doctype html>\n<html><body>Welcome to nginx!</body></html>\n');
+        return;
+      case 'cut-after-headers': // a registered watch cut (a proxy whose member went), then answers again
+        res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7' });
+        res.flushHeaders();
+        this.behaviour = 'ok';
+        setTimeout(() => req.socket.destroy(), 20);
         return;
       case 'headers-only':
         res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7', ...(this.watchMember !== undefined ? { 'X-Deimos-Member': this.watchMember } : {}) });
@@ -128,6 +134,21 @@ describe('failover rules', () => {
     assert.equal(b.requests.length, 2);
     reset('html', 'html');
     await assert.rejects(client([a.url, b.url]).get('/k'), (err: unknown) => err instanceof InvalidResponseError && err.endpoint === a.url && /response is invalid json/.test(err.message));
+  });
+
+  test('a watch that ends when the cluster is unreachable polls its endpoint again at once after a registered poll was cut', async () => {
+    reset('cut-after-headers', 'ok');
+    const c = client([a.url]);
+    for await (const event of c.watch('/k', { endWhenUnavailable: true, repollAfterMs: 0 })) {
+      assert.equal(event.node?.value, 'v');
+      break;
+    }
+    assert.equal(a.requests.filter((r) => r.includes('wait=true')).length, 2, 'the cut poll, then the one that got the event');
+    // A poll that cannot connect at all still ends it.
+    const down = client(['http://127.0.0.1:9']);
+    await assert.rejects((async () => {
+      for await (const _ of down.watch('/k', { endWhenUnavailable: true })) assert.fail('no event');
+    })(), ClusterUnavailableError);
   });
 
   test('an idle watch whose member answers its liveness checks keeps its one registration, as etcdctl\'s', async () => {
