@@ -126,6 +126,26 @@ describe('deimosctl watch and exec-watch', { skip: SKIP }, () => {
     }
   });
 
+  test('exec-watch stopped by SIGINT passes SIGTERM on to a command still running', async () => {
+    const pidFile = join(f.dir, 'ew5.pid');
+    const w = CtlProcess.start(['exec-watch', '/ew5/k', ...f.ep, '--', 'sh', '-c', `echo $$ > ${pidFile}; exec sleep 60`]);
+    await waitFor(async () => {
+      if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '') return true;
+      await run('set', '/ew5/k', 'x');
+      return false;
+    }, { timeoutMs: 20_000, intervalMs: 300, what: 'the command to start' });
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    assert.equal(await w.stop('SIGINT'), 0);
+    await waitFor(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, { timeoutMs: 10_000, what: `the command (pid ${pid}) to end` });
+  });
+
   test('exec-watch exits 1 when its command cannot be started', async () => {
     const w = CtlProcess.start(['exec-watch', '/ew4/k', ...f.ep, '--', join(f.dir, 'no-such-command')]);
     await waitFor(async () => {

@@ -26,11 +26,18 @@ export function untilSignal(): { promise: Promise<NodeJS.Signals>; signal: Abort
 
 /**
  * Watches end on SIGINT with exit 0, as etcdctl's do (they hold nothing to release), and on
- * SIGTERM with 143, the status of etcdctl killed by it (it handles only SIGINT).
+ * SIGTERM with 143, the status of etcdctl killed by it (it handles only SIGINT). `beforeExit` runs
+ * first (exec-watch passes the signal on to the commands it started).
  */
-export function exitOnSignal(): void {
-  process.once('SIGINT', () => process.exit(0));
-  process.once('SIGTERM', () => process.exit(143));
+export function exitOnSignal(beforeExit?: () => void): void {
+  process.once('SIGINT', () => {
+    beforeExit?.();
+    process.exit(0);
+  });
+  process.once('SIGTERM', () => {
+    beforeExit?.();
+    process.exit(143);
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import { usageError } from '../ctl-error.js';
 import { afterIndexOption, exitOnSignal } from '../watch-options.js';
 import type { FormattableResponse } from '../format.js';
 import { startCommand } from '../run-command.js';
+import type { ChildProcess } from 'node:child_process';
 
 /** Most commands running at once; a slower command stream holds the watch back instead of piling up processes. */
 const MAX_RUNNING = 32;
@@ -49,7 +50,12 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
 
   async run(): Promise<void> {
     const { key, command } = this.keyAndCommand();
-    exitOnSignal();
+    // A command still running gets SIGTERM when deimosctl is stopped (left running, it printed
+    // after deimosctl had ended; a terminal's Ctrl-C reaches it anyway through the process group).
+    const children = new Set<ChildProcess>();
+    exitOnSignal(() => {
+      for (const child of children) child.kill('SIGTERM');
+    });
     const events = this.client().watch(key, { recursive: this.flags.recursive, endWhenUnavailable: true, ...afterIndexOption(this.flags['after-index']) });
     const running = new Set<Promise<void>>();
     for await (const resp of events) {
@@ -59,7 +65,7 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
       }
       // Bounded: past the limit the watch waits (it resumes from its index, so nothing is lost).
       while (running.size >= MAX_RUNNING) await Promise.race(running);
-      const run = startOnce(command, watchEnv(resp)).finally(() => running.delete(run));
+      const run = startOnce(command, watchEnv(resp), children).finally(() => running.delete(run));
       running.add(run);
     }
   }
@@ -77,8 +83,10 @@ export default class ExecWatch extends DeimosCommand<typeof ExecWatch> {
  * A command that cannot be started (missing, not executable) ends deimosctl with the same line and
  * exit code as `lock -- CMD` (exit 1, as etcdctl's exec-watch).
  */
-async function startOnce(command: string[], env: Record<string, string>): Promise<void> {
+async function startOnce(command: string[], env: Record<string, string>, children: Set<ChildProcess>): Promise<void> {
   const running = startCommand(command, env);
+  children.add(running.child);
   const code = await running.exited;
+  children.delete(running.child);
   if (running.startError) process.exit(code);
 }
