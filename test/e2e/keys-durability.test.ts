@@ -9,6 +9,8 @@ import { DeimosProcess } from '../support/deimos-process.js';
 import { KeysClient, parseJsonBody } from '../support/keys-client.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
 import { freePorts } from '../support/ports.js';
+import { http } from '../support/http.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** The state database's writer thread (off by default on 2 CPUs): its batches must survive kill -9 too. */
 const COMMIT_THREAD = ['--commit-thread', 'on'];
@@ -163,5 +165,29 @@ describe('durability', { skip: SKIP }, () => {
     assert.equal(running.exitCode, null, 'the first server is still running');
     assert.equal(parseJsonBody(await keys.get(key)).node.value, 'v', 'the first server keeps serving');
     assert.equal((await keys.set(key, 'w')).status, 200, 'and keeps accepting writes');
+  });
+});
+
+describe('a stop asked for (SIGTERM)', { skip: SKIP }, () => {
+  let slow: DeimosProcess | undefined;
+
+  after(async () => {
+    await slow?.destroy();
+  });
+
+  test('a write waiting for its fsync when SIGTERM comes is answered as applied (etcd lets requests in flight finish), and kept', async () => {
+    // Each WAL sync takes 1.5 s: the write is sure to be waiting when the signal comes.
+    slow = await DeimosProcess.start({ env: { DEIMOS_TEST_FSYNC_DELAY_MS: '1500' } });
+    const keys = new KeysClient(slow.clientUrl);
+    const key = uniqueKey('in-flight-at-stop');
+    const write = keys.set(key, 'kept');
+    await waitFor(async () => /^etcd_server_proposals_pending 1$/m.test((await http('GET', `${slow!.clientUrl}/metrics`)).body), { timeoutMs: 10_000, what: 'the write waiting for its sync' });
+    const stopped = slow.stop();
+    const answer = await write;
+    assert.equal(answer.status, 201, answer.body);
+    await stopped;
+    const restarted = await DeimosProcess.start({ name: slow.name, dataDir: slow.dataDir, clientPort: port(slow.clientUrl), peerPort: port(slow.peerUrl) });
+    slow = restarted;
+    assert.equal(parseJsonBody(await new KeysClient(restarted.clientUrl).get(key)).node.value, 'kept');
   });
 });

@@ -13,7 +13,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { RaftLoop } from '../raft-node/raft-loop.js';
 import { RequestTimeoutError, type WaitRegistry } from '../raft-node/wait-registry.js';
-import { timeoutCause } from './timeout-cause.js';
+import { SERVER_STOPPED, timeoutCause } from './timeout-cause.js';
 import type { DistributiveOmit, KeyspaceHash, MemberView, RaftFacts } from '../routes/member-view.js';
 import type { SqliteBackend, Store } from '../store/index.js';
 import type { Logger } from '../util/logger.js';
@@ -73,6 +73,8 @@ export class Member implements MemberView {
   private readonly loop: RaftLoop;
   private readonly waiters: WaitRegistry<ApplyResult>;
   private failedCount = 0;
+  /** Set once a stop began: nothing new is proposed or read through raft (see {@link beginStop}). */
+  private stopping = false;
   private readonly membership: Membership;
   private readonly transport: PeerTransport;
   private readonly backend: SqliteBackend;
@@ -232,6 +234,7 @@ export class Member implements MemberView {
    * happen), if it is: too many waiting, or the disk full.
    */
   private refusal(): Promise<never> | undefined {
+    if (this.stopping) return Promise.reject(new RequestTimeoutError(SERVER_STOPPED));
     if (this.waiters.full) return Promise.reject(new ProposalRejectedError('too many pending requests'));
     if (this.spaceAlarm.active) return Promise.reject(new NoSpaceError());
     return undefined;
@@ -352,7 +355,17 @@ export class Member implements MemberView {
     }
   }
 
+  /**
+   * A stop began: new writes and quorum reads are refused at once (etcd's "server stopped"), so
+   * that those already waiting can be answered before the member goes, without new ones arriving
+   * behind them.
+   */
+  beginStop(): void {
+    this.stopping = true;
+  }
+
   linearizableRead(timeoutMs?: number): Promise<void> {
+    if (this.stopping) return Promise.reject(new RequestTimeoutError(SERVER_STOPPED));
     const limit = this.config.requestTimeoutMs;
     const ms = timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs > 0 ? Math.min(timeoutMs, limit) : limit;
     return this.loop.linearizableRead(ms).then(() => undefined);

@@ -503,6 +503,9 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     },
     stop: (options) => {
       stopped ??= (async () => {
+        // New writes and quorum reads are refused from here on; those already waiting get answered
+        // (below) before the connections close.
+        member.beginStop();
         if (options?.handOver === true) {
           // A voter heard from over live streams within half an election timeout (it answers every
           // heartbeat, each tick), the most lately heard among the most caught-up.
@@ -518,6 +521,10 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
         clearInterval(checkReady);
         clearInterval(tickAdvance);
         preloads.close();
+        // A stop asked for (SIGTERM, SIGINT) lets the writes and quorum reads already waiting
+        // finish while raft still runs, as etcd's shutdown lets its requests in flight finish,
+        // for a bounded time; what is still waiting then gets the answer below.
+        if (options?.handOver === true) await drained(() => waiters.size === 0 && loop.heldReads === 0, Math.min(config.requestTimeoutMs, STOP_DRAIN_MAX_MS));
         if (waiters.size > 0 || loop.heldReads > 0) {
           // Writes and quorum reads still waiting are answered before their connections close, with
           // etcd's answer for a stopping server (a removed member's clients saw their connections
@@ -544,6 +551,15 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
 }
 
 export { StateType };
+
+/** The longest a stop waits for the writes and quorum reads in flight to be answered (see stop()). */
+const STOP_DRAIN_MAX_MS = 3_000;
+
+/** Resolves once `done()` holds (checked every 5 ms) or after `maxMs`. */
+async function drained(done: () => boolean, maxMs: number): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  while (!done() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 /** The longest a stopping leader waits for its hand-over (see stop()). */
 const HANDOVER_MAX_WAIT_MS = 3_000;
