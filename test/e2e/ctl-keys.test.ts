@@ -84,6 +84,14 @@ describe('deimosctl key commands', { skip: SKIP }, () => {
     assert.equal((await run('get', '/k/stdin')).stdout, 'from stdin\n');
   });
 
+  test('a --ttl of 0 or less sets no TTL, as etcdctl (its client sends a TTL only above 0)', async () => {
+    for (const ttl of ['-1', '0']) {
+      const r = await run('set', '/k/nottl', 'v', '--ttl', ttl, '-o', 'json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).node.ttl, undefined, ttl);
+    }
+  });
+
   test('set with --ttl shows the TTL in extended output', async () => {
     const r = await run('set', '/k/ttl', 'v', '--ttl', '100', '-o', 'extended');
     assert.match(r.stdout, /\nTTL: (100|99)\n/);

@@ -8,8 +8,8 @@ export const keyArg = Args.string({ description: 'the key', required: true });
 /** The `[value]` argument (stdin when absent; no other argument is ever read from stdin). */
 export const valueArg = Args.string({ description: 'the value (when absent: all of stdin, byte for byte, if stdin is not a terminal)' });
 
-/** `--ttl <seconds>`. */
-export const ttlFlag = Flags.integer({ description: 'time-to-live in seconds', min: 0 });
+/** `--ttl <seconds>`: any integer, as etcdctl takes (0 or less is no TTL). */
+export const ttlFlag = Flags.integer({ description: 'time-to-live in seconds (0 or less: none)' });
 
 /** The key, or `key required`. */
 export function requireKey(key: string | undefined): string {
@@ -17,7 +17,7 @@ export function requireKey(key: string | undefined): string {
   return key;
 }
 
-/** `{ttl}` when given and non-zero, `{}` otherwise (etcdctl treats 0 as no TTL). */
+/** `{ttl}` when given and positive, `{}` otherwise (etcdctl's client sends a TTL only above 0). */
 export function ttlOption(ttl: number | undefined): { ttl?: number } {
-  return ttl ? { ttl } : {};
+  return ttl !== undefined && ttl > 0 ? { ttl } : {};
 }
