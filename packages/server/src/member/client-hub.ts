@@ -52,6 +52,8 @@ const HARD_UNSENT_FACTOR = 4;
  * deletions clients make, bounded for one that takes out a huge subtree.
  */
 export const INSIDE_PATHS_LIMIT = 10_000;
+/** ...and the most characters they may take together (a frame to each worker; the channel's bound is 64 MiB). */
+export const INSIDE_PATHS_MAX_CHARS = 1024 * 1024;
 /** Encoded size of events past which a history answer is cut (the worker asks for the rest next). */
 const MAX_HISTORY_ANSWER_CHARS = 8 * 1024 * 1024;
 /** How often changed status (leader, term, readiness) is pushed to workers. */
@@ -167,14 +169,15 @@ export class ClientHub implements StoreEventSink {
 
   /**
    * @internal The store's sink: each applied event, encoded once, to every worker, with the paths a
-   * removed directory held (up to {@link INSIDE_PATHS_LIMIT}) for the workers' watchers. Never throws.
+   * removed directory held (up to {@link INSIDE_PATHS_LIMIT} paths and {@link INSIDE_PATHS_MAX_CHARS}
+   * characters) for the workers' watchers. Never throws.
    */
   event(event: StoreEvent, inside?: RemovedSubtree): void {
     if (this.links.size === 0) return;
     let bytes: Uint8Array;
     try {
       // A scratch view: each link's send copies it into its frame at once.
-      bytes = encodeAppliedEvent(event, inside?.list(INSIDE_PATHS_LIMIT), true);
+      bytes = encodeAppliedEvent(event, inside?.list(INSIDE_PATHS_LIMIT, INSIDE_PATHS_MAX_CHARS), true);
     } catch (err) {
       // The apply must go on whatever happens here: the workers lose their stream and start again.
       this.options.logger.error('cannot encode an applied event for the client workers', { error: (err as Error).message });

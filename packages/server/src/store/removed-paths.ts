@@ -32,15 +32,20 @@ export class RemovedSubtree implements RemovedPaths {
     }
   }
 
-  /** Every path inside, parents first; undefined when there are more than `limit`. */
-  list(limit: number): string[] | undefined {
+  /**
+   * Every path inside, parents first; undefined when there are more than `limit` of them or their
+   * lengths sum past `maxChars` (keys may be long: 10,000 paths of 8 KiB would be 80 MB).
+   */
+  list(limit: number, maxChars: number): string[] | undefined {
     const out: string[] = [];
+    let chars = 0;
     const stack: StoreNode[] = [this.dir];
     while (stack.length > 0) {
       const children = stack.pop()!.children;
       if (children === undefined) continue;
       for (const child of children.values()) {
-        if (out.length === limit) return undefined;
+        chars += child.path.length;
+        if (out.length === limit || chars > maxChars) return undefined;
         out.push(child.path);
         if (child.children !== undefined && child.children.size > 0) stack.push(child);
       }

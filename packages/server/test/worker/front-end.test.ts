@@ -8,7 +8,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReplicatedRequest } from '@deimos/protocol';
-import { ClientHub, INSIDE_PATHS_LIMIT, type HubMember } from '../../src/member/client-hub.js';
+import { ClientHub, INSIDE_PATHS_LIMIT, INSIDE_PATHS_MAX_CHARS, type HubMember } from '../../src/member/client-hub.js';
 import type { ApplyResult } from '../../src/member/apply-result.js';
 import { applyKeysRequest } from '../../src/member/apply-request.js';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
@@ -123,7 +123,7 @@ describe('client workers in process', () => {
     hub.close();
   });
 
-  test(`a deleted dir of more than ${INSIDE_PATHS_LIMIT} nodes is sent without its paths: every watcher below it on a worker is woken`, async () => {
+  test(`a deleted dir of more than ${INSIDE_PATHS_LIMIT} nodes, or of paths longer than ${INSIDE_PATHS_MAX_CHARS} characters together, is sent without its paths: every watcher below it on a worker is woken, and the worker stays`, async () => {
     const { worker, hub, store } = setup();
     const a = worker();
     await a.started;
@@ -131,6 +131,13 @@ describe('client workers in process', () => {
     const never = await a.keys.watch('/big/never', {});
     const removed = store.delete('/big', { recursive: true });
     assert.deepEqual(await takeOne(never), removed);
+    // Few paths, but long ones (keys of 8 KiB): 200 of them are 1.6 MB.
+    const long = 'k'.repeat(8000);
+    for (let i = 0; i < 200; i++) store.set(`/long/${long}${i}`, { value: '' }, Date.now());
+    const neverLong = await a.keys.watch('/long/never', {});
+    const removedLong = store.delete('/long', { recursive: true });
+    assert.deepEqual(await takeOne(neverLong), removedLong);
+    assert.equal((await ask(a, get('/long'))).status, 404, 'the worker still answers');
     hub.close();
   });
 
