@@ -8,10 +8,11 @@
  *   key is a SHA-256 of the credentials, never the password itself.
  * - A name that is no user's is refused without a password check, as etcd does: a flood of made-up
  *   names must not fill the bounded queue of checks ahead of real users' logins. Each further
- *   failure of the same user name or client address within {@link FAILURE_WINDOW_MS} is answered
- *   later (up to {@link MAX_DELAY_MS}). Only the refusal waits: right credentials are checked and
- *   answered at once, so a user who mistyped a few times is not kept past a client's timeout
- *   (etcdctl's is 2 s) when the right password comes.
+ *   failure of the same user name or client address within {@link FAILURE_WINDOW_MS} makes the next
+ *   uncached check from them wait longer before it runs, right or wrong, so that the time of an
+ *   answer tells nothing of the password (delaying only refusals let a guesser take any answer
+ *   slower than a right one's as "wrong", at full speed). The wait is at most {@link MAX_DELAY_MS},
+ *   under etcdctl's 2 s timeout, so the right password after a few typos is still answered.
  * - Past the queue's bound a check is not made: {@link AuthBusyError} (retry later), never "wrong".
  */
 import { createHash } from 'node:crypto';
@@ -27,7 +28,7 @@ const MAX_CACHED = 1024;
 const MAX_TRACKED_FAILURES = 4096;
 const FAILURE_WINDOW_MS = 60_000;
 const BASE_DELAY_MS = 100;
-const MAX_DELAY_MS = 3_000;
+const MAX_DELAY_MS = 1_000;
 /**
  * scrypt runs in libuv's thread pool (4 threads), where the WAL's fdatasync runs too: a flood of
  * distinct wrong credentials from many connections would queue thousands of scrypts ahead of the
@@ -105,17 +106,18 @@ export class AuthGuard {
     const user = this.state.user(creds.user);
     if (user !== undefined && this.verified.has(key)) return { guest: false, name: creds.user, roles: user.roles ?? [] };
     const delay = Math.max(this.delayFor(`u:${creds.user}`), this.delayFor(`a:${address}`));
+    if (delay > 0) await this.sleep(delay);
     if (user === undefined) {
       // Only the address: made-up names must not push real users' failure records out of the map.
       this.fail(`a:${address}`);
-      return this.refuse(delay);
+      return undefined;
     }
     const version = this.state.version;
     const ok = await this.verify(creds.password, user.passwordHash);
     if (!ok) {
       this.fail(`u:${creds.user}`);
       this.fail(`a:${address}`);
-      return this.refuse(delay);
+      return undefined;
     }
     this.failures.delete(`u:${creds.user}`);
     // A change applied while scrypt ran makes this answer stale: check again on the next request.
@@ -128,12 +130,6 @@ export class AuthGuard {
       this.byHeader.set(authorization, { version, who });
     }
     return who;
-  }
-
-  /** A refusal, answered after `delay` ms (the earlier failures' slow-down). */
-  private async refuse(delay: number): Promise<undefined> {
-    if (delay > 0) await this.sleep(delay);
-    return undefined;
   }
 
   /** One scrypt check within the bounds above; throws {@link AuthBusyError} when too many wait. */
