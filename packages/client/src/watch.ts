@@ -113,6 +113,8 @@ export async function watchOnce(ctx: WatchContext, key: string, opts: WatchOnceO
 export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions = {}): AsyncGenerator<KeysResponse, void, undefined> {
   let waitIndex = opts.afterIndex !== undefined ? opts.afterIndex + 1 : undefined;
   let failures = 0;
+  /** Polls registered then cut in a row, each soon after it registered (see below). */
+  let quickCuts = 0;
   const repollAfterMs = opts.repollAfterMs ?? DEFAULT_REPOLL_MS;
   const liveness = ctx.liveness ?? new LivenessChecks((endpoint, signal) => askVersion(ctx, endpoint, signal));
   for (;;) {
@@ -123,6 +125,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
     /** False once this poll ended: an outcome handed out meanwhile is ignored. */
     let polling = true;
     let registeredAt: number | undefined;
+    let headersAtMs = 0;
     try {
       event = await watchOnce(ctx, key, {
         ...(opts.recursive ? { recursive: true } : {}),
@@ -134,6 +137,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
         // The idle clock runs from registration: before it, the client's timeout guards the headers.
         onHeaders: (at, endpoint, member) => {
           registeredAt = at;
+          headersAtMs = performance.now();
           failures = 0;
           unsubscribe?.();
           if (repollAfterMs <= 0) return;
@@ -152,12 +156,16 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
       }
       if (!(err instanceof ClusterUnavailableError)) throw err;
       // A poll a member had registered, then cut (a proxy in front whose member went, a member
-      // stopping): the endpoint did answer, so poll it again at once before calling the cluster
-      // unreachable. The next poll's own failure to connect is what ends an `endWhenUnavailable` watch.
+      // stopping): the endpoint did answer, so poll it again before calling the cluster
+      // unreachable; the next poll's own failure to connect is what ends an `endWhenUnavailable`
+      // watch. At once the first time; an endpoint that keeps cutting polls soon after it
+      // registers them is polled with the unreachable backoff, not in a tight loop.
       const wasRegistered = registeredAt !== undefined;
       waitIndex = resumeAfterIdle(waitIndex, registeredAt);
       if (wasRegistered) {
+        quickCuts = performance.now() - headersAtMs < MAX_BACKOFF_MS ? quickCuts + 1 : 0;
         failures = 1;
+        if (quickCuts > 1) await sleepUnless(unreachableBackoffMs(quickCuts - 1), opts.signal, ctx.closed);
         continue;
       }
       if (opts.endWhenUnavailable) throw err;
@@ -170,6 +178,7 @@ export async function* watch(ctx: WatchContext, key: string, opts: WatchOptions 
       link.dispose();
     }
     failures = 0;
+    quickCuts = 0;
     const index = event.node?.modifiedIndex ?? event.etcdIndex;
     waitIndex = Math.max(waitIndex ?? 0, index + 1);
     yield event;

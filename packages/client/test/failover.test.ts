@@ -10,7 +10,7 @@ import { DeimosClient } from '../src/client.js';
 import { ClusterUnavailableError, DeimosError, OutcomeUnknownError } from '../src/errors.js';
 import { InvalidResponseError } from '../src/response-shape.js';
 
-type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only' | 'html' | 'read-only' | 'cut-after-headers';
+type Behaviour = 'ok' | 'raft-500' | 'reset' | 'hang' | 'exists' | 'headers-only' | 'html' | 'read-only' | 'cut-after-headers' | 'cut-always';
 
 /** A scripted member: answers every request according to `behaviour`, counting requests. */
 class FakeMember {
@@ -67,6 +67,11 @@ class FakeMember {
       case 'html':
         res.writeHead(200, { 'Content-Type': 'text/html' });
         res.end('<!doctype html>\n<html><body>Welcome to nginx!</body></html>\n');
+        return;
+      case 'cut-always': // registers every poll, then cuts it
+        res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7' });
+        res.flushHeaders();
+        setTimeout(() => req.socket.destroy(), 2);
         return;
       case 'cut-after-headers': // a registered watch cut (a proxy whose member went), then answers again
         res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Index': '7' });
@@ -149,6 +154,21 @@ describe('failover rules', () => {
     await assert.rejects((async () => {
       for await (const _ of down.watch('/k', { endWhenUnavailable: true })) assert.fail('no event');
     })(), ClusterUnavailableError);
+  });
+
+  test('an endpoint that cuts every poll it registers is polled with a backoff, not in a tight loop', async () => {
+    reset('cut-always', 'ok');
+    const c = client([a.url]);
+    const stop = new AbortController();
+    const done = (async () => {
+      for await (const _ of c.watch('/k', { endWhenUnavailable: true, repollAfterMs: 0, signal: stop.signal })) assert.fail('no event was sent');
+    })().catch((err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    stop.abort();
+    await done;
+    const polls = a.requests.filter((r) => r.includes('wait=true')).length;
+    // Backoff 0, 0, 200, 400, 800 ms...: a handful in 1.5 s; without it, hundreds.
+    assert.ok(polls >= 2 && polls <= 12, `${polls} polls in 1.5 s`);
   });
 
   test('an idle watch whose member answers its liveness checks keeps its one registration, as etcdctl\'s', async () => {
