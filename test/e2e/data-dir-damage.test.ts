@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEIMOS_BIN, DeimosProcess } from '../support/deimos-process.js';
@@ -103,6 +103,14 @@ function flipBit(file: string, offset: number): void {
   const bytes = readFileSync(file);
   bytes[offset]! ^= 0x10;
   writeFileSync(file, bytes);
+}
+
+/** Every file under `dir` with its size, for "left as it was" checks. */
+function listing(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).map((name) => {
+    const st = lstatSync(join(dir, name));
+    return `${name} ${st.isFile() ? st.size : 'x'}`;
+  }).sort();
 }
 
 function removeDb(dataDir: string): void {
@@ -344,6 +352,14 @@ describe('a damaged data directory', { skip: SKIP, timeout: 300_000 }, () => {
       assertRefused(await launch(dir, compacted), join(dir, 'state.db'), 'applied index 0');
       assert.equal(existsSync(target), false, 'no database made at the symlink target');
       assert.equal(existsSync(`${target}-wal`), false);
+      // Through a chain of two links: the operator's middle link stays, nothing is made at the end.
+      rmSync(join(dir, 'state.db'));
+      const middle = join(dir, '..', 'db-missing-compacted-middle');
+      symlinkSync(target, middle);
+      symlinkSync(middle, join(dir, 'state.db'));
+      assertRefused(await launch(dir, compacted), join(dir, 'state.db'), 'applied index 0');
+      assert.equal(lstatSync(middle).isSymbolicLink(), true, 'the middle link is left as it was');
+      assert.equal(existsSync(target), false, 'no database made at the end of the chain');
     });
 
     test('swapped for an older copy the log still covers: the exact state (the log is replayed)', async () => {
@@ -454,6 +470,17 @@ describe('a damaged data directory', { skip: SKIP, timeout: 300_000 }, () => {
       rmSync(bootstrap);
       execFileSync('mkfifo', [bootstrap]);
       assertRefused(await launch(other, plain), bootstrap, 'not a regular file');
+    });
+
+    test('snap or wal replaced by a FIFO: refused naming it, every file left as it was', async () => {
+      for (const entry of ['snap', 'wal']) {
+        const dir = copyOf(plain, `${entry}-fifo`);
+        rmSync(join(dir, entry), { recursive: true, force: true });
+        execFileSync('mkfifo', [join(dir, entry)]);
+        const before = listing(dir);
+        assertRefused(await launch(dir, plain), join(dir, entry));
+        assert.deepEqual(listing(dir), before, `${entry}: the refused start left the files as they were`);
+      }
     });
 
     test('a WAL segment replaced by a directory: refused, naming the segment', async () => {

@@ -132,8 +132,9 @@ export function prepareDataDir(path: string): PreparedDataDir {
 }
 
 /**
- * Where the symlink at `path` points when nothing is there (a dangling link), else undefined: a
- * file opened through it is made at that target, which a refused start must take back.
+ * Where the symlink at `path` leads, through a chain of links, when nothing is there at the end (a
+ * dangling link), else undefined: a file opened through it is made at that final target, which a
+ * refused start must take back (and only it: the links are the operator's).
  */
 export function danglingLinkTarget(path: string): string | undefined {
   try {
@@ -143,9 +144,15 @@ export function danglingLinkTarget(path: string): string | undefined {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
   }
-  try {
-    return resolve(dirname(path), readlinkSync(path));
-  } catch {
-    return undefined;
+  let at = path;
+  // The kernel follows at most 40 links; a longer chain or a loop cannot be opened anyway.
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      if (!lstatSync(at).isSymbolicLink()) return undefined;
+      at = resolve(dirname(at), readlinkSync(at));
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT' ? at : undefined;
+    }
   }
+  return undefined;
 }

@@ -8,11 +8,18 @@ import { join } from 'node:path';
 import { decodeUtf8, type Message, type Snapshot } from '@deimos/protocol';
 import type { SqliteBackend, Store } from '../store/index.js';
 import type { SnapshotPreloads } from './snapshot-preloads.js';
+import { DataDirError } from './data-dir.js';
 
 /** Where snapshot files live: `<data-dir>/snap`. */
 export function snapshotDir(dataDir: string): string {
   const dir = join(dataDir, 'snap');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    // node says only "EEXIST" for a path that is something else (a file, a FIFO).
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new DataDirError(`${dir} is not a directory (it holds the snapshots this member sends and receives)`);
+    throw err;
+  }
   return dir;
 }
 

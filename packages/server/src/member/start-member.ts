@@ -140,10 +140,15 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   // A start that fails before the member runs takes back what it made: a first start its whole data
   // dir, a restart the files it added (a state database made in place of a missing one, also at
   // the target of a dangling symlink), so that a refused start leaves the files as they were.
-  const fresh = !Wal.exists(walDir);
+  let fresh = false;
   const dbPath = join(config.dataDir, 'state.db');
   const dbLinkTarget = danglingLinkTarget(dbPath);
+  let snapDir: string;
   try {
+    fresh = !Wal.exists(walDir);
+    // Checked (and made) before anything is written: a `snap` that is not a directory refuses the
+    // start by name, leaving the files as they were.
+    snapDir = snapshotDir(config.dataDir);
     backend = new SqliteBackend(dbPath, {
       synchronous: 'NORMAL', quickCheck: true, checkpointThread: config.checkpointThread, writerThread: config.commitThread,
       onCommit: (seconds) => commitSeconds.observe(seconds),
@@ -225,7 +230,6 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   if (restarted) config = reconcileWithStored(config, given, restarted.stored, membership, logger);
   const waiters = new WaitRegistry<ApplyResult>(MAX_PENDING_PROPOSALS);
   let raftApplied = (): number => 0;
-  const snapDir = snapshotDir(config.dataDir);
   await removeIncompleteSnapshots(snapDir);
   const preloads = new SnapshotPreloads();
   const transport = new PeerTransport({
