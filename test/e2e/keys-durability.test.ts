@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { DeimosProcess } from '../support/deimos-process.js';
 import { KeysClient, parseJsonBody } from '../support/keys-client.js';
 import { IS_EXTERNAL, uniqueKey } from '../support/keys-target.js';
@@ -175,7 +176,7 @@ describe('a stop asked for (SIGTERM)', { skip: SKIP }, () => {
     await slow?.destroy();
   });
 
-  test('a write waiting for its fsync when SIGTERM comes is answered as applied (etcd lets requests in flight finish), and kept', async () => {
+  test('a write waiting for its fsync when SIGTERM comes is answered as applied (etcd lets requests in flight finish), and kept; meanwhile new connections are refused', async () => {
     // Each WAL sync takes 1.5 s: the write is sure to be waiting when the signal comes.
     slow = await DeimosProcess.start({ env: { DEIMOS_TEST_FSYNC_DELAY_MS: '1500' } });
     const keys = new KeysClient(slow.clientUrl);
@@ -183,6 +184,18 @@ describe('a stop asked for (SIGTERM)', { skip: SKIP }, () => {
     const write = keys.set(key, 'kept');
     await waitFor(async () => /^etcd_server_proposals_pending 1$/m.test((await http('GET', `${slow!.clientUrl}/metrics`)).body), { timeoutMs: 10_000, what: 'the write waiting for its sync' });
     const stopped = slow.stop();
+    await waitFor(() => slow!.output.includes('shutting down'), { timeoutMs: 10_000, what: 'the stop to begin' });
+    // While the waiting write finishes, new connections are refused (client workers learn of the
+    // stop within a status push).
+    await waitFor(async () => {
+      const late = connect(Number(new URL(slow!.clientUrl).port), '127.0.0.1');
+      const outcome = await new Promise<string | undefined>((resolve) => {
+        late.once('connect', () => resolve('connected'));
+        late.once('error', (e: NodeJS.ErrnoException) => resolve(e.code));
+      });
+      late.destroy();
+      return outcome === 'ECONNREFUSED';
+    }, { timeoutMs: 5_000, intervalMs: 20, what: 'new connections to be refused' });
     const answer = await write;
     assert.equal(answer.status, 201, answer.body);
     await stopped;

@@ -60,6 +60,12 @@ export interface ConnectionLoopOptions {
   pipelinedReads: number;
   /** The text of answers: `utf8` for answers made here (the member), `latin1` for copied bytes (the proxy). */
   encoding: 'utf8' | 'latin1';
+  /**
+   * True while the server is stopping: each answer then says `Connection: close` and the
+   * connection closes after it, so that clients reconnect (and are refused) instead of sending
+   * on a connection the stop is about to cut.
+   */
+  draining?: () => boolean;
 }
 
 /** Unanswered bytes held while requests are being answered before reading stops (backpressure). */
@@ -232,7 +238,8 @@ export class ConnectionLoop implements ExchangeOwner {
           this.arrivalArmed = false;
           socket.setTimeout(this.options.keepAliveTimeoutMs);
         }
-        const answer = new LoopExchange(this, head, !keepAlive);
+        const closeAfter = !keepAlive || this.options.draining?.() === true;
+        const answer = new LoopExchange(this, head, closeAfter);
         this.pending.push(answer);
         if (!read) this.pendingReadsOnly = false;
         if (!this.handler({ head, body }, answer)) {
@@ -247,7 +254,7 @@ export class ConnectionLoop implements ExchangeOwner {
           break;
         }
         if (this.released) return; // lent, or closed after an answer made at once
-        if (!keepAlive) this.closing = true;
+        if (closeAfter) this.closing = true;
       }
       if (this.released) return;
       const backlog = input.buf?.length ?? 0;

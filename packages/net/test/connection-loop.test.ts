@@ -310,3 +310,13 @@ test('a request handed to node:http has the raw bytes of its request line percen
   const plain = Buffer.from('GET /a HTTP/1.1\r\n\r\n');
   assert.equal(withEscapedTarget(plain), plain);
 });
+
+test('while the server drains, every answer says Connection: close and the connection closes after it', async () => {
+  let draining = false;
+  const port = await listen({ ...MEMBER, draining: () => draining });
+  draining = true;
+  // Without draining the connection would stay open after the first answer and take the second request.
+  const text = await exchange(port, [get('/delay/1'), get('/delay/2')], 50);
+  assert.deepEqual(bodies(text), ['/delay/1']);
+  assert.match(text, /\r\nConnection: close\r\n/i);
+});

@@ -39,6 +39,8 @@ export interface FastLoopOptions {
    * then hold the connection for ever. Answered 408, then closed.
    */
   requestArrivalMs: number;
+  /** See `ConnectionLoopOptions.draining`. */
+  draining?: () => boolean;
 }
 
 /** Pipelined reads answered together on one connection, at most. */
@@ -57,5 +59,6 @@ export function serveConnectionsFirst(server: Server, event: 'connection' | 'sec
     requestTimeoutMs: options.requestArrivalMs,
     pipelinedReads: MAX_CONCURRENT_READS,
     encoding: 'utf8',
+    ...(options.draining !== undefined ? { draining: options.draining } : {}),
   });
 }

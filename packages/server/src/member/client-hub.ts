@@ -76,6 +76,8 @@ export interface ClientHubOptions {
   logger: Logger;
   /** Whether the member serves clients yet (its attributes are published). */
   isReady: () => boolean;
+  /** Whether the member began to stop (see `WorkerStatus.stopping`). */
+  isStopping?: () => boolean;
   maxUnsentBytes?: number;
   /** The member-wide bound on client connections (`--max-client-conns`) granted to the workers. */
   maxClientConns?: number;
@@ -97,6 +99,8 @@ export interface WorkerStatus {
   historyStart?: number;
   index?: number;
   auth?: string | null;
+  /** Present once the member began to stop: workers refuse new connections and close the open ones after their answers. */
+  stopping?: true;
 }
 
 /** One attached worker. */
@@ -290,6 +294,7 @@ export class ClientHub implements StoreEventSink {
     const s: WorkerStatus = {
       ready: this.options.isReady(), term: raft.term, appliedIndex: raft.appliedIndex, leaderId: raft.leaderId, isLeader: raft.isLeader,
     };
+    if (this.options.isStopping?.() === true) s.stopping = true;
     if (full) {
       s.historyStart = this.options.store.historyStartIndex;
       s.index = this.options.store.index;

@@ -17,6 +17,8 @@ import { answerClientErrors, CLIENT_KEEP_ALIVE_MS, CLIENT_MAX_HEADER_BYTES, CLIE
 /** Open listeners and how to close them. */
 export interface Listeners {
   close(): Promise<void>;
+  /** Stops accepting connections (new ones are refused); those open are served until `close`. */
+  stopAccepting?(): void;
 }
 
 /** Least time between two warnings about failed accepts on one listener. */
@@ -47,18 +49,27 @@ function listen(server: Server, url: string, logger: Logger): Promise<void> {
 
 async function listenEach(urls: readonly string[], make: (url: string) => Server, logger: Logger, gate: ConnectionGate | undefined, intercepted: LoopConnections[] = []): Promise<Listeners> {
   const servers: Server[] = [];
+  /** Each server's 'close' (it comes once, after its first close() and its last connection's end). */
+  const closed = new Map<Server, Promise<void>>();
+  const closing = new Set<Server>();
+  const closeOnce = (s: Server): void => {
+    if (closing.has(s)) return;
+    closing.add(s);
+    s.close();
+  };
   const close = async () => {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-      s.close(() => resolve());
+    await Promise.all(servers.map((s) => {
+      closeOnce(s);
       s.closeAllConnections();
       destroyTlsConnections(s);
-    })));
+      return closed.get(s);
+    }));
   };
   const closeAll = async () => {
     // Connections held outside node:http (parked watches) would keep close() waiting.
-    const closing = close();
+    const done = close();
     for (const i of intercepted) i.destroyAll();
-    await closing;
+    await done;
   };
   try {
     for (const url of urls) {
@@ -66,13 +77,17 @@ async function listenEach(urls: readonly string[], make: (url: string) => Server
       // Last, so that it stands in front of every other connection listener.
       gate?.guard(server, { tls: url.startsWith('https://') });
       servers.push(server);
+      closed.set(server, new Promise<void>((resolve) => server.once('close', () => resolve())));
       await listen(server, url, logger);
     }
   } catch (err) {
     await closeAll();
     throw err;
   }
-  return { close: closeAll };
+  const stopAccepting = (): void => {
+    for (const s of servers) closeOnce(s);
+  };
+  return { close: closeAll, stopAccepting };
 }
 
 /** Time a request may take to arrive (node:http's headersTimeout; the body reader's deadline). */
@@ -109,13 +124,19 @@ export interface ClientListenOptions {
   fastHandler?: FastHandler;
   /** Bounds the connections open across the client URLs. */
   gate?: ConnectionGate;
+  /** True while the member stops: answers close their connections (see `ConnectionLoopOptions.draining`). */
+  draining?: () => boolean;
 }
 
 /** Listens on every client URL with `handler`; on failure closes what was opened and throws. */
 export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, options: ClientListenOptions = {}): Promise<Listeners> {
-  const { tls, fastHandler, gate } = options;
+  const { tls, fastHandler, gate, draining } = options;
   const intercepted: LoopConnections[] = [];
-  const ordered = orderedRequests(handler, goRequestRefusal);
+  const closing: RequestListener = draining === undefined ? handler : (req, res) => {
+    if (draining()) res.shouldKeepAlive = false;
+    handler(req, res);
+  };
+  const ordered = orderedRequests(closing, goRequestRefusal);
   return listenEach(config.listenClientUrls, (url) => {
     const server = serverFor(url, CLIENT_SERVER_OPTIONS, ordered.handler, tls, logger);
     // Answer a client that half-closes after its requests, then close (node:http's default drops
@@ -125,7 +146,7 @@ export function listenClients(config: ServerConfig, handler: RequestListener, lo
     server.on('clientError', answerClientErrors(ordered, { handshakeUnfinished, debug: (m, f) => logger.debug(m, f) }));
     if (fastHandler) {
       const event = url.startsWith('https://') ? 'secureConnection' : 'connection';
-      intercepted.push(serveConnectionsFirst(server, event, fastHandler, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS, requestArrivalMs: CLIENT_REQUEST_ARRIVAL_MS }));
+      intercepted.push(serveConnectionsFirst(server, event, fastHandler, { maxBodyBytes: config.maxRequestBytes, keepAliveTimeoutMs: CLIENT_KEEP_ALIVE_MS, requestArrivalMs: CLIENT_REQUEST_ARRIVAL_MS, ...(draining !== undefined ? { draining } : {}) }));
     }
     return server;
   }, logger, gate, intercepted);

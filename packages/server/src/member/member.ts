@@ -364,6 +364,11 @@ export class Member implements MemberView {
     this.stopping = true;
   }
 
+  /** Whether a stop began (see {@link beginStop}). */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   linearizableRead(timeoutMs?: number): Promise<void> {
     if (this.stopping) return Promise.reject(new RequestTimeoutError(SERVER_STOPPED));
     const limit = this.config.requestTimeoutMs;

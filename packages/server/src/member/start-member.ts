@@ -430,6 +430,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   let listeners: Listeners[] = [];
+  let clientListeners: Listeners | undefined;
   let workers: WorkerPool | undefined;
   try {
     listeners.push(await listenPeers(config, (req, res) => {
@@ -443,7 +444,7 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
     void ready.then(() => (isReady = true));
     if (config.clientWorkers > 0) {
       // The client port is served by worker processes (docs/multi-core.md); this one never accepts on it.
-      const hub = new ClientHub({ member, store, logger, isReady: () => isReady, maxClientConns: config.maxClientConns, requestTimeoutMs: config.requestTimeoutMs });
+      const hub = new ClientHub({ member, store, logger, isReady: () => isReady, isStopping: () => member.isStopping, maxClientConns: config.maxClientConns, requestTimeoutMs: config.requestTimeoutMs });
       // The workers' gates each report their own open connections (summed on /metrics); the bound is member-wide.
       registerConnectionLimit(metrics, 'client', config.maxClientConns);
       const pool = new WorkerPool({ count: config.clientWorkers, config, logger, metrics, attach: (socket) => hub.attach(socket) });
@@ -457,7 +458,8 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
       const clientGate = new ConnectionGate({ side: 'client', limit: config.maxClientConns, logger });
       clientGate.registerMetrics(metrics);
       const api = createClientApi(member, () => isReady);
-      listeners.push(await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, { tls: clientTls, fastHandler: api.fastHandler, gate: clientGate }));
+      clientListeners = await listenClients(config, gateUntilReady(api.handler, ready, config.requestTimeoutMs), logger, { tls: clientTls, fastHandler: api.fastHandler, gate: clientGate, draining: () => member.isStopping });
+      listeners.push(clientListeners);
     }
   } catch (err) {
     preloads.close();
@@ -510,6 +512,10 @@ export async function startMember(given: ServerConfig, logger: Logger, stopping?
         // New writes and quorum reads are refused from here on; those already waiting get answered
         // (below) before the connections close.
         member.beginStop();
+        // New client connections are refused from now on, and the answers on those open say
+        // `Connection: close` (the client reconnects and is refused, instead of sending on a
+        // connection the stop then cuts). Client workers learn it from the next status (50 ms).
+        clientListeners?.stopAccepting?.();
         if (options?.handOver === true) {
           // A voter heard from over live streams within half an election timeout (it answers every
           // heartbeat, each tick), the most lately heard among the most caught-up.

@@ -63,6 +63,8 @@ export interface RemoteMemberOptions {
    * the owner must close the client connections (a worker process exits).
    */
   onClose?: (error: Error | undefined) => void;
+  /** Called once when the primary says the member began to stop (`WorkerStatus.stopping`). */
+  onStopping?: () => void;
 }
 
 function timeoutError(cause = 'etcdserver: request timed out'): EtcdError {
@@ -111,7 +113,10 @@ export class RemoteMember implements MemberView {
    */
   readonly connectionSlots: OrderedAdmission;
 
+  private readonly onStopping: (() => void) | undefined;
+
   constructor(options: RemoteMemberOptions) {
+    this.onStopping = options.onStopping;
     this.config = options.config;
     this.logger = options.logger;
     this.metrics = options.metrics ?? new MetricsRegistry();
@@ -460,8 +465,14 @@ export class RemoteMember implements MemberView {
     }
   }
 
+  /** Whether the primary said the member began to stop. */
+  get stopping(): boolean {
+    return this.status?.stopping === true;
+  }
+
   private onStatus(s: WorkerStatus): void {
     const previous = this.status;
+    if (s.stopping === true && previous?.stopping !== true) this.onStopping?.();
     // Raft facts never go back here, whatever order status and answers came in.
     if (previous !== undefined && s.appliedIndex < previous.appliedIndex) s.appliedIndex = previous.appliedIndex;
     this.status = s;

@@ -47,7 +47,8 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
   };
   const metrics = new MetricsRegistry();
   const socket = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
-  const member = new RemoteMember({ socket, config, logger, metrics, onClose: stop });
+  // The member began to stop: new connections are refused, answers on open ones close them.
+  const member = new RemoteMember({ socket, config, logger, metrics, onClose: stop, onStopping: () => listeners?.stopAccepting?.() });
   process.on('disconnect', stop);
   // A message to a primary that just went away fails (EPIPE) as an 'error' of the cluster's Worker
   // object, which without a listener ends the process with a stack trace: it is the same going.
@@ -67,7 +68,7 @@ export async function workerMain(env: Record<string, string | undefined>): Promi
     const deadline = Date.now() + LISTEN_RETRY_MS;
     for (;;) {
       try {
-        listeners = await listenClients(config, handler, logger, { tls: clientTls, fastHandler: api.fastHandler, gate });
+        listeners = await listenClients(config, handler, logger, { tls: clientTls, fastHandler: api.fastHandler, gate, draining: () => member.stopping });
         break;
       } catch (err) {
         if ((err as { code?: string }).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
