@@ -137,21 +137,15 @@ export function prepareDataDir(path: string): PreparedDataDir {
  * refused start must take back (and only it: the links are the operator's).
  */
 export function danglingLinkTarget(path: string): string | undefined {
-  try {
-    if (!lstatSync(path).isSymbolicLink()) return undefined;
-    statSync(path);
-    return undefined;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
-  }
   let at = path;
   // The kernel follows at most 40 links; a longer chain or a loop cannot be opened anyway.
-  for (let hops = 0; hops < 40; hops++) {
+  for (let hops = 0; hops <= 40; hops++) {
     try {
-      if (!lstatSync(at).isSymbolicLink()) return undefined;
+      if (!lstatSync(at).isSymbolicLink()) return undefined; // a file (or directory) is there
       at = resolve(dirname(at), readlinkSync(at));
     } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ENOENT' ? at : undefined;
+      // Nothing at the end of a chain of at least one link: where the open makes the file.
+      return hops > 0 && (err as NodeJS.ErrnoException).code === 'ENOENT' ? at : undefined;
     }
   }
   return undefined;

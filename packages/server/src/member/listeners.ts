@@ -132,11 +132,11 @@ export interface ClientListenOptions {
 export function listenClients(config: ServerConfig, handler: RequestListener, logger: Logger, options: ClientListenOptions = {}): Promise<Listeners> {
   const { tls, fastHandler, gate, draining } = options;
   const intercepted: LoopConnections[] = [];
-  const closing: RequestListener = draining === undefined ? handler : (req, res) => {
+  const closeWhenDraining: RequestListener = draining === undefined ? handler : (req, res) => {
     if (draining()) res.shouldKeepAlive = false;
     handler(req, res);
   };
-  const ordered = orderedRequests(closing, goRequestRefusal);
+  const ordered = orderedRequests(closeWhenDraining, goRequestRefusal);
   return listenEach(config.listenClientUrls, (url) => {
     const server = serverFor(url, CLIENT_SERVER_OPTIONS, ordered.handler, tls, logger);
     // Answer a client that half-closes after its requests, then close (node:http's default drops

@@ -56,10 +56,10 @@ function destroySocket(this: Socket): void {
   this.destroy();
 }
 
-/** One held watch: the socket, its watcher, and what the client sent meanwhile. */
 /** Event lines from this long on are encoded once into a buffer (see `ParkedWatch.write`). */
 const ENCODE_ONCE_CHARS = 16 * 1024;
 
+/** One held watch: the socket, its watcher, and what the client sent meanwhile. */
 class ParkedWatch implements WatchSink {
   private pending: Buffer | undefined;
   private ended = false;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDataDir } from '../../src/member/data-dir.js';
+import { danglingLinkTarget, prepareDataDir } from '../../src/member/data-dir.js';
 
 test('a start taking back its new data directory leaves a parent it made when others use it, and removes it when empty', (t) => {
   const work = mkdtempSync(join(tmpdir(), 'deimos-data-dir-'));
@@ -29,4 +29,21 @@ test('a start taking back its new data directory leaves a parent it made when ot
   existing.discardNew();
   assert.equal(existsSync(join(work, 'kept', 'mine')), true);
   assert.equal(existsSync(join(work, 'kept', 'state.db')), false);
+});
+
+test('danglingLinkTarget: the missing end of a chain of links; nothing for a file, a missing path, a live link or a loop', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'deimos-links-'));
+  try {
+    writeFileSync(join(dir, 'file'), '');
+    symlinkSync(join(dir, 'file'), join(dir, 'live'));
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'one'));
+    symlinkSync('one', join(dir, 'two'));
+    symlinkSync('loop-b', join(dir, 'loop-a'));
+    symlinkSync('loop-a', join(dir, 'loop-b'));
+    assert.equal(danglingLinkTarget(join(dir, 'one')), join(dir, 'nowhere'));
+    assert.equal(danglingLinkTarget(join(dir, 'two')), join(dir, 'nowhere'), 'through a relative link');
+    for (const name of ['file', 'live', 'absent', 'loop-a']) assert.equal(danglingLinkTarget(join(dir, name)), undefined, name);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
